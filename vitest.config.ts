@@ -1,5 +1,11 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+
+// Keys the worker tests present: test/worker/support/auth.ts.
+const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+
 
 // Two projects: the Worker's behaviour runs inside workerd against miniflare's real bindings;
 // the Node-side CLI (and fixture building with it) runs in Node.
@@ -7,8 +13,25 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                SBC_API_KEYS_SHA256: sha256("test-sbc-key"),
+                ADMIN_TOKENS_SHA256: sha256("test-admin-token"),
+                X5U_ALLOW_INSECURE_LOOPBACK: "true",
+                TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/setup/global-setup.ts"],
+          setupFiles: ["test/worker/support/apply-migrations.ts"],
+        },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 30_000 },

@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import type { NormalizedCall } from "../call/call";
+import { callFromInvite, callFromJson, RequestFieldError } from "../call/normalize";
+import { parseInvite, SipMessageError } from "../sip/invite";
+import { evaluateCall } from "../verdict/evaluate";
+import type { AppEnv } from "./app-env";
+import { requireBearer } from "./auth";
+import { BodyTooLargeError, readBoundedText } from "./body";
+import { AUTH_FAILURE_MESSAGES, nativeError } from "./native-errors";
+
+const MAX_BODY_BYTES = 131_072;
+
+/** `POST /v1/verdict`: the native endpoint — one call in (JSON parts or a raw INVITE), one verdict out. */
+export const verdictRoutes = new Hono<AppEnv>();
+
+verdictRoutes.use("*", requireBearer("sbc", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure])));
+
+verdictRoutes.post("/", async (c) => {
+  const runtime = c.get("runtime");
+  const plan = runtime.config.plan;
+  const contentType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  let call: NormalizedCall;
+  try {
+    const text = await readBoundedText(c.req.raw, MAX_BODY_BYTES);
+    if (text.trim() === "") return nativeError(400, "ERR_EMPTY_BODY", "request body is empty: send a JSON call description or a SIP INVITE");
+    if (contentType === "application/json") {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return nativeError(400, "ERR_JSON", "request body is not valid JSON");
+      }
+      call = callFromJson(body, plan);
+    } else if (contentType === "message/sip") {
+      call = callFromInvite(parseInvite(text), c.req.query(), plan);
+    } else {
+      return nativeError(415, "ERR_CONTENT_TYPE", "Content-Type must be application/json or message/sip");
+    }
+  } catch (error) {
+    if (error instanceof RequestFieldError) return nativeError(400, error.code, error.message, { field: error.field });
+    if (error instanceof SipMessageError) return nativeError(400, error.code, error.message);
+    if (error instanceof BodyTooLargeError) return nativeError(413, error.code, error.message);
+    throw error;
+  }
+
+  const { verdict, verification } = await evaluateCall(call, runtime, c.get("requestId"));
+  return c.json({
+    verdict: {
+      ...verdict,
+      cli: call.cli ? { value: call.cli.raw, tn: call.cli.tn, source: call.cliSource } : null,
+      identities: verification.identities.map((identity) => ({
+        ppt: identity.ppt,
+        outcome: identity.outcome,
+        verstat: identity.verstat,
+        reasoncode: identity.failure?.reasonCode ?? null,
+        reasontext: identity.failure?.reasonText ?? null,
+        reasondesc: identity.failure?.reasondesc ?? null,
+        failedCheck: identity.failure?.checkId ?? null,
+        attest: identity.attest,
+        origid: identity.origid,
+        orig: identity.orig,
+        dest: identity.dest,
+        iat: identity.iat,
+        div: identity.divertedFrom,
+        x5u: identity.x5u,
+        signer: identity.signer,
+      })),
+    },
+  });
+});
+
+verdictRoutes.all("/", () => nativeError(405, "ERR_METHOD", "use POST"));

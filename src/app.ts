@@ -1,0 +1,41 @@
+import "./lib/reflect-metadata";
+import { Hono } from "hono";
+import type { AppEnv } from "./api/app-env";
+import { atisError } from "./api/atis-errors";
+import { atisRoutes } from "./api/atis";
+import { nativeError } from "./api/native-errors";
+import { requestId } from "./api/request-id";
+import { verdictRoutes } from "./api/verdict-route";
+import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
+
+/**
+ * Builds the HTTP application. The runtime (caches, trust set) is created once per isolate and
+ * environment; tests pass overrides (an injected clock, a fetcher) to a fresh application.
+ */
+export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
+  const runtimes = new WeakMap<object, Runtime>();
+  const app = new Hono<AppEnv>();
+
+  app.use("*", requestId);
+  app.use("*", async (c, next) => {
+    let runtime = runtimes.get(c.env);
+    if (!runtime) {
+      runtime = createRuntime(c.env, overrides);
+      runtimes.set(c.env, runtime);
+    }
+    c.set("runtime", runtime);
+    await next();
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/stir/v1", atisRoutes);
+  app.route("/v1/verdict", verdictRoutes);
+
+  app.notFound((c) => (c.req.path.startsWith("/stir/") ? atisError("SVC4003") : nativeError(404, "ERR_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    // Anything reaching here is our fault, never the caller's: log it with the request id, answer in the endpoint's format.
+    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), path: c.req.path, error: String(error), stack: (error as Error).stack }));
+    return c.req.path.startsWith("/stir/") ? atisError("POL5000") : nativeError(500, "ERR_INTERNAL", "internal error; the request id identifies it in the logs");
+  });
+  return app;
+}

@@ -1,0 +1,150 @@
+import type { X509Certificate } from "@peculiar/x509";
+import { LRUCache } from "lru-cache";
+import type { Clock } from "../lib/clock";
+import { VerificationError } from "../verification/outcomes";
+import { buildTrustedPath, type TrustedPath } from "./chain";
+import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
+import { parsePemChain } from "./pem-chain";
+
+/** The credential behind one x5u: every certificate the repository served, parsed once. */
+export interface Credential {
+  x5u: string;
+  chain: X509Certificate[];
+  /** The leaf's public key imported for ES256, or why it cannot be (not P-256). */
+  leafKey: CryptoKey | VerificationError;
+  /** Path validation per trust-set version; a new trust set validates again. */
+  paths: Map<string, Promise<TrustedPath | VerificationError>>;
+  bytes: number;
+}
+
+export interface CertificateSource {
+  credential(x5u: URL): Promise<Credential>;
+}
+
+/** A source that never fetches (the CLI's `--chain <file>`, tests). */
+export function staticCertificateSource(pemByUrl: (url: string) => string | undefined): CertificateSource {
+  return {
+    async credential(x5u) {
+      const body = pemByUrl(x5u.href);
+      if (body === undefined) throw new VerificationError("X5U_FETCH_FAILED", `no chain given for ${x5u.href}`);
+      return parseCredential(x5u.href, body);
+    },
+  };
+}
+
+export interface CachingSourceOptions {
+  fetcher: Fetcher;
+  limits: FetchLimits;
+  clock: Clock;
+  /** Shared cache across isolates of a location (Workers Cache API); null to skip. */
+  sharedCache: Cache | null;
+  /** ATIS-1000074: cache at least this long when the repository says less or nothing. */
+  minimumTtlSeconds: number;
+}
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * x5u → Credential with three layers: an in-isolate LRU bounded in entries and bytes, the location's
+ * shared cache honouring RFC 7234 (with the 24 h floor and the leaf's notAfter as ceiling), and the
+ * repository itself — where concurrent requests for one URL share a single fetch.
+ */
+export class CachingCertificateSource implements CertificateSource {
+  private readonly memory = new LRUCache<string, Credential>({
+    max: 2_000,
+    maxSize: 16 * 1024 * 1024,
+    sizeCalculation: (credential) => Math.max(1, credential.bytes),
+  });
+  private readonly inflight = new Map<string, Promise<Credential>>();
+
+  constructor(private readonly options: CachingSourceOptions) {}
+
+  credential(x5u: URL): Promise<Credential> {
+    const key = x5u.href;
+    const cached = this.memory.get(key);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.load(x5u).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** How many credentials the in-isolate cache holds (for metrics and tests). */
+  get size(): number {
+    return this.memory.size;
+  }
+
+  private async load(x5u: URL): Promise<Credential> {
+    const { sharedCache, clock } = this.options;
+    const cacheKey = new Request(x5u.href, { method: "GET" });
+    const shared = sharedCache ? await sharedCache.match(cacheKey).catch(() => undefined) : undefined;
+    if (shared) {
+      const credential = await parseCredential(x5u.href, await shared.text());
+      const remaining = Number(shared.headers.get("X-Shaken-Expires") ?? 0) - clock.now();
+      if (remaining > 0) this.memory.set(x5u.href, credential, { ttl: remaining });
+      return credential;
+    }
+
+    const fetched = await fetchCertificateChain(x5u, this.options.limits, this.options.fetcher);
+    const credential = await parseCredential(x5u.href, fetched.body);
+    const ttlMs = this.ttlMs(fetched.maxAgeSeconds, credential.chain[0]!);
+    if (ttlMs > 0) {
+      this.memory.set(x5u.href, credential, { ttl: ttlMs });
+      if (sharedCache) {
+        const expires = clock.now() + ttlMs;
+        const stored = new Response(fetched.body, {
+          headers: {
+            "Content-Type": "application/pem-certificate-chain",
+            "Cache-Control": `max-age=${Math.floor(ttlMs / 1000)}`,
+            "X-Shaken-Expires": String(expires),
+          },
+        });
+        await sharedCache.put(cacheKey, stored).catch(() => undefined); // a cache outage only costs a refetch
+      }
+    }
+    return credential;
+  }
+
+  /** RFC 7234 lifetime, floored at the ATIS minimum, never beyond the leaf's notAfter (as Asterisk does). */
+  private ttlMs(maxAgeSeconds: number | null, leaf: X509Certificate): number {
+    const lifetime = Math.max(maxAgeSeconds ?? 0, this.options.minimumTtlSeconds) * 1000;
+    return Math.max(0, Math.min(lifetime, leaf.notAfter.getTime() - this.options.clock.now()));
+  }
+}
+
+export const DEFAULT_MINIMUM_TTL_SECONDS = DAY_SECONDS;
+
+export async function parseCredential(x5u: string, body: string): Promise<Credential> {
+  const chain = parsePemChain(body);
+  return { x5u, chain, leafKey: await importLeafKey(chain[0]!), paths: new Map(), bytes: body.length * 2 + 4096 };
+}
+
+/** SHAKEN signs with ES256 only, so the leaf key must be an EC P-256 key (ATIS-1000080 §6.3.1). */
+async function importLeafKey(leaf: X509Certificate): Promise<CryptoKey | VerificationError> {
+  const algorithm = leaf.publicKey.algorithm as { name: string; namedCurve?: string };
+  if (algorithm.name !== "ECDSA" || algorithm.namedCurve !== "P-256") {
+    const described = algorithm.namedCurve ? `${algorithm.name} ${algorithm.namedCurve}` : algorithm.name;
+    return new VerificationError("KEY_UNSUPPORTED", `signing certificate key is ${described}; SHAKEN requires EC P-256`);
+  }
+  try {
+    return await leaf.publicKey.export({ name: "ECDSA", namedCurve: "P-256" }, ["verify"]);
+  } catch {
+    return new VerificationError("KEY_UNSUPPORTED", "signing certificate's P-256 key could not be imported");
+  }
+}
+
+/** Validates the credential's path against a trust set once per trust-set version. */
+export function trustedPathFor(credential: Credential, trustVersion: string, anchors: X509Certificate[]): Promise<TrustedPath | VerificationError> {
+  let path = credential.paths.get(trustVersion);
+  if (!path) {
+    path = buildTrustedPath(credential.chain, anchors).catch((error: unknown) => {
+      if (error instanceof VerificationError) return error;
+      throw error;
+    });
+    credential.paths.clear(); // only the current trust set matters
+    credential.paths.set(trustVersion, path);
+  }
+  return path;
+}

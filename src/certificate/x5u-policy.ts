@@ -1,0 +1,140 @@
+import { VerificationError } from "../verification/outcomes";
+
+/**
+ * Which certificate URLs the verifier will fetch. The x5u is written by whoever built the
+ * PASSporT, so this is an SSRF boundary: ATIS-1000074 v003 §5.3.1, and Asterisk's AST-2022-002.
+ */
+export interface X5uPolicy {
+  /** Development only: also allow http(s)://127.0.0.1:PORT and http(s)://localhost:PORT. */
+  allowInsecureLoopback: boolean;
+  /** When non-empty, only these hosts (and their subdomains, written ".example.net") may be fetched. */
+  allowedHosts: string[];
+}
+
+const ALLOWED_PORTS = new Set(["", "443", "8443"]);
+
+const refuse = (description: string, url?: string) =>
+  new VerificationError("X5U_POLICY", description, url === undefined ? undefined : { x5u: url.slice(0, 512) });
+
+/** Returns the URL to fetch, or throws X5U_POLICY naming the rule the URL breaks. */
+export function checkX5uUrl(x5u: string, policy: X5uPolicy): URL {
+  if (x5u.length > 2048) throw refuse("x5u is longer than 2048 characters");
+  let url: URL;
+  try {
+    url = new URL(x5u);
+  } catch {
+    throw new VerificationError("INFO_INVALID", "info/x5u is not an absolute URI", { x5u: x5u.slice(0, 512) });
+  }
+  if (policy.allowInsecureLoopback && isLoopbackDevelopmentUrl(url)) return url;
+  if (url.protocol !== "https:") throw refuse(`x5u scheme '${url.protocol}' is not allowed; only https`, x5u);
+  if (url.username !== "" || url.password !== "") throw refuse("x5u must not carry userinfo", x5u);
+  if (!ALLOWED_PORTS.has(url.port)) throw refuse(`x5u port ${url.port} is not allowed; only 443 and 8443`, x5u);
+  // The WHATWG parser drops an empty "?" or "#"; look at the text too.
+  if (url.search !== "" || x5u.includes("?")) throw refuse("x5u must not have a query", x5u);
+  if (url.hash !== "" || x5u.includes("#")) throw refuse("x5u must not have a fragment", x5u);
+  if (url.pathname.includes(";")) throw refuse("x5u must not have path parameters", x5u);
+  // The URL parser has already turned decimal, octal and hex IPv4 spellings into dotted quads.
+  const host = url.hostname;
+  const special = specialPurposeAddress(host);
+  if (special) throw refuse(`x5u host ${host} is a ${special} address`, x5u);
+  if (host === "localhost" || host.endsWith(".localhost")) throw refuse("x5u host is localhost", x5u);
+  if (policy.allowedHosts.length > 0 && !policy.allowedHosts.some((allowed) => hostMatches(host, allowed))) {
+    throw refuse(`x5u host ${host} is not on the repository allow-list`, x5u);
+  }
+  return url;
+}
+
+function isLoopbackDevelopmentUrl(url: URL): boolean {
+  return (
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    (url.hostname === "127.0.0.1" || url.hostname === "localhost") &&
+    url.username === "" &&
+    url.password === "" &&
+    url.search === "" &&
+    url.hash === ""
+  );
+}
+
+function hostMatches(host: string, allowed: string): boolean {
+  const pattern = allowed.trim().toLowerCase();
+  return pattern.startsWith(".") ? host.endsWith(pattern) : host === pattern;
+}
+
+/** IPv4 special-purpose blocks (RFC 6890 and successors) that are never a certificate repository. */
+const IPV4_SPECIAL: [number, number, string][] = [
+  [0x00000000, 8, "this-network"],
+  [0x0a000000, 8, "private (RFC 1918)"],
+  [0x64400000, 10, "shared (RFC 6598)"],
+  [0x7f000000, 8, "loopback"],
+  [0xa9fe0000, 16, "link-local"],
+  [0xac100000, 12, "private (RFC 1918)"],
+  [0xc0000000, 24, "IETF protocol assignment"],
+  [0xc0000200, 24, "documentation"],
+  [0xc0586300, 24, "6to4 relay"],
+  [0xc0a80000, 16, "private (RFC 1918)"],
+  [0xc6120000, 15, "benchmarking"],
+  [0xc6336400, 24, "documentation"],
+  [0xcb007100, 24, "documentation"],
+  [0xe0000000, 4, "multicast"],
+  [0xf0000000, 4, "reserved"],
+];
+
+function ipv4ToInt(host: string): number | null {
+  const parts = host.split(".");
+  if (parts.length !== 4 || parts.some((part) => !/^\d{1,3}$/.test(part) || Number(part) > 255)) return null;
+  return parts.reduce((acc, part) => acc * 256 + Number(part), 0);
+}
+
+function ipv4Special(value: number): string | null {
+  for (const [base, bits, name] of IPV4_SPECIAL) {
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    if (((value & mask) >>> 0) === base) return name;
+  }
+  return null;
+}
+
+/** Expands an IPv6 literal (as the URL parser prints it, bracketed and compressed) to 8 groups. */
+function ipv6Groups(literal: string): number[] | null {
+  let text = literal.slice(1, -1).toLowerCase();
+  const embedded = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (embedded) {
+    const v4 = ipv4ToInt(embedded[1]!);
+    if (v4 === null) return null;
+    text = text.slice(0, -embedded[1]!.length) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = 8 - headGroups.length - tailGroups.length;
+  if (tail === undefined ? missing !== 0 : missing < 0) return null;
+  return [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...tailGroups].map((group) => parseInt(group, 16));
+}
+
+function ipv6Special(groups: number[]): string | null {
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [number, number, number, number, number, number, number, number];
+  if (groups.every((group) => group === 0)) return "unspecified";
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 1) return "loopback";
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && (g5 === 0xffff || g5 === 0)) {
+    const embedded = ipv4Special(((g6 << 16) | g7) >>> 0);
+    return `IPv4-${g5 === 0xffff ? "mapped" : "compatible"} ${embedded ?? "IPv4"}`;
+  }
+  if (g0 === 0x64 && g1 === 0xff9b) return "NAT64";
+  if ((g0 & 0xfe00) === 0xfc00) return "unique-local";
+  if ((g0 & 0xffc0) === 0xfe80) return "link-local";
+  if ((g0 & 0xffc0) === 0xfec0) return "site-local";
+  if ((g0 & 0xff00) === 0xff00) return "multicast";
+  if (g0 === 0x2001 && g1 === 0x0db8) return "documentation";
+  if (g0 === 0x2002) return "6to4";
+  if (g0 === 0x2001 && g1 < 0x0200) return "IETF protocol assignment";
+  return null;
+}
+
+/** The special-purpose block a literal address falls in, or null (also null for host names). */
+export function specialPurposeAddress(host: string): string | null {
+  if (host.startsWith("[")) {
+    const groups = ipv6Groups(host);
+    return groups === null ? "malformed IPv6" : ipv6Special(groups);
+  }
+  const v4 = ipv4ToInt(host);
+  return v4 === null ? null : ipv4Special(v4);
+}

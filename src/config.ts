@@ -1,0 +1,68 @@
+import { diallingPlanFor, type DiallingPlan } from "./numbers/telephone-number";
+
+/**
+ * Operator configuration read from the Worker's vars and secrets (wrangler.toml `[vars]`, `wrangler
+ * secret put`). Every value has a production-safe default; an invalid value is a deployment error
+ * that names the variable.
+ */
+export interface VerifierConfig {
+  plan: DiallingPlan;
+  freshnessSeconds: number;
+  futureSkewSeconds: number;
+  x5uAllowInsecureLoopback: boolean;
+  x5uAllowedHosts: string[];
+  x5uFetchTimeoutMs: number;
+  x5uMaxBytes: number;
+  crlMode: "soft" | "hard";
+  strictProfile: boolean;
+  trustRefreshSeconds: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = "ERR_CONFIG";
+}
+
+type Vars = Partial<Record<string, unknown>>;
+
+function text(vars: Vars, name: string): string | undefined {
+  const value = vars[name];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+function integer(vars: Vars, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(vars, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  return value;
+}
+
+function flag(vars: Vars, name: string): boolean {
+  const raw = text(vars, name);
+  if (raw === undefined || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new ConfigError(`${name} must be 'true' or 'false', got '${raw}'`);
+}
+
+function oneOf<T extends string>(vars: Vars, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(vars, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got '${raw}'`);
+  return raw as T;
+}
+
+export function readVerifierConfig(vars: Vars): VerifierConfig {
+  const freshnessSeconds = integer(vars, "FRESHNESS_SECONDS", 60, 1, 3600);
+  return {
+    plan: diallingPlanFor(text(vars, "HOME_COUNTRY") ?? "KZ"),
+    freshnessSeconds,
+    futureSkewSeconds: integer(vars, "FUTURE_SKEW_SECONDS", freshnessSeconds, 0, 3600),
+    x5uAllowInsecureLoopback: flag(vars, "X5U_ALLOW_INSECURE_LOOPBACK"),
+    x5uAllowedHosts: (text(vars, "X5U_ALLOWED_HOSTS") ?? "").split(",").map((host) => host.trim()).filter(Boolean),
+    x5uFetchTimeoutMs: integer(vars, "X5U_FETCH_TIMEOUT_MS", 2000, 50, 10_000),
+    x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
+    crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
+    strictProfile: flag(vars, "STRICT_PROFILE"),
+    trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", 30, 0, 3600),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * JSON.parse with the hardening a PASSporT decoder needs (as sipral does): duplicate member names
+ * are refused — two parsers could otherwise read different `orig` values from the same bytes — and
+ * nesting is bounded. JSON.parse does the decoding; this pass only checks the structure first.
+ */
+export class StrictJsonError extends Error {
+  readonly code = "ERR_STRICT_JSON";
+}
+
+export function parseStrictJson(text: string, maxDepth = 8): unknown {
+  const value: unknown = JSON.parse(text); // throws SyntaxError on anything that is not JSON
+  checkStructure(text, maxDepth);
+  return value;
+}
+
+/** Walks valid JSON text tracking object keys per nesting level. */
+function checkStructure(text: string, maxDepth: number): void {
+  const stack: (Set<string> | null)[] = []; // a Set for objects, null for arrays
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "{" || ch === "[") {
+      stack.push(ch === "{" ? new Set() : null);
+      if (stack.length > maxDepth) throw new StrictJsonError(`JSON nested deeper than ${maxDepth} levels`);
+      expectKey = ch === "{";
+    } else if (ch === "}" || ch === "]") {
+      stack.pop();
+      expectKey = false;
+    } else if (ch === ",") {
+      expectKey = stack.at(-1) instanceof Set;
+    } else if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        const keys = stack.at(-1) as Set<string>;
+        if (keys.has(key)) throw new StrictJsonError(`duplicate member name '${key}'`);
+        keys.add(key);
+        expectKey = false;
+      }
+      i = end;
+    }
+  }
+}

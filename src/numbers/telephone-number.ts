@@ -1,0 +1,111 @@
+import { getCountryCallingCode, isSupportedCountry, Metadata } from "libphonenumber-js/min";
+import type { CallParty } from "../call/call";
+
+/**
+ * How national-format numbers become international ones. Signer and verifier must agree
+ * (spec digest §3), so the plan comes from the operator's home country, via libphonenumber's metadata.
+ */
+export interface DiallingPlan {
+  country: string;
+  countryCode: string;
+  /** Trunk prefix of national dialling, e.g. "8" in Kazakhstan. */
+  nationalPrefix: string | null;
+  /** International call prefix, e.g. "810" in Kazakhstan. */
+  internationalPrefix: string | null;
+  /** Lengths of a national significant number, e.g. [10]. */
+  nationalNumberLengths: number[];
+}
+
+export class UnknownCountryError extends Error {
+  readonly code = "ERR_UNKNOWN_COUNTRY";
+}
+
+const plans = new Map<string, DiallingPlan>();
+
+export function diallingPlanFor(country: string): DiallingPlan {
+  const cached = plans.get(country);
+  if (cached) return cached;
+  if (!isSupportedCountry(country)) throw new UnknownCountryError(`HOME_COUNTRY '${country}' is not an ISO 3166 country libphonenumber knows`);
+  const metadata = new Metadata();
+  metadata.selectNumberingPlan(country);
+  // nationalPrefix() exists at runtime but is missing from libphonenumber-js's type declarations.
+  const numberingPlan = metadata.numberingPlan as NonNullable<typeof metadata.numberingPlan> & { nationalPrefix(): string | undefined };
+  const plan: DiallingPlan = {
+    country,
+    countryCode: getCountryCallingCode(country),
+    nationalPrefix: numberingPlan.nationalPrefix() ?? null,
+    internationalPrefix: numberingPlan.IDDPrefix() ?? null,
+    nationalNumberLengths: numberingPlan.possibleLengths(),
+  };
+  plans.set(country, plan);
+  return plan;
+}
+
+/** RFC 8224 §8.3: everything but digits, `*` and `#` is a visual separator (including the leading `+`). */
+const NON_TN_CHARACTERS = /[^0-9*#]/g;
+const MAX_TN_LENGTH = 15;
+
+/**
+ * Canonical form of a telephone number: digits only (plus `*`/`#`), no `+`, 1–15 characters,
+ * national-format numbers converted to international with the dialling plan. Null when the value
+ * is not a telephone number.
+ */
+export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
+  const trimmed = value.trim();
+  if (!/^\+?[0-9*#().\-\s]+$/.test(trimmed)) return null;
+  const digits = trimmed.replace(NON_TN_CHARACTERS, "");
+  if (digits.length === 0) return null;
+  const international = trimmed.startsWith("+") ? digits : fromNationalFormat(digits, plan);
+  return international.length <= MAX_TN_LENGTH ? international : null;
+}
+
+function fromNationalFormat(digits: string, plan: DiallingPlan): string {
+  const { internationalPrefix, nationalPrefix } = plan;
+  // "8 10 49 30 …" dialled from Kazakhstan: strip the international prefix.
+  if (internationalPrefix && digits.startsWith(internationalPrefix) && digits.length > internationalPrefix.length + 7) {
+    return digits.slice(internationalPrefix.length);
+  }
+  // "8 727 250 12 34": trunk prefix followed by a national significant number of a known length.
+  if (nationalPrefix && digits.startsWith(nationalPrefix)) {
+    const national = digits.slice(nationalPrefix.length);
+    if (plan.nationalNumberLengths.includes(national.length)) return plan.countryCode + national;
+  }
+  // "727 250 12 34": a national significant number written without the trunk prefix.
+  if (plan.nationalNumberLengths.includes(digits.length)) return plan.countryCode + digits;
+  return digits;
+}
+
+const URI_IN_BRACKETS = /<([^>]*)>/;
+
+/** Extracts the URI from a name-addr / addr-spec header value (`"Bank" <sip:+7727…@host>;tag=x`). */
+export function extractUri(value: string): string | null {
+  const bracketed = URI_IN_BRACKETS.exec(value);
+  const candidate = (bracketed ? bracketed[1]! : value.split(";")[0]!).trim();
+  return /^(sips?|tel):/i.test(candidate) ? candidate : null;
+}
+
+/** The telephone number a SIP or tel URI carries: tel's number, or sip's user part. */
+function tnFromUri(uri: string, plan: DiallingPlan): string | null {
+  const scheme = uri.slice(0, uri.indexOf(":")).toLowerCase();
+  const rest = uri.slice(scheme.length + 1);
+  if (scheme === "tel") return canonicalizeTn(decodeUserPart(rest.split(";")[0]!), plan);
+  const at = rest.lastIndexOf("@");
+  if (at === -1) return null;
+  // The user part may carry its own parameters (`+7727…;npdi`); the number is before them.
+  return canonicalizeTn(decodeUserPart(rest.slice(0, at).split(";")[0]!), plan);
+}
+
+function decodeUserPart(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
+
+/** Accepts a header value, a URI or a bare number, as the verdict API promises. */
+export function callPartyFrom(value: string, plan: DiallingPlan): CallParty {
+  const uri = extractUri(value);
+  const tn = uri ? tnFromUri(uri, plan) : canonicalizeTn(value, plan);
+  return { raw: value, tn, uri };
+}

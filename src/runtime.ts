@@ -1,0 +1,63 @@
+import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS } from "./certificate/certificate-source";
+import type { Fetcher } from "./certificate/fetch-chain";
+import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
+import { readVerifierConfig, type VerifierConfig } from "./config";
+import { systemClock, type Clock } from "./lib/clock";
+import type { VerifierOptions } from "./verification/verify-identity";
+import { DEFAULT_STIR_POLICY, type StirPolicy } from "./verdict/policy";
+
+/** What tests (and the benchmark) may replace: time and the network. Production uses the defaults. */
+export interface RuntimeOverrides {
+  clock?: Clock;
+  fetcher?: Fetcher;
+  /** Skip the Workers Cache API layer (tests that count repository fetches per isolate). */
+  sharedCache?: Cache | null;
+}
+
+/**
+ * The long-lived parts of the verifier, built once per isolate and reused by every request:
+ * configuration, the trust set, and the certificate caches.
+ */
+export interface Runtime {
+  config: VerifierConfig;
+  clock: Clock;
+  trust: TrustSource;
+  verifier: VerifierOptions;
+  stirPolicy: StirPolicy;
+  jwscardUrl: string | null;
+}
+
+export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
+  const config = readVerifierConfig(env as unknown as Record<string, unknown>);
+  const clock = overrides.clock ?? systemClock;
+  const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000);
+  const certificates = new CachingCertificateSource({
+    fetcher: overrides.fetcher ?? ((request) => fetch(request)),
+    limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },
+    clock,
+    sharedCache: overrides.sharedCache !== undefined ? overrides.sharedCache : defaultSharedCache(),
+    minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
+  });
+  return {
+    config,
+    clock,
+    trust,
+    stirPolicy: DEFAULT_STIR_POLICY,
+    jwscardUrl: null,
+    verifier: {
+      clock,
+      plan: config.plan,
+      certificates,
+      trust,
+      x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
+      freshnessSeconds: config.freshnessSeconds,
+      futureSkewSeconds: config.futureSkewSeconds,
+      crlMode: config.crlMode,
+      strictProfile: config.strictProfile,
+    },
+  };
+}
+
+function defaultSharedCache(): Cache | null {
+  return typeof caches === "undefined" ? null : (caches as unknown as { default: Cache }).default;
+}

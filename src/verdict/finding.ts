@@ -1,0 +1,17 @@
+import type { Action } from "./verdict";
+
+/**
+ * A finding is a failed (or notable) check that asks for an action. Each stage maps its own failed
+ * checks to actions through the operator's policy table; the verdict takes the most severe finding.
+ */
+export interface Finding {
+  /** The id of the check that produced it (one of the verdict's `checks`). */
+  checkId: string;
+  action: Action;
+  /** Why, in one sentence; becomes the Reason header text for blocks. */
+  reason: string;
+  /** For `block`: 603 (Decline, the default) or 608 (Rejected by an intermediary, RFC 8688). */
+  sipCode?: 603 | 608;
+  /** For `tag`: the label the SBC shows or forwards (e.g. "International Call", "SPAM?"). */
+  label?: string;
+}

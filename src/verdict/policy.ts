@@ -1,0 +1,93 @@
+import type { NormalizedCall } from "../call/call";
+import type { CallVerification } from "../verification/verify-call";
+import type { Check } from "./check";
+import type { Finding } from "./finding";
+import { ACTIONS, type Action, type SipHeader, type Verdict } from "./verdict";
+
+/**
+ * What the operator wants done when STIR/SHAKEN verification does not pass. The ATIS model delivers
+ * the call with its verstat and lets the terminating side decide, so the defaults tag rather than block.
+ */
+export interface StirPolicy {
+  /** Signature or credential failed (verstat TN-Validation-Failed). */
+  failed: Action;
+  /** An Identity header was present but unusable (verstat No-TN-Validation: stale, mismatched, bad info…). */
+  invalid: Action;
+  /** Optional per-check overrides, e.g. `{"passport.freshness": "block"}`. */
+  byCheck: Record<string, Action>;
+}
+
+export const DEFAULT_STIR_POLICY: StirPolicy = { failed: "tag", invalid: "tag", byCheck: {} };
+
+const SEVERITY = new Map<Action, number>(ACTIONS.map((action, index) => [action, index]));
+
+/** Turns a verification that did not pass into a finding the policy weighs with the others. */
+export function stirFinding(verification: CallVerification, policy: StirPolicy): Finding | null {
+  const failure = verification.failure;
+  if (failure === null || failure.reasonCode === 428) return null; // passed, or unsigned: origin checks decide
+  const action = policy.byCheck[failure.checkId] ?? (failure.verstat === "TN-Validation-Failed" ? policy.failed : policy.invalid);
+  return { checkId: failure.checkId, action, reason: `${failure.reasonText}: ${failure.reasondesc}`, label: "Unverified caller ID" };
+}
+
+/** The most severe finding decides; on a tie, the first (pipeline order: verification, origin, rules). */
+export function decisiveFinding(findings: Finding[]): Finding | null {
+  let decisive: Finding | null = null;
+  for (const finding of findings) {
+    if (!decisive || SEVERITY.get(finding.action)! > SEVERITY.get(decisive.action)!) decisive = finding;
+  }
+  return decisive && decisive.action !== "allow" ? decisive : null;
+}
+
+export interface VerdictInput {
+  requestId: string;
+  call: NormalizedCall;
+  verification: CallVerification;
+  findings: Finding[];
+  checks: Check[];
+  /** RFC 8688: the redress URL sent with a 608 in Call-Info (purpose=jwscard). */
+  jwscardUrl: string | null;
+}
+
+const quote = (text: string) => text.replace(/["\\\r\n]/g, " ").slice(0, 200);
+
+/**
+ * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
+ * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
+ * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID (RFC 3323, RFC 3325).
+ */
+export function decideVerdict(input: VerdictInput): Verdict & { label: string | null } {
+  const { call, verification } = input;
+  const decisive = decisiveFinding(input.findings);
+  const action: Action = decisive?.action ?? "allow";
+  const headers: SipHeader[] = [];
+  let sip: Verdict["sip"] = null;
+
+  if (action === "block") {
+    const code = decisive!.sipCode ?? 603;
+    sip = { code, reason: code === 608 ? "Rejected" : "Decline" };
+    headers.push({ name: "Reason", value: `SIP ;cause=${code} ;text="${quote(decisive!.reason)}"` });
+    if (code === 608 && input.jwscardUrl) headers.push({ name: "Call-Info", value: `<${input.jwscardUrl}>;purpose=jwscard` });
+  } else {
+    if (call.cli?.tn) {
+      headers.push({ name: "P-Asserted-Identity", value: `<tel:+${call.cli.tn};verstat=${verification.verstat}>` });
+    }
+    const failure = verification.failure;
+    if (failure && failure.reasonCode !== 428) {
+      headers.push({ name: "Reason", value: `SIP ;cause=${failure.reasonCode} ;text="${failure.reasonText}"` });
+    }
+    // Withhold: deliver the call with presentation restricted; the SBC's privacy service anonymizes
+    // From and strips the identity towards the callee (RFC 3323 §4.2, RFC 3325 §9.3).
+    if (action === "withhold") headers.push({ name: "Privacy", value: "id" });
+  }
+  return {
+    requestId: input.requestId,
+    action,
+    verstat: verification.verstat,
+    attest: verification.attest,
+    sip,
+    headers,
+    decidedBy: decisive?.checkId ?? null,
+    label: action === "tag" ? (decisive?.label ?? null) : null,
+    checks: input.checks,
+  };
+}

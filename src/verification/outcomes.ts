@@ -1,0 +1,86 @@
+import type { Verstat } from "../verdict/verdict";
+
+/**
+ * The one table that maps every verification failure to its SIP response code, reason text,
+ * verstat and check id (spec digest §4, after ATIS-1000082's error cases as vermouth maps them).
+ * No other module decides a reason code: everything else names a `VerificationFailure`.
+ */
+export interface Outcome {
+  /** Stable id of the check that failed; also the `checks[].id` in the native verdict. */
+  checkId: string;
+  reasonCode: 403 | 428 | 436 | 437 | 438;
+  reasonText: string;
+  verstat: Verstat;
+}
+
+const USE_IDENTITY = "Use Identity Header";
+const USE_SUPPORTED_PASSPORT = "Use Supported PASSporT Format";
+const INVALID_IDENTITY = "Invalid Identity Header";
+const BAD_INFO = "Bad Identity Info";
+const UNSUPPORTED_CREDENTIAL = "Unsupported Credential";
+const STALE_DATE = "Stale Date";
+
+const row = (checkId: string, reasonCode: Outcome["reasonCode"], reasonText: string, verstat: Verstat): Outcome => ({
+  checkId,
+  reasonCode,
+  reasonText,
+  verstat,
+});
+
+export const OUTCOMES = {
+  // RFC 8224 §6.2 step 1: is there an Identity header we can use?
+  IDENTITY_MISSING: row("identity.present", 428, USE_IDENTITY, "No-TN-Validation"),
+  PPT_UNSUPPORTED: row("identity.ppt", 428, USE_SUPPORTED_PASSPORT, "No-TN-Validation"),
+  IDENTITY_MALFORMED: row("identity.syntax", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  // ATIS-1000074 §5.3.3: SHAKEN requires the full form; the compact `..sig` form is refused.
+  IDENTITY_COMPACT_FORM: row("identity.full-form", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  PPT_PARAMETER_MISMATCH: row("identity.ppt-parameter", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  // Credential location (`info`, `x5u`): RFC 8224 §6.2.3, ATIS-1000074 §5.3.1.
+  INFO_INVALID: row("identity.info", 436, BAD_INFO, "No-TN-Validation"),
+  X5U_MISMATCH: row("passport.x5u", 436, BAD_INFO, "No-TN-Validation"),
+  X5U_POLICY: row("x5u.policy", 436, BAD_INFO, "No-TN-Validation"),
+  X5U_FETCH_FAILED: row("x5u.fetch", 436, BAD_INFO, "No-TN-Validation"),
+  X5U_NOT_CERTIFICATE_CHAIN: row("x5u.content", 436, BAD_INFO, "No-TN-Validation"),
+  // PASSporT header: RFC 8225 §4, RFC 8588 §3.
+  PASSPORT_HEADER_INVALID: row("passport.header", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  TYP_UNSUPPORTED: row("passport.typ", 437, UNSUPPORTED_CREDENTIAL, "No-TN-Validation"),
+  ALG_UNSUPPORTED: row("passport.alg", 437, UNSUPPORTED_CREDENTIAL, "No-TN-Validation"),
+  // Claims: RFC 8225 §5, RFC 8588 §4.
+  CLAIMS_INVALID: row("passport.claims", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  ATTEST_INVALID: row("passport.attest", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  ORIGID_MISSING: row("passport.origid", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  // RFC 8224 §6.2.2 / §12.1: freshness of iat (and of the SIP Date when given).
+  STALE: row("passport.freshness", 403, STALE_DATE, "No-TN-Validation"),
+  // RFC 8224 §6.2.2: the signed numbers must be this call's numbers.
+  ORIG_MISMATCH: row("passport.orig", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  DEST_MISMATCH: row("passport.dest", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  // RFC 8946 §5: a `div` PASSporT must chain to the call's `shaken` PASSporT.
+  DIV_NOT_CHAINED: row("passport.div-chain", 438, INVALID_IDENTITY, "No-TN-Validation"),
+  // The credential itself: ATIS-1000074 §5.3.1, ATIS-1000080 §6.
+  CHAIN_UNTRUSTED: row("certificate.chain", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  CERTIFICATE_NOT_VALID_AT_IAT: row("certificate.validity", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  CERTIFICATE_REVOKED: row("certificate.revocation", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  TNAUTHLIST_MISSING: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  KEY_UNSUPPORTED: row("certificate.key", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  CERTIFICATE_PROFILE: row("certificate.profile", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  SIGNATURE_INVALID: row("passport.signature", 438, INVALID_IDENTITY, "TN-Validation-Failed"),
+} as const satisfies Record<string, Outcome>;
+
+export type VerificationFailure = keyof typeof OUTCOMES;
+
+/**
+ * A failed verification step: which row of the table, and what exactly was wrong (`reasondesc`).
+ * Thrown inside the verifier and caught once, at the edge of `verifyIdentity`.
+ */
+export class VerificationError extends Error {
+  readonly failure: VerificationFailure;
+  readonly evidence: Record<string, unknown> | undefined;
+  constructor(failure: VerificationFailure, description: string, evidence?: Record<string, unknown>) {
+    super(description);
+    this.failure = failure;
+    this.evidence = evidence;
+  }
+  get outcome(): Outcome {
+    return OUTCOMES[this.failure];
+  }
+}

@@ -1,0 +1,109 @@
+import { parseIdentityHeader } from "../identity/identity-header";
+import { canonicalizeTn } from "../numbers/telephone-number";
+import { fail, pass, type Check } from "../verdict/check";
+import type { Attestation, Verstat } from "../verdict/verdict";
+import { OUTCOMES, type Outcome } from "./outcomes";
+import { verifyIdentity, type CallNumbers, type IdentityResult, type VerifierOptions } from "./verify-identity";
+
+/** More Identity headers than a forwarded call plausibly carries are not evaluated (bounded work per call). */
+export const MAX_IDENTITY_HEADERS = 8;
+
+export interface CallVerification {
+  verstat: Verstat;
+  attest: Attestation | null;
+  /** Why the call did not pass, as the outcome table says; null when it passed. */
+  failure: (Outcome & { reasondesc: string }) | null;
+  /** Each Identity header's result, in arrival order. */
+  identities: IdentityResult[];
+  /** Call-level checks (presence, supported ppt, div chaining); each identity carries its own. */
+  checks: Check[];
+}
+
+const failure = (row: keyof typeof OUTCOMES, reasondesc: string) => ({ ...OUTCOMES[row], reasondesc });
+
+function pptParameter(headerValue: string): string | null {
+  try {
+    return parseIdentityHeader(headerValue).ppt;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Verifies every Identity header of a call (RFC 8224 §6.2 step 1: find one we can use) and decides
+ * the call's verstat. `div` PASSporTs (RFC 8946) are verified first: each one that holds extends the
+ * numbers the `shaken` PASSporT's dest may name (the call was retargeted), and must itself chain to a
+ * verified `shaken` PASSporT — same orig, and its diverting number among the shaken dest.
+ */
+export async function verifyCall(identityHeaders: string[], call: CallNumbers, options: VerifierOptions): Promise<CallVerification> {
+  if (identityHeaders.length === 0) {
+    return {
+      verstat: "No-TN-Validation",
+      attest: null,
+      failure: failure("IDENTITY_MISSING", "the call carries no Identity header"),
+      identities: [],
+      checks: [fail(OUTCOMES.IDENTITY_MISSING.checkId, "no Identity header")],
+    };
+  }
+  const checks: Check[] = [pass(OUTCOMES.IDENTITY_MISSING.checkId, `${identityHeaders.length} Identity header(s)`)];
+  const evaluated = identityHeaders.slice(0, MAX_IDENTITY_HEADERS);
+  if (identityHeaders.length > MAX_IDENTITY_HEADERS) {
+    checks.push({ id: "identity.count", result: "warn", detail: `only the first ${MAX_IDENTITY_HEADERS} of ${identityHeaders.length} Identity headers were evaluated` });
+  }
+
+  const results = new Array<IdentityResult>(evaluated.length);
+  const isDiv = evaluated.map((value) => pptParameter(value) === "div");
+  await Promise.all(
+    evaluated.map(async (value, index) => {
+      if (isDiv[index]) results[index] = await verifyIdentity(value, call, options);
+    }),
+  );
+  const divertedFrom = results
+    .filter((result) => result?.outcome === "verified" && result.divertedFrom !== null)
+    .map((result) => canonicalizeTn(result.divertedFrom!, options.plan))
+    .filter((tn): tn is string => tn !== null);
+  const shakenCall: CallNumbers = { ...call, dest: [...call.dest, ...divertedFrom] };
+  await Promise.all(
+    evaluated.map(async (value, index) => {
+      if (!isDiv[index]) results[index] = await verifyIdentity(value, shakenCall, options);
+    }),
+  );
+
+  const verifiedShaken = results.find((result) => result.ppt === "shaken" && result.outcome === "verified");
+  for (const result of results) {
+    if (result.ppt === "div" && result.outcome === "verified") chainDiv(result, verifiedShaken, options, checks);
+  }
+
+  if (verifiedShaken) {
+    return { verstat: "TN-Validation-Passed", attest: verifiedShaken.attest, failure: null, identities: results, checks };
+  }
+  if (results.every((result) => result.outcome === "unsupported")) {
+    return {
+      verstat: "No-TN-Validation",
+      attest: null,
+      failure: failure("PPT_UNSUPPORTED", `no Identity header carries a supported PASSporT type (${results.map((result) => result.ppt).join(", ")})`),
+      identities: results,
+      checks,
+    };
+  }
+  const decisive = results.find((result) => result.ppt === "shaken" && result.failure) ?? results.find((result) => result.failure)!;
+  return { verstat: decisive.verstat, attest: null, failure: decisive.failure, identities: results, checks };
+}
+
+function chainDiv(div: IdentityResult, shaken: IdentityResult | undefined, options: VerifierOptions, checks: Check[]): void {
+  const canonical = (value: string | null) => (value === null ? null : canonicalizeTn(value, options.plan));
+  const shakenDest = (shaken?.dest ?? []).map(canonical);
+  const chained = shaken !== undefined && canonical(div.orig) === canonical(shaken.orig) && shakenDest.includes(canonical(div.divertedFrom));
+  if (chained) {
+    checks.push(pass(OUTCOMES.DIV_NOT_CHAINED.checkId, `div from ${div.divertedFrom} chains to the shaken PASSporT`));
+    return;
+  }
+  const reasondesc = shaken
+    ? `div PASSporT (orig ${div.orig}, div ${div.divertedFrom}) does not chain to the shaken PASSporT (orig ${shaken.orig}, dest ${shaken.dest.join(",")})`
+    : "div PASSporT present without a verified shaken PASSporT to chain to";
+  div.outcome = "failed";
+  div.verstat = OUTCOMES.DIV_NOT_CHAINED.verstat;
+  div.failure = failure("DIV_NOT_CHAINED", reasondesc);
+  div.checks.push(fail(OUTCOMES.DIV_NOT_CHAINED.checkId, reasondesc));
+  checks.push(fail(OUTCOMES.DIV_NOT_CHAINED.checkId, reasondesc));
+}

@@ -1,0 +1,323 @@
+import { compactVerify } from "jose";
+import type { X509Certificate } from "@peculiar/x509";
+import type { CertificateSource } from "../certificate/certificate-source";
+import { trustedPathFor } from "../certificate/certificate-source";
+import { checkValidityAt, findRevocation } from "../certificate/chain";
+import { lintCertificate, type LintFinding } from "../certificate/lint";
+import { readTnAuthList, type TnAuthListReading } from "../certificate/tnauthlist";
+import type { TrustSource } from "../certificate/trust-store";
+import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
+import { parseIdentityHeader } from "../identity/identity-header";
+import type { Clock } from "../lib/clock";
+import { canonicalizeTn, type DiallingPlan } from "../numbers/telephone-number";
+import { decodePassport, type DecodedPassport } from "../passport/passport";
+import { fail, pass, skip, warn, type Check } from "../verdict/check";
+import type { Attestation, Verstat } from "../verdict/verdict";
+import { VerificationError, type Outcome } from "./outcomes";
+
+export interface VerifierOptions {
+  clock: Clock;
+  plan: DiallingPlan;
+  certificates: CertificateSource;
+  trust: TrustSource;
+  x5u: X5uPolicy;
+  /** Largest accepted |now − iat| (and |now − Date|) for iat in the past, in seconds (RFC 8224 §6.2.2). */
+  freshnessSeconds: number;
+  /** Largest accepted distance of an iat in the future, in seconds (clock skew between signer and us). */
+  futureSkewSeconds: number;
+  /** What to do when no current CRL is loaded: `soft` reports it, `hard` fails the credential. */
+  crlMode: "soft" | "hard";
+  /** Strict mode: ATIS-1000080 profile errors in the leaf fail the call instead of being reported. */
+  strictProfile: boolean;
+}
+
+/** The call's side of the comparison: canonical numbers and the SIP Date. */
+export interface CallNumbers {
+  /** Canonical calling number (PAI, else From); null when the call presents none. */
+  orig: string | null;
+  /** Canonical called numbers (To and Request-URI) the PASSporT's dest may name. */
+  dest: string[];
+  /** SIP Date / ATIS `time`, epoch seconds. */
+  date: number | null;
+}
+
+export interface SignerDescription {
+  spc: string | null;
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notAfter: string;
+  anchor: string | null;
+}
+
+export interface IdentityResult {
+  /** `ppt` of the PASSporT (or of the header, when the PASSporT could not be read). */
+  ppt: string | null;
+  outcome: "verified" | "failed" | "unsupported";
+  verstat: Verstat;
+  failure: (Outcome & { reasondesc: string }) | null;
+  attest: Attestation | null;
+  origid: string | null;
+  iat: number | null;
+  orig: string | null;
+  dest: string[];
+  /** `div` PASSporTs: the number that diverted the call. */
+  divertedFrom: string | null;
+  x5u: string | null;
+  signer: SignerDescription | null;
+  checks: Check[];
+  /** Decoded PASSporT, for chaining `div` to `shaken` (not serialized). */
+  passport?: DecodedPassport;
+}
+
+/** The steps of RFC 8224 §6.2 in the order they run; the cheap local ones first, so that a stale
+ *  or mismatched PASSporT never makes the verifier fetch anything. */
+const STEPS = [
+  "identity.syntax",
+  "passport.header",
+  "passport.claims",
+  "passport.freshness",
+  "passport.orig",
+  "passport.dest",
+  "x5u.policy",
+  "x5u.fetch",
+  "certificate.chain",
+  "certificate.validity",
+  "certificate.revocation",
+  "certificate.tnauthlist",
+  "certificate.key",
+  "passport.signature",
+] as const;
+type Step = (typeof STEPS)[number];
+
+class StepRecorder {
+  readonly checks: Check[] = [];
+  private index = 0;
+  passed(step: Step, detail?: string, evidence?: Record<string, unknown>): void {
+    this.index = STEPS.indexOf(step) + 1;
+    this.checks.push(pass(step, detail, evidence));
+  }
+  /** Records the failure and marks every later step as not run. */
+  failed(error: VerificationError): void {
+    this.checks.push(fail(error.outcome.checkId, error.message, error.evidence));
+    const failedAt = STEPS.indexOf(error.outcome.checkId as Step);
+    const firstSkipped = Math.max(this.index, failedAt + 1);
+    for (const step of STEPS.slice(firstSkipped)) this.checks.push(skip(step, "not run: an earlier check failed"));
+  }
+}
+
+const notVerified = () => ({
+  attest: null,
+  origid: null,
+  iat: null,
+  orig: null,
+  dest: [] as string[],
+  divertedFrom: null,
+  x5u: null,
+  signer: null,
+});
+
+/**
+ * Verifies one Identity header value against the call (RFC 8224 §6.2, RFC 8225, RFC 8588, RFC 8946
+ * for `div`, ATIS-1000074). Never throws for anything the caller sent: every failure becomes a result
+ * naming the check that failed and the row of the outcome table it maps to.
+ */
+export async function verifyIdentity(headerValue: string, call: CallNumbers, options: VerifierOptions): Promise<IdentityResult> {
+  const steps = new StepRecorder();
+  let passport: DecodedPassport | undefined;
+  let signer: SignerDescription | null = null;
+  try {
+    const identity = parseIdentityHeader(headerValue);
+    steps.passed("identity.syntax");
+    passport = decodePassport(identity.jws, identity);
+    steps.passed("passport.header", undefined, { ppt: passport.header.ppt, x5u: passport.header.x5u });
+    steps.passed("passport.claims");
+    checkFreshness(passport.claims.iat, call.date, options, steps);
+    matchNumbers(passport, call, options.plan, steps);
+
+    const x5u = checkX5uUrl(passport.header.x5u, options.x5u);
+    steps.passed("x5u.policy");
+    const credential = await options.certificates.credential(x5u);
+    steps.passed("x5u.fetch", undefined, { certificates: credential.chain.length });
+    signer = await checkCredential(credential, passport.claims.iat, options, steps);
+
+    if (credential.leafKey instanceof VerificationError) throw credential.leafKey;
+    steps.passed("certificate.key");
+    try {
+      await compactVerify(passport.jws, credential.leafKey, { algorithms: ["ES256"] });
+    } catch {
+      throw new VerificationError("SIGNATURE_INVALID", "signature verification failed");
+    }
+    steps.passed("passport.signature");
+    return verifiedResult(passport, signer, steps.checks);
+  } catch (error) {
+    if (!(error instanceof VerificationError)) throw error;
+    steps.failed(error);
+    const outcome = error.outcome;
+    return {
+      ...notVerified(),
+      ...(passport ? describeClaims(passport) : {}),
+      signer,
+      ppt: passport?.header.ppt ?? null,
+      outcome: error.failure === "PPT_UNSUPPORTED" ? "unsupported" : "failed",
+      verstat: outcome.verstat,
+      failure: { ...outcome, reasondesc: error.message },
+      checks: steps.checks,
+      passport,
+    };
+  }
+}
+
+function verifiedResult(passport: DecodedPassport, signer: SignerDescription, checks: Check[]): IdentityResult {
+  return {
+    ...notVerified(),
+    ...describeClaims(passport),
+    ppt: passport.header.ppt,
+    outcome: "verified",
+    verstat: "TN-Validation-Passed",
+    failure: null,
+    signer,
+    checks,
+    passport,
+  };
+}
+
+function describeClaims(passport: DecodedPassport) {
+  const { claims, header } = passport;
+  return {
+    attest: claims.attest ?? null,
+    origid: claims.origid ?? null,
+    iat: claims.iat,
+    orig: claims.orig.tn ?? claims.orig.uri ?? null,
+    dest: [...(claims.dest.tn ?? []), ...(claims.dest.uri ?? [])],
+    divertedFrom: claims.div?.tn ?? claims.div?.uri ?? null,
+    x5u: header.x5u,
+  };
+}
+
+/** RFC 8224 §6.2.2 / §12.1: a symmetric window around now for iat, and for the SIP Date when given. */
+function checkFreshness(iat: number, date: number | null, options: VerifierOptions, steps: StepRecorder): void {
+  const now = Math.floor(options.clock.now() / 1000);
+  const judge = (what: string, at: number) => {
+    if (now - at > options.freshnessSeconds) {
+      throw new VerificationError("STALE", `${what} is ${now - at} s old; at most ${options.freshnessSeconds} s is accepted`, { [what]: at, now });
+    }
+    if (at - now > options.futureSkewSeconds) {
+      throw new VerificationError("STALE", `${what} is ${at - now} s in the future; at most ${options.futureSkewSeconds} s is accepted`, { [what]: at, now });
+    }
+  };
+  judge("iat", iat);
+  if (date !== null) judge("Date", date);
+  steps.passed("passport.freshness", undefined, { iat, now });
+}
+
+/** RFC 8224 §6.2.2: `orig` must be the calling number and `dest` must name the called number. */
+function matchNumbers(passport: DecodedPassport, call: CallNumbers, plan: DiallingPlan, steps: StepRecorder): void {
+  const { orig, dest } = passport.claims;
+  const signedOrig = orig.tn === undefined ? null : canonicalizeTn(orig.tn, plan);
+  if (orig.tn !== undefined) {
+    if (signedOrig === null) throw new VerificationError("CLAIMS_INVALID", `orig.tn '${orig.tn.slice(0, 32)}' is not a telephone number`);
+    if (call.orig !== signedOrig) {
+      throw new VerificationError("ORIG_MISMATCH", `signed orig ${signedOrig} is not the calling number ${call.orig ?? "(none)"}`, {
+        signed: signedOrig,
+        call: call.orig,
+      });
+    }
+  } else {
+    throw new VerificationError("ORIG_MISMATCH", "orig is a URI; SHAKEN calls are matched on telephone numbers");
+  }
+  steps.passed("passport.orig", undefined, { orig: signedOrig });
+
+  const signedDest = (dest.tn ?? []).map((tn) => canonicalizeTn(tn, plan));
+  if (!signedDest.some((tn) => tn !== null && call.dest.includes(tn))) {
+    throw new VerificationError("DEST_MISMATCH", `signed dest ${JSON.stringify(signedDest)} does not name the called number ${call.dest.join(", ") || "(none)"}`, {
+      signed: signedDest,
+      call: call.dest,
+    });
+  }
+  steps.passed("passport.dest", undefined, { dest: signedDest });
+}
+
+// Reading the TNAuthList and linting the profile depend only on the certificate: once per certificate.
+const tnAuthLists = new WeakMap<X509Certificate, TnAuthListReading>();
+const profiles = new WeakMap<X509Certificate, LintFinding[]>();
+const memo = <T>(cache: WeakMap<X509Certificate, T>, certificate: X509Certificate, compute: (certificate: X509Certificate) => T): T => {
+  let value = cache.get(certificate);
+  if (value === undefined) {
+    value = compute(certificate);
+    cache.set(certificate, value);
+  }
+  return value;
+};
+
+/** ATIS-1000074 §5.3.1 / ATIS-1000080: trusted path, validity at iat, revocation, TNAuthList, profile. */
+async function checkCredential(
+  credential: Awaited<ReturnType<CertificateSource["credential"]>>,
+  iat: number,
+  options: VerifierOptions,
+  steps: StepRecorder,
+): Promise<SignerDescription> {
+  const leaf = credential.chain[0]!;
+  const trust = await options.trust.current();
+  const tnAuthList = memo(tnAuthLists, leaf, readTnAuthList);
+  const signer: SignerDescription = {
+    spc: "spcs" in tnAuthList ? (tnAuthList.spcs[0] ?? null) : null,
+    subject: leaf.subject,
+    issuer: leaf.issuer,
+    serialNumber: leaf.serialNumber,
+    notAfter: leaf.notAfter.toISOString(),
+    anchor: null,
+  };
+  const path = await trustedPathFor(credential, trust.version, trust.anchors);
+  if (path instanceof VerificationError) throw path;
+  signer.anchor = path.anchor.subject;
+  steps.passed("certificate.chain", undefined, { anchor: path.anchor.subject, length: path.certificates.length });
+  checkValidityAt(path, iat * 1000);
+  steps.passed("certificate.validity");
+
+  const revoked = findRevocation(path, trust.crls);
+  if (revoked) throw new VerificationError("CERTIFICATE_REVOKED", `certificate '${revoked.subject}' (serial ${revoked.serialNumber}) is revoked`, revoked);
+  const crlCurrent = trust.crlNextUpdate !== null && trust.crlNextUpdate > options.clock.now();
+  if (crlCurrent) {
+    steps.passed("certificate.revocation");
+  } else if (options.crlMode === "hard") {
+    throw new VerificationError("CERTIFICATE_REVOKED", "revocation status unknown: no current CRL is loaded (CRL hard-fail mode)");
+  } else {
+    steps.checks.push(warn("certificate.revocation", trust.crls.length === 0 ? "no CRL loaded; revocation not checked" : "loaded CRL is past its nextUpdate"));
+  }
+
+  checkTnAuthList(tnAuthList, steps);
+  reportProfile(leaf, options.strictProfile, steps);
+  return signer;
+}
+
+function checkTnAuthList(reading: TnAuthListReading, steps: StepRecorder): void {
+  switch (reading.form) {
+    case "absent":
+      throw new VerificationError("TNAUTHLIST_MISSING", "signing certificate has no TNAuthList extension (RFC 8226 §9)");
+    case "unparseable":
+      throw new VerificationError("TNAUTHLIST_MISSING", `signing certificate's TNAuthList cannot be read: ${reading.error}`);
+    case "rfc8226":
+      if (reading.spcs.length === 0) throw new VerificationError("TNAUTHLIST_MISSING", "TNAuthList names no service provider code");
+      steps.passed("certificate.tnauthlist", undefined, { spc: reading.spcs[0] });
+      return;
+    default:
+      // Seen in production certificates: readable, but not the RFC 8226 encoding. Reported, not failed.
+      steps.checks.push(warn("certificate.tnauthlist", `TNAuthList is not RFC 8226-encoded (${reading.form}): ${reading.note}`, { spcs: reading.spcs }));
+  }
+}
+
+/** Spec digest §6 Decision: profile deviations are findings unless the operator turns strict mode on. */
+function reportProfile(leaf: X509Certificate, strict: boolean, steps: StepRecorder): void {
+  const findings = memo(profiles, leaf, (certificate) => lintCertificate(certificate, { role: "leaf" }));
+  const errors = findings.filter((finding) => finding.severity === "error");
+  if (strict && errors.length > 0) {
+    throw new VerificationError("CERTIFICATE_PROFILE", `signing certificate violates the ATIS-1000080 profile: ${errors.map((finding) => finding.rule).join(", ")}`, {
+      findings: errors,
+    });
+  }
+  if (findings.length > 0) {
+    steps.checks.push(warn("certificate.profile", `${findings.length} ATIS-1000080 profile finding(s)`, { findings: findings.map((finding) => finding.rule) }));
+  }
+}
+

@@ -1,0 +1,100 @@
+import { env } from "cloudflare:workers";
+import { inject } from "vitest";
+import { createApp } from "../../../src/app";
+import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument } from "../../../src/certificate/trust-format";
+import { fixedClock } from "../../../src/lib/clock";
+import type { RuntimeOverrides } from "../../../src/runtime";
+import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
+import type { Registration } from "../../setup/test-repository";
+import { sbcAuth } from "./auth";
+
+/** The fixture PKI built by our own issuing code in globalSetup (test/setup/pki-fixtures.ts). */
+export const pki = inject("pki");
+export const repositoryUrl = inject("repositoryUrl");
+
+/** The moment the fixture calls happen: 2025-11-28T00:00:00Z, inside every fixture certificate's validity. */
+export const IAT = 1_764_288_000;
+export const CALLER = "77272501234";
+export const CALLEE = "77012345678";
+
+export async function installTrust(options: { anchors?: string[]; crls?: string[] } = {}): Promise<void> {
+  const anchors: TrustAnchorDocument = {
+    version: 1,
+    updated: "2025-11-01T00:00:00Z",
+    anchors: (options.anchors ?? [pki.root]).map((pem, index) => ({ pem, subject: `anchor ${index}`, sha256: `${index}`.padStart(64, "0"), source: "test" })),
+  };
+  await env.TRUST.put(TRUST_ANCHORS_KEY, JSON.stringify(anchors));
+  const crls: CrlDocument = { version: 1, updated: "2025-11-01T00:00:00Z", crls: (options.crls ?? []).map((pem) => ({ pem, issuer: "test", nextUpdate: null })) };
+  await env.TRUST.put(CRLS_KEY, JSON.stringify(crls));
+}
+
+let pathCounter = 0;
+/** A repository path no other test uses, so caches and hit counts never leak between tests. */
+export const uniquePath = (name: string) => `/${name}-${++pathCounter}-${crypto.randomUUID().slice(0, 8)}.pem`;
+
+export async function register(registration: Registration): Promise<string> {
+  const response = await fetch(`${repositoryUrl}/__register`, { method: "POST", body: JSON.stringify(registration) });
+  if (response.status !== 204) throw new Error(`repository registration failed: ${response.status}`);
+  return `${repositoryUrl}${registration.path}`;
+}
+
+export async function hits(url: string): Promise<number> {
+  const path = new URL(url).pathname;
+  const response = await fetch(`${repositoryUrl}/__hits?path=${encodeURIComponent(path)}`);
+  return ((await response.json()) as { hits: number }).hits;
+}
+
+/** Serves `leaf` + the intermediate at a fresh repository path and returns its URL. */
+export function serveChain(leaf = pki.leaf, extra: Omit<Registration, "path" | "body"> = {}): Promise<string> {
+  return register({ path: uniquePath("chain"), body: `${leaf}${pki.intermediate}`, ...extra });
+}
+
+export type SignOptions = Partial<Omit<SignPassportOptions, "key">> & { key?: string };
+
+/** A signed call: a chain served by the repository and an Identity header signed with the matching key. */
+export async function signedIdentity(options: SignOptions = {}): Promise<{ identity: string; x5u: string; jws: string }> {
+  const x5u = options.x5u ?? (await serveChain());
+  const signed = await signPassport({
+    key: options.key ?? pki.leafKeyPkcs8,
+    orig: CALLER,
+    dest: [CALLEE],
+    attest: "A",
+    iat: IAT,
+    ...options,
+    x5u,
+  });
+  return { ...signed, x5u };
+}
+
+/** A fresh application whose clock reads `IAT + offsetSeconds`, sharing nothing with other tests. */
+export function appAt(offsetSeconds = 0, overrides: RuntimeOverrides = {}) {
+  return createApp({ clock: fixedClock(IAT + offsetSeconds), sharedCache: null, ...overrides });
+}
+
+type App = ReturnType<typeof createApp>;
+
+export function postVerdict(app: App, body: unknown, headers: Record<string, string> = {}) {
+  return app.request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
+}
+
+export function postAtis(app: App, body: unknown, headers: Record<string, string> = {}) {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  return app.request(
+    "/stir/v1/verification",
+    { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", "Content-Length": String(new TextEncoder().encode(text).length), ...headers }, body: text },
+    env,
+  );
+}
+
+export const atisRequest = (identity: string, overrides: Record<string, unknown> = {}) => ({
+  verificationRequest: { from: { tn: CALLER }, to: { tn: [CALLEE] }, time: IAT, identity, ...overrides },
+});
+
+export const verdictRequest = (identity: string[], overrides: Record<string, unknown> = {}) => ({
+  identity,
+  from: `<sip:+${CALLER}@carrier.example;user=phone>;tag=1`,
+  to: `<sip:+${CALLEE}@operator.example>`,
+  ruri: `sip:+${CALLEE}@operator.example`,
+  ingress: { trunk: "domestic-1", carrier: "DomesticCo", international: false },
+  ...overrides,
+});
