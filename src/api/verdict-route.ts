@@ -48,6 +48,13 @@ verdictRoutes.post("/", async (c) => {
     verdict: {
       ...verdict,
       cli: call.cli ? { value: call.cli.raw, tn: call.cli.tn, source: call.cliSource } : null,
+      stir: {
+        verstat: verification.verstat,
+        reasoncode: verification.failure?.reasonCode ?? null,
+        reasontext: verification.failure?.reasonText ?? null,
+        reasondesc: verification.failure?.reasondesc ?? null,
+        failedCheck: verification.failure?.checkId ?? null,
+      },
       identities: verification.identities.map((identity) => ({
         ppt: identity.ppt,
         outcome: identity.outcome,

@@ -98,3 +98,31 @@ export const verdictRequest = (identity: string[], overrides: Record<string, unk
   ingress: { trunk: "domestic-1", carrier: "DomesticCo", international: false },
   ...overrides,
 });
+
+const encoder = new TextEncoder();
+const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+async function importSigningKey(pkcs8Pem: string): Promise<CryptoKey> {
+  const der = Uint8Array.from(atob(pkcs8Pem.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0));
+  return crypto.subtle.importKey("pkcs8", der, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+}
+
+/**
+ * Builds a PASSporT byte by byte — any header, any claims text — and signs it with ES256 through
+ * Web Crypto, for the malformed cases a well-behaved signer refuses to produce.
+ */
+export async function craftIdentity(options: {
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown> | string;
+  x5u?: string;
+  params?: string;
+  key?: string;
+}): Promise<string> {
+  const x5u = options.x5u ?? (await serveChain());
+  const header = options.header ?? { alg: "ES256", ppt: "shaken", typ: "passport", x5u };
+  const claims = options.claims ?? { attest: "A", dest: { tn: [CALLEE] }, iat: IAT, orig: { tn: CALLER }, origid: "123e4567-e89b-12d3-a456-426655440000" };
+  const signingInput = `${base64url(encoder.encode(JSON.stringify(header)))}.${base64url(encoder.encode(typeof claims === "string" ? claims : JSON.stringify(claims)))}`;
+  const key = await importSigningKey(options.key ?? pki.leafKeyPkcs8);
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, encoder.encode(signingInput)));
+  return `${signingInput}.${base64url(signature)}${options.params ?? `;info=<${x5u}>;alg=ES256;ppt=${String(header.ppt)}`}`;
+}

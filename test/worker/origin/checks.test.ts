@@ -1,0 +1,216 @@
+import { describe, expect, it } from "vitest";
+import { assessOrigin, type SignedCallSummary } from "../../../src/origin/assess";
+import { checkNamed, depsFor, mostSevereAction, roamingTable, ruleFixture, sketchCall, type CallSketch, type ConfigSketch } from "./support";
+import type { RoamingLookup } from "../../../src/origin/roaming/lookup";
+import type { Rule } from "../../../src/rules/rule";
+
+async function assess(call: CallSketch, options: { config?: ConfigSketch; rules?: Rule[]; roaming?: RoamingLookup; signed?: SignedCallSummary } = {}) {
+  const assessment = await assessOrigin(sketchCall(call), options.signed ?? null, depsFor(options));
+  return { ...assessment, action: mostSevereAction(assessment.findings), result: (id: string) => checkNamed(assessment.checks, id).result };
+}
+
+const domestic = { trunk: "kt-1", carrier: "Kazakhtelecom", international: false };
+
+describe("check 1 — cli.format", () => {
+  it("passes a well-formed number", async () => {
+    expect((await assess({ cli: "+74951234567" })).result("cli.format")).toBe("pass");
+  });
+  it.each([
+    ["missing", null],
+    ["not-a-number", "anonymous"],
+    ["unknown-country-code", "+999123456789"],
+    ["wrong-length", "+7727250123"],
+  ])("blocks a %s caller ID", async (problem, cli) => {
+    const { checks, findings } = await assess({ cli });
+    expect(checkNamed(checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem } });
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "cli.format", action: "block", sipCode: 608 }));
+  });
+});
+
+describe("check 2 — cli.allocated", () => {
+  it("passes an assigned number", async () => {
+    expect((await assess({ cli: "+77272501234", ...domestic })).result("cli.allocated")).toBe("pass");
+  });
+  it("fails a number in an unassigned range (+7 709…)", async () => {
+    const { result, action } = await assess({ cli: "+77092345678", ...domestic });
+    expect([result("cli.allocated"), action]).toEqual(["fail", "block"]);
+  });
+  it("fails a home number outside the operator's allocation inventory", async () => {
+    const config = { numbering: { allocated: [{ prefix: "7701" }] } };
+    expect((await assess({ cli: "+77272501234", ...domestic }, { config })).result("cli.allocated")).toBe("fail");
+    expect((await assess({ cli: "+77012345678", ...domestic }, { config })).result("cli.allocated")).toBe("pass");
+  });
+  it("fails a block the operator lists as not in service", async () => {
+    const config = { numbering: { notInService: [{ from: "77272500000", to: "77272509999" }] } };
+    expect((await assess({ cli: "+77272501234", ...domestic }, { config })).result("cli.allocated")).toBe("fail");
+  });
+});
+
+describe("check 3 — cli.type", () => {
+  it("passes a fixed or mobile number", async () => {
+    expect((await assess({ cli: "+77012345678", ...domestic })).result("cli.type")).toBe("pass");
+  });
+  it.each([
+    ["emergency", "112"],
+    ["emergency", "102"],
+    ["short-code", "1414"],
+    ["toll-free", "+78001234567"],
+    ["premium", "+78091234567"],
+  ])("blocks a %s number (%s) as caller", async (type, cli) => {
+    const { checks, action } = await assess({ cli, ...domestic });
+    expect(checkNamed(checks, "cli.type")).toMatchObject({ result: "fail", evidence: { type } });
+    expect(action).toBe("block");
+  });
+});
+
+describe("check 4 — cli.dno", () => {
+  const config = { numbering: { doNotOriginate: [{ exact: "77272587000" }] } };
+  it("blocks a Do-Not-Originate number presented as caller", async () => {
+    const { result, findings } = await assess({ cli: "+77272587000", ...domestic }, { config });
+    expect(result("cli.dno")).toBe("fail");
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "cli.dno", action: "block" }));
+  });
+  it("passes a number not on the list", async () => {
+    expect((await assess({ cli: "+77272501234", ...domestic }, { config })).result("cli.dno")).toBe("pass");
+  });
+});
+
+describe("check 5 — origin.national-on-international (Kazakh cases, international ingress)", () => {
+  it("+7 727… fixed → block", async () => {
+    const { result, action, findings } = await assess({ cli: "+77272501234" });
+    expect(result("origin.national-on-international")).toBe("fail");
+    expect(action).toBe("block");
+    expect(findings).toContainEqual({ checkId: "origin.national-on-international", action: "block", sipCode: 608, reason: expect.stringContaining("fixed") });
+  });
+  it("+7 495… Russia → allow", async () => {
+    const { result, action } = await assess({ cli: "+74951234567" });
+    expect([result("origin.national-on-international"), action]).toEqual(["pass", "allow"]);
+  });
+  it("+7 750… VoIP → the operator's policy (default withhold)", async () => {
+    expect((await assess({ cli: "+77501234567" })).action).toBe("withhold");
+    const config = { policy: { outcomes: { "origin.national-on-international:voip": { action: "block" as const, sipCode: 603 as const } } } };
+    expect((await assess({ cli: "+77501234567" }, { config })).findings).toContainEqual(expect.objectContaining({ action: "block", sipCode: 603 }));
+  });
+  it("a home number of unknown type (6xx zone) → withhold", async () => {
+    const config = { policy: { outcomes: { "cli.allocated": { action: "allow" as const } } } };
+    const { result, action } = await assess({ cli: "+76001234567" }, { config });
+    expect([result("origin.national-on-international"), action]).toEqual(["fail", "withhold"]);
+  });
+  it.each(["+77272501234", "+77012345678", "+77501234567", "+74951234567"])("%s on domestic ingress → allow", async (cli) => {
+    const roaming = roamingTable({});
+    const { result, action } = await assess({ cli, ...domestic }, { roaming });
+    expect([result("origin.national-on-international"), action]).toEqual(["pass", "allow"]);
+    expect(roaming.asked).toEqual([]);
+  });
+});
+
+describe("check 6 — origin.roaming", () => {
+  it("+7 701… with roaming=roaming → allow", async () => {
+    const { result, action } = await assess({ cli: "+77012345678" }, { roaming: roamingTable({ "77012345678": "roaming" }) });
+    expect([result("origin.roaming"), action]).toEqual(["pass", "allow"]);
+  });
+  it("+7 701… with roaming=home → block by default, withhold when the policy says so", async () => {
+    const roaming = roamingTable({ "77012345678": "home" });
+    expect((await assess({ cli: "+77012345678" }, { roaming })).action).toBe("block");
+    const config = { policy: { outcomes: { "origin.roaming:home": { action: "withhold" as const } } } };
+    const { result, action } = await assess({ cli: "+77012345678" }, { roaming, config });
+    expect([result("origin.roaming"), action]).toEqual(["fail", "withhold"]);
+  });
+  it("lookup answers unknown → withhold, with the source's error as evidence", async () => {
+    const failing: RoamingLookup = { lookup: async () => ({ status: "unknown", observedAt: null, source: "camara", error: "no answer within the 150 ms budget" }) };
+    const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: failing });
+    expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "fail", evidence: { status: "unknown", error: expect.stringContaining("150 ms") } });
+    expect(action).toBe("withhold");
+  });
+  it("is not consulted for a foreign or a fixed CLI", async () => {
+    const roaming = roamingTable({});
+    await assess({ cli: "+79161234567" }, { roaming });
+    await assess({ cli: "+77272501234" }, { roaming });
+    expect(roaming.asked).toEqual([]);
+  });
+});
+
+describe("check 7 — origin.own-number-off-net", () => {
+  const config = {
+    numbering: { ownSubscribers: [{ prefix: "7701" }], portedOut: [{ exact: "77019999999" }] },
+    ingress: {
+      interconnects: [
+        { trunk: "core-1", kind: "domestic" as const, carrierName: "Us", country: "KZ", onNet: true },
+        { trunk: "beeline-1", kind: "domestic" as const, carrierName: "Beeline KZ", country: "KZ", onNet: false },
+      ],
+    },
+  };
+  it("blocks our subscriber's number arriving from another domestic carrier", async () => {
+    const { result, action } = await assess({ cli: "+77012345678", trunk: "beeline-1", carrier: null, international: null }, { config });
+    expect([result("origin.own-number-off-net"), action]).toEqual(["fail", "block"]);
+  });
+  it("passes it on our own network, and a number ported away", async () => {
+    expect((await assess({ cli: "+77012345678", trunk: "core-1", carrier: null }, { config })).result("origin.own-number-off-net")).toBe("pass");
+    expect((await assess({ cli: "+77019999999", trunk: "beeline-1", carrier: null }, { config })).result("origin.own-number-off-net")).toBe("pass");
+  });
+});
+
+describe("check 8 — origin.authorised-use", () => {
+  const config = { "allow-list": { entries: [{ customer: "Halyk Contact Centre", cli: { prefix: "7727250" }, trunk: "enterprise-de" }] } };
+  it("an allow-listed enterprise trunk presenting its national range from abroad passes", async () => {
+    const { result, action } = await assess({ cli: "+77272501234", trunk: "enterprise-de", carrier: "CloudPBX", international: true }, { config });
+    expect(result("origin.authorised-use")).toBe("pass");
+    expect(result("origin.national-on-international")).toBe("skip");
+    expect(action).toBe("allow");
+  });
+  it("the same range on another international trunk is blocked", async () => {
+    const { result, action } = await assess({ cli: "+77272501234", trunk: "intl-1" }, { config });
+    expect([result("origin.authorised-use"), action]).toEqual(["skip", "block"]);
+  });
+  it("the listed trunk with a CLI outside the range is not exempt", async () => {
+    expect((await assess({ cli: "+77172123456", trunk: "enterprise-de" }, { config })).action).toBe("block");
+  });
+});
+
+describe("check 9 — rules.operator", () => {
+  const rule = ruleFixture({ criteria: { cli: { prefix: "7916" } }, action: "tag", label: "SPAM?" });
+  it("a matching rule brings its own action", async () => {
+    const { result, findings } = await assess({ cli: "+79161234567" }, { rules: [rule] });
+    expect(result("rules.operator")).toBe("fail");
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "rules.operator", action: "tag", label: "SPAM?" }));
+  });
+  it("no matching rule passes", async () => {
+    expect((await assess({ cli: "+79261234567" }, { rules: [rule] })).result("rules.operator")).toBe("pass");
+  });
+});
+
+describe("signed calls (issue 4 point 10)", () => {
+  const gatewayC: SignedCallSummary = { verified: true, attest: "C", verstat: "TN-Validation-Passed" };
+  const fullA: SignedCallSummary = { verified: true, attest: "A", verstat: "TN-Validation-Passed" };
+  it("a verified C attestation from an international gateway does not exempt a domestic fixed CLI from check 5", async () => {
+    expect((await assess({ cli: "+77272501234" }, { signed: gatewayC })).action).toBe("block");
+  });
+  it("a verified A attestation waives checks 5–8", async () => {
+    const { result, action } = await assess({ cli: "+77272501234" }, { signed: fullA });
+    expect([result("origin.national-on-international"), result("origin.own-number-off-net"), action]).toEqual(["skip", "skip", "allow"]);
+  });
+  it("still gets checks 2–4 and 9 under an A attestation", async () => {
+    const config = { numbering: { doNotOriginate: [{ exact: "77272501234" }] } };
+    const rules = [ruleFixture({ criteria: { cli: { exact: "77272501234" } } })];
+    const { result } = await assess({ cli: "+77272501234" }, { signed: fullA, config, rules });
+    expect([result("cli.allocated"), result("cli.type"), result("cli.dno"), result("rules.operator")]).toEqual(["pass", "pass", "fail", "fail"]);
+  });
+});
+
+describe("ingress classification", () => {
+  const config = { ingress: { interconnects: [{ carrier: "TransitCo", kind: "international" as const, carrierName: "Transit Co Ltd", country: "AE" }] } };
+  it("a mapped carrier is known and named in the verdict", async () => {
+    const { ingress, result } = await assess({ cli: "+74951234567", trunk: "x", international: false }, { config });
+    expect(ingress).toMatchObject({ kind: "international", known: true, carrierName: "Transit Co Ltd", country: "AE", decidedBy: "carrier" });
+    expect(result("origin.ingress")).toBe("pass");
+  });
+  it("an unknown ingress is reported, and follows what the SBC declared", async () => {
+    const { ingress, result } = await assess({ cli: "+74951234567", carrier: "Nobody", international: false });
+    expect(ingress).toMatchObject({ kind: "domestic", known: false, decidedBy: "declared" });
+    expect(result("origin.ingress")).toBe("warn");
+  });
+  it("an unknown ingress with no declaration takes the configured default", async () => {
+    const { ingress } = await assess({ cli: "+77272501234", carrier: "Nobody", international: null }, { config: { ingress: { unknownIngress: { kind: "domestic", trustDeclared: true } } } });
+    expect(ingress).toMatchObject({ kind: "domestic", known: false, decidedBy: "default" });
+  });
+});

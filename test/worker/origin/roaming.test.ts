@@ -1,0 +1,98 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { fixedClock } from "../../../src/lib/clock";
+import { roamingLookupFor } from "../../../src/origin/deps";
+import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
+import { withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "../../../src/origin/roaming/lookup";
+import { roamingSettingsSchema } from "../../../src/origin/roaming/settings";
+import { createTableRoamingLookup, putRoamingEntry } from "../../../src/origin/roaming/table-lookup";
+
+const hints = { ingressCarrier: "TransitCo", ingressCountry: null };
+/** A source that never answers until its budget aborts it, so the test decides when time runs out. */
+const hanging: RoamingLookup = { lookup: (_tn, _at, { signal }) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted")))) };
+const budgetRunsOutNow: Sleep = async () => {};
+
+describe("time budget", () => {
+  it("a lookup still running when the budget is spent answers unknown, and its I/O is aborted", async () => {
+    let aborted = false;
+    const watched: RoamingLookup = { lookup: (tn, at, h) => (h.signal?.addEventListener("abort", () => (aborted = true)), hanging.lookup(tn, at, h)) };
+    const answer = await withTimeBudget(watched, "camara", 150, budgetRunsOutNow).lookup("77012345678", 0, hints);
+    expect(answer).toMatchObject({ status: "unknown", source: "camara", error: "no answer within the 150 ms budget" });
+    expect(aborted).toBe(true);
+  });
+  it("a failing source answers unknown instead of throwing", async () => {
+    const broken: RoamingLookup = { lookup: async () => Promise.reject(new Error("HLR down")) };
+    expect(await withTimeBudget(broken, "table", 150, () => new Promise(() => {})).lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", error: "HLR down" });
+  });
+});
+
+describe("per-isolate cache", () => {
+  it("serves a definitive answer for the TTL, then asks again; unknown is never cached", async () => {
+    let now = 0;
+    const clock = { now: () => now };
+    let asked = 0;
+    let status: "home" | "unknown" = "home";
+    const source: RoamingLookup = { lookup: async () => (asked++, { status, observedAt: null, source: "cache-test" }) };
+    const cached = withIsolateCache(source, "cache-test", 300_000, clock);
+    await cached.lookup("77010000001", 0, hints);
+    expect(await cached.lookup("77010000001", 0, hints)).toMatchObject({ status: "home", source: "cache-test+cache" });
+    expect(asked).toBe(1);
+    now = 300_000;
+    status = "unknown";
+    await cached.lookup("77010000001", 0, hints);
+    await cached.lookup("77010000001", 0, hints);
+    expect(asked).toBe(3);
+  });
+});
+
+describe("CAMARA Device Roaming Status client", () => {
+  function camara(respond: (request: Request) => Response | Promise<Response>) {
+    const requests: Request[] = [];
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      requests.push(request);
+      return respond(request);
+    }) as typeof globalThis.fetch;
+    return { lookup: createCamaraRoamingLookup({ baseUrl: "https://camara.example/api/", token: "secret-token", fetch }), requests };
+  }
+
+  it("POSTs the device's number and maps roaming=true to roaming with the visited country", async () => {
+    const { lookup, requests } = camara(() => Response.json({ roaming: true, countryCode: 90, countryName: ["TR"], lastStatusTime: "2026-11-27T11:58:00Z" }));
+    expect(await lookup.lookup("77012345678", 0, hints)).toEqual({ status: "roaming", visitedCountry: "TR", observedAt: Date.parse("2026-11-27T11:58:00Z"), source: "camara" });
+    const [request] = requests;
+    expect(request!.url).toBe("https://camara.example/api/device-roaming-status/v1/retrieve");
+    expect(request!.method).toBe("POST");
+    expect(request!.headers.get("Authorization")).toBe("Bearer secret-token");
+    expect(await request!.json()).toEqual({ device: { phoneNumber: "+77012345678" } });
+  });
+  it("maps roaming=false to home", async () => {
+    const { lookup } = camara(() => Response.json({ roaming: false }));
+    expect(await lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "home", observedAt: null });
+  });
+  it.each([
+    ["an HTTP error", () => Response.json({ status: 404, code: "IDENTIFIER_NOT_FOUND", message: "x" }, { status: 404 }), "HTTP 404 IDENTIFIER_NOT_FOUND"],
+    ["a body that is not a roaming status", () => Response.json({ roaming: "yes" }), "response is not a CAMARA roaming status"],
+    ["a non-JSON body", () => new Response("<html>"), "response is not a CAMARA roaming status"],
+  ])("answers unknown on %s", async (_, respond, error) => {
+    expect(await camara(respond).lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", error });
+  });
+  it("answers unknown without a token", async () => {
+    const lookup = createCamaraRoamingLookup({ baseUrl: "https://camara.example", token: undefined, fetch: () => Promise.reject(new Error("must not be called")) });
+    expect(await lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", error: "CAMARA_TOKEN is not configured" });
+  });
+  it("is aborted by the budget wrapper when it does not answer in time", async () => {
+    const fetch = ((_input: RequestInfo | URL, init?: RequestInit) => hanging.lookup("", 0, { ...hints, signal: init?.signal ?? undefined })) as typeof globalThis.fetch;
+    const settings = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example", cacheTtlSeconds: 0 });
+    const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: "t", clock: fixedClock(0), fetch, sleep: budgetRunsOutNow });
+    expect(await lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", source: "camara" });
+  });
+});
+
+describe("roaming table in D1", () => {
+  it("answers what the operator recorded, and unknown for a number it never recorded", async () => {
+    await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, "ops", 1_000);
+    const table = createTableRoamingLookup(env.DB);
+    expect(await table.lookup("77011112233", 0, hints)).toEqual({ status: "roaming", visitedCountry: "AE", observedAt: 1_000, source: "table" });
+    expect(await table.lookup("77019998877", 0, hints)).toMatchObject({ status: "unknown", error: "no entry in the roaming table" });
+  });
+});

@@ -1,0 +1,301 @@
+import { env } from "cloudflare:workers";
+import { CompactSign } from "jose";
+import { beforeEach, describe, expect, it } from "vitest";
+import { generateKeyPair, issueShakenCertificate, loadSigningAuthority } from "../../../src/pki";
+import { OUTCOMES, type VerificationFailure } from "../../../src/verification/outcomes";
+import {
+  appAt,
+  atisRequest,
+  CALLEE,
+  CALLER,
+  craftIdentity,
+  IAT,
+  installTrust,
+  pki,
+  postAtis,
+  postVerdict,
+  register,
+  serveChain,
+  signedIdentity,
+  uniquePath,
+  verdictRequest,
+} from "../support/stir";
+
+beforeEach(() => installTrust());
+
+interface OutcomeCase {
+  /** Identity header values of the call (one unless the row is about several). */
+  identities: () => Promise<string[]>;
+  /** Seconds after IAT at which the verifier's clock reads. */
+  at?: number;
+  env?: Record<string, string>;
+  /** A different trust set for this case. */
+  trust?: () => Promise<void>;
+}
+
+const one = (build: () => Promise<string>) => async () => [await build()];
+
+async function p384Chain(): Promise<string> {
+  const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
+  const keys = await generateKeyPair("P-384");
+  const leaf = await issueShakenCertificate({
+    issuer: intermediate,
+    subjectPublicKey: keys.publicKey,
+    spc: "818H",
+    organization: "P-384 SP",
+    country: "KZ",
+    notBefore: new Date("2025-01-01T00:00:00Z"),
+    notAfter: new Date("2027-01-01T00:00:00Z"),
+    crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
+  });
+  return serveChain(leaf.toString("pem"));
+}
+
+/** One case per row of the outcome table (spec digest §4); the test below insists every row has one. */
+const CASES: Record<VerificationFailure, OutcomeCase> = {
+  IDENTITY_MISSING: { identities: async () => [] },
+  PPT_UNSUPPORTED: {
+    identities: one(async () => {
+      const x5u = await serveChain();
+      return craftIdentity({ x5u, header: { alg: "ES256", ppt: "rcd", typ: "passport", x5u } });
+    }),
+  },
+  IDENTITY_MALFORMED: { identities: one(async () => "not-a-passport;info=<https://cr.example.net/sp.pem>;alg=ES256;ppt=shaken") },
+  IDENTITY_COMPACT_FORM: { identities: one(async () => `..${"A".repeat(86)};info=<https://cr.example.net/sp.pem>;alg=ES256;ppt=shaken`) },
+  PPT_PARAMETER_MISMATCH: { identities: one(async () => (await signedIdentity()).identity.replace(";ppt=shaken", ";ppt=div")) },
+  INFO_INVALID: { identities: one(async () => (await signedIdentity()).jws) },
+  X5U_MISMATCH: { identities: one(async () => (await signedIdentity()).identity.replace(/info=<[^>]+>/, `info=<${await serveChain()}>`)) },
+  X5U_POLICY: { identities: one(async () => (await signedIdentity({ x5u: "https://10.0.0.1/sp.pem" })).identity) },
+  X5U_FETCH_FAILED: { identities: one(async () => (await signedIdentity({ x5u: await register({ path: uniquePath("missing"), status: 404 }) })).identity) },
+  X5U_NOT_CERTIFICATE_CHAIN: { identities: one(async () => (await signedIdentity({ x5u: await register({ path: uniquePath("text"), body: "hello, not a PEM" }) })).identity) },
+  PASSPORT_HEADER_INVALID: {
+    identities: one(async () => {
+      const x5u = await serveChain();
+      return craftIdentity({ x5u, header: { alg: "ES256", crit: ["exp"], exp: 1, ppt: "shaken", typ: "passport", x5u } });
+    }),
+  },
+  TYP_UNSUPPORTED: {
+    identities: one(async () => {
+      const x5u = await serveChain();
+      return craftIdentity({ x5u, header: { alg: "ES256", ppt: "shaken", typ: "JWT", x5u } });
+    }),
+  },
+  ALG_UNSUPPORTED: {
+    identities: one(async () => {
+      const x5u = await serveChain();
+      return craftIdentity({ x5u, header: { alg: "none", ppt: "shaken", typ: "passport", x5u } });
+    }),
+  },
+  CLAIMS_INVALID: {
+    identities: one(() =>
+      craftIdentity({ claims: { attest: "A", dest: { tn: [CALLEE] }, iat: String(IAT), orig: { tn: CALLER }, origid: "123e4567-e89b-12d3-a456-426655440000" } }),
+    ),
+  },
+  ATTEST_INVALID: {
+    identities: one(() => craftIdentity({ claims: { attest: "D", dest: { tn: [CALLEE] }, iat: IAT, orig: { tn: CALLER }, origid: "123e4567-e89b-12d3-a456-426655440000" } })),
+  },
+  ORIGID_MISSING: { identities: one(() => craftIdentity({ claims: { attest: "A", dest: { tn: [CALLEE] }, iat: IAT, orig: { tn: CALLER } } })) },
+  STALE: { identities: one(async () => (await signedIdentity()).identity), at: 61 },
+  ORIG_MISMATCH: { identities: one(async () => (await signedIdentity({ orig: "77272509999" })).identity) },
+  DEST_MISMATCH: { identities: one(async () => (await signedIdentity({ dest: ["77019999999"] })).identity) },
+  DIV_NOT_CHAINED: { identities: one(async () => (await signedIdentity({ ppt: "div", orig: CALLER, dest: [CALLEE], div: "77010000000" })).identity) },
+  CHAIN_UNTRUSTED: { identities: one(async () => (await signedIdentity()).identity), trust: () => installTrust({ anchors: [pki.untrustedRoot] }) },
+  CERTIFICATE_NOT_VALID_AT_IAT: {
+    identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.expiredLeaf), key: pki.expiredLeafKeyPkcs8 })).identity),
+  },
+  CERTIFICATE_REVOKED: {
+    identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.revokedLeaf), key: pki.revokedLeafKeyPkcs8 })).identity),
+    trust: () => installTrust({ crls: [pki.crl] }),
+  },
+  TNAUTHLIST_MISSING: {
+    identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.noTnAuthListLeaf), key: pki.noTnAuthListLeafKeyPkcs8 })).identity),
+  },
+  KEY_UNSUPPORTED: { identities: one(async () => craftIdentity({ x5u: await p384Chain() })) },
+  CERTIFICATE_PROFILE: {
+    // The revoked-leaf fixture's CRL distribution point is fine, but strict mode also fails on
+    // warnings-free errors only: a certificate with no CRL DP is an error-level profile finding.
+    identities: one(async () => {
+      const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
+      const keys = await generateKeyPair("P-256");
+      const leaf = await issueShakenCertificate({
+        issuer: intermediate,
+        subjectPublicKey: keys.publicKey,
+        spc: "818H",
+        organization: "Sloppy SP",
+        country: "KZ",
+        notBefore: new Date("2025-01-01T00:00:00Z"),
+        notAfter: new Date("2027-01-01T00:00:00Z"),
+        crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
+        deviations: { keyUsageNotCritical: true },
+      });
+      const x5u = await serveChain(leaf.toString("pem"));
+      const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+      const pem = `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...new Uint8Array(key as ArrayBuffer)))}\n-----END PRIVATE KEY-----\n`;
+      return (await signedIdentity({ x5u, key: pem })).identity;
+    }),
+    env: { STRICT_PROFILE: "true" },
+  },
+  SIGNATURE_INVALID: {
+    identities: one(async () => {
+      const { identity } = await signedIdentity();
+      const [jws, params] = [identity.slice(0, identity.indexOf(";")), identity.slice(identity.indexOf(";"))];
+      const signatureStart = jws.lastIndexOf(".") + 1;
+      const flipped = jws[signatureStart] === "A" ? "B" : "A";
+      return `${jws.slice(0, signatureStart)}${flipped}${jws.slice(signatureStart + 1)}${params}`;
+    }),
+  },
+};
+
+/** The spec digest's §4 table, written out independently of the code's table. */
+const SPEC_TABLE: Record<VerificationFailure, [number, string, string]> = {
+  IDENTITY_MISSING: [428, "Use Identity Header", "No-TN-Validation"],
+  PPT_UNSUPPORTED: [428, "Use Supported PASSporT Format", "No-TN-Validation"],
+  IDENTITY_MALFORMED: [438, "Invalid Identity Header", "No-TN-Validation"],
+  IDENTITY_COMPACT_FORM: [438, "Invalid Identity Header", "No-TN-Validation"],
+  PPT_PARAMETER_MISMATCH: [438, "Invalid Identity Header", "No-TN-Validation"],
+  INFO_INVALID: [436, "Bad Identity Info", "No-TN-Validation"],
+  X5U_MISMATCH: [436, "Bad Identity Info", "No-TN-Validation"],
+  X5U_POLICY: [436, "Bad Identity Info", "No-TN-Validation"],
+  X5U_FETCH_FAILED: [436, "Bad Identity Info", "No-TN-Validation"],
+  X5U_NOT_CERTIFICATE_CHAIN: [436, "Bad Identity Info", "No-TN-Validation"],
+  PASSPORT_HEADER_INVALID: [438, "Invalid Identity Header", "No-TN-Validation"],
+  TYP_UNSUPPORTED: [437, "Unsupported Credential", "No-TN-Validation"],
+  ALG_UNSUPPORTED: [437, "Unsupported Credential", "No-TN-Validation"],
+  CLAIMS_INVALID: [438, "Invalid Identity Header", "No-TN-Validation"],
+  ATTEST_INVALID: [438, "Invalid Identity Header", "No-TN-Validation"],
+  ORIGID_MISSING: [438, "Invalid Identity Header", "No-TN-Validation"],
+  STALE: [403, "Stale Date", "No-TN-Validation"],
+  ORIG_MISMATCH: [438, "Invalid Identity Header", "No-TN-Validation"],
+  DEST_MISMATCH: [438, "Invalid Identity Header", "No-TN-Validation"],
+  DIV_NOT_CHAINED: [438, "Invalid Identity Header", "No-TN-Validation"],
+  CHAIN_UNTRUSTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  CERTIFICATE_NOT_VALID_AT_IAT: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  CERTIFICATE_REVOKED: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  TNAUTHLIST_MISSING: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  KEY_UNSUPPORTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  CERTIFICATE_PROFILE: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  SIGNATURE_INVALID: [438, "Invalid Identity Header", "TN-Validation-Failed"],
+};
+
+describe("outcome table (spec digest §4): every failure maps to its SIP code, reason, verstat and check id", () => {
+  it("has a case for every row", () => {
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(OUTCOMES).sort());
+  });
+
+  it("matches the spec digest's table row by row", () => {
+    for (const [failure, [reasonCode, reasonText, verstat]] of Object.entries(SPEC_TABLE)) {
+      expect({ failure, ...OUTCOMES[failure as VerificationFailure] }).toMatchObject({ failure, reasonCode, reasonText, verstat });
+    }
+    expect(Object.keys(SPEC_TABLE).sort()).toEqual(Object.keys(OUTCOMES).sort());
+  });
+
+  for (const [failure, testCase] of Object.entries(CASES) as [VerificationFailure, OutcomeCase][]) {
+    const row = OUTCOMES[failure];
+    it(`${failure} → ${row.reasonCode} ${row.reasonText}, ${row.verstat}, ${row.checkId}`, async () => {
+      await testCase.trust?.();
+      const identities = await testCase.identities();
+      const app = appAt(testCase.at ?? 0);
+      const bindings = { ...env, ...testCase.env };
+
+      const native = await app.request(
+        "/v1/verdict",
+        { method: "POST", headers: { Authorization: "Bearer test-sbc-key", "Content-Type": "application/json" }, body: JSON.stringify(verdictRequest(identities)) },
+        bindings,
+      );
+      expect(native.status).toBe(200);
+      const { verdict } = (await native.json()) as { verdict: any };
+      expect(verdict.stir).toMatchObject({ verstat: row.verstat, reasoncode: row.reasonCode, reasontext: row.reasonText, failedCheck: row.checkId });
+      expect(verdict.checks).toContainEqual(expect.objectContaining({ id: row.checkId, result: "fail" }));
+
+      if (identities.length === 1) {
+        const atis = await postAtisWith(app, bindings, atisRequest(identities[0]!));
+        expect(atis.status).toBe(200);
+        expect(await atis.json()).toEqual({
+          verificationResponse: { verstat: row.verstat, reasoncode: row.reasonCode, reasontext: row.reasonText, reasondesc: expect.any(String) },
+        });
+      }
+    });
+  }
+});
+
+function postAtisWith(app: ReturnType<typeof appAt>, bindings: object, body: unknown) {
+  const text = JSON.stringify(body);
+  return app.request(
+    "/stir/v1/verification",
+    { method: "POST", headers: { Authorization: "Bearer test-sbc-key", "Content-Type": "application/json", "Content-Length": String(text.length) }, body: text },
+    bindings,
+  );
+}
+
+describe("hostile PASSporTs and headers", () => {
+  const expectFailure = async (identity: string, failure: VerificationFailure, at = 0) => {
+    const response = await postAtis(appAt(at), atisRequest(identity));
+    const body = (await response.json()) as any;
+    expect(body.verificationResponse).toMatchObject({ reasoncode: OUTCOMES[failure].reasonCode, verstat: OUTCOMES[failure].verstat });
+    return body.verificationResponse.reasondesc as string;
+  };
+
+  it("refuses alg none", async () => {
+    const x5u = await serveChain();
+    const header = { alg: "none", ppt: "shaken", typ: "passport", x5u };
+    const encode = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const claims = { attest: "A", dest: { tn: [CALLEE] }, iat: IAT, orig: { tn: CALLER }, origid: "123e4567-e89b-12d3-a456-426655440000" };
+    const unsigned = `${encode(header)}.${encode(claims)}.`;
+    // An empty signature segment is not even a PASSporT; with a dummy one the alg check refuses it.
+    expect(await expectFailure(`${unsigned};info=<${x5u}>;alg=ES256;ppt=shaken`, "IDENTITY_MALFORMED")).toMatch(/empty segment/);
+    expect(await expectFailure(`${unsigned}AAAA;info=<${x5u}>;alg=ES256;ppt=shaken`, "ALG_UNSUPPORTED")).toMatch(/"none"/);
+  });
+
+  it("refuses HS256 signed with the certificate's public key bytes (algorithm confusion)", async () => {
+    const x5u = await serveChain();
+    const claims = { attest: "A", dest: { tn: [CALLEE] }, iat: IAT, orig: { tn: CALLER }, origid: "123e4567-e89b-12d3-a456-426655440000" };
+    const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: "HS256", ppt: "shaken", typ: "passport", x5u })
+      .sign(new TextEncoder().encode(pki.leaf));
+    expect(await expectFailure(`${jws};info=<${x5u}>;alg=ES256;ppt=shaken`, "ALG_UNSUPPORTED")).toMatch(/HS256/);
+  });
+
+  it("refuses iat as a string (erratum 6656)", async () => {
+    const identity = await craftIdentity({ claims: `{"attest":"A","dest":{"tn":["${CALLEE}"]},"iat":"${IAT}","orig":{"tn":"${CALLER}"},"origid":"123e4567-e89b-12d3-a456-426655440000"}` });
+    expect(await expectFailure(identity, "CLAIMS_INVALID")).toMatch(/iat must be a JSON integer/);
+  });
+
+  it("refuses duplicate JSON members in the claims", async () => {
+    const identity = await craftIdentity({ claims: `{"attest":"A","dest":{"tn":["${CALLEE}"]},"iat":${IAT},"orig":{"tn":"${CALLER}"},"orig":{"tn":"1"},"origid":"123e4567-e89b-12d3-a456-426655440000"}` });
+    expect(await expectFailure(identity, "CLAIMS_INVALID")).toMatch(/duplicate member name 'orig'/);
+  });
+
+  it("refuses duplicate Identity header parameters", async () => {
+    const { identity, x5u } = await signedIdentity();
+    expect(await expectFailure(`${identity};info=<${x5u}>`, "IDENTITY_MALFORMED")).toMatch(/'info' appears more than once/);
+  });
+
+  it("refuses a 50 KB Identity header without parsing it", async () => {
+    const { identity } = await signedIdentity();
+    expect(await expectFailure(`${identity};x=${"a".repeat(50_000)}`, "IDENTITY_MALFORMED")).toMatch(/at most 4096/);
+  });
+
+  it("accepts ppt quoted and unquoted", async () => {
+    const { identity } = await signedIdentity();
+    const quoted = identity.replace(";ppt=shaken", ';ppt="shaken"');
+    const response = await postAtis(appAt(), atisRequest(quoted));
+    expect(await response.json()).toEqual({ verificationResponse: { verstat: "TN-Validation-Passed" } });
+  });
+
+  for (const [name, x5u] of [
+    ["userinfo", "https://user:pass@cr.example.net/sp.pem"],
+    ["a query", "https://cr.example.net/sp.pem?x=1"],
+    ["port 8080", "https://cr.example.net:8080/sp.pem"],
+    ["http:", "http://cr.example.net/sp.pem"],
+    ["a private address", "https://10.0.0.1/sp.pem"],
+  ] as const) {
+    it(`refuses an x5u with ${name} before fetching anything`, async () => {
+      let fetched = 0;
+      const app = appAt(0, { fetcher: async () => (fetched++, new Response("unused")) });
+      const { identity } = await signedIdentity({ x5u });
+      const response = await postAtis(app, atisRequest(identity));
+      expect(((await response.json()) as any).verificationResponse).toMatchObject({ reasoncode: 436, reasontext: "Bad Identity Info" });
+      expect(fetched).toBe(0);
+    });
+  }
+});
