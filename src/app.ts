@@ -6,6 +6,9 @@ import { atisRoutes } from "./api/atis";
 import { nativeError } from "./api/native-errors";
 import { requestId } from "./api/request-id";
 import { verdictRoutes } from "./api/verdict-route";
+import { adminRoutes } from "./admin/routes";
+import { reportsRoutes } from "./reports/routes";
+import { statsRoutes } from "./stats/routes";
 import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
 
 /**
@@ -30,6 +33,9 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/stir/v1", atisRoutes);
   app.route("/v1/verdict", verdictRoutes);
+  app.route("/v1/admin", adminRoutes);
+  app.route("/v1/reports", reportsRoutes);
+  app.route("/v1/stats", statsRoutes);
 
   app.notFound((c) => (c.req.path.startsWith("/stir/") ? atisError("SVC4003") : nativeError(404, "ERR_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {

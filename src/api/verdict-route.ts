@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { NormalizedCall } from "../call/call";
 import { callFromInvite, callFromJson, RequestFieldError } from "../call/normalize";
 import { parseInvite, SipMessageError } from "../sip/invite";
+import { originDepsFromEnv } from "../origin/deps";
+import { recordVerdictStats } from "../stats/record";
 import { evaluateCall } from "../verdict/evaluate";
-import type { AppEnv } from "./app-env";
+import { backgroundTasks, type AppEnv } from "./app-env";
 import { requireBearer } from "./auth";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { AUTH_FAILURE_MESSAGES, nativeError } from "./native-errors";
@@ -43,11 +45,17 @@ verdictRoutes.post("/", async (c) => {
     throw error;
   }
 
-  const { verdict, verification } = await evaluateCall(call, runtime, c.get("requestId"));
+  const waitUntil = backgroundTasks(c);
+  const { verdict, verification, origin } = await evaluateCall(call, runtime, originDepsFromEnv(c.env, waitUntil, runtime.clock), c.get("requestId"));
+  recordVerdictStats(
+    { action: verdict.action, decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: origin.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
+    { db: c.env.DB, waitUntil },
+  );
   return c.json({
     verdict: {
       ...verdict,
       cli: call.cli ? { value: call.cli.raw, tn: call.cli.tn, source: call.cliSource } : null,
+      ingress: origin.ingress,
       stir: {
         verstat: verification.verstat,
         reasoncode: verification.failure?.reasonCode ?? null,

@@ -24,13 +24,18 @@ const EMPTY: TrustMaterial = { version: "empty", anchors: [], crls: [], crlNextU
  * per isolate, so the running verifier picks up new anchors without a redeploy and reads KV at most
  * once per interval. A KV outage keeps the last good set in use rather than failing calls.
  */
+/** The one KV operation the trust source needs (a Workers KV namespace satisfies it). */
+export interface TextStore {
+  get(key: string): Promise<string | null>;
+}
+
 export class KvTrustSource implements TrustSource {
   private material: TrustMaterial | null = null;
   private loadedAt = 0;
   private loading: Promise<TrustMaterial> | null = null;
 
   constructor(
-    private readonly kv: KVNamespace,
+    private readonly kv: TextStore,
     private readonly clock: Clock,
     private readonly refreshMs: number,
   ) {}

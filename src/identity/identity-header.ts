@@ -105,6 +105,7 @@ function readParameterValue(text: string, start: number, name: string): string {
   let end = start;
   while (end < text.length && text[end] !== ";" && text[end] !== " " && text[end] !== "\t") end++;
   const token = text.slice(start, end);
-  if (!TOKEN.test(token)) throw malformed(`parameter '${name}' has an invalid value '${token.slice(0, 40)}'`);
+  // An unbracketed info is reported as a bad info (436) by the caller, not as a syntax error.
+  if (name !== "info" && !TOKEN.test(token)) throw malformed(`parameter '${name}' has an invalid value '${token.slice(0, 40)}'`);
   return token;
 }

@@ -10,7 +10,7 @@ import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
 import { parseIdentityHeader } from "../identity/identity-header";
 import type { Clock } from "../lib/clock";
 import { canonicalizeTn, type DiallingPlan } from "../numbers/telephone-number";
-import { decodePassport, type DecodedPassport } from "../passport/passport";
+import { decodePassport, isUuid, type DecodedPassport } from "../passport/passport";
 import { fail, pass, skip, warn, type Check } from "../verdict/check";
 import type { Attestation, Verstat } from "../verdict/verdict";
 import { VerificationError, type Outcome } from "./outcomes";
@@ -132,6 +132,9 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
     passport = decodePassport(identity.jws, identity);
     steps.passed("passport.header", undefined, { ppt: passport.header.ppt, x5u: passport.header.x5u });
     steps.passed("passport.claims");
+    if (passport.claims.origid !== undefined && !isUuid(passport.claims.origid)) {
+      steps.checks.push(warn("passport.origid", "origid is not a UUID (RFC 8588 §4); kept as an opaque traceback id", { origid: passport.claims.origid.slice(0, 64) }));
+    }
     checkFreshness(passport.claims.iat, call.date, options, steps);
     matchNumbers(passport, call, options.plan, steps);
 

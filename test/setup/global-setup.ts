@@ -1,13 +1,7 @@
 import type { TestProject } from "vitest/node";
-import { buildFixturePki, type FixturePki } from "./pki-fixtures";
+import { buildFixturePki } from "./pki-fixtures";
+import "../worker/provided-context";
 import { startTestRepository } from "./test-repository";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    pki: FixturePki;
-    repositoryUrl: string;
-  }
-}
 
 /** Runs in Node before the worker tests: builds the fixture PKI with our own issuing code and starts a repository. */
 export default async function setup(project: TestProject) {

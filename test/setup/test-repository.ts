@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Registration } from "../worker/support/registration";
 
 /**
  * A programmable certificate repository for the worker tests, on 127.0.0.1: tests register what a
@@ -7,16 +8,6 @@ import type { AddressInfo } from "node:net";
  *   POST /__register  {path, body?, status?, headers?, delayMs?, endless?, location?}
  *   GET  /__hits?path=/x.pem  → {"hits": n}
  */
-export interface Registration {
-  path: string;
-  body?: string;
-  status?: number;
-  headers?: Record<string, string>;
-  delayMs?: number;
-  /** Stream bytes forever (until the client goes away). */
-  endless?: boolean;
-  location?: string;
-}
 
 export async function startTestRepository(): Promise<{ url: string; close(): Promise<void> }> {
   const routes = new Map<string, Registration>();

@@ -198,7 +198,7 @@ describe("signed calls (issue 4 point 10)", () => {
 });
 
 describe("ingress classification", () => {
-  const config = { ingress: { interconnects: [{ carrier: "TransitCo", kind: "international" as const, carrierName: "Transit Co Ltd", country: "AE" }] } };
+  const config = { ingress: { interconnects: [{ carrier: "TransitCo", kind: "international" as const, carrierName: "Transit Co Ltd", country: "AE", onNet: false }] } };
   it("a mapped carrier is known and named in the verdict", async () => {
     const { ingress, result } = await assess({ cli: "+74951234567", trunk: "x", international: false }, { config });
     expect(ingress).toMatchObject({ kind: "international", known: true, carrierName: "Transit Co Ltd", country: "AE", decidedBy: "carrier" });

@@ -81,7 +81,7 @@ describe("CAMARA Device Roaming Status client", () => {
     expect(await lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", error: "CAMARA_TOKEN is not configured" });
   });
   it("is aborted by the budget wrapper when it does not answer in time", async () => {
-    const fetch = ((_input: RequestInfo | URL, init?: RequestInit) => hanging.lookup("", 0, { ...hints, signal: init?.signal ?? undefined })) as typeof globalThis.fetch;
+    const fetch = ((_input: RequestInfo | URL, init?: RequestInit) => hanging.lookup("", 0, { ...hints, signal: init?.signal ?? undefined })) as unknown as typeof globalThis.fetch;
     const settings = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example", cacheTtlSeconds: 0 });
     const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: "t", clock: fixedClock(0), fetch, sleep: budgetRunsOutNow });
     expect(await lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", source: "camara" });

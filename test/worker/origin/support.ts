@@ -5,6 +5,7 @@ import { defaultOperatorConfig, type OperatorConfig } from "../../../src/origin/
 import type { RoamingAnswer, RoamingLookup } from "../../../src/origin/roaming/lookup";
 import { compileOriginSnapshot } from "../../../src/origin/snapshot";
 import type { Rule } from "../../../src/rules/rule";
+import type { Check } from "../../../src/verdict/check";
 
 /** 2026-11-27T12:00:00Z, a Friday (17:00 in Almaty). */
 export const NOW_SECONDS = 1_795_780_800;
@@ -86,7 +87,7 @@ const SEVERITY = ["allow", "tag", "withhold", "block"] as const;
 export const mostSevereAction = (findings: { action: (typeof SEVERITY)[number] }[]) =>
   findings.reduce<(typeof SEVERITY)[number]>((worst, finding) => (SEVERITY.indexOf(finding.action) > SEVERITY.indexOf(worst) ? finding.action : worst), "allow");
 
-export const checkNamed = (checks: { id: string; result: string }[], id: string) => {
+export const checkNamed = (checks: Check[], id: string): Check => {
   const check = checks.find((candidate) => candidate.id === id);
   if (!check) throw new Error(`no check ${id} in ${checks.map((c) => c.id).join(", ")}`);
   return check;

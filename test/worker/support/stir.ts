@@ -1,3 +1,4 @@
+import "../provided-context";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { createApp } from "../../../src/app";
@@ -5,7 +6,7 @@ import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument
 import { fixedClock } from "../../../src/lib/clock";
 import type { RuntimeOverrides } from "../../../src/runtime";
 import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
-import type { Registration } from "../../setup/test-repository";
+import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
 /** The fixture PKI built by our own issuing code in globalSetup (test/setup/pki-fixtures.ts). */

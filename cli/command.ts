@@ -1,0 +1,68 @@
+/**
+ * The shape of one CLI command. A new command is a file under cli/commands/ exporting `commands`
+ * and one line in cli/registry.ts.
+ */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  description: string;
+  /** Shown in help as `--name <valueName>`. */
+  valueName?: string;
+  multiple?: boolean;
+  default?: string | boolean;
+}
+
+export interface CommandOutput {
+  /** What a person reads (stdout). */
+  text: string;
+  /** What `--json` prints instead. */
+  json: unknown;
+  /** 0 unless the command found a problem in what it examined (lint errors, failed verification). */
+  exitCode?: number;
+}
+
+export interface CommandContext {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  /** Warnings go to stderr immediately, in human and JSON mode alike. */
+  warn(message: string): void;
+}
+
+export interface CliCommand {
+  /** One or two words: `cert issue`, `key new`. */
+  name: string;
+  summary: string;
+  /** Positional arguments, for help: `<file>`. */
+  positionals?: string;
+  options: Record<string, OptionSpec>;
+  /** Long-running commands (repo serve) print their own output and resolve when done. */
+  run(context: CommandContext): Promise<CommandOutput>;
+}
+
+/** Wrong usage or bad input: a one-line message and exit status 2. */
+export class CliInputError extends Error {
+  readonly code = "ERR_CLI_INPUT";
+}
+
+export const stringOption = (context: CommandContext, name: string): string | undefined => {
+  const value = context.values[name];
+  return typeof value === "string" ? value : undefined;
+};
+
+export const requiredOption = (context: CommandContext, name: string): string => {
+  const value = stringOption(context, name);
+  if (value === undefined || value === "") throw new CliInputError(`--${name} is required`);
+  return value;
+};
+
+export const booleanOption = (context: CommandContext, name: string): boolean => context.values[name] === true;
+
+export const listOption = (context: CommandContext, name: string): string[] => {
+  const value = context.values[name];
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+};
+
+export const requiredPositional = (context: CommandContext, index: number, name: string): string => {
+  const value = context.positionals[index];
+  if (value === undefined) throw new CliInputError(`missing ${name}`);
+  return value;
+};

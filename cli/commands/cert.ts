@@ -1,0 +1,151 @@
+import "reflect-metadata";
+import type { X509Certificate } from "@peculiar/x509";
+import { buildTrustedPath } from "../../src/certificate/chain";
+import { fetchCertificateChain } from "../../src/certificate/fetch-chain";
+import { inferCertificateRole, lintCertificate, type CertificateRole, type LintFinding } from "../../src/certificate/lint";
+import { parsePemChain } from "../../src/certificate/pem-chain";
+import { readTnAuthList } from "../../src/certificate/tnauthlist";
+import { issueShakenCertificateFromCsr, SHAKEN_POLICY_OIDS } from "../../src/pki";
+import { VerificationError } from "../../src/verification/outcomes";
+import { booleanOption, CliInputError, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
+import { writeOutputFiles } from "../files";
+import { DEFAULT_PATHS, loadCertificates, loadCsr, loadIssuingCa, parseDateOption } from "../inputs";
+import { listAnchors, sha256Hex } from "../trust-directory";
+
+const POLICIES: Record<string, string> = { "1.3": SHAKEN_POLICY_OIDS.cp13, "1.4": SHAKEN_POLICY_OIDS.cp14 };
+
+const certIssue: CliCommand = {
+  name: "cert issue",
+  summary: "Issue an end-entity SHAKEN certificate from a CSR (ATIS-1000080 v005 profile)",
+  options: {
+    csr: { type: "string", valueName: "file", description: "PKCS#10 request from csr new (required)" },
+    out: { type: "string", valueName: "file", description: "where the certificate goes (required)" },
+    chain: { type: "boolean", description: "append the intermediate, making the file servable as an x5u chain" },
+    "ca-dir": { type: "string", valueName: "dir", description: "the CA from ca init", default: DEFAULT_PATHS.caDir },
+    "not-before": { type: "string", valueName: "date", description: "start of validity", default: "2025-01-01" },
+    "not-after": { type: "string", valueName: "date", description: "end of validity", default: "2035-01-01" },
+    policy: { type: "string", valueName: "1.3|1.4", description: "SHAKEN CP version of the policy OID", default: "1.3" },
+    "crl-url": { type: "string", valueName: "url", description: "CRL distribution point", default: "http://crl.shaken-edge.invalid/intermediate.crl" },
+    force: { type: "boolean", description: "replace an existing file" },
+  },
+  async run(context) {
+    const policy = POLICIES[requiredOption(context, "policy")];
+    if (!policy) throw new CliInputError(`--policy must be 1.3 or 1.4`);
+    const out = requiredOption(context, "out");
+    const csrPath = requiredOption(context, "csr");
+    const csr = await loadCsr(csrPath);
+    const issuer = await loadIssuingCa(requiredOption(context, "ca-dir"));
+    const certificate = await issueShakenCertificateFromCsr(csr, {
+      issuer,
+      notBefore: parseDateOption("not-before", requiredOption(context, "not-before")),
+      notAfter: parseDateOption("not-after", requiredOption(context, "not-after")),
+      crlDistributionPoint: { url: requiredOption(context, "crl-url"), crlIssuer: issuer.certificate.subject },
+      policy: policy as (typeof SHAKEN_POLICY_OIDS)[keyof typeof SHAKEN_POLICY_OIDS],
+    }).catch((error: unknown) => {
+      throw error instanceof Error && "code" in error ? new CliInputError(`${csrPath}: ${error.message}`) : error;
+    });
+    const pem = [certificate, ...(booleanOption(context, "chain") ? [issuer.certificate] : [])].map((item) => item.toString("pem")).join("\n");
+    await writeOutputFiles([{ path: out, content: `${pem}\n` }], { force: booleanOption(context, "force") });
+    return {
+      json: { certificate: out, subject: certificate.subject, serialNumber: certificate.serialNumber, notAfter: certificate.notAfter.toISOString() },
+      text: `${out}  ${certificate.subject}, serial ${certificate.serialNumber}, valid until ${certificate.notAfter.toISOString()}`,
+    };
+  },
+};
+
+/** A certificate file, or an x5u fetched with the verifier's own bounded, redirect-refusing fetch. */
+async function loadCertificatesFrom(location: string): Promise<X509Certificate[]> {
+  if (!/^https:\/\//i.test(location)) return loadCertificates(location);
+  try {
+    const fetched = await fetchCertificateChain(new URL(location), { timeoutMs: 5_000, maxBytes: 64 * 1024 }, (request) => fetch(request));
+    return parsePemChain(fetched.body);
+  } catch (error) {
+    throw new CliInputError(`${location}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function describeCertificate(certificate: X509Certificate) {
+  const reading = readTnAuthList(certificate);
+  const policies = certificate.getExtension("2.5.29.32") as { policies?: readonly string[] } | null;
+  return {
+    subject: certificate.subject,
+    issuer: certificate.issuer,
+    serialNumber: certificate.serialNumber,
+    notBefore: certificate.notBefore.toISOString(),
+    notAfter: certificate.notAfter.toISOString(),
+    tnAuthList: reading,
+    policies: [...(policies?.policies ?? [])],
+    sha256: sha256Hex(certificate),
+  };
+}
+
+const certInspect: CliCommand = {
+  name: "cert inspect",
+  summary: "Summarize a certificate chain (file or https URL): subject, SPC, validity, policies, trust status",
+  positionals: "<file|https-url>",
+  options: {
+    "trust-dir": { type: "string", valueName: "dir", description: "trust anchors", default: DEFAULT_PATHS.trustDir },
+  },
+  async run(context) {
+    const location = requiredPositional(context, 0, "certificate file or https URL");
+    const chain = await loadCertificatesFrom(location);
+    const anchors = (await listAnchors(requiredOption(context, "trust-dir"))).map((anchor) => anchor.certificate);
+    let trust: { trusted: boolean; detail: string };
+    try {
+      const path = await buildTrustedPath(chain, anchors);
+      const now = Date.now();
+      const current = path.validFrom <= now && now <= path.validUntil;
+      trust = { trusted: true, detail: `chains to ${path.anchor.subject}${current ? "" : " (not valid now)"}` };
+    } catch (error) {
+      if (!(error instanceof VerificationError)) throw error;
+      trust = { trusted: false, detail: error.message };
+    }
+    const certificates = chain.map(describeCertificate);
+    const spcOf = (reading: ReturnType<typeof readTnAuthList>) =>
+      "spcs" in reading ? `${reading.spcs.join(", ")}${reading.form === "rfc8226" ? "" : ` (${reading.form})`}` : reading.form;
+    const text = [
+      ...certificates.map((item, index) =>
+        [
+          `#${index} ${item.subject}`,
+          `   issuer    ${item.issuer}`,
+          `   serial    ${item.serialNumber}`,
+          `   valid     ${item.notBefore} .. ${item.notAfter}`,
+          `   SPC       ${spcOf(item.tnAuthList)}`,
+          `   policies  ${item.policies.join(", ") || "none"}`,
+          `   sha256    ${item.sha256}`,
+        ].join("\n"),
+      ),
+      `chain: ${trust.trusted ? "trusted" : "NOT trusted"}, ${trust.detail}`,
+    ].join("\n");
+    return { json: { certificates, chain: trust }, text };
+  },
+};
+
+const ROLES = new Set<CertificateRole>(["leaf", "intermediate", "root"]);
+
+const certLint: CliCommand = {
+  name: "cert lint",
+  summary: "Check certificates against the ATIS-1000080 v005 / SHAKEN CP profile; exit 1 on errors",
+  positionals: "<file>",
+  options: {
+    role: { type: "string", valueName: "leaf|intermediate|root", description: "lint every certificate in this role instead of inferring it" },
+  },
+  async run(context) {
+    const file = requiredPositional(context, 0, "certificate file");
+    const role = stringOption(context, "role");
+    if (role !== undefined && !ROLES.has(role as CertificateRole)) throw new CliInputError(`--role must be leaf, intermediate or root`);
+    const certificates = await loadCertificates(file);
+    const results = certificates.map((certificate) => {
+      const certificateRole = (role as CertificateRole | undefined) ?? inferCertificateRole(certificate);
+      return { subject: certificate.subject, role: certificateRole, findings: lintCertificate(certificate, { role: certificateRole }) };
+    });
+    const errors = results.flatMap((result) => result.findings).filter((finding) => finding.severity === "error").length;
+    const line = (finding: LintFinding) => `  ${finding.severity === "error" ? "E" : "W"} ${finding.rule}: ${finding.message} [${finding.source}]`;
+    const text = results
+      .map((result) => [`${result.subject} (${result.role}): ${result.findings.length === 0 ? "no findings" : `${result.findings.length} finding(s)`}`, ...result.findings.map(line)].join("\n"))
+      .join("\n");
+    return { json: { file, certificates: results }, text, exitCode: errors > 0 ? 1 : 0 };
+  },
+};
+
+export const commands = [certIssue, certInspect, certLint];

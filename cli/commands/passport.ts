@@ -1,0 +1,165 @@
+import "reflect-metadata";
+import type { X509Crl } from "@peculiar/x509";
+import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS, staticCertificateSource, type CertificateSource } from "../../src/certificate/certificate-source";
+import type { TrustSource } from "../../src/certificate/trust-store";
+import { ConfigError, readVerifierConfig, type VerifierConfig } from "../../src/config";
+import { parseIdentityHeader } from "../../src/identity/identity-header";
+import { fixedClock, systemClock, type Clock } from "../../src/lib/clock";
+import { canonicalizeTn, UnknownCountryError } from "../../src/numbers/telephone-number";
+import { decodePassport, SUPPORTED_PPT, type SupportedPpt } from "../../src/passport/passport";
+import { signPassport } from "../../src/passport/sign";
+import type { Attestation } from "../../src/verdict/verdict";
+import { verifyIdentity, type CallNumbers } from "../../src/verification/verify-identity";
+import { CliInputError, listOption, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
+import { readInputFile } from "../files";
+import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey } from "../inputs";
+import { listAnchors } from "../trust-directory";
+
+const ATTESTATIONS = new Set(["A", "B", "C"]);
+
+const epochOption = (name: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  if (!/^\d{9,11}$/.test(value)) throw new CliInputError(`--${name} must be epoch seconds, got ${JSON.stringify(value)}`);
+  return Number(value);
+};
+
+const numberList = (value: string): string[] => value.split(",").map((tn) => tn.trim()).filter(Boolean);
+
+const passportSign: CliCommand = {
+  name: "passport sign",
+  summary: "Sign a SHAKEN (or div) PASSporT and print the Identity header value",
+  options: {
+    key: { type: "string", valueName: "file", description: "signer's P-256 private key (required)" },
+    cert: { type: "string", valueName: "file", description: "signer's certificate (chain): refuses a key that does not match it" },
+    x5u: { type: "string", valueName: "url", description: "where verifiers fetch the chain (required)" },
+    orig: { type: "string", valueName: "tn", description: "calling number (required)" },
+    dest: { type: "string", valueName: "tn[,tn]", description: "called number(s) (required)" },
+    attest: { type: "string", valueName: "A|B|C", description: "attestation level (shaken)" },
+    origid: { type: "string", valueName: "uuid", description: "origination id (default: random UUID)" },
+    iat: { type: "string", valueName: "epoch", description: "issued-at (default: now)" },
+    ppt: { type: "string", valueName: "shaken|div", description: "PASSporT type", default: "shaken" },
+    div: { type: "string", valueName: "tn", description: "diverting number (div)" },
+  },
+  async run(context) {
+    const keyPath = requiredOption(context, "key");
+    const key = await loadPrivateKey(keyPath);
+    const certPath = stringOption(context, "cert");
+    if (certPath) await assertKeyMatchesCertificate(keyPath, key, certPath, await loadCertificate(certPath));
+    const ppt = requiredOption(context, "ppt");
+    if (!(SUPPORTED_PPT as readonly string[]).includes(ppt)) throw new CliInputError(`--ppt must be shaken or div`);
+    const attest = stringOption(context, "attest");
+    if (ppt === "shaken" && !ATTESTATIONS.has(attest ?? "")) throw new CliInputError(`--attest must be A, B or C`);
+    if (ppt === "div" && !stringOption(context, "div")) throw new CliInputError(`--div <tn> is required with --ppt div`);
+    const signed = await signPassport({
+      key,
+      x5u: requiredOption(context, "x5u"),
+      orig: requiredOption(context, "orig"),
+      dest: numberList(requiredOption(context, "dest")),
+      attest: attest as Attestation | undefined,
+      origid: stringOption(context, "origid"),
+      iat: epochOption("iat", stringOption(context, "iat")),
+      ppt: ppt as SupportedPpt,
+      div: stringOption(context, "div"),
+    });
+    return { json: signed, text: signed.identity };
+  },
+};
+
+/** The trust set the CLI verifies against: the anchor directory and the CRL files, as the Worker gets them pushed. */
+async function directoryTrustSource(trustDir: string, crlPaths: string[]): Promise<TrustSource> {
+  const anchors = (await listAnchors(trustDir)).map((anchor) => anchor.certificate);
+  const crls: X509Crl[] = await Promise.all(crlPaths.map(loadCrl));
+  const nextUpdates = crls.flatMap((crl) => (crl.nextUpdate ? [crl.nextUpdate.getTime()] : []));
+  const material = { version: "cli", anchors, crls, crlNextUpdate: nextUpdates.length > 0 ? Math.min(...nextUpdates) : null, staleBecause: null };
+  return { current: async () => material };
+}
+
+function verifierConfig(context: Parameters<CliCommand["run"]>[0]): VerifierConfig {
+  try {
+    return readVerifierConfig({
+      HOME_COUNTRY: requiredOption(context, "country"),
+      FRESHNESS_SECONDS: stringOption(context, "freshness"),
+      X5U_ALLOW_INSECURE_LOOPBACK: booleanOption(context, "allow-insecure-loopback") ? "true" : "false",
+      CRL_MODE: stringOption(context, "crl-mode"),
+      STRICT_PROFILE: booleanOption(context, "strict") ? "true" : "false",
+    });
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UnknownCountryError) throw new CliInputError(error.message);
+    throw error;
+  }
+}
+
+/** Without --orig/--dest the PASSporT's own numbers stand in for the call's, so only the credential is judged. */
+function callNumbers(identity: string, config: VerifierConfig, orig: string | undefined, dest: string[]): CallNumbers {
+  let signed: { orig: string | null; dest: string[] } = { orig: null, dest: [] };
+  try {
+    const header = parseIdentityHeader(identity);
+    const { claims } = decodePassport(header.jws, header);
+    signed = { orig: claims.orig.tn ?? null, dest: claims.dest.tn ?? [] };
+  } catch {
+    // verifyIdentity reports the malformed header itself
+  }
+  const canonical = (tn: string) => canonicalizeTn(tn, config.plan);
+  return {
+    orig: orig !== undefined ? canonical(orig) : signed.orig && canonical(signed.orig),
+    dest: (dest.length > 0 ? dest : signed.dest).flatMap((tn) => canonical(tn) ?? []),
+    date: null,
+  };
+}
+
+const passportVerify: CliCommand = {
+  name: "passport verify",
+  summary: "Verify an Identity header exactly as the service does and print every check",
+  positionals: '"<identity header value>"',
+  options: {
+    chain: { type: "string", valueName: "file", description: "use this PEM chain instead of fetching x5u" },
+    orig: { type: "string", valueName: "tn", description: "the call's calling number (default: the PASSporT's orig)" },
+    dest: { type: "string", valueName: "tn[,tn]", description: "the call's called number(s) (default: the PASSporT's dest)" },
+    at: { type: "string", valueName: "epoch", description: "verify as of this time (default: now)" },
+    "trust-dir": { type: "string", valueName: "dir", description: "trust anchors", default: DEFAULT_PATHS.trustDir },
+    crl: { type: "string", valueName: "file", description: "CRL file(s) to check revocation against", multiple: true },
+    country: { type: "string", valueName: "CC", description: "home country for national-format numbers", default: "KZ" },
+    freshness: { type: "string", valueName: "seconds", description: "iat freshness window", default: "60" },
+    "crl-mode": { type: "string", valueName: "soft|hard", description: "without a current CRL: report (soft) or fail (hard)", default: "soft" },
+    strict: { type: "boolean", description: "profile lint errors fail the credential" },
+    "allow-insecure-loopback": { type: "boolean", description: "development: allow http://127.0.0.1 x5u" },
+  },
+  async run(context) {
+    const identity = requiredPositional(context, 0, "Identity header value").trim();
+    const config = verifierConfig(context);
+    const at = epochOption("at", stringOption(context, "at"));
+    const clock: Clock = at === undefined ? systemClock : fixedClock(at);
+    const chainPath = stringOption(context, "chain");
+    const chainText = chainPath ? await readInputFile(chainPath) : undefined;
+    const certificates: CertificateSource = chainText
+      ? staticCertificateSource(() => chainText)
+      : new CachingCertificateSource({
+          fetcher: (request) => fetch(request),
+          limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },
+          clock,
+          sharedCache: null,
+          minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
+        });
+    const result = await verifyIdentity(identity, callNumbers(identity, config, stringOption(context, "orig"), numberList(stringOption(context, "dest") ?? "")), {
+      clock,
+      plan: config.plan,
+      certificates,
+      trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")),
+      x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
+      freshnessSeconds: config.freshnessSeconds,
+      futureSkewSeconds: config.futureSkewSeconds,
+      crlMode: config.crlMode,
+      strictProfile: config.strictProfile,
+    });
+    const { passport: _decoded, ...json } = result;
+    const text = [
+      ...result.checks.map((check) => `${check.result.padEnd(4)}  ${check.id}${check.detail ? `  ${check.detail}` : ""}`),
+      result.failure
+        ? `${result.verstat}: ${result.failure.reasonCode} ${result.failure.reasonText} (${result.failure.reasondesc})`
+        : `${result.verstat}${result.signer ? `: signed by ${result.signer.subject}${result.signer.spc ? `, SPC ${result.signer.spc}` : ""}` : ""}`,
+    ].join("\n");
+    return { json, text, exitCode: result.outcome === "verified" ? 0 : 1 };
+  },
+};
+
+export const commands = [passportSign, passportVerify];

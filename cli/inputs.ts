@@ -1,0 +1,76 @@
+import "reflect-metadata";
+import { join } from "node:path";
+import { Pkcs10CertificateRequest, X509Certificate, X509Crl } from "@peculiar/x509";
+import {
+  certificateMatchesPrivateKey,
+  importPrivateKeyPem,
+  PEM_TYPES,
+  readCertificatesPem,
+  readPemBlocks,
+  readPemBlocksOfType,
+  type SigningAuthority,
+} from "../src/pki";
+import { CliInputError } from "./command";
+import { parseInputFile } from "./files";
+
+/** Where the development material lives, relative to the working directory (see certs/README.md). */
+export const DEFAULT_PATHS = {
+  caDir: "certs/ca",
+  trustDir: "certs/trust",
+  crl: "certs/crl/intermediate.crl.pem",
+  repoDir: "certs/repo",
+} as const;
+
+export const caFiles = (caDir: string) => ({
+  root: join(caDir, "root.pem"),
+  rootKey: join(caDir, "root.key.pem"),
+  intermediate: join(caDir, "intermediate.pem"),
+  intermediateKey: join(caDir, "intermediate.key.pem"),
+});
+
+export const loadPrivateKey = (path: string): Promise<CryptoKey> => parseInputFile(path, importPrivateKeyPem);
+
+/** A PEM chain, or one DER certificate (real repositories serve both). */
+export const loadCertificates = (path: string): Promise<X509Certificate[]> =>
+  parseInputFile(path, (text) => (readPemBlocks(text).length === 0 && text.length > 0 ? [new X509Certificate(Buffer.from(text, "latin1"))] : readCertificatesPem(text)));
+
+export const loadCertificate = async (path: string): Promise<X509Certificate> => {
+  const [certificate] = await loadCertificates(path);
+  if (!certificate) throw new CliInputError(`${path}: no certificate`);
+  return certificate;
+};
+
+export const loadCsr = (path: string): Promise<Pkcs10CertificateRequest> =>
+  parseInputFile(path, (text) => {
+    const [der] = readPemBlocksOfType(text, PEM_TYPES.certificateRequest);
+    return new Pkcs10CertificateRequest(der as ArrayBuffer);
+  });
+
+export const loadCrl = (path: string): Promise<X509Crl> =>
+  parseInputFile(path, (text) => {
+    const [der] = readPemBlocksOfType(text, PEM_TYPES.crl);
+    return new X509Crl(der as ArrayBuffer);
+  });
+
+/** Fails with both file names when the key does not belong to the certificate (Asterisk #907). */
+export async function assertKeyMatchesCertificate(keyPath: string, key: CryptoKey, certificatePath: string, certificate: X509Certificate): Promise<void> {
+  if (!(await certificateMatchesPrivateKey(certificate, key))) {
+    throw new CliInputError(`${keyPath}: private key does not match the certificate in ${certificatePath} (${certificate.subject})`);
+  }
+}
+
+/** The CA that signs end-entity certificates and the CRL: the intermediate of `ca init`. */
+export async function loadIssuingCa(caDir: string): Promise<SigningAuthority> {
+  const files = caFiles(caDir);
+  const certificate = await loadCertificate(files.intermediate);
+  const privateKey = await loadPrivateKey(files.intermediateKey);
+  await assertKeyMatchesCertificate(files.intermediateKey, privateKey, files.intermediate, certificate);
+  return { certificate, privateKey };
+}
+
+/** `2025-01-01` or an ISO timestamp. */
+export function parseDateOption(name: string, value: string): Date {
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) throw new CliInputError(`--${name} ${JSON.stringify(value)} is not a date; use YYYY-MM-DD or an ISO 8601 timestamp`);
+  return date;
+}

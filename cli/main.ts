@@ -1,0 +1,99 @@
+import "reflect-metadata";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { PkiError } from "../src/pki";
+import { CliInputError, type CliCommand, type OptionSpec } from "./command";
+import { COMMANDS } from "./registry";
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+export const EXIT = { ok: 0, findings: 1, badInput: 2 } as const;
+
+const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  json: { type: "boolean", description: "print machine-readable JSON" },
+  help: { type: "boolean", description: "show this help" },
+};
+
+function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(" ");
+    const command = COMMANDS.find((candidate) => candidate.name === name);
+    if (command) return { command, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+function commandHelp(command: CliCommand): string {
+  const options = Object.entries({ ...command.options, ...COMMON_OPTIONS }).map(([name, spec]) => {
+    const flag = `--${name}${spec.type === "string" ? ` <${spec.valueName ?? "value"}>` : ""}`;
+    const fallback = spec.default !== undefined ? ` (default: ${String(spec.default)})` : "";
+    return `  ${flag.padEnd(28)} ${spec.description}${fallback}`;
+  });
+  return [`Usage: shaken-edge ${command.name}${command.positionals ? ` ${command.positionals}` : ""} [options]`, "", command.summary, "", "Options:", ...options].join("\n");
+}
+
+function overallHelp(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    "Usage: shaken-edge <command> [options]   (shaken-edge <command> --help for its options)",
+    "",
+    "STIR/SHAKEN certificates, trust anchors and PASSporTs for shaken-edge.",
+    "",
+    "Commands:",
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+  ].join("\n");
+}
+
+/** Runs one command line; returns the exit status (0 ok, 1 findings, 2 bad input). */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const found = findCommand(argv);
+  if (!found) {
+    const asked = argv.length === 0 || argv[0] === "--help" || argv[0] === "help";
+    (asked ? io.stdout : io.stderr)(asked ? overallHelp() : `shaken-edge: unknown command "${argv.slice(0, 2).join(" ")}"; see shaken-edge --help`);
+    return asked ? EXIT.ok : EXIT.badInput;
+  }
+  const { command, rest } = found;
+  const options = Object.fromEntries(
+    Object.entries({ ...command.options, ...COMMON_OPTIONS }).map(([name, spec]) => [
+      name,
+      {
+        type: spec.type,
+        ...(spec.multiple ? { multiple: true } : {}),
+        ...(spec.default !== undefined ? { default: spec.default } : {}),
+      },
+    ]),
+  ) as ParseArgsConfig["options"];
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr(`shaken-edge ${command.name}: ${(error as Error).message.split("\n")[0]}`);
+    return EXIT.badInput;
+  }
+  if (parsed.values.help) {
+    io.stdout(commandHelp(command));
+    return EXIT.ok;
+  }
+  try {
+    const output = await command.run({
+      values: parsed.values as Record<string, string | boolean | string[] | undefined>,
+      positionals: parsed.positionals,
+      warn: (message) => io.stderr(`warning: ${message}`),
+    });
+    io.stdout(parsed.values.json ? JSON.stringify(output.json, null, 2) : output.text);
+    return output.exitCode ?? EXIT.ok;
+  } catch (error) {
+    if (error instanceof CliInputError || error instanceof PkiError) {
+      io.stderr(`shaken-edge ${command.name}: ${error.message}`);
+      return EXIT.badInput;
+    }
+    throw error;
+  }
+}

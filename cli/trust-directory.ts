@@ -1,0 +1,94 @@
+import "reflect-metadata";
+import { createHash } from "node:crypto";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { X509Certificate, X509Crl } from "@peculiar/x509";
+import type { CrlDocument, TrustAnchorDocument, TrustAnchorEntry } from "../src/certificate/trust-format";
+import { encodeCrlPem, readCertificatesPem } from "../src/pki";
+import { CliInputError } from "./command";
+import { parseInputFile, writeOutputFiles } from "./files";
+
+/**
+ * The trust-anchor store on disk: one PEM per anchor in a directory (certs/trust for development).
+ * Where an anchor came from is kept as RFC 7468 §5.2 explanatory text above the PEM block.
+ */
+export interface StoredAnchor {
+  file: string;
+  certificate: X509Certificate;
+  source: string;
+  sha256: string;
+}
+
+const SOURCE_LINE = /^Source: (\S+)$/m;
+
+export const sha256Hex = (certificate: X509Certificate): string => createHash("sha256").update(new Uint8Array(certificate.rawData)).digest("hex");
+
+export async function listAnchors(dir: string): Promise<StoredAnchor[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith(".pem")).sort();
+  } catch {
+    return [];
+  }
+  return Promise.all(
+    names.map(async (name) => {
+      const file = join(dir, name);
+      const { certificate, source } = await parseInputFile(file, (text) => {
+        const [first] = readCertificatesPem(text);
+        if (!first) throw new Error("no certificate");
+        return { certificate: first, source: SOURCE_LINE.exec(text)?.[1] ?? "manual" };
+      });
+      return { file, certificate, source, sha256: sha256Hex(certificate) };
+    }),
+  );
+}
+
+const fileNameFor = (certificate: X509Certificate, sha256: string): string => {
+  const commonName = certificate.subjectName.getField("CN")[0] ?? "anchor";
+  return `${commonName.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}-${sha256.slice(0, 8)}.pem`;
+};
+
+/** Adds anchors not already present (by SHA-256); returns the ones added. */
+export async function addAnchors(dir: string, certificates: X509Certificate[], source: string): Promise<StoredAnchor[]> {
+  const present = new Set((await listAnchors(dir)).map((anchor) => anchor.sha256));
+  const added = certificates
+    .map((certificate) => ({ certificate, sha256: sha256Hex(certificate), source }))
+    .filter((anchor, index, all) => !present.has(anchor.sha256) && all.findIndex((other) => other.sha256 === anchor.sha256) === index)
+    .map((anchor) => ({ ...anchor, file: join(dir, fileNameFor(anchor.certificate, anchor.sha256)) }));
+  await writeOutputFiles(
+    added.map((anchor) => ({ path: anchor.file, content: `Subject: ${anchor.certificate.subject}\nSource: ${source}\n${anchor.certificate.toString("pem")}\n` })),
+    { force: false },
+  );
+  return added;
+}
+
+/** Removes the anchor whose SHA-256 starts with `fingerprint` (at least 8 hex digits) or whose file is named so. */
+export async function removeAnchor(dir: string, selector: string): Promise<StoredAnchor> {
+  const anchors = await listAnchors(dir);
+  const matches = anchors.filter((anchor) => (selector.length >= 8 && anchor.sha256.startsWith(selector.toLowerCase())) || anchor.file.endsWith(selector));
+  if (matches.length !== 1) {
+    throw new CliInputError(`${selector}: ${matches.length === 0 ? "no" : "more than one"} trust anchor in ${dir} matches; give 8+ hex digits of its SHA-256 or its file name`);
+  }
+  const [anchor] = matches as [StoredAnchor];
+  await rm(anchor.file);
+  return anchor;
+}
+
+export const anchorEntry = (anchor: StoredAnchor): TrustAnchorEntry => ({
+  pem: anchor.certificate.toString("pem"),
+  subject: anchor.certificate.subject,
+  sha256: anchor.sha256,
+  source: anchor.source,
+});
+
+export const trustAnchorDocument = (anchors: StoredAnchor[], now: Date): TrustAnchorDocument => ({
+  version: 1,
+  updated: now.toISOString(),
+  anchors: anchors.map(anchorEntry),
+});
+
+export const crlDocument = (crls: X509Crl[], now: Date): CrlDocument => ({
+  version: 1,
+  updated: now.toISOString(),
+  crls: crls.map((crl) => ({ pem: encodeCrlPem(crl), issuer: crl.issuer, nextUpdate: crl.nextUpdate?.toISOString() ?? null })),
+});

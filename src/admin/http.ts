@@ -1,0 +1,92 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import type { AppEnv } from "../api/app-env";
+import { requireBearer } from "../api/auth";
+import { AUTH_FAILURE_MESSAGES, nativeError } from "../api/native-errors";
+import { systemClock, type Clock } from "../lib/clock";
+
+/**
+ * What the operator-facing sub-apps (admin, reports, stats) share: the admin bearer, the error body
+ * `{"error":{"code","message","fields"?}}`, body validation that names each bad field, the clock,
+ * who is acting, and the version a write is based on.
+ */
+export const requireAdmin = requireBearer("admin", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure]));
+
+const MAX_ADMIN_BODY_BYTES = 1_048_576;
+
+export const clockOf = (c: Context<AppEnv>): Clock => c.get("runtime")?.clock ?? systemClock;
+
+export function validationError(error: z.ZodError): Response {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join(".") || "(body)";
+    fields[path] ??= issue.message;
+  }
+  const summary = Object.entries(fields).map(([field, message]) => `${field}: ${message}`).join("; ");
+  return nativeError(400, "ERR_VALIDATION", `invalid request: ${summary}`, { fields });
+}
+
+/** Parses the JSON body and validates it; answers with the 4xx response when either fails. */
+export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ value: z.output<S> } | { response: Response }> {
+  const declaredLength = Number(c.req.header("Content-Length") ?? 0);
+  if (declaredLength > MAX_ADMIN_BODY_BYTES) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
+  const text = await c.req.text();
+  if (text.length > MAX_ADMIN_BODY_BYTES) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
+  let json: unknown;
+  try {
+    json = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    return { response: nativeError(400, "ERR_JSON", "request body is not valid JSON") };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? { value: parsed.data } : { response: validationError(parsed.error) };
+}
+
+/**
+ * Who made a change, for the audit log: the `author` the client gave, else a label derived from the
+ * admin token (a digest prefix: identifies the token without revealing it).
+ */
+export async function actorOf(c: Context<AppEnv>, author?: string): Promise<string> {
+  if (author) return author;
+  const token = (c.req.header("Authorization") ?? "").replace(/^Bearer /, "");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  return `admin-token:${[...digest.slice(0, 6)].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * The version an update is based on (optimistic versioning): `If-Match: "3"` (or W/"3", or 3), else
+ * the body's `version`. Undefined when the client gave neither; an error response when they disagree
+ * or If-Match is not a version.
+ */
+export function basedOnVersion(c: Context<AppEnv>, bodyVersion: number | undefined): { version: number | undefined } | { response: Response } {
+  const header = c.req.header("If-Match");
+  if (header === undefined) return { version: bodyVersion };
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!match) return { response: nativeError(400, "ERR_VALIDATION", "If-Match must be a version number, e.g. \"3\"", { fields: { "If-Match": "expected a version number" } }) };
+  const version = Number(match[1]);
+  if (bodyVersion !== undefined && bodyVersion !== version) {
+    return { response: nativeError(400, "ERR_VALIDATION", "If-Match and the body's version disagree", { fields: { version: "differs from If-Match" } }) };
+  }
+  return { version };
+}
+
+export const conflict = (current: unknown) => nativeError(409, "ERR_VERSION_CONFLICT", "the resource changed since you read it: re-read it and apply your change to the current version", { current });
+export const notFound = (what: string) => nativeError(404, "ERR_NOT_FOUND", `${what} not found`);
+
+/** Query-string integers, bounded; `fallback` when absent; null when present but invalid. */
+export function queryInteger(value: string | undefined, fallback: number, min: number, max: number): number | null {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  return /^\d+$/.test(value) && number >= min && number <= max ? number : null;
+}
+
+export const invalidQuery = (field: string, message: string) => nativeError(400, "ERR_VALIDATION", `invalid query parameter ${field}: ${message}`, { fields: { [field]: message } });
+
+/** `limit` (1–1000, default 100) and `offset` of a list endpoint, or the 400 naming the bad one. */
+export function pagingOf(c: Context<AppEnv>): { limit: number; offset: number } | { response: Response } {
+  const limit = queryInteger(c.req.query("limit"), 100, 1, 1000);
+  const offset = queryInteger(c.req.query("offset"), 0, 0, 1_000_000);
+  if (limit === null) return { response: invalidQuery("limit", "expected an integer from 1 to 1000") };
+  if (offset === null) return { response: invalidQuery("offset", "expected a non-negative integer") };
+  return { limit, offset };
+}

@@ -1,0 +1,59 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { HomeNumberingPlan } from "./home-plan";
+import { EMERGENCY_NUMBERS, MAX_SHORT_CODE_DIGITS, UNIVERSAL_EMERGENCY_NUMBERS, numberTypeFromLibphonenumber, type NumberType } from "./number-type";
+
+/** Why a canonical TN cannot be a caller ID at all (check 1, spec digest §3). */
+export type FormatProblem = "non-digit" | "too-long" | "unknown-country-code" | "wrong-length";
+
+export interface NumberFacts {
+  tn: string;
+  /** ISO 3166 country, when the metadata (or the operator's home ranges) place the number. */
+  country: string | null;
+  /** Inside the home country's national ranges: decided by the zone code, never by +7 alone (digest §2). */
+  home: boolean;
+  type: NumberType;
+  /** The number lies in a range the metadata (or an operator type override) knows as assigned. */
+  assigned: boolean;
+  typeSource: "metadata" | "operator-override" | "short-code-table";
+}
+
+export type Classification = { facts: NumberFacts } | { problem: FormatProblem };
+
+const E164_MAX_DIGITS = 15;
+
+/** Classifies a canonical TN (RFC 8224 §8.3 form: digits, no `+`) against the home plan. */
+export function classifyNumber(tn: string, plan: HomeNumberingPlan): Classification {
+  if (!/^[0-9]+$/.test(tn)) return { problem: "non-digit" };
+  if (tn.length > E164_MAX_DIGITS) return { problem: "too-long" };
+  if (tn.length <= MAX_SHORT_CODE_DIGITS) return { facts: classifyShortCode(tn, plan) };
+
+  const override = plan.typeOverrides.matching(tn).at(-1);
+  const operatorHome = plan.homeRanges.matching(tn).length > 0;
+  const parsed = parsePhoneNumberFromString(`+${tn}`);
+  if (!parsed && !override && !operatorHome) return { problem: "unknown-country-code" };
+  if (parsed && !parsed.isPossible() && !override) return { problem: "wrong-length" };
+
+  const metadataCountry = parsed?.country ?? null;
+  const home = operatorHome || metadataCountry === plan.country;
+  return {
+    facts: {
+      tn,
+      country: home ? plan.country : metadataCountry,
+      home,
+      type: override ?? numberTypeFromLibphonenumber(parsed?.getType()),
+      assigned: override !== undefined || (parsed?.isValid() ?? false),
+      typeSource: override ? "operator-override" : "metadata",
+    },
+  };
+}
+
+/**
+ * Short codes and emergency numbers never originate calls on the public network. A normalizer may
+ * have put the home country code in front ("7112"), so the code is also looked up without it.
+ */
+function classifyShortCode(tn: string, plan: HomeNumberingPlan): NumberFacts {
+  const emergency = [...(EMERGENCY_NUMBERS[plan.country] ?? []), ...UNIVERSAL_EMERGENCY_NUMBERS];
+  const withoutCountryCode = tn.startsWith(plan.countryCallingCode) ? tn.slice(plan.countryCallingCode.length) : tn;
+  const isEmergency = emergency.includes(tn) || emergency.includes(withoutCountryCode);
+  return { tn, country: plan.country, home: true, type: isEmergency ? "emergency" : "short-code", assigned: true, typeSource: "short-code-table" };
+}

@@ -1,0 +1,87 @@
+import type { NormalizedCall } from "../call/call";
+import type { Clock } from "../lib/clock";
+import type { Check } from "../verdict/check";
+import type { Finding } from "../verdict/finding";
+import type { Attestation, Verstat } from "../verdict/verdict";
+import { checkAuthorisedUse } from "./checks/authorised-use";
+import { checkCliAllocated } from "./checks/cli-allocated";
+import { checkDoNotOriginate } from "./checks/cli-dno";
+import { checkCliFormat } from "./checks/cli-format";
+import { checkCliType } from "./checks/cli-type";
+import { checkIngress } from "./checks/ingress";
+import { checkNationalOnInternational } from "./checks/national-on-international";
+import { checkOperatorRules } from "./checks/operator-rules";
+import type { CheckOutcome, OriginContext } from "./checks/origin-context";
+import { checkOwnNumberOffNet } from "./checks/own-number-off-net";
+import { checkRoaming } from "./checks/roaming";
+import { classifyIngress, type ClassifiedIngress } from "./ingress";
+import { findingFromPolicy } from "./policy";
+import type { RoamingLookup } from "./roaming/lookup";
+import type { RoamingSettings } from "./roaming/settings";
+import type { OriginSnapshot } from "./snapshot";
+
+/** What STIR/SHAKEN verification concluded about the call, when it carried an Identity header. */
+export interface SignedCallSummary {
+  verified: boolean;
+  attest: Attestation | null;
+  verstat: Verstat;
+}
+
+export interface OriginAssessment {
+  checks: Check[];
+  findings: Finding[];
+  ingress: ClassifiedIngress;
+}
+
+export interface OriginDeps {
+  clock: Clock;
+  /** The compiled configuration and rules (src/origin/snapshot.ts). */
+  snapshot(): Promise<OriginSnapshot>;
+  /** The roaming source for the configured settings, already bounded by their time budget. */
+  roamingLookup(settings: RoamingSettings): RoamingLookup;
+}
+
+/**
+ * The origin-consistency stage of the verdict pipeline (issue 4; cli-spoofing.md §3 checks 1–9), in
+ * the order a verifier applies them. Signed calls get it too (issue 4 point 10): checks 2–4 and 9
+ * always; checks 5–8 are waived only for a verified `A` attestation — a `C` from an international
+ * gateway vouches for nothing about the number, so a domestic CLI behind it still meets check 5.
+ */
+export async function assessOrigin(call: NormalizedCall, signed: SignedCallSummary | null, deps: OriginDeps): Promise<OriginAssessment> {
+  const snapshot = await deps.snapshot();
+  const atMs = deps.clock.now();
+  const ingress = classifyIngress(call.ingress, snapshot.ingress);
+  const format = checkCliFormat(call.cli, snapshot.numbering);
+  const cli = format.facts;
+  const authorisedUse = checkAuthorisedUse({ cli, ingress, snapshot });
+  const context: OriginContext = {
+    call,
+    cli,
+    ingress,
+    snapshot,
+    atMs,
+    vouchedByAttestation: signed !== null && signed.verified && signed.attest === "A",
+    authorisedUse: authorisedUse.check.result === "pass",
+  };
+  const national = checkNationalOnInternational(context);
+  const roaming = await checkRoaming(context, national.needsRoamingLookup, deps.roamingLookup(snapshot.config.roaming));
+  const rules = checkOperatorRules(context);
+
+  const outcomes: CheckOutcome[] = [
+    checkIngress(ingress),
+    format.outcome,
+    checkCliAllocated(context),
+    checkCliType(context),
+    checkDoNotOriginate(context),
+    authorisedUse,
+    national,
+    roaming,
+    checkOwnNumberOffNet(context),
+  ];
+  const findings = outcomes.flatMap(({ check, policyKey }) => (policyKey ? (findingFromPolicy(check, snapshot.policy[policyKey]) ?? []) : []));
+  return {
+    checks: [...outcomes.map(({ check }) => check), rules.check],
+    findings: [...findings, ...rules.findings],
+    ingress,
+  };
+}

@@ -1,0 +1,50 @@
+import { systemClock, type Clock } from "../lib/clock";
+import type { OriginDeps } from "./assess";
+import { createCamaraRoamingLookup } from "./roaming/camara-lookup";
+import { timerSleep, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
+import type { RoamingSettings } from "./roaming/settings";
+import { createTableRoamingLookup } from "./roaming/table-lookup";
+import { isolateSnapshotCache } from "./snapshot";
+
+/** The bindings the origin stage reads; satisfied by the generated `Env` (wrangler types). */
+export interface OriginEnv {
+  DB: D1Database;
+  /** ISO 3166 alpha-2; default KZ. */
+  HOME_COUNTRY?: string;
+  /** Secret: bearer token for the CAMARA Device Roaming Status API. */
+  CAMARA_TOKEN?: string;
+}
+
+export const DEFAULT_HOME_COUNTRY = "KZ";
+export const homeCountryOf = (env: Pick<OriginEnv, "HOME_COUNTRY">) => env.HOME_COUNTRY?.trim().toUpperCase() || DEFAULT_HOME_COUNTRY;
+
+export interface RoamingSourceDeps {
+  db: D1Database;
+  camaraToken: string | undefined;
+  clock: Clock;
+  fetch?: typeof fetch;
+  sleep?: Sleep;
+}
+
+/** The configured roaming source, bounded by its per-call budget, behind the per-isolate cache. */
+export function roamingLookupFor(settings: RoamingSettings, deps: RoamingSourceDeps): RoamingLookup {
+  const source =
+    settings.source === "camara" && settings.camaraBaseUrl
+      ? createCamaraRoamingLookup({ baseUrl: settings.camaraBaseUrl, token: deps.camaraToken, fetch: deps.fetch })
+      : createTableRoamingLookup(deps.db);
+  const bounded = withTimeBudget(source, settings.source, settings.budgetMs, deps.sleep ?? timerSleep);
+  return withIsolateCache(bounded, settings.source, settings.cacheTtlSeconds * 1000, deps.clock);
+}
+
+/**
+ * What the verdict pipeline passes to `assessOrigin` in production. The snapshot cache keeps the
+ * system clock for its refresh schedule; `clock` (injectable) is the one decisions are made with.
+ */
+export function originDepsFromEnv(env: OriginEnv, waitUntil: (promise: Promise<unknown>) => void, clock: Clock = systemClock): OriginDeps {
+  const snapshots = isolateSnapshotCache(homeCountryOf(env), systemClock);
+  return {
+    clock,
+    snapshot: () => snapshots.current(env.DB, waitUntil, clock.now()),
+    roamingLookup: (settings) => roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, clock }),
+  };
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import type { Check } from "../verdict/check";
+import type { Finding } from "../verdict/finding";
+import { ACTIONS, type Action } from "../verdict/verdict";
+
+/**
+ * The policy table: what a failed origin check does to the call. Keys are check ids, or
+ * `checkId:outcome` where one check has outcomes regulators treat differently (cli-spoofing.md §1).
+ * Defaults follow the spec digest: deterministic spoofing signals block with 608 (RFC 8688: an
+ * intermediary rejected the call; the SBC adds the jwscard Call-Info for redress, §4); a mobile
+ * CLI whose roaming lookup fails is withheld, as France and the UK do (§1); VoIP ranges need an
+ * explicit operator choice (§2) and default to withholding.
+ */
+export const POLICY_KEYS = [
+  "cli.format",
+  "cli.allocated",
+  "cli.type",
+  "cli.dno",
+  "origin.ingress:unknown",
+  "origin.national-on-international:fixed",
+  "origin.national-on-international:voip",
+  "origin.national-on-international:unknown-type",
+  "origin.roaming:home",
+  "origin.roaming:not-mobile",
+  "origin.roaming:unknown",
+  "origin.own-number-off-net",
+] as const;
+export type PolicyKey = (typeof POLICY_KEYS)[number];
+
+export const policyEntrySchema = z
+  .object({
+    action: z.enum(ACTIONS),
+    sipCode: z.union([z.literal(603), z.literal(608)]).optional(),
+    label: z.string().trim().min(1).max(64).optional(),
+  })
+  .strict();
+export type PolicyEntry = z.infer<typeof policyEntrySchema>;
+export type PolicyTable = Record<PolicyKey, PolicyEntry>;
+
+const blockAsIntermediary: PolicyEntry = { action: "block", sipCode: 608 };
+
+export const DEFAULT_POLICY: PolicyTable = {
+  "cli.format": blockAsIntermediary,
+  "cli.allocated": blockAsIntermediary,
+  "cli.type": blockAsIntermediary,
+  "cli.dno": blockAsIntermediary,
+  // Reported in the verdict (issue 4 "Inputs"); the ingress default already decided the treatment.
+  "origin.ingress:unknown": { action: "allow" },
+  "origin.national-on-international:fixed": blockAsIntermediary,
+  "origin.national-on-international:voip": { action: "withhold" },
+  // §3 check 5: "unknown: withhold".
+  "origin.national-on-international:unknown-type": { action: "withhold" },
+  "origin.roaming:home": blockAsIntermediary,
+  "origin.roaming:not-mobile": blockAsIntermediary,
+  "origin.roaming:unknown": { action: "withhold" },
+  "origin.own-number-off-net": blockAsIntermediary,
+};
+
+/** The operator's document: only the entries it changes. */
+export const policyOverridesSchema = z.object({ outcomes: z.partialRecord(z.enum(POLICY_KEYS), policyEntrySchema).default({}) }).strict();
+export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
+
+export const compilePolicy = (overrides: PolicyOverrides): PolicyTable => ({ ...DEFAULT_POLICY, ...overrides.outcomes });
+
+const DEFAULT_TAG_LABEL = "Suspected spoofing";
+
+/** Turns one failed check into the finding its policy entry asks for; none when the policy allows. */
+export function findingFromPolicy(check: Check, entry: PolicyEntry): Finding | null {
+  return findingFor(check.id, entry.action, check.detail ?? check.id, entry);
+}
+
+export function findingFor(checkId: string, action: Action, reason: string, options: { sipCode?: 603 | 608; label?: string | null }): Finding | null {
+  switch (action) {
+    case "allow":
+      return null;
+    case "block":
+      return { checkId, action, reason, sipCode: options.sipCode ?? 603 };
+    case "tag":
+      return { checkId, action, reason, label: options.label ?? DEFAULT_TAG_LABEL };
+    case "withhold":
+      return { checkId, action, reason };
+  }
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import type { RoamingLookup } from "./lookup";
+import { unknownRoaming } from "./lookup";
+
+/**
+ * Client for the CAMARA Device Roaming Status API (cli-spoofing.md §3):
+ * `POST {base}/device-roaming-status/v1/retrieve` with `{device:{phoneNumber:"+7…"}}`, answered by
+ * `{roaming, countryCode, countryName[], lastStatusTime}`. Any error answers `unknown`.
+ */
+export const CAMARA_SOURCE = "camara";
+const MAX_RESPONSE_BYTES = 16 * 1024;
+
+const camaraResponseSchema = z.object({
+  roaming: z.boolean(),
+  countryCode: z.number().int().optional(),
+  countryName: z.array(z.string()).optional(),
+  lastStatusTime: z.iso.datetime({ offset: true }).optional(),
+});
+
+export interface CamaraClientOptions {
+  baseUrl: string;
+  /** Bearer token (the CAMARA_TOKEN secret). */
+  token: string | undefined;
+  fetch?: typeof fetch;
+}
+
+export function createCamaraRoamingLookup(options: CamaraClientOptions): RoamingLookup {
+  const endpoint = `${options.baseUrl.replace(/\/+$/, "")}/device-roaming-status/v1/retrieve`;
+  return {
+    async lookup(tn, _atMs, hints) {
+      if (!options.token) return unknownRoaming(CAMARA_SOURCE, "CAMARA_TOKEN is not configured");
+      const send = options.fetch ?? fetch;
+      const response = await send(endpoint, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${options.token}`, "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ device: { phoneNumber: `+${tn}` } }),
+        redirect: "manual",
+        signal: hints.signal,
+      });
+      const text = await response.text();
+      if (!response.ok) return unknownRoaming(CAMARA_SOURCE, `HTTP ${response.status}${camaraErrorCode(text)}`);
+      if (text.length > MAX_RESPONSE_BYTES) return unknownRoaming(CAMARA_SOURCE, "response too large");
+      const parsed = camaraResponseSchema.safeParse(safeJson(text));
+      if (!parsed.success) return unknownRoaming(CAMARA_SOURCE, "response is not a CAMARA roaming status");
+      const { roaming, countryCode, countryName, lastStatusTime } = parsed.data;
+      const visitedCountry = countryName?.[0] ?? (countryCode !== undefined ? String(countryCode) : undefined);
+      return {
+        status: roaming ? "roaming" : "home",
+        ...(roaming && visitedCountry ? { visitedCountry } : {}),
+        observedAt: lastStatusTime ? Date.parse(lastStatusTime) : null,
+        source: CAMARA_SOURCE,
+      };
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CAMARA errors carry `{status, code, message}`; the code (e.g. IDENTIFIER_NOT_FOUND) helps analysts. */
+function camaraErrorCode(text: string): string {
+  const body = safeJson(text.slice(0, MAX_RESPONSE_BYTES));
+  const code = typeof body === "object" && body !== null && "code" in body ? (body as { code: unknown }).code : undefined;
+  return typeof code === "string" ? ` ${code}` : "";
+}

@@ -1,0 +1,69 @@
+import { CompactSign, importPKCS8 } from "jose";
+import type { Attestation } from "../verdict/verdict";
+import type { PassportClaims, PassportHeader, SupportedPpt } from "./passport";
+
+export interface SignPassportOptions {
+  /** The signer's P-256 private key, as a CryptoKey or a PKCS#8 PEM. */
+  key: CryptoKey | string;
+  /** Where verifiers fetch the signer's certificate chain (RFC 8225 §5.1.4). */
+  x5u: string;
+  /** Calling number, already in the canonical form both sides agree on (RFC 8224 §8.3). */
+  orig: string;
+  dest: string[];
+  /** `shaken` only (RFC 8588 §4). */
+  attest?: Attestation;
+  /** `shaken` only; a random UUID when left out (RFC 8588 §4). */
+  origid?: string;
+  /** Epoch seconds; now when left out. */
+  iat?: number;
+  ppt?: SupportedPpt;
+  /** `div` only (RFC 8946 §3): the number that diverted the call. */
+  div?: string;
+}
+
+export interface SignedPassport {
+  /** The PASSporT as a full-form compact JWS. */
+  jws: string;
+  /** The SIP Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=<ppt>` (RFC 8224 §4). */
+  identity: string;
+}
+
+export class PassportSigningError extends Error {
+  readonly code = "ERR_PASSPORT_SIGNING_INPUT";
+}
+
+/**
+ * RFC 8225 §9: the claims object serialized with members in lexicographic order and no whitespace,
+ * recursively, so that any signer produces the same bytes for the same claims.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const members = Object.entries(value)
+      .filter(([, member]) => member !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${members.map(([name, member]) => `${JSON.stringify(name)}:${canonicalJson(member)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function passportClaims(options: SignPassportOptions, ppt: SupportedPpt): PassportClaims {
+  const common = { iat: options.iat ?? Math.floor(Date.now() / 1000), orig: { tn: options.orig }, dest: { tn: options.dest } };
+  if (ppt === "div") {
+    if (!options.div) throw new PassportSigningError("a div PASSporT needs the diverting number (RFC 8946 §3)");
+    return { ...common, div: { tn: options.div } };
+  }
+  if (!options.attest) throw new PassportSigningError("a shaken PASSporT needs attest A, B or C (RFC 8588 §4)");
+  return { ...common, attest: options.attest, origid: options.origid ?? crypto.randomUUID() };
+}
+
+/** Signs a SHAKEN or `div` PASSporT with ES256 (RFC 8225, RFC 8588, RFC 8946). */
+export async function signPassport(options: SignPassportOptions): Promise<SignedPassport> {
+  const ppt = options.ppt ?? "shaken";
+  if (options.dest.length === 0) throw new PassportSigningError("dest needs at least one telephone number (RFC 8225 §5.2.1)");
+  const key = typeof options.key === "string" ? await importPKCS8(options.key, "ES256") : options.key;
+  const header: PassportHeader = { alg: "ES256", ppt, typ: "passport", x5u: options.x5u };
+  const payload = new TextEncoder().encode(canonicalJson(passportClaims(options, ppt)));
+  const jws = await new CompactSign(payload).setProtectedHeader({ ...header }).sign(key);
+  return { jws, identity: `${jws};info=<${options.x5u}>;alg=ES256;ppt=${ppt}` };
+}

@@ -1,0 +1,90 @@
+import "../lib/reflect-metadata";
+import { CertificatePolicyExtension, type JsonName, KeyUsageFlags, type X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
+import { KeyMismatchError } from "./errors";
+import { basicConstraints, keyIdentifierExtensions, keyUsage } from "./extensions";
+import { certificateMatchesPrivateKey, generateKeyPair, importPrivateKeyPem } from "./keys";
+import { DEFAULT_SHAKEN_POLICY_OID, SHAKEN_SIGNING_ALGORITHM, type ShakenPolicyOid } from "./profile";
+import { readCertificatesPem } from "./pem";
+import { randomSerialNumber } from "./serial";
+
+/** A CA certificate with the private key that signs under it. */
+export interface SigningAuthority {
+  certificate: X509Certificate;
+  privateKey: CryptoKey;
+}
+
+export interface DevelopmentCa {
+  root: SigningAuthority;
+  intermediate: SigningAuthority;
+}
+
+export interface DevelopmentCaOptions {
+  /** Organization (O) of both CA certificates; also prefixes their CNs. */
+  organization: string;
+  country: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** The SHAKEN policy the intermediate issues under. */
+  policy?: ShakenPolicyOid;
+}
+
+const caName = (options: DevelopmentCaOptions, commonName: string): JsonName => [
+  { C: [options.country] },
+  { O: [options.organization] },
+  { CN: [`${options.organization} ${commonName}`] },
+];
+
+/**
+ * A two-level development STI-CA per the ATIS-1000080 v005 CA profile (§6.4.2): critical
+ * BasicConstraints CA=TRUE, critical KeyUsage keyCertSign (+ cRLSign: the intermediate signs the
+ * development CRL), SKI/AKI; the root carries no CertificatePolicies, CRL DP or TNAuthList and its
+ * CN contains "ROOT".
+ */
+export async function createDevelopmentCa(options: DevelopmentCaOptions): Promise<DevelopmentCa> {
+  const caKeyUsage = keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign);
+  const rootKeys = await generateKeyPair();
+  const rootName = caName(options, "SHAKEN ROOT CA");
+  const rootCertificate = await X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: rootName,
+    issuer: rootName,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    publicKey: rootKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: SHAKEN_SIGNING_ALGORITHM,
+    extensions: [basicConstraints(true), caKeyUsage, ...(await keyIdentifierExtensions(rootKeys.publicKey))],
+  });
+  const intermediateKeys = await generateKeyPair();
+  const intermediateCertificate = await X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: caName(options, "SHAKEN Intermediate CA"),
+    issuer: rootCertificate.subjectName,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    publicKey: intermediateKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: SHAKEN_SIGNING_ALGORITHM,
+    extensions: [
+      basicConstraints(true, 0),
+      caKeyUsage,
+      ...(await keyIdentifierExtensions(intermediateKeys.publicKey, rootCertificate)),
+      new CertificatePolicyExtension([options.policy ?? DEFAULT_SHAKEN_POLICY_OID]),
+    ],
+  });
+  return {
+    root: { certificate: rootCertificate, privateKey: rootKeys.privateKey },
+    intermediate: { certificate: intermediateCertificate, privateKey: intermediateKeys.privateKey },
+  };
+}
+
+/** Loads a CA from PEM, refusing a key that does not belong to the certificate. */
+export async function loadSigningAuthority(certificatePem: string, privateKeyPem: string): Promise<SigningAuthority> {
+  const [certificate] = readCertificatesPem(certificatePem);
+  if (!certificate) throw new KeyMismatchError("no CA certificate to match the key against");
+  const privateKey = await importPrivateKeyPem(privateKeyPem);
+  if (!(await certificateMatchesPrivateKey(certificate, privateKey))) {
+    throw new KeyMismatchError(`the CA key does not match the CA certificate ${certificate.subject}`);
+  }
+  return { certificate, privateKey };
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * A fraud report (issue 4 "Fraud reports"): a subscriber's complaint, or a National Bank anti-fraud
+ * centre report, about a call that presented someone else's number. Kazakh rules in force since
+ * 18 Nov 2025 require operators to examine each within two working days (spec digest §2).
+ */
+export interface FraudReport {
+  id: string;
+  victim: string;
+  presentedCli: string;
+  callTime: number;
+  channel: string;
+  notes: string | null;
+  reporter: string;
+  createdAt: number;
+}
+
+const tn = z
+  .string()
+  .trim()
+  .transform((value) => value.replace(/^\+/, ""))
+  .pipe(z.string().regex(/^[0-9]{1,15}$/, "expected a telephone number: 1–15 digits, optionally after '+'"));
+
+/** Reports about calls further ahead than this are clock mistakes, not fraud. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+export const fraudReportInputSchema = (nowMs: number) =>
+  z
+    .object({
+      victim: tn,
+      presentedCli: tn,
+      time: z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+      channel: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "expected a short lowercase name, e.g. call-centre, app, national-bank"),
+      notes: z.string().trim().max(4000).optional(),
+      reporter: z.string().trim().min(1).max(128).optional(),
+    })
+    .strict()
+    .refine((input) => input.time <= nowMs + FUTURE_TOLERANCE_MS, { path: ["time"], message: "the reported call cannot be in the future" });
+export type FraudReportInput = z.infer<ReturnType<typeof fraudReportInputSchema>>;
+
+export const presentReport = (report: FraudReport) => ({ ...report, callTime: new Date(report.callTime).toISOString(), createdAt: new Date(report.createdAt).toISOString() });

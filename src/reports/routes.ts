@@ -1,0 +1,81 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { actorOf, clockOf, invalidQuery, notFound, pagingOf, readValidBody, requireAdmin, validationError } from "../admin/http";
+import type { AppEnv } from "../api/app-env";
+import { markIsolateSnapshotsStale } from "../origin/snapshot";
+import { presentRule, ruleInputSchema } from "../rules/rule";
+import { createRule } from "../rules/store";
+import { fraudReportInputSchema, presentReport } from "./report";
+import { createReport, getReport, listReports } from "./store";
+
+/**
+ * `/v1/reports`: fraud reports, and the analysts' shortcut from a report to a blocking rule in one
+ * call (issue 4 "Fraud reports").
+ */
+export const reportsRoutes = new Hono<AppEnv>();
+reportsRoutes.use("*", requireAdmin);
+
+const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+reportsRoutes.post("/", async (c) => {
+  const now = clockOf(c).now();
+  const body = await readValidBody(c, fraudReportInputSchema(now));
+  if ("response" in body) return body.response;
+  const report = await createReport(c.env.DB, body.value, await actorOf(c, body.value.reporter), now);
+  return c.json({ report: presentReport(report) }, 201);
+});
+
+reportsRoutes.get("/", async (c) => {
+  const paging = pagingOf(c);
+  if ("response" in paging) return paging.response;
+  const cli = c.req.query("cli")?.replace(/^\+/, "");
+  if (cli !== undefined && !/^[0-9]{1,15}$/.test(cli)) return invalidQuery("cli", "expected a telephone number");
+  const since = c.req.query("since");
+  const sinceMs = since !== undefined ? Date.parse(since) : undefined;
+  if (sinceMs !== undefined && Number.isNaN(sinceMs)) return invalidQuery("since", "expected an ISO 8601 instant");
+  const reports = await listReports(c.env.DB, { presentedCli: cli, sinceMs, ...paging });
+  return c.json({ reports: reports.map(presentReport) });
+});
+
+reportsRoutes.get("/:id", async (c) => {
+  const id = c.req.param("id");
+  const report = REPORT_ID.test(id) ? await getReport(c.env.DB, id) : null;
+  return report ? c.json({ report: presentReport(report) }) : notFound("report");
+});
+
+/** What the analyst may change when turning a report into a rule; everything else comes from the report. */
+const ruleFromReportSchema = z
+  .object({
+    action: z.string().optional(),
+    reason: z.string().optional(),
+    label: z.string().nullable().optional(),
+    author: z.string().optional(),
+    expiresAt: z.unknown().optional(),
+    criteria: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+/**
+ * `POST /v1/reports/{id}/rules`: blocks the presented CLI (by default exactly that number, action block)
+ * and links the rule to the report. Body fields override the defaults and are validated like any rule.
+ */
+reportsRoutes.post("/:id/rules", async (c) => {
+  const id = c.req.param("id");
+  const report = REPORT_ID.test(id) ? await getReport(c.env.DB, id) : null;
+  if (!report) return notFound("report");
+  const overrides = await readValidBody(c, ruleFromReportSchema);
+  if ("response" in overrides) return overrides.response;
+  const now = clockOf(c).now();
+  const proposed = {
+    criteria: { cli: { exact: report.presentedCli } },
+    action: "block",
+    reason: `fraud report ${report.id} (${report.channel})${report.notes ? `: ${report.notes.slice(0, 400)}` : ""}`,
+    ...overrides.value,
+    reportId: report.id,
+  };
+  const rule = ruleInputSchema(now).safeParse(proposed);
+  if (!rule.success) return validationError(rule.error);
+  const created = await createRule(c.env.DB, rule.data, await actorOf(c, rule.data.author), now);
+  markIsolateSnapshotsStale();
+  return c.json({ rule: presentRule(created), report: presentReport(report) }, 201);
+});

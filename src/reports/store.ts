@@ -1,0 +1,58 @@
+import type { FraudReport, FraudReportInput } from "./report";
+
+/** Fraud reports in D1 (migrations/0002). */
+interface ReportRow {
+  id: string;
+  victim: string;
+  presented_cli: string;
+  call_time: number;
+  channel: string;
+  notes: string | null;
+  reporter: string;
+  created_at: number;
+}
+
+const fromRow = (row: ReportRow): FraudReport => ({
+  id: row.id,
+  victim: row.victim,
+  presentedCli: row.presented_cli,
+  callTime: row.call_time,
+  channel: row.channel,
+  notes: row.notes,
+  reporter: row.reporter,
+  createdAt: row.created_at,
+});
+
+export async function createReport(db: D1Database, input: FraudReportInput, reporter: string, nowMs: number): Promise<FraudReport> {
+  const report: FraudReport = {
+    id: crypto.randomUUID(),
+    victim: input.victim,
+    presentedCli: input.presentedCli,
+    callTime: input.time,
+    channel: input.channel,
+    notes: input.notes ?? null,
+    reporter: input.reporter ?? reporter,
+    createdAt: nowMs,
+  };
+  await db
+    .prepare("INSERT INTO fraud_reports (id, victim, presented_cli, call_time, channel, notes, reporter, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    .bind(report.id, report.victim, report.presentedCli, report.callTime, report.channel, report.notes, report.reporter, report.createdAt)
+    .run();
+  return report;
+}
+
+export async function getReport(db: D1Database, id: string): Promise<FraudReport | null> {
+  const row = await db.prepare("SELECT * FROM fraud_reports WHERE id = ?").bind(id).first<ReportRow>();
+  return row ? fromRow(row) : null;
+}
+
+export async function listReports(db: D1Database, filter: { presentedCli?: string; sinceMs?: number; limit: number; offset: number }): Promise<FraudReport[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM fraud_reports WHERE (?1 IS NULL OR presented_cli = ?1) AND (?2 IS NULL OR created_at >= ?2)
+        ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4`,
+    )
+    .bind(filter.presentedCli ?? null, filter.sinceMs ?? null, filter.limit, filter.offset)
+    .all<ReportRow>();
+  return results.map(fromRow);
+}

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { numberPatternSchema, type NumberPattern } from "../numbering/number-pattern";
+import { ACTIONS, type Action } from "../verdict/verdict";
+import { timeWindowSchema, type TimeWindow } from "./time-window";
+
+/**
+ * An operator blocking rule (cli-spoofing.md §3 check 9, Kazakhtelecom practice): what analysts add
+ * after subscriber reports. Every given criterion must hold for the rule to match.
+ */
+export interface RuleCriteria {
+  cli?: NumberPattern;
+  destination?: NumberPattern;
+  /** Ingress carrier as the SBC names it, or the carrier name the operator's ingress map gives. */
+  carrier?: string;
+  trunk?: string;
+  timeWindow?: TimeWindow;
+}
+
+export interface Rule {
+  id: string;
+  criteria: RuleCriteria;
+  action: Action;
+  reason: string;
+  /** For `tag`: the label shown downstream. */
+  label: string | null;
+  author: string;
+  /** Epoch ms at which the rule stops matching; null = until removed. */
+  expiresAt: number | null;
+  reportId: string | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const identifier = z.string().trim().min(1).max(128);
+
+const criteriaSchema = z
+  .object({
+    cli: numberPatternSchema.optional(),
+    destination: numberPatternSchema.optional(),
+    carrier: identifier.optional(),
+    trunk: identifier.optional(),
+    timeWindow: timeWindowSchema.optional(),
+  })
+  .strict()
+  // A time window alone would block every caller for hours: a rule must name whom it is about.
+  .refine((criteria) => criteria.cli || criteria.destination || criteria.carrier || criteria.trunk, {
+    message: "give at least one of cli, destination, carrier, trunk",
+  });
+
+/** Expiry as an ISO 8601 instant or epoch milliseconds. */
+const instant = z.union([z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)), z.number().int().positive()]);
+
+const ruleFieldsSchema = z
+  .object({
+    criteria: criteriaSchema,
+    action: z.enum(ACTIONS),
+    reason: z.string().trim().min(1).max(500),
+    label: z.string().trim().min(1).max(64).nullable().optional(),
+    author: identifier.optional(),
+    expiresAt: instant.nullable().optional(),
+    reportId: identifier.nullable().optional(),
+  })
+  .strict();
+
+/** Rejects an expiry already past at `nowMs` (issue 4 "Bad input"). */
+const expiryInFuture = (nowMs: number) => (input: { expiresAt?: number | null }, ctx: z.RefinementCtx) => {
+  if (input.expiresAt != null && input.expiresAt <= nowMs) ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "expiry must be in the future" });
+};
+
+/** What a client sends to create a rule. */
+export const ruleInputSchema = (nowMs: number) => ruleFieldsSchema.superRefine(expiryInFuture(nowMs));
+
+/** What a client sends to replace a rule: the same, plus the version it read (or If-Match). */
+export const ruleReplacementSchema = (nowMs: number) =>
+  ruleFieldsSchema.extend({ version: z.number().int().positive().optional() }).superRefine(expiryInFuture(nowMs));
+
+export type RuleInput = z.infer<ReturnType<typeof ruleInputSchema>>;
+
+export const isRuleActive = (rule: Pick<Rule, "expiresAt">, nowMs: number) => rule.expiresAt === null || nowMs < rule.expiresAt;
+
+/** Rule as the admin API shows it: instants as ISO strings. */
+export function presentRule(rule: Rule) {
+  return { ...rule, expiresAt: rule.expiresAt === null ? null : new Date(rule.expiresAt).toISOString(), createdAt: new Date(rule.createdAt).toISOString(), updatedAt: new Date(rule.updatedAt).toISOString() };
+}

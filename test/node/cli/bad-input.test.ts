@@ -1,0 +1,101 @@
+import "reflect-metadata";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cli, issueWithCli, temporaryDirectory, type CliPki } from "./support";
+
+let pki: CliPki;
+let other: CliPki;
+beforeAll(async () => {
+  [pki, other] = await Promise.all([issueWithCli("818H"), issueWithCli("709J")]);
+});
+
+/** Exit 2 and exactly one line on stderr that names the file (or option) and the problem. */
+async function expectOneLineError(argv: string[], ...mentions: (string | RegExp)[]) {
+  const run = await cli(...argv);
+  expect(run.code).toBe(2);
+  const lines = run.stderr.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  for (const mention of mentions) expect(lines[0]).toMatch(mention);
+  expect(run.stdout).toBe("");
+}
+
+describe("bad input: one line, exit 2, nothing written", () => {
+  it("an unreadable file", async () => {
+    await expectOneLineError(["cert", "lint", "/nonexistent/leaf.pem"], "/nonexistent/leaf.pem", /no such file/);
+  });
+
+  it("a PEM of the wrong type", async () => {
+    await expectOneLineError(["cert", "lint", pki.key], pki.key, /found a PRIVATE KEY PEM block, expected CERTIFICATE/);
+    const out = join(pki.dir, "never.csr.pem");
+    await expectOneLineError(["csr", "new", "--key", pki.chain, "--spc", "818H", "--org", "O", "--country", "KZ", "--out", out], pki.chain, /expected PRIVATE KEY/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a key that does not match the certificate (Asterisk #907)", async () => {
+    await expectOneLineError(
+      ["passport", "sign", "--key", other.key, "--cert", pki.chain, "--x5u", "https://cr.example.net/sp.pem", "--orig", "1", "--dest", "2", "--attest", "A"],
+      other.key, pki.chain, /does not match/,
+    );
+  });
+
+  it("an SPC with characters outside [A-Z0-9]", async () => {
+    const out = join(pki.dir, "lower.csr.pem");
+    await expectOneLineError(["csr", "new", "--key", pki.key, "--spc", "818h", "--org", "O", "--country", "KZ", "--out", out], /SPC "818h" is invalid/, /\[A-Z0-9\]/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("an existing key without --force, which stays untouched", async () => {
+    const before = readFileSync(pki.key, "utf8");
+    await expectOneLineError(["key", "new", "--out", pki.key], pki.key, /already exists; use --force/);
+    expect(readFileSync(pki.key, "utf8")).toBe(before);
+    expect((await cli("key", "new", "--out", pki.key, "--force")).code).toBe(0);
+    expect(readFileSync(pki.key, "utf8")).not.toBe(before);
+  });
+
+  it("a CA directory over existing files writes none of them, and leaves no temporary files", async () => {
+    const dir = temporaryDirectory();
+    writeFileSync(join(dir, "intermediate.pem"), "keep");
+    await expectOneLineError(["ca", "init", "--dir", dir, "--crl", join(dir, "crl.pem")], join(dir, "intermediate.pem"));
+    expect(readdirSync(dir)).toEqual(["intermediate.pem"]);
+  });
+
+  it("an unknown option or command", async () => {
+    await expectOneLineError(["cert", "lint", "--frobnicate"], /frobnicate/);
+    await expectOneLineError(["cert", "frob"], /unknown command/);
+  });
+
+  it("a missing required option", async () => {
+    await expectOneLineError(["key", "new"], /--out is required/);
+  });
+});
+
+describe("help", () => {
+  it("every command answers --help with its usage", async () => {
+    const overall = await cli("--help");
+    const commands = ["ca init", "key new", "csr new", "cert issue", "cert inspect", "cert lint", "crl revoke", "crl show", "crl push", "trust add", "trust list", "trust remove", "trust export", "trust push", "trust import-stipa", "passport sign", "passport verify", "repo serve"];
+    for (const command of commands) {
+      expect(overall.stdout).toContain(command);
+      const help = await cli(...command.split(" "), "--help");
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: shaken-edge ${command}`);
+    }
+  });
+});
+
+describe("the bin", () => {
+  const bin = join(import.meta.dirname, "../../../bin/shaken-edge.js");
+
+  it("runs the CLI under Node: help exits 0, bad input exits 2 with one line", () => {
+    expect(execFileSync(process.execPath, [bin, "cert", "lint", "--help"], { encoding: "utf8" })).toContain("Usage: shaken-edge cert lint <file>");
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(process.execPath, [bin, "cert", "lint", "/nonexistent.pem"], { stdio: "pipe", encoding: "utf8" });
+    } catch (error) {
+      failure = error as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    expect(failure?.stderr).toBe("shaken-edge cert lint: /nonexistent.pem: cannot be read: no such file\n");
+  });
+});

@@ -1,0 +1,98 @@
+import "reflect-metadata";
+import { execFileSync } from "node:child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startCertificateRepository } from "../../../cli/repository";
+import { cli, cliJson, issueWithCli, type CliPki } from "./support";
+
+let pki: CliPki;
+beforeAll(async () => {
+  pki = await issueWithCli("818H");
+});
+
+const IAT = 1_795_800_000;
+const X5U = "https://cr.example.net/sp.pem";
+
+/**
+ * An Identity header built with openssl and the shell only (RFC 8225 by hand): base64url segments,
+ * `openssl dgst -sha256 -sign`, then the DER ECDSA signature turned into raw R||S from asn1parse.
+ */
+const OPENSSL_IDENTITY_SCRIPT = String.raw`
+set -euo pipefail
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+header=$(printf '%s' '{"alg":"ES256","ppt":"shaken","typ":"passport","x5u":"'"$X5U"'"}' | b64url)
+claims=$(printf '%s' '{"attest":"A","dest":{"tn":["77012345678"]},"iat":'"$IAT"',"orig":{"tn":"77272501234"},"origid":"123e4567-e89b-12d3-a456-426655440000"}' | b64url)
+printf '%s.%s' "$header" "$claims" > "$WORK/signing-input"
+openssl dgst -sha256 -sign "$KEY" -out "$WORK/signature.der" "$WORK/signing-input"
+integers=$(openssl asn1parse -inform DER -in "$WORK/signature.der" | grep INTEGER | sed 's/.*://')
+raw=""
+for integer in $integers; do raw="$raw$(printf '%064s' "$(printf '%s' "$integer" | sed 's/^0*\(.\{64\}\)$/\1/')" | tr ' ' '0')"; done
+signature=$(printf '%s' "$raw" | xxd -r -p | b64url)
+printf '%s.%s.%s;info=<%s>;alg=ES256;ppt=shaken' "$header" "$claims" "$signature" "$X5U"
+`;
+
+const opensslIdentity = () =>
+  execFileSync("bash", ["-c", OPENSSL_IDENTITY_SCRIPT], { encoding: "utf8", env: { ...process.env, X5U, IAT: String(IAT), KEY: pki.key, WORK: pki.dir } });
+
+const verify = (identity: string, ...extra: string[]) =>
+  cliJson<{ outcome: string; verstat: string; failure: { reasonCode: number; checkId: string } | null }>(
+    "passport", "verify", identity, "--chain", pki.chain, "--trust-dir", pki.trustDir, "--at", String(IAT + 5), ...extra,
+  );
+
+describe("passport verify", () => {
+  it("verifies an Identity header built with openssl and the shell (no jose)", async () => {
+    const identity = opensslIdentity();
+    expect(identity).toMatch(/^[\w-]+\.[\w-]+\.[\w-]{86};info=<https:\/\/cr\.example\.net\/sp\.pem>;alg=ES256;ppt=shaken$/);
+    const { code, json } = await verify(identity, "--orig", "77272501234", "--dest", "77012345678");
+    expect(json).toMatchObject({ outcome: "verified", verstat: "TN-Validation-Passed", failure: null });
+    expect(code).toBe(0);
+  });
+
+  it("verifies what passport sign produced, and fails with one changed byte of the signature", async () => {
+    const signed = await cliJson<{ identity: string }>(
+      "passport", "sign", "--key", pki.key, "--cert", pki.chain, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345678", "--attest", "B", "--iat", String(IAT),
+    );
+    expect(signed.code).toBe(0);
+    expect((await verify(signed.json.identity)).json.outcome).toBe("verified");
+    const jwsEnd = signed.json.identity.indexOf(";");
+    const flipped = signed.json.identity[jwsEnd - 10] === "A" ? "B" : "A";
+    const tampered = `${signed.json.identity.slice(0, jwsEnd - 10)}${flipped}${signed.json.identity.slice(jwsEnd - 9)}`;
+    const { code, json } = await verify(tampered);
+    expect(json.failure).toMatchObject({ reasonCode: 438, checkId: "passport.signature" });
+    expect(code).toBe(1);
+  });
+
+  it("prints every check in human output", async () => {
+    const run = await cli("passport", "verify", opensslIdentity(), "--chain", pki.chain, "--trust-dir", pki.trustDir, "--at", String(IAT));
+    expect(run.stdout).toMatch(/^pass {2}passport\.signature$/m);
+    expect(run.stdout).toMatch(/TN-Validation-Passed: signed by .*SHAKEN 818H, SPC 818H/);
+  });
+
+  it("fetches the x5u from a loopback repository when development loopback is allowed", async () => {
+    const repository = await startCertificateRepository({ dir: pki.dir, port: 0, host: "127.0.0.1" });
+    try {
+      const response = await fetch(`${repository.url}/sp.pem`);
+      expect(response.headers.get("content-type")).toBe("application/pem-certificate-chain");
+      expect(response.headers.get("cache-control")).toBe("max-age=86400");
+      expect((await fetch(`${repository.url}/..%2Fsp.key.pem`)).status).toBe(404);
+      const signed = await cliJson<{ identity: string }>(
+        "passport", "sign", "--key", pki.key, "--x5u", `${repository.url}/sp.pem`, "--orig", "77272501234", "--dest", "77012345678", "--attest", "A",
+      );
+      const args = ["passport", "verify", signed.json.identity, "--trust-dir", pki.trustDir, "--json"];
+      expect(JSON.parse((await cli(...args)).stdout).failure.checkId).toBe("x5u.policy");
+      const allowed = JSON.parse((await cli(...args, "--allow-insecure-loopback")).stdout);
+      expect(allowed.outcome).toBe("verified");
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("signs a div PASSporT (RFC 8946) with ppt=div", async () => {
+    const { json } = await cliJson<{ identity: string }>(
+      "passport", "sign", "--key", pki.key, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345679", "--ppt", "div", "--div", "77012345678", "--iat", String(IAT),
+    );
+    expect(json.identity).toMatch(/;ppt=div$/);
+    const claims = JSON.parse(Buffer.from(json.identity.split(".")[1]!, "base64url").toString());
+    expect(claims).toEqual({ dest: { tn: ["77012345679"] }, div: { tn: "77012345678" }, iat: IAT, orig: { tn: "77272501234" } });
+    expect((await verify(json.identity)).json.outcome).toBe("verified");
+  });
+});

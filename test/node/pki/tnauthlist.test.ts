@@ -1,0 +1,84 @@
+import "reflect-metadata";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { X509Certificate } from "@peculiar/x509";
+import { describe, expect, it } from "vitest";
+import { encodeTnAuthList, readTnAuthList, TnAuthListEntryError, type TnAuthListEntry } from "../../../src/certificate/tnauthlist";
+import { createDevelopmentCa, generateKeyPair, issueShakenCertificate } from "../../../src/pki";
+
+const REALWORLD = "/work/shared/realworld/certificates";
+const hex = (buffer: ArrayBuffer) => Buffer.from(buffer).toString("hex");
+const realworldCertificates = ["leaf", "ca"].flatMap((dir) =>
+  readdirSync(join(REALWORLD, dir)).map((name) => ({ name, certificate: new X509Certificate(readFileSync(join(REALWORLD, dir, name))) })),
+);
+
+async function certificateWith(tnAuthList: TnAuthListEntry[]) {
+  const ca = await createDevelopmentCa({ organization: "T", country: "KZ", notBefore: new Date("2025-01-01"), notAfter: new Date("2030-01-01") });
+  const keys = await generateKeyPair();
+  return issueShakenCertificate({
+    issuer: ca.intermediate,
+    subjectPublicKey: keys.publicKey,
+    spc: "818H",
+    organization: "T",
+    country: "KZ",
+    notBefore: new Date("2025-01-01"),
+    notAfter: new Date("2026-01-01"),
+    crlDistributionPoint: { url: "http://crl.test/i.crl", crlIssuer: ca.intermediate.certificate.subject },
+    deviations: { tnAuthList },
+  });
+}
+
+describe("encodeTnAuthList (RFC 8226 §9)", () => {
+  it("encodes SPC 818H as the RFC's DER, byte for byte", () => {
+    expect(hex(encodeTnAuthList([{ spc: "818H" }]))).toBe("3008a006160438313848");
+  });
+
+  it("encodes ranges and TNs with their [1] and [2] tags", () => {
+    expect(hex(encodeTnAuthList([{ range: { start: "1234", count: 10 } }, { tn: "77" }]))).toBe("3013a10b300916043132333402010aa20416023737");
+  });
+
+  it("refuses an entry that is not exactly one CHOICE alternative", () => {
+    expect(() => encodeTnAuthList([{ spc: "818H", tn: "77" }])).toThrow(TnAuthListEntryError);
+  });
+});
+
+describe("readTnAuthList", () => {
+  it("reads back SPCs, ranges and TNs", async () => {
+    const certificate = await certificateWith([{ spc: "818H" }, { range: { start: "7727250", count: 100 } }, { tn: "77272501234" }]);
+    expect(readTnAuthList(certificate)).toEqual({ form: "rfc8226", spcs: ["818H"], ranges: [{ start: "7727250", count: 100 }], tns: ["77272501234"] });
+  });
+
+  it("gives every real-world certificate a definite reading without throwing", () => {
+    const forms = new Set(["rfc8226", "bare-ia5string", "bare-printablestring", "sequence-of-printablestring", "absent", "unparseable"]);
+    for (const { name, certificate } of realworldCertificates) {
+      const reading = readTnAuthList(certificate);
+      expect(forms.has(reading.form), name).toBe(true);
+    }
+  });
+
+  it("classifies the Telonium SEQUENCE { PrintableString } leaves as non-RFC, with their SPC", () => {
+    for (const [name, spc] of [["leaf_39_telonium_sti_ca_intermed_622k_printablestring_5b034b20.pem", "622K"], ["leaf_40_telonium_sti_ca_intermed_755j_printablestring_08f4adc9.pem", "755J"]] as const) {
+      const reading = readTnAuthList(realworldCertificates.find((item) => item.name === name)!.certificate);
+      expect(reading).toMatchObject({ form: "sequence-of-printablestring", spcs: [spc] });
+    }
+  });
+
+  it("reports the 1RouteGroup leaf whose IA5String lost its length byte as unparseable", () => {
+    const reading = readTnAuthList(realworldCertificates.find((item) => item.name.startsWith("leaf_05_"))!.certificate);
+    expect(reading.form).toBe("unparseable");
+  });
+
+  it("reads an RFC-conforming real leaf and reports absent on the TLS certificate", () => {
+    expect(readTnAuthList(realworldCertificates.find((item) => item.name.startsWith("leaf_52_"))!.certificate)).toMatchObject({ form: "rfc8226", spcs: ["8826"] });
+    expect(readTnAuthList(realworldCertificates.find((item) => item.name.startsWith("leaf_09_"))!.certificate)).toEqual({ form: "absent" });
+  });
+
+  it("counts the real-world forms", () => {
+    const counts: Record<string, number> = {};
+    for (const { certificate } of realworldCertificates) {
+      const form = readTnAuthList(certificate).form;
+      counts[form] = (counts[form] ?? 0) + 1;
+    }
+    expect(counts).toEqual({ rfc8226: 45, absent: 63, "sequence-of-printablestring": 3, unparseable: 2 });
+  });
+});

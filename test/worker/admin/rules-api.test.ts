@@ -1,0 +1,151 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { assessOrigin } from "../../../src/origin/assess";
+import { originDepsFromEnv } from "../../../src/origin/deps";
+import { checkNamed, mostSevereAction, sketchCall } from "../origin/support";
+import { manualClock, operatorApp } from "./support";
+
+const START = Date.parse("2026-11-27T12:00:00Z");
+const HOUR = 3_600_000;
+const blockRule = { criteria: { cli: { prefix: "7916555" } }, action: "block", reason: "bank impersonation campaign, reports 2026-11-26", author: "analyst.aigerim" };
+
+async function verdictAt(clock: { now(): number }, cli: string) {
+  const pending: Promise<unknown>[] = [];
+  const assessment = await assessOrigin(sketchCall({ cli }), null, originDepsFromEnv(env, (p) => pending.push(p), clock));
+  await Promise.all(pending);
+  return { action: mostSevereAction(assessment.findings), rules: checkNamed(assessment.checks, "rules.operator") };
+}
+
+describe("authentication", () => {
+  it.each([
+    ["no token", {}],
+    ["an SBC key", { Authorization: "Bearer test-sbc-key" }],
+  ])("rejects %s with 401 and a JSON error", async (_, headers) => {
+    const { app } = operatorApp(manualClock(START));
+    const response = await app.request("/v1/admin/rules", { headers }, env);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { code: "ERR_UNAUTHENTICATED", message: expect.any(String) } });
+  });
+});
+
+describe("a rule added through the admin API", () => {
+  it("blocks the next matching call and stops at its expiry", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    expect((await verdictAt(clock, "+79165551234")).action).toBe("allow");
+    const created = await send("POST", "/v1/admin/rules", { ...blockRule, expiresAt: new Date(START + HOUR).toISOString() });
+    expect(created.status).toBe(201);
+    const { rule } = (await created.json()) as { rule: { id: string } };
+
+    const during = await verdictAt(clock, "+79165551234");
+    expect(during.action).toBe("block");
+    expect(during.rules.evidence).toMatchObject({ rules: [{ id: rule.id, author: "analyst.aigerim" }] });
+    expect((await verdictAt(clock, "+79165561234")).action).toBe("allow");
+
+    clock.advance(HOUR);
+    expect((await verdictAt(clock, "+79165551234")).action).toBe("allow");
+  });
+
+  it("stops matching once expired through the API", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const ownPrefix = { ...blockRule, criteria: { cli: { prefix: "7916777" } } };
+    const { rule } = (await (await send("POST", "/v1/admin/rules", ownPrefix)).json()) as { rule: { id: string } };
+    expect((await verdictAt(clock, "+79167770000")).action).toBe("block");
+    expect((await send("POST", `/v1/admin/rules/${rule.id}/expire`, {})).status).toBe(200);
+    expect((await verdictAt(clock, "+79167770000")).action).toBe("allow");
+  });
+});
+
+describe("validation: field-level 400s", () => {
+  it.each([
+    ["a bad prefix", { ...blockRule, criteria: { cli: { prefix: "7916-55x" } } }, "criteria.cli.prefix"],
+    ["an unknown action", { ...blockRule, action: "drop" }, "action"],
+    ["an expiry in the past", { ...blockRule, expiresAt: "2026-11-27T11:59:00Z" }, "expiresAt"],
+    ["a rule about nobody", { ...blockRule, criteria: { timeWindow: { start: "22:00", end: "06:00" } } }, "criteria"],
+    ["a reversed range", { ...blockRule, criteria: { cli: { from: "77272509999", to: "77272500000" } } }, "criteria.cli.to"],
+    ["an unknown member", { ...blockRule, colour: "red" }, "(body)"],
+  ])("rejects %s", async (_, body, field) => {
+    const response = await operatorApp(manualClock(START)).send("POST", "/v1/admin/rules", body);
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string; fields: Record<string, string> } };
+    expect(error.code).toBe("ERR_VALIDATION");
+    expect(Object.keys(error.fields)).toContain(field);
+  });
+  it("rejects a body that is not JSON", async () => {
+    const response = await operatorApp(manualClock(START)).send("POST", "/v1/admin/rules", "{not json");
+    expect([response.status, ((await response.json()) as { error: { code: string } }).error.code]).toEqual([400, "ERR_JSON"]);
+  });
+});
+
+describe("optimistic versioning", () => {
+  it("an update based on a stale version is refused with 409 and the current rule", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const { rule } = (await (await send("POST", "/v1/admin/rules", blockRule)).json()) as { rule: { id: string; version: number } };
+    const first = await send("PUT", `/v1/admin/rules/${rule.id}`, { ...blockRule, action: "tag", label: "SPAM?" }, { "If-Match": `"${rule.version}"` });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("ETag")).toBe('"2"');
+    const second = await send("PUT", `/v1/admin/rules/${rule.id}`, { ...blockRule, action: "withhold", version: rule.version });
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ error: { code: "ERR_VERSION_CONFLICT", current: { version: 2, action: "tag" } } });
+  });
+  it("an update without a version is refused", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const { rule } = (await (await send("POST", "/v1/admin/rules", blockRule)).json()) as { rule: { id: string } };
+    expect((await send("PUT", `/v1/admin/rules/${rule.id}`, blockRule)).status).toBe(428);
+  });
+});
+
+describe("audit log", () => {
+  it("records create, update and delete: who, when, before, after", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const { rule } = (await (await send("POST", "/v1/admin/rules", blockRule)).json()) as { rule: { id: string } };
+    clock.advance(60_000);
+    await send("PUT", `/v1/admin/rules/${rule.id}`, { ...blockRule, reason: "widened after more reports", author: "analyst.daniyar", version: 1 });
+    clock.advance(60_000);
+    expect((await send("DELETE", `/v1/admin/rules/${rule.id}`)).status).toBe(200);
+    expect((await send("GET", `/v1/admin/rules/${rule.id}`)).status).toBe(404);
+
+    const { entries } = (await (await send("GET", `/v1/admin/audit?entity=rule&id=${rule.id}`)).json()) as { entries: Record<string, unknown>[] };
+    expect(entries).toEqual([
+      expect.objectContaining({ operation: "delete", actor: expect.stringMatching(/^admin-token:[0-9a-f]{12}$/), at: "2026-11-27T12:02:00.000Z", before: expect.objectContaining({ version: 2 }), after: null }),
+      expect.objectContaining({ operation: "update", actor: "analyst.daniyar", before: expect.objectContaining({ reason: blockRule.reason }), after: expect.objectContaining({ reason: "widened after more reports", version: 2 }) }),
+      expect.objectContaining({ operation: "create", actor: "analyst.aigerim", at: "2026-11-27T12:00:00.000Z", before: null, after: expect.objectContaining({ id: rule.id }) }),
+    ]);
+  });
+});
+
+describe("operator configuration", () => {
+  it("an allow-listed enterprise trunk configured through the API passes", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    expect((await verdictAt(clock, "+77272501234")).action).toBe("block");
+    const document = { entries: [{ customer: "Halyk Contact Centre", cli: { prefix: "+7727250" }, trunk: "intl-1" }] };
+    const written = await send("PUT", "/v1/admin/config/allow-list", { document, version: 0 });
+    expect(written.status).toBe(200);
+    expect((await verdictAt(clock, "+77272501234")).action).toBe("allow");
+    expect((await send("PUT", "/v1/admin/config/allow-list", { document, version: 0 })).status).toBe(409);
+  });
+  it("rejects an unknown action in the policy table, naming the field", async () => {
+    const response = await operatorApp(manualClock(START)).send("PUT", "/v1/admin/config/policy", { document: { outcomes: { "origin.roaming:home": { action: "drop" } } }, version: 0 });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { fields: { "document.outcomes.origin.roaming:home.action": expect.any(String) } } });
+  });
+  it("shows the numbering defaults that fill the metadata gaps", async () => {
+    const response = await operatorApp(manualClock(START)).send("GET", "/v1/admin/config/numbering");
+    expect(await response.json()).toMatchObject({ version: 0, document: { typeOverrides: [{ pattern: { prefix: "7750" }, type: "voip" }] } });
+  });
+});
+
+describe("roaming table", () => {
+  it("a status written through the API decides the next call", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    expect((await send("PUT", "/v1/admin/roaming/+77013334455", { status: "roaming", visitedCountry: "TR" })).status).toBe(200);
+    expect((await verdictAt(clock, "+77013334455")).action).toBe("allow");
+    await send("PUT", "/v1/admin/roaming/77013334455", { status: "home" });
+    expect((await verdictAt(clock, "+77013334455")).action).toBe("block");
+    expect((await send("PUT", "/v1/admin/roaming/77013334455", { status: "abroad" })).status).toBe(400);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { checkX5uUrl, specialPurposeAddress } from "../../../src/certificate/x5u-policy";
+import { VerificationError } from "../../../src/verification/outcomes";
+
+const production = { allowInsecureLoopback: false, allowedHosts: [] as string[] };
+
+function refusal(x5u: string, policy = production): string {
+  try {
+    checkX5uUrl(x5u, policy);
+  } catch (error) {
+    expect(error).toBeInstanceOf(VerificationError);
+    return `${(error as VerificationError).failure}: ${(error as Error).message}`;
+  }
+  throw new Error(`${x5u} was allowed`);
+}
+
+describe("x5u policy (ATIS-1000074 §5.3.1, AST-2022-002)", () => {
+  it.each([
+    "https://cr.example.net/sp.pem",
+    "https://cr.example.net:8443/certs/sp.pem",
+    "https://cr.example.net:443/sp.pem",
+    "https://8.8.8.8/sp.pem",
+  ])("allows %s", (x5u) => {
+    expect(checkX5uUrl(x5u, production).href).toBe(new URL(x5u).href);
+  });
+
+  it.each([
+    ["http://cr.example.net/sp.pem", /scheme 'http:'/],
+    ["ftp://cr.example.net/sp.pem", /scheme 'ftp:'/],
+    ["file:///etc/passwd", /scheme 'file:'/],
+    ["data:text/plain,hello", /scheme 'data:'/],
+    ["https://user:pw@cr.example.net/sp.pem", /userinfo/],
+    ["https://user@cr.example.net/sp.pem", /userinfo/],
+    ["https://cr.example.net:8080/sp.pem", /port 8080/],
+    ["https://cr.example.net/sp.pem?x=1", /query/],
+    ["https://cr.example.net/sp.pem?", /query/],
+    ["https://cr.example.net/sp.pem#frag", /fragment/],
+    ["https://cr.example.net/sp.pem;type=a", /path parameters/],
+    ["https://127.0.0.1/sp.pem", /loopback/],
+    ["https://0.0.0.0/sp.pem", /this-network/],
+    ["https://10.1.2.3/sp.pem", /private/],
+    ["https://172.16.0.1/sp.pem", /private/],
+    ["https://172.31.255.255/sp.pem", /private/],
+    ["https://192.168.1.1/sp.pem", /private/],
+    ["https://169.254.169.254/latest/meta-data", /link-local/],
+    ["https://100.64.0.1/sp.pem", /shared/],
+    ["https://[::1]/sp.pem", /loopback/],
+    ["https://[fc00::1]/sp.pem", /unique-local/],
+    ["https://[fe80::1]/sp.pem", /link-local/],
+    ["https://[::ffff:127.0.0.1]/sp.pem", /IPv4-mapped loopback/],
+    ["https://[::ffff:10.0.0.1]/sp.pem", /IPv4-mapped private/],
+    ["https://2130706433/sp.pem", /127\.0\.0\.1 is a loopback/],
+    ["https://0177.0.0.1/sp.pem", /loopback/],
+    ["https://0x7f.0.0.1/sp.pem", /loopback/],
+    ["https://0x7f000001/sp.pem", /loopback/],
+    ["https://localhost/sp.pem", /localhost/],
+    ["https://a.localhost/sp.pem", /localhost/],
+  ])("refuses %s", (x5u, reason) => {
+    expect(refusal(x5u)).toMatch(reason);
+  });
+
+  it("reports a URL that does not parse as bad info", () => {
+    expect(refusal("not a url")).toMatch(/^INFO_INVALID/);
+  });
+
+  it("allows loopback http only behind the development setting", () => {
+    expect(refusal("http://127.0.0.1:8788/sp.pem")).toMatch(/scheme/);
+    const development = { allowInsecureLoopback: true, allowedHosts: [] as string[] };
+    expect(checkX5uUrl("http://127.0.0.1:8788/sp.pem", development).port).toBe("8788");
+    expect(checkX5uUrl("http://localhost:8788/sp.pem", development).hostname).toBe("localhost");
+    expect(refusal("http://10.0.0.1:8788/sp.pem", development)).toMatch(/scheme/);
+  });
+
+  it("restricts repositories to an allow-list when one is configured", () => {
+    const policy = { allowInsecureLoopback: false, allowedHosts: ["cr.example.net", ".sti-cr.example"] };
+    expect(checkX5uUrl("https://cr.example.net/a.pem", policy)).toBeTruthy();
+    expect(checkX5uUrl("https://x.sti-cr.example/a.pem", policy)).toBeTruthy();
+    expect(refusal("https://evil.example/a.pem", policy)).toMatch(/allow-list/);
+  });
+
+  it("classifies literal addresses", () => {
+    expect(specialPurposeAddress("192.0.2.1")).toBe("documentation");
+    expect(specialPurposeAddress("[2001:db8::1]")).toBe("documentation");
+    expect(specialPurposeAddress("93.184.216.34")).toBeNull();
+    expect(specialPurposeAddress("[2606:4700::1]")).toBeNull();
+    expect(specialPurposeAddress("cr.example.net")).toBeNull();
+  });
+});

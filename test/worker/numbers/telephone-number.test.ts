@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { callPartyFrom, canonicalizeTn, diallingPlanFor } from "../../../src/numbers/telephone-number";
+
+const kz = diallingPlanFor("KZ");
+
+describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
+  it("derives Kazakhstan's dialling plan from libphonenumber", () => {
+    expect(kz).toMatchObject({ countryCode: "7", nationalPrefix: "8", internationalPrefix: "810" });
+  });
+
+  it.each([
+    ["+7 727 250-12-34", "77272501234"],
+    ["+7 (727) 250.12.34", "77272501234"],
+    ["77272501234", "77272501234"],
+    ["8 727 250 12 34", "77272501234"],
+    ["7272501234", "77272501234"],
+    ["810 49 30 1234567", "49301234567"],
+    ["+1 215-555-1234", "12155551234"],
+    ["*123#", "*123#"],
+  ])("%s → %s", (value, canonical) => {
+    expect(canonicalizeTn(value, kz)).toBe(canonical);
+  });
+
+  it.each(["", "alice", "+", "+1234567890123456", "12ab"])("%s is not a telephone number", (value) => {
+    expect(canonicalizeTn(value, kz)).toBeNull();
+  });
+
+  it("reads numbers out of header values and URIs", () => {
+    expect(callPartyFrom('"Bank" <sip:+77272501234@gw.example;user=phone>;tag=abc', kz)).toMatchObject({ tn: "77272501234", uri: "sip:+77272501234@gw.example;user=phone" });
+    expect(callPartyFrom("<tel:+7-727-250-1234;phone-context=x>", kz).tn).toBe("77272501234");
+    expect(callPartyFrom("sip:87272501234@gw.example", kz).tn).toBe("77272501234");
+    expect(callPartyFrom("sip:%2B77272501234@gw.example", kz).tn).toBe("77272501234");
+    expect(callPartyFrom("<sip:alice@example.com>", kz)).toMatchObject({ tn: null, uri: "sip:alice@example.com" });
+    expect(callPartyFrom("+77272501234", kz)).toMatchObject({ tn: "77272501234", uri: null });
+  });
+
+  it("follows the configured home country", () => {
+    expect(canonicalizeTn("6468131424", diallingPlanFor("US"))).toBe("16468131424");
+    expect(() => diallingPlanFor("XX")).toThrow(/HOME_COUNTRY 'XX'/);
+  });
+});

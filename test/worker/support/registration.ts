@@ -1,0 +1,11 @@
+/** What a path of the test repository (test/setup/test-repository.ts) answers. */
+export interface Registration {
+  path: string;
+  body?: string;
+  status?: number;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  /** Stream bytes forever (until the client goes away). */
+  endless?: boolean;
+  location?: string;
+}

@@ -1,0 +1,104 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { sbcAuth } from "../support/auth";
+import { appAt, CALLEE, CALLER, installTrust, postVerdict, signedIdentity, verdictRequest } from "../support/stir";
+
+beforeEach(() => installTrust());
+
+function invite(identities: string[], extra = "") {
+  return [
+    `INVITE sip:+${CALLEE}@operator.example;user=phone SIP/2.0`,
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds",
+    "Max-Forwards: 70",
+    `From: "Caller" <sip:+${CALLER}@carrier.example;user=phone>;tag=1928301774`,
+    `To: <sip:+${CALLEE}@operator.example;user=phone>`,
+    "Call-ID: a84b4c76e66710@carrier.example",
+    "CSeq: 314159 INVITE",
+    "Contact: <sip:gw@192.0.2.10>",
+    ...identities.map((identity) => `Identity: ${identity}`),
+    extra,
+    "Content-Length: 0",
+    "",
+    "",
+  ]
+    .filter((line, index, lines) => line !== "" || index >= lines.length - 2)
+    .join("\r\n");
+}
+
+const postInvite = (app: ReturnType<typeof appAt>, body: string, query = "") =>
+  app.request(`/v1/verdict${query}`, { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body }, env);
+
+describe("raw INVITE through /v1/verdict", () => {
+  it("verifies a signed INVITE and takes the ingress from the query", async () => {
+    const { identity } = await signedIdentity();
+    const response = await postInvite(appAt(), invite([identity]), "?trunk=intl-7&carrier=TransitCo&international=true");
+    expect(response.status).toBe(200);
+    const { verdict } = (await response.json()) as any;
+    expect(verdict).toMatchObject({ verstat: "TN-Validation-Passed", attest: "A", cli: { tn: CALLER, source: "from" } });
+  });
+
+  it("matches orig against P-Asserted-Identity when present", async () => {
+    const { identity } = await signedIdentity();
+    const response = await postInvite(appAt(), invite([identity], `P-Asserted-Identity: <tel:+${CALLER}>, <sip:+${CALLER}@carrier.example>`).replace(`+${CALLER}@carrier.example;user=phone>;tag`, "anonymous@anonymous.invalid>;tag"));
+    const { verdict } = (await response.json()) as any;
+    expect(verdict).toMatchObject({ verstat: "TN-Validation-Passed", cli: { source: "pai", tn: CALLER } });
+  });
+
+  it("accepts bare LF line endings", async () => {
+    const { identity } = await signedIdentity();
+    const response = await postInvite(appAt(), invite([identity]).replace(/\r\n/g, "\n"));
+    expect(((await response.json()) as any).verdict.verstat).toBe("TN-Validation-Passed");
+  });
+
+  it("answers 428 for an INVITE with no Identity header", async () => {
+    const response = await postInvite(appAt(), invite([]));
+    const { verdict } = (await response.json()) as any;
+    expect(verdict.stir).toMatchObject({ verstat: "No-TN-Validation", reasoncode: 428, failedCheck: "identity.present" });
+  });
+
+  it("refuses a query that is not a boolean", async () => {
+    const response = await postInvite(appAt(), invite([]), "?international=maybe");
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.field).toBe("international");
+  });
+});
+
+describe("div PASSporTs (RFC 8946)", () => {
+  const FORWARDED_TO = "77015550000";
+
+  it("verifies a forwarded call: shaken for the original callee, div from it to the new one", async () => {
+    const shaken = await signedIdentity({ dest: [CALLEE] });
+    const div = await signedIdentity({ ppt: "div", orig: CALLER, dest: [FORWARDED_TO], div: CALLEE });
+    const response = await postVerdict(appAt(), verdictRequest([shaken.identity, div.identity], { to: `<sip:+${FORWARDED_TO}@operator.example>`, ruri: `sip:+${FORWARDED_TO}@operator.example` }));
+    const { verdict } = (await response.json()) as any;
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(verdict.identities.map((identity: any) => [identity.ppt, identity.outcome])).toEqual([["shaken", "verified"], ["div", "verified"]]);
+    expect(verdict.checks).toContainEqual(expect.objectContaining({ id: "passport.div-chain", result: "pass" }));
+  });
+
+  it("without the div, the retargeted call's shaken PASSporT does not match the callee", async () => {
+    const shaken = await signedIdentity({ dest: [CALLEE] });
+    const response = await postVerdict(appAt(), verdictRequest([shaken.identity], { to: `<sip:+${FORWARDED_TO}@operator.example>`, ruri: `sip:+${FORWARDED_TO}@operator.example` }));
+    expect(((await response.json()) as any).verdict.stir.failedCheck).toBe("passport.dest");
+  });
+
+  it("fails a div whose orig is not the shaken orig", async () => {
+    const shaken = await signedIdentity({ dest: [CALLEE] });
+    const div = await signedIdentity({ ppt: "div", orig: "77272500000", dest: [FORWARDED_TO], div: CALLEE });
+    const response = await postVerdict(
+      appAt(),
+      verdictRequest([shaken.identity, div.identity], { from: "+77272500000", to: `+${FORWARDED_TO}`, ruri: `+${FORWARDED_TO}` }),
+    );
+    const { verdict } = (await response.json()) as any;
+    expect(verdict.identities[1]).toMatchObject({ ppt: "div", outcome: "failed" });
+    expect(verdict.verstat).not.toBe("TN-Validation-Passed");
+  });
+
+  it("evaluates every Identity header and reports each", async () => {
+    const good = await signedIdentity();
+    const response = await postVerdict(appAt(), verdictRequest(["garbage;info=<https://a.example/x.pem>", good.identity]));
+    const { verdict } = (await response.json()) as any;
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(verdict.identities.map((identity: any) => identity.outcome)).toEqual(["failed", "verified"]);
+  });
+});
