@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { runCli } from "../cli/main";
 import { DEFAULT_PATHS } from "../cli/inputs";
@@ -12,6 +12,12 @@ const REPOSITORY_PORT = 8788;
 const WORKER_PORT = 8787;
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
+// Rules, reports and operator configuration live in D1: bring the local database to the latest schema.
+const migrations = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
+  stdio: "inherit",
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+});
+if (migrations.status !== 0) process.exit(1);
 if ((await runCli(["trust", "push", "--local"])) !== 0) process.exit(1);
 if ((await runCli(["crl", "push", "--local"])) !== 0) process.exit(1);
 const repository = await startCertificateRepository({ dir: DEFAULT_PATHS.repoDir, port: REPOSITORY_PORT, host: "127.0.0.1" });
