@@ -9,6 +9,7 @@ import { verdictRoutes } from "./api/verdict-route";
 import { adminRoutes } from "./admin/routes";
 import { reportsRoutes } from "./reports/routes";
 import { statsRoutes } from "./stats/routes";
+import { ConfigError } from "./config";
 import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
 
 /**
@@ -41,7 +42,10 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
   app.onError((error, c) => {
     // Anything reaching here is our fault, never the caller's: log it with the request id, answer in the endpoint's format.
     console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), path: c.req.path, error: String(error), stack: (error as Error).stack }));
-    return c.req.path.startsWith("/stir/") ? atisError("POL5000") : nativeError(500, "ERR_INTERNAL", "internal error; the request id identifies it in the logs");
+    if (c.req.path.startsWith("/stir/")) return atisError("POL5000");
+    // A deployment mistake names the variable, so the operator can fix it from the response alone.
+    if (error instanceof ConfigError) return nativeError(500, error.code, error.message);
+    return nativeError(500, "ERR_INTERNAL", "internal error; the request id identifies it in the logs");
   });
   return app;
 }

@@ -16,6 +16,8 @@ export interface VerifierConfig {
   crlMode: "soft" | "hard";
   strictProfile: boolean;
   trustRefreshSeconds: number;
+  /** RFC 8688: where a caller blocked with 608 can seek redress (sent in Call-Info, purpose=jwscard). */
+  jwscardUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +53,13 @@ function oneOf<T extends string>(vars: Vars, name: string, allowed: readonly T[]
   return raw as T;
 }
 
+function httpsUrl(vars: Vars, name: string): string | null {
+  const raw = text(vars, name);
+  if (raw === undefined) return null;
+  if (!URL.canParse(raw) || new URL(raw).protocol !== "https:" || /[<>\s]/.test(raw)) throw new ConfigError(`${name} must be an https URL, got '${raw}'`);
+  return raw;
+}
+
 export function readVerifierConfig(vars: Vars): VerifierConfig {
   const freshnessSeconds = integer(vars, "FRESHNESS_SECONDS", 60, 1, 3600);
   return {
@@ -64,5 +73,6 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
     strictProfile: flag(vars, "STRICT_PROFILE"),
     trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", 30, 0, 3600),
+    jwscardUrl: httpsUrl(vars, "JWSCARD_URL"),
   };
 }

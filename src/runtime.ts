@@ -43,7 +43,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     clock,
     trust,
     stirPolicy: DEFAULT_STIR_POLICY,
-    jwscardUrl: null,
+    jwscardUrl: config.jwscardUrl,
     verifier: {
       clock,
       plan: config.plan,
