@@ -2,8 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sbcAuth } from "../support/auth";
 import { signPassport } from "../../../src/passport/sign";
-import { generateKeyPair, issueShakenCertificate, loadSigningAuthority } from "../../../src/pki";
-import { appAt, atisRequest, CALLEE, CALLER, installTrust, pki, serveChain } from "../support/stir";
+import { appAt, atisRequest, CALLEE, CALLER, installTrust, issueTestLeaf, serveChain } from "../support/stir";
 
 const post = (init: RequestInit & { headers?: Record<string, string> }) => appAt().request("/stir/v1/verification", { method: "POST", ...init, headers: { ...sbcAuth, ...init.headers } }, env);
 
@@ -122,19 +121,8 @@ describe("the deployed entry point", () => {
     await installTrust();
     // A leaf valid around the real now, so this test does not age with the fixture certificates.
     const now = Math.floor(Date.now() / 1000);
-    const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
-    const keys = await generateKeyPair("P-256");
-    const leaf = await issueShakenCertificate({
-      issuer: intermediate,
-      subjectPublicKey: keys.publicKey,
-      spc: "818H",
-      organization: "Now SP",
-      country: "KZ",
-      notBefore: new Date((now - 86_400) * 1000),
-      notAfter: new Date((now + 86_400) * 1000),
-      crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
-    });
-    const { identity } = await signPassport({ key: keys.privateKey, x5u: await serveChain(leaf.toString("pem")), orig: CALLER, dest: [CALLEE], attest: "A", iat: now });
+    const leaf = await issueTestLeaf({ notBefore: new Date((now - 86_400) * 1000), notAfter: new Date((now + 86_400) * 1000) });
+    const { identity } = await signPassport({ key: leaf.privateKey, x5u: await serveChain(leaf.pem), orig: CALLER, dest: [CALLEE], attest: "A", iat: now });
     const text = JSON.stringify(atisRequest(identity, { time: Math.floor(Date.now() / 1000) }));
     const response = await exports.default.fetch("http://verifier/stir/v1/verification", {
       method: "POST",

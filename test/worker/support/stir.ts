@@ -6,6 +6,7 @@ import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument
 import { fixedClock } from "../../../src/lib/clock";
 import type { RuntimeOverrides } from "../../../src/runtime";
 import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
+import { exportPrivateKeyPem, generateKeyPair, issueShakenCertificate, loadSigningAuthority, type KeyType, type ProfileDeviations } from "../../../src/pki";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -126,4 +127,30 @@ export async function craftIdentity(options: {
   const key = await importSigningKey(options.key ?? pki.leafKeyPkcs8);
   const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, encoder.encode(signingInput)));
   return `${signingInput}.${base64url(signature)}${options.params ?? `;info=<${x5u}>;alg=ES256;ppt=${String(header.ppt)}`}`;
+}
+
+/**
+ * A leaf issued by the fixture intermediate with our own issuing code, for cases the fixture set
+ * does not hold (another key type, a profile deviation, validity around the real now).
+ */
+export async function issueTestLeaf(options: {
+  keyType?: KeyType;
+  notBefore?: Date;
+  notAfter?: Date;
+  deviations?: ProfileDeviations;
+} = {}): Promise<{ pem: string; keyPkcs8: string; privateKey: CryptoKey }> {
+  const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
+  const keys = await generateKeyPair(options.keyType ?? "P-256");
+  const leaf = await issueShakenCertificate({
+    issuer: intermediate,
+    subjectPublicKey: keys.publicKey,
+    spc: "818H",
+    organization: "shaken-edge Test SP",
+    country: "KZ",
+    notBefore: options.notBefore ?? new Date("2025-01-01T00:00:00Z"),
+    notAfter: options.notAfter ?? new Date("2027-01-01T00:00:00Z"),
+    crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
+    deviations: options.deviations,
+  });
+  return { pem: leaf.toString("pem"), keyPkcs8: await exportPrivateKeyPem(keys.privateKey), privateKey: keys.privateKey };
 }

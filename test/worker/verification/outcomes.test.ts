@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { CompactSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { generateKeyPair, issueShakenCertificate, loadSigningAuthority } from "../../../src/pki";
 import { OUTCOMES, type VerificationFailure } from "../../../src/verification/outcomes";
 import {
   appAt,
@@ -11,6 +10,7 @@ import {
   craftIdentity,
   IAT,
   installTrust,
+  issueTestLeaf,
   pki,
   postAtis,
   postVerdict,
@@ -34,22 +34,6 @@ interface OutcomeCase {
 }
 
 const one = (build: () => Promise<string>) => async () => [await build()];
-
-async function p384Chain(): Promise<string> {
-  const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
-  const keys = await generateKeyPair("P-384");
-  const leaf = await issueShakenCertificate({
-    issuer: intermediate,
-    subjectPublicKey: keys.publicKey,
-    spc: "818H",
-    organization: "P-384 SP",
-    country: "KZ",
-    notBefore: new Date("2025-01-01T00:00:00Z"),
-    notAfter: new Date("2027-01-01T00:00:00Z"),
-    crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
-  });
-  return serveChain(leaf.toString("pem"));
-}
 
 /** One case per row of the outcome table (spec digest §4); the test below insists every row has one. */
 const CASES: Record<VerificationFailure, OutcomeCase> = {
@@ -110,28 +94,12 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
   TNAUTHLIST_MISSING: {
     identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.noTnAuthListLeaf), key: pki.noTnAuthListLeafKeyPkcs8 })).identity),
   },
-  KEY_UNSUPPORTED: { identities: one(async () => craftIdentity({ x5u: await p384Chain() })) },
+  KEY_UNSUPPORTED: { identities: one(async () => craftIdentity({ x5u: await serveChain((await issueTestLeaf({ keyType: "P-384" })).pem) })) },
   CERTIFICATE_PROFILE: {
-    // The revoked-leaf fixture's CRL distribution point is fine, but strict mode also fails on
-    // warnings-free errors only: a certificate with no CRL DP is an error-level profile finding.
+    // KeyUsage not critical is an error-level ATIS-1000080 finding: reported normally, fatal in strict mode.
     identities: one(async () => {
-      const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
-      const keys = await generateKeyPair("P-256");
-      const leaf = await issueShakenCertificate({
-        issuer: intermediate,
-        subjectPublicKey: keys.publicKey,
-        spc: "818H",
-        organization: "Sloppy SP",
-        country: "KZ",
-        notBefore: new Date("2025-01-01T00:00:00Z"),
-        notAfter: new Date("2027-01-01T00:00:00Z"),
-        crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
-        deviations: { keyUsageNotCritical: true },
-      });
-      const x5u = await serveChain(leaf.toString("pem"));
-      const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-      const pem = `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...new Uint8Array(key as ArrayBuffer)))}\n-----END PRIVATE KEY-----\n`;
-      return (await signedIdentity({ x5u, key: pem })).identity;
+      const leaf = await issueTestLeaf({ deviations: { keyUsageNotCritical: true } });
+      return (await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 })).identity;
     }),
     env: { STRICT_PROFILE: "true" },
   },
