@@ -25,6 +25,11 @@ export interface CommandContext {
   positionals: string[];
   /** Warnings go to stderr immediately, in human and JSON mode alike. */
   warn(message: string): void;
+  /**
+   * Reports how far a long operation is (`imported 1200/10000 rules`) on stderr, at most about once
+   * a second and always for the last item; silent unless stderr is a terminal or `--progress` is given.
+   */
+  progress(done: number, total: number, what: string): void;
 }
 
 export interface CliCommand {
@@ -37,6 +42,9 @@ export interface CliCommand {
   /** Long-running commands (repo serve) print their own output and resolve when done. */
   run(context: CommandContext): Promise<CommandOutput>;
 }
+
+/** For commands that call `context.progress`: forces the progress lines when stderr is not a terminal. */
+export const PROGRESS_OPTION: OptionSpec = { type: "boolean", description: "show progress on stderr (default when stderr is a terminal)" };
 
 /** Wrong usage or bad input: a one-line message and exit status 2. */
 export class CliInputError extends Error {

@@ -2,16 +2,20 @@ import "reflect-metadata";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PkiError } from "../src/pki";
 import { CliInputError, type CliCommand, type OptionSpec } from "./command";
+import { progressReporter } from "./progress";
 import { COMMANDS } from "./registry";
 
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Progress is shown by default only to a person watching a terminal. */
+  stderrIsTerminal?: boolean;
 }
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  stderrIsTerminal: process.stderr.isTTY === true,
 };
 
 export const EXIT = { ok: 0, findings: 1, badInput: 2 } as const;
@@ -86,6 +90,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       values: parsed.values as Record<string, string | boolean | string[] | undefined>,
       positionals: parsed.positionals,
       warn: (message) => io.stderr(`warning: ${message}`),
+      progress: progressReporter(io.stderr, parsed.values.progress === true || io.stderrIsTerminal === true),
     });
     io.stdout(parsed.values.json ? JSON.stringify(output.json, null, 2) : output.text);
     return output.exitCode ?? EXIT.ok;

@@ -1,5 +1,6 @@
 import "./lib/reflect-metadata";
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import type { AppEnv } from "./api/app-env";
 import { atisError } from "./api/atis-errors";
 import { atisRoutes } from "./api/atis";
@@ -7,6 +8,10 @@ import { nativeError } from "./api/native-errors";
 import { requestId } from "./api/request-id";
 import { verdictRoutes } from "./api/verdict-route";
 import { adminRoutes } from "./admin/routes";
+import { dashboardRoutes } from "./dashboard/routes";
+import { recentVerdictsRoutes } from "./dashboard/recent-verdicts-routes";
+import { metricsRoutes } from "./metrics/routes";
+import { openApiRoutes } from "./openapi/routes";
 import { reportsRoutes } from "./reports/routes";
 import { statsRoutes } from "./stats/routes";
 import { ConfigError } from "./config";
@@ -31,12 +36,16 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
     await next();
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", describeRoute({ tags: ["Operations"], summary: "Liveness", responses: { 200: { description: '`{"status":"ok"}`' } } }), (c) => c.json({ status: "ok" }));
   app.route("/stir/v1", atisRoutes);
   app.route("/v1/verdict", verdictRoutes);
+  app.route("/v1/admin/verdicts", recentVerdictsRoutes);
   app.route("/v1/admin", adminRoutes);
   app.route("/v1/reports", reportsRoutes);
   app.route("/v1/stats", statsRoutes);
+  app.route("/metrics", metricsRoutes);
+  app.route("/dashboard", dashboardRoutes);
+  app.route("/", openApiRoutes(app));
 
   app.notFound((c) => (c.req.path.startsWith("/stir/") ? atisError("SVC4003") : nativeError(404, "ERR_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {

@@ -1,4 +1,7 @@
 import { diallingPlanFor, type DiallingPlan } from "./numbers/telephone-number";
+import { VELOCITY_COUNTERS, type ReplayPolicy, type VelocityCounterName, type VelocityLimit } from "./abuse/settings";
+import { DEFAULT_DEPENDENCY_POLICY, DEFAULT_VERDICT_BUDGET_MS, DEPENDENCIES, type Dependency, type DependencyPolicy } from "./verdict/deadline";
+import { ACTIONS, type Action } from "./verdict/verdict";
 
 /**
  * Operator configuration read from the Worker's vars and secrets (wrangler.toml `[vars]`, `wrangler
@@ -18,6 +21,12 @@ export interface VerifierConfig {
   trustRefreshSeconds: number;
   /** RFC 8688: where a caller blocked with 608 can seek redress (sent in Call-Info, purpose=jwscard). */
   jwscardUrl: string | null;
+  /** Wall time a verdict may take, whatever its dependencies do (issue 5). */
+  verdictBudgetMs: number;
+  dependencyPolicy: DependencyPolicy;
+  replay: ReplayPolicy;
+  /** Counters whose limit is `off` are absent. */
+  velocity: Partial<Record<VelocityCounterName, VelocityLimit>>;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +69,33 @@ function httpsUrl(vars: Vars, name: string): string | null {
   return raw;
 }
 
+const action = (vars: Vars, name: string, fallback: Action): Action => oneOf(vars, name, ACTIONS, fallback);
+
+/** `DEPENDENCY_FAILURE_POLICY="x5u=block,replay=tag"`: only the dependencies it names change. */
+function dependencyPolicy(vars: Vars, name: string): DependencyPolicy {
+  const policy = { ...DEFAULT_DEPENDENCY_POLICY };
+  for (const entry of (text(vars, name) ?? "").split(",").map((item) => item.trim()).filter(Boolean)) {
+    const [dependency, chosen] = entry.split("=").map((part) => part.trim());
+    if (!DEPENDENCIES.includes(dependency as Dependency) || !ACTIONS.includes(chosen as Action)) {
+      throw new ConfigError(`${name} entries must be <${DEPENDENCIES.join("|")}>=<${ACTIONS.join("|")}>, got '${entry}'`);
+    }
+    policy[dependency as Dependency] = chosen as Action;
+  }
+  return policy;
+}
+
+/** `"30/60:tag"`: more than 30 in any 60 s → tag; `off` disables the counter. */
+function velocityLimit(vars: Vars, name: string, fallback: string): VelocityLimit | undefined {
+  const raw = text(vars, name) ?? fallback;
+  if (raw === "off") return undefined;
+  const match = /^(\d{1,6})\/(\d{1,5}):([a-z]+)$/.exec(raw);
+  const [threshold, windowSeconds, chosen] = match ? [Number(match[1]), Number(match[2]), match[3]!] : [0, 0, ""];
+  if (!match || threshold < 1 || windowSeconds < 1 || windowSeconds > 86_400 || !ACTIONS.includes(chosen as Action)) {
+    throw new ConfigError(`${name} must be <count>/<seconds>:<${ACTIONS.join("|")}> (seconds ≤ 86400) or 'off', got '${raw}'`);
+  }
+  return { threshold, windowMs: windowSeconds * 1000, action: chosen as Action };
+}
+
 export function readVerifierConfig(vars: Vars): VerifierConfig {
   const freshnessSeconds = integer(vars, "FRESHNESS_SECONDS", 60, 1, 3600);
   return {
@@ -74,5 +110,18 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     strictProfile: flag(vars, "STRICT_PROFILE"),
     trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", 30, 0, 3600),
     jwscardUrl: httpsUrl(vars, "JWSCARD_URL"),
+    verdictBudgetMs: integer(vars, "VERDICT_BUDGET_MS", DEFAULT_VERDICT_BUDGET_MS, 20, 10_000),
+    dependencyPolicy: dependencyPolicy(vars, "DEPENDENCY_FAILURE_POLICY"),
+    replay: {
+      action: action(vars, "REPLAY_ACTION", "tag"),
+      forkAction: action(vars, "REPLAY_FORK_ACTION", "allow"),
+      forkWindowMs: integer(vars, "REPLAY_FORK_WINDOW_SECONDS", 5, 0, 60) * 1000,
+    },
+    velocity: Object.fromEntries(
+      Object.entries(VELOCITY_COUNTERS).flatMap(([counter, { variable, defaultLimit }]) => {
+        const limit = velocityLimit(vars, variable, defaultLimit);
+        return limit ? [[counter, limit]] : [];
+      }),
+    ),
   };
 }

@@ -1,6 +1,9 @@
+import { replayStoreFrom, type ReplayStore } from "./abuse/replay";
+import { VelocityTracker, velocityStoreFrom } from "./abuse/velocity";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS } from "./certificate/certificate-source";
 import type { Fetcher } from "./certificate/fetch-chain";
 import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
+import { recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { systemClock, type Clock } from "./lib/clock";
 import type { VerifierOptions } from "./verification/verify-identity";
@@ -25,6 +28,8 @@ export interface Runtime {
   verifier: VerifierOptions;
   stirPolicy: StirPolicy;
   jwscardUrl: string | null;
+  replay: ReplayStore;
+  velocity: VelocityTracker;
 }
 
 export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
@@ -37,6 +42,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     clock,
     sharedCache: overrides.sharedCache !== undefined ? overrides.sharedCache : defaultSharedCache(),
     minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
+    observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch },
   });
   return {
     config,
@@ -55,6 +61,8 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
       crlMode: config.crlMode,
       strictProfile: config.strictProfile,
     },
+    replay: replayStoreFrom(env.REPLAY),
+    velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity),
   };
 }
 

@@ -1,7 +1,8 @@
-import { CliInputError, booleanOption, requiredOption, requiredPositional, stringOption, type CliCommand, type CommandContext, type OptionSpec } from "../command";
+import { CliInputError, PROGRESS_OPTION, booleanOption, requiredOption, requiredPositional, stringOption, type CliCommand, type CommandContext, type OptionSpec } from "../command";
+import { readInputFile } from "../files";
 
 /**
- * `shaken-edge rules add|list|expire`: the analysts' blocking rules, through the admin API of a
+ * `shaken-edge rules add|list|expire|import`: the analysts' blocking rules, through the admin API of a
  * running instance (issue 4 "Operator rules"). The server validates; its field errors are shown as is.
  */
 export const ADMIN_API_OPTIONS: Record<string, OptionSpec> = {
@@ -153,4 +154,52 @@ const expire: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [add, list, expire];
+/** One rule per line: the body `POST /v1/admin/rules` takes. Blank lines are skipped. */
+async function readRuleLines(file: string): Promise<{ line: number; rule: Record<string, unknown> }[]> {
+  const text = await readInputFile(file);
+  return text.split("\n").flatMap((raw, index) => {
+    if (raw.trim() === "") return [];
+    let rule: unknown;
+    try {
+      rule = JSON.parse(raw);
+    } catch {
+      throw new CliInputError(`${file}:${index + 1}: not JSON; each line must be one rule object as for POST /v1/admin/rules`);
+    }
+    if (typeof rule !== "object" || rule === null || Array.isArray(rule)) throw new CliInputError(`${file}:${index + 1}: must be a JSON object (one rule)`);
+    return [{ line: index + 1, rule: rule as Record<string, unknown> }];
+  });
+}
+
+const importRules: CliCommand = {
+  name: "rules import",
+  summary: "Add many rules from a JSON Lines file (one POST /v1/admin/rules body per line), in order",
+  positionals: "<file.jsonl>",
+  options: {
+    author: text("author for rules that name none (audit log)", "name"),
+    skip: text("skip the first n rules (to resume after a rejected one)", "n"),
+    progress: PROGRESS_OPTION,
+    ...ADMIN_API_OPTIONS,
+  },
+  async run(context) {
+    const file = requiredPositional(context, 0, "<file.jsonl>");
+    const skip = Number(stringOption(context, "skip") ?? "0");
+    if (!Number.isSafeInteger(skip) || skip < 0) throw new CliInputError("--skip must be a whole number");
+    const author = stringOption(context, "author");
+    // Every line is read and parsed before the first request, so a typo late in the file adds nothing.
+    const pending = (await readRuleLines(file)).slice(skip);
+    const ids: string[] = [];
+    for (const { line, rule } of pending) {
+      try {
+        const { rule: added } = (await callAdminApi(context, "POST", "/v1/admin/rules", author && rule.author === undefined ? { ...rule, author } : rule)) as { rule: RuleView };
+        ids.push(added.id);
+      } catch (error) {
+        if (!(error instanceof CliInputError)) throw error;
+        throw new CliInputError(`${file}:${line}: not imported: ${error.message}\n${skip + ids.length} rule(s) imported before it; once the cause is fixed, resume with --skip ${skip + ids.length}`);
+      }
+      context.progress(ids.length, pending.length, "imported");
+    }
+    return { text: `imported ${ids.length} rule(s) from ${file}`, json: { imported: ids.length, skipped: skip, ids } };
+  },
+};
+
+export const commands: CliCommand[] = [add, list, expire, importRules];

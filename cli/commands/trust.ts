@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { compactVerify, importX509 } from "jose";
 import { X509Certificate } from "@peculiar/x509";
 import { TRUST_ANCHORS_KEY } from "../../src/certificate/trust-format";
-import { booleanOption, CliInputError, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
+import { booleanOption, CliInputError, PROGRESS_OPTION, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
 import { readInputFile, writeOutputFiles } from "../files";
 import { DEFAULT_PATHS, loadCertificate, loadCertificates } from "../inputs";
 import { addAnchors, listAnchors, removeAnchor, trustAnchorDocument, type StoredAnchor } from "../trust-directory";
@@ -97,6 +97,7 @@ const trustImportStipa: CliCommand = {
   options: {
     "stipa-cert": { type: "string", valueName: "pem", description: "the STI-PA signing certificate (required)" },
     "trust-dir": trustDirOption,
+    progress: PROGRESS_OPTION,
   },
   async run(context) {
     const file = requiredPositional(context, 0, "STI-PA trust list file");
@@ -113,11 +114,14 @@ const trustImportStipa: CliCommand = {
       throw new CliInputError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (list.exp * 1000 <= Date.now()) throw new CliInputError(`${file}: trust list sequence ${list.sequence} expired at ${new Date(list.exp * 1000).toISOString()}`);
-    let roots: X509Certificate[];
-    try {
-      roots = list.trustList.map((pem) => new X509Certificate(pem));
-    } catch {
-      throw new CliInputError(`${file}: a trustList entry is not a PEM certificate`);
+    const roots: X509Certificate[] = [];
+    for (const [index, pem] of list.trustList.entries()) {
+      try {
+        roots.push(new X509Certificate(pem));
+      } catch {
+        throw new CliInputError(`${file}: trustList entry ${index + 1} is not a PEM certificate`);
+      }
+      context.progress(index + 1, list.trustList.length, "read roots");
     }
     const added = await addAnchors(requiredOption(context, "trust-dir"), roots, `stipa:${list.sequence}`);
     return {

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import type { AppEnv } from "../api/app-env";
 import { nativeError } from "../api/native-errors";
@@ -8,6 +9,7 @@ import { homeCountryOf } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
 import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
+import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, queryParameters } from "../openapi/shared";
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
 import { listAudit } from "./audit-log";
@@ -21,6 +23,21 @@ import { actorOf, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pag
 export const adminRoutes = new Hono<AppEnv>();
 adminRoutes.use("*", requireAdmin);
 
+const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
+const listRulesQuery = z.object({
+  cli: z.string().optional().describe("Digits the rule's CLI criteria contain"),
+  active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
+  limit: z.number().int().min(1).max(1000).optional().describe("Default 100"),
+  offset: z.number().int().min(0).optional(),
+});
+const auditQuery = z.object({
+  entity: z.enum(["rule", "config", "roaming"]).optional(),
+  id: z.string().optional().describe("The entity's id"),
+  limit: z.number().int().min(1).max(1000).optional().describe("Default 100"),
+  before: z.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
+});
+const authorQuery = z.object({ author: z.string().optional().describe("Who, for the audit log; default: the admin token's label") });
+
 const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const optionalAuthor = z.object({ author: z.string().trim().min(1).max(128).optional(), version: z.number().int().positive().optional() }).strict();
 
@@ -31,7 +48,7 @@ function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 
   return c.json({ rule: presentRule(result.rule) }, status);
 }
 
-adminRoutes.get("/rules", async (c) => {
+adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", parameters: queryParameters(listRulesQuery), responses: { 200: jsonResponse("`{rules: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), async (c) => {
   const paging = pagingOf(c);
   if ("response" in paging) return paging.response;
   const cli = c.req.query("cli")?.replace(/^\+/, "");
@@ -42,7 +59,7 @@ adminRoutes.get("/rules", async (c) => {
   return c.json({ rules: rules.map(presentRule) });
 });
 
-adminRoutes.post("/rules", async (c) => {
+adminRoutes.post("/rules", describeRoute({ ...ADMIN, summary: "Create a rule", requestBody: jsonBody(ruleInputSchema(0)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid") } }), async (c) => {
   const now = clockOf(c).now();
   const body = await readValidBody(c, ruleInputSchema(now));
   if ("response" in body) return body.response;
@@ -50,7 +67,7 @@ adminRoutes.post("/rules", async (c) => {
   return ruleWriteResponse(c, { rule }, 201);
 });
 
-adminRoutes.get("/rules/:id", async (c) => {
+adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", responses: { 200: jsonResponse("`{rule}`, with its ETag"), 404: errorResponse("No such rule") } }), async (c) => {
   const id = c.req.param("id");
   const rule = RULE_ID.test(id) ? await getRule(c.env.DB, id) : null;
   if (!rule) return notFound("rule");
@@ -58,7 +75,7 @@ adminRoutes.get("/rules/:id", async (c) => {
   return c.json({ rule: presentRule(rule) });
 });
 
-adminRoutes.put("/rules/:id", async (c) => {
+adminRoutes.put("/rules/:id", describeRoute({ ...ADMIN, summary: "Replace a rule", description: "Optimistic versioning: send If-Match or the version you read.", requestBody: jsonBody(ruleReplacementSchema(0)), responses: { 200: jsonResponse("`{rule}`"), 409: errorResponse("The rule changed since you read it"), 428: errorResponse("No version given") } }), async (c) => {
   const id = c.req.param("id");
   if (!RULE_ID.test(id)) return notFound("rule");
   const now = clockOf(c).now();
@@ -70,7 +87,7 @@ adminRoutes.put("/rules/:id", async (c) => {
   return ruleWriteResponse(c, await replaceRule(c.env.DB, id, body.value, basedOn.version, await actorOf(c, body.value.author), now));
 });
 
-adminRoutes.post("/rules/:id/expire", async (c) => {
+adminRoutes.post("/rules/:id/expire", describeRoute({ ...ADMIN, summary: "Expire a rule now", requestBody: jsonBody(optionalAuthor), responses: { 200: jsonResponse("`{rule}`"), 404: errorResponse("No such rule"), 409: errorResponse("The rule changed since you read it") } }), async (c) => {
   const id = c.req.param("id");
   if (!RULE_ID.test(id)) return notFound("rule");
   const body = await readValidBody(c, optionalAuthor);
@@ -80,7 +97,7 @@ adminRoutes.post("/rules/:id/expire", async (c) => {
   return ruleWriteResponse(c, await expireRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, body.value.author), clockOf(c).now()));
 });
 
-adminRoutes.delete("/rules/:id", async (c) => {
+adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a rule", parameters: queryParameters(authorQuery), responses: { 200: jsonResponse("`{rule}` as it was"), 404: errorResponse("No such rule") } }), async (c) => {
   const id = c.req.param("id");
   if (!RULE_ID.test(id)) return notFound("rule");
   const basedOn = basedOnVersion(c, undefined);
@@ -89,7 +106,7 @@ adminRoutes.delete("/rules/:id", async (c) => {
   return ruleWriteResponse(c, await deleteRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, author), clockOf(c).now()));
 });
 
-adminRoutes.get("/audit", async (c) => {
+adminRoutes.get("/audit", describeRoute({ ...ADMIN, summary: "Read the audit log", parameters: queryParameters(auditQuery), responses: { 200: jsonResponse("`{entries: [...]}`, newest first") } }), async (c) => {
   const limit = queryInteger(c.req.query("limit"), 100, 1, 1000);
   if (limit === null) return invalidQuery("limit", "expected an integer from 1 to 1000");
   const before = queryInteger(c.req.query("before"), 0, 1, Number.MAX_SAFE_INTEGER);
@@ -100,13 +117,13 @@ adminRoutes.get("/audit", async (c) => {
   return c.json({ entries });
 });
 
-adminRoutes.get("/config", async (c) => {
+adminRoutes.get("/config", describeRoute({ ...ADMIN, summary: "Read the operator configuration, every section", responses: { 200: jsonResponse("`{homeCountry, sections}`") } }), async (c) => {
   const homeCountry = homeCountryOf(c.env);
   const sections = await Promise.all(CONFIG_SECTIONS.map((section) => getConfigSection(c.env.DB, section, homeCountry)));
   return c.json({ homeCountry, sections: Object.fromEntries(sections.map((section) => [section.section, section])) });
 });
 
-adminRoutes.get("/config/:section", async (c) => {
+adminRoutes.get("/config/:section", describeRoute({ ...ADMIN, summary: "Read one configuration section", description: `Sections: ${CONFIG_SECTIONS.join(", ")}.`, responses: { 200: jsonResponse("`{section, document, version}`, with its ETag"), 404: errorResponse("No such section") } }), async (c) => {
   const section = c.req.param("section");
   if (!isConfigSection(section)) return notFound(`configuration section (one of ${CONFIG_SECTIONS.join(", ")})`);
   const current = await getConfigSection(c.env.DB, section, homeCountryOf(c.env));
@@ -114,7 +131,7 @@ adminRoutes.get("/config/:section", async (c) => {
   return c.json(current);
 });
 
-adminRoutes.put("/config/:section", async (c) => {
+adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace one configuration section", description: `Body: {document, version, author?}; the document's schema depends on the section (${CONFIG_SECTIONS.join(", ")}).`, responses: { 200: jsonResponse("The section as written"), 400: errorResponse("A field is invalid"), 409: errorResponse("The section changed since you read it") } }), async (c) => {
   const section = c.req.param("section");
   if (!isConfigSection(section)) return notFound(`configuration section (one of ${CONFIG_SECTIONS.join(", ")})`);
   const body = await readValidBody(c, configWriteSchema(section));
@@ -141,14 +158,14 @@ const configWriteSchema = (section: ConfigSection) =>
 
 const TN_PARAMETER = /^\+?([0-9]{1,15})$/;
 
-adminRoutes.get("/roaming/:tn", async (c) => {
+adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt}`"), 404: errorResponse("No entry") } }), async (c) => {
   const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
   if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
   const entry = await getRoamingEntry(c.env.DB, tn);
   return entry ? c.json({ tn, ...entry }) : notFound("roaming entry");
 });
 
-adminRoutes.put("/roaming/:tn", async (c) => {
+adminRoutes.put("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Write a roaming table entry", requestBody: jsonBody(roamingEntrySchema), responses: { 200: jsonResponse("The entry as written"), 400: errorResponse("A field is invalid") } }), async (c) => {
   const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
   if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
   const body = await readValidBody(c, roamingEntrySchema);
@@ -158,7 +175,7 @@ adminRoutes.put("/roaming/:tn", async (c) => {
   return c.json({ tn, ...entry });
 });
 
-adminRoutes.delete("/roaming/:tn", async (c) => {
+adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", parameters: queryParameters(authorQuery), responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry") } }), async (c) => {
   const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
   if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
   const removed = await deleteRoamingEntry(c.env.DB, tn, await actorOf(c, c.req.query("author")), clockOf(c).now());

@@ -1,9 +1,15 @@
 import { Hono } from "hono";
-import type { AppEnv } from "./app-env";
+import { describeRoute } from "hono-openapi";
+import { z } from "zod";
+import { scheduleMetricsFlush } from "../metrics/isolate-counters";
+import { recordVerificationMetrics } from "../metrics/record";
+import { jsonBody, jsonResponse, SBC_SECURITY } from "../openapi/shared";
+import { backgroundTasks, type AppEnv } from "./app-env";
 import { atisError } from "./atis-errors";
 import { requireBearer } from "./auth";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { verifyCall } from "../verification/verify-call";
+import { boundVerifier, Deadline } from "../verdict/deadline";
 import { canonicalizeTn } from "../numbers/telephone-number";
 
 const MAX_BODY_BYTES = 65_536;
@@ -59,7 +65,29 @@ atisRoutes.use(
   requireBearer("sbc", (_c, failure) => atisError("POL4001", [failure === "missing" ? "no bearer key" : failure === "malformed" ? "malformed Authorization header" : "key not accepted"])),
 );
 
-atisRoutes.post("/verification", async (c) => {
+/** ATIS-1000082 §6.2's request and response, for the API description; readVerificationRequest checks each field with its own SVC error. */
+const verificationRequestSchema = z.object({
+  verificationRequest: z.object({
+    from: z.object({ tn: z.string().min(1) }),
+    to: z.object({ tn: z.union([z.string(), z.array(z.string()).min(1).max(16)]) }),
+    time: z.number().int().nonnegative().describe("Epoch seconds of the call"),
+    identity: z.string().min(1).describe("The Identity header's value"),
+  }),
+});
+const verificationResponseSchema = z.object({
+  verificationResponse: z.object({ verstat: z.enum(["TN-Validation-Passed", "TN-Validation-Failed", "No-TN-Validation"]), reasoncode: z.number().optional(), reasontext: z.string().optional(), reasondesc: z.string().optional() }),
+});
+
+const describeVerification = describeRoute({
+  tags: ["SBC"],
+  security: SBC_SECURITY,
+  summary: "Verify a call's Identity header (ATIS-1000082 STI-VS)",
+  description: "Errors are ATIS-1000082 requestError bodies (serviceException/policyException with a messageId).",
+  requestBody: jsonBody(verificationRequestSchema),
+  responses: { 200: jsonResponse("The verstat, and why verification failed when it did", verificationResponseSchema), 400: { description: "requestError SVC4000–SVC4006" }, 401: { description: "requestError POL4001" } },
+});
+
+atisRoutes.post("/verification", describeVerification, async (c) => {
   try {
     if (!acceptsJson(c.req.header("Accept"))) return atisError("SVC4002", [c.req.header("Accept")!.slice(0, 64)]);
     const contentType = c.req.header("Content-Type");
@@ -78,7 +106,11 @@ atisRoutes.post("/verification", async (c) => {
     const runtime = c.get("runtime");
     const plan = runtime.config.plan;
     const canonicalDest = request.dest.map((tn) => canonicalizeTn(tn, plan)).filter((tn): tn is string => tn !== null);
-    const verification = await verifyCall([request.identity], { orig: canonicalizeTn(request.orig, plan), dest: canonicalDest, date: request.time }, runtime.verifier);
+    // The same verdict budget as /v1/verdict (issue 5): a slow repository becomes a 436 in time.
+    const verifier = boundVerifier(runtime.verifier, new Deadline(runtime.config.verdictBudgetMs, backgroundTasks(c)));
+    const verification = await verifyCall([request.identity], { orig: canonicalizeTn(request.orig, plan), dest: canonicalDest, date: request.time }, verifier);
+    recordVerificationMetrics("atis", verification);
+    scheduleMetricsFlush(c.env.DB, backgroundTasks(c));
     const failure = verification.failure;
     const verificationResponse = failure
       ? { verstat: verification.verstat, reasoncode: failure.reasonCode, reasontext: failure.reasonText, reasondesc: failure.reasondesc }

@@ -5,11 +5,13 @@ import type { Context, MiddlewareHandler } from "hono";
  * comma-separated), so a leaked configuration does not leak usable keys. The presented key is hashed
  * and compared with every configured digest in constant time.
  */
-export type Principal = "sbc" | "admin";
+export type Principal = "sbc" | "admin" | "metrics";
 
-const DIGEST_VARIABLE: Record<Principal, "SBC_API_KEYS_SHA256" | "ADMIN_TOKENS_SHA256"> = {
-  sbc: "SBC_API_KEYS_SHA256",
-  admin: "ADMIN_TOKENS_SHA256",
+/** The secrets holding each principal's digests. A Prometheus scraper gets its own low-privilege token; an admin token reads metrics too. */
+const DIGEST_VARIABLES: Record<Principal, readonly string[]> = {
+  sbc: ["SBC_API_KEYS_SHA256"],
+  admin: ["ADMIN_TOKENS_SHA256"],
+  metrics: ["METRICS_TOKENS_SHA256", "ADMIN_TOKENS_SHA256"],
 };
 
 export type AuthFailure = "missing" | "malformed" | "rejected";
@@ -49,8 +51,8 @@ export function requireBearer<E extends { Bindings: Partial<Record<string, unkno
   return async (c, next) => {
     const bearer = readBearer(c.req.header("Authorization"));
     if ("failure" in bearer) return reject(c, bearer.failure);
-    const configured = c.env[DIGEST_VARIABLE[principal]];
-    if (!(await isAcceptedKey(bearer.key, typeof configured === "string" ? configured : undefined))) {
+    const configured = DIGEST_VARIABLES[principal].map((name) => c.env[name]).filter((digests) => typeof digests === "string");
+    if (!(await isAcceptedKey(bearer.key, configured.join(",")))) {
       return reject(c, "rejected");
     }
     await next();

@@ -1,9 +1,13 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import type { NormalizedCall } from "../call/call";
 import { callFromInvite, callFromJson, RequestFieldError } from "../call/normalize";
 import { parseInvite, SipMessageError } from "../sip/invite";
 import { originDepsFromEnv } from "../origin/deps";
+import { observeVerdict } from "../logging/observe-verdict";
+import { errorResponse, jsonResponse, SBC_SECURITY } from "../openapi/shared";
 import { recordVerdictStats } from "../stats/record";
+import { Deadline } from "../verdict/deadline";
 import { evaluateCall } from "../verdict/evaluate";
 import { backgroundTasks, type AppEnv } from "./app-env";
 import { requireBearer } from "./auth";
@@ -17,7 +21,22 @@ export const verdictRoutes = new Hono<AppEnv>();
 
 verdictRoutes.use("*", requireBearer("sbc", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure])));
 
-verdictRoutes.post("/", async (c) => {
+const describeVerdict = describeRoute({
+  tags: ["SBC"],
+  security: SBC_SECURITY,
+  summary: "Decide what to do with a call",
+  description:
+    "One call in — JSON parts (`from`, `to`, `pai`, `ruri`, `identity[]`, `date`, `ingress{trunk,carrier,international}`) or a raw INVITE as message/sip with ingress in the query — one verdict out: action, verstat, SIP response or headers to apply, and every check with its evidence.",
+  requestBody: { required: true, content: { "application/json": {}, "message/sip": {} } },
+  responses: {
+    200: jsonResponse("`{verdict: {requestId, action, verstat, attest, sip, headers, decidedBy, label, checks, cli, ingress, deadline, stir, identities}}`"),
+    400: errorResponse("The call description is invalid, naming the field"),
+    413: errorResponse("The body is too large"),
+    415: errorResponse("Content-Type is neither application/json nor message/sip"),
+  },
+});
+
+verdictRoutes.post("/", describeVerdict, async (c) => {
   const runtime = c.get("runtime");
   const plan = runtime.config.plan;
   const contentType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -46,16 +65,21 @@ verdictRoutes.post("/", async (c) => {
   }
 
   const waitUntil = backgroundTasks(c);
-  const { verdict, verification, origin } = await evaluateCall(call, runtime, originDepsFromEnv(c.env, waitUntil, runtime.clock), c.get("requestId"));
+  const deadline = new Deadline(runtime.config.verdictBudgetMs, waitUntil);
+  const origin = originDepsFromEnv(c.env, waitUntil, runtime.clock, deadline);
+  const { verdict, verification, origin: assessment } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
   recordVerdictStats(
-    { action: verdict.action, decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: origin.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
+    { action: verdict.action, decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
     { db: c.env.DB, waitUntil },
   );
+  observeVerdict({ call, verdict, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, waitUntil });
   return c.json({
     verdict: {
       ...verdict,
       cli: call.cli ? { value: call.cli.raw, tn: call.cli.tn, source: call.cliSource } : null,
-      ingress: origin.ingress,
+      ingress: assessment.ingress,
+      // The budget the verdict was held to and the wall time it took (issue 5); which dependency was slow is in checks.
+      deadline: { budgetMs: deadline.budgetMs, elapsedMs: deadline.elapsedMs() },
       stir: {
         verstat: verification.verstat,
         reasoncode: verification.failure?.reasonCode ?? null,

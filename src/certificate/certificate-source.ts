@@ -40,6 +40,13 @@ export interface CachingSourceOptions {
   sharedCache: Cache | null;
   /** ATIS-1000074: cache at least this long when the repository says less or nothing. */
   minimumTtlSeconds: number;
+  /** Where cache hits and repository fetches are counted (the Worker's metrics); none in the CLI. */
+  observer?: CertificateSourceObserver;
+}
+
+export interface CertificateSourceObserver {
+  cacheLookup(hit: boolean): void;
+  timeFetch<T>(fetchChain: () => Promise<T>): Promise<T>;
 }
 
 const DAY_SECONDS = 86_400;
@@ -62,6 +69,7 @@ export class CachingCertificateSource implements CertificateSource {
   credential(x5u: URL): Promise<Credential> {
     const key = x5u.href;
     const cached = this.memory.get(key);
+    this.options.observer?.cacheLookup(cached !== undefined);
     if (cached) return Promise.resolve(cached);
     let pending = this.inflight.get(key);
     if (!pending) {
@@ -87,7 +95,8 @@ export class CachingCertificateSource implements CertificateSource {
       return credential;
     }
 
-    const fetched = await fetchCertificateChain(x5u, this.options.limits, this.options.fetcher);
+    const fetchChain = () => fetchCertificateChain(x5u, this.options.limits, this.options.fetcher);
+    const fetched = await (this.options.observer ? this.options.observer.timeFetch(fetchChain) : fetchChain());
     const credential = await parseCredential(x5u.href, fetched.body);
     const ttlMs = this.ttlMs(fetched.maxAgeSeconds, credential.chain[0]!);
     if (ttlMs > 0) {
@@ -118,7 +127,28 @@ export const DEFAULT_MINIMUM_TTL_SECONDS = DAY_SECONDS;
 
 export async function parseCredential(x5u: string, body: string): Promise<Credential> {
   const chain = parsePemChain(body);
+  refuseIssuerLoop(chain);
   return { x5u, chain, leafKey: await importLeafKey(chain[0]!), paths: new Map(), bytes: body.length * 2 + 4096 };
+}
+
+/**
+ * A PEM chain lists each certificate's issuer after it (RFC 8555 §9.1). A body whose issuer names lead
+ * back to a certificate already on the way (A issued by B issued by A) is no chain at all: refused as
+ * bad content (436) before path building, instead of being explored and reported as an untrusted path.
+ */
+function refuseIssuerLoop(chain: X509Certificate[]): void {
+  let current = chain[0]!;
+  const visited = new Set([current]);
+  for (;;) {
+    if (current.issuer === current.subject) return; // self-issued: the chain ends at a root
+    const issuer = chain.find((candidate) => candidate !== current && candidate.subject === current.issuer);
+    if (!issuer) return;
+    if (visited.has(issuer)) {
+      throw new VerificationError("X5U_NOT_CERTIFICATE_CHAIN", `repository chain loops: '${issuer.subject}' is, through the chain, its own issuer`);
+    }
+    visited.add(issuer);
+    current = issuer;
+  }
 }
 
 /** SHAKEN signs with ES256 only, so the leaf key must be an EC P-256 key (ATIS-1000080 §6.3.1). */

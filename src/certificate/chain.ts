@@ -84,12 +84,27 @@ export function checkValidityAt(path: TrustedPath, atMs: number): void {
   );
 }
 
+export type Revocation = { subject: string; serialNumber: string; revokedAt: string };
+
+// The answer depends only on the path and the loaded CRL set, which the trust store replaces (a new
+// array) whenever it reloads: computed once per pair, not per call (issue 6: reading a CRL's issuer
+// name re-serializes it, ~15 µs a call).
+const revocations = new WeakMap<TrustedPath, { crls: X509Crl[]; revoked: Revocation | null }>();
+
 /**
  * Is a certificate of the path on a loaded CRL? The SHAKEN CRL is published by the STI-PA, not by
  * the certificate's issuer (an indirect CRL, spec digest §7; Asterisk #809 broke on exactly this),
  * so an indirect CRL matches on the serial alone — SHAKEN serials carry ≥ 64 random bits.
  */
-export function findRevocation(path: TrustedPath, crls: X509Crl[]): { subject: string; serialNumber: string; revokedAt: string } | null {
+export function findRevocation(path: TrustedPath, crls: X509Crl[]): Revocation | null {
+  const known = revocations.get(path);
+  if (known?.crls === crls) return known.revoked;
+  const revoked = searchCrls(path, crls);
+  revocations.set(path, { crls, revoked });
+  return revoked;
+}
+
+function searchCrls(path: TrustedPath, crls: X509Crl[]): Revocation | null {
   for (const certificate of path.certificates.slice(0, -1)) {
     for (const crl of crls) {
       const indirect = crl.getExtension(ISSUING_DISTRIBUTION_POINT) !== null;

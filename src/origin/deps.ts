@@ -1,10 +1,12 @@
 import { systemClock, type Clock } from "../lib/clock";
+import { Deadline, DEFAULT_VERDICT_BUDGET_MS } from "../verdict/deadline";
 import type { OriginDeps } from "./assess";
+import { defaultOperatorConfig } from "./config/sections";
 import { createCamaraRoamingLookup } from "./roaming/camara-lookup";
-import { timerSleep, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
+import { timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
 import type { RoamingSettings } from "./roaming/settings";
 import { createTableRoamingLookup } from "./roaming/table-lookup";
-import { isolateSnapshotCache } from "./snapshot";
+import { compileOriginSnapshot, isolateSnapshotCache } from "./snapshot";
 
 /** The bindings the origin stage reads; satisfied by the generated `Env` (wrangler types). */
 export interface OriginEnv {
@@ -39,12 +41,29 @@ export function roamingLookupFor(settings: RoamingSettings, deps: RoamingSourceD
 /**
  * What the verdict pipeline passes to `assessOrigin` in production. The snapshot cache keeps the
  * system clock for its refresh schedule; `clock` (injectable) is the one decisions are made with.
+ * Both dependencies are held to the verdict's deadline (issue 5): when D1 is slow or down the checks
+ * run on the last compiled snapshot (the defaults, with no rules, if this isolate never loaded one)
+ * and `store.rules` says so; a roaming lookup still running when the budget is spent answers
+ * unknown — the `origin.roaming:unknown` policy entry — and `deadline.roaming` says so.
  */
-export function originDepsFromEnv(env: OriginEnv, waitUntil: (promise: Promise<unknown>) => void, clock: Clock = systemClock): OriginDeps {
-  const snapshots = isolateSnapshotCache(homeCountryOf(env), systemClock);
+export function originDepsFromEnv(
+  env: OriginEnv,
+  waitUntil: (promise: Promise<unknown>) => void,
+  clock: Clock = systemClock,
+  // Stand-alone callers (tests, tools) get the default budget; the verdict passes its own deadline.
+  deadline: Deadline = new Deadline(DEFAULT_VERDICT_BUDGET_MS, waitUntil),
+): OriginDeps {
+  const homeCountry = homeCountryOf(env);
+  const snapshots = isolateSnapshotCache(homeCountry, systemClock);
   return {
     clock,
-    snapshot: () => snapshots.current(env.DB, waitUntil, clock.now()),
-    roamingLookup: (settings) => roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, clock }),
+    snapshot: () =>
+      deadline.within("rules", () => snapshots.current(env.DB, waitUntil, clock.now()), () => snapshots.last() ?? compileOriginSnapshot(0, homeCountry, defaultOperatorConfig(homeCountry), [])),
+    roamingLookup(settings) {
+      const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, clock });
+      return {
+        lookup: (tn, atMs, hints) => deadline.within("roaming", () => lookup.lookup(tn, atMs, hints), (trouble) => unknownRoaming(settings.source, trouble.detail)),
+      };
+    },
   };
 }

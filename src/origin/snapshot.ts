@@ -58,6 +58,8 @@ export async function loadOriginSnapshot(db: D1Database, homeCountry: string, at
 export interface SnapshotCache {
   current(db: D1Database, waitUntil: (promise: Promise<unknown>) => void, atMs: number): Promise<OriginSnapshot>;
   markStale(): void;
+  /** The last snapshot loaded, whatever its age: what a verdict falls back on when D1 is slow or down. */
+  last(): OriginSnapshot | null;
 }
 
 export const DEFAULT_REFRESH_INTERVAL_MS = 5_000;
@@ -109,6 +111,7 @@ export function createSnapshotCache(homeCountry: string, clock: Clock, refreshIn
     markStale() {
       stale = true;
     },
+    last: () => snapshot,
   };
 }
 

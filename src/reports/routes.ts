@@ -1,7 +1,9 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { actorOf, clockOf, invalidQuery, notFound, pagingOf, readValidBody, requireAdmin, validationError } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
+import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, queryParameters } from "../openapi/shared";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
 import { presentRule, ruleInputSchema } from "../rules/rule";
 import { createRule } from "../rules/store";
@@ -15,9 +17,17 @@ import { createReport, getReport, listReports } from "./store";
 export const reportsRoutes = new Hono<AppEnv>();
 reportsRoutes.use("*", requireAdmin);
 
+const REPORTS = { tags: ["Reports"], security: ADMIN_SECURITY };
+const listReportsQuery = z.object({
+  cli: z.string().optional().describe("The presented CLI"),
+  since: z.iso.datetime({ offset: true }).optional().describe("Only reports received since"),
+  limit: z.number().int().min(1).max(1000).optional().describe("Default 100"),
+  offset: z.number().int().min(0).optional(),
+});
+
 const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-reportsRoutes.post("/", async (c) => {
+reportsRoutes.post("/", describeRoute({ ...REPORTS, summary: "File a fraud report", requestBody: jsonBody(fraudReportInputSchema(0)), responses: { 201: jsonResponse("`{report}`"), 400: errorResponse("A field is invalid") } }), async (c) => {
   const now = clockOf(c).now();
   const body = await readValidBody(c, fraudReportInputSchema(now));
   if ("response" in body) return body.response;
@@ -25,7 +35,7 @@ reportsRoutes.post("/", async (c) => {
   return c.json({ report: presentReport(report) }, 201);
 });
 
-reportsRoutes.get("/", async (c) => {
+reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", parameters: queryParameters(listReportsQuery), responses: { 200: jsonResponse("`{reports: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), async (c) => {
   const paging = pagingOf(c);
   if ("response" in paging) return paging.response;
   const cli = c.req.query("cli")?.replace(/^\+/, "");
@@ -37,7 +47,7 @@ reportsRoutes.get("/", async (c) => {
   return c.json({ reports: reports.map(presentReport) });
 });
 
-reportsRoutes.get("/:id", async (c) => {
+reportsRoutes.get("/:id", describeRoute({ ...REPORTS, summary: "Read a fraud report", responses: { 200: jsonResponse("`{report}`"), 404: errorResponse("No such report") } }), async (c) => {
   const id = c.req.param("id");
   const report = REPORT_ID.test(id) ? await getReport(c.env.DB, id) : null;
   return report ? c.json({ report: presentReport(report) }) : notFound("report");
@@ -59,7 +69,7 @@ const ruleFromReportSchema = z
  * `POST /v1/reports/{id}/rules`: blocks the presented CLI (by default exactly that number, action block)
  * and links the rule to the report. Body fields override the defaults and are validated like any rule.
  */
-reportsRoutes.post("/:id/rules", async (c) => {
+reportsRoutes.post("/:id/rules", describeRoute({ ...REPORTS, summary: "Block the CLI a report names", description: "Creates a rule (by default: block exactly the presented CLI) linked to the report; body fields override the defaults.", requestBody: jsonBody(ruleFromReportSchema), responses: { 201: jsonResponse("`{rule, report}`"), 400: errorResponse("The resulting rule is invalid"), 404: errorResponse("No such report") } }), async (c) => {
   const id = c.req.param("id");
   const report = REPORT_ID.test(id) ? await getReport(c.env.DB, id) : null;
   if (!report) return notFound("report");

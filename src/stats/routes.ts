@@ -1,6 +1,9 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
+import { z } from "zod";
 import { clockOf, invalidQuery, queryInteger, requireAdmin } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
+import { ADMIN_SECURITY, errorResponse, jsonResponse, queryParameters } from "../openapi/shared";
 import { hourOf, type StatsDimension } from "./record";
 
 /**
@@ -22,7 +25,21 @@ interface CounterRow {
   count: number;
 }
 
-statsRoutes.get("/", async (c) => {
+const describeStats = describeRoute({
+  tags: ["Statistics"],
+  security: ADMIN_SECURITY,
+  summary: "Traceback statistics over whole UTC hours",
+  parameters: queryParameters(
+    z.object({
+      from: z.iso.datetime({ offset: true }).optional().describe("Default: 24 hours before to"),
+      to: z.iso.datetime({ offset: true }).optional().describe("Default: now"),
+      top: z.number().int().min(1).max(500).optional().describe("How many blocked CLIs to list; default 20"),
+    }),
+  ),
+  responses: { 200: jsonResponse("`{from, to, total, byAction, byCheck, byDecidingCheck, byCarrier, byHour, topBlockedClis}`"), 400: errorResponse("A query parameter is invalid") },
+});
+
+statsRoutes.get("/", describeStats, async (c) => {
   const now = clockOf(c).now();
   const toMs = c.req.query("to") !== undefined ? Date.parse(c.req.query("to")!) : now;
   const fromMs = c.req.query("from") !== undefined ? Date.parse(c.req.query("from")!) : toMs - 24 * HOUR_MS;
@@ -45,6 +62,8 @@ statsRoutes.get("/", async (c) => {
     return sums;
   };
   const spoofed = totals("carrier-spoofed");
+  const actionsByHour = new Map<string, Record<string, number>>();
+  for (const row of results) if (row.dimension === "action") actionsByHour.set(row.hour, { ...actionsByHour.get(row.hour), [row.key]: row.count });
   return c.json({
     from: `${hourOf(fromMs)}:00:00Z`,
     to: `${hourOf(toMs)}:59:59Z`,
@@ -55,7 +74,10 @@ statsRoutes.get("/", async (c) => {
     byCarrier: [...totals("carrier")]
       .map(([carrier, calls]) => ({ carrier, calls, spoofed: spoofed.get(carrier) ?? 0, spoofedShare: calls > 0 ? (spoofed.get(carrier) ?? 0) / calls : 0 }))
       .sort((a, b) => b.spoofedShare - a.spoofedShare || b.calls - a.calls),
-    byHour: results.filter((row) => row.dimension === "total").map((row) => ({ hour: row.hour, calls: row.count })).sort((a, b) => a.hour.localeCompare(b.hour)),
+    byHour: results
+      .filter((row) => row.dimension === "total")
+      .map((row) => ({ hour: row.hour, calls: row.count, byAction: actionsByHour.get(row.hour) ?? {} }))
+      .sort((a, b) => a.hour.localeCompare(b.hour)),
     topBlockedClis: [...totals("blocked-cli")].map(([cli, count]) => ({ cli, count })).sort((a, b) => b.count - a.count).slice(0, top),
   });
 });

@@ -1,3 +1,4 @@
+import { checkReplay } from "../abuse/replay";
 import type { NormalizedCall } from "../call/call";
 import { calledNumbers } from "../call/normalize";
 import { assessOrigin, type OriginAssessment, type OriginDeps } from "../origin/assess";
@@ -5,6 +6,7 @@ import type { Runtime } from "../runtime";
 import { verifyCall, type CallVerification } from "../verification/verify-call";
 import type { IdentityResult } from "../verification/verify-identity";
 import type { Check } from "./check";
+import { boundVerifier, dependencyChecks, type BackgroundTasks, type Deadline } from "./deadline";
 import type { Finding } from "./finding";
 import { decideVerdict, stirFinding } from "./policy";
 import type { Verdict } from "./verdict";
@@ -21,18 +23,41 @@ function identityChecks(identities: IdentityResult[]): Check[] {
   return identities.flatMap((identity, index) => identity.checks.map((check) => ({ ...check, evidence: { ...check.evidence, identity: index } })));
 }
 
+/** What one verdict runs with besides the isolate's runtime: its deadline and its dependencies. */
+export interface VerdictDeps {
+  origin: OriginDeps;
+  deadline: Deadline;
+  background: BackgroundTasks;
+}
+
 /**
  * The verdict pipeline: the normalized call → STIR/SHAKEN verification → origin-consistency and
- * operator-rule checks → the policy that weighs the findings → one verdict.
+ * operator-rule checks, replay and velocity → the policy that weighs the findings → one verdict.
+ * Every dependency waited on is held to the verdict's deadline; the ones that were slow or down are
+ * reported last, each with the action its failure policy asks for.
  */
-export async function evaluateCall(call: NormalizedCall, runtime: Runtime, origin: OriginDeps, requestId: string): Promise<Evaluation> {
-  const verification = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, runtime.verifier);
+export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps: VerdictDeps, requestId: string): Promise<Evaluation> {
+  const { deadline } = deps;
+  const verifier = boundVerifier(runtime.verifier, deadline);
+  const verification = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, verifier);
   const signed = call.identity.length > 0 ? { verified: verification.verstat === "TN-Validation-Passed", attest: verification.attest, verstat: verification.verstat } : null;
-  const assessment = await assessOrigin(call, signed, origin);
+  // The replay guard's answer is needed now; it runs alongside the origin checks, so it costs no extra wait.
+  const leg = call.ruri?.raw ?? call.to?.raw ?? "";
+  const [assessment, replay] = await Promise.all([
+    assessOrigin(call, signed, deps.origin),
+    checkReplay(verification.identities, leg, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay }),
+  ]);
+  const velocity = runtime.velocity.assess(
+    { cli: call.cli?.tn ?? null, destination: call.to?.tn ?? call.ruri?.tn ?? null, trunk: assessment.ingress.trunk },
+    runtime.clock.now(),
+    deadline,
+    deps.background,
+  );
+  const dependencies = dependencyChecks(deadline, runtime.config.dependencyPolicy);
 
-  const checks: Check[] = [...verification.checks, ...identityChecks(verification.identities), ...assessment.checks];
+  const checks: Check[] = [...verification.checks, ...identityChecks(verification.identities), ...assessment.checks, ...replay.checks, ...velocity.checks, ...dependencies.checks];
   const stir = stirFinding(verification, runtime.stirPolicy);
-  const findings: Finding[] = stir ? [stir, ...assessment.findings] : assessment.findings;
+  const findings: Finding[] = [...(stir ? [stir] : []), ...assessment.findings, ...replay.findings, ...velocity.findings, ...dependencies.findings];
   const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.jwscardUrl });
   return { verdict, verification, origin: assessment };
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../../lib/clock";
+import { recordRoamingLookupTimeout } from "../../metrics/record";
 
 /**
  * Roaming status as cli-spoofing.md §3 defines the pluggable lookup:
@@ -53,7 +54,11 @@ export function withTimeBudget(inner: RoamingLookup, source: string, budgetMs: n
   return {
     async lookup(tn, atMs, hints) {
       const abort = new AbortController();
-      const budgetOver = sleep(budgetMs, abort.signal).then(() => unknownRoaming(source, `no answer within the ${budgetMs} ms budget`));
+      const budgetOver = sleep(budgetMs, abort.signal).then(() => {
+        // The sleep also ends when the answer came first (abort below); only a real timeout is counted.
+        if (!abort.signal.aborted) recordRoamingLookupTimeout(source);
+        return unknownRoaming(source, `no answer within the ${budgetMs} ms budget`);
+      });
       const answered = inner.lookup(tn, atMs, { ...hints, signal: abort.signal }).catch((error: unknown) => unknownRoaming(source, error instanceof Error ? error.message : String(error)));
       try {
         return await Promise.race([answered, budgetOver]);

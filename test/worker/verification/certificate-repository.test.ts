@@ -31,6 +31,13 @@ describe("fetching the signer's certificate (ATIS-1000074 §5.3.1)", () => {
     expect(result).toMatchObject({ reasoncode: 436, reasondesc: "repository did not answer within 150 ms" });
   });
 
+  it("answers 436 within the verdict budget when the repository is slower than the budget", async () => {
+    const x5u = await serveChain(pki.leaf, { delayMs: 2_000 });
+    const { identity } = await signedIdentity({ x5u });
+    const result = await verifyVia(appAt(), identity, { ...env, VERDICT_BUDGET_MS: "150" });
+    expect(result).toMatchObject({ reasoncode: 436, reasondesc: "repository did not answer within the 150 ms verdict budget" });
+  });
+
   it("stops reading a body larger than the limit", async () => {
     const x5u = await register({ path: uniquePath("big"), body: `${pki.leaf}${pki.intermediate}${"#".repeat(40_000)}` });
     const { identity } = await signedIdentity({ x5u });

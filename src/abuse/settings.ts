@@ -1,0 +1,35 @@
+import type { Action } from "../verdict/verdict";
+
+/**
+ * What the operator configures for replay and velocity detection (src/config.ts reads it from the
+ * Worker's vars). Kept apart from the Durable Object clients so configuration stays runtime-agnostic
+ * (the CLI reads it in Node).
+ */
+
+/** What to do with a repeated PASSporT (spec digest §9: "report replays, let policy decide"). */
+export interface ReplayPolicy {
+  action: Action;
+  /** Forking and retargeting legitimately present one PASSporT on several legs at once. */
+  forkAction: Action;
+  forkWindowMs: number;
+}
+
+/**
+ * Velocity and rotation (cli-spoofing.md §3 check 11; the SIM-box and robocall patterns): calls per
+ * presented CLI, distinct destinations per CLI, distinct CLIs per ingress trunk. Each counter's limit
+ * is `<count>/<seconds>:<action>`; defaults are loose enough for a busy PBX number and are meant to
+ * be tuned per interconnect.
+ */
+export const VELOCITY_COUNTERS = {
+  "calls-per-cli": { variable: "VELOCITY_CALLS_PER_CLI", defaultLimit: "100/60:tag", what: "calls from this caller ID" },
+  "destinations-per-cli": { variable: "VELOCITY_DESTINATIONS_PER_CLI", defaultLimit: "50/300:tag", what: "distinct destinations called from this caller ID" },
+  "clis-per-trunk": { variable: "VELOCITY_CLIS_PER_TRUNK", defaultLimit: "1000/300:tag", what: "distinct caller IDs on this ingress trunk" },
+} as const;
+export type VelocityCounterName = keyof typeof VELOCITY_COUNTERS;
+
+export interface VelocityLimit {
+  /** Crossing means counting more than this within the window. */
+  threshold: number;
+  windowMs: number;
+  action: Action;
+}

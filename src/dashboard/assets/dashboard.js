@@ -1,0 +1,298 @@
+// The shaken-edge dashboard: plain browser JavaScript over the admin API, no build step.
+// Every value from the API is written with textContent (never innerHTML), so a hostile CLI or
+// report note cannot inject markup.
+"use strict";
+
+const TOKEN_KEY = "shaken-edge.admin-token";
+const ACTION_COLOURS = { block: "#c53030", withhold: "#b7791f", tag: "#6b46c1", allow: "#2f855a" };
+const ACTION_LABELS = { block: "blocked", withhold: "withheld", tag: "tagged", allow: "allowed" };
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Builds an element: el("td", {className: "x"}, "text", child, …). */
+function el(tag, properties = {}, ...children) {
+  const element = Object.assign(document.createElement(tag), properties);
+  for (const child of children) if (child !== null && child !== undefined) element.append(child);
+  return element;
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const response = await fetch(path, {
+    ...options,
+    headers: { Authorization: `Bearer ${token}`, ...(options.body ? { "Content-Type": "application/json" } : {}) },
+  });
+  const body = await response.json().catch(() => null);
+  if (response.status === 401) {
+    logOut("Your token was not accepted.");
+    throw new ApiError(401, body);
+  }
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+// --- Login -------------------------------------------------------------------------------------
+
+function showApp(loggedIn) {
+  $("#login").hidden = loggedIn;
+  $("#nav").hidden = !loggedIn;
+  if (loggedIn) route();
+  else for (const view of document.querySelectorAll(".view")) view.hidden = true;
+}
+
+function logOut(message = "") {
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("#login-error").textContent = message;
+  showApp(false);
+}
+
+$("#login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
+  $("#token").value = "";
+  try {
+    await api("/v1/stats?top=1");
+    $("#login-error").textContent = "";
+    showApp(true);
+  } catch (error) {
+    if (error.status !== 401) logOut(error.message);
+  }
+});
+$("#logout").addEventListener("click", () => logOut());
+
+// --- Views ----------------------------------------------------------------------------------------
+
+const VIEWS = { overview: loadOverview, rules: loadRules, reports: loadReports, verdicts: loadVerdicts };
+
+function route() {
+  const name = location.hash.slice(1) in VIEWS ? location.hash.slice(1) : "overview";
+  for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== name;
+  for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("current", link.getAttribute("href") === `#${name}`);
+  VIEWS[name]().catch(showError);
+}
+window.addEventListener("hashchange", () => sessionStorage.getItem(TOKEN_KEY) && route());
+
+function showError(error) {
+  if (error.status === 401) return;
+  const banner = el("p", { className: "error banner", role: "alert", textContent: error.message });
+  document.querySelector("main").prepend(banner);
+  setTimeout(() => banner.remove(), 8000);
+}
+
+/** A list of labelled bars, longest first. */
+function renderBars(list, entries, { colour = "#2b6cb0", format = String } = {}) {
+  list.replaceChildren();
+  const max = Math.max(1, ...entries.map(([, value]) => value));
+  if (entries.length === 0) list.append(el("li", { className: "empty", textContent: "nothing in this period" }));
+  for (const [label, value, detail] of entries) {
+    const bar = el("span", { className: "bar" });
+    bar.style.width = `${(100 * value) / max}%`;
+    bar.style.background = colour;
+    list.append(el("li", {}, el("span", { className: "label", textContent: label }), el("span", { className: "track" }, bar), el("span", { className: "value", textContent: format(value) + (detail ? ` ${detail}` : "") })));
+  }
+}
+
+// --- Overview -----------------------------------------------------------------------------------
+
+let verdictsChart = null;
+
+async function loadOverview() {
+  const hours = Number($("#range").value);
+  const to = new Date();
+  const from = new Date(to.getTime() - hours * 3_600_000);
+  const [stats, signed, repository] = await Promise.all([
+    api(`/v1/stats?from=${from.toISOString()}&to=${to.toISOString()}&top=10`),
+    api("/v1/admin/verdicts?signed=true&limit=1000"),
+    api("/v1/admin/verdicts?check=x5u.fetch&limit=5"),
+  ]);
+  $("#overview-total").textContent = `${stats.total} verdicts`;
+  drawVerdictsChart(stats.byHour, from, to);
+  renderBars($("#top-blocked"), stats.topBlockedClis.map(({ cli, count }) => [`+${cli}`, count]), { colour: ACTION_COLOURS.block });
+  renderBars(
+    $("#top-carriers"),
+    stats.byCarrier.filter(({ spoofed }) => spoofed > 0).slice(0, 10).map(({ carrier, spoofed, spoofedShare }) => [carrier, spoofed, `(${Math.round(spoofedShare * 100)}% of its calls)`]),
+    { colour: ACTION_COLOURS.withhold },
+  );
+  const attestation = new Map();
+  for (const verdict of signed.verdicts) {
+    const key = verdict.verstat === "TN-Validation-Passed" ? `${verdict.attest} (verified)` : "failed verification";
+    attestation.set(key, (attestation.get(key) ?? 0) + 1);
+  }
+  renderBars($("#attestation"), [...attestation].sort(([a], [b]) => a.localeCompare(b)), { colour: "#2b6cb0" });
+  $("#attestation-note").textContent = `Of the last ${signed.verdicts.length} signed calls.`;
+  renderBars($("#repository-failures"), Object.entries(stats.byCheck).filter(([check]) => check.startsWith("x5u.") || check.startsWith("certificate.")).sort(([, a], [, b]) => b - a), { colour: ACTION_COLOURS.block });
+  $("#repository-recent").replaceChildren(
+    ...repository.verdicts.map((verdict) => {
+      const failure = verdict.checks.find((check) => check.id === "x5u.fetch" && check.result === "fail");
+      return el("li", { textContent: `${verdict.at.slice(0, 19).replace("T", " ")} ${failure?.detail ?? ""}` });
+    }),
+  );
+}
+$("#range").addEventListener("change", () => loadOverview().catch(showError));
+
+/** Verdicts per hour by action, one series per action, hours without verdicts drawn as zero. */
+function drawVerdictsChart(byHour, from, to) {
+  const counts = new Map(byHour.map((row) => [row.hour, row.byAction ?? {}]));
+  const hours = [];
+  for (let t = Math.floor(from.getTime() / 3_600_000) * 3_600_000; t <= to.getTime(); t += 3_600_000) hours.push(t);
+  const hourKey = (t) => new Date(t).toISOString().slice(0, 13);
+  const actions = ["block", "withhold", "tag", "allow"];
+  const data = [hours.map((t) => t / 1000), ...actions.map((action) => hours.map((t) => counts.get(hourKey(t))?.[action] ?? 0))];
+  const container = $("#verdicts-chart");
+  const options = {
+    width: Math.max(320, container.clientWidth || 900),
+    height: 260,
+    series: [{}, ...actions.map((action) => ({ label: ACTION_LABELS[action], stroke: ACTION_COLOURS[action], fill: `${ACTION_COLOURS[action]}22`, width: 2, points: { show: false } }))],
+    axes: [{}, { label: "verdicts / hour", size: 60 }],
+    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+  };
+  verdictsChart?.destroy();
+  verdictsChart = new uPlot(options, data, container);
+}
+
+// --- Rules ----------------------------------------------------------------------------------------
+
+function describeCriteria(criteria) {
+  const parts = [];
+  for (const [field, range] of Object.entries(criteria)) {
+    if (field === "cli" || field === "destination") {
+      if (range.exact) parts.push(`${field} = +${range.exact}`);
+      if (range.prefix) parts.push(`${field} starts +${range.prefix}`);
+      if (range.from) parts.push(`${field} +${range.from}…+${range.to}`);
+    } else if (field === "timeWindow") parts.push(`${range.start}–${range.end}`);
+    else parts.push(`${field} = ${range}`);
+  }
+  return parts.join(", ");
+}
+
+async function loadRules() {
+  const search = $("#rule-search").value.replace(/[^0-9]/g, "");
+  const query = new URLSearchParams({ limit: "200" });
+  if (search) query.set("cli", search);
+  if ($("#rule-active").checked) query.set("active", "true");
+  const { rules } = await api(`/v1/admin/rules?${query}`);
+  const now = Date.now();
+  $("#rules-table tbody").replaceChildren(
+    ...rules.map((rule) => {
+      const expired = rule.expiresAt !== null && Date.parse(rule.expiresAt) <= now;
+      const expire = expired ? el("span", { className: "muted", textContent: "expired" }) : el("button", { type: "button", textContent: "Expire" });
+      if (!expired) expire.addEventListener("click", () => expireRule(rule).catch(showError));
+      return el(
+        "tr",
+        { className: expired ? "muted" : "" },
+        el("td", { textContent: describeCriteria(rule.criteria) }),
+        el("td", {}, el("span", { className: `action ${rule.action}`, textContent: rule.action })),
+        el("td", { textContent: rule.reason }),
+        el("td", { textContent: rule.author }),
+        el("td", { textContent: rule.expiresAt ? rule.expiresAt.slice(0, 16).replace("T", " ") : "never" }),
+        el("td", {}, expire),
+      );
+    }),
+  );
+  if (rules.length === 0) $("#rules-table tbody").append(el("tr", {}, el("td", { colSpan: 6, className: "empty", textContent: "no rules" })));
+}
+
+async function expireRule(rule) {
+  await api(`/v1/admin/rules/${rule.id}/expire`, { method: "POST", body: JSON.stringify({ version: rule.version }) });
+  await loadRules();
+}
+
+$("#rule-search").addEventListener("input", () => loadRules().catch(showError));
+$("#rule-active").addEventListener("change", () => loadRules().catch(showError));
+$("#rule-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const cli = String(form.get("cli")).replace(/^\+/, "");
+  const rule = { criteria: { cli: { [form.get("match")]: cli } }, action: form.get("action"), reason: String(form.get("reason")) };
+  if (form.get("label")) rule.label = String(form.get("label"));
+  if (form.get("expiresAt")) rule.expiresAt = new Date(String(form.get("expiresAt"))).toISOString();
+  try {
+    await api("/v1/admin/rules", { method: "POST", body: JSON.stringify(rule) });
+    $("#rule-error").textContent = "";
+    event.target.reset();
+    await loadRules();
+  } catch (error) {
+    $("#rule-error").textContent = error.message;
+  }
+});
+
+// --- Fraud reports --------------------------------------------------------------------------------
+
+async function loadReports() {
+  const { reports } = await api("/v1/reports?limit=200");
+  $("#reports-table tbody").replaceChildren(
+    ...reports.map((report) => {
+      const block = el("button", { type: "button", textContent: "Block this CLI" });
+      block.addEventListener("click", async () => {
+        try {
+          await api(`/v1/reports/${report.id}/rules`, { method: "POST", body: "{}" });
+          block.replaceWith(el("span", { className: "muted", textContent: "rule added" }));
+        } catch (error) {
+          showError(error);
+        }
+      });
+      return el(
+        "tr",
+        {},
+        el("td", { textContent: report.createdAt.slice(0, 16).replace("T", " ") }),
+        el("td", { textContent: `+${report.presentedCli}` }),
+        el("td", { textContent: `+${report.victim}` }),
+        el("td", { textContent: report.callTime.slice(0, 16).replace("T", " ") }),
+        el("td", { textContent: report.channel }),
+        el("td", { textContent: report.notes ?? "" }),
+        el("td", {}, block),
+      );
+    }),
+  );
+  if (reports.length === 0) $("#reports-table tbody").append(el("tr", {}, el("td", { colSpan: 7, className: "empty", textContent: "no reports" })));
+}
+
+// --- Recent verdicts ------------------------------------------------------------------------------
+
+async function loadVerdicts() {
+  const form = new FormData($("#verdict-filter"));
+  const query = new URLSearchParams({ limit: "200" });
+  for (const [name, value] of form) if (String(value).trim()) query.set(name, String(value).trim());
+  const { verdicts } = await api(`/v1/admin/verdicts?${query}`);
+  const body = $("#verdicts-table tbody");
+  body.replaceChildren();
+  for (const verdict of verdicts) {
+    const row = el(
+      "tr",
+      { className: "expandable", title: "Show the checks and their evidence" },
+      el("td", { textContent: verdict.at.slice(0, 19).replace("T", " ") }),
+      el("td", { textContent: verdict.cli ? `+${verdict.cli}` : "—" }),
+      el("td", { textContent: verdict.destination ? `+${verdict.destination}` : "—" }),
+      el("td", { textContent: verdict.carrier }),
+      el("td", {}, el("span", { className: `action ${verdict.action}`, textContent: verdict.action })),
+      el("td", { textContent: verdict.verstat }),
+      el("td", { textContent: verdict.decidedBy ?? "" }),
+      el("td", { textContent: String(Math.round(verdict.elapsedMs)) }),
+    );
+    const evidence = el(
+      "tr",
+      { className: "evidence", hidden: true },
+      el(
+        "td",
+        { colSpan: 8 },
+        el("ul", {}, ...verdict.checks.map((check) => el("li", { className: check.result }, el("code", { textContent: `${check.result} ${check.id}` }), ` ${check.detail ?? ""}`, check.evidence ? el("pre", { textContent: JSON.stringify(check.evidence, null, 2) }) : null))),
+      ),
+    );
+    row.addEventListener("click", () => (evidence.hidden = !evidence.hidden));
+    body.append(row, evidence);
+  }
+  if (verdicts.length === 0) body.append(el("tr", {}, el("td", { colSpan: 8, className: "empty", textContent: "no verdicts match" })));
+}
+$("#verdict-filter").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadVerdicts().catch(showError);
+});
+
+showApp(sessionStorage.getItem(TOKEN_KEY) !== null);

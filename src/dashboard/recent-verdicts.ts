@@ -1,0 +1,129 @@
+import type { Check } from "../verdict/check";
+import type { Action, Attestation, Verstat } from "../verdict/verdict";
+
+/**
+ * The dashboard's recent verdicts with their evidence (migrations/0007): the newest
+ * RECENT_VERDICTS_KEPT, for the analyst looking up what happened to a reported call. Rows are
+ * buffered per isolate and inserted after the response in one D1 batch that also prunes the oldest;
+ * verdicts arriving while a batch is in flight join the next one.
+ */
+export interface RecentVerdict {
+  requestId: string;
+  atMs: number;
+  cli: string | null;
+  destination: string | null;
+  action: Action;
+  verstat: Verstat;
+  signed: boolean;
+  attest: Attestation | null;
+  decidedBy: string | null;
+  carrier: string;
+  elapsedMs: number;
+  checks: Check[];
+}
+
+export const RECENT_VERDICTS_KEPT = 10_000;
+/** While D1 is unreachable the buffer keeps the newest rows only, so memory stays bounded. */
+const MAX_BUFFERED = 1_000;
+const ROWS_PER_BATCH = 50;
+
+const buffered: RecentVerdict[] = [];
+let writing: Promise<void> | null = null;
+
+export function keepRecentVerdict(verdict: RecentVerdict, deps: { db: D1Database; waitUntil: (promise: Promise<unknown>) => void }): void {
+  buffered.push(verdict);
+  if (buffered.length > MAX_BUFFERED) buffered.splice(0, buffered.length - MAX_BUFFERED);
+  if (!writing) {
+    writing = writeBuffered(deps.db).finally(() => {
+      writing = null;
+    });
+    deps.waitUntil(writing);
+  }
+}
+
+/** Waits until every buffered verdict is written (a reader that must see them; tests). */
+export async function recentVerdictsWritten(db: D1Database): Promise<void> {
+  await writing;
+  if (buffered.length > 0) await writeBuffered(db);
+}
+
+const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
+
+async function writeBuffered(db: D1Database): Promise<void> {
+  const insert = db.prepare(
+    `INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const prune = db.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
+  while (buffered.length > 0) {
+    const batch = buffered.splice(0, ROWS_PER_BATCH);
+    const rows = batch.map((v) =>
+      insert.bind(v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)),
+    );
+    try {
+      await db.batch([...rows, prune]);
+    } catch (error) {
+      buffered.unshift(...batch);
+      console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error) }));
+      return;
+    }
+  }
+}
+
+export interface RecentVerdictFilter {
+  /** Canonical TN, matched against the CLI and the called number. */
+  number?: string;
+  carrier?: string;
+  /** A check id that failed. */
+  check?: string;
+  action?: Action;
+  signed?: boolean;
+  limit: number;
+  beforeSeq?: number;
+}
+
+interface RecentVerdictRow {
+  seq: number;
+  request_id: string;
+  at: number;
+  cli: string | null;
+  destination: string | null;
+  action: Action;
+  verstat: Verstat;
+  signed: number;
+  attest: Attestation | null;
+  decided_by: string | null;
+  failed_checks: string;
+  carrier: string;
+  elapsed_ms: number;
+  checks: string;
+}
+
+export async function listRecentVerdicts(db: D1Database, filter: RecentVerdictFilter) {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM recent_verdicts
+        WHERE (?1 IS NULL OR cli = ?1 OR destination = ?1) AND (?2 IS NULL OR carrier = ?2)
+          AND (?3 IS NULL OR failed_checks LIKE '%,' || ?3 || ',%') AND (?4 IS NULL OR action = ?4)
+          AND (?5 IS NULL OR signed = ?5) AND (?6 IS NULL OR seq < ?6)
+        ORDER BY seq DESC LIMIT ?7`,
+    )
+    .bind(filter.number ?? null, filter.carrier ?? null, filter.check ?? null, filter.action ?? null, filter.signed === undefined ? null : Number(filter.signed), filter.beforeSeq ?? null, filter.limit)
+    .all<RecentVerdictRow>();
+  return results.map((row) => ({
+    seq: row.seq,
+    requestId: row.request_id,
+    at: new Date(row.at).toISOString(),
+    cli: row.cli,
+    destination: row.destination,
+    action: row.action,
+    verstat: row.verstat,
+    signed: row.signed === 1,
+    attest: row.attest,
+    decidedBy: row.decided_by,
+    failedChecks: row.failed_checks.split(",").filter(Boolean),
+    carrier: row.carrier,
+    elapsedMs: row.elapsed_ms,
+    checks: JSON.parse(row.checks) as Check[],
+  }));
+}

@@ -1,0 +1,63 @@
+import type { NormalizedCall } from "../call/call";
+import { calledNumbers } from "../call/normalize";
+import { keepRecentVerdict } from "../dashboard/recent-verdicts";
+import { scheduleMetricsFlush } from "../metrics/isolate-counters";
+import { recordVerdictMetrics, recordVerificationMetrics } from "../metrics/record";
+import type { ClassifiedIngress } from "../origin/ingress";
+import { UNKNOWN_CARRIER } from "../stats/record";
+import type { CallVerification } from "../verification/verify-call";
+import type { Verdict } from "../verdict/verdict";
+import type { NumberLoggingEnv } from "./numbers";
+import { logVerdict } from "./verdict-log";
+
+export interface ObservedVerdict {
+  call: NormalizedCall;
+  verdict: Verdict;
+  verification: CallVerification;
+  ingress: ClassifiedIngress;
+  atMs: number;
+  elapsedMs: number;
+}
+
+export interface ObserverDeps {
+  env: NumberLoggingEnv & { DB: D1Database };
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * What operators see of a verdict once it is answered: its JSON log line, its Prometheus counters and
+ * its row among the dashboard's recent verdicts. Counting is in memory; every write runs after the
+ * response, so none of it adds to the call's post-dial delay.
+ */
+export function observeVerdict({ call, verdict, verification, ingress, atMs, elapsedMs }: ObservedVerdict, { env, waitUntil }: ObserverDeps): void {
+  const cli = call.cli?.tn ?? null;
+  const destination = calledNumbers(call)[0] ?? null;
+  const carrier = ingress.carrierName ?? ingress.carrier ?? UNKNOWN_CARRIER;
+
+  recordVerdictMetrics({ action: verdict.action, checks: verdict.checks, elapsedMs });
+  recordVerificationMetrics("verdict", verification);
+  scheduleMetricsFlush(env.DB, waitUntil);
+
+  keepRecentVerdict(
+    { requestId: verdict.requestId, atMs, cli, destination, action: verdict.action, verstat: verdict.verstat, signed: call.identity.length > 0, attest: verdict.attest, decidedBy: verdict.decidedBy, carrier, elapsedMs, checks: verdict.checks },
+    { db: env.DB, waitUntil },
+  );
+  waitUntil(
+    logVerdict(
+      {
+        requestId: verdict.requestId,
+        cli,
+        destination,
+        action: verdict.action,
+        verstat: verdict.verstat,
+        attest: verdict.attest,
+        decidedBy: verdict.decidedBy,
+        failedChecks: verdict.checks.filter((check) => check.result === "fail").map((check) => check.id),
+        ingressCarrier: ingress.carrierName ?? ingress.carrier,
+        ingressTrunk: ingress.trunk,
+        elapsedMs,
+      },
+      env,
+    ),
+  );
+}

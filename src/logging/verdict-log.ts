@@ -1,0 +1,32 @@
+import type { Action, Attestation, Verstat } from "../verdict/verdict";
+import { numberRenderer, type NumberLoggingEnv } from "./numbers";
+
+/** What one verdict's log line records: enough to trace a call, with numbers as LOG_NUMBERS says. */
+export interface VerdictLogEntry {
+  requestId: string;
+  cli: string | null;
+  destination: string | null;
+  action: Action;
+  verstat: Verstat;
+  attest: Attestation | null;
+  decidedBy: string | null;
+  failedChecks: string[];
+  ingressCarrier: string | null;
+  ingressTrunk: string | null;
+  elapsedMs: number;
+}
+
+/**
+ * Writes the verdict's structured log line (one JSON object on one line, which Workers Logs and
+ * Logpush index by field). Runs after the response: hashing numbers never delays the call, and a
+ * logging misconfiguration is reported as an error line, never as a failed call.
+ */
+export async function logVerdict(entry: VerdictLogEntry, env: NumberLoggingEnv): Promise<void> {
+  try {
+    const renderNumber = numberRenderer(env);
+    const [cli, destination] = await Promise.all([renderNumber(entry.cli), renderNumber(entry.destination)]);
+    console.log(JSON.stringify({ level: "info", event: "verdict", ...entry, cli, destination, elapsedMs: Math.round(entry.elapsedMs) }));
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", event: "verdict-log-failed", requestId: entry.requestId, error: String(error) }));
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Every metric `GET /metrics` exposes, with its Prometheus type and help text: one table, so the
+ * exposition lists each family (HELP and TYPE) even before anything was counted. Label values are
+ * drawn from bounded sets (actions, check ids, reason codes, dependencies): never a number, host or
+ * carrier, which would make the series count unbounded.
+ */
+export type MetricType = "counter" | "histogram";
+
+export interface MetricFamily {
+  type: MetricType;
+  help: string;
+  /** Upper bounds of a histogram's buckets, in seconds (Prometheus base unit). */
+  buckets?: readonly number[];
+}
+
+/** Wall time spent waiting on networks: a repository fetch or a whole verdict, 5 ms to 5 s. */
+const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+
+export const METRICS = {
+  shaken_verdicts_total: { type: "counter", help: "Verdicts answered on /v1/verdict, by action." },
+  shaken_verdict_failed_checks_total: { type: "counter", help: "Failed checks in verdicts, by check id (a verdict counts once per failed check)." },
+  shaken_verdict_duration_seconds: { type: "histogram", help: "Wall time from request to verdict on /v1/verdict.", buckets: LATENCY_BUCKETS_SECONDS },
+  shaken_verifications_total: { type: "counter", help: "STIR/SHAKEN verification outcomes, by endpoint, verstat and SIP reason code (none when verification passed)." },
+  shaken_certificate_cache_hits_total: { type: "counter", help: "x5u credentials served from the isolate's certificate cache." },
+  shaken_certificate_cache_misses_total: { type: "counter", help: "x5u credentials not in the isolate's cache: read from the location's shared cache or fetched." },
+  shaken_x5u_fetch_duration_seconds: { type: "histogram", help: "Certificate repository fetches (x5u), successful or not.", buckets: LATENCY_BUCKETS_SECONDS },
+  shaken_x5u_fetch_errors_total: { type: "counter", help: "Certificate repository fetches that failed: unreachable, timed out, HTTP error, redirect or oversize." },
+  shaken_roaming_lookups_total: { type: "counter", help: "Roaming status lookups made for verdicts, by answer (unknown: the source failed or timed out)." },
+  shaken_roaming_lookup_timeouts_total: { type: "counter", help: "Roaming lookups that ran out of their own time budget, by source." },
+  shaken_verdict_budget_overruns_total: { type: "counter", help: "Dependencies cut off by the verdict's time budget, by dependency." },
+  shaken_dependency_errors_total: { type: "counter", help: "Dependencies that failed within the verdict's time budget, by dependency." },
+} as const satisfies Record<string, MetricFamily>;
+
+export type MetricName = keyof typeof METRICS;
+export type HistogramName = { [Name in MetricName]: (typeof METRICS)[Name]["type"] extends "histogram" ? Name : never }[MetricName];
+export type CounterName = Exclude<MetricName, HistogramName>;

@@ -1,0 +1,68 @@
+import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
+import type { Check } from "../verdict/check";
+import { DEPENDENCY_CHECK_IDS } from "../verdict/deadline";
+import type { Action, Verstat } from "../verdict/verdict";
+import { incrementCounter, observeHistogram } from "./isolate-counters";
+
+/**
+ * What is counted, and from where. Verdict-level figures are read off the verdict itself (its action
+ * and checks); the certificate cache, repository fetches and roaming time budget report through the
+ * one-line hooks at the end, called from the code that knows.
+ */
+const DEPENDENCY_CHECKS: ReadonlySet<string> = new Set(Object.values(DEPENDENCY_CHECK_IDS));
+
+export interface VerdictFigures {
+  action: Action;
+  checks: Check[];
+  elapsedMs: number;
+}
+
+export function recordVerdictMetrics({ action, checks, elapsedMs }: VerdictFigures): void {
+  incrementCounter("shaken_verdicts_total", { action });
+  observeHistogram("shaken_verdict_duration_seconds", elapsedMs / 1000);
+  for (const id of new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))) {
+    incrementCounter("shaken_verdict_failed_checks_total", { check: id });
+  }
+  for (const check of checks) {
+    if (check.id === ORIGIN_CHECK_IDS.roaming && check.result !== "skip") {
+      incrementCounter("shaken_roaming_lookups_total", { status: String(check.evidence?.status ?? "unknown") });
+    }
+    // A dependency's trouble is reported as a check (src/verdict/deadline.ts) whose evidence says which and how.
+    if (DEPENDENCY_CHECKS.has(check.id)) {
+      const dependency = String(check.evidence?.dependency ?? check.id);
+      incrementCounter(check.evidence?.problem === "timeout" ? "shaken_verdict_budget_overruns_total" : "shaken_dependency_errors_total", { dependency });
+    }
+  }
+}
+
+export interface VerificationFigures {
+  verstat: Verstat;
+  failure: { reasonCode: number } | null;
+}
+
+export function recordVerificationMetrics(endpoint: "atis" | "verdict", { verstat, failure }: VerificationFigures): void {
+  incrementCounter("shaken_verifications_total", { endpoint, verstat, reasoncode: failure ? String(failure.reasonCode) : "none" });
+}
+
+/** Hook for the certificate source: was the x5u's credential in this isolate's cache? */
+export function recordCertificateCacheLookup(hit: boolean): void {
+  incrementCounter(hit ? "shaken_certificate_cache_hits_total" : "shaken_certificate_cache_misses_total");
+}
+
+/** Hook for the certificate source: times one repository fetch, counting it as an error when it throws. */
+export async function timeX5uFetch<T>(fetchChain: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fetchChain();
+  } catch (error) {
+    incrementCounter("shaken_x5u_fetch_errors_total");
+    throw error;
+  } finally {
+    observeHistogram("shaken_x5u_fetch_duration_seconds", (performance.now() - started) / 1000);
+  }
+}
+
+/** Hook for the roaming time budget (src/origin/roaming/lookup.ts): the source gave no answer in time. */
+export function recordRoamingLookupTimeout(source: string): void {
+  incrementCounter("shaken_roaming_lookup_timeouts_total", { source });
+}

@@ -1,0 +1,57 @@
+import { resolver, validator } from "hono-openapi";
+import type { OpenAPIV3_1 } from "openapi-types";
+import { z } from "zod";
+import { validationError } from "../admin/http";
+
+/**
+ * What the route descriptions share: the security schemes (by name, declared once in the document),
+ * the native error body, and query validation that documents itself.
+ */
+export const SBC_SECURITY = [{ sbcKey: [] }];
+export const ADMIN_SECURITY = [{ adminToken: [] }];
+export const METRICS_SECURITY = [{ metricsToken: [] }, { adminToken: [] }];
+
+export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
+  sbcKey: { type: "http", scheme: "bearer", description: "An SBC API key; its SHA-256 digest is listed in SBC_API_KEYS_SHA256." },
+  adminToken: { type: "http", scheme: "bearer", description: "An admin token; its SHA-256 digest is listed in ADMIN_TOKENS_SHA256." },
+  metricsToken: { type: "http", scheme: "bearer", description: "A Prometheus scrape token; its SHA-256 digest is listed in METRICS_TOKENS_SHA256." },
+};
+
+/** `{"error":{"code","message","fields"?}}` (src/api/native-errors.ts). */
+const nativeErrorSchema = z.object({
+  error: z.object({
+    code: z.string().describe("Stable error code, e.g. ERR_VALIDATION"),
+    message: z.string().describe("What was wrong and what would be right"),
+    fields: z.record(z.string(), z.string()).optional().describe("Each invalid field, with what was expected"),
+  }),
+});
+
+export const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: resolver(nativeErrorSchema) } } });
+
+export const jsonBody = (schema: z.ZodType, description?: string) => ({ required: true, description, content: { "application/json": { schema: resolver(schema) } } });
+
+export const jsonResponse = (description: string, schema?: z.ZodType) => ({ description, content: { "application/json": schema ? { schema: resolver(schema) } : {} } });
+
+/**
+ * Validates the query string against `schema` and documents it as the route's parameters; a
+ * failure answers 400 ERR_VALIDATION naming each bad parameter, like every other validation.
+ */
+export const validQuery = <S extends z.ZodObject>(schema: S) =>
+  validator("query", schema, (result) => {
+    if (!result.success) return validationError(new z.ZodError(result.error.map((issue) => ({ code: "custom", input: undefined, message: issue.message, path: (issue.path ?? []).map((segment) => (typeof segment === "object" ? segment.key : segment)) }))));
+  });
+
+/**
+ * Documents the query parameters a route still validates by hand, from a schema describing them.
+ * New routes use validQuery, which validates with the schema it documents.
+ */
+export function queryParameters(schema: z.ZodObject): OpenAPIV3_1.ParameterObject[] {
+  const json = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" }) as { properties?: Record<string, OpenAPIV3_1.ParameterObject["schema"] & { description?: string }>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: "query",
+    required: json.required?.includes(name) ?? false,
+    description: property.description,
+    schema: property,
+  }));
+}

@@ -1,0 +1,144 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+
+/**
+ * `npm run test:e2e`: the dashboard in headless Chromium (Debian's `chromium` package) against
+ * `wrangler dev`, as an analyst uses it: log in, see the verdicts chart with data, add a rule, see it
+ * listed. Leaves a screenshot in test-artifacts/. Skips, exiting 0, when Chromium is not installed.
+ */
+const CHROMIUM = "/usr/bin/chromium";
+const ADMIN_TOKEN = "e2e-admin-token";
+const SBC_KEY = "e2e-sbc-key";
+const ARTIFACTS = path.resolve("test-artifacts");
+const STEP_TIMEOUT_MS = 30_000;
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIPPED: ${CHROMIUM} not found. Install it with \`apt-get install -y chromium\` to run the dashboard browser test.`);
+  process.exit(0);
+}
+
+const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
+const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(baseUrl: string, worker: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (worker.exitCode !== null) throw new Error(`wrangler dev exited with ${worker.exitCode}`);
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("wrangler dev did not become healthy within 90 s");
+}
+
+/** A few verdicts for the chart: two spoofed domestic CLIs from abroad (blocked) and a domestic call (allowed). */
+async function postVerdicts(baseUrl: string): Promise<void> {
+  const calls = [
+    { from: "+77272501234", ingress: { trunk: "intl-1", carrier: "TransitCo", international: true } },
+    { from: "+77272501235", ingress: { trunk: "intl-1", carrier: "TransitCo", international: true } },
+    { from: "+77272501236", ingress: { trunk: "kt-1", carrier: "Kazakhtelecom", international: false } },
+  ];
+  for (const call of calls) {
+    const response = await fetch(`${baseUrl}/v1/verdict`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${SBC_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ...call, to: "+77012345678" }),
+    });
+    if (!response.ok) throw new Error(`verdict answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Promise<void> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const pageErrors: string[] = [];
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("console", (message) => message.type() === "error" && pageErrors.push(message.text()));
+
+  await page.goto(`${baseUrl}/dashboard`);
+  await page.fill("#token", ADMIN_TOKEN);
+  await page.click('#login-form button[type="submit"]');
+
+  // The chart: uPlot draws on a canvas, and its legend shows each action's series.
+  await page.waitForSelector("#verdicts-chart canvas");
+  await page.waitForFunction(() => /^[1-9]\d* verdicts$/.test(document.querySelector("#overview-total")?.textContent ?? ""));
+  const legend = await page.textContent("#verdicts-chart .u-legend");
+  for (const series of ["blocked", "allowed"]) if (!legend?.includes(series)) throw new Error(`chart legend lacks '${series}': ${legend}`);
+  await page.waitForSelector("#top-blocked li >> text=+77272501234");
+  await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
+
+  await page.click('nav a[href="#rules"]');
+  await page.fill('#rule-form input[name="cli"]', "+77172580000");
+  await page.fill('#rule-form input[name="reason"]', "bank impersonation, e2e report");
+  await page.click('#rule-form button[type="submit"]');
+  await page.waitForSelector("#rules-table td >> text=cli = +77172580000");
+  await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rules.png"), fullPage: true });
+
+  if (pageErrors.length > 0) throw new Error(`the page reported errors:\n${pageErrors.join("\n")}`);
+}
+
+async function main(): Promise<number> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const state = mkdtempSync(path.join(tmpdir(), "shaken-edge-e2e-"));
+  const profile = mkdtempSync(path.join(tmpdir(), "shaken-edge-chromium-"));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  // As `npm run dev` does (scripts/dev.ts), but on a free port with state in a fresh directory.
+  const migrations = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "inherit", env: wranglerEnv });
+  if (migrations.status !== 0) return 1;
+  const worker = spawn(
+    "npx",
+    [
+      "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false",
+      "--var", `SBC_API_KEYS_SHA256:${sha256Hex(SBC_KEY)}`,
+      "--var", `ADMIN_TOKENS_SHA256:${sha256Hex(ADMIN_TOKEN)}`,
+    ],
+    { stdio: ["ignore", "inherit", "inherit"], env: wranglerEnv, detached: true },
+  );
+  let browser: BrowserContext | undefined;
+  try {
+    await waitForHealth(baseUrl, worker);
+    await postVerdicts(baseUrl);
+    // A fresh profile directory (Chromium's --user-data-dir, which Playwright takes as the first argument).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 1000 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    await exerciseDashboard(browser, baseUrl);
+    console.log(`PASSED: dashboard logged in, charted the verdicts and listed a new rule. Screenshots: ${ARTIFACTS}/dashboard-overview.png, dashboard-rules.png`);
+    return 0;
+  } catch (error) {
+    console.error(`FAILED: ${error instanceof Error ? error.stack : String(error)}`);
+    return 1;
+  } finally {
+    await browser?.close();
+    // wrangler dev runs workerd as a child: stop the whole process group it leads.
+    if (worker.pid !== undefined && worker.exitCode === null) process.kill(-worker.pid, "SIGTERM");
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+process.exit(await main());

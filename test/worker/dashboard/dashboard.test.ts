@@ -1,0 +1,111 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../../src/app";
+import { RECENT_VERDICTS_KEPT } from "../../../src/dashboard/recent-verdicts";
+import { DOMESTIC, INTERNATIONAL, adminGet, postVerdictAndSettle, unsignedCall } from "../metrics/support";
+
+beforeEach(() => void vi.spyOn(console, "log").mockImplementation(() => {}));
+afterEach(() => vi.restoreAllMocks());
+
+describe("GET /dashboard", () => {
+  it("serves the page with a policy that allows nothing but this origin", async () => {
+    const response = await createApp().request("/dashboard", {}, env);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(response.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
+    const page = await response.text();
+    expect(page).toContain('<form id="login-form">');
+    expect(page).toContain('src="/dashboard/assets/uplot.js"');
+  });
+
+  it.each([
+    ["dashboard.js", "sessionStorage"],
+    ["uplot.js", "uPlot"],
+  ])("serves %s", async (file, content) => {
+    const response = await createApp().request(`/dashboard/assets/${file}`, {}, env);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/javascript/);
+    expect(await response.text()).toContain(content);
+  });
+
+  // Vitest empties stylesheets it loads (its css option), so their content is checked by the browser test.
+  it.each(["dashboard.css", "uplot.css"])("serves %s as a stylesheet", async (file) => {
+    const response = await createApp().request(`/dashboard/assets/${file}`, {}, env);
+    expect([response.status, response.headers.get("Content-Type")]).toEqual([200, "text/css; charset=utf-8"]);
+  });
+
+  it("answers 404 for any other file", async () => {
+    expect((await createApp().request("/dashboard/assets/constructor", {}, env)).status).toBe(404);
+  });
+});
+
+describe("GET /v1/admin/verdicts: recent verdicts with their evidence", () => {
+  it("lists verdicts newest first, filtered by number, carrier, failed check and action", async () => {
+    const app = createApp();
+    await postVerdictAndSettle(app, unsignedCall("+77272509001", INTERNATIONAL));
+    await postVerdictAndSettle(app, unsignedCall("+77272509002", DOMESTIC));
+    await postVerdictAndSettle(app, unsignedCall("+77272509001", DOMESTIC));
+
+    const byNumber = (await (await adminGet(app, "/v1/admin/verdicts?number=%2B77272509001")).json()) as { verdicts: Record<string, unknown>[] };
+    expect(byNumber.verdicts.map((verdict) => [verdict.carrier, verdict.action])).toEqual([
+      ["Kazakhtelecom", "allow"],
+      ["TransitCo", "block"],
+    ]);
+    expect(byNumber.verdicts[1]).toMatchObject({
+      cli: "77272509001",
+      destination: "77012345678",
+      verstat: "No-TN-Validation",
+      signed: false,
+      decidedBy: "origin.national-on-international",
+      failedChecks: ["identity.present", "origin.national-on-international"],
+      checks: expect.arrayContaining([expect.objectContaining({ id: "origin.national-on-international", result: "fail", evidence: expect.any(Object) })]),
+    });
+
+    const byCheck = (await (await adminGet(app, "/v1/admin/verdicts?check=origin.national-on-international&carrier=TransitCo")).json()) as { verdicts: { cli: string }[] };
+    expect(byCheck.verdicts.map((verdict) => verdict.cli)).toContain("77272509001");
+    expect(byCheck.verdicts.map((verdict) => verdict.cli)).not.toContain("77272509002");
+    const byAction = (await (await adminGet(app, "/v1/admin/verdicts?action=allow&number=77272509002")).json()) as { verdicts: unknown[] };
+    expect(byAction.verdicts).toHaveLength(1);
+  });
+
+  it("keeps only the newest verdicts", async () => {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
+       SELECT 'old-' || i, 0, '77000000000', NULL, 'allow', 'No-TN-Validation', 0, NULL, NULL, ',', 'OldCo', 1, '[]' FROM n`,
+    )
+      .bind(RECENT_VERDICTS_KEPT)
+      .run();
+    await postVerdictAndSettle(createApp(), unsignedCall("+77272509003", DOMESTIC));
+    const { count, oldest } = (await env.DB.prepare("SELECT COUNT(*) AS count, MIN(request_id) AS oldest FROM recent_verdicts WHERE request_id LIKE 'old-%'").first<{ count: number; oldest: string }>())!;
+    const total = (await env.DB.prepare("SELECT COUNT(*) AS total FROM recent_verdicts").first<{ total: number }>())!.total;
+    expect(total).toBe(RECENT_VERDICTS_KEPT);
+    expect(count).toBeLessThan(RECENT_VERDICTS_KEPT);
+    expect(oldest).not.toBe("old-1");
+  });
+
+  it.each([
+    ["number=bank", "number"],
+    ["check=x5u%25", "check"],
+    ["action=drop", "action"],
+    ["limit=0", "limit"],
+  ])("rejects %s, naming the parameter", async (query, field) => {
+    const response = await adminGet(createApp(), `/v1/admin/verdicts?${query}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { [field]: expect.any(String) } } });
+  });
+
+  it("requires an admin token", async () => {
+    expect((await createApp().request("/v1/admin/verdicts", { headers: { Authorization: "Bearer test-sbc-key" } }, env)).status).toBe(401);
+  });
+});
+
+describe("GET /v1/stats for the verdicts-over-time chart", () => {
+  it("breaks each hour down by action", async () => {
+    const app = createApp();
+    await postVerdictAndSettle(app, unsignedCall("+77272509004", INTERNATIONAL));
+    const { byHour } = (await (await adminGet(app, "/v1/stats")).json()) as { byHour: { hour: string; calls: number; byAction: Record<string, number> }[] };
+    const current = byHour.at(-1)!;
+    expect(Object.values(current.byAction).reduce((sum, count) => sum + count, 0)).toBe(current.calls);
+    expect(current.byAction.block).toBeGreaterThanOrEqual(1);
+  });
+});

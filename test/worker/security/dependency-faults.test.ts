@@ -1,0 +1,151 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../../src/app";
+import { TRUST_ANCHORS_KEY } from "../../../src/certificate/trust-format";
+import { putConfigSection } from "../../../src/origin/config/store";
+import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
+import { createRule } from "../../../src/rules/store";
+import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
+import { appAt, CALLEE, hits, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
+
+beforeEach(() => installTrust());
+afterEach(() => vi.restoreAllMocks());
+
+const BUDGET_MS = 250;
+/** How long the slow repository takes: well past the budget, well inside X5U_FETCH_TIMEOUT_MS. */
+const SLOW_MS = 1_200;
+/** A stuck dependency would have held the verdict for ever; ten budgets is "it did not wait". */
+const STUCK_MS = 10 * BUDGET_MS;
+
+const neverSettles = () => new Promise<never>(() => {});
+/** A D1 binding whose every query fails, as when the database is unavailable. */
+const unavailable = () => Promise.reject(new Error("D1_ERROR: database unavailable"));
+const failingStatement: Record<string, unknown> = { bind: () => failingStatement, first: unavailable, all: unavailable, run: unavailable, raw: unavailable };
+const brokenD1 = { prepare: () => failingStatement, batch: unavailable, exec: unavailable };
+
+describe("deadline.x5u: a certificate repository slower than the verdict budget", () => {
+  it("answers within the budget with 436, says which dependency, and lets the fetch finish for the next call", async () => {
+    const bindings = { ...env, VERDICT_BUDGET_MS: String(BUDGET_MS) };
+    const x5u = await serveChain(pki.leaf, { delayMs: SLOW_MS });
+    const { identity } = await signedIdentity({ x5u });
+    const app = appAt();
+    const verdict = await verdictVia(app, verdictRequest([identity]), bindings);
+    expect(verdict.stir).toMatchObject({ reasoncode: 436, failedCheck: "x5u.fetch", reasondesc: `repository did not answer within the ${BUDGET_MS} ms verdict budget` });
+    expect(checkOf(verdict, "deadline.x5u")).toMatchObject({ result: "fail", evidence: { dependency: "x5u", problem: "timeout", budgetMs: BUDGET_MS, policy: "tag" } });
+    expect(verdict.action).toBe("tag");
+    expect(verdict.deadline.budgetMs).toBe(BUDGET_MS);
+    expect(answeredBefore(verdict, SLOW_MS)).toBe(true);
+
+    // verdictVia waited for the background work: the late answer is now cached.
+    const next = await verdictVia(app, verdictRequest([(await signedIdentity({ x5u })).identity]), bindings);
+    expect(next.stir.reasoncode).toBeNull();
+    expect(checkOf(next, "deadline.x5u")).toBeUndefined();
+    expect(await hits(x5u)).toBe(1);
+  });
+
+  it("applies a fail-closed policy when the operator configures one", async () => {
+    const bindings = { ...env, VERDICT_BUDGET_MS: String(BUDGET_MS), DEPENDENCY_FAILURE_POLICY: "x5u=block" };
+    const { identity } = await signedIdentity({ x5u: await serveChain(pki.leaf, { delayMs: SLOW_MS }) });
+    expect(await verdictVia(appAt(), verdictRequest([identity]), bindings)).toMatchObject({ action: "block", decidedBy: "deadline.x5u" });
+  });
+
+  it("keeps the repository's own timeout when it is the shorter: min(X5U_FETCH_TIMEOUT_MS, remaining budget)", async () => {
+    const bindings = { ...env, VERDICT_BUDGET_MS: "1000", X5U_FETCH_TIMEOUT_MS: "60" };
+    const { identity } = await signedIdentity({ x5u: await serveChain(pki.leaf, { delayMs: 2_000 }) });
+    const verdict = await verdictVia(appAt(), verdictRequest([identity]), bindings, { settle: false });
+    expect(verdict.stir.reasondesc).toBe("repository did not answer within 60 ms");
+    expect(checkOf(verdict, "deadline.x5u")).toBeUndefined();
+  });
+});
+
+describe("store.trust: the KV trust set slow or down", () => {
+  function switchableKv() {
+    let mode: "up" | "down" | "hanging" = "up";
+    const kv = {
+      get: (key: string) => (mode === "up" ? env.TRUST.get(key) : mode === "down" ? Promise.reject(new Error("KV GET failed: 503")) : neverSettles()),
+    };
+    return { kv, set: (next: typeof mode) => void (mode = next) };
+  }
+
+  it.each(["down", "hanging"] as const)("keeps verifying with the last good trust set when KV is %s, and says so", async (mode) => {
+    const { kv, set } = switchableKv();
+    const bindings = { ...env, TRUST: kv, TRUST_REFRESH_SECONDS: "0", VERDICT_BUDGET_MS: String(BUDGET_MS) };
+    const app = appAt();
+    const { identity, x5u } = await signedIdentity();
+    expect((await verdictVia(app, verdictRequest([identity]), bindings)).stir.reasoncode).toBeNull();
+    set(mode);
+    const verdict = await verdictVia(app, verdictRequest([(await signedIdentity({ x5u })).identity]), bindings, { settle: mode === "down" });
+    expect(verdict.stir.reasoncode).toBeNull();
+    expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", evidence: { dependency: "trust", problem: mode === "down" ? "error" : "timeout" } });
+    expect(verdict.action).toBe("allow");
+  });
+
+  it("without any trust set yet, fails the credential (437) rather than the request", async () => {
+    const bindings = { ...env, TRUST: { get: () => Promise.reject(new Error("KV unavailable")) } };
+    const verdict = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity]), bindings);
+    expect(verdict.stir).toMatchObject({ reasoncode: 437, failedCheck: "certificate.chain" });
+    expect(checkOf(verdict, "store.trust")).toMatchObject({ detail: expect.stringMatching(/KV unavailable/) });
+  });
+});
+
+describe("store.rules: D1 slow or down", () => {
+  const unsigned = (cli: string) => ({ from: `<sip:+${cli}@carrier.example>`, to: `<sip:+${CALLEE}@operator.example>`, ingress: { trunk: "domestic-1", carrier: "DomesticCo", international: false } });
+
+  it("degrades to the last compiled rules when D1 throws, never to a 500", async () => {
+    const cli = "77272509999";
+    await createRule(env.DB, { criteria: { cli: { exact: cli } }, action: "block", reason: "reported robocaller" } as never, "test", Date.now());
+    markIsolateSnapshotsStale();
+    const app = createApp({ sharedCache: null });
+    expect(await verdictVia(app, unsigned(cli))).toMatchObject({ action: "block", decidedBy: "rules.operator" });
+
+    markIsolateSnapshotsStale(); // force a reload, which now fails
+    // settle: false — background writers (statistics, metrics) meet the same outage after the response.
+    const verdict = await verdictVia(app, unsigned(cli), { ...env, DB: brokenD1 }, { settle: false });
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "rules.operator" });
+    expect(checkOf(verdict, "store.rules")).toMatchObject({ result: "warn", detail: expect.stringMatching(/D1_ERROR/), evidence: { problem: "error", policy: "allow" } });
+  });
+});
+
+describe("store.replay: the replay guard slow or down", () => {
+  it.each([
+    ["throws", { getByName: () => { throw new Error("Durable Object namespace unavailable"); } }, "error"],
+    ["rejects", { getByName: () => ({ present: () => Promise.reject(new Error("Durable Object reset")) }) }, "error"],
+    ["never answers", { getByName: () => ({ present: neverSettles }) }, "timeout"],
+  ] as const)("when the Durable Object %s, the verdict skips the check, reports store.replay and applies its policy", async (_case, replay, problem) => {
+    const bindings = { ...env, REPLAY: replay, VERDICT_BUDGET_MS: String(BUDGET_MS), DEPENDENCY_FAILURE_POLICY: "replay=block" };
+    const verdict = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity]), bindings, { settle: problem === "error" });
+    expect(verdict.stir.reasoncode).toBeNull();
+    expect(checkOf(verdict, "passport.replay")).toMatchObject({ result: "skip" });
+    expect(checkOf(verdict, "store.replay")).toMatchObject({ result: "fail", evidence: { dependency: "replay", problem } });
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "store.replay" });
+    expect(answeredBefore(verdict, STUCK_MS)).toBe(true);
+  });
+});
+
+describe("deadline.roaming: a roaming source slower than the verdict budget", () => {
+  it("answers unknown within the budget, applies origin.roaming:unknown, and reports deadline.roaming", async () => {
+    const written = await putConfigSection(env.DB, "roaming", { source: "camara", camaraBaseUrl: "https://camara.example", budgetMs: 2_000, cacheTtlSeconds: 0 }, 0, "test", Date.now(), "KZ");
+    markIsolateSnapshotsStale();
+    vi.spyOn(globalThis, "fetch").mockImplementation((_input, init) => new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted")))));
+    try {
+      const call = { from: "<sip:+77071234567@carrier.example>", to: `<sip:+${CALLEE}@operator.example>`, ingress: { trunk: "intl-1", carrier: "TransitCo", international: true } };
+      const verdict = await verdictVia(createApp({ sharedCache: null }), call, { ...env, CAMARA_TOKEN: "test-token", VERDICT_BUDGET_MS: String(BUDGET_MS) }, { settle: false });
+      expect(checkOf(verdict, "origin.roaming")).toMatchObject({ result: "fail", evidence: { status: "unknown", source: "camara" } });
+      expect(checkOf(verdict, "deadline.roaming")).toMatchObject({ result: "warn", evidence: { problem: "timeout", budgetMs: BUDGET_MS } });
+      expect(verdict.action).toBe("withhold");
+      expect(answeredBefore(verdict, 2_000)).toBe(true); // the roaming source's own budget
+    } finally {
+      if ("section" in written) await putConfigSection(env.DB, "roaming", { source: "table", budgetMs: 150, cacheTtlSeconds: 300 }, written.section.version, "test", Date.now(), "KZ");
+      markIsolateSnapshotsStale();
+    }
+  });
+});
+
+describe("bad trust material is not a 500 either", () => {
+  it("a trust document that does not parse leaves the call unverified with store.trust", async () => {
+    await env.TRUST.put(TRUST_ANCHORS_KEY, "{not json");
+    const verdict = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity]));
+    expect(verdict.stir.reasoncode).toBe(437);
+    expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", detail: expect.stringMatching(/trust store refresh failed/) });
+  });
+});

@@ -1,0 +1,34 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app";
+import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
+import { createRule } from "../../../src/rules/store";
+import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
+import { CALLEE } from "../support/stir";
+
+/**
+ * A store that never answers leaves its promise pending in this isolate for good (a snapshot load
+ * joins it), so this case has a file, and an isolate, of its own.
+ */
+const neverSettles = () => new Promise<never>(() => {});
+const hangingStatement: Record<string, unknown> = { bind: () => hangingStatement, first: neverSettles, all: neverSettles, run: neverSettles, raw: neverSettles };
+const hangingD1 = { prepare: () => hangingStatement, batch: neverSettles, exec: neverSettles };
+
+describe("store.rules: D1 does not answer", () => {
+  it("answers within the budget on the last compiled rules, and says so", async () => {
+    const cli = "77272507777";
+    const unsigned = { from: `<sip:+${cli}@carrier.example>`, to: `<sip:+${CALLEE}@operator.example>`, ingress: { trunk: "domestic-1", carrier: "DomesticCo", international: false } };
+    await createRule(env.DB, { criteria: { cli: { exact: cli } }, action: "block", reason: "reported robocaller" } as never, "test", Date.now());
+    markIsolateSnapshotsStale();
+    const app = createApp({ sharedCache: null });
+    expect(await verdictVia(app, unsigned)).toMatchObject({ action: "block", decidedBy: "rules.operator" });
+
+    markIsolateSnapshotsStale();
+    const bindings = { ...env, DB: hangingD1, VERDICT_BUDGET_MS: "100", DEPENDENCY_FAILURE_POLICY: "rules=tag" };
+    // settle: false — the stuck reload and statistics writes stay stuck; the verdict must not wait for them.
+    const verdict = await verdictVia(app, unsigned, bindings, { settle: false });
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "rules.operator" });
+    expect(checkOf(verdict, "store.rules")).toMatchObject({ result: "fail", evidence: { problem: "timeout", budgetMs: 100, policy: "tag" } });
+    expect(answeredBefore(verdict, 1_000)).toBe(true); // ten budgets: it did not wait for the stuck store
+  });
+});
