@@ -7,7 +7,6 @@ import { recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { systemClock, type Clock } from "./lib/clock";
 import type { VerifierOptions } from "./verification/verify-identity";
-import { DEFAULT_STIR_POLICY, type StirPolicy } from "./verdict/policy";
 
 /** What tests (and the benchmark) may replace: time and the network. Production uses the defaults. */
 export interface RuntimeOverrides {
@@ -26,7 +25,6 @@ export interface Runtime {
   clock: Clock;
   trust: TrustSource;
   verifier: VerifierOptions;
-  stirPolicy: StirPolicy;
   jwscardUrl: string | null;
   replay: ReplayStore;
   velocity: VelocityTracker;
@@ -48,7 +46,6 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     config,
     clock,
     trust,
-    stirPolicy: DEFAULT_STIR_POLICY,
     jwscardUrl: config.jwscardUrl,
     verifier: {
       clock,

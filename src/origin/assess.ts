@@ -15,7 +15,7 @@ import type { CheckOutcome, OriginContext } from "./checks/origin-context";
 import { checkOwnNumberOffNet } from "./checks/own-number-off-net";
 import { checkRoaming } from "./checks/roaming";
 import { classifyIngress, type ClassifiedIngress } from "./ingress";
-import { findingFromPolicy } from "./policy";
+import { findingFromPolicy, type PolicyTable } from "./policy";
 import type { RoamingLookup } from "./roaming/lookup";
 import type { RoamingSettings } from "./roaming/settings";
 import type { OriginSnapshot } from "./snapshot";
@@ -31,6 +31,8 @@ export interface OriginAssessment {
   checks: Check[];
   findings: Finding[];
   ingress: ClassifiedIngress;
+  /** The operator's policy table in force for this call (the verdict applies its `stir.*` entries too). */
+  policy: PolicyTable;
 }
 
 export interface OriginDeps {
@@ -83,5 +85,6 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     checks: [...outcomes.map(({ check }) => check), rules.check],
     findings: [...findings, ...rules.findings],
     ingress,
+    policy: snapshot.policy,
   };
 }

@@ -24,6 +24,9 @@ export const POLICY_KEYS = [
   "origin.roaming:not-mobile",
   "origin.roaming:unknown",
   "origin.own-number-off-net",
+  // STIR/SHAKEN verification that did not pass (src/verdict/policy.ts), by verstat.
+  "stir.tn-validation-failed",
+  "stir.no-tn-validation",
 ] as const;
 export type PolicyKey = (typeof POLICY_KEYS)[number];
 
@@ -54,6 +57,10 @@ export const DEFAULT_POLICY: PolicyTable = {
   "origin.roaming:not-mobile": blockAsIntermediary,
   "origin.roaming:unknown": { action: "withhold" },
   "origin.own-number-off-net": blockAsIntermediary,
+  // The ATIS model delivers a call that failed verification with its verstat and lets the terminating
+  // side decide, so the defaults tag rather than block; an operator may block instead.
+  "stir.tn-validation-failed": { action: "tag", label: "Unverified caller ID" },
+  "stir.no-tn-validation": { action: "tag", label: "Unverified caller ID" },
 };
 
 /** The operator's document: only the entries it changes. */

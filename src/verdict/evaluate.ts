@@ -56,7 +56,7 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const dependencies = dependencyChecks(deadline, runtime.config.dependencyPolicy);
 
   const checks: Check[] = [...verification.checks, ...identityChecks(verification.identities), ...assessment.checks, ...replay.checks, ...velocity.checks, ...dependencies.checks];
-  const stir = stirFinding(verification, runtime.stirPolicy);
+  const stir = stirFinding(verification, assessment.policy);
   const findings: Finding[] = [...(stir ? [stir] : []), ...assessment.findings, ...replay.findings, ...velocity.findings, ...dependencies.findings];
   const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.jwscardUrl });
   return { verdict, verification, origin: assessment };

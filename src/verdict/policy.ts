@@ -1,32 +1,22 @@
 import type { NormalizedCall } from "../call/call";
+import { findingFor, type PolicyTable } from "../origin/policy";
 import type { CallVerification } from "../verification/verify-call";
 import type { Check } from "./check";
 import type { Finding } from "./finding";
 import { ACTIONS, type Action, type SipHeader, type Verdict } from "./verdict";
 
-/**
- * What the operator wants done when STIR/SHAKEN verification does not pass. The ATIS model delivers
- * the call with its verstat and lets the terminating side decide, so the defaults tag rather than block.
- */
-export interface StirPolicy {
-  /** Signature or credential failed (verstat TN-Validation-Failed). */
-  failed: Action;
-  /** An Identity header was present but unusable (verstat No-TN-Validation: stale, mismatched, bad info…). */
-  invalid: Action;
-  /** Optional per-check overrides, e.g. `{"passport.freshness": "block"}`. */
-  byCheck: Record<string, Action>;
-}
-
-export const DEFAULT_STIR_POLICY: StirPolicy = { failed: "tag", invalid: "tag", byCheck: {} };
-
 const SEVERITY = new Map<Action, number>(ACTIONS.map((action, index) => [action, index]));
 
-/** Turns a verification that did not pass into a finding the policy weighs with the others. */
-export function stirFinding(verification: CallVerification, policy: StirPolicy): Finding | null {
+/**
+ * Turns a verification that did not pass into a finding, by the operator's policy table: its
+ * `stir.tn-validation-failed` entry for a failed signature or credential, `stir.no-tn-validation` for
+ * an Identity header that could not be used. Unsigned calls (428) are left to the origin checks.
+ */
+export function stirFinding(verification: CallVerification, policy: PolicyTable): Finding | null {
   const failure = verification.failure;
-  if (failure === null || failure.reasonCode === 428) return null; // passed, or unsigned: origin checks decide
-  const action = policy.byCheck[failure.checkId] ?? (failure.verstat === "TN-Validation-Failed" ? policy.failed : policy.invalid);
-  return { checkId: failure.checkId, action, reason: `${failure.reasonText}: ${failure.reasondesc}`, label: "Unverified caller ID" };
+  if (failure === null || failure.reasonCode === 428) return null;
+  const entry = policy[failure.verstat === "TN-Validation-Failed" ? "stir.tn-validation-failed" : "stir.no-tn-validation"];
+  return findingFor(failure.checkId, entry.action, `${failure.reasonText}: ${failure.reasondesc}`, entry);
 }
 
 /** The most severe finding decides; on a tie, the first (pipeline order: verification, origin, rules). */

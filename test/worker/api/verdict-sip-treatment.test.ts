@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { sbcAuth } from "../support/auth";
+import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
+import { adminAuth, sbcAuth } from "../support/auth";
 import { appAt, installTrust, signedIdentity, verdictRequest } from "../support/stir";
 
 beforeEach(() => installTrust());
@@ -51,5 +52,27 @@ describe("what the SBC is told to apply", () => {
     const response = await appAt().request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: "{}" }, { ...env, JWSCARD_URL: "http://x" });
     expect(response.status).toBe(500);
     expect(((await response.json()) as any).error).toEqual({ code: "ERR_CONFIG", message: "JWSCARD_URL must be an https URL, got 'http://x'" });
+  });
+});
+
+describe("the STIR/SHAKEN entries of the operator's policy table", () => {
+  it("an operator can block calls whose PASSporT cannot be used instead of tagging them, without a redeploy", async () => {
+    const { identity } = await signedIdentity();
+    const tampered = identity.replace(/\.([A-Za-z0-9_-])/, (_match, first: string) => `.${first === "A" ? "B" : "A"}`);
+    expect((await verdictFor(verdictRequest([tampered]))).action).toBe("tag");
+
+    const put = await appAt().request(
+      "/v1/admin/config/policy",
+      {
+        method: "PUT",
+        headers: { ...adminAuth, "Content-Type": "application/json" },
+        body: JSON.stringify({ document: { outcomes: { "stir.no-tn-validation": { action: "block", sipCode: 603 } } }, version: 0 }),
+      },
+      env,
+    );
+    expect(put.status).toBe(200);
+    markIsolateSnapshotsStale();
+    const verdict = await verdictFor(verdictRequest([tampered]));
+    expect(verdict).toMatchObject({ action: "block", sip: { code: 603, reason: "Decline" }, decidedBy: "passport.claims" });
   });
 });
