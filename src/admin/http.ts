@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AppEnv } from "../api/app-env";
 import { requireBearer } from "../api/auth";
 import { AUTH_FAILURE_MESSAGES, nativeError } from "../api/native-errors";
@@ -74,19 +74,19 @@ export const conflict = (current: unknown) => nativeError(409, "ERR_VERSION_CONF
 export const notFound = (what: string) => nativeError(404, "ERR_NOT_FOUND", `${what} not found`);
 
 /** Query-string integers, bounded; `fallback` when absent; null when present but invalid. */
-export function queryInteger(value: string | undefined, fallback: number, min: number, max: number): number | null {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  return /^\d+$/.test(value) && number >= min && number <= max ? number : null;
-}
-
 export const invalidQuery = (field: string, message: string) => nativeError(400, "ERR_VALIDATION", `invalid query parameter ${field}: ${message}`, { fields: { [field]: message } });
 
 /** `limit` (1–1000, default 100) and `offset` of a list endpoint, or the 400 naming the bad one. */
-export function pagingOf(c: Context<AppEnv>): { limit: number; offset: number } | { response: Response } {
-  const limit = queryInteger(c.req.query("limit"), 100, 1, 1000);
-  const offset = queryInteger(c.req.query("offset"), 0, 0, 1_000_000);
-  if (limit === null) return { response: invalidQuery("limit", "expected an integer from 1 to 1000") };
-  if (offset === null) return { response: invalidQuery("offset", "expected a non-negative integer") };
-  return { limit, offset };
-}
+
+/** Query fields the list routes share, validated by the same schemas that document them (validQuery). */
+export const telephoneNumberQuery = z
+  .string()
+  .transform((value) => value.replace(/^\+/, ""))
+  .pipe(z.string().regex(/^[0-9]{1,15}$/, "expected a telephone number: 1–15 digits, optionally after '+'"));
+
+export const pagingQuery = {
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe("At most this many; default 100"),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+};
+
+export const authorQuery = z.object({ author: z.string().trim().min(1).max(128).optional().describe("Who, for the audit log; default: the admin token's label") });

@@ -9,11 +9,11 @@ import { homeCountryOf } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
 import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
-import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, queryParameters } from "../openapi/shared";
+import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
 import { listAudit } from "./audit-log";
-import { actorOf, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingOf, queryInteger, readValidBody, requireAdmin } from "./http";
+import { actorOf, authorQuery, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingQuery, readValidBody, requireAdmin, telephoneNumberQuery } from "./http";
 
 /**
  * `/v1/admin`: the analysts' and operators' API (issue 4 "Operator rules"): blocking rules, the audit
@@ -25,18 +25,16 @@ adminRoutes.use("*", requireAdmin);
 
 const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
 const listRulesQuery = z.object({
-  cli: z.string().optional().describe("Digits the rule's CLI criteria contain"),
+  cli: telephoneNumberQuery.optional().describe("Digits the rule's CLI criteria contain"),
   active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
-  limit: z.number().int().min(1).max(1000).optional().describe("Default 100"),
-  offset: z.number().int().min(0).optional(),
+  ...pagingQuery,
 });
 const auditQuery = z.object({
   entity: z.enum(["rule", "config", "roaming"]).optional(),
-  id: z.string().optional().describe("The entity's id"),
-  limit: z.number().int().min(1).max(1000).optional().describe("Default 100"),
-  before: z.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
+  id: z.string().max(128).optional().describe("The entity's id"),
+  limit: pagingQuery.limit,
+  before: z.coerce.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
 });
-const authorQuery = z.object({ author: z.string().optional().describe("Who, for the audit log; default: the admin token's label") });
 
 const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const optionalAuthor = z.object({ author: z.string().trim().min(1).max(128).optional(), version: z.number().int().positive().optional() }).strict();
@@ -48,14 +46,9 @@ function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 
   return c.json({ rule: presentRule(result.rule) }, status);
 }
 
-adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", parameters: queryParameters(listRulesQuery), responses: { 200: jsonResponse("`{rules: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), async (c) => {
-  const paging = pagingOf(c);
-  if ("response" in paging) return paging.response;
-  const cli = c.req.query("cli")?.replace(/^\+/, "");
-  if (cli !== undefined && !/^[0-9]{1,15}$/.test(cli)) return invalidQuery("cli", "expected digits");
-  const active = c.req.query("active");
-  if (active !== undefined && active !== "true" && active !== "false") return invalidQuery("active", "expected true or false");
-  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains: cli, ...paging });
+adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
+  const { cli, active, limit, offset } = c.req.valid("query");
+  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains: cli, limit, offset });
   return c.json({ rules: rules.map(presentRule) });
 });
 
@@ -97,23 +90,18 @@ adminRoutes.post("/rules/:id/expire", describeRoute({ ...ADMIN, summary: "Expire
   return ruleWriteResponse(c, await expireRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, body.value.author), clockOf(c).now()));
 });
 
-adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a rule", parameters: queryParameters(authorQuery), responses: { 200: jsonResponse("`{rule}` as it was"), 404: errorResponse("No such rule") } }), async (c) => {
+adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a rule", responses: { 200: jsonResponse("`{rule}` as it was"), 404: errorResponse("No such rule") } }), validQuery(authorQuery), async (c) => {
   const id = c.req.param("id");
   if (!RULE_ID.test(id)) return notFound("rule");
   const basedOn = basedOnVersion(c, undefined);
   if ("response" in basedOn) return basedOn.response;
-  const author = c.req.query("author");
+  const { author } = c.req.valid("query");
   return ruleWriteResponse(c, await deleteRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, author), clockOf(c).now()));
 });
 
-adminRoutes.get("/audit", describeRoute({ ...ADMIN, summary: "Read the audit log", parameters: queryParameters(auditQuery), responses: { 200: jsonResponse("`{entries: [...]}`, newest first") } }), async (c) => {
-  const limit = queryInteger(c.req.query("limit"), 100, 1, 1000);
-  if (limit === null) return invalidQuery("limit", "expected an integer from 1 to 1000");
-  const before = queryInteger(c.req.query("before"), 0, 1, Number.MAX_SAFE_INTEGER);
-  if (before === null) return invalidQuery("before", "expected a sequence number");
-  const entity = c.req.query("entity");
-  if (entity !== undefined && !["rule", "config", "roaming"].includes(entity)) return invalidQuery("entity", "expected rule, config or roaming");
-  const entries = await listAudit(c.env.DB, { entity, entityId: c.req.query("id"), limit, beforeSeq: before || undefined });
+adminRoutes.get("/audit", describeRoute({ ...ADMIN, summary: "Read the audit log", responses: { 200: jsonResponse("`{entries: [...]}`, newest first") } }), validQuery(auditQuery), async (c) => {
+  const { entity, id, limit, before } = c.req.valid("query");
+  const entries = await listAudit(c.env.DB, { entity, entityId: id, limit, beforeSeq: before });
   return c.json({ entries });
 });
 
@@ -175,10 +163,10 @@ adminRoutes.put("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Write a roam
   return c.json({ tn, ...entry });
 });
 
-adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", parameters: queryParameters(authorQuery), responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry") } }), async (c) => {
+adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry") } }), validQuery(authorQuery), async (c) => {
   const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
   if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const removed = await deleteRoamingEntry(c.env.DB, tn, await actorOf(c, c.req.query("author")), clockOf(c).now());
+  const removed = await deleteRoamingEntry(c.env.DB, tn, await actorOf(c, c.req.valid("query").author), clockOf(c).now());
   forgetCachedRoamingStatus(tn);
   return removed ? c.body(null, 204) : notFound("roaming entry");
 });

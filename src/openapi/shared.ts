@@ -41,17 +41,3 @@ export const validQuery = <S extends z.ZodObject>(schema: S) =>
     if (!result.success) return validationError(new z.ZodError(result.error.map((issue) => ({ code: "custom", input: undefined, message: issue.message, path: (issue.path ?? []).map((segment) => (typeof segment === "object" ? segment.key : segment)) }))));
   });
 
-/**
- * Documents the query parameters a route still validates by hand, from a schema describing them.
- * New routes use validQuery, which validates with the schema it documents.
- */
-export function queryParameters(schema: z.ZodObject): OpenAPIV3_1.ParameterObject[] {
-  const json = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" }) as { properties?: Record<string, OpenAPIV3_1.ParameterObject["schema"] & { description?: string }>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: "query",
-    required: json.required?.includes(name) ?? false,
-    description: property.description,
-    schema: property,
-  }));
-}

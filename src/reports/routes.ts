@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { actorOf, clockOf, invalidQuery, notFound, pagingOf, readValidBody, requireAdmin, validationError } from "../admin/http";
+import { actorOf, clockOf, notFound, pagingQuery, readValidBody, requireAdmin, telephoneNumberQuery, validationError } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
-import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, queryParameters } from "../openapi/shared";
+import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
 import { presentRule, ruleInputSchema } from "../rules/rule";
 import { createRule } from "../rules/store";
@@ -19,10 +19,9 @@ reportsRoutes.use("*", requireAdmin);
 
 const REPORTS = { tags: ["Reports"], security: ADMIN_SECURITY };
 const listReportsQuery = z.object({
-  cli: z.string().optional().describe("The presented CLI"),
+  cli: telephoneNumberQuery.optional().describe("The presented CLI"),
   since: z.iso.datetime({ offset: true }).optional().describe("Only reports received since"),
-  limit: z.number().int().min(1).max(1000).optional().describe("Default 100"),
-  offset: z.number().int().min(0).optional(),
+  ...pagingQuery,
 });
 
 const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -35,15 +34,9 @@ reportsRoutes.post("/", describeRoute({ ...REPORTS, summary: "File a fraud repor
   return c.json({ report: presentReport(report) }, 201);
 });
 
-reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", parameters: queryParameters(listReportsQuery), responses: { 200: jsonResponse("`{reports: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), async (c) => {
-  const paging = pagingOf(c);
-  if ("response" in paging) return paging.response;
-  const cli = c.req.query("cli")?.replace(/^\+/, "");
-  if (cli !== undefined && !/^[0-9]{1,15}$/.test(cli)) return invalidQuery("cli", "expected a telephone number");
-  const since = c.req.query("since");
-  const sinceMs = since !== undefined ? Date.parse(since) : undefined;
-  if (sinceMs !== undefined && Number.isNaN(sinceMs)) return invalidQuery("since", "expected an ISO 8601 instant");
-  const reports = await listReports(c.env.DB, { presentedCli: cli, sinceMs, ...paging });
+reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", responses: { 200: jsonResponse("`{reports: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listReportsQuery), async (c) => {
+  const { cli, since, limit, offset } = c.req.valid("query");
+  const reports = await listReports(c.env.DB, { presentedCli: cli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset });
   return c.json({ reports: reports.map(presentReport) });
 });
 

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { clockOf, invalidQuery, queryInteger, requireAdmin } from "../admin/http";
+import { clockOf, invalidQuery, requireAdmin } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
-import { ADMIN_SECURITY, errorResponse, jsonResponse, queryParameters } from "../openapi/shared";
+import { ADMIN_SECURITY, errorResponse, jsonResponse, validQuery } from "../openapi/shared";
 import { hourOf, type StatsDimension } from "./record";
 
 /**
@@ -25,30 +25,26 @@ interface CounterRow {
   count: number;
 }
 
+const statsQuery = z.object({
+  from: z.iso.datetime({ offset: true }).optional().describe("Default: 24 hours before to"),
+  to: z.iso.datetime({ offset: true }).optional().describe("Default: now"),
+  top: z.coerce.number().int().min(1).max(500).default(20).describe("How many blocked CLIs to list; default 20"),
+});
+
 const describeStats = describeRoute({
   tags: ["Statistics"],
   security: ADMIN_SECURITY,
   summary: "Traceback statistics over whole UTC hours",
-  parameters: queryParameters(
-    z.object({
-      from: z.iso.datetime({ offset: true }).optional().describe("Default: 24 hours before to"),
-      to: z.iso.datetime({ offset: true }).optional().describe("Default: now"),
-      top: z.number().int().min(1).max(500).optional().describe("How many blocked CLIs to list; default 20"),
-    }),
-  ),
   responses: { 200: jsonResponse("`{from, to, total, byAction, byCheck, byDecidingCheck, byCarrier, byHour, topBlockedClis}`"), 400: errorResponse("A query parameter is invalid") },
 });
 
-statsRoutes.get("/", describeStats, async (c) => {
-  const now = clockOf(c).now();
-  const toMs = c.req.query("to") !== undefined ? Date.parse(c.req.query("to")!) : now;
-  const fromMs = c.req.query("from") !== undefined ? Date.parse(c.req.query("from")!) : toMs - 24 * HOUR_MS;
-  if (Number.isNaN(toMs)) return invalidQuery("to", "expected an ISO 8601 instant");
-  if (Number.isNaN(fromMs)) return invalidQuery("from", "expected an ISO 8601 instant");
+statsRoutes.get("/", describeStats, validQuery(statsQuery), async (c) => {
+  const query = c.req.valid("query");
+  const toMs = query.to !== undefined ? Date.parse(query.to) : clockOf(c).now();
+  const fromMs = query.from !== undefined ? Date.parse(query.from) : toMs - 24 * HOUR_MS;
   if (fromMs > toMs) return invalidQuery("from", "must not be after to");
   if (toMs - fromMs > MAX_RANGE_HOURS * HOUR_MS) return invalidQuery("from", `the range may span at most ${MAX_RANGE_HOURS} hours`);
-  const top = queryInteger(c.req.query("top"), 20, 1, 500);
-  if (top === null) return invalidQuery("top", "expected an integer from 1 to 500");
+  const { top } = query;
 
   const { results } = await c.env.DB.prepare(
     "SELECT hour, dimension, key, SUM(count) AS count FROM stats_counters WHERE hour >= ? AND hour <= ? GROUP BY hour, dimension, key",
