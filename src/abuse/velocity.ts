@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { WriteBehind } from "../lib/write-behind";
 import { findingFor } from "../origin/policy";
 import { fail, pass, skip, type Check } from "../verdict/check";
 import { describeError, type BackgroundTasks, type Deadline } from "../verdict/deadline";
@@ -40,17 +41,20 @@ const MAX_PENDING = 10_000;
 /**
  * The isolate's side of the counters. The verdict never waits for them: it is judged on the counts
  * the counters last answered (this isolate's own recent calls included), and the call's observations
- * join a batch written after the response (waitUntil). Each batch is one request per shard that both
+ * join the isolate's write-behind batch (src/lib/write-behind.ts: at most WRITE_BEHIND_LINGER_MS
+ * later, written after the responses). Each batch is one request per shard that both
  * updates and answers with the current counts, so keeping the isolate informed costs no extra
  * round-trip, and a burst of calls shares batches instead of adding a request per call. The price is
- * a lag of one batch: the call that crosses a limit is counted, and the calls after it are flagged —
+ * a lag of one batch (up to WRITE_BEHIND_LINGER_MS plus the write): the call that crosses a limit is counted, and the calls after it are flagged —
  * the signal is a pattern over many calls, so the verdict's deadline is worth more than that one call.
  */
 export class VelocityTracker {
   private readonly known = new LRUCache<string, Count>({ max: 100_000 });
   private pending: Observation[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly writer = new WriteBehind({ pending: () => this.pending.length, write: () => this.flush() }, 3_000);
   private failure: string | null = null;
+  /** Observations refused because MAX_PENDING were waiting; reported with the next batch. */
+  private dropped = 0;
 
   constructor(
     private readonly store: VelocityStore,
@@ -70,13 +74,9 @@ export class VelocityTracker {
       checks.push(judged.check);
       if (judged.finding) findings.push(judged.finding);
       if (this.pending.length < MAX_PENDING) this.pending.push({ key, value: observation.value, atMs, windowMs: limit.windowMs });
+      else this.dropped++;
     }
-    if (this.pending.length > 0 && !this.flushing) {
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-      });
-      background(this.flushing);
-    }
+    if (this.pending.length > 0) this.writer.schedule(background);
     return { checks, findings };
   }
 
@@ -91,28 +91,31 @@ export class VelocityTracker {
     return { check: fail(id, detail, evidence), finding: findingFor(id, limit.action, detail, { label: "High call velocity" }) };
   }
 
-  /** Writes until nothing is pending; observations arriving meanwhile join the next batch. */
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      const byShard = new Map<string, Observation[]>();
-      for (const observation of batch) {
-        const shard = shardOf(await sha256Hex(observation.key));
-        const observations = byShard.get(shard);
-        if (observations) observations.push(observation);
-        else byShard.set(shard, [observation]);
-      }
-      try {
-        const answers = await Promise.all([...byShard].map(([shard, observations]) => this.store.observe(shard, observations)));
-        for (const count of answers.flat()) this.known.set(count.key, count);
-        this.failure = null;
-      } catch (error) {
-        // Counting is best effort: a batch the store refused is dropped (memory stays bounded) and the
-        // verdicts that follow say the counters are degraded until a write succeeds again.
-        this.failure = describeError(error);
-        return;
-      }
+  /** Writes what is pending, one request per shard; observations arriving meanwhile join the next batch. */
+  private async flush(): Promise<boolean> {
+    if (this.dropped > 0) {
+      console.error(JSON.stringify({ level: "error", event: "velocity-observations-dropped", dropped: this.dropped, because: `more than ${MAX_PENDING} observations waited for the counters` }));
+      this.dropped = 0;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    const byShard = new Map<string, Observation[]>();
+    for (const observation of batch) {
+      const shard = shardOf(await sha256Hex(observation.key));
+      const observations = byShard.get(shard);
+      if (observations) observations.push(observation);
+      else byShard.set(shard, [observation]);
+    }
+    try {
+      const answers = await Promise.all([...byShard].map(([shard, observations]) => this.store.observe(shard, observations)));
+      for (const count of answers.flat()) this.known.set(count.key, count);
+      this.failure = null;
+      return true;
+    } catch (error) {
+      // Counting is best effort: a batch the store refused is dropped (memory stays bounded) and the
+      // verdicts that follow say the counters are degraded until a write succeeds again.
+      this.failure = describeError(error);
+      return false;
     }
   }
 }

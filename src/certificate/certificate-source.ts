@@ -19,6 +19,8 @@ export interface Credential {
 
 export interface CertificateSource {
   credential(x5u: URL): Promise<Credential>;
+  /** The credential when it is at hand without any I/O (the in-isolate cache), so a caller can skip its wait. */
+  cached?(x5u: URL): Credential | undefined;
 }
 
 /** A source that never fetches (the CLI's `--chain <file>`, tests). */
@@ -65,6 +67,12 @@ export class CachingCertificateSource implements CertificateSource {
   private readonly inflight = new Map<string, Promise<Credential>>();
 
   constructor(private readonly options: CachingSourceOptions) {}
+
+  cached(x5u: URL): Credential | undefined {
+    const cached = this.memory.get(x5u.href);
+    if (cached) this.options.observer?.cacheLookup(true); // a miss is counted by the credential() that follows
+    return cached;
+  }
 
   credential(x5u: URL): Promise<Credential> {
     const key = x5u.href;

@@ -1,11 +1,12 @@
+import { WriteBehind } from "../lib/write-behind";
 import type { Check } from "../verdict/check";
 import type { Action, Attestation, Verstat } from "../verdict/verdict";
 
 /**
  * The dashboard's recent verdicts with their evidence (migrations/0007): the newest
  * RECENT_VERDICTS_KEPT, for the analyst looking up what happened to a reported call. Rows are
- * buffered per isolate and inserted after the response in one D1 batch that also prunes the oldest;
- * verdicts arriving while a batch is in flight join the next one.
+ * buffered per isolate and inserted after the responses in write-behind batches (src/lib/write-behind.ts),
+ * each of which also prunes the oldest.
  */
 export interface RecentVerdict {
   requestId: string;
@@ -23,51 +24,52 @@ export interface RecentVerdict {
 }
 
 export const RECENT_VERDICTS_KEPT = 10_000;
-/** While D1 is unreachable the buffer keeps the newest rows only, so memory stays bounded. */
-const MAX_BUFFERED = 1_000;
+/** While D1 is slow or unreachable the buffer keeps the newest rows only, so memory stays bounded; the rest are counted and reported. */
+const MAX_BUFFERED = 2_000;
 const ROWS_PER_BATCH = 50;
 
-const buffered: RecentVerdict[] = [];
-let writing: Promise<void> | null = null;
+let buffered: RecentVerdict[] = [];
+let dropped = 0;
+let db: D1Database | null = null;
+const writer = new WriteBehind({ pending: () => buffered.length, write: () => writeBuffered(db!) }, 500);
 
 export function keepRecentVerdict(verdict: RecentVerdict, deps: { db: D1Database; waitUntil: (promise: Promise<unknown>) => void }): void {
   buffered.push(verdict);
-  if (buffered.length > MAX_BUFFERED) buffered.splice(0, buffered.length - MAX_BUFFERED);
-  if (!writing) {
-    writing = writeBuffered(deps.db).finally(() => {
-      writing = null;
-    });
-    deps.waitUntil(writing);
+  if (buffered.length > MAX_BUFFERED) {
+    dropped += buffered.length - MAX_BUFFERED;
+    buffered = buffered.slice(-MAX_BUFFERED);
   }
-}
-
-/** Waits until every buffered verdict is written (a reader that must see them; tests). */
-export async function recentVerdictsWritten(db: D1Database): Promise<void> {
-  await writing;
-  if (buffered.length > 0) await writeBuffered(db);
+  db = deps.db;
+  writer.schedule(deps.waitUntil);
 }
 
 const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
 
-async function writeBuffered(db: D1Database): Promise<void> {
-  const insert = db.prepare(
+async function writeBuffered(database: D1Database): Promise<boolean> {
+  if (dropped > 0) {
+    console.error(JSON.stringify({ level: "error", event: "recent-verdicts-dropped", dropped, because: `more than ${MAX_BUFFERED} verdicts waited for D1` }));
+    dropped = 0;
+  }
+  const insert = database.prepare(
     `INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const prune = db.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
+  const prune = database.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
   while (buffered.length > 0) {
     const batch = buffered.splice(0, ROWS_PER_BATCH);
     const rows = batch.map((v) =>
       insert.bind(v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)),
     );
     try {
-      await db.batch([...rows, prune]);
+      // The prune rides on the last batch of the flush only: one DELETE per flush keeps the table at its size.
+      await database.batch(buffered.length === 0 ? [...rows, prune] : rows);
     } catch (error) {
       buffered.unshift(...batch);
       console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error) }));
-      return;
+      return false;
     }
   }
+  return true;
 }
 
 export interface RecentVerdictFilter {

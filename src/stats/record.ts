@@ -2,12 +2,13 @@ import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { ClassifiedIngress } from "../origin/ingress";
 import type { Check } from "../verdict/check";
 import type { Action } from "../verdict/verdict";
+import { WriteBehind } from "../lib/write-behind";
 
 /**
  * Traceback statistics (issue 4; cli-spoofing.md §3 check 10 and §4 "log the check id, the evidence and
  * the ingress carrier"): counters per UTC hour, by action, failed check, deciding check, ingress
- * carrier, spoofed calls per carrier, and blocked CLIs. Counting happens in memory; the D1 write runs
- * after the response (waitUntil), and calls arriving while a write is in flight join the next batch.
+ * carrier, spoofed calls per carrier, and blocked CLIs. Counting happens in memory; the isolate's
+ * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses.
  */
 export interface VerdictStatsEntry {
   action: Action;
@@ -37,13 +38,20 @@ export const UNKNOWN_CARRIER = "(unknown)";
 export const hourOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 13);
 
 const pending = new Map<string, number>();
-let flushing: Promise<void> | null = null;
 const SEPARATOR = "\u0000";
 const STATEMENTS_PER_BATCH = 50;
+/** Distinct counters waiting for D1 are capped (a D1 outage with many blocked CLIs cannot grow memory); the rest are counted as dropped. */
+const MAX_PENDING_COUNTERS = 10_000;
+let dropped = 0;
+let db: D1Database | null = null;
+
+const writer = new WriteBehind({ pending: () => pending.size, write: () => flushPending(db!) }, 1_000);
 
 function count(hour: string, dimension: StatsDimension, key: string) {
   const id = [hour, dimension, key].join(SEPARATOR);
-  pending.set(id, (pending.get(id) ?? 0) + 1);
+  const current = pending.get(id);
+  if (current === undefined && pending.size >= MAX_PENDING_COUNTERS) dropped++;
+  else pending.set(id, (current ?? 0) + 1);
 }
 
 export function recordVerdictStats(entry: VerdictStatsEntry, deps: { db: D1Database; waitUntil: (promise: Promise<unknown>) => void }): void {
@@ -57,32 +65,33 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: { db: D1Datab
   for (const id of new Set(failed)) count(hour, "check", id);
   if (failed.some((id) => SPOOFING_CHECKS.has(id))) count(hour, "carrier-spoofed", carrier);
   if (entry.action === "block" && entry.cli) count(hour, "blocked-cli", entry.cli);
-  if (!flushing) {
-    flushing = flushPending(deps.db).finally(() => {
-      flushing = null;
-    });
-    deps.waitUntil(flushing);
-  }
+  db = deps.db;
+  writer.schedule(deps.waitUntil);
 }
 
-/** Writes until nothing is pending; counts that fail to write go back into the pending map. */
-async function flushPending(db: D1Database): Promise<void> {
+/** Writes batch by batch; counts that fail to write go back into the pending map. */
+async function flushPending(database: D1Database): Promise<boolean> {
+  if (dropped > 0) {
+    console.error(JSON.stringify({ level: "error", event: "stats-counts-dropped", dropped, because: `more than ${MAX_PENDING_COUNTERS} distinct counters waited for D1` }));
+    dropped = 0;
+  }
   while (pending.size > 0) {
     const batch = [...pending].slice(0, STATEMENTS_PER_BATCH);
     for (const [id] of batch) pending.delete(id);
     try {
-      await db.batch(
+      await database.batch(
         batch.map(([id, increment]) => {
           const [hour, dimension, key] = id.split(SEPARATOR);
-          return db
+          return database
             .prepare("INSERT INTO stats_counters (hour, dimension, key, count) VALUES (?, ?, ?, ?) ON CONFLICT (hour, dimension, key) DO UPDATE SET count = count + excluded.count")
             .bind(hour, dimension, key, increment);
         }),
       );
     } catch (error) {
       for (const [id, increment] of batch) pending.set(id, (pending.get(id) ?? 0) + increment);
-      console.error("traceback statistics write failed; counts kept for the next verdict", error);
-      return;
+      console.error("traceback statistics write failed; counts kept for the next flush", error);
+      return false;
     }
   }
+  return true;
 }

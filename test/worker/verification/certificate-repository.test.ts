@@ -1,6 +1,8 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { appAt, atisRequest, hits, installTrust, pki, postAtis, register, serveChain, signedIdentity, uniquePath } from "../support/stir";
+import { signPassport } from "../../../src/passport/sign";
+import { sbcAuth } from "../support/auth";
+import { appAt, atisRequest, CALLEE, CALLER, hits, installTrust, issueTestLeaf, pki, postAtis, register, serveChain, signedIdentity, uniquePath } from "../support/stir";
 
 beforeEach(() => installTrust());
 
@@ -79,6 +81,27 @@ describe("certificate cache", () => {
     const identities = await Promise.all(Array.from({ length: 50 }, () => signedIdentity({ x5u })));
     const results = await Promise.all(identities.map(({ identity }) => verifyVia(app, identity)));
     expect(results.every((result) => result.verstat === "TN-Validation-Passed")).toBe(true);
+    expect(await hits(x5u)).toBe(1);
+  });
+
+  it("makes one fetch for a herd of 200 concurrent calls through the deployed entry point (one runtime per isolate)", async () => {
+    // The production wiring: system clock, Cache API, the runtime the module's app builds for itself.
+    const now = Math.floor(Date.now() / 1000);
+    const leaf = await issueTestLeaf({ notBefore: new Date((now - 86_400) * 1000), notAfter: new Date((now + 86_400) * 1000) });
+    const x5u = await serveChain(leaf.pem, { delayMs: 100 });
+    const calls = await Promise.all(Array.from({ length: 200 }, () => signPassport({ key: leaf.privateKey, x5u, orig: CALLER, dest: [CALLEE], attest: "A", iat: now, origid: crypto.randomUUID() })));
+    const results = await Promise.all(
+      calls.map(async ({ identity }) => {
+        const text = JSON.stringify(atisRequest(identity, { time: now }));
+        const response = await exports.default.fetch("http://verifier/stir/v1/verification", {
+          method: "POST",
+          headers: { ...sbcAuth, "Content-Type": "application/json", "Content-Length": String(text.length) },
+          body: text,
+        });
+        return ((await response.json()) as { verificationResponse: { verstat: string } }).verificationResponse.verstat;
+      }),
+    );
+    expect(results.filter((verstat) => verstat === "TN-Validation-Passed")).toHaveLength(200);
     expect(await hits(x5u)).toBe(1);
   });
 

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { MachineDescription } from "./environment";
+import type { LoadResult } from "./load";
+import type { PacedResult } from "./paced";
+import type { RepositoryStats } from "./repository";
+
+export interface ScenarioResult extends LoadResult {
+  name: string;
+  /** CPU the rest of the machine used just before the window (the bench waits for quiet first). */
+  quietBeforeCores: number;
+  overallRate: number | null;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  machine: MachineDescription;
+  settings: Record<string, number>;
+  scenarios: Partial<Record<"B0" | "B1" | "S1" | "S2" | "S3" | "S4" | "S5" | "S1half" | "S4half", ScenarioResult>>;
+  /** Half-rate runs with steady arrivals (bench/lib/paced.ts). */
+  paced: Partial<Record<"S1" | "S4", PacedResult>>;
+  seeding: { rules: number; seconds: number } | null;
+  s3: (RepositoryStats & { callsPerX5u: number; x5uNamed: number; wrapped: boolean; baseline: RepositoryStats }) | null;
+  herd: (RepositoryStats & { concurrentCalls: number; ok: number }) | null;
+}
+
+export const BENCHMARKS_FILE = join(import.meta.dirname, "..", "..", "BENCHMARKS.md");
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
+const DISTURBED_CORES = 0.1;
+
+function row(key: string, result: ScenarioResult | undefined): string {
+  if (!result) return `| ${key} | not run | | | | | | | | | |`;
+  const codes = Object.entries(result.statusCounts).map(([code, count]) => `${code}×${count}`).join(" ");
+  const disturbed = result.otherCores > DISTURBED_CORES ? " ⚠" : "";
+  return (
+    `| ${key} ${result.name.replace(/^\S+ /, "")} | ${fixed(result.requestsPerSecond, 0)} | ${fixed(result.p50Ms)} | ${fixed(result.p99Ms)} | ${fixed(result.maxMs, 1)} | ` +
+    `${fixed(result.cpuMsPerRequest * 1000, 0)} | ${fixed(result.cpuCores)} | ${fixed(result.loadGeneratorCores)} | ${fixed(result.otherCores)}${disturbed} | ${fixed(result.peakRssMiB, 0)} | ${codes}${result.errors ? ` errors×${result.errors}` : ""} |`
+  );
+}
+
+const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
+
+function halfRateRow(name: string, bursty: ScenarioResult | undefined, paced: PacedResult | undefined): string {
+  const steady = paced ? `steady arrivals: p99 ${fixed(paced.p99Ms)} ms (p50 ${fixed(paced.p50Ms)}, max ${fixed(paced.maxMs, 1)}) at ${paced.rate} req/s, ${paced.requests} requests, ${paced.failures} failed` : "steady arrivals: not run";
+  const burst = bursty ? `; autocannon overallRate (each second's quota sent at once): p99 ${fixed(bursty.p99Ms)} ms` : "";
+  return `| p99 ≤ 5 ms at half max throughput, ${name} | ${steady}${burst} | ${verdict((paced?.p99Ms ?? Infinity) <= 5)} |`;
+}
+
+export function renderResults(report: BenchReport): string {
+  const { scenarios: s, machine, settings } = report;
+  const ratio = (a?: ScenarioResult, b?: ScenarioResult) => (a && b ? a.requestsPerSecond / b.requestsPerSecond : NaN);
+  const s1b1 = ratio(s.S1, s.B1);
+  const s4b0 = ratio(s.S4, s.B0);
+  const lines = [
+    `Run of ${report.startedAt} · ${machine.nproc} × ${machine.cpuModel} · ${machine.memoryGiB} GiB · Linux ${machine.kernel} · Node ${machine.node} · ` +
+      `workerd ${machine.workerd} (miniflare ${machine.miniflare}, wrangler ${machine.wrangler}) · autocannon ${machine.autocannon}`,
+    "",
+    `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured per scenario; ${settings.rules} operator rules loaded for S4/S5.`,
+    "",
+    "| scenario | req/s | p50 ms | p99 ms | max ms | workerd CPU µs/verdict | workerd cores | load-gen cores | other cores | peak RSS MiB | responses |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    row("B0", s.B0),
+    row("B1", s.B1),
+    row("S1", s.S1),
+    row("S2", s.S2),
+    row("S3", s.S3),
+    row("S4", s.S4),
+    row("S5", s.S5),
+    row("S1½", s.S1half),
+    row("S4½", s.S4half),
+    "",
+    "⚠ = other processes on the shared machine used more than 0.1 core during the window; that row is disturbed.",
+    "",
+    "| target | measured | |",
+    "| --- | --- | --- |",
+    `| S1 ≥ 0.85 × B1 | S1/B1 = ${fixed(s1b1)} | ${verdict(s1b1 >= 0.85)} |`,
+    `| S4 ≥ 0.75 × B0 (${settings.rules} rules) | S4/B0 = ${fixed(s4b0)} | ${verdict(s4b0 >= 0.75)} |`,
+    halfRateRow("S1", s.S1half, report.paced.S1),
+    halfRateRow("S4", s.S4half, report.paced.S4),
+  ];
+  if (report.s3 && report.herd) {
+    const single = report.s3.maxHitsPerPath <= 1 && report.herd.hits === 1;
+    lines.push(
+      `| S3: one repository fetch per x5u | S3 window: ${report.s3.x5uNamed} fresh x5u named (${report.s3.callsPerX5u} consecutive calls each, ${settings.connections} in flight), ` +
+        `${report.s3.hits} repository fetches, at most ${report.s3.maxHitsPerPath} per x5u; herd: ${report.herd.concurrentCalls} simultaneous calls for one new x5u → ${report.herd.hits} fetch(es), ${report.herd.ok} of them verified | ${verdict(single)} |`,
+    );
+  }
+  lines.push("", `Seeding: ${report.seeding?.rules ?? 0} rules through \`POST /v1/admin/rules\` in ${fixed(report.seeding?.seconds ?? NaN, 1)} s.`);
+  return lines.join("\n");
+}
+
+const marker = (section: string, end: boolean) => `<!-- bench:${section}:${end ? "end" : "start"} -->`;
+
+/** Replaces one generated section of BENCHMARKS.md, leaving the hand-written text around it alone. */
+export function updateBenchmarks(section: "results" | "soak", markdown: string): void {
+  const start = marker(section, false);
+  const end = marker(section, true);
+  const block = `${start}\n${markdown}\n${end}`;
+  const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, "utf8") : "# Benchmarks\n";
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const next = from !== -1 && to > from ? current.slice(0, from) + block + current.slice(to + end.length) : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(BENCHMARKS_FILE, next);
+}

@@ -1,0 +1,39 @@
+import { join } from "node:path";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import type { BuiltWorker } from "./build";
+import { BENCH_ADMIN_TOKEN, BENCH_SBC_KEY, sha256Hex, type BenchPki } from "./fixtures";
+import { applyMigrations, installTrust } from "./seed";
+import { startWorker, type RunningWorker } from "./workerd";
+
+const WRANGLER_TOML = join(import.meta.dirname, "..", "..", "wrangler.toml");
+
+/**
+ * The bindings the bench changes from wrangler.toml's: the bench's credentials (as SHA-256 digests),
+ * and plain-http loopback x5u URLs allowed, because the bench repository is http://127.0.0.1.
+ * FRESHNESS_SECONDS keeps its deployed value: PASSporTs are signed during the run.
+ */
+export const BENCH_BINDINGS = {
+  SBC_API_KEYS_SHA256: sha256Hex(BENCH_SBC_KEY),
+  ADMIN_TOKENS_SHA256: sha256Hex(BENCH_ADMIN_TOKEN),
+  X5U_ALLOW_INSECURE_LOOPBACK: "true",
+};
+
+/** The bench-only baseline Worker (B0, B1), on the same compatibility date and flags as the product. */
+export async function startBaseline(worker: BuiltWorker, bindings: { BENCH_JWS: string; BENCH_JWK: string }): Promise<RunningWorker> {
+  const { compatibilityDate, compatibilityFlags } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML).workerOptions;
+  return startWorker(worker, { compatibilityDate, compatibilityFlags, bindings }, 0);
+}
+
+/**
+ * Starts the product bundle on workerd with every binding wrangler.toml declares (KV, D1, Durable
+ * Objects, vars: read through wrangler's own config reader), applies the D1 migrations and pushes
+ * the bench trust anchors into KV.
+ */
+export async function startProduct(built: BuiltWorker, pki: BenchPki, inspectorPort?: number): Promise<RunningWorker> {
+  // The bundle's modules are listed explicitly (bench/lib/build.ts): wrangler's module rules do not apply.
+  const { modulesRules: _rules, rootPath: _root, ...workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML).workerOptions;
+  const worker = await startWorker(built, { ...workerOptions, bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...BENCH_BINDINGS } }, 0, inspectorPort);
+  await applyMigrations(worker.miniflare);
+  await installTrust(worker.miniflare, pki);
+  return worker;
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench:micro`: Node micro-benchmarks of the verdict's hot functions (workerd has no
+ * --cpu-prof; these isolate the costs the HTTP scenarios add around the signature check).
+ * Prints µs per call; the numbers are for finding hot spots, not targets.
+ */
+import "reflect-metadata";
+import { compactVerify, importJWK, type JWK } from "jose";
+import { X509Certificate, X509Crl } from "@peculiar/x509";
+import { parseCredential, trustedPathFor, type CertificateSource } from "../src/certificate/certificate-source";
+import { findRevocation, type TrustedPath } from "../src/certificate/chain";
+import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/trust-format";
+import { KvTrustSource } from "../src/certificate/trust-store";
+import { parseIdentityHeader } from "../src/identity/identity-header";
+import { systemClock } from "../src/lib/clock";
+import { classifyNumber } from "../src/numbering/classify";
+import { compileHomeNumberingPlan, defaultNumberingOverrides } from "../src/numbering/home-plan";
+import { canonicalizeTn, callPartyFrom, diallingPlanFor } from "../src/numbers/telephone-number";
+import { decodePassport } from "../src/passport/passport";
+import { parseInvite } from "../src/sip/invite";
+import { compileRuleMatcher } from "../src/rules/matcher";
+import type { Rule } from "../src/rules/rule";
+import { verifyCall } from "../src/verification/verify-call";
+import type { VerifierOptions } from "../src/verification/verify-identity";
+import { buildBenchPki, CALLEE, inviteText, signCalls, SIGNED_CALLER, TRUST_KEYS } from "./lib/fixtures";
+import { operatorRules, S4_CALLERS } from "./lib/origin-fixtures";
+
+async function time(name: string, iterations: number, body: (index: number) => unknown): Promise<number> {
+  for (let index = 0; index < Math.min(1_000, iterations); index++) await body(index);
+  const started = performance.now();
+  for (let index = 0; index < iterations; index++) await body(index);
+  const perCall = ((performance.now() - started) * 1000) / iterations;
+  console.log(`${name.padEnd(48)} ${perCall.toFixed(2).padStart(9)} µs`);
+  return perCall;
+}
+
+const pki = await buildBenchPki();
+const x5u = "https://cr.example/sp.pem";
+const calls = await signCalls(pki, x5u, 2_000);
+const credential = await parseCredential(x5u, pki.chainPem);
+const certificates: CertificateSource = { credential: async () => credential };
+const kv = { get: async (key: string) => (key === TRUST_KEYS.anchors ? pki.trustAnchors : pki.crls) };
+const plan = diallingPlanFor("KZ");
+const options: VerifierOptions = {
+  clock: systemClock,
+  plan,
+  certificates,
+  trust: new KvTrustSource(kv, systemClock, 30_000),
+  x5u: { allowInsecureLoopback: false, allowedHosts: [] },
+  freshnessSeconds: 3_600,
+  futureSkewSeconds: 3_600,
+  crlMode: "soft",
+  strictProfile: false,
+};
+const key = await importJWK(JSON.parse(pki.leafPublicJwk) as JWK, "ES256");
+const call = { orig: SIGNED_CALLER, dest: [CALLEE], date: calls[0]!.iat };
+
+await time("jose compactVerify (B1's work)", 3_000, (i) => compactVerify(calls[i % calls.length]!.jws, key, { algorithms: ["ES256"] }));
+await time("verifyCall, warm credential (S1's verifier)", 3_000, (i) => verifyCall([calls[i % calls.length]!.identity], call, options));
+const anchors = parseTrustAnchorDocument(pki.trustAnchors).anchors.map((anchor) => new X509Certificate(anchor.pem));
+const crls = parseCrlDocument(pki.crls).crls.map((entry) => new X509Crl(entry.pem));
+const path = (await trustedPathFor(credential, "bench", anchors)) as TrustedPath;
+await time("findRevocation (one CRL, path of 3)", 20_000, () => findRevocation(path, crls));
+await time("parseIdentityHeader", 20_000, (i) => parseIdentityHeader(calls[i % calls.length]!.identity));
+const header = parseIdentityHeader(calls[0]!.identity);
+await time("decodePassport", 20_000, () => decodePassport(header.jws, header));
+await time("parseInvite (S2's 14-header INVITE with SDP)", 5_000, (i) => parseInvite(inviteText(calls[i % calls.length]!, i)));
+await time("canonicalizeTn", 100_000, () => canonicalizeTn("+77272501234", plan));
+await time("callPartyFrom (SIP URI)", 100_000, () => callPartyFrom(`<sip:+${SIGNED_CALLER}@carrier.example;user=phone>;tag=1`, plan));
+
+const home = compileHomeNumberingPlan("KZ", defaultNumberingOverrides("KZ"));
+await time("classifyNumber (libphonenumber max)", 20_000, (i) => classifyNumber(S4_CALLERS[i % S4_CALLERS.length]!, home));
+const rules = operatorRules(10_000).map((input, index) => ({ id: `r${index}`, label: null, author: "bench", expiresAt: null, reportId: null, version: 1, createdAt: 0, updatedAt: 0, ...input }) as Rule);
+const started = performance.now();
+const matcher = compileRuleMatcher(rules);
+console.log(`${"compileRuleMatcher, 10 000 rules".padEnd(48)} ${(performance.now() - started).toFixed(1).padStart(9)} ms`);
+const now = Date.now();
+await time("RuleMatcher.matching (10 000 rules)", 50_000, (i) =>
+  matcher.matching({ cli: S4_CALLERS[i % S4_CALLERS.length]!, destination: CALLEE, trunk: "intl-1", carriers: ["TransitCo"], atMs: now }),
+);

@@ -1,0 +1,189 @@
+/**
+ * `npm run bench`: the issue 6 benchmark. Builds the product and the baseline Worker with wrangler's
+ * bundler, runs each on its own workerd process (no wrangler dev proxy), drives B0, B1, S1–S5 and the
+ * half-rate latency runs with autocannon over loopback, and rewrites the results section of
+ * BENCHMARKS.md. Exits non-zero only when the benchmark cannot run; no figure is ever a failure.
+ *
+ * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
+ * BENCH_RULES (10000), BENCH_QUIET_CORES (0.15), BENCH_QUIET_TIMEOUT (s, 120), BENCH_WRITE (1),
+ * BENCH_ONLY (a comma-separated subset such as `S4` or `B0,S2,herd`, for before/after runs of one
+ * fix: only those run, nothing is written, and the per-row lines are the output).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildWorkers } from "./lib/build";
+import { describeMachine } from "./lib/environment";
+import { buildBenchPki, signCalls } from "./lib/fixtures";
+import { runLoad, type LoadResult, type RequestSource, type RequestSpec } from "./lib/load";
+import { runPaced } from "./lib/paced";
+import { waitForQuiet } from "./lib/proc";
+import { renderResults, updateBenchmarks, type BenchReport, type ScenarioResult } from "./lib/report";
+import { startBenchRepository } from "./lib/repository";
+import { atisRequest, coldX5uSource, cycle, inviteRequest, mixedRequests, signedPool, unsignedInternationalRequests } from "./lib/scenarios";
+import { seedOrigin } from "./lib/seed";
+import { startBaseline, startProduct } from "./lib/workers";
+import type { RunningWorker } from "./lib/workerd";
+
+const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const settings = {
+  durationSeconds: env("BENCH_DURATION", 10),
+  warmupSeconds: env("BENCH_WARMUP", 3),
+  connections: env("BENCH_CONNECTIONS", 50),
+  rules: env("BENCH_RULES", 10_000),
+  quietCores: env("BENCH_QUIET_CORES", 0.15),
+  quietTimeoutSeconds: env("BENCH_QUIET_TIMEOUT", 120),
+};
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((name) => name.trim())) : null;
+const wanted = (name: string) => only === null || only.has(name);
+const POOL_SIZE = 4_000;
+const S3_CALLS_PER_X5U = 10;
+
+/** Sends one request and checks the answer before any load: a scenario that does not do what it says cannot run. */
+async function expectAnswer(worker: RunningWorker, spec: RequestSpec, check: (status: number, body: string) => boolean, what: string): Promise<string> {
+  const response = await fetch(`${worker.url}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
+  const body = await response.text();
+  if (!check(response.status, body)) throw new Error(`${what}: unexpected answer ${response.status} ${body.slice(0, 600)}`);
+  return body;
+}
+
+async function measure(name: string, worker: RunningWorker, others: number[], source: RequestSource, extra: { overallRate?: number; beforeMeasure?: () => Promise<void> } = {}): Promise<ScenarioResult> {
+  const quiet = await waitForQuiet([worker.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
+  process.stdout.write(`${name.padEnd(28)} `);
+  const result: LoadResult = await runLoad({ url: worker.url, pid: worker.pid, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, ...extra }, source);
+  console.log(
+    `${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
+      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}`,
+  );
+  return { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null };
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  console.log(`building workers (wrangler deploy --dry-run) …`);
+  const built = buildWorkers();
+  const pki = await buildBenchPki();
+  const repository = await startBenchRepository(pki.chainPem);
+  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, seeding: null, s3: null, herd: null };
+  try {
+    // Baselines: B0 and B1 on the bench-only Worker.
+    const [fixed] = await signCalls(pki, `${repository.url}/b1.pem`, 1);
+    const baseline = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
+    console.log(`baseline worker: workerd pid ${baseline.pid} serves ${baseline.url} itself`);
+    try {
+      const b0: RequestSpec = { method: "GET", path: "/b0" };
+      const b1: RequestSpec = { method: "GET", path: "/b1" };
+      await expectAnswer(baseline, b1, (status) => status === 200, "B1");
+      if (wanted("B0")) report.scenarios.B0 = await measure("B0 fixed 200", baseline, [repository.pid], b0);
+      if (wanted("B1")) report.scenarios.B1 = await measure("B1 one compactVerify", baseline, [repository.pid], b1);
+    } finally {
+      await baseline.dispose();
+    }
+
+    const product = await startProduct(built.product, pki);
+    console.log(`product worker: workerd pid ${product.pid} serves ${product.url} itself`);
+    try {
+      const others = [repository.pid];
+      const warmX5u = `${repository.url}/warm.pem`;
+      console.log(`seeding ${settings.rules} operator rules, configuration and roaming table through the admin API …`);
+      if (wanted("S4") || wanted("S5")) report.seeding = await seedOrigin(product.url, settings.rules);
+      if (report.seeding) console.log(`  ${report.seeding.rules} rules in ${report.seeding.seconds.toFixed(1)} s`);
+
+      if (wanted("S1")) {
+        const s1 = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
+        await expectAnswer(product, s1[0]!, (status, body) => status === 200 && body.includes('"TN-Validation-Passed"'), "S1");
+        report.scenarios.S1 = await measure("S1 ATIS signed, warm", product, others, cycle(s1));
+      }
+
+      if (wanted("S2")) {
+        const s2 = await signedPool(pki, warmX5u, POOL_SIZE, inviteRequest);
+        await expectAnswer(product, s2[0]!, (status, body) => status === 200 && body.includes('"verstat":"TN-Validation-Passed"'), "S2");
+        report.scenarios.S2 = await measure("S2 verdict INVITE signed", product, others, cycle(s2));
+      }
+
+      const tag = Date.now().toString(36);
+      if (wanted("S3")) {
+        const cold = await coldX5uSource(pki, repository.url, tag, 8_000, S3_CALLS_PER_X5U);
+        let s3Before = { paths: 0, hits: 0, maxHitsPerPath: 0 };
+        let usedBefore = 0;
+        report.scenarios.S3 = await measure("S3 ATIS signed, cold x5u", product, others, cold.source, {
+          beforeMeasure: async () => {
+            await repository.reset();
+            usedBefore = cold.used();
+            s3Before = await repository.stats();
+          },
+        });
+        const s3After = await repository.stats();
+        report.s3 = { callsPerX5u: S3_CALLS_PER_X5U, x5uNamed: cold.used() - usedBefore, ...s3After, wrapped: cold.used() > 8_000, baseline: s3Before };
+      }
+
+      if (wanted("herd")) {
+        // Thundering herd: many calls at once for one x5u nobody fetched yet.
+        const [herdCall] = await signCalls(pki, `${repository.url}/herd-${tag}.pem`, 1);
+        await repository.reset();
+        const herdSpec = atisRequest(herdCall!);
+        const herdAnswers = await Promise.all(
+          Array.from({ length: 200 }, async () => (await fetch(`${product.url}${herdSpec.path}`, { method: "POST", headers: herdSpec.headers, body: herdSpec.body })).text()),
+        );
+        // Only the herd's own path: S3's last calls may still be fetching their x5u in the background
+        // (a fetch that lost the verdict's deadline finishes to fill the cache), and those are not the herd's.
+        report.herd = { concurrentCalls: 200, ok: herdAnswers.filter((body) => body.includes('"TN-Validation-Passed"')).length, ...(await repository.stats(`/herd-${tag}`)) };
+        console.log(`herd: 200 concurrent calls for one new x5u → ${report.herd.hits} repository fetch(es)`);
+      }
+
+      const s4 = unsignedInternationalRequests();
+      if (wanted("S4")) {
+        await expectAnswer(
+          product,
+          s4[1]!,
+          (status, body) => status === 200 && body.includes('"rulesLoaded":' + settings.rules) && body.includes('"status":"roaming"'),
+          "S4 (every origin check runs, the roaming lookup answers, all rules are loaded)",
+        );
+        report.scenarios.S4 = await measure("S4 unsigned intl, rules", product, others, cycle(s4));
+      }
+
+      if (wanted("S5")) {
+        const s5 = await mixedRequests(pki, warmX5u);
+        report.scenarios.S5 = await measure("S5 mix 70/25/5", product, others, cycle(s5));
+      }
+
+      if (report.scenarios.S1 && wanted("half")) {
+        const s1Half = Math.max(1, Math.floor(report.scenarios.S1.requestsPerSecond / 2));
+        const s1Again = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
+        report.scenarios.S1half = await measure("S1 at half max rate", product, others, cycle(s1Again), { overallRate: s1Half });
+        // The same half rate with steady arrivals (autocannon's overallRate fires each second's quota at once).
+        const s1Paced = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
+        await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
+        report.paced.S1 = await runPaced(product.url, cycle(s1Paced), s1Half, settings.durationSeconds);
+        console.log(`paced half rate: S1 p99 ${report.paced.S1.p99Ms.toFixed(2)} ms at ${s1Half} req/s`);
+      }
+      if (report.scenarios.S4 && wanted("half")) {
+        const s4Half = Math.max(1, Math.floor(report.scenarios.S4.requestsPerSecond / 2));
+        report.scenarios.S4half = await measure("S4 at half max rate", product, others, cycle(s4), { overallRate: s4Half });
+        await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
+        report.paced.S4 = await runPaced(product.url, cycle(s4), s4Half, settings.durationSeconds);
+        console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s`);
+      }
+    } finally {
+      await product.dispose();
+    }
+  } finally {
+    repository.close();
+  }
+
+  if (only !== null) return; // a partial run: the per-row lines above are its output
+  const resultsDir = join(import.meta.dirname, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(report, null, 2));
+  const markdown = renderResults(report);
+  console.log(`\n${markdown}`);
+  if (process.env.BENCH_WRITE !== "0") updateBenchmarks("results", markdown);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error("the benchmark could not run:", error);
+    process.exit(1);
+  },
+);
+

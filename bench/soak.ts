@@ -1,0 +1,115 @@
+/**
+ * `npm run bench:soak`: memory flatness over many verdicts (issue 6: caches bounded). Drives the
+ * product on workerd with a mix built to fill every cache past its bound — signed calls naming more
+ * distinct x5u URLs than the in-isolate certificate LRU holds, unsigned calls from a large caller
+ * space — and samples workerd's RSS once a second until BENCH_SOAK_VERDICTS verdicts (default
+ * 1 000 000) have been answered. Writes the soak section of BENCHMARKS.md.
+ *
+ * Environment: BENCH_SOAK_VERDICTS (1000000), BENCH_SOAK_RULES (1000), BENCH_CONNECTIONS (50),
+ * BENCH_SOAK_X5U (3000 distinct x5u URLs), BENCH_WRITE (1).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildWorkers } from "./lib/build";
+import { describeMachine } from "./lib/environment";
+import { buildBenchPki, signCalls, signedVerdictBody, type BenchPki } from "./lib/fixtures";
+import { runLoad, type RequestSpec } from "./lib/load";
+import { unsignedDomesticBody, unsignedInternationalBody } from "./lib/origin-fixtures";
+import { memoryKiB } from "./lib/proc";
+import { updateBenchmarks } from "./lib/report";
+import { startBenchRepository } from "./lib/repository";
+import { verdictRequest } from "./lib/scenarios";
+import { seedOrigin } from "./lib/seed";
+import { startProduct } from "./lib/workers";
+
+const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const TARGET = env("BENCH_SOAK_VERDICTS", 1_000_000);
+const RULES = env("BENCH_SOAK_RULES", 1_000);
+const CONNECTIONS = env("BENCH_CONNECTIONS", 50);
+const X5U_URLS = env("BENCH_SOAK_X5U", 3_000);
+const WINDOW_SECONDS = 10;
+const SIGNED_POOL = 2_000;
+
+/** Signed PASSporTs over X5U_URLS distinct URLs, re-signed between windows so that every iat stays fresh. */
+async function signedRequests(pki: BenchPki, repositoryUrl: string, round: number): Promise<RequestSpec[]> {
+  const offset = (round * SIGNED_POOL) % X5U_URLS;
+  const calls = await signCalls(pki, (index) => `${repositoryUrl}/soak-${(offset + index) % X5U_URLS}.pem`, SIGNED_POOL);
+  return calls.map((call) => verdictRequest(signedVerdictBody(call)));
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  const built = buildWorkers();
+  const pki = await buildBenchPki();
+  const repository = await startBenchRepository(pki.chainPem);
+  const product = await startProduct(built.product, pki);
+  const samples: { verdicts: number; seconds: number; rssMiB: number; requestsPerSecond: number }[] = [];
+  let verdicts = 0;
+  let statuses: Record<string, number> = {};
+  const started = performance.now();
+  try {
+    console.log(`seeding ${RULES} rules …`);
+    await seedOrigin(product.url, RULES);
+    let signed = await signedRequests(pki, repository.url, 0);
+    let sequence = 0;
+    // 70 % unsigned (a caller space of 1 000 000 numbers), 25 % signed, 5 % signed but forged caller.
+    const next = (): RequestSpec => {
+      const slot = sequence++ % 20;
+      const caller = (sequence * 7_919) % 1_000_000;
+      if (slot < 7) return verdictRequest(unsignedInternationalBody(`77015${String(caller).padStart(6, "0")}`));
+      if (slot < 14) return verdictRequest(unsignedDomesticBody(`77272${String(caller).padStart(6, "0")}`));
+      const call = signed[sequence % signed.length]!;
+      return slot < 19 ? call : { ...call, body: call.body!.replace('"from":"<sip:+77272501234', '"from":"<sip:+77272509999') };
+    };
+    for (let round = 1; verdicts < TARGET; round++) {
+      const result = await runLoad({ url: product.url, pid: product.pid, connections: CONNECTIONS, durationSeconds: WINDOW_SECONDS, warmupSeconds: 0 }, next);
+      verdicts += result.requests;
+      for (const [code, count] of Object.entries(result.statusCounts)) statuses[code] = (statuses[code] ?? 0) + count;
+      const sample = { verdicts, seconds: (performance.now() - started) / 1000, rssMiB: memoryKiB(product.pid).rss / 1024, requestsPerSecond: result.requestsPerSecond };
+      samples.push(sample);
+      console.log(`${String(verdicts).padStart(9)} verdicts  ${sample.rssMiB.toFixed(1)} MiB RSS  ${result.requestsPerSecond.toFixed(0)} req/s  ${JSON.stringify(result.statusCounts)}`);
+      signed = await signedRequests(pki, repository.url, round);
+    }
+    const fetched = await repository.stats();
+    const markdown = renderSoak(samples, { machine: `${machine.nproc} × ${machine.cpuModel}, workerd ${machine.workerd}`, rules: RULES, fetched: fetched.hits, statuses, hwmMiB: memoryKiB(product.pid).hwm / 1024 });
+    console.log(`\n${markdown}`);
+    const resultsDir = join(import.meta.dirname, "results");
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, "soak.json"), JSON.stringify({ samples, statuses, fetched }, null, 2));
+    if (process.env.BENCH_WRITE !== "0") updateBenchmarks("soak", markdown);
+  } finally {
+    await product.dispose();
+    repository.close();
+  }
+}
+
+function renderSoak(
+  samples: { verdicts: number; seconds: number; rssMiB: number; requestsPerSecond: number }[],
+  context: { machine: string; rules: number; fetched: number; statuses: Record<string, number>; hwmMiB: number },
+): string {
+  const last = samples[samples.length - 1]!;
+  const quarter = samples.find((sample) => sample.verdicts >= last.verdicts / 4) ?? samples[0]!;
+  const half = samples.find((sample) => sample.verdicts >= last.verdicts / 2) ?? samples[0]!;
+  const growth = (to: number, from: number) => `${(((to - from) / from) * 100).toFixed(1)} %`;
+  const step = Math.max(1, Math.ceil(samples.length / 12));
+  const shown = samples.filter((_, index) => index % step === 0 || index === samples.length - 1);
+  return [
+    `Soak of ${new Date().toISOString()} · ${context.machine} · ${last.verdicts} verdicts in ${last.seconds.toFixed(0)} s · ${context.rules} rules · ` +
+      `${X5U_URLS} distinct x5u URLs (certificate LRU holds 2 000) → ${context.fetched} repository fetches · responses ${JSON.stringify(context.statuses)}`,
+    "",
+    "| verdicts | elapsed s | workerd RSS MiB | req/s in window |",
+    "| ---: | ---: | ---: | ---: |",
+    ...shown.map((sample) => `| ${sample.verdicts} | ${sample.seconds.toFixed(0)} | ${sample.rssMiB.toFixed(1)} | ${sample.requestsPerSecond.toFixed(0)} |`),
+    "",
+    `RSS after ¼ of the run ${quarter.rssMiB.toFixed(1)} MiB, after ½ ${half.rssMiB.toFixed(1)} MiB, at the end ${last.rssMiB.toFixed(1)} MiB ` +
+      `(growth over the second half ${growth(last.rssMiB, half.rssMiB)}, over the last three quarters ${growth(last.rssMiB, quarter.rssMiB)}); high-water mark ${context.hwmMiB.toFixed(1)} MiB.`,
+  ].join("\n");
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error("the soak could not run:", error);
+    process.exit(1);
+  },
+);
