@@ -25,7 +25,6 @@ export interface Runtime {
   clock: Clock;
   trust: TrustSource;
   verifier: VerifierOptions;
-  jwscardUrl: string | null;
   replay: ReplayStore;
   velocity: VelocityTracker;
 }
@@ -46,7 +45,6 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     config,
     clock,
     trust,
-    jwscardUrl: config.jwscardUrl,
     verifier: {
       clock,
       plan: config.plan,

@@ -58,6 +58,6 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const checks: Check[] = [...verification.checks, ...identityChecks(verification.identities), ...assessment.checks, ...replay.checks, ...velocity.checks, ...dependencies.checks];
   const stir = stirFinding(verification, assessment.policy);
   const findings: Finding[] = [...(stir ? [stir] : []), ...assessment.findings, ...replay.findings, ...velocity.findings, ...dependencies.findings];
-  const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.jwscardUrl });
+  const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.config.jwscardUrl });
   return { verdict, verification, origin: assessment };
 }
