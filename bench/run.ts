@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const built = buildWorkers();
   const pki = await buildBenchPki();
   const repository = await startBenchRepository(pki.chainPem);
-  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, seeding: null, s3: null, herd: null };
+  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, pacedFloor: {}, seeding: null, s3: null, herd: null };
   try {
     // Baselines: B0 and B1 on the bench-only Worker.
     const [fixed] = await signCalls(pki, `${repository.url}/b1.pem`, 1);
@@ -154,17 +154,34 @@ async function main(): Promise<void> {
         const s1Paced = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
         report.paced.S1 = await runPaced(product.url, cycle(s1Paced), s1Half, settings.durationSeconds);
-        console.log(`paced half rate: S1 p99 ${report.paced.S1.p99Ms.toFixed(2)} ms at ${s1Half} req/s`);
+        console.log(`paced half rate: S1 p99 ${report.paced.S1.p99Ms.toFixed(2)} ms at ${s1Half} req/s, ${report.paced.S1.stalledWindows} stalled windows`);
       }
       if (report.scenarios.S4 && wanted("half")) {
         const s4Half = Math.max(1, Math.floor(report.scenarios.S4.requestsPerSecond / 2));
         report.scenarios.S4half = await measure("S4 at half max rate", product, others, cycle(s4), { overallRate: s4Half });
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
         report.paced.S4 = await runPaced(product.url, cycle(s4), s4Half, settings.durationSeconds);
-        console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s`);
+        console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s, ${report.paced.S4.stalledWindows} stalled windows`);
       }
     } finally {
       await product.dispose();
+    }
+
+    // The harness's floor at the same steady rates: what the generator, loopback and workerd cost with
+    // (almost) nothing to do — B1 at S1's half rate, B0 at S4's.
+    if (report.paced.S1 || report.paced.S4) {
+      const floor = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
+      try {
+        for (const [name, baselineName, paced] of [["S1", "B1", report.paced.S1], ["S4", "B0", report.paced.S4]] as const) {
+          if (!paced) continue;
+          await waitForQuiet([floor.pid, repository.pid], settings.quietCores, settings.quietTimeoutSeconds * 1000);
+          const result = await runPaced(floor.url, () => ({ method: "GET", path: `/${baselineName.toLowerCase()}` }), paced.rate, settings.durationSeconds);
+          report.pacedFloor[name] = { ...result, baseline: baselineName };
+          console.log(`paced floor: ${baselineName} p99 ${result.p99Ms.toFixed(2)} ms at ${paced.rate} req/s, ${result.stalledWindows} stalled windows`);
+        }
+      } finally {
+        await floor.dispose();
+      }
     }
   } finally {
     repository.close();

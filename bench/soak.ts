@@ -15,6 +15,7 @@ import { describeMachine } from "./lib/environment";
 import { buildBenchPki, signCalls, signedVerdictBody, type BenchPki } from "./lib/fixtures";
 import { runLoad, type RequestSpec } from "./lib/load";
 import { unsignedDomesticBody, unsignedInternationalBody } from "./lib/origin-fixtures";
+import { connectInspector } from "./lib/inspector";
 import { memoryKiB } from "./lib/proc";
 import { updateBenchmarks } from "./lib/report";
 import { startBenchRepository } from "./lib/repository";
@@ -42,8 +43,17 @@ async function main(): Promise<void> {
   const built = buildWorkers();
   const pki = await buildBenchPki();
   const repository = await startBenchRepository(pki.chainPem);
-  const product = await startProduct(built.product, pki);
-  const samples: { verdicts: number; seconds: number; rssMiB: number; requestsPerSecond: number }[] = [];
+  const inspectorPort = 19_230;
+  const product = await startProduct(built.product, pki, inspectorPort);
+  // The isolate's live JavaScript heap after a full collection, per window: the caches and buffers the
+  // product bounds live there, while RSS also holds the local D1/Durable Object SQLite pages.
+  const inspector = await connectInspector(inspectorPort);
+  const liveHeapMiB = async () => {
+    await inspector.send("HeapProfiler.collectGarbage");
+    const usage = (await inspector.send("Runtime.getHeapUsage")) as { usedSize?: number };
+    return (usage.usedSize ?? NaN) / 1024 / 1024;
+  };
+  const samples: Sample[] = [];
   let verdicts = 0;
   let statuses: Record<string, number> = {};
   const started = performance.now();
@@ -52,22 +62,25 @@ async function main(): Promise<void> {
     await seedOrigin(product.url, RULES);
     let signed = await signedRequests(pki, repository.url, 0);
     let sequence = 0;
+    // Its own counter: indexing the pool by `sequence` would only ever reach the slots whose residue
+    // mod 20 is a signed slot (6 in 20), so a quarter of the x5u URLs would never be named.
+    let signedSequence = 0;
     // 70 % unsigned (a caller space of 1 000 000 numbers), 25 % signed, 5 % signed but forged caller.
     const next = (): RequestSpec => {
       const slot = sequence++ % 20;
       const caller = (sequence * 7_919) % 1_000_000;
       if (slot < 7) return verdictRequest(unsignedInternationalBody(`77015${String(caller).padStart(6, "0")}`));
       if (slot < 14) return verdictRequest(unsignedDomesticBody(`77272${String(caller).padStart(6, "0")}`));
-      const call = signed[sequence % signed.length]!;
+      const call = signed[signedSequence++ % signed.length]!;
       return slot < 19 ? call : { ...call, body: call.body!.replace('"from":"<sip:+77272501234', '"from":"<sip:+77272509999') };
     };
     for (let round = 1; verdicts < TARGET; round++) {
       const result = await runLoad({ url: product.url, pid: product.pid, connections: CONNECTIONS, durationSeconds: WINDOW_SECONDS, warmupSeconds: 0 }, next);
       verdicts += result.requests;
       for (const [code, count] of Object.entries(result.statusCounts)) statuses[code] = (statuses[code] ?? 0) + count;
-      const sample = { verdicts, seconds: (performance.now() - started) / 1000, rssMiB: memoryKiB(product.pid).rss / 1024, requestsPerSecond: result.requestsPerSecond };
+      const sample = { verdicts, seconds: (performance.now() - started) / 1000, rssMiB: memoryKiB(product.pid).rss / 1024, heapMiB: await liveHeapMiB(), requestsPerSecond: result.requestsPerSecond };
       samples.push(sample);
-      console.log(`${String(verdicts).padStart(9)} verdicts  ${sample.rssMiB.toFixed(1)} MiB RSS  ${result.requestsPerSecond.toFixed(0)} req/s  ${JSON.stringify(result.statusCounts)}`);
+      console.log(`${String(verdicts).padStart(9)} verdicts  ${sample.rssMiB.toFixed(1)} MiB RSS  ${sample.heapMiB.toFixed(1)} MiB live heap  ${result.requestsPerSecond.toFixed(0)} req/s  ${JSON.stringify(result.statusCounts)}`);
       signed = await signedRequests(pki, repository.url, round);
     }
     const fetched = await repository.stats();
@@ -78,13 +91,22 @@ async function main(): Promise<void> {
     writeFileSync(join(resultsDir, "soak.json"), JSON.stringify({ samples, statuses, fetched }, null, 2));
     if (process.env.BENCH_WRITE !== "0") updateBenchmarks("soak", markdown);
   } finally {
+    inspector.close();
     await product.dispose();
     repository.close();
   }
 }
 
+interface Sample {
+  verdicts: number;
+  seconds: number;
+  rssMiB: number;
+  heapMiB: number;
+  requestsPerSecond: number;
+}
+
 function renderSoak(
-  samples: { verdicts: number; seconds: number; rssMiB: number; requestsPerSecond: number }[],
+  samples: Sample[],
   context: { machine: string; rules: number; fetched: number; statuses: Record<string, number>; hwmMiB: number },
 ): string {
   const last = samples[samples.length - 1]!;
@@ -97,12 +119,14 @@ function renderSoak(
     `Soak of ${new Date().toISOString()} · ${context.machine} · ${last.verdicts} verdicts in ${last.seconds.toFixed(0)} s · ${context.rules} rules · ` +
       `${X5U_URLS} distinct x5u URLs (certificate LRU holds 2 000) → ${context.fetched} repository fetches · responses ${JSON.stringify(context.statuses)}`,
     "",
-    "| verdicts | elapsed s | workerd RSS MiB | req/s in window |",
-    "| ---: | ---: | ---: | ---: |",
-    ...shown.map((sample) => `| ${sample.verdicts} | ${sample.seconds.toFixed(0)} | ${sample.rssMiB.toFixed(1)} | ${sample.requestsPerSecond.toFixed(0)} |`),
+    "| verdicts | elapsed s | workerd RSS MiB | live JS heap MiB (after a full GC) | req/s in window |",
+    "| ---: | ---: | ---: | ---: | ---: |",
+    ...shown.map((sample) => `| ${sample.verdicts} | ${sample.seconds.toFixed(0)} | ${sample.rssMiB.toFixed(1)} | ${sample.heapMiB.toFixed(1)} | ${sample.requestsPerSecond.toFixed(0)} |`),
     "",
     `RSS after ¼ of the run ${quarter.rssMiB.toFixed(1)} MiB, after ½ ${half.rssMiB.toFixed(1)} MiB, at the end ${last.rssMiB.toFixed(1)} MiB ` +
-      `(growth over the second half ${growth(last.rssMiB, half.rssMiB)}, over the last three quarters ${growth(last.rssMiB, quarter.rssMiB)}); high-water mark ${context.hwmMiB.toFixed(1)} MiB.`,
+      `(growth over the second half ${growth(last.rssMiB, half.rssMiB)}, over the last three quarters ${growth(last.rssMiB, quarter.rssMiB)}); high-water mark ${context.hwmMiB.toFixed(1)} MiB. ` +
+      `Live JS heap after ¼ ${quarter.heapMiB.toFixed(1)} MiB, after ½ ${half.heapMiB.toFixed(1)} MiB, at the end ${last.heapMiB.toFixed(1)} MiB (growth over the second half ${growth(last.heapMiB, half.heapMiB)}; ` +
+      `largest ${Math.max(...samples.map((sample) => sample.heapMiB)).toFixed(1)} MiB).`,
   ].join("\n");
 }
 

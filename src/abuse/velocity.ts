@@ -5,7 +5,7 @@ import { fail, pass, skip, type Check } from "../verdict/check";
 import { describeError, type BackgroundTasks, type Deadline } from "../verdict/deadline";
 import type { Finding } from "../verdict/finding";
 import { VELOCITY_COUNTERS, type VelocityCounterName, type VelocityLimit } from "./settings";
-import { sha256Hex, shardOf } from "./shard";
+import { velocityShardOf } from "./shard";
 import type { Count, Observation, VelocityCounter } from "./velocity-counter";
 
 export interface VelocityStore {
@@ -101,7 +101,7 @@ export class VelocityTracker {
     this.pending = [];
     const byShard = new Map<string, Observation[]>();
     for (const observation of batch) {
-      const shard = shardOf(await sha256Hex(observation.key));
+      const shard = velocityShardOf(observation.key);
       const observations = byShard.get(shard);
       if (observations) observations.push(observation);
       else byShard.set(shard, [observation]);

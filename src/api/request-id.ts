@@ -6,5 +6,13 @@ export const requestId: MiddlewareHandler<{ Variables: { requestId: string } }> 
   const id = presented !== undefined && /^[\x21-\x7e]{1,128}$/.test(presented) ? presented : crypto.randomUUID();
   c.set("requestId", id);
   await next();
-  c.header("X-RequestID", id);
+  // The response is ours and its headers are mutable: set the header in place. Hono's `c.header()` on a
+  // finished response copies it (a second Response, Headers and a body stream per request, all of which
+  // wait for a major GC to be freed: the pauses behind the latency tail in BENCHMARKS.md). It remains
+  // the fallback for a response whose headers are immutable.
+  try {
+    c.res.headers.set("X-RequestID", id);
+  } catch {
+    c.header("X-RequestID", id);
+  }
 };

@@ -15,6 +15,8 @@ export interface TrustMaterial {
 
 export interface TrustSource {
   current(): Promise<TrustMaterial>;
+  /** The material when it is loaded and not due for a refresh, without waiting: a warm call needs no deadline race. */
+  fresh?(): TrustMaterial | null;
 }
 
 const EMPTY: TrustMaterial = { version: "empty", anchors: [], crls: [], crlNextUpdate: null, staleBecause: null };
@@ -40,8 +42,13 @@ export class KvTrustSource implements TrustSource {
     private readonly refreshMs: number,
   ) {}
 
+  fresh(): TrustMaterial | null {
+    return this.material && this.clock.now() - this.loadedAt < this.refreshMs ? this.material : null;
+  }
+
   async current(): Promise<TrustMaterial> {
-    if (this.material && this.clock.now() - this.loadedAt < this.refreshMs) return this.material;
+    const fresh = this.fresh();
+    if (fresh) return fresh;
     this.loading ??= this.load().finally(() => {
       this.loading = null;
     });

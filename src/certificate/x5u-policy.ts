@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { VerificationError } from "../verification/outcomes";
 
 /**
@@ -17,7 +18,25 @@ const refuse = (description: string, url?: string) =>
   new VerificationError("X5U_POLICY", description, url === undefined ? undefined : { x5u: url.slice(0, 512) });
 
 /** Returns the URL to fetch, or throws X5U_POLICY naming the rule the URL breaks. */
+/**
+ * URLs this policy accepted, by their text: a warm call names an x5u seen before, and parsing it again
+ * would build a URL object per call (a runtime object the isolate frees only in a major GC). Bounded
+ * like the certificate cache; refusals are not remembered, so hostile strings cannot fill it.
+ */
+const accepted = new WeakMap<X5uPolicy, LRUCache<string, URL>>();
+const ACCEPTED_MAX = 2_000;
+
 export function checkX5uUrl(x5u: string, policy: X5uPolicy): URL {
+  let known = accepted.get(policy);
+  const remembered = known?.get(x5u);
+  if (remembered) return remembered;
+  const url = checkUnseenX5uUrl(x5u, policy);
+  if (!known) accepted.set(policy, (known = new LRUCache<string, URL>({ max: ACCEPTED_MAX })));
+  known.set(x5u, url);
+  return url;
+}
+
+function checkUnseenX5uUrl(x5u: string, policy: X5uPolicy): URL {
   if (x5u.length > 2048) throw refuse("x5u is longer than 2048 characters");
   let url: URL;
   try {

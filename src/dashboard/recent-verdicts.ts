@@ -43,6 +43,12 @@ export function keepRecentVerdict(verdict: RecentVerdict, deps: { db: D1Database
   writer.schedule(deps.waitUntil);
 }
 
+const COLUMNS = "request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks";
+const PARAMETERS_PER_ROW = 13;
+const ROWS_PER_INSERT = Math.floor(100 / PARAMETERS_PER_ROW);
+const ROW_PLACEHOLDERS = `(${Array.from({ length: PARAMETERS_PER_ROW }, () => "?").join(", ")})`;
+const insertRows = (count: number) => `INSERT INTO recent_verdicts (${COLUMNS}) VALUES ${Array.from({ length: count }, () => ROW_PLACEHOLDERS).join(", ")}`;
+
 const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
 
 async function writeBuffered(database: D1Database): Promise<boolean> {
@@ -50,16 +56,17 @@ async function writeBuffered(database: D1Database): Promise<boolean> {
     console.error(JSON.stringify({ level: "error", event: "recent-verdicts-dropped", dropped, because: `more than ${MAX_BUFFERED} verdicts waited for D1` }));
     dropped = 0;
   }
-  const insert = database.prepare(
-    `INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const prune = database.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
   while (buffered.length > 0) {
     const batch = buffered.splice(0, ROWS_PER_BATCH);
-    const rows = batch.map((v) =>
-      insert.bind(v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)),
-    );
+    const rows: D1PreparedStatement[] = [];
+    // Several rows per INSERT (D1 binds at most 100 parameters to a statement): a statement per row made
+    // decoding the batch's per-statement results a measurable share of a verdict's CPU.
+    for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
+      const group = batch.slice(start, start + ROWS_PER_INSERT);
+      const values = group.flatMap((v) => [v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)]);
+      rows.push(database.prepare(insertRows(group.length)).bind(...values));
+    }
     try {
       // The prune rides on the last batch of the flush only: one DELETE per flush keeps the table at its size.
       await database.batch(buffered.length === 0 ? [...rows, prune] : rows);

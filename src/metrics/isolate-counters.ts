@@ -28,12 +28,18 @@ export function incrementCounter(name: CounterName, labels: Labels = {}, by = 1)
 
 /** Histogram buckets are cumulative (`le` = less than or equal), so an observation counts in every bucket from its own upward. */
 export function observeHistogram(name: HistogramName, seconds: number, labels: Labels = {}): void {
+  // The label set is rendered once, with `le` slotted into its sorted place, instead of once per bucket.
+  const names = Object.keys(labels);
+  const before = renderLabels(Object.fromEntries(names.filter((label) => label < "le").map((label) => [label, labels[label]!])));
+  const after = renderLabels(Object.fromEntries(names.filter((label) => label > "le").map((label) => [label, labels[label]!])));
+  const bucket = (le: string) => `${before}${before ? "," : ""}le="${le}"${after ? "," : ""}${after}`;
   for (const bound of METRICS[name].buckets) {
-    if (seconds <= bound) add(`${name}_bucket`, renderLabels({ ...labels, le: String(bound) }), 1);
+    if (seconds <= bound) add(`${name}_bucket`, bucket(String(bound)), 1);
   }
-  add(`${name}_bucket`, renderLabels({ ...labels, le: "+Inf" }), 1);
-  add(`${name}_sum`, renderLabels(labels), seconds);
-  add(`${name}_count`, renderLabels(labels), 1);
+  add(`${name}_bucket`, bucket("+Inf"), 1);
+  const rendered = renderLabels(labels);
+  add(`${name}_sum`, rendered, seconds);
+  add(`${name}_count`, rendered, 1);
 }
 
 /** Starts a background flush when none is running and the interval has passed since the last one. */

@@ -179,7 +179,7 @@ export function boundVerifier(options: VerifierOptions, deadline: Deadline): Ver
   };
   const trust: TrustSource = {
     async current() {
-      const material = await deadline.within("trust", () => options.trust.current(), () => lastTrust.get(options.trust) ?? NO_TRUST);
+      const material = options.trust.fresh?.() ?? (await deadline.within("trust", () => options.trust.current(), () => lastTrust.get(options.trust) ?? NO_TRUST));
       if (material.staleBecause === null) lastTrust.set(options.trust, material);
       else deadline.report({ dependency: "trust", problem: "error", detail: material.staleBecause, evidence: { trustVersion: material.version } });
       return material;

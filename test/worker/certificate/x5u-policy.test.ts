@@ -78,6 +78,17 @@ describe("x5u policy (ATIS-1000074 §5.3.1, AST-2022-002)", () => {
     expect(refusal("https://evil.example/a.pem", policy)).toMatch(/allow-list/);
   });
 
+  it("remembers an accepted URL per policy, never across policies", () => {
+    const development = { allowInsecureLoopback: true, allowedHosts: [] as string[] };
+    const x5u = "http://127.0.0.1:8788/remembered.pem";
+    const first = checkX5uUrl(x5u, development);
+    expect(checkX5uUrl(x5u, development)).toBe(first); // the same parsed URL, not a new one
+    expect(refusal(x5u)).toMatch(/scheme/); // what one policy accepted, another still refuses
+    const allowList = { allowInsecureLoopback: false, allowedHosts: ["cr.example.net"] };
+    expect(checkX5uUrl("https://cr.example.net/a.pem", production)).toBeTruthy();
+    expect(refusal("https://cr.example.net/b.pem?x", allowList)).toMatch(/query/);
+  });
+
   it("classifies literal addresses", () => {
     expect(specialPurposeAddress("192.0.2.1")).toBe("documentation");
     expect(specialPurposeAddress("[2001:db8::1]")).toBe("documentation");
