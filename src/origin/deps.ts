@@ -3,7 +3,7 @@ import { Deadline, DEFAULT_VERDICT_BUDGET_MS } from "../verdict/deadline";
 import type { OriginDeps } from "./assess";
 import { defaultOperatorConfig } from "./config/sections";
 import { createCamaraRoamingLookup } from "./roaming/camara-lookup";
-import { timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
+import { cachedRoamingAnswer, timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
 import type { RoamingSettings } from "./roaming/settings";
 import { createTableRoamingLookup } from "./roaming/table-lookup";
 import { compileOriginSnapshot, isolateSnapshotCache } from "./snapshot";
@@ -57,12 +57,17 @@ export function originDepsFromEnv(
   const snapshots = isolateSnapshotCache(homeCountry, systemClock);
   return {
     clock,
-    snapshot: () =>
+    // What this isolate already holds (the loaded snapshot, a remembered roaming answer) is answered
+    // without racing the verdict's deadline: no timer is armed for a value that is already here.
+    snapshot: async () =>
+      snapshots.ready(env.DB, waitUntil, clock.now()) ??
       deadline.within("rules", () => snapshots.current(env.DB, waitUntil, clock.now()), () => snapshots.last() ?? compileOriginSnapshot(0, homeCountry, defaultOperatorConfig(homeCountry), [])),
     roamingLookup(settings) {
       const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, clock });
       return {
-        lookup: (tn, atMs, hints) => deadline.within("roaming", () => lookup.lookup(tn, atMs, hints), (trouble) => unknownRoaming(settings.source, trouble.detail)),
+        lookup: async (tn, atMs, hints) =>
+          cachedRoamingAnswer(settings.source, tn, settings.cacheTtlSeconds * 1000, clock) ??
+          deadline.within("roaming", () => lookup.lookup(tn, atMs, hints), (trouble) => unknownRoaming(settings.source, trouble.detail)),
       };
     },
   };

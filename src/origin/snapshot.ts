@@ -57,6 +57,8 @@ export async function loadOriginSnapshot(db: D1Database, homeCountry: string, at
  */
 export interface SnapshotCache {
   current(db: D1Database, waitUntil: (promise: Promise<unknown>) => void, atMs: number): Promise<OriginSnapshot>;
+  /** What `current` answers when no reload is needed, synchronously; null when the caller must wait for a load. */
+  ready(db: D1Database, waitUntil: (promise: Promise<unknown>) => void, atMs: number): OriginSnapshot | null;
   markStale(): void;
   /** The last snapshot loaded, whatever its age: what a verdict falls back on when D1 is slow or down. */
   last(): OriginSnapshot | null;
@@ -94,19 +96,25 @@ export function createSnapshotCache(homeCountry: string, clock: Clock, refreshIn
     }
   };
 
+  /** The loaded snapshot, without waiting, when it needs no reload; starts the interval's version check. */
+  const ready = (db: D1Database, waitUntil: (promise: Promise<unknown>) => void, atMs: number): OriginSnapshot | null => {
+    if (stale || !snapshot) return null;
+    if (!checking && clock.now() - lastCheckedMs >= refreshIntervalMs) {
+      checking = true;
+      lastCheckedMs = clock.now();
+      waitUntil(refreshIfMoved(db, atMs));
+    }
+    return snapshot;
+  };
+
   return {
+    ready,
     async current(db, waitUntil, atMs) {
-      if (stale || !snapshot) {
-        stale = false;
-        lastCheckedMs = clock.now();
-        return reload(db, atMs);
-      }
-      if (!checking && clock.now() - lastCheckedMs >= refreshIntervalMs) {
-        checking = true;
-        lastCheckedMs = clock.now();
-        waitUntil(refreshIfMoved(db, atMs));
-      }
-      return snapshot;
+      const loaded = ready(db, waitUntil, atMs);
+      if (loaded) return loaded;
+      stale = false;
+      lastCheckedMs = clock.now();
+      return reload(db, atMs);
     },
     markStale() {
       stale = true;

@@ -77,14 +77,19 @@ interface CachedAnswer {
 /** Per-isolate cache of definitive answers; `unknown` is not cached, so the next call asks again. */
 const roamingCache = new LRUCache<string, CachedAnswer>({ max: 50_000 });
 
+/** This isolate's remembered answer for a number, when it is younger than `ttlMs`; read without waiting. */
+export function cachedRoamingAnswer(source: string, tn: string, ttlMs: number, clock: Clock): RoamingAnswer | null {
+  const cached = roamingCache.get(`${source}:${tn}`);
+  return cached && clock.now() - cached.storedAtMs < ttlMs ? { ...cached.answer, source: `${cached.answer.source}+cache` } : null;
+}
+
 export function withIsolateCache(inner: RoamingLookup, source: string, ttlMs: number, clock: Clock): RoamingLookup {
   return {
     async lookup(tn, atMs, hints) {
-      const key = `${source}:${tn}`;
-      const cached = roamingCache.get(key);
-      if (cached && clock.now() - cached.storedAtMs < ttlMs) return { ...cached.answer, source: `${cached.answer.source}+cache` };
+      const cached = cachedRoamingAnswer(source, tn, ttlMs, clock);
+      if (cached) return cached;
       const answer = await inner.lookup(tn, atMs, hints);
-      if (answer.status !== "unknown" && ttlMs > 0) roamingCache.set(key, { answer, storedAtMs: clock.now() });
+      if (answer.status !== "unknown" && ttlMs > 0) roamingCache.set(`${source}:${tn}`, { answer, storedAtMs: clock.now() });
       return answer;
     },
   };
