@@ -37,7 +37,8 @@ function modulesOf(dir: string, entry: string): BuiltWorker {
 /**
  * Bundles the product (wrangler.toml, top-level environment) and the bench-only baseline Worker with
  * wrangler's own bundler (`wrangler deploy --dry-run --outdir`), so both are exactly what would be
- * uploaded. The baseline gets a generated config with the product's compatibility date and flags only.
+ * uploaded. The baseline gets a generated config with the product's compatibility date, flags and
+ * bundler naming setting (`keep_names`) only.
  */
 export function buildWorkers(): { product: BuiltWorker; baseline: BuiltWorker } {
   const productDir = join(BUILD_DIR, "product");
@@ -55,6 +56,7 @@ export function buildWorkers(): { product: BuiltWorker; baseline: BuiltWorker } 
       main: "../baseline-worker.ts",
       compatibility_date: product.compatibility_date,
       compatibility_flags: product.compatibility_flags,
+      keep_names: product.keep_names,
     }),
   );
   wranglerDryRun(["--config", baselineConfig, "--outdir", baselineDir]);
