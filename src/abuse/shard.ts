@@ -4,8 +4,10 @@
  * objects by the first byte of their SHA-256, so load spreads evenly whatever the keys look like
  * (a signature, a CLI, a trunk name) and one hot key occupies one object, never the whole store.
  */
+const encoder = new TextEncoder();
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 

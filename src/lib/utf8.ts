@@ -1,4 +1,10 @@
+/**
+ * One decoder for the isolate: a non-streaming decode keeps no state between calls, and a decoder per
+ * call was a runtime object per PASSporT segment (freed only in a major GC).
+ */
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 /** Decodes UTF-8, refusing malformed bytes instead of substituting U+FFFD (hostile input stays visible). */
 export function decodeUtf8Strict(bytes: Uint8Array): string {
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  return strictDecoder.decode(bytes);
 }
