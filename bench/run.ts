@@ -22,7 +22,7 @@ import { startBenchRepository } from "./lib/repository";
 import { atisRequest, coldX5uSource, cycle, inviteRequest, mixedRequests, signedPool, unsignedInternationalRequests } from "./lib/scenarios";
 import { seedOrigin } from "./lib/seed";
 import { startBaseline, startProduct } from "./lib/workers";
-import type { RunningWorker } from "./lib/workerd";
+import { collectionsBetween, type RunningWorker } from "./lib/workerd";
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const settings = {
@@ -52,9 +52,17 @@ async function measure(name: string, worker: RunningWorker, others: number[], so
   const result: LoadResult = await runLoad({ url: worker.url, pid: worker.pid, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, ...extra }, source);
   console.log(
     `${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
-      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}`,
+      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}  ` +
+      `full GCs ${collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo).count}`,
   );
-  return { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null };
+  const fullGcs = collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo);
+  return { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null, fullGcs };
+}
+
+/** A steady-arrival run, with the Worker isolate's full collections during it. */
+async function paced(worker: RunningWorker, source: () => RequestSpec, rate: number) {
+  const result = await runPaced(worker.url, source, rate, settings.durationSeconds);
+  return { ...result, fullGcs: collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo) };
 }
 
 async function main(): Promise<void> {
@@ -153,14 +161,14 @@ async function main(): Promise<void> {
         // The same half rate with steady arrivals (autocannon's overallRate fires each second's quota at once).
         const s1Paced = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-        report.paced.S1 = await runPaced(product.url, cycle(s1Paced), s1Half, settings.durationSeconds);
+        report.paced.S1 = await paced(product, cycle(s1Paced), s1Half);
         console.log(`paced half rate: S1 p99 ${report.paced.S1.p99Ms.toFixed(2)} ms at ${s1Half} req/s, ${report.paced.S1.stalledWindows} stalled windows`);
       }
       if (report.scenarios.S4 && wanted("half")) {
         const s4Half = Math.max(1, Math.floor(report.scenarios.S4.requestsPerSecond / 2));
         report.scenarios.S4half = await measure("S4 at half max rate", product, others, cycle(s4), { overallRate: s4Half });
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-        report.paced.S4 = await runPaced(product.url, cycle(s4), s4Half, settings.durationSeconds);
+        report.paced.S4 = await paced(product, cycle(s4), s4Half);
         console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s, ${report.paced.S4.stalledWindows} stalled windows`);
       }
     } finally {
@@ -172,12 +180,12 @@ async function main(): Promise<void> {
     if (report.paced.S1 || report.paced.S4) {
       const floor = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
       try {
-        for (const [name, baselineName, paced] of [["S1", "B1", report.paced.S1], ["S4", "B0", report.paced.S4]] as const) {
-          if (!paced) continue;
+        for (const [name, baselineName, pacedRun] of [["S1", "B1", report.paced.S1], ["S4", "B0", report.paced.S4]] as const) {
+          if (!pacedRun) continue;
           await waitForQuiet([floor.pid, repository.pid], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-          const result = await runPaced(floor.url, () => ({ method: "GET", path: `/${baselineName.toLowerCase()}` }), paced.rate, settings.durationSeconds);
+          const result = await paced(floor, () => ({ method: "GET", path: `/${baselineName.toLowerCase()}` }), pacedRun.rate);
           report.pacedFloor[name] = { ...result, baseline: baselineName };
-          console.log(`paced floor: ${baselineName} p99 ${result.p99Ms.toFixed(2)} ms at ${paced.rate} req/s, ${result.stalledWindows} stalled windows`);
+          console.log(`paced floor: ${baselineName} p99 ${result.p99Ms.toFixed(2)} ms at ${pacedRun.rate} req/s, ${result.stalledWindows} stalled windows`);
         }
       } finally {
         await floor.dispose();

@@ -48,6 +48,9 @@ export interface LoadResult {
   /** Largest workerd RSS sampled during the window, and workerd's RSS high-water mark so far. */
   peakRssMiB: number;
   hwmMiB: number;
+  /** The measured window, on this process's performance.now() clock (to match workerd's GC trace against). */
+  windowFrom: number;
+  windowTo: number;
 }
 
 const percentile = (sorted: Float64Array, p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
@@ -125,5 +128,7 @@ export async function runLoad(options: LoadOptions, source: RequestSource): Prom
     otherCores: Math.max(0, machineBusy - cpuUsed - (ownCpu.user + ownCpu.system) / 1000) / elapsedMs,
     peakRssMiB: Math.max(...samples.map((sample) => sample.rssKiB)) / 1024,
     hwmMiB: memoryKiB(options.pid).hwm / 1024,
+    windowFrom: started,
+    windowTo: started + elapsedMs,
   };
 }

@@ -17,6 +17,9 @@ export interface PacedResult {
   /** 100 ms windows in which some answer took longer than 50 ms (a pause stalls every call in flight). */
   stalledWindows: number;
   windows: number;
+  /** The run, on this process's performance.now() clock (to match workerd's GC trace against). */
+  windowFrom: number;
+  windowTo: number;
 }
 
 const STALL_MS = 50;
@@ -62,6 +65,7 @@ export async function runPaced(baseUrl: string, next: () => RequestSpec, rate: n
     outgoing.end(spec.body);
   };
   const total = Math.floor(rate * durationSeconds);
+  const windowFrom = performance.now();
   await new Promise<void>((resolve) => {
     let scheduled = 0;
     let ended = false;
@@ -71,7 +75,8 @@ export async function runPaced(baseUrl: string, next: () => RequestSpec, rate: n
     const started = performance.now();
     const timer = setInterval(() => {
       const elapsed = performance.now() - started;
-      const dueNow = Math.min(total, Math.floor((elapsed / 1000) * rate));
+      // Request i is due at i / rate seconds: every request due by now, the one due exactly now included.
+      const dueNow = Math.min(total, Math.floor((elapsed / 1000) * rate) + 1);
       for (; scheduled < dueNow; scheduled++) send(scheduled, started + (scheduled / rate) * 1000, finished);
       if (scheduled >= total) {
         clearInterval(timer);
@@ -81,6 +86,7 @@ export async function runPaced(baseUrl: string, next: () => RequestSpec, rate: n
     }, 1);
   });
   agent.destroy();
+  const windowTo = performance.now();
 
   const latencies = done.map((at, index) => at - due[index]!);
   const fromSend = done.map((at, index) => at - sent[index]!).sort((a, b) => a - b);
@@ -104,5 +110,7 @@ export async function runPaced(baseUrl: string, next: () => RequestSpec, rate: n
     lateP99Ms: quantile(late, 0.99),
     stalledWindows: [...windows.values()].filter(Boolean).length,
     windows: windows.size,
+    windowFrom,
+    windowTo,
   };
 }

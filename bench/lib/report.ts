@@ -10,6 +10,14 @@ export interface ScenarioResult extends LoadResult {
   /** CPU the rest of the machine used just before the window (the bench waits for quiet first). */
   quietBeforeCores: number;
   overallRate: number | null;
+  /** The Worker isolate's full (stop-the-world) collections during the window. */
+  fullGcs: GcSummary;
+}
+
+export interface GcSummary {
+  count: number;
+  maxPauseMs: number;
+  totalPauseMs: number;
 }
 
 export interface BenchReport {
@@ -18,9 +26,9 @@ export interface BenchReport {
   settings: Record<string, number>;
   scenarios: Partial<Record<"B0" | "B1" | "S1" | "S2" | "S3" | "S4" | "S5" | "S1half" | "S4half", ScenarioResult>>;
   /** Half-rate runs with steady arrivals (bench/lib/paced.ts). */
-  paced: Partial<Record<"S1" | "S4", PacedResult>>;
+  paced: Partial<Record<"S1" | "S4", PacedResult & { fullGcs: GcSummary }>>;
   /** The harness's own floor at the same steady rates: B0 at S4's half rate, B1 at S1's, on the baseline Worker. */
-  pacedFloor: Partial<Record<"S1" | "S4", PacedResult & { baseline: "B0" | "B1" }>>;
+  pacedFloor: Partial<Record<"S1" | "S4", PacedResult & { baseline: "B0" | "B1"; fullGcs: GcSummary }>>;
   seeding: { rules: number; seconds: number } | null;
   s3: (RepositoryStats & { callsPerX5u: number; x5uNamed: number; wrapped: boolean; baseline: RepositoryStats }) | null;
   herd: (RepositoryStats & { concurrentCalls: number; ok: number }) | null;
@@ -32,22 +40,26 @@ const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toF
 const DISTURBED_CORES = 0.1;
 
 function row(key: string, result: ScenarioResult | undefined): string {
-  if (!result) return `| ${key} | not run | | | | | | | | | |`;
+  if (!result) return `| ${key} | not run | | | | | | | | | | |`;
   const codes = Object.entries(result.statusCounts).map(([code, count]) => `${code}×${count}`).join(" ");
   const disturbed = result.otherCores > DISTURBED_CORES ? " ⚠" : "";
   return (
     `| ${key} ${result.name.replace(/^\S+ /, "")} | ${fixed(result.requestsPerSecond, 0)} | ${fixed(result.p50Ms)} | ${fixed(result.p99Ms)} | ${fixed(result.maxMs, 1)} | ` +
-    `${fixed(result.cpuMsPerRequest * 1000, 0)} | ${fixed(result.cpuCores)} | ${fixed(result.loadGeneratorCores)} | ${fixed(result.otherCores)}${disturbed} | ${fixed(result.peakRssMiB, 0)} | ${codes}${result.errors ? ` errors×${result.errors}` : ""} |`
+    `${fixed(result.cpuMsPerRequest * 1000, 0)} | ${fixed(result.cpuCores)} | ${fixed(result.loadGeneratorCores)} | ${fixed(result.otherCores)}${disturbed} | ${fixed(result.peakRssMiB, 0)} | ` +
+    `${describeGcs(result.fullGcs)} | ${codes}${result.errors ? ` errors×${result.errors}` : ""} |`
   );
 }
 
+const describeGcs = (gcs: GcSummary) => (gcs.count === 0 ? "0" : `${gcs.count} · ${fixed(gcs.maxPauseMs, 0)} ms`);
+
 const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
 
-const describePaced = (paced: PacedResult) =>
+const describePaced = (paced: PacedResult & { fullGcs: GcSummary }) =>
   `p99 ${fixed(paced.p99Ms)} ms (p50 ${fixed(paced.p50Ms)}, p99.9 ${fixed(paced.p999Ms)}, max ${fixed(paced.maxMs, 1)}; from the write p99 ${fixed(paced.p99FromSendMs)}; ` +
-  `generator late p99 ${fixed(paced.lateP99Ms)}; ${paced.stalledWindows} of ${paced.windows} 100 ms windows with an answer over 50 ms)`;
+  `generator late p99 ${fixed(paced.lateP99Ms)}; ${paced.stalledWindows} of ${paced.windows} 100 ms windows with an answer over 50 ms; ` +
+  `full GCs ${describeGcs(paced.fullGcs)})`;
 
-function halfRateRow(name: string, bursty: ScenarioResult | undefined, paced: PacedResult | undefined, floor: (PacedResult & { baseline: string }) | undefined): string {
+function halfRateRow(name: string, bursty: ScenarioResult | undefined, paced: (PacedResult & { fullGcs: GcSummary }) | undefined, floor: (PacedResult & { baseline: string; fullGcs: GcSummary }) | undefined): string {
   const steady = paced ? `steady arrivals at ${paced.rate} req/s, ${paced.requests} requests, ${paced.failures} failed: ${describePaced(paced)}` : "steady arrivals: not run";
   const harness = floor ? `; the harness floor, ${floor.baseline} at the same rate: ${describePaced(floor)}` : "";
   const burst = bursty ? `; autocannon overallRate (each second's quota sent at once): p99 ${fixed(bursty.p99Ms)} ms` : "";
@@ -65,8 +77,8 @@ export function renderResults(report: BenchReport): string {
     "",
     `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured per scenario; ${settings.rules} operator rules loaded for S4/S5.`,
     "",
-    "| scenario | req/s | p50 ms | p99 ms | max ms | workerd CPU µs/verdict | workerd cores | load-gen cores | other cores | peak RSS MiB | responses |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| scenario | req/s | p50 ms | p99 ms | max ms | workerd CPU µs/verdict | workerd cores | load-gen cores | other cores | peak RSS MiB | full GCs · longest pause | responses |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     row("B0", s.B0),
     row("B1", s.B1),
     row("S1", s.S1),

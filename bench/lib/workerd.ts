@@ -8,7 +8,29 @@ export interface RunningWorker {
   /** The workerd process serving it (CPU and memory are read from /proc/<pid>). */
   pid: number;
   miniflare: Miniflare;
+  /** Full (mark-compact) collections of the Worker's isolate, as V8 traced them: when (this process's clock) and the pause. */
+  fullCollections: FullCollection[];
   dispose(): Promise<void>;
+}
+
+export interface FullCollection {
+  /** performance.now() of the bench process when the trace line arrived. */
+  at: number;
+  pauseMs: number;
+  /** V8's isolate address in the trace: workerd also runs Miniflare's own service Workers (D1, KV, cache). */
+  isolate: string;
+  /** Collections (scavenges included) traced for that isolate so far: the Worker under load is by far the busiest. */
+  isolateCollections: number;
+}
+
+/**
+ * The Worker's full collections in a window, for a report: how many, the longest and the total pause.
+ * The Worker's isolate is the one the trace shows collecting most often.
+ */
+export function collectionsBetween(collections: FullCollection[], from: number, to: number): { count: number; maxPauseMs: number; totalPauseMs: number } {
+  const busiest = collections.reduce<FullCollection | null>((best, entry) => (!best || entry.isolateCollections > best.isolateCollections ? entry : best), null)?.isolate;
+  const within = collections.filter(({ at, isolate }) => isolate === busiest && at >= from && at <= to);
+  return { count: within.length, maxPauseMs: Math.max(0, ...within.map(({ pauseMs }) => pauseMs)), totalPauseMs: within.reduce((sum, { pauseMs }) => sum + pauseMs, 0) };
 }
 
 /**
@@ -25,6 +47,12 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   // Wrangler hands out worker options in Miniflare's v4 shape (unstable_getMiniflareWorkerOptions).
   // The load goes to a direct socket: workerd's own listener bound straight to the Worker, as in a
   // production workerd config, without Miniflare's entry Worker (routing, pretty errors) in between.
+  // V8's --trace-gc inside workerd (Miniflare passes these flags to workerd): the full collections are
+  // stop-the-world pauses, the latency tail's cause (BENCHMARKS.md), so every run records them. The
+  // trace prints a line per collection (a few per second), which costs the Worker nothing it notices.
+  process.env.MINIFLARE_WORKERD_V8_FLAGS = "--trace-gc";
+  const fullCollections: FullCollection[] = [];
+  const tracedPerIsolate = new Map<string, number>();
   const options = {
     ...settings,
     name: "bench",
@@ -37,6 +65,16 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
     log: new Log(LogLevel.WARN),
     // The product logs one line per verdict; the bench keeps only warnings and errors (the first few).
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
+      const traced = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: /.exec(message);
+      if (traced) {
+        const isolate = traced[1]!;
+        const isolateCollections = (tracedPerIsolate.get(isolate) ?? 0) + 1;
+        tracedPerIsolate.set(isolate, isolateCollections);
+        const pause = /Mark-Compact .*?MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(message);
+        if (pause) fullCollections.push({ at: performance.now(), pauseMs: Number(pause[1]), isolate, isolateCollections });
+        if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 240)}`);
+        return;
+      }
       if ((level === "error" || level === "warn") && reported++ < 20) console.error(`[workerd ${level}] ${message.slice(0, 500)}`);
     },
   } as V4MiniflareOptions;
@@ -48,5 +86,5 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   if (!ownsListeningSocket(pid, Number(url.port))) {
     throw new Error(`port ${url.port} is not a socket of workerd (pid ${pid}): something is proxying the benchmark`);
   }
-  return { url: url.origin, pid, miniflare, dispose: () => miniflare.dispose() };
+  return { url: url.origin, pid, miniflare, fullCollections, dispose: () => miniflare.dispose() };
 }
