@@ -6,6 +6,8 @@
  *
  * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
  * BENCH_RULES (10000), BENCH_QUIET_CORES (0.15), BENCH_QUIET_TIMEOUT (s, 120), BENCH_WRITE (1),
+ * BENCH_PACED_DURATION (s, 30: the steady-arrival half-rate runs), BENCH_TRACE_GC=1 (print the
+ * Worker isolate's full GCs as V8 traces them),
  * BENCH_ONLY (a comma-separated subset such as `S4` or `B0,S2,herd`, for before/after runs of one
  * fix: only those run, nothing is written, and the per-row lines are the output).
  */
@@ -17,7 +19,7 @@ import { buildBenchPki, signCalls } from "./lib/fixtures";
 import { runLoad, type LoadResult, type RequestSource, type RequestSpec } from "./lib/load";
 import { runPaced } from "./lib/paced";
 import { waitForQuiet } from "./lib/proc";
-import { renderResults, updateBenchmarks, type BenchReport, type ScenarioResult } from "./lib/report";
+import { renderResults, updateBenchmarks, type BenchReport, type GcSummary, type ScenarioResult } from "./lib/report";
 import { startBenchRepository } from "./lib/repository";
 import { atisRequest, coldX5uSource, cycle, inviteRequest, mixedRequests, signedPool, unsignedInternationalRequests } from "./lib/scenarios";
 import { seedOrigin } from "./lib/seed";
@@ -32,6 +34,9 @@ const settings = {
   rules: env("BENCH_RULES", 10_000),
   quietCores: env("BENCH_QUIET_CORES", 0.15),
   quietTimeoutSeconds: env("BENCH_QUIET_TIMEOUT", 120),
+  // Long enough for several of the Worker isolate's full GCs (one every few seconds at half rate):
+  // whether a ~100–200 ms pause falls inside a 10 s window decides a 10 s run's p99.
+  pacedSeconds: env("BENCH_PACED_DURATION", 30),
 };
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((name) => name.trim())) : null;
 const wanted = (name: string) => only === null || only.has(name);
@@ -52,17 +57,37 @@ async function measure(name: string, worker: RunningWorker, others: number[], so
   const result: LoadResult = await runLoad({ url: worker.url, pid: worker.pid, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, ...extra }, source);
   console.log(
     `${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
-      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}  ` +
-      `full GCs ${collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo).count}`,
+      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}`,
   );
-  const fullGcs = collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo);
-  return { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null, fullGcs };
+  return gcLedger.track(worker, { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null, fullGcs: NO_GCS });
 }
+
+const NO_GCS: GcSummary = { count: 0, maxPauseMs: 0, totalPauseMs: 0, atSeconds: [] };
+
+/**
+ * workerd's stdout (where V8 traces its collections) reaches the bench in buffered chunks, so a
+ * window's collections are only all known once the process has exited: results are filled in then.
+ */
+const gcLedger = {
+  pending: [] as { worker: RunningWorker; result: { windowFrom: number; windowTo: number; fullGcs: GcSummary } }[],
+  track<T extends { windowFrom: number; windowTo: number; fullGcs: GcSummary }>(worker: RunningWorker, result: T): T {
+    this.pending.push({ worker, result });
+    return result;
+  },
+  async settle(worker: RunningWorker): Promise<void> {
+    await worker.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the exiting process's last lines
+    for (const { result } of this.pending.filter((entry) => entry.worker === worker)) {
+      result.fullGcs = collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo);
+    }
+    this.pending = this.pending.filter((entry) => entry.worker !== worker);
+  },
+};
 
 /** A steady-arrival run, with the Worker isolate's full collections during it. */
 async function paced(worker: RunningWorker, source: () => RequestSpec, rate: number) {
-  const result = await runPaced(worker.url, source, rate, settings.durationSeconds);
-  return { ...result, fullGcs: collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo) };
+  const result = await runPaced(worker.url, source, rate, settings.pacedSeconds);
+  return gcLedger.track(worker, { ...result, fullGcs: NO_GCS });
 }
 
 async function main(): Promise<void> {
@@ -84,7 +109,7 @@ async function main(): Promise<void> {
       if (wanted("B0")) report.scenarios.B0 = await measure("B0 fixed 200", baseline, [repository.pid], b0);
       if (wanted("B1")) report.scenarios.B1 = await measure("B1 one compactVerify", baseline, [repository.pid], b1);
     } finally {
-      await baseline.dispose();
+      await gcLedger.settle(baseline);
     }
 
     const product = await startProduct(built.product, pki);
@@ -172,7 +197,7 @@ async function main(): Promise<void> {
         console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s, ${report.paced.S4.stalledWindows} stalled windows`);
       }
     } finally {
-      await product.dispose();
+      await gcLedger.settle(product);
     }
 
     // The harness's floor at the same steady rates: what the generator, loopback and workerd cost with
@@ -188,13 +213,17 @@ async function main(): Promise<void> {
           console.log(`paced floor: ${baselineName} p99 ${result.p99Ms.toFixed(2)} ms at ${pacedRun.rate} req/s, ${result.stalledWindows} stalled windows`);
         }
       } finally {
-        await floor.dispose();
+        await gcLedger.settle(floor);
       }
     }
   } finally {
     repository.close();
   }
 
+  for (const [key, result] of Object.entries(report.scenarios)) console.log(`${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms`);
+  for (const [key, result] of [...Object.entries(report.paced), ...Object.entries(report.pacedFloor).map(([name, floor]) => [`${name} floor`, floor] as const)]) {
+    if (result) console.log(`paced ${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms, p99 from the write ${result.p99FromSendMs.toFixed(2)} ms, generator late p99 ${result.lateP99Ms.toFixed(2)} ms, stalled at ${result.stalledAt.join(" ")} s, full GCs at ${result.fullGcs.atSeconds.map((at) => at.toFixed(1)).join(" ")} s`);
+  }
   if (only !== null) return; // a partial run: the per-row lines above are its output
   const resultsDir = join(import.meta.dirname, "results");
   mkdirSync(resultsDir, { recursive: true });

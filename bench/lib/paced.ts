@@ -17,6 +17,8 @@ export interface PacedResult {
   /** 100 ms windows in which some answer took longer than 50 ms (a pause stalls every call in flight). */
   stalledWindows: number;
   windows: number;
+  /** Where the stalled windows start, in seconds from the first request (the first 20). */
+  stalledAt: number[];
   /** The run, on this process's performance.now() clock (to match workerd's GC trace against). */
   windowFrom: number;
   windowTo: number;
@@ -109,6 +111,7 @@ export async function runPaced(baseUrl: string, next: () => RequestSpec, rate: n
     p99FromSendMs: quantile(fromSend, 0.99),
     lateP99Ms: quantile(late, 0.99),
     stalledWindows: [...windows.values()].filter(Boolean).length,
+    stalledAt: [...windows].filter(([, stalled]) => stalled).slice(0, 20).map(([window]) => (window * WINDOW_MS) / 1000),
     windows: windows.size,
     windowFrom,
     windowTo,

@@ -18,6 +18,8 @@ export interface GcSummary {
   count: number;
   maxPauseMs: number;
   totalPauseMs: number;
+  /** When each happened, in seconds from the window's start. */
+  atSeconds: number[];
 }
 
 export interface BenchReport {
@@ -75,7 +77,8 @@ export function renderResults(report: BenchReport): string {
     `Run of ${report.startedAt} · ${machine.nproc} × ${machine.cpuModel} · ${machine.memoryGiB} GiB · Linux ${machine.kernel} · Node ${machine.node} · ` +
       `workerd ${machine.workerd} (miniflare ${machine.miniflare}, wrangler ${machine.wrangler}) · autocannon ${machine.autocannon}`,
     "",
-    `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured per scenario; ${settings.rules} operator rules loaded for S4/S5.`,
+    `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured per scenario; ${settings.rules} operator rules loaded for S4/S5; ` +
+      `steady-arrival half-rate runs ${settings.pacedSeconds} s each (bench/lib/paced.ts). "Full GCs" are the Worker isolate's mark-compact collections in the window, from V8's --trace-gc inside workerd, with the longest stop-the-world pause.`,
     "",
     "| scenario | req/s | p50 ms | p99 ms | max ms | workerd CPU µs/verdict | workerd cores | load-gen cores | other cores | peak RSS MiB | full GCs · longest pause | responses |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",

@@ -14,7 +14,11 @@ export interface RunningWorker {
 }
 
 export interface FullCollection {
-  /** performance.now() of the bench process when the trace line arrived. */
+  /**
+   * When it happened, on the bench process's performance.now() clock: V8's own timestamp (ms since the
+   * isolate started) plus the smallest arrival − timestamp difference seen for that isolate, because
+   * workerd's stdout reaches us in buffered chunks, seconds after the line was written.
+   */
   at: number;
   pauseMs: number;
   /** V8's isolate address in the trace: workerd also runs Miniflare's own service Workers (D1, KV, cache). */
@@ -27,10 +31,15 @@ export interface FullCollection {
  * The Worker's full collections in a window, for a report: how many, the longest and the total pause.
  * The Worker's isolate is the one the trace shows collecting most often.
  */
-export function collectionsBetween(collections: FullCollection[], from: number, to: number): { count: number; maxPauseMs: number; totalPauseMs: number } {
+export function collectionsBetween(collections: FullCollection[], from: number, to: number): { count: number; maxPauseMs: number; totalPauseMs: number; atSeconds: number[] } {
   const busiest = collections.reduce<FullCollection | null>((best, entry) => (!best || entry.isolateCollections > best.isolateCollections ? entry : best), null)?.isolate;
   const within = collections.filter(({ at, isolate }) => isolate === busiest && at >= from && at <= to);
-  return { count: within.length, maxPauseMs: Math.max(0, ...within.map(({ pauseMs }) => pauseMs)), totalPauseMs: within.reduce((sum, { pauseMs }) => sum + pauseMs, 0) };
+  return {
+    count: within.length,
+    maxPauseMs: Math.max(0, ...within.map(({ pauseMs }) => pauseMs)),
+    totalPauseMs: within.reduce((sum, { pauseMs }) => sum + pauseMs, 0),
+    atSeconds: within.map(({ at }) => (at - from) / 1000),
+  };
 }
 
 /**
@@ -53,6 +62,7 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   process.env.MINIFLARE_WORKERD_V8_FLAGS = "--trace-gc";
   const fullCollections: FullCollection[] = [];
   const tracedPerIsolate = new Map<string, number>();
+  const clockOffset = new Map<string, number>();
   const options = {
     ...settings,
     name: "bench",
@@ -65,13 +75,16 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
     log: new Log(LogLevel.WARN),
     // The product logs one line per verdict; the bench keeps only warnings and errors (the first few).
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
-      const traced = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: /.exec(message);
+      const traced = /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: /.exec(message);
       if (traced) {
         const isolate = traced[1]!;
+        const isolateMs = Number(traced[2]);
         const isolateCollections = (tracedPerIsolate.get(isolate) ?? 0) + 1;
         tracedPerIsolate.set(isolate, isolateCollections);
+        const offset = Math.min(clockOffset.get(isolate) ?? Infinity, performance.now() - isolateMs);
+        clockOffset.set(isolate, offset);
         const pause = /Mark-Compact .*?MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(message);
-        if (pause) fullCollections.push({ at: performance.now(), pauseMs: Number(pause[1]), isolate, isolateCollections });
+        if (pause) fullCollections.push({ at: isolateMs, pauseMs: Number(pause[1]), isolate, isolateCollections });
         if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 240)}`);
         return;
       }
@@ -86,5 +99,14 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   if (!ownsListeningSocket(pid, Number(url.port))) {
     throw new Error(`port ${url.port} is not a socket of workerd (pid ${pid}): something is proxying the benchmark`);
   }
-  return { url: url.origin, pid, miniflare, fullCollections, dispose: () => miniflare.dispose() };
+  return {
+    url: url.origin,
+    pid,
+    miniflare,
+    // Read when a report is made, so the clock offsets include every line that arrived by then.
+    get fullCollections() {
+      return fullCollections.map((entry) => ({ ...entry, at: entry.at + (clockOffset.get(entry.isolate) ?? 0) }));
+    },
+    dispose: () => miniflare.dispose(),
+  };
 }
