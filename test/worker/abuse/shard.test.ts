@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { VELOCITY_SHARDS, velocityShardOf } from "../../../src/abuse/shard";
+import { VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
+import type { Count, Observation } from "../../../src/abuse/velocity-counter";
+import { Deadline } from "../../../src/verdict/deadline";
 
 describe("velocity shard choice", () => {
   it("is stable for a key and names one of the shards", () => {
@@ -19,5 +22,38 @@ describe("velocity shard choice", () => {
       expect(count).toBeGreaterThan(share / 2);
       expect(count).toBeLessThan(share * 2);
     }
+  });
+});
+
+describe("velocity flush across many shards", () => {
+  it("sends every observation once, to its own shard, with at most 8 shard calls in flight", async () => {
+    const received = new Map<string, string[]>();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const store: VelocityStore = {
+      async observe(shard, observations: Observation[]): Promise<Count[]> {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        received.set(shard, [...(received.get(shard) ?? []), ...observations.map(({ key }) => key)]);
+        return observations.map(({ key, atMs }) => ({ key, atMs, count: 1 }));
+      },
+    };
+    const tracker = new VelocityTracker(store, { "calls-per-cli": { threshold: 10, windowMs: 60_000, action: "tag" } });
+    const background: Promise<unknown>[] = [];
+    const deadline = new Deadline(10_000, (promise) => void background.push(promise));
+    const clis = Array.from({ length: 400 }, (_, index) => `7701${String(index).padStart(7, "0")}`);
+    for (const cli of clis) tracker.assess({ cli, destination: null, trunk: null }, 1_000, deadline, (promise) => void background.push(promise));
+    await Promise.all(background);
+
+    const delivered = [...received.values()].flat();
+    expect(delivered.sort()).toEqual(clis.map((cli) => `calls-per-cli:${cli}`).sort());
+    for (const [shard, keys] of received) for (const key of keys) expect(velocityShardOf(key)).toBe(shard);
+    expect(received.size).toBeGreaterThan(8); // the flush needed more than one wave
+    expect(mostInFlight).toBeLessThanOrEqual(8);
+    // Every CLI's count came back: the next call for it is judged on it.
+    const judged = tracker.assess({ cli: clis[399]!, destination: null, trunk: null }, 1_001, deadline, () => {});
+    expect(judged.checks[0]).toMatchObject({ result: "pass", evidence: { count: 1 } });
   });
 });
