@@ -35,13 +35,16 @@ export function classifyNumber(tn: string, plan: HomeNumberingPlan): Classificat
 
   const metadataCountry = parsed?.country ?? null;
   const home = operatorHome || metadataCountry === plan.country;
+  // With the "max" metadata every country has per-type patterns, and libphonenumber's isValid() is
+  // exactly "getType() found a type" (isValid.js): one type lookup answers both, instead of two.
+  const metadataType = parsed?.getType();
   return {
     facts: {
       tn,
       country: home ? plan.country : metadataCountry,
       home,
-      type: override ?? numberTypeFromLibphonenumber(parsed?.getType()),
-      assigned: override !== undefined || (parsed?.isValid() ?? false),
+      type: override ?? numberTypeFromLibphonenumber(metadataType),
+      assigned: override !== undefined || metadataType !== undefined,
       typeSource: override ? "operator-override" : "metadata",
     },
   };

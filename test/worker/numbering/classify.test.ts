@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { describe, expect, it } from "vitest";
 import { classifyNumber } from "../../../src/numbering/classify";
 import { compileHomeNumberingPlan, defaultNumberingOverrides } from "../../../src/numbering/home-plan";
@@ -35,5 +36,28 @@ describe("Kazakhstan under +7: decided by the zone code (spec digest §2)", () =
     ["7727*501234", "non-digit"],
   ])("%s has a format problem: %s", (tn, problem) => {
     expect(classifyNumber(tn, kazakhstan)).toEqual({ problem });
+  });
+});
+
+describe("one type lookup decides validity", () => {
+  it("matches libphonenumber's isValid() on numbers across country codes and lengths", () => {
+    // classifyNumber reads `assigned` off getType() (isValid() is getType() !== undefined when the
+    // metadata has per-type patterns, as "max" does for every country); this pins that equivalence.
+    let seed = 7;
+    const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
+    const prefixes = ["7", "1", "44", "49", "33", "86", "91", "998", "996", "992", "380", "90", "971", "234", "55"];
+    let disagreements = 0;
+    let valid = 0;
+    for (let index = 0; index < 6_000; index++) {
+      const prefix = prefixes[index % prefixes.length]!;
+      const length = 8 + Math.floor(random() * 7);
+      const digits = prefix + Array.from({ length: length - prefix.length }, () => Math.floor(random() * 10)).join("");
+      const parsed = parsePhoneNumberFromString(`+${digits}`);
+      if (!parsed) continue;
+      if (parsed.isValid() !== (parsed.getType() !== undefined)) disagreements++;
+      if (parsed.isValid()) valid++;
+    }
+    expect(disagreements).toBe(0);
+    expect(valid).toBeGreaterThan(300); // the sample covers valid numbers, not only invalid ones
   });
 });
