@@ -22,6 +22,9 @@ export interface Count {
 /** No configured window is longer (src/config.ts caps windows at a day); rows older than this count for nothing. */
 const HORIZON_MS = 86_400_000;
 
+/** Distinct values seen for a key since a moment (the window's start). */
+export const DISTINCT_IN_WINDOW = "SELECT COUNT(*) AS count FROM sightings WHERE key = ? AND last_ms > ?";
+
 interface CountRow extends Record<string, SqlStorageValue> {
   count: number;
 }
@@ -39,7 +42,10 @@ export class VelocityCounter extends DurableObject {
       `CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
        CREATE INDEX IF NOT EXISTS events_age ON events (second);
        CREATE TABLE IF NOT EXISTS sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
-       CREATE INDEX IF NOT EXISTS sightings_age ON sightings (last_ms);`,
+       CREATE INDEX IF NOT EXISTS sightings_age ON sightings (last_ms);
+       CREATE INDEX IF NOT EXISTS sightings_recent ON sightings (key, last_ms);`,
+      // sightings_recent: a distinct count reads the window's rows only. Without it the count walked every
+      // value the key had in the 24 h horizon — for a trunk, every CLI it carried that day, per flush.
     );
   }
 
@@ -70,6 +76,6 @@ export class VelocityCounter extends DurableObject {
   }
 
   private distinct(key: string, atMs: number, windowMs: number): number {
-    return this.ctx.storage.sql.exec<CountRow>("SELECT COUNT(*) AS count FROM sightings WHERE key = ? AND last_ms > ?", key, atMs - windowMs).one().count;
+    return this.ctx.storage.sql.exec<CountRow>(DISTINCT_IN_WINDOW, key, atMs - windowMs).one().count;
   }
 }

@@ -1,7 +1,8 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VELOCITY_SHARDS, velocityShardOf } from "../../../src/abuse/shard";
 import { VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
-import type { Count, Observation } from "../../../src/abuse/velocity-counter";
+import { DISTINCT_IN_WINDOW, type Count, type Observation, type VelocityCounter } from "../../../src/abuse/velocity-counter";
 import { Deadline } from "../../../src/verdict/deadline";
 
 describe("velocity shard choice", () => {
@@ -55,5 +56,18 @@ describe("velocity flush across many shards", () => {
     // Every CLI's count came back: the next call for it is judged on it.
     const judged = tracker.assess({ cli: clis[399]!, destination: null, trunk: null }, 1_001, deadline, () => {});
     expect(judged.checks[0]).toMatchObject({ result: "pass", evidence: { count: 1 } });
+  });
+});
+
+describe("velocity counter storage", () => {
+  it("counts a key's distinct values from the window's rows, through the (key, last_ms) index", async () => {
+    const stub = env.VELOCITY.getByName(`plan-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (counter: VelocityCounter, state) => {
+      const observations = Array.from({ length: 50 }, (_, index) => ({ key: "clis-per-trunk:t1", value: `cli-${index}`, atMs: 1_000 * index, windowMs: 10_000 }));
+      const [count] = counter.observe(observations);
+      expect(count).toMatchObject({ key: "clis-per-trunk:t1", count: 10 }); // seen within (39 s, 49 s]
+      const plan = state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${DISTINCT_IN_WINDOW}`, "clis-per-trunk:t1", 0).toArray().map(({ detail }) => detail).join("; ");
+      expect(plan).toMatch(/USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\?\)/);
+    });
   });
 });
