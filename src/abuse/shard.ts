@@ -1,11 +1,12 @@
-/**
- * Abuse counters live in Durable Objects, and one object serialises its requests: a single object for
- * all traffic would be the bottleneck of every verifier in every location. Keys are spread over 256
- * objects by the first byte of their SHA-256, so load spreads evenly whatever the keys look like
- * (a signature, a CLI, a trunk name) and one hot key occupies one object, never the whole store.
- */
 const encoder = new TextEncoder();
 
+/**
+ * Abuse counters live in Durable Objects, and one object serialises its requests: a single object for
+ * all traffic would be the bottleneck of every verifier in every location. The replay guard spreads
+ * PASSporTs over 256 objects by the first byte of their signature's SHA-256 (the digest is also the
+ * presentation's identity); the velocity counters spread their keys (a CLI, a trunk name) with
+ * `velocityShardOf` below. Either way one hot key occupies one object, never the whole store.
+ */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");

@@ -17,7 +17,6 @@ const ALLOWED_PORTS = new Set(["", "443", "8443"]);
 const refuse = (description: string, url?: string) =>
   new VerificationError("X5U_POLICY", description, url === undefined ? undefined : { x5u: url.slice(0, 512) });
 
-/** Returns the URL to fetch, or throws X5U_POLICY naming the rule the URL breaks. */
 /**
  * URLs this policy accepted, by their text: a warm call names an x5u seen before, and parsing it again
  * would build a URL object per call (a runtime object the isolate frees only in a major GC). Bounded
@@ -26,6 +25,7 @@ const refuse = (description: string, url?: string) =>
 const accepted = new WeakMap<X5uPolicy, LRUCache<string, URL>>();
 const ACCEPTED_MAX = 2_000;
 
+/** Returns the URL to fetch, or throws X5U_POLICY naming the rule the URL breaks. */
 export function checkX5uUrl(x5u: string, policy: X5uPolicy): URL {
   let known = accepted.get(policy);
   const remembered = known?.get(x5u);
