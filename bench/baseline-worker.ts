@@ -3,6 +3,8 @@
  * (issue 6). It is built and run exactly like the product (same bundler, same workerd, same socket).
  *   GET /b0 → a fixed 200 (the cost of the runtime and HTTP alone)
  *   GET /b1 → one jose `compactVerify` of a fixed PASSporT with a key imported once (the crypto floor)
+ *   POST /b1 → the same, after reading the request's body: B1 with S1's request (its headers and its
+ *     JSON body), the floor for what S1 receives; informational, the targets use GET /b1
  */
 import { compactVerify, importJWK, type JWK } from "jose";
 
@@ -20,6 +22,7 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname === "/b0") return new Response("ok");
     if (pathname === "/b1") {
+      if (request.method === "POST") await request.text();
       verificationKey ??= importJWK(JSON.parse(env.BENCH_JWK) as JWK, "ES256");
       await compactVerify(env.BENCH_JWS, await verificationKey, { algorithms: ["ES256"] });
       return new Response("ok");

@@ -5,6 +5,11 @@
  * which Chrome DevTools opens. Only JavaScript is sampled: the local D1/Durable Object SQLite work
  * and BoringSSL show up as time inside the calls that started them, or not at all.
  *
+ * `npm run bench:profile -- S1 heap` samples allocations instead (V8's sampling heap profiler, every
+ * 256 bytes), keeping only those that outlived a scavenge: what a request promotes into the old
+ * generation, per request and by allocating stack. That is what fills the old generation between the
+ * full collections whose pauses are the latency tail (BENCHMARKS.md).
+ *
  * Environment: BENCH_DURATION (s, 8), BENCH_CONNECTIONS (50), BENCH_RULES (10000).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -56,8 +61,39 @@ function summarize(profile: Profile, top = 35): string {
   return [`busy (non-idle) JavaScript time sampled: ${(busy / 1000).toFixed(0)} ms`, table("\nself time:", self), table("\ninclusive time:", inclusive)].join("\n");
 }
 
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/**
+ * What the sampled allocations that outlived a scavenge were, by allocating stack: these fill the old
+ * generation, and the full collections that empty it are the latency tail (BENCHMARKS.md).
+ */
+function summarizeHeap(head: SamplingNode, requests: number, top = 30): string {
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  const walk = (node: SamplingNode, stack: string[]) => {
+    const name = `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.split("/").pop()}:${node.callFrame.lineNumber + 1}`;
+    const path = [...stack, name];
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      self.set(name, (self.get(name) ?? 0) + node.selfSize);
+      for (const frame of new Set(path)) inclusive.set(frame, (inclusive.get(frame) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) walk(child, path);
+  };
+  walk(head, []);
+  const table = (title: string, map: Map<string, number>) =>
+    [title, ...[...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, bytes]) => `${(bytes / requests).toFixed(0).padStart(6)} B/req  ${name}`)].join("\n");
+  return [`sampled bytes that survived a scavenge: ${(total / requests).toFixed(0)} B per request`, table("\nself:", self), table("\ninclusive:", inclusive)].join("\n");
+}
+
 async function main(): Promise<void> {
   const scenario = (process.argv[2] ?? "S1").toUpperCase();
+  const heap = process.argv[3] === "heap";
   const seconds = Number(process.env.BENCH_DURATION ?? 8);
   const built = buildWorkers();
   const pki = await buildBenchPki();
@@ -76,6 +112,21 @@ async function main(): Promise<void> {
     const load = { url: product.url, pid: product.pid, connections: Number(process.env.BENCH_CONNECTIONS ?? 50), durationSeconds: seconds, warmupSeconds: 0 };
     await runLoad({ ...load, durationSeconds: 3 }, source);
     const inspector = await connectInspector(inspectorPort);
+    if (heap) {
+      // Objects a scavenge frees are left out; what survives one is promoted and waits for a full collection.
+      await inspector.send("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+      const result = await runLoad(load, source);
+      // A full collection before stopping, so garbage not yet collected is not counted as promoted.
+      // workerd runs it as a task of the isolate, which needs a request to get a turn.
+      const collected = inspector.send("HeapProfiler.collectGarbage");
+      await runLoad({ ...load, connections: 1, durationSeconds: 1 }, source);
+      await collected;
+      const { profile } = (await inspector.send("HeapProfiler.stopSampling")) as unknown as { profile: { head: SamplingNode } };
+      inspector.close();
+      console.log(`${scenario}: ${result.requestsPerSecond.toFixed(0)} req/s under the heap sampler, ${result.requests} requests`);
+      console.log(summarizeHeap(profile.head, result.requests));
+      return;
+    }
     await inspector.send("Profiler.enable");
     await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
     await inspector.send("Profiler.start");

@@ -108,6 +108,11 @@ async function main(): Promise<void> {
       await expectAnswer(baseline, b1, (status) => status === 200, "B1");
       if (wanted("B0")) report.scenarios.B0 = await measure("B0 fixed 200", baseline, [repository.pid], b0);
       if (wanted("B1")) report.scenarios.B1 = await measure("B1 one compactVerify", baseline, [repository.pid], b1);
+      if (wanted("B1p")) {
+        // Informational: B1 answering S1's own request (POST, S1's headers and JSON body, which it reads).
+        const b1Post: RequestSpec = { ...atisRequest(fixed!), path: "/b1" };
+        report.scenarios.B1p = await measure("B1p B1 with S1's request", baseline, [repository.pid], b1Post);
+      }
     } finally {
       await gcLedger.settle(baseline);
     }

@@ -26,7 +26,7 @@ export interface BenchReport {
   startedAt: string;
   machine: MachineDescription;
   settings: Record<string, number>;
-  scenarios: Partial<Record<"B0" | "B1" | "S1" | "S2" | "S3" | "S4" | "S5" | "S1half" | "S4half", ScenarioResult>>;
+  scenarios: Partial<Record<"B0" | "B1" | "B1p" | "S1" | "S2" | "S3" | "S4" | "S5" | "S1half" | "S4half", ScenarioResult>>;
   /** Half-rate runs with steady arrivals (bench/lib/paced.ts). */
   paced: Partial<Record<"S1" | "S4", PacedResult & { fullGcs: GcSummary }>>;
   /** The harness's own floor at the same steady rates: B0 at S4's half rate, B1 at S1's, on the baseline Worker. */
@@ -84,6 +84,7 @@ export function renderResults(report: BenchReport): string {
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     row("B0", s.B0),
     row("B1", s.B1),
+    row("B1p", s.B1p),
     row("S1", s.S1),
     row("S2", s.S2),
     row("S3", s.S3),
@@ -92,7 +93,8 @@ export function renderResults(report: BenchReport): string {
     row("S1½", s.S1half),
     row("S4½", s.S4half),
     "",
-    "⚠ = other processes on the shared machine used more than 0.1 core during the window; that row is disturbed.",
+    "⚠ = other processes on the shared machine used more than 0.1 core during the window; that row is disturbed. " +
+      "B1p is informational, not a target's baseline: B1's verification answering S1's own request (a POST with S1's headers and JSON body, which it reads), so B1p − B1 is what S1's request costs the runtime before any product code runs.",
     "",
     "| target | measured | |",
     "| --- | --- | --- |",

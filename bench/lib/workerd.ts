@@ -83,9 +83,11 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
         tracedPerIsolate.set(isolate, isolateCollections);
         const offset = Math.min(clockOffset.get(isolate) ?? Infinity, performance.now() - isolateMs);
         clockOffset.set(isolate, offset);
+        // BENCH_TRACE_GC=all prints every collection, scavenges included: their heap sizes show what each promotes.
+        if (process.env.BENCH_TRACE_GC === "all") console.log(`[workerd gc] ${message.trim().slice(0, 400)}`);
         const pause = /Mark-Compact .*?MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(message);
         if (pause) fullCollections.push({ at: isolateMs, pauseMs: Number(pause[1]), isolate, isolateCollections });
-        if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 240)}`);
+        if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 600)}`);
         return;
       }
       if ((level === "error" || level === "warn") && reported++ < 20) console.error(`[workerd ${level}] ${message.slice(0, 500)}`);
