@@ -32,7 +32,9 @@ function checkStructure(text: string, maxDepth: number): void {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
       if (expectKey) {
-        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        // A name without escapes is its own characters; only an escaped one needs decoding to compare.
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
         const keys = stack.at(-1) as Set<string>;
         if (keys.has(key)) throw new StrictJsonError(`duplicate member name '${key}'`);
         keys.add(key);

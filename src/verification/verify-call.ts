@@ -52,7 +52,8 @@ export async function verifyCall(identityHeaders: string[], call: CallNumbers, o
   }
 
   const results = new Array<IdentityResult>(evaluated.length);
-  const isDiv = evaluated.map((value) => pptParameter(value) === "div");
+  // Only a call with several PASSporTs has div ones to verify first; a single header is read once, by verifyIdentity.
+  const isDiv = evaluated.length === 1 ? [false] : evaluated.map((value) => pptParameter(value) === "div");
   await Promise.all(
     evaluated.map(async (value, index) => {
       if (isDiv[index]) results[index] = await verifyIdentity(value, call, options);

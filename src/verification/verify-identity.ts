@@ -173,7 +173,6 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
 
 function verifiedResult(passport: DecodedPassport, signer: SignerDescription, checks: Check[]): IdentityResult {
   return {
-    ...notVerified(),
     ...describeClaims(passport),
     ppt: passport.header.ppt,
     outcome: "verified",
