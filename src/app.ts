@@ -4,7 +4,7 @@ import { describeRoute } from "hono-openapi";
 import type { AppEnv } from "./api/app-env";
 import { atisError } from "./api/atis-errors";
 import { atisRoutes } from "./api/atis";
-import { nativeError } from "./api/native-errors";
+import { isStoreOutage, nativeError, storeUnavailable } from "./api/native-errors";
 import { requestId } from "./api/request-id";
 import { verdictRoutes } from "./api/verdict-route";
 import { adminRoutes } from "./admin/routes";
@@ -54,6 +54,8 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
     if (c.req.path.startsWith("/stir/")) return atisError("POL5000");
     // A deployment mistake names the variable, so the operator can fix it from the response alone.
     if (error instanceof ConfigError) return nativeError(500, error.code, error.message);
+    // The database not answering is an outage to wait out, not a fault to report: 503, with when to retry.
+    if (isStoreOutage(error)) return storeUnavailable();
     return nativeError(500, "ERR_INTERNAL", "internal error; the request id identifies it in the logs");
   });
   return app;

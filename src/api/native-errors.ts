@@ -5,6 +5,26 @@ export function nativeError(status: number, code: string, message: string, extra
   return new Response(JSON.stringify({ error: { code, message, ...extra } }), { status, headers });
 }
 
+/**
+ * D1 reports a failed query as `D1_ERROR: …` (or `D1_EXEC_ERROR`, `D1_DUMP_ERROR`): the database was
+ * unreachable, overloaded or reset, none of which the caller did. `D1_TYPE_ERROR` and
+ * `D1_COLUMN_NOTFOUND` are our own mistakes in a query, and stay 500s.
+ */
+const STORE_OUTAGE = /^D1_(?:ERROR|EXEC_ERROR|DUMP_ERROR)\b/;
+
+export function isStoreOutage(error: unknown): boolean {
+  return error instanceof Error && STORE_OUTAGE.test(error.message);
+}
+
+/** Seconds a client should wait before retrying a request that met a store outage. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+export function storeUnavailable(): Response {
+  const response = nativeError(503, "ERR_STORE_UNAVAILABLE", "the database did not answer; retry later (the request id names this failure in the logs)");
+  response.headers.set("Retry-After", String(STORE_RETRY_AFTER_SECONDS));
+  return response;
+}
+
 export const AUTH_FAILURE_MESSAGES = {
   missing: "an Authorization: Bearer <key> header is required",
   malformed: "the Authorization header must be 'Bearer <key>'",
