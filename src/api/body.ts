@@ -3,6 +3,14 @@ export class BodyTooLargeError extends Error {
   readonly code = "ERR_BODY_TOO_LARGE";
 }
 
+/**
+ * Bodies the runtime reads as text without complaint. For any other type (a raw INVITE is
+ * `message/sip`) workerd's `text()` logs a warning per request that the body "does not appear to be
+ * text", so those are read as bytes and decoded here, with the same U+FFFD substitution.
+ */
+const TEXT_TYPES = /^\s*(?:text\/|application\/(?:[\w.+-]*\+)?json\s*(?:;|$))/i;
+const lenientDecoder = new TextDecoder();
+
 export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
   const length = request.headers.get("Content-Length");
   const declared = Number(length ?? "0");
@@ -10,7 +18,7 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
   if (length !== null) {
     // A declared length bounds what HTTP framing delivers, so the body is read in one go (the common case,
     // and cheaper than chunk by chunk); the size is checked again for a caller that declared less than it sent.
-    const text = await request.text();
+    const text = TEXT_TYPES.test(request.headers.get("Content-Type") ?? "") ? await request.text() : lenientDecoder.decode(await request.arrayBuffer());
     // UTF-8 never takes fewer bytes than UTF-16 code units, so a text this long came from a body that broke its declared bound.
     if (text.length > maxBytes) throw new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`);
     return text;
