@@ -1,6 +1,7 @@
 import type { X509Certificate } from "@peculiar/x509";
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../lib/clock";
+import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
 import { buildTrustedPath, type TrustedPath } from "./chain";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
@@ -97,7 +98,9 @@ export class CachingCertificateSource implements CertificateSource {
     const cacheKey = new Request(x5u.href, { method: "GET" });
     const shared = sharedCache ? await sharedCache.match(cacheKey).catch(() => undefined) : undefined;
     if (shared) {
-      const credential = await parseCredential(x5u.href, await shared.text());
+      // Stored as the strictly decoded PEM the fetch read. Read as bytes: `text()` on a
+      // application/pem-certificate-chain body makes workerd log a "not text" warning per read.
+      const credential = await parseCredential(x5u.href, decodeUtf8Strict(new Uint8Array(await shared.arrayBuffer())));
       const remaining = Number(shared.headers.get("X-Shaken-Expires") ?? 0) - clock.now();
       if (remaining > 0) this.memory.set(x5u.href, credential, { ttl: remaining });
       return credential;
