@@ -1,4 +1,4 @@
-import { Grammar } from "sip.js/lib/grammar/grammar.js";
+import { parseSipRule } from "./grammar";
 
 /** The parts of a SIP INVITE the verdict reads, as header values (not yet canonicalized). */
 export interface InviteParts {
@@ -94,7 +94,7 @@ function* headerFields(lines: string[]): Generator<{ name: string; value: string
 /** sip.js's grammar for one rule: what it built, or -1 when the input does not match. */
 function grammar(input: string, rule: string) {
   try {
-    return Grammar.parse(input, rule) as -1 | { method?: string; status_code?: number; uri?: { toString(): string } };
+    return parseSipRule(input, rule) as -1 | { method?: string; status_code?: number; uri?: { toString(): string } };
   } catch (error) {
     throw new SipMessageError(`SIP message cannot be parsed: ${error instanceof Error ? error.message.slice(0, 120) : "parser error"}`);
   }

@@ -1,0 +1,116 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * `npm run generate:sip-grammar`: writes src/sip/grammar/compiled.js, sip.js's own generated SIP
+ * grammar (peggy output, `lib/grammar/pegjs/dist/grammar.js`) with its tables built once per isolate.
+ *
+ * Why: the generated `peg$parse` declares its constant table (~460 entries: literals, regular
+ * expressions, expectation objects, action closures) and decodes the bytecode of all ~230 rules
+ * inside the function, so every `Grammar.parse` rebuilt them before reading a single character:
+ * 140–220 µs per call whatever the input, three calls per INVITE (BENCHMARKS.md).
+ *
+ * What changes: only the scope. `peg$parse` becomes a closure created once; the per-call state it
+ * declared (`input`, `options`, positions, failure tracking, the start rule) becomes variables of
+ * that closure, which the returned function resets on every call before running the unchanged rule
+ * interpreter. The grammar, its bytecode, its actions and its errors are sip.js's, byte for byte.
+ * Parsing is synchronous and no action parses again, so a call never sees another call's state.
+ *
+ * Each rewrite is anchored on text that must occur exactly once; when sip.js's output changes shape,
+ * this script fails instead of writing something else. `test/node/sip/compiled-grammar.test.ts` checks
+ * that the committed file is what this script writes from the installed sip.js, and that it parses
+ * exactly as sip.js's `Grammar.parse` does.
+ */
+const require = createRequire(import.meta.url);
+const SOURCE = join(dirname(require.resolve("sip.js/package.json")), "lib/grammar/pegjs/dist/grammar.js");
+export const COMPILED_GRAMMAR = join(dirname(fileURLToPath(import.meta.url)), "..", "src/sip/grammar/compiled.js");
+
+function replaceOnce(text: string, anchor: string, replacement: string): string {
+  const at = text.indexOf(anchor);
+  if (at === -1 || text.indexOf(anchor, at + 1) !== -1) {
+    throw new Error(`sip.js's grammar no longer has exactly one ${JSON.stringify(anchor.slice(0, 80))}: review scripts/compile-sip-grammar.ts against the installed sip.js`);
+  }
+  return text.slice(0, at) + replacement + text.slice(at + anchor.length);
+}
+
+const PER_CALL_STATE = `    let peg$currPos = 0;
+    let peg$savedPos = 0;
+    const peg$posDetailsCache = [{ line: 1, column: 1 }];
+    let peg$maxFailPos = 0;
+    let peg$maxFailExpected = [];
+    let peg$silentFails = 0;
+    let peg$result;
+`;
+
+const START_RULE = `    if (options.startRule !== undefined) {
+        if (!(options.startRule in peg$startRuleIndices)) {
+            throw new Error("Can't start parsing from rule \\"" + options.startRule + "\\".");
+        }
+        peg$startRuleIndex = peg$startRuleIndices[options.startRule];
+    }
+`;
+
+const DATA_RESET = "    options.data = {}; // Object to which header attributes will be assigned during parsing\n";
+
+const RUN = "    peg$result = peg$parseRule(peg$startRuleIndex);\n";
+
+const indent = (block: string) => block.replace(/^(?=.)/gm, "    ");
+
+export function compileSipGrammar(source: string, version: string): string {
+  const defaultRule = /\n    let peg\$startRuleIndex = (\d+);\n/.exec(source)?.[1];
+  if (defaultRule === undefined) throw new Error("sip.js's grammar has no default start rule: review scripts/compile-sip-grammar.ts");
+  const runFrom = source.indexOf(RUN);
+  const end = "\n}\nexport const parse = peg$parse;\n";
+  if (runFrom === -1 || !source.endsWith(end)) throw new Error("sip.js's grammar does not end as expected: review scripts/compile-sip-grammar.ts");
+  const run = source.slice(runFrom, source.length - end.length + 1);
+
+  let text = source.slice(0, runFrom) + "__RUN__" + end;
+  // Its relative imports (the NameAddrHeader and URI classes the actions build) name sip.js's own modules.
+  for (const module of ["name-addr-header.js", "uri.js"]) {
+    text = replaceOnce(text, ` from "../../${module}";`, ` from "sip.js/lib/grammar/${module}";`);
+  }
+  text = replaceOnce(
+    text,
+    "function peg$parse(input, options) {\n    options = options !== undefined ? options : {};\n    const peg$FAILED = {};\n    const peg$source = options.grammarSource;\n",
+    "const peg$parse = (function buildOnce() {\n    let input;\n    let options;\n    let peg$source;\n    const peg$FAILED = {};\n",
+  );
+  text = replaceOnce(
+    text,
+    PER_CALL_STATE + START_RULE,
+    "    let peg$currPos;\n    let peg$savedPos;\n    let peg$posDetailsCache;\n    let peg$maxFailPos;\n    let peg$maxFailExpected;\n    let peg$silentFails;\n    let peg$result;\n",
+  );
+  text = replaceOnce(text, DATA_RESET, "");
+  const perCall = [
+    "    return function peg$parse(input1, options1) {\n",
+    "        input = input1;\n",
+    "        options = options1 !== undefined ? options1 : {};\n",
+    "        peg$source = options.grammarSource;\n",
+    `        peg$startRuleIndex = ${defaultRule};\n`,
+    indent(PER_CALL_STATE.replace("const peg$posDetailsCache", "peg$posDetailsCache").replace(/^    let /gm, "    ").replace("    peg$result;\n", "    peg$result = undefined;\n")),
+    indent(START_RULE),
+    indent(DATA_RESET),
+    indent(run),
+    "    };\n",
+    "})();",
+  ].join("");
+  text = replaceOnce(text, "__RUN__\n}", perCall);
+  const header = [
+    "// GENERATED by `npm run generate:sip-grammar` (scripts/compile-sip-grammar.ts) from",
+    `// sip.js ${version}, lib/grammar/pegjs/dist/grammar.js: the same grammar, with its tables built once`,
+    "// per isolate instead of on every parse. Do not edit; regenerate after upgrading sip.js.",
+    "",
+  ].join("\n");
+  return header + text;
+}
+
+export function compiledFromInstalledSipJs(): string {
+  const version = (JSON.parse(readFileSync(require.resolve("sip.js/package.json"), "utf8")) as { version: string }).version;
+  return compileSipGrammar(readFileSync(SOURCE, "utf8"), version);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(COMPILED_GRAMMAR, compiledFromInstalledSipJs());
+  console.log(`wrote ${COMPILED_GRAMMAR}`);
+}

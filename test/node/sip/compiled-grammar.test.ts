@@ -1,0 +1,79 @@
+import fc from "fast-check";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Grammar } from "sip.js/lib/grammar/grammar.js";
+import { describe, expect, it } from "vitest";
+import { COMPILED_GRAMMAR, compiledFromInstalledSipJs } from "../../../scripts/compile-sip-grammar";
+import { parseSipRule } from "../../../src/sip/grammar";
+import { fuzzRuns, fuzzTimeoutMs, hostileText, mutationOf } from "../fuzz/mutations";
+
+const RUNS = fuzzRuns(1_000);
+const INVITES = join(import.meta.dirname, "../../../../shared/realworld/invites");
+
+/** The rules the INVITE reader uses, and a few more of sip.js's, so the whole table is exercised. */
+const RULES = ["Request_Response", "Name_Addr_Header", "SIP_URI", "Contact", "Via", "CSeq", "Call_ID", "Content_Type", "Event", "absoluteURI"] as const;
+
+/** Header values and request lines of the real-world INVITEs, by the rule that reads them. */
+function realWorldSeeds(): { rule: string; input: string }[] {
+  const seeds: { rule: string; input: string }[] = [];
+  for (const file of readdirSync(INVITES)) {
+    const lines = readFileSync(join(INVITES, file), "utf8").split(/\r?\n/);
+    const requestLine = lines.find((line) => /^[A-Z]+ \S+ SIP\/2\.0$/.test(line));
+    if (requestLine) seeds.push({ rule: "Request_Response", input: requestLine });
+    for (const line of lines) {
+      const header = /^(From|To|P-Asserted-Identity|Contact|Via|CSeq|Call-ID|Content-Type)\s*:\s*(.+)$/i.exec(line);
+      if (!header) continue;
+      const name = header[1]!.toLowerCase();
+      const rule = { from: "Name_Addr_Header", to: "Name_Addr_Header", "p-asserted-identity": "Name_Addr_Header", contact: "Contact", via: "Via", cseq: "CSeq", "call-id": "Call_ID", "content-type": "Content_Type" }[name]!;
+      seeds.push({ rule, input: header[2]! });
+    }
+  }
+  return seeds;
+}
+
+const seeds = realWorldSeeds();
+
+/** What sip.js's own Grammar.parse and ours build for the same input must be equal, class for class. */
+function sameAsSipJs(input: string, rule: string): void {
+  expect(parseSipRule(input, rule)).toStrictEqual(Grammar.parse(input, rule));
+}
+
+describe("sip.js's grammar, built once (src/sip/grammar/compiled.js)", () => {
+  it("is exactly what scripts/compile-sip-grammar.ts writes from the installed sip.js (run `npm run generate:sip-grammar` after upgrading it)", () => {
+    expect(readFileSync(COMPILED_GRAMMAR, "utf8")).toBe(compiledFromInstalledSipJs());
+  });
+
+  it("reads every real-world INVITE's request line and headers as sip.js's Grammar.parse does", () => {
+    for (const { rule, input } of seeds) sameAsSipJs(input, rule);
+    // The seeds include values the grammar accepts and, from the deliberately broken INVITEs, some it refuses.
+    const accepted = seeds.filter(({ rule, input }) => parseSipRule(input, rule) !== -1).length;
+    expect(accepted).toBeGreaterThan(30);
+    expect(seeds.length - accepted).toBeGreaterThan(0);
+  });
+
+  it(
+    "parses mutated real-world values and arbitrary text exactly as sip.js does, under every rule",
+    () => {
+      const input = fc.oneof(
+        fc.constantFrom(...seeds).chain(({ input }) => mutationOf(input)),
+        hostileText,
+      );
+      fc.assert(
+        fc.property(input, fc.constantFrom(...RULES), (text, rule) => sameAsSipJs(text, rule)),
+        { numRuns: RUNS },
+      );
+    },
+    fuzzTimeoutMs(RUNS),
+  );
+
+  it("keeps no state from one parse to the next: a refused input, a different rule, then the same input again", () => {
+    const from = '"Caller" <sip:+77272501234@carrier.example;user=phone>;tag=1';
+    const first = parseSipRule(from, "Name_Addr_Header");
+    expect(first).not.toBe(-1);
+    expect(parseSipRule("<<sip:x", "Name_Addr_Header")).toBe(-1);
+    expect(parseSipRule("INVITE sip:+77012345678@operator.example SIP/2.0", "Request_Response")).toMatchObject({ method: "INVITE" });
+    expect(parseSipRule(from, "Name_Addr_Header")).toStrictEqual(first);
+    expect(parseSipRule(from, "No_Such_Rule")).toBe(-1);
+    expect(parseSipRule(from, "Name_Addr_Header")).toStrictEqual(first);
+  });
+});
