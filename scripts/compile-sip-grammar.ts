@@ -12,11 +12,14 @@ import { fileURLToPath } from "node:url";
  * inside the function, so every `Grammar.parse` rebuilt them before reading a single character:
  * 140–220 µs per call whatever the input, three calls per INVITE (BENCHMARKS.md).
  *
- * What changes: only the scope. `peg$parse` becomes a closure created once; the per-call state it
- * declared (`input`, `options`, positions, failure tracking, the start rule) becomes variables of
- * that closure, which the returned function resets on every call before running the unchanged rule
- * interpreter. The grammar, its bytecode, its actions and its errors are sip.js's, byte for byte.
- * Parsing is synchronous and no action parses again, so a call never sees another call's state.
+ * What changes:
+ * - The scope. `peg$parse` becomes a closure created once. The per-call state it declared (`input`,
+ *   `options`, positions, failure tracking, the start rule) becomes variables of that closure, and
+ *   the returned function resets them on every call. Parsing is synchronous and no action parses
+ *   again, so a call never sees another call's state.
+ * - How the rule interpreter creates its value stack: still empty, but with V8's general array
+ *   representation from the start (see below).
+ * The grammar, its bytecode, its actions and its errors are sip.js's, byte for byte.
  *
  * Each rewrite is anchored on text that must occur exactly once; when sip.js's output changes shape,
  * this script fails instead of writing something else. `test/node/sip/compiled-grammar.test.ts` checks
@@ -82,6 +85,12 @@ export function compileSipGrammar(source: string, version: string): string {
     "    let peg$currPos;\n    let peg$savedPos;\n    let peg$posDetailsCache;\n    let peg$maxFailPos;\n    let peg$maxFailExpected;\n    let peg$silentFails;\n    let peg$result;\n",
   );
   text = replaceOnce(text, DATA_RESET, "");
+  // The interpreter's value stack holds positions (small integers) and parse results (objects) alike.
+  // Created empty, each rule's stack starts as an integers-only array and changes representation as
+  // results are pushed, so optimized code meets a different array shape from rule to rule: V8 in
+  // workerd deoptimized the interpreter hundreds of times a second (BENCHMARKS.md, fourth session).
+  // Created from a one-object array and emptied, every stack has the general representation from the start.
+  text = replaceOnce(text, "        const stack = [];\n", "        const stack = [peg$FAILED];\n        stack.length = 0;\n");
   const perCall = [
     "    return function peg$parse(input1, options1) {\n",
     "        input = input1;\n",

@@ -1289,7 +1289,8 @@ const peg$parse = (function buildOnce() {
         const ips = [];
         let end = bc.length;
         const ends = [];
-        const stack = [];
+        const stack = [peg$FAILED];
+        stack.length = 0;
         let params;
         while (true) {
             while (ip < end) {
