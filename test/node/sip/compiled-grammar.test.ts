@@ -1,3 +1,4 @@
+import "reflect-metadata";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { Grammar } from "sip.js/lib/grammar/grammar.js";
