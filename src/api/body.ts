@@ -1,3 +1,5 @@
+import { decodeUtf8 } from "../lib/utf8";
+
 /** Request bodies are read with a bound, whatever Content-Length claims. */
 export class BodyTooLargeError extends Error {
   readonly code = "ERR_BODY_TOO_LARGE";
@@ -9,7 +11,6 @@ export class BodyTooLargeError extends Error {
  * text", so those are read as bytes and decoded here, with the same U+FFFD substitution.
  */
 const TEXT_TYPES = /^\s*(?:text\/|application\/(?:[\w.+-]*\+)?json\s*(?:;|$))/i;
-const lenientDecoder = new TextDecoder();
 
 export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
   const length = request.headers.get("Content-Length");
@@ -18,7 +19,7 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
   if (length !== null) {
     // A declared length bounds what HTTP framing delivers, so the body is read in one go (the common case,
     // and cheaper than chunk by chunk); the size is checked again for a caller that declared less than it sent.
-    const text = TEXT_TYPES.test(request.headers.get("Content-Type") ?? "") ? await request.text() : lenientDecoder.decode(await request.arrayBuffer());
+    const text = TEXT_TYPES.test(request.headers.get("Content-Type") ?? "") ? await request.text() : decodeUtf8(await request.arrayBuffer());
     // UTF-8 never takes fewer bytes than UTF-16 code units, so a text this long came from a body that broke its declared bound.
     if (text.length > maxBytes) throw new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`);
     return text;

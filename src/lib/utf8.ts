@@ -8,3 +8,10 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }
 export function decodeUtf8Strict(bytes: Uint8Array): string {
   return strictDecoder.decode(bytes);
 }
+
+const lenientDecoder = new TextDecoder();
+
+/** Decodes UTF-8 as `Response.text()` does, substituting U+FFFD for malformed bytes. */
+export function decodeUtf8(bytes: ArrayBuffer | Uint8Array): string {
+  return lenientDecoder.decode(bytes);
+}

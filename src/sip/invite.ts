@@ -91,14 +91,8 @@ function* headerFields(lines: string[]): Generator<{ name: string; value: string
   }
 }
 
-/** sip.js's grammar for one rule: what it built, or -1 when the input does not match. */
-function grammar(input: string, rule: string) {
-  try {
-    return parseSipRule(input, rule) as -1 | { method?: string; status_code?: number; uri?: { toString(): string } };
-  } catch (error) {
-    throw new SipMessageError(`SIP message cannot be parsed: ${error instanceof Error ? error.message.slice(0, 120) : "parser error"}`);
-  }
-}
+/** sip.js's grammar for one rule: what it built, or -1 when the input does not match (it never throws). */
+const grammar = (input: string, rule: string) => parseSipRule(input, rule) as -1 | { method?: string; status_code?: number; uri?: { toString(): string } };
 
 /** P-Asserted-Identity may list a sip: and a tel: identity (RFC 3325 §9.1); the first one presents the caller. */
 function firstValue(value: string | null): string | null {
