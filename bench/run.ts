@@ -9,7 +9,8 @@
  * BENCH_PACED_DURATION (s, 30: the steady-arrival half-rate runs), BENCH_TRACE_GC=1 (print the
  * Worker isolate's full GCs as V8 traces them),
  * BENCH_ONLY (a comma-separated subset such as `S4` or `B0,S2,herd`, for before/after runs of one
- * fix: only those run, nothing is written, and the per-row lines are the output).
+ * fix: only those run, nothing is written, and the per-row lines are the output),
+ * BENCH_V8_FLAGS (extra V8 flags for workerd, for experiments: nothing is written either).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -229,7 +230,8 @@ async function main(): Promise<void> {
   for (const [key, result] of [...Object.entries(report.paced), ...Object.entries(report.pacedFloor).map(([name, floor]) => [`${name} floor`, floor] as const)]) {
     if (result) console.log(`paced ${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms, p99 from the write ${result.p99FromSendMs.toFixed(2)} ms, generator late p99 ${result.lateP99Ms.toFixed(2)} ms, stalled at ${result.stalledAt.join(" ")} s, full GCs at ${result.fullGcs.atSeconds.map((at) => at.toFixed(1)).join(" ")} s`);
   }
-  if (only !== null) return; // a partial run: the per-row lines above are its output
+  // A partial run, or one on V8 flags the deployed runtime does not use: the per-row lines above are its output.
+  if (only !== null || process.env.BENCH_V8_FLAGS) return;
   const resultsDir = join(import.meta.dirname, "results");
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(report, null, 2));
