@@ -60,14 +60,54 @@ describe("velocity flush across many shards", () => {
 });
 
 describe("velocity counter storage", () => {
+  const planOf = (state: DurableObjectState, sql: string, ...bindings: (string | number)[]) =>
+    state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...bindings).toArray().map(({ detail }) => detail).join("; ");
+
   it("counts a key's distinct values from the window's rows, through the (key, last_ms) index", async () => {
     const stub = env.VELOCITY.getByName(`plan-${crypto.randomUUID()}`);
     await runInDurableObject(stub, async (counter: VelocityCounter, state) => {
       const observations = Array.from({ length: 50 }, (_, index) => ({ key: "clis-per-trunk:t1", value: `cli-${index}`, atMs: 1_000 * index, windowMs: 10_000 }));
       const [count] = counter.observe(observations);
       expect(count).toMatchObject({ key: "clis-per-trunk:t1", count: 10 }); // seen within (39 s, 49 s]
-      const plan = state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${DISTINCT_IN_WINDOW}`, "clis-per-trunk:t1", 0).toArray().map(({ detail }) => detail).join("; ");
-      expect(plan).toMatch(/USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\?\)/);
+      expect(planOf(state, DISTINCT_IN_WINDOW, "clis-per-trunk:t1", 0)).toMatch(/USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\?\)/);
+    });
+  });
+
+  it("answers a batch of many keys, repeats and out-of-order times exactly as counting each observation alone would", async () => {
+    // 150 CLIs and 3 trunks, each key observed many times per batch, out of time order, in two batches.
+    const windowMs = 20_000;
+    const observations: Observation[] = [];
+    for (let index = 0; index < 1_200; index++) {
+      const cli = `cli-${index % 150}`;
+      const atMs = 100_000 + ((index * 7_919) % 40_000); // spread over 40 s, not in order
+      observations.push({ key: `calls-per-cli:${cli}`, value: null, atMs, windowMs });
+      observations.push({ key: `destinations-per-cli:${cli}`, value: `dest-${index % 13}`, atMs, windowMs });
+      observations.push({ key: `clis-per-trunk:trunk-${index % 3}`, value: cli, atMs, windowMs });
+    }
+    const batches = [observations.slice(0, 1_800), observations.slice(1_800)];
+
+    // The reference: every observation so far, counted over the window ending at the key's latest observation in the batch.
+    const expected = (upTo: Observation[], batch: Observation[], key: string) => {
+      const ofKey = upTo.filter((observation) => observation.key === key);
+      const end = Math.max(...batch.filter((observation) => observation.key === key).map(({ atMs }) => atMs));
+      if (ofKey[0]!.value === null) return ofKey.filter(({ atMs }) => Math.floor(atMs / 1000) > Math.floor((end - windowMs) / 1000)).length;
+      const last = new Map<string, number>();
+      for (const { value, atMs } of ofKey) last.set(value!, Math.max(last.get(value!) ?? 0, atMs));
+      return [...last.values()].filter((atMs) => atMs > end - windowMs).length;
+    };
+
+    const stub = env.VELOCITY.getByName(`batch-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (counter: VelocityCounter) => {
+      for (const [index, batch] of batches.entries()) {
+        const upTo = batches.slice(0, index + 1).flat();
+        const counts = counter.observe(batch);
+        const keys = [...new Set(batch.map(({ key }) => key))];
+        expect(counts.map(({ key }) => key).sort()).toEqual(keys.sort());
+        for (const { key, count, atMs } of counts) {
+          expect({ key, count }).toEqual({ key, count: expected(upTo, batch, key) });
+          expect(atMs).toBe(Math.max(...batch.filter((observation) => observation.key === key).map((observation) => observation.atMs)));
+        }
+      }
     });
   });
 });
