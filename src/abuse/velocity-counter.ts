@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { DISTINCT_IN_WINDOW, HAS_TALLIES, RECORD_SIGHTING, SIGHTING_TALLIES, TALLY_EXISTING_SIGHTINGS, VELOCITY_TABLES } from "./velocity-sql";
 
 /**
  * One event for a sliding-window counter. `value` null counts events (calls per CLI); a value counts
@@ -22,9 +23,6 @@ export interface Count {
 /** No configured window is longer (src/config.ts caps windows at a day); rows older than this count for nothing. */
 const HORIZON_MS = 86_400_000;
 
-/** Distinct values seen for a key since a moment (the window's start). */
-export const DISTINCT_IN_WINDOW = "SELECT COUNT(*) AS count FROM sightings WHERE key = ? AND last_ms > ?";
-
 interface CountRow extends Record<string, SqlStorageValue> {
   count: number;
 }
@@ -38,15 +36,11 @@ interface CountRow extends Record<string, SqlStorageValue> {
 export class VelocityCounter extends DurableObject {
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
-       CREATE INDEX IF NOT EXISTS events_age ON events (second);
-       CREATE TABLE IF NOT EXISTS sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
-       CREATE INDEX IF NOT EXISTS sightings_age ON sightings (last_ms);
-       CREATE INDEX IF NOT EXISTS sightings_recent ON sightings (key, last_ms);`,
-      // sightings_recent: a distinct count reads the window's rows only. Without it the count walked every
-      // value the key had in the 24 h horizon — for a trunk, every CLI it carried that day, per flush.
-    );
+    ctx.storage.sql.exec(VELOCITY_TABLES);
+    // An object created before the tallies existed gets them from the sightings it holds, once.
+    const tallied = ctx.storage.sql.exec(HAS_TALLIES).toArray().length > 0;
+    ctx.storage.sql.exec(SIGHTING_TALLIES);
+    if (!tallied) ctx.storage.sql.exec(TALLY_EXISTING_SIGHTINGS);
   }
 
   observe(observations: Observation[]): Count[] {
@@ -57,7 +51,8 @@ export class VelocityCounter extends DurableObject {
       if (observation.value === null) {
         sql.exec("INSERT INTO events (key, second, count) VALUES (?, ?, 1) ON CONFLICT (key, second) DO UPDATE SET count = count + 1", observation.key, Math.floor(observation.atMs / 1000));
       } else {
-        sql.exec("INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?) ON CONFLICT (key, value) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)", observation.key, observation.value, observation.atMs);
+        // Whole milliseconds, so the tallies' `last_ms / 1000` is SQLite's integer division.
+        sql.exec(RECORD_SIGHTING, observation.key, observation.value, Math.floor(observation.atMs));
       }
       const known = latest.get(observation.key);
       if (!known || known.atMs <= observation.atMs) latest.set(observation.key, observation);
@@ -66,6 +61,8 @@ export class VelocityCounter extends DurableObject {
     const newest = Math.max(...counts.map(({ atMs }) => atMs));
     sql.exec("DELETE FROM events WHERE second < ?", Math.floor((newest - HORIZON_MS) / 1000));
     sql.exec("DELETE FROM sightings WHERE last_ms < ?", newest - HORIZON_MS);
+    // The sightings' own triggers emptied these seconds' tallies; their rows go too.
+    sql.exec("DELETE FROM sighting_seconds WHERE second < ?", Math.floor((newest - HORIZON_MS) / 1000));
     return counts;
   }
 
@@ -75,7 +72,10 @@ export class VelocityCounter extends DurableObject {
     return this.ctx.storage.sql.exec<CountRow>("SELECT COALESCE(SUM(count), 0) AS count FROM events WHERE key = ? AND second > ?", key, since).one().count;
   }
 
+  /** Values whose latest sighting is after the window's start (atMs − windowMs), to the millisecond. */
   private distinct(key: string, atMs: number, windowMs: number): number {
-    return this.ctx.storage.sql.exec<CountRow>(DISTINCT_IN_WINDOW, key, atMs - windowMs).one().count;
+    const since = atMs - windowMs;
+    const second = Math.floor(since / 1000);
+    return this.ctx.storage.sql.exec<CountRow>(DISTINCT_IN_WINDOW, key, second, since, (second + 1) * 1000).one().count;
   }
 }

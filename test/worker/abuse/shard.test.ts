@@ -2,7 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VELOCITY_SHARDS, velocityShardOf } from "../../../src/abuse/shard";
 import { VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
-import { DISTINCT_IN_WINDOW, type Count, type Observation, type VelocityCounter } from "../../../src/abuse/velocity-counter";
+import { VelocityCounter, type Count, type Observation } from "../../../src/abuse/velocity-counter";
+import { DISTINCT_IN_WINDOW } from "../../../src/abuse/velocity-sql";
 import { Deadline } from "../../../src/verdict/deadline";
 
 describe("velocity shard choice", () => {
@@ -69,7 +70,10 @@ describe("velocity counter storage", () => {
       const observations = Array.from({ length: 50 }, (_, index) => ({ key: "clis-per-trunk:t1", value: `cli-${index}`, atMs: 1_000 * index, windowMs: 10_000 }));
       const [count] = counter.observe(observations);
       expect(count).toMatchObject({ key: "clis-per-trunk:t1", count: 10 }); // seen within (39 s, 49 s]
-      expect(planOf(state, DISTINCT_IN_WINDOW, "clis-per-trunk:t1", 0)).toMatch(/USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\?\)/);
+      // The count reads the window's whole seconds from the tallies and its first second from the sightings, both by index.
+      const plan = planOf(state, DISTINCT_IN_WINDOW, "clis-per-trunk:t1", 0, 0, 1_000);
+      expect(plan).toMatch(/SEARCH sighting_seconds USING (?:COVERING )?INDEX \w+ \(key=\? AND second>\?\)/);
+      expect(plan).toMatch(/SEARCH sightings USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\? AND last_ms<\?\)/);
     });
   });
 
@@ -108,6 +112,54 @@ describe("velocity counter storage", () => {
           expect(atMs).toBe(Math.max(...batch.filter((observation) => observation.key === key).map((observation) => observation.atMs)));
         }
       }
+    });
+  });
+
+  const talliesOf = (state: DurableObjectState) =>
+    state.storage.sql.exec<{ key: string; second: number; count: number }>("SELECT key, second, count FROM sighting_seconds WHERE count <> 0 ORDER BY key, second").toArray();
+  const talliesFromSightings = (state: DurableObjectState) =>
+    state.storage.sql
+      .exec<{ key: string; second: number; count: number }>("SELECT key, last_ms / 1000 AS second, COUNT(*) AS count FROM sightings GROUP BY key, last_ms / 1000 ORDER BY key, second")
+      .toArray();
+
+  it("keeps the per-second tallies equal to the sightings through new values, re-sightings and pruning", async () => {
+    const stub = env.VELOCITY.getByName(`tallies-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (counter: VelocityCounter, state) => {
+      const sighting = (key: string, value: string, atMs: number): Observation => ({ key, value, atMs, windowMs: 300_000 });
+      // New values; a value seen again in the same second, in a later second, and out of order (an older sighting changes nothing).
+      counter.observe([sighting("k:a", "v1", 10_100), sighting("k:a", "v2", 10_900), sighting("k:b", "v1", 11_000)]);
+      counter.observe([sighting("k:a", "v1", 10_700), sighting("k:a", "v2", 12_500), sighting("k:a", "v1", 9_000)]);
+      expect(talliesOf(state)).toEqual([
+        { key: "k:a", second: 10, count: 1 },
+        { key: "k:a", second: 12, count: 1 },
+        { key: "k:b", second: 11, count: 1 },
+      ]);
+      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
+
+      // A day later the old sightings are pruned, and their seconds' tallies with them.
+      counter.observe([sighting("k:c", "v1", 86_400_000 + 12_000)]);
+      expect(state.storage.sql.exec("SELECT key FROM sightings ORDER BY key").toArray()).toEqual([{ key: "k:a" }, { key: "k:c" }]);
+      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
+      expect(state.storage.sql.exec("SELECT COUNT(*) AS rows FROM sighting_seconds WHERE second < 12").one()).toEqual({ rows: 0 });
+    });
+  });
+
+  it("tallies the sightings an object held before the tallies existed, once, when it starts", async () => {
+    const stub = env.VELOCITY.getByName(`upgrade-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (_counter: VelocityCounter, state) => {
+      // The storage as the previous version left it: sightings, and no tallies.
+      state.storage.sql.exec("DROP TRIGGER sighting_added; DROP TRIGGER sighting_moved; DROP TRIGGER sighting_removed; DROP TABLE sighting_seconds;");
+      for (let index = 0; index < 40; index++) {
+        state.storage.sql.exec("INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?)", "clis-per-trunk:t9", `cli-${index}`, 100_000 + index * 500);
+      }
+      const upgraded = new VelocityCounter(state, env);
+      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
+      // Counted over (109.75 s, 119.75 s]: the values last seen at 110.0 s … 119.5 s.
+      const [count] = upgraded.observe([{ key: "clis-per-trunk:t9", value: "cli-39", atMs: 119_750, windowMs: 10_000 }]);
+      expect(count).toMatchObject({ count: 20 });
+      // Starting again does not tally twice.
+      new VelocityCounter(state, env);
+      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
     });
   });
 });
