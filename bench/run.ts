@@ -230,8 +230,7 @@ async function main(): Promise<void> {
   for (const [key, result] of [...Object.entries(report.paced), ...Object.entries(report.pacedFloor).map(([name, floor]) => [`${name} floor`, floor] as const)]) {
     if (result) console.log(`paced ${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms, p99 from the write ${result.p99FromSendMs.toFixed(2)} ms, generator late p99 ${result.lateP99Ms.toFixed(2)} ms, stalled at ${result.stalledAt.join(" ")} s, full GCs at ${result.fullGcs.atSeconds.map((at) => at.toFixed(1)).join(" ")} s`);
   }
-  // A partial run, or one on V8 flags the deployed runtime does not use: the per-row lines above are its output.
-  if (only !== null || process.env.BENCH_V8_FLAGS) return;
+  if (only !== null) return; // a partial run: the per-row lines above are its output
   const resultsDir = join(import.meta.dirname, "results");
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(report, null, 2));

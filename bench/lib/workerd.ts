@@ -60,7 +60,7 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   // stop-the-world pauses, the latency tail's cause (BENCHMARKS.md), so every run records them. The
   // trace prints a line per collection (a few per second), which costs the Worker nothing it notices.
   // BENCH_V8_FLAGS adds flags for an experiment (such as the collector workerd turns off): such a run
-  // measures a runtime that is not the one deployed, so it never writes BENCHMARKS.md (bench/run.ts).
+  // measures a runtime that is not the one deployed, so it never writes BENCHMARKS.md (updateBenchmarks).
   process.env.MINIFLARE_WORKERD_V8_FLAGS = ["--trace-gc", process.env.BENCH_V8_FLAGS ?? ""].join(" ").trim();
   const fullCollections: FullCollection[] = [];
   const tracedPerIsolate = new Map<string, number>();
