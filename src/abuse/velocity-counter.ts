@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { DISTINCT_IN_WINDOW, HAS_TALLIES, RECORD_SIGHTING, SIGHTING_TALLIES, TALLY_EXISTING_SIGHTINGS, VELOCITY_TABLES } from "./velocity-sql";
+import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, RECORD_SIGHTING, VELOCITY_TABLES } from "./velocity-sql";
 
 /**
  * One event for a sliding-window counter. `value` null counts events (calls per CLI); a value counts
@@ -11,6 +11,11 @@ export interface Observation {
   value: string | null;
   atMs: number;
   windowMs: number;
+  /**
+   * For distinct counts: the count at which counting may stop (the limit plus one), since past it the
+   * verdict is the same. Absent: counted in full.
+   */
+  countUpTo?: number;
 }
 
 /** A counter's value over its window ending at `atMs`, the latest observation of its key. */
@@ -18,6 +23,8 @@ export interface Count {
   key: string;
   count: number;
   atMs: number;
+  /** Counting stopped at the observation's `countUpTo`: there are at least `count`. */
+  capped: boolean;
 }
 
 /** No configured window is longer (src/config.ts caps windows at a day); rows older than this count for nothing. */
@@ -37,10 +44,6 @@ export class VelocityCounter extends DurableObject {
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     ctx.storage.sql.exec(VELOCITY_TABLES);
-    // An object created before the tallies existed gets them from the sightings it holds, once.
-    const tallied = ctx.storage.sql.exec(HAS_TALLIES).toArray().length > 0;
-    ctx.storage.sql.exec(SIGHTING_TALLIES);
-    if (!tallied) ctx.storage.sql.exec(TALLY_EXISTING_SIGHTINGS);
   }
 
   observe(observations: Observation[]): Count[] {
@@ -51,18 +54,19 @@ export class VelocityCounter extends DurableObject {
       if (observation.value === null) {
         sql.exec("INSERT INTO events (key, second, count) VALUES (?, ?, 1) ON CONFLICT (key, second) DO UPDATE SET count = count + 1", observation.key, Math.floor(observation.atMs / 1000));
       } else {
-        // Whole milliseconds, so the tallies' `last_ms / 1000` is SQLite's integer division.
-        sql.exec(RECORD_SIGHTING, observation.key, observation.value, Math.floor(observation.atMs));
+        sql.exec(RECORD_SIGHTING, observation.key, observation.value, observation.atMs);
       }
       const known = latest.get(observation.key);
       if (!known || known.atMs <= observation.atMs) latest.set(observation.key, observation);
     }
-    const counts = [...latest.values()].map(({ key, value, atMs, windowMs }) => ({ key, atMs, count: value === null ? this.events(key, atMs, windowMs) : this.distinct(key, atMs, windowMs) }));
+    const counts = [...latest.values()].map(({ key, value, atMs, windowMs, countUpTo }): Count => {
+      if (value === null) return { key, atMs, count: this.events(key, atMs, windowMs), capped: false };
+      const count = this.distinct(key, atMs, windowMs, countUpTo);
+      return { key, atMs, count, capped: countUpTo !== undefined && count >= countUpTo };
+    });
     const newest = Math.max(...counts.map(({ atMs }) => atMs));
     sql.exec("DELETE FROM events WHERE second < ?", Math.floor((newest - HORIZON_MS) / 1000));
     sql.exec("DELETE FROM sightings WHERE last_ms < ?", newest - HORIZON_MS);
-    // The sightings' own triggers emptied these seconds' tallies; their rows go too.
-    sql.exec("DELETE FROM sighting_seconds WHERE second < ?", Math.floor((newest - HORIZON_MS) / 1000));
     return counts;
   }
 
@@ -72,10 +76,10 @@ export class VelocityCounter extends DurableObject {
     return this.ctx.storage.sql.exec<CountRow>("SELECT COALESCE(SUM(count), 0) AS count FROM events WHERE key = ? AND second > ?", key, since).one().count;
   }
 
-  /** Values whose latest sighting is after the window's start (atMs − windowMs), to the millisecond. */
-  private distinct(key: string, atMs: number, windowMs: number): number {
-    const since = atMs - windowMs;
-    const second = Math.floor(since / 1000);
-    return this.ctx.storage.sql.exec<CountRow>(DISTINCT_IN_WINDOW, key, second, since, (second + 1) * 1000).one().count;
+  /** Values whose latest sighting is after the window's start (atMs − windowMs), up to `countUpTo`. */
+  private distinct(key: string, atMs: number, windowMs: number, countUpTo: number | undefined): number {
+    const sql = this.ctx.storage.sql;
+    if (countUpTo === undefined || !Number.isSafeInteger(countUpTo) || countUpTo < 1) return sql.exec<CountRow>(DISTINCT_IN_WINDOW, key, atMs - windowMs).one().count;
+    return sql.exec<CountRow>(DISTINCT_IN_WINDOW_UP_TO, key, atMs - windowMs, countUpTo).one().count;
   }
 }

@@ -74,7 +74,9 @@ export class VelocityTracker {
       const judged = this.judge(counter, key, observation.subject, limit, atMs);
       checks.push(judged.check);
       if (judged.finding) findings.push(judged.finding);
-      if (this.pending.length < MAX_PENDING) this.pending.push({ key, value: observation.value, atMs, windowMs: limit.windowMs });
+      // A distinct count need not go past the limit: one more than it already decides the check.
+      const countUpTo = observation.value === null ? undefined : limit.threshold + 1;
+      if (this.pending.length < MAX_PENDING) this.pending.push({ key, value: observation.value, atMs, windowMs: limit.windowMs, ...(countUpTo === undefined ? {} : { countUpTo }) });
       else this.dropped++;
     }
     if (this.pending.length > 0) this.writer.schedule(background);
@@ -86,8 +88,11 @@ export class VelocityTracker {
     const known = this.known.get(key);
     // A count older than its window says nothing about the window ending now.
     if (!known || atMs - known.atMs > limit.windowMs) return { check: skip(id, "no recent count for this subject yet", { subject }) };
-    const evidence = { subject, count: known.count, threshold: limit.threshold, windowSeconds: limit.windowMs / 1000, countedAt: new Date(known.atMs).toISOString() };
-    const detail = `${known.count} ${VELOCITY_COUNTERS[counter].what} within ${limit.windowMs / 1000} s (limit ${limit.threshold})`;
+    // A count that stopped at an earlier, lower limit (the limit changed since) says "at least", not how many.
+    if (known.capped && known.count <= limit.threshold) return { check: skip(id, "no count against the current limit yet", { subject }) };
+    const evidence = { subject, count: known.count, countCapped: known.capped === true, threshold: limit.threshold, windowSeconds: limit.windowMs / 1000, countedAt: new Date(known.atMs).toISOString() };
+    const counted = known.capped ? `more than ${limit.threshold}` : String(known.count);
+    const detail = `${counted} ${VELOCITY_COUNTERS[counter].what} within ${limit.windowMs / 1000} s (limit ${limit.threshold})`;
     if (known.count <= limit.threshold) return { check: pass(id, detail, evidence) };
     return { check: fail(id, detail, evidence), finding: findingFor(id, limit.action, detail, { label: "High call velocity" }) };
   }

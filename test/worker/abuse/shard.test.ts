@@ -2,8 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VELOCITY_SHARDS, velocityShardOf } from "../../../src/abuse/shard";
 import { VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
-import { VelocityCounter, type Count, type Observation } from "../../../src/abuse/velocity-counter";
-import { DISTINCT_IN_WINDOW } from "../../../src/abuse/velocity-sql";
+import type { Count, Observation, VelocityCounter } from "../../../src/abuse/velocity-counter";
+import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO } from "../../../src/abuse/velocity-sql";
 import { Deadline } from "../../../src/verdict/deadline";
 
 describe("velocity shard choice", () => {
@@ -39,7 +39,7 @@ describe("velocity flush across many shards", () => {
         await new Promise((resolve) => setTimeout(resolve, 1));
         inFlight--;
         received.set(shard, [...(received.get(shard) ?? []), ...observations.map(({ key }) => key)]);
-        return observations.map(({ key, atMs }) => ({ key, atMs, count: 1 }));
+        return observations.map(({ key, atMs }) => ({ key, atMs, count: 1, capped: false }));
       },
     };
     const tracker = new VelocityTracker(store, { "calls-per-cli": { threshold: 10, windowMs: 60_000, action: "tag" } });
@@ -70,10 +70,9 @@ describe("velocity counter storage", () => {
       const observations = Array.from({ length: 50 }, (_, index) => ({ key: "clis-per-trunk:t1", value: `cli-${index}`, atMs: 1_000 * index, windowMs: 10_000 }));
       const [count] = counter.observe(observations);
       expect(count).toMatchObject({ key: "clis-per-trunk:t1", count: 10 }); // seen within (39 s, 49 s]
-      // The count reads the window's whole seconds from the tallies and its first second from the sightings, both by index.
-      const plan = planOf(state, DISTINCT_IN_WINDOW, "clis-per-trunk:t1", 0, 0, 1_000);
-      expect(plan).toMatch(/SEARCH sighting_seconds USING (?:COVERING )?INDEX \w+ \(key=\? AND second>\?\)/);
-      expect(plan).toMatch(/SEARCH sightings USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\? AND last_ms<\?\)/);
+      for (const [sql, ...bindings] of [[DISTINCT_IN_WINDOW, "clis-per-trunk:t1", 0], [DISTINCT_IN_WINDOW_UP_TO, "clis-per-trunk:t1", 0, 100]] as const) {
+        expect(planOf(state, sql, ...bindings)).toMatch(/SEARCH sightings USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\?\)/);
+      }
     });
   });
 
@@ -115,51 +114,65 @@ describe("velocity counter storage", () => {
     });
   });
 
-  const talliesOf = (state: DurableObjectState) =>
-    state.storage.sql.exec<{ key: string; second: number; count: number }>("SELECT key, second, count FROM sighting_seconds WHERE count <> 0 ORDER BY key, second").toArray();
-  const talliesFromSightings = (state: DurableObjectState) =>
-    state.storage.sql
-      .exec<{ key: string; second: number; count: number }>("SELECT key, last_ms / 1000 AS second, COUNT(*) AS count FROM sightings GROUP BY key, last_ms / 1000 ORDER BY key, second")
-      .toArray();
-
-  it("keeps the per-second tallies equal to the sightings through new values, re-sightings and pruning", async () => {
-    const stub = env.VELOCITY.getByName(`tallies-${crypto.randomUUID()}`);
+  it("stops a distinct count at countUpTo: the rows it reads stay at the cap however many values the key has", async () => {
+    const stub = env.VELOCITY.getByName(`cap-${crypto.randomUUID()}`);
     await runInDurableObject(stub, async (counter: VelocityCounter, state) => {
-      const sighting = (key: string, value: string, atMs: number): Observation => ({ key, value, atMs, windowMs: 300_000 });
-      // New values; a value seen again in the same second, in a later second, and out of order (an older sighting changes nothing).
-      counter.observe([sighting("k:a", "v1", 10_100), sighting("k:a", "v2", 10_900), sighting("k:b", "v1", 11_000)]);
-      counter.observe([sighting("k:a", "v1", 10_700), sighting("k:a", "v2", 12_500), sighting("k:a", "v1", 9_000)]);
-      expect(talliesOf(state)).toEqual([
-        { key: "k:a", second: 10, count: 1 },
-        { key: "k:a", second: 12, count: 1 },
-        { key: "k:b", second: 11, count: 1 },
-      ]);
-      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
+      const values = Array.from({ length: 5_000 }, (_, index) => ({ key: "clis-per-trunk:big", value: `cli-${index}`, atMs: 100_000 + index, windowMs: 300_000 }));
+      counter.observe(values);
+      const at = 105_000;
+      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000, countUpTo: 1_001 }])).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 1_001, capped: true }]);
+      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000, countUpTo: 5_001 }])).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 5_000, capped: false }]);
+      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000 }])).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 5_000, capped: false }]);
 
-      // A day later the old sightings are pruned, and their seconds' tallies with them.
-      counter.observe([sighting("k:c", "v1", 86_400_000 + 12_000)]);
-      expect(state.storage.sql.exec("SELECT key FROM sightings ORDER BY key").toArray()).toEqual([{ key: "k:a" }, { key: "k:c" }]);
-      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
-      expect(state.storage.sql.exec("SELECT COUNT(*) AS rows FROM sighting_seconds WHERE second < 12").one()).toEqual({ rows: 0 });
+      // What the storage reads for it: a thousand-odd index entries with the cap, every one without.
+      const capped = state.storage.sql.exec(DISTINCT_IN_WINDOW_UP_TO, "clis-per-trunk:big", at - 300_000, 1_001);
+      capped.toArray();
+      expect(capped.rowsRead).toBeLessThanOrEqual(1_002);
+      const full = state.storage.sql.exec(DISTINCT_IN_WINDOW, "clis-per-trunk:big", at - 300_000);
+      full.toArray();
+      expect(full.rowsRead).toBeGreaterThanOrEqual(5_000);
+    });
+  });
+});
+
+describe("velocity counts stopped at the limit", () => {
+  const trunkLimit = (threshold: number) => ({ "clis-per-trunk": { threshold, windowMs: 300_000, action: "tag" as const }, "calls-per-cli": { threshold, windowMs: 60_000, action: "tag" as const } });
+  const call = { cli: "77012345678", destination: null, trunk: "intl-9" };
+
+  async function trackerAnswering(threshold: number, answer: (observation: Observation) => Count) {
+    const sent: Observation[] = [];
+    const store: VelocityStore = {
+      async observe(_shard, observations) {
+        sent.push(...observations);
+        return observations.map(answer);
+      },
+    };
+    const tracker = new VelocityTracker(store, trunkLimit(threshold));
+    const background: Promise<unknown>[] = [];
+    const deadline = new Deadline(10_000, (promise) => void background.push(promise));
+    tracker.assess(call, 1_000, deadline, (promise) => void background.push(promise));
+    await Promise.all(background);
+    const judged = tracker.assess(call, 1_001, deadline, () => {});
+    return { sent, check: (id: string) => judged.checks.find((check) => check.id === id)! };
+  }
+
+  it("asks for distinct counts up to one past the limit, and for event counts in full", async () => {
+    const { sent } = await trackerAnswering(1_000, ({ key, atMs }) => ({ key, atMs, count: 1, capped: false }));
+    expect(sent.find(({ key }) => key.startsWith("clis-per-trunk:"))).toMatchObject({ countUpTo: 1_001 });
+    expect(sent.find(({ key }) => key.startsWith("calls-per-cli:"))).not.toHaveProperty("countUpTo");
+  });
+
+  it("flags a capped count as more than the limit, and says it was capped", async () => {
+    const { check } = await trackerAnswering(1_000, ({ key, atMs, countUpTo }) => ({ key, atMs, count: countUpTo ?? 1, capped: countUpTo !== undefined }));
+    expect(check("velocity.clis-per-trunk")).toMatchObject({
+      result: "fail",
+      detail: "more than 1000 distinct caller IDs on this ingress trunk within 300 s (limit 1000)",
+      evidence: { subject: "intl-9", count: 1_001, countCapped: true, threshold: 1_000 },
     });
   });
 
-  it("tallies the sightings an object held before the tallies existed, once, when it starts", async () => {
-    const stub = env.VELOCITY.getByName(`upgrade-${crypto.randomUUID()}`);
-    await runInDurableObject(stub, async (_counter: VelocityCounter, state) => {
-      // The storage as the previous version left it: sightings, and no tallies.
-      state.storage.sql.exec("DROP TRIGGER sighting_added; DROP TRIGGER sighting_moved; DROP TRIGGER sighting_removed; DROP TABLE sighting_seconds;");
-      for (let index = 0; index < 40; index++) {
-        state.storage.sql.exec("INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?)", "clis-per-trunk:t9", `cli-${index}`, 100_000 + index * 500);
-      }
-      const upgraded = new VelocityCounter(state, env);
-      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
-      // Counted over (109.75 s, 119.75 s]: the values last seen at 110.0 s … 119.5 s.
-      const [count] = upgraded.observe([{ key: "clis-per-trunk:t9", value: "cli-39", atMs: 119_750, windowMs: 10_000 }]);
-      expect(count).toMatchObject({ count: 20 });
-      // Starting again does not tally twice.
-      new VelocityCounter(state, env);
-      expect(talliesOf(state)).toEqual(talliesFromSightings(state));
-    });
+  it("judges nothing on a count capped below the current limit (the limit was raised since)", async () => {
+    const { check } = await trackerAnswering(1_000, ({ key, atMs }) => ({ key, atMs, count: 11, capped: true }));
+    expect(check("velocity.clis-per-trunk")).toMatchObject({ result: "skip", detail: "no count against the current limit yet" });
   });
 });
