@@ -4,8 +4,10 @@
  * Prints µs per call; the numbers are for finding hot spots, not targets.
  */
 import "reflect-metadata";
+import { DatabaseSync } from "node:sqlite";
 import { compactVerify, importJWK, type JWK } from "jose";
 import { X509Certificate, X509Crl } from "@peculiar/x509";
+import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, RECORD_SIGHTING, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
 import { parseCredential, trustedPathFor, type CertificateSource } from "../src/certificate/certificate-source";
 import { findRevocation, type TrustedPath } from "../src/certificate/chain";
 import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/trust-format";
@@ -19,8 +21,6 @@ import { decodePassport } from "../src/passport/passport";
 import { parseInvite } from "../src/sip/invite";
 import { compileRuleMatcher } from "../src/rules/matcher";
 import type { Rule } from "../src/rules/rule";
-import { DatabaseSync } from "node:sqlite";
-import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, RECORD_SIGHTING, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
 import { verifyCall } from "../src/verification/verify-call";
 import type { VerifierOptions } from "../src/verification/verify-identity";
 import { buildBenchPki, CALLEE, inviteText, signCalls, SIGNED_CALLER, TRUST_KEYS } from "./lib/fixtures";
