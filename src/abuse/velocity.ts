@@ -74,10 +74,12 @@ export class VelocityTracker {
       const judged = this.judge(counter, key, observation.subject, limit, atMs);
       checks.push(judged.check);
       if (judged.finding) findings.push(judged.finding);
-      // A distinct count need not go past the limit: one more than it already decides the check.
-      const countUpTo = observation.value === null ? undefined : limit.threshold + 1;
-      if (this.pending.length < MAX_PENDING) this.pending.push({ key, value: observation.value, atMs, windowMs: limit.windowMs, ...(countUpTo === undefined ? {} : { countUpTo }) });
-      else this.dropped++;
+      if (this.pending.length < MAX_PENDING) {
+        const pending: Observation = { key, value: observation.value, atMs, windowMs: limit.windowMs };
+        // A distinct count need not go past the limit: one more than it already decides the check.
+        if (observation.value !== null) pending.countUpTo = limit.threshold + 1;
+        this.pending.push(pending);
+      } else this.dropped++;
     }
     if (this.pending.length > 0) this.writer.schedule(background);
     return { checks, findings };
