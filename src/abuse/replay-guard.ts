@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { createdWithRowid } from "../lib/durable-sql";
 
 /** One presentation of a verified PASSporT, as the verifier reports it to the replay guard. */
 export interface Presentation {
@@ -26,6 +27,22 @@ export interface PresentationRecord {
 const MAX_LEGS = 16;
 const MAX_LEG_LENGTH = 256;
 
+/**
+ * Keyed by the digest alone (WITHOUT ROWID): a new PASSporT writes its row and its expiry entry, 2 rows
+ * as the storage bills them, not also a rowid B-tree entry (3). The expiry index is what the prune
+ * before each presentation reads.
+ */
+const PRESENTATIONS = `
+  CREATE TABLE IF NOT EXISTS presentations (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS presentations_expiry ON presentations (expires_ms);`;
+/** For an object created with the earlier rowid table: its rows moved into the table above, once. */
+const PRESENTATIONS_FROM_ROWID = `
+  DROP INDEX IF EXISTS presentations_expiry;
+  ALTER TABLE presentations RENAME TO presentations_rowid;
+  ${PRESENTATIONS}
+  INSERT INTO presentations (passport, first_ms, expires_ms, count, legs) SELECT passport, first_ms, expires_ms, count, legs FROM presentations_rowid;
+  DROP TABLE presentations_rowid;`;
+
 interface PresentationRow extends Record<string, SqlStorageValue> {
   first_ms: number;
   count: number;
@@ -41,10 +58,8 @@ interface PresentationRow extends Record<string, SqlStorageValue> {
 export class ReplayGuard extends DurableObject {
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS presentations (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL);
-       CREATE INDEX IF NOT EXISTS presentations_expiry ON presentations (expires_ms);`,
-    );
+    const sql = ctx.storage.sql;
+    ctx.storage.transactionSync(() => sql.exec(createdWithRowid(sql, "presentations") ? PRESENTATIONS_FROM_ROWID : PRESENTATIONS));
   }
 
   present(presentation: Presentation): PresentationRecord {

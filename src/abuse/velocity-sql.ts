@@ -1,21 +1,56 @@
 /**
  * The velocity counters' storage, as SQL (src/abuse/velocity-counter.ts runs it in each Durable
  * Object). Kept apart from the object so `npm run bench:micro` can run the same statements on Node's SQLite.
+ *
+ * Cloudflare's SQLite storage bills every row a statement writes, index entries included, at a
+ * thousand times a row read, and these tables take a write on every call. So each table is keyed by
+ * its primary key alone (WITHOUT ROWID: no separate rowid B-tree beside the key's index) and carries
+ * only the index a count reads. Old rows are removed by a sweep that walks the primary key, a step
+ * per batch (SWEEPS), not through an index on age that every write would also update.
+ * Rows written per statement, as the storage counts them (test/worker/abuse/velocity-storage.test.ts):
+ *
+ * | statement                     | rowid tables with age indexes | as below |
+ * | ----------------------------- | ----------------------------: | -------: |
+ * | event, a new second           | 3                             | 1        |
+ * | event, the same second again  | 1                             | 1        |
+ * | sighting, a new value         | 4                             | 2        |
+ * | sighting, seen again later    | 3                             | 2        |
+ * | sighting, seen again earlier  | 3                             | 0        |
  */
 
 /** Events in one-second buckets per key; sightings keep each (key, value)'s latest time. */
 export const VELOCITY_TABLES = `
-  CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
-  CREATE INDEX IF NOT EXISTS events_age ON events (second);
-  CREATE TABLE IF NOT EXISTS sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
-  CREATE INDEX IF NOT EXISTS sightings_age ON sightings (last_ms);
+  CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value)) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS sightings_recent ON sightings (key, last_ms);`;
 // sightings_recent: a distinct count reads the window's rows only. Without it the count walked every
 // value the key had in the 24 h horizon — for a trunk, every CLI it carried that day, per flush.
 
-/** A (key, value) seen at a moment; an older sighting than the one held changes nothing. */
+/**
+ * For an object created before the tables were keyed this way: rowid tables, and an index on age for
+ * each. This moves their rows into the tables above, once.
+ */
+export const VELOCITY_TABLES_FROM_ROWID = `
+  DROP INDEX IF EXISTS events_age;
+  DROP INDEX IF EXISTS sightings_age;
+  DROP INDEX IF EXISTS sightings_recent;
+  ALTER TABLE events RENAME TO events_rowid;
+  ALTER TABLE sightings RENAME TO sightings_rowid;
+  ${VELOCITY_TABLES}
+  INSERT INTO events (key, second, count) SELECT key, second, count FROM events_rowid;
+  INSERT INTO sightings (key, value, last_ms) SELECT key, value, last_ms FROM sightings_rowid;
+  DROP TABLE events_rowid;
+  DROP TABLE sightings_rowid;`;
+
+/** One more call for a key in a second. */
+export const RECORD_EVENT = "INSERT INTO events (key, second, count) VALUES (?, ?, 1) ON CONFLICT (key, second) DO UPDATE SET count = count + 1";
+
+/** A (key, value) seen at a moment. An older sighting than the one held changes nothing, and writes nothing. */
 export const RECORD_SIGHTING =
-  "INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?) ON CONFLICT (key, value) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)";
+  "INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?) ON CONFLICT (key, value) DO UPDATE SET last_ms = excluded.last_ms WHERE excluded.last_ms > last_ms";
+
+/** Events in the window's seconds. Parameters: key, the second before the window's first. */
+export const EVENTS_IN_WINDOW = "SELECT COALESCE(SUM(count), 0) AS count FROM events WHERE key = ? AND second > ?";
 
 /**
  * Distinct values seen for a key since a moment (the window's start), counted up to a cap: the
@@ -29,3 +64,38 @@ export const DISTINCT_IN_WINDOW_UP_TO = "SELECT COUNT(*) AS count FROM (SELECT 1
 
 /** The same, counted in full: for an observation that names no cap. Parameters: key, the moment (ms). */
 export const DISTINCT_IN_WINDOW = "SELECT COUNT(*) AS count FROM sightings WHERE key = ? AND last_ms > ?";
+
+/** Where a sweep stands in a table: the primary key of the last row it visited. */
+export type SweepPosition = [key: string, rest: string | number];
+/** Before every row: keys are never empty, and any key sorts after ''. */
+export const SWEEP_START: SweepPosition = ["", ""];
+
+/**
+ * One step of a table's sweep, over the next rows in primary-key order after a position:
+ * - `boundary`: the primary key of the step's last row, none when no rows follow the position
+ *   (parameters: position, rows − 1);
+ * - `delete`: those of the step's rows that are past the horizon (parameters: position, rows, cutoff).
+ *
+ * Both walk the primary key from the position and stop after the step's rows: a range condition on
+ * (key, value) alone would let the planner choose sightings_recent and read every value of the
+ * position's key — a hundred thousand for a big trunk — on every step.
+ */
+export interface SweepStatements {
+  boundary: string;
+  delete: string;
+}
+
+/** `rest`: the primary key's second column; `age`: the column compared with the cutoff. */
+const sweepOf = (table: string, rest: string, age: string): SweepStatements => {
+  const next = `FROM ${table} WHERE (key, ${rest}) > (?, ?) ORDER BY key, ${rest}`;
+  return {
+    boundary: `SELECT key, ${rest} AS rest ${next} LIMIT 1 OFFSET ?`,
+    delete: `DELETE FROM ${table} WHERE (key, ${rest}) IN (SELECT key, ${rest} ${next} LIMIT ?) AND ${age} < ?`,
+  };
+};
+
+/** The sweep of each table; `cutoff` is in the table's age unit (seconds for events, ms for sightings). */
+export const SWEEPS = {
+  events: sweepOf("events", "second", "second"),
+  sightings: sweepOf("sightings", "value", "last_ms"),
+} as const;

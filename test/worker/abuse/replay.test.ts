@@ -1,5 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { ReplayGuard } from "../../../src/abuse/replay-guard";
 import { createApp } from "../../../src/app";
 import { manualClock } from "../admin/support";
 import { appAt, IAT, installTrust, signedIdentity, verdictRequest } from "../support/stir";
@@ -66,5 +68,43 @@ describe("replay of a verified PASSporT (RFC 8224 §12.1, spec §9)", () => {
     const stale = await verdictVia(appAt(11), verdictRequest([identity]), bindings);
     expect(stale.stir.failedCheck).toBe("passport.freshness");
     expect(checkOf(stale, "passport.replay")).toBeUndefined();
+  });
+});
+
+describe("replay guard storage", () => {
+  const presentation = (passport: string, atMs: number, leg = "sip:+77012345678@first-leg.example") => ({ passport, leg, atMs, expiresAtMs: atMs + 60_000, forkWindowMs: 2_000 });
+
+  it("writes 2 rows for a new PASSporT (its row and its expiry entry) and 1 for a repeat", async () => {
+    await runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (_guard: ReplayGuard, state) => {
+      const sql = state.storage.sql;
+      const written = (query: string, ...bindings: (string | number)[]) => {
+        const cursor = sql.exec(query, ...bindings);
+        cursor.toArray();
+        return cursor.rowsWritten;
+      };
+      // The statements ReplayGuard.present runs, on its own table.
+      expect(written("INSERT INTO presentations (passport, first_ms, expires_ms, count, legs) VALUES (?, ?, ?, 1, ?)", "aa", 1_000, 61_000, "[]")).toBe(2);
+      expect(written("UPDATE presentations SET count = count + 1, legs = ? WHERE passport = ?", '["x"]', "aa")).toBe(1);
+      expect(written("DELETE FROM presentations WHERE expires_ms <= ?", 61_000)).toBe(1);
+    });
+  });
+
+  it("moves the rows of an object created with the earlier rowid table, and goes on counting them", async () => {
+    await runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (_guard: ReplayGuard, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE presentations");
+      sql.exec(
+        `CREATE TABLE presentations (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL);
+         CREATE INDEX presentations_expiry ON presentations (expires_ms);`,
+      );
+      sql.exec("INSERT INTO presentations (passport, first_ms, expires_ms, count, legs) VALUES (?, ?, ?, ?, ?)", "bb", 1_000, 61_000, 2, '["sip:+77012345678@first-leg.example"]');
+
+      const migrated = new ReplayGuard(state, env);
+      expect(sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'presentations'").one().sql).toMatch(/WITHOUT ROWID$/);
+      expect(sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'presentations' AND name NOT LIKE 'sqlite_%'").toArray()).toEqual([{ name: "presentations_expiry" }]);
+      expect(migrated.present(presentation("bb", 5_000))).toEqual({ presentations: 3, firstSeenAtMs: 1_000, legs: ["sip:+77012345678@first-leg.example"], fork: false });
+      new ReplayGuard(state, env); // a second start finds nothing to move
+      expect(sql.exec<{ count: number }>("SELECT count FROM presentations WHERE passport = 'bb'").one().count).toBe(3);
+    });
   });
 });

@@ -1,0 +1,136 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { type Observation, VelocityCounter } from "../../../src/abuse/velocity-counter";
+import { RECORD_EVENT, RECORD_SIGHTING, SWEEP_START, SWEEPS } from "../../../src/abuse/velocity-sql";
+
+const DAY_MS = 86_400_000;
+const T0 = 1_800_000_000_000;
+
+const counterIn = async (test: (counter: VelocityCounter, state: DurableObjectState) => void) =>
+  runInDurableObject(env.VELOCITY.getByName(`storage-${crypto.randomUUID()}`), async (counter: VelocityCounter, state) => test(counter, state));
+const rowsIn = (state: DurableObjectState, query: string, ...bindings: (string | number)[]) =>
+  state.storage.sql.exec<{ count: number }>(`SELECT COUNT(*) AS count FROM ${query}`, ...bindings).one().count;
+const event = (key: string, atMs: number): Observation => ({ key, value: null, atMs, windowMs: 60_000 });
+const sighting = (key: string, value: string, atMs: number): Observation => ({ key, value, atMs, windowMs: 300_000 });
+
+describe("velocity counter storage: rows written", () => {
+  it("writes one row per event, two per newer sighting and none for a sighting older than the one held", async () => {
+    await counterIn((_counter, state) => {
+      const written = (query: string, ...bindings: (string | number)[]) => {
+        const cursor = state.storage.sql.exec(query, ...bindings);
+        cursor.toArray();
+        return cursor.rowsWritten;
+      };
+      const second = Math.floor(T0 / 1000);
+      expect([written(RECORD_EVENT, "calls-per-cli:1", second), written(RECORD_EVENT, "calls-per-cli:1", second), written(RECORD_EVENT, "calls-per-cli:1", second + 1)]).toEqual([1, 1, 1]);
+      const key = "destinations-per-cli:1";
+      expect([written(RECORD_SIGHTING, key, "d", T0), written(RECORD_SIGHTING, key, "d", T0 + 5_000), written(RECORD_SIGHTING, key, "d", T0 + 1_000), written(RECORD_SIGHTING, key, "d", T0 + 5_000)]).toEqual([2, 2, 0, 0]);
+      expect(state.storage.sql.exec<{ last_ms: number }>("SELECT last_ms FROM sightings WHERE key = ?", key).one().last_ms).toBe(T0 + 5_000);
+      // Every index is one the counts read: the primary keys and sightings_recent, nothing on age.
+      const indexes = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('events', 'sightings')").toArray().map(({ name }) => name);
+      expect(indexes.filter((name) => !name.startsWith("sqlite_autoindex_"))).toEqual(["sightings_recent"]);
+    });
+  });
+});
+
+describe("velocity counter storage: the sweep", () => {
+  it("deletes the rows past the 24 h horizon within one pass, a step of twice the batch's observations, and keeps every row inside it", async () => {
+    await counterIn((counter, state) => {
+      const old = Array.from({ length: 1_500 }, (_, index) => [event(`calls-per-cli:old-${index}`, T0), sighting(`destinations-per-cli:old-${index}`, "d", T0)]).flat();
+      const recent = Array.from({ length: 300 }, (_, index) => [event(`calls-per-cli:recent-${index}`, T0 + 7_200_000), sighting(`destinations-per-cli:recent-${index}`, "d", T0 + 7_200_000)]).flat();
+      counter.observe(old);
+      counter.observe(recent);
+      const later = T0 + DAY_MS + 3_600_000; // the old rows are past the horizon, the recent ones are not
+      const oldLeft = () => [rowsIn(state, "events WHERE key LIKE 'calls-per-cli:old-%'"), rowsIn(state, "sightings WHERE key LIKE 'destinations-per-cli:old-%'")];
+
+      const batchOf128 = (atMs: number) => Array.from({ length: 128 }, () => event("calls-per-cli:now", atMs));
+      counter.observe(batchOf128(later));
+      const [eventsLeft, sightingsLeft] = oldLeft();
+      expect(eventsLeft).toBeGreaterThanOrEqual(1_500 - 256); // 128 observations: the step visits 256 rows of each table
+      expect(eventsLeft).toBeLessThan(1_500);
+      expect(sightingsLeft).toBeGreaterThanOrEqual(1_500 - 256);
+
+      for (let batch = 1; batch < 8; batch++) counter.observe(batchOf128(later + batch * 1_000));
+      expect(oldLeft()).toEqual([0, 0]); // 1 801 rows per table, 256 a step: a pass takes 8 steps
+      expect([rowsIn(state, "events WHERE key LIKE 'calls-per-cli:recent-%'"), rowsIn(state, "sightings WHERE key LIKE 'destinations-per-cli:recent-%'")]).toEqual([300, 300]);
+    });
+  });
+
+  it("reads a bounded number of rows per step, however many values the position's key has", async () => {
+    await counterIn((counter, state) => {
+      counter.observe(Array.from({ length: 5_000 }, (_, index) => sighting("clis-per-trunk:big", `cli-${String(index).padStart(4, "0")}`, T0 + index)));
+      const from = ["clis-per-trunk:big", "cli-0100"];
+      const boundary = state.storage.sql.exec(SWEEPS.sightings.boundary, ...from, 255);
+      expect(boundary.one()).toEqual({ key: "clis-per-trunk:big", rest: "cli-0356" });
+      const deleted = state.storage.sql.exec(SWEEPS.sightings.delete, ...from, 256, T0 + 200);
+      deleted.toArray();
+      expect(deleted.rowsWritten).toBe(99); // cli-0101 … cli-0199: seen before the cutoff
+      // About four rows read per row visited; walking sightings_recent instead would read all 5 000.
+      expect(boundary.rowsRead + deleted.rowsRead).toBeLessThanOrEqual(5 * 256);
+    });
+  });
+
+  it("goes on after a restart from where the object last saved its position, not from the start", async () => {
+    await counterIn((counter, state) => {
+      counter.observe(Array.from({ length: 1_000 }, (_, index) => event(`calls-per-cli:${String(index).padStart(4, "0")}`, T0)));
+      const later = T0 + DAY_MS + 1_000;
+      const batchOf128 = (atMs: number) => Array.from({ length: 128 }, () => event("zz:now", atMs));
+      counter.observe(batchOf128(later)); // deletes calls-per-cli:0000…0255 and saves the position
+      expect(state.storage.kv.get("velocity-sweep")).toMatchObject({ events: ["calls-per-cli:0255", Math.floor(T0 / 1000)] });
+      // Expired rows that sort before the saved position, written after it was saved.
+      for (let index = 0; index < 10; index++) state.storage.sql.exec(RECORD_EVENT, `aa:${index}`, Math.floor(T0 / 1000));
+
+      const restarted = new VelocityCounter(state, env);
+      restarted.observe(batchOf128(later + 1));
+      expect(rowsIn(state, "events WHERE key LIKE 'aa:%'")).toBe(10);
+      expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000 - 512);
+    });
+  });
+
+  it("starts over at the table's end, and ignores a saved position it cannot read", async () => {
+    await counterIn((counter, state) => {
+      counter.observe([event("calls-per-cli:a", T0)]);
+      state.storage.kv.put("velocity-sweep", { events: "not a position", sightings: [1, 2, 3] });
+      const restarted = new VelocityCounter(state, env);
+      const later = T0 + DAY_MS + 1_000;
+      restarted.observe([event("calls-per-cli:b", later)]); // a step of 2 rows from the start: the expired a deleted
+      expect(rowsIn(state, "events")).toBe(1);
+      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: ["calls-per-cli:b", Math.floor(later / 1000)], sightings: SWEEP_START });
+      restarted.observe([event("calls-per-cli:c", later + 60_000)]); // no row 2 rows on from b: back to the start
+      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
+    });
+  });
+});
+
+describe("velocity counter storage: an object created with the earlier tables", () => {
+  const EARLIER_TABLES = `
+    CREATE TABLE events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
+    CREATE INDEX events_age ON events (second);
+    CREATE TABLE sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
+    CREATE INDEX sightings_age ON sightings (last_ms);
+    CREATE INDEX sightings_recent ON sightings (key, last_ms);`;
+
+  it("moves their rows into the new tables once, and counts on from them", async () => {
+    await counterIn((_counter, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE events; DROP TABLE sightings;");
+      sql.exec(EARLIER_TABLES);
+      const second = Math.floor(T0 / 1000);
+      for (let index = 0; index < 5; index++) sql.exec("INSERT INTO events (key, second, count) VALUES (?, ?, ?)", "calls-per-cli:7701", second - index, 2);
+      for (let index = 0; index < 7; index++) sql.exec("INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?)", "destinations-per-cli:7701", `d${index}`, T0 - index * 1_000);
+
+      const migrated = new VelocityCounter(state, env);
+      const tables = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").toArray();
+      expect(tables.map(({ name }) => name)).toEqual(["events", "sightings", "sightings_recent"]);
+      for (const { name, sql: definition } of tables) if (name !== "sightings_recent") expect(definition).toMatch(/WITHOUT ROWID$/);
+
+      expect(migrated.observe([event("calls-per-cli:7701", T0 + 500), sighting("destinations-per-cli:7701", "d-new", T0 + 500)])).toEqual([
+        { key: "calls-per-cli:7701", atMs: T0 + 500, count: 11, capped: false },
+        { key: "destinations-per-cli:7701", atMs: T0 + 500, count: 8, capped: false },
+      ]);
+      new VelocityCounter(state, env); // a second start finds nothing to move
+      expect(rowsIn(state, "events")).toBe(5);
+      expect(rowsIn(state, "sightings")).toBe(8);
+    });
+  });
+});

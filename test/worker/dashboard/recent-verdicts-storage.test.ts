@@ -1,0 +1,90 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { keepRecentVerdict, listRecentVerdicts, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+
+/** env.DB, with the results of every batch it ran kept: D1 reports each statement's rows written. */
+function countingDb() {
+  const results: D1Result[] = [];
+  const db = new Proxy(env.DB, {
+    get(target, property) {
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          const answers = await target.batch(statements);
+          results.push(...answers);
+          return answers;
+        };
+      }
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, rowsWritten: () => results.reduce((sum, result) => sum + result.meta.rows_written, 0) };
+}
+
+const verdict = (index: number): RecentVerdict => ({
+  requestId: `storage-${index}`,
+  atMs: 1_800_000_000_000 + index,
+  cli: "77272509100",
+  destination: "77012345678",
+  action: "allow",
+  verstat: "No-TN-Validation",
+  signed: false,
+  attest: null,
+  decidedBy: null,
+  carrier: "Kazakhtelecom",
+  elapsedMs: 0.5,
+  checks: [],
+});
+
+async function keep(db: D1Database, verdicts: RecentVerdict[]) {
+  const flushes: Promise<unknown>[] = [];
+  for (const each of verdicts) keepRecentVerdict(each, { db, waitUntil: (promise) => void flushes.push(promise) });
+  await Promise.all(flushes);
+}
+
+describe("recent verdicts: what the table costs per verdict", () => {
+  it("writes one row per verdict: no index entries, no sequence row", async () => {
+    await env.DB.prepare("DELETE FROM recent_verdicts").run();
+    const { db, rowsWritten } = countingDb();
+    await keep(db, Array.from({ length: 20 }, (_, index) => verdict(index)));
+    expect(rowsWritten()).toBe(20); // the prune found nothing to delete: the table holds fewer than it keeps
+    const schema = await env.DB.prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'recent_verdicts'").all<{ type: string; name: string }>();
+    expect(schema.results).toEqual([{ type: "table", name: "recent_verdicts" }]);
+    const sequence = await env.DB.prepare("SELECT COUNT(*) AS count FROM sqlite_sequence WHERE name = 'recent_verdicts'").first<{ count: number }>();
+    expect(sequence?.count).toBe(0);
+  });
+
+  it("answers the dashboard's query by reading the table newest first, as it did with the indexes", async () => {
+    const plan = await env.DB.prepare(
+      `EXPLAIN QUERY PLAN SELECT * FROM recent_verdicts
+        WHERE (?1 IS NULL OR cli = ?1 OR destination = ?1) AND (?2 IS NULL OR carrier = ?2)
+          AND (?3 IS NULL OR failed_checks LIKE '%,' || ?3 || ',%') AND (?4 IS NULL OR action = ?4)
+          AND (?5 IS NULL OR signed = ?5) AND (?6 IS NULL OR seq < ?6)
+        ORDER BY seq DESC LIMIT ?7`,
+    )
+      .bind("77272509100", "Kazakhtelecom", null, null, null, null, 50)
+      .all<{ detail: string }>();
+    expect(plan.results.map(({ detail }) => detail)).toEqual(["SCAN recent_verdicts"]);
+  });
+
+  it("keeps giving each verdict a larger seq than any before it after the prune, so paging holds", async () => {
+    await env.DB.prepare("DELETE FROM recent_verdicts").run();
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
+       SELECT 'old-' || i, 0, '77000000000', NULL, 'allow', 'No-TN-Validation', 0, NULL, NULL, ',', 'OldCo', 1, '[]' FROM n`,
+    )
+      .bind(RECENT_VERDICTS_KEPT)
+      .run();
+    const before = (await env.DB.prepare("SELECT MAX(seq) AS seq FROM recent_verdicts").first<{ seq: number }>())!.seq;
+    const { db, rowsWritten } = countingDb();
+    await keep(db, [verdict(1), verdict(2), verdict(3)]);
+    expect(rowsWritten()).toBe(3 + 3); // three rows in, the three oldest out
+
+    const newest = await listRecentVerdicts(env.DB, { limit: 4 });
+    expect(newest.map(({ requestId }) => requestId)).toEqual(["storage-3", "storage-2", "storage-1", `old-${RECENT_VERDICTS_KEPT}`]);
+    expect(newest.map(({ seq }) => seq)).toEqual([before + 3, before + 2, before + 1, before]);
+    const nextPage = await listRecentVerdicts(env.DB, { limit: 2, beforeSeq: before + 1 });
+    expect(nextPage.map(({ requestId }) => requestId)).toEqual([`old-${RECENT_VERDICTS_KEPT}`, `old-${RECENT_VERDICTS_KEPT - 1}`]);
+  });
+});
