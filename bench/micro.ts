@@ -7,7 +7,12 @@ import "reflect-metadata";
 import { DatabaseSync } from "node:sqlite";
 import { compactVerify, importJWK, type JWK } from "jose";
 import { X509Certificate, X509Crl } from "@peculiar/x509";
-import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, RECORD_SIGHTING, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { velocityShardOf } from "../src/abuse/shard";
+import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, EVENTS_IN_WINDOW, RECORD_SIGHTING, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
+import { type Observation, type VelocitySql, VelocityTables } from "../src/abuse/velocity-tables";
 import { parseCredential, trustedPathFor, type CertificateSource } from "../src/certificate/certificate-source";
 import { findRevocation, type TrustedPath } from "../src/certificate/chain";
 import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/trust-format";
@@ -102,3 +107,95 @@ for (const [name, count] of [
   await time(`distinct count, ${name} → ${String(count())}`, 300, count);
 }
 counterDb.close();
+
+// Velocity flushes as S4 sends them, on Node's SQLite with a file-backed write-ahead log: 250 calls per
+// flush (CLIs from 1 000, four trunks), three observations each, grouped by shard, each shard's batch
+// in one transaction, as a Durable Object commits a request's writes; 400 flushes. The current tables
+// run through VelocityTables itself. The earlier ones (the fifth session's: rowid tables, an index on
+// age each, a prune per batch) are replayed statement by statement. CPU per call, user and system (the
+// log's writes), in interleaved rounds.
+const EARLIER_TABLES = `
+  CREATE TABLE events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
+  CREATE INDEX events_age ON events (second);
+  CREATE TABLE sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
+  CREATE INDEX sightings_age ON sightings (last_ms);
+  CREATE INDEX sightings_recent ON sightings (key, last_ms);`;
+const EARLIER_STATEMENTS = {
+  event: "INSERT INTO events (key, second, count) VALUES (?, ?, 1) ON CONFLICT (key, second) DO UPDATE SET count = count + 1",
+  sighting: "INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?) ON CONFLICT (key, value) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
+  pruneEvents: "DELETE FROM events WHERE second < ?",
+  pruneSightings: "DELETE FROM sightings WHERE last_ms < ?",
+};
+const FLUSHES = 400;
+const CALLS_PER_FLUSH = 250;
+const flushes = Array.from({ length: FLUSHES }, (_, flush) => {
+  const byShard = new Map<string, Observation[]>();
+  for (let call = 0; call < CALLS_PER_FLUSH; call++) {
+    const index = flush * CALLS_PER_FLUSH + call;
+    const atMs = T0 + index;
+    const cli = `7701${String((index * 7_919) % 1_000).padStart(7, "0")}`;
+    for (const observation of [
+      { key: `calls-per-cli:${cli}`, value: null, atMs, windowMs: 60_000 },
+      { key: `destinations-per-cli:${cli}`, value: "77012345678", atMs, windowMs: 300_000, countUpTo: 11 },
+      { key: `clis-per-trunk:intl-${call % 4}`, value: cli, atMs, windowMs: 300_000, countUpTo: 1_001 },
+    ]) {
+      const shard = velocityShardOf(observation.key);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), observation]);
+    }
+  }
+  return [...byShard.values()];
+});
+
+function fileDatabase(directory: string, name: string): { db: DatabaseSync; sql: VelocitySql } {
+  const db = new DatabaseSync(join(directory, name));
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  const prepared = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+  const statement = (query: string) => prepared.get(query) ?? prepared.set(query, db.prepare(query)).get(query)!;
+  return { db, sql: { run: (query, ...bindings) => void statement(query).run(...bindings), rows: <Row,>(query: string, ...bindings: (string | number)[]) => statement(query).all(...bindings) as Row[] } };
+}
+
+function earlierObserve(sql: VelocitySql, batch: Observation[]): void {
+  const latest = new Map<string, Observation>();
+  for (const observation of batch) {
+    if (observation.value === null) sql.run(EARLIER_STATEMENTS.event, observation.key, Math.floor(observation.atMs / 1000));
+    else sql.run(EARLIER_STATEMENTS.sighting, observation.key, observation.value, observation.atMs);
+    latest.set(observation.key, observation);
+  }
+  for (const { key, value, atMs, windowMs, countUpTo } of latest.values()) {
+    if (value === null) sql.rows(EVENTS_IN_WINDOW, key, Math.floor((atMs - windowMs) / 1000));
+    else sql.rows(DISTINCT_IN_WINDOW_UP_TO, key, atMs - windowMs, countUpTo ?? 1_001);
+  }
+  const newest = Math.max(...batch.map(({ atMs }) => atMs));
+  sql.run(EARLIER_STATEMENTS.pruneEvents, Math.floor((newest - 86_400_000) / 1000));
+  sql.run(EARLIER_STATEMENTS.pruneSightings, newest - 86_400_000);
+}
+
+const directory = mkdtempSync(join(tmpdir(), "velocity-micro-"));
+for (let round = 1; round <= 3; round++) {
+  for (const variant of ["earlier tables", "current tables"] as const) {
+    const { db, sql } = fileDatabase(directory, `${variant.split(" ")[0]}-${round}.db`);
+    let observe: (batch: Observation[]) => void;
+    if (variant === "earlier tables") {
+      db.exec(EARLIER_TABLES);
+      observe = (batch) => earlierObserve(sql, batch);
+    } else {
+      db.exec(VELOCITY_TABLES);
+      const tables = new VelocityTables(sql, { get: () => undefined, put: () => {} });
+      observe = (batch) => void tables.observe(batch);
+    }
+    const started = process.cpuUsage();
+    for (const flush of flushes) {
+      for (const batch of flush) {
+        db.exec("BEGIN");
+        observe(batch);
+        db.exec("COMMIT");
+      }
+    }
+    const used = process.cpuUsage(started);
+    const perCall = (microseconds: number) => (microseconds / (FLUSHES * CALLS_PER_FLUSH)).toFixed(1);
+    console.log(`velocity flush, ${variant}, round ${round}`.padEnd(48), `${perCall(used.user + used.system).padStart(9)} µs CPU per call (user ${perCall(used.user)}, system ${perCall(used.system)})`);
+    db.close();
+  }
+}
+rmSync(directory, { recursive: true, force: true });
+

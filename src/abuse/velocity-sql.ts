@@ -72,25 +72,30 @@ export const SWEEP_START: SweepPosition = ["", ""];
 
 /**
  * One step of a table's sweep, over the next rows in primary-key order after a position:
- * - `boundary`: the primary key of the step's last row, none when no rows follow the position
+ * - `boundary`: the primary key of the step's last row, none when fewer rows follow the position
  *   (parameters: position, rows − 1);
- * - `delete`: those of the step's rows that are past the horizon (parameters: position, rows, cutoff).
+ * - `deleteTo`: the rows past the horizon up to the boundary (parameters: position, boundary, cutoff);
+ * - `deleteRest`: the same to the table's end, after which the sweep starts over (parameters:
+ *   position, cutoff).
  *
- * Both walk the primary key from the position and stop after the step's rows: a range condition on
- * (key, value) alone would let the planner choose sightings_recent and read every value of the
- * position's key — a hundred thousand for a big trunk — on every step.
+ * Each names the primary key's index (SQLite calls a WITHOUT ROWID table's key
+ * sqlite_autoindex_<table>_1). Left to itself the planner serves a range on (key, value) from
+ * sightings_recent, whose entries are smaller, and reads every value of the position's key — a
+ * hundred thousand for a big trunk — on every step.
  */
 export interface SweepStatements {
   boundary: string;
-  delete: string;
+  deleteTo: string;
+  deleteRest: string;
 }
 
 /** `rest`: the primary key's second column; `age`: the column compared with the cutoff. */
 const sweepOf = (table: string, rest: string, age: string): SweepStatements => {
-  const next = `FROM ${table} WHERE (key, ${rest}) > (?, ?) ORDER BY key, ${rest}`;
+  const byKey = `${table} INDEXED BY sqlite_autoindex_${table}_1 WHERE (key, ${rest}) > (?, ?)`;
   return {
-    boundary: `SELECT key, ${rest} AS rest ${next} LIMIT 1 OFFSET ?`,
-    delete: `DELETE FROM ${table} WHERE (key, ${rest}) IN (SELECT key, ${rest} ${next} LIMIT ?) AND ${age} < ?`,
+    boundary: `SELECT key, ${rest} AS rest FROM ${byKey} ORDER BY key, ${rest} LIMIT 1 OFFSET ?`,
+    deleteTo: `DELETE FROM ${byKey} AND (key, ${rest}) <= (?, ?) AND ${age} < ?`,
+    deleteRest: `DELETE FROM ${byKey} AND ${age} < ?`,
   };
 };
 

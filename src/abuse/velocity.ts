@@ -6,7 +6,8 @@ import { describeError, type BackgroundTasks, type Deadline } from "../verdict/d
 import type { Finding } from "../verdict/finding";
 import { VELOCITY_COUNTERS, type VelocityCounterName, type VelocityLimit } from "./settings";
 import { velocityShardOf } from "./shard";
-import type { Count, Observation, VelocityCounter } from "./velocity-counter";
+import type { VelocityCounter } from "./velocity-counter";
+import type { Count, Observation } from "./velocity-tables";
 
 export interface VelocityStore {
   observe(shard: string, observations: Observation[]): Promise<Count[]>;

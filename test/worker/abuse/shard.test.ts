@@ -2,7 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VELOCITY_SHARDS, velocityShardOf } from "../../../src/abuse/shard";
 import { VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
-import type { Count, Observation, VelocityCounter } from "../../../src/abuse/velocity-counter";
+import type { VelocityCounter } from "../../../src/abuse/velocity-counter";
+import type { Count, Observation } from "../../../src/abuse/velocity-tables";
 import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO } from "../../../src/abuse/velocity-sql";
 import { Deadline } from "../../../src/verdict/deadline";
 

@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Observation, VelocityCounter } from "../../../src/abuse/velocity-counter";
+import { VelocityCounter } from "../../../src/abuse/velocity-counter";
+import type { Observation } from "../../../src/abuse/velocity-tables";
 import { RECORD_EVENT, RECORD_SIGHTING, SWEEP_START, SWEEPS } from "../../../src/abuse/velocity-sql";
 
 const DAY_MS = 86_400_000;
@@ -34,6 +35,9 @@ describe("velocity counter storage: rows written", () => {
 });
 
 describe("velocity counter storage: the sweep", () => {
+  /** 128 events and 128 sightings of one key that sorts after every other: each table is owed a step of 256 rows, and barely grows. */
+  const batchAt = (atMs: number) => [...Array.from({ length: 128 }, () => event("zz:now", atMs)), ...Array.from({ length: 128 }, () => sighting("zz:now", "v", atMs))];
+
   it("deletes the rows past the 24 h horizon within one pass, a step of twice the batch's observations, and keeps every row inside it", async () => {
     await counterIn((counter, state) => {
       const old = Array.from({ length: 1_500 }, (_, index) => [event(`calls-per-cli:old-${index}`, T0), sighting(`destinations-per-cli:old-${index}`, "d", T0)]).flat();
@@ -43,30 +47,39 @@ describe("velocity counter storage: the sweep", () => {
       const later = T0 + DAY_MS + 3_600_000; // the old rows are past the horizon, the recent ones are not
       const oldLeft = () => [rowsIn(state, "events WHERE key LIKE 'calls-per-cli:old-%'"), rowsIn(state, "sightings WHERE key LIKE 'destinations-per-cli:old-%'")];
 
-      const batchOf128 = (atMs: number) => Array.from({ length: 128 }, () => event("calls-per-cli:now", atMs));
-      counter.observe(batchOf128(later));
-      const [eventsLeft, sightingsLeft] = oldLeft();
-      expect(eventsLeft).toBeGreaterThanOrEqual(1_500 - 256); // 128 observations: the step visits 256 rows of each table
-      expect(eventsLeft).toBeLessThan(1_500);
-      expect(sightingsLeft).toBeGreaterThanOrEqual(1_500 - 256);
-
-      for (let batch = 1; batch < 8; batch++) counter.observe(batchOf128(later + batch * 1_000));
-      expect(oldLeft()).toEqual([0, 0]); // 1 801 rows per table, 256 a step: a pass takes 8 steps
+      counter.observe(batchAt(later));
+      for (const left of oldLeft()) {
+        expect(left).toBeGreaterThanOrEqual(1_500 - 256); // the step visited 256 rows of each table
+        expect(left).toBeLessThan(1_500);
+      }
+      for (let batch = 1; batch < 8; batch++) counter.observe(batchAt(later + batch * 1_000));
+      expect(oldLeft()).toEqual([0, 0]); // about 1 800 rows per table, 256 a step: a pass takes 8 steps
       expect([rowsIn(state, "events WHERE key LIKE 'calls-per-cli:recent-%'"), rowsIn(state, "sightings WHERE key LIKE 'destinations-per-cli:recent-%'")]).toEqual([300, 300]);
     });
   });
 
-  it("reads a bounded number of rows per step, however many values the position's key has", async () => {
+  it("waits until a step's worth of rows is owed, so small batches share one step", async () => {
+    await counterIn((counter, state) => {
+      counter.observe(Array.from({ length: 1_000 }, (_, index) => event(`calls-per-cli:${String(index).padStart(4, "0")}`, T0)));
+      const later = T0 + DAY_MS + 1_000;
+      for (let batch = 0; batch < 127; batch++) counter.observe([event("zz:now", later + batch)]); // 254 rows owed: no step yet
+      expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000);
+      counter.observe([event("zz:now", later + 127)]); // 256: one step of 256 rows
+      expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000 - 256);
+    });
+  });
+
+  it("reads about two rows per row it visits, however many values the position's key has", async () => {
     await counterIn((counter, state) => {
       counter.observe(Array.from({ length: 5_000 }, (_, index) => sighting("clis-per-trunk:big", `cli-${String(index).padStart(4, "0")}`, T0 + index)));
       const from = ["clis-per-trunk:big", "cli-0100"];
       const boundary = state.storage.sql.exec(SWEEPS.sightings.boundary, ...from, 255);
       expect(boundary.one()).toEqual({ key: "clis-per-trunk:big", rest: "cli-0356" });
-      const deleted = state.storage.sql.exec(SWEEPS.sightings.delete, ...from, 256, T0 + 200);
+      const deleted = state.storage.sql.exec(SWEEPS.sightings.deleteTo, ...from, "clis-per-trunk:big", "cli-0356", T0 + 200);
       deleted.toArray();
       expect(deleted.rowsWritten).toBe(99); // cli-0101 … cli-0199: seen before the cutoff
-      // About four rows read per row visited; walking sightings_recent instead would read all 5 000.
-      expect(boundary.rowsRead + deleted.rowsRead).toBeLessThanOrEqual(5 * 256);
+      // Walking sightings_recent instead of the primary key would read all 5 000 values of the key.
+      expect(boundary.rowsRead + deleted.rowsRead).toBeLessThanOrEqual(2 * 256 + 100);
     });
   });
 
@@ -74,14 +87,13 @@ describe("velocity counter storage: the sweep", () => {
     await counterIn((counter, state) => {
       counter.observe(Array.from({ length: 1_000 }, (_, index) => event(`calls-per-cli:${String(index).padStart(4, "0")}`, T0)));
       const later = T0 + DAY_MS + 1_000;
-      const batchOf128 = (atMs: number) => Array.from({ length: 128 }, () => event("zz:now", atMs));
-      counter.observe(batchOf128(later)); // deletes calls-per-cli:0000…0255 and saves the position
+      counter.observe(batchAt(later)); // deletes calls-per-cli:0000…0255 and saves the position
       expect(state.storage.kv.get("velocity-sweep")).toMatchObject({ events: ["calls-per-cli:0255", Math.floor(T0 / 1000)] });
       // Expired rows that sort before the saved position, written after it was saved.
       for (let index = 0; index < 10; index++) state.storage.sql.exec(RECORD_EVENT, `aa:${index}`, Math.floor(T0 / 1000));
 
       const restarted = new VelocityCounter(state, env);
-      restarted.observe(batchOf128(later + 1));
+      restarted.observe(batchAt(later + 1_000));
       expect(rowsIn(state, "events WHERE key LIKE 'aa:%'")).toBe(10);
       expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000 - 512);
     });
@@ -92,12 +104,22 @@ describe("velocity counter storage: the sweep", () => {
       counter.observe([event("calls-per-cli:a", T0)]);
       state.storage.kv.put("velocity-sweep", { events: "not a position", sightings: [1, 2, 3] });
       const restarted = new VelocityCounter(state, env);
-      const later = T0 + DAY_MS + 1_000;
-      restarted.observe([event("calls-per-cli:b", later)]); // a step of 2 rows from the start: the expired a deleted
+      restarted.observe(batchAt(T0 + DAY_MS + 1_000)); // fewer rows than a step: the expired a deleted, back to the start
       expect(rowsIn(state, "events")).toBe(1);
-      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: ["calls-per-cli:b", Math.floor(later / 1000)], sightings: SWEEP_START });
-      restarted.observe([event("calls-per-cli:c", later + 60_000)]); // no row 2 rows on from b: back to the start
       expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
+    });
+  });
+
+  it("walks each table by its primary key", async () => {
+    await counterIn((_counter, state) => {
+      const planOf = (query: string, ...bindings: (string | number)[]) =>
+        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...bindings).toArray().map(({ detail }) => detail).join("; ");
+      for (const table of ["events", "sightings"] as const) {
+        const statements = SWEEPS[table];
+        for (const plan of [planOf(statements.boundary, "", "", 9), planOf(statements.deleteTo, "", "", "k", "v", 0), planOf(statements.deleteRest, "", "", 0)]) {
+          expect(plan).toMatch(new RegExp(`^SEARCH ${table} USING PRIMARY KEY \\(\\(key,(second|value)\\)>\\(\\?,\\?\\)`));
+        }
+      }
     });
   });
 });
