@@ -1,12 +1,12 @@
 /**
- * The velocity counters' storage, as SQL (src/abuse/velocity-counter.ts runs it in each Durable
- * Object). Kept apart from the object so `npm run bench:micro` can run the same statements on Node's SQLite.
+ * The velocity counters' storage, as SQL: src/abuse/velocity-tables.ts runs it, in each Durable Object
+ * (src/abuse/velocity-counter.ts) and, for `npm run bench:micro`, on Node's SQLite.
  *
  * Cloudflare's SQLite storage bills every row a statement writes, index entries included, at a
  * thousand times a row read, and these tables take a write on every call. So each table is keyed by
  * its primary key alone (WITHOUT ROWID: no separate rowid B-tree beside the key's index) and carries
- * only the index a count reads. Old rows are removed by a sweep that walks the primary key, a step
- * per batch (SWEEPS), not through an index on age that every write would also update.
+ * only the index a count reads. Old rows are removed by a sweep that walks the primary key (SWEEPS),
+ * not through an index on age that every write would also update.
  * Rows written per statement, as the storage counts them (test/worker/abuse/velocity-storage.test.ts):
  *
  * | statement                     | rowid tables with age indexes | as below |
@@ -18,8 +18,14 @@
  * | sighting, seen again earlier  | 3                             | 0        |
  */
 
-/** Events in one-second buckets per key; sightings keep each (key, value)'s latest time. */
+/**
+ * Events in one-second buckets per key; sightings keep each (key, value)'s latest time. The indexes on
+ * age are dropped here too: an object that ran an earlier version after this one (a rollback) created
+ * them on these tables, and would otherwise keep paying for them.
+ */
 export const VELOCITY_TABLES = `
+  DROP INDEX IF EXISTS events_age;
+  DROP INDEX IF EXISTS sightings_age;
   CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value)) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS sightings_recent ON sightings (key, last_ms);`;
@@ -31,8 +37,6 @@ export const VELOCITY_TABLES = `
  * each. This moves their rows into the tables above, once.
  */
 export const VELOCITY_TABLES_FROM_ROWID = `
-  DROP INDEX IF EXISTS events_age;
-  DROP INDEX IF EXISTS sightings_age;
   DROP INDEX IF EXISTS sightings_recent;
   ALTER TABLE events RENAME TO events_rowid;
   ALTER TABLE sightings RENAME TO sightings_rowid;

@@ -3,7 +3,7 @@ import type { Check } from "../verdict/check";
 import type { Action, Attestation, Verstat } from "../verdict/verdict";
 
 /**
- * The dashboard's recent verdicts with their evidence (migrations/0007): the newest
+ * The dashboard's recent verdicts with their evidence (migrations/0007, rebuilt by 0008): the newest
  * RECENT_VERDICTS_KEPT, for the analyst looking up what happened to a reported call. Rows are
  * buffered per isolate and inserted after the responses in write-behind batches (src/lib/write-behind.ts),
  * each of which also prunes the oldest.

@@ -30,6 +30,11 @@ describe("velocity counter storage: rows written", () => {
       // Every index is one the counts read: the primary keys and sightings_recent, nothing on age.
       const indexes = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('events', 'sightings')").toArray().map(({ name }) => name);
       expect(indexes.filter((name) => !name.startsWith("sqlite_autoindex_"))).toEqual(["sightings_recent"]);
+
+      // An earlier version run on these tables after this one (a rollback) adds its index on age; the next start drops it.
+      state.storage.sql.exec("CREATE INDEX IF NOT EXISTS sightings_age ON sightings (last_ms)");
+      new VelocityCounter(state, env);
+      expect(written(RECORD_SIGHTING, key, "d", T0 + 9_000)).toBe(2);
     });
   });
 });
