@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { velocityShardOf } from "../src/abuse/shard";
-import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, EVENTS_IN_WINDOW, RECORD_SIGHTING, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
+import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, EVENTS_IN_WINDOW, RECORD_SIGHTING, ROWID_VELOCITY_TABLES, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
 import { type Observation, type VelocitySql, VelocityTables } from "../src/abuse/velocity-tables";
 import { parseCredential, trustedPathFor, type CertificateSource } from "../src/certificate/certificate-source";
 import { findRevocation, type TrustedPath } from "../src/certificate/chain";
@@ -114,12 +114,6 @@ counterDb.close();
 // run through VelocityTables itself. The earlier ones (the fifth session's: rowid tables, an index on
 // age each, a prune per batch) are replayed statement by statement. CPU per call, user and system (the
 // log's writes), in interleaved rounds.
-const EARLIER_TABLES = `
-  CREATE TABLE events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
-  CREATE INDEX events_age ON events (second);
-  CREATE TABLE sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
-  CREATE INDEX sightings_age ON sightings (last_ms);
-  CREATE INDEX sightings_recent ON sightings (key, last_ms);`;
 const EARLIER_STATEMENTS = {
   event: "INSERT INTO events (key, second, count) VALUES (?, ?, 1) ON CONFLICT (key, second) DO UPDATE SET count = count + 1",
   sighting: "INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?) ON CONFLICT (key, value) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
@@ -176,7 +170,7 @@ for (let round = 1; round <= 3; round++) {
     const { db, sql } = fileDatabase(directory, `${variant.split(" ")[0]}-${round}.db`);
     let observe: (batch: Observation[]) => void;
     if (variant === "earlier tables") {
-      db.exec(EARLIER_TABLES);
+      db.exec(ROWID_VELOCITY_TABLES);
       observe = (batch) => earlierObserve(sql, batch);
     } else {
       db.exec(VELOCITY_TABLES);

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VelocityCounter } from "../../../src/abuse/velocity-counter";
 import type { Observation } from "../../../src/abuse/velocity-tables";
-import { RECORD_EVENT, RECORD_SIGHTING, SWEEP_START, SWEEPS } from "../../../src/abuse/velocity-sql";
+import { RECORD_EVENT, RECORD_SIGHTING, ROWID_VELOCITY_TABLES, SWEEP_START, SWEEPS } from "../../../src/abuse/velocity-sql";
 
 const DAY_MS = 86_400_000;
 const T0 = 1_800_000_000_000;
@@ -130,18 +130,11 @@ describe("velocity counter storage: the sweep", () => {
 });
 
 describe("velocity counter storage: an object created with the earlier tables", () => {
-  const EARLIER_TABLES = `
-    CREATE TABLE events (key TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (key, second));
-    CREATE INDEX events_age ON events (second);
-    CREATE TABLE sightings (key TEXT NOT NULL, value TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (key, value));
-    CREATE INDEX sightings_age ON sightings (last_ms);
-    CREATE INDEX sightings_recent ON sightings (key, last_ms);`;
-
   it("moves their rows into the new tables once, and counts on from them", async () => {
     await counterIn((_counter, state) => {
       const sql = state.storage.sql;
       sql.exec("DROP TABLE events; DROP TABLE sightings;");
-      sql.exec(EARLIER_TABLES);
+      sql.exec(ROWID_VELOCITY_TABLES);
       const second = Math.floor(T0 / 1000);
       for (let index = 0; index < 5; index++) sql.exec("INSERT INTO events (key, second, count) VALUES (?, ?, ?)", "calls-per-cli:7701", second - index, 2);
       for (let index = 0; index < 7; index++) sql.exec("INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?)", "destinations-per-cli:7701", `d${index}`, T0 - index * 1_000);

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { RECENT_VERDICTS_KEPT } from "../../../src/dashboard/recent-verdicts";
+import { insertOldVerdicts } from "./support";
 import { DOMESTIC, INTERNATIONAL, adminGet, postVerdictAndSettle, unsignedCall } from "../metrics/support";
 
 beforeEach(() => void vi.spyOn(console, "log").mockImplementation(() => {}));
@@ -68,13 +69,7 @@ describe("GET /v1/admin/verdicts: recent verdicts with their evidence", () => {
   });
 
   it("keeps only the newest verdicts", async () => {
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-       INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
-       SELECT 'old-' || i, 0, '77000000000', NULL, 'allow', 'No-TN-Validation', 0, NULL, NULL, ',', 'OldCo', 1, '[]' FROM n`,
-    )
-      .bind(RECENT_VERDICTS_KEPT)
-      .run();
+    await insertOldVerdicts(RECENT_VERDICTS_KEPT);
     await postVerdictAndSettle(createApp(), unsignedCall("+77272509003", DOMESTIC));
     const { count, oldest } = (await env.DB.prepare("SELECT COUNT(*) AS count, MIN(request_id) AS oldest FROM recent_verdicts WHERE request_id LIKE 'old-%'").first<{ count: number; oldest: string }>())!;
     const total = (await env.DB.prepare("SELECT COUNT(*) AS total FROM recent_verdicts").first<{ total: number }>())!.total;

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { keepRecentVerdict, listRecentVerdicts, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { insertOldVerdicts } from "./support";
 
 /** env.DB, with the results of every batch it ran kept: D1 reports each statement's rows written. */
 function countingDb() {
@@ -69,13 +70,7 @@ describe("recent verdicts: what the table costs per verdict", () => {
 
   it("keeps giving each verdict a larger seq than any before it after the prune, so paging holds", async () => {
     await env.DB.prepare("DELETE FROM recent_verdicts").run();
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-       INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
-       SELECT 'old-' || i, 0, '77000000000', NULL, 'allow', 'No-TN-Validation', 0, NULL, NULL, ',', 'OldCo', 1, '[]' FROM n`,
-    )
-      .bind(RECENT_VERDICTS_KEPT)
-      .run();
+    await insertOldVerdicts(RECENT_VERDICTS_KEPT);
     const before = (await env.DB.prepare("SELECT MAX(seq) AS seq FROM recent_verdicts").first<{ seq: number }>())!.seq;
     const { db, rowsWritten } = countingDb();
     await keep(db, [verdict(1), verdict(2), verdict(3)]);
