@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { createdWithRowid } from "../lib/durable-sql";
+import { createKeyedTables } from "../lib/durable-sql";
 
 /** One presentation of a verified PASSporT, as the verifier reports it to the replay guard. */
 export interface Presentation {
@@ -58,8 +58,7 @@ interface PresentationRow extends Record<string, SqlStorageValue> {
 export class ReplayGuard extends DurableObject {
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    const sql = ctx.storage.sql;
-    ctx.storage.transactionSync(() => sql.exec(createdWithRowid(sql, "presentations") ? PRESENTATIONS_FROM_ROWID : PRESENTATIONS));
+    createKeyedTables(ctx.storage, { table: "presentations", schema: PRESENTATIONS, fromRowid: PRESENTATIONS_FROM_ROWID });
   }
 
   present(presentation: Presentation): PresentationRecord {

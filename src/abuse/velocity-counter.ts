@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { createdWithRowid } from "../lib/durable-sql";
+import { createKeyedTables } from "../lib/durable-sql";
 import { VELOCITY_TABLES, VELOCITY_TABLES_FROM_ROWID } from "./velocity-sql";
 import { type Count, type Observation, VelocityTables } from "./velocity-tables";
 
@@ -15,8 +15,8 @@ export class VelocityCounter extends DurableObject {
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
+    createKeyedTables(ctx.storage, { table: "events", schema: VELOCITY_TABLES, fromRowid: VELOCITY_TABLES_FROM_ROWID });
     const sql = ctx.storage.sql;
-    ctx.storage.transactionSync(() => sql.exec(createdWithRowid(sql, "events") ? VELOCITY_TABLES_FROM_ROWID : VELOCITY_TABLES));
     this.tables = new VelocityTables(
       { run: (query, ...bindings) => void sql.exec(query, ...bindings), rows: <Row,>(query: string, ...bindings: (string | number)[]) => sql.exec(query, ...bindings).toArray() as Row[] },
       { get: () => ctx.storage.kv.get(SWEEP_STORAGE_KEY), put: (sweep) => ctx.storage.kv.put(SWEEP_STORAGE_KEY, sweep) },
