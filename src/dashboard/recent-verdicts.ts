@@ -5,8 +5,8 @@ import type { Action, Attestation, Verstat } from "../verdict/verdict";
 /**
  * The dashboard's recent verdicts with their evidence (migrations/0007, rebuilt by 0008): the newest
  * RECENT_VERDICTS_KEPT, for the analyst looking up what happened to a reported call. Rows are
- * buffered per isolate and inserted after the responses in write-behind batches (src/lib/write-behind.ts),
- * each of which also prunes the oldest.
+ * buffered per isolate and written after the responses in write-behind batches (src/lib/write-behind.ts).
+ * Once the table holds RECENT_VERDICTS_KEPT rows, each new verdict takes over the oldest row (upsertRows).
  */
 export interface RecentVerdict {
   requestId: string;
@@ -43,11 +43,28 @@ export function keepRecentVerdict(verdict: RecentVerdict, deps: { db: D1Database
   writer.schedule(deps.waitUntil);
 }
 
-const COLUMNS = "request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks";
-const PARAMETERS_PER_ROW = 13;
-const ROWS_PER_INSERT = Math.floor(100 / PARAMETERS_PER_ROW);
-const ROW_PLACEHOLDERS = `(${Array.from({ length: PARAMETERS_PER_ROW }, () => "?").join(", ")})`;
-const insertRows = (count: number) => `INSERT INTO recent_verdicts (${COLUMNS}) VALUES ${Array.from({ length: count }, () => ROW_PLACEHOLDERS).join(", ")}`;
+const COLUMNS = ["request_id", "at", "cli", "destination", "action", "verstat", "signed", "attest", "decided_by", "failed_checks", "carrier", "elapsed_ms", "checks"] as const;
+const ROWS_PER_INSERT = Math.floor(100 / COLUMNS.length);
+
+/**
+ * Rows for `count` verdicts, each taking the next seq after the newest, as an `INSERT` with a prune would
+ * place them. The row that this insert's prune would delete (seq − RECENT_VERDICTS_KEPT) is taken over
+ * instead: moved to the new seq with the new verdict in it. D1 counts that as 1 row written, against 2
+ * for an insert and a delete. A verdict that has no such row yet (the table is still filling) is
+ * inserted. Which case applies is decided for all rows before any is written (SQLite computes an
+ * `INSERT … SELECT` that reads its own table in full first), so the rows of one statement never see
+ * each other.
+ */
+const upsertRows = (count: number) => {
+  const incoming = Array.from({ length: count }, (_, k) => `(${k}, ${COLUMNS.map(() => "?").join(", ")})`).join(", ");
+  return `WITH incoming (k, ${COLUMNS.join(", ")}) AS (VALUES ${incoming}),
+      placed AS MATERIALIZED (SELECT incoming.*, newest.seq + 1 + k AS seq FROM incoming, (SELECT COALESCE(MAX(seq), 0) AS seq FROM recent_verdicts) AS newest)
+    INSERT INTO recent_verdicts (seq, ${COLUMNS.join(", ")})
+      SELECT CASE WHEN EXISTS (SELECT 1 FROM recent_verdicts WHERE recent_verdicts.seq = placed.seq - ${RECENT_VERDICTS_KEPT}) THEN placed.seq - ${RECENT_VERDICTS_KEPT} ELSE placed.seq END,
+             ${COLUMNS.join(", ")}
+        FROM placed WHERE true
+      ON CONFLICT (seq) DO UPDATE SET seq = excluded.seq + ${RECENT_VERDICTS_KEPT}, ${COLUMNS.map((column) => `${column} = excluded.${column}`).join(", ")}`;
+};
 
 const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
 
@@ -56,19 +73,21 @@ async function writeBuffered(database: D1Database): Promise<boolean> {
     console.error(JSON.stringify({ level: "error", event: "recent-verdicts-dropped", dropped, because: `more than ${MAX_BUFFERED} verdicts waited for D1` }));
     dropped = 0;
   }
+  // While the table is filling, rows are inserted; the prune keeps it at its size then, and deletes nothing once rows are taken over.
   const prune = database.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
   while (buffered.length > 0) {
     const batch = buffered.splice(0, ROWS_PER_BATCH);
     const rows: D1PreparedStatement[] = [];
-    // Several rows per INSERT (D1 binds at most 100 parameters to a statement): a statement per row made
+    // Several rows per statement (D1 binds at most 100 parameters to a statement): a statement per row made
     // decoding the batch's per-statement results a measurable share of a verdict's CPU.
     for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
       const group = batch.slice(start, start + ROWS_PER_INSERT);
       const values = group.flatMap((v) => [v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)]);
-      rows.push(database.prepare(insertRows(group.length)).bind(...values));
+      rows.push(database.prepare(upsertRows(group.length)).bind(...values));
     }
     try {
-      // The prune rides on the last batch of the flush only: one DELETE per flush keeps the table at its size.
+      // The prune rides on the last batch of the flush only. A batch is one transaction: the seqs its
+      // statements compute from the newest row cannot interleave with another isolate's.
       await database.batch(buffered.length === 0 ? [...rows, prune] : rows);
     } catch (error) {
       buffered.unshift(...batch);
