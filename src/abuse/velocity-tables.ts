@@ -47,7 +47,7 @@ const HORIZON_MS = 86_400_000;
 const SWEEP_ROWS_PER_OBSERVATION = 2;
 /** A step runs once this many rows are owed to a table's sweep, so each statement's own cost is shared by many rows. */
 const SWEEP_STEP_ROWS = 256;
-/** The sweep's positions are kept in storage this often (batch time), so a restarted object goes on from near where it stopped. */
+/** The sweep's positions are kept in storage at most this often (batch time), once a step has moved them, so a restarted object goes on from near where it stopped. */
 const SWEEP_SAVED_EVERY_MS = 60_000;
 
 interface CountRow {
@@ -98,6 +98,8 @@ export class VelocityTables {
   /** Rows each table's sweep owes since its last step (kept in memory: a restart forgets fewer than a step's worth). */
   private readonly sweepOwed: Record<SweptTable, number> = { events: 0, sightings: 0 };
   private sweepSavedAtMs = Number.NEGATIVE_INFINITY;
+  /** A step ran since the positions were last saved: saving them otherwise would write the same row again. */
+  private sweepMoved = false;
 
   constructor(
     private readonly sql: VelocitySql,
@@ -148,10 +150,12 @@ export class VelocityTables {
       if (this.sweepOwed[table] < SWEEP_STEP_ROWS) continue;
       this.sweep[table] = this.sweepStep(SWEEPS[table], this.sweep[table], this.sweepOwed[table], cutoffs[table]);
       this.sweepOwed[table] = 0;
+      this.sweepMoved = true;
     }
-    if (newestMs - this.sweepSavedAtMs >= SWEEP_SAVED_EVERY_MS) {
+    if (this.sweepMoved && newestMs - this.sweepSavedAtMs >= SWEEP_SAVED_EVERY_MS) {
       this.saved.put(this.sweep);
       this.sweepSavedAtMs = newestMs;
+      this.sweepMoved = false;
     }
   }
 

@@ -104,6 +104,24 @@ describe("velocity counter storage: the sweep", () => {
     });
   });
 
+  it("saves its position only after a step has moved it, at most once a minute", async () => {
+    await counterIn((counter, state) => {
+      // A quiet object: one call a minute for ten minutes owes no step, so nothing is saved.
+      for (let minute = 0; minute < 10; minute++) counter.observe([event("calls-per-cli:quiet", T0 + minute * 60_000)]);
+      expect(state.storage.kv.get("velocity-sweep")).toBeUndefined();
+      counter.observe(batchAt(T0 + 600_000)); // a step of each table: saved
+      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
+      state.storage.kv.delete("velocity-sweep");
+      counter.observe(batchAt(T0 + 630_000)); // another step, under a minute later: not saved yet
+      expect(state.storage.kv.get("velocity-sweep")).toBeUndefined();
+      counter.observe([event("calls-per-cli:quiet", T0 + 700_000)]); // a minute on, a step still unsaved: saved now
+      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
+      state.storage.kv.delete("velocity-sweep");
+      counter.observe([event("calls-per-cli:quiet", T0 + 800_000)]); // no step since that save: nothing to save
+      expect(state.storage.kv.get("velocity-sweep")).toBeUndefined();
+    });
+  });
+
   it("starts over at the table's end, and ignores a saved position it cannot read", async () => {
     await counterIn((counter, state) => {
       counter.observe([event("calls-per-cli:a", T0)]);
