@@ -65,6 +65,8 @@ const upsertRows = (count: number) => {
         FROM placed WHERE true
       ON CONFLICT (seq) DO UPDATE SET seq = excluded.seq + ${RECENT_VERDICTS_KEPT}, ${COLUMNS.map((column) => `${column} = excluded.${column}`).join(", ")}`;
 };
+/** The statement for each group size a flush can send (1 to ROWS_PER_INSERT), built once. */
+const UPSERT_ROWS = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, count) => (count === 0 ? "" : upsertRows(count)));
 
 const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
 
@@ -83,7 +85,7 @@ async function writeBuffered(database: D1Database): Promise<boolean> {
     for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
       const group = batch.slice(start, start + ROWS_PER_INSERT);
       const values = group.flatMap((v) => [v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)]);
-      rows.push(database.prepare(upsertRows(group.length)).bind(...values));
+      rows.push(database.prepare(UPSERT_ROWS[group.length]!).bind(...values));
     }
     try {
       // The prune rides on the last batch of the flush only. A batch is one transaction: the seqs its
