@@ -30,7 +30,7 @@ const MAX_LEG_LENGTH = 256;
 /**
  * Keyed by the digest alone (WITHOUT ROWID) and with no other index: a new PASSporT writes its row, 1 row
  * as the storage bills it, and the sweep's delete of it later another. An index on expiry, for a prune
- * before every presentation, made that 2 and 2 (every index entry is a row written). The index is
+ * before every presentation, made that 2 and 1 (the index entry is a row written too). The index is
  * dropped on every start, so an object that ran an earlier version after this one (a rollback) does
  * not go on paying for it.
  */
