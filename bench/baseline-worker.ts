@@ -2,6 +2,8 @@
  * Benchmark-only Worker, never deployed: the floors the product's scenarios are measured against
  * (issue 6). It is built and run exactly like the product (same bundler, same workerd, same socket).
  *   GET /b0 → a fixed 200 (the cost of the runtime and HTTP alone)
+ *   POST /b0 → the same, after reading the request's body: B0 with S4's request (its headers and its
+ *     JSON body), the floor for what S4 receives; informational, the targets use GET /b0
  *   GET /b1 → one jose `compactVerify` of a fixed PASSporT with a key imported once (the crypto floor)
  *   POST /b1 → the same, after reading the request's body: B1 with S1's request (its headers and its
  *     JSON body), the floor for what S1 receives; informational, the targets use GET /b1
@@ -20,7 +22,10 @@ let verificationKey: Promise<CryptoKey | Uint8Array> | null = null;
 export default {
   async fetch(request: Request, env: BaselineEnv): Promise<Response> {
     const { pathname } = new URL(request.url);
-    if (pathname === "/b0") return new Response("ok");
+    if (pathname === "/b0") {
+      if (request.method === "POST") await request.text();
+      return new Response("ok");
+    }
     if (pathname === "/b1") {
       if (request.method === "POST") await request.text();
       verificationKey ??= importJWK(JSON.parse(env.BENCH_JWK) as JWK, "ES256");

@@ -10,6 +10,7 @@
  * Worker isolate's full GCs as V8 traces them),
  * BENCH_ONLY (a comma-separated subset such as `S4` or `B0,S2,herd`, for before/after runs of one
  * fix: only those run, nothing is written, and the per-row lines are the output),
+ * BENCH_ROUNDS (3) and BENCH_ROUND_DURATION (s, 5): the interleaved ratio rounds (`rounds` in BENCH_ONLY),
  * BENCH_V8_FLAGS (extra V8 flags for workerd, for experiments: nothing is written either).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import { buildBenchPki, signCalls } from "./lib/fixtures";
 import { runLoad, type LoadResult, type RequestSource, type RequestSpec } from "./lib/load";
 import { runPaced } from "./lib/paced";
 import { waitForQuiet } from "./lib/proc";
-import { renderResults, updateBenchmarks, type BenchReport, type GcSummary, type ScenarioResult } from "./lib/report";
+import { renderResults, updateBenchmarks, type BenchReport, type GcSummary, type RoundResult, type ScenarioResult } from "./lib/report";
 import { startBenchRepository } from "./lib/repository";
 import { atisRequest, coldX5uSource, cycle, inviteRequest, mixedRequests, signedPool, unsignedInternationalRequests } from "./lib/scenarios";
 import { seedOrigin } from "./lib/seed";
@@ -38,6 +39,9 @@ const settings = {
   // Long enough for several of the Worker isolate's full GCs (one every few seconds at half rate):
   // whether a ~100–200 ms pause falls inside a 10 s window decides a 10 s run's p99.
   pacedSeconds: env("BENCH_PACED_DURATION", 30),
+  // Interleaved short windows of each target's scenario and its baseline (see ratioRounds).
+  rounds: env("BENCH_ROUNDS", 3),
+  roundSeconds: env("BENCH_ROUND_DURATION", 5),
 };
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((name) => name.trim())) : null;
 const wanted = (name: string) => only === null || only.has(name);
@@ -52,7 +56,13 @@ async function expectAnswer(worker: RunningWorker, spec: RequestSpec, check: (st
   return body;
 }
 
-async function measure(name: string, worker: RunningWorker, others: number[], source: RequestSource, extra: { overallRate?: number; beforeMeasure?: () => Promise<void> } = {}): Promise<ScenarioResult> {
+async function measure(
+  name: string,
+  worker: RunningWorker,
+  others: number[],
+  source: RequestSource,
+  extra: { overallRate?: number; beforeMeasure?: () => Promise<void>; durationSeconds?: number; warmupSeconds?: number } = {},
+): Promise<ScenarioResult> {
   const quiet = await waitForQuiet([worker.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
   process.stdout.write(`${name.padEnd(28)} `);
   const result: LoadResult = await runLoad({ url: worker.url, pid: worker.pid, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, ...extra }, source);
@@ -91,13 +101,43 @@ async function paced(worker: RunningWorker, source: () => RequestSpec, rate: num
   return gcLedger.track(worker, { ...result, fullGcs: NO_GCS });
 }
 
+/**
+ * The targets' ratios from interleaved short windows: B1, S1, B1p, B0, S4, B0p, then again, with both
+ * workers up. A single window of each measures the machine's speed at two different moments as well as
+ * the code (this virtual machine's speed drifts by the hour), so the targets are judged on the median
+ * round, and the spread says how far one window can be trusted.
+ */
+async function ratioRounds(
+  baseline: RunningWorker,
+  product: RunningWorker,
+  repositoryPid: number,
+  sources: { S1: () => Promise<RequestSource>; S4: () => Promise<RequestSource>; B1p: RequestSpec; B0p: RequestSpec },
+): Promise<RoundResult[]> {
+  const short = { durationSeconds: settings.roundSeconds, warmupSeconds: 1 };
+  const onBaseline = (name: string, spec: RequestSpec) => measure(name, baseline, [product.pid, repositoryPid], spec, short);
+  const onProduct = async (name: string, source: RequestSource) => measure(name, product, [baseline.pid, repositoryPid], source, short);
+  const rounds: RoundResult[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    const results = {
+      B1: await onBaseline(`B1 round ${round}`, { method: "GET", path: "/b1" }),
+      S1: await onProduct(`S1 round ${round}`, await sources.S1()),
+      B1p: await onBaseline(`B1p round ${round}`, sources.B1p),
+      B0: await onBaseline(`B0 round ${round}`, { method: "GET", path: "/b0" }),
+      S4: await onProduct(`S4 round ${round}`, await sources.S4()),
+      B0p: await onBaseline(`B0p round ${round}`, sources.B0p),
+    };
+    rounds.push(Object.fromEntries(Object.entries(results).map(([key, result]) => [key, { requestsPerSecond: result.requestsPerSecond, cpuMsPerRequest: result.cpuMsPerRequest, otherCores: result.otherCores }])) as RoundResult);
+  }
+  return rounds;
+}
+
 async function main(): Promise<void> {
   const machine = describeMachine();
   console.log(`building workers (wrangler deploy --dry-run) …`);
   const built = buildWorkers();
   const pki = await buildBenchPki();
   const repository = await startBenchRepository(pki.chainPem);
-  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, pacedFloor: {}, seeding: null, s3: null, herd: null };
+  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, pacedFloor: {}, rounds: [], seeding: null, s3: null, herd: null };
   try {
     // Baselines: B0 and B1 on the bench-only Worker.
     const [fixed] = await signCalls(pki, `${repository.url}/b1.pem`, 1);
@@ -108,6 +148,11 @@ async function main(): Promise<void> {
       const b1: RequestSpec = { method: "GET", path: "/b1" };
       await expectAnswer(baseline, b1, (status) => status === 200, "B1");
       if (wanted("B0")) report.scenarios.B0 = await measure("B0 fixed 200", baseline, [repository.pid], b0);
+      if (wanted("B0p")) {
+        // Informational: B0 answering S4's own request (POST, S4's headers and JSON body, which it reads).
+        const b0Post: RequestSpec = { ...unsignedInternationalRequests()[0]!, path: "/b0" };
+        report.scenarios.B0p = await measure("B0p B0 with S4's request", baseline, [repository.pid], b0Post);
+      }
       if (wanted("B1")) report.scenarios.B1 = await measure("B1 one compactVerify", baseline, [repository.pid], b1);
       if (wanted("B1p")) {
         // Informational: B1 answering S1's own request (POST, S1's headers and JSON body, which it reads).
@@ -124,7 +169,7 @@ async function main(): Promise<void> {
       const others = [repository.pid];
       const warmX5u = `${repository.url}/warm.pem`;
       console.log(`seeding ${settings.rules} operator rules, configuration and roaming table through the admin API …`);
-      if (wanted("S4") || wanted("S5")) report.seeding = await seedOrigin(product.url, settings.rules);
+      if (wanted("S4") || wanted("S5") || wanted("rounds")) report.seeding = await seedOrigin(product.url, settings.rules);
       if (report.seeding) console.log(`  ${report.seeding.rules} rules in ${report.seeding.seconds.toFixed(1)} s`);
 
       if (wanted("S1")) {
@@ -201,6 +246,21 @@ async function main(): Promise<void> {
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
         report.paced.S4 = await paced(product, cycle(s4), s4Half);
         console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s, ${report.paced.S4.stalledWindows} stalled windows`);
+      }
+
+      if (wanted("rounds") && settings.rounds > 0) {
+        // Both workers up at once, each idle while the other is measured.
+        const pairedBaseline = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
+        try {
+          report.rounds = await ratioRounds(pairedBaseline, product, repository.pid, {
+            S1: async () => cycle(await signedPool(pki, warmX5u, POOL_SIZE, atisRequest)),
+            S4: async () => cycle(s4),
+            B1p: { ...atisRequest(fixed!), path: "/b1" },
+            B0p: { ...s4[0]!, path: "/b0" },
+          });
+        } finally {
+          await gcLedger.settle(pairedBaseline);
+        }
       }
     } finally {
       await gcLedger.settle(product);
