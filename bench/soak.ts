@@ -2,7 +2,8 @@
  * `npm run bench:soak`: memory flatness over many verdicts (issue 6: caches bounded). Drives the
  * product on workerd with a mix built to fill every cache past its bound — signed calls naming more
  * distinct x5u URLs than the in-isolate certificate LRU holds, unsigned calls from a large caller
- * space — and samples workerd's RSS once a second until BENCH_SOAK_VERDICTS verdicts (default
+ * space — and samples workerd's RSS, the live JS heap and the local stores' SQLite files after every
+ * 10 s window until BENCH_SOAK_VERDICTS verdicts (default
  * 1 000 000) have been answered. Writes the soak section of BENCHMARKS.md.
  *
  * Environment: BENCH_SOAK_VERDICTS (1000000), BENCH_SOAK_RULES (1000), BENCH_CONNECTIONS (50),
@@ -16,7 +17,7 @@ import { buildBenchPki, signCalls, signedVerdictBody, type BenchPki } from "./li
 import { runLoad, type RequestSpec } from "./lib/load";
 import { unsignedDomesticBody, unsignedInternationalBody } from "./lib/origin-fixtures";
 import { connectInspector } from "./lib/inspector";
-import { memoryKiB } from "./lib/proc";
+import { localStoreBytes, memoryKiB } from "./lib/proc";
 import { updateBenchmarks } from "./lib/report";
 import { startBenchRepository } from "./lib/repository";
 import { verdictRequest } from "./lib/scenarios";
@@ -37,6 +38,12 @@ async function signedRequests(pki: BenchPki, repositoryUrl: string, round: numbe
   const calls = await signCalls(pki, (index) => `${repositoryUrl}/soak-${(offset + index) % X5U_URLS}.pem`, SIGNED_POOL);
   return calls.map((call) => verdictRequest(signedVerdictBody(call)));
 }
+
+const storesMiB = ({ databases, bytes, walBytes }: { databases: number; bytes: number; walBytes: number }) => ({
+  databases,
+  storesMiB: bytes / 1024 / 1024,
+  walMiB: walBytes / 1024 / 1024,
+});
 
 async function main(): Promise<void> {
   const machine = describeMachine();
@@ -78,9 +85,19 @@ async function main(): Promise<void> {
       const result = await runLoad({ url: product.url, pid: product.pid, connections: CONNECTIONS, durationSeconds: WINDOW_SECONDS, warmupSeconds: 0 }, next);
       verdicts += result.requests;
       for (const [code, count] of Object.entries(result.statusCounts)) statuses[code] = (statuses[code] ?? 0) + count;
-      const sample = { verdicts, seconds: (performance.now() - started) / 1000, rssMiB: memoryKiB(product.pid).rss / 1024, heapMiB: await liveHeapMiB(), requestsPerSecond: result.requestsPerSecond };
+      const sample = {
+        verdicts,
+        seconds: (performance.now() - started) / 1000,
+        rssMiB: memoryKiB(product.pid).rss / 1024,
+        heapMiB: await liveHeapMiB(),
+        ...storesMiB(localStoreBytes(product.pid)),
+        requestsPerSecond: result.requestsPerSecond,
+      };
       samples.push(sample);
-      console.log(`${String(verdicts).padStart(9)} verdicts  ${sample.rssMiB.toFixed(1)} MiB RSS  ${sample.heapMiB.toFixed(1)} MiB live heap  ${result.requestsPerSecond.toFixed(0)} req/s  ${JSON.stringify(result.statusCounts)}`);
+      console.log(
+        `${String(verdicts).padStart(9)} verdicts  ${sample.rssMiB.toFixed(1)} MiB RSS  ${sample.heapMiB.toFixed(1)} MiB live heap  ${sample.storesMiB.toFixed(1)} MiB stores (${sample.walMiB.toFixed(1)} WAL, ${sample.databases} databases)  ` +
+          `${result.requestsPerSecond.toFixed(0)} req/s  ${JSON.stringify(result.statusCounts)}`,
+      );
       signed = await signedRequests(pki, repository.url, round);
     }
     const fetched = await repository.stats();
@@ -102,6 +119,11 @@ interface Sample {
   seconds: number;
   rssMiB: number;
   heapMiB: number;
+  /** The local D1 and Durable Object SQLite files on disk (bench/lib/proc.ts localStoreBytes): data that RSS may also hold pages of. */
+  storesMiB: number;
+  /** Of which the write-ahead logs. */
+  walMiB: number;
+  databases: number;
   requestsPerSecond: number;
 }
 
@@ -119,14 +141,19 @@ function renderSoak(
     `Soak of ${new Date().toISOString()} · ${context.machine} · ${last.verdicts} verdicts in ${last.seconds.toFixed(0)} s · ${context.rules} rules · ` +
       `${X5U_URLS} distinct x5u URLs (certificate LRU holds 2 000) → ${context.fetched} repository fetches · responses ${JSON.stringify(context.statuses)}`,
     "",
-    "| verdicts | elapsed s | workerd RSS MiB | live JS heap MiB (after a full GC) | req/s in window |",
-    "| ---: | ---: | ---: | ---: | ---: |",
-    ...shown.map((sample) => `| ${sample.verdicts} | ${sample.seconds.toFixed(0)} | ${sample.rssMiB.toFixed(1)} | ${sample.heapMiB.toFixed(1)} | ${sample.requestsPerSecond.toFixed(0)} |`),
+    "| verdicts | elapsed s | workerd RSS MiB | live JS heap MiB (after a full GC) | local stores' SQLite files MiB (of which WAL) · databases | req/s in window |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...shown.map(
+      (sample) =>
+        `| ${sample.verdicts} | ${sample.seconds.toFixed(0)} | ${sample.rssMiB.toFixed(1)} | ${sample.heapMiB.toFixed(1)} | ${sample.storesMiB.toFixed(1)} (${sample.walMiB.toFixed(1)}) · ${sample.databases} | ${sample.requestsPerSecond.toFixed(0)} |`,
+    ),
     "",
     `RSS after ¼ of the run ${quarter.rssMiB.toFixed(1)} MiB, after ½ ${half.rssMiB.toFixed(1)} MiB, at the end ${last.rssMiB.toFixed(1)} MiB ` +
       `(growth over the second half ${growth(last.rssMiB, half.rssMiB)}, over the last three quarters ${growth(last.rssMiB, quarter.rssMiB)}); high-water mark ${context.hwmMiB.toFixed(1)} MiB. ` +
       `Live JS heap after ¼ ${quarter.heapMiB.toFixed(1)} MiB, after ½ ${half.heapMiB.toFixed(1)} MiB, at the end ${last.heapMiB.toFixed(1)} MiB (growth over the second half ${growth(last.heapMiB, half.heapMiB)}; ` +
-      `largest ${Math.max(...samples.map((sample) => sample.heapMiB)).toFixed(1)} MiB).`,
+      `largest ${Math.max(...samples.map((sample) => sample.heapMiB)).toFixed(1)} MiB). ` +
+      `The local stores' SQLite files (D1 and the Durable Objects, on disk in the same process's directory) after ½ ${half.storesMiB.toFixed(1)} MiB, at the end ${last.storesMiB.toFixed(1)} MiB ` +
+      `(+${(last.storesMiB - half.storesMiB).toFixed(1)} MiB over the second half, against RSS +${(last.rssMiB - half.rssMiB).toFixed(1)} MiB).`,
   ].join("\n");
 }
 

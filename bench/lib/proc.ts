@@ -1,5 +1,6 @@
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 
 /** Kernel clock ticks per second (utime/stime in /proc/<pid>/stat are counted in these). */
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
@@ -17,6 +18,41 @@ export function memoryKiB(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
   return { rss: field("VmRSS"), hwm: field("VmHWM") };
+}
+
+/**
+ * The local stores' data on disk: every SQLite database (and its write-ahead log) under the storage
+ * directories a process holds files open in. For workerd under Miniflare that is its temporary
+ * directory, with the local D1 database and each Durable Object's storage, whether or not the object
+ * is loaded now.
+ */
+export function localStoreBytes(pid: number): { databases: number; bytes: number; walBytes: number } {
+  const roots = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const root = /^(.*\/miniflare-[0-9a-f]+)\//.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (root) roots.add(root[1]!);
+    } catch {
+      // closed between the listing and the read
+    }
+  }
+  let databases = 0;
+  let bytes = 0;
+  let walBytes = 0;
+  for (const root of roots) {
+    for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !/\.sqlite(?:-wal)?$/.test(entry.name)) continue;
+      try {
+        const size = statSync(join(entry.parentPath, entry.name)).size;
+        bytes += size;
+        if (entry.name.endsWith(".sqlite")) databases++;
+        else walBytes += size;
+      } catch {
+        // deleted since the listing
+      }
+    }
+  }
+  return { databases, bytes, walBytes };
 }
 
 /** Direct children of `parent` whose executable name is `name`. */
