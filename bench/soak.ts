@@ -3,8 +3,8 @@
  * product on workerd with a mix built to fill every cache past its bound — signed calls naming more
  * distinct x5u URLs than the in-isolate certificate LRU holds, unsigned calls from a large caller
  * space — and samples workerd's RSS, the live JS heap and the local stores' SQLite files after every
- * 10 s window until BENCH_SOAK_VERDICTS verdicts (default
- * 1 000 000) have been answered. Writes the soak section of BENCHMARKS.md.
+ * 10 s window until BENCH_SOAK_VERDICTS verdicts (default 1 000 000) have been answered. Writes the
+ * soak section of BENCHMARKS.md.
  *
  * Environment: BENCH_SOAK_VERDICTS (1000000), BENCH_SOAK_RULES (1000), BENCH_CONNECTIONS (50),
  * BENCH_SOAK_X5U (3000 distinct x5u URLs), BENCH_WRITE (1).
