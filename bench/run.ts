@@ -7,7 +7,7 @@
  * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
  * BENCH_RULES (10000), BENCH_QUIET_CORES (0.15), BENCH_QUIET_TIMEOUT (s, 120), BENCH_WRITE (1),
  * BENCH_PACED_DURATION (s, 30: the steady-arrival half-rate runs), BENCH_TRACE_GC=1 (print the
- * Worker isolate's full GCs as V8 traces them),
+ * Worker isolate's full GCs as V8 traces them; `phases`: each one split into V8's own phases and the rest),
  * BENCH_ONLY (a comma-separated subset such as `S4` or `B0,S2,herd`, for before/after runs of one
  * fix: only those run, nothing is written, and the per-row lines are the output),
  * BENCH_ROUNDS (3) and BENCH_ROUND_DURATION (s, 5): the interleaved ratio rounds (`rounds` in BENCH_ONLY),

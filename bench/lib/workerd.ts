@@ -50,6 +50,38 @@ export function collectionsBetween(collections: FullCollection[], from: number, 
  */
 export type WorkerSettings = Record<string, unknown>;
 
+const V8_PHASES = ["mark", "clear", "evacuate", "sweep", "finish", "prologue", "epilogue"] as const;
+const MiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+/**
+ * A full (mark-compact) collection's stop-the-world pause, from a --trace-gc line or from the JSON of
+ * --trace-gc-nvp (BENCH_TRACE_GC=phases). The JSON also times V8's own phases; what the pause holds
+ * beyond them is the embedder's work in the same pause (workerd's C++ objects, BENCHMARKS.md).
+ */
+function fullCollection(message: string): { pauseMs: number; phases?: string } | null {
+  const line = /Mark-Compact .*?MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(message);
+  if (line) return { pauseMs: Number(line[1]) };
+  const json = / GC: (\{.*\})\s*$/.exec(message);
+  if (!json) return null;
+  let trace: Record<string, unknown>;
+  try {
+    trace = JSON.parse(json[1]!) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const time = (key: string) => (typeof trace[key] === "number" ? (trace[key] as number) : 0);
+  if (trace.gc !== "mc") return null;
+  const inPhases = V8_PHASES.reduce((sum, phase) => sum + time(phase), 0);
+  const pauseMs = time("pause");
+  return {
+    pauseMs,
+    phases:
+      `mark-compact, pause ${pauseMs.toFixed(1)} ms: V8's heap phases ${inPhases.toFixed(1)} ms ` +
+      `(mark ${time("mark").toFixed(1)}, clear ${time("clear").toFixed(1)}, evacuate ${time("evacuate").toFixed(1)}, sweep ${time("sweep").toFixed(1)}), ` +
+      `outside them ${(pauseMs - inPhases).toFixed(1)} ms; objects ${MiB(time("start_object_size"))} → ${MiB(time("end_object_size"))} MiB`,
+  };
+}
+
 export async function startWorker(worker: BuiltWorker, settings: WorkerSettings, port: number, inspectorPort?: number): Promise<RunningWorker> {
   const before = new Set(childProcesses(process.pid, "workerd"));
   let reported = 0;
@@ -61,7 +93,10 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   // trace prints a line per collection (a few per second), which costs the Worker nothing it notices.
   // BENCH_V8_FLAGS adds flags for an experiment (such as the collector workerd turns off): such a run
   // measures a runtime that is not the one deployed, so it never writes BENCHMARKS.md (updateBenchmarks).
-  process.env.MINIFLARE_WORKERD_V8_FLAGS = ["--trace-gc", process.env.BENCH_V8_FLAGS ?? ""].join(" ").trim();
+  // BENCH_TRACE_GC=phases asks V8 for its JSON trace instead (--trace-gc-nvp): the same collections,
+  // with the time of each of V8's own phases.
+  const phases = process.env.BENCH_TRACE_GC === "phases";
+  process.env.MINIFLARE_WORKERD_V8_FLAGS = ["--trace-gc", phases ? "--trace-gc-nvp" : "", process.env.BENCH_V8_FLAGS ?? ""].filter(Boolean).join(" ");
   const fullCollections: FullCollection[] = [];
   const tracedPerIsolate = new Map<string, number>();
   const clockOffset = new Map<string, number>();
@@ -77,7 +112,7 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
     log: new Log(LogLevel.WARN),
     // The product logs one line per verdict; the bench keeps only warnings and errors (the first few).
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
-      const traced = /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: /.exec(message);
+      const traced = /^\[\d+:(0x[0-9a-f]+)(?::\d+)?\]\s+(\d+) ms: /.exec(message);
       if (traced) {
         const isolate = traced[1]!;
         const isolateMs = Number(traced[2]);
@@ -87,9 +122,10 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
         clockOffset.set(isolate, offset);
         // BENCH_TRACE_GC=all prints every collection, scavenges included: their heap sizes show what each promotes.
         if (process.env.BENCH_TRACE_GC === "all") console.log(`[workerd gc] ${message.trim().slice(0, 400)}`);
-        const pause = /Mark-Compact .*?MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(message);
-        if (pause) fullCollections.push({ at: isolateMs, pauseMs: Number(pause[1]), isolate, isolateCollections });
+        const pause = fullCollection(message);
+        if (pause) fullCollections.push({ at: isolateMs, pauseMs: pause.pauseMs, isolate, isolateCollections });
         if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 600)}`);
+        if (pause?.phases) console.log(`[workerd gc] isolate ${isolate} at ${isolateMs} ms: ${pause.phases}`);
         return;
       }
       if ((level === "error" || level === "warn") && reported++ < 20) console.error(`[workerd ${level}] ${message.slice(0, 500)}`);
