@@ -1,3 +1,6 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
 import type { BuiltWorker } from "./build";
 import { childProcesses, ownsListeningSocket } from "./proc";
@@ -82,6 +85,27 @@ function fullCollection(message: string): { pauseMs: number; phases?: string } |
   };
 }
 
+/**
+ * workerd with its standard output line-buffered. V8 prints the GC trace with C stdio, which buffers a
+ * pipe's output in blocks; the block still in the buffer when the bench disposes of workerd was lost,
+ * so the last window of each process could count fewer full collections than it had (a 4 s B0 run
+ * counted none). `stdbuf -oL` makes every trace line leave as it is printed.
+ * Without coreutils' stdbuf, workerd runs as it is.
+ */
+function lineBufferedWorkerd(): string | undefined {
+  const stdbuf = ["/usr/bin/stdbuf", "/bin/stdbuf"].find((path) => existsSync(path));
+  if (!stdbuf) return undefined;
+  const dir = join(import.meta.dirname, "..", ".build");
+  mkdirSync(dir, { recursive: true });
+  const wrapper = join(dir, "workerd-line-buffered.sh");
+  // The binary Miniflare itself would start (the `workerd` package's main export).
+  const workerdBinary = (createRequire(import.meta.url)("workerd") as { default: string }).default;
+  // `exec` keeps one process: the pid Miniflare starts is workerd's own, as the bench's /proc readings need.
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${stdbuf} -oL -eL '${workerdBinary}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
 export async function startWorker(worker: BuiltWorker, settings: WorkerSettings, port: number, inspectorPort?: number): Promise<RunningWorker> {
   const before = new Set(childProcesses(process.pid, "workerd"));
   let reported = 0;
@@ -97,6 +121,8 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   // with the time of each of V8's own phases.
   const phases = process.env.BENCH_TRACE_GC === "phases";
   process.env.MINIFLARE_WORKERD_V8_FLAGS = ["--trace-gc", phases ? "--trace-gc-nvp" : "", process.env.BENCH_V8_FLAGS ?? ""].filter(Boolean).join(" ");
+  const workerdPath = process.env.MINIFLARE_WORKERD_PATH ?? lineBufferedWorkerd();
+  if (workerdPath) process.env.MINIFLARE_WORKERD_PATH = workerdPath;
   const fullCollections: FullCollection[] = [];
   const tracedPerIsolate = new Map<string, number>();
   const clockOffset = new Map<string, number>();
