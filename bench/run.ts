@@ -48,6 +48,9 @@ const wanted = (name: string) => only === null || only.has(name);
 const POOL_SIZE = 4_000;
 const S3_CALLS_PER_X5U = 10;
 
+/** An S1 answer whose call verified: every ATIS answer is a 200, whatever the verstat. */
+const verifies = (status: number, body: string) => status === 200 && body.includes('"TN-Validation-Passed"');
+
 /** Sends one request and checks the answer before any load: a scenario that does not do what it says cannot run. */
 async function expectAnswer(worker: RunningWorker, spec: RequestSpec, check: (status: number, body: string) => boolean, what: string): Promise<string> {
   const response = await fetch(`${worker.url}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
@@ -111,7 +114,7 @@ async function ratioRounds(
   baseline: RunningWorker,
   product: RunningWorker,
   repositoryPid: number,
-  sources: { S1: () => Promise<() => RequestSpec>; S4: () => Promise<RequestSource>; B1p: RequestSpec; B0p: RequestSpec },
+  sources: { S1: () => Promise<() => RequestSpec>; S4: () => Promise<RequestSource> } & Record<"B0" | "B0p" | "B1" | "B1p", RequestSpec>,
 ): Promise<RoundResult[]> {
   const short = { durationSeconds: settings.roundSeconds, warmupSeconds: 1 };
   const onBaseline = (name: string, spec: RequestSpec) => measure(name, baseline, [product.pid, repositoryPid], spec, short);
@@ -120,12 +123,12 @@ async function ratioRounds(
   for (let round = 1; round <= settings.rounds; round++) {
     const s1 = await sources.S1();
     // Every answer is a 200 whatever the verstat: check the round's calls verify, as the S1 window does.
-    await expectAnswer(product, s1(), (status, body) => status === 200 && body.includes('"TN-Validation-Passed"'), `S1 round ${round}`);
+    await expectAnswer(product, s1(), verifies, `S1 round ${round}`);
     const results = {
-      B1: await onBaseline(`B1 round ${round}`, { method: "GET", path: "/b1" }),
+      B1: await onBaseline(`B1 round ${round}`, sources.B1),
       S1: await onProduct(`S1 round ${round}`, s1),
       B1p: await onBaseline(`B1p round ${round}`, sources.B1p),
-      B0: await onBaseline(`B0 round ${round}`, { method: "GET", path: "/b0" }),
+      B0: await onBaseline(`B0 round ${round}`, sources.B0),
       S4: await onProduct(`S4 round ${round}`, await sources.S4()),
       B0p: await onBaseline(`B0p round ${round}`, sources.B0p),
     };
@@ -144,24 +147,20 @@ async function main(): Promise<void> {
   try {
     // Baselines: B0 and B1 on the bench-only Worker.
     const [fixed] = await signCalls(pki, `${repository.url}/b1.pem`, 1);
-    const baseline = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
+    const baselineBindings = { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk };
+    const b0: RequestSpec = { method: "GET", path: "/b0" };
+    const b1: RequestSpec = { method: "GET", path: "/b1" };
+    // Informational: B0 and B1 answering S4's and S1's own requests (POST, the scenario's headers and JSON body, which they read).
+    const b0Post: RequestSpec = { ...unsignedInternationalRequests()[0]!, path: "/b0" };
+    const b1Post: RequestSpec = { ...atisRequest(fixed!), path: "/b1" };
+    const baseline = await startBaseline(built.baseline, baselineBindings);
     console.log(`baseline worker: workerd pid ${baseline.pid} serves ${baseline.url} itself`);
     try {
-      const b0: RequestSpec = { method: "GET", path: "/b0" };
-      const b1: RequestSpec = { method: "GET", path: "/b1" };
       await expectAnswer(baseline, b1, (status) => status === 200, "B1");
       if (wanted("B0")) report.scenarios.B0 = await measure("B0 fixed 200", baseline, [repository.pid], b0);
-      if (wanted("B0p")) {
-        // Informational: B0 answering S4's own request (POST, S4's headers and JSON body, which it reads).
-        const b0Post: RequestSpec = { ...unsignedInternationalRequests()[0]!, path: "/b0" };
-        report.scenarios.B0p = await measure("B0p B0 with S4's request", baseline, [repository.pid], b0Post);
-      }
+      if (wanted("B0p")) report.scenarios.B0p = await measure("B0p B0 with S4's request", baseline, [repository.pid], b0Post);
       if (wanted("B1")) report.scenarios.B1 = await measure("B1 one compactVerify", baseline, [repository.pid], b1);
-      if (wanted("B1p")) {
-        // Informational: B1 answering S1's own request (POST, S1's headers and JSON body, which it reads).
-        const b1Post: RequestSpec = { ...atisRequest(fixed!), path: "/b1" };
-        report.scenarios.B1p = await measure("B1p B1 with S1's request", baseline, [repository.pid], b1Post);
-      }
+      if (wanted("B1p")) report.scenarios.B1p = await measure("B1p B1 with S1's request", baseline, [repository.pid], b1Post);
     } finally {
       await gcLedger.settle(baseline);
     }
@@ -177,7 +176,7 @@ async function main(): Promise<void> {
 
       if (wanted("S1")) {
         const s1 = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
-        await expectAnswer(product, s1[0]!, (status, body) => status === 200 && body.includes('"TN-Validation-Passed"'), "S1");
+        await expectAnswer(product, s1[0]!, verifies, "S1");
         report.scenarios.S1 = await measure("S1 ATIS signed, warm", product, others, cycle(s1));
       }
 
@@ -256,13 +255,15 @@ async function main(): Promise<void> {
       if (wanted("rounds") && settings.rounds > 0) {
         // Both workers up at once, each idle while the other is measured.
         await expectS4();
-        const pairedBaseline = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
+        const pairedBaseline = await startBaseline(built.baseline, baselineBindings);
         try {
           report.rounds = await ratioRounds(pairedBaseline, product, repository.pid, {
             S1: async () => cycle(await signedPool(pki, warmX5u, POOL_SIZE, atisRequest)),
             S4: async () => cycle(s4),
-            B1p: { ...atisRequest(fixed!), path: "/b1" },
-            B0p: { ...s4[0]!, path: "/b0" },
+            B0: b0,
+            B0p: b0Post,
+            B1: b1,
+            B1p: b1Post,
           });
         } finally {
           await gcLedger.settle(pairedBaseline);
@@ -275,7 +276,7 @@ async function main(): Promise<void> {
     // The harness's floor at the same steady rates: what the generator, loopback and workerd cost with
     // (almost) nothing to do — B1 at S1's half rate, B0 at S4's.
     if (report.paced.S1 || report.paced.S4) {
-      const floor = await startBaseline(built.baseline, { BENCH_JWS: fixed!.jws, BENCH_JWK: pki.leafPublicJwk });
+      const floor = await startBaseline(built.baseline, baselineBindings);
       try {
         for (const [name, baselineName, pacedRun] of [["S1", "B1", report.paced.S1], ["S4", "B0", report.paced.S4]] as const) {
           if (!pacedRun) continue;
