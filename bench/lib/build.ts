@@ -35,30 +35,40 @@ function modulesOf(dir: string, entry: string): BuiltWorker {
 }
 
 /**
- * Bundles the product (wrangler.toml, top-level environment) and the bench-only baseline Worker with
- * wrangler's own bundler (`wrangler deploy --dry-run --outdir`), so both are exactly what would be
- * uploaded. The baseline gets a generated config with the product's compatibility date, flags and
- * bundler naming setting (`keep_names`) only.
+ * A bench-only Worker (never deployed) bundled by wrangler's own bundler with a generated config that
+ * carries the product's compatibility date, flags and bundler naming setting (`keep_names`) only.
  */
-export function buildWorkers(): { product: BuiltWorker; baseline: BuiltWorker } {
-  const productDir = join(BUILD_DIR, "product");
-  const baselineDir = join(BUILD_DIR, "baseline");
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  mkdirSync(BUILD_DIR, { recursive: true });
-  wranglerDryRun(["--env=", "--outdir", productDir]);
-
+function buildBenchOnlyWorker(name: string, entry: string): BuiltWorker {
+  const outdir = join(BUILD_DIR, name);
   const product = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
-  const baselineConfig = join(BUILD_DIR, "baseline.wrangler.json");
+  const config = join(BUILD_DIR, `${name}.wrangler.json`);
+  mkdirSync(BUILD_DIR, { recursive: true });
   writeFileSync(
-    baselineConfig,
+    config,
     JSON.stringify({
-      name: "shaken-edge-bench-baseline",
-      main: "../baseline-worker.ts",
+      name: `shaken-edge-bench-${name}`,
+      main: `../${entry}.ts`,
       compatibility_date: product.compatibility_date,
       compatibility_flags: product.compatibility_flags,
       keep_names: product.keep_names,
     }),
   );
-  wranglerDryRun(["--config", baselineConfig, "--outdir", baselineDir]);
-  return { product: modulesOf(productDir, "index.js"), baseline: modulesOf(baselineDir, "baseline-worker.js") };
+  wranglerDryRun(["--config", config, "--outdir", outdir]);
+  return modulesOf(outdir, `${entry}.js`);
 }
+
+/**
+ * Bundles the product (wrangler.toml, top-level environment) and the bench-only baseline Worker with
+ * wrangler's own bundler (`wrangler deploy --dry-run --outdir`), so both are exactly what would be
+ * uploaded.
+ */
+export function buildWorkers(): { product: BuiltWorker; baseline: BuiltWorker } {
+  const productDir = join(BUILD_DIR, "product");
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  mkdirSync(BUILD_DIR, { recursive: true });
+  wranglerDryRun(["--env=", "--outdir", productDir]);
+  return { product: modulesOf(productDir, "index.js"), baseline: buildBenchOnlyWorker("baseline", "baseline-worker") };
+}
+
+/** The bench-only Worker of `npm run bench:micro:workerd` (bench/micro-worker.ts), bundled like the baseline. */
+export const buildMicroWorker = (): BuiltWorker => buildBenchOnlyWorker("micro", "micro-worker");

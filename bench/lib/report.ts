@@ -87,7 +87,8 @@ const ratioOf = (a?: Measured, b?: Measured) => ({
   byCpu: a && b ? b.cpuMsPerRequest / a.cpuMsPerRequest : NaN,
 });
 
-const median = (values: number[]) => {
+/** The middle value; of an even count, the mean of the middle two. */
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
