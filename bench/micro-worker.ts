@@ -8,14 +8,11 @@
  */
 import "../src/lib/reflect-metadata";
 import { base64url, compactVerify, importJWK, type JWK } from "jose";
-import { parseCredential } from "../src/certificate/certificate-source";
-import { KvTrustSource } from "../src/certificate/trust-store";
 import { parseIdentityHeader } from "../src/identity/identity-header";
-import { systemClock } from "../src/lib/clock";
-import { diallingPlanFor } from "../src/numbers/telephone-number";
 import { decodePassport } from "../src/passport/passport";
 import { verifyCall } from "../src/verification/verify-call";
 import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../src/verification/verify-identity";
+import { warmVerifier } from "./lib/warm-verifier";
 
 /** What the runner sends to /setup (bench/micro-workerd.ts). */
 export interface MicroSetup {
@@ -60,19 +57,7 @@ const STEPS: Record<string, (prepared: Prepared, signed: MicroSetup["calls"][num
 let prepared: Prepared | null = null;
 
 async function prepare(setup: MicroSetup): Promise<Prepared> {
-  const credential = await parseCredential(setup.x5u, setup.chainPem);
-  const kv = { get: async (key: string) => setup.trust[key] ?? null };
-  const options: VerifierOptions = {
-    clock: systemClock,
-    plan: diallingPlanFor("KZ"),
-    certificates: { credential: async () => credential, cached: () => credential },
-    trust: new KvTrustSource(kv, systemClock, 30_000),
-    x5u: { allowInsecureLoopback: false, allowedHosts: [] },
-    freshnessSeconds: 3_600,
-    futureSkewSeconds: 3_600,
-    crlMode: "soft",
-    strictProfile: false,
-  };
+  const options = await warmVerifier(setup.x5u, setup.chainPem, setup.trust);
   const key = (await importJWK(JSON.parse(setup.jwk) as JWK, "ES256")) as CryptoKey;
   return { calls: setup.calls, call: setup.call, options, key };
 }

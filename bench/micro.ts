@@ -13,23 +13,21 @@ import { join } from "node:path";
 import { velocityShardOf } from "../src/abuse/shard";
 import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, EVENTS_IN_WINDOW, RECORD_SIGHTING, ROWID_VELOCITY_TABLES, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
 import { type Observation, type VelocitySql, VelocityTables } from "../src/abuse/velocity-tables";
-import { parseCredential, trustedPathFor, type CertificateSource } from "../src/certificate/certificate-source";
+import { trustedPathFor } from "../src/certificate/certificate-source";
 import { findRevocation, type TrustedPath } from "../src/certificate/chain";
 import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/trust-format";
-import { KvTrustSource } from "../src/certificate/trust-store";
 import { parseIdentityHeader } from "../src/identity/identity-header";
-import { systemClock } from "../src/lib/clock";
 import { classifyNumber } from "../src/numbering/classify";
 import { compileHomeNumberingPlan, defaultNumberingOverrides } from "../src/numbering/home-plan";
-import { canonicalizeTn, callPartyFrom, diallingPlanFor } from "../src/numbers/telephone-number";
+import { canonicalizeTn, callPartyFrom } from "../src/numbers/telephone-number";
 import { decodePassport } from "../src/passport/passport";
 import { parseInvite } from "../src/sip/invite";
 import { compileRuleMatcher } from "../src/rules/matcher";
 import type { Rule } from "../src/rules/rule";
 import { verifyCall } from "../src/verification/verify-call";
-import type { VerifierOptions } from "../src/verification/verify-identity";
 import { buildBenchPki, CALLEE, inviteText, signCalls, SIGNED_CALLER, TRUST_KEYS } from "./lib/fixtures";
 import { operatorRules, S4_CALLERS } from "./lib/origin-fixtures";
+import { warmVerifier } from "./lib/warm-verifier";
 
 async function time(name: string, iterations: number, body: (index: number) => unknown, warmup = Math.min(1_000, iterations)): Promise<number> {
   for (let index = 0; index < warmup; index++) await body(index);
@@ -43,21 +41,9 @@ async function time(name: string, iterations: number, body: (index: number) => u
 const pki = await buildBenchPki();
 const x5u = "https://cr.example/sp.pem";
 const calls = await signCalls(pki, x5u, 2_000);
-const credential = await parseCredential(x5u, pki.chainPem);
-const certificates: CertificateSource = { credential: async () => credential };
-const kv = { get: async (key: string) => (key === TRUST_KEYS.anchors ? pki.trustAnchors : pki.crls) };
-const plan = diallingPlanFor("KZ");
-const options: VerifierOptions = {
-  clock: systemClock,
-  plan,
-  certificates,
-  trust: new KvTrustSource(kv, systemClock, 30_000),
-  x5u: { allowInsecureLoopback: false, allowedHosts: [] },
-  freshnessSeconds: 3_600,
-  futureSkewSeconds: 3_600,
-  crlMode: "soft",
-  strictProfile: false,
-};
+const options = await warmVerifier(x5u, pki.chainPem, { [TRUST_KEYS.anchors]: pki.trustAnchors, [TRUST_KEYS.crls]: pki.crls });
+const credential = await options.certificates.credential(new URL(x5u));
+const plan = options.plan;
 const key = await importJWK(JSON.parse(pki.leafPublicJwk) as JWK, "ES256");
 const call = { orig: SIGNED_CALLER, dest: [CALLEE], date: calls[0]!.iat };
 
