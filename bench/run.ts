@@ -278,10 +278,10 @@ async function main(): Promise<void> {
     if (report.paced.S1 || report.paced.S4) {
       const floor = await startBaseline(built.baseline, baselineBindings);
       try {
-        for (const [name, baselineName, pacedRun] of [["S1", "B1", report.paced.S1], ["S4", "B0", report.paced.S4]] as const) {
+        for (const [name, baselineName, request, pacedRun] of [["S1", "B1", b1, report.paced.S1], ["S4", "B0", b0, report.paced.S4]] as const) {
           if (!pacedRun) continue;
           await waitForQuiet([floor.pid, repository.pid], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-          const result = await paced(floor, () => ({ method: "GET", path: `/${baselineName.toLowerCase()}` }), pacedRun.rate);
+          const result = await paced(floor, () => request, pacedRun.rate);
           report.pacedFloor[name] = { ...result, baseline: baselineName };
           console.log(`paced floor: ${baselineName} p99 ${result.p99Ms.toFixed(2)} ms at ${pacedRun.rate} req/s, ${result.stalledWindows} stalled windows`);
         }
