@@ -51,6 +51,12 @@ const S3_CALLS_PER_X5U = 10;
 /** An S1 answer whose call verified: every ATIS answer is a 200, whatever the verstat. */
 const verifies = (status: number, body: string) => status === 200 && body.includes('"TN-Validation-Passed"');
 
+/** M1 (bench/baseline-worker.ts) answers S1's own requests, in the same order, on the baseline Worker. */
+const onM1 = (s1: () => RequestSpec) => () => ({ ...s1(), path: "/m1" });
+
+/** M4's answer: the calling number classified, as a mobile of the home plan (S4's callers are). */
+const classifiesMobile = (status: number, body: string) => status === 200 && body.includes('"type":"MOBILE"');
+
 /** Sends one request and checks the answer before any load: a scenario that does not do what it says cannot run. */
 async function expectAnswer(worker: RunningWorker, spec: RequestSpec, check: (status: number, body: string) => boolean, what: string): Promise<string> {
   const response = await fetch(`${worker.url}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
@@ -105,7 +111,7 @@ async function paced(worker: RunningWorker, source: () => RequestSpec, rate: num
 }
 
 /**
- * The targets' ratios from interleaved short windows: B1, S1, B1p, B0, S4, B0p, then again, with both
+ * The targets' ratios from interleaved short windows: B1, S1, B1p, M1, B0, S4, B0p, M4, then again, with both
  * workers up. A single window of each measures the machine's speed at two different moments as well as
  * the code (this virtual machine's speed drifts by the hour), so the targets are judged on the median
  * round, and the spread says how far one window can be trusted.
@@ -114,23 +120,27 @@ async function ratioRounds(
   baseline: RunningWorker,
   product: RunningWorker,
   repositoryPid: number,
-  sources: { S1: () => Promise<() => RequestSpec>; S4: () => Promise<RequestSource> } & Record<"B0" | "B0p" | "B1" | "B1p", RequestSpec>,
+  sources: { S1: () => Promise<() => RequestSpec>; S4: () => Promise<RequestSource>; M4: RequestSource } & Record<"B0" | "B0p" | "B1" | "B1p", RequestSpec>,
 ): Promise<RoundResult[]> {
   const short = { durationSeconds: settings.roundSeconds, warmupSeconds: 1 };
-  const onBaseline = (name: string, spec: RequestSpec) => measure(name, baseline, [product.pid, repositoryPid], spec, short);
+  const onBaseline = (name: string, source: RequestSource) => measure(name, baseline, [product.pid, repositoryPid], source, short);
   const onProduct = (name: string, source: RequestSource) => measure(name, product, [baseline.pid, repositoryPid], source, short);
   const rounds: RoundResult[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     const s1 = await sources.S1();
     // Every answer is a 200 whatever the verstat: check the round's calls verify, as the S1 window does.
     await expectAnswer(product, s1(), verifies, `S1 round ${round}`);
+    const m1 = onM1(s1);
+    await expectAnswer(baseline, m1(), verifies, `M1 round ${round}`);
     const results = {
       B1: await onBaseline(`B1 round ${round}`, sources.B1),
       S1: await onProduct(`S1 round ${round}`, s1),
       B1p: await onBaseline(`B1p round ${round}`, sources.B1p),
+      M1: await onBaseline(`M1 round ${round}`, m1),
       B0: await onBaseline(`B0 round ${round}`, sources.B0),
       S4: await onProduct(`S4 round ${round}`, await sources.S4()),
       B0p: await onBaseline(`B0p round ${round}`, sources.B0p),
+      M4: await onBaseline(`M4 round ${round}`, sources.M4),
     };
     rounds.push(Object.fromEntries(Object.entries(results).map(([key, result]) => [key, { requestsPerSecond: result.requestsPerSecond, cpuMsPerRequest: result.cpuMsPerRequest, otherCores: result.otherCores }])) as RoundResult);
   }
@@ -153,14 +163,24 @@ async function main(): Promise<void> {
     // Informational: B0 and B1 answering S4's and S1's own requests (POST, the scenario's headers and JSON body, which they read).
     const b0Post: RequestSpec = { ...unsignedInternationalRequests()[0]!, path: "/b0" };
     const b1Post: RequestSpec = { ...atisRequest(fixed!), path: "/b1" };
+    // Informational: the least a compliant handler does with each scenario's requests (M1 for S1, M4 for S4).
+    const warmX5u = `${repository.url}/warm.pem`;
+    const m4 = cycle(unsignedInternationalRequests().map((spec) => ({ ...spec, path: "/m4" })));
     const baseline = await startBaseline(built.baseline, baselineBindings);
     console.log(`baseline worker: workerd pid ${baseline.pid} serves ${baseline.url} itself`);
     try {
       await expectAnswer(baseline, b1, (status) => status === 200, "B1");
+      await expectAnswer(baseline, m4(), classifiesMobile, "M4");
       if (wanted("B0")) report.scenarios.B0 = await measure("B0 fixed 200", baseline, [repository.pid], b0);
       if (wanted("B0p")) report.scenarios.B0p = await measure("B0p B0 with S4's request", baseline, [repository.pid], b0Post);
+      if (wanted("M4")) report.scenarios.M4 = await measure("M4 least origin check", baseline, [repository.pid], m4);
       if (wanted("B1")) report.scenarios.B1 = await measure("B1 one compactVerify", baseline, [repository.pid], b1);
       if (wanted("B1p")) report.scenarios.B1p = await measure("B1p B1 with S1's request", baseline, [repository.pid], b1Post);
+      if (wanted("M1")) {
+        const m1 = onM1(cycle(await signedPool(pki, warmX5u, POOL_SIZE, atisRequest)));
+        await expectAnswer(baseline, m1(), verifies, "M1");
+        report.scenarios.M1 = await measure("M1 least verification", baseline, [repository.pid], m1);
+      }
     } finally {
       await gcLedger.settle(baseline);
     }
@@ -169,7 +189,6 @@ async function main(): Promise<void> {
     console.log(`product worker: workerd pid ${product.pid} serves ${product.url} itself`);
     try {
       const others = [repository.pid];
-      const warmX5u = `${repository.url}/warm.pem`;
       console.log(`seeding ${settings.rules} operator rules, configuration and roaming table through the admin API …`);
       if (wanted("S4") || wanted("S5") || wanted("rounds")) report.seeding = await seedOrigin(product.url, settings.rules);
       if (report.seeding) console.log(`  ${report.seeding.rules} rules in ${report.seeding.seconds.toFixed(1)} s`);
@@ -264,6 +283,7 @@ async function main(): Promise<void> {
             B0p: b0Post,
             B1: b1,
             B1p: b1Post,
+            M4: m4,
           });
         } finally {
           await gcLedger.settle(pairedBaseline);

@@ -23,13 +23,13 @@ export interface GcSummary {
 }
 
 /** One interleaved round (bench/run.ts ratioRounds): each target's scenario and baseline, a short window each. */
-export type RoundResult = Record<"B0" | "B0p" | "B1" | "B1p" | "S1" | "S4", { requestsPerSecond: number; cpuMsPerRequest: number; otherCores: number }>;
+export type RoundResult = Record<"B0" | "B0p" | "B1" | "B1p" | "M1" | "M4" | "S1" | "S4", { requestsPerSecond: number; cpuMsPerRequest: number; otherCores: number }>;
 
 export interface BenchReport {
   startedAt: string;
   machine: MachineDescription;
   settings: Record<string, number>;
-  scenarios: Partial<Record<"B0" | "B0p" | "B1" | "B1p" | "S1" | "S2" | "S3" | "S4" | "S5" | "S1half" | "S4half", ScenarioResult>>;
+  scenarios: Partial<Record<"B0" | "B0p" | "B1" | "B1p" | "M1" | "M4" | "S1" | "S2" | "S3" | "S4" | "S5" | "S1half" | "S4half", ScenarioResult>>;
   /** Half-rate runs with steady arrivals (bench/lib/paced.ts). */
   paced: Partial<Record<"S1" | "S4", PacedResult & { fullGcs: GcSummary }>>;
   /** The harness's own floor at the same steady rates: B0 at S4's half rate, B1 at S1's, on the baseline Worker. */
@@ -79,6 +79,10 @@ const RATIOS = [
   ["S4", "B0"],
   ["B1p", "B1"],
   ["B0p", "B0"],
+  ["M1", "B1"],
+  ["M4", "B0"],
+  ["S1", "M1"],
+  ["S4", "M4"],
 ] as const;
 
 /** How many of `b`'s requests the time of one of `a`'s would serve, by throughput and by workerd CPU. */
@@ -107,7 +111,7 @@ function roundsTable(rounds: RoundResult[]): string[] {
   });
   return [
     "",
-    `Interleaved rounds (the targets are judged on their median): ${rounds.length} rounds of B1, S1, B1p, B0, S4, B0p, each a 1 s warm-up and a short window, both workers up. Each cell is the ratio by req/s, and in brackets by workerd CPU per request.`,
+    `Interleaved rounds (the targets are judged on their median): ${rounds.length} rounds of B1, S1, B1p, M1, B0, S4, B0p, M4, each a 1 s warm-up and a short window, both workers up. Each cell is the ratio by req/s, and in brackets by workerd CPU per request.`,
     "",
     `| round | ${RATIOS.map(([a, b]) => `${a}/${b}`).join(" | ")} |`,
     `| --- | ${RATIOS.map(() => "---:").join(" | ")} |`,
@@ -142,6 +146,8 @@ export function renderResults(report: BenchReport): string {
     row("B1", s.B1),
     row("B0p", s.B0p),
     row("B1p", s.B1p),
+    row("M1", s.M1),
+    row("M4", s.M4),
     row("S1", s.S1),
     row("S2", s.S2),
     row("S3", s.S3),
@@ -151,7 +157,8 @@ export function renderResults(report: BenchReport): string {
     row("S4½", s.S4half),
     "",
     "⚠ = other processes on the shared machine used more than 0.1 core during the window; that row is disturbed. " +
-      "B1p and B0p are informational, not the targets' baselines: B1's verification answering S1's own request, and B0's fixed 200 answering S4's (a POST with the scenario's headers and JSON body, which it reads), so B1p − B1 and B0p − B0 are what the scenario's request costs the runtime before any product code runs.",
+      "B1p and B0p are informational, not the targets' baselines: B1's verification answering S1's own request, and B0's fixed 200 answering S4's (a POST with the scenario's headers and JSON body, which it reads), so B1p − B1 and B0p − B0 are what the scenario's request costs the runtime before any product code runs. " +
+      "M1 and M4 are informational too: what any handler must do with S1's and S4's requests whatever else it checks, on the baseline Worker (M1: read the body, take the Identity header's JWS and x5u, look the key up in a cache, verify with jose; M4: read the body, classify the From URI's number with libphonenumber; neither authenticates, checks a claim, matches a rule or writes anything). M1/B1 and M4/B0 say how close a handler doing only that comes to each target; S1/M1 and S4/M4 what the product adds over it.",
     ...roundsTable(report.rounds),
     "",
     "| target | measured | |",

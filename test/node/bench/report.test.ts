@@ -35,6 +35,8 @@ const round = (s1OverB1: number, s4OverB0: number, otherCores = 0): RoundResult 
   B0: { requestsPerSecond: 12_000, cpuMsPerRequest: 0.08, otherCores: 0 },
   S4: { requestsPerSecond: 12_000 * s4OverB0, cpuMsPerRequest: 0.08 / s4OverB0, otherCores: 0 },
   B0p: { requestsPerSecond: 10_800, cpuMsPerRequest: 0.1, otherCores: 0 },
+  M1: { requestsPerSecond: 3_750, cpuMsPerRequest: 0.2 / 0.75, otherCores: 0 },
+  M4: { requestsPerSecond: 6_000, cpuMsPerRequest: 0.16, otherCores: 0 },
 });
 
 const report = (rounds: RoundResult[]): BenchReport => ({
@@ -68,13 +70,13 @@ describe("bench report: the targets' ratios", () => {
     expect(targetRow(markdown, "S1 ≥ 0.85 × B1")).toMatch(/\*\*missed\*\* \|$/);
   });
 
-  it("tabulates each round's ratios by rate and by CPU, the request floors, and marks the ratios a disturbed window enters", () => {
+  it("tabulates each round's ratios by rate and by CPU, the request floors and the least handlers, and marks the ratios a disturbed window enters", () => {
     const markdown = renderResults(report([round(0.9, 0.2, 0.3), round(0.8, 0.7)]));
     const lines = markdown.split("\n");
-    expect(lines).toContain("| round | S1/B1 | S4/B0 | B1p/B1 | B0p/B0 |");
-    expect(lines).toContain("| 1 | 0.90 (CPU 0.90) ⚠ | 0.20 (CPU 0.20) | 0.90 (CPU 0.80) ⚠ | 0.90 (CPU 0.80) |");
-    expect(lines).toContain("| 2 | 0.80 (CPU 0.80) | 0.70 (CPU 0.70) | 0.90 (CPU 0.80) | 0.90 (CPU 0.80) |");
-    expect(lines).toContain("| median | **0.85** (CPU 0.85) | **0.45** (CPU 0.45) | **0.90** (CPU 0.80) | **0.90** (CPU 0.80) |");
+    expect(lines).toContain("| round | S1/B1 | S4/B0 | B1p/B1 | B0p/B0 | M1/B1 | M4/B0 | S1/M1 | S4/M4 |");
+    expect(lines).toContain("| 1 | 0.90 (CPU 0.90) ⚠ | 0.20 (CPU 0.20) | 0.90 (CPU 0.80) ⚠ | 0.90 (CPU 0.80) | 0.75 (CPU 0.75) ⚠ | 0.50 (CPU 0.50) | 1.20 (CPU 1.20) | 0.40 (CPU 0.40) |");
+    expect(lines).toContain("| 2 | 0.80 (CPU 0.80) | 0.70 (CPU 0.70) | 0.90 (CPU 0.80) | 0.90 (CPU 0.80) | 0.75 (CPU 0.75) | 0.50 (CPU 0.50) | 1.07 (CPU 1.07) | 1.40 (CPU 1.40) |");
+    expect(lines).toContain("| median | **0.85** (CPU 0.85) | **0.45** (CPU 0.45) | **0.90** (CPU 0.80) | **0.90** (CPU 0.80) | **0.75** (CPU 0.75) | **0.50** (CPU 0.50) | **1.13** (CPU 1.13) | **0.90** (CPU 0.90) |");
   });
 
   it("falls back to the full windows when no round ran", () => {
