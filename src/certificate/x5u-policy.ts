@@ -52,8 +52,9 @@ function checkUnseenX5uUrl(x5u: string, policy: X5uPolicy): URL {
   if (url.search !== "" || x5u.includes("?")) throw refuse("x5u must not have a query", x5u);
   if (url.hash !== "" || x5u.includes("#")) throw refuse("x5u must not have a fragment", x5u);
   if (url.pathname.includes(";")) throw refuse("x5u must not have path parameters", x5u);
-  // The URL parser has already turned decimal, octal and hex IPv4 spellings into dotted quads.
-  const host = url.hostname;
+  // The URL parser has already turned decimal, octal and hex IPv4 spellings into dotted quads. A
+  // fully qualified name's trailing dot ("localhost.") names the same host: it is judged without it.
+  const host = url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname;
   const special = specialPurposeAddress(host);
   if (special) throw refuse(`x5u host ${host} is a ${special} address`, x5u);
   if (host === "localhost" || host.endsWith(".localhost")) throw refuse("x5u host is localhost", x5u);
@@ -138,6 +139,7 @@ function ipv6Special(groups: number[]): string | null {
     return `IPv4-${g5 === 0xffff ? "mapped" : "compatible"} ${embedded ?? "IPv4"}`;
   }
   if (g0 === 0x64 && g1 === 0xff9b) return "NAT64";
+  if (g0 === 0x100 && g1 === 0 && g2 === 0 && g3 === 0) return "discard-only (RFC 6666)";
   if ((g0 & 0xfe00) === 0xfc00) return "unique-local";
   if ((g0 & 0xffc0) === 0xfe80) return "link-local";
   if ((g0 & 0xffc0) === 0xfec0) return "site-local";

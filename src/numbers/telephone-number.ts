@@ -77,10 +77,35 @@ function fromNationalFormat(digits: string, plan: DiallingPlan): string {
 
 const URI_IN_BRACKETS = /<([^>]*)>/;
 
-/** Extracts the URI from a name-addr / addr-spec header value (`"Bank" <sip:+7727…@host>;tag=x`). */
+/**
+ * Where a header value's address begins: after its display name when that is a quoted-string
+ * (RFC 3261 §25.1: `quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE`), which may hold `<`, `>`,
+ * `,` and `;`; 0 when there is none; -1 when the quoted-string never closes. A token display name
+ * cannot hold those characters, so it needs no skipping.
+ */
+export function addressStart(value: string): number {
+  const start = value.search(/\S/);
+  if (start === -1 || value[start] !== '"') return 0;
+  for (let index = start + 1; index < value.length; index++) {
+    if (value[index] === "\\") index++;
+    else if (value[index] === '"') return index + 1;
+  }
+  return -1;
+}
+
+/**
+ * Extracts the URI from a name-addr / addr-spec header value (`"Bank" <sip:+7727…@host>;tag=x`). The
+ * display name is the caller's to write: a URI inside it (`"<sip:+4930…@x>" <sip:+7727…@gw>`) is text,
+ * never the address.
+ */
 export function extractUri(value: string): string | null {
-  const bracketed = URI_IN_BRACKETS.exec(value);
-  const candidate = (bracketed ? bracketed[1]! : value.split(";")[0]!).trim();
+  const start = addressStart(value);
+  if (start === -1) return null;
+  const address = value.slice(start);
+  const bracketed = URI_IN_BRACKETS.exec(address);
+  // After a quoted display name only `<URI>` may follow (name-addr).
+  if (start > 0 && !bracketed) return null;
+  const candidate = (bracketed ? bracketed[1]! : address.split(";")[0]!).trim();
   return /^(sips?|tel):/i.test(candidate) ? candidate : null;
 }
 

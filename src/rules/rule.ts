@@ -48,8 +48,18 @@ const criteriaSchema = z
     message: "give at least one of cli, destination, carrier, trunk",
   });
 
+/** The latest expiry accepted: the end of year 9999, so every expiry has an ISO 8601 form (a rule that never expires has none). */
+const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");
+const INSTANT_EXPECTED = "an ISO 8601 instant with an offset (e.g. 2027-01-31T00:00:00Z) or epoch milliseconds";
+
 /** Expiry as an ISO 8601 instant or epoch milliseconds. */
-const instant = z.union([z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)), z.number().int().positive()]);
+const instant = z.union(
+  [
+    z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+    z.number().int().positive().max(LATEST_EXPIRY_MS, `expiry must be at most 9999-12-31T23:59:59.999Z (${LATEST_EXPIRY_MS} ms); leave it out for a rule that does not expire`),
+  ],
+  { error: `expected ${INSTANT_EXPECTED}` },
+);
 
 const ruleFieldsSchema = z
   .object({
@@ -79,7 +89,18 @@ export type RuleInput = z.infer<ReturnType<typeof ruleInputSchema>>;
 
 export const isRuleActive = (rule: Pick<Rule, "expiresAt">, nowMs: number) => rule.expiresAt === null || nowMs < rule.expiresAt;
 
+/** The furthest instant from 1970 a Date can carry (ECMA-262 §21.4.1.22). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A rule's expiry as an ISO string. Input is bounded to year 9999, but a row stored before that bound
+ * may hold any number: past what a Date can carry, it is shown as the latest instant one can, so that
+ * the rule still reads and still matches (it never expires) instead of failing every call it names.
+ */
+export const expiryIso = (expiresAt: number | null): string | null =>
+  expiresAt === null ? null : new Date(Math.min(Math.max(expiresAt, -MAX_DATE_MS), MAX_DATE_MS)).toISOString();
+
 /** Rule as the admin API shows it: instants as ISO strings. */
 export function presentRule(rule: Rule) {
-  return { ...rule, expiresAt: rule.expiresAt === null ? null : new Date(rule.expiresAt).toISOString(), createdAt: new Date(rule.createdAt).toISOString(), updatedAt: new Date(rule.updatedAt).toISOString() };
+  return { ...rule, expiresAt: expiryIso(rule.expiresAt), createdAt: new Date(rule.createdAt).toISOString(), updatedAt: new Date(rule.updatedAt).toISOString() };
 }

@@ -1,3 +1,4 @@
+import { addressStart } from "../numbers/telephone-number";
 import { parseSipRule } from "./grammar";
 
 /** The parts of a SIP INVITE the verdict reads, as header values (not yet canonicalized). */
@@ -17,6 +18,13 @@ export class SipMessageError extends Error {
 
 /** An INVITE with its SDP is a few KiB; this bounds the parser's work on hostile input. */
 export const MAX_SIP_MESSAGE_BYTES = 65_536;
+
+/**
+ * The request line and each From and To value go through sip.js's grammar, whose work grows with the
+ * value (~3 ms for 1 KiB of URI parameters, ~15 ms for 4 KiB, on Node): a longer one is refused
+ * before it is parsed. Real ones are a few hundred characters.
+ */
+export const MAX_PARSED_LINE_CHARS = 1_024;
 
 /** The headers the verdict reads, by lowercase name and compact form (RFC 3261 §7.3.3, RFC 8224 §4 for `y`). */
 const READ_HEADERS: Readonly<Record<string, keyof Omit<InviteParts, "ruri">>> = {
@@ -41,6 +49,7 @@ const READ_HEADERS: Readonly<Record<string, keyof Omit<InviteParts, "ruri">>> = 
 export function parseInvite(raw: string): InviteParts {
   if (raw.length > MAX_SIP_MESSAGE_BYTES) throw new SipMessageError(`SIP message is larger than ${MAX_SIP_MESSAGE_BYTES} bytes`);
   const lines = headerSection(raw);
+  if (lines[0]!.length > MAX_PARSED_LINE_CHARS) throw new SipMessageError(`SIP request line is longer than ${MAX_PARSED_LINE_CHARS} characters`);
   const requestLine = grammar(lines[0]!, "Request_Response");
   if (requestLine === -1 || requestLine.status_code) throw new SipMessageError("body is not a SIP request (expected an INVITE request line)");
   if (requestLine.method !== "INVITE") throw new SipMessageError(`SIP request is ${String(requestLine.method)}; only INVITE is evaluated`);
@@ -48,7 +57,8 @@ export function parseInvite(raw: string): InviteParts {
 
   const parts: InviteParts = { ruri: String(requestLine.uri.toString()), from: null, pai: null, to: null, identity: [], date: null, privacy: null };
   for (const { name, value } of headerFields(lines)) {
-    const part = READ_HEADERS[name.toLowerCase()];
+    const key = name.toLowerCase();
+    const part = Object.hasOwn(READ_HEADERS, key) ? READ_HEADERS[key] : undefined;
     switch (part) {
       case undefined:
         break;
@@ -56,11 +66,17 @@ export function parseInvite(raw: string): InviteParts {
         parts.identity.push(value);
         break;
       case "from":
-      case "to":
+      case "to": {
+        const rule = part === "from" ? "From" : "To";
+        // RFC 3261 §7.3.1, §20: a request carries one From and one To. Which of two the far end would
+        // show is anybody's guess, and the checks must judge the number the callee sees.
+        if (parts[part] !== null) throw new SipMessageError(`SIP message has more than one ${rule} header`);
+        if (value.length > MAX_PARSED_LINE_CHARS) throw new SipMessageError(`${rule} header is longer than ${MAX_PARSED_LINE_CHARS} characters`);
         // The grammar's rule names are "From" and "To"; a value it refuses makes the message unreadable.
-        if (grammar(value, part === "from" ? "From" : "To") === -1) throw new SipMessageError(`SIP message cannot be parsed: error parsing header '${name}'`);
-        parts[part] = value; // a repeated From/To replaces the earlier one
+        if (grammar(value, rule) === -1) throw new SipMessageError(`SIP message cannot be parsed: error parsing header '${name}'`);
+        parts[part] = value;
         break;
+      }
       default:
         parts[part] ??= value; // the first Date, Privacy and P-Asserted-Identity header counts
     }
@@ -94,10 +110,14 @@ function* headerFields(lines: string[]): Generator<{ name: string; value: string
 /** sip.js's grammar for one rule: what it built, or -1 when the input does not match (it never throws). */
 const grammar = (input: string, rule: string) => parseSipRule(input, rule) as -1 | { method?: string; status_code?: number; uri?: { toString(): string } };
 
-/** P-Asserted-Identity may list a sip: and a tel: identity (RFC 3325 §9.1); the first one presents the caller. */
+/**
+ * P-Asserted-Identity may list a sip: and a tel: identity (RFC 3325 §9.1); the first one presents the
+ * caller. Its display name may hold `>` and `,` inside quotes: the list is split after the address.
+ */
 function firstValue(value: string | null): string | null {
   if (value === null) return null;
-  const close = value.indexOf(">");
-  const comma = value.indexOf(",", close === -1 ? 0 : close);
+  const start = Math.max(0, addressStart(value));
+  const close = value.indexOf(">", start);
+  const comma = value.indexOf(",", close === -1 ? start : close);
   return (comma === -1 ? value : value.slice(0, comma)).trim();
 }

@@ -1,4 +1,4 @@
-import type { Rule } from "../../rules/rule";
+import { expiryIso, type Rule } from "../../rules/rule";
 import { fail, pass, type Check } from "../../verdict/check";
 import type { Finding } from "../../verdict/finding";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
@@ -34,6 +34,6 @@ const ruleEvidence = (rule: Rule) => ({
   action: rule.action,
   reason: rule.reason,
   author: rule.author,
-  expiresAt: rule.expiresAt === null ? null : new Date(rule.expiresAt).toISOString(),
+  expiresAt: expiryIso(rule.expiresAt),
   reportId: rule.reportId,
 });

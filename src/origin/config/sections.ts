@@ -22,7 +22,7 @@ export const CONFIG_SECTIONS = Object.keys(CONFIG_SECTION_SCHEMAS) as ConfigSect
 
 export type OperatorConfig = { [S in ConfigSection]: z.output<(typeof CONFIG_SECTION_SCHEMAS)[S]> };
 
-export const isConfigSection = (value: string): value is ConfigSection => value in CONFIG_SECTION_SCHEMAS;
+export const isConfigSection = (value: string): value is ConfigSection => Object.hasOwn(CONFIG_SECTION_SCHEMAS, value);
 
 export function defaultSection<S extends ConfigSection>(section: S, homeCountry: string): OperatorConfig[S] {
   if (section === "numbering") return defaultNumberingOverrides(homeCountry) as OperatorConfig[S];

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { assessOrigin } from "../../../src/origin/assess";
 import { originDepsFromEnv } from "../../../src/origin/deps";
+import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { checkNamed, mostSevereAction, sketchCall } from "../origin/support";
 import { manualClock, operatorApp } from "./support";
 
@@ -72,6 +73,20 @@ describe("validation: field-level 400s", () => {
     expect(error.code).toBe("ERR_VALIDATION");
     expect(Object.keys(error.fields)).toContain(field);
   });
+  it.each([
+    ["past year 9999, in epoch milliseconds", 9_007_199_254_740_991, /at most 9999-12-31T23:59:59.999Z/],
+    ["past year 9999, as an ISO instant", "+275760-09-13T00:00:00Z", /an ISO 8601 instant with an offset/],
+    ["that is no instant", "tomorrow", /an ISO 8601 instant with an offset \(e\.g\. 2027-01-31T00:00:00Z\) or epoch milliseconds/],
+  ])("rejects an expiry %s, saying what it expects", async (_, expiresAt, message) => {
+    const { send } = operatorApp(manualClock(START));
+    const count = async () => ((await (await send("GET", "/v1/admin/rules")).json()) as { rules: unknown[] }).rules.length;
+    const before = await count();
+    const response = await send("POST", "/v1/admin/rules", { ...blockRule, expiresAt });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { fields: Record<string, string> } };
+    expect(error.fields.expiresAt).toMatch(message);
+    expect(await count()).toBe(before);
+  });
   it("rejects a body that is not JSON", async () => {
     const response = await operatorApp(manualClock(START)).send("POST", "/v1/admin/rules", "{not json");
     expect([response.status, ((await response.json()) as { error: { code: string } }).error.code]).toEqual([400, "ERR_JSON"]);
@@ -116,7 +131,33 @@ describe("audit log", () => {
   });
 });
 
+describe("a rule stored before expiries were bounded", () => {
+  it("still lists, and still blocks its caller, when its expiry is past what a Date can hold", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const cli = { ...blockRule, criteria: { cli: { exact: "77272509999" } } };
+    const { rule } = (await (await send("POST", "/v1/admin/rules", cli)).json()) as { rule: { id: string } };
+    await env.DB.prepare("UPDATE rules SET expires_at = ? WHERE id = ?").bind(9_007_199_254_740_991, rule.id).run();
+    markIsolateSnapshotsStale();
+
+    const listed = await send("GET", "/v1/admin/rules");
+    expect(listed.status).toBe(200);
+    const { rules } = (await listed.json()) as { rules: { id: string; expiresAt: string | null }[] };
+    expect(rules.find((listedRule) => listedRule.id === rule.id)).toMatchObject({ expiresAt: "+275760-09-13T00:00:00.000Z" });
+    const verdict = await verdictAt(clock, "+77272509999");
+    expect(verdict.action).toBe("block");
+    expect(verdict.rules.evidence).toMatchObject({ rules: [{ id: rule.id, expiresAt: "+275760-09-13T00:00:00.000Z" }] });
+  });
+});
+
 describe("operator configuration", () => {
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("answers 404 for a section named %s, a property of every object", async (section) => {
+    const { send } = operatorApp(manualClock(START));
+    for (const response of [await send("GET", `/v1/admin/config/${section}`), await send("PUT", `/v1/admin/config/${section}`, { document: {}, version: 0 })]) {
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: "ERR_NOT_FOUND", message: expect.stringContaining("configuration section") } });
+    }
+  });
   it("an allow-listed enterprise trunk configured through the API passes", async () => {
     const clock = manualClock(START);
     const { send } = operatorApp(clock);

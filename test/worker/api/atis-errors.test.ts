@@ -39,6 +39,13 @@ describe("ATIS-1000082 request errors", () => {
     await expectError(await jsonPost(JSON.stringify(atisRequest("x", { to: { tn: 7 } }))), 400, "serviceException", "SVC4005");
   });
 
+  it("SVC4005 naming from or to when a tn is no telephone number, rather than blaming the PASSporT", async () => {
+    for (const tn of ["abc", "sip:+77272501234@evil.example", "7".repeat(30), "7727\u00ff2501234"]) {
+      await expectError(await jsonPost(JSON.stringify(atisRequest("x", { from: { tn } }))), 400, "serviceException", "SVC4005", ["from", JSON.stringify({ tn }).slice(0, 64)]);
+    }
+    await expectError(await jsonPost(JSON.stringify(atisRequest("x", { to: { tn: ["77012345678", "Bob"] } }))), 400, "serviceException", "SVC4005", ["to", '{"tn":"Bob"}']);
+  });
+
   it("SVC4006 for a body that is not JSON", async () => {
     await expectError(await jsonPost("{not json"), 400, "serviceException", "SVC4006");
   });

@@ -55,6 +55,10 @@ describe("x5u policy (ATIS-1000074 §5.3.1, AST-2022-002)", () => {
     ["https://0x7f000001/sp.pem", /loopback/],
     ["https://localhost/sp.pem", /localhost/],
     ["https://a.localhost/sp.pem", /localhost/],
+    ["https://localhost./sp.pem", /localhost/],
+    ["https://a.localhost./sp.pem", /localhost/],
+    ["https://127.0.0.1./sp.pem", /loopback/],
+    ["https://[100::1]/sp.pem", /discard-only/],
   ])("refuses %s", (x5u, reason) => {
     expect(refusal(x5u)).toMatch(reason);
   });

@@ -34,6 +34,17 @@ describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
     expect(callPartyFrom("+77272501234", kz)).toMatchObject({ tn: "77272501234", uri: null });
   });
 
+  it("never takes the address from inside a quoted display name (RFC 3261 §25.1)", () => {
+    // The display name is the caller's text: a URI written there must not become the CLI the checks judge.
+    expect(callPartyFrom('"<sip:+4930123456789@x>" <sip:+77272501234@gw.example>;tag=1', kz)).toMatchObject({ tn: "77272501234", uri: "sip:+77272501234@gw.example" });
+    expect(callPartyFrom('"a \\"<tel:+4930123456789>\\" b" <tel:+77272501234>', kz)).toMatchObject({ tn: "77272501234", uri: "tel:+77272501234" });
+    expect(callPartyFrom('  "x;y,z" <sip:+77272501234@gw.example>', kz).tn).toBe("77272501234");
+    expect(callPartyFrom('Bank <sip:+77272501234@gw.example>', kz).tn).toBe("77272501234");
+    // A quoted display name that never closes, or one followed by no <URI>, is no address at all.
+    expect(callPartyFrom('"<sip:+4930123456789@x> <sip:+77272501234@gw.example>', kz)).toMatchObject({ tn: null, uri: null });
+    expect(callPartyFrom('"Bank" sip:+77272501234@gw.example', kz)).toMatchObject({ tn: null, uri: null });
+  });
+
   it("follows the configured home country", () => {
     expect(canonicalizeTn("6468131424", diallingPlanFor("US"))).toBe("16468131424");
     expect(() => diallingPlanFor("XX")).toThrow(/HOME_COUNTRY 'XX'/);
