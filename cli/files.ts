@@ -15,18 +15,23 @@ const describe = (error: unknown): string => {
 export const PRIVATE_KEY_MODE = 0o600;
 
 export async function readInputFile(path: string): Promise<string> {
+  return new TextDecoder().decode(await readInputBytes(path));
+}
+
+/** The file's bytes, for inputs that may be binary (a DER certificate). */
+export async function readInputBytes(path: string): Promise<Uint8Array<ArrayBuffer>> {
   try {
-    return await readFile(path, "utf8");
+    return new Uint8Array(await readFile(path));
   } catch (error) {
     throw new CliInputError(`${path}: cannot be read: ${describe(error)}`);
   }
 }
 
 /** Runs `parse` over a file's contents; any failure becomes a one-line error naming the file. */
-export async function parseInputFile<T>(path: string, parse: (text: string) => T | Promise<T>): Promise<T> {
-  const text = await readInputFile(path);
+export async function parseInputFile<T>(path: string, parse: (text: string, bytes: Uint8Array<ArrayBuffer>) => T | Promise<T>): Promise<T> {
+  const bytes = await readInputBytes(path);
   try {
-    return await parse(text);
+    return await parse(new TextDecoder().decode(bytes), bytes);
   } catch (error) {
     throw new CliInputError(`${path}: ${describe(error)}`);
   }

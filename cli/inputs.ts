@@ -28,11 +28,29 @@ export const caFiles = (caDir: string) => ({
   intermediateKey: join(caDir, "intermediate.key.pem"),
 });
 
-export const loadPrivateKey = (path: string): Promise<CryptoKey> => parseInputFile(path, importPrivateKeyPem);
+export const loadPrivateKey = (path: string): Promise<CryptoKey> => parseInputFile(path, (text) => importPrivateKeyPem(text));
 
-/** A PEM chain, or one DER certificate (real repositories serve both). */
+/**
+ * A PEM chain, or one DER certificate (real repositories serve both). DER is read from the file's
+ * bytes: decoded as text first, every byte over 0x7F that is not UTF-8 would be lost.
+ */
 export const loadCertificates = (path: string): Promise<X509Certificate[]> =>
-  parseInputFile(path, (text) => (readPemBlocks(text).length === 0 && text.length > 0 ? [new X509Certificate(Buffer.from(text, "latin1"))] : readCertificatesPem(text)));
+  parseInputFile(path, (text, bytes) => (readPemBlocks(text).length === 0 && bytes.length > 0 ? [new X509Certificate(bytes)] : readCertificatesPem(text)));
+
+/**
+ * A file standing in for a certificate repository's answer (`passport verify --chain`): its text, for
+ * the verifier to judge as it judges a repository body (PEM, spec §4). A file holding one DER
+ * certificate and no PEM is that certificate written as PEM: a local file's encoding is not the signer's fault.
+ */
+export const loadRepositoryBody = (path: string): Promise<string> =>
+  parseInputFile(path, (text, bytes) => {
+    if (readPemBlocks(text).length > 0 || bytes.length === 0) return text;
+    try {
+      return new X509Certificate(bytes).toString("pem");
+    } catch {
+      return text; // neither PEM nor a DER certificate: the verifier says what is wrong with it
+    }
+  });
 
 export const loadCertificate = async (path: string): Promise<X509Certificate> => {
   const [certificate] = await loadCertificates(path);

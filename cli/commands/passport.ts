@@ -11,8 +11,7 @@ import { signPassport } from "../../src/passport/sign";
 import type { Attestation } from "../../src/verdict/verdict";
 import { verifyIdentity, type CallNumbers } from "../../src/verification/verify-identity";
 import { CliInputError, listOption, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
-import { readInputFile } from "../files";
-import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey } from "../inputs";
+import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey, loadRepositoryBody } from "../inputs";
 import { listAnchors } from "../trust-directory";
 
 const ATTESTATIONS = new Set(["A", "B", "C"]);
@@ -130,7 +129,7 @@ const passportVerify: CliCommand = {
     const at = epochOption("at", stringOption(context, "at"));
     const clock: Clock = at === undefined ? systemClock : fixedClock(at);
     const chainPath = stringOption(context, "chain");
-    const chainText = chainPath ? await readInputFile(chainPath) : undefined;
+    const chainText = chainPath ? await loadRepositoryBody(chainPath) : undefined;
     const certificates: CertificateSource = chainText
       ? staticCertificateSource(() => chainText)
       : new CachingCertificateSource({

@@ -51,12 +51,21 @@ const MAX_TN_LENGTH = 15;
  * is not a telephone number.
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
+  const digits = telephoneNumberDigits(value);
+  if (digits === null) return null;
+  const international = value.trim().startsWith("+") ? digits : fromNationalFormat(digits, plan);
+  return international.length <= MAX_TN_LENGTH ? international : null;
+}
+
+/**
+ * The digits (and `*`, `#`) of a value written as a telephone number — an optional `+`, then digits
+ * with visual separators (RFC 8224 §8.3) — 1 to 15 of them; null for anything else.
+ */
+export function telephoneNumberDigits(value: string): string | null {
   const trimmed = value.trim();
   if (!/^\+?[0-9*#().\-\s]+$/.test(trimmed)) return null;
   const digits = trimmed.replace(NON_TN_CHARACTERS, "");
-  if (digits.length === 0) return null;
-  const international = trimmed.startsWith("+") ? digits : fromNationalFormat(digits, plan);
-  return international.length <= MAX_TN_LENGTH ? international : null;
+  return digits.length > 0 && digits.length <= MAX_TN_LENGTH ? digits : null;
 }
 
 function fromNationalFormat(digits: string, plan: DiallingPlan): string {

@@ -1,5 +1,6 @@
 import { base64url } from "jose";
 import { parseStrictJson } from "../lib/strict-json";
+import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
 import type { Attestation } from "../verdict/verdict";
@@ -112,7 +113,18 @@ function readIdentity(value: unknown, claim: string): TelephoneIdentity {
   if (typeof identity !== "string" || identity === "") {
     throw new VerificationError("CLAIMS_INVALID", `${claim}.${hasTn ? "tn" : "uri"} must be a non-empty string`);
   }
-  return hasTn ? { tn: identity } : { uri: identity };
+  if (hasTn) {
+    requireTelephoneNumber(identity, `${claim}.tn`);
+    return { tn: identity };
+  }
+  return { uri: identity };
+}
+
+/** RFC 8225 §5.2.1: a `tn` claim is a telephone number (digits, RFC 8224 §8.3's visual separators allowed). */
+function requireTelephoneNumber(value: string, claim: string): void {
+  if (telephoneNumberDigits(value) === null) {
+    throw new VerificationError("CLAIMS_INVALID", `${claim} ${JSON.stringify(value.slice(0, 32))} is not a telephone number (1 to 15 digits, RFC 8224 §8.3)`);
+  }
 }
 
 function readStringArray(value: unknown, claim: string): string[] | undefined {
@@ -133,6 +145,7 @@ function checkClaims(claims: Record<string, unknown>, ppt: SupportedPpt): Passpo
   const orig = readIdentity(claims.orig, "orig");
   if (!isRecord(claims.dest)) throw new VerificationError("CLAIMS_INVALID", "dest claim must be an object");
   const dest = { tn: readStringArray(claims.dest.tn, "dest.tn"), uri: readStringArray(claims.dest.uri, "dest.uri") };
+  for (const tn of dest.tn ?? []) requireTelephoneNumber(tn, "dest.tn");
   if (!dest.tn && !dest.uri) throw new VerificationError("CLAIMS_INVALID", "dest claim must hold tn or uri");
   const result: PassportClaims = { iat, orig, dest };
 
@@ -154,8 +167,17 @@ function checkClaims(claims: Record<string, unknown>, ppt: SupportedPpt): Passpo
 
 /** Decodes and checks a PASSporT's header and claims. Does not verify the signature. */
 export function decodePassport(jws: string, identity: { info: string; ppt: string | null; alg: string | null }): DecodedPassport {
-  const [headerSegment, claimsSegment] = jws.split(".") as [string, string, string];
-  const header = checkHeader(decodeSegment(headerSegment, "header"), identity);
-  const claims = checkClaims(decodeSegment(claimsSegment, "claims"), header.ppt);
-  return { header, claims, jws };
+  const header = decodePassportHeader(jws, identity);
+  return { header, claims: decodePassportClaims(jws, header), jws };
+}
+
+/** The first half of decodePassport: the protected header, decoded and checked. */
+export function decodePassportHeader(jws: string, identity: { info: string; ppt: string | null; alg: string | null }): PassportHeader {
+  return checkHeader(decodeSegment(jws.slice(0, jws.indexOf(".")), "header"), identity);
+}
+
+/** The second half: the claims, decoded and checked against the header's `ppt`. */
+export function decodePassportClaims(jws: string, header: PassportHeader): PassportClaims {
+  const start = jws.indexOf(".") + 1;
+  return checkClaims(decodeSegment(jws.slice(start, jws.indexOf(".", start)), "claims"), header.ppt);
 }

@@ -10,7 +10,7 @@ import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
 import { parseIdentityHeader } from "../identity/identity-header";
 import type { Clock } from "../lib/clock";
 import { canonicalizeTn, type DiallingPlan } from "../numbers/telephone-number";
-import { decodePassport, isUuid, type DecodedPassport } from "../passport/passport";
+import { decodePassportClaims, decodePassportHeader, isUuid, type DecodedPassport, type PassportHeader } from "../passport/passport";
 import { fail, pass, skip, warn, type Check } from "../verdict/check";
 import type { Attestation, Verstat } from "../verdict/verdict";
 import { VerificationError, type Outcome } from "./outcomes";
@@ -124,13 +124,15 @@ const notVerified = () => ({
  */
 export async function verifyIdentity(headerValue: string, call: CallNumbers, options: VerifierOptions): Promise<IdentityResult> {
   const steps = new StepRecorder();
+  let header: PassportHeader | undefined;
   let passport: DecodedPassport | undefined;
   let signer: SignerDescription | null = null;
   try {
     const identity = parseIdentityHeader(headerValue);
     steps.passed("identity.syntax");
-    passport = decodePassport(identity.jws, identity);
-    steps.passed("passport.header", undefined, { ppt: passport.header.ppt, x5u: passport.header.x5u });
+    header = decodePassportHeader(identity.jws, identity);
+    steps.passed("passport.header", undefined, { ppt: header.ppt, x5u: header.x5u });
+    passport = { header, claims: decodePassportClaims(identity.jws, header), jws: identity.jws };
     steps.passed("passport.claims");
     if (passport.claims.origid !== undefined && !isUuid(passport.claims.origid)) {
       steps.checks.push(warn("passport.origid", "origid is not a UUID (RFC 8588 §4); kept as an opaque traceback id", { origid: passport.claims.origid.slice(0, 64) }));
@@ -161,7 +163,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
       ...notVerified(),
       ...(passport ? describeClaims(passport) : {}),
       signer,
-      ppt: passport?.header.ppt ?? null,
+      ppt: header?.ppt ?? null,
       outcome: error.failure === "PPT_UNSUPPORTED" ? "unsupported" : "failed",
       verstat: outcome.verstat,
       failure: { ...outcome, reasondesc: error.message },
@@ -218,7 +220,8 @@ function matchNumbers(passport: DecodedPassport, call: CallNumbers, plan: Dialli
   const { orig, dest } = passport.claims;
   const signedOrig = orig.tn === undefined ? null : canonicalizeTn(orig.tn, plan);
   if (orig.tn !== undefined) {
-    if (signedOrig === null) throw new VerificationError("CLAIMS_INVALID", `orig.tn '${orig.tn.slice(0, 32)}' is not a telephone number`);
+    // The claims step has checked that orig.tn is a number; only the home plan's national form can still overflow.
+    if (signedOrig === null) throw new VerificationError("ORIG_MISMATCH", `signed orig.tn '${orig.tn.slice(0, 32)}' has no canonical form of at most 15 digits in the home numbering plan`);
     if (call.orig !== signedOrig) {
       throw new VerificationError("ORIG_MISMATCH", `signed orig ${signedOrig} is not the calling number ${call.orig ?? "(none)"}`, {
         signed: signedOrig,

@@ -1,9 +1,9 @@
 import "reflect-metadata";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDevelopmentCa, generateKeyPair, issueShakenCertificate, type DevelopmentCa, type KeyType, type ProfileDeviations } from "../../../src/pki";
-import { cliJson, temporaryDirectory } from "./support";
+import { cliJson, openssl, temporaryDirectory } from "./support";
 
 let ca: DevelopmentCa;
 const dir = temporaryDirectory();
@@ -62,5 +62,15 @@ describe("cert lint on deliberately broken leaves", () => {
 
   it("the same leaf without deviations has no findings and exits 0", async () => {
     expect(await lintRules(await brokenLeaf("conforming", {}))).toEqual({ code: 0, rules: [] });
+  });
+
+  it("reads a DER certificate byte for byte: the same findings as its PEM, whatever bytes over 0x7F it holds", async () => {
+    const pemPath = await brokenLeaf("der-twin", { keyUsageNotCritical: true });
+    const derPath = join(dir, "der-twin.der");
+    openssl("x509", "-in", pemPath, "-outform", "DER", "-out", derPath);
+    expect(readFileSync(derPath).some((byte) => byte > 0x7f)).toBe(true);
+    const fromDer = await lintRules(derPath);
+    expect(fromDer).toEqual(await lintRules(pemPath));
+    expect(fromDer.rules).toContain("e_atis_key_usage_not_critical");
   });
 });

@@ -1,8 +1,9 @@
 import "reflect-metadata";
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startCertificateRepository } from "../../../cli/repository";
-import { cli, cliJson, issueWithCli, type CliPki } from "./support";
+import { cli, cliJson, issueWithCli, openssl, type CliPki } from "./support";
 
 let pki: CliPki;
 beforeAll(async () => {
@@ -59,6 +60,18 @@ describe("passport verify", () => {
     const { code, json } = await verify(tampered);
     expect(json.failure).toMatchObject({ reasonCode: 438, checkId: "passport.signature" });
     expect(code).toBe(1);
+  });
+
+  it("takes a DER certificate for --chain as that certificate, where a repository must serve PEM", async () => {
+    const signed = await cliJson<{ identity: string }>("passport", "sign", "--key", pki.key, "--cert", pki.chain, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345678", "--attest", "A", "--iat", String(IAT));
+    const der = join(pki.dir, "sp-leaf.der");
+    openssl("x509", "-in", pki.chain, "-outform", "DER", "-out", der);
+    const { json } = await cliJson<{ checks: { id: string; result: string; evidence?: Record<string, unknown> }[]; failure: { checkId: string } | null }>(
+      "passport", "verify", signed.json.identity, "--chain", der, "--trust-dir", pki.trustDir, "--at", String(IAT + 5),
+    );
+    expect(json.checks).toContainEqual(expect.objectContaining({ id: "x5u.fetch", result: "pass", evidence: { certificates: 1 } }));
+    // The leaf alone does not reach the root without its intermediate: the chain step says so.
+    expect(json.failure).toMatchObject({ checkId: "certificate.chain" });
   });
 
   it("prints every check in human output", async () => {

@@ -228,6 +228,15 @@ describe("hostile PASSporTs and headers", () => {
     expect(await expectFailure(identity, "CLAIMS_INVALID")).toMatch(/iat must be a JSON integer/);
   });
 
+  it.each([
+    ["orig.tn", { tn: "Bob" }, [CALLEE], /orig.tn "Bob" is not a telephone number/],
+    ["orig.tn", { tn: "7".repeat(16) }, [CALLEE], /orig.tn "7{16}" is not a telephone number \(1 to 15 digits/],
+    ["dest.tn", { tn: CALLER }, [CALLEE, "sip:+77012345678@x.example"], /dest.tn "sip:\+77012345678@x.example" is not a telephone number/],
+  ])("refuses a %s that is no telephone number at the claims step (RFC 8225 §5.2.1)", async (_, orig, dest, message) => {
+    const identity = await craftIdentity({ claims: { attest: "A", dest: { tn: dest }, iat: IAT, orig, origid: "123e4567-e89b-12d3-a456-426655440000" } });
+    expect(await expectFailure(identity, "CLAIMS_INVALID")).toMatch(message);
+  });
+
   it("refuses duplicate JSON members in the claims", async () => {
     const identity = await craftIdentity({ claims: `{"attest":"A","dest":{"tn":["${CALLEE}"]},"iat":${IAT},"orig":{"tn":"${CALLER}"},"orig":{"tn":"1"},"origid":"123e4567-e89b-12d3-a456-426655440000"}` });
     expect(await expectFailure(identity, "CLAIMS_INVALID")).toMatch(/duplicate member name 'orig'/);
