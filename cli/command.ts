@@ -7,6 +7,8 @@ export interface OptionSpec {
   description: string;
   /** Shown in help as `--name <valueName>`. */
   valueName?: string;
+  /** A one-letter alias: `-h`. */
+  short?: string;
   multiple?: boolean;
   default?: string | boolean;
 }

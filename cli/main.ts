@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PkiError } from "../src/pki";
 import { CliInputError, type CliCommand, type OptionSpec } from "./command";
@@ -20,10 +21,18 @@ const processIo: CliIo = {
 
 export const EXIT = { ok: 0, findings: 1, badInput: 2 } as const;
 
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
 const COMMON_OPTIONS: Record<string, OptionSpec> = {
   json: { type: "boolean", description: "print machine-readable JSON" },
-  help: { type: "boolean", description: "show this help" },
+  help: { type: "boolean", short: "h", description: "show this help" },
 };
+
+/** How many positional arguments a command takes: one per `<name>` in its declared `positionals`. */
+const positionalCount = (command: CliCommand): number => command.positionals?.match(/<[^>]+>/g)?.length ?? 0;
+
+/** `cert`, `passport`, …: the commands whose first word is `group`. */
+const commandsOf = (group: string): CliCommand[] => COMMANDS.filter((command) => command.name.split(" ")[0] === group && command.name.includes(" "));
 
 function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | undefined {
   for (const words of [2, 1]) {
@@ -57,11 +66,21 @@ function overallHelp(): string {
 
 /** Runs one command line; returns the exit status (0 ok, 1 findings, 2 bad input). */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (argv[0] === "--version" || argv[0] === "-v") {
+    io.stdout(`shaken-edge ${VERSION}`);
+    return EXIT.ok;
+  }
   const found = findCommand(argv);
   if (!found) {
-    const asked = argv.length === 0 || argv[0] === "--help" || argv[0] === "help";
-    (asked ? io.stdout : io.stderr)(asked ? overallHelp() : `shaken-edge: unknown command "${argv.slice(0, 2).join(" ")}"; see shaken-edge --help`);
-    return asked ? EXIT.ok : EXIT.badInput;
+    const asked = argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help";
+    if (asked) {
+      io.stdout(overallHelp());
+      return EXIT.ok;
+    }
+    const group = commandsOf(argv[0]!);
+    const known = group.length > 0 ? `the ${argv[0]} commands are ${group.map((command) => command.name).join(", ")}` : "see shaken-edge --help";
+    io.stderr(`shaken-edge: unknown command "${argv.slice(0, 2).join(" ")}"; ${known}`);
+    return EXIT.badInput;
   }
   const { command, rest } = found;
   const options = Object.fromEntries(
@@ -69,6 +88,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       name,
       {
         type: spec.type,
+        ...(spec.short ? { short: spec.short } : {}),
         ...(spec.multiple ? { multiple: true } : {}),
         ...(spec.default !== undefined ? { default: spec.default } : {}),
       },
@@ -84,6 +104,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   if (parsed.values.help) {
     io.stdout(commandHelp(command));
     return EXIT.ok;
+  }
+  const extra = parsed.positionals.slice(positionalCount(command));
+  if (extra.length > 0) {
+    const takes = command.positionals ? `it takes ${command.positionals}` : "it takes no argument besides its options";
+    io.stderr(`shaken-edge ${command.name}: unexpected argument ${JSON.stringify(extra[0])}; ${takes}`);
+    return EXIT.badInput;
   }
   try {
     const output = await command.run({

@@ -18,7 +18,8 @@ const ATTESTATIONS = new Set(["A", "B", "C"]);
 
 const epochOption = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
-  if (!/^\d{9,11}$/.test(value)) throw new CliInputError(`--${name} must be epoch seconds, got ${JSON.stringify(value)}`);
+  // Up to 11 digits: a 13-digit value is milliseconds, the usual slip, and is refused rather than read as year 50 000.
+  if (!/^\d{1,11}$/.test(value)) throw new CliInputError(`--${name} must be epoch seconds (at most 11 digits; milliseconds are not accepted), got ${JSON.stringify(value)}`);
   return Number(value);
 };
 

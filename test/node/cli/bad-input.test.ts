@@ -22,6 +22,23 @@ async function expectOneLineError(argv: string[], ...mentions: (string | RegExp)
 }
 
 describe("bad input: one line, exit 2, nothing written", () => {
+  it("an argument a command does not take, rather than silently ignoring it", async () => {
+    await expectOneLineError(["cert", "lint", pki.chain, pki.root], "cert lint", `unexpected argument ${JSON.stringify(pki.root)}`, "it takes <file>");
+    await expectOneLineError(["trust", "list", "--trust-dir", pki.trustDir, "extra"], /unexpected argument "extra"; it takes no argument/);
+  });
+
+  it("a command group without its command, or with one it lacks, names the group's commands", async () => {
+    await expectOneLineError(["cert"], /unknown command "cert"; the cert commands are cert issue, cert inspect, cert lint$/);
+    await expectOneLineError(["passport", "forge"], /unknown command "passport forge"; the passport commands are .*passport verify/);
+    await expectOneLineError(["nonsense"], /unknown command "nonsense"; see shaken-edge --help/);
+  });
+
+  it("epoch seconds of any length up to 11 digits, never milliseconds", async () => {
+    await expectOneLineError(["passport", "verify", "x", "--trust-dir", pki.trustDir, "--at", String(Date.now())], /--at must be epoch seconds \(at most 11 digits; milliseconds are not accepted\)/);
+    const early = await cli("passport", "verify", "x", "--trust-dir", pki.trustDir, "--at", "32312341");
+    expect([early.code, early.stdout]).toEqual([1, expect.stringContaining("identity.syntax")]);
+  });
+
   it("an unreadable file", async () => {
     await expectOneLineError(["cert", "lint", "/nonexistent/leaf.pem"], "/nonexistent/leaf.pem", /no such file/);
   });
@@ -81,6 +98,13 @@ describe("help", () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: shaken-edge ${command}`);
     }
+  });
+
+  it("answers -h as --help, and --version with the package's version", async () => {
+    expect((await cli("-h")).stdout).toBe((await cli("--help")).stdout);
+    expect((await cli("cert", "lint", "-h")).stdout).toContain("Usage: shaken-edge cert lint <file>");
+    const version = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8")) as { version: string };
+    expect(await cli("--version")).toMatchObject({ code: 0, stdout: `shaken-edge ${version.version}\n` });
   });
 });
 
