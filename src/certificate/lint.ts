@@ -29,7 +29,14 @@ const TNAUTHLIST_ASN1 = "RFC 8226 §9";
 const SERIAL_NUMBER = "RFC 5280 §4.1.2.2";
 
 const SHAKEN_POLICIES = new Set<string>(Object.values(SHAKEN_POLICY_OIDS));
-const MINIMUM_SERIAL_NUMBER_BITS = 64;
+/** v005: serial numbers carry at least 64 random bits. */
+const RANDOM_SERIAL_NUMBER_BITS = 64;
+/**
+ * 64 random bits leave k leading zero bits one time in 2^k: a serial of 61–63 significant bits may
+ * well conform, and one certificate cannot tell. Below 48 bits (one chance in 65 536), it cannot.
+ */
+const MINIMUM_SERIAL_NUMBER_BITS = 48;
+const VALIDITY = "RFC 5280 §4.1.2.5";
 const KEY_IDENTIFIER_BYTES = 20;
 
 const OID = {
@@ -128,8 +135,37 @@ const RULES: LintRule[] = [
     roles: ALL_ROLES,
     check: (subject) => {
       const bits = serialNumberBits(new Uint8Array(subject.tbs.serialNumber));
-      return bits >= MINIMUM_SERIAL_NUMBER_BITS ? undefined : `serial number has ${bits} bits, must carry at least ${MINIMUM_SERIAL_NUMBER_BITS} random bits`;
+      return bits >= MINIMUM_SERIAL_NUMBER_BITS ? undefined : `serial number has ${bits} bits, too few to carry the ${RANDOM_SERIAL_NUMBER_BITS} random bits the profile requires`;
     },
+  },
+  {
+    rule: "w_atis_serial_number_may_be_short",
+    severity: "warning",
+    source: PROFILE,
+    roles: ALL_ROLES,
+    check: (subject) => {
+      const bits = serialNumberBits(new Uint8Array(subject.tbs.serialNumber));
+      if (bits < MINIMUM_SERIAL_NUMBER_BITS || bits >= RANDOM_SERIAL_NUMBER_BITS) return undefined;
+      return `serial number has ${bits} bits: ${RANDOM_SERIAL_NUMBER_BITS} random bits come out this short one time in ${2 ** (RANDOM_SERIAL_NUMBER_BITS - bits)}, so it may conform; a CA that prefixes a non-zero byte leaves no doubt`;
+    },
+  },
+  {
+    rule: "e_atis_validity_inverted",
+    severity: "error",
+    source: VALIDITY,
+    roles: ALL_ROLES,
+    check: ({ certificate }) =>
+      certificate.notBefore.getTime() > certificate.notAfter.getTime()
+        ? `notBefore (${certificate.notBefore.toISOString()}) is after notAfter (${certificate.notAfter.toISOString()}): the certificate is valid at no time`
+        : undefined,
+  },
+  {
+    rule: "e_atis_leaf_self_issued",
+    severity: "error",
+    source: PROFILE,
+    roles: ["leaf"],
+    check: ({ certificate }) =>
+      certificate.subject === certificate.issuer ? `end-entity certificate is self-issued (issuer is its own subject, ${certificate.subject}): an STI-CA must issue it` : undefined,
   },
   {
     rule: "e_atis_signature_algorithm_not_ecdsa_sha256",
