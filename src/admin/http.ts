@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../api/app-env";
 import { requireBearer } from "../api/auth";
+import { BodyTooLargeError, readBoundedText } from "../api/body";
 import { AUTH_FAILURE_MESSAGES, nativeError } from "../api/native-errors";
 import { systemClock, type Clock } from "../lib/clock";
 
@@ -13,6 +14,7 @@ import { systemClock, type Clock } from "../lib/clock";
 export const requireAdmin = requireBearer("admin", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure]));
 
 const MAX_ADMIN_BODY_BYTES = 1_048_576;
+const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
 
 export const clockOf = (c: Context<AppEnv>): Clock => c.get("runtime")?.clock ?? systemClock;
 
@@ -28,10 +30,19 @@ export function validationError(error: z.ZodError): Response {
 
 /** Parses the JSON body and validates it; answers with the 4xx response when either fails. */
 export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ value: z.output<S> } | { response: Response }> {
-  const declaredLength = Number(c.req.header("Content-Length") ?? 0);
-  if (declaredLength > MAX_ADMIN_BODY_BYTES) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
-  const text = await c.req.text();
-  if (text.length > MAX_ADMIN_BODY_BYTES) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
+  // A body is JSON: a form or plain text is refused, as /v1/verdict refuses them, instead of being parsed anyway.
+  const contentType = c.req.header("Content-Type");
+  if (contentType !== undefined && !JSON_TYPE.test(contentType)) {
+    return { response: nativeError(415, "ERR_CONTENT_TYPE", `Content-Type must be application/json, not ${JSON.stringify(contentType.slice(0, 64))}`) };
+  }
+  let text: string;
+  try {
+    // Bounded while it is read, chunked bodies too: the limit is in bytes, whatever the characters.
+    text = await readBoundedText(c.req.raw, MAX_ADMIN_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
+    throw error;
+  }
   let json: unknown;
   try {
     json = text.trim() === "" ? {} : JSON.parse(text);

@@ -4,6 +4,7 @@ import { assessOrigin } from "../../../src/origin/assess";
 import { originDepsFromEnv } from "../../../src/origin/deps";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { checkNamed, mostSevereAction, sketchCall } from "../origin/support";
+import { adminAuth } from "../support/auth";
 import { manualClock, operatorApp } from "./support";
 
 const START = Date.parse("2026-11-27T12:00:00Z");
@@ -87,6 +88,31 @@ describe("validation: field-level 400s", () => {
     expect(error.fields.expiresAt).toMatch(message);
     expect(await count()).toBe(before);
   });
+  it("refuses a body sent as a form or as plain text with 415, and creates nothing", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const count = async () => ((await (await send("GET", "/v1/admin/rules")).json()) as { rules: unknown[] }).rules.length;
+    const before = await count();
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+      const response = await send("POST", "/v1/admin/rules", blockRule, { "Content-Type": type });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ error: { code: "ERR_CONTENT_TYPE", message: expect.stringContaining(type.split(";")[0]!) } });
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it("bounds a body in bytes while reading it, with or without a declared length", async () => {
+    const { app } = operatorApp(manualClock(START));
+    // 600 000 "é" are 1 200 000 bytes but only 600 000 UTF-16 code units.
+    const text = JSON.stringify({ ...blockRule, reason: "é".repeat(600_000) });
+    const bytes = new TextEncoder().encode(text);
+    const streamed = () => new ReadableStream({ start: (controller) => { for (let at = 0; at < bytes.length; at += 65_536) controller.enqueue(bytes.slice(at, at + 65_536)); controller.close(); } });
+    for (const body of [text, streamed()]) {
+      const response = await app.request("/v1/admin/rules", { method: "POST", headers: { ...adminAuth, "Content-Type": "application/json" }, body, ...(typeof body === "string" ? {} : { duplex: "half" }) }, env);
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ error: { code: "ERR_BODY_TOO_LARGE" } });
+    }
+  });
+
   it("rejects a body that is not JSON", async () => {
     const response = await operatorApp(manualClock(START)).send("POST", "/v1/admin/rules", "{not json");
     expect([response.status, ((await response.json()) as { error: { code: string } }).error.code]).toEqual([400, "ERR_JSON"]);
