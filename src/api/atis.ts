@@ -11,6 +11,7 @@ import { BodyTooLargeError, readBoundedText } from "./body";
 import { verifyCall } from "../verification/verify-call";
 import { boundVerifier, Deadline } from "../verdict/deadline";
 import { canonicalizeTn } from "../numbers/telephone-number";
+import { showJsonValue } from "../lib/strict-json";
 
 const MAX_BODY_BYTES = 65_536;
 
@@ -22,7 +23,7 @@ class AtisRequestError extends Error {
   }
 }
 const missing = (name: string) => new AtisRequestError(atisError("SVC4001", [name]));
-const invalid = (name: string, value: unknown) => new AtisRequestError(atisError("SVC4005", [name, JSON.stringify(value ?? null).slice(0, 64)]));
+const invalid = (name: string, value: unknown) => new AtisRequestError(atisError("SVC4005", [name, showJsonValue(value).slice(0, 64)]));
 
 /** Accept: absent, or naming application/json (or a wildcard that covers it). */
 function acceptsJson(accept: string | undefined): boolean {

@@ -52,16 +52,28 @@ function checkUnseenX5uUrl(x5u: string, policy: X5uPolicy): URL {
   if (url.search !== "" || x5u.includes("?")) throw refuse("x5u must not have a query", x5u);
   if (url.hash !== "" || x5u.includes("#")) throw refuse("x5u must not have a fragment", x5u);
   if (url.pathname.includes(";")) throw refuse("x5u must not have path parameters", x5u);
-  // The URL parser has already turned decimal, octal and hex IPv4 spellings into dotted quads. A
-  // fully qualified name's trailing dot ("localhost.") names the same host: it is judged without it.
-  const host = url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname;
-  const special = specialPurposeAddress(host);
-  if (special) throw refuse(`x5u host ${host} is a ${special} address`, x5u);
-  if (host === "localhost" || host.endsWith(".localhost")) throw refuse("x5u host is localhost", x5u);
+  const host = hostOf(url);
+  const notPublic = nonPublicHost(url);
+  if (notPublic) throw refuse(`x5u host ${notPublic}`, x5u);
   if (policy.allowedHosts.length > 0 && !policy.allowedHosts.some((allowed) => hostMatches(host, allowed))) {
     throw refuse(`x5u host ${host} is not on the repository allow-list`, x5u);
   }
   return url;
+}
+
+/**
+ * The URL's host as judged: the URL parser has already turned decimal, octal and hex IPv4 spellings
+ * into dotted quads, and a fully qualified name's trailing dot ("localhost.") names the same host.
+ */
+const hostOf = (url: URL): string => (url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname);
+
+/** Why a URL's host cannot be a public server — a special-purpose address, or this machine — or null. */
+export function nonPublicHost(url: URL): string | null {
+  const host = hostOf(url);
+  const special = specialPurposeAddress(host);
+  if (special) return `${host} is a ${special} address`;
+  if (host === "localhost" || host.endsWith(".localhost")) return `${host} is localhost`;
+  return null;
 }
 
 function isLoopbackDevelopmentUrl(url: URL): boolean {

@@ -44,3 +44,9 @@ function checkStructure(text: string, maxDepth: number): void {
     }
   }
 }
+
+/**
+ * A value a caller sent, for an error message: its JSON text, except for the numbers JSON cannot write
+ * (`1e400` parses as Infinity, which JSON.stringify would show as `null`).
+ */
+export const showJsonValue = (value: unknown): string => (typeof value === "number" && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? "null"));

@@ -1,5 +1,5 @@
 import { base64url } from "jose";
-import { parseStrictJson } from "../lib/strict-json";
+import { parseStrictJson, showJsonValue } from "../lib/strict-json";
 import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
@@ -140,7 +140,7 @@ function checkClaims(claims: Record<string, unknown>, ppt: SupportedPpt): Passpo
   const { iat } = claims;
   if (typeof iat !== "number" || !Number.isSafeInteger(iat) || iat < 0) {
     // Erratum 6656: iat is a NumericDate (a JSON number); "1443208345" as a string is refused.
-    throw new VerificationError("CLAIMS_INVALID", `iat must be a JSON integer (NumericDate), found ${JSON.stringify(iat)?.slice(0, 40)}`);
+    throw new VerificationError("CLAIMS_INVALID", `iat must be a JSON integer (NumericDate), found ${showJsonValue(iat).slice(0, 40)}`);
   }
   const orig = readIdentity(claims.orig, "orig");
   if (!isRecord(claims.dest)) throw new VerificationError("CLAIMS_INVALID", "dest claim must be an object");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { nonPublicHost } from "../../certificate/x5u-policy";
 
 /**
  * Where roaming status comes from and how long a call may wait for it (issue 4 "Roaming lookup":
@@ -8,7 +9,15 @@ import { z } from "zod";
 export const roamingSettingsSchema = z
   .object({
     source: z.enum(["table", "camara"]).default("table"),
-    camaraBaseUrl: z.url({ protocol: /^https$/, error: "expected an https:// URL" }).optional(),
+    // The CAMARA token goes wherever this points: a public https server, no credentials in the URL.
+    camaraBaseUrl: z
+      .url({ protocol: /^https$/, error: "expected an https:// URL" })
+      .superRefine((value, ctx) => {
+        const url = new URL(value);
+        const problem = url.username !== "" || url.password !== "" ? "must not carry userinfo" : nonPublicHost(url);
+        if (problem) ctx.addIssue({ code: "custom", message: `camaraBaseUrl ${problem}: the CAMARA token is sent there` });
+      })
+      .optional(),
     budgetMs: z.number().int().min(10).max(2_000).default(150),
     cacheTtlSeconds: z.number().int().min(0).max(3_600).default(300),
   })

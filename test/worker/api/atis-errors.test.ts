@@ -37,6 +37,8 @@ describe("ATIS-1000082 request errors", () => {
   it("SVC4005 for an invalid parameter value", async () => {
     await expectError(await jsonPost(JSON.stringify(atisRequest("x", { time: "yesterday" }))), 400, "serviceException", "SVC4005", ["time", '"yesterday"']);
     await expectError(await jsonPost(JSON.stringify(atisRequest("x", { to: { tn: 7 } }))), 400, "serviceException", "SVC4005");
+    // 1e400 parses as Infinity: shown as the caller's number, not as JSON's null.
+    await expectError(await jsonPost(JSON.stringify(atisRequest("x", { time: 0 })).replace('"time":0', '"time":1e400')), 400, "serviceException", "SVC4005", ["time", "Infinity"]);
   });
 
   it("SVC4005 naming from or to when a tn is no telephone number, rather than blaming the PASSporT", async () => {

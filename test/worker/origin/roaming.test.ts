@@ -88,6 +88,25 @@ describe("CAMARA Device Roaming Status client", () => {
   });
 });
 
+describe("roaming settings", () => {
+  it.each([
+    ["https://169.254.169.254/latest", /169\.254\.169\.254 is a link-local address/],
+    ["https://10.0.0.1:6443/", /10\.0\.0\.1 is a private/],
+    ["https://localhost./camara", /localhost is localhost/],
+    ["https://[::1]/", /loopback/],
+    ["https://user:secret@camara.example/", /must not carry userinfo/],
+    ["http://camara.example/", /expected an https:\/\/ URL/],
+  ])("refuses camaraBaseUrl %s: the CAMARA token would go there", (camaraBaseUrl, message) => {
+    const result = roamingSettingsSchema.safeParse({ source: "camara", camaraBaseUrl });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.message).join("; ")).toMatch(message);
+  });
+
+  it("accepts a public https server", () => {
+    expect(roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://api.camara.example/location/v0" }).camaraBaseUrl).toBe("https://api.camara.example/location/v0");
+  });
+});
+
 describe("roaming table in D1", () => {
   it("answers what the operator recorded, and unknown for a number it never recorded", async () => {
     await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, "ops", 1_000);
