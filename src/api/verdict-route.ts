@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import type { NormalizedCall } from "../call/call";
 import { callFromInvite, callFromJson, RequestFieldError } from "../call/normalize";
-import { parseInvite, SipMessageError } from "../sip/invite";
+import { MAX_SIP_MESSAGE_BYTES, parseInvite, SipMessageError } from "../sip/invite";
 import { originDepsFromEnv } from "../origin/deps";
 import { observeVerdict } from "../logging/observe-verdict";
 import { errorResponse, jsonResponse, SBC_SECURITY } from "../openapi/shared";
@@ -42,7 +42,8 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
   const contentType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
   let call: NormalizedCall;
   try {
-    const text = await readBoundedText(c.req.raw, MAX_BODY_BYTES);
+    // A raw INVITE has its own, lower bound: over it, the body is too large (413) like any other.
+    const text = await readBoundedText(c.req.raw, contentType === "message/sip" ? MAX_SIP_MESSAGE_BYTES : MAX_BODY_BYTES);
     if (text.trim() === "") return nativeError(400, "ERR_EMPTY_BODY", "request body is empty: send a JSON call description or a SIP INVITE");
     if (contentType === "application/json") {
       let body: unknown;

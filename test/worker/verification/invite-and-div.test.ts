@@ -56,6 +56,13 @@ describe("raw INVITE through /v1/verdict", () => {
     expect(verdict.stir).toMatchObject({ verstat: "No-TN-Validation", reasoncode: 428, failedCheck: "identity.present" });
   });
 
+  it("answers 413 for an INVITE over 64 KiB, as for any body too large, before parsing it", async () => {
+    const big = invite([], `X-Padding: ${"a".repeat(70_000)}`);
+    const response = await postInvite(appAt(), big);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: "ERR_BODY_TOO_LARGE", message: expect.stringContaining("65536") } });
+  });
+
   it("refuses a query that is not a boolean", async () => {
     const response = await postInvite(appAt(), invite([]), "?international=maybe");
     expect(response.status).toBe(400);
