@@ -322,7 +322,8 @@ function reportProfile(leaf: X509Certificate, strict: boolean, steps: StepRecord
     });
   }
   if (findings.length > 0) {
-    steps.checks.push(warn("certificate.profile", `${findings.length} ATIS-1000080 profile finding(s)`, { findings: findings.map((finding) => finding.rule) }));
+    const rules = findings.map((finding) => finding.rule);
+    steps.checks.push(warn("certificate.profile", `${findings.length} ATIS-1000080 profile finding(s): ${rules.join(", ")}`, { findings: rules }));
   }
 }
 

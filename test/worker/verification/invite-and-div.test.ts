@@ -63,6 +63,12 @@ describe("raw INVITE through /v1/verdict", () => {
     expect(await response.json()).toMatchObject({ error: { code: "ERR_BODY_TOO_LARGE", message: expect.stringContaining("65536") } });
   });
 
+  it("refuses an ingress query parameter given twice, whose meaning would be whichever the route read", async () => {
+    const response = await postInvite(appAt(), invite([]), "?trunk=intl-7&international=true&international=false");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "ERR_VALIDATION", field: "international", message: "query parameter 'international' is given more than once" } });
+  });
+
   it("refuses a query that is not a boolean", async () => {
     const response = await postInvite(appAt(), invite([]), "?international=maybe");
     expect(response.status).toBe(400);

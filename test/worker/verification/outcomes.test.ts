@@ -252,6 +252,15 @@ describe("hostile PASSporTs and headers", () => {
     expect(await expectFailure(`${identity};x=${"a".repeat(50_000)}`, "IDENTITY_MALFORMED")).toMatch(/at most 4096/);
   });
 
+  it("names each profile finding of a credential it accepts, outside strict mode", async () => {
+    const leaf = await issueTestLeaf({ deviations: { keyUsageNotCritical: true } });
+    const { identity } = await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 });
+    const { verdict } = (await (await postVerdict(appAt(), verdictRequest([identity]))).json()) as any;
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    const profile = verdict.checks.find((check: { id: string }) => check.id === "certificate.profile");
+    expect(profile).toMatchObject({ result: "warn", detail: expect.stringMatching(/^1 ATIS-1000080 profile finding\(s\): e_atis_key_usage_not_critical$/), evidence: { findings: ["e_atis_key_usage_not_critical"] } });
+  });
+
   it("accepts ppt quoted and unquoted", async () => {
     const { identity } = await signedIdentity();
     const quoted = identity.replace(";ppt=shaken", ';ppt="shaken"');
