@@ -9,7 +9,8 @@ import { canonicalizeTn, UnknownCountryError } from "../../src/numbers/telephone
 import { decodePassport, SUPPORTED_PPT, type SupportedPpt } from "../../src/passport/passport";
 import { signPassport } from "../../src/passport/sign";
 import type { Attestation } from "../../src/verdict/verdict";
-import { verifyIdentity, type CallNumbers } from "../../src/verification/verify-identity";
+import type { Check } from "../../src/verdict/check";
+import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../../src/verification/verify-identity";
 import { CliInputError, listOption, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
 import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey, loadRepositoryBody } from "../inputs";
 import { listAnchors } from "../trust-directory";
@@ -107,40 +108,38 @@ function callNumbers(identity: string, config: VerifierConfig, orig: string | un
   };
 }
 
-const passportVerify: CliCommand = {
-  name: "passport verify",
-  summary: "Verify an Identity header exactly as the service does and print every check",
-  positionals: '"<identity header value>"',
-  options: {
-    chain: { type: "string", valueName: "file", description: "use this PEM chain instead of fetching x5u" },
-    orig: { type: "string", valueName: "tn", description: "the call's calling number (default: the PASSporT's orig)" },
-    dest: { type: "string", valueName: "tn[,tn]", description: "the call's called number(s) (default: the PASSporT's dest)" },
-    at: { type: "string", valueName: "epoch", description: "verify as of this time (default: now)" },
-    "trust-dir": { type: "string", valueName: "dir", description: "trust anchors", default: DEFAULT_PATHS.trustDir },
-    crl: { type: "string", valueName: "file", description: "CRL file(s) to check revocation against", multiple: true },
-    country: { type: "string", valueName: "CC", description: "home country for national-format numbers", default: "KZ" },
-    freshness: { type: "string", valueName: "seconds", description: "iat freshness window", default: "60" },
-    "crl-mode": { type: "string", valueName: "soft|hard", description: "without a current CRL: report (soft) or fail (hard)", default: "soft" },
-    strict: { type: "boolean", description: "profile lint errors fail the credential" },
-    "allow-insecure-loopback": { type: "boolean", description: "development: allow http://127.0.0.1 x5u" },
-  },
-  async run(context) {
-    const identity = requiredPositional(context, 0, "Identity header value").trim();
-    const config = verifierConfig(context);
-    const at = epochOption("at", stringOption(context, "at"));
-    const clock: Clock = at === undefined ? systemClock : fixedClock(at);
-    const chainPath = stringOption(context, "chain");
-    const chainText = chainPath ? await loadRepositoryBody(chainPath) : undefined;
-    const certificates: CertificateSource = chainText
-      ? staticCertificateSource(() => chainText)
-      : new CachingCertificateSource({
-          fetcher: (request) => fetch(request),
-          limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },
-          clock,
-          sharedCache: null,
-          minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
-        });
-    const result = await verifyIdentity(identity, callNumbers(identity, config, stringOption(context, "orig"), numberList(stringOption(context, "dest") ?? "")), {
+/** The options every command that verifies as the service does takes (passport verify, invite verify). */
+export const VERIFY_OPTIONS: CliCommand["options"] = {
+  chain: { type: "string", valueName: "file", description: "use this PEM chain (or one DER certificate) instead of fetching x5u" },
+  at: { type: "string", valueName: "epoch", description: "verify as of this time (default: now)" },
+  "trust-dir": { type: "string", valueName: "dir", description: "trust anchors", default: DEFAULT_PATHS.trustDir },
+  crl: { type: "string", valueName: "file", description: "CRL file(s) to check revocation against", multiple: true },
+  country: { type: "string", valueName: "CC", description: "home country for national-format numbers", default: "KZ" },
+  freshness: { type: "string", valueName: "seconds", description: "iat freshness window", default: "60" },
+  "crl-mode": { type: "string", valueName: "soft|hard", description: "without a current CRL: report (soft) or fail (hard)", default: "soft" },
+  strict: { type: "boolean", description: "profile lint errors fail the credential" },
+  "allow-insecure-loopback": { type: "boolean", description: "development: allow http://127.0.0.1 x5u" },
+};
+
+/** The verifier the service runs, from VERIFY_OPTIONS: a --chain file or the x5u fetched, the trust directory, the clock. */
+export async function verifierFrom(context: Parameters<CliCommand["run"]>[0]): Promise<{ config: VerifierConfig; options: VerifierOptions }> {
+  const config = verifierConfig(context);
+  const at = epochOption("at", stringOption(context, "at"));
+  const clock: Clock = at === undefined ? systemClock : fixedClock(at);
+  const chainPath = stringOption(context, "chain");
+  const chainText = chainPath ? await loadRepositoryBody(chainPath) : undefined;
+  const certificates: CertificateSource = chainText
+    ? staticCertificateSource(() => chainText)
+    : new CachingCertificateSource({
+        fetcher: (request) => fetch(request),
+        limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },
+        clock,
+        sharedCache: null,
+        minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
+      });
+  return {
+    config,
+    options: {
       clock,
       plan: config.plan,
       certificates,
@@ -150,10 +149,29 @@ const passportVerify: CliCommand = {
       futureSkewSeconds: config.futureSkewSeconds,
       crlMode: config.crlMode,
       strictProfile: config.strictProfile,
-    });
+    },
+  };
+}
+
+/** One line per check, as `passport verify` and `invite verify` print them. */
+export const checkLines = (checks: Check[]): string[] => checks.map((check) => `${check.result.padEnd(4)}  ${check.id}${check.detail ? `  ${check.detail}` : ""}`);
+
+const passportVerify: CliCommand = {
+  name: "passport verify",
+  summary: "Verify an Identity header exactly as the service does and print every check",
+  positionals: '"<identity header value>"',
+  options: {
+    ...VERIFY_OPTIONS,
+    orig: { type: "string", valueName: "tn", description: "the call's calling number (default: the PASSporT's orig)" },
+    dest: { type: "string", valueName: "tn[,tn]", description: "the call's called number(s) (default: the PASSporT's dest)" },
+  },
+  async run(context) {
+    const identity = requiredPositional(context, 0, "Identity header value").trim();
+    const { config, options } = await verifierFrom(context);
+    const result = await verifyIdentity(identity, callNumbers(identity, config, stringOption(context, "orig"), numberList(stringOption(context, "dest") ?? "")), options);
     const { passport: _decoded, ...json } = result;
     const text = [
-      ...result.checks.map((check) => `${check.result.padEnd(4)}  ${check.id}${check.detail ? `  ${check.detail}` : ""}`),
+      ...checkLines(result.checks),
       result.failure
         ? `${result.verstat}: ${result.failure.reasonCode} ${result.failure.reasonText} (${result.failure.reasondesc})`
         : `${result.verstat}${result.signer ? `: signed by ${result.signer.subject}${result.signer.spc ? `, SPC ${result.signer.spc}` : ""}` : ""}`,

@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startCertificateRepository } from "../../../cli/repository";
@@ -107,5 +108,49 @@ describe("passport verify", () => {
     const claims = JSON.parse(Buffer.from(json.identity.split(".")[1]!, "base64url").toString());
     expect(claims).toEqual({ dest: { tn: ["77012345679"] }, div: { tn: "77012345678" }, iat: IAT, orig: { tn: "77272501234" } });
     expect((await verify(json.identity)).json.outcome).toBe("verified");
+  });
+});
+
+describe("invite verify", () => {
+  /** An INVITE as an SBC receives it, carrying `identity`, from `caller` to 77012345678. */
+  const inviteFile = (name: string, identity: string, fromLines = ["<sip:+77272501234@carrier.example;user=phone>;tag=1"]) => {
+    const path = join(pki.dir, `${name}.sip`);
+    const lines = [
+      "INVITE sip:+77012345678@operator.example;user=phone SIP/2.0",
+      "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776",
+      ...fromLines.map((value) => `From: ${value}`),
+      "To: <sip:+77012345678@operator.example;user=phone>",
+      "Call-ID: a84b4c76e66710@carrier.example",
+      "CSeq: 1 INVITE",
+      `Identity: ${identity}`,
+      "Content-Length: 0",
+      "",
+      "",
+    ];
+    writeFileSync(path, lines.join("\r\n"));
+    return path;
+  };
+  const signed = async () =>
+    (await cliJson<{ identity: string }>("passport", "sign", "--key", pki.key, "--cert", pki.chain, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345678", "--attest", "A", "--iat", String(IAT))).json.identity;
+  const verifyInvite = (path: string) => cliJson<{ verstat: string; attest: string | null; failure: { reasonCode: number; checkId: string } | null; call: { cliSource: string; called: string[] } }>(
+    "invite", "verify", path, "--chain", pki.chain, "--trust-dir", pki.trustDir, "--at", String(IAT + 5),
+  );
+
+  it("verifies a captured INVITE's Identity header against the INVITE's own numbers", async () => {
+    const { code, json } = await verifyInvite(inviteFile("good", await signed()));
+    expect(json).toMatchObject({ verstat: "TN-Validation-Passed", attest: "A", failure: null, call: { cliSource: "from", called: ["77012345678"] } });
+    expect(code).toBe(0);
+  });
+
+  it("fails, with the check that failed, when the INVITE presents another calling number", async () => {
+    const { code, json } = await verifyInvite(inviteFile("other-caller", await signed(), ["<sip:+77272509999@carrier.example>;tag=1"]));
+    expect(json.failure).toMatchObject({ reasonCode: 438, checkId: "passport.orig" });
+    expect(code).toBe(1);
+  });
+
+  it("refuses, as bad input, an INVITE the service would refuse", async () => {
+    const run = await cli("invite", "verify", inviteFile("two-from", await signed(), ["<sip:+77019999999@c.example>;tag=1", "<sip:+77272501234@c.example>;tag=2"]), "--trust-dir", pki.trustDir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/two-from\.sip: SIP message has more than one From header/);
   });
 });
