@@ -73,6 +73,11 @@ class LintSubject {
     return this.extensions.find((extension) => extension.extnID === oid);
   }
 
+  /** Significant bits of the serial number. */
+  get serialBits(): number {
+    return serialNumberBits(new Uint8Array(this.tbs.serialNumber));
+  }
+
   get tnAuthList(): TnAuthListReading {
     this.#tnAuthList ??= readTnAuthList(this.certificate);
     return this.#tnAuthList;
@@ -133,21 +138,18 @@ const RULES: LintRule[] = [
     severity: "error",
     source: PROFILE,
     roles: ALL_ROLES,
-    check: (subject) => {
-      const bits = serialNumberBits(new Uint8Array(subject.tbs.serialNumber));
-      return bits >= MINIMUM_SERIAL_NUMBER_BITS ? undefined : `serial number has ${bits} bits, too few to carry the ${RANDOM_SERIAL_NUMBER_BITS} random bits the profile requires`;
-    },
+    check: ({ serialBits }) =>
+      serialBits >= MINIMUM_SERIAL_NUMBER_BITS ? undefined : `serial number has ${serialBits} bits, too few to carry the ${RANDOM_SERIAL_NUMBER_BITS} random bits the profile requires`,
   },
   {
     rule: "w_atis_serial_number_may_be_short",
     severity: "warning",
     source: PROFILE,
     roles: ALL_ROLES,
-    check: (subject) => {
-      const bits = serialNumberBits(new Uint8Array(subject.tbs.serialNumber));
-      if (bits < MINIMUM_SERIAL_NUMBER_BITS || bits >= RANDOM_SERIAL_NUMBER_BITS) return undefined;
-      return `serial number has ${bits} bits: ${RANDOM_SERIAL_NUMBER_BITS} random bits come out this short one time in ${2 ** (RANDOM_SERIAL_NUMBER_BITS - bits)}, so it may conform; a CA that prefixes a non-zero byte leaves no doubt`;
-    },
+    check: ({ serialBits }) =>
+      serialBits < MINIMUM_SERIAL_NUMBER_BITS || serialBits >= RANDOM_SERIAL_NUMBER_BITS
+        ? undefined
+        : `serial number has ${serialBits} bits: ${RANDOM_SERIAL_NUMBER_BITS} random bits come out this short one time in ${2 ** (RANDOM_SERIAL_NUMBER_BITS - serialBits)}, so it may conform; a CA that prefixes a non-zero byte leaves no doubt`,
   },
   {
     rule: "e_atis_validity_inverted",
