@@ -17,10 +17,6 @@ import { statsRoutes } from "./stats/routes";
 import { ConfigError } from "./config";
 import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
 
-/**
- * Builds the HTTP application. The runtime (caches, trust set) is created once per isolate and
- * environment; tests pass overrides (an injected clock, a fetcher) to a fresh application.
- */
 /** The first query parameter name that appears more than once in `url`, or null. */
 function repeatedQueryParameter(url: string): string | null {
   const start = url.indexOf("?");
@@ -33,6 +29,10 @@ function repeatedQueryParameter(url: string): string | null {
   return null;
 }
 
+/**
+ * Builds the HTTP application. The runtime (caches, trust set) is created once per isolate and
+ * environment; tests pass overrides (an injected clock, a fetcher) to a fresh application.
+ */
 export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
   const runtimes = new WeakMap<object, Runtime>();
   const app = new Hono<AppEnv>();

@@ -51,21 +51,28 @@ const MAX_TN_LENGTH = 15;
  * is not a telephone number.
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
-  const digits = telephoneNumberDigits(value);
+  const digits = dialledDigits(value);
   if (digits === null) return null;
+  // A national-format value may run past 15 digits before its international prefix is taken off.
   const international = value.trim().startsWith("+") ? digits : fromNationalFormat(digits, plan);
   return international.length <= MAX_TN_LENGTH ? international : null;
 }
 
-/**
- * The digits (and `*`, `#`) of a value written as a telephone number — an optional `+`, then digits
- * with visual separators (RFC 8224 §8.3) — 1 to 15 of them; null for anything else.
- */
-export function telephoneNumberDigits(value: string): string | null {
+/** The digits (and `*`, `#`) of a value written as a number: an optional `+`, then digits with visual separators. */
+function dialledDigits(value: string): string | null {
   const trimmed = value.trim();
   if (!/^\+?[0-9*#().\-\s]+$/.test(trimmed)) return null;
   const digits = trimmed.replace(NON_TN_CHARACTERS, "");
-  return digits.length > 0 && digits.length <= MAX_TN_LENGTH ? digits : null;
+  return digits.length > 0 ? digits : null;
+}
+
+/**
+ * The digits of a value written as a telephone number in canonical form (a PASSporT's `tn`, RFC 8225
+ * §5.2.1, with RFC 8224 §8.3's visual separators allowed): 1 to 15 of them; null for anything else.
+ */
+export function telephoneNumberDigits(value: string): string | null {
+  const digits = dialledDigits(value);
+  return digits !== null && digits.length <= MAX_TN_LENGTH ? digits : null;
 }
 
 function fromNationalFormat(digits: string, plan: DiallingPlan): string {

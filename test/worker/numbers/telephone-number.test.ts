@@ -15,6 +15,8 @@ describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
     ["8 727 250 12 34", "77272501234"],
     ["7272501234", "77272501234"],
     ["810 49 30 1234567", "49301234567"],
+    // 17 digits as dialled, 14 once the international prefix is taken off.
+    ["810 49 30 1234567890", "49301234567890"],
     ["+1 215-555-1234", "12155551234"],
     ["*123#", "*123#"],
   ])("%s → %s", (value, canonical) => {
