@@ -28,6 +28,17 @@ export function validationError(error: z.ZodError): Response {
   return nativeError(400, "ERR_VALIDATION", `invalid request: ${summary}`, { fields });
 }
 
+class ProtoMemberError extends Error {}
+
+/**
+ * A member named `__proto__` is refused: the schemas would drop it without a word (an object cannot
+ * hold it as data), and an operator who wrote it would believe it saved.
+ */
+function refuseProtoMember(key: string, value: unknown): unknown {
+  if (key === "__proto__") throw new ProtoMemberError("request body has a member named '__proto__', which is not accepted");
+  return value;
+}
+
 /** Parses the JSON body and validates it; answers with the 4xx response when either fails. */
 export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ value: z.output<S> } | { response: Response }> {
   // A body is JSON: a form or plain text is refused, as /v1/verdict refuses them, instead of being parsed anyway.
@@ -45,8 +56,9 @@ export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, sch
   }
   let json: unknown;
   try {
-    json = text.trim() === "" ? {} : JSON.parse(text);
-  } catch {
+    json = text.trim() === "" ? {} : JSON.parse(text, refuseProtoMember);
+  } catch (error) {
+    if (error instanceof ProtoMemberError) return { response: nativeError(400, "ERR_JSON", error.message) };
     return { response: nativeError(400, "ERR_JSON", "request body is not valid JSON") };
   }
   const parsed = schema.safeParse(json);

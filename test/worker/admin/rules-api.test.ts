@@ -194,6 +194,14 @@ describe("operator configuration", () => {
     expect((await verdictAt(clock, "+77272501234")).action).toBe("allow");
     expect((await send("PUT", "/v1/admin/config/allow-list", { document, version: 0 })).status).toBe(409);
   });
+  it("refuses a member named __proto__ rather than dropping it without a word", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const before = (await (await send("GET", "/v1/admin/config/policy")).json()) as { version: number };
+    const response = await send("PUT", "/v1/admin/config/policy", `{"document":{"outcomes":{"__proto__":{"action":"block"}}},"version":${before.version}}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "ERR_JSON", message: expect.stringContaining("'__proto__'") } });
+    expect(((await (await send("GET", "/v1/admin/config/policy")).json()) as { version: number }).version).toBe(before.version);
+  });
   it("rejects an unknown action in the policy table, naming the field", async () => {
     const response = await operatorApp(manualClock(START)).send("PUT", "/v1/admin/config/policy", { document: { outcomes: { "origin.roaming:home": { action: "drop" } } }, version: 0 });
     expect(response.status).toBe(400);
