@@ -17,18 +17,6 @@ import { statsRoutes } from "./stats/routes";
 import { ConfigError } from "./config";
 import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
 
-/** The first query parameter name that appears more than once in `url`, or null. */
-function repeatedQueryParameter(url: string): string | null {
-  const start = url.indexOf("?");
-  if (start === -1) return null;
-  const seen = new Set<string>();
-  for (const name of new URLSearchParams(url.slice(start + 1, url.includes("#") ? url.indexOf("#") : undefined)).keys()) {
-    if (seen.has(name)) return name;
-    seen.add(name);
-  }
-  return null;
-}
-
 /**
  * Builds the HTTP application. The runtime (caches, trust set) is created once per isolate and
  * environment; tests pass overrides (an injected clock, a fetcher) to a fresh application.
@@ -41,9 +29,9 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
   // A query parameter given twice (`?international=true&international=false`) has no one meaning: refused
   // before a route reads the first or the last. The ATIS API reads no query.
   app.use("/v1/*", async (c, next) => {
-    const repeated = repeatedQueryParameter(c.req.url);
-    if (repeated === null) return next();
-    const name = repeated.slice(0, 64);
+    const repeated = Object.entries(c.req.queries()).find(([, values]) => values.length > 1);
+    if (repeated === undefined) return next();
+    const name = repeated[0].slice(0, 64);
     return nativeError(400, "ERR_VALIDATION", `query parameter '${name}' is given more than once`, { field: name, fields: { [name]: "given more than once" } });
   });
   app.use("*", async (c, next) => {

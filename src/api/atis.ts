@@ -109,12 +109,14 @@ atisRoutes.post("/verification", describeVerification, async (c) => {
     // A from.tn or to.tn that is no telephone number is the request's fault (SVC4005), not the PASSporT's.
     const canonicalOrig = canonicalizeTn(request.orig, plan);
     if (canonicalOrig === null) throw invalid("from", { tn: request.orig });
-    const canonicalDest = request.dest.map((tn) => canonicalizeTn(tn, plan));
-    const notNumber = request.dest.find((_, index) => canonicalDest[index] === null);
-    if (notNumber !== undefined) throw invalid("to", { tn: notNumber });
+    const canonicalDest = request.dest.map((tn) => {
+      const canonical = canonicalizeTn(tn, plan);
+      if (canonical === null) throw invalid("to", { tn });
+      return canonical;
+    });
     // The same verdict budget as /v1/verdict (issue 5): a slow repository becomes a 436 in time.
     const verifier = boundVerifier(runtime.verifier, new Deadline(runtime.config.verdictBudgetMs, backgroundTasks(c)));
-    const verification = await verifyCall([request.identity], { orig: canonicalOrig, dest: canonicalDest as string[], date: request.time }, verifier);
+    const verification = await verifyCall([request.identity], { orig: canonicalOrig, dest: canonicalDest, date: request.time }, verifier);
     recordVerificationMetrics("atis", verification);
     scheduleMetricsFlush(c.env.DB, backgroundTasks(c));
     const failure = verification.failure;

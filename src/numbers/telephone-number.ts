@@ -51,16 +51,16 @@ const MAX_TN_LENGTH = 15;
  * is not a telephone number.
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
-  const digits = dialledDigits(value);
+  const trimmed = value.trim();
+  const digits = dialledDigits(trimmed);
   if (digits === null) return null;
   // A national-format value may run past 15 digits before its international prefix is taken off.
-  const international = value.trim().startsWith("+") ? digits : fromNationalFormat(digits, plan);
+  const international = trimmed.startsWith("+") ? digits : fromNationalFormat(digits, plan);
   return international.length <= MAX_TN_LENGTH ? international : null;
 }
 
-/** The digits (and `*`, `#`) of a value written as a number: an optional `+`, then digits with visual separators. */
-function dialledDigits(value: string): string | null {
-  const trimmed = value.trim();
+/** The digits (and `*`, `#`) of a trimmed value written as a number: an optional `+`, then digits with visual separators. */
+function dialledDigits(trimmed: string): string | null {
   if (!/^\+?[0-9*#().\-\s]+$/.test(trimmed)) return null;
   const digits = trimmed.replace(NON_TN_CHARACTERS, "");
   return digits.length > 0 ? digits : null;
@@ -71,7 +71,7 @@ function dialledDigits(value: string): string | null {
  * §5.2.1, with RFC 8224 §8.3's visual separators allowed): 1 to 15 of them; null for anything else.
  */
 export function telephoneNumberDigits(value: string): string | null {
-  const digits = dialledDigits(value);
+  const digits = dialledDigits(value.trim());
   return digits !== null && digits.length <= MAX_TN_LENGTH ? digits : null;
 }
 
