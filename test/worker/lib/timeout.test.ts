@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { TimeoutError, withTimeout } from "../../../src/lib/timeout";
+
+describe("withTimeout: a background wait never holds its slot forever", () => {
+  it("settles with the work when it finishes in time", async () => {
+    await expect(withTimeout(Promise.resolve(7), 1_000, "reload")).resolves.toBe(7);
+    await expect(withTimeout(Promise.reject(new Error("D1 down")), 1_000, "reload")).rejects.toThrow("D1 down");
+  });
+
+  it("rejects with a TimeoutError naming the work when it never settles", async () => {
+    const never = new Promise<number>(() => {});
+    const outcome = withTimeout(never, 5, "snapshot reload");
+    await expect(outcome).rejects.toBeInstanceOf(TimeoutError);
+    await expect(outcome).rejects.toThrow("snapshot reload did not settle within 5 ms");
+  });
+});
