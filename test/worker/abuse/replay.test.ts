@@ -4,9 +4,10 @@ import { base64url } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ReplayGuard, type Presentation } from "../../../src/abuse/replay-guard";
 import { createApp } from "../../../src/app";
+import { putConfigSection } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { manualClock } from "../admin/support";
-import { adminAuth, sbcAuth } from "../support/auth";
+import { sbcAuth } from "../support/auth";
 import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, postAtis, signedIdentity, verdictRequest } from "../support/stir";
 import { checkOf, verdictVia } from "./support";
 
@@ -135,16 +136,7 @@ describe("a replay is a failed verification (RFC 8224 §12.1)", () => {
   });
 
   it("takes the action the operator's policy gives a failed verification (stir.tn-validation-failed)", async () => {
-    const put = await appAt().request(
-      "/v1/admin/config/policy",
-      {
-        method: "PUT",
-        headers: { ...adminAuth, "Content-Type": "application/json" },
-        body: JSON.stringify({ document: { outcomes: { "stir.tn-validation-failed": { action: "block", sipCode: 608 } } }, version: 0 }),
-      },
-      env,
-    );
-    expect(put.status).toBe(200);
+    await putConfigSection(env.DB, "policy", { outcomes: { "stir.tn-validation-failed": { action: "block", sipCode: 608 } } }, 0, "test", Date.now(), "KZ");
     markIsolateSnapshotsStale();
     const { identity } = await signedIdentity();
     await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
