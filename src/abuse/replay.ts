@@ -65,7 +65,7 @@ type Repeat = "re-send" | "fork" | "replay";
  * callee (`dest` is signed) within those seconds, on what SIP elements downstream take for the request
  * already in progress (RFC 3261 §8.2.2.2, merged requests); a copy with a Call-ID of its own, or
  * without one, is a replay. Requests that never say a Call-ID (JSON from an SBC that does not send
- * `callId`) keep the rule from before Call-IDs were read: a new leg within the window is a fork.
+ * `callId`) are told by their leg alone: a new leg within the window is a fork.
  */
 function repeatOf(record: PresentationRecord, withinWindow: boolean): Repeat {
   if (withinWindow && record.sameCall === true) return record.newLeg ? "fork" : "re-send";
