@@ -97,6 +97,10 @@ function velocityLimit(vars: Vars, name: string, fallback: string): VelocityLimi
 }
 
 export function readVerifierConfig(vars: Vars): VerifierConfig {
+  // A deployment that still sets it expects replays to take that action: refused, not silently dropped.
+  if (text(vars, "REPLAY_ACTION") !== undefined) {
+    throw new ConfigError("REPLAY_ACTION is retired: a replayed PASSporT fails verification and takes the policy's stir.tn-validation-failed action (PUT /v1/admin/config/policy); remove the variable");
+  }
   const freshnessSeconds = integer(vars, "FRESHNESS_SECONDS", 60, 1, 3600);
   return {
     plan: diallingPlanFor(text(vars, "HOME_COUNTRY") ?? "KZ"),
@@ -113,7 +117,6 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     verdictBudgetMs: integer(vars, "VERDICT_BUDGET_MS", DEFAULT_VERDICT_BUDGET_MS, 20, 10_000),
     dependencyPolicy: dependencyPolicy(vars, "DEPENDENCY_FAILURE_POLICY"),
     replay: {
-      action: action(vars, "REPLAY_ACTION", "tag"),
       forkAction: action(vars, "REPLAY_FORK_ACTION", "allow"),
       forkWindowMs: integer(vars, "REPLAY_FORK_WINDOW_SECONDS", 5, 0, 60) * 1000,
     },

@@ -6,11 +6,15 @@ import type { Action } from "../verdict/verdict";
  * (the CLI reads it in Node).
  */
 
-/** What to do with a repeated PASSporT (spec digest §9: "report replays, let policy decide"). */
+/**
+ * Replay detection's settings. A replay takes no action of its own: it fails verification, and the
+ * operator's policy for a failed verification (`stir.tn-validation-failed`) decides (spec digest §9:
+ * "report replays, let policy decide").
+ */
 export interface ReplayPolicy {
-  action: Action;
-  /** Forking and retargeting legitimately present one PASSporT on several legs at once. */
+  /** Forking legitimately presents one PASSporT on several legs at once; a fork stays verified. */
   forkAction: Action;
+  /** How long after the first presentation a fork or a re-send of the same call (its Call-ID) is accepted. */
   forkWindowMs: number;
 }
 

@@ -3,8 +3,8 @@ const encoder = new TextEncoder();
 /**
  * Abuse counters live in Durable Objects, and one object serialises its requests: a single object for
  * all traffic would be the bottleneck of every verifier in every location. The replay guard spreads
- * PASSporTs over 256 objects by the first byte of their signature's SHA-256 (the digest is also the
- * presentation's identity); the velocity counters spread their keys (a CLI, a trunk name) with
+ * PASSporTs over 256 objects by the first byte of their signing input's SHA-256 (the digest is also
+ * the presentation's identity, src/abuse/replay.ts); the velocity counters spread their keys (a CLI, a trunk name) with
  * `velocityShardOf` below. Either way one hot key occupies one object, never the whole store.
  */
 export async function sha256Hex(text: string): Promise<string> {

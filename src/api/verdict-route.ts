@@ -26,7 +26,7 @@ const describeVerdict = describeRoute({
   security: SBC_SECURITY,
   summary: "Decide what to do with a call",
   description:
-    "One call in — JSON parts (`from`, `to`, `pai`, `ruri`, `identity[]`, `date`, `ingress{trunk,carrier,international}`) or a raw INVITE as message/sip with ingress in the query — one verdict out: action, verstat, SIP response or headers to apply, and every check with its evidence.",
+    "One call in — JSON parts (`from`, `to`, `pai`, `ruri`, `callId`, `identity[]`, `date`, `ingress{trunk,carrier,international}`) or a raw INVITE as message/sip with ingress in the query — one verdict out: action, verstat, SIP response or headers to apply, and every check with its evidence.",
   requestBody: { required: true, content: { "application/json": {}, "message/sip": {} } },
   responses: {
     200: jsonResponse("`{verdict: {requestId, action, verstat, attest, sip, headers, decidedBy, label, checks, cli, ingress, deadline, stir, identities}}`"),

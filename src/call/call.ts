@@ -28,6 +28,8 @@ export interface NormalizedCall {
   /** The caller ID the call presents: P-Asserted-Identity when present, else From. */
   cli: CallParty | null;
   cliSource: "pai" | "from" | null;
+  /** The SIP Call-ID (RFC 3261 §8.1.1.4), when given: a call's retransmissions, failovers and forks share it. */
+  callId: string | null;
   /** The SIP Date header (or ATIS `time`) as epoch seconds, when given. */
   date: number | null;
   ingress: Ingress;

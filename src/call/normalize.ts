@@ -31,6 +31,9 @@ function party(value: string | null, plan: DiallingPlan): CallParty | null {
   return value === null || value.trim() === "" ? null : callPartyFrom(value, plan);
 }
 
+/** A Call-ID as given; an empty one is none. */
+const callIdOf = (value: string | null): string | null => (value === null || value.trim() === "" ? null : value.trim());
+
 /** SIP Date (RFC 3261 §20.17, an RFC 1123 date) or epoch seconds → epoch seconds. */
 function parseDate(value: unknown, field: string): number | null {
   if (value === undefined || value === null) return null;
@@ -79,6 +82,7 @@ export function callFromJson(body: unknown, plan: DiallingPlan): NormalizedCall 
     pai: party(optionalString(body, "pai"), plan),
     to: party(optionalString(body, "to"), plan),
     ruri: party(optionalString(body, "ruri"), plan),
+    callId: callIdOf(optionalString(body, "callId")),
     date: parseDate(body.date, "date"),
     ingress: readIngress(body.ingress),
     privacy: optionalString(body, "privacy"),
@@ -97,6 +101,7 @@ export function callFromInvite(invite: InviteParts, query: Record<string, string
     pai: party(invite.pai, plan),
     to: party(invite.to, plan),
     ruri: party(invite.ruri, plan),
+    callId: callIdOf(invite.callId),
     date: parseDate(invite.date, "Date"),
     ingress: {
       trunk: query.trunk?.slice(0, 256) ?? null,

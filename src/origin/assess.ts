@@ -27,6 +27,9 @@ export interface SignedCallSummary {
   verstat: Verstat;
 }
 
+/** Only a verified `A` attestation vouches for the number: it waives checks 5–8 (see assessOrigin). */
+export const vouchesForCli = (signed: SignedCallSummary | null): boolean => signed !== null && signed.verified && signed.attest === "A";
+
 export interface OriginAssessment {
   checks: Check[];
   findings: Finding[];
@@ -62,7 +65,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     ingress,
     snapshot,
     atMs,
-    vouchedByAttestation: signed !== null && signed.verified && signed.attest === "A",
+    vouchedByAttestation: vouchesForCli(signed),
     authorisedUse: authorisedUse.check.result === "pass",
   };
   const national = checkNationalOnInternational(context);

@@ -8,6 +8,7 @@ export interface InviteParts {
   pai: string | null;
   to: string | null;
   identity: string[];
+  callId: string | null;
   date: string | null;
   privacy: string | null;
 }
@@ -37,6 +38,8 @@ const READ_HEADERS: Readonly<Record<string, keyof Omit<InviteParts, "ruri">>> = 
   y: "identity",
   date: "date",
   privacy: "privacy",
+  "call-id": "callId",
+  i: "callId",
 };
 
 /**
@@ -55,7 +58,7 @@ export function parseInvite(raw: string): InviteParts {
   if (requestLine.method !== "INVITE") throw new SipMessageError(`SIP request is ${String(requestLine.method)}; only INVITE is evaluated`);
   if (!requestLine.uri) throw new SipMessageError("INVITE Request-URI cannot be parsed");
 
-  const parts: InviteParts = { ruri: String(requestLine.uri.toString()), from: null, pai: null, to: null, identity: [], date: null, privacy: null };
+  const parts: InviteParts = { ruri: String(requestLine.uri.toString()), from: null, pai: null, to: null, identity: [], callId: null, date: null, privacy: null };
   for (const { name, value } of headerFields(lines)) {
     const key = name.toLowerCase();
     const part = Object.hasOwn(READ_HEADERS, key) ? READ_HEADERS[key] : undefined;
@@ -78,7 +81,7 @@ export function parseInvite(raw: string): InviteParts {
         break;
       }
       default:
-        parts[part] ??= value; // the first Date, Privacy and P-Asserted-Identity header counts
+        parts[part] ??= value; // the first Call-ID, Date, Privacy and P-Asserted-Identity header counts
     }
   }
   parts.pai = firstValue(parts.pai);

@@ -1,9 +1,9 @@
 import { checkReplay } from "../abuse/replay";
 import type { NormalizedCall } from "../call/call";
 import { calledNumbers } from "../call/normalize";
-import { assessOrigin, type OriginAssessment, type OriginDeps } from "../origin/assess";
+import { assessOrigin, vouchesForCli, type OriginAssessment, type OriginDeps, type SignedCallSummary } from "../origin/assess";
 import type { Runtime } from "../runtime";
-import { verifyCall, type CallVerification } from "../verification/verify-call";
+import { failReplays, verifyCall, type CallVerification } from "../verification/verify-call";
 import type { IdentityResult } from "../verification/verify-identity";
 import type { Check } from "./check";
 import { boundVerifier, dependencyChecks, type BackgroundTasks, type Deadline } from "./deadline";
@@ -30,23 +30,33 @@ export interface VerdictDeps {
   background: BackgroundTasks;
 }
 
+/** What origin checks learn of the call's STIR/SHAKEN verification: null for an unsigned call. */
+function signedSummary(call: NormalizedCall, verification: CallVerification): SignedCallSummary | null {
+  return call.identity.length > 0 ? { verified: verification.verstat === "TN-Validation-Passed", attest: verification.attest, verstat: verification.verstat } : null;
+}
+
 /**
- * The verdict pipeline: the normalized call → STIR/SHAKEN verification → origin-consistency and
- * operator-rule checks, replay and velocity → the policy that weighs the findings → one verdict.
- * Every dependency waited on is held to the verdict's deadline; the ones that were slow or down are
- * reported last, each with the action its failure policy asks for.
+ * The verdict pipeline: the normalized call → STIR/SHAKEN verification → the replay guard, whose
+ * replays fail that verification, with origin-consistency and operator-rule checks → velocity → the
+ * policy that weighs the findings → one verdict. Every dependency waited on is held to the verdict's
+ * deadline; the ones that were slow or down are reported last, each with the action its failure
+ * policy asks for.
  */
 export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps: VerdictDeps, requestId: string): Promise<Evaluation> {
   const { deadline } = deps;
   const verifier = boundVerifier(runtime.verifier, deadline);
-  const verification = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, verifier);
-  const signed = call.identity.length > 0 ? { verified: verification.verstat === "TN-Validation-Passed", attest: verification.attest, verstat: verification.verstat } : null;
+  const verified = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, verifier);
+  const signed = signedSummary(call, verified);
   // The replay guard's answer is needed now; it runs alongside the origin checks, so it costs no extra wait.
-  const leg = call.ruri?.raw ?? call.to?.raw ?? "";
-  const [assessment, replay] = await Promise.all([
+  const arrival = { leg: call.ruri?.raw ?? call.to?.raw ?? "", callId: call.callId };
+  const [firstAssessment, replay] = await Promise.all([
     assessOrigin(call, signed, deps.origin),
-    checkReplay(verification.identities, leg, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay }),
+    checkReplay(verified.identities, arrival, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay }),
   ]);
+  const verification = failReplays(verified, replay.replays);
+  // A replayed attestation vouches for nothing: the origin checks it waived run as for any unverified
+  // call. Judged again only then (an attack, rare), so no other call waits for the guard before them.
+  const assessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
   const velocity = runtime.velocity.assess(
     { cli: call.cli?.tn ?? null, destination: call.to?.tn ?? call.ruri?.tn ?? null, trunk: assessment.ingress.trunk },
     runtime.clock.now(),

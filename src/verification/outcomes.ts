@@ -64,6 +64,12 @@ export const OUTCOMES = {
   KEY_UNSUPPORTED: row("certificate.key", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   CERTIFICATE_PROFILE: row("certificate.profile", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   SIGNATURE_INVALID: row("passport.signature", 438, INVALID_IDENTITY, "TN-Validation-Failed"),
+  // RFC 8224 §12.1: a verified PASSporT presented again on another call (src/abuse/replay.ts). The RFC
+  // names no response for it. Not 403 Stale Date (§6.2.2): the PASSporT is fresh, and that code would
+  // send the signer to check its clock. 438 (§6.2.2, §13.2) says this request's Identity header cannot
+  // be validated, which is what a replay is: a good signature over another call. Failed, not
+  // No-TN-Validation: like a bad signature, it is evidence against the caller ID.
+  PASSPORT_REPLAYED: row("passport.replay", 438, INVALID_IDENTITY, "TN-Validation-Failed"),
 } as const satisfies Record<string, Outcome>;
 
 export type VerificationFailure = keyof typeof OUTCOMES;

@@ -91,6 +91,28 @@ export async function verifyCall(identityHeaders: string[], call: CallNumbers, o
   return { verstat: decisive.verstat, attest: null, failure: decisive.failure, identities: results, checks };
 }
 
+/** A verified PASSporT the replay guard saw on another call: which Identity header carried it, and why it is a replay. */
+export interface ReplayedIdentity {
+  identity: number;
+  reasondesc: string;
+}
+
+/**
+ * The call's verification once the replay guard has answered (src/abuse/replay.ts): a PASSporT presented
+ * again on another call vouches for nothing about this one (RFC 8224 §12.1). Each replayed identity
+ * fails, and a call that had passed fails with the first replay's reason, its attestation no longer
+ * trusted. A call that had already failed keeps its own reason.
+ */
+export function failReplays(verification: CallVerification, replays: ReplayedIdentity[]): CallVerification {
+  if (replays.length === 0) return verification;
+  const identities = verification.identities.map((result, index) => {
+    const replay = replays.find((candidate) => candidate.identity === index);
+    return replay ? { ...result, outcome: "failed" as const, verstat: OUTCOMES.PASSPORT_REPLAYED.verstat, failure: failure("PASSPORT_REPLAYED", replay.reasondesc) } : result;
+  });
+  if (verification.failure !== null) return { ...verification, identities };
+  return { ...verification, verstat: OUTCOMES.PASSPORT_REPLAYED.verstat, attest: null, failure: failure("PASSPORT_REPLAYED", replays[0]!.reasondesc), identities };
+}
+
 function chainDiv(div: IdentityResult, shaken: IdentityResult | undefined, options: VerifierOptions, checks: Check[]): void {
   const canonical = (value: string | null) => (value === null ? null : canonicalizeTn(value, options.plan));
   const shakenDest = (shaken?.dest ?? []).map(canonical);

@@ -17,8 +17,8 @@ describe("replay guard under 10 000 presentations", () => {
     expect(shards.size).toBeGreaterThan(200); // the load spreads over (nearly) all 256 objects
 
     for (let round = 1; round <= 4; round++) {
-      const records = await Promise.all(passports.map((passport) => store.present({ passport, leg: `sip:leg-${round}@example`, atMs: 1_000 + round, expiresAtMs: 60_000, forkWindowMs: 0 })));
-      expect(records.every((record) => record.presentations === round && record.legs.length === round && !record.fork)).toBe(true);
+      const records = await Promise.all(passports.map((passport) => store.present({ signingInput: passport, leg: `sip:leg-${round}@example`, callId: null, atMs: 1_000 + round, expiresAtMs: 60_000 })));
+      expect(records.every((record) => record.presentations === round && record.legs.length === round && record.newLeg)).toBe(true);
     }
   }, LOAD_TIMEOUT_MS);
 });

@@ -1,57 +1,257 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
-import { ReplayGuard } from "../../../src/abuse/replay-guard";
+import { base64url } from "jose";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { ReplayGuard, type Presentation } from "../../../src/abuse/replay-guard";
 import { createApp } from "../../../src/app";
+import { putConfigSection } from "../../../src/origin/config/store";
+import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { manualClock } from "../admin/support";
-import { appAt, IAT, installTrust, signedIdentity, verdictRequest } from "../support/stir";
+import { sbcAuth } from "../support/auth";
+import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, postAtis, signedIdentity, verdictRequest } from "../support/stir";
 import { checkOf, verdictVia } from "./support";
 
 beforeEach(() => installTrust());
 
-const otherLeg = { ruri: "sip:+77012345678@second-leg.example" };
+const FIRST_LEG = `sip:+${CALLEE}@operator.example`;
+const otherLeg = { ruri: `sip:+${CALLEE}@second-leg.example` };
+const INTERNATIONAL = { trunk: "intl-1", carrier: "TransitCo", international: true };
+/** The call's SIP Call-ID, as an SBC sends it in the JSON request (RFC 3261 §8.1.1.4). */
+const onCall = (callId: string, overrides: Record<string, unknown> = {}) => ({ callId, ...overrides });
 
-describe("replay of a verified PASSporT (RFC 8224 §12.1, spec §9)", () => {
+/** The Identity header with its JWS's signature segment spelled by `spell`. */
+function withSignature(identity: string, spell: (signature: string) => string): string {
+  const jws = identity.slice(0, identity.indexOf(";"));
+  const signature = jws.slice(jws.lastIndexOf(".") + 1);
+  return identity.replace(`.${signature};`, `.${spell(signature)};`);
+}
+
+/** P-256's group order n (SEC 2 §2.4.2). */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+
+/** ECDSA's twin of a signature: (r, s) → (r, n − s), which verifies as well (JWS ES256 is r ‖ s, 32 bytes each: RFC 7518 §3.4). */
+function ecdsaTwin(signature: string): string {
+  const bytes = base64url.decode(signature);
+  const twinS = (P256_ORDER - BigInt(`0x${hex(bytes.subarray(32))}`)).toString(16).padStart(64, "0");
+  return base64url.encode(Uint8Array.from([...bytes.subarray(0, 32), ...twinS.match(/../g)!.map((byte) => parseInt(byte, 16))]));
+}
+
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** The same bytes with the lowest spare bit of the last character set: a segment of 4k+2 or 4k+3 characters carries 4 or 2 bits no byte uses. */
+function flipSpareBit(segment: string): string {
+  expect(segment.length % 4).not.toBe(0);
+  return segment.slice(0, -1) + BASE64URL_ALPHABET[BASE64URL_ALPHABET.indexOf(segment.at(-1)!) ^ 1];
+}
+
+describe("the replay key is what was signed, so every spelling of one PASSporT is one presentation", () => {
   it("flags a PASSporT presented again within its freshness window, seen from another isolate", async () => {
     const { identity } = await signedIdentity();
-    const first = await verdictVia(appAt(), verdictRequest([identity]));
+    const first = await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
     expect(checkOf(first, "passport.replay")).toMatchObject({ result: "pass", evidence: { presentations: 1 } });
     expect(first.action).toBe("allow");
 
     // A second application stands for another isolate: only the Durable Object connects the two.
-    const again = await verdictVia(appAt(5), verdictRequest([identity]));
-    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2, fork: false, legs: ["sip:+77012345678@operator.example"] } });
-    expect(again).toMatchObject({ action: "tag", decidedBy: "passport.replay", label: "Replayed caller ID" });
+    const again = await verdictVia(appAt(5), verdictRequest([identity], onCall("call-2")));
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2, repeat: "replay", sameCall: false, legs: [FIRST_LEG] } });
   });
 
-  it("tells a forked leg (same PASSporT, another Request-URI, within the fork window) from a replay", async () => {
+  it("flags the ECDSA twin (r, n − s) of a presented signature, which verifies as well", async () => {
+    const { identity } = await signedIdentity();
+    const twin = withSignature(identity, ecdsaTwin);
+    expect(twin).not.toBe(identity);
+    await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
+
+    const again = await verdictVia(appAt(5), verdictRequest([twin], onCall("call-2")));
+    expect(checkOf(again, "passport.signature")).toMatchObject({ result: "pass" });
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2 } });
+  });
+
+  it("flags a signature whose last character differs only in bits no byte uses", async () => {
+    const { identity } = await signedIdentity();
+    const respelled = withSignature(identity, flipSpareBit);
+    const signatureOf = (value: string) => value.slice(0, value.indexOf(";")).split(".")[2]!;
+    expect(signatureOf(respelled)).not.toBe(signatureOf(identity));
+    expect(base64url.decode(signatureOf(respelled))).toEqual(base64url.decode(signatureOf(identity)));
+    await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
+
+    const again = await verdictVia(appAt(5), verdictRequest([respelled], onCall("call-2")));
+    expect(checkOf(again, "passport.signature")).toMatchObject({ result: "pass" });
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2 } });
+  });
+
+  it("counts another signature over the same header and claims (ECDSA signs with a fresh nonce) as the same PASSporT", async () => {
+    const first = await signedIdentity({ origid: "123e4567-e89b-12d3-a456-426655440000" });
+    const resigned = await signedIdentity({ origid: "123e4567-e89b-12d3-a456-426655440000", x5u: first.x5u });
+    expect(resigned.jws.slice(0, resigned.jws.lastIndexOf("."))).toBe(first.jws.slice(0, first.jws.lastIndexOf(".")));
+    expect(resigned.jws).not.toBe(first.jws);
+    await verdictVia(appAt(), verdictRequest([first.identity], onCall("call-1")));
+
+    const again = await verdictVia(appAt(5), verdictRequest([resigned.identity], onCall("call-2")));
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2 } });
+  });
+
+  it("needs no decoding of the header and claims: spelled another way they are another signing input, which the signature does not cover", async () => {
+    const { identity, jws } = await signedIdentity();
+    const [header, claims] = jws.split(".") as [string, string];
+    const segment = claims.length % 4 !== 0 ? claims : header;
+    const respelled = identity.replace(segment, flipSpareBit(segment));
+    expect(base64url.decode(flipSpareBit(segment))).toEqual(base64url.decode(segment));
+
+    const forged = await verdictVia(appAt(), verdictRequest([respelled], onCall("call-1")));
+    expect(forged.stir.failedCheck).toBe("passport.signature");
+    expect(checkOf(forged, "passport.replay")).toBeUndefined();
+  });
+});
+
+describe("a replay is a failed verification (RFC 8224 §12.1)", () => {
+  it("says TN-Validation-Failed in the verdict and in P-Asserted-Identity, fails passport.replay with 438, and trusts no attestation", async () => {
+    const { identity } = await signedIdentity();
+    const first = await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
+    expect(first).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed", attest: "A" });
+
+    const replay = await verdictVia(appAt(5), verdictRequest([identity], onCall("call-2")));
+    expect(replay).toMatchObject({ action: "tag", verstat: "TN-Validation-Failed", attest: null, decidedBy: "passport.replay", label: "Unverified caller ID", sip: null });
+    expect(replay.stir).toMatchObject({ verstat: "TN-Validation-Failed", reasoncode: 438, reasontext: "Invalid Identity Header", failedCheck: "passport.replay" });
+    expect(replay.identities).toMatchObject([{ outcome: "failed", verstat: "TN-Validation-Failed", reasoncode: 438, failedCheck: "passport.replay" }]);
+    expect(replay.headers).toEqual([
+      { name: "P-Asserted-Identity", value: `<tel:+${CALLER};verstat=TN-Validation-Failed>` },
+      { name: "Reason", value: 'SIP ;cause=438 ;text="Invalid Identity Header"' },
+    ]);
+  });
+
+  it("captured on a domestic trunk with attest A and replayed on an international one, a Kazakh landline waives no origin check and is blocked", async () => {
+    // The rule the replay must not get round: a first presentation's A attestation vouches for the landline.
+    const genuine = await signedIdentity();
+    const vouched = await verdictVia(appAt(), verdictRequest([genuine.identity], onCall("call-0", { ingress: INTERNATIONAL })));
+    expect(vouched).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+    expect(checkOf(vouched, "origin.national-on-international")).toMatchObject({ result: "skip" });
+
+    const { identity } = await signedIdentity();
+    await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
+    const replay = await verdictVia(appAt(5), verdictRequest([identity], onCall("call-2", { ingress: INTERNATIONAL })));
+    expect(replay).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", verstat: "TN-Validation-Failed", attest: null, sip: { code: 608 } });
+    expect(checkOf(replay, "passport.replay")).toMatchObject({ result: "fail" });
+    expect(checkOf(replay, "origin.national-on-international")).toMatchObject({ result: "fail" });
+  });
+
+  it("takes the action the operator's policy gives a failed verification (stir.tn-validation-failed)", async () => {
+    await putConfigSection(env.DB, "policy", { outcomes: { "stir.tn-validation-failed": { action: "block", sipCode: 608 } } }, 0, "test", Date.now(), "KZ");
+    markIsolateSnapshotsStale();
+    const { identity } = await signedIdentity();
+    await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));
+    const replay = await verdictVia(appAt(5), verdictRequest([identity], onCall("call-2")));
+    expect(replay).toMatchObject({ action: "block", sip: { code: 608, reason: "Rejected" }, decidedBy: "passport.replay" });
+  });
+
+  it("refuses the retired REPLAY_ACTION setting, naming the policy entry that replaced it", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const response = await appAt().request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: "{}" }, { ...env, REPLAY_ACTION: "block" });
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "ERR_CONFIG", message: expect.stringContaining("stir.tn-validation-failed") });
+    expect(logged).toHaveBeenCalledOnce();
+    logged.mockRestore();
+  });
+});
+
+describe("legitimate re-sends of one SIP call, told by its Call-ID (RFC 3261 §8.1.1.4)", () => {
+  const presentTwice = async (first: Record<string, unknown>, second: Record<string, unknown>, secondsApart = 1, bindings: object = env) => {
+    const { identity } = await signedIdentity();
+    await verdictVia(appAt(), verdictRequest([identity], first), bindings);
+    return verdictVia(appAt(secondsApart), verdictRequest([identity], second), bindings);
+  };
+
+  it("passes a retransmission (same Call-ID, same leg) and keeps it verified", async () => {
+    const again = await presentTwice(onCall("call-1"), onCall("call-1"));
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "pass", evidence: { presentations: 2, repeat: "re-send", sameCall: true } });
+    expect(again).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed", attest: "A" });
+  });
+
+  it("passes a failover after a 5xx through another trunk (same Call-ID, same Request-URI)", async () => {
+    const again = await presentTwice(onCall("call-1"), onCall("call-1", { ingress: { trunk: "domestic-2", carrier: "DomesticCo", international: false } }));
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "pass", evidence: { repeat: "re-send" } });
+    expect(again).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+  });
+
+  it("takes a fork, or a failover after a 3xx to a new target (same Call-ID, another Request-URI), for a fork: allowed and verified", async () => {
+    const fork = await presentTwice(onCall("call-1"), onCall("call-1", otherLeg));
+    expect(checkOf(fork, "passport.replay")).toMatchObject({ result: "warn", evidence: { presentations: 2, repeat: "fork", legs: [FIRST_LEG, otherLeg.ruri] } });
+    expect(fork).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+  });
+
+  it("applies REPLAY_FORK_ACTION to a fork, which stays verified", async () => {
+    const fork = await presentTwice(onCall("call-1"), onCall("call-1", otherLeg), 1, { ...env, REPLAY_FORK_ACTION: "tag" });
+    expect(fork).toMatchObject({ action: "tag", label: "Forked call", decidedBy: "passport.replay", verstat: "TN-Validation-Passed" });
+    expect(checkOf(fork, "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "fork" } });
+  });
+
+  it("flags another Call-ID as a replay, on a new leg within the window too: a copied PASSporT on a new call is no fork", async () => {
+    const copy = await presentTwice(onCall("call-1"), onCall("call-2", otherLeg));
+    expect(checkOf(copy, "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "replay", sameCall: false } });
+    expect(copy.verstat).toBe("TN-Validation-Failed");
+  });
+
+  it("flags the same Call-ID past the re-send window (REPLAY_FORK_WINDOW_SECONDS) as a replay", async () => {
+    const late = await presentTwice(onCall("call-1"), onCall("call-1"), 6);
+    expect(checkOf(late, "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "replay", sameCall: true } });
+    const inWiderWindow = await presentTwice(onCall("call-1"), onCall("call-1"), 6, { ...env, REPLAY_FORK_WINDOW_SECONDS: "10" });
+    expect(checkOf(inWiderWindow, "passport.replay")).toMatchObject({ result: "pass", evidence: { repeat: "re-send" } });
+  });
+
+  it("flags a repeat without a Call-ID after a presentation with one (and the reverse) as a replay", async () => {
+    expect(checkOf(await presentTwice(onCall("call-1"), otherLeg), "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "replay", sameCall: false } });
+    expect(checkOf(await presentTwice({}, onCall("call-1", otherLeg)), "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "replay", sameCall: false } });
+  });
+
+  it("without any Call-ID, takes a new leg within the window for a fork and a repeat on a known leg for a replay", async () => {
     const { identity } = await signedIdentity();
     const clock = manualClock(IAT * 1000);
     const app = createApp({ clock, sharedCache: null });
     await verdictVia(app, verdictRequest([identity]));
     clock.advance(1_000);
     const fork = await verdictVia(app, verdictRequest([identity], otherLeg));
-    expect(checkOf(fork, "passport.replay")).toMatchObject({ result: "warn", evidence: { presentations: 2, fork: true, legs: ["sip:+77012345678@operator.example", otherLeg.ruri] } });
-    expect(fork.action).toBe("allow");
+    expect(checkOf(fork, "passport.replay")).toMatchObject({ result: "warn", evidence: { presentations: 2, repeat: "fork", sameCall: null } });
+    expect(fork.verstat).toBe("TN-Validation-Passed");
+
+    const again = await verdictVia(app, verdictRequest([identity]));
+    expect(checkOf(again, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 3, repeat: "replay" } });
 
     clock.advance(10_000); // past the 5 s fork window, still inside the 60 s freshness window
-    const late = await verdictVia(app, verdictRequest([identity], { ruri: "sip:+77012345678@third-leg.example" }));
-    expect(checkOf(late, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 3, fork: false } });
+    const late = await verdictVia(app, verdictRequest([identity], { ruri: `sip:+${CALLEE}@third-leg.example` }));
+    expect(checkOf(late, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 4, repeat: "replay" } });
   });
 
-  it("applies the configured actions to replays and forks", async () => {
-    const bindings = { ...env, REPLAY_ACTION: "block", REPLAY_FORK_ACTION: "tag" };
+  it("reads a raw INVITE's Call-ID, in its compact form (i) too", async () => {
     const { identity } = await signedIdentity();
-    await verdictVia(appAt(), verdictRequest([identity]), bindings);
-    expect(await verdictVia(appAt(), verdictRequest([identity], otherLeg), bindings)).toMatchObject({ action: "tag", label: "Forked call" });
-    expect(await verdictVia(appAt(), verdictRequest([identity]), bindings)).toMatchObject({ action: "block", decidedBy: "passport.replay" });
+    const invite = (callIdHeader: string) =>
+      [
+        `INVITE ${FIRST_LEG} SIP/2.0`,
+        "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds",
+        `From: <sip:+${CALLER}@carrier.example;user=phone>;tag=1928301774`,
+        `To: <sip:+${CALLEE}@operator.example>`,
+        callIdHeader,
+        "CSeq: 314159 INVITE",
+        `Identity: ${identity}`,
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+    const post = async (body: string) => {
+      const response = await appAt(1).request("/v1/verdict?trunk=domestic-1&international=false", { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body }, env);
+      return ((await response.json()) as { verdict: Parameters<typeof checkOf>[0] }).verdict;
+    };
+    expect(checkOf(await post(invite("Call-ID: a84b4c76e66710@carrier.example")), "passport.replay")).toMatchObject({ evidence: { presentations: 1 } });
+    expect(checkOf(await post(invite("i: a84b4c76e66710@carrier.example")), "passport.replay")).toMatchObject({ result: "pass", evidence: { repeat: "re-send" } });
+    expect(checkOf(await post(invite("Call-ID: f81d4fae7dec11d0@attacker.example")), "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "replay" } });
   });
+});
 
+describe("what the replay guard remembers", () => {
   it("records only PASSporTs that verified, so forgeries cannot fill the store", async () => {
     const { identity } = await signedIdentity();
     // Same signature bytes over altered claims: the forgery fails verification and must leave no trace.
     const [, header, , rest] = /^([^.]+)\.([^.]+)\.(.+)$/.exec(identity)!;
-    const forgedClaims = btoa(JSON.stringify({ attest: "A", dest: { tn: ["77012345678"] }, iat: IAT, orig: { tn: "77272501234" }, origid: crypto.randomUUID() })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const forgedClaims = btoa(JSON.stringify({ attest: "A", dest: { tn: [CALLEE] }, iat: IAT, orig: { tn: CALLER }, origid: crypto.randomUUID() })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const forged = await verdictVia(appAt(), verdictRequest([`${header}.${forgedClaims}.${rest}`]));
     expect(forged.stir.failedCheck).toBe("passport.signature");
     expect(checkOf(forged, "passport.replay")).toBeUndefined();
@@ -69,13 +269,29 @@ describe("replay of a verified PASSporT (RFC 8224 §12.1, spec §9)", () => {
     expect(stale.stir.failedCheck).toBe("passport.freshness");
     expect(checkOf(stale, "passport.replay")).toBeUndefined();
   });
+
+  it("is not asked by the ATIS endpoint, a stateless verification that has no Call-ID to tell a re-send by", async () => {
+    const { identity } = await signedIdentity();
+    for (let time = 0; time < 2; time++) {
+      const response = await postAtis(appAt(time), atisRequest(identity));
+      expect(await response.json()).toEqual({ verificationResponse: { verstat: "TN-Validation-Passed" } });
+    }
+    const verdict = await verdictVia(appAt(2), verdictRequest([identity]));
+    expect(checkOf(verdict, "passport.replay")).toMatchObject({ result: "pass", evidence: { presentations: 1 } });
+  });
 });
 
 describe("replay guard storage", () => {
-  const presentation = (passport: string, atMs: number, leg = "sip:+77012345678@first-leg.example", windowMs = 60_000) => ({ passport, leg, atMs, expiresAtMs: atMs + windowMs, forkWindowMs: 2_000 });
+  const presentation = (signingInput: string, atMs: number, leg = "sip:+77012345678@first-leg.example", windowMs = 60_000, callId: string | null = null): Presentation => ({
+    signingInput,
+    leg,
+    callId,
+    atMs,
+    expiresAtMs: atMs + windowMs,
+  });
   const guardIn = async (test: (guard: ReplayGuard, state: DurableObjectState) => void) =>
     runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (guard: ReplayGuard, state) => test(guard, state));
-  const rowsIn = (state: DurableObjectState) => state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations").one().count;
+  const rowsIn = (state: DurableObjectState) => state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations_by_signing_input").one().count;
   /** The rows each call of `present` writes and reads, as the storage counts them, summed over its statements. */
   const metered = (guard: ReplayGuard, state: DurableObjectState) => {
     const sql = state.storage.sql;
@@ -86,9 +302,9 @@ describe("replay guard storage", () => {
       cursors.push(cursor);
       return cursor;
     }) as typeof sql.exec;
-    return (passport: string, atMs: number, { leg, windowMs }: { leg?: string; windowMs?: number } = {}) => {
+    return (signingInput: string, atMs: number, { leg, windowMs, callId }: { leg?: string; windowMs?: number; callId?: string | null } = {}) => {
       cursors = [];
-      const record = guard.present(presentation(passport, atMs, leg, windowMs));
+      const record = guard.present(presentation(signingInput, atMs, leg, windowMs, callId));
       return { record, written: cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0), read: cursors.reduce((sum, cursor) => sum + cursor.rowsRead, 0) };
     };
   };
@@ -99,15 +315,32 @@ describe("replay guard storage", () => {
       present("00", 1_000); // the object's first presentation runs the sweep: measured below
       expect(present("aa", 2_000)).toMatchObject({ written: 1, record: { presentations: 1 } });
       expect(present("aa", 3_000)).toMatchObject({ written: 1, record: { presentations: 2 } });
-      expect(present("aa", 5_000, { leg: "sip:+77012345678@other-leg.example" })).toMatchObject({ written: 1, record: { presentations: 3, fork: false } });
-      const indexes = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'presentations'").toArray();
+      expect(present("aa", 5_000, { leg: "sip:+77012345678@other-leg.example" })).toMatchObject({ written: 1, record: { presentations: 3, newLeg: true } });
+      const indexes = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'presentations_by_signing_input'").toArray();
       expect(indexes.filter(({ name }) => !name.startsWith("sqlite_autoindex_"))).toEqual([]);
 
-      // An earlier version run after this one (a rollback) adds its index on expiry; the next start drops it.
-      state.storage.sql.exec("CREATE INDEX IF NOT EXISTS presentations_expiry ON presentations (expires_ms)");
       const restarted = new ReplayGuard(state, env);
       // Its row, and the sweep's deletes of "00" and "aa", whose windows closed at 61 and 62 s.
       expect(metered(restarted, state)("bb", 70_000)).toMatchObject({ written: 1 + 2, record: { presentations: 1 } });
+    });
+  });
+
+  it("tells each repeat whether it is on a new leg and carries the first presentation's Call-ID", async () => {
+    await guardIn((guard, state) => {
+      const present = metered(guard, state);
+      const otherLeg = "sip:+77012345678@other-leg.example";
+      expect(present("aa", 1_000, { callId: "call-1" }).record).toEqual({ presentations: 1, firstSeenAtMs: 1_000, legs: ["sip:+77012345678@first-leg.example"], newLeg: true, sameCall: true });
+      expect(present("aa", 2_000, { callId: "call-1" }).record).toMatchObject({ presentations: 2, newLeg: false, sameCall: true });
+      expect(present("aa", 3_000, { callId: "call-2", leg: otherLeg }).record).toMatchObject({ presentations: 3, newLeg: true, sameCall: false });
+      expect(present("aa", 4_000, { callId: "call-1", leg: otherLeg }).record).toMatchObject({ presentations: 4, newLeg: false, sameCall: true });
+      expect(present("aa", 5_000).record).toMatchObject({ presentations: 5, sameCall: false });
+      expect(present("bb", 1_000).record).toMatchObject({ presentations: 1, sameCall: null });
+      expect(present("bb", 2_000, { leg: otherLeg }).record).toMatchObject({ presentations: 2, newLeg: true, sameCall: null });
+      expect(present("bb", 3_000, { callId: "call-1" }).record).toMatchObject({ presentations: 3, sameCall: false });
+      // A Call-ID is kept to its first 256 characters, as legs are; equal prefixes are one call.
+      const long = "x".repeat(300);
+      present("cc", 1_000, { callId: long });
+      expect(present("cc", 2_000, { callId: `${long}y` }).record).toMatchObject({ sameCall: true });
     });
   });
 
@@ -126,7 +359,7 @@ describe("replay guard storage", () => {
       expect(swept.written).toBe(1 + 50);
       expect(swept.read).toBeLessThanOrEqual(71 + 5);
       expect(rowsIn(state)).toBe(22);
-      expect(state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations WHERE passport LIKE 'old-%'").one().count).toBe(0);
+      expect(state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations_by_signing_input WHERE signing_input LIKE 'old-%'").one().count).toBe(0);
     });
   });
 
@@ -137,28 +370,25 @@ describe("replay guard storage", () => {
       present("aa", 1_000, briefly);
       expect(present("aa", 5_000, briefly).record.presentations).toBe(2);
       // 20 s: the window (to 11 s) has closed, and the last sweep ran at 1 s, under a minute ago.
-      expect(present("aa", 20_000, briefly)).toMatchObject({ written: 1, record: { presentations: 1, firstSeenAtMs: 20_000, fork: false } });
-      expect(present("aa", 21_000, briefly).record).toMatchObject({ presentations: 2, firstSeenAtMs: 20_000 });
+      expect(present("aa", 20_000, { ...briefly, callId: "call-9" })).toMatchObject({ written: 1, record: { presentations: 1, firstSeenAtMs: 20_000, newLeg: true, sameCall: true } });
+      expect(present("aa", 21_000, { ...briefly, callId: "call-9" }).record).toMatchObject({ presentations: 2, firstSeenAtMs: 20_000, sameCall: true });
       expect(rowsIn(state)).toBe(1);
     });
   });
 
-  it("moves the rows of an object created with the earlier rowid table, and goes on counting them", async () => {
+  it("drops the tables of earlier versions, keyed on the signature's text: their rows can never match again", async () => {
     await runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (_guard: ReplayGuard, state) => {
       const sql = state.storage.sql;
-      sql.exec("DROP TABLE presentations");
-      sql.exec(
-        `CREATE TABLE presentations (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL);
-         CREATE INDEX presentations_expiry ON presentations (expires_ms);`,
-      );
-      sql.exec("INSERT INTO presentations (passport, first_ms, expires_ms, count, legs) VALUES (?, ?, ?, ?, ?)", "bb", 1_000, 61_000, 2, '["sip:+77012345678@first-leg.example"]');
+      const tables = () => sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map(({ name }) => name);
+      // The last earlier version's table (WITHOUT ROWID, with a rollback's index) and the one before it (rowid), each with a row.
+      sql.exec("CREATE TABLE presentations (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL) WITHOUT ROWID");
+      sql.exec("CREATE INDEX presentations_expiry ON presentations (expires_ms)");
+      sql.exec("CREATE TABLE presentations_rowid (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL)");
+      for (const table of ["presentations", "presentations_rowid"]) sql.exec(`INSERT INTO ${table} VALUES ('bb', 1000, 61000, 2, '[]')`);
 
-      const migrated = new ReplayGuard(state, env);
-      expect(sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'presentations'").one().sql).toMatch(/WITHOUT ROWID$/);
-      expect(sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'presentations' AND name NOT LIKE 'sqlite_%'").toArray()).toEqual([]);
-      expect(migrated.present(presentation("bb", 5_000))).toEqual({ presentations: 3, firstSeenAtMs: 1_000, legs: ["sip:+77012345678@first-leg.example"], fork: false });
-      new ReplayGuard(state, env); // a second start finds nothing to move
-      expect(sql.exec<{ count: number }>("SELECT count FROM presentations WHERE passport = 'bb'").one().count).toBe(3);
+      const restarted = new ReplayGuard(state, env);
+      expect(tables().filter((name) => !name.startsWith("_cf_"))).toEqual(["presentations_by_signing_input"]);
+      expect(restarted.present(presentation("bb", 5_000))).toMatchObject({ presentations: 1 });
     });
   });
 });

@@ -3,17 +3,23 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { expect } from "vitest";
 import type { createApp } from "../../../src/app";
 import type { Check } from "../../../src/verdict/check";
+import type { SipHeader } from "../../../src/verdict/verdict";
 import { sbcAuth } from "../support/auth";
 
 type App = ReturnType<typeof createApp>;
 
 export interface VerdictBody {
   action: string;
+  verstat: string;
+  attest: string | null;
+  sip: { code: number; reason: string } | null;
+  headers: SipHeader[];
   decidedBy: string | null;
   label: string | null;
   checks: Check[];
   deadline: { budgetMs: number; elapsedMs: number };
-  stir: { reasoncode: number | null; reasondesc: string | null; failedCheck: string | null };
+  stir: { verstat: string; reasoncode: number | null; reasontext: string | null; reasondesc: string | null; failedCheck: string | null };
+  identities: { outcome: string; verstat: string; reasoncode: number | null; failedCheck: string | null; attest: string | null }[];
 }
 
 /**

@@ -32,6 +32,7 @@ export function sketchCall({ cli, to = "+77012345678", trunk = "intl-1", carrier
     ruri: null,
     cli: from,
     cliSource: from ? "from" : null,
+    callId: null,
     date: null,
     ingress: { trunk, carrier, international },
     privacy: null,

@@ -31,6 +31,8 @@ interface OutcomeCase {
   env?: Record<string, string>;
   /** A different trust set for this case. */
   trust?: () => Promise<void>;
+  /** Presented once already: the case is the second presentation, which only /v1/verdict judges (the ATIS endpoint runs no replay guard). */
+  presentedBefore?: boolean;
 }
 
 const one = (build: () => Promise<string>) => async () => [await build()];
@@ -112,6 +114,7 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
       return `${jws.slice(0, signatureStart)}${flipped}${jws.slice(signatureStart + 1)}${params}`;
     }),
   },
+  PASSPORT_REPLAYED: { identities: one(async () => (await signedIdentity()).identity), presentedBefore: true },
 };
 
 /** The spec digest's §4 table, written out independently of the code's table. */
@@ -143,6 +146,7 @@ const SPEC_TABLE: Record<VerificationFailure, [number, string, string]> = {
   KEY_UNSUPPORTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_PROFILE: [437, "Unsupported Credential", "TN-Validation-Failed"],
   SIGNATURE_INVALID: [438, "Invalid Identity Header", "TN-Validation-Failed"],
+  PASSPORT_REPLAYED: [438, "Invalid Identity Header", "TN-Validation-Failed"],
 };
 
 describe("outcome table (spec digest §4): every failure maps to its SIP code, reason, verstat and check id", () => {
@@ -165,17 +169,20 @@ describe("outcome table (spec digest §4): every failure maps to its SIP code, r
       const app = appAt(testCase.at ?? 0);
       const bindings = { ...env, ...testCase.env };
 
-      const native = await app.request(
-        "/v1/verdict",
-        { method: "POST", headers: { Authorization: "Bearer test-sbc-key", "Content-Type": "application/json" }, body: JSON.stringify(verdictRequest(identities)) },
-        bindings,
-      );
+      const askVerdict = () =>
+        app.request(
+          "/v1/verdict",
+          { method: "POST", headers: { Authorization: "Bearer test-sbc-key", "Content-Type": "application/json" }, body: JSON.stringify(verdictRequest(identities)) },
+          bindings,
+        );
+      if (testCase.presentedBefore) expect((await askVerdict()).status).toBe(200);
+      const native = await askVerdict();
       expect(native.status).toBe(200);
       const { verdict } = (await native.json()) as { verdict: any };
       expect(verdict.stir).toMatchObject({ verstat: row.verstat, reasoncode: row.reasonCode, reasontext: row.reasonText, failedCheck: row.checkId });
       expect(verdict.checks).toContainEqual(expect.objectContaining({ id: row.checkId, result: "fail" }));
 
-      if (identities.length === 1) {
+      if (identities.length === 1 && !testCase.presentedBefore) {
         const atis = await postAtisWith(app, bindings, atisRequest(identities[0]!));
         expect(atis.status).toBe(200);
         expect(await atis.json()).toEqual({
