@@ -39,6 +39,9 @@ ${lines.join("\n")}
     ]]>
   </send>`;
 
+/** The 200 to a BYE, by whichever side receives it. */
+const ANSWER_BYE = message(["SIP/2.0 200 OK", "[last_Via:]", "[last_From:]", "[last_To:]", "[last_Call-ID:]", "[last_CSeq:]", "Content-Length: 0"]);
+
 // A 2xx is ACKed end to end and the call is hung up through the proxy (Record-Route), by the peer or
 // the core; a rejection is ACKed hop by hop with the INVITE's Via (RFC 3261 §17.1.1.3).
 export function uacScenario(call: UacCall): string {
@@ -63,7 +66,7 @@ export function uacScenario(call: UacCall): string {
   const routed = ["Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]", "[routes]"];
   const hangUp = call.calleeHangsUp
     ? `
-  <recv request="BYE"/>${message(["SIP/2.0 200 OK", "[last_Via:]", "[last_From:]", "[last_To:]", "[last_Call-ID:]", "[last_CSeq:]", "Content-Length: 0"])}`
+  <recv request="BYE"/>${ANSWER_BYE}`
     : `${request("BYE [next_url] SIP/2.0", [...routed, "CSeq: 2 BYE"], true)}
   <recv response="200" crlf="true"/>`;
   const answered = `
@@ -105,7 +108,7 @@ export const UAS_SCENARIO = xml(
   ])}
   <recv request="ACK" crlf="true"/>
   <nop test="hangs_up" next="hang-up"/>
-  <recv request="BYE"/>${message(["SIP/2.0 200 OK", "[last_Via:]", "[last_From:]", "[last_To:]", "[last_Call-ID:]", "[last_CSeq:]", "Content-Length: 0"])}
+  <recv request="BYE"/>${ANSWER_BYE}
   <nop next="end"/>
   <label id="hang-up"/>${message(
     [
