@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,7 +11,7 @@ import { CRLS_KEY, TRUST_ANCHORS_KEY } from "../../src/certificate/trust-format"
 import { DEFAULT_PATHS, loadCrl } from "../../cli/inputs";
 import { startCertificateRepository, type RunningRepository } from "../../cli/repository";
 import { crlDocument, listAnchors, trustAnchorDocument } from "../../cli/trust-directory";
-import { headerValues, parseSippTrace, startLine, uacScenario, UAS_SCENARIO, type UacCall } from "./scenarios";
+import { CALLEE_HANGS_UP, headerValues, parseSippTrace, startLine, uacScenario, UAS_SCENARIO, type UacCall } from "./scenarios";
 
 /**
  * `npm run test:sbc`: shaken-edge with a real SBC in the loop. Kamailio runs examples/kamailio/
@@ -19,7 +20,9 @@ import { headerValues, parseSippTrace, startLine, uacScenario, UAS_SCENARIO, typ
  * `wrangler dev`, as `npm run dev` runs it, but on free ports with its own local state, so it can run
  * beside a developer's `npm run dev`.
  *
- * Peers: 127.0.0.2 is a domestic trunk (Kazakhtelecom), 127.0.0.3 an international one (TransitCo).
+ * Peers: 127.0.0.2 is a domestic trunk (Kazakhtelecom), 127.0.0.3 an international one (TransitCo);
+ * 127.0.0.4 is nobody the SBC knows. The core is 127.0.0.1. A second Kamailio, with the same
+ * configuration, asks a stub verifier on loopback that answers with hostile or broken verdicts.
  */
 const ROOT = resolve(import.meta.dirname, "../..");
 const DEADLINE_MS = 240_000;
@@ -29,6 +32,8 @@ const ADMIN_TOKEN = "dev-admin-token";
 const JWSCARD_URL = "https://redress.example.net/shaken-edge";
 const DOMESTIC_PEER = "127.0.0.2";
 const INTERNATIONAL_PEER = "127.0.0.3";
+const UNKNOWN_SOURCE = "127.0.0.4";
+const CORE = "127.0.0.1";
 const DEBIAN_PACKAGES = ["kamailio", "kamailio-utils-modules", "kamailio-extra-modules", "sip-tester"];
 const KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules";
 
@@ -41,6 +46,7 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 const running: { name: string; child: ChildProcess }[] = [];
 let repository: RunningRepository | undefined;
+let stubVerifier: Server | undefined;
 let workDir: string | undefined;
 
 function start(name: string, command: string, args: string[], logFile: string): ChildProcess {
@@ -76,6 +82,8 @@ async function stop(child: ChildProcess): Promise<void> {
 async function stopAll(): Promise<void> {
   for (const { child } of running.reverse()) await stop(child);
   await repository?.close().catch(() => {});
+  stubVerifier?.closeAllConnections();
+  stubVerifier?.close();
 }
 
 /**
@@ -215,41 +223,92 @@ async function admin(url: string, method: string, path: string, body?: unknown):
   if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
 }
 
-async function startKamailio(verifierUrl: string, corePort: number): Promise<number> {
-  // The example configuration as shipped; only the peer table is the test's own.
+/** The example configuration as shipped; only the source table (ingress.cfg) is the test's own. */
+async function writeKamailioConfig(): Promise<void> {
   await copyFile(join(ROOT, "examples/kamailio/kamailio.cfg"), join(workDir!, "kamailio.cfg"));
   await writeFile(
     join(workDir!, "ingress.cfg"),
-    `route[CLASSIFY_INGRESS] {
+    `route[CLASSIFY_SOURCE] {
 	switch ($si) {
 		case "${DOMESTIC_PEER}":
-			$var(trunk) = "kt-1"; $var(carrier) = "Kazakhtelecom"; $var(international) = "false";
+			$var(source) = "peer"; $var(trunk) = "kt-1"; $var(carrier) = "Kazakhtelecom"; $var(international) = "false";
 			break;
 		case "${INTERNATIONAL_PEER}":
-			$var(trunk) = "intl-1"; $var(carrier) = "TransitCo"; $var(international) = "true";
+			$var(source) = "peer"; $var(trunk) = "intl-1"; $var(carrier) = "TransitCo"; $var(international) = "true";
 			break;
-		default:
-			sl_send_reply("403", "Unknown Peer");
-			exit;
+		case "${CORE}":
+			$var(source) = "core";
+			break;
 	}
 }
 `,
   );
+}
+
+/** One Kamailio on kamailio.cfg; instances differ only in their ports and VERIFIER_URL. */
+async function startKamailio(name: string, verifierUrl: string, corePort: number): Promise<number> {
+  const runtimeDir = join(workDir!, name);
+  await mkdir(runtimeDir);
   const port = await freeUdpPort();
   const kamailio = start(
-    "kamailio",
+    name,
     "kamailio",
     [
-      "-f", join(workDir!, "kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-Y", workDir!,
+      "-f", join(workDir!, "kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-Y", runtimeDir,
       "-A", `SIP_LISTEN=udp:127.0.0.1:${port}`,
-      "-A", `CORE_URI="sip:127.0.0.1:${corePort}"`,
-      "-A", `VERIFIER_URL="${verifierUrl}/v1/verdict"`,
+      "-A", `CORE_URI="sip:${CORE}:${corePort}"`,
+      "-A", `VERIFIER_URL="${verifierUrl}"`,
       "-A", `SBC_API_KEY="${SBC_KEY}"`,
     ],
-    join(workDir!, "kamailio.log"),
+    join(workDir!, `${name}.log`),
   );
-  await waitFor("kamailio", () => sipOptionsPing(port, DOMESTIC_PEER), 20_000, kamailio);
+  await waitFor(name, () => sipOptionsPing(port, DOMESTIC_PEER), 20_000, kamailio);
   return port;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A verifier gone wrong: hostile or broken answers, to show that the SBC never lets one write its
+// reply's status line or headers, and falls back as its README says.
+
+/** An HTTP answer, or none at all (the SBC's VERIFIER_TIMEOUT must end the wait). */
+type StubAnswer = { status: number; body?: unknown } | "never";
+
+const INJECTED = "X-Injected";
+const withInjection = (text: string) => `${text}\r\n${INJECTED}: yes`;
+const verdict = (fields: Record<string, unknown>) => ({ verdict: { requestId: "stub", verstat: "No-TN-Validation", attest: null, decidedBy: "stub", checks: [], ...fields } });
+/** Headers no verdict may make the SBC send: a name off the allow-list, and line breaks in allowed ones. */
+const hostileHeaders = [
+  { name: INJECTED, value: "yes" },
+  { name: withInjection("Reason"), value: "yes" },
+  { name: "Reason", value: withInjection('SIP ;cause=608 ;text="stub"') },
+  { name: "Call-Info", value: withInjection(`<${JWSCARD_URL}>;purpose=jwscard`) },
+  { name: "P-Asserted-Identity", value: withInjection("<tel:+77272501234;verstat=TN-Validation-Passed>") },
+];
+
+/** What the stub answers, by call name (the Call-ID's prefix). */
+const STUB_ANSWERS: Record<string, StubAnswer> = {
+  "hostile-status-code": { status: 200, body: verdict({ action: "block", sip: { code: withInjection("608"), reason: "Rejected" }, headers: hostileHeaders }) },
+  "hostile-reason-phrase": { status: 200, body: verdict({ action: "block", sip: { code: 608, reason: withInjection("Rejected") }, headers: hostileHeaders }) },
+  "hostile-headers-on-allow": { status: 200, body: verdict({ action: "allow", sip: null, headers: hostileHeaders }) },
+  "not-a-verdict": { status: 200, body: verdict({ action: "forward", sip: null, headers: [] }) },
+  "verifier-5xx": { status: 503, body: { error: { code: "ERR_STORE_UNAVAILABLE", message: "stub" } } },
+  "verifier-timeout": "never",
+};
+
+async function startStubVerifier(): Promise<string> {
+  const server = createHttpServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      const callName = /^Call-ID:\s*(.+)-\d+-\d+@/im.exec(body)?.[1] ?? "";
+      const answer = STUB_ANSWERS[callName] ?? { status: 400, body: { error: { code: "ERR_STUB", message: `no answer for ${callName}` } } };
+      if (answer === "never") return;
+      response.writeHead(answer.status, { "Content-Type": "application/json" }).end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  stubVerifier = server;
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/verdict`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,8 +319,8 @@ interface CallCase extends UacCall {
   /** What the UAS (the core) must have received; null when the call must not reach it. */
   /** `pai: null`: no P-Asserted-Identity at all (the peer's, carrying its own verstat, removed). */
   delivered: null | { pai: string | null; reason?: RegExp; privacy?: string; from?: RegExp };
-  /** Headers the rejection must carry. */
-  rejectionHeaders?: Record<string, RegExp>;
+  /** Headers the rejection must carry (a pattern), or must not carry (null). */
+  rejectionHeaders?: Record<string, RegExp | null>;
 }
 
 async function signIdentity(repositoryUrl: string, orig: string, dest: string): Promise<string> {
@@ -300,30 +359,40 @@ async function placeCall(call: CallCase, sbcPort: number, uasTrace: () => Promis
     30_000,
   );
   const failures: string[] = [];
-  const messages = existsSync(trace) ? parseSippTrace(await readFile(trace, "utf8")) : [];
-  const responses = messages.filter((message) => message.direction === "received" && message.text.startsWith("SIP/2.0"));
+  const received = (existsSync(trace) ? parseSippTrace(await readFile(trace, "utf8")) : []).filter((message) => message.direction === "received");
+  const responses = received.filter((message) => message.text.startsWith("SIP/2.0"));
   const final = responses.map((message) => message.text).find((text) => !/^SIP\/2\.0 1\d\d/.test(text)) ?? null;
   if (sipp.status !== 0) failures.push(`sipp exited ${sipp.status}: ${sipp.output.trim().split("\n").slice(-3).join(" / ")}`);
   if (!final || !startLine(final).startsWith(`SIP/2.0 ${call.expectStatus} `)) failures.push(`expected a ${call.expectStatus}, got ${final ? startLine(final) : "no final response"}`);
   for (const [name, pattern] of Object.entries(call.rejectionHeaders ?? {})) {
     const values = final ? headerValues(final, name) : [];
-    if (!values.some((value) => pattern.test(value))) failures.push(`response ${name}: expected ${pattern}, got ${JSON.stringify(values)}`);
+    if (pattern === null ? values.length > 0 : !values.some((value) => pattern.test(value))) failures.push(`response ${name}: expected ${pattern ?? "none"}, got ${JSON.stringify(values)}`);
   }
 
   await sleep(200);
-  const invites = parseSippTrace(await uasTrace()).filter((message) => message.direction === "received" && message.text.startsWith("INVITE ") && headerValues(message.text, "Call-ID").some((id) => id.startsWith(`${call.name}-`)));
+  const atCore = parseSippTrace(await uasTrace()).filter(
+    (message) => message.direction === "received" && !message.text.startsWith("SIP/2.0") && headerValues(message.text, "Call-ID").some((id) => id.startsWith(`${call.name}-`)),
+  );
+  // Whatever the call: no header a verdict injected, on either side; no verstat in any From the core gets.
+  for (const [side, messages] of [["the peer", received], ["the core", atCore]] as const) {
+    if (messages.some((message) => headerValues(message.text, INJECTED).length > 0)) failures.push(`${side} received an ${INJECTED} header`);
+  }
+  for (const request of atCore) {
+    const from = headerValues(request.text, "From");
+    if (from.some((value) => /verstat/i.test(value))) failures.push(`core got ${startLine(request.text).split(" ")[0]} with From ${JSON.stringify(from)}`);
+  }
+  const invites = atCore.filter((message) => message.text.startsWith("INVITE "));
   const forwarded = invites[0]?.text;
   const seen = forwarded
     ? ["P-Asserted-Identity", "Reason", "Privacy", "From"].flatMap((name) => headerValues(forwarded, name).map((value) => `${name}: ${value}`)).join(" | ")
     : ["Reason", "Call-Info"].flatMap((name) => (final ? headerValues(final, name) : []).map((value) => `${name}: ${value}`)).join(" | ");
   if (call.delivered === null) {
-    if (invites.length > 0) failures.push("the core received the INVITE, which should have been rejected");
-  } else if (invites.length === 0) {
+    if (atCore.length > 0) failures.push(`the core received ${atCore.map((request) => startLine(request.text).split(" ")[0]).join(", ")}, and should have received nothing`);
+  } else if (!forwarded) {
     failures.push("the core did not receive the INVITE");
   } else {
-    const invite = invites[0]!.text;
     const expectHeader = (name: string, check: (values: string[]) => boolean, expected: string) => {
-      const values = headerValues(invite, name);
+      const values = headerValues(forwarded, name);
       if (!check(values)) failures.push(`core got ${name} ${JSON.stringify(values)}, expected ${expected}`);
     };
     const { pai, reason, privacy, from } = call.delivered;
@@ -356,11 +425,20 @@ async function main(): Promise<number> {
   const corePort = await freeUdpPort();
   const uasTraceFile = join(workDir, "core.messages.log");
   await writeFile(join(workDir, "core.xml"), UAS_SCENARIO);
-  start("sipp UAS", "sipp", ["-sf", join(workDir, "core.xml"), "-i", "127.0.0.1", "-p", String(corePort), "-nostdin", "-trace_msg", "-message_file", uasTraceFile], join(workDir, "core.log"));
-  const sbcPort = await startKamailio(url, corePort);
-  log(`kamailio udp:127.0.0.1:${sbcPort} → core udp:127.0.0.1:${corePort}`);
+  start("sipp UAS", "sipp", ["-sf", join(workDir, "core.xml"), "-i", CORE, "-p", String(corePort), "-nostdin", "-trace_msg", "-message_file", uasTraceFile], join(workDir, "core.log"));
+  await writeKamailioConfig();
+  const sbcPort = await startKamailio("kamailio", `${url}/v1/verdict`, corePort);
+  const stubSbcPort = await startKamailio("kamailio-stub-verifier", await startStubVerifier(), corePort);
+  log(`kamailio udp:127.0.0.1:${sbcPort} (and udp:127.0.0.1:${stubSbcPort}, asking a stub verifier) → core udp:${CORE}:${corePort}`);
 
   const signed = await signIdentity(repositoryUrl, "77272501234", "77012345678");
+  const peerClaim = "P-Asserted-Identity: <tel:+77272501234;verstat=TN-Validation-Passed>";
+  /** An INVITE claiming to be inside a dialog (a To-tag, the core as its target, a Route through the SBC), with the peer's own verstat. */
+  const inDialog = (routeParameters: string) => ({
+    toTag: "forged",
+    requestUri: `sip:+77012345678@${CORE}:${corePort}`,
+    extraHeaders: [`Route: <sip:127.0.0.1:${sbcPort};lr${routeParameters}>`, peerClaim],
+  });
   const calls: CallCase[] = [
     {
       name: "signed-passes", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: signed, expectStatus: 200,
@@ -369,7 +447,7 @@ async function main(): Promise<number> {
     {
       // The peer also claims a verstat of its own: the core must see only the verifier's.
       name: "signed-tampered", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: tamper(signed), expectStatus: 200,
-      extraHeaders: ["P-Asserted-Identity: <tel:+77272501234;verstat=TN-Validation-Passed>"],
+      extraHeaders: [peerClaim],
       delivered: { pai: "<tel:+77272501234;verstat=TN-Validation-Failed>", reason: /^SIP ;cause=438 / },
     },
     {
@@ -377,31 +455,107 @@ async function main(): Promise<number> {
       delivered: null, rejectionHeaders: { Reason: /^SIP ;cause=608 ;text="/, "Call-Info": new RegExp(`^<${JWSCARD_URL}>;purpose=jwscard$`) },
     },
     {
+      // The same spoof with an unreadable Date. Whatever the verifier makes of it, the call is
+      // rejected and the core receives nothing. Today's verifier answers 400 ERR_VALIDATION, which
+      // the SBC rejects with 500; a verifier that judges the Date as failed freshness gives 608.
+      name: "bad-date-spoof", peer: INTERNATIONAL_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 500, alsoAccept: [608],
+      extraHeaders: ["Date: garbage"], delivered: null,
+    },
+    {
+      // The same with a From over 1 KiB (400 ERR_SIP_MESSAGE from today's verifier). A doubled From
+      // never gets that far: Kamailio's own parser refuses it, and the INVITE is dropped.
+      name: "oversized-from-spoof", peer: INTERNATIONAL_PEER, from: "+77272501234", fromParameters: `;padding=${"x".repeat(1024)}`, to: "+77012345678", identity: null,
+      expectStatus: 500, alsoAccept: [608], delivered: null,
+    },
+    {
       name: "roaming-mobile", peer: INTERNATIONAL_PEER, from: "+77051234567", to: "+77012345678", identity: null, expectStatus: 200,
       delivered: { pai: "<tel:+77051234567;verstat=No-TN-Validation>" },
     },
     {
-      name: "international-voip-withheld", peer: INTERNATIONAL_PEER, from: "+77501234567", to: "+77012345678", identity: null, expectStatus: 200,
-      delivered: { pai: "<tel:+77501234567;verstat=No-TN-Validation>", privacy: "id", from: /^"Anonymous" <sip:anonymous@anonymous\.invalid>/ },
+      // With a verstat on From as well: the anonymous From carries none.
+      name: "international-voip-withheld", peer: INTERNATIONAL_PEER, from: "+77501234567", fromParameters: ";verstat=TN-Validation-Passed", to: "+77012345678", identity: null, expectStatus: 200,
+      delivered: { pai: "<tel:+77501234567;verstat=No-TN-Validation>", privacy: "id", from: /^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=[^;]+$/ },
+    },
+    {
+      // A first P-Asserted-Identity without a verstat, a second with the peer's own.
+      name: "second-pai", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 200,
+      extraHeaders: ["P-Asserted-Identity: <sip:+77272501234@127.0.0.2;user=phone>", peerClaim],
+      delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>" },
+    },
+    {
+      // verstat as a parameter of From's URI (where TS 24.229 puts it) and of the header.
+      name: "verstat-in-from", peer: DOMESTIC_PEER, from: "+77272501234;verstat=TN-Validation-Passed", fromParameters: ";verstat=TN-Validation-Passed", to: "+77012345678", identity: null, expectStatus: 200,
+      delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>", from: /^<sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
+    },
+    {
+      name: "unknown-source-in-dialog", peer: UNKNOWN_SOURCE, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 403,
+      ...inDialog(";sbc=1.1"), delivered: null,
+    },
+    {
+      name: "in-dialog-without-sbc-parameter", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 403,
+      ...inDialog(""), delivered: null,
+    },
+    {
+      // The parameter's form, but no dialog of the SBC's behind it.
+      name: "in-dialog-forged-sbc-parameter", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 403,
+      ...inDialog(";sbc=1.1"), delivered: null,
+    },
+    {
+      // The core's own in-dialog request (the callee hangs up) still crosses the SBC.
+      name: CALLEE_HANGS_UP, peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 200, calleeHangsUp: true,
+      delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>" },
+    },
+  ];
+  // Through the second Kamailio: what the stub verifier answers is in STUB_ANSWERS.
+  const stubCalls: CallCase[] = [
+    {
+      // A status code with a line break: the documented fallback for a block is 603 Decline.
+      name: "hostile-status-code", peer: INTERNATIONAL_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 603,
+      delivered: null, rejectionHeaders: { Reason: null, "Call-Info": null },
+    },
+    {
+      name: "hostile-reason-phrase", peer: INTERNATIONAL_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 603,
+      delivered: null, rejectionHeaders: { Reason: null, "Call-Info": null },
+    },
+    {
+      // Every verdict header is refused, the P-Asserted-Identity with a line break too: no verstat at all.
+      name: "hostile-headers-on-allow", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 200,
+      extraHeaders: [peerClaim], delivered: { pai: null },
+    },
+    {
+      name: "not-a-verdict", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 500,
+      delivered: null,
+    },
+    {
+      name: "verifier-5xx", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 200,
+      extraHeaders: [peerClaim], delivered: { pai: null },
+    },
+    {
+      name: "verifier-timeout", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 200,
+      extraHeaders: [peerClaim], delivered: { pai: null },
     },
   ];
 
   const uasTrace = async () => (existsSync(uasTraceFile) ? readFile(uasTraceFile, "utf8") : "");
   const results: CallResult[] = [];
-  const place = async (call: CallCase) => {
-    const result = await placeCall(call, sbcPort, uasTrace);
+  const place = async (call: CallCase, port: number) => {
+    const result = await placeCall(call, port, uasTrace);
     results.push(result);
     log(`${result.failures.length === 0 ? "ok  " : "FAIL"} ${call.name}: ${result.finalResponse ?? "no final response"}\n       ${result.seen}${result.failures.map((failure) => `\n       ${failure}`).join("")}`);
   };
-  for (const call of calls) await place(call);
+  for (const call of calls) await place(call, sbcPort);
+  for (const call of stubCalls) await place(call, stubSbcPort);
 
   // Last, with the verifier stopped: the SBC forwards unverified (fail open) and passes on no verstat.
   await stop(worker);
-  await place({
-    name: "verifier-down-fails-open", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: signed, expectStatus: 200,
-    extraHeaders: ["P-Asserted-Identity: <tel:+77272501234;verstat=TN-Validation-Passed>"],
-    delivered: { pai: null },
-  });
+  await place(
+    {
+      name: "verifier-down-fails-open", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: signed, expectStatus: 200,
+      extraHeaders: ["P-Asserted-Identity: <sip:+77272501234@127.0.0.2;user=phone>", peerClaim],
+      delivered: { pai: null },
+    },
+    sbcPort,
+  );
 
   const failed = results.filter((result) => result.failures.length > 0).length;
   if (failed > 0) log(`logs and SIP traces kept in ${workDir}`);
