@@ -5,7 +5,7 @@ import type { TrustSource } from "../../src/certificate/trust-store";
 import { ConfigError, readVerifierConfig, type VerifierConfig } from "../../src/config";
 import { parseIdentityHeader } from "../../src/identity/identity-header";
 import { fixedClock, systemClock, type Clock } from "../../src/lib/clock";
-import { canonicalizeTn, UnknownCountryError } from "../../src/numbers/telephone-number";
+import { canonicalizeTn, telephoneNumberDigits, UnknownCountryError } from "../../src/numbers/telephone-number";
 import { decodePassport, SUPPORTED_PPT, type SupportedPpt } from "../../src/passport/passport";
 import { signPassport } from "../../src/passport/sign";
 import type { Attestation } from "../../src/verdict/verdict";
@@ -90,7 +90,11 @@ function verifierConfig(context: Parameters<CliCommand["run"]>[0]): VerifierConf
   }
 }
 
-/** Without --orig/--dest the PASSporT's own numbers stand in for the call's, so only the credential is judged. */
+/**
+ * Without --orig/--dest the PASSporT's own numbers stand in for the call's, so only the credential is
+ * judged: as the E.164 digits the verifier reads claims as. The call's numbers given on the command line
+ * are read as the service reads a call's From and To, national formats included.
+ */
 function callNumbers(identity: string, config: VerifierConfig, orig: string | undefined, dest: string[]): CallNumbers {
   let signed: { orig: string | null; dest: string[] } = { orig: null, dest: [] };
   try {
@@ -102,8 +106,8 @@ function callNumbers(identity: string, config: VerifierConfig, orig: string | un
   }
   const canonical = (tn: string) => canonicalizeTn(tn, config.plan);
   return {
-    orig: orig !== undefined ? canonical(orig) : signed.orig && canonical(signed.orig),
-    dest: (dest.length > 0 ? dest : signed.dest).flatMap((tn) => canonical(tn) ?? []),
+    orig: orig !== undefined ? canonical(orig) : signed.orig && telephoneNumberDigits(signed.orig),
+    dest: dest.length > 0 ? dest.flatMap((tn) => canonical(tn) ?? []) : signed.dest.flatMap((tn) => telephoneNumberDigits(tn) ?? []),
     date: null,
   };
 }
@@ -141,7 +145,6 @@ export async function verifierFrom(context: Parameters<CliCommand["run"]>[0]): P
     config,
     options: {
       clock,
-      plan: config.plan,
       certificates,
       trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")),
       x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },

@@ -9,7 +9,7 @@ import type { TrustSource } from "../certificate/trust-store";
 import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
 import { parseIdentityHeader } from "../identity/identity-header";
 import type { Clock } from "../lib/clock";
-import { canonicalizeTn, type DiallingPlan } from "../numbers/telephone-number";
+import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { decodePassportClaims, decodePassportHeader, isUuid, type DecodedPassport, type PassportHeader } from "../passport/passport";
 import { fail, pass, skip, warn, type Check } from "../verdict/check";
 import type { Attestation, Verstat } from "../verdict/verdict";
@@ -17,7 +17,6 @@ import { VerificationError, type Outcome } from "./outcomes";
 
 export interface VerifierOptions {
   clock: Clock;
-  plan: DiallingPlan;
   certificates: CertificateSource;
   trust: TrustSource;
   x5u: X5uPolicy;
@@ -31,7 +30,10 @@ export interface VerifierOptions {
   strictProfile: boolean;
 }
 
-/** The call's side of the comparison: canonical numbers and the SIP Date. */
+/**
+ * The call's side of the comparison: canonical numbers and the SIP Date. The caller reads the call's
+ * numbers (national formats included) before verifying; the PASSporT's are E.164 digits as signed.
+ */
 export interface CallNumbers {
   /** Canonical calling number (PAI, else From); null when the call presents none. */
   orig: string | null;
@@ -138,7 +140,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
       steps.checks.push(warn("passport.origid", "origid is not a UUID (RFC 8588 §4); kept as an opaque traceback id", { origid: passport.claims.origid.slice(0, 64) }));
     }
     checkFreshness(passport.claims.iat, call.date, options, steps);
-    matchNumbers(passport, call, options.plan, steps);
+    const signedOrig = matchNumbers(passport, call, steps);
 
     const x5u = checkX5uUrl(passport.header.x5u, options.x5u);
     steps.passed("x5u.policy");
@@ -215,32 +217,34 @@ function checkFreshness(iat: number, date: number | null, options: VerifierOptio
   steps.passed("passport.freshness", undefined, { iat, now });
 }
 
-/** RFC 8224 §6.2.2: `orig` must be the calling number and `dest` must name the called number. */
-function matchNumbers(passport: DecodedPassport, call: CallNumbers, plan: DiallingPlan, steps: StepRecorder): void {
+/**
+ * RFC 8224 §6.2.2: `orig` must be the calling number and `dest` must name the called number. A `tn`
+ * claim is E.164 digits (RFC 8225 §5.2.1, RFC 8224 §8.3): separators are stripped, but it is never
+ * read in the home plan's national format, so a foreign caller's `4930123456` stays +49 30 123456.
+ * Returns the signed calling number, which the certificate's TNAuthList must authorise.
+ */
+function matchNumbers(passport: DecodedPassport, call: CallNumbers, steps: StepRecorder): string {
   const { orig, dest } = passport.claims;
-  const signedOrig = orig.tn === undefined ? null : canonicalizeTn(orig.tn, plan);
-  if (orig.tn !== undefined) {
-    // The claims step has checked that orig.tn is a number; only the home plan's national form can still overflow.
-    if (signedOrig === null) throw new VerificationError("ORIG_MISMATCH", `signed orig.tn '${orig.tn.slice(0, 32)}' has no canonical form of at most 15 digits in the home numbering plan`);
-    if (call.orig !== signedOrig) {
-      throw new VerificationError("ORIG_MISMATCH", `signed orig ${signedOrig} is not the calling number ${call.orig ?? "(none)"}`, {
-        signed: signedOrig,
-        call: call.orig,
-      });
-    }
-  } else {
-    throw new VerificationError("ORIG_MISMATCH", "orig is a URI; SHAKEN calls are matched on telephone numbers");
+  if (orig.tn === undefined) throw new VerificationError("ORIG_MISMATCH", "orig is a URI; SHAKEN calls are matched on telephone numbers");
+  // The claims step has checked that every tn claim is a telephone number.
+  const signedOrig = telephoneNumberDigits(orig.tn)!;
+  if (call.orig !== signedOrig) {
+    throw new VerificationError("ORIG_MISMATCH", `signed orig ${signedOrig} is not the calling number ${call.orig ?? "(none)"}`, {
+      signed: signedOrig,
+      call: call.orig,
+    });
   }
   steps.passed("passport.orig", undefined, { orig: signedOrig });
 
-  const signedDest = (dest.tn ?? []).map((tn) => canonicalizeTn(tn, plan));
-  if (!signedDest.some((tn) => tn !== null && call.dest.includes(tn))) {
+  const signedDest = (dest.tn ?? []).map((tn) => telephoneNumberDigits(tn)!);
+  if (!signedDest.some((tn) => call.dest.includes(tn))) {
     throw new VerificationError("DEST_MISMATCH", `signed dest ${JSON.stringify(signedDest)} does not name the called number ${call.dest.join(", ") || "(none)"}`, {
       signed: signedDest,
       call: call.dest,
     });
   }
   steps.passed("passport.dest", undefined, { dest: signedDest });
+  return signedOrig;
 }
 
 // Reading the TNAuthList and linting the profile depend only on the certificate: once per certificate.
