@@ -6,7 +6,15 @@ import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument
 import { fixedClock } from "../../../src/lib/clock";
 import type { RuntimeOverrides } from "../../../src/runtime";
 import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
-import { exportPrivateKeyPem, generateKeyPair, issueShakenCertificate, loadSigningAuthority, type KeyType, type ProfileDeviations } from "../../../src/pki";
+import {
+  exportPrivateKeyPem,
+  generateKeyPair,
+  issueShakenCertificate,
+  loadSigningAuthority,
+  type KeyType,
+  type ProfileDeviations,
+  type SigningAuthority,
+} from "../../../src/pki";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -101,6 +109,27 @@ export const verdictRequest = (identity: string[], overrides: Record<string, unk
   ...overrides,
 });
 
+/**
+ * One call verified through both endpoints, each with a PASSporT of its own from `identity`: its
+ * numbers as ATIS-1000082's tn digits on /stir/v1/verification, in E.164 with `+` on /v1/verdict.
+ */
+export async function verifyThroughBoth(app: App, identity: () => Promise<string>, call: { orig: string; dest: string }) {
+  const atis = await postAtis(app, atisRequest(await identity(), { from: { tn: call.orig }, to: { tn: [call.dest] } }));
+  const native = await postVerdict(
+    app,
+    verdictRequest([await identity()], {
+      from: `<sip:+${call.orig}@carrier.example;user=phone>;tag=1`,
+      to: `<sip:+${call.dest}@operator.example>`,
+      ruri: `sip:+${call.dest}@operator.example`,
+    }),
+  );
+  return {
+    atis: ((await atis.json()) as { verificationResponse: Record<string, unknown> }).verificationResponse,
+    // The verdict's shape is the API's, checked field by field by each test.
+    verdict: ((await native.json()) as { verdict: any }).verdict,
+  };
+}
+
 const encoder = new TextEncoder();
 const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
@@ -130,16 +159,17 @@ export async function craftIdentity(options: {
 }
 
 /**
- * A leaf issued by the fixture intermediate with our own issuing code, for cases the fixture set
- * does not hold (another key type, a profile deviation, validity around the real now).
+ * A leaf issued by the fixture intermediate (or `issuer`) with our own issuing code, for cases the
+ * fixture set does not hold (another key type, a profile deviation, validity around the real now).
  */
 export async function issueTestLeaf(options: {
   keyType?: KeyType;
   notBefore?: Date;
   notAfter?: Date;
   deviations?: ProfileDeviations;
+  issuer?: SigningAuthority;
 } = {}): Promise<{ pem: string; keyPkcs8: string; privateKey: CryptoKey }> {
-  const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
+  const intermediate = options.issuer ?? (await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8));
   const keys = await generateKeyPair(options.keyType ?? "P-256");
   const leaf = await issueShakenCertificate({
     issuer: intermediate,
