@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { encodeBareServiceProviderCode, encodeTnAuthList, readTnAuthList, TnAuthListEntryError } from "../../../src/certificate/tnauthlist";
+import { authorisationOf, encodeBareServiceProviderCode, encodeTnAuthList, readTnAuthList, TnAuthListEntryError } from "../../../src/certificate/tnauthlist";
 import { createDevelopmentCa, generateKeyPair, issueShakenCertificate, type ProfileDeviations } from "../../../src/pki";
 import { haveRealworld, REALWORLD } from "../realworld/realworld";
 
@@ -94,5 +94,16 @@ describe("readTnAuthList", () => {
       counts[form] = (counts[form] ?? 0) + 1;
     }
     expect(counts).toEqual({ rfc8226: 45, absent: 63, "sequence-of-printablestring": 3, unparseable: 2 });
+  });
+
+  it.skipIf(!haveRealworld)("finds a valid SPC in every readable real-world TNAuthList, so the no-valid-SPC-no-number rule refuses none of them", () => {
+    const scopes: Record<string, number> = {};
+    for (const { certificate } of realworldCertificates) {
+      const reading = readTnAuthList(certificate);
+      if (!("spcs" in reading)) continue;
+      const { scope } = authorisationOf(reading);
+      scopes[scope] = (scopes[scope] ?? 0) + 1;
+    }
+    expect(scopes).toEqual({ "service-provider": 48 });
   });
 });
