@@ -83,16 +83,17 @@ export function appAt(offsetSeconds = 0, overrides: RuntimeOverrides = {}) {
 
 type App = ReturnType<typeof createApp>;
 
-export function postVerdict(app: App, body: unknown, headers: Record<string, string> = {}) {
-  return app.request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
+/** `bindings` stand in for the Worker's environment, e.g. `{ ...env, FUTURE_SKEW_SECONDS: "5" }`. */
+export function postVerdict(app: App, body: unknown, headers: Record<string, string> = {}, bindings: object = env) {
+  return app.request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, bindings);
 }
 
-export function postAtis(app: App, body: unknown, headers: Record<string, string> = {}) {
+export function postAtis(app: App, body: unknown, headers: Record<string, string> = {}, bindings: object = env) {
   const text = typeof body === "string" ? body : JSON.stringify(body);
   return app.request(
     "/stir/v1/verification",
     { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", "Content-Length": String(new TextEncoder().encode(text).length), ...headers }, body: text },
-    env,
+    bindings,
   );
 }
 
@@ -111,17 +112,28 @@ export const verdictRequest = (identity: string[], overrides: Record<string, unk
 
 /**
  * One call verified through both endpoints, each with a PASSporT of its own from `identity`: its
- * numbers as ATIS-1000082's tn digits on /stir/v1/verification, in E.164 with `+` on /v1/verdict.
+ * numbers as ATIS-1000082's tn digits on /stir/v1/verification, in E.164 with `+` on /v1/verdict; its
+ * SIP Date as ATIS `time` and the verdict's `date` (left out: the verdict has none, and ATIS, whose
+ * `time` is required, gets IAT).
  */
-export async function verifyThroughBoth(app: App, identity: () => Promise<string>, call: { orig: string; dest: string }) {
-  const atis = await postAtis(app, atisRequest(await identity(), { from: { tn: call.orig }, to: { tn: [call.dest] } }));
+export async function verifyThroughBoth(
+  app: App,
+  identity: () => Promise<string>,
+  { orig = CALLER, dest = CALLEE, date }: { orig?: string; dest?: string; date?: number } = {},
+  bindings: object = env,
+) {
+  const dated = (name: string) => (date === undefined ? {} : { [name]: date });
+  const atis = await postAtis(app, atisRequest(await identity(), { from: { tn: orig }, to: { tn: [dest] }, ...dated("time") }), {}, bindings);
   const native = await postVerdict(
     app,
     verdictRequest([await identity()], {
-      from: `<sip:+${call.orig}@carrier.example;user=phone>;tag=1`,
-      to: `<sip:+${call.dest}@operator.example>`,
-      ruri: `sip:+${call.dest}@operator.example`,
+      from: `<sip:+${orig}@carrier.example;user=phone>;tag=1`,
+      to: `<sip:+${dest}@operator.example>`,
+      ruri: `sip:+${dest}@operator.example`,
+      ...dated("date"),
     }),
+    {},
+    bindings,
   );
   return {
     atis: ((await atis.json()) as { verificationResponse: Record<string, unknown> }).verificationResponse,

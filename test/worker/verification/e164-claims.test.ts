@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { appAt, atisRequest, CALLEE, CALLER, craftIdentity, installTrust, postAtis, postVerdict, serveChain, signedIdentity, verdictRequest, verifyThroughBoth } from "../support/stir";
+import { appAt, atisRequest, CALLER, craftIdentity, installTrust, postAtis, postVerdict, serveChain, signedIdentity, verdictRequest, verifyThroughBoth } from "../support/stir";
 
 beforeEach(async () => {
   vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log line of every /v1/verdict call
@@ -31,14 +31,14 @@ const FOREIGN = [
 
 describe("PASSporT tn claims are E.164 digits, never a national number (RFC 8225 §5.2.1, RFC 8224 §8.3)", () => {
   it.each(FOREIGN)("a foreign caller signed as orig verifies: %s", async (_, foreign) => {
-    const { atis, verdict } = await verifyThroughBoth(appAt(), async () => (await signedIdentity({ x5u, orig: foreign })).identity, { orig: foreign, dest: CALLEE });
+    const { atis, verdict } = await verifyThroughBoth(appAt(), async () => (await signedIdentity({ x5u, orig: foreign })).identity, { orig: foreign });
     expect(atis).toEqual({ verstat: "TN-Validation-Passed" });
     expect(verdict.verstat).toBe("TN-Validation-Passed");
     expect(verdict.checks).toContainEqual(expect.objectContaining({ id: "passport.orig", result: "pass", evidence: { orig: foreign } }));
   });
 
   it.each(FOREIGN)("a foreign called number signed as dest verifies: %s", async (_, foreign) => {
-    const { atis, verdict } = await verifyThroughBoth(appAt(), async () => (await signedIdentity({ x5u, dest: [foreign] })).identity, { orig: CALLER, dest: foreign });
+    const { atis, verdict } = await verifyThroughBoth(appAt(), async () => (await signedIdentity({ x5u, dest: [foreign] })).identity, { dest: foreign });
     expect(atis).toEqual({ verstat: "TN-Validation-Passed" });
     expect(verdict.verstat).toBe("TN-Validation-Passed");
     expect(verdict.checks).toContainEqual(expect.objectContaining({ id: "passport.dest", result: "pass", evidence: { dest: [foreign] } }));
@@ -46,14 +46,14 @@ describe("PASSporT tn claims are E.164 digits, never a national number (RFC 8225
 
   it("strips RFC 8224 §8.3 visual separators from a claim", async () => {
     const claims = { attest: "A", dest: { tn: ["+7 (701) 234-56.78"] }, iat: 1_764_288_000, orig: { tn: "+49 30 123456" }, origid: "123e4567-e89b-12d3-a456-426655440000" };
-    const { atis, verdict } = await verifyThroughBoth(appAt(), () => craftIdentity({ x5u, claims }), { orig: "4930123456", dest: CALLEE });
+    const { atis, verdict } = await verifyThroughBoth(appAt(), () => craftIdentity({ x5u, claims }), { orig: "4930123456" });
     expect(atis).toEqual({ verstat: "TN-Validation-Passed" });
     expect(verdict.verstat).toBe("TN-Validation-Passed");
   });
 
   it("does not read a claim written in the home plan's national format as the home number", async () => {
     // 8 727 250 12 34 is how Almaty is dialled inside Kazakhstan; as a claim it is the E.164 digits 87272501234.
-    const { atis, verdict } = await verifyThroughBoth(appAt(), async () => (await signedIdentity({ x5u, orig: "87272501234" })).identity, { orig: CALLER, dest: CALLEE });
+    const { atis, verdict } = await verifyThroughBoth(appAt(), async () => (await signedIdentity({ x5u, orig: "87272501234" })).identity);
     expect(atis).toMatchObject({ reasoncode: 438, reasondesc: "signed orig 87272501234 is not the calling number 77272501234" });
     expect(verdict.stir).toMatchObject({ failedCheck: "passport.orig" });
   });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { TnAuthListEntry } from "../../../src/certificate/tnauthlist";
 import { createDevelopmentCa, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
-import { appAt, CALLEE, CALLER, installTrust, issueTestLeaf, pki, register, serveChain, signedIdentity, uniquePath, verifyThroughBoth } from "../support/stir";
+import { appAt, CALLER, installTrust, issueTestLeaf, pki, register, serveChain, signedIdentity, uniquePath, verifyThroughBoth } from "../support/stir";
 
 beforeEach(async () => {
   vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log line of every /v1/verdict call
@@ -22,7 +22,7 @@ async function signerWith(deviations: ProfileDeviations, issuer?: { authority: S
 
 /** `caller` signs a call to CALLEE with `signer`'s certificate; verified through both endpoints. */
 const callFrom = (signer: Signer, caller: string) =>
-  verifyThroughBoth(appAt(), async () => (await signedIdentity({ ...signer, orig: caller })).identity, { orig: caller, dest: CALLEE });
+  verifyThroughBoth(appAt(), async () => (await signedIdentity({ ...signer, orig: caller })).identity, { orig: caller });
 
 const PASSED = { verstat: "TN-Validation-Passed" };
 
