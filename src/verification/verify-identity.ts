@@ -345,8 +345,8 @@ function vouchingFor(authorisation: TnAuthorisation, orig: string, whose: string
       });
     }
     case "nothing": {
-      const invalid = authorisation.invalidSpcs.map((spc) => JSON.stringify(spc.slice(0, 64)));
-      const why = invalid.length > 0 ? `: ${invalid.join(", ")} is no service provider code ([A-Z0-9]+, ATIS-1000080 §6.4.1)` : "";
+      const invalid = authorisation.invalidSpcs.map((spc) => spc.slice(0, 64));
+      const why = invalid.length > 0 ? `: ${invalid.map((spc) => JSON.stringify(spc)).join(", ")} ${invalid.length === 1 ? "is" : "are"} no service provider code ([A-Z0-9]+, ATIS-1000080 §6.4.1)` : "";
       throw new VerificationError("TNAUTHLIST_MISSING", `the TNAuthList of ${whose} names no valid service provider code and no telephone number${why}`, {
         spcs: invalid,
       });
