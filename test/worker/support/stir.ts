@@ -1,6 +1,6 @@
 import "../provided-context";
 import { env } from "cloudflare:workers";
-import { inject } from "vitest";
+import { beforeEach, inject, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument } from "../../../src/certificate/trust-format";
 import { fixedClock } from "../../../src/lib/clock";
@@ -36,6 +36,17 @@ export async function installTrust(options: { anchors?: string[]; crls?: string[
   await env.TRUST.put(TRUST_ANCHORS_KEY, JSON.stringify(anchors));
   const crls: CrlDocument = { version: 1, updated: "2025-11-01T00:00:00Z", crls: (options.crls ?? []).map((pem) => ({ pem, issuer: "test", nextUpdate: null })) };
   await env.TRUST.put(CRLS_KEY, JSON.stringify(crls));
+}
+
+/**
+ * For a test file that verifies calls through the endpoints: the fixture trust installed before each
+ * test, and the log line every /v1/verdict call prints kept out of the test output.
+ */
+export function verifyWithFixtureTrust(): void {
+  beforeEach(async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    await installTrust();
+  });
 }
 
 let pathCounter = 0;

@@ -1,10 +1,7 @@
-import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { appAt, atisRequest, CALLER, craftIdentity, installTrust, postAtis, postVerdict, serveChain, signedIdentity, verdictRequest, verifyThroughBoth } from "../support/stir";
+import { beforeAll, describe, expect, it } from "vitest";
+import { appAt, atisRequest, CALLER, craftIdentity, postAtis, postVerdict, serveChain, signedIdentity, verdictRequest, verifyThroughBoth, verifyWithFixtureTrust } from "../support/stir";
 
-beforeEach(async () => {
-  vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log line of every /v1/verdict call
-  await installTrust();
-});
+verifyWithFixtureTrust();
 
 let x5u: string;
 beforeAll(async () => {

@@ -1,11 +1,8 @@
 import { env } from "cloudflare:workers";
-import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { appAt, IAT, installTrust, postVerdict, serveChain, signedIdentity, verdictRequest, verifyThroughBoth } from "../support/stir";
+import { beforeAll, describe, expect, it } from "vitest";
+import { appAt, IAT, postVerdict, serveChain, signedIdentity, verdictRequest, verifyThroughBoth, verifyWithFixtureTrust } from "../support/stir";
 
-beforeEach(async () => {
-  vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log line of every /v1/verdict call
-  await installTrust();
-});
+verifyWithFixtureTrust();
 
 let x5u: string;
 beforeAll(async () => {

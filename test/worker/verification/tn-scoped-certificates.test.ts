@@ -1,12 +1,9 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TnAuthListEntry } from "../../../src/certificate/tnauthlist";
 import { createDevelopmentCa, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
-import { appAt, CALLER, installTrust, issueTestLeaf, pki, register, serveChain, signedIdentity, uniquePath, verifyThroughBoth } from "../support/stir";
+import { appAt, CALLER, installTrust, issueTestLeaf, pki, register, serveChain, signedIdentity, uniquePath, verifyThroughBoth, verifyWithFixtureTrust } from "../support/stir";
 
-beforeEach(async () => {
-  vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log line of every /v1/verdict call
-  await installTrust();
-});
+verifyWithFixtureTrust();
 
 interface Signer {
   x5u: string;
