@@ -19,7 +19,7 @@ import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/t
 import { parseIdentityHeader } from "../src/identity/identity-header";
 import { classifyNumber } from "../src/numbering/classify";
 import { compileHomeNumberingPlan, defaultNumberingOverrides } from "../src/numbering/home-plan";
-import { canonicalizeTn, callPartyFrom } from "../src/numbers/telephone-number";
+import { canonicalizeTn, callPartyFrom, diallingPlanFor } from "../src/numbers/telephone-number";
 import { decodePassport } from "../src/passport/passport";
 import { parseInvite } from "../src/sip/invite";
 import { compileRuleMatcher } from "../src/rules/matcher";
@@ -43,7 +43,7 @@ const x5u = "https://cr.example/sp.pem";
 const calls = await signCalls(pki, x5u, 2_000);
 const options = await warmVerifier(x5u, pki.chainPem, { [TRUST_KEYS.anchors]: pki.trustAnchors, [TRUST_KEYS.crls]: pki.crls });
 const credential = await options.certificates.credential(new URL(x5u));
-const plan = options.plan;
+const plan = diallingPlanFor("KZ");
 const key = await importJWK(JSON.parse(pki.leafPublicJwk) as JWK, "ES256");
 const call = { orig: SIGNED_CALLER, dest: [CALLEE], date: calls[0]!.iat };
 

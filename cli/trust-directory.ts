@@ -23,12 +23,25 @@ const SOURCE_LINE = /^Source: (\S+)$/m;
 
 export const sha256Hex = (certificate: X509Certificate): string => createHash("sha256").update(new Uint8Array(certificate.rawData)).digest("hex");
 
+/**
+ * The anchors in `dir`. A directory that does not exist is an error, never an empty trust set: a
+ * mistyped --trust-dir would otherwise verify against no anchor, or push none to the Worker.
+ */
 export async function listAnchors(dir: string): Promise<StoredAnchor[]> {
+  const anchors = await readAnchorDirectory(dir);
+  if (anchors === null) throw new CliInputError(`${dir}: no such trust-anchor directory (--trust-dir); trust add creates one`);
+  return anchors;
+}
+
+/** The anchors in `dir`, or null when it does not exist (yet: `trust add` creates it). */
+async function readAnchorDirectory(dir: string): Promise<StoredAnchor[] | null> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((name) => name.endsWith(".pem")).sort();
-  } catch {
-    return [];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    throw new CliInputError(`${dir}: the trust-anchor directory cannot be read (${code ?? String(error)})`);
   }
   return Promise.all(
     names.map(async (name) => {
@@ -50,7 +63,7 @@ const fileNameFor = (certificate: X509Certificate, sha256: string): string => {
 
 /** Adds anchors not already present (by SHA-256); returns the ones added. */
 export async function addAnchors(dir: string, certificates: X509Certificate[], source: string): Promise<StoredAnchor[]> {
-  const present = new Set((await listAnchors(dir)).map((anchor) => anchor.sha256));
+  const present = new Set(((await readAnchorDirectory(dir)) ?? []).map((anchor) => anchor.sha256));
   const added = certificates
     .map((certificate) => ({ certificate, sha256: sha256Hex(certificate), source }))
     .filter((anchor, index, all) => !present.has(anchor.sha256) && all.findIndex((other) => other.sha256 === anchor.sha256) === index)

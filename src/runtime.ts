@@ -47,7 +47,6 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     trust,
     verifier: {
       clock,
-      plan: config.plan,
       certificates,
       trust,
       x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },

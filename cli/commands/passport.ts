@@ -5,9 +5,9 @@ import type { TrustSource } from "../../src/certificate/trust-store";
 import { ConfigError, readVerifierConfig, type VerifierConfig } from "../../src/config";
 import { parseIdentityHeader } from "../../src/identity/identity-header";
 import { fixedClock, systemClock, type Clock } from "../../src/lib/clock";
-import { canonicalizeTn, UnknownCountryError } from "../../src/numbers/telephone-number";
+import { canonicalizeTn, telephoneNumberDigits, UnknownCountryError } from "../../src/numbers/telephone-number";
 import { decodePassport, SUPPORTED_PPT, type SupportedPpt } from "../../src/passport/passport";
-import { signPassport } from "../../src/passport/sign";
+import { PassportSigningError, signPassport, type SignPassportOptions } from "../../src/passport/sign";
 import type { Attestation } from "../../src/verdict/verdict";
 import type { Check } from "../../src/verdict/check";
 import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../../src/verification/verify-identity";
@@ -51,7 +51,7 @@ const passportSign: CliCommand = {
     const attest = stringOption(context, "attest");
     if (ppt === "shaken" && !ATTESTATIONS.has(attest ?? "")) throw new CliInputError(`--attest must be A, B or C`);
     if (ppt === "div" && !stringOption(context, "div")) throw new CliInputError(`--div <tn> is required with --ppt div`);
-    const signed = await signPassport({
+    const signed = await signAsCli({
       key,
       x5u: requiredOption(context, "x5u"),
       orig: requiredOption(context, "orig"),
@@ -65,6 +65,16 @@ const passportSign: CliCommand = {
     return { json: signed, text: signed.identity };
   },
 };
+
+/** A claim the signer refuses is bad input, named by its flag (each claim's flag has its name). */
+async function signAsCli(options: SignPassportOptions) {
+  try {
+    return await signPassport(options);
+  } catch (error) {
+    if (error instanceof PassportSigningError) throw new CliInputError(`--${error.claim} ${error.problem}`);
+    throw error;
+  }
+}
 
 /** The trust set the CLI verifies against: the anchor directory and the CRL files, as the Worker gets them pushed. */
 async function directoryTrustSource(trustDir: string, crlPaths: string[]): Promise<TrustSource> {
@@ -90,7 +100,11 @@ function verifierConfig(context: Parameters<CliCommand["run"]>[0]): VerifierConf
   }
 }
 
-/** Without --orig/--dest the PASSporT's own numbers stand in for the call's, so only the credential is judged. */
+/**
+ * Without --orig/--dest the PASSporT's own numbers stand in for the call's, so only the credential is
+ * judged: as the E.164 digits the verifier reads claims as. The call's numbers given on the command line
+ * are read as the service reads a call's From and To, national formats included.
+ */
 function callNumbers(identity: string, config: VerifierConfig, orig: string | undefined, dest: string[]): CallNumbers {
   let signed: { orig: string | null; dest: string[] } = { orig: null, dest: [] };
   try {
@@ -100,10 +114,14 @@ function callNumbers(identity: string, config: VerifierConfig, orig: string | un
   } catch {
     // verifyIdentity reports the malformed header itself
   }
-  const canonical = (tn: string) => canonicalizeTn(tn, config.plan);
+  const canonical = (tn: string, flag: string) => {
+    const number = canonicalizeTn(tn, config.plan);
+    if (number === null) throw new CliInputError(`--${flag} ${JSON.stringify(tn.slice(0, 40))} is not a telephone number`);
+    return number;
+  };
   return {
-    orig: orig !== undefined ? canonical(orig) : signed.orig && canonical(signed.orig),
-    dest: (dest.length > 0 ? dest : signed.dest).flatMap((tn) => canonical(tn) ?? []),
+    orig: orig !== undefined ? canonical(orig, "orig") : signed.orig && telephoneNumberDigits(signed.orig),
+    dest: dest.length > 0 ? dest.map((tn) => canonical(tn, "dest")) : signed.dest.flatMap((tn) => telephoneNumberDigits(tn) ?? []),
     date: null,
   };
 }
@@ -141,7 +159,6 @@ export async function verifierFrom(context: Parameters<CliCommand["run"]>[0]): P
     config,
     options: {
       clock,
-      plan: config.plan,
       certificates,
       trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")),
       x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },

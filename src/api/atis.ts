@@ -10,7 +10,7 @@ import { requireBearer } from "./auth";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { verifyCall } from "../verification/verify-call";
 import { boundVerifier, Deadline } from "../verdict/deadline";
-import { canonicalizeTn } from "../numbers/telephone-number";
+import { canonicalizeTnPreferringE164 } from "../numbers/telephone-number";
 import { showJsonValue } from "../lib/strict-json";
 
 const MAX_BODY_BYTES = 65_536;
@@ -107,10 +107,11 @@ atisRoutes.post("/verification", describeVerification, async (c) => {
     const runtime = c.get("runtime");
     const plan = runtime.config.plan;
     // A from.tn or to.tn that is no telephone number is the request's fault (SVC4005), not the PASSporT's.
-    const canonicalOrig = canonicalizeTn(request.orig, plan);
+    // ATIS-1000082 carries canonical TNs; a national-format one is still read when it is no international number.
+    const canonicalOrig = canonicalizeTnPreferringE164(request.orig, plan);
     if (canonicalOrig === null) throw invalid("from", { tn: request.orig });
     const canonicalDest = request.dest.map((tn) => {
-      const canonical = canonicalizeTn(tn, plan);
+      const canonical = canonicalizeTnPreferringE164(tn, plan);
       if (canonical === null) throw invalid("to", { tn });
       return canonical;
     });

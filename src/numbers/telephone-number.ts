@@ -1,4 +1,5 @@
 import { getCountryCallingCode, isSupportedCountry, Metadata } from "libphonenumber-js/min";
+import { isValidPhoneNumber } from "libphonenumber-js/max";
 import type { CallParty } from "../call/call";
 
 /**
@@ -46,9 +47,10 @@ const NON_TN_CHARACTERS = /[^0-9*#]/g;
 const MAX_TN_LENGTH = 15;
 
 /**
- * Canonical form of a telephone number: digits only (plus `*`/`#`), no `+`, 1–15 characters,
- * national-format numbers converted to international with the dialling plan. Null when the value
- * is not a telephone number.
+ * Canonical form of a call's telephone number (a SIP From, P-Asserted-Identity or To): digits only
+ * (plus `*`/`#`), no `+`, 1–15 characters, national-format numbers converted to international with the
+ * dialling plan. Null when the value is not a telephone number. Never for a PASSporT's `tn` claim,
+ * which is E.164 digits as written (`telephoneNumberDigits`).
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
   const trimmed = value.trim();
@@ -69,10 +71,25 @@ function dialledDigits(trimmed: string): string | null {
 /**
  * The digits of a value written as a telephone number in canonical form (a PASSporT's `tn`, RFC 8225
  * §5.2.1, with RFC 8224 §8.3's visual separators allowed): 1 to 15 of them; null for anything else.
+ * A claim is E.164 digits, always: no dialling plan ever reads it as a national number.
  */
 export function telephoneNumberDigits(value: string): string | null {
   const digits = dialledDigits(value.trim());
   return digits !== null && digits.length <= MAX_TN_LENGTH ? digits : null;
+}
+
+/**
+ * A number a request names as a canonical TN (ATIS-1000082's `from`/`to` `tn`: RFC 8224 §8.3 digits)
+ * that an SBC may still have written in the home plan's national format. Digits that are a valid
+ * international number are that number (`4930123456` is Berlin, not a Kazakh national number); the
+ * national reading applies only to digits that are not (`87272501234`, `7272501234` stay Almaty).
+ * Only a value the national reading would change is looked up in the numbering metadata.
+ */
+export function canonicalizeTnPreferringE164(value: string, plan: DiallingPlan): string | null {
+  const canonical = canonicalizeTn(value, plan);
+  const digits = telephoneNumberDigits(value);
+  if (digits === null || digits === canonical) return canonical;
+  return isValidPhoneNumber(`+${digits}`) ? digits : canonical;
 }
 
 function fromNationalFormat(digits: string, plan: DiallingPlan): string {

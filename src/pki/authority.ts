@@ -1,5 +1,7 @@
 import "../lib/reflect-metadata";
 import { CertificatePolicyExtension, type JsonName, KeyUsageFlags, type X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
+import type { TnAuthListEntry } from "../certificate/tnauthlist";
+import { tnAuthListExtension } from "./csr";
 import { KeyMismatchError } from "./errors";
 import { basicConstraints, keyIdentifierExtensions, keyUsage } from "./extensions";
 import { certificateMatchesPrivateKey, generateKeyPair, importPrivateKeyPem } from "./keys";
@@ -26,6 +28,11 @@ export interface DevelopmentCaOptions {
   notAfter: Date;
   /** The SHAKEN policy the intermediate issues under. */
   policy?: ShakenPolicyOid;
+  /**
+   * A TNAuthList on the intermediate, bounding the numbers it may delegate (RFC 9060, ATIS-1000092's
+   * delegation CA). None by default: the ATIS-1000080 CA profile has none.
+   */
+  intermediateTnAuthList?: TnAuthListEntry[];
 }
 
 const caName = (options: DevelopmentCaOptions, commonName: string): JsonName => [
@@ -70,6 +77,7 @@ export async function createDevelopmentCa(options: DevelopmentCaOptions): Promis
       caKeyUsage,
       ...(await keyIdentifierExtensions(intermediateKeys.publicKey, rootCertificate)),
       new CertificatePolicyExtension([options.policy ?? DEFAULT_SHAKEN_POLICY_OID]),
+      ...(options.intermediateTnAuthList ? [tnAuthListExtension(options.intermediateTnAuthList)] : []),
     ],
   });
   return {

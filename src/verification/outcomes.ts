@@ -61,6 +61,8 @@ export const OUTCOMES = {
   CERTIFICATE_NOT_VALID_AT_IAT: row("certificate.validity", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   CERTIFICATE_REVOKED: row("certificate.revocation", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   TNAUTHLIST_MISSING: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  // RFC 8226 §9, RFC 9060: a certificate scoped to telephone numbers vouches for those numbers only.
+  ORIG_NOT_AUTHORISED: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   KEY_UNSUPPORTED: row("certificate.key", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   CERTIFICATE_PROFILE: row("certificate.profile", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   SIGNATURE_INVALID: row("passport.signature", 438, INVALID_IDENTITY, "TN-Validation-Failed"),

@@ -1,5 +1,5 @@
 import { parseIdentityHeader } from "../identity/identity-header";
-import { canonicalizeTn } from "../numbers/telephone-number";
+import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { fail, pass, type Check } from "../verdict/check";
 import type { Attestation, Verstat } from "../verdict/verdict";
 import { OUTCOMES, type Outcome } from "./outcomes";
@@ -20,6 +20,9 @@ export interface CallVerification {
 }
 
 const failure = (row: keyof typeof OUTCOMES, reasondesc: string) => ({ ...OUTCOMES[row], reasondesc });
+
+/** A PASSporT's number as signed: E.164 digits (RFC 8225 §5.2.1); null for a `uri` claim or none. */
+const signedTn = (claim: string | null): string | null => (claim === null ? null : telephoneNumberDigits(claim));
 
 function pptParameter(headerValue: string): string | null {
   try {
@@ -59,10 +62,7 @@ export async function verifyCall(identityHeaders: string[], call: CallNumbers, o
       if (isDiv[index]) results[index] = await verifyIdentity(value, call, options);
     }),
   );
-  const divertedFrom = results
-    .filter((result) => result?.outcome === "verified" && result.divertedFrom !== null)
-    .map((result) => canonicalizeTn(result.divertedFrom!, options.plan))
-    .filter((tn): tn is string => tn !== null);
+  const divertedFrom = results.flatMap((result) => (result?.outcome === "verified" ? (signedTn(result.divertedFrom) ?? []) : []));
   const shakenCall: CallNumbers = { ...call, dest: [...call.dest, ...divertedFrom] };
   await Promise.all(
     evaluated.map(async (value, index) => {
@@ -72,7 +72,7 @@ export async function verifyCall(identityHeaders: string[], call: CallNumbers, o
 
   const verifiedShaken = results.find((result) => result.ppt === "shaken" && result.outcome === "verified");
   for (const result of results) {
-    if (result.ppt === "div" && result.outcome === "verified") chainDiv(result, verifiedShaken, options, checks);
+    if (result.ppt === "div" && result.outcome === "verified") chainDiv(result, verifiedShaken, checks);
   }
 
   if (verifiedShaken) {
@@ -113,10 +113,11 @@ export function failReplays(verification: CallVerification, replays: ReplayedIde
   return { ...verification, verstat: OUTCOMES.PASSPORT_REPLAYED.verstat, attest: null, failure: failure("PASSPORT_REPLAYED", replays[0]!.reasondesc), identities };
 }
 
-function chainDiv(div: IdentityResult, shaken: IdentityResult | undefined, options: VerifierOptions, checks: Check[]): void {
-  const canonical = (value: string | null) => (value === null ? null : canonicalizeTn(value, options.plan));
-  const shakenDest = (shaken?.dest ?? []).map(canonical);
-  const chained = shaken !== undefined && canonical(div.orig) === canonical(shaken.orig) && shakenDest.includes(canonical(div.divertedFrom));
+/** RFC 8946 §5: the `div` PASSporT's orig is the shaken orig, and its diverting number is among the shaken dest. */
+function chainDiv(div: IdentityResult, shaken: IdentityResult | undefined, checks: Check[]): void {
+  const divertedFrom = signedTn(div.divertedFrom);
+  const chained =
+    shaken !== undefined && divertedFrom !== null && signedTn(div.orig) === signedTn(shaken.orig) && shaken.dest.some((claim) => signedTn(claim) === divertedFrom);
   if (chained) {
     checks.push(pass(OUTCOMES.DIV_NOT_CHAINED.checkId, `div from ${div.divertedFrom} chains to the shaken PASSporT`));
     return;

@@ -2,14 +2,14 @@ import { compactVerify } from "jose";
 import type { X509Certificate } from "@peculiar/x509";
 import type { CertificateSource } from "../certificate/certificate-source";
 import { trustedPathFor } from "../certificate/certificate-source";
-import { checkValidityAt, findRevocation } from "../certificate/chain";
+import { checkValidityAt, findRevocation, type TrustedPath } from "../certificate/chain";
 import { lintCertificate, type LintFinding } from "../certificate/lint";
-import { readTnAuthList, type TnAuthListReading } from "../certificate/tnauthlist";
+import { authorisationOf, entryNaming, readTnAuthList, type TnAuthListReading, type TnAuthorisation } from "../certificate/tnauthlist";
 import type { TrustSource } from "../certificate/trust-store";
 import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
 import { parseIdentityHeader } from "../identity/identity-header";
 import type { Clock } from "../lib/clock";
-import { canonicalizeTn, type DiallingPlan } from "../numbers/telephone-number";
+import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { decodePassportClaims, decodePassportHeader, isUuid, type DecodedPassport, type PassportHeader } from "../passport/passport";
 import { fail, pass, skip, warn, type Check } from "../verdict/check";
 import type { Attestation, Verstat } from "../verdict/verdict";
@@ -17,7 +17,6 @@ import { VerificationError, type Outcome } from "./outcomes";
 
 export interface VerifierOptions {
   clock: Clock;
-  plan: DiallingPlan;
   certificates: CertificateSource;
   trust: TrustSource;
   x5u: X5uPolicy;
@@ -31,7 +30,10 @@ export interface VerifierOptions {
   strictProfile: boolean;
 }
 
-/** The call's side of the comparison: canonical numbers and the SIP Date. */
+/**
+ * The call's side of the comparison: canonical numbers and the SIP Date. The caller reads the call's
+ * numbers (national formats included) before verifying; the PASSporT's are E.164 digits as signed.
+ */
 export interface CallNumbers {
   /** Canonical calling number (PAI, else From); null when the call presents none. */
   orig: string | null;
@@ -138,13 +140,13 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
       steps.checks.push(warn("passport.origid", "origid is not a UUID (RFC 8588 §4); kept as an opaque traceback id", { origid: passport.claims.origid.slice(0, 64) }));
     }
     checkFreshness(passport.claims.iat, call.date, options, steps);
-    matchNumbers(passport, call, options.plan, steps);
+    const signedOrig = matchNumbers(passport, call, steps);
 
     const x5u = checkX5uUrl(passport.header.x5u, options.x5u);
     steps.passed("x5u.policy");
     const credential = await options.certificates.credential(x5u);
     steps.passed("x5u.fetch", undefined, { certificates: credential.chain.length });
-    signer = await checkCredential(credential, passport.claims.iat, options, steps);
+    signer = await checkCredential(credential, passport.claims.iat, signedOrig, options, steps);
 
     if (credential.leafKey instanceof VerificationError) throw credential.leafKey;
     steps.passed("certificate.key");
@@ -215,32 +217,34 @@ function checkFreshness(iat: number, date: number | null, options: VerifierOptio
   steps.passed("passport.freshness", undefined, { iat, now });
 }
 
-/** RFC 8224 §6.2.2: `orig` must be the calling number and `dest` must name the called number. */
-function matchNumbers(passport: DecodedPassport, call: CallNumbers, plan: DiallingPlan, steps: StepRecorder): void {
+/**
+ * RFC 8224 §6.2.2: `orig` must be the calling number and `dest` must name the called number. A `tn`
+ * claim is E.164 digits (RFC 8225 §5.2.1, RFC 8224 §8.3): separators are stripped, but it is never
+ * read in the home plan's national format, so a foreign caller's `4930123456` stays +49 30 123456.
+ * Returns the signed calling number, which the certificate's TNAuthList must authorise.
+ */
+function matchNumbers(passport: DecodedPassport, call: CallNumbers, steps: StepRecorder): string {
   const { orig, dest } = passport.claims;
-  const signedOrig = orig.tn === undefined ? null : canonicalizeTn(orig.tn, plan);
-  if (orig.tn !== undefined) {
-    // The claims step has checked that orig.tn is a number; only the home plan's national form can still overflow.
-    if (signedOrig === null) throw new VerificationError("ORIG_MISMATCH", `signed orig.tn '${orig.tn.slice(0, 32)}' has no canonical form of at most 15 digits in the home numbering plan`);
-    if (call.orig !== signedOrig) {
-      throw new VerificationError("ORIG_MISMATCH", `signed orig ${signedOrig} is not the calling number ${call.orig ?? "(none)"}`, {
-        signed: signedOrig,
-        call: call.orig,
-      });
-    }
-  } else {
-    throw new VerificationError("ORIG_MISMATCH", "orig is a URI; SHAKEN calls are matched on telephone numbers");
+  if (orig.tn === undefined) throw new VerificationError("ORIG_MISMATCH", "orig is a URI; SHAKEN calls are matched on telephone numbers");
+  // The claims step has checked that every tn claim is a telephone number.
+  const signedOrig = telephoneNumberDigits(orig.tn)!;
+  if (call.orig !== signedOrig) {
+    throw new VerificationError("ORIG_MISMATCH", `signed orig ${signedOrig} is not the calling number ${call.orig ?? "(none)"}`, {
+      signed: signedOrig,
+      call: call.orig,
+    });
   }
   steps.passed("passport.orig", undefined, { orig: signedOrig });
 
-  const signedDest = (dest.tn ?? []).map((tn) => canonicalizeTn(tn, plan));
-  if (!signedDest.some((tn) => tn !== null && call.dest.includes(tn))) {
+  const signedDest = (dest.tn ?? []).map((tn) => telephoneNumberDigits(tn)!);
+  if (!signedDest.some((tn) => call.dest.includes(tn))) {
     throw new VerificationError("DEST_MISMATCH", `signed dest ${JSON.stringify(signedDest)} does not name the called number ${call.dest.join(", ") || "(none)"}`, {
       signed: signedDest,
       call: call.dest,
     });
   }
   steps.passed("passport.dest", undefined, { dest: signedDest });
+  return signedOrig;
 }
 
 // Reading the TNAuthList and linting the profile depend only on the certificate: once per certificate.
@@ -255,10 +259,11 @@ const memo = <T>(cache: WeakMap<X509Certificate, T>, certificate: X509Certificat
   return value;
 };
 
-/** ATIS-1000074 §5.3.1 / ATIS-1000080: trusted path, validity at iat, revocation, TNAuthList, profile. */
+/** ATIS-1000074 §5.3.1 / ATIS-1000080: trusted path, validity at iat, revocation, TNAuthList (for the signed orig), profile. */
 async function checkCredential(
   credential: Awaited<ReturnType<CertificateSource["credential"]>>,
   iat: number,
+  orig: string,
   options: VerifierOptions,
   steps: StepRecorder,
 ): Promise<SignerDescription> {
@@ -291,24 +296,61 @@ async function checkCredential(
     steps.checks.push(warn("certificate.revocation", trust.crls.length === 0 ? "no CRL loaded; revocation not checked" : "loaded CRL is past its nextUpdate"));
   }
 
-  checkTnAuthList(tnAuthList, steps);
+  checkTnAuthList(tnAuthList, path, orig, steps);
   reportProfile(leaf, options.strictProfile, steps);
   return signer;
 }
 
-function checkTnAuthList(reading: TnAuthListReading, steps: StepRecorder): void {
-  switch (reading.form) {
-    case "absent":
-      throw new VerificationError("TNAUTHLIST_MISSING", "signing certificate has no TNAuthList extension (RFC 8226 §9)");
-    case "unparseable":
-      throw new VerificationError("TNAUTHLIST_MISSING", `signing certificate's TNAuthList cannot be read: ${reading.error}`);
-    case "rfc8226":
-      if (reading.spcs.length === 0) throw new VerificationError("TNAUTHLIST_MISSING", "TNAuthList names no service provider code");
-      steps.passed("certificate.tnauthlist", undefined, { spc: reading.spcs[0] });
-      return;
-    default:
-      // Seen in production certificates: readable, but not the RFC 8226 encoding. Reported, not failed.
-      steps.checks.push(warn("certificate.tnauthlist", `TNAuthList is not RFC 8226-encoded (${reading.form}): ${reading.note}`, { spcs: reading.spcs }));
+/**
+ * RFC 8226 §9, ATIS-1000080 §6.4.1: the signing certificate's TNAuthList must vouch for the signed
+ * calling number, through a valid service provider code or by naming it (a delegate certificate,
+ * RFC 9060). An issuing CA that carries a TNAuthList bounds what it may delegate (RFC 9060 §4: a
+ * delegate certificate's numbers are encompassed by its issuer's), so the number must be within its
+ * list too; an issuer's SPC cannot be checked that way, as no verifier knows which numbers an SPC serves.
+ */
+function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, orig: string, steps: StepRecorder): void {
+  if (reading.form === "absent") throw new VerificationError("TNAUTHLIST_MISSING", "signing certificate has no TNAuthList extension (RFC 8226 §9)");
+  if (reading.form === "unparseable") throw new VerificationError("TNAUTHLIST_MISSING", `signing certificate's TNAuthList cannot be read: ${reading.error}`);
+  const evidence = vouchingFor(authorisationOf(reading), orig, "the signing certificate");
+  for (const issuer of path.certificates.slice(1)) {
+    const issuerReading = memo(tnAuthLists, issuer, readTnAuthList);
+    if (issuerReading.form === "absent") continue;
+    const whose = `issuing CA '${issuer.subject}'`;
+    if (issuerReading.form === "unparseable") throw new VerificationError("TNAUTHLIST_MISSING", `the TNAuthList of ${whose} cannot be read: ${issuerReading.error}`);
+    vouchingFor(authorisationOf(issuerReading), orig, whose);
+  }
+  if (reading.form === "rfc8226") {
+    steps.passed("certificate.tnauthlist", undefined, evidence);
+  } else {
+    // Seen in production certificates: a valid SPC, but not the RFC 8226 encoding. Reported, not failed.
+    steps.checks.push(warn("certificate.tnauthlist", `TNAuthList is not RFC 8226-encoded (${reading.form}): ${reading.note}`, { spcs: reading.spcs }));
+  }
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
+/** What in `authorisation` vouches for `orig`, as evidence; a failed verification when nothing does. */
+function vouchingFor(authorisation: TnAuthorisation, orig: string, whose: string): Record<string, unknown> {
+  switch (authorisation.scope) {
+    case "service-provider":
+      return { spc: authorisation.spc };
+    case "numbers": {
+      const entry = entryNaming(authorisation, orig);
+      if (entry) return { orig, entry };
+      const named = `${plural(authorisation.tns.length, "number")} and ${plural(authorisation.ranges.length, "range")}`;
+      throw new VerificationError("ORIG_NOT_AUTHORISED", `signed orig ${orig} is not among the ${named} that the TNAuthList of ${whose} authorises (RFC 8226 §9)`, {
+        orig,
+        tns: authorisation.tns.length,
+        ranges: authorisation.ranges.length,
+      });
+    }
+    case "nothing": {
+      const invalid = authorisation.invalidSpcs.map((spc) => spc.slice(0, 64));
+      const why = invalid.length > 0 ? `: ${invalid.map((spc) => JSON.stringify(spc)).join(", ")} ${invalid.length === 1 ? "is" : "are"} no service provider code ([A-Z0-9]+, ATIS-1000080 §6.4.1)` : "";
+      throw new VerificationError("TNAUTHLIST_MISSING", `the TNAuthList of ${whose} names no valid service provider code and no telephone number${why}`, {
+        spcs: invalid,
+      });
+    }
   }
 }
 

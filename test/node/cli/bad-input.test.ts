@@ -57,6 +57,41 @@ describe("bad input: one line, exit 2, nothing written", () => {
     );
   });
 
+  it("a number passport sign would sign as no telephone number, named by its flag", async () => {
+    const sign = ["passport", "sign", "--key", pki.key, "--x5u", "https://cr.example.net/sp.pem", "--attest", "A"];
+    await expectOneLineError([...sign, "--orig", "abc", "--dest", "77012345678"], /^shaken-edge passport sign: --orig "abc" is not a telephone number: 1 to 15 digits/);
+    await expectOneLineError([...sign, "--orig", "7".repeat(16), "--dest", "77012345678"], /--orig "7{16}" is not a telephone number/);
+    await expectOneLineError([...sign, "--orig", "77272501234", "--dest", "77012345678,+7 701 x"], /--dest "\+7 701 x" is not a telephone number/);
+    await expectOneLineError([...sign, "--orig", "77272501234", "--dest", ","], /--dest needs at least one telephone number/);
+    await expectOneLineError([...sign, "--orig", "77272501234", "--dest", "77012345678", "--ppt", "div", "--div", "sip:bob@example.com"], /--div "sip:bob@example.com" is not a telephone number/);
+  });
+
+  it("a call number passport verify cannot read", async () => {
+    await expectOneLineError(["passport", "verify", "x", "--trust-dir", pki.trustDir, "--orig", "abc"], /--orig "abc" is not a telephone number/);
+    await expectOneLineError(["passport", "verify", "x", "--trust-dir", pki.trustDir, "--dest", "77012345678,bob"], /--dest "bob" is not a telephone number/);
+  });
+
+  /** An INVITE the SIP parser takes, without an Identity header. */
+  const unsignedInvite = () => {
+    const invite = join(pki.dir, "unsigned.sip");
+    writeFileSync(invite, "INVITE sip:+77012345678@op.example SIP/2.0\r\nFrom: <sip:+77272501234@gw.example>;tag=1\r\nTo: <sip:+77012345678@op.example>\r\nCall-ID: 1@gw\r\nCSeq: 1 INVITE\r\n\r\n");
+    return invite;
+  };
+
+  it("a --trust-dir that does not exist, wherever the CLI takes one, instead of an empty trust set", async () => {
+    const missing = join(pki.dir, "no-such-trust");
+    const commands = [["passport", "verify", "x"], ["invite", "verify", unsignedInvite()], ["cert", "inspect", pki.chain], ["trust", "list"], ["trust", "export"], ["trust", "push"], ["trust", "remove", "0123456789abcdef"]];
+    for (const argv of commands) await expectOneLineError([...argv, "--trust-dir", missing], `${missing}: no such trust-anchor directory (--trust-dir)`);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it("a --crl file that does not exist, for passport verify and invite verify", async () => {
+    const missing = join(pki.dir, "no-such.crl.pem");
+    for (const argv of [["passport", "verify", "x"], ["invite", "verify", unsignedInvite()]]) {
+      await expectOneLineError([...argv, "--trust-dir", pki.trustDir, "--crl", pki.crl, "--crl", missing], `${missing}: cannot be read: no such file`);
+    }
+  });
+
   it("an SPC with characters outside [A-Z0-9]", async () => {
     const out = join(pki.dir, "lower.csr.pem");
     await expectOneLineError(["csr", "new", "--key", pki.key, "--spc", "818h", "--org", "O", "--country", "KZ", "--out", out], /SPC "818h" is invalid/, /\[A-Z0-9\]/);

@@ -100,6 +100,15 @@ describe("passport verify", () => {
     }
   });
 
+  it("signs numbers as the E.164 digits the verifier reads them as, visual separators stripped (RFC 8224 §8.3)", async () => {
+    const { json } = await cliJson<{ identity: string }>(
+      "passport", "sign", "--key", pki.key, "--x5u", X5U, "--orig", "+7 727 250-12-34", "--dest", "+7 (701) 234-56.78, +49 30 123456", "--attest", "A", "--iat", String(IAT),
+    );
+    const claims = JSON.parse(Buffer.from(json.identity.split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ orig: { tn: "77272501234" }, dest: { tn: ["77012345678", "4930123456"] } });
+    expect((await verify(json.identity, "--orig", "+77272501234", "--dest", "+4930123456")).json.outcome).toBe("verified");
+  });
+
   it("signs a div PASSporT (RFC 8946) with ppt=div", async () => {
     const { json } = await cliJson<{ identity: string }>(
       "passport", "sign", "--key", pki.key, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345679", "--ppt", "div", "--div", "77012345678", "--iat", String(IAT),

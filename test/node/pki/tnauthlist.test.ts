@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { encodeTnAuthList, readTnAuthList, TnAuthListEntryError, type TnAuthListEntry } from "../../../src/certificate/tnauthlist";
-import { createDevelopmentCa, generateKeyPair, issueShakenCertificate } from "../../../src/pki";
+import { authorisationOf, encodeBareServiceProviderCode, encodeTnAuthList, readTnAuthList, TnAuthListEntryError } from "../../../src/certificate/tnauthlist";
+import { createDevelopmentCa, generateKeyPair, issueShakenCertificate, type ProfileDeviations } from "../../../src/pki";
 import { haveRealworld, REALWORLD } from "../realworld/realworld";
 
 const CERTIFICATES = join(REALWORLD, "certificates");
@@ -13,7 +13,7 @@ const realworldCertificates = haveRealworld
   ? ["leaf", "ca"].flatMap((dir) => readdirSync(join(CERTIFICATES, dir)).map((name) => ({ name, certificate: new X509Certificate(readFileSync(join(CERTIFICATES, dir, name))) })))
   : [];
 
-async function certificateWith(tnAuthList: TnAuthListEntry[]) {
+async function certificateWith(deviations: ProfileDeviations) {
   const ca = await createDevelopmentCa({ organization: "T", country: "KZ", notBefore: new Date("2025-01-01"), notAfter: new Date("2030-01-01") });
   const keys = await generateKeyPair();
   return issueShakenCertificate({
@@ -25,7 +25,7 @@ async function certificateWith(tnAuthList: TnAuthListEntry[]) {
     notBefore: new Date("2025-01-01"),
     notAfter: new Date("2026-01-01"),
     crlDistributionPoint: { url: "http://crl.test/i.crl", crlIssuer: ca.intermediate.certificate.subject },
-    deviations: { tnAuthList },
+    deviations,
   });
 }
 
@@ -38,6 +38,11 @@ describe("encodeTnAuthList (RFC 8226 §9)", () => {
     expect(hex(encodeTnAuthList([{ range: { start: "1234", count: 10 } }, { tn: "77" }]))).toBe("3013a10b300916043132333402010aa20416023737");
   });
 
+  it("encodes the non-RFC bare forms for fixtures: IA5String (tag 22) and PrintableString (tag 19)", () => {
+    expect(hex(encodeBareServiceProviderCode("818H", "ia5"))).toBe("160438313848");
+    expect(hex(encodeBareServiceProviderCode("818H", "printable"))).toBe("130438313848");
+  });
+
   it("refuses an entry that is not exactly one CHOICE alternative", () => {
     expect(() => encodeTnAuthList([{ spc: "818H", tn: "77" }])).toThrow(TnAuthListEntryError);
   });
@@ -45,8 +50,16 @@ describe("encodeTnAuthList (RFC 8226 §9)", () => {
 
 describe("readTnAuthList", () => {
   it("reads back SPCs, ranges and TNs", async () => {
-    const certificate = await certificateWith([{ spc: "818H" }, { range: { start: "7727250", count: 100 } }, { tn: "77272501234" }]);
+    const certificate = await certificateWith({ tnAuthList: [{ spc: "818H" }, { range: { start: "7727250", count: 100 } }, { tn: "77272501234" }] });
     expect(readTnAuthList(certificate)).toEqual({ form: "rfc8226", spcs: ["818H"], ranges: [{ start: "7727250", count: 100 }], tns: ["77272501234"] });
+  });
+
+  it.each([
+    ["ia5", "bare-ia5string"],
+    ["printable", "bare-printablestring"],
+  ] as const)("reads a bare %s SPC as the non-RFC form %s", async (type, form) => {
+    const certificate = await certificateWith({ bareTnAuthList: { spc: "818H", type } });
+    expect(readTnAuthList(certificate)).toMatchObject({ form, spcs: ["818H"] });
   });
 
   it.skipIf(!haveRealworld)("gives every real-world certificate a definite reading without throwing", () => {
@@ -81,5 +94,16 @@ describe("readTnAuthList", () => {
       counts[form] = (counts[form] ?? 0) + 1;
     }
     expect(counts).toEqual({ rfc8226: 45, absent: 63, "sequence-of-printablestring": 3, unparseable: 2 });
+  });
+
+  it.skipIf(!haveRealworld)("finds a valid SPC in every readable real-world TNAuthList, so the no-valid-SPC-no-number rule refuses none of them", () => {
+    const scopes: Record<string, number> = {};
+    for (const { certificate } of realworldCertificates) {
+      const reading = readTnAuthList(certificate);
+      if (!("spcs" in reading)) continue;
+      const { scope } = authorisationOf(reading);
+      scopes[scope] = (scopes[scope] ?? 0) + 1;
+    }
+    expect(scopes).toEqual({ "service-provider": 48 });
   });
 });

@@ -57,7 +57,7 @@ describe.skipIf(!haveRealworld)("real-world INVITEs (../shared/realworld/invites
       const invite = parseInvite(renderSippTemplate(read("invites", file)));
       const plan = diallingPlanFor("US");
       const call = callFromInvite(invite, { international: "true" }, plan);
-      const verification = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, { ...realworldVerifier(1_800_000_000, {}), plan });
+      const verification = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, realworldVerifier(1_800_000_000, {}));
       const [check, because] = EXPECTED[file]!;
       expect(verification.failure).toMatchObject({ checkId: check, reasondesc: expect.stringMatching(because) });
     });

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { describe, expect, it } from "vitest";
-import { canonicalizeTn, diallingPlanFor } from "../../../src/numbers/telephone-number";
+import { telephoneNumberDigits } from "../../../src/numbers/telephone-number";
 import { verifyIdentity } from "../../../src/verification/verify-identity";
 import { haveRealworld, read, realworldVerifier } from "./realworld";
 
@@ -63,9 +63,9 @@ const CENTURYLINK_X5U = "https://cr.ccid.neustar.biz/ccid/authn/v2/certs/11001.1
 function verifyRecord(record: Record_, header: string) {
   const claims = parse(record.decoded_payload);
   const iat = typeof claims.iat === "number" ? claims.iat : 0;
-  const plan = diallingPlanFor("US");
-  const orig = typeof claims.orig?.tn === "string" ? canonicalizeTn(claims.orig.tn, plan) : null;
-  const dest = Array.isArray(claims.dest?.tn) ? claims.dest.tn.map((tn: string) => canonicalizeTn(String(tn), plan)).filter(Boolean) : [];
+  // The call presents the signed numbers, as the E.164 digits the verifier reads them as.
+  const orig = typeof claims.orig?.tn === "string" ? telephoneNumberDigits(claims.orig.tn) : null;
+  const dest = Array.isArray(claims.dest?.tn) ? claims.dest.tn.flatMap((tn: unknown) => telephoneNumberDigits(String(tn)) ?? []) : [];
   const chain = read("passports", "keys", "neustar_sticr_11001.10012_centurylink_spc8826_cert.pem") + read("certificates", "ca", "int_neustar_certified_caller_id_ca_1_dade1a52.pem");
   return verifyIdentity(header, { orig, dest, date: null }, realworldVerifier(iat, { [CENTURYLINK_X5U]: chain }));
 }

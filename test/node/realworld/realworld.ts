@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { staticCertificateSource } from "../../../src/certificate/certificate-source";
-import { diallingPlanFor } from "../../../src/numbers/telephone-number";
 import type { VerifierOptions } from "../../../src/verification/verify-identity";
 
 /** ../shared/realworld beside the repository (read-only public material; see its README). */
@@ -21,7 +20,6 @@ export function realworldVerifier(at: number, chains: Record<string, string>): V
   const anchors = pemBlocks(read("certificates", "roots-trusted-by-2025-08-18-survey.pem")).map((pem) => new X509Certificate(pem));
   return {
     clock: { now: () => at * 1000 },
-    plan: diallingPlanFor("US"),
     certificates: staticCertificateSource((url) => chains[url]),
     trust: { current: async () => ({ version: "survey-2025-08-18", anchors, crls: [], crlNextUpdate: null, staleBecause: null }) },
     x5u: { allowInsecureLoopback: false, allowedHosts: [] },

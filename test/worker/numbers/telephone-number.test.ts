@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callPartyFrom, canonicalizeTn, diallingPlanFor } from "../../../src/numbers/telephone-number";
+import { callPartyFrom, canonicalizeTn, canonicalizeTnPreferringE164, diallingPlanFor } from "../../../src/numbers/telephone-number";
 
 const kz = diallingPlanFor("KZ");
 
@@ -25,6 +25,18 @@ describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
 
   it.each(["", "alice", "+", "+1234567890123456", "12ab"])("%s is not a telephone number", (value) => {
     expect(canonicalizeTn(value, kz)).toBeNull();
+  });
+
+  it.each([
+    ["4930123456", "4930123456"],
+    ["84912345678", "84912345678"],
+    ["49301234567890", "49301234567890"],
+    ["87272501234", "77272501234"],
+    ["7272501234", "77272501234"],
+    ["810 49 30 1234567", "49301234567"],
+    ["+7 727 250-12-34", "77272501234"],
+  ])("a request's canonical TN %s is read as E.164 first, in national format only when it is no international number → %s", (value, canonical) => {
+    expect(canonicalizeTnPreferringE164(value, kz)).toBe(canonical);
   });
 
   it("reads numbers out of header values and URIs", () => {

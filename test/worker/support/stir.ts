@@ -1,12 +1,20 @@
 import "../provided-context";
 import { env } from "cloudflare:workers";
-import { inject } from "vitest";
+import { beforeEach, inject, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument } from "../../../src/certificate/trust-format";
 import { fixedClock } from "../../../src/lib/clock";
 import type { RuntimeOverrides } from "../../../src/runtime";
 import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
-import { exportPrivateKeyPem, generateKeyPair, issueShakenCertificate, loadSigningAuthority, type KeyType, type ProfileDeviations } from "../../../src/pki";
+import {
+  exportPrivateKeyPem,
+  generateKeyPair,
+  issueShakenCertificate,
+  loadSigningAuthority,
+  type KeyType,
+  type ProfileDeviations,
+  type SigningAuthority,
+} from "../../../src/pki";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -28,6 +36,17 @@ export async function installTrust(options: { anchors?: string[]; crls?: string[
   await env.TRUST.put(TRUST_ANCHORS_KEY, JSON.stringify(anchors));
   const crls: CrlDocument = { version: 1, updated: "2025-11-01T00:00:00Z", crls: (options.crls ?? []).map((pem) => ({ pem, issuer: "test", nextUpdate: null })) };
   await env.TRUST.put(CRLS_KEY, JSON.stringify(crls));
+}
+
+/**
+ * For a test file that verifies calls through the endpoints: the fixture trust installed before each
+ * test, and the log line every /v1/verdict call prints kept out of the test output.
+ */
+export function verifyWithFixtureTrust(): void {
+  beforeEach(async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    await installTrust();
+  });
 }
 
 let pathCounter = 0;
@@ -75,16 +94,17 @@ export function appAt(offsetSeconds = 0, overrides: RuntimeOverrides = {}) {
 
 type App = ReturnType<typeof createApp>;
 
-export function postVerdict(app: App, body: unknown, headers: Record<string, string> = {}) {
-  return app.request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, env);
+/** `bindings` stand in for the Worker's environment, e.g. `{ ...env, FUTURE_SKEW_SECONDS: "5" }`. */
+export function postVerdict(app: App, body: unknown, headers: Record<string, string> = {}, bindings: object = env) {
+  return app.request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }, bindings);
 }
 
-export function postAtis(app: App, body: unknown, headers: Record<string, string> = {}) {
+export function postAtis(app: App, body: unknown, headers: Record<string, string> = {}, bindings: object = env) {
   const text = typeof body === "string" ? body : JSON.stringify(body);
   return app.request(
     "/stir/v1/verification",
     { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", "Content-Length": String(new TextEncoder().encode(text).length), ...headers }, body: text },
-    env,
+    bindings,
   );
 }
 
@@ -100,6 +120,38 @@ export const verdictRequest = (identity: string[], overrides: Record<string, unk
   ingress: { trunk: "domestic-1", carrier: "DomesticCo", international: false },
   ...overrides,
 });
+
+/**
+ * One call verified through both endpoints, each with a PASSporT of its own from `identity`: its
+ * numbers as ATIS-1000082's tn digits on /stir/v1/verification, in E.164 with `+` on /v1/verdict; its
+ * SIP Date as ATIS `time` and the verdict's `date` (left out: the verdict has none, and ATIS, whose
+ * `time` is required, gets IAT).
+ */
+export async function verifyThroughBoth(
+  app: App,
+  identity: () => Promise<string>,
+  { orig = CALLER, dest = CALLEE, date }: { orig?: string; dest?: string; date?: number } = {},
+  bindings: object = env,
+) {
+  const dated = (name: string) => (date === undefined ? {} : { [name]: date });
+  const atis = await postAtis(app, atisRequest(await identity(), { from: { tn: orig }, to: { tn: [dest] }, ...dated("time") }), {}, bindings);
+  const native = await postVerdict(
+    app,
+    verdictRequest([await identity()], {
+      from: `<sip:+${orig}@carrier.example;user=phone>;tag=1`,
+      to: `<sip:+${dest}@operator.example>`,
+      ruri: `sip:+${dest}@operator.example`,
+      ...dated("date"),
+    }),
+    {},
+    bindings,
+  );
+  return {
+    atis: ((await atis.json()) as { verificationResponse: Record<string, unknown> }).verificationResponse,
+    // The verdict's shape is the API's, checked field by field by each test.
+    verdict: ((await native.json()) as { verdict: any }).verdict,
+  };
+}
 
 const encoder = new TextEncoder();
 const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -130,16 +182,17 @@ export async function craftIdentity(options: {
 }
 
 /**
- * A leaf issued by the fixture intermediate with our own issuing code, for cases the fixture set
- * does not hold (another key type, a profile deviation, validity around the real now).
+ * A leaf issued by the fixture intermediate (or `issuer`) with our own issuing code, for cases the
+ * fixture set does not hold (another key type, a profile deviation, validity around the real now).
  */
 export async function issueTestLeaf(options: {
   keyType?: KeyType;
   notBefore?: Date;
   notAfter?: Date;
   deviations?: ProfileDeviations;
+  issuer?: SigningAuthority;
 } = {}): Promise<{ pem: string; keyPkcs8: string; privateKey: CryptoKey }> {
-  const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
+  const intermediate = options.issuer ?? (await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8));
   const keys = await generateKeyPair(options.keyType ?? "P-256");
   const leaf = await issueShakenCertificate({
     issuer: intermediate,

@@ -96,6 +96,13 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
   TNAUTHLIST_MISSING: {
     identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.noTnAuthListLeaf), key: pki.noTnAuthListLeafKeyPkcs8 })).identity),
   },
+  ORIG_NOT_AUTHORISED: {
+    // A delegate certificate (RFC 9060) scoped to another number signs the caller's.
+    identities: one(async () => {
+      const leaf = await issueTestLeaf({ deviations: { tnAuthList: [{ tn: "77272509999" }] } });
+      return (await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 })).identity;
+    }),
+  },
   KEY_UNSUPPORTED: { identities: one(async () => craftIdentity({ x5u: await serveChain((await issueTestLeaf({ keyType: "P-384" })).pem) })) },
   CERTIFICATE_PROFILE: {
     // KeyUsage not critical is an error-level ATIS-1000080 finding: reported normally, fatal in strict mode.
@@ -143,6 +150,7 @@ const SPEC_TABLE: Record<VerificationFailure, [number, string, string]> = {
   CERTIFICATE_NOT_VALID_AT_IAT: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_REVOKED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   TNAUTHLIST_MISSING: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  ORIG_NOT_AUTHORISED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   KEY_UNSUPPORTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_PROFILE: [437, "Unsupported Credential", "TN-Validation-Failed"],
   SIGNATURE_INVALID: [438, "Invalid Identity Header", "TN-Validation-Failed"],
