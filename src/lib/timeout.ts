@@ -10,7 +10,8 @@ export class TimeoutError extends Error {
  * call); its late outcome is ignored, and a late rejection is no unhandled rejection.
  */
 export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Assigned before the constructor returns: a promise's executor runs synchronously.
+  let timer!: ReturnType<typeof setTimeout>;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`${what} did not settle within ${ms} ms`)), ms);
   });
