@@ -27,6 +27,8 @@ export interface VerifierConfig {
   replay: ReplayPolicy;
   /** Counters whose limit is `off` are absent. */
   velocity: Partial<Record<VelocityCounterName, VelocityLimit>>;
+  /** How long one store call of background work (write-behind, velocity and metrics flushes) may take before it is abandoned (issue 22 item 5). */
+  backgroundTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -123,5 +125,6 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
         return limit ? [[counter, limit]] : [];
       }),
     ),
+    backgroundTimeoutMs: integer(vars, "BACKGROUND_TIMEOUT_MS", 5_000, 10, 20_000),
   };
 }

@@ -17,3 +17,9 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
+
+/** Where background work runs (the request's waitUntil) and how long any one of its waits may take (BACKGROUND_TIMEOUT_MS). */
+export interface BackgroundWork {
+  waitUntil: (promise: Promise<unknown>) => void;
+  timeoutMs: number;
+}

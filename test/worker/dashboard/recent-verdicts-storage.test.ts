@@ -39,7 +39,7 @@ const verdict = (index: number): RecentVerdict => ({
 
 async function keep(db: D1Database, verdicts: RecentVerdict[]) {
   const flushes: Promise<unknown>[] = [];
-  for (const each of verdicts) keepRecentVerdict(each, { db, waitUntil: (promise) => void flushes.push(promise) });
+  for (const each of verdicts) keepRecentVerdict(each, { db, waitUntil: (promise) => void flushes.push(promise), timeoutMs: 5_000 });
   await Promise.all(flushes);
 }
 
