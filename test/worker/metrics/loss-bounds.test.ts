@@ -7,6 +7,7 @@ import { keepRecentVerdict, MAX_BUFFERED_VERDICTS, type RecentVerdict } from "..
 import { recordCertificateCacheLookup } from "../../../src/metrics/record";
 import { MAX_PENDING_COUNTERS, recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
 import { Deadline } from "../../../src/verdict/deadline";
+import { d1WithBatch } from "../support/d1";
 import { growthDuring, scrape } from "./support";
 
 /**
@@ -20,13 +21,7 @@ afterEach(() => vi.restoreAllMocks());
 /** env.DB whose writes fail as a D1 outage does, while `refusing` is set; reads answer. */
 function refusingDb() {
   const state = { refusing: true };
-  const db = new Proxy(env.DB, {
-    get(target, property) {
-      if (property === "batch" && state.refusing) return () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
-      const value = Reflect.get(target, property) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const db = d1WithBatch((statements, real) => (state.refusing ? Promise.reject(new Error("D1_ERROR: Network connection lost.")) : real(statements)));
   return { db, state };
 }
 

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { checkOf, verdictVia } from "../abuse/support";
 import { adminGet, scrape } from "../metrics/support";
+import { d1WithBatch } from "../support/d1";
 import { CALLEE } from "../support/stir";
 
 /**
@@ -24,13 +25,7 @@ const neverSettles = () => new Promise<never>(() => {});
 function hangingSwitch() {
   const state = { hanging: true };
   // D1: every write (a batch) hangs; reads answer, so the verdict's own rules snapshot is not what is tested here.
-  const DB = new Proxy(env.DB, {
-    get(target, property) {
-      if (property === "batch" && state.hanging) return neverSettles;
-      const value = Reflect.get(target, property) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const DB = d1WithBatch((statements, real) => (state.hanging ? neverSettles() : real(statements)));
   const VELOCITY = { getByName: (name: string) => (state.hanging ? { observe: neverSettles } : env.VELOCITY.getByName(name)) };
   const bindings = { ...env, DB, VELOCITY, BACKGROUND_TIMEOUT_MS: "50", VELOCITY_CALLS_PER_CLI: "3/60:tag", VELOCITY_DESTINATIONS_PER_CLI: "off", VELOCITY_CLIS_PER_TRUNK: "off" };
   return { state, bindings, app: createApp({ sharedCache: null }) };
