@@ -25,6 +25,10 @@ export interface VerdictStatsEntry {
 /** What is counted per hour. `blocked-cli` is the one dimension whose keys are not a small fixed set. */
 export const STATS_DIMENSIONS = ["total", "action", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
+/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli`. */
+export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli");
+/** `'total', 'action'`: dimensions as an SQL IN list (the constants above, never input). */
+export const sqlDimensionList = (dimensions: readonly StatsDimension[]) => dimensions.map((dimension) => `'${dimension}'`).join(", ");
 
 /** Failed checks that mean the presented CLI was not the caller's to present. */
 const SPOOFING_CHECKS: ReadonlySet<string> = new Set([
