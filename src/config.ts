@@ -50,6 +50,11 @@ function integer(vars: Vars, name: string, fallback: number, min: number, max: n
   return value;
 }
 
+/** An integer setting whose absence means "not set" (no default applies). */
+function optionalInteger(vars: Vars, name: string, min: number, max: number): number | null {
+  return text(vars, name) === undefined ? null : integer(vars, name, 0, min, max);
+}
+
 function flag(vars: Vars, name: string): boolean {
   const raw = text(vars, name);
   if (raw === undefined || raw === "false") return false;
@@ -126,5 +131,27 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
       }),
     ),
     backgroundTimeoutMs: integer(vars, "BACKGROUND_TIMEOUT_MS", 5_000, 10, 20_000),
+  };
+}
+
+/**
+ * How long stored data is kept (issue 22 item 8), applied by the hourly retention job
+ * (src/stats/retention.ts). Statistics are rolled up from hours to days after `statsHourlyDays`; the
+ * audit log and fraud reports are evidence, so they are kept forever unless the operator sets a
+ * retention explicitly.
+ */
+export interface RetentionSettings {
+  statsHourlyDays: number;
+  /** null: the audit log is never pruned. */
+  auditDays: number | null;
+  /** null: fraud reports are never pruned. */
+  reportsDays: number | null;
+}
+
+export function readRetentionSettings(vars: Vars): RetentionSettings {
+  return {
+    statsHourlyDays: integer(vars, "STATS_HOURLY_RETENTION_DAYS", 31, 1, 3660),
+    auditDays: optionalInteger(vars, "AUDIT_RETENTION_DAYS", 1, 36_500),
+    reportsDays: optionalInteger(vars, "REPORTS_RETENTION_DAYS", 1, 36_500),
   };
 }
