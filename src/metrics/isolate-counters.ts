@@ -10,7 +10,7 @@ import { addToMetricSums, type SeriesValue } from "./store";
  * isolate, and increments arriving meanwhile join the next batch. An isolate evicted between flushes
  * loses at most that interval's counts; `GET /metrics` flushes its own isolate before reading.
  * The map holds one entry per series, and series come from the catalogue's bounded label sets, so
- * increments D1 refuses wait here for the next flush without growing memory (README "Loss bounds").
+ * increments D1 refuses wait here for the next flush without growing memory (README "Stores: loss bounds and retention").
  */
 const pending = new Map<string, SeriesValue>();
 let flushing: Promise<void> | null = null;

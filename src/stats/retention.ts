@@ -5,7 +5,7 @@ import { MAX_TOP_BLOCKED_CLIS } from "./read";
 import { SMALL_DIMENSIONS, STATS_DIMENSIONS, sqlDimensionList } from "./record";
 
 /**
- * What stored data is kept, and for how long (issue 22 item 8; README "Retention"):
+ * What stored data is kept, and for how long (issue 22 item 8; README "Stores: loss bounds and retention"):
  * - traceback statistics: hourly counters older than STATS_HOURLY_RETENTION_DAYS (31 by default, so the
  *   dashboard's 30-day view stays hourly) are rolled up into days: every action, check and carrier
  *   count, and the day's MAX_TOP_BLOCKED_CLIS most blocked CLIs. A day of spoofing from rotating CLIs,
