@@ -27,6 +27,8 @@ export interface VerifierConfig {
   replay: ReplayPolicy;
   /** Counters whose limit is `off` are absent. */
   velocity: Partial<Record<VelocityCounterName, VelocityLimit>>;
+  /** How long one store call of background work (write-behind, velocity and metrics flushes) may take before it is abandoned (issue 22 item 5). */
+  backgroundTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +48,11 @@ function integer(vars: Vars, name: string, fallback: number, min: number, max: n
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
   return value;
+}
+
+/** An integer setting whose absence means "not set" (no default applies). */
+function optionalInteger(vars: Vars, name: string, min: number, max: number): number | null {
+  return text(vars, name) === undefined ? null : integer(vars, name, 0, min, max);
 }
 
 function flag(vars: Vars, name: string): boolean {
@@ -126,5 +133,28 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
         return limit ? [[counter, limit]] : [];
       }),
     ),
+    backgroundTimeoutMs: integer(vars, "BACKGROUND_TIMEOUT_MS", 5_000, 10, 20_000),
+  };
+}
+
+/**
+ * How long stored data is kept (issue 22 item 8), applied by the hourly retention job
+ * (src/stats/retention.ts). Statistics are rolled up from hours to days after `statsHourlyDays`; the
+ * audit log and fraud reports are evidence, so they are kept forever unless the operator sets a
+ * retention explicitly.
+ */
+export interface RetentionSettings {
+  statsHourlyDays: number;
+  /** null: the audit log is never pruned. */
+  auditDays: number | null;
+  /** null: fraud reports are never pruned. */
+  reportsDays: number | null;
+}
+
+export function readRetentionSettings(vars: Vars): RetentionSettings {
+  return {
+    statsHourlyDays: integer(vars, "STATS_HOURLY_RETENTION_DAYS", 31, 1, 3660),
+    auditDays: optionalInteger(vars, "AUDIT_RETENTION_DAYS", 1, 36_500),
+    reportsDays: optionalInteger(vars, "REPORTS_RETENTION_DAYS", 1, 36_500),
   };
 }

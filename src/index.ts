@@ -1,6 +1,15 @@
 import { createApp } from "./app";
+import { RETENTION_CRON, runScheduledRetention } from "./stats/retention";
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  /** Cron Triggers (wrangler.toml `[triggers]`): each schedule runs its own job. */
+  async scheduled(controller, env) {
+    if (controller.cron === RETENTION_CRON) await runScheduledRetention(env, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env>;
 
 // Durable Object classes must be exported by the main module (wrangler.toml durable_objects.bindings).
 export { ReplayGuard } from "./abuse/replay-guard";

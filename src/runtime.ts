@@ -56,7 +56,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
       strictProfile: config.strictProfile,
     },
     replay: replayStoreFrom(env.REPLAY),
-    velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity),
+    velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity, config.backgroundTimeoutMs),
   };
 }
 

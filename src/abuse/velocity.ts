@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
-import { WriteBehind } from "../lib/write-behind";
+import { WriteBehind, type BoundedCall } from "../lib/write-behind";
+import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
 import { findingFor } from "../origin/policy";
 import { fail, pass, skip, type Check } from "../verdict/check";
 import { describeError, type BackgroundTasks, type Deadline } from "../verdict/deadline";
@@ -36,9 +37,10 @@ function observed(counter: VelocityCounterName, call: VelocityCall): { subject: 
   }
 }
 
-/** Observations waiting for a flush are capped, so a store outage cannot grow an isolate's memory. */
-const MAX_PENDING = 10_000;
+/** Observations waiting for a flush are capped, so a store outage cannot grow an isolate's memory; the oldest go first. */
+export const MAX_PENDING_OBSERVATIONS = 10_000;
 const SHARDS_IN_FLIGHT = 8;
+const TASK = "velocity-flush";
 
 /**
  * The isolate's side of the counters. The verdict never waits for them: it is judged on the counts
@@ -53,14 +55,14 @@ const SHARDS_IN_FLIGHT = 8;
 export class VelocityTracker {
   private readonly known = new LRUCache<string, Count>({ max: 100_000 });
   private pending: Observation[] = [];
-  private readonly writer = new WriteBehind({ pending: () => this.pending.length, write: () => this.flush() }, 3_000);
+  private readonly writer = new WriteBehind({ pending: () => this.pending.length, write: (bounded) => this.flush(bounded) }, 3_000, TASK, recordBackgroundTimeout);
   private failure: string | null = null;
-  /** Observations refused because MAX_PENDING were waiting; reported with the next batch. */
-  private dropped = 0;
 
   constructor(
     private readonly store: VelocityStore,
     private readonly limits: Partial<Record<VelocityCounterName, VelocityLimit>>,
+    /** BACKGROUND_TIMEOUT_MS: how long one batch's calls to the counters may take. */
+    private readonly timeoutMs: number,
   ) {}
 
   /** Judges the call on the counts known now, then queues its observations (written in the background). */
@@ -75,14 +77,13 @@ export class VelocityTracker {
       const judged = this.judge(counter, key, observation.subject, limit, atMs);
       checks.push(judged.check);
       if (judged.finding) findings.push(judged.finding);
-      if (this.pending.length < MAX_PENDING) {
-        const pending: Observation = { key, value: observation.value, atMs, windowMs: limit.windowMs };
-        // A distinct count need not go past the limit: one more than it already decides the check.
-        if (observation.value !== null) pending.countUpTo = limit.threshold + 1;
-        this.pending.push(pending);
-      } else this.dropped++;
+      const pending: Observation = { key, value: observation.value, atMs, windowMs: limit.windowMs };
+      // A distinct count need not go past the limit: one more than it already decides the check.
+      if (observation.value !== null) pending.countUpTo = limit.threshold + 1;
+      this.pending.push(pending);
     }
-    if (this.pending.length > 0) this.writer.schedule(background);
+    this.keepNewest();
+    if (this.pending.length > 0) this.writer.schedule({ waitUntil: background, timeoutMs: this.timeoutMs });
     return { checks, findings };
   }
 
@@ -100,37 +101,65 @@ export class VelocityTracker {
     return { check: fail(id, detail, evidence), finding: findingFor(id, limit.action, detail, { label: "High call velocity" }) };
   }
 
-  /** Writes what is pending, one request per shard; observations arriving meanwhile join the next batch. */
-  private async flush(): Promise<boolean> {
-    if (this.dropped > 0) {
-      console.error(JSON.stringify({ level: "error", event: "velocity-observations-dropped", dropped: this.dropped, because: `more than ${MAX_PENDING} observations waited for the counters` }));
-      this.dropped = 0;
-    }
-    const batch = this.pending;
-    this.pending = [];
+  /**
+   * Writes what is pending, one request per shard, a few shards at a time; observations arriving
+   * meanwhile join the next batch. What a shard refused goes back in front of the queue for the next
+   * batch (an outage of a few seconds loses nothing), within MAX_PENDING_OBSERVATIONS, the oldest
+   * dropped first; the shards of a call that timed out may still have counted, so their observations
+   * are not sent again (a call is never counted twice) and are counted as dropped.
+   */
+  private async flush(bounded: BoundedCall): Promise<boolean> {
     const byShard = new Map<string, Observation[]>();
-    for (const observation of batch) {
+    for (const observation of this.pending) {
       const shard = velocityShardOf(observation.key);
       const observations = byShard.get(shard);
       if (observations) observations.push(observation);
       else byShard.set(shard, [observation]);
     }
-    try {
-      // A few shards at a time, not all at once: a flush touches up to VELOCITY_SHARDS objects, and
-      // firing every call together queues them all ahead of the verdicts arriving meanwhile (measured
-      // in the bench, where the objects share the verdicts' thread: BENCHMARKS.md).
-      const shards = [...byShard];
-      for (let start = 0; start < shards.length; start += SHARDS_IN_FLIGHT) {
-        const answers = await Promise.all(shards.slice(start, start + SHARDS_IN_FLIGHT).map(([shard, observations]) => this.store.observe(shard, observations)));
-        for (const count of answers.flat()) this.known.set(count.key, count);
+    this.pending = [];
+    // A few shards at a time, not all at once: a flush touches up to VELOCITY_SHARDS objects, and
+    // firing every call together queues them all ahead of the verdicts arriving meanwhile (measured
+    // in the bench, where the objects share the verdicts' thread: BENCHMARKS.md).
+    const shards = [...byShard];
+    const refused: Observation[][] = [];
+    let failure: string | null = null;
+    for (let start = 0; start < shards.length; start += SHARDS_IN_FLIGHT) {
+      const group = shards.slice(start, start + SHARDS_IN_FLIGHT);
+      let answers: PromiseSettledResult<Count[]>[];
+      try {
+        answers = await bounded(Promise.allSettled(group.map(([shard, observations]) => this.store.observe(shard, observations))));
+      } catch (error) {
+        recordBackgroundDrops(TASK, group.reduce((sum, [, observations]) => sum + observations.length, 0));
+        refused.push(...shards.slice(start + SHARDS_IN_FLIGHT).map(([, observations]) => observations));
+        failure = describeError(error);
+        break;
       }
-      this.failure = null;
-      return true;
-    } catch (error) {
-      // Counting is best effort: a batch the store refused is dropped (memory stays bounded) and the
-      // verdicts that follow say the counters are degraded until a write succeeds again.
-      this.failure = describeError(error);
-      return false;
+      for (const [index, answer] of answers.entries()) {
+        if (answer.status === "fulfilled") for (const count of answer.value) this.known.set(count.key, count);
+        else {
+          refused.push(group[index]![1]);
+          failure = describeError(answer.reason);
+        }
+      }
     }
+    this.requeue(refused.flat());
+    // The verdicts that follow say the counters are degraded until a batch is written whole again.
+    this.failure = failure;
+    return failure === null;
+  }
+
+  /** Puts observations back in front of the queue (they are older than what arrived meanwhile). */
+  private requeue(observations: Observation[]): void {
+    if (observations.length === 0) return;
+    this.pending = observations.concat(this.pending);
+    this.keepNewest();
+  }
+
+  /** Keeps the newest MAX_PENDING_OBSERVATIONS (the windows that end now need them most), counting the older ones as dropped. */
+  private keepNewest(): void {
+    const excess = this.pending.length - MAX_PENDING_OBSERVATIONS;
+    if (excess <= 0) return;
+    recordBackgroundDrops(TASK, excess);
+    this.pending.splice(0, excess);
   }
 }

@@ -73,3 +73,14 @@ export async function listAudit(db: D1Database, filter: { entity?: string; entit
     after: row.after === null ? null : JSON.parse(row.after),
   }));
 }
+
+/**
+ * Deletes the oldest audit rows written before `beforeMs`, at most `limit` of them, and says how many
+ * went (AUDIT_RETENTION_DAYS, applied by src/stats/retention.ts; never without it). It walks the log
+ * from its oldest row by seq, so it reads at most `limit` rows however long the log is, and a row
+ * written at or after `beforeMs` stays even among old ones.
+ */
+export async function pruneAuditLog(db: D1Database, beforeMs: number, limit: number): Promise<number> {
+  const { meta } = await db.prepare("DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log ORDER BY seq LIMIT ?2) AND at < ?1").bind(beforeMs, limit).run();
+  return meta.changes;
+}

@@ -119,7 +119,7 @@ atisRoutes.post("/verification", describeVerification, async (c) => {
     const verifier = boundVerifier(runtime.verifier, new Deadline(runtime.config.verdictBudgetMs, backgroundTasks(c)));
     const verification = await verifyCall([request.identity], { orig: canonicalOrig, dest: canonicalDest, date: request.time }, verifier);
     recordVerificationMetrics("atis", verification);
-    scheduleMetricsFlush(c.env.DB, backgroundTasks(c));
+    scheduleMetricsFlush(c.env.DB, { waitUntil: backgroundTasks(c), timeoutMs: runtime.config.backgroundTimeoutMs });
     const failure = verification.failure;
     const verificationResponse = failure
       ? { verstat: verification.verstat, reasoncode: failure.reasonCode, reasontext: failure.reasonText, reasondesc: failure.reasondesc }

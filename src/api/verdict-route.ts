@@ -69,11 +69,12 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
   const deadline = new Deadline(runtime.config.verdictBudgetMs, waitUntil);
   const origin = originDepsFromEnv(c.env, waitUntil, runtime.clock, deadline);
   const { verdict, verification, origin: assessment } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
+  const background = { waitUntil, timeoutMs: runtime.config.backgroundTimeoutMs };
   recordVerdictStats(
     { action: verdict.action, decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
-    { db: c.env.DB, waitUntil },
+    { db: c.env.DB, ...background },
   );
-  observeVerdict({ call, verdict, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, waitUntil });
+  observeVerdict({ call, verdict, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, ...background });
   return c.json({
     verdict: {
       ...verdict,

@@ -1,4 +1,6 @@
-import { WriteBehind } from "../lib/write-behind";
+import { TimeoutError, type BackgroundWork } from "../lib/timeout";
+import { WriteBehind, type BoundedCall } from "../lib/write-behind";
+import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
 import type { Check } from "../verdict/check";
 import type { Action, Attestation, Verstat } from "../verdict/verdict";
 
@@ -24,23 +26,28 @@ export interface RecentVerdict {
 }
 
 export const RECENT_VERDICTS_KEPT = 10_000;
-/** While D1 is slow or unreachable the buffer keeps the newest rows only, so memory stays bounded; the rest are counted and reported. */
-const MAX_BUFFERED = 2_000;
+/** While D1 is slow or unreachable the buffer keeps the newest rows only, so memory stays bounded; the rest are dropped and counted. */
+export const MAX_BUFFERED_VERDICTS = 2_000;
 const ROWS_PER_BATCH = 50;
+const TASK = "write-behind:recent-verdicts";
 
-let buffered: RecentVerdict[] = [];
-let dropped = 0;
+const buffered: RecentVerdict[] = [];
 let db: D1Database | null = null;
-const writer = new WriteBehind({ pending: () => buffered.length, write: () => writeBuffered(db!) }, 500);
+const writer = new WriteBehind({ pending: () => buffered.length, write: (bounded) => writeBuffered(db!, bounded) }, 500, TASK, recordBackgroundTimeout);
 
-export function keepRecentVerdict(verdict: RecentVerdict, deps: { db: D1Database; waitUntil: (promise: Promise<unknown>) => void }): void {
+/** Keeps the newest MAX_BUFFERED_VERDICTS, counting the older ones as dropped. */
+function trimToNewest() {
+  const excess = buffered.length - MAX_BUFFERED_VERDICTS;
+  if (excess <= 0) return;
+  recordBackgroundDrops(TASK, excess);
+  buffered.splice(0, excess);
+}
+
+export function keepRecentVerdict(verdict: RecentVerdict, deps: BackgroundWork & { db: D1Database }): void {
   buffered.push(verdict);
-  if (buffered.length > MAX_BUFFERED) {
-    dropped += buffered.length - MAX_BUFFERED;
-    buffered = buffered.slice(-MAX_BUFFERED);
-  }
+  trimToNewest();
   db = deps.db;
-  writer.schedule(deps.waitUntil);
+  writer.schedule(deps);
 }
 
 const COLUMNS = ["request_id", "at", "cli", "destination", "action", "verstat", "signed", "attest", "decided_by", "failed_checks", "carrier", "elapsed_ms", "checks"] as const;
@@ -70,11 +77,12 @@ const UPSERT_ROWS = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, count) => (c
 
 const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
 
-async function writeBuffered(database: D1Database): Promise<boolean> {
-  if (dropped > 0) {
-    console.error(JSON.stringify({ level: "error", event: "recent-verdicts-dropped", dropped, because: `more than ${MAX_BUFFERED} verdicts waited for D1` }));
-    dropped = 0;
-  }
+/**
+ * Writes the buffer batch by batch. A batch D1 refused goes back in front of the buffer for the next
+ * flush; a batch whose call timed out may still land, so it is not written again (it would take two
+ * rows) and is counted as dropped.
+ */
+async function writeBuffered(database: D1Database, bounded: BoundedCall): Promise<boolean> {
   // While the table is filling, rows are inserted; the prune keeps it at its size then, and deletes nothing once rows are taken over.
   const prune = database.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
   while (buffered.length > 0) {
@@ -90,10 +98,14 @@ async function writeBuffered(database: D1Database): Promise<boolean> {
     try {
       // The prune rides on the last batch of the flush only. A batch is one transaction: the seqs its
       // statements compute from the newest row cannot interleave with another isolate's.
-      await database.batch(buffered.length === 0 ? [...rows, prune] : rows);
+      await bounded(database.batch(buffered.length === 0 ? [...rows, prune] : rows));
     } catch (error) {
-      buffered.unshift(...batch);
-      console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error) }));
+      if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
+      else {
+        buffered.unshift(...batch);
+        trimToNewest();
+      }
+      console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error), verdicts: batch.length, kept: !(error instanceof TimeoutError) }));
       return false;
     }
   }

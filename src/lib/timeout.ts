@@ -10,11 +10,16 @@ export class TimeoutError extends Error {
  * call); its late outcome is ignored, and a late rejection is no unhandled rejection.
  */
 export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  // Assigned before the constructor returns: a promise's executor runs synchronously.
+  let timer!: ReturnType<typeof setTimeout>;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`${what} did not settle within ${ms} ms`)), ms);
   });
-  return Promise.race([work, expired]).finally(() => {
-    if (timer !== null) clearTimeout(timer);
-  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Where background work runs (the request's waitUntil) and how long any one of its waits may take (BACKGROUND_TIMEOUT_MS). */
+export interface BackgroundWork {
+  waitUntil: (promise: Promise<unknown>) => void;
+  timeoutMs: number;
 }

@@ -1,6 +1,7 @@
 import type { NormalizedCall } from "../call/call";
 import { calledNumbers } from "../call/normalize";
 import { keepRecentVerdict } from "../dashboard/recent-verdicts";
+import type { BackgroundWork } from "../lib/timeout";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
 import { recordVerdictMetrics, recordVerificationMetrics } from "../metrics/record";
 import type { ClassifiedIngress } from "../origin/ingress";
@@ -19,9 +20,8 @@ export interface ObservedVerdict {
   elapsedMs: number;
 }
 
-export interface ObserverDeps {
+export interface ObserverDeps extends BackgroundWork {
   env: NumberLoggingEnv & { DB: D1Database };
-  waitUntil: (promise: Promise<unknown>) => void;
 }
 
 /**
@@ -29,18 +29,18 @@ export interface ObserverDeps {
  * its row among the dashboard's recent verdicts. Counting is in memory; every write runs after the
  * response, so none of it adds to the call's post-dial delay.
  */
-export function observeVerdict({ call, verdict, verification, ingress, atMs, elapsedMs }: ObservedVerdict, { env, waitUntil }: ObserverDeps): void {
+export function observeVerdict({ call, verdict, verification, ingress, atMs, elapsedMs }: ObservedVerdict, { env, waitUntil, timeoutMs }: ObserverDeps): void {
   const cli = call.cli?.tn ?? null;
   const destination = calledNumbers(call)[0] ?? null;
   const carrier = ingress.carrierName ?? ingress.carrier ?? UNKNOWN_CARRIER;
 
   recordVerdictMetrics({ action: verdict.action, checks: verdict.checks, elapsedMs });
   recordVerificationMetrics("verdict", verification);
-  scheduleMetricsFlush(env.DB, waitUntil);
+  scheduleMetricsFlush(env.DB, { waitUntil, timeoutMs });
 
   keepRecentVerdict(
     { requestId: verdict.requestId, atMs, cli, destination, action: verdict.action, verstat: verdict.verstat, signed: call.identity.length > 0, attest: verdict.attest, decidedBy: verdict.decidedBy, carrier, elapsedMs, checks: verdict.checks },
-    { db: env.DB, waitUntil },
+    { db: env.DB, waitUntil, timeoutMs },
   );
   waitUntil(
     logVerdict(

@@ -1,4 +1,6 @@
+import { TimeoutError, withTimeout, type BackgroundWork } from "../lib/timeout";
 import { METRICS, type CounterName, type HistogramName } from "./catalogue";
+import type { BackgroundTask } from "./record";
 import { renderLabels, type Labels } from "./series";
 import { addToMetricSums, type SeriesValue } from "./store";
 
@@ -7,12 +9,15 @@ import { addToMetricSums, type SeriesValue } from "./store";
  * the D1 write happens after the response (waitUntil), at most once per FLUSH_INTERVAL_MS per
  * isolate, and increments arriving meanwhile join the next batch. An isolate evicted between flushes
  * loses at most that interval's counts; `GET /metrics` flushes its own isolate before reading.
+ * The map holds one entry per series, and series come from the catalogue's bounded label sets, so
+ * increments D1 refuses wait here for the next flush without growing memory (README "Stores: loss bounds and retention").
  */
 const pending = new Map<string, SeriesValue>();
 let flushing: Promise<void> | null = null;
 let lastFlushStartedMs = Number.NEGATIVE_INFINITY;
 
 const FLUSH_INTERVAL_MS = 10_000;
+const TASK: BackgroundTask = "metrics-flush";
 const STATEMENTS_PER_BATCH = 50;
 
 function add(name: string, labels: string, value: number): void {
@@ -43,34 +48,46 @@ export function observeHistogram(name: HistogramName, seconds: number, labels: L
 }
 
 /** Starts a background flush when none is running and the interval has passed since the last one. */
-export function scheduleMetricsFlush(db: D1Database, waitUntil: (promise: Promise<unknown>) => void): void {
+export function scheduleMetricsFlush(db: D1Database, background: BackgroundWork): void {
   if (flushing || pending.size === 0 || Date.now() - lastFlushStartedMs < FLUSH_INTERVAL_MS) return;
-  waitUntil(startFlush(db));
+  background.waitUntil(startFlush(db, background.timeoutMs));
 }
 
 /** Writes everything counted so far (after any flush in flight), for a reader that must see it. */
-export async function flushMetricsNow(db: D1Database): Promise<void> {
+export async function flushMetricsNow(db: D1Database, timeoutMs: number): Promise<void> {
   await flushing;
-  await startFlush(db);
+  await startFlush(db, timeoutMs);
 }
 
-function startFlush(db: D1Database): Promise<void> {
+function startFlush(db: D1Database, timeoutMs: number): Promise<void> {
   lastFlushStartedMs = Date.now();
-  flushing = writePending(db).finally(() => {
+  flushing = writePending(db, timeoutMs).finally(() => {
     flushing = null;
   });
   return flushing;
 }
 
-/** Writes batch by batch; a batch that fails goes back into the pending map with everything after it. */
-async function writePending(db: D1Database): Promise<void> {
+/**
+ * Writes batch by batch, each D1 call raced against `timeoutMs` (one call that never returns would
+ * otherwise hold `flushing`, and every scrape waiting on it, for the isolate's life). A batch D1 refused
+ * goes back into the pending map with everything after it; a batch whose call timed out may still land,
+ * so only what comes after it goes back (an increment is never added twice), and its series are counted
+ * as dropped.
+ */
+async function writePending(db: D1Database, timeoutMs: number): Promise<void> {
   const increments = [...pending.values()];
   pending.clear();
   for (let start = 0; start < increments.length; start += STATEMENTS_PER_BATCH) {
+    const batch = increments.slice(start, start + STATEMENTS_PER_BATCH);
     try {
-      await addToMetricSums(db, increments.slice(start, start + STATEMENTS_PER_BATCH));
+      await withTimeout(addToMetricSums(db, batch), timeoutMs, TASK);
     } catch (error) {
-      for (const { name, labels, value } of increments.slice(start)) add(name, labels, value);
+      const timedOut = error instanceof TimeoutError;
+      for (const { name, labels, value } of increments.slice(timedOut ? start + batch.length : start)) add(name, labels, value);
+      if (timedOut) {
+        incrementCounter("shaken_background_timeouts_total", { task: TASK });
+        incrementCounter("shaken_background_dropped_total", { task: TASK }, batch.length);
+      }
       console.error(JSON.stringify({ level: "error", event: "metrics-flush-failed", error: String(error) }));
       return;
     }

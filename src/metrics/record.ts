@@ -66,3 +66,19 @@ export async function timeX5uFetch<T>(fetchChain: () => Promise<T>): Promise<T> 
 export function recordRoamingLookupTimeout(source: string): void {
   incrementCounter("shaken_roaming_lookup_timeouts_total", { source });
 }
+
+/**
+ * Background work that holds a slot or a buffer in the isolate (issue 22 items 5 and 6), named in the
+ * `task` label: each write-behind store, the velocity counters' flush, and the metrics' own flush.
+ */
+export type BackgroundTask = "write-behind:stats" | "write-behind:recent-verdicts" | "velocity-flush" | "metrics-flush";
+
+/** Hook for background work: a store call did not settle within BACKGROUND_TIMEOUT_MS and was abandoned. */
+export function recordBackgroundTimeout(task: BackgroundTask): void {
+  incrementCounter("shaken_background_timeouts_total", { task });
+}
+
+/** Hook for background work: `entries` were dropped instead of written (the buffer was full, or a timed-out call took them). */
+export function recordBackgroundDrops(task: BackgroundTask, entries: number): void {
+  if (entries > 0) incrementCounter("shaken_background_dropped_total", { task }, entries);
+}

@@ -24,7 +24,7 @@ metricsRoutes.get(
     responses: { 200: { description: "The exposition", content: { [EXPOSITION_CONTENT_TYPE]: { schema: { type: "string" } } } } },
   }),
   async (c) => {
-    await flushMetricsNow(c.env.DB);
+    await flushMetricsNow(c.env.DB, c.get("runtime").config.backgroundTimeoutMs);
     return c.body(renderExposition(await readMetricSums(c.env.DB)), 200, { "Content-Type": EXPOSITION_CONTENT_TYPE, "Cache-Control": "no-store" });
   },
 );

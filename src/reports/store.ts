@@ -56,3 +56,16 @@ export async function listReports(db: D1Database, filter: { presentedCli?: strin
     .all<ReportRow>();
   return results.map(fromRow);
 }
+
+/**
+ * Deletes the oldest fraud reports made before `beforeMs`, at most `limit` of them, and says how many
+ * went (REPORTS_RETENTION_DAYS, applied by src/stats/retention.ts; never without it). The index on
+ * created_at finds them. A rule made from a pruned report keeps its reportId.
+ */
+export async function pruneReports(db: D1Database, beforeMs: number, limit: number): Promise<number> {
+  const { meta } = await db
+    .prepare("DELETE FROM fraud_reports WHERE id IN (SELECT id FROM fraud_reports WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)")
+    .bind(beforeMs, limit)
+    .run();
+  return meta.changes;
+}

@@ -2,7 +2,9 @@ import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { ClassifiedIngress } from "../origin/ingress";
 import type { Check } from "../verdict/check";
 import type { Action } from "../verdict/verdict";
-import { WriteBehind } from "../lib/write-behind";
+import { TimeoutError, type BackgroundWork } from "../lib/timeout";
+import { WriteBehind, type BoundedCall } from "../lib/write-behind";
+import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
 
 /**
  * Traceback statistics (issue 4; cli-spoofing.md §3 check 10 and §4 "log the check id, the evidence and
@@ -20,7 +22,13 @@ export interface VerdictStatsEntry {
   atMs: number;
 }
 
-export type StatsDimension = "total" | "action" | "check" | "decided-by" | "carrier" | "carrier-spoofed" | "blocked-cli";
+/** What is counted per hour. `blocked-cli` is the one dimension whose keys are not a small fixed set. */
+export const STATS_DIMENSIONS = ["total", "action", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
+export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
+/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli`. */
+export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli");
+/** `'total', 'action'`: dimensions as an SQL IN list (the constants above, never input). */
+export const sqlDimensionList = (dimensions: readonly StatsDimension[]) => dimensions.map((dimension) => `'${dimension}'`).join(", ");
 
 /** Failed checks that mean the presented CLI was not the caller's to present. */
 const SPOOFING_CHECKS: ReadonlySet<string> = new Set([
@@ -37,24 +45,28 @@ const SPOOFING_CHECKS: ReadonlySet<string> = new Set([
 export const UNKNOWN_CARRIER = "(unknown)";
 export const hourOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 13);
 
+const TASK = "write-behind:stats";
 const pending = new Map<string, number>();
 const SEPARATOR = "\u0000";
-const STATEMENTS_PER_BATCH = 50;
+/** Counters per D1 batch (one transaction): what a write that times out can take with it. */
+const COUNTERS_PER_BATCH = 250;
 /** Distinct counters waiting for D1 are capped (a D1 outage with many blocked CLIs cannot grow memory); the rest are counted as dropped. */
-const MAX_PENDING_COUNTERS = 10_000;
-let dropped = 0;
+export const MAX_PENDING_COUNTERS = 10_000;
 let db: D1Database | null = null;
 
-const writer = new WriteBehind({ pending: () => pending.size, write: () => flushPending(db!) }, 1_000);
+const writer = new WriteBehind({ pending: () => pending.size, write: (bounded) => flushPending(db!, bounded) }, 1_000, TASK, recordBackgroundTimeout);
 
-function count(hour: string, dimension: StatsDimension, key: string) {
-  const id = [hour, dimension, key].join(SEPARATOR);
+/** Adds to a waiting counter, or starts one while fewer than MAX_PENDING_COUNTERS wait; otherwise the increment is dropped and counted. */
+function keep(id: string, increment: number) {
   const current = pending.get(id);
-  if (current === undefined && pending.size >= MAX_PENDING_COUNTERS) dropped++;
-  else pending.set(id, (current ?? 0) + 1);
+  if (current === undefined && pending.size >= MAX_PENDING_COUNTERS) recordBackgroundDrops(TASK, 1);
+  else pending.set(id, (current ?? 0) + increment);
 }
 
-export function recordVerdictStats(entry: VerdictStatsEntry, deps: { db: D1Database; waitUntil: (promise: Promise<unknown>) => void }): void {
+/** A counter's id is its primary key, in the order the upsert binds it. */
+const count = (hour: string, dimension: StatsDimension, key: string) => keep([dimension, hour, key].join(SEPARATOR), 1);
+
+export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWork & { db: D1Database }): void {
   const hour = hourOf(entry.atMs);
   const carrier = entry.ingress.carrierName ?? entry.ingress.carrier ?? UNKNOWN_CARRIER;
   const failed = entry.checks.filter((check) => check.result === "fail").map((check) => check.id);
@@ -66,30 +78,40 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: { db: D1Datab
   if (failed.some((id) => SPOOFING_CHECKS.has(id))) count(hour, "carrier-spoofed", carrier);
   if (entry.action === "block" && entry.cli) count(hour, "blocked-cli", entry.cli);
   db = deps.db;
-  writer.schedule(deps.waitUntil);
+  writer.schedule(deps);
 }
 
-/** Writes batch by batch; counts that fail to write go back into the pending map. */
-async function flushPending(database: D1Database): Promise<boolean> {
-  if (dropped > 0) {
-    console.error(JSON.stringify({ level: "error", event: "stats-counts-dropped", dropped, because: `more than ${MAX_PENDING_COUNTERS} distinct counters waited for D1` }));
-    dropped = 0;
-  }
+/** Counters per upsert statement: D1 binds at most 100 parameters to a statement, 4 per counter. */
+const COUNTERS_PER_STATEMENT = 25;
+const upsertCounters = (rows: number) =>
+  `INSERT INTO stats_counters (dimension, hour, key, count) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")}
+    ON CONFLICT (dimension, hour, key) DO UPDATE SET count = count + excluded.count`;
+/** The statement for each group size a batch can send (1 to COUNTERS_PER_STATEMENT), built once. */
+const UPSERT_COUNTERS = Array.from({ length: COUNTERS_PER_STATEMENT + 1 }, (_, rows) => (rows === 0 ? "" : upsertCounters(rows)));
+
+/**
+ * Writes batch by batch, several counters per statement. Counts D1 refused go back into the pending
+ * map, for the next flush; a batch whose call timed out may still land, so it is not written again (a
+ * count is never added twice) and is counted as dropped.
+ */
+async function flushPending(database: D1Database, bounded: BoundedCall): Promise<boolean> {
   while (pending.size > 0) {
-    const batch = [...pending].slice(0, STATEMENTS_PER_BATCH);
+    const batch: [string, number][] = [];
+    for (const entry of pending) {
+      if (batch.push(entry) === COUNTERS_PER_BATCH) break;
+    }
     for (const [id] of batch) pending.delete(id);
+    const statements: D1PreparedStatement[] = [];
+    for (let start = 0; start < batch.length; start += COUNTERS_PER_STATEMENT) {
+      const group = batch.slice(start, start + COUNTERS_PER_STATEMENT);
+      statements.push(database.prepare(UPSERT_COUNTERS[group.length]!).bind(...group.flatMap(([id, increment]) => [...id.split(SEPARATOR), increment])));
+    }
     try {
-      await database.batch(
-        batch.map(([id, increment]) => {
-          const [hour, dimension, key] = id.split(SEPARATOR);
-          return database
-            .prepare("INSERT INTO stats_counters (hour, dimension, key, count) VALUES (?, ?, ?, ?) ON CONFLICT (hour, dimension, key) DO UPDATE SET count = count + excluded.count")
-            .bind(hour, dimension, key, increment);
-        }),
-      );
+      await bounded(database.batch(statements));
     } catch (error) {
-      for (const [id, increment] of batch) pending.set(id, (pending.get(id) ?? 0) + increment);
-      console.error("traceback statistics write failed; counts kept for the next flush", error);
+      if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
+      else for (const [id, increment] of batch) keep(id, increment);
+      console.error(JSON.stringify({ level: "error", event: "stats-write-failed", error: String(error), counters: batch.length, kept: !(error instanceof TimeoutError) }));
       return false;
     }
   }

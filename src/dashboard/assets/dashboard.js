@@ -137,12 +137,19 @@ async function loadOverview() {
 }
 $("#range").addEventListener("change", () => loadOverview().catch(showError));
 
-/** Verdicts per hour by action, one series per action, hours without verdicts drawn as zero. */
+/**
+ * Verdicts per hour by action, one series per action, hours without verdicts drawn as zero. A day past
+ * the hourly retention comes as one entry (`hours: 24`) and is drawn as its mean per hour.
+ */
 function drawVerdictsChart(byHour, from, to) {
-  const counts = new Map(byHour.map((row) => [row.hour, row.byAction ?? {}]));
+  const hourKey = (t) => new Date(t).toISOString().slice(0, 13);
+  const counts = new Map();
+  for (const { hour, hours = 1, byAction = {} } of byHour) {
+    const perHour = Object.fromEntries(Object.entries(byAction).map(([action, count]) => [action, count / hours]));
+    for (let offset = 0; offset < hours; offset++) counts.set(hourKey(Date.parse(`${hour}:00:00Z`) + offset * 3_600_000), perHour);
+  }
   const hours = [];
   for (let t = Math.floor(from.getTime() / 3_600_000) * 3_600_000; t <= to.getTime(); t += 3_600_000) hours.push(t);
-  const hourKey = (t) => new Date(t).toISOString().slice(0, 13);
   const actions = ["block", "withhold", "tag", "allow"];
   const data = [hours.map((t) => t / 1000), ...actions.map((action) => hours.map((t) => counts.get(hourKey(t))?.[action] ?? 0))];
   const container = $("#verdicts-chart");

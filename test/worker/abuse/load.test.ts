@@ -26,7 +26,7 @@ describe("replay guard under 10 000 presentations", () => {
 describe("velocity counters under 10 000 calls", () => {
   it("keep exact counts: calls and distinct destinations per CLI, distinct CLIs per trunk", async () => {
     const limit = { threshold: 1_000_000, windowMs: 3_600_000, action: "tag" as const };
-    const tracker = new VelocityTracker(velocityStoreFrom(env.VELOCITY), { "calls-per-cli": limit, "destinations-per-cli": limit, "clis-per-trunk": limit });
+    const tracker = new VelocityTracker(velocityStoreFrom(env.VELOCITY), { "calls-per-cli": limit, "destinations-per-cli": limit, "clis-per-trunk": limit }, 5_000);
     const pending: Promise<unknown>[] = [];
     const deadline = new Deadline(250, (promise) => pending.push(promise));
     const trunk = `load-trunk-${crypto.randomUUID()}`;

@@ -43,7 +43,7 @@ describe("velocity flush across many shards", () => {
         return observations.map(({ key, atMs }) => ({ key, atMs, count: 1, capped: false }));
       },
     };
-    const tracker = new VelocityTracker(store, { "calls-per-cli": { threshold: 10, windowMs: 60_000, action: "tag" } });
+    const tracker = new VelocityTracker(store, { "calls-per-cli": { threshold: 10, windowMs: 60_000, action: "tag" } }, 5_000);
     const background: Promise<unknown>[] = [];
     const deadline = new Deadline(10_000, (promise) => void background.push(promise));
     const clis = Array.from({ length: 400 }, (_, index) => `7701${String(index).padStart(7, "0")}`);
@@ -148,7 +148,7 @@ describe("velocity counts stopped at the limit", () => {
         return observations.map(answer);
       },
     };
-    const tracker = new VelocityTracker(store, trunkLimit(threshold));
+    const tracker = new VelocityTracker(store, trunkLimit(threshold), 5_000);
     const background: Promise<unknown>[] = [];
     const deadline = new Deadline(10_000, (promise) => void background.push(promise));
     tracker.assess(call, 1_000, deadline, (promise) => void background.push(promise));

@@ -41,7 +41,7 @@ describe("fraud reports", () => {
 describe("traceback statistics", () => {
   it("counts verdicts by action, check, carrier and hour, with each carrier's spoofed share and the top blocked CLIs", async () => {
     const pending: Promise<unknown>[] = [];
-    const deps = { db: env.DB, waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+    const deps = { db: env.DB, waitUntil: (p: Promise<unknown>) => void pending.push(p), timeoutMs: 5_000 };
     const spoofed = { action: "block" as const, decidedBy: "origin.national-on-international", checks: [{ id: "origin.national-on-international", result: "fail" as const }], cli: "77272501234", atMs: START };
     recordVerdictStats({ ...spoofed, ingress: { carrier: "TransitCo", carrierName: "TransitCo" } }, deps);
     recordVerdictStats({ ...spoofed, ingress: { carrier: "TransitCo", carrierName: "TransitCo" } }, deps);

@@ -16,3 +16,40 @@ export function operatorApp(clock: Clock) {
     app.request(path, { method, headers: { ...adminAuth, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers }, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }, env);
   return { app, send };
 }
+
+/** Counts `count` blocked CLIs `<prefix>0000000`… into `hour`, CLI i counted i + 1 times, and the hour's other dimensions to match. */
+export async function seedBlockedHour(hour: string, prefix: string, count: number): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?3 - 1)
+       INSERT INTO stats_counters (dimension, hour, key, count) SELECT 'blocked-cli', ?1, ?2 || printf('%07d', i), i + 1 FROM n`,
+    ).bind(hour, prefix, count),
+    env.DB.prepare(
+      `INSERT INTO stats_counters (dimension, hour, key, count) VALUES ('total', ?1, 'all', ?2), ('action', ?1, 'block', ?2), ('carrier', ?1, 'TransitCo', ?2),
+        ('carrier-spoofed', ?1, 'TransitCo', ?2), ('check', ?1, 'origin.national-on-international', ?2)`,
+    ).bind(hour, (count * (count + 1)) / 2),
+  ]);
+}
+
+export interface StatsBody {
+  from: string;
+  to: string;
+  total: number;
+  byAction: Record<string, number>;
+  byHour: { hour: string; hours: number; calls: number; byAction: Record<string, number> }[];
+  topBlockedClis: { cli: string; count: number }[];
+}
+
+/** `GET /v1/stats?<query>` at `nowMs`, on `db`. */
+export async function statsAt(nowMs: number, query: string, db: D1Database = env.DB): Promise<StatsBody> {
+  const response = await createApp({ clock: manualClock(nowMs) }).request(`/v1/stats?${query}`, { headers: adminAuth }, { ...env, DB: db });
+  if (response.status !== 200) throw new Error(`/v1/stats answered ${response.status}`);
+  return (await response.json()) as StatsBody;
+}
+
+/** Empties the statistics, audit and report tables: the tests of one file share its database. */
+export async function emptyRetainedTables(): Promise<void> {
+  await env.DB.batch(["stats_counters", "stats_daily", "audit_log", "fraud_reports"].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
+}
+
+export const rowsIn = async (table: string): Promise<number> => (await env.DB.prepare(`SELECT COUNT(*) AS rows FROM ${table}`).first<number>("rows"))!;

@@ -1,26 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { keepRecentVerdict, listRecentVerdicts, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { meteredD1 } from "../support/d1";
 import { insertOldVerdicts } from "./support";
-
-/** env.DB, with the results of every batch it ran kept: D1 reports each statement's rows written. */
-function countingDb() {
-  const results: D1Result[] = [];
-  const db = new Proxy(env.DB, {
-    get(target, property) {
-      if (property === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          const answers = await target.batch(statements);
-          results.push(...answers);
-          return answers;
-        };
-      }
-      const value = Reflect.get(target, property) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db, rowsWritten: () => results.reduce((sum, result) => sum + result.meta.rows_written, 0) };
-}
 
 const verdict = (index: number): RecentVerdict => ({
   requestId: `storage-${index}`,
@@ -39,14 +21,14 @@ const verdict = (index: number): RecentVerdict => ({
 
 async function keep(db: D1Database, verdicts: RecentVerdict[]) {
   const flushes: Promise<unknown>[] = [];
-  for (const each of verdicts) keepRecentVerdict(each, { db, waitUntil: (promise) => void flushes.push(promise) });
+  for (const each of verdicts) keepRecentVerdict(each, { db, waitUntil: (promise) => void flushes.push(promise), timeoutMs: 5_000 });
   await Promise.all(flushes);
 }
 
 describe("recent verdicts: what the table costs per verdict", () => {
   it("writes one row per verdict: no index entries, no sequence row", async () => {
     await env.DB.prepare("DELETE FROM recent_verdicts").run();
-    const { db, rowsWritten } = countingDb();
+    const { db, rowsWritten } = meteredD1();
     await keep(db, Array.from({ length: 20 }, (_, index) => verdict(index)));
     expect(rowsWritten()).toBe(20); // the prune found nothing to delete: the table holds fewer than it keeps
     const schema = await env.DB.prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'recent_verdicts'").all<{ type: string; name: string }>();
@@ -72,7 +54,7 @@ describe("recent verdicts: what the table costs per verdict", () => {
     await env.DB.prepare("DELETE FROM recent_verdicts").run();
     await insertOldVerdicts(RECENT_VERDICTS_KEPT);
     const before = (await env.DB.prepare("SELECT MAX(seq) AS seq FROM recent_verdicts").first<{ seq: number }>())!.seq;
-    const { db, rowsWritten } = countingDb();
+    const { db, rowsWritten } = meteredD1();
     await keep(db, [verdict(1), verdict(2), verdict(3)]);
     expect(rowsWritten()).toBe(3); // an insert and the prune's delete wrote 3 + 3
 
@@ -92,7 +74,7 @@ describe("recent verdicts: what the table costs per verdict", () => {
     await env.DB.prepare("DELETE FROM recent_verdicts WHERE seq IN (1, 2, 40, 41)").run();
     let expected = (await table());
     let next = 0;
-    const { db, rowsWritten } = countingDb();
+    const { db, rowsWritten } = meteredD1();
     for (const count of [3, 9, 1, 60, 7]) {
       const verdicts = Array.from({ length: count }, () => verdict(++next));
       const written = rowsWritten();

@@ -8,16 +8,7 @@ import { addToMetricSums } from "../../../src/metrics/store";
 import { fail, pass } from "../../../src/verdict/check";
 import { adminAuth, sbcAuth } from "../support/auth";
 import { appAt, atisRequest, installTrust, postAtis, signedIdentity } from "../support/stir";
-import { DOMESTIC, INTERNATIONAL, postVerdictAndSettle, scrape, sha256Hex, unsignedCall } from "./support";
-
-/** Runs `act`, then says how much a series grew meanwhile, as a scrape reports it. */
-async function growthDuring(act: (app: ReturnType<typeof createApp>) => unknown): Promise<(series: string) => number> {
-  const app = createApp();
-  const before = await scrape(app);
-  await act(app);
-  const after = await scrape(app);
-  return (series) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
-}
+import { DOMESTIC, INTERNATIONAL, growthDuring, postVerdictAndSettle, sha256Hex, unsignedCall } from "./support";
 
 describe("GET /metrics authentication", () => {
   it.each([

@@ -36,8 +36,17 @@ export function parseExposition(text: string): Map<string, number> {
   return values;
 }
 
-export async function scrape(app: App): Promise<Map<string, number>> {
-  const response = await adminGet(app, "/metrics");
+export async function scrape(app: App, bindings: object = env): Promise<Map<string, number>> {
+  const response = await adminGet(app, "/metrics", bindings);
   if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
   return parseExposition(await response.text());
+}
+
+/** Runs `act`, then says how much a series grew meanwhile, as a scrape reports it. */
+export async function growthDuring(act: (app: App) => unknown): Promise<(series: string) => number> {
+  const app = createApp();
+  const before = await scrape(app);
+  await act(app);
+  const after = await scrape(app);
+  return (series) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
 }

@@ -1,0 +1,126 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../../../src/index";
+import { MAX_TOP_BLOCKED_CLIS } from "../../../src/stats/read";
+import { RETENTION_CRON } from "../../../src/stats/retention";
+import wranglerToml from "../../../wrangler.toml?raw";
+import { emptyRetainedTables, rowsIn, seedBlockedHour, statsAt } from "./support";
+
+/**
+ * Issue 22 item 8: traceback statistics stay small (hours roll up into days after
+ * STATS_HOURLY_RETENTION_DAYS); the audit log and fraud reports are pruned only when a retention is
+ * set. The retention runs from the Worker's Cron Trigger.
+ */
+beforeEach(async () => {
+  vi.spyOn(console, "log").mockImplementation(() => {});
+  await emptyRetainedTables();
+});
+afterEach(() => vi.restoreAllMocks());
+
+const NOW = Date.parse("2026-12-01T00:17:00Z");
+const DAY_MS = 86_400_000;
+
+/** The Worker's scheduled handler, as the Cron Trigger calls it, with `vars` over the test bindings. */
+async function runCron(vars: Record<string, string> = {}, cron = RETENTION_CRON, scheduledTime = NOW) {
+  await worker.scheduled(createScheduledController({ cron, scheduledTime }), { ...env, ...vars });
+}
+
+const statsFor = (query: string) => statsAt(NOW, query);
+
+describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETENTION_DAYS", () => {
+  const OLD_DAY = "2026-10-20"; // more than 31 days before NOW
+  const seedOldDay = async () => {
+    await seedBlockedHour(`${OLD_DAY}T05`, "7727", 1_000);
+    await seedBlockedHour(`${OLD_DAY}T17`, "7727", 1_000);
+  };
+
+  it(`keeps every count, and the day's ${MAX_TOP_BLOCKED_CLIS} most blocked CLIs, in one row per key and day`, async () => {
+    await seedOldDay();
+    const before = await statsFor(`from=${OLD_DAY}T00:00:00Z&to=${OLD_DAY}T23:00:00Z&top=2`);
+    await runCron();
+
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
+    const daily = await env.DB.prepare("SELECT dimension, COUNT(*) AS rows, SUM(count) AS count FROM stats_daily WHERE day = ? GROUP BY dimension ORDER BY dimension").bind(OLD_DAY).all();
+    expect(daily.results).toEqual([
+      { dimension: "action", rows: 1, count: 1_001_000 },
+      { dimension: "blocked-cli", rows: MAX_TOP_BLOCKED_CLIS, count: 2 * (1_000 * 1_001 - 500 * 501) / 2 },
+      { dimension: "carrier", rows: 1, count: 1_001_000 },
+      { dimension: "carrier-spoofed", rows: 1, count: 1_001_000 },
+      { dimension: "check", rows: 1, count: 1_001_000 },
+      { dimension: "total", rows: 1, count: 1_001_000 },
+    ]);
+
+    // Any range reaching the day counts it whole, and says so.
+    const after = await statsFor(`from=${OLD_DAY}T10:00:00Z&to=${OLD_DAY}T11:00:00Z&top=2`);
+    expect(after).toMatchObject({ from: `${OLD_DAY}T00:00:00Z`, to: `${OLD_DAY}T23:59:59Z`, total: before.total, byAction: before.byAction, topBlockedClis: before.topBlockedClis });
+    expect(after.byHour).toEqual([{ hour: `${OLD_DAY}T00`, hours: 24, calls: 1_001_000, byAction: { block: 1_001_000 } }]);
+  });
+
+  it("leaves the hours within the retention as they are", async () => {
+    await seedBlockedHour("2026-11-15T08", "7727", 10);
+    await runCron({ STATS_HOURLY_RETENTION_DAYS: "31" });
+    expect(await rowsIn("stats_daily")).toBe(0);
+    await runCron({ STATS_HOURLY_RETENTION_DAYS: "7" });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE '2026-11-15%'").first("rows")).toBe(0);
+    expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'total' AND day = '2026-11-15'").first("count")).toBe(55);
+  });
+
+  it("adds hours counted after their day was rolled up to that day", async () => {
+    await seedOldDay();
+    await runCron();
+    await seedBlockedHour(`${OLD_DAY}T23`, "7727", 2); // an isolate's flush that arrived late
+    await runCron();
+    expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'total' AND day = ?").bind(OLD_DAY).first("count")).toBe(1_001_000 + 3);
+    expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'blocked-cli' AND day = ? AND key = '77270000001'").bind(OLD_DAY).first("count")).toBe(2);
+  });
+});
+
+describe("retention: the audit log and fraud reports", () => {
+  const seedEvidence = () =>
+    env.DB.batch([
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
+         INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) SELECT ?1 - i * ?2, 'admin', 'rule', 'rule-' || i, 'create', NULL, '{}' FROM n`,
+      ).bind(NOW, DAY_MS),
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
+         INSERT INTO fraud_reports (id, victim, presented_cli, call_time, channel, notes, reporter, created_at)
+         SELECT 'report-' || i, '77012345678', '77272501234', ?1 - i * ?2, 'call-centre', NULL, 'analyst', ?1 - i * ?2 FROM n`,
+      ).bind(NOW, DAY_MS),
+    ]);
+  const ages = async (table: string, column: string) =>
+    (await env.DB.prepare(`SELECT (?1 - ${column}) / ?2 AS days FROM ${table} ORDER BY ${column} DESC`).bind(NOW, DAY_MS).all<{ days: number }>()).results.map(({ days }) => days);
+
+  it("are kept whole when no retention is set", async () => {
+    await seedEvidence();
+    await runCron();
+    expect(await rowsIn("audit_log")).toBe(60);
+    expect(await rowsIn("fraud_reports")).toBe(60);
+  });
+
+  it("lose what is older than AUDIT_RETENTION_DAYS and REPORTS_RETENTION_DAYS, and nothing newer", async () => {
+    await seedEvidence();
+    await runCron({ AUDIT_RETENTION_DAYS: "30", REPORTS_RETENTION_DAYS: "45" });
+    expect(await ages("audit_log", "at")).toEqual(Array.from({ length: 30 }, (_, index) => index + 1));
+    expect(await ages("fraud_reports", "created_at")).toEqual(Array.from({ length: 45 }, (_, index) => index + 1));
+  });
+
+  it("refuses a retention that is no whole number of days, naming the variable", async () => {
+    await expect(runCron({ AUDIT_RETENTION_DAYS: "forever" })).rejects.toThrow("AUDIT_RETENTION_DAYS must be an integer from 1 to 36500, got 'forever'");
+  });
+});
+
+describe("the retention's schedule", () => {
+  it("is the Cron Trigger wrangler.toml declares", () => {
+    expect(wranglerToml).toMatch(new RegExp(`^crons = \\[.*"${RETENTION_CRON.replaceAll("*", "\\*")}".*\\]$`, "m"));
+  });
+
+  it("runs on its own schedule only", async () => {
+    await env.DB.prepare("INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) VALUES (?, 'admin', 'rule', 'r', 'create', NULL, '{}')").bind(NOW - 10 * DAY_MS).run();
+    await runCron({ AUDIT_RETENTION_DAYS: "1" }, "*/5 * * * *");
+    expect(await rowsIn("audit_log")).toBe(1);
+    await runCron({ AUDIT_RETENTION_DAYS: "1" });
+    expect(await rowsIn("audit_log")).toBe(0);
+  });
+});

@@ -1,0 +1,147 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MAX_PENDING_OBSERVATIONS, VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
+import type { Observation } from "../../../src/abuse/velocity-tables";
+import { createApp } from "../../../src/app";
+import { keepRecentVerdict, MAX_BUFFERED_VERDICTS, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { recordCertificateCacheLookup } from "../../../src/metrics/record";
+import { MAX_PENDING_COUNTERS, recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
+import { Deadline } from "../../../src/verdict/deadline";
+import { d1WithBatch } from "../support/d1";
+import { growthDuring, scrape } from "./support";
+
+/**
+ * Issue 22 item 6: what each store keeps in memory while its store refuses writes, and what it drops
+ * and counts beyond that (README "Loss bounds"). Refused writes are retried with the next flush; the
+ * buffers are capped, and everything beyond a cap is counted in shaken_background_dropped_total.
+ */
+beforeEach(() => void vi.spyOn(console, "error").mockImplementation(() => {}));
+afterEach(() => vi.restoreAllMocks());
+
+/** env.DB whose writes fail as a D1 outage does, while `refusing` is set; reads answer. */
+function refusingDb() {
+  const state = { refusing: true };
+  const db = d1WithBatch((statements, real) => (state.refusing ? Promise.reject(new Error("D1_ERROR: Network connection lost.")) : real(statements)));
+  return { db, state };
+}
+
+/** Background work handed to waitUntil, awaited by `settle` (what a request's execution context does). */
+function backgroundWork() {
+  const started: Promise<unknown>[] = [];
+  return {
+    waitUntil: (promise: Promise<unknown>) => void started.push(promise),
+    timeoutMs: 5_000,
+    settle: async () => {
+      while (started.length > 0) await Promise.all(started.splice(0));
+    },
+  };
+}
+
+const DROPPED = (task: string) => `shaken_background_dropped_total{task="${task}"}`;
+
+describe("traceback statistics while D1 refuses writes", () => {
+  it(`hold at most ${MAX_PENDING_COUNTERS} distinct counters, count each increment that finds no room, and write the rest once D1 answers`, async () => {
+    const { db, state } = refusingDb();
+    const background = backgroundWork();
+    const atMs = Date.parse("2026-11-27T09:30:00Z");
+    const blocked = (cli: string): VerdictStatsEntry => ({ action: "block", decidedBy: null, checks: [], ingress: { carrier: "FloodCo", carrierName: "FloodCo" }, cli, atMs });
+    const clis = Array.from({ length: MAX_PENDING_COUNTERS + 5 }, (_, index) => `7727${String(index).padStart(7, "0")}`);
+
+    const growth = await growthDuring(async () => {
+      // Three shared counters (total, action, carrier) and one per blocked CLI: the last 8 CLIs find no room.
+      for (const cli of clis) recordVerdictStats(blocked(cli), { db, ...background });
+      await background.settle();
+      state.refusing = false;
+      recordVerdictStats(blocked(clis[0]!), { db, ...background });
+      await background.settle();
+    });
+
+    expect(growth(DROPPED("write-behind:stats"))).toBe(8);
+    const rows = await env.DB.prepare("SELECT dimension, COUNT(*) AS rows, SUM(count) AS calls FROM stats_counters WHERE hour = '2026-11-27T09' GROUP BY dimension ORDER BY dimension").all();
+    expect(rows.results).toEqual([
+      { dimension: "action", rows: 1, calls: clis.length + 1 },
+      { dimension: "blocked-cli", rows: MAX_PENDING_COUNTERS - 3, calls: MAX_PENDING_COUNTERS - 3 + 1 },
+      { dimension: "carrier", rows: 1, calls: clis.length + 1 },
+      { dimension: "total", rows: 1, calls: clis.length + 1 },
+    ]);
+  });
+});
+
+describe("recent verdicts while D1 refuses writes", () => {
+  it(`keep the newest ${MAX_BUFFERED_VERDICTS}, count the older ones as dropped, and write them once D1 answers`, async () => {
+    const { db, state } = refusingDb();
+    const background = backgroundWork();
+    const verdict = (index: number): RecentVerdict => ({ requestId: `loss-${index}`, atMs: 1_800_000_000_000 + index, cli: "77272509200", destination: "77012345678", action: "allow", verstat: "No-TN-Validation", signed: false, attest: null, decidedBy: null, carrier: "Kazakhtelecom", elapsedMs: 1, checks: [] });
+
+    const growth = await growthDuring(async () => {
+      for (let index = 1; index <= MAX_BUFFERED_VERDICTS + 7; index++) keepRecentVerdict(verdict(index), { db, ...background });
+      await background.settle();
+      state.refusing = false;
+      keepRecentVerdict(verdict(MAX_BUFFERED_VERDICTS + 8), { db, ...background });
+      await background.settle();
+    });
+
+    expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(8);
+    const kept = await env.DB.prepare("SELECT COUNT(*) AS rows, MIN(at) AS oldest FROM recent_verdicts WHERE request_id LIKE 'loss-%'").first();
+    expect(kept).toEqual({ rows: MAX_BUFFERED_VERDICTS, oldest: 1_800_000_000_000 + 9 });
+  });
+});
+
+describe("velocity observations while the counters refuse them", () => {
+  const limit = { threshold: 1_000, windowMs: 60_000, action: "tag" as const };
+
+  /** A counter store that refuses while `refusing` is set and otherwise keeps every observation it is sent. */
+  function refusingCounters() {
+    const state = { refusing: true };
+    const received: Observation[] = [];
+    const store: VelocityStore = {
+      observe: async (_shard, observations) => {
+        if (state.refusing) throw new Error("Durable Object overloaded");
+        received.push(...observations);
+        return observations.map(({ key, atMs }) => ({ key, atMs, count: 1, capped: false }));
+      },
+    };
+    return { state, received, tracker: new VelocityTracker(store, { "calls-per-cli": limit }, 5_000) };
+  }
+
+  const call = (index: number) => ({ cli: `7701${String(index).padStart(7, "0")}`, destination: null, trunk: null });
+
+  it("are sent again with the next batch: a refused batch loses nothing", async () => {
+    const { state, received, tracker } = refusingCounters();
+    const background = backgroundWork();
+    const deadline = new Deadline(10_000, background.waitUntil);
+    tracker.assess(call(1), 1_000, deadline, background.waitUntil);
+    await background.settle();
+    state.refusing = false;
+    tracker.assess(call(2), 2_000, deadline, background.waitUntil);
+    await background.settle();
+    expect(received.map(({ atMs }) => atMs)).toEqual([1_000, 2_000]);
+  });
+
+  it(`hold at most the newest ${MAX_PENDING_OBSERVATIONS}, counting the older ones as dropped`, async () => {
+    const { state, received, tracker } = refusingCounters();
+    const background = backgroundWork();
+    const deadline = new Deadline(10_000, background.waitUntil);
+    const growth = await growthDuring(async () => {
+      for (let index = 1; index <= MAX_PENDING_OBSERVATIONS + 3; index++) tracker.assess(call(index), index, deadline, background.waitUntil);
+      await background.settle();
+      state.refusing = false;
+      tracker.assess(call(MAX_PENDING_OBSERVATIONS + 4), MAX_PENDING_OBSERVATIONS + 4, deadline, background.waitUntil);
+      await background.settle();
+    });
+    expect(growth(DROPPED("velocity-flush"))).toBe(4);
+    expect(received).toHaveLength(MAX_PENDING_OBSERVATIONS);
+    expect(received.reduce((oldest, { atMs }) => Math.min(oldest, atMs), Infinity)).toBe(5);
+  });
+});
+
+describe("metrics while D1 refuses writes", () => {
+  it("keep every increment in the isolate (one entry per series, however long) and write it with the next flush", async () => {
+    const HITS = "shaken_certificate_cache_hits_total";
+    const app = createApp();
+    const before = (await scrape(app)).get(HITS) ?? 0;
+    recordCertificateCacheLookup(true);
+    expect((await scrape(app, { ...env, DB: refusingDb().db })).get(HITS) ?? 0).toBe(before);
+    expect((await scrape(app)).get(HITS)).toBe(before + 1);
+  });
+});
