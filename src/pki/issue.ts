@@ -12,7 +12,7 @@ import {
 import type { TnAuthListEntry } from "../certificate/tnauthlist";
 import type { SigningAuthority } from "./authority";
 import { readShakenCsr, shakenSubjectName, tnAuthListExtension, type ShakenSubject } from "./csr";
-import { basicConstraints, crlDistributionPoints, keyIdentifierExtensions, keyUsage, type CrlDistributionPoint } from "./extensions";
+import { basicConstraints, crlDistributionPoints, keyIdentifierExtensions, keyUsage, unprocessableCriticalExtension, type CrlDistributionPoint } from "./extensions";
 import { assertServiceProviderCode, DEFAULT_SHAKEN_POLICY_OID, SHAKEN_SIGNING_ALGORITHM, type ShakenPolicyOid } from "./profile";
 import { randomSerialNumber } from "./serial";
 
@@ -31,6 +31,8 @@ export interface ProfileDeviations {
   omitCertificatePolicies?: boolean;
   /** `short`: a 32-bit serial; `negative`: an INTEGER with its sign bit set. */
   serialNumber?: "short" | "negative";
+  /** An extension with this OID that no verifier processes, marked critical (RFC 5280 §4.2). */
+  unprocessableCriticalExtension?: string;
 }
 
 export interface EndEntityOptions {
@@ -64,6 +66,7 @@ export async function issueShakenCertificate(options: IssueShakenCertificateOpti
     ...(deviations.omitCertificatePolicies ? [] : [new CertificatePolicyExtension([options.policy ?? DEFAULT_SHAKEN_POLICY_OID])]),
     ...(deviations.omitCrlDistributionPoint ? [] : [crlDistributionPoints(options.crlDistributionPoint)]),
     ...(tnAuthList === null ? [] : [tnAuthListExtension(tnAuthList)]),
+    ...(deviations.unprocessableCriticalExtension ? [unprocessableCriticalExtension(deviations.unprocessableCriticalExtension)] : []),
   ];
   const certificate = await X509CertificateGenerator.create({
     serialNumber: deviations.serialNumber === "short" ? SHORT_SERIAL_NUMBER : randomSerialNumber(),
