@@ -6,7 +6,7 @@ import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument
 import { fixedClock } from "../../../src/lib/clock";
 import type { RuntimeOverrides } from "../../../src/runtime";
 import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
-import { exportPrivateKeyPem, generateKeyPair, issueShakenCertificate, loadSigningAuthority, type KeyType, type ProfileDeviations } from "../../../src/pki";
+import { exportPrivateKeyPem, generateKeyPair, issueShakenCertificate, loadSigningAuthority, type KeyType, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -130,16 +130,18 @@ export async function craftIdentity(options: {
 }
 
 /**
- * A leaf issued by the fixture intermediate with our own issuing code, for cases the fixture set
- * does not hold (another key type, a profile deviation, validity around the real now).
+ * A leaf issued by the fixture intermediate (or by `issuer`) with our own issuing code, for cases the
+ * fixture set does not hold (another key type, a profile deviation, validity around the real now,
+ * another CA).
  */
 export async function issueTestLeaf(options: {
   keyType?: KeyType;
   notBefore?: Date;
   notAfter?: Date;
   deviations?: ProfileDeviations;
+  issuer?: SigningAuthority;
 } = {}): Promise<{ pem: string; keyPkcs8: string; privateKey: CryptoKey }> {
-  const intermediate = await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
+  const intermediate = options.issuer ?? (await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8));
   const keys = await generateKeyPair(options.keyType ?? "P-256");
   const leaf = await issueShakenCertificate({
     issuer: intermediate,
