@@ -1,6 +1,6 @@
-import { type JsonName, SubjectKeyIdentifierExtension } from "@peculiar/x509";
+import { Extension, type JsonName, SubjectKeyIdentifierExtension, X509CertificateGenerator } from "@peculiar/x509";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { generateKeyPair, keyPairFromPrivateKey, loadSigningAuthority, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
+import { generateKeyPair, keyPairFromPrivateKey, loadSigningAuthority, SHAKEN_SIGNING_ALGORITHM, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
 import { checkOf, verdictVia } from "../abuse/support";
 import { fixtureIntermediate, fixtureRoot, issueTestCa, pemOf, signedThrough } from "../support/attack-pki";
 import { appAt, atisRequest, IAT, installTrust, issueTestLeaf, pki, postAtis, verdictRequest } from "../support/stir";
@@ -76,6 +76,24 @@ describe("RFC 5280 §6.1.4(k): every issuer is a CA", () => {
   it("refuses a certificate issued with a SHAKEN end-entity key, the real leaf served as its CA", async () => {
     const realLeaf = await loadSigningAuthority(pki.leaf, pki.leafKeyPkcs8);
     await expectRefused(await callThrough(realLeaf, [pki.leaf, pki.intermediate]), "certificate.chain", /^intermediate 'C=KZ, O=shaken-edge Test SP, CN=SHAKEN 818H' is not a CA/);
+  });
+
+  it("refuses, as a failed check and not an error, an intermediate whose basicConstraints cannot be decoded", async () => {
+    const root = await fixtureRoot();
+    // A sound twin (same name and key) issues the leaf, since our issuing code cannot read the garbled one; the repository serves the garbled one.
+    const twin = await issueTestCa("Garbled");
+    const garbled = await X509CertificateGenerator.create({
+      serialNumber: "4e01",
+      subject: twin.certificate.subjectName,
+      issuer: root.certificate.subjectName,
+      notBefore: twin.certificate.notBefore,
+      notAfter: twin.certificate.notAfter,
+      publicKey: twin.certificate.publicKey,
+      signingKey: root.privateKey,
+      signingAlgorithm: SHAKEN_SIGNING_ALGORITHM,
+      extensions: [new Extension("2.5.29.19", true, new Uint8Array([0x04, 0x00]))], // an OCTET STRING where a SEQUENCE belongs
+    });
+    await expectRefused(await callThrough(twin, [garbled.toString("pem")]), "certificate.chain", /^intermediate '.*CN=Garbled' has an extension that cannot be decoded$/);
   });
 });
 
