@@ -128,7 +128,7 @@ const roleOf = (candidate: IssuerCandidate) => (candidate.isAnchor ? "trust anch
  * STI-CAs re-issue intermediates under the same name and key with a new validity, and the path to use
  * is the one valid at the PASSporT's iat. Validity is therefore not judged here but returned per path.
  * Our checks over @peculiar/x509 rather than PKI.js's CertificateChainValidationEngine, by measurement
- * (README, "Verification"): it adds 117 KiB gzip, costs as much, and lacks half of these checks.
+ * (README, "How a verdict is made"): it adds 117 KiB gzip, costs as much, and lacks half of these checks.
  */
 export async function buildTrustedPaths(chain: X509Certificate[], anchors: X509Certificate[]): Promise<TrustedPath[]> {
   const [leaf, ...served] = chain;
