@@ -25,22 +25,22 @@ const ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
  * extension that is not processed rejects the certificate). BasicConstraints and KeyUsage are enforced
  * below; CertificatePolicies is processed as RFC 5280 §6.1 does with user-initial-policy-set anyPolicy
  * and no explicit-policy requirement, which every policy set passes (real STI-CAs mark it critical:
- * Martini Security SHAKEN G1, NetNumber); key identifiers, the CRL distribution point and the subject's
- * alternative name (an identity; nothing here constrains names) restrict nothing. Name constraints,
- * policy constraints and mappings, extended key usage and the rest are not processed, so a certificate
- * that marks one critical is refused.
+ * Martini Security SHAKEN G1, NetNumber); the TNAuthList is checked against the signed orig, the
+ * signing certificate's and an issuing CA's (RFC 8226 §9, RFC 9060 §4); key identifiers, the CRL
+ * distribution point and the subject's alternative name (an identity; nothing here constrains names)
+ * restrict nothing. Name constraints, policy constraints and mappings, extended key usage and the rest
+ * are not processed, so a certificate that marks one critical is refused.
  */
 const PROCESSED_EXTENSIONS = new Set([
   asn1X509.id_ce_basicConstraints,
   asn1X509.id_ce_keyUsage,
   asn1X509.id_ce_certificatePolicies,
+  TN_AUTH_LIST_OID,
   asn1X509.id_ce_subjectKeyIdentifier,
   asn1X509.id_ce_authorityKeyIdentifier,
   asn1X509.id_ce_cRLDistributionPoints,
   asn1X509.id_ce_subjectAltName,
 ]);
-/** The signing certificate's TNAuthList is read and checked (RFC 8226 §9); a CA's is not compared with it. */
-const PROCESSED_IN_SIGNING_CERTIFICATE = new Set([...PROCESSED_EXTENSIONS, TN_AUTH_LIST_OID]);
 
 export interface TrustedPath {
   /** Leaf first, then intermediates; the anchor last. */
@@ -88,9 +88,10 @@ function readConstraints(certificate: X509Certificate): Pick<CertificateFacts, "
     const undecodable = "has an extension that cannot be decoded";
     return { notAnIssuerBecause: undecodable, notASignerBecause: undecodable, pathLenConstraint: undefined };
   }
+  const unprocessed = unprocessedCritical(certificate);
   return {
-    notAnIssuerBecause: whyNotAnIssuer(constraints, keyUsage) ?? unprocessedCritical(certificate, PROCESSED_EXTENSIONS),
-    notASignerBecause: unprocessedCritical(certificate, PROCESSED_IN_SIGNING_CERTIFICATE),
+    notAnIssuerBecause: whyNotAnIssuer(constraints, keyUsage) ?? unprocessed,
+    notASignerBecause: unprocessed,
     pathLenConstraint: constraints?.ca ? constraints.pathLength : undefined,
   };
 }
@@ -104,8 +105,8 @@ function whyNotAnIssuer(constraints: BasicConstraintsExtension | null, keyUsage:
   return null;
 }
 
-function unprocessedCritical(certificate: X509Certificate, processed: Set<string>): string | null {
-  const critical = certificate.extensions.filter((extension) => extension.critical && !processed.has(extension.type)).map((extension) => extension.type);
+function unprocessedCritical(certificate: X509Certificate): string | null {
+  const critical = certificate.extensions.filter((extension) => extension.critical && !PROCESSED_EXTENSIONS.has(extension.type)).map((extension) => extension.type);
   return critical.length > 0 ? `carries critical extension ${critical.join(", ")}, which this verifier does not process (RFC 5280 §4.2)` : null;
 }
 
