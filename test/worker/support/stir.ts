@@ -6,7 +6,15 @@ import { CRLS_KEY, TRUST_ANCHORS_KEY, type CrlDocument, type TrustAnchorDocument
 import { fixedClock } from "../../../src/lib/clock";
 import type { RuntimeOverrides } from "../../../src/runtime";
 import { signPassport, type SignPassportOptions } from "../../../src/passport/sign";
-import { exportPrivateKeyPem, generateKeyPair, issueShakenCertificate, loadSigningAuthority, type KeyType, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
+import {
+  exportPrivateKeyPem,
+  generateKeyPair,
+  issueShakenCertificate,
+  loadSigningAuthority,
+  type KeyType,
+  type ProfileDeviations,
+  type SigningAuthority,
+} from "../../../src/pki";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -130,9 +138,8 @@ export async function craftIdentity(options: {
 }
 
 /**
- * A leaf issued by the fixture intermediate (or by `issuer`) with our own issuing code, for cases the
- * fixture set does not hold (another key type, a profile deviation, validity around the real now,
- * another CA).
+ * A leaf issued by the fixture intermediate (or `issuer`) with our own issuing code, for cases the
+ * fixture set does not hold (another key type, a profile deviation, validity around the real now).
  */
 export async function issueTestLeaf(options: {
   keyType?: KeyType;
