@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { velocityShardOf } from "../src/abuse/shard";
 import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, EVENTS_IN_WINDOW, RECORD_SIGHTING, ROWID_VELOCITY_TABLES, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
 import { type Observation, type VelocitySql, VelocityTables } from "../src/abuse/velocity-tables";
-import { trustedPathFor } from "../src/certificate/certificate-source";
+import { trustedPathsFor } from "../src/certificate/certificate-source";
 import { findRevocation, type TrustedPath } from "../src/certificate/chain";
 import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/trust-format";
 import { parseIdentityHeader } from "../src/identity/identity-header";
@@ -51,7 +51,7 @@ await time("jose compactVerify (B1's work)", 3_000, (i) => compactVerify(calls[i
 await time("verifyCall, warm credential (S1's verifier)", 3_000, (i) => verifyCall([calls[i % calls.length]!.identity], call, options));
 const anchors = parseTrustAnchorDocument(pki.trustAnchors).anchors.map((anchor) => new X509Certificate(anchor.pem));
 const crls = parseCrlDocument(pki.crls).crls.map((entry) => new X509Crl(entry.pem));
-const path = (await trustedPathFor(credential, "bench", anchors)) as TrustedPath;
+const [path] = (await trustedPathsFor(credential, "bench", anchors)) as [TrustedPath];
 await time("findRevocation (one CRL, path of 3)", 20_000, () => findRevocation(path, crls));
 await time("parseIdentityHeader", 20_000, (i) => parseIdentityHeader(calls[i % calls.length]!.identity));
 const header = parseIdentityHeader(calls[0]!.identity);

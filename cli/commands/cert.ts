@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import type { X509Certificate } from "@peculiar/x509";
-import { buildTrustedPath } from "../../src/certificate/chain";
+import { buildTrustedPaths } from "../../src/certificate/chain";
 import { fetchCertificateChain } from "../../src/certificate/fetch-chain";
 import { inferCertificateRole, lintCertificate, type CertificateRole, type LintFinding } from "../../src/certificate/lint";
 import { parsePemChain } from "../../src/certificate/pem-chain";
@@ -92,10 +92,10 @@ const certInspect: CliCommand = {
     const anchors = (await listAnchors(requiredOption(context, "trust-dir"))).map((anchor) => anchor.certificate);
     let trust: { trusted: boolean; detail: string };
     try {
-      const path = await buildTrustedPath(chain, anchors);
+      const paths = await buildTrustedPaths(chain, anchors);
       const now = Date.now();
-      const current = path.validFrom <= now && now <= path.validUntil;
-      trust = { trusted: true, detail: `chains to ${path.anchor.subject}${current ? "" : " (not valid now)"}` };
+      const current = paths.find((path) => path.validFrom <= now && now <= path.validUntil);
+      trust = { trusted: true, detail: `chains to ${(current ?? paths[0]!).anchor.subject}${current ? "" : " (not valid now)"}` };
     } catch (error) {
       if (!(error instanceof VerificationError)) throw error;
       trust = { trusted: false, detail: error.message };

@@ -3,7 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { Clock } from "../lib/clock";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
-import { buildTrustedPath, type TrustedPath } from "./chain";
+import { buildTrustedPaths, type TrustedPath } from "./chain";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
 import { parsePemChain } from "./pem-chain";
 
@@ -13,8 +13,8 @@ export interface Credential {
   chain: X509Certificate[];
   /** The leaf's public key imported for ES256, or why it cannot be (not P-256). */
   leafKey: CryptoKey | VerificationError;
-  /** Path validation per trust-set version; a new trust set validates again. */
-  paths: Map<string, Promise<TrustedPath | VerificationError>>;
+  /** Path validation per trust-set version (every trusted path, or why there is none); a new trust set validates again. */
+  paths: Map<string, Promise<TrustedPath[] | VerificationError>>;
   bytes: number;
 }
 
@@ -176,16 +176,16 @@ async function importLeafKey(leaf: X509Certificate): Promise<CryptoKey | Verific
   }
 }
 
-/** Validates the credential's path against a trust set once per trust-set version. */
-export function trustedPathFor(credential: Credential, trustVersion: string, anchors: X509Certificate[]): Promise<TrustedPath | VerificationError> {
-  let path = credential.paths.get(trustVersion);
-  if (!path) {
-    path = buildTrustedPath(credential.chain, anchors).catch((error: unknown) => {
+/** Validates the credential's paths against a trust set once per trust-set version. */
+export function trustedPathsFor(credential: Credential, trustVersion: string, anchors: X509Certificate[]): Promise<TrustedPath[] | VerificationError> {
+  let paths = credential.paths.get(trustVersion);
+  if (!paths) {
+    paths = buildTrustedPaths(credential.chain, anchors).catch((error: unknown) => {
       if (error instanceof VerificationError) return error;
       throw error;
     });
     credential.paths.clear(); // only the current trust set matters
-    credential.paths.set(trustVersion, path);
+    credential.paths.set(trustVersion, paths);
   }
-  return path;
+  return paths;
 }

@@ -58,3 +58,11 @@ export function crlDistributionPoints(point: CrlDistributionPoint): Extension {
     AsnConvert.serialize(new asn1X509.CRLDistributionPoints([distributionPoint])),
   );
 }
+
+/**
+ * An extension no relying party processes, marked critical: RFC 5280 §4.2 has a verifier refuse the
+ * certificate that carries it. For the path-validation fixtures; the value is an ASN.1 NULL.
+ */
+export function unprocessableCriticalExtension(oid: string): Extension {
+  return new Extension(oid, true, new Uint8Array([0x05, 0x00]));
+}

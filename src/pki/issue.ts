@@ -13,7 +13,7 @@ import {
 import { encodeBareServiceProviderCode, TN_AUTH_LIST_OID, type TnAuthListEntry } from "../certificate/tnauthlist";
 import type { SigningAuthority } from "./authority";
 import { readShakenCsr, shakenSubjectName, tnAuthListExtension, type ShakenSubject } from "./csr";
-import { basicConstraints, crlDistributionPoints, keyIdentifierExtensions, keyUsage, type CrlDistributionPoint } from "./extensions";
+import { basicConstraints, crlDistributionPoints, keyIdentifierExtensions, keyUsage, unprocessableCriticalExtension, type CrlDistributionPoint } from "./extensions";
 import { assertServiceProviderCode, DEFAULT_SHAKEN_POLICY_OID, SHAKEN_SIGNING_ALGORITHM, type ShakenPolicyOid } from "./profile";
 import { randomSerialNumber } from "./serial";
 
@@ -34,6 +34,8 @@ export interface ProfileDeviations {
   omitCertificatePolicies?: boolean;
   /** `short`: a 32-bit serial; `negative`: an INTEGER with its sign bit set. */
   serialNumber?: "short" | "negative";
+  /** An extension with this OID that no verifier processes, marked critical (RFC 5280 §4.2). */
+  unprocessableCriticalExtension?: string;
 }
 
 export interface EndEntityOptions {
@@ -66,6 +68,7 @@ export async function issueShakenCertificate(options: IssueShakenCertificateOpti
     ...(deviations.omitCertificatePolicies ? [] : [new CertificatePolicyExtension([options.policy ?? DEFAULT_SHAKEN_POLICY_OID])]),
     ...(deviations.omitCrlDistributionPoint ? [] : [crlDistributionPoints(options.crlDistributionPoint)]),
     ...leafTnAuthList(options.spc, deviations),
+    ...(deviations.unprocessableCriticalExtension ? [unprocessableCriticalExtension(deviations.unprocessableCriticalExtension)] : []),
   ];
   const certificate = await X509CertificateGenerator.create({
     serialNumber: deviations.serialNumber === "short" ? SHORT_SERIAL_NUMBER : randomSerialNumber(),

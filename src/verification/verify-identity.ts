@@ -1,8 +1,8 @@
 import { compactVerify } from "jose";
 import type { X509Certificate } from "@peculiar/x509";
 import type { CertificateSource } from "../certificate/certificate-source";
-import { trustedPathFor } from "../certificate/certificate-source";
-import { checkValidityAt, findRevocation, type TrustedPath } from "../certificate/chain";
+import { trustedPathsFor } from "../certificate/certificate-source";
+import { findRevocation, pathValidAt, type TrustedPath } from "../certificate/chain";
 import { lintCertificate, type LintFinding } from "../certificate/lint";
 import { authorisationOf, entryNaming, readTnAuthList, type TnAuthListReading, type TnAuthorisation } from "../certificate/tnauthlist";
 import type { TrustSource } from "../certificate/trust-store";
@@ -278,12 +278,12 @@ async function checkCredential(
     notAfter: leaf.notAfter.toISOString(),
     anchor: null,
   };
-  const path = await trustedPathFor(credential, trust.version, trust.anchors);
-  if (path instanceof VerificationError) throw path;
+  const paths = await trustedPathsFor(credential, trust.version, trust.anchors);
+  if (paths instanceof VerificationError) throw paths;
+  steps.passed("certificate.chain", undefined, { paths: paths.length });
+  const path = pathValidAt(paths, iat * 1000);
   signer.anchor = path.anchor.subject;
-  steps.passed("certificate.chain", undefined, { anchor: path.anchor.subject, length: path.certificates.length });
-  checkValidityAt(path, iat * 1000);
-  steps.passed("certificate.validity");
+  steps.passed("certificate.validity", undefined, { anchor: path.anchor.subject, length: path.certificates.length });
 
   const revoked = findRevocation(path, trust.crls);
   if (revoked) throw new VerificationError("CERTIFICATE_REVOKED", `certificate '${revoked.subject}' (serial ${revoked.serialNumber}) is revoked`, revoked);
