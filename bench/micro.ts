@@ -19,8 +19,9 @@ import { parseCrlDocument, parseTrustAnchorDocument } from "../src/certificate/t
 import { parseIdentityHeader } from "../src/identity/identity-header";
 import { classifyNumber } from "../src/numbering/classify";
 import { compileHomeNumberingPlan, defaultNumberingOverrides } from "../src/numbering/home-plan";
-import { canonicalizeTn, callPartyFrom, diallingPlanFor } from "../src/numbers/telephone-number";
+import { canonicalizeTn, diallingPlanFor } from "../src/numbers/telephone-number";
 import { decodePassport } from "../src/passport/passport";
+import { callFromInvite } from "../src/call/normalize";
 import { parseInvite } from "../src/sip/invite";
 import { compileRuleMatcher } from "../src/rules/matcher";
 import type { Rule } from "../src/rules/rule";
@@ -58,7 +59,8 @@ const header = parseIdentityHeader(calls[0]!.identity);
 await time("decodePassport", 20_000, () => decodePassport(header.jws, header));
 await time("parseInvite (S2's 14-header INVITE with SDP)", 5_000, (i) => parseInvite(inviteText(calls[i % calls.length]!, i)));
 await time("canonicalizeTn", 100_000, () => canonicalizeTn("+77272501234", plan));
-await time("callPartyFrom (SIP URI)", 100_000, () => callPartyFrom(`<sip:+${SIGNED_CALLER}@carrier.example;user=phone>;tag=1`, plan));
+const ingress = { trunk: "intl-1", carrier: "TransitCo", international: true };
+await time("parseInvite → callFromInvite (the same INVITEs)", 5_000, (i) => callFromInvite(parseInvite(inviteText(calls[i % calls.length]!, i)), ingress, plan));
 
 const home = compileHomeNumberingPlan("KZ", defaultNumberingOverrides("KZ"));
 await time("classifyNumber (libphonenumber max)", 20_000, (i) => classifyNumber(S4_CALLERS[i % S4_CALLERS.length]!, home));

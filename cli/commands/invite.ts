@@ -5,6 +5,9 @@ import { requiredPositional, type CliCommand } from "../command";
 import { parseInputFile } from "../files";
 import { checkLines, VERIFY_OPTIONS, verifierFrom } from "./passport";
 
+/** The STIR part of a call, all `invite verify` judges, does not depend on where the call came in. */
+const NO_INGRESS = { trunk: null, carrier: null, international: null };
+
 /**
  * `invite verify`: a captured INVITE judged as `/v1/verdict` judges its STIR part — the SIP read by
  * the same parser, the calling number from P-Asserted-Identity else From, the called numbers from To
@@ -19,7 +22,7 @@ const inviteVerify: CliCommand = {
     const file = requiredPositional(context, 0, "INVITE file");
     const { config, options } = await verifierFrom(context);
     // A message the SIP parser refuses is bad input (exit 2), named with the file.
-    const call = await parseInputFile(file, (text) => callFromInvite(parseInvite(text), {}, config.plan));
+    const call = await parseInputFile(file, (text) => callFromInvite(parseInvite(text), NO_INGRESS, config.plan));
     const numbers = { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date };
     const verification = await verifyCall(call.identity, numbers, options);
     const identities = verification.identities.map(({ passport: _decoded, ...identity }) => identity);

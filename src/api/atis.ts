@@ -31,6 +31,12 @@ function acceptsJson(accept: string | undefined): boolean {
   return accept.split(",").some((range) => /^\s*(application\/json|application\/\*|\*\/\*)\s*(;|$)/i.test(range));
 }
 
+/** Refuses the first member of `value` that `schema` does not define, naming it by its path in the body. */
+function refuseUnknownMembers(value: Record<string, unknown>, schema: z.ZodObject, path: string): void {
+  const unknown = Object.keys(value).find((name) => !Object.hasOwn(schema.shape, name));
+  if (unknown !== undefined) throw invalid(`${path}${unknown}`, value[unknown]);
+}
+
 interface VerificationRequest {
   orig: string;
   dest: string[];
@@ -41,14 +47,20 @@ interface VerificationRequest {
 /** Reads `verificationRequest{from:{tn}, to:{tn:[…]}, time, identity}` (ATIS-1000082 §6.2). */
 function readVerificationRequest(body: unknown): VerificationRequest {
   if (!isRecord(body)) throw new AtisRequestError(atisError("SVC4006"));
+  refuseUnknownMembers(body, verificationRequestSchema, "");
   const request = body.verificationRequest;
   if (request === undefined) throw missing("verificationRequest");
   if (!isRecord(request)) throw invalid("verificationRequest", request);
+  const members = verificationRequestSchema.shape.verificationRequest;
+  refuseUnknownMembers(request, members, "verificationRequest.");
   const { from, to, time, identity } = request;
   if (from === undefined) throw missing("from");
-  if (!isRecord(from) || typeof from.tn !== "string" || from.tn === "") throw invalid("from", from);
+  if (!isRecord(from)) throw invalid("from", from);
+  refuseUnknownMembers(from, members.shape.from, "verificationRequest.from.");
+  if (typeof from.tn !== "string" || from.tn === "") throw invalid("from", from);
   if (to === undefined) throw missing("to");
   if (!isRecord(to)) throw invalid("to", to);
+  refuseUnknownMembers(to, members.shape.to, "verificationRequest.to.");
   const dest = typeof to.tn === "string" ? [to.tn] : to.tn;
   if (!Array.isArray(dest) || dest.length === 0 || dest.length > 16 || dest.some((tn) => typeof tn !== "string")) throw invalid("to", to);
   if (time === undefined) throw missing("time");
@@ -66,11 +78,15 @@ atisRoutes.use(
   requireBearer("sbc", (_c, failure) => atisError("POL4001", [failure === "missing" ? "no bearer key" : failure === "malformed" ? "malformed Authorization header" : "key not accepted"])),
 );
 
-/** ATIS-1000082 §6.2's request and response, for the API description; readVerificationRequest checks each field with its own SVC error. */
-const verificationRequestSchema = z.object({
-  verificationRequest: z.object({
-    from: z.object({ tn: z.string().min(1) }),
-    to: z.object({ tn: z.union([z.string(), z.array(z.string()).min(1).max(16)]) }),
+/**
+ * ATIS-1000082 §6.2's request and response, for the API description. readVerificationRequest checks
+ * each field with its own SVC error, and refuses (SVC4005, naming it) any member the request's objects
+ * do not define here: a misspelt member is no absent one.
+ */
+const verificationRequestSchema = z.strictObject({
+  verificationRequest: z.strictObject({
+    from: z.strictObject({ tn: z.string().min(1) }),
+    to: z.strictObject({ tn: z.union([z.string(), z.array(z.string()).min(1).max(16)]) }),
     time: z.number().int().nonnegative().describe("Epoch seconds of the call"),
     identity: z.string().min(1).describe("The Identity header's value"),
   }),

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { describeRoute } from "hono-openapi";
+import { describeRoute, resolver } from "hono-openapi";
 import type { NormalizedCall } from "../call/call";
-import { callFromInvite, callFromJson, RequestFieldError } from "../call/normalize";
+import { callDescriptionSchema, callFromInvite, callFromJson, ingressFromQuery, RequestFieldError } from "../call/normalize";
 import { MAX_SIP_MESSAGE_BYTES, parseInvite, SipMessageError } from "../sip/invite";
 import { originDepsFromEnv } from "../origin/deps";
 import { observeVerdict } from "../logging/observe-verdict";
@@ -26,11 +26,11 @@ const describeVerdict = describeRoute({
   security: SBC_SECURITY,
   summary: "Decide what to do with a call",
   description:
-    "One call in — JSON parts (`from`, `to`, `pai`, `ruri`, `callId`, `identity[]`, `date`, `ingress{trunk,carrier,international}`) or a raw INVITE as message/sip with ingress in the query — one verdict out: action, verstat, SIP response or headers to apply, and every check with its evidence.",
-  requestBody: { required: true, content: { "application/json": {}, "message/sip": {} } },
+    "One call in — JSON parts (`from`, `to`, `pai`, `ruri`, `callId`, `identity[]`, `date`, `privacy`, `ingress{trunk,carrier,international}`; any other member is refused) or a raw INVITE as message/sip with the ingress as the query parameters `trunk`, `carrier`, `international` — one verdict out: action, verstat, SIP response or headers to apply, and every check with its evidence. What the calling peer wrote (an unreadable Date, From, To or P-Asserted-Identity, a From given twice) is judged by the checks, never refused.",
+  requestBody: { required: true, content: { "application/json": { schema: resolver(callDescriptionSchema) }, "message/sip": {} } },
   responses: {
     200: jsonResponse("`{verdict: {requestId, action, verstat, attest, sip, headers, decidedBy, label, checks, cli, ingress, deadline, stir, identities}}`"),
-    400: errorResponse("The call description is invalid, naming the field"),
+    400: errorResponse("The SBC's request is invalid, naming the field: an unknown member, a wrong type, no ingress, a body that is no INVITE request"),
     413: errorResponse("The body is too large"),
     415: errorResponse("Content-Type is neither application/json nor message/sip"),
   },
@@ -54,7 +54,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
       }
       call = callFromJson(body, plan);
     } else if (contentType === "message/sip") {
-      call = callFromInvite(parseInvite(text), c.req.query(), plan);
+      call = callFromInvite(parseInvite(text), ingressFromQuery(c.req.query()), plan);
     } else {
       return nativeError(415, "ERR_CONTENT_TYPE", "Content-Type must be application/json or message/sip");
     }

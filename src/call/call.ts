@@ -1,3 +1,5 @@
+import type { PrivValue } from "../sip/privacy";
+
 /**
  * The normalized call: what every check reads. Built once per request from either a raw SIP INVITE
  * or the JSON verdict request, with numbers canonicalized (RFC 8224 §8.3) and ingress described.
@@ -14,8 +16,8 @@ export interface CallParty {
   raw: string;
   /** Canonical TN: digits (and * #) only, no leading +, 1–15 characters; null when the value holds no TN. */
   tn: string | null;
-  /** The URI found in the value, if any (sip:, sips:, tel:). */
-  uri: string | null;
+  /** Why the value could not be read at all (e.g. "more than one From header"); null when it could. */
+  unreadable: string | null;
 }
 
 export interface NormalizedCall {
@@ -25,14 +27,17 @@ export interface NormalizedCall {
   pai: CallParty | null;
   to: CallParty | null;
   ruri: CallParty | null;
-  /** The caller ID the call presents: P-Asserted-Identity when present, else From. */
+  /**
+   * The caller ID the call presents: P-Asserted-Identity when it holds a number, else From. A From or
+   * P-Asserted-Identity that cannot be read is the caller ID: which number the callee sees is unknown.
+   */
   cli: CallParty | null;
   cliSource: "pai" | "from" | null;
   /** The SIP Call-ID (RFC 3261 §8.1.1.4), when given: a call's retransmissions, failovers and forks share it. */
   callId: string | null;
-  /** The SIP Date header (or ATIS `time`) as epoch seconds, when given. */
-  date: number | null;
+  /** The SIP Date header as epoch seconds, when given; `unreadable` when it is no date (RFC 3261 §20.17). */
+  date: number | "unreadable" | null;
   ingress: Ingress;
-  /** Privacy header value, when present (RFC 3323). */
-  privacy: string | null;
+  /** The privacy the caller asked for (RFC 3323 §4.2, RFC 3325 §9.3); empty when none. */
+  privacy: PrivValue[];
 }

@@ -1,9 +1,16 @@
+import { z } from "zod";
 import type { DiallingPlan } from "../numbers/telephone-number";
-import { callPartyFrom } from "../numbers/telephone-number";
+import { canonicalizeTn } from "../numbers/telephone-number";
+import { describeAddressProblem, readAddress, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";
 import type { InviteParts } from "../sip/invite";
+import { readPrivacy } from "../sip/privacy";
 import type { CallParty, Ingress, NormalizedCall } from "./call";
 
-/** A field of the request that is missing or wrong, named so the caller can fix it. */
+/**
+ * A field of the request that is missing or wrong, named so the caller can fix it. Only what the SBC
+ * itself wrote is refused this way: what the calling peer wrote (the INVITE's headers, whichever form
+ * carries them) is judged by the checks instead.
+ */
 export class RequestFieldError extends Error {
   readonly code = "ERR_VALIDATION";
   constructor(
@@ -14,101 +21,164 @@ export class RequestFieldError extends Error {
   }
 }
 
-const MAX_FIELD_LENGTH = 2048;
-const MAX_IDENTITY_VALUES = 16;
+const MAX_INGRESS_NAME_LENGTH = 2048;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const EPOCH_SECONDS = "epoch seconds (a non-negative integer)";
+const MUST_BE_EPOCH_SECONDS = `must be ${EPOCH_SECONDS}`;
+const headerValue = (description: string) => z.string({ error: "must be a string" }).nullish().describe(description);
+const ingressName = (description: string) =>
+  z.string({ error: "must be a string" }).max(MAX_INGRESS_NAME_LENGTH, { error: `longer than ${MAX_INGRESS_NAME_LENGTH} characters` }).nullish().describe(description);
 
-function optionalString(body: Record<string, unknown>, field: string, prefix = ""): string | null {
-  const value = body[field];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== "string") throw new RequestFieldError(prefix + field, "must be a string");
-  if (value.length > MAX_FIELD_LENGTH) throw new RequestFieldError(prefix + field, `longer than ${MAX_FIELD_LENGTH} characters`);
-  return value;
-}
+/**
+ * Where the call came in, as the SBC describes it: the `ingress` member of the JSON call, and the query
+ * parameters of a raw INVITE. Its members are the only ones accepted.
+ */
+const ingressSchema = z.strictObject(
+  {
+    trunk: ingressName("The SBC's name for the trunk the call arrived on"),
+    carrier: ingressName("The carrier that handed the call over"),
+    international: z.boolean({ error: "must be true or false" }).nullish().describe("Whether the interconnect is international, as the SBC knows it"),
+  },
+  { error: "must be an object {trunk, carrier, international}" },
+);
 
-function party(value: string | null, plan: DiallingPlan): CallParty | null {
-  return value === null || value.trim() === "" ? null : callPartyFrom(value, plan);
-}
+/**
+ * The JSON call description of `POST /v1/verdict`: its members are the only ones accepted, so a
+ * misspelt one is refused rather than read as absent. A member added here is accepted, typed and
+ * documented (OpenAPI) at once.
+ */
+export const callDescriptionSchema = z.strictObject(
+  {
+    identity: z
+      .union([z.string(), z.array(z.string())], { error: "must be an array of Identity header values" })
+      .nullish()
+      .describe("The Identity header values, in arrival order"),
+    from: headerValue("From: a header value, a URI or a bare number"),
+    pai: headerValue("P-Asserted-Identity: a header value, a URI or a bare number"),
+    to: headerValue("To: a header value, a URI or a bare number"),
+    ruri: headerValue("The Request-URI: a URI or a bare number"),
+    date: z
+      .union([z.number().int({ error: MUST_BE_EPOCH_SECONDS }).nonnegative({ error: MUST_BE_EPOCH_SECONDS }), z.string()], { error: `must be a SIP Date string or ${EPOCH_SECONDS}` })
+      .nullish()
+      .describe("The Date header's value, or epoch seconds"),
+    privacy: headerValue("The Privacy header's value (RFC 3323)"),
+    callId: headerValue("The SIP Call-ID: a call's retransmissions, failovers and forks share it (replay detection)"),
+    ingress: ingressSchema.nullish(),
+  },
+  { error: "must be a JSON object" },
+);
 
 /** A Call-ID as given; an empty one is none. */
-const callIdOf = (value: string | null): string | null => (value === null || value.trim() === "" ? null : value.trim());
+const callIdOf = (value: string | null | undefined): string | null => (value === null || value === undefined || value.trim() === "" ? null : value.trim());
 
-/** SIP Date (RFC 3261 §20.17, an RFC 1123 date) or epoch seconds → epoch seconds. */
-function parseDate(value: unknown, field: string): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === "number") {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RequestFieldError(field, "must be epoch seconds (a non-negative integer)");
-    return value;
+/**
+ * The first thing wrong, as a field error; an unknown member first, since a misspelt name explains what
+ * looks missing. `objects` are the schemas of the objects read, by their path.
+ */
+function fieldError(issues: z.core.$ZodIssue[], objects: Record<string, z.ZodObject>): RequestFieldError {
+  const issue = issues.find((candidate) => candidate.code === "unrecognized_keys") ?? issues[0]!;
+  const path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys") {
+    const accepted = Object.keys(objects[path.join(".")]?.shape ?? {});
+    return new RequestFieldError([...path, issue.keys[0]!].join("."), `unknown name; expected one of ${accepted.join(", ")}`);
   }
-  if (typeof value !== "string") throw new RequestFieldError(field, "must be a SIP Date string or epoch seconds");
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) throw new RequestFieldError(field, `'${value.slice(0, 64)}' is not an RFC 1123 date`);
-  return Math.floor(parsed / 1000);
+  return new RequestFieldError(path.join(".") || "body", issue.message);
 }
 
-function readIngress(value: unknown): Ingress {
-  if (value === undefined || value === null) return { trunk: null, carrier: null, international: null };
-  if (!isRecord(value)) throw new RequestFieldError("ingress", "must be an object {trunk, carrier, international}");
-  const international = value.international;
-  if (international !== undefined && international !== null && typeof international !== "boolean") {
-    throw new RequestFieldError("ingress.international", "must be true or false");
+/**
+ * The origin checks judge a caller ID by where the call came in (cli-spoofing.md §3 check 5). An SBC
+ * that says nothing about it has a configuration fault: refused, rather than judged on the default.
+ */
+function declaredIngress(ingress: z.infer<typeof ingressSchema> | null | undefined): Ingress {
+  const declared = { trunk: ingress?.trunk ?? null, carrier: ingress?.carrier ?? null, international: ingress?.international ?? null };
+  if (declared.trunk === null && declared.carrier === null && declared.international === null) {
+    throw new RequestFieldError("ingress", "say where the call came in: its trunk, its carrier or whether it is international");
   }
-  return {
-    trunk: optionalString(value, "trunk", "ingress."),
-    carrier: optionalString(value, "carrier", "ingress."),
-    international: typeof international === "boolean" ? international : null,
-  };
+  return declared;
+}
+
+/** The telephone number of an address: a tel URI's number or a SIP URI's user part, before any parameter (RFC 3966 §3, RFC 4694 §4). */
+function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): string | null {
+  return address.user === null ? null : canonicalizeTn(address.user.split(";")[0]!, plan);
+}
+
+function partyFrom(reading: AddressReading | null, source: AddressSource, plan: DiallingPlan): CallParty | null {
+  if (reading === null) return null;
+  if ("problem" in reading) return { raw: reading.raw, tn: null, unreadable: describeAddressProblem(source, reading.problem) };
+  return { raw: reading.raw, tn: telephoneNumberOf(reading.address, plan), unreadable: null };
+}
+
+/** A JSON part: a value with a URI scheme or angle brackets is an address, read as its header would be; anything else is a number. */
+function partyFromJson(value: string | null | undefined, source: AddressSource, plan: DiallingPlan): CallParty | null {
+  const trimmed = value?.trim() ?? "";
+  if (trimmed === "") return null;
+  if (!/[:<]/.test(trimmed)) return { raw: trimmed, tn: canonicalizeTn(trimmed, plan), unreadable: null };
+  return partyFrom(readAddress(trimmed, source), source, plan);
+}
+
+/** SIP Date (RFC 3261 §20.17, an RFC 1123 date) → epoch seconds; `unreadable` when it is no date. */
+function readSipDate(value: string): number | "unreadable" {
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? "unreadable" : Math.floor(parsed / 1000);
+}
+
+/**
+ * Where the caller ID comes from: P-Asserted-Identity when it holds a number, else From. A From or
+ * P-Asserted-Identity that cannot be read is the caller ID whatever the other holds: which one the
+ * callee would be shown cannot be told, so no number is vouched for.
+ */
+function callerIdSource(from: CallParty | null, pai: CallParty | null): NormalizedCall["cliSource"] {
+  if (pai?.unreadable) return "pai";
+  if (from?.unreadable) return "from";
+  if (pai?.tn) return "pai";
+  return from ? "from" : pai ? "pai" : null;
 }
 
 function assemble(parts: Omit<NormalizedCall, "cli" | "cliSource">): NormalizedCall {
-  const cliSource = parts.pai?.tn ? "pai" : parts.from ? "from" : parts.pai ? "pai" : null;
+  const cliSource = callerIdSource(parts.from, parts.pai);
   return { ...parts, cli: cliSource === null ? null : parts[cliSource], cliSource };
 }
 
 /** The native JSON verdict request (`POST /v1/verdict`, application/json). */
 export function callFromJson(body: unknown, plan: DiallingPlan): NormalizedCall {
-  if (!isRecord(body)) throw new RequestFieldError("body", "must be a JSON object");
-  const identity = body.identity;
-  let identities: string[];
-  if (identity === undefined || identity === null) identities = [];
-  else if (typeof identity === "string") identities = [identity];
-  else if (Array.isArray(identity) && identity.every((value) => typeof value === "string")) identities = identity as string[];
-  else throw new RequestFieldError("identity", "must be an array of Identity header values");
-  if (identities.length > MAX_IDENTITY_VALUES) throw new RequestFieldError("identity", `more than ${MAX_IDENTITY_VALUES} values`);
+  const parsed = callDescriptionSchema.safeParse(body);
+  if (!parsed.success) throw fieldError(parsed.error.issues, { "": callDescriptionSchema, ingress: ingressSchema });
+  const call = parsed.data;
+  const identity = call.identity ?? [];
   return assemble({
-    identity: identities,
-    from: party(optionalString(body, "from"), plan),
-    pai: party(optionalString(body, "pai"), plan),
-    to: party(optionalString(body, "to"), plan),
-    ruri: party(optionalString(body, "ruri"), plan),
-    callId: callIdOf(optionalString(body, "callId")),
-    date: parseDate(body.date, "date"),
-    ingress: readIngress(body.ingress),
-    privacy: optionalString(body, "privacy"),
+    identity: typeof identity === "string" ? [identity] : identity,
+    from: partyFromJson(call.from, "From", plan),
+    pai: partyFromJson(call.pai, "P-Asserted-Identity", plan),
+    to: partyFromJson(call.to, "To", plan),
+    ruri: partyFromJson(call.ruri, "Request-URI", plan),
+    callId: callIdOf(call.callId),
+    date: typeof call.date === "string" ? readSipDate(call.date) : (call.date ?? null),
+    ingress: declaredIngress(call.ingress),
+    privacy: readPrivacy(call.privacy ? [call.privacy] : []),
   });
 }
 
-/** A raw INVITE (`message/sip`) with the ingress descriptor from the query string. */
-export function callFromInvite(invite: InviteParts, query: Record<string, string | undefined>, plan: DiallingPlan): NormalizedCall {
-  const international = query.international;
-  if (international !== undefined && international !== "true" && international !== "false") {
-    throw new RequestFieldError("international", "query parameter must be true or false");
-  }
+/** The ingress of a raw INVITE, from the query string: the same members as the JSON call's `ingress`. */
+export function ingressFromQuery(query: Record<string, string>): Ingress {
+  const { international } = query;
+  const flag = international === "true" ? true : international === "false" ? false : international;
+  const parsed = ingressSchema.safeParse({ ...query, ...(international === undefined ? {} : { international: flag }) });
+  if (!parsed.success) throw fieldError(parsed.error.issues, { "": ingressSchema });
+  return declaredIngress(parsed.data);
+}
+
+/** A raw INVITE (`message/sip`) with the ingress its SBC described. */
+export function callFromInvite(invite: InviteParts, ingress: Ingress, plan: DiallingPlan): NormalizedCall {
   return assemble({
     identity: invite.identity,
-    from: party(invite.from, plan),
-    pai: party(invite.pai, plan),
-    to: party(invite.to, plan),
-    ruri: party(invite.ruri, plan),
+    from: partyFrom(invite.from, "From", plan),
+    pai: partyFrom(invite.pai, "P-Asserted-Identity", plan),
+    to: partyFrom(invite.to, "To", plan),
+    ruri: partyFrom(invite.ruri, "Request-URI", plan),
     callId: callIdOf(invite.callId),
-    date: parseDate(invite.date, "Date"),
-    ingress: {
-      trunk: query.trunk?.slice(0, 256) ?? null,
-      carrier: query.carrier?.slice(0, 256) ?? null,
-      international: international === undefined ? null : international === "true",
-    },
-    privacy: invite.privacy,
+    date: invite.date === null ? null : readSipDate(invite.date),
+    ingress,
+    privacy: readPrivacy(invite.privacy),
   });
 }
 

@@ -1,6 +1,5 @@
 import { getCountryCallingCode, isSupportedCountry, Metadata } from "libphonenumber-js/min";
 import { isValidPhoneNumber } from "libphonenumber-js/max";
-import type { CallParty } from "../call/call";
 
 /**
  * How national-format numbers become international ones. Signer and verifier must agree
@@ -106,64 +105,4 @@ function fromNationalFormat(digits: string, plan: DiallingPlan): string {
   // "727 250 12 34": a national significant number written without the trunk prefix.
   if (plan.nationalNumberLengths.includes(digits.length)) return plan.countryCode + digits;
   return digits;
-}
-
-const URI_IN_BRACKETS = /<([^>]*)>/;
-
-/**
- * Where a header value's address begins: after its display name when that is a quoted-string
- * (RFC 3261 §25.1: `quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE`), which may hold `<`, `>`,
- * `,` and `;`; 0 when there is none; -1 when the quoted-string never closes. A token display name
- * cannot hold those characters, so it needs no skipping.
- */
-export function addressStart(value: string): number {
-  const start = value.search(/\S/);
-  if (start === -1 || value[start] !== '"') return 0;
-  for (let index = start + 1; index < value.length; index++) {
-    if (value[index] === "\\") index++;
-    else if (value[index] === '"') return index + 1;
-  }
-  return -1;
-}
-
-/**
- * Extracts the URI from a name-addr / addr-spec header value (`"Bank" <sip:+7727…@host>;tag=x`). The
- * display name is the caller's to write: a URI inside it (`"<sip:+4930…@x>" <sip:+7727…@gw>`) is text,
- * never the address.
- */
-export function extractUri(value: string): string | null {
-  const start = addressStart(value);
-  if (start === -1) return null;
-  const address = value.slice(start);
-  const bracketed = URI_IN_BRACKETS.exec(address);
-  // After a quoted display name only `<URI>` may follow (name-addr).
-  if (start > 0 && !bracketed) return null;
-  const candidate = (bracketed ? bracketed[1]! : address.split(";")[0]!).trim();
-  return /^(sips?|tel):/i.test(candidate) ? candidate : null;
-}
-
-/** The telephone number a SIP or tel URI carries: tel's number, or sip's user part. */
-function tnFromUri(uri: string, plan: DiallingPlan): string | null {
-  const scheme = uri.slice(0, uri.indexOf(":")).toLowerCase();
-  const rest = uri.slice(scheme.length + 1);
-  if (scheme === "tel") return canonicalizeTn(decodeUserPart(rest.split(";")[0]!), plan);
-  const at = rest.lastIndexOf("@");
-  if (at === -1) return null;
-  // The user part may carry its own parameters (`+7727…;npdi`); the number is before them.
-  return canonicalizeTn(decodeUserPart(rest.slice(0, at).split(";")[0]!), plan);
-}
-
-function decodeUserPart(user: string): string {
-  try {
-    return decodeURIComponent(user);
-  } catch {
-    return user;
-  }
-}
-
-/** Accepts a header value, a URI or a bare number, as the verdict API promises. */
-export function callPartyFrom(value: string, plan: DiallingPlan): CallParty {
-  const uri = extractUri(value);
-  const tn = uri ? tnFromUri(uri, plan) : canonicalizeTn(value, plan);
-  return { raw: value, tn, uri };
 }

@@ -1,6 +1,7 @@
 import { checkReplay } from "../abuse/replay";
 import type { NormalizedCall } from "../call/call";
 import { calledNumbers } from "../call/normalize";
+import { unreadablePartChecks } from "../call/reading-checks";
 import { assessOrigin, vouchesForCli, type OriginAssessment, type OriginDeps, type SignedCallSummary } from "../origin/assess";
 import type { Runtime } from "../runtime";
 import { failReplays, verifyCall, type CallVerification } from "../verification/verify-call";
@@ -36,11 +37,11 @@ function signedSummary(call: NormalizedCall, verification: CallVerification): Si
 }
 
 /**
- * The verdict pipeline: the normalized call → STIR/SHAKEN verification → the replay guard, whose
- * replays fail that verification, with origin-consistency and operator-rule checks → velocity → the
- * policy that weighs the findings → one verdict. Every dependency waited on is held to the verdict's
- * deadline; the ones that were slow or down are reported last, each with the action its failure
- * policy asks for.
+ * The verdict pipeline: the normalized call (and what of it could not be read) → STIR/SHAKEN
+ * verification → the replay guard, whose replays fail that verification, with origin-consistency and
+ * operator-rule checks → velocity → the policy that weighs the findings → one verdict. Every
+ * dependency waited on is held to the verdict's deadline; the ones that were slow or down are reported
+ * last, each with the action its failure policy asks for.
  */
 export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps: VerdictDeps, requestId: string): Promise<Evaluation> {
   const { deadline } = deps;
@@ -65,7 +66,7 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   );
   const dependencies = dependencyChecks(deadline, runtime.config.dependencyPolicy);
 
-  const checks: Check[] = [...verification.checks, ...identityChecks(verification.identities), ...assessment.checks, ...replay.checks, ...velocity.checks, ...dependencies.checks];
+  const checks: Check[] = [...unreadablePartChecks(call), ...verification.checks, ...identityChecks(verification.identities), ...assessment.checks, ...replay.checks, ...velocity.checks, ...dependencies.checks];
   const stir = stirFinding(verification, assessment.policy);
   const findings: Finding[] = [...(stir ? [stir] : []), ...assessment.findings, ...replay.findings, ...velocity.findings, ...dependencies.findings];
   const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.config.jwscardUrl });

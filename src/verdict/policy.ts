@@ -1,5 +1,6 @@
 import type { NormalizedCall } from "../call/call";
 import { findingFor, type PolicyTable } from "../origin/policy";
+import { hidesCallerId, type PrivValue } from "../sip/privacy";
 import type { CallVerification } from "../verification/verify-call";
 import type { Check } from "./check";
 import type { Finding } from "./finding";
@@ -41,9 +42,24 @@ export interface VerdictInput {
 const quote = (text: string) => text.replace(/["\\\r\n]/g, " ").slice(0, 200);
 
 /**
+ * The Privacy header the SBC puts on the INVITE it forwards, replacing the caller's; null when the
+ * verdict leaves the caller's alone. A withheld call asks for `id`. A caller who asked to hide its
+ * identity gets that request re-asserted beside the verstat P-Asserted-Identity, which the core still
+ * needs: the privacy service at the trust boundary removes it and anonymises From (RFC 3323 §5, RFC
+ * 3325 §9.3). Being a replacement, it carries every value the caller asked for (RFC 3323 §4.2).
+ */
+function privacyHeader(action: Action, requested: readonly PrivValue[]): SipHeader | null {
+  if (action !== "withhold" && !hidesCallerId(requested)) return null;
+  const values = requested.filter((value) => value !== "none");
+  if (action === "withhold" && !values.includes("id")) values.push("id");
+  return { name: "Privacy", value: values.join(";") };
+}
+
+/**
  * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
  * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
- * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID (RFC 3323, RFC 3325).
+ * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID or one the caller asked to
+ * hide (RFC 3323, RFC 3325). A block presents no caller ID at all.
  */
 export function decideVerdict(input: VerdictInput): Verdict & { label: string | null } {
   const { call, verification } = input;
@@ -65,9 +81,9 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
     if (failure && failure.reasonCode !== 428) {
       headers.push({ name: "Reason", value: `SIP ;cause=${failure.reasonCode} ;text="${failure.reasonText}"` });
     }
-    // Withhold: deliver the call with presentation restricted; the SBC's privacy service anonymizes
-    // From and strips the identity towards the callee (RFC 3323 §4.2, RFC 3325 §9.3).
-    if (action === "withhold") headers.push({ name: "Privacy", value: "id" });
+    // Withheld, or hidden at the caller's request: presentation restricted towards the callee.
+    const privacy = privacyHeader(action, call.privacy);
+    if (privacy) headers.push(privacy);
   }
   return {
     requestId: input.requestId,

@@ -39,8 +39,8 @@ export interface CallNumbers {
   orig: string | null;
   /** Canonical called numbers (To and Request-URI) the PASSporT's dest may name. */
   dest: string[];
-  /** SIP Date / ATIS `time`, epoch seconds. */
-  date: number | null;
+  /** SIP Date / ATIS `time`, epoch seconds; `unreadable` when the call's Date header is no date. */
+  date: number | "unreadable" | null;
 }
 
 export interface SignerDescription {
@@ -202,7 +202,7 @@ function describeClaims(passport: DecodedPassport) {
 }
 
 /** RFC 8224 §6.2.2 / §12.1: a symmetric window around now for iat, and for the SIP Date when given. */
-function checkFreshness(iat: number, date: number | null, options: VerifierOptions, steps: StepRecorder): void {
+function checkFreshness(iat: number, date: CallNumbers["date"], options: VerifierOptions, steps: StepRecorder): void {
   const now = Math.floor(options.clock.now() / 1000);
   const judge = (what: string, at: number) => {
     if (now - at > options.freshnessSeconds) {
@@ -213,6 +213,8 @@ function checkFreshness(iat: number, date: number | null, options: VerifierOptio
     }
   };
   judge("iat", iat);
+  // RFC 8224 §6.2.2 judges freshness by the Date when the request has one: a Date that is no date cannot show it.
+  if (date === "unreadable") throw new VerificationError("STALE", "the SIP Date header is not a date (RFC 3261 §20.17)", { Date: "unreadable", now });
   if (date !== null) judge("Date", date);
   steps.passed("passport.freshness", undefined, { iat, now });
 }

@@ -14,10 +14,17 @@ const DETAIL = {
   "wrong-length": "the caller ID has the wrong length for its country",
 } as const;
 
-/** Check 1 (cli-spoofing.md §3): empty, non-digits, > 15 digits, wrong national length, unassigned country code. */
+/**
+ * Check 1 (cli-spoofing.md §3): empty, unreadable (a From or P-Asserted-Identity the SIP grammar cannot
+ * read, or a From given twice), non-digits, > 15 digits, wrong national length, unassigned country code.
+ */
 export function checkCliFormat(cli: CallParty | null, plan: HomeNumberingPlan): { outcome: CheckOutcome; facts: NumberFacts | null } {
   const id = ORIGIN_CHECK_IDS.format;
   if (cli === null || cli.raw.trim() === "") return { outcome: { check: fail(id, DETAIL.missing, { problem: "missing" }), policyKey: id }, facts: null };
+  if (cli.unreadable !== null) {
+    const check = fail(id, `the caller ID cannot be read: ${cli.unreadable}`, { problem: "unreadable", presented: cli.raw.slice(0, 256) });
+    return { outcome: { check, policyKey: id }, facts: null };
+  }
   if (cli.tn === null) {
     const digits = cli.raw.replace(/[^0-9]/g, "").length;
     const problem = digits > 15 ? "too-long" : "not-a-number";

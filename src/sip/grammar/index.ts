@@ -1,16 +1,22 @@
-import { parse } from "./compiled.js";
+import { parse, SyntaxError } from "./compiled.js";
 
 /**
- * sip.js's `Grammar.parse(input, rule)`, on the grammar built once per isolate (compiled.js): what
- * the rule's actions built, or -1 when the input does not match it. Same contract as sip.js's, whose
- * wrapper this repeats; the parse itself is sip.js's grammar, unchanged.
+ * What one of sip.js's grammar rules made of an input: what the rule's actions built, or where the
+ * input stopped matching (the grammar's furthest failure, as its SyntaxError reports it; null when
+ * an action refused what it read rather than the grammar).
  */
-export function parseSipRule(input: string, rule: string): unknown {
+export type RuleMatch = { matched: true; data: unknown } | { matched: false; stoppedAt: number | null };
+
+/** Runs one rule of the grammar built once per isolate (compiled.js) on the whole of `input`. */
+export function matchSipRule(input: string, rule: string): RuleMatch {
   const options: { startRule: string; data?: unknown } = { startRule: rule };
   try {
     parse(input, options);
-  } catch {
-    options.data = -1;
+  } catch (error) {
+    const stoppedAt = error instanceof SyntaxError ? (error.location as { start: { offset: number } }).start.offset : null;
+    return { matched: false, stoppedAt };
   }
-  return options.data;
+  // sip.js's actions set the result to -1 themselves when they cannot build what they read.
+  return options.data === -1 ? { matched: false, stoppedAt: null } : { matched: true, data: options.data };
 }
+

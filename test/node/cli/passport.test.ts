@@ -141,7 +141,7 @@ describe("invite verify", () => {
   };
   const signed = async () =>
     (await cliJson<{ identity: string }>("passport", "sign", "--key", pki.key, "--cert", pki.chain, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345678", "--attest", "A", "--iat", String(IAT))).json.identity;
-  const verifyInvite = (path: string) => cliJson<{ verstat: string; attest: string | null; failure: { reasonCode: number; checkId: string } | null; call: { cliSource: string; called: string[] } }>(
+  const verifyInvite = (path: string) => cliJson<{ verstat: string; attest: string | null; failure: { reasonCode: number; checkId: string } | null; call: { cli: unknown; cliSource: string; called: string[] } }>(
     "invite", "verify", path, "--chain", pki.chain, "--trust-dir", pki.trustDir, "--at", String(IAT + 5),
   );
 
@@ -157,9 +157,17 @@ describe("invite verify", () => {
     expect(code).toBe(1);
   });
 
-  it("refuses, as bad input, an INVITE the service would refuse", async () => {
-    const run = await cli("invite", "verify", inviteFile("two-from", await signed(), ["<sip:+77019999999@c.example>;tag=1", "<sip:+77272501234@c.example>;tag=2"]), "--trust-dir", pki.trustDir);
+  it("judges an INVITE with two From headers as the service does: it presents no calling number", async () => {
+    const { code, json } = await verifyInvite(inviteFile("two-from", await signed(), ["<sip:+77019999999@c.example>;tag=1", "<sip:+77272501234@c.example>;tag=2"]));
+    expect(json).toMatchObject({ failure: { checkId: "passport.orig" }, call: { cli: { tn: null, unreadable: "more than one From header" } } });
+    expect(code).toBe(1);
+  });
+
+  it("refuses, as bad input, a message the service would refuse", async () => {
+    const path = join(pki.dir, "options.sip");
+    writeFileSync(path, "OPTIONS sip:+77012345678@operator.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776\r\n\r\n");
+    const run = await cli("invite", "verify", path, "--trust-dir", pki.trustDir);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/two-from\.sip: SIP message has more than one From header/);
+    expect(run.stderr).toMatch(/options\.sip: SIP request is OPTIONS; only INVITE is evaluated/);
   });
 });

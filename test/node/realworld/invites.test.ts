@@ -56,7 +56,7 @@ describe.skipIf(!haveRealworld)("real-world INVITEs (../shared/realworld/invites
     it(`${file}: parsed by sip.js and given a definite, explained answer`, async () => {
       const invite = parseInvite(renderSippTemplate(read("invites", file)));
       const plan = diallingPlanFor("US");
-      const call = callFromInvite(invite, { international: "true" }, plan);
+      const call = callFromInvite(invite, { trunk: null, carrier: null, international: true }, plan);
       const verification = await verifyCall(call.identity, { orig: call.cli?.tn ?? null, dest: calledNumbers(call), date: call.date }, realworldVerifier(1_800_000_000, {}));
       const [check, because] = EXPECTED[file]!;
       expect(verification.failure).toMatchObject({ checkId: check, reasondesc: expect.stringMatching(because) });

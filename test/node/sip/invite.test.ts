@@ -3,7 +3,9 @@ import { LoggerFactory } from "sip.js/lib/core/log/logger-factory.js";
 import { IncomingRequestMessage } from "sip.js/lib/core/messages/incoming-request-message.js";
 import { Parser } from "sip.js/lib/core/messages/parser.js";
 import { describe, expect, it } from "vitest";
-import { MAX_PARSED_LINE_CHARS, parseInvite, SipMessageError } from "../../../src/sip/invite";
+import type { URI } from "sip.js/lib/grammar/uri.js";
+import { MAX_PARSED_LINE_CHARS } from "../../../src/sip/address";
+import { parseInvite, SipMessageError } from "../../../src/sip/invite";
 import { fuzzRuns, fuzzTimeoutMs, inviteSeed, mutationOf } from "../fuzz/mutations";
 
 const RUNS = fuzzRuns(500);
@@ -18,59 +20,60 @@ function readByWholeMessageParser(raw: string) {
   const message = Parser.parseMessage(text.includes("\r\n\r\n") ? text : `${text.replace(/(\r\n)*$/, "")}\r\n\r\n`, logger);
   if (!(message instanceof IncomingRequestMessage) || message.method !== "INVITE" || !message.ruri) return null;
   const single = (name: string) => (message.hasHeader(name) ? message.getHeader(name) ?? null : null);
-  const pai = single("P-Asserted-Identity");
-  return { ruri: message.ruri.toString(), from: single("From"), to: single("To"), identity: message.getHeaders("Identity"), callId: single("Call-ID"), date: single("Date"), privacy: single("Privacy"), pai };
+  const address = (raw: string | null, uri: URI | undefined) => (raw === null || uri === undefined ? null : { raw, address: { scheme: uri.scheme, user: uri.user || null } });
+  return {
+    ruri: { raw: raw.split(/\r?\n/)[0]!.split(" ")[1], address: { scheme: message.ruri.scheme, user: message.ruri.user || null } },
+    from: address(single("From"), message.from?.uri),
+    to: address(single("To"), message.to?.uri),
+    identity: message.getHeaders("Identity"),
+    callId: single("Call-ID"),
+    date: single("Date"),
+    privacy: message.getHeaders("Privacy"),
+    pai: single("P-Asserted-Identity"),
+  };
 }
 
+const sip = (user: string) => ({ scheme: "sip", user });
+
 describe("parseInvite reads only what the verdict needs", () => {
-  it("reads the request URI, From, To, the first PAI identity, every Identity header, Call-ID, Date and Privacy", () => {
-    const invite = `${seed.trimEnd()}\r\nIdentity: second;info=<https://b.example/x.pem>\r\nPrivacy: id\r\n\r\n`;
+  it("reads the request URI, From, To and the first PAI identity through the grammar, and every Identity, Call-ID, Date and Privacy header", () => {
+    const invite = `${seed.trimEnd()}\r\nIdentity: second;info=<https://b.example/x.pem>\r\nPrivacy: id\r\nPrivacy: user;critical\r\n\r\n`;
     expect(parseInvite(invite)).toEqual({
-      ruri: "sip:+77012345678@operator.example;user=phone",
-      from: '"Caller" <sip:+77272501234@carrier.example;user=phone>;tag=1',
-      to: "<sip:+77012345678@operator.example;user=phone>",
-      pai: "<sip:+77272501234@carrier.example;user=phone>",
+      ruri: { raw: "sip:+77012345678@operator.example;user=phone", address: sip("+77012345678") },
+      from: { raw: '"Caller" <sip:+77272501234@carrier.example;user=phone>;tag=1', address: sip("+77272501234") },
+      to: { raw: "<sip:+77012345678@operator.example;user=phone>", address: sip("+77012345678") },
+      pai: { raw: "<sip:+77272501234@carrier.example;user=phone>, <tel:+77272501234>", address: sip("+77272501234") },
       identity: [IDENTITY, "second;info=<https://b.example/x.pem>"],
       callId: "fuzz-1@192.0.2.10",
       date: "Fri, 28 Nov 2025 00:00:00 GMT",
-      privacy: "id",
+      privacy: ["id", "user;critical"],
     });
   });
 
   it("maps compact header names (RFC 3261 §7.3.3; y is Identity, RFC 8224 §4) and accepts bare LF", () => {
     const parts = parseInvite("INVITE sip:+77012345678@operator.example SIP/2.0\nf: <sip:+77272501234@carrier.example>;tag=1\nt: <sip:+77012345678@operator.example>\ny: a.b.c\ni: 1@x.example\n");
-    expect(parts).toMatchObject({ from: "<sip:+77272501234@carrier.example>;tag=1", to: "<sip:+77012345678@operator.example>", identity: ["a.b.c"], callId: "1@x.example" });
+    expect(parts).toMatchObject({ from: { address: sip("+77272501234") }, to: { address: sip("+77012345678") }, identity: ["a.b.c"], callId: "1@x.example" });
   });
 
   it("unfolds continuation lines into one value (RFC 3261 §7.3.1)", () => {
     const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@carrier.example>\r\n\t;tag=1\r\nIdentity: a.b.c\r\n  ;info=<https://x.example/c.pem>\r\n\r\n");
-    expect(parts).toMatchObject({ from: "<sip:+77272501234@carrier.example> ;tag=1", identity: ["a.b.c ;info=<https://x.example/c.pem>"] });
+    expect(parts).toMatchObject({ from: { raw: "<sip:+77272501234@carrier.example> ;tag=1", address: sip("+77272501234") }, identity: ["a.b.c ;info=<https://x.example/c.pem>"] });
   });
 
-  it("takes the first P-Asserted-Identity address, whatever its quoted display name holds", () => {
-    const parts = parseInvite('INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\nP-Asserted-Identity: "x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>, <tel:+77272501234>\r\n\r\n');
-    expect(parts.pai).toBe('"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>');
+  it("takes the first P-Asserted-Identity address, whatever its quoted display name holds (RFC 3325 §9.1)", () => {
+    const parts = parseInvite('INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\nP-Asserted-Identity: "x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>, <tel:+77272501234>\r\nP-Asserted-Identity: <tel:+4930123456789>\r\n\r\n');
+    expect(parts.pai).toEqual({ raw: '"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>, <tel:+77272501234>', address: sip("+77272501234") });
+  });
+
+  it("reads tel URIs in the Request-URI, From, To and P-Asserted-Identity (RFC 3966)", () => {
+    const parts = parseInvite("INVITE tel:+77012345678 SIP/2.0\r\nFrom: <tel:+77272501234>;tag=1\r\nTo: tel:+77012345678\r\nP-Asserted-Identity: <tel:+77272501234>, <sip:+77272501234@c.example>\r\n\r\n");
+    const tel = (user: string) => ({ scheme: "tel", user });
+    expect(parts).toMatchObject({ ruri: { address: tel("+77012345678") }, from: { address: tel("+77272501234") }, to: { address: tel("+77012345678") }, pai: { address: tel("+77272501234") } });
   });
 
   it("reads no header whose name is a property of every object", () => {
     const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\n__proto__: x\r\nconstructor: y\r\ntoString: z\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n");
-    expect(parts).toEqual({ ruri: "sip:a@b.example", from: "<sip:+77272501234@c.example>;tag=1", to: null, pai: null, identity: [], callId: null, date: null, privacy: null });
-  });
-
-  const tooLong = ";p=1".repeat(MAX_PARSED_LINE_CHARS / 4);
-  it.each([
-    ["a response", "SIP/2.0 200 OK\r\n\r\n", /not a SIP request/],
-    ["another method", "OPTIONS sip:a@b.example SIP/2.0\r\n\r\n", /only INVITE/],
-    ["a From the SIP grammar refuses", "INVITE sip:a@b.example SIP/2.0\r\nFrom: <<sip:x\r\n\r\n", /header 'From'/],
-    ["a second From (RFC 3261 §20)", "INVITE sip:a@b.example SIP/2.0\r\nFrom: \"Bank\" <sip:+77019999999@c.example>;tag=1\r\nFrom: <sip:+77272501234@c.example>;tag=2\r\n\r\n", /more than one From/],
-    ["a From and an f", "INVITE sip:a@b.example SIP/2.0\r\nf: <sip:+77019999999@c.example>;tag=1\r\nFrom: <sip:+77272501234@c.example>;tag=2\r\n\r\n", /more than one From/],
-    ["a second To", "INVITE sip:a@b.example SIP/2.0\r\nTo: <sip:+77012345678@o.example>\r\nt: <sip:+77019999999@o.example>\r\n\r\n", /more than one To/],
-    ["a request line too long to parse", `INVITE sip:a@b.example${tooLong} SIP/2.0\r\n\r\n`, /request line is longer than 1024/],
-    ["a From too long to parse", `INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1${tooLong}\r\n\r\n`, /From header is longer than 1024/],
-    ["a To too long to parse", `INVITE sip:a@b.example SIP/2.0\r\nTo: <sip:+77012345678@o.example>${tooLong}\r\n\r\n`, /To header is longer than 1024/],
-  ])("refuses %s with a SipMessageError", (_what, text, message) => {
-    expect(() => parseInvite(text)).toThrow(SipMessageError);
-    expect(() => parseInvite(text)).toThrow(message);
+    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: null, identity: [], callId: null, date: null, privacy: [] });
   });
 
   it(
@@ -84,19 +87,61 @@ describe("parseInvite reads only what the verdict needs", () => {
           // line without a colon is skipped (sip.js takes the name up to the next line's colon).
           const head = text.split(/\r?\n\r?\n/)[0]!;
           const lines = head.split(/\r?\n/).slice(1);
-          // Refused on purpose, where sip.js's parser reads on: a second From or To, and a request line, From or To
-          // too long to parse (tested above). Of two Call-IDs the first counts here, as of two Dates; sip.js keeps the last.
+          // Reported on purpose, where sip.js's parser reads on: a second From or To, and a request line, From
+          // or To too long to parse (tested above). Of two Call-IDs the first counts here, as of two
+          // Dates; sip.js keeps the last.
           const named = (pattern: RegExp) => lines.filter((line) => pattern.test(line));
           const addresses = [named(/^\s*(from|f)\s*:/i), named(/^\s*(to|t)\s*:/i)];
           const callIds = named(/^\s*(call-id|i)\s*:/i);
           const withinBounds = [head.split(/\r?\n/)[0]!, ...addresses.flat()].every((line) => line.length <= MAX_PARSED_LINE_CHARS);
           fc.pre(expected !== null && !/\n\s/.test(head) && !/\ny\s*:/i.test(head) && lines.every((line) => line.includes(":")) && addresses.every((found) => found.length <= 1) && callIds.length <= 1 && withinBounds);
-          const parts = parseInvite(text);
-          expect({ ...parts, pai: expected!.pai === null ? null : parts.pai }).toEqual({ ...expected, pai: expected!.pai === null ? null : parts.pai });
+          const { pai, ...parts } = parseInvite(text);
+          const { pai: paiValue, ...rest } = expected!;
+          expect(parts).toEqual(rest);
+          // sip.js keeps P-Asserted-Identity as text: the value is the same, its address the grammar's.
+          expect(pai?.raw ?? null).toBe(paiValue);
         }),
         { numRuns: RUNS },
       );
     },
     fuzzTimeoutMs(RUNS),
   );
+});
+
+describe("what the calling peer wrote is reported, never refused (issue 22 item 1)", () => {
+  const tooLong = ";p=1".repeat(MAX_PARSED_LINE_CHARS / 4);
+  it.each([
+    ["a From the SIP grammar refuses", "From: <<sip:x", { from: { raw: "<<sip:x", problem: "unparseable" } }],
+    ["a P-Asserted-Identity the SIP grammar refuses", "P-Asserted-Identity: sip:+7727 x@y", { pai: { raw: "sip:+7727 x@y", problem: "unparseable" } }],
+    ["a To the SIP grammar refuses", "To: <sip:+77012345678@o.example", { to: { raw: "<sip:+77012345678@o.example", problem: "unparseable" } }],
+    ["a second From (RFC 3261 §20)", 'From: "Bank" <sip:+77019999999@c.example>;tag=1\r\nFrom: <sip:+77272501234@c.example>;tag=2', { from: { raw: '"Bank" <sip:+77019999999@c.example>;tag=1', problem: "repeated" } }],
+    ["a From and an f", "f: <sip:+77019999999@c.example>;tag=1\r\nFrom: <sip:+77272501234@c.example>;tag=2", { from: { problem: "repeated" } }],
+    ["a second From the grammar refuses", "From: <sip:+77272501234@c.example>;tag=1\r\nFrom: <<x", { from: { problem: "repeated" } }],
+    ["a second To", "To: <sip:+77012345678@o.example>\r\nt: <sip:+77019999999@o.example>", { to: { problem: "repeated" } }],
+    ["a From too long to parse", `From: <sip:+77272501234@c.example>;tag=1${tooLong}`, { from: { problem: "too-long" } }],
+    ["a To too long to parse", `To: <sip:+77012345678@o.example>${tooLong}`, { to: { problem: "too-long" } }],
+    ["a P-Asserted-Identity too long to parse", `P-Asserted-Identity: <sip:+77272501234@c.example>${tooLong}`, { pai: { problem: "too-long" } }],
+  ])("%s", (_what, headers, parts) => {
+    expect(parseInvite(`INVITE sip:a@b.example SIP/2.0\r\n${headers}\r\n\r\n`)).toMatchObject(parts);
+  });
+
+  it.each([
+    ["a Request-URI the SIP grammar refuses", "INVITE sip:+770 12@o.example SIP/2.0", { raw: "sip:+770 12@o.example", problem: "unparseable" }],
+    ["a request line too long to parse", `INVITE sip:a@b.example${tooLong} SIP/2.0`, { raw: `sip:a@b.example${tooLong}`, problem: "too-long" }],
+  ])("%s", (_what, requestLine, ruri) => {
+    expect(parseInvite(`${requestLine}\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n`)).toMatchObject({ ruri, from: { address: sip("+77272501234") } });
+  });
+});
+
+describe("what is no INVITE request is refused: the SBC sent the wrong thing", () => {
+  it.each([
+    ["a response", "SIP/2.0 200 OK\r\n\r\n", /not a SIP request/],
+    ["text", "hello\r\n\r\n", /not a SIP request/],
+    ["another method", "OPTIONS sip:a@b.example SIP/2.0\r\n\r\n", /OPTIONS; only INVITE/],
+    ["another method, unparseable", "BYE <<x SIP/2.0\r\n\r\n", /BYE; only INVITE/],
+  ])("refuses %s with a SipMessageError", (_what, text, message) => {
+    expect(() => parseInvite(text)).toThrow(SipMessageError);
+    expect(() => parseInvite(text)).toThrow(message);
+  });
+
 });

@@ -48,6 +48,14 @@ describe("ATIS-1000082 request errors", () => {
     await expectError(await jsonPost(JSON.stringify(atisRequest("x", { to: { tn: ["77012345678", "Bob"] } }))), 400, "serviceException", "SVC4005", ["to", '{"tn":"Bob"}']);
   });
 
+  it("SVC4005 naming a member the request does not define, at any level: a misspelt member is no absent one", async () => {
+    const request = atisRequest("x");
+    await expectError(await jsonPost(JSON.stringify({ ...request, extra: 1 })), 400, "serviceException", "SVC4005", ["extra", "1"]);
+    await expectError(await jsonPost(JSON.stringify(atisRequest("x", { caller: { tn: CALLER } }))), 400, "serviceException", "SVC4005", ["verificationRequest.caller", `{"tn":"${CALLER}"}`]);
+    await expectError(await jsonPost(JSON.stringify(atisRequest("x", { from: { tn: CALLER, name: "Bank" } }))), 400, "serviceException", "SVC4005", ["verificationRequest.from.name", '"Bank"']);
+    await expectError(await jsonPost(JSON.stringify(atisRequest("x", { to: { tn: [CALLEE], uri: ["sip:x@y"] } }))), 400, "serviceException", "SVC4005", ["verificationRequest.to.uri", '["sip:x@y"]']);
+  });
+
   it("SVC4006 for a body that is not JSON", async () => {
     await expectError(await jsonPost("{not json"), 400, "serviceException", "SVC4006");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callPartyFrom, canonicalizeTn, canonicalizeTnPreferringE164, diallingPlanFor } from "../../../src/numbers/telephone-number";
+import { canonicalizeTn, canonicalizeTnPreferringE164, diallingPlanFor } from "../../../src/numbers/telephone-number";
 
 const kz = diallingPlanFor("KZ");
 
@@ -37,26 +37,6 @@ describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
     ["+7 727 250-12-34", "77272501234"],
   ])("a request's canonical TN %s is read as E.164 first, in national format only when it is no international number → %s", (value, canonical) => {
     expect(canonicalizeTnPreferringE164(value, kz)).toBe(canonical);
-  });
-
-  it("reads numbers out of header values and URIs", () => {
-    expect(callPartyFrom('"Bank" <sip:+77272501234@gw.example;user=phone>;tag=abc', kz)).toMatchObject({ tn: "77272501234", uri: "sip:+77272501234@gw.example;user=phone" });
-    expect(callPartyFrom("<tel:+7-727-250-1234;phone-context=x>", kz).tn).toBe("77272501234");
-    expect(callPartyFrom("sip:87272501234@gw.example", kz).tn).toBe("77272501234");
-    expect(callPartyFrom("sip:%2B77272501234@gw.example", kz).tn).toBe("77272501234");
-    expect(callPartyFrom("<sip:alice@example.com>", kz)).toMatchObject({ tn: null, uri: "sip:alice@example.com" });
-    expect(callPartyFrom("+77272501234", kz)).toMatchObject({ tn: "77272501234", uri: null });
-  });
-
-  it("never takes the address from inside a quoted display name (RFC 3261 §25.1)", () => {
-    // The display name is the caller's text: a URI written there must not become the CLI the checks judge.
-    expect(callPartyFrom('"<sip:+4930123456789@x>" <sip:+77272501234@gw.example>;tag=1', kz)).toMatchObject({ tn: "77272501234", uri: "sip:+77272501234@gw.example" });
-    expect(callPartyFrom('"a \\"<tel:+4930123456789>\\" b" <tel:+77272501234>', kz)).toMatchObject({ tn: "77272501234", uri: "tel:+77272501234" });
-    expect(callPartyFrom('  "x;y,z" <sip:+77272501234@gw.example>', kz).tn).toBe("77272501234");
-    expect(callPartyFrom('Bank <sip:+77272501234@gw.example>', kz).tn).toBe("77272501234");
-    // A quoted display name that never closes, or one followed by no <URI>, is no address at all.
-    expect(callPartyFrom('"<sip:+4930123456789@x> <sip:+77272501234@gw.example>', kz)).toMatchObject({ tn: null, uri: null });
-    expect(callPartyFrom('"Bank" sip:+77272501234@gw.example', kz)).toMatchObject({ tn: null, uri: null });
   });
 
   it("follows the configured home country", () => {

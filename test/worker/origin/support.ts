@@ -11,7 +11,7 @@ import type { Check } from "../../../src/verdict/check";
 export const NOW_SECONDS = 1_795_780_800;
 export const clockAt = (epochSeconds = NOW_SECONDS): Clock => fixedClock(epochSeconds);
 
-const party = (value: string | null) => (value === null ? null : { raw: value, tn: /^\+?[0-9]{1,15}$/.test(value) ? value.replace(/^\+/, "") : null, uri: null });
+const party = (value: string | null) => (value === null ? null : { raw: value, tn: /^\+?[0-9]{1,15}$/.test(value) ? value.replace(/^\+/, "") : null, unreadable: null });
 
 export interface CallSketch {
   cli: string | null;
@@ -35,7 +35,7 @@ export function sketchCall({ cli, to = "+77012345678", trunk = "intl-1", carrier
     callId: null,
     date: null,
     ingress: { trunk, carrier, international },
-    privacy: null,
+    privacy: [],
   };
 }
 

@@ -25,7 +25,7 @@ function invite(identities: string[], extra = "") {
     .join("\r\n");
 }
 
-const postInvite = (app: ReturnType<typeof appAt>, body: string, query = "") =>
+const postInvite = (app: ReturnType<typeof appAt>, body: string, query = "?trunk=domestic-1&international=false") =>
   app.request(`/v1/verdict${query}`, { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body }, env);
 
 describe("raw INVITE through /v1/verdict", () => {

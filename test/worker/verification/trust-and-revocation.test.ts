@@ -52,7 +52,7 @@ describe("revocation (CRL_MODE)", () => {
     const { identity } = await signedIdentity();
     const response = await createApp({ clock: { now: () => IAT * 1000 }, sharedCache: null }).request(
       "/v1/verdict",
-      { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: JSON.stringify({ identity: [identity], from: "+77272501234", to: "+77012345678" }) },
+      { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: JSON.stringify({ identity: [identity], from: "+77272501234", to: "+77012345678", ingress: { trunk: "domestic-1", international: false } }) },
       env,
     );
     const { verdict } = (await response.json()) as any;

@@ -1,0 +1,25 @@
+import { fail, type Check } from "../verdict/check";
+import type { NormalizedCall } from "./call";
+
+/** Stable ids of what the call's SIP could not give the verdict, one per part read. */
+export const SIP_CHECK_IDS = { from: "sip.from", pai: "sip.pai", to: "sip.to", ruri: "sip.ruri", date: "sip.date" } as const;
+
+const PARTIES = ["from", "pai", "to", "ruri"] as const;
+
+/**
+ * The parts of the call the calling peer wrote and the verifier could not read, each a failed check
+ * (issue 22 item 1): refusing the request instead would let the peer choose a non-verdict, which an SBC
+ * that forwards on errors turns into an unverified call. These checks decide nothing themselves; what
+ * the missing part means is judged where it matters: no usable caller ID fails `cli.format`, a Date
+ * that is no date fails a signed call's `passport.freshness`. An unsigned call's Date vouches for
+ * nothing, so for it the failed `sip.date` is the whole account.
+ */
+export function unreadablePartChecks(call: NormalizedCall): Check[] {
+  const checks: Check[] = [];
+  for (const part of PARTIES) {
+    const party = call[part];
+    if (party?.unreadable) checks.push(fail(SIP_CHECK_IDS[part], party.unreadable, { presented: party.raw.slice(0, 256) }));
+  }
+  if (call.date === "unreadable") checks.push(fail(SIP_CHECK_IDS.date, "the Date header is not a date (RFC 3261 §20.17)"));
+  return checks;
+}

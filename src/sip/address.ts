@@ -1,0 +1,95 @@
+import type { NameAddrHeader } from "sip.js/lib/grammar/name-addr-header.js";
+import type { URI } from "sip.js/lib/grammar/uri.js";
+import { matchSipRule } from "./grammar";
+
+/**
+ * The grammar's work grows with the value (~3 ms for 1 KiB of URI parameters, ~15 ms for 4 KiB, on
+ * Node): a longer value is not parsed. Real request lines and address headers are a few hundred
+ * characters.
+ */
+export const MAX_PARSED_LINE_CHARS = 1_024;
+
+/** Where an address comes from, by the name an analyst reads in a check's detail. */
+export type AddressSource = "From" | "To" | "P-Asserted-Identity" | "Request-URI";
+
+/** What the verdict reads of an address: the URI's scheme and its user part. */
+export interface SipAddress {
+  scheme: "sip" | "sips" | "tel";
+  /** A SIP URI's user part, or a tel URI's number, as the grammar decoded it; null when the URI has none. */
+  user: string | null;
+}
+
+/** Why an address could not be read. The peer wrote it: the checks judge it, the request stands. */
+export type AddressProblem = "repeated" | "too-long" | "unparseable";
+
+/** A header value (or Request-URI) as the peer sent it, and its address or why it has none. */
+export type AddressReading = { raw: string; address: SipAddress } | { raw: string; problem: AddressProblem };
+
+export function describeAddressProblem(source: AddressSource, problem: AddressProblem): string {
+  switch (problem) {
+    case "repeated":
+      return `more than one ${source} header`;
+    case "too-long":
+      return `${source} longer than ${MAX_PARSED_LINE_CHARS} characters`;
+    case "unparseable":
+      return `${source} unparseable`;
+  }
+}
+
+/**
+ * sip.js's From and To rules read `(name-addr / addr-spec) *(";" param)` (RFC 3261 §20.20, §20.39).
+ * That is also the shape of a P-Asserted-Identity value (RFC 3325 §9.1; sip.js's own Name_Addr_Header
+ * rule refuses its addr-spec form) and of a Request-URI written alone, so those are read with To's.
+ */
+const RULE: Record<AddressSource, string> = { From: "From", To: "To", "P-Asserted-Identity": "To", "Request-URI": "To" };
+
+/**
+ * Reads an address header value through sip.js's grammar. A quoted display name is the grammar's
+ * to skip: a URI written inside one is text, never the address. P-Asserted-Identity may list a sip:
+ * and a tel: identity (RFC 3325 §9.1): the first one presents the caller, so the list is cut where the
+ * grammar found the comma after it.
+ */
+export function readAddress(value: string, source: AddressSource): AddressReading {
+  if (value.length > MAX_PARSED_LINE_CHARS) return { raw: value, problem: "too-long" };
+  const rule = RULE[source];
+  let text = value;
+  let match = matchSipRule(text, rule);
+  const telAsSip = match.matched ? null : telUriAsSipUri(text, match.stoppedAt);
+  if (telAsSip !== null) {
+    text = telAsSip;
+    match = matchSipRule(text, rule);
+  }
+  if (!match.matched && source === "P-Asserted-Identity" && match.stoppedAt !== null && text[match.stoppedAt] === ",") {
+    match = matchSipRule(text.slice(0, match.stoppedAt), rule);
+  }
+  if (!match.matched) return { raw: value, problem: "unparseable" };
+  return { raw: value, address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) };
+}
+
+/** The address of a URI the grammar built; `tel` when it is a tel URI written as a SIP one. */
+export function addressOf(uri: URI, tel = false): SipAddress {
+  return { scheme: tel ? "tel" : (uri.scheme as "sip" | "sips"), user: uri.user || null };
+}
+
+const TEL_HOST = "tel.invalid";
+/** A tel URI's number runs to its first parameter (RFC 3966 §3), or to the end of the URI. */
+const TEL_NUMBER_END = /[;,>\s]|$/g;
+
+/**
+ * sip.js's grammar knows only sip: and sips: URIs, but From, To, P-Asserted-Identity and the
+ * Request-URI may hold a tel URI (RFC 3261 §19.1.1, RFC 3325 §9.1, RFC 3966). Where the grammar
+ * stopped at a `tel:` (after a display name and `<`, or at the start of an addr-spec), the tel URI is
+ * rewritten as RFC 3261 §19.1.6 maps one into a SIP URI: its number as the user part, its parameters
+ * as the URI's, on a host that cannot exist (RFC 6761 `.invalid`). The grammar then reads the whole
+ * value again, so the display name, brackets and parameters are still its to judge. Null when the
+ * grammar did not stop at a tel URI.
+ */
+function telUriAsSipUri(text: string, stoppedAt: number | null): string | null {
+  const addrSpecStart = text.length - text.trimStart().length;
+  const at = [stoppedAt, addrSpecStart].find((offset) => offset !== null && text.slice(offset, offset + 4).toLowerCase() === "tel:");
+  if (at === undefined || at === null) return null;
+  TEL_NUMBER_END.lastIndex = at + 4;
+  const end = TEL_NUMBER_END.exec(text)!.index;
+  if (end === at + 4) return null;
+  return `${text.slice(0, at)}sip:${text.slice(at + 4, end)}@${TEL_HOST}${text.slice(end)}`;
+}
