@@ -21,7 +21,7 @@ async function expectFieldError(response: Response, field: string, message: RegE
 describe("a member the JSON call description does not define is refused, naming it", () => {
   it("`caller` for `from` is refused, rather than judged as a call with no caller ID", async () => {
     const { from: _from, ...rest } = CALL;
-    await expectFieldError(await postVerdict(appAt(), { ...rest, caller: "+77272501234" }), "caller", /^caller: unknown name; expected one of identity, from, pai, to, ruri, date, privacy, ingress$/);
+    await expectFieldError(await postVerdict(appAt(), { ...rest, caller: "+77272501234" }), "caller", /^caller: unknown name; expected one of identity, from, pai, to, ruri, date, privacy, callId, ingress$/);
   });
 
   it("`ingress.intl` for `ingress.international` is refused, rather than dropped", async () => {
@@ -88,7 +88,7 @@ describe("the JSON call description is documented as the route validates it", ()
   it("lists its members and no others (OpenAPI)", async () => {
     const document = (await (await appAt().request("/openapi.json", {}, env)).json()) as any;
     const schema = document.paths["/v1/verdict"].post.requestBody.content["application/json"].schema;
-    expect(Object.keys(schema.properties)).toEqual(["identity", "from", "pai", "to", "ruri", "date", "privacy", "ingress"]);
+    expect(Object.keys(schema.properties)).toEqual(["identity", "from", "pai", "to", "ruri", "date", "privacy", "callId", "ingress"]);
     expect(schema.additionalProperties).toBe(false);
   });
 });
