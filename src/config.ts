@@ -29,6 +29,9 @@ export interface VerifierConfig {
   velocity: Partial<Record<VelocityCounterName, VelocityLimit>>;
 }
 
+/** How often an isolate re-reads the trust set (TRUST_REFRESH_SECONDS) unless configured. */
+export const DEFAULT_TRUST_REFRESH_SECONDS = 30;
+
 export class ConfigError extends Error {
   readonly code = "ERR_CONFIG";
 }
@@ -108,7 +111,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
     strictProfile: flag(vars, "STRICT_PROFILE"),
-    trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", 30, 0, 3600),
+    trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", DEFAULT_TRUST_REFRESH_SECONDS, 0, 3600),
     jwscardUrl: httpsUrl(vars, "JWSCARD_URL"),
     verdictBudgetMs: integer(vars, "VERDICT_BUDGET_MS", DEFAULT_VERDICT_BUDGET_MS, 20, 10_000),
     dependencyPolicy: dependencyPolicy(vars, "DEPENDENCY_FAILURE_POLICY"),

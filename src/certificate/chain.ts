@@ -1,11 +1,10 @@
-import { type X509Certificate, type X509Crl } from "@peculiar/x509";
+import type { X509Certificate } from "@peculiar/x509";
 import { VerificationError } from "../verification/outcomes";
 
 /** The longest path (leaf → … → anchor) the verifier will build. */
 const MAX_PATH_LENGTH = 5;
 
 const BASIC_CONSTRAINTS = "2.5.29.19";
-const ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
 
 export interface TrustedPath {
   /** Leaf first, then intermediates; the anchor last. */
@@ -82,38 +81,4 @@ export function checkValidityAt(path: TrustedPath, atMs: number): void {
     `certificate '${offender.subject}' is not valid at iat ${when} (valid ${offender.notBefore.toISOString()} to ${offender.notAfter.toISOString()})`,
     { subject: offender.subject, notBefore: offender.notBefore.toISOString(), notAfter: offender.notAfter.toISOString() },
   );
-}
-
-export type Revocation = { subject: string; serialNumber: string; revokedAt: string };
-
-// The answer depends only on the path and the loaded CRL set, which the trust store replaces (a new
-// array) whenever it reloads: computed once per pair, not per call (issue 6: reading a CRL's issuer
-// name re-serializes it, ~15 µs a call).
-const revocations = new WeakMap<TrustedPath, { crls: X509Crl[]; revoked: Revocation | null }>();
-
-/**
- * Is a certificate of the path on a loaded CRL? The SHAKEN CRL is published by the STI-PA, not by
- * the certificate's issuer (an indirect CRL, spec digest §7; Asterisk #809 broke on exactly this),
- * so an indirect CRL matches on the serial alone — SHAKEN serials carry ≥ 64 random bits.
- */
-export function findRevocation(path: TrustedPath, crls: X509Crl[]): Revocation | null {
-  const known = revocations.get(path);
-  if (known?.crls === crls) return known.revoked;
-  const revoked = searchCrls(path, crls);
-  revocations.set(path, { crls, revoked });
-  return revoked;
-}
-
-function searchCrls(path: TrustedPath, crls: X509Crl[]): Revocation | null {
-  for (const certificate of path.certificates.slice(0, -1)) {
-    for (const crl of crls) {
-      const indirect = crl.getExtension(ISSUING_DISTRIBUTION_POINT) !== null;
-      if (!indirect && crl.issuer !== certificate.issuer) continue;
-      const entry = crl.findRevoked(certificate);
-      if (entry) {
-        return { subject: certificate.subject, serialNumber: certificate.serialNumber, revokedAt: entry.revocationDate.toISOString() };
-      }
-    }
-  }
-  return null;
 }

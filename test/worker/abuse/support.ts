@@ -9,6 +9,7 @@ type App = ReturnType<typeof createApp>;
 
 export interface VerdictBody {
   action: string;
+  verstat: string;
   decidedBy: string | null;
   label: string | null;
   checks: Check[];

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { CompactSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { RuntimeOverrides } from "../../../src/runtime";
 import { OUTCOMES, type VerificationFailure } from "../../../src/verification/outcomes";
 import {
   appAt,
@@ -29,8 +30,11 @@ interface OutcomeCase {
   /** Seconds after IAT at which the verifier's clock reads. */
   at?: number;
   env?: Record<string, string>;
+  /** Bindings that replace the test environment's (a store made to fail). */
+  bindings?: Record<string, unknown>;
   /** A different trust set for this case. */
   trust?: () => Promise<void>;
+  overrides?: RuntimeOverrides;
 }
 
 const one = (build: () => Promise<string>) => async () => [await build()];
@@ -91,6 +95,7 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
     identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.revokedLeaf), key: pki.revokedLeafKeyPkcs8 })).identity),
     trust: () => installTrust({ crls: [pki.crl] }),
   },
+  REVOCATION_UNKNOWN: { identities: one(async () => (await signedIdentity()).identity), env: { CRL_MODE: "hard" } },
   TNAUTHLIST_MISSING: {
     identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.noTnAuthListLeaf), key: pki.noTnAuthListLeafKeyPkcs8 })).identity),
   },
@@ -111,6 +116,13 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
       const flipped = jws[signatureStart] === "A" ? "B" : "A";
       return `${jws.slice(0, signatureStart)}${flipped}${jws.slice(signatureStart + 1)}${params}`;
     }),
+  },
+  // A cold isolate, KV down, no last good set kept; the trust policy made fail-closed so that store.trust is a failed check.
+  TRUST_UNAVAILABLE: {
+    identities: one(async () => (await signedIdentity()).identity),
+    env: { DEPENDENCY_FAILURE_POLICY: "trust=block" },
+    bindings: { TRUST: { get: () => Promise.reject(new Error("KV GET failed: 503")) } },
+    overrides: { trustCache: null },
   },
 };
 
@@ -139,10 +151,12 @@ const SPEC_TABLE: Record<VerificationFailure, [number, string, string]> = {
   CHAIN_UNTRUSTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_NOT_VALID_AT_IAT: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_REVOKED: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  REVOCATION_UNKNOWN: [437, "Unsupported Credential", "TN-Validation-Failed"],
   TNAUTHLIST_MISSING: [437, "Unsupported Credential", "TN-Validation-Failed"],
   KEY_UNSUPPORTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_PROFILE: [437, "Unsupported Credential", "TN-Validation-Failed"],
   SIGNATURE_INVALID: [438, "Invalid Identity Header", "TN-Validation-Failed"],
+  TRUST_UNAVAILABLE: [437, "Unsupported Credential", "No-TN-Validation"],
 };
 
 describe("outcome table (spec digest §4): every failure maps to its SIP code, reason, verstat and check id", () => {
@@ -162,8 +176,8 @@ describe("outcome table (spec digest §4): every failure maps to its SIP code, r
     it(`${failure} → ${row.reasonCode} ${row.reasonText}, ${row.verstat}, ${row.checkId}`, async () => {
       await testCase.trust?.();
       const identities = await testCase.identities();
-      const app = appAt(testCase.at ?? 0);
-      const bindings = { ...env, ...testCase.env };
+      const app = appAt(testCase.at ?? 0, testCase.overrides);
+      const bindings = { ...env, ...testCase.bindings, ...testCase.env };
 
       const native = await app.request(
         "/v1/verdict",
