@@ -17,6 +17,10 @@ export interface VerifierConfig {
   x5uFetchTimeoutMs: number;
   x5uMaxBytes: number;
   crlMode: "soft" | "hard";
+  /** The CRL distribution points the scheduled refresh fetches (CRL_URLS); none: no refresh. */
+  crlUrls: string[];
+  crlFetchTimeoutMs: number;
+  crlMaxBytes: number;
   strictProfile: boolean;
   trustRefreshSeconds: number;
   /** RFC 8688: where a caller blocked with 608 can seek redress (sent in Call-Info, purpose=jwscard). */
@@ -110,6 +114,10 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     x5uFetchTimeoutMs: integer(vars, "X5U_FETCH_TIMEOUT_MS", 2000, 50, 10_000),
     x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
+    // Each URL is judged by the x5u SSRF policy when it is fetched, and a refused one is counted then.
+    crlUrls: (text(vars, "CRL_URLS") ?? "").split(/[\s,]+/).filter(Boolean),
+    crlFetchTimeoutMs: integer(vars, "CRL_FETCH_TIMEOUT_MS", 10_000, 100, 30_000),
+    crlMaxBytes: integer(vars, "CRL_MAX_BYTES", 1_048_576, 1024, 10_485_760),
     strictProfile: flag(vars, "STRICT_PROFILE"),
     trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", DEFAULT_TRUST_REFRESH_SECONDS, 0, 3600),
     jwscardUrl: httpsUrl(vars, "JWSCARD_URL"),

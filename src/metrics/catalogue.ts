@@ -4,7 +4,7 @@
  * drawn from bounded sets (actions, check ids, reason codes, dependencies): never a number, host or
  * carrier, which would make the series count unbounded.
  */
-export type MetricType = "counter" | "histogram";
+export type MetricType = "counter" | "gauge" | "histogram";
 
 export interface MetricFamily {
   type: MetricType;
@@ -29,8 +29,10 @@ export const METRICS = {
   shaken_roaming_lookup_timeouts_total: { type: "counter", help: "Roaming lookups that ran out of their own time budget, by source." },
   shaken_verdict_budget_overruns_total: { type: "counter", help: "Dependencies cut off by the verdict's time budget, by dependency." },
   shaken_dependency_errors_total: { type: "counter", help: "Dependencies that failed within the verdict's time budget, by dependency." },
+  shaken_crl_age_seconds: { type: "gauge", help: "Age (now - thisUpdate) of each CRL in the trust set the scraped isolate verifies with, by issuer." },
+  shaken_crl_refresh_failures_total: { type: "counter", help: "CRL URLs the scheduled refresh did not store, by reason (url, fetch, crl, signature, store)." },
 } as const satisfies Record<string, MetricFamily>;
 
 export type MetricName = keyof typeof METRICS;
 export type HistogramName = { [Name in MetricName]: (typeof METRICS)[Name]["type"] extends "histogram" ? Name : never }[MetricName];
-export type CounterName = Exclude<MetricName, HistogramName>;
+export type CounterName = { [Name in MetricName]: (typeof METRICS)[Name]["type"] extends "counter" ? Name : never }[MetricName];

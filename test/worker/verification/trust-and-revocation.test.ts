@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Extension, X509Certificate } from "@peculiar/x509";
+import { Extension, type X509Certificate } from "@peculiar/x509";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { createCrl, createCrlSigner, encodeCrlPem, generateKeyPair, loadSigningAuthority, type CrlOptions, type RevokedCertificate, type SigningAuthority } from "../../../src/pki";
+import { generateKeyPair, loadSigningAuthority, type RevokedCertificate } from "../../../src/pki";
 import { sbcAuth } from "../support/auth";
+import { crlPem, crlSigner, CURRENT, DAY_MS, fixtureIntermediate, intermediateSubject, NOW, revoke, STIPA_CRL_SIGNER } from "../support/crl";
 import { appAt, atisRequest, IAT, installTrust, issueTestLeaf, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
 beforeEach(async () => {
@@ -64,27 +65,9 @@ describe("trust anchors in KV", () => {
 // ---------------------------------------------------------------------------------------------------
 // Revocation (RFC 5280 §5, §6.3; spec digest §6b, §7). The clock reads IAT (2025-11-28).
 
-const DAY_MS = 86_400_000;
-const NOW = new Date(IAT * 1000);
-const CURRENT = { thisUpdate: new Date(NOW.getTime() - DAY_MS), nextUpdate: new Date(NOW.getTime() + DAY_MS) };
-const STIPA_CRL_SIGNER = "C=KZ, O=STI-PA, CN=STI-PA CRL";
-
-const intermediate = () => loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8);
-const intermediateSubject = new X509Certificate(pki.intermediate).subject;
-const crlSigner = (subject = STIPA_CRL_SIGNER) => createCrlSigner({ subject, notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2030-01-01T00:00:00Z") });
-
-type CrlPemOptions = Partial<Pick<CrlOptions, "thisUpdate" | "nextUpdate" | "crlNumber" | "issuingDistributionPoint">> & { indirect?: boolean };
-
-async function crlPem(issuer: SigningAuthority, revoked: RevokedCertificate[], options: CrlPemOptions = {}) {
-  const { indirect, ...rest } = options;
-  const crl = await createCrl({ issuer, revoked, ...CURRENT, crlNumber: 7, ...(indirect ? { issuingDistributionPoint: { indirectCRL: true } } : {}), ...rest });
-  return encodeCrlPem(crl);
-}
-
 /** RFC 5280 §5.2.4: critical, naming the complete CRL the delta updates. */
 const deltaCrlIndicator = (baseCrlNumber: number) => new Extension(asn1X509.id_ce_deltaCRLIndicator, true, AsnConvert.serialize(new asn1X509.BaseCRLNumber(baseCrlNumber)));
-
-const revoke = (serialNumber: string, certificateIssuer?: string): RevokedCertificate => ({ serialNumber, revocationDate: new Date("2025-06-01T00:00:00Z"), certificateIssuer });
+const intermediate = fixtureIntermediate;
 
 /** A leaf of the fixture intermediate, its chain served, and a signed call with it. */
 async function signedCall(crlIssuer: string | null = intermediateSubject) {
@@ -238,8 +221,7 @@ describe("the Issuing Distribution Point limits what a CRL covers (RFC 5280 §5.
 describe("a CRL with a critical extension the verifier does not process is not used (RFC 5280 §5.2)", () => {
   it("a delta CRL is ignored and flagged", async () => {
     const { leaf, identity } = await signedCall();
-    const delta = await createCrl({ issuer: await intermediate(), revoked: [revoke(leaf.serialNumber)], ...CURRENT, crlNumber: 8, extensions: [deltaCrlIndicator(7)] });
-    await installTrust({ crls: [encodeCrlPem(delta)] });
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)], { crlNumber: 8, extensions: [deltaCrlIndicator(7)] })] });
     expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: it is a delta CRL/) });
   });
 });
