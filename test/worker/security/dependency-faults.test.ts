@@ -7,7 +7,7 @@ import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createRule } from "../../../src/rules/store";
 import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
 import { sbcAuth } from "../support/auth";
-import { appAt, atisRequest, CALLEE, hits, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
+import { appAt, atisRequest, CALLEE, hits, IAT, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
 const atisPost = (body: unknown) => {
   const text = JSON.stringify(body);
@@ -127,11 +127,14 @@ describe("store.trust: an isolate that starts while KV is down (issue 22 item 4)
     expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", detail: expect.stringMatching(/KV unavailable; using the last good trust set \(version [0-9a-f]{24}, kept 2025-11-28T00:00:00.000Z\)/) });
   });
 
-  it("keeps the newest set it read: a later version replaces the kept one", async () => {
+  it("an isolate keeps each new version it reads: a later trust set replaces the kept one", async () => {
     const cache = await freshCache();
-    await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([(await signedIdentity()).identity]));
+    let now = IAT * 1000;
+    const isolate = createApp({ clock: { now: () => now }, sharedCache: null, trustCache: cache });
+    await verdictVia(isolate, verdictRequest([(await signedIdentity()).identity]));
     await installTrust({ anchors: [pki.untrustedRoot] });
-    await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([(await signedIdentity()).identity]));
+    now += 31_000; // past TRUST_REFRESH_SECONDS: the same isolate reads the new set
+    await verdictVia(isolate, verdictRequest([(await signedIdentity({ iat: IAT + 31 })).identity]));
     const verdict = await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([(await signedIdentity()).identity]), { ...env, TRUST: kvDown });
     expect(verdict.stir).toMatchObject({ reasoncode: 437, failedCheck: "certificate.chain" });
   });

@@ -109,6 +109,16 @@ describe("a CRL is believed only when its signature verifies with a key trusted 
     expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: its signature does not verify/) });
   });
 
+  it("a certificate whose keyUsage lacks cRLSign is not trusted to sign CRLs, even as a CRL signer (RFC 5280 §4.2.1.3)", async () => {
+    const signingLeaf = await issueTestLeaf(); // keyUsage digitalSignature only
+    const { leaf, identity } = await signedCall(signingLeaf.certificate.subject);
+    const signer = { certificate: signingLeaf.certificate, privateKey: signingLeaf.privateKey };
+    await installTrust({ crlSigners: [signingLeaf.pem], crls: [await crlPem(signer, [revoke(leaf.serialNumber, intermediateSubject)], { indirect: true })] });
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: its signature does not verify with a key trusted to sign it/) });
+  });
+
   it("the issuer's own CRL verifies with the issuer's key from the validated path", async () => {
     const { identity } = await signedCall();
     await installTrust({ crls: [await crlPem(await intermediate(), [])] });
