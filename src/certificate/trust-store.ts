@@ -89,7 +89,8 @@ export class KvTrustSource implements TrustSource {
       await this.keep({ anchors, crls }, this.material.version);
     } catch (error) {
       const reason = `trust store refresh failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
-      this.material = this.material ? { ...this.material, staleBecause: reason } : ((await this.readLastGood(reason)) ?? unavailableTrust(reason));
+      // An isolate that has a set keeps it; one that has none (yet) looks for the kept one on every refresh.
+      this.material = this.material?.available ? { ...this.material, staleBecause: reason } : ((await this.readLastGood(reason)) ?? unavailableTrust(reason));
     }
     this.loadedAt = this.clock.now();
     return this.material;

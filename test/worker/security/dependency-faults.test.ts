@@ -127,6 +127,15 @@ describe("store.trust: an isolate that starts while KV is down (issue 22 item 4)
     expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", detail: expect.stringMatching(/KV unavailable; using the last good trust set \(version [0-9a-f]{24}, kept 2025-11-28T00:00:00.000Z\)/) });
   });
 
+  it("an isolate without a trust set looks for a kept one again on its next refresh", async () => {
+    const cache = await freshCache();
+    const cold = appAt(0, { trustCache: cache });
+    const down = { ...env, TRUST: kvDown, TRUST_REFRESH_SECONDS: "0" };
+    expect((await verdictVia(cold, verdictRequest([(await signedIdentity()).identity]), down)).verstat).toBe("No-TN-Validation");
+    await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([(await signedIdentity()).identity])); // another isolate, KV up, keeps the set
+    expect((await verdictVia(cold, verdictRequest([(await signedIdentity()).identity]), down)).verstat).toBe("TN-Validation-Passed");
+  });
+
   it("an isolate keeps each new version it reads: a later trust set replaces the kept one", async () => {
     const cache = await freshCache();
     let now = IAT * 1000;
