@@ -89,6 +89,7 @@ describe("store.trust: the KV trust set slow or down", () => {
 });
 
 describe("store.trust: an isolate that starts while KV is down (issue 22 item 4)", () => {
+  beforeEach(() => void vi.spyOn(console, "log").mockImplementation(() => {})); // the verdict log lines
   const kvDown = { get: () => Promise.reject(new Error("KV unavailable")) };
   const freshCache = () => caches.open(`trust-${crypto.randomUUID()}`);
 
