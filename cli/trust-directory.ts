@@ -3,23 +3,27 @@ import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { X509Certificate, X509Crl } from "@peculiar/x509";
-import type { CrlDocument, TrustAnchorDocument, TrustAnchorEntry } from "../src/certificate/trust-format";
-import { encodeCrlPem, readCertificatesPem } from "../src/pki";
+import type { TrustAnchorDocument, TrustAnchorEntry, TrustUse } from "../src/certificate/trust-format";
+import { readCertificatesPem } from "../src/pki";
 import { CliInputError } from "./command";
 import { parseInputFile, writeOutputFiles } from "./files";
 
 /**
  * The trust-anchor store on disk: one PEM per anchor in a directory (certs/trust for development).
- * Where an anchor came from is kept as RFC 7468 §5.2 explanatory text above the PEM block.
+ * Where an anchor came from, and what it is trusted for, are kept as RFC 7468 §5.2 explanatory text
+ * above the PEM block (`Source: dev`, `Use: crl-signer`).
  */
 export interface StoredAnchor {
   file: string;
   certificate: X509Certificate;
   source: string;
+  /** `anchor`: certificate paths end here; `crl-signer`: trusted to sign CRLs only. */
+  use: TrustUse;
   sha256: string;
 }
 
 const SOURCE_LINE = /^Source: (\S+)$/m;
+const USE_LINE = /^Use: (\S+)$/m;
 
 export const sha256Hex = (certificate: X509Certificate): string => createHash("sha256").update(new Uint8Array(certificate.rawData)).digest("hex");
 
@@ -46,12 +50,14 @@ async function readAnchorDirectory(dir: string): Promise<StoredAnchor[] | null> 
   return Promise.all(
     names.map(async (name) => {
       const file = join(dir, name);
-      const { certificate, source } = await parseInputFile(file, (text) => {
+      const { certificate, source, use } = await parseInputFile(file, (text) => {
         const [first] = readCertificatesPem(text);
         if (!first) throw new Error("no certificate");
-        return { certificate: first, source: SOURCE_LINE.exec(text)?.[1] ?? "manual" };
+        const use = USE_LINE.exec(text)?.[1] ?? "anchor";
+        if (use !== "anchor" && use !== "crl-signer") throw new Error(`Use: ${use} is neither anchor nor crl-signer`);
+        return { certificate: first, source: SOURCE_LINE.exec(text)?.[1] ?? "manual", use: use as TrustUse };
       });
-      return { file, certificate, source, sha256: sha256Hex(certificate) };
+      return { file, certificate, source, use, sha256: sha256Hex(certificate) };
     }),
   );
 }
@@ -61,15 +67,16 @@ const fileNameFor = (certificate: X509Certificate, sha256: string): string => {
   return `${commonName.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}-${sha256.slice(0, 8)}.pem`;
 };
 
-/** Adds anchors not already present (by SHA-256); returns the ones added. */
-export async function addAnchors(dir: string, certificates: X509Certificate[], source: string): Promise<StoredAnchor[]> {
+/** Adds anchors (or CRL signers) not already present (by SHA-256); returns the ones added. */
+export async function addAnchors(dir: string, certificates: X509Certificate[], source: string, use: TrustUse = "anchor"): Promise<StoredAnchor[]> {
   const present = new Set(((await readAnchorDirectory(dir)) ?? []).map((anchor) => anchor.sha256));
   const added = certificates
-    .map((certificate) => ({ certificate, sha256: sha256Hex(certificate), source }))
+    .map((certificate) => ({ certificate, sha256: sha256Hex(certificate), source, use }))
     .filter((anchor, index, all) => !present.has(anchor.sha256) && all.findIndex((other) => other.sha256 === anchor.sha256) === index)
     .map((anchor) => ({ ...anchor, file: join(dir, fileNameFor(anchor.certificate, anchor.sha256)) }));
+  const useLine = use === "anchor" ? "" : `Use: ${use}\n`;
   await writeOutputFiles(
-    added.map((anchor) => ({ path: anchor.file, content: `Subject: ${anchor.certificate.subject}\nSource: ${source}\n${anchor.certificate.toString("pem")}\n` })),
+    added.map((anchor) => ({ path: anchor.file, content: `Subject: ${anchor.certificate.subject}\nSource: ${source}\n${useLine}${anchor.certificate.toString("pem")}\n` })),
     { force: false },
   );
   return added;
@@ -92,16 +99,11 @@ export const anchorEntry = (anchor: StoredAnchor): TrustAnchorEntry => ({
   subject: anchor.certificate.subject,
   sha256: anchor.sha256,
   source: anchor.source,
+  use: anchor.use,
 });
 
 export const trustAnchorDocument = (anchors: StoredAnchor[], now: Date): TrustAnchorDocument => ({
   version: 1,
   updated: now.toISOString(),
   anchors: anchors.map(anchorEntry),
-});
-
-export const crlDocument = (crls: X509Crl[], now: Date): CrlDocument => ({
-  version: 1,
-  updated: now.toISOString(),
-  crls: crls.map((crl) => ({ pem: encodeCrlPem(crl), issuer: crl.issuer, nextUpdate: crl.nextUpdate?.toISOString() ?? null })),
 });

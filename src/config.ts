@@ -17,6 +17,10 @@ export interface VerifierConfig {
   x5uFetchTimeoutMs: number;
   x5uMaxBytes: number;
   crlMode: "soft" | "hard";
+  /** The CRL distribution points the scheduled refresh fetches (CRL_URLS); none: no refresh. */
+  crlUrls: string[];
+  crlFetchTimeoutMs: number;
+  crlMaxBytes: number;
   strictProfile: boolean;
   trustRefreshSeconds: number;
   /** RFC 8688: where a caller blocked with 608 can seek redress (sent in Call-Info, purpose=jwscard). */
@@ -30,6 +34,9 @@ export interface VerifierConfig {
   /** How long one store call of background work (write-behind, velocity and metrics flushes) may take before it is abandoned (issue 22 item 5). */
   backgroundTimeoutMs: number;
 }
+
+/** How often an isolate re-reads the trust set (TRUST_REFRESH_SECONDS) unless configured. */
+export const DEFAULT_TRUST_REFRESH_SECONDS = 30;
 
 export class ConfigError extends Error {
   readonly code = "ERR_CONFIG";
@@ -118,8 +125,12 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     x5uFetchTimeoutMs: integer(vars, "X5U_FETCH_TIMEOUT_MS", 2000, 50, 10_000),
     x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
+    // Each URL is judged by the x5u SSRF policy when it is fetched, and a refused one is counted then.
+    crlUrls: (text(vars, "CRL_URLS") ?? "").split(/[\s,]+/).filter(Boolean),
+    crlFetchTimeoutMs: integer(vars, "CRL_FETCH_TIMEOUT_MS", 10_000, 100, 30_000),
+    crlMaxBytes: integer(vars, "CRL_MAX_BYTES", 1_048_576, 1024, 10_485_760),
     strictProfile: flag(vars, "STRICT_PROFILE"),
-    trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", 30, 0, 3600),
+    trustRefreshSeconds: integer(vars, "TRUST_REFRESH_SECONDS", DEFAULT_TRUST_REFRESH_SECONDS, 0, 3600),
     jwscardUrl: httpsUrl(vars, "JWSCARD_URL"),
     verdictBudgetMs: integer(vars, "VERDICT_BUDGET_MS", DEFAULT_VERDICT_BUDGET_MS, 20, 10_000),
     dependencyPolicy: dependencyPolicy(vars, "DEPENDENCY_FAILURE_POLICY"),

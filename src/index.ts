@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { RETENTION_CRON, runScheduledRetention } from "./stats/retention";
+import { CRL_REFRESH_CRON, refreshCrlsOnSchedule } from "./scheduled";
 
 const app = createApp();
 
@@ -8,6 +9,7 @@ export default {
   /** Cron Triggers (wrangler.toml `[triggers]`): each schedule runs its own job. */
   async scheduled(controller, env) {
     if (controller.cron === RETENTION_CRON) await runScheduledRetention(env, controller.scheduledTime);
+    else if (controller.cron === CRL_REFRESH_CRON) await refreshCrlsOnSchedule(env);
   },
 } satisfies ExportedHandler<Env>;
 

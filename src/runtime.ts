@@ -14,6 +14,8 @@ export interface RuntimeOverrides {
   fetcher?: Fetcher;
   /** Skip the Workers Cache API layer (tests that count repository fetches per isolate). */
   sharedCache?: Cache | null;
+  /** Where the last good trust set is kept for isolates that start while KV is down (default: the Workers cache); null to keep none. */
+  trustCache?: Cache | null;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface Runtime {
 export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
   const config = readVerifierConfig(env as unknown as Record<string, unknown>);
   const clock = overrides.clock ?? systemClock;
-  const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000);
+  const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000, overrides.trustCache !== undefined ? overrides.trustCache : defaultSharedCache());
   const certificates = new CachingCertificateSource({
     fetcher: overrides.fetcher ?? ((request) => fetch(request)),
     limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },

@@ -14,7 +14,7 @@ export async function warmVerifier(x5u: string, chainPem: string, trust: Record<
   return {
     clock: systemClock,
     certificates: { credential: async () => credential, cached: () => credential },
-    trust: new KvTrustSource({ get: async (key) => trust[key] ?? null }, systemClock, 30_000),
+    trust: new KvTrustSource({ get: async (key) => trust[key] ?? null }, systemClock, 30_000, null),
     x5u: { allowInsecureLoopback: false, allowedHosts: [] },
     freshnessSeconds: 3_600,
     futureSkewSeconds: 3_600,

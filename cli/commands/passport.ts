@@ -1,7 +1,8 @@
 import "reflect-metadata";
 import type { X509Crl } from "@peculiar/x509";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS, staticCertificateSource, type CertificateSource } from "../../src/certificate/certificate-source";
-import type { TrustSource } from "../../src/certificate/trust-store";
+import type { TrustUse } from "../../src/certificate/trust-format";
+import type { TrustMaterial, TrustSource } from "../../src/certificate/trust-store";
 import { ConfigError, readVerifierConfig, type VerifierConfig } from "../../src/config";
 import { parseIdentityHeader } from "../../src/identity/identity-header";
 import { fixedClock, systemClock, type Clock } from "../../src/lib/clock";
@@ -76,12 +77,12 @@ async function signAsCli(options: SignPassportOptions) {
   }
 }
 
-/** The trust set the CLI verifies against: the anchor directory and the CRL files, as the Worker gets them pushed. */
+/** The trust set the CLI verifies against: the anchor directory (anchors and CRL signers) and the CRL files, as the Worker gets them pushed. */
 async function directoryTrustSource(trustDir: string, crlPaths: string[]): Promise<TrustSource> {
-  const anchors = (await listAnchors(trustDir)).map((anchor) => anchor.certificate);
+  const stored = await listAnchors(trustDir);
+  const certificates = (use: TrustUse) => stored.filter((anchor) => anchor.use === use).map((anchor) => anchor.certificate);
   const crls: X509Crl[] = await Promise.all(crlPaths.map(loadCrl));
-  const nextUpdates = crls.flatMap((crl) => (crl.nextUpdate ? [crl.nextUpdate.getTime()] : []));
-  const material = { version: "cli", anchors, crls, crlNextUpdate: nextUpdates.length > 0 ? Math.min(...nextUpdates) : null, staleBecause: null };
+  const material: TrustMaterial = { version: "cli", anchors: certificates("anchor"), crlSigners: certificates("crl-signer"), crls, available: true, staleBecause: null };
   return { current: async () => material };
 }
 
@@ -134,7 +135,7 @@ export const VERIFY_OPTIONS: CliCommand["options"] = {
   crl: { type: "string", valueName: "file", description: "CRL file(s) to check revocation against", multiple: true },
   country: { type: "string", valueName: "CC", description: "home country for national-format numbers", default: "KZ" },
   freshness: { type: "string", valueName: "seconds", description: "iat freshness window", default: "60" },
-  "crl-mode": { type: "string", valueName: "soft|hard", description: "without a current CRL: report (soft) or fail (hard)", default: "soft" },
+  "crl-mode": { type: "string", valueName: "soft|hard", description: "when no current CRL covers the signing certificate: skip the check (soft) or fail (hard)", default: "soft" },
   strict: { type: "boolean", description: "profile lint errors fail the credential" },
   "allow-insecure-loopback": { type: "boolean", description: "development: allow http://127.0.0.1 x5u" },
 };

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { compactVerify, importX509 } from "jose";
 import { X509Certificate } from "@peculiar/x509";
+import { maySignCrls } from "../../src/certificate/revocation";
 import { TRUST_ANCHORS_KEY } from "../../src/certificate/trust-format";
 import { booleanOption, CliInputError, PROGRESS_OPTION, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
 import { readInputFile, writeOutputFiles } from "../files";
@@ -10,22 +11,29 @@ import { KV_TARGET_OPTIONS, kvTarget, putTrustDocument } from "../wrangler";
 
 const trustDirOption = { type: "string", valueName: "dir", description: "the trust-anchor directory", default: DEFAULT_PATHS.trustDir } as const;
 
-const anchorLine = (anchor: StoredAnchor) => `${anchor.sha256.slice(0, 16)}  ${anchor.source.padEnd(10)} ${anchor.certificate.subject}  (until ${anchor.certificate.notAfter.toISOString().slice(0, 10)})`;
-const anchorJson = (anchor: StoredAnchor) => ({ file: anchor.file, subject: anchor.certificate.subject, sha256: anchor.sha256, source: anchor.source, notAfter: anchor.certificate.notAfter.toISOString() });
+const anchorLine = (anchor: StoredAnchor) =>
+  `${anchor.sha256.slice(0, 16)}  ${anchor.source.padEnd(10)} ${anchor.use === "crl-signer" ? "crl-signer " : ""}${anchor.certificate.subject}  (until ${anchor.certificate.notAfter.toISOString().slice(0, 10)})`;
+const anchorJson = (anchor: StoredAnchor) => ({ file: anchor.file, subject: anchor.certificate.subject, sha256: anchor.sha256, source: anchor.source, use: anchor.use, notAfter: anchor.certificate.notAfter.toISOString() });
 
 const isCertificateAuthority = (certificate: X509Certificate): boolean => (certificate.getExtension("2.5.29.19") as { ca?: boolean } | null)?.ca === true;
 
 const trustAdd: CliCommand = {
   name: "trust add",
-  summary: "Add root certificate(s) from a PEM file to the trust-anchor directory",
+  summary: "Add root certificate(s) from a PEM file to the trust-anchor directory, or, with --crl-signer, a key trusted to sign CRLs only",
   positionals: "<pem-file>",
-  options: { "trust-dir": trustDirOption, source: { type: "string", valueName: "name", description: "where the anchor came from", default: "manual" } },
+  options: {
+    "trust-dir": trustDirOption,
+    source: { type: "string", valueName: "name", description: "where the anchor came from", default: "manual" },
+    "crl-signer": { type: "boolean", description: "trust the certificate to sign CRLs only (e.g. the STI-PA's CRL signer), never as a path's anchor" },
+  },
   async run(context) {
     const file = requiredPositional(context, 0, "PEM file");
     const certificates = await loadCertificates(file);
-    const notCa = certificates.find((certificate) => !isCertificateAuthority(certificate));
-    if (notCa) throw new CliInputError(`${file}: ${notCa.subject} is not a CA certificate (BasicConstraints CA=TRUE), so it cannot be a trust anchor`);
-    const added = await addAnchors(requiredOption(context, "trust-dir"), certificates, requiredOption(context, "source"));
+    const crlSigner = booleanOption(context, "crl-signer");
+    const unfit = certificates.find((certificate) => !(crlSigner ? maySignCrls(certificate) : isCertificateAuthority(certificate)));
+    if (unfit && crlSigner) throw new CliInputError(`${file}: ${unfit.subject} has a keyUsage without cRLSign, so it cannot sign CRLs`);
+    if (unfit) throw new CliInputError(`${file}: ${unfit.subject} is not a CA certificate (BasicConstraints CA=TRUE), so it cannot be a trust anchor`);
+    const added = await addAnchors(requiredOption(context, "trust-dir"), certificates, requiredOption(context, "source"), crlSigner ? "crl-signer" : "anchor");
     return { json: { added: added.map(anchorJson) }, text: added.length === 0 ? "already trusted; nothing added" : added.map((anchor) => `added ${anchor.file}  ${anchor.certificate.subject}`).join("\n") };
   },
 };

@@ -1,4 +1,4 @@
-import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate, type X509Crl } from "@peculiar/x509";
+import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { VerificationError } from "../verification/outcomes";
 import { comparableName } from "./distinguished-name";
@@ -18,7 +18,6 @@ const MAX_TRUSTED_PATHS = 8;
 /** Rejections named in a reasondesc when no path is trusted; the rest are counted. */
 const MAX_REASONS_SHOWN = 3;
 
-const ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
 
 /**
  * The extensions this verifier processes, which alone may be critical (RFC 5280 §4.2: a critical
@@ -242,38 +241,4 @@ export function pathValidAt(paths: TrustedPath[], atMs: number): TrustedPath {
       .join("; "),
     { subject: first.subject, notBefore: first.notBefore.toISOString(), notAfter: first.notAfter.toISOString() },
   );
-}
-
-export type Revocation = { subject: string; serialNumber: string; revokedAt: string };
-
-// The answer depends only on the path and the loaded CRL set, which the trust store replaces (a new
-// array) whenever it reloads: computed once per pair, not per call (issue 6: reading a CRL's issuer
-// name re-serializes it, ~15 µs a call).
-const revocations = new WeakMap<TrustedPath, { crls: X509Crl[]; revoked: Revocation | null }>();
-
-/**
- * Is a certificate of the path on a loaded CRL? The SHAKEN CRL is published by the STI-PA, not by
- * the certificate's issuer (an indirect CRL, spec digest §7; Asterisk #809 broke on exactly this),
- * so an indirect CRL matches on the serial alone — SHAKEN serials carry ≥ 64 random bits.
- */
-export function findRevocation(path: TrustedPath, crls: X509Crl[]): Revocation | null {
-  const known = revocations.get(path);
-  if (known?.crls === crls) return known.revoked;
-  const revoked = searchCrls(path, crls);
-  revocations.set(path, { crls, revoked });
-  return revoked;
-}
-
-function searchCrls(path: TrustedPath, crls: X509Crl[]): Revocation | null {
-  for (const certificate of path.certificates.slice(0, -1)) {
-    for (const crl of crls) {
-      const indirect = crl.getExtension(ISSUING_DISTRIBUTION_POINT) !== null;
-      if (!indirect && crl.issuer !== certificate.issuer) continue;
-      const entry = crl.findRevoked(certificate);
-      if (entry) {
-        return { subject: certificate.subject, serialNumber: certificate.serialNumber, revokedAt: entry.revocationDate.toISOString() };
-      }
-    }
-  }
-  return null;
 }

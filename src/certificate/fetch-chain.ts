@@ -25,12 +25,24 @@ const fetchFailed = (description: string, evidence?: Record<string, unknown>) =>
  * bounce the verifier to a private one. Time and size are bounded while streaming.
  */
 export async function fetchCertificateChain(url: URL, limits: FetchLimits, fetcher: Fetcher): Promise<FetchedChain> {
+  const { bytes, headers } = await fetchBounded(url, limits, fetcher, "application/pem-certificate-chain");
+  try {
+    return { body: decodeUtf8Strict(bytes), maxAgeSeconds: freshnessLifetime(headers) };
+  } catch {
+    throw new VerificationError("X5U_NOT_CERTIFICATE_CHAIN", "repository body is not text (expected a PEM chain)");
+  }
+}
+
+/**
+ * The bounded GET behind every fetch from a URL someone else chose (a PASSporT's x5u, a CRL's
+ * distribution point): no redirects, time and size bounded while streaming; failures are
+ * X5U_FETCH_FAILED errors saying what went wrong.
+ */
+export async function fetchBounded(url: URL, limits: FetchLimits, fetcher: Fetcher, accept: string): Promise<{ bytes: Uint8Array; headers: Headers }> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let response: Response;
   try {
-    response = await fetcher(
-      new Request(url, { method: "GET", redirect: "manual", signal, headers: { Accept: "application/pem-certificate-chain" } }),
-    );
+    response = await fetcher(new Request(url, { method: "GET", redirect: "manual", signal, headers: { Accept: accept } }));
   } catch (error) {
     throw fetchFailed(signal.aborted ? `repository did not answer within ${limits.timeoutMs} ms` : `repository unreachable: ${describe(error)}`);
   }
@@ -50,12 +62,11 @@ export async function fetchCertificateChain(url: URL, limits: FetchLimits, fetch
     await response.body?.cancel();
     throw fetchFailed(`repository body is ${declared} bytes; at most ${limits.maxBytes} are read`);
   }
-  const body = await readBounded(response, limits, signal);
-  return { body, maxAgeSeconds: freshnessLifetime(response.headers) };
+  return { bytes: await readBounded(response, limits, signal), headers: response.headers };
 }
 
-async function readBounded(response: Response, limits: FetchLimits, signal: AbortSignal): Promise<string> {
-  if (!response.body) return "";
+async function readBounded(response: Response, limits: FetchLimits, signal: AbortSignal): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -80,11 +91,7 @@ async function readBounded(response: Response, limits: FetchLimits, signal: Abor
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return decodeUtf8Strict(bytes);
-  } catch {
-    throw new VerificationError("X5U_NOT_CERTIFICATE_CHAIN", "repository body is not text (expected a PEM chain)");
-  }
+  return bytes;
 }
 
 /** RFC 7234 §4.2.1 freshness lifetime: s-maxage, then max-age, then Expires − Date. */

@@ -1,7 +1,11 @@
+import { PemConverter, X509Crl } from "@peculiar/x509";
+import { readCrl } from "./revocation";
+
 /**
  * The trust-anchor and CRL documents the Worker reads from its TRUST KV namespace.
- * The CLI (`shaken-edge trust push`, `crl push`) writes them; the verifier only reads.
- * One KV read per document per isolate refresh: the whole set lives under one key.
+ * The CLI (`shaken-edge trust push`, `crl push`) writes them, and so does the scheduled CRL refresh
+ * (CRLs only); the verifier only reads. One KV read per document per isolate refresh: the whole set
+ * lives under one key.
  */
 export const TRUST_ANCHORS_KEY = "trust-anchors";
 export const CRLS_KEY = "crls";
@@ -14,7 +18,15 @@ export interface TrustAnchorEntry {
   sha256: string;
   /** Where the anchor came from: `dev`, `stipa:<sequence>`, `manual`. */
   source: string;
+  /**
+   * What the certificate is trusted for: `anchor` (the default), where certificate paths end; or
+   * `crl-signer`, a key trusted to sign CRLs only (the STI-PA's CRL signer), never a path's anchor.
+   */
+  use?: TrustUse;
 }
+
+export const TRUST_USES = ["anchor", "crl-signer"] as const;
+export type TrustUse = (typeof TRUST_USES)[number];
 
 export interface TrustAnchorDocument {
   version: 1;
@@ -22,11 +34,16 @@ export interface TrustAnchorDocument {
   anchors: TrustAnchorEntry[];
 }
 
+/** One CRL of the set, which holds at most one per issuer. Only `pem` is read by the verifier; the rest describes it. */
 export interface CrlEntry {
   /** PEM (`X509 CRL`) as published by the STI-PA / CA. */
   pem: string;
   issuer: string;
+  crlNumber?: string | null;
+  thisUpdate?: string;
   nextUpdate: string | null;
+  /** `push` (the CLI) or the URL the scheduled refresh fetched it from. */
+  source?: string;
 }
 
 export interface CrlDocument {
@@ -50,6 +67,10 @@ export function parseTrustAnchorDocument(json: string): TrustAnchorDocument {
     if (!isRecord(anchor) || typeof anchor.pem !== "string" || typeof anchor.sha256 !== "string") {
       throw new TrustDocumentError("every trust anchor needs a pem and a sha256");
     }
+    // An entry trusted for something this verifier does not know is refused, not read as an anchor.
+    if (anchor.use !== undefined && !(TRUST_USES as readonly unknown[]).includes(anchor.use)) {
+      throw new TrustDocumentError(`trust anchor use must be one of ${TRUST_USES.join(", ")}`);
+    }
   }
   return value as unknown as TrustAnchorDocument;
 }
@@ -63,4 +84,49 @@ export function parseCrlDocument(json: string): CrlDocument {
     if (!isRecord(crl) || typeof crl.pem !== "string") throw new TrustDocumentError("every CRL entry needs a pem");
   }
   return value as unknown as CrlDocument;
+}
+
+/** The set's entry for a CRL, describing it from its own fields. */
+export function crlEntry(crl: X509Crl, source: string): CrlEntry {
+  const { evidence } = readCrl(crl);
+  return { pem: PemConverter.encode(crl.rawData, "X509 CRL"), ...evidence, source };
+}
+
+export interface CrlSetChange {
+  issuer: string;
+  /**
+   * `added`: no CRL of the issuer was held; `replaced`: it replaced an older one; `unchanged`: the same
+   * CRL is held; `older`: a newer CRL of the issuer is held, and kept.
+   */
+  change: "added" | "replaced" | "unchanged" | "older";
+  crlNumber: string | null;
+  heldCrlNumber: string | null;
+}
+
+/** RFC 5280 §5.2.3: the greater CRL number is the newer CRL; thisUpdate decides between CRLs without one. */
+function compareCrls(a: X509Crl, b: X509Crl): number {
+  const [first, second] = [readCrl(a), readCrl(b)];
+  const [numberA, numberB] = [first.crlNumber ?? -1n, second.crlNumber ?? -1n];
+  if (numberA !== numberB) return numberA > numberB ? 1 : -1;
+  return Math.sign(first.thisUpdate - second.thisUpdate);
+}
+
+/**
+ * The set keyed by issuer: each incoming CRL adds its issuer's entry or replaces an older one, and
+ * never replaces a newer one; the CRLs of other issuers stay as they are.
+ */
+export function mergeCrls(held: CrlDocument | null, incoming: { crl: X509Crl; source: string }[], now: Date): { document: CrlDocument; changes: CrlSetChange[] } {
+  const crls = [...(held?.crls ?? [])];
+  const changes: CrlSetChange[] = [];
+  for (const { crl, source } of incoming) {
+    const index = crls.findIndex((entry) => new X509Crl(entry.pem).issuer === crl.issuer);
+    const heldCrl = index === -1 ? null : new X509Crl(crls[index]!.pem);
+    const order = heldCrl ? compareCrls(crl, heldCrl) : 1;
+    const change = !heldCrl ? "added" : order > 0 ? "replaced" : order === 0 ? "unchanged" : "older";
+    if (change === "added") crls.push(crlEntry(crl, source));
+    if (change === "replaced") crls[index] = crlEntry(crl, source);
+    changes.push({ issuer: crl.issuer, change, crlNumber: readCrl(crl).evidence.crlNumber, heldCrlNumber: heldCrl ? readCrl(heldCrl).evidence.crlNumber : null });
+  }
+  const changed = changes.some((entry) => entry.change === "added" || entry.change === "replaced");
+  return { document: { version: 1, updated: changed || !held ? now.toISOString() : held.updated, crls }, changes };
 }

@@ -1,14 +1,21 @@
 import { X509Certificate, X509Crl } from "@peculiar/x509";
 import type { Clock } from "../lib/clock";
+import { withTimeout } from "../lib/timeout";
 import { CRLS_KEY, parseCrlDocument, parseTrustAnchorDocument, TRUST_ANCHORS_KEY } from "./trust-format";
 
-/** The trust anchors and CRLs in force, with a version that changes whenever either changes. */
+/** The trust anchors, CRL signers and CRLs in force, with a version that changes whenever any changes. */
 export interface TrustMaterial {
   version: string;
+  /** Where certificate paths may end: the STI-CA roots. */
   anchors: X509Certificate[];
+  /** Keys trusted to sign CRLs only (the STI-PA's CRL signer): never the anchor of a path. */
+  crlSigners: X509Certificate[];
   crls: X509Crl[];
-  /** Earliest nextUpdate of the loaded CRLs (ms), or null when none is loaded. */
-  crlNextUpdate: number | null;
+  /**
+   * False when no trust set could be read at all (the store is down, or its documents unreadable, and
+   * nothing was kept): the credential cannot be judged, which is no failed verification.
+   */
+  available: boolean;
   /** Why the last refresh failed, when the material in use is older than it should be. */
   staleBecause: string | null;
 }
@@ -19,27 +26,47 @@ export interface TrustSource {
   fresh?(): TrustMaterial | null;
 }
 
-const EMPTY: TrustMaterial = { version: "empty", anchors: [], crls: [], crlNextUpdate: null, staleBecause: null };
+/** No trust set: the store did not answer and nothing was kept. */
+export const unavailableTrust = (reason: string): TrustMaterial => ({ version: "unavailable", anchors: [], crlSigners: [], crls: [], available: false, staleBecause: reason });
 
-/**
- * Reads the trust set the CLI pushes into KV (`shaken-edge trust push`), once per refresh interval
- * per isolate, so the running verifier picks up new anchors without a redeploy and reads KV at most
- * once per interval. A KV outage keeps the last good set in use rather than failing calls.
- */
 /** The one KV operation the trust source needs (a Workers KV namespace satisfies it). */
 export interface TextStore {
   get(key: string): Promise<string | null>;
 }
 
+/** The two documents as KV holds them (null: never pushed). */
+interface TrustDocuments {
+  anchors: string | null;
+  crls: string | null;
+}
+
+/** The last good trust set, where a fresh isolate finds it while KV is down (the location's Workers cache). */
+const LAST_GOOD_KEY = "https://trust-set.shaken-edge.internal/v1";
+/** Kept for a month: every isolate writes it again on its first load, so a live deployment never lets it expire. */
+const LAST_GOOD_MAX_AGE_SECONDS = 30 * 86_400;
+/** A KV read that has not answered by then is an outage: the last good set is used instead of waiting on. */
+const KV_READ_TIMEOUT_MS = 2_000;
+
+/**
+ * Reads the trust set the CLI pushes into KV (`shaken-edge trust push`, `crl push`), once per refresh
+ * interval per isolate, so the running verifier picks up new anchors and CRLs without a redeploy and
+ * reads KV at most once per interval. A KV outage keeps the isolate's last good set in use rather than
+ * failing calls; an isolate that has none yet (a cold start during the outage) reads the last good set
+ * every isolate keeps in the location's cache (issue 22 item 4), and only without that is the trust set
+ * unavailable.
+ */
 export class KvTrustSource implements TrustSource {
   private material: TrustMaterial | null = null;
   private loadedAt = 0;
   private loading: Promise<TrustMaterial> | null = null;
+  /** The version this isolate last wrote to (or read from) the location's cache. */
+  private keptVersion: string | null = null;
 
   constructor(
     private readonly kv: TextStore,
     private readonly clock: Clock,
     private readonly refreshMs: number,
+    private readonly lastGood: Cache | null,
   ) {}
 
   fresh(): TrustMaterial | null {
@@ -57,23 +84,55 @@ export class KvTrustSource implements TrustSource {
 
   private async load(): Promise<TrustMaterial> {
     try {
-      const [anchorsText, crlsText] = await Promise.all([this.kv.get(TRUST_ANCHORS_KEY), this.kv.get(CRLS_KEY)]);
-      const anchors = anchorsText ? parseTrustAnchorDocument(anchorsText).anchors.map((entry) => new X509Certificate(entry.pem)) : [];
-      const crls = crlsText ? parseCrlDocument(crlsText).crls.map((entry) => new X509Crl(entry.pem)) : [];
-      const nextUpdates = crls.map((crl) => crl.nextUpdate?.getTime()).filter((time): time is number => time !== undefined);
-      this.material = {
-        version: await digest(`${anchorsText ?? ""}\n${crlsText ?? ""}`),
-        anchors,
-        crls,
-        crlNextUpdate: nextUpdates.length > 0 ? Math.min(...nextUpdates) : null,
-        staleBecause: null,
-      };
+      const [anchors, crls] = await withTimeout(Promise.all([this.kv.get(TRUST_ANCHORS_KEY), this.kv.get(CRLS_KEY)]), KV_READ_TIMEOUT_MS, "the TRUST KV read");
+      this.material = await this.adopt({ anchors, crls }, null);
+      await this.keep({ anchors, crls }, this.material.version);
     } catch (error) {
       const reason = `trust store refresh failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
-      this.material = { ...(this.material ?? EMPTY), staleBecause: reason };
+      // An isolate that has a set keeps it; one that has none (yet) looks for the kept one on every refresh.
+      this.material = this.material?.available ? { ...this.material, staleBecause: reason } : ((await this.readLastGood(reason)) ?? unavailableTrust(reason));
     }
     this.loadedAt = this.clock.now();
     return this.material;
+  }
+
+  /** The material for these documents; the loaded objects themselves when the version has not changed, so per-set caches stay warm. */
+  private async adopt(documents: TrustDocuments, staleBecause: string | null): Promise<TrustMaterial> {
+    const version = await digest(`${documents.anchors ?? ""}\n${documents.crls ?? ""}`);
+    if (this.material?.version === version) return { ...this.material, staleBecause };
+    const entries = documents.anchors ? parseTrustAnchorDocument(documents.anchors).anchors : [];
+    const certificates = (use: "anchor" | "crl-signer") => entries.filter((entry) => (entry.use ?? "anchor") === use).map((entry) => new X509Certificate(entry.pem));
+    return {
+      version,
+      anchors: certificates("anchor"),
+      crlSigners: certificates("crl-signer"),
+      crls: documents.crls ? parseCrlDocument(documents.crls).crls.map((entry) => new X509Crl(entry.pem)) : [],
+      available: true,
+      staleBecause,
+    };
+  }
+
+  /** Writes a newly read version to the location's cache; a cache outage costs only the fallback. */
+  private async keep(documents: TrustDocuments, version: string): Promise<void> {
+    if (!this.lastGood || this.keptVersion === version) return;
+    const body = JSON.stringify({ version, keptAt: new Date(this.clock.now()).toISOString(), ...documents });
+    const response = new Response(body, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${LAST_GOOD_MAX_AGE_SECONDS}` } });
+    await this.lastGood.put(LAST_GOOD_KEY, response).then(
+      () => void (this.keptVersion = version),
+      () => undefined,
+    );
+  }
+
+  private async readLastGood(reason: string): Promise<TrustMaterial | null> {
+    try {
+      const response = await this.lastGood?.match(LAST_GOOD_KEY);
+      if (!response) return null;
+      const kept = JSON.parse(await response.text()) as TrustDocuments & { version: string; keptAt: string };
+      this.keptVersion = kept.version;
+      return await this.adopt(kept, `${reason}; using the last good trust set (version ${kept.version}, kept ${kept.keptAt})`);
+    } catch {
+      return null; // an unreadable copy is no copy
+    }
   }
 }
 

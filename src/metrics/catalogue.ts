@@ -4,7 +4,7 @@
  * drawn from bounded sets (actions, check ids, reason codes, dependencies): never a number, host or
  * carrier, which would make the series count unbounded.
  */
-export type MetricType = "counter" | "histogram";
+export type MetricType = "counter" | "gauge" | "histogram";
 
 export interface MetricFamily {
   type: MetricType;
@@ -31,8 +31,10 @@ export const METRICS = {
   shaken_dependency_errors_total: { type: "counter", help: "Dependencies that failed within the verdict's time budget, by dependency." },
   shaken_background_timeouts_total: { type: "counter", help: "Background store calls abandoned after BACKGROUND_TIMEOUT_MS, by task (write-behind:<store>, velocity-flush, metrics-flush)." },
   shaken_background_dropped_total: { type: "counter", help: "Entries background work dropped instead of writing (buffer full, or lost with a timed-out call), by task." },
+  shaken_crl_age_seconds: { type: "gauge", help: "Age (now - thisUpdate) of each CRL in the trust set the scraped isolate verifies with, by issuer." },
+  shaken_crl_refresh_failures_total: { type: "counter", help: "CRL URLs the scheduled refresh did not store, by reason (url, fetch, crl, signature, store)." },
 } as const satisfies Record<string, MetricFamily>;
 
 export type MetricName = keyof typeof METRICS;
 export type HistogramName = { [Name in MetricName]: (typeof METRICS)[Name]["type"] extends "histogram" ? Name : never }[MetricName];
-export type CounterName = Exclude<MetricName, HistogramName>;
+export type CounterName = { [Name in MetricName]: (typeof METRICS)[Name]["type"] extends "counter" ? Name : never }[MetricName];

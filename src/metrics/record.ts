@@ -1,8 +1,13 @@
+import type { X509Crl } from "@peculiar/x509";
+import type { CrlRefreshFailure } from "../certificate/crl-refresh";
+import { readCrl } from "../certificate/revocation";
 import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { Check } from "../verdict/check";
 import { DEPENDENCY_CHECK_IDS } from "../verdict/deadline";
 import type { Action, Verstat } from "../verdict/verdict";
 import { incrementCounter, observeHistogram } from "./isolate-counters";
+import { renderLabels } from "./series";
+import type { SeriesValue } from "./store";
 
 /**
  * What is counted, and from where. Verdict-level figures are read off the verdict itself (its action
@@ -81,4 +86,17 @@ export function recordBackgroundTimeout(task: BackgroundTask): void {
 /** Hook for background work: `entries` were dropped instead of written (the buffer was full, or a timed-out call took them). */
 export function recordBackgroundDrops(task: BackgroundTask, entries: number): void {
   if (entries > 0) incrementCounter("shaken_background_dropped_total", { task }, entries);
+}
+
+/** Hook for the scheduled CRL refresh: a URL whose CRL was not stored, and why. */
+export function recordCrlRefreshFailure(reason: CrlRefreshFailure): void {
+  incrementCounter("shaken_crl_refresh_failures_total", { reason });
+}
+
+/** The CRL age gauge, read off the trust set the scraping isolate verifies with: a gauge is not summed across isolates. */
+export function crlAgeSeries(crls: X509Crl[], nowMs: number): SeriesValue[] {
+  return crls.map((crl) => {
+    const { issuer, thisUpdate } = readCrl(crl);
+    return { name: "shaken_crl_age_seconds", labels: renderLabels({ issuer }), value: Math.round((nowMs - thisUpdate) / 1000) };
+  });
 }

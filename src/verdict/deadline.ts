@@ -1,5 +1,5 @@
 import type { CertificateSource } from "../certificate/certificate-source";
-import type { TrustMaterial, TrustSource } from "../certificate/trust-store";
+import { unavailableTrust, type TrustMaterial, type TrustSource } from "../certificate/trust-store";
 import { findingFor } from "../origin/policy";
 import { VerificationError } from "../verification/outcomes";
 import type { VerifierOptions } from "../verification/verify-identity";
@@ -151,8 +151,8 @@ export function describeError(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 200);
 }
 
-/** A trust set to fall back on when the store has not answered yet in this isolate: nothing is trusted. */
-const NO_TRUST: TrustMaterial = { version: "unavailable", anchors: [], crls: [], crlNextUpdate: null, staleBecause: "trust store unavailable" };
+/** What a verdict falls back on when the store has not answered yet in this isolate: no trust set, so the credential is not judged. */
+const NO_TRUST = unavailableTrust("trust store unavailable");
 const lastTrust = new WeakMap<TrustSource, TrustMaterial>();
 
 /**

@@ -3,6 +3,7 @@ import { findingFor, type PolicyTable } from "../origin/policy";
 import { hidesCallerId, type PrivValue } from "../sip/privacy";
 import type { CallVerification } from "../verification/verify-call";
 import type { Check } from "./check";
+import { DEPENDENCY_CHECK_IDS } from "./deadline";
 import type { Finding } from "./finding";
 import { ACTIONS, type Action, type SipHeader, type Verdict } from "./verdict";
 
@@ -11,11 +12,12 @@ const SEVERITY = new Map<Action, number>(ACTIONS.map((action, index) => [action,
 /**
  * Turns a verification that did not pass into a finding, by the operator's policy table: its
  * `stir.tn-validation-failed` entry for a failed signature or credential, `stir.no-tn-validation` for
- * an Identity header that could not be used. Unsigned calls (428) are left to the origin checks.
+ * an Identity header that could not be used. Unsigned calls (428) are left to the origin checks, and a
+ * credential not judged because our own trust store is down to that dependency's failure policy.
  */
 export function stirFinding(verification: CallVerification, policy: PolicyTable): Finding | null {
   const failure = verification.failure;
-  if (failure === null || failure.reasonCode === 428) return null;
+  if (failure === null || failure.reasonCode === 428 || failure.checkId === DEPENDENCY_CHECK_IDS.trust) return null;
   const entry = policy[failure.verstat === "TN-Validation-Failed" ? "stir.tn-validation-failed" : "stir.no-tn-validation"];
   return findingFor(failure.checkId, entry.action, `${failure.reasonText}: ${failure.reasondesc}`, entry);
 }

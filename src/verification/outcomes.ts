@@ -60,6 +60,8 @@ export const OUTCOMES = {
   CHAIN_UNTRUSTED: row("certificate.chain", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   CERTIFICATE_NOT_VALID_AT_IAT: row("certificate.validity", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   CERTIFICATE_REVOKED: row("certificate.revocation", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  // CRL_MODE=hard: no current, believed CRL covers the signing certificate (RFC 5280 §6.3.3 (k)).
+  REVOCATION_UNKNOWN: row("certificate.revocation", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   TNAUTHLIST_MISSING: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   // RFC 8226 §9, RFC 9060: a certificate scoped to telephone numbers vouches for those numbers only.
   ORIG_NOT_AUTHORISED: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
@@ -72,6 +74,9 @@ export const OUTCOMES = {
   // be validated, which is what a replay is: a good signature over another call. Failed, not
   // No-TN-Validation: like a bad signature, it is evidence against the caller ID.
   PASSPORT_REPLAYED: row("passport.replay", 438, INVALID_IDENTITY, "TN-Validation-Failed"),
+  // Our own trust store is down and no trust set was kept (issue 22 item 4): the credential is not
+  // judged, so the call is unverified, not failed; the verdict applies the `trust` dependency policy.
+  TRUST_UNAVAILABLE: row("store.trust", 437, UNSUPPORTED_CREDENTIAL, "No-TN-Validation"),
 } as const satisfies Record<string, Outcome>;
 
 export type VerificationFailure = keyof typeof OUTCOMES;

@@ -2,10 +2,11 @@ import { compactVerify } from "jose";
 import type { X509Certificate } from "@peculiar/x509";
 import type { CertificateSource } from "../certificate/certificate-source";
 import { trustedPathsFor } from "../certificate/certificate-source";
-import { findRevocation, pathValidAt, type TrustedPath } from "../certificate/chain";
+import { pathValidAt, type TrustedPath } from "../certificate/chain";
 import { lintCertificate, type LintFinding } from "../certificate/lint";
 import { authorisationOf, entryNaming, readTnAuthList, type TnAuthListReading, type TnAuthorisation } from "../certificate/tnauthlist";
-import type { TrustSource } from "../certificate/trust-store";
+import { judgeRevocation, revocationStatus } from "../certificate/revocation";
+import type { TrustMaterial, TrustSource } from "../certificate/trust-store";
 import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
 import { parseIdentityHeader } from "../identity/identity-header";
 import type { Clock } from "../lib/clock";
@@ -24,7 +25,7 @@ export interface VerifierOptions {
   freshnessSeconds: number;
   /** Largest accepted distance of an iat in the future, in seconds (clock skew between signer and us). */
   futureSkewSeconds: number;
-  /** What to do when no current CRL is loaded: `soft` reports it, `hard` fails the credential. */
+  /** What to do when no current CRL covers the signing certificate: `soft` skips the check, saying why; `hard` fails the credential. */
   crlMode: "soft" | "hard";
   /** Strict mode: ATIS-1000080 profile errors in the leaf fail the call instead of being reported. */
   strictProfile: boolean;
@@ -106,6 +107,10 @@ class StepRecorder {
     const firstSkipped = Math.max(this.index, failedAt + 1);
     for (const step of STEPS.slice(firstSkipped)) this.checks.push(skip(step, "not run: an earlier check failed"));
   }
+  /** The steps left could not be judged (the trust set is unavailable): each is skipped, saying why; none failed. */
+  notJudged(error: VerificationError): void {
+    for (const step of STEPS.slice(this.index)) this.checks.push(skip(step, `not run: ${error.message}`));
+  }
 }
 
 const notVerified = () => ({
@@ -159,7 +164,8 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
     return verifiedResult(passport, signer, steps.checks);
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
-    steps.failed(error);
+    if (error.failure === "TRUST_UNAVAILABLE") steps.notJudged(error);
+    else steps.failed(error);
     const outcome = error.outcome;
     return {
       ...notVerified(),
@@ -271,6 +277,7 @@ async function checkCredential(
 ): Promise<SignerDescription> {
   const leaf = credential.chain[0]!;
   const trust = await options.trust.current();
+  if (!trust.available) throw new VerificationError("TRUST_UNAVAILABLE", `the trust set is unavailable (${trust.staleBecause ?? "not loaded"}); the credential cannot be judged`);
   const tnAuthList = memo(tnAuthLists, leaf, readTnAuthList);
   const signer: SignerDescription = {
     spc: "spcs" in tnAuthList ? (tnAuthList.spcs[0] ?? null) : null,
@@ -287,20 +294,34 @@ async function checkCredential(
   signer.anchor = path.anchor.subject;
   steps.passed("certificate.validity", undefined, { anchor: path.anchor.subject, length: path.certificates.length });
 
-  const revoked = findRevocation(path, trust.crls);
-  if (revoked) throw new VerificationError("CERTIFICATE_REVOKED", `certificate '${revoked.subject}' (serial ${revoked.serialNumber}) is revoked`, revoked);
-  const crlCurrent = trust.crlNextUpdate !== null && trust.crlNextUpdate > options.clock.now();
-  if (crlCurrent) {
-    steps.passed("certificate.revocation");
-  } else if (options.crlMode === "hard") {
-    throw new VerificationError("CERTIFICATE_REVOKED", "revocation status unknown: no current CRL is loaded (CRL hard-fail mode)");
-  } else {
-    steps.checks.push(warn("certificate.revocation", trust.crls.length === 0 ? "no CRL loaded; revocation not checked" : "loaded CRL is past its nextUpdate"));
-  }
+  await checkRevocation(path, trust, options, steps);
 
   checkTnAuthList(tnAuthList, path, orig, steps);
   reportProfile(leaf, options.strictProfile, steps);
   return signer;
+}
+
+/** RFC 5280 §6.3: what the loaded CRLs say about the path, judged now; CRL_MODE decides when they cannot say. */
+async function checkRevocation(path: TrustedPath, trust: TrustMaterial, options: VerifierOptions, steps: StepRecorder): Promise<void> {
+  const leaf = path.certificates[0]!;
+  const judgement = judgeRevocation(await revocationStatus(path, trust), leaf, options.clock.now());
+  switch (judgement.result) {
+    case "revoked": {
+      const { certificate, revokedAt, crl } = judgement;
+      throw new VerificationError("CERTIFICATE_REVOKED", `certificate '${certificate.subject}' (serial ${certificate.serialNumber}) is revoked by the CRL of '${crl.issuer}'`, {
+        subject: certificate.subject,
+        serialNumber: certificate.serialNumber,
+        revokedAt: revokedAt.toISOString(),
+        crl,
+      });
+    }
+    case "not-revoked":
+      steps.passed("certificate.revocation", `not on the CRL of '${judgement.crl.issuer}'`, { crl: judgement.crl });
+      return;
+    default:
+      if (options.crlMode === "hard") throw new VerificationError("REVOCATION_UNKNOWN", `revocation status unknown (CRL hard-fail mode): ${judgement.reason}`, judgement.evidence);
+      steps.checks.push(skip("certificate.revocation", `revocation not checked: ${judgement.reason}`, judgement.evidence));
+  }
 }
 
 /**

@@ -7,10 +7,10 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { CRLS_KEY, TRUST_ANCHORS_KEY } from "../../src/certificate/trust-format";
+import { CRLS_KEY, mergeCrls, TRUST_ANCHORS_KEY } from "../../src/certificate/trust-format";
 import { DEFAULT_PATHS, loadCrl } from "../../cli/inputs";
 import { startCertificateRepository, type RunningRepository } from "../../cli/repository";
-import { crlDocument, listAnchors, trustAnchorDocument } from "../../cli/trust-directory";
+import { listAnchors, trustAnchorDocument } from "../../cli/trust-directory";
 import { CALLEE_HANGS_UP, headerValues, parseSippTrace, startLine, uacScenario, UAS_SCENARIO, type UacCall } from "./scenarios";
 
 /**
@@ -188,7 +188,7 @@ async function putKv(stateDir: string, key: string, document: unknown): Promise<
 async function startVerifier(stateDir: string): Promise<{ url: string; repositoryUrl: string; worker: ChildProcess }> {
   await runOrThrow("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], 120_000);
   await putKv(stateDir, TRUST_ANCHORS_KEY, trustAnchorDocument(await listAnchors(join(ROOT, DEFAULT_PATHS.trustDir)), new Date()));
-  await putKv(stateDir, CRLS_KEY, crlDocument([await loadCrl(join(ROOT, DEFAULT_PATHS.crl))], new Date()));
+  await putKv(stateDir, CRLS_KEY, mergeCrls(null, [{ crl: await loadCrl(join(ROOT, DEFAULT_PATHS.crl)), source: "push" }], new Date()).document);
   repository = await startCertificateRepository({ dir: join(ROOT, DEFAULT_PATHS.repoDir), port: 0, host: "127.0.0.1" });
 
   const port = await freeTcpPort();

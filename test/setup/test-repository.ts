@@ -5,7 +5,7 @@ import type { Registration } from "../worker/support/registration";
 /**
  * A programmable certificate repository for the worker tests, on 127.0.0.1: tests register what a
  * path answers (a chain, an error, a redirect, a slow or endless body) and read how often it was hit.
- *   POST /__register  {path, body?, status?, headers?, delayMs?, endless?, location?}
+ *   POST /__register  {path, body?, bodyBase64?, status?, headers?, delayMs?, endless?, location?}
  *   GET  /__hits?path=/x.pem  → {"hits": n}
  */
 
@@ -51,7 +51,7 @@ export async function startTestRepository(): Promise<{ url: string; close(): Pro
         pump();
         return;
       }
-      response.writeHead(route.status ?? 200, headers).end(route.body ?? "");
+      response.writeHead(route.status ?? 200, headers).end(route.bodyBase64 !== undefined ? Buffer.from(route.bodyBase64, "base64") : (route.body ?? ""));
     };
     if (route.delayMs) setTimeout(answer, route.delayMs);
     else answer();

@@ -103,6 +103,13 @@ function renderBars(list, entries, { colour = "#2b6cb0", format = String } = {})
 
 let verdictsChart = null;
 
+/**
+ * The checks the "Certificate repository failures" panel counts: what the repository served (x5u.*)
+ * and the credential in it (certificate.*), but not revocation, which is the CRLs' answer, not the
+ * repository's (a skipped or failed revocation check says nothing about the repository).
+ */
+const isRepositoryFailure = (check) => (check.startsWith("x5u.") || check.startsWith("certificate.")) && check !== "certificate.revocation";
+
 async function loadOverview() {
   const hours = Number($("#range").value);
   const to = new Date();
@@ -127,7 +134,7 @@ async function loadOverview() {
   }
   renderBars($("#attestation"), [...attestation].sort(([a], [b]) => a.localeCompare(b)), { colour: "#2b6cb0" });
   $("#attestation-note").textContent = `Of the last ${signed.verdicts.length} signed calls.`;
-  renderBars($("#repository-failures"), Object.entries(stats.byCheck).filter(([check]) => check.startsWith("x5u.") || check.startsWith("certificate.")).sort(([, a], [, b]) => b - a), { colour: ACTION_COLOURS.block });
+  renderBars($("#repository-failures"), Object.entries(stats.byCheck).filter(([check]) => isRepositoryFailure(check)).sort(([, a], [, b]) => b - a), { colour: ACTION_COLOURS.block });
   $("#repository-recent").replaceChildren(
     ...repository.verdicts.map((verdict) => {
       const failure = verdict.checks.find((check) => check.id === "x5u.fetch" && check.result === "fail");

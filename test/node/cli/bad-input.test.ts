@@ -126,7 +126,7 @@ describe("bad input: one line, exit 2, nothing written", () => {
 describe("help", () => {
   it("every command answers --help with its usage", async () => {
     const overall = await cli("--help");
-    const commands = ["ca init", "key new", "csr new", "cert issue", "cert inspect", "cert lint", "crl revoke", "crl show", "crl push", "trust add", "trust list", "trust remove", "trust export", "trust push", "trust import-stipa", "passport sign", "passport verify", "invite verify", "repo serve"];
+    const commands = ["ca init", "key new", "csr new", "cert issue", "cert inspect", "cert lint", "crl revoke", "crl show", "crl push", "crl list", "crl remove", "trust add", "trust list", "trust remove", "trust export", "trust push", "trust import-stipa", "passport sign", "passport verify", "invite verify", "repo serve"];
     for (const command of commands) {
       expect(overall.stdout).toContain(command);
       const help = await cli(...command.split(" "), "--help");

@@ -21,7 +21,7 @@ export function realworldVerifier(at: number, chains: Record<string, string>): V
   return {
     clock: { now: () => at * 1000 },
     certificates: staticCertificateSource((url) => chains[url]),
-    trust: { current: async () => ({ version: "survey-2025-08-18", anchors, crls: [], crlNextUpdate: null, staleBecause: null }) },
+    trust: { current: async () => ({ version: "survey-2025-08-18", anchors, crlSigners: [], crls: [], available: true, staleBecause: null }) },
     x5u: { allowInsecureLoopback: false, allowedHosts: [] },
     freshnessSeconds: 60,
     futureSkewSeconds: 60,

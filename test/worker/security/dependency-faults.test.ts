@@ -6,7 +6,13 @@ import { putConfigSection } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createRule } from "../../../src/rules/store";
 import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
-import { appAt, CALLEE, hits, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
+import { sbcAuth } from "../support/auth";
+import { appAt, atisRequest, CALLEE, hits, IAT, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
+
+const atisPost = (body: unknown) => {
+  const text = JSON.stringify(body);
+  return { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json", "Content-Length": String(text.length) }, body: text };
+};
 
 beforeEach(() => installTrust());
 afterEach(() => vi.restoreAllMocks());
@@ -80,11 +86,67 @@ describe("store.trust: the KV trust set slow or down", () => {
     expect(verdict.action).toBe("allow");
   });
 
-  it("without any trust set yet, fails the credential (437) rather than the request", async () => {
-    const bindings = { ...env, TRUST: { get: () => Promise.reject(new Error("KV unavailable")) } };
-    const verdict = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity]), bindings);
+});
+
+describe("store.trust: an isolate that starts while KV is down (issue 22 item 4)", () => {
+  beforeEach(() => void vi.spyOn(console, "log").mockImplementation(() => {})); // the verdict log lines
+  const kvDown = { get: () => Promise.reject(new Error("KV unavailable")) };
+  const freshCache = () => caches.open(`trust-${crypto.randomUUID()}`);
+
+  it("with no last good trust set kept, the credential is not judged: No-TN-Validation, never a failed verification", async () => {
+    const verdict = await verdictVia(appAt(0, { trustCache: await freshCache() }), verdictRequest([(await signedIdentity()).identity]), { ...env, TRUST: kvDown });
+    expect(verdict.verstat).toBe("No-TN-Validation");
+    expect(verdict.stir).toMatchObject({ reasoncode: 437, failedCheck: "store.trust", reasondesc: expect.stringMatching(/the trust set is unavailable \(trust store refresh failed: KV unavailable\)/) });
+    for (const step of ["certificate.chain", "certificate.revocation", "passport.signature"]) {
+      expect(checkOf(verdict, step)).toMatchObject({ result: "skip", detail: expect.stringMatching(/^not run: the trust set is unavailable/) });
+    }
+    expect(verdict.checks.filter((check) => check.result === "fail")).toEqual([]);
+    expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", evidence: { dependency: "trust", policy: "allow" } });
+    expect(verdict.action).toBe("allow");
+  });
+
+  it("applies the trust dependency's failure policy", async () => {
+    const bindings = { ...env, TRUST: kvDown, DEPENDENCY_FAILURE_POLICY: "trust=block" };
+    const verdict = await verdictVia(appAt(0, { trustCache: await freshCache() }), verdictRequest([(await signedIdentity()).identity]), bindings);
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "store.trust", verstat: "No-TN-Validation" });
+  });
+
+  it("the ATIS endpoint answers No-TN-Validation too", async () => {
+    const app = appAt(0, { trustCache: await freshCache() });
+    const response = await app.request("/stir/v1/verification", atisPost(atisRequest((await signedIdentity()).identity)), { ...env, TRUST: kvDown });
+    expect(((await response.json()) as { verificationResponse: unknown }).verificationResponse).toMatchObject({ verstat: "No-TN-Validation", reasoncode: 437 });
+  });
+
+  it("with the last good trust set another isolate kept in the location's cache, verification still passes", async () => {
+    const cache = await freshCache();
+    const { identity, x5u } = await signedIdentity();
+    expect((await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([identity]))).verstat).toBe("TN-Validation-Passed");
+
+    const coldIsolate = appAt(0, { trustCache: cache });
+    const verdict = await verdictVia(coldIsolate, verdictRequest([(await signedIdentity({ x5u })).identity]), { ...env, TRUST: kvDown });
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", detail: expect.stringMatching(/KV unavailable; using the last good trust set \(version [0-9a-f]{24}, kept 2025-11-28T00:00:00.000Z\)/) });
+  });
+
+  it("an isolate without a trust set looks for a kept one again on its next refresh", async () => {
+    const cache = await freshCache();
+    const cold = appAt(0, { trustCache: cache });
+    const down = { ...env, TRUST: kvDown, TRUST_REFRESH_SECONDS: "0" };
+    expect((await verdictVia(cold, verdictRequest([(await signedIdentity()).identity]), down)).verstat).toBe("No-TN-Validation");
+    await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([(await signedIdentity()).identity])); // another isolate, KV up, keeps the set
+    expect((await verdictVia(cold, verdictRequest([(await signedIdentity()).identity]), down)).verstat).toBe("TN-Validation-Passed");
+  });
+
+  it("an isolate keeps each new version it reads: a later trust set replaces the kept one", async () => {
+    const cache = await freshCache();
+    let now = IAT * 1000;
+    const isolate = createApp({ clock: { now: () => now }, sharedCache: null, trustCache: cache });
+    await verdictVia(isolate, verdictRequest([(await signedIdentity()).identity]));
+    await installTrust({ anchors: [pki.untrustedRoot] });
+    now += 31_000; // past TRUST_REFRESH_SECONDS: the same isolate reads the new set
+    await verdictVia(isolate, verdictRequest([(await signedIdentity({ iat: IAT + 31 })).identity]));
+    const verdict = await verdictVia(appAt(0, { trustCache: cache }), verdictRequest([(await signedIdentity()).identity]), { ...env, TRUST: kvDown });
     expect(verdict.stir).toMatchObject({ reasoncode: 437, failedCheck: "certificate.chain" });
-    expect(checkOf(verdict, "store.trust")).toMatchObject({ detail: expect.stringMatching(/KV unavailable/) });
   });
 });
 
@@ -144,8 +206,8 @@ describe("deadline.roaming: a roaming source slower than the verdict budget", ()
 describe("bad trust material is not a 500 either", () => {
   it("a trust document that does not parse leaves the call unverified with store.trust", async () => {
     await env.TRUST.put(TRUST_ANCHORS_KEY, "{not json");
-    const verdict = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity]));
-    expect(verdict.stir.reasoncode).toBe(437);
+    const verdict = await verdictVia(appAt(0, { trustCache: null }), verdictRequest([(await signedIdentity()).identity]));
+    expect(verdict).toMatchObject({ verstat: "No-TN-Validation", stir: { reasoncode: 437, failedCheck: "store.trust" } });
     expect(checkOf(verdict, "store.trust")).toMatchObject({ result: "warn", detail: expect.stringMatching(/trust store refresh failed/) });
   });
 });

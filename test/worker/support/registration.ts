@@ -2,6 +2,8 @@
 export interface Registration {
   path: string;
   body?: string;
+  /** A binary body (a DER CRL), base64: JSON carries no bytes. */
+  bodyBase64?: string;
   status?: number;
   headers?: Record<string, string>;
   delayMs?: number;

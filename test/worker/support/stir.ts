@@ -15,6 +15,7 @@ import {
   type ProfileDeviations,
   type SigningAuthority,
 } from "../../../src/pki";
+import type { X509Certificate } from "@peculiar/x509";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -27,11 +28,13 @@ export const IAT = 1_764_288_000;
 export const CALLER = "77272501234";
 export const CALLEE = "77012345678";
 
-export async function installTrust(options: { anchors?: string[]; crls?: string[] } = {}): Promise<void> {
+/** Puts a trust set into KV: anchors (default: the fixture root), CRL signers (`trust add --crl-signer`) and CRLs. */
+export async function installTrust(options: { anchors?: string[]; crlSigners?: string[]; crls?: string[] } = {}): Promise<void> {
+  const entries = [...(options.anchors ?? [pki.root]).map((pem) => ({ pem, use: "anchor" as const })), ...(options.crlSigners ?? []).map((pem) => ({ pem, use: "crl-signer" as const }))];
   const anchors: TrustAnchorDocument = {
     version: 1,
     updated: "2025-11-01T00:00:00Z",
-    anchors: (options.anchors ?? [pki.root]).map((pem, index) => ({ pem, subject: `anchor ${index}`, sha256: `${index}`.padStart(64, "0"), source: "test" })),
+    anchors: entries.map((entry, index) => ({ ...entry, subject: `anchor ${index}`, sha256: `${index}`.padStart(64, "0"), source: "test" })),
   };
   await env.TRUST.put(TRUST_ANCHORS_KEY, JSON.stringify(anchors));
   const crls: CrlDocument = { version: 1, updated: "2025-11-01T00:00:00Z", crls: (options.crls ?? []).map((pem) => ({ pem, issuer: "test", nextUpdate: null })) };
@@ -191,7 +194,9 @@ export async function issueTestLeaf(options: {
   notAfter?: Date;
   deviations?: ProfileDeviations;
   issuer?: SigningAuthority;
-} = {}): Promise<{ pem: string; keyPkcs8: string; privateKey: CryptoKey }> {
+  /** The cRLIssuer its CRL distribution point names (default: the issuing CA); null for none. */
+  crlIssuer?: string | null;
+} = {}): Promise<{ pem: string; keyPkcs8: string; privateKey: CryptoKey; certificate: X509Certificate }> {
   const intermediate = options.issuer ?? (await loadSigningAuthority(pki.intermediate, pki.intermediateKeyPkcs8));
   const keys = await generateKeyPair(options.keyType ?? "P-256");
   const leaf = await issueShakenCertificate({
@@ -202,8 +207,8 @@ export async function issueTestLeaf(options: {
     country: "KZ",
     notBefore: options.notBefore ?? new Date("2025-01-01T00:00:00Z"),
     notAfter: options.notAfter ?? new Date("2027-01-01T00:00:00Z"),
-    crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: intermediate.certificate.subject },
+    crlDistributionPoint: { url: "http://crl.shaken-edge.test/intermediate.crl", crlIssuer: options.crlIssuer !== undefined ? options.crlIssuer : intermediate.certificate.subject },
     deviations: options.deviations,
   });
-  return { pem: leaf.toString("pem"), keyPkcs8: await exportPrivateKeyPem(keys.privateKey), privateKey: keys.privateKey };
+  return { pem: leaf.toString("pem"), keyPkcs8: await exportPrivateKeyPem(keys.privateKey), privateKey: keys.privateKey, certificate: leaf };
 }

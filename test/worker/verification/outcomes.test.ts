@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { CompactSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { RuntimeOverrides } from "../../../src/runtime";
 import { OUTCOMES, type VerificationFailure } from "../../../src/verification/outcomes";
 import {
   appAt,
@@ -29,10 +30,13 @@ interface OutcomeCase {
   /** Seconds after IAT at which the verifier's clock reads. */
   at?: number;
   env?: Record<string, string>;
+  /** Bindings that replace the test environment's (a store made to fail). */
+  bindings?: Record<string, unknown>;
   /** A different trust set for this case. */
   trust?: () => Promise<void>;
   /** Presented once already: the case is the second presentation, which only /v1/verdict judges (the ATIS endpoint runs no replay guard). */
   presentedBefore?: boolean;
+  overrides?: RuntimeOverrides;
 }
 
 const one = (build: () => Promise<string>) => async () => [await build()];
@@ -93,6 +97,7 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
     identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.revokedLeaf), key: pki.revokedLeafKeyPkcs8 })).identity),
     trust: () => installTrust({ crls: [pki.crl] }),
   },
+  REVOCATION_UNKNOWN: { identities: one(async () => (await signedIdentity()).identity), env: { CRL_MODE: "hard" } },
   TNAUTHLIST_MISSING: {
     identities: one(async () => (await signedIdentity({ x5u: await serveChain(pki.noTnAuthListLeaf), key: pki.noTnAuthListLeafKeyPkcs8 })).identity),
   },
@@ -122,6 +127,13 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
     }),
   },
   PASSPORT_REPLAYED: { identities: one(async () => (await signedIdentity()).identity), presentedBefore: true },
+  // A cold isolate, KV down, no last good set kept; the trust policy made fail-closed so that store.trust is a failed check.
+  TRUST_UNAVAILABLE: {
+    identities: one(async () => (await signedIdentity()).identity),
+    env: { DEPENDENCY_FAILURE_POLICY: "trust=block" },
+    bindings: { TRUST: { get: () => Promise.reject(new Error("KV GET failed: 503")) } },
+    overrides: { trustCache: null },
+  },
 };
 
 /** The spec digest's §4 table, written out independently of the code's table. */
@@ -149,12 +161,14 @@ const SPEC_TABLE: Record<VerificationFailure, [number, string, string]> = {
   CHAIN_UNTRUSTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_NOT_VALID_AT_IAT: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_REVOKED: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  REVOCATION_UNKNOWN: [437, "Unsupported Credential", "TN-Validation-Failed"],
   TNAUTHLIST_MISSING: [437, "Unsupported Credential", "TN-Validation-Failed"],
   ORIG_NOT_AUTHORISED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   KEY_UNSUPPORTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_PROFILE: [437, "Unsupported Credential", "TN-Validation-Failed"],
   SIGNATURE_INVALID: [438, "Invalid Identity Header", "TN-Validation-Failed"],
   PASSPORT_REPLAYED: [438, "Invalid Identity Header", "TN-Validation-Failed"],
+  TRUST_UNAVAILABLE: [437, "Unsupported Credential", "No-TN-Validation"],
 };
 
 describe("outcome table (spec digest §4): every failure maps to its SIP code, reason, verstat and check id", () => {
@@ -174,8 +188,8 @@ describe("outcome table (spec digest §4): every failure maps to its SIP code, r
     it(`${failure} → ${row.reasonCode} ${row.reasonText}, ${row.verstat}, ${row.checkId}`, async () => {
       await testCase.trust?.();
       const identities = await testCase.identities();
-      const app = appAt(testCase.at ?? 0);
-      const bindings = { ...env, ...testCase.env };
+      const app = appAt(testCase.at ?? 0, testCase.overrides);
+      const bindings = { ...env, ...testCase.bindings, ...testCase.env };
 
       const askVerdict = () =>
         app.request(

@@ -1,10 +1,19 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Extension, type X509Certificate } from "@peculiar/x509";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
+import * as asn1X509 from "@peculiar/asn1-x509";
+import { generateKeyPair, loadSigningAuthority, type RevokedCertificate } from "../../../src/pki";
 import { sbcAuth } from "../support/auth";
-import { atisRequest, IAT, installTrust, pki, serveChain, signedIdentity } from "../support/stir";
+import { crlPem, crlSigner, CURRENT, DAY_MS, fixtureIntermediate, intermediateSubject, NOW, revoke, STIPA_CRL_SIGNER } from "../support/crl";
+import { appAt, atisRequest, IAT, installTrust, issueTestLeaf, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
-beforeEach(() => installTrust());
+beforeEach(async () => {
+  vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log lines
+  await installTrust();
+});
+afterEach(() => vi.restoreAllMocks());
 
 function movableApp() {
   let now = IAT * 1000;
@@ -45,22 +54,252 @@ describe("trust anchors in KV", () => {
     const { identity } = await signedIdentity();
     expect(await verify(app, identity, IAT)).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/no trusted issuer/) });
   });
+
+  it("a CRL signer is trusted to sign CRLs only, never as the anchor of a path", async () => {
+    await installTrust({ anchors: [], crlSigners: [pki.root] });
+    const { identity } = await signedIdentity();
+    expect(await verify(movableApp().app, identity, IAT)).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/no trusted issuer/) });
+  });
 });
 
-describe("revocation (CRL_MODE)", () => {
-  it("soft: without a CRL the call passes and the verdict says revocation was not checked", async () => {
-    const { identity } = await signedIdentity();
-    const response = await createApp({ clock: { now: () => IAT * 1000 }, sharedCache: null }).request(
-      "/v1/verdict",
-      { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: JSON.stringify({ identity: [identity], from: "+77272501234", to: "+77012345678", ingress: { trunk: "domestic-1", international: false } }) },
-      env,
-    );
-    const { verdict } = (await response.json()) as any;
-    expect(verdict.verstat).toBe("TN-Validation-Passed");
-    expect(verdict.checks).toContainEqual(expect.objectContaining({ id: "certificate.revocation", result: "warn", detail: "no CRL loaded; revocation not checked" }));
+// ---------------------------------------------------------------------------------------------------
+// Revocation (RFC 5280 §5, §6.3; spec digest §6b, §7). The clock reads IAT (2025-11-28).
+
+/** RFC 5280 §5.2.4: critical, naming the complete CRL the delta updates. */
+const deltaCrlIndicator = (baseCrlNumber: number) => new Extension(asn1X509.id_ce_deltaCRLIndicator, true, AsnConvert.serialize(new asn1X509.BaseCRLNumber(baseCrlNumber)));
+const intermediate = fixtureIntermediate;
+
+/** A leaf of the fixture intermediate, its chain served, and a signed call with it. */
+async function signedCall(crlIssuer: string | null = intermediateSubject) {
+  const leaf = await issueTestLeaf({ crlIssuer });
+  const { identity } = await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 });
+  return { leaf: leaf.certificate, identity };
+}
+
+/** The verdict's STIR result and its revocation check, under CRL_MODE. */
+async function revocationVerdict(identity: string, mode: "soft" | "hard" = "soft") {
+  const response = await appAt().request(
+    "/v1/verdict",
+    { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: JSON.stringify(verdictRequest([identity])) },
+    { ...env, CRL_MODE: mode },
+  );
+  const { verdict } = (await response.json()) as { verdict: { verstat: string; stir: Record<string, unknown>; checks: { id: string; result: string; detail?: string; evidence?: Record<string, unknown> }[] } };
+  return { verstat: verdict.verstat, stir: verdict.stir, revocation: verdict.checks.find((check) => check.id === "certificate.revocation") };
+}
+
+describe("a CRL is believed only when its signature verifies with a key trusted to sign it (RFC 5280 §6.3.3 (f))", () => {
+  it("a CRL in the intermediate's name signed by another key is ignored and flagged, and revokes nothing", async () => {
+    const { leaf, identity } = await signedCall();
+    const forger = { certificate: (await intermediate()).certificate, privateKey: (await generateKeyPair()).privateKey };
+    await installTrust({ crls: [await crlPem(forger, [revoke(leaf.serialNumber)])] });
+
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/no loaded CRL covers .*was ignored: its signature does not verify/) });
+    expect(soft.revocation?.evidence?.ignored).toEqual([expect.objectContaining({ crl: expect.objectContaining({ issuer: intermediateSubject, crlNumber: "7" }) })]);
+
+    const hard = await revocationVerdict(identity, "hard");
+    expect(hard.stir).toMatchObject({ reasoncode: 437, failedCheck: "certificate.revocation", reasondesc: expect.stringMatching(/^revocation status unknown .*signature does not verify/) });
   });
 
-  it("hard: without a CRL the credential fails", async () => {
+  it("an indirect CRL signed by a key other than the configured STI-PA CRL signer is ignored", async () => {
+    const { leaf, identity } = await signedCall(STIPA_CRL_SIGNER);
+    const [trusted, impostor] = await Promise.all([crlSigner(), crlSigner()]);
+    await installTrust({ crlSigners: [trusted.certificate.toString("pem")], crls: [await crlPem(impostor, [revoke(leaf.serialNumber, intermediateSubject)], { indirect: true })] });
+    expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: its signature does not verify/) });
+  });
+
+  it("a certificate whose keyUsage lacks cRLSign is not trusted to sign CRLs, even as a CRL signer (RFC 5280 §4.2.1.3)", async () => {
+    const signingLeaf = await issueTestLeaf(); // keyUsage digitalSignature only
+    const { leaf, identity } = await signedCall(signingLeaf.certificate.subject);
+    const signer = { certificate: signingLeaf.certificate, privateKey: signingLeaf.privateKey };
+    await installTrust({ crlSigners: [signingLeaf.pem], crls: [await crlPem(signer, [revoke(leaf.serialNumber, intermediateSubject)], { indirect: true })] });
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: its signature does not verify with a key trusted to sign it/) });
+  });
+
+  it("the issuer's own CRL verifies with the issuer's key from the validated path", async () => {
+    const { identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [])] });
+    expect((await revocationVerdict(identity, "hard")).revocation).toMatchObject({ result: "pass" });
+  });
+});
+
+describe("indirect CRLs: the IDP's indirectCRL and the certificate's cRLIssuer (RFC 5280 §5.2.5, §4.2.1.13)", () => {
+  it("the STI-PA's indirect CRL revokes a leaf whose distribution point names the STI-PA as cRLIssuer", async () => {
+    const { leaf, identity } = await signedCall(STIPA_CRL_SIGNER);
+    const stipa = await crlSigner();
+    await installTrust({ crlSigners: [stipa.certificate.toString("pem")], crls: [await crlPem(stipa, [revoke(leaf.serialNumber, intermediateSubject)], { indirect: true })] });
+    const { stir } = await revocationVerdict(identity);
+    expect(stir).toMatchObject({ reasoncode: 437, verstat: "TN-Validation-Failed", failedCheck: "certificate.revocation", reasondesc: expect.stringMatching(/is revoked by the CRL of 'C=KZ, O=STI-PA, CN=STI-PA CRL'/) });
+  });
+
+  it("does not cover a leaf whose distribution point names no cRLIssuer: skipped in soft mode, failed in hard mode", async () => {
+    const { leaf, identity } = await signedCall(null);
+    const stipa = await crlSigner();
+    await installTrust({ crlSigners: [stipa.certificate.toString("pem")], crls: [await crlPem(stipa, [revoke(leaf.serialNumber, intermediateSubject)], { indirect: true })] });
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/no loaded CRL covers the signing certificate/) });
+    expect((await revocationVerdict(identity, "hard")).stir).toMatchObject({ reasoncode: 437, failedCheck: "certificate.revocation" });
+  });
+
+  it("a CRL without indirectCRL is direct: it covers only its issuer's certificates, whatever its entries name", async () => {
+    const { leaf, identity } = await signedCall(STIPA_CRL_SIGNER);
+    const stipa = await crlSigner();
+    await installTrust({ crlSigners: [stipa.certificate.toString("pem")], crls: [await crlPem(stipa, [revoke(leaf.serialNumber, intermediateSubject)])] });
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/no loaded CRL covers the signing certificate \(issuer '.*', cRLIssuer 'C=KZ, O=STI-PA, CN=STI-PA CRL'\)/) });
+  });
+});
+
+describe("entries are matched by issuer and serial number (RFC 5280 §5.3.3)", () => {
+  async function withStipaCrl(entries: (leaf: X509Certificate) => RevokedCertificate[]) {
+    const { leaf, identity } = await signedCall(STIPA_CRL_SIGNER);
+    const stipa = await crlSigner();
+    await installTrust({ crlSigners: [stipa.certificate.toString("pem")], crls: [await crlPem(stipa, entries(leaf), { indirect: true })] });
+    return revocationVerdict(identity);
+  }
+
+  it("the leaf's serial number revoked for another CA is not the leaf's revocation", async () => {
+    const verdict = await withStipaCrl((leaf) => [revoke(leaf.serialNumber, "C=KZ, O=Other STI-CA, CN=Other Intermediate")]);
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(verdict.revocation).toMatchObject({ result: "pass" });
+  });
+
+  it("an entry's certificateIssuer carries forward to the entries after it", async () => {
+    const verdict = await withStipaCrl((leaf) => [revoke("01020304050607", intermediateSubject), revoke(leaf.serialNumber)]);
+    expect(verdict.stir).toMatchObject({ reasoncode: 437, failedCheck: "certificate.revocation" });
+  });
+
+  it("entries before the first certificateIssuer are the CRL issuer's own", async () => {
+    const verdict = await withStipaCrl((leaf) => [revoke(leaf.serialNumber), revoke("01020304050607", intermediateSubject)]);
+    expect(verdict.revocation).toMatchObject({ result: "pass" });
+  });
+});
+
+describe("a direct CRL covers only the certificates its issuer issued", () => {
+  it("another CA's CRL listing the leaf's serial number does not cover the chain", async () => {
+    const { leaf, identity } = await signedCall();
+    const otherCa = await crlSigner("C=KZ, O=Other STI-CA, CN=Other Intermediate");
+    await installTrust({ crlSigners: [otherCa.certificate.toString("pem")], crls: [await crlPem(otherCa, [revoke(leaf.serialNumber)])] });
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/no loaded CRL covers the signing certificate/) });
+  });
+
+  it("the root's CRL revokes the intermediate of the path", async () => {
+    const { identity } = await signedCall();
+    const root = await loadSigningAuthority(pki.root, pki.rootKeyPkcs8);
+    await installTrust({ crls: [await crlPem(root, [revoke((await intermediate()).certificate.serialNumber)]), await crlPem(await intermediate(), [])] });
+    expect((await revocationVerdict(identity)).stir).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/Intermediate CA.* is revoked by the CRL of '.*ROOT CA'/) });
+  });
+});
+
+describe("the Issuing Distribution Point limits what a CRL covers (RFC 5280 §5.2.5, §6.3.3 (b)(2))", () => {
+  const distributionPoint = (url: string) => new asn1X509.DistributionPointName({ fullName: [new asn1X509.GeneralName({ uniformResourceIdentifier: url })] });
+
+  it.each([
+    ["CA certificates only", { onlyContainsCACerts: true }],
+    ["attribute certificates only", { onlyContainsAttributeCerts: true }],
+    ["another distribution point", { distributionPoint: distributionPoint("http://crl.shaken-edge.test/other.crl") }],
+    ["some reasons only", { onlySomeReasons: new asn1X509.Reason(asn1X509.ReasonFlags.keyCompromise) }],
+  ])("a CRL limited to %s says nothing about a leaf not listed on it", async (_, issuingDistributionPoint) => {
+    const { identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [], { issuingDistributionPoint })] });
+    expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/no loaded CRL covers/) });
+  });
+
+  it.each([
+    ["user certificates only", { onlyContainsUserCerts: true }],
+    ["the leaf's own distribution point", { distributionPoint: distributionPoint("http://crl.shaken-edge.test/intermediate.crl") }],
+  ])("a CRL limited to %s covers the leaf", async (_, issuingDistributionPoint) => {
+    const { identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [], { issuingDistributionPoint })] });
+    expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "pass" });
+  });
+
+  it("a CRL limited to some reasons still revokes the certificates it lists", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)], { issuingDistributionPoint: { onlySomeReasons: new asn1X509.Reason(asn1X509.ReasonFlags.keyCompromise) } })] });
+    expect((await revocationVerdict(identity)).stir).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/is revoked/) });
+  });
+});
+
+describe("a CRL with a critical extension the verifier does not process is not used (RFC 5280 §5.2)", () => {
+  it("a delta CRL is ignored and flagged", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)], { crlNumber: 8, extensions: [deltaCrlIndicator(7)] })] });
+    expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: it is a delta CRL/) });
+  });
+});
+
+describe("a covering CRL must be current (RFC 5280 §5.1.2.4, §5.1.2.5), or CRL_MODE decides", () => {
+  const stale = { thisUpdate: new Date(NOW.getTime() - 3 * DAY_MS), nextUpdate: new Date(NOW.getTime() - DAY_MS) };
+  const early = { thisUpdate: new Date(NOW.getTime() + DAY_MS), nextUpdate: new Date(NOW.getTime() + 2 * DAY_MS) };
+
+  it.each([
+    ["past its nextUpdate", stale, /is past its nextUpdate 2025-11-27/],
+    ["with a thisUpdate in the future", early, /its thisUpdate 2025-11-29T00:00:00.000Z is in the future/],
+  ])("a CRL %s: soft mode skips the check, saying why", async (_, dates, reason) => {
+    const { identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [], dates)] });
+    const soft = await revocationVerdict(identity);
+    expect(soft.verstat).toBe("TN-Validation-Passed");
+    expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(reason), evidence: { stale: [expect.objectContaining({ crlNumber: "7" })] } });
+  });
+
+  it.each([
+    ["past its nextUpdate", stale],
+    ["with a thisUpdate in the future", early],
+  ])("a CRL %s: hard mode fails the credential (437)", async (_, dates) => {
+    const { identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [], dates)] });
+    expect((await revocationVerdict(identity, "hard")).stir).toMatchObject({ verstat: "TN-Validation-Failed", reasoncode: 437, failedCheck: "certificate.revocation", reasondesc: expect.stringMatching(/not current/) });
+  });
+
+  it("a revocation on a stale CRL still revokes", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)], stale)] });
+    expect((await revocationVerdict(identity)).stir).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/is revoked/) });
+  });
+});
+
+describe("certificate.revocation names the CRL it consulted", () => {
+  it("passes with the CRL's issuer, number, thisUpdate and nextUpdate", async () => {
+    const { identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [], { crlNumber: 42 })] });
+    expect((await revocationVerdict(identity)).revocation).toEqual({
+      id: "certificate.revocation",
+      result: "pass",
+      detail: `not on the CRL of '${intermediateSubject}'`,
+      evidence: { crl: { issuer: intermediateSubject, crlNumber: "42", thisUpdate: CURRENT.thisUpdate.toISOString(), nextUpdate: CURRENT.nextUpdate.toISOString() } },
+    });
+  });
+
+  it("a revocation names the CRL that lists the certificate", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)])] });
+    const { revocation } = await revocationVerdict(identity);
+    expect(revocation).toMatchObject({ result: "fail", evidence: { serialNumber: leaf.serialNumber, revokedAt: "2025-06-01T00:00:00.000Z", crl: { issuer: intermediateSubject, crlNumber: "7" } } });
+  });
+});
+
+describe("no CRL covers the chain (CRL_MODE)", () => {
+  it("soft: with no CRL, or only an unrelated one, the check is skipped with the reason; the call passes", async () => {
+    const { identity } = await signedCall();
+    const unrelated = await crlSigner("C=KZ, O=Unrelated CA, CN=Unrelated CA");
+    for (const crls of [[], [await crlPem(unrelated, [])]]) {
+      await installTrust({ crlSigners: [unrelated.certificate.toString("pem")], crls });
+      const soft = await revocationVerdict(identity);
+      expect(soft.verstat).toBe("TN-Validation-Passed");
+      expect(soft.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/^revocation not checked: no loaded CRL covers the signing certificate/) });
+    }
+  });
+
+  it("hard: the credential fails (437)", async () => {
     const { identity } = await signedIdentity();
     const result = await verify(movableApp().app, identity, IAT, { ...env, CRL_MODE: "hard" });
     expect(result).toMatchObject({ reasoncode: 437, verstat: "TN-Validation-Failed", reasondesc: expect.stringMatching(/hard-fail/) });
