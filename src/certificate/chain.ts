@@ -1,3 +1,4 @@
+import "../lib/reflect-metadata";
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { VerificationError } from "../verification/outcomes";

@@ -1,3 +1,4 @@
+import "../lib/reflect-metadata";
 import { X509Certificate, X509Crl } from "@peculiar/x509";
 import type { Clock } from "../lib/clock";
 import { decodeUtf8Strict } from "../lib/utf8";

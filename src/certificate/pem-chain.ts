@@ -1,3 +1,4 @@
+import "../lib/reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { VerificationError } from "../verification/outcomes";
 

@@ -1,3 +1,4 @@
+import "../lib/reflect-metadata";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509CrlReason, type X509Certificate, type X509Crl } from "@peculiar/x509";

@@ -1,3 +1,4 @@
+import "../lib/reflect-metadata";
 import { PemConverter, X509Crl } from "@peculiar/x509";
 import { readCrl } from "./revocation";
 

@@ -20,8 +20,6 @@ export interface UacCall {
   requestUri?: string;
   /** The final response the scenario waits for; anything else fails the SIPp run. */
   expectStatus: number;
-  /** Further rejections the scenario accepts and ACKs, leaving the runner to judge them. */
-  alsoAccept?: number[];
   /** After the 2xx and the ACK, the core hangs up (its BYE crosses the SBC) instead of the peer. */
   calleeHangsUp?: boolean;
 }
@@ -71,10 +69,8 @@ export function uacScenario(call: UacCall): string {
   <recv response="200" crlf="true"/>`;
   const answered = `
   <recv response="${call.expectStatus}" rrs="true"/>${request("ACK [next_url] SIP/2.0", [...routed, "CSeq: 1 ACK"])}${hangUp}`;
-  const rejected = `${(call.alsoAccept ?? []).map((status) => `
-  <recv response="${status}" optional="true" next="rejected"/>`).join("")}
-  <recv response="${call.expectStatus}"/>
-  <label id="rejected"/>${request(`ACK ${requestUri} SIP/2.0`, ["[last_Via:]", "CSeq: 1 ACK"])}`;
+  const rejected = `
+  <recv response="${call.expectStatus}"/>${request(`ACK ${requestUri} SIP/2.0`, ["[last_Via:]", "CSeq: 1 ACK"])}`;
   return xml(
     call.name,
     `${message(invite, true)}
