@@ -2,19 +2,26 @@ import "../lib/reflect-metadata";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
 import { TelephoneNumberRange, TNAuthorizationList, TNEntry, id_pe_TNAuthList } from "@peculiar/asn1-rfc8226";
 import type { X509Certificate } from "@peculiar/x509";
+import { isValidServiceProviderCode } from "../pki/profile";
 
 /** RFC 8226 §9: id-pe-TNAuthList. */
 export const TN_AUTH_LIST_OID = id_pe_TNAuthList;
 
+/** RFC 8226 §9 TelephoneNumberRange: `count` consecutive numbers from `start`. */
+export interface TelephoneNumberRangeEntry {
+  start: string;
+  count: number;
+}
+
 export type TnAuthListReading =
-  | { form: "rfc8226"; spcs: string[]; ranges: { start: string; count: number }[]; tns: string[] }
+  | { form: "rfc8226"; spcs: string[]; ranges: TelephoneNumberRangeEntry[]; tns: string[] }
   | { form: "bare-ia5string" | "bare-printablestring" | "sequence-of-printablestring"; spcs: string[]; note: string }
   | { form: "absent" }
   | { form: "unparseable"; error: string };
 
 export interface TnAuthListEntry {
   spc?: string;
-  range?: { start: string; count: number };
+  range?: TelephoneNumberRangeEntry;
   tn?: string;
 }
 
@@ -50,6 +57,11 @@ class BareServiceProviderCode {
 AsnProp({ type: AsnPropTypes.IA5String })(BareServiceProviderCode.prototype, "ia5");
 AsnProp({ type: AsnPropTypes.PrintableString })(BareServiceProviderCode.prototype, "printable");
 AsnType({ type: AsnTypeTypes.Choice })(BareServiceProviderCode);
+
+/** One SPC as a bare IA5String (libstirshaken) or PrintableString, for fixtures that reproduce those certificates. */
+export function encodeBareServiceProviderCode(spc: string, type: "ia5" | "printable"): ArrayBuffer {
+  return AsnConvert.serialize(Object.assign(new BareServiceProviderCode(), { [type]: spc }));
+}
 
 class SequenceOfPrintableString extends AsnArray<string> {}
 AsnType({ type: AsnTypeTypes.Sequence, itemType: AsnPropTypes.PrintableString })(SequenceOfPrintableString);
@@ -115,4 +127,42 @@ export function readTnAuthList(cert: Pick<X509Certificate, "extensions">): TnAut
   } catch (error) {
     return readNonConforming(value) ?? { form: "unparseable", error: describeError(error) };
   }
+}
+
+/**
+ * What a TNAuthList lets its certificate sign for. A valid service provider code (ATIS-1000080 §6.4.1:
+ * [A-Z0-9]+) vouches for every number that provider serves, which no verifier can list; telephone
+ * numbers and ranges (RFC 8226 §9 `one` and `range`: the delegate certificates of RFC 9060 and
+ * ATIS-1000092) vouch for exactly those numbers. A "code" that is no SPC — libstirshaken's URL in a bare
+ * IA5String — vouches for nothing.
+ */
+export type TnAuthorisation =
+  | { scope: "service-provider"; spc: string }
+  | { scope: "numbers"; tns: string[]; ranges: TelephoneNumberRangeEntry[] }
+  | { scope: "nothing"; invalidSpcs: string[] };
+
+export function authorisationOf(reading: Extract<TnAuthListReading, { spcs: string[] }>): TnAuthorisation {
+  const spc = reading.spcs.find(isValidServiceProviderCode);
+  if (spc !== undefined) return { scope: "service-provider", spc };
+  if (reading.form === "rfc8226" && reading.tns.length + reading.ranges.length > 0) return { scope: "numbers", tns: reading.tns, ranges: reading.ranges };
+  return { scope: "nothing", invalidSpcs: reading.spcs };
+}
+
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * RFC 8226 §9: a range is `count` consecutive numbers from `start`, each as long as `start` (so
+ * `0771…` is not in a range of `771…` numbers). Up to 15 digits, the arithmetic is exact in a double.
+ */
+function rangeHolds(range: TelephoneNumberRangeEntry, tn: string): boolean {
+  if (tn.length !== range.start.length || !DIGITS.test(tn) || !DIGITS.test(range.start)) return false;
+  const offset = Number(tn) - Number(range.start);
+  return offset >= 0 && offset < range.count;
+}
+
+/** The `one` or `range` entry of a TN-scoped TNAuthList that names `tn` (E.164 digits), or null. */
+export function entryNaming(authorisation: Extract<TnAuthorisation, { scope: "numbers" }>, tn: string): TnAuthListEntry | null {
+  if (authorisation.tns.includes(tn)) return { tn };
+  const range = authorisation.ranges.find((candidate) => rangeHolds(candidate, tn));
+  return range ? { range } : null;
 }

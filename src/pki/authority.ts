@@ -1,7 +1,9 @@
 import "../lib/reflect-metadata";
-import { CertificatePolicyExtension, type JsonName, KeyUsageFlags, type X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
+import { CertificatePolicyExtension, type JsonName, KeyUsageFlags, SubjectKeyIdentifierExtension, type X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
+import type { TnAuthListEntry } from "../certificate/tnauthlist";
+import { tnAuthListExtension } from "./csr";
 import { KeyMismatchError } from "./errors";
-import { basicConstraints, keyIdentifierExtensions, keyUsage } from "./extensions";
+import { basicConstraints, keyIdentifierExtensions, keyUsage, unprocessableCriticalExtension } from "./extensions";
 import { certificateMatchesPrivateKey, generateKeyPair, importPrivateKeyPem } from "./keys";
 import { DEFAULT_SHAKEN_POLICY_OID, SHAKEN_SIGNING_ALGORITHM, type ShakenPolicyOid } from "./profile";
 import { readCertificatesPem } from "./pem";
@@ -26,6 +28,11 @@ export interface DevelopmentCaOptions {
   notAfter: Date;
   /** The SHAKEN policy the intermediate issues under. */
   policy?: ShakenPolicyOid;
+  /**
+   * A TNAuthList on the intermediate, bounding the numbers it may delegate (RFC 9060, ATIS-1000092's
+   * delegation CA). None by default: the ATIS-1000080 CA profile has none.
+   */
+  intermediateTnAuthList?: TnAuthListEntry[];
 }
 
 const caName = (options: DevelopmentCaOptions, commonName: string): JsonName => [
@@ -70,6 +77,7 @@ export async function createDevelopmentCa(options: DevelopmentCaOptions): Promis
       caKeyUsage,
       ...(await keyIdentifierExtensions(intermediateKeys.publicKey, rootCertificate)),
       new CertificatePolicyExtension([options.policy ?? DEFAULT_SHAKEN_POLICY_OID]),
+      ...(options.intermediateTnAuthList ? [tnAuthListExtension(options.intermediateTnAuthList)] : []),
     ],
   });
   return {
@@ -87,4 +95,63 @@ export async function loadSigningAuthority(certificatePem: string, privateKeyPem
     throw new KeyMismatchError(`the CA key does not match the CA certificate ${certificate.subject}`);
   }
   return { certificate, privateKey };
+}
+
+/**
+ * Departures from the CA profile, each named: the CA certificates a path validator must refuse (or,
+ * for `omitKeyUsage`, accept), built with the same code path as the good ones.
+ */
+export interface CaDeviations {
+  /** BasicConstraints cA=FALSE: a certificate that is no CA's, used as an issuer. */
+  notCa?: boolean;
+  /** KeyUsage digitalSignature only: no keyCertSign. */
+  withoutKeyCertSign?: boolean;
+  /** No KeyUsage at all, as some real STI-CA roots (RFC 5280 §6.1.4(n) accepts it). */
+  omitKeyUsage?: boolean;
+  /** This SubjectKeyIdentifier (hex) instead of the key's own: a forgery copying a real CA's. */
+  subjectKeyIdentifier?: string;
+  /** An extension with this OID that no verifier processes, marked critical (RFC 5280 §4.2). */
+  unprocessableCriticalExtension?: string;
+}
+
+export interface CaCertificateOptions {
+  /** The authority that signs it; none for a self-signed root. */
+  issuer?: SigningAuthority;
+  subject: JsonName;
+  /** The CA's keys: pass an existing CA's to re-issue it under the same key with another validity. */
+  keys: CryptoKeyPair;
+  notBefore: Date;
+  notAfter: Date;
+  /** BasicConstraints pathLenConstraint; unconstrained when omitted. */
+  pathLength?: number;
+  /** The SHAKEN policy an intermediate issues under; roots carry none (ATIS-1000080 v005 §6.4.2). */
+  policy?: ShakenPolicyOid;
+  deviations?: CaDeviations;
+}
+
+/** One STI-CA certificate, root or intermediate, per the ATIS-1000080 v005 CA profile unless a deviation is asked for. */
+export async function issueCaCertificate(options: CaCertificateOptions): Promise<SigningAuthority> {
+  const deviations = options.deviations ?? {};
+  const issuerCertificate = options.issuer?.certificate;
+  const [ownKeyIdentifier, ...authorityKeyIdentifier] = await keyIdentifierExtensions(options.keys.publicKey, issuerCertificate);
+  const usages = deviations.withoutKeyCertSign ? KeyUsageFlags.digitalSignature : KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign;
+  const certificate = await X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: options.subject,
+    issuer: issuerCertificate?.subjectName ?? options.subject,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    publicKey: options.keys.publicKey,
+    signingKey: options.issuer?.privateKey ?? options.keys.privateKey,
+    signingAlgorithm: SHAKEN_SIGNING_ALGORITHM,
+    extensions: [
+      basicConstraints(!deviations.notCa, options.pathLength),
+      ...(deviations.omitKeyUsage ? [] : [keyUsage(usages)]),
+      deviations.subjectKeyIdentifier ? new SubjectKeyIdentifierExtension(deviations.subjectKeyIdentifier) : ownKeyIdentifier!,
+      ...authorityKeyIdentifier,
+      ...(options.policy ? [new CertificatePolicyExtension([options.policy])] : []),
+      ...(deviations.unprocessableCriticalExtension ? [unprocessableCriticalExtension(deviations.unprocessableCriticalExtension)] : []),
+    ],
+  });
+  return { certificate, privateKey: options.keys.privateKey };
 }

@@ -39,22 +39,32 @@ export function keyUsage(usages: KeyUsageFlags, critical = true): Extension {
 export interface CrlDistributionPoint {
   /** HTTP(S) URL of the CRL (ATIS-1000080 v005 §6.4.1). */
   url: string;
-  /** Distinguished name of the CRL issuer (the STI-PA in production; indirect CRL, spec §7). */
-  crlIssuer: string;
+  /**
+   * Distinguished name of the CRL issuer (the STI-PA in production; indirect CRL, spec §7). `null`
+   * leaves cRLIssuer out, as many live certificates do: then only the issuer's own CRL covers it.
+   */
+  crlIssuer: string | null;
 }
 
 /** ATIS-1000080 v005 §6.4.1: exactly one distribution point, a URL plus a cRLIssuer. */
 export function crlDistributionPoints(point: CrlDistributionPoint): Extension {
-  const crlIssuerName = AsnConvert.parse(new Name(point.crlIssuer).toArrayBuffer(), asn1X509.Name);
   const distributionPoint = new asn1X509.DistributionPoint({
     distributionPoint: new asn1X509.DistributionPointName({
       fullName: [new asn1X509.GeneralName({ uniformResourceIdentifier: point.url })],
     }),
-    cRLIssuer: [new asn1X509.GeneralName({ directoryName: crlIssuerName })],
+    cRLIssuer: point.crlIssuer === null ? undefined : [new asn1X509.GeneralName({ directoryName: AsnConvert.parse(new Name(point.crlIssuer).toArrayBuffer(), asn1X509.Name) })],
   });
   return new Extension(
     asn1X509.id_ce_cRLDistributionPoints,
     false,
     AsnConvert.serialize(new asn1X509.CRLDistributionPoints([distributionPoint])),
   );
+}
+
+/**
+ * An extension no relying party processes, marked critical: RFC 5280 §4.2 has a verifier refuse the
+ * certificate that carries it. For the path-validation fixtures; the value is an ASN.1 NULL.
+ */
+export function unprocessableCriticalExtension(oid: string): Extension {
+  return new Extension(oid, true, new Uint8Array([0x05, 0x00]));
 }

@@ -4,15 +4,16 @@ import * as asn1X509 from "@peculiar/asn1-x509";
 import {
   AsnEcSignatureFormatter,
   CertificatePolicyExtension,
+  Extension,
   KeyUsageFlags,
   X509Certificate,
   X509CertificateGenerator,
   type Pkcs10CertificateRequest,
 } from "@peculiar/x509";
-import type { TnAuthListEntry } from "../certificate/tnauthlist";
+import { encodeBareServiceProviderCode, TN_AUTH_LIST_OID, type TnAuthListEntry } from "../certificate/tnauthlist";
 import type { SigningAuthority } from "./authority";
 import { readShakenCsr, shakenSubjectName, tnAuthListExtension, type ShakenSubject } from "./csr";
-import { basicConstraints, crlDistributionPoints, keyIdentifierExtensions, keyUsage, type CrlDistributionPoint } from "./extensions";
+import { basicConstraints, crlDistributionPoints, keyIdentifierExtensions, keyUsage, unprocessableCriticalExtension, type CrlDistributionPoint } from "./extensions";
 import { assertServiceProviderCode, DEFAULT_SHAKEN_POLICY_OID, SHAKEN_SIGNING_ALGORITHM, type ShakenPolicyOid } from "./profile";
 import { randomSerialNumber } from "./serial";
 
@@ -27,10 +28,14 @@ export interface ProfileDeviations {
   keyUsageNotCritical?: boolean;
   /** Replace the TNAuthList (ranges, TNs, several or malformed SPCs), or `null` to leave it out. */
   tnAuthList?: TnAuthListEntry[] | null;
+  /** The TNAuthList as one SPC in a bare IA5String (libstirshaken's form) or PrintableString, not RFC 8226's SEQUENCE. */
+  bareTnAuthList?: { spc: string; type: "ia5" | "printable" };
   omitCrlDistributionPoint?: boolean;
   omitCertificatePolicies?: boolean;
   /** `short`: a 32-bit serial; `negative`: an INTEGER with its sign bit set. */
   serialNumber?: "short" | "negative";
+  /** An extension with this OID that no verifier processes, marked critical (RFC 5280 §4.2). */
+  unprocessableCriticalExtension?: string;
 }
 
 export interface EndEntityOptions {
@@ -55,15 +60,15 @@ const SHORT_SERIAL_NUMBER = "7a5e1f03";
  */
 export async function issueShakenCertificate(options: IssueShakenCertificateOptions): Promise<X509Certificate> {
   const deviations = options.deviations ?? {};
-  if (deviations.tnAuthList === undefined) assertServiceProviderCode(options.spc);
-  const tnAuthList = deviations.tnAuthList === undefined ? [{ spc: options.spc }] : deviations.tnAuthList;
+  if (deviations.tnAuthList === undefined && deviations.bareTnAuthList === undefined) assertServiceProviderCode(options.spc);
   const extensions = [
     basicConstraints(deviations.basicConstraintsCa ?? false),
     keyUsage(KeyUsageFlags.digitalSignature, !deviations.keyUsageNotCritical),
     ...(await keyIdentifierExtensions(options.subjectPublicKey, options.issuer.certificate)),
     ...(deviations.omitCertificatePolicies ? [] : [new CertificatePolicyExtension([options.policy ?? DEFAULT_SHAKEN_POLICY_OID])]),
     ...(deviations.omitCrlDistributionPoint ? [] : [crlDistributionPoints(options.crlDistributionPoint)]),
-    ...(tnAuthList === null ? [] : [tnAuthListExtension(tnAuthList)]),
+    ...leafTnAuthList(options.spc, deviations),
+    ...(deviations.unprocessableCriticalExtension ? [unprocessableCriticalExtension(deviations.unprocessableCriticalExtension)] : []),
   ];
   const certificate = await X509CertificateGenerator.create({
     serialNumber: deviations.serialNumber === "short" ? SHORT_SERIAL_NUMBER : randomSerialNumber(),
@@ -77,6 +82,14 @@ export async function issueShakenCertificate(options: IssueShakenCertificateOpti
     extensions,
   });
   return deviations.serialNumber === "negative" ? resignWithNegativeSerialNumber(certificate, options.issuer.privateKey) : certificate;
+}
+
+/** The leaf's TNAuthList extension: its one SPC, or what a deviation puts in its place. */
+function leafTnAuthList(spc: string, deviations: ProfileDeviations): Extension[] {
+  const bare = deviations.bareTnAuthList;
+  if (bare) return [new Extension(TN_AUTH_LIST_OID, false, encodeBareServiceProviderCode(bare.spc, bare.type))];
+  if (deviations.tnAuthList === null) return [];
+  return [tnAuthListExtension(deviations.tnAuthList ?? [{ spc }])];
 }
 
 /** Issues from a verified PKCS#10 request: the SPC, O and C come from the request. */
