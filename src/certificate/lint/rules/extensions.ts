@@ -17,8 +17,14 @@ const presentAndNotCritical = (subject: LintSubject, oid: string, name: string):
   return extension.critical ? `${name} is marked critical, must not be` : undefined;
 };
 
-const absent = (subject: LintSubject, oid: string, name: string, role: string): string | undefined =>
-  subject.extension(oid) ? `${role} certificate carries ${name}, must not` : undefined;
+/** ATIS-1000080 v005 §6.4.1: what a root certificate must not carry. */
+const absentFromRoots = (id: string, oid: string, name: string): LintRule =>
+  documentRule(id, ATIS_V005, "§6.4.1", ["root"], {
+    description: `A root carries no ${name}.`,
+    severity: "error",
+    profile: "atis",
+    check: (subject) => (subject.extension(oid) ? `root certificate carries ${name}, must not` : undefined),
+  });
 
 const uriNames = (point: { distributionPoint?: { fullName?: { uniformResourceIdentifier?: string }[] } }): string[] =>
   point.distributionPoint?.fullName?.flatMap((name) => (name.uniformResourceIdentifier === undefined ? [] : [name.uniformResourceIdentifier])) ?? [];
@@ -113,12 +119,7 @@ export const EXTENSION_RULES: LintRule[] = [
     },
     ["intermediate"],
   ),
-  documentRule("e_atis_ext_certificate_policies_root", ATIS_V005, "§6.4.1", ["root"], {
-    description: "A root carries no CertificatePolicies.",
-    severity: "error",
-    profile: "atis",
-    check: (subject) => absent(subject, EXTENSION_OIDS.certificatePolicies, "CertificatePolicies", "root"),
-  }),
+  absentFromRoots("e_atis_ext_certificate_policies_root", EXTENSION_OIDS.certificatePolicies, "CertificatePolicies"),
   ...leafAndCaRules(
     "e_shaken_certificate_policies_id",
     US_CP_1_3,
@@ -154,10 +155,5 @@ export const EXTENSION_RULES: LintRule[] = [
     },
     ["intermediate"],
   ),
-  documentRule("e_atis_ext_crl_distribution_root", ATIS_V005, "§6.4.1", ["root"], {
-    description: "A root carries no CRLDistributionPoints.",
-    severity: "error",
-    profile: "atis",
-    check: (subject) => absent(subject, EXTENSION_OIDS.crlDistributionPoints, "CRLDistributionPoints", "root"),
-  }),
+  absentFromRoots("e_atis_ext_crl_distribution_root", EXTENSION_OIDS.crlDistributionPoints, "CRLDistributionPoints"),
 ];
