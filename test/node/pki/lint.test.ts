@@ -63,7 +63,6 @@ interface RuleFixture {
   issued?: Date;
 }
 
-const BEFORE_V005 = new Date("2022-06-01T00:00:00Z");
 const BEFORE_V004_LEAVES = new Date("2021-06-01T00:00:00Z");
 
 /** One entry per rule id: what violates it alone, and what it accepts where the conforming certificate would not show it. */
@@ -142,17 +141,13 @@ const FIXTURES: Record<string, RuleFixture> = {
   e_atis_ext_basic_constraints_ca_boolean: { negative: async (issued) => asLeaf(await leafCertificate({ basicConstraintsCa: true }, { notBefore: issued })) },
   e_atis_ext_key_usage: { negative: async (issued) => asLeaf(await leafCertificate({ keyUsageNotCritical: true }, { notBefore: issued })) },
   e_atis_ext_key_usage_ee: { negative: async (issued) => asLeaf(await leafCertificate({ extensions: [keyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment)] }, { notBefore: issued })) },
-  // Without keyCertSign a CA also breaks v005's keyCertSign-only rule: issued before v005.
   e_atis_ext_key_usage_ca: {
-    issued: BEFORE_V005,
     negative: (issued) => asIntermediate(intermediateAuthority({ extensions: [keyUsage(KeyUsageFlags.digitalSignature)] }, { notBefore: issued })),
-    positive: () => asIntermediate(intermediateAuthority({ extensions: [keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.digitalSignature)] }, { notBefore: BEFORE_V005 }), { profile: "atis" }),
+    positive: () => asIntermediate(intermediateAuthority({ extensions: [keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.digitalSignature)] }, { policy: SHAKEN_POLICY_OIDS.cp13 })),
   },
-  e_atis_ext_key_usage_ca_cert_sign_only: { negative: (issued) => asIntermediate(intermediateAuthority({ extensions: [keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.digitalSignature)] }, { notBefore: issued })) },
-  // With cRLSign after v005 a CA breaks the keyCertSign-only rule as well: issued before v005.
+  // Under CP 1.3 a CA may hold cRLSign as far as ATIS-1000080 goes.
   e_us_cp_ca_key_usage_crl_sign: {
-    issued: BEFORE_V005,
-    negative: (issued) => asIntermediate(intermediateAuthority({ extensions: [keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)] }, { notBefore: issued })),
+    negative: (issued) => asIntermediate(intermediateAuthority({ extensions: [keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)] }, { notBefore: issued, policy: SHAKEN_POLICY_OIDS.cp13 })),
   },
   // 03 02 00 80: digitalSignature with 0 unused bits declared where DER declares 7 (a real TransNexus encoding).
   e_incorrect_ku_encoding: {
@@ -289,6 +284,15 @@ describe("profiles", () => {
     expect(ids(lintCertificate(root, { role: "root", profile: "atis" }))).toEqual(["e_atis_signature_algorithm_ca", "e_atis_subject_public_key_ca"]);
     const earlier = (await rootAuthority({ signatureHash: "SHA-384" }, { keyType: "P-384", notBefore: new Date(cp14.getTime() - DAY_MS) })).certificate;
     expect(ids(lintCertificate(earlier, { role: "root", profile: "us-cp" }))).toEqual(["e_atis_signature_algorithm_ca", "e_atis_subject_public_key_ca"]);
+  });
+
+  it("a CA asserting CP 1.4 has keyCertSign alone (v005); under CP 1.3 it may add cRLSign (v003), which us-cp refuses", async () => {
+    const crlSigning = { extensions: [keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)] };
+    const cp14 = (await intermediateAuthority(crlSigning)).certificate;
+    expect(ids(lintCertificate(cp14, { role: "intermediate" }))).toEqual(["e_atis_ext_key_usage_ca"]);
+    const cp13 = (await intermediateAuthority(crlSigning, { policy: SHAKEN_POLICY_OIDS.cp13 })).certificate;
+    expect(ids(lintCertificate(cp13, { role: "intermediate" }))).toEqual([]);
+    expect(ids(lintCertificate(cp13, { role: "intermediate", profile: "us-cp" }))).toEqual(["e_us_cp_ca_key_usage_crl_sign"]);
   });
 
   it("a P-384 leaf key is never allowed: it signs PASSporTs with ES256", async () => {

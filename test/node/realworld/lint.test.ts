@@ -101,8 +101,6 @@ const REASONS = {
     "A rule the reference does not have (or retired in Nov 2023) and issue 21 asks for: unvetted subject attributes (us-cp warning), a CA's cRLSign though the STI-PA issues the SHAKEN CRL (US CP §4.9), a leaf issuer DN without C, O or CN, a self-issued end-entity certificate.",
   "v004-cRLIssuer-by-date":
     "ATIS-1000080 v004 asks every CRL DP for a cRLIssuer; the reference holds only certificates asserting CP 1.4 to it, here every certificate issued once v004 is in effect (2021-10-18 for CAs, 2022-01-16 for leaves) is.",
-  "v005-keyCertSign-only-by-date":
-    "ATIS-1000080 v005 makes keyCertSign a CA's only key usage; the reference applies that to CP 1.4 certificates only, here to CAs issued from v005's date (2022-12-12).",
   "v004-intermediate-CRL-DP":
     "The reference dates the intermediates' CRL DP rule from v003, whose text asks it of end-entity certificates only; v004 extends it to intermediates, so here an intermediate issued before 2021-10-18 is NE.",
   "exact-CN-dropped":
@@ -141,7 +139,7 @@ const EXPLAINED: Record<string, Record<string, Reason>> = {
   "ca/int_shaken_sansay_intermediate_ca_us_west_1_270561fa.pem": { "+e_shaken_certificate_policies_id_ca": "report-predates-current-reference" },
   "ca/int_shaken_sansay_intermediate_ca_us_west_1_4b1dfdba.pem": { "+w_shaken_ca_subject_rdn_unknown": "beyond-reference", "+e_atis_ext_crl_distribution_struct_ca": "v004-cRLIssuer-by-date" },
   "ca/int_telonium_shaken_intermediate_g1_8c0ef868.pem": { "+e_atis_ext_crl_distribution_struct_ca": "v004-cRLIssuer-by-date" },
-  "ca/int_telonium_sti_ca_intermediate_ca_7c701216.pem": { "+e_atis_ext_key_usage_ca_cert_sign_only": "v005-keyCertSign-only-by-date", "+e_us_cp_ca_key_usage_crl_sign": "beyond-reference" },
+  "ca/int_telonium_sti_ca_intermediate_ca_7c701216.pem": { "+e_us_cp_ca_key_usage_crl_sign": "beyond-reference" },
   "ca/int_tmobile_prod_sub_stirshaken_ec_a22dda81.pem": { "+e_us_cp_ca_key_usage_crl_sign": "beyond-reference", "+e_atis_ext_crl_distribution_struct_ca": "v004-cRLIssuer-by-date" },
   "ca/int_transnexus_inc_shaken_issuing_ca1_037a7c66.pem": { "+w_shaken_ca_subject_rdn_unknown": "beyond-reference", "+e_us_cp_ca_key_usage_crl_sign": "beyond-reference" },
   "ca/int_transnexus_inc_shaken_issuing_ca3_51b51431.pem": { "+w_shaken_ca_subject_rdn_unknown": "beyond-reference", "+e_us_cp_ca_key_usage_crl_sign": "beyond-reference" },

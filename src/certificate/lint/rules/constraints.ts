@@ -1,5 +1,5 @@
 import { KeyUsageFlags } from "@peculiar/asn1-x509";
-import { ATIS_V003, ATIS_V005, CA_ROLES, CERTIFICATE_ROLES, documentRule, RFC_5280, US_CP_1_1, type LintRule } from "../rule";
+import { ATIS_V003, CA_ROLES, CERTIFICATE_ROLES, documentRule, RFC_5280, US_CP_1_1, type LintRule } from "../rule";
 import { EXTENSION_OIDS, type LintSubject } from "../subject";
 
 export const keyUsageText = (usages: number): string =>
@@ -71,21 +71,19 @@ export const CONSTRAINT_RULES: LintRule[] = [
     profile: "atis",
     check: withKeyUsage((usages) => (usages === KeyUsageFlags.digitalSignature ? undefined : `KeyUsage is ${keyUsageText(usages)}, must be digitalSignature only`)),
   }),
+  // v003/v004 let a CA add digitalSignature and cRLSign to keyCertSign; v005 makes keyCertSign its only
+  // usage. As the reference linter does, v005's rule is held against the CAs asserting US SHAKEN CP 1.4,
+  // the policy that adopts v005: a CA under CP 1.3 keeps the v003 allowance.
   documentRule("e_atis_ext_key_usage_ca", ATIS_V003, "§6.4.1", CA_ROLES, {
-    description: "A CA KeyUsage has keyCertSign, and besides it at most digitalSignature and cRLSign.",
+    description: "A CA KeyUsage has keyCertSign, and besides it at most digitalSignature and cRLSign; under CP 1.4 (v005), keyCertSign alone.",
     severity: "error",
     profile: "atis",
-    check: withKeyUsage((usages) =>
-      (usages & KeyUsageFlags.keyCertSign) !== 0 && (usages & ~CA_KEY_USAGES) === 0
+    check: withKeyUsage((usages, subject) => {
+      if (subject.assertsCp14) return usages === KeyUsageFlags.keyCertSign ? undefined : `KeyUsage is ${keyUsageText(usages)}, must be keyCertSign only (ATIS-1000080 v005, as US SHAKEN CP 1.4 adopts it)`;
+      return (usages & KeyUsageFlags.keyCertSign) !== 0 && (usages & ~CA_KEY_USAGES) === 0
         ? undefined
-        : `KeyUsage is ${keyUsageText(usages)}, must include keyCertSign and nothing but digitalSignature and cRLSign besides`,
-    ),
-  }),
-  documentRule("e_atis_ext_key_usage_ca_cert_sign_only", ATIS_V005, "§6.4.1", CA_ROLES, {
-    description: "A CA KeyUsage is keyCertSign alone (v005 drops the digitalSignature and cRLSign v003/v004 allowed).",
-    severity: "error",
-    profile: "atis",
-    check: withKeyUsage((usages) => (usages === KeyUsageFlags.keyCertSign ? undefined : `KeyUsage is ${keyUsageText(usages)}, must be keyCertSign only`)),
+        : `KeyUsage is ${keyUsageText(usages)}, must include keyCertSign and nothing but digitalSignature and cRLSign besides`;
+    }),
   }),
   documentRule("e_us_cp_ca_key_usage_crl_sign", US_CP_1_1, "§4.9", CA_ROLES, {
     description: "A CA KeyUsage has no cRLSign: the STI-PA, not the STI-CA, issues the SHAKEN CRL.",
