@@ -23,6 +23,7 @@ export const ATTRIBUTE_OIDS = {
   locality: "2.5.4.7",
   stateOrProvince: "2.5.4.8",
   organization: "2.5.4.10",
+  organizationalUnit: "2.5.4.11",
   emailAddress: "1.2.840.113549.1.9.1",
 } as const;
 

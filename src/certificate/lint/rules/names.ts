@@ -1,7 +1,7 @@
 import { ATIS_V003, ATIS_V004, ATIS_V005, CA_ROLES, documentRule, leafAndCaRules, US_CP_1_1, US_CP_1_3, US_CP_1_4, type LintRule } from "../rule";
 import { ATTRIBUTE_OIDS, type LintSubject, type NameAttribute } from "../subject";
 
-const { commonName, country, organization, serialNumber, locality, stateOrProvince, emailAddress } = ATTRIBUTE_OIDS;
+const { commonName, country, organization, organizationalUnit, serialNumber, locality, stateOrProvince, emailAddress } = ATTRIBUTE_OIDS;
 
 const ATTRIBUTE_NAMES: Record<string, string> = {
   [commonName]: "CN",
@@ -11,7 +11,7 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
   [locality]: "L",
   [stateOrProvince]: "ST",
   [emailAddress]: "emailAddress",
-  "2.5.4.11": "OU",
+  [organizationalUnit]: "OU",
 };
 const attributeName = (type: string): string => ATTRIBUTE_NAMES[type] ?? type;
 
