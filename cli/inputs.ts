@@ -1,5 +1,6 @@
 import "reflect-metadata";
-import { join } from "node:path";
+import { readdir, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { Pkcs10CertificateRequest, X509Certificate, X509Crl } from "@peculiar/x509";
 import {
   certificateMatchesPrivateKey,
@@ -12,6 +13,7 @@ import {
 } from "../src/pki";
 import { CliInputError } from "./command";
 import { parseInputFile } from "./files";
+import { sha256Hex } from "./trust-directory";
 
 /** Where the development material lives, relative to the working directory (see certs/README.md). */
 export const DEFAULT_PATHS = {
@@ -36,6 +38,71 @@ export const loadPrivateKey = (path: string): Promise<CryptoKey> => parseInputFi
  */
 export const loadCertificates = (path: string): Promise<X509Certificate[]> =>
   parseInputFile(path, (text, bytes) => (readPemBlocks(text).length === 0 && bytes.length > 0 ? [new X509Certificate(bytes)] : readCertificatesPem(text)));
+
+export interface CertificateFile {
+  /** Relative to the directory walked. */
+  file: string;
+  certificates: X509Certificate[];
+}
+
+export interface CertificateTree {
+  files: CertificateFile[];
+  /** Files under the directory that hold no certificate (a README, a key), with why. */
+  skipped: { file: string; reason: string }[];
+}
+
+export interface SourcedCertificate {
+  certificate: X509Certificate;
+  /** The files it was found in: `file`, or `file#index` in a chain. */
+  sources: string[];
+}
+
+/** Each certificate of the tree once, however many files hold it (an intermediate in every chain, a DER copy). */
+export function uniqueCertificates(tree: CertificateTree): SourcedCertificate[] {
+  const bySha256 = new Map<string, SourcedCertificate>();
+  for (const { file, certificates } of tree.files) {
+    certificates.forEach((certificate, index) => {
+      const source = certificates.length > 1 ? `${file}#${index}` : file;
+      const fingerprint = sha256Hex(certificate);
+      const seen = bySha256.get(fingerprint);
+      if (seen) seen.sources.push(source);
+      else bySha256.set(fingerprint, { certificate, sources: [source] });
+    });
+  }
+  return [...bySha256.values()];
+}
+
+/** The certificates of a file that may hold other things: its CERTIFICATE blocks, or the whole file as DER. */
+function certificatesIn(text: string, bytes: Uint8Array<ArrayBuffer>): X509Certificate[] {
+  const blocks = readPemBlocks(text);
+  if (blocks.length === 0) return [new X509Certificate(bytes)];
+  const certificates = blocks.filter((block) => block.type === PEM_TYPES.certificate).map((block) => new X509Certificate(block.der));
+  if (certificates.length === 0) throw new Error(`no CERTIFICATE PEM block (found ${[...new Set(blocks.map((block) => block.type))].join(", ")})`);
+  return certificates;
+}
+
+/**
+ * A certificate file (as `loadCertificates`), or every file under a directory, walked recursively in
+ * name order: a repository or survey laid out on disk, PEM chains and DER certificates mixed.
+ */
+export async function loadCertificateTree(path: string): Promise<CertificateTree> {
+  const isDirectory = await stat(path).then(
+    (entry) => entry.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) return { files: [{ file: path, certificates: await loadCertificates(path) }], skipped: [] };
+  const entries = await readdir(path, { recursive: true, withFileTypes: true });
+  const names = entries.filter((entry) => entry.isFile()).map((entry) => relative(path, join(entry.parentPath, entry.name))).sort();
+  const tree: CertificateTree = { files: [], skipped: [] };
+  for (const file of names) {
+    try {
+      tree.files.push({ file, certificates: await parseInputFile(join(path, file), certificatesIn) });
+    } catch (error) {
+      tree.skipped.push({ file, reason: error instanceof Error ? error.message.replace(`${join(path, file)}: `, "") : String(error) });
+    }
+  }
+  return tree;
+}
 
 /**
  * A file standing in for a certificate repository's answer (`passport verify --chain`): its text, for

@@ -2,14 +2,15 @@ import "reflect-metadata";
 import type { X509Certificate } from "@peculiar/x509";
 import { buildTrustedPaths } from "../../src/certificate/chain";
 import { fetchCertificateChain } from "../../src/certificate/fetch-chain";
-import { inferCertificateRole, lintCertificate, type CertificateRole, type LintFinding } from "../../src/certificate/lint";
+import { CERTIFICATE_ROLES, LINT_PROFILES, LINT_RULES, type CertificateRole, type LintFinding, type LintProfile } from "../../src/certificate/lint";
+import { surveyCertificates, type RuleTally, type SurveyedCertificate } from "../../src/certificate/lint/survey";
 import { parsePemChain } from "../../src/certificate/pem-chain";
 import { readTnAuthList } from "../../src/certificate/tnauthlist";
 import { issueShakenCertificateFromCsr, SHAKEN_POLICY_OIDS } from "../../src/pki";
 import { VerificationError } from "../../src/verification/outcomes";
 import { booleanOption, CliInputError, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
 import { writeOutputFiles } from "../files";
-import { DEFAULT_PATHS, loadCertificates, loadCsr, loadIssuingCa, parseDateOption } from "../inputs";
+import { DEFAULT_PATHS, loadCertificates, loadCertificateTree, loadCsr, loadIssuingCa, parseDateOption, uniqueCertificates, type CertificateTree } from "../inputs";
 import { listAnchors, sha256Hex } from "../trust-directory";
 
 const POLICIES: Record<string, string> = { "1.3": SHAKEN_POLICY_OIDS.cp13, "1.4": SHAKEN_POLICY_OIDS.cp14 };
@@ -121,30 +122,78 @@ const certInspect: CliCommand = {
   },
 };
 
-const ROLES = new Set<CertificateRole>(["leaf", "intermediate", "root"]);
+const ROLES = new Set<string>(CERTIFICATE_ROLES);
+const PROFILES = new Set<string>(LINT_PROFILES);
+
+/** One certificate in the lint output: where it was found, what it is, what is wrong with it. */
+function describeLinted({ certificate, issuer, report }: SurveyedCertificate, sources: string[]) {
+  return {
+    sources,
+    sha256: sha256Hex(certificate),
+    subject: certificate.subject,
+    issuer: certificate.issuer,
+    notBefore: certificate.notBefore.toISOString(),
+    role: report.role,
+    /** SHA-256 of the issuing certificate the path rules ran with, or null when it was not at hand. */
+    issuerSha256: issuer ? sha256Hex(issuer) : null,
+    findings: report.findings,
+    notEffective: report.notEffective,
+  };
+}
+
+const SEVERITY_MARK: Record<LintFinding["severity"], string> = { error: "E", warning: "W" };
+const effectiveDay = (rule: string): string => LINT_RULES.find((candidate) => candidate.id === rule)?.effective?.toISOString().slice(0, 10) ?? "";
+
+function lintText(certificates: ReturnType<typeof describeLinted>[], rules: RuleTally[], skipped: CertificateTree["skipped"]): string {
+  const blocks = certificates.map((item) => {
+    const counted = item.findings.length === 0 ? "no findings" : `${item.findings.length} finding(s)`;
+    const notEffective = item.notEffective.length === 0 ? "" : `, ${item.notEffective.length} not yet in effect`;
+    return [
+      `${item.sources.join(", ")}: ${item.subject} (${item.role}, sha256 ${item.sha256.slice(0, 16)}): ${counted}${notEffective}`,
+      ...item.findings.map((finding) => `  ${SEVERITY_MARK[finding.severity]} ${finding.rule}: ${finding.message} [${finding.source}]`),
+      ...item.notEffective.map((finding) => `  NE ${finding.rule}: ${finding.message} [${finding.source}, from ${effectiveDay(finding.rule)}]`),
+    ].join("\n");
+  });
+  const withErrors = certificates.filter((item) => item.findings.some((finding) => finding.severity === "error")).length;
+  const summary = [
+    ...(certificates.length > 1 && rules.length > 0
+      ? ["", "Certificates per rule:", ...rules.map((tally) => `  ${String(tally.certificates).padStart(4)}  ${tally.rule}${tally.notEffective > 0 ? ` (+${tally.notEffective} NE)` : ""}`)]
+      : []),
+    ...skipped.map((entry) => `skipped ${entry.file}: ${entry.reason}`),
+    ...(certificates.length > 1 ? [`${certificates.length} certificates, ${withErrors} with errors`] : []),
+  ];
+  return [...blocks, ...summary].join("\n");
+}
 
 const certLint: CliCommand = {
   name: "cert lint",
-  summary: "Check certificates against the ATIS-1000080 v005 / SHAKEN CP profile; exit 1 on errors",
-  positionals: "<file>",
+  summary: "Check certificates (a file, or every file under a directory) against ATIS-1000080 and the US SHAKEN CP; exit 1 on errors",
+  positionals: "<file|dir>",
   options: {
+    profile: { type: "string", valueName: "atis|us-cp", description: "ATIS-1000080 alone, or with the US SHAKEN Certificate Policy", default: "atis" },
     role: { type: "string", valueName: "leaf|intermediate|root", description: "lint every certificate in this role instead of inferring it" },
+    chain: { type: "string", valueName: "file", description: "issuing certificates (PEM or DER) for the path rules, besides those linted" },
   },
   async run(context) {
-    const file = requiredPositional(context, 0, "certificate file");
+    const path = requiredPositional(context, 0, "certificate file or directory");
+    const profile = requiredOption(context, "profile");
+    if (!PROFILES.has(profile)) throw new CliInputError(`--profile must be atis or us-cp`);
     const role = stringOption(context, "role");
-    if (role !== undefined && !ROLES.has(role as CertificateRole)) throw new CliInputError(`--role must be leaf, intermediate or root`);
-    const certificates = await loadCertificates(file);
-    const results = certificates.map((certificate) => {
-      const certificateRole = (role as CertificateRole | undefined) ?? inferCertificateRole(certificate);
-      return { subject: certificate.subject, role: certificateRole, findings: lintCertificate(certificate, { role: certificateRole }) };
-    });
-    const errors = results.flatMap((result) => result.findings).filter((finding) => finding.severity === "error").length;
-    const line = (finding: LintFinding) => `  ${finding.severity === "error" ? "E" : "W"} ${finding.rule}: ${finding.message} [${finding.source}]`;
-    const text = results
-      .map((result) => [`${result.subject} (${result.role}): ${result.findings.length === 0 ? "no findings" : `${result.findings.length} finding(s)`}`, ...result.findings.map(line)].join("\n"))
-      .join("\n");
-    return { json: { file, certificates: results }, text, exitCode: errors > 0 ? 1 : 0 };
+    if (role !== undefined && !ROLES.has(role)) throw new CliInputError(`--role must be leaf, intermediate or root`);
+    const chain = stringOption(context, "chain");
+    const tree = await loadCertificateTree(path);
+    const unique = uniqueCertificates(tree);
+    const survey = surveyCertificates(
+      unique.map((entry) => entry.certificate),
+      { profile: profile as LintProfile, role: role as CertificateRole | undefined, issuers: chain === undefined ? [] : await loadCertificates(chain) },
+    );
+    const certificates = survey.certificates.map((surveyed, index) => describeLinted(surveyed, unique[index]!.sources));
+    const errors = certificates.some((item) => item.findings.some((finding) => finding.severity === "error"));
+    return {
+      json: { path, profile, certificates, rules: survey.rules, skipped: tree.skipped },
+      text: lintText(certificates, survey.rules, tree.skipped),
+      exitCode: errors ? 1 : 0,
+    };
   },
 };
 

@@ -2,6 +2,7 @@ import "../lib/reflect-metadata";
 import { CertificatePolicyExtension, type JsonName, KeyUsageFlags, SubjectKeyIdentifierExtension, type X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
 import type { TnAuthListEntry } from "../certificate/tnauthlist";
 import { tnAuthListExtension } from "./csr";
+import { applySigningDeviations, deviateExtensions, serialNumberFor, signingAlgorithmFor, type CertificateDeviations } from "./deviations";
 import { KeyMismatchError } from "./errors";
 import { basicConstraints, keyIdentifierExtensions, keyUsage, unprocessableCriticalExtension } from "./extensions";
 import { certificateMatchesPrivateKey, generateKeyPair, importPrivateKeyPem } from "./keys";
@@ -101,7 +102,7 @@ export async function loadSigningAuthority(certificatePem: string, privateKeyPem
  * Departures from the CA profile, each named: the CA certificates a path validator must refuse (or,
  * for `omitKeyUsage`, accept), built with the same code path as the good ones.
  */
-export interface CaDeviations {
+export interface CaDeviations extends CertificateDeviations {
   /** BasicConstraints cA=FALSE: a certificate that is no CA's, used as an issuer. */
   notCa?: boolean;
   /** KeyUsage digitalSignature only: no keyCertSign. */
@@ -135,23 +136,24 @@ export async function issueCaCertificate(options: CaCertificateOptions): Promise
   const issuerCertificate = options.issuer?.certificate;
   const [ownKeyIdentifier, ...authorityKeyIdentifier] = await keyIdentifierExtensions(options.keys.publicKey, issuerCertificate);
   const usages = deviations.withoutKeyCertSign ? KeyUsageFlags.digitalSignature : KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign;
+  const signingKey = options.issuer?.privateKey ?? options.keys.privateKey;
   const certificate = await X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
+    serialNumber: serialNumberFor(deviations),
     subject: options.subject,
     issuer: issuerCertificate?.subjectName ?? options.subject,
     notBefore: options.notBefore,
     notAfter: options.notAfter,
     publicKey: options.keys.publicKey,
-    signingKey: options.issuer?.privateKey ?? options.keys.privateKey,
-    signingAlgorithm: SHAKEN_SIGNING_ALGORITHM,
-    extensions: [
+    signingKey,
+    signingAlgorithm: signingAlgorithmFor(deviations),
+    extensions: deviateExtensions([
       basicConstraints(!deviations.notCa, options.pathLength),
       ...(deviations.omitKeyUsage ? [] : [keyUsage(usages)]),
       deviations.subjectKeyIdentifier ? new SubjectKeyIdentifierExtension(deviations.subjectKeyIdentifier) : ownKeyIdentifier!,
       ...authorityKeyIdentifier,
       ...(options.policy ? [new CertificatePolicyExtension([options.policy])] : []),
       ...(deviations.unprocessableCriticalExtension ? [unprocessableCriticalExtension(deviations.unprocessableCriticalExtension)] : []),
-    ],
+    ], deviations),
   });
-  return { certificate, privateKey: options.keys.privateKey };
+  return { certificate: await applySigningDeviations(certificate, signingKey, deviations), privateKey: options.keys.privateKey };
 }

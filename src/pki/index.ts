@@ -2,6 +2,7 @@
 export * from "./authority";
 export * from "./crl";
 export * from "./csr";
+export * from "./deviations";
 export * from "./errors";
 export * from "./extensions";
 export * from "./issue";

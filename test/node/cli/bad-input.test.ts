@@ -23,7 +23,7 @@ async function expectOneLineError(argv: string[], ...mentions: (string | RegExp)
 
 describe("bad input: one line, exit 2, nothing written", () => {
   it("an argument a command does not take, rather than silently ignoring it", async () => {
-    await expectOneLineError(["cert", "lint", pki.chain, pki.root], "cert lint", `unexpected argument ${JSON.stringify(pki.root)}`, "it takes <file>");
+    await expectOneLineError(["cert", "lint", pki.chain, pki.root], "cert lint", `unexpected argument ${JSON.stringify(pki.root)}`, "it takes <file|dir>");
     await expectOneLineError(["trust", "list", "--trust-dir", pki.trustDir, "extra"], /unexpected argument "extra"; it takes no argument/);
   });
 
@@ -137,7 +137,7 @@ describe("help", () => {
 
   it("answers -h as --help, and --version with the package's version", async () => {
     expect((await cli("-h")).stdout).toBe((await cli("--help")).stdout);
-    expect((await cli("cert", "lint", "-h")).stdout).toContain("Usage: shaken-edge cert lint <file>");
+    expect((await cli("cert", "lint", "-h")).stdout).toContain("Usage: shaken-edge cert lint <file|dir>");
     const version = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8")) as { version: string };
     expect(await cli("--version")).toMatchObject({ code: 0, stdout: `shaken-edge ${version.version}\n` });
   });
@@ -147,7 +147,7 @@ describe("the bin", () => {
   const bin = join(import.meta.dirname, "../../../bin/shaken-edge.js");
 
   it("runs the CLI under Node: help exits 0, bad input exits 2 with one line", () => {
-    expect(execFileSync(process.execPath, [bin, "cert", "lint", "--help"], { encoding: "utf8" })).toContain("Usage: shaken-edge cert lint <file>");
+    expect(execFileSync(process.execPath, [bin, "cert", "lint", "--help"], { encoding: "utf8" })).toContain("Usage: shaken-edge cert lint <file|dir>");
     let failure: { status: number; stderr: string } | undefined;
     try {
       execFileSync(process.execPath, [bin, "cert", "lint", "/nonexistent.pem"], { stdio: "pipe", encoding: "utf8" });

@@ -287,7 +287,7 @@ describe("hostile PASSporTs and headers", () => {
     const { verdict } = (await (await postVerdict(appAt(), verdictRequest([identity]))).json()) as any;
     expect(verdict.verstat).toBe("TN-Validation-Passed");
     const profile = verdict.checks.find((check: { id: string }) => check.id === "certificate.profile");
-    expect(profile).toMatchObject({ result: "warn", detail: expect.stringMatching(/^1 ATIS-1000080 profile finding\(s\): e_atis_key_usage_not_critical$/), evidence: { findings: ["e_atis_key_usage_not_critical"] } });
+    expect(profile).toMatchObject({ result: "warn", detail: expect.stringMatching(/^1 ATIS-1000080 profile finding\(s\): e_atis_ext_key_usage$/), evidence: { findings: ["e_atis_ext_key_usage"] } });
   });
 
   it("accepts ppt quoted and unquoted", async () => {
