@@ -30,7 +30,8 @@ const worker: ChildProcess = spawn(
     // Development only: the repository above is plain http on loopback (spec §5).
     "--var", "X5U_ALLOW_INSECURE_LOOPBACK:true",
     "--var", `SBC_API_KEYS_SHA256:${sha256Hex("dev-sbc-key")}`,
-    "--var", `ADMIN_TOKENS_SHA256:${sha256Hex("dev-admin-token")}`,
+    // Named development tokens, one per role (README "Quick start"); the audit log shows the name.
+    "--var", `ADMIN_TOKENS:${[["dev-admin", "admin"], ["dev-analyst", "analyst"], ["dev-viewer", "viewer"]].map(([name, role]) => `${name}:${role}:${sha256Hex(`${name}-token`)}`).join(",")}`,
   ],
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );

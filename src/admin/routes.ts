@@ -12,16 +12,16 @@ import { markIsolateSnapshotsStale } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
-import { listAudit } from "./audit-log";
-import { actorOf, authorQuery, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingQuery, readValidBody, requireAdmin, telephoneNumberQuery } from "./http";
+import { AUDITED_ENTITIES, listAudit } from "./audit-log";
+import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingQuery, readValidBody, telephoneNumberQuery } from "./http";
 
 /**
  * `/v1/admin`: the analysts' and operators' API (issue 4 "Operator rules"): blocking rules, the audit
- * log, operator configuration and the roaming table. Every write is audited, versioned, and marks
- * this isolate's compiled snapshot stale; other isolates pick it up within the refresh interval.
+ * log, operator configuration and the roaming table. Every write is audited and marks this isolate's
+ * compiled snapshot stale; other isolates pick it up within the refresh interval. Which role may call
+ * which route: src/api/authenticate.ts.
  */
 export const adminRoutes = new Hono<AppEnv>();
-adminRoutes.use("*", requireAdmin);
 
 const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
 const listRulesQuery = z.object({
@@ -30,14 +30,14 @@ const listRulesQuery = z.object({
   ...pagingQuery,
 });
 const auditQuery = z.object({
-  entity: z.enum(["rule", "config", "roaming"]).optional(),
+  entity: z.enum(AUDITED_ENTITIES).optional(),
   id: z.string().max(128).optional().describe("The entity's id"),
   limit: pagingQuery.limit,
   before: z.coerce.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
 });
 
 const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const optionalAuthor = z.object({ author: z.string().trim().min(1).max(128).optional(), version: z.number().int().positive().optional() }).strict();
+const optionalAuthor = z.object({ author: authorField.optional(), version: z.number().int().positive().optional() }).strict();
 
 function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 200 | 201 = 200): Response {
   if ("error" in result) return result.error === "ERR_NOT_FOUND" ? notFound("rule") : conflict(presentRule(result.current));
@@ -56,7 +56,7 @@ adminRoutes.post("/rules", describeRoute({ ...ADMIN, summary: "Create a rule", r
   const now = clockOf(c).now();
   const body = await readValidBody(c, ruleInputSchema(now));
   if ("response" in body) return body.response;
-  const rule = await createRule(c.env.DB, body.value, await actorOf(c, body.value.author), now);
+  const rule = await createRule(c.env.DB, body.value, actorOf(c, body.value.author), now);
   return ruleWriteResponse(c, { rule }, 201);
 });
 
@@ -77,7 +77,7 @@ adminRoutes.put("/rules/:id", describeRoute({ ...ADMIN, summary: "Replace a rule
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
   if (basedOn.version === undefined) return nativeError(428, "ERR_VERSION_REQUIRED", "send If-Match or a version field with the version you read", { fields: { version: "required" } });
-  return ruleWriteResponse(c, await replaceRule(c.env.DB, id, body.value, basedOn.version, await actorOf(c, body.value.author), now));
+  return ruleWriteResponse(c, await replaceRule(c.env.DB, id, body.value, basedOn.version, actorOf(c, body.value.author), now));
 });
 
 adminRoutes.post("/rules/:id/expire", describeRoute({ ...ADMIN, summary: "Expire a rule now", requestBody: jsonBody(optionalAuthor), responses: { 200: jsonResponse("`{rule}`"), 404: errorResponse("No such rule"), 409: errorResponse("The rule changed since you read it") } }), async (c) => {
@@ -87,7 +87,7 @@ adminRoutes.post("/rules/:id/expire", describeRoute({ ...ADMIN, summary: "Expire
   if ("response" in body) return body.response;
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
-  return ruleWriteResponse(c, await expireRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, body.value.author), clockOf(c).now()));
+  return ruleWriteResponse(c, await expireRule(c.env.DB, id, basedOn.version ?? null, actorOf(c, body.value.author), clockOf(c).now()));
 });
 
 adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a rule", responses: { 200: jsonResponse("`{rule}` as it was"), 404: errorResponse("No such rule") } }), validQuery(authorQuery), async (c) => {
@@ -96,7 +96,7 @@ adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a ru
   const basedOn = basedOnVersion(c, undefined);
   if ("response" in basedOn) return basedOn.response;
   const { author } = c.req.valid("query");
-  return ruleWriteResponse(c, await deleteRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, author), clockOf(c).now()));
+  return ruleWriteResponse(c, await deleteRule(c.env.DB, id, basedOn.version ?? null, actorOf(c, author), clockOf(c).now()));
 });
 
 adminRoutes.get("/audit", describeRoute({ ...ADMIN, summary: "Read the audit log", responses: { 200: jsonResponse("`{entries: [...]}`, newest first") } }), validQuery(auditQuery), async (c) => {
@@ -127,8 +127,7 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
   if (basedOn.version === undefined) return nativeError(428, "ERR_VERSION_REQUIRED", "send If-Match or a version field with the version you read (0 for a section never written)", { fields: { version: "required" } });
-  const actor = await actorOf(c, body.value.author);
-  const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actor, clockOf(c).now(), homeCountryOf(c.env));
+  const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountryOf(c.env));
   if ("error" in result) return conflict(result.current);
   markIsolateSnapshotsStale();
   c.header("ETag", `"${result.section.version}"`);
@@ -140,7 +139,7 @@ const configWriteSchema = (section: ConfigSection) =>
     .object({
       document: CONFIG_SECTION_SCHEMAS[section],
       version: z.number().int().min(0).optional(),
-      author: z.string().trim().min(1).max(128).optional(),
+      author: authorField.optional(),
     })
     .strict();
 
@@ -158,7 +157,7 @@ adminRoutes.put("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Write a roam
   if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
   const body = await readValidBody(c, roamingEntrySchema);
   if ("response" in body) return body.response;
-  const entry = await putRoamingEntry(c.env.DB, tn, body.value, await actorOf(c, body.value.author), clockOf(c).now());
+  const entry = await putRoamingEntry(c.env.DB, tn, body.value, actorOf(c, body.value.author), clockOf(c).now());
   forgetCachedRoamingStatus(tn);
   return c.json({ tn, ...entry });
 });
@@ -166,7 +165,7 @@ adminRoutes.put("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Write a roam
 adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry") } }), validQuery(authorQuery), async (c) => {
   const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
   if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const removed = await deleteRoamingEntry(c.env.DB, tn, await actorOf(c, c.req.valid("query").author), clockOf(c).now());
+  const removed = await deleteRoamingEntry(c.env.DB, tn, actorOf(c, c.req.valid("query").author), clockOf(c).now());
   forgetCachedRoamingStatus(tn);
   return removed ? c.body(null, 204) : notFound("roaming entry");
 });

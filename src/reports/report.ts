@@ -12,6 +12,7 @@ export interface FraudReport {
   callTime: number;
   channel: string;
   notes: string | null;
+  /** Who reported it, by the client's account; the audit log names the operator who filed it. */
   reporter: string;
   createdAt: number;
 }

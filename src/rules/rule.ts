@@ -23,6 +23,7 @@ export interface Rule {
   reason: string;
   /** For `tag`: the label shown downstream. */
   label: string | null;
+  /** The authenticated operator who created it. */
   author: string;
   /** Epoch ms at which the rule stops matching; null = until removed. */
   expiresAt: number | null;
@@ -67,6 +68,7 @@ const ruleFieldsSchema = z
     action: z.enum(ACTIONS),
     reason: z.string().trim().min(1).max(500),
     label: z.string().trim().min(1).max(64).nullable().optional(),
+    // The client's account of who acts; the audit log keeps it beside the authenticated operator.
     author: identifier.optional(),
     expiresAt: instant.nullable().optional(),
     reportId: identifier.nullable().optional(),

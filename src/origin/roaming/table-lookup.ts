@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { applyAudited } from "../../admin/audit-log";
+import { applyAudited, type AuditActor } from "../../admin/audit-log";
 import type { RoamingAnswer, RoamingLookup } from "./lookup";
 
 /**
@@ -47,19 +47,19 @@ export async function getRoamingEntry(db: D1Database, tn: string): Promise<Roami
   return row ? answerFromRow(row) : null;
 }
 
-export async function putRoamingEntry(db: D1Database, tn: string, entry: RoamingEntryInput, actor: string, nowMs: number): Promise<RoamingAnswer> {
+export async function putRoamingEntry(db: D1Database, tn: string, entry: RoamingEntryInput, who: AuditActor, nowMs: number): Promise<RoamingAnswer> {
   const before = await getRoamingEntry(db, tn);
   const row: RoamingRow = { tn, status: entry.status, visited_country: entry.visitedCountry ?? null, observed_at: entry.observedAt ?? nowMs };
   const upsert = db
     .prepare("INSERT INTO roaming_status (tn, status, visited_country, observed_at) VALUES (?, ?, ?, ?) ON CONFLICT (tn) DO UPDATE SET status = excluded.status, visited_country = excluded.visited_country, observed_at = excluded.observed_at")
     .bind(row.tn, row.status, row.visited_country, row.observed_at);
   const after = answerFromRow(row);
-  await applyAudited(db, upsert, { actor, entity: "roaming", entityId: tn, operation: before ? "update" : "create", before, after, atMs: nowMs }, { bumpsOriginVersion: false });
+  await applyAudited(db, upsert, { ...who, entity: "roaming", entityId: tn, operation: before ? "update" : "create", before, after, atMs: nowMs }, { bumpsOriginVersion: false });
   return after;
 }
 
-export async function deleteRoamingEntry(db: D1Database, tn: string, actor: string, nowMs: number): Promise<boolean> {
+export async function deleteRoamingEntry(db: D1Database, tn: string, who: AuditActor, nowMs: number): Promise<boolean> {
   const before = await getRoamingEntry(db, tn);
   const remove = db.prepare("DELETE FROM roaming_status WHERE tn = ?").bind(tn);
-  return applyAudited(db, remove, { actor, entity: "roaming", entityId: tn, operation: "delete", before, after: null, atMs: nowMs }, { bumpsOriginVersion: false });
+  return applyAudited(db, remove, { ...who, entity: "roaming", entityId: tn, operation: "delete", before, after: null, atMs: nowMs }, { bumpsOriginVersion: false });
 }

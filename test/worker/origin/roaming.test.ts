@@ -6,6 +6,7 @@ import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lo
 import { withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "../../../src/origin/roaming/lookup";
 import { roamingSettingsSchema } from "../../../src/origin/roaming/settings";
 import { createTableRoamingLookup, putRoamingEntry } from "../../../src/origin/roaming/table-lookup";
+import { TEST_ACTOR } from "../support/auth";
 
 const hints = { ingressCarrier: "TransitCo", ingressCountry: null };
 /** A source that never answers until its budget aborts it, so the test decides when time runs out. */
@@ -109,7 +110,7 @@ describe("roaming settings", () => {
 
 describe("roaming table in D1", () => {
   it("answers what the operator recorded, and unknown for a number it never recorded", async () => {
-    await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, "ops", 1_000);
+    await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, TEST_ACTOR, 1_000);
     const table = createTableRoamingLookup(env.DB);
     expect(await table.lookup("77011112233", 0, hints)).toEqual({ status: "roaming", visitedCountry: "AE", observedAt: 1_000, source: "table" });
     expect(await table.lookup("77019998877", 0, hints)).toMatchObject({ status: "unknown", error: "no entry in the roaming table" });
