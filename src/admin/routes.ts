@@ -5,9 +5,10 @@ import type { AppEnv } from "../api/app-env";
 import { nativeError } from "../api/native-errors";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
 import { getConfigSection, putConfigSection } from "../origin/config/store";
-import { homeCountryOf } from "../origin/deps";
+import { homeCountryOf, type OriginEnv } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
-import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema } from "../origin/roaming/table-lookup";
+import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../origin/roaming/settings";
+import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
@@ -127,6 +128,10 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
   if (basedOn.version === undefined) return nativeError(428, "ERR_VERSION_REQUIRED", "send If-Match or a version field with the version you read (0 for a section never written)", { fields: { version: "required" } });
+  // The CAMARA token goes to camaraBaseUrl: only to a host the deployment allows (issue 22 item 11).
+  const deployment: OriginEnv = c.env;
+  const refusal = section === "roaming" ? camaraHostRefusal(body.value.document as RoamingSettings, camaraAllowedHosts(deployment)) : null;
+  if (refusal) return nativeError(400, "ERR_VALIDATION", `invalid request: document.camaraBaseUrl: ${refusal}`, { fields: { "document.camaraBaseUrl": refusal } });
   const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountryOf(c.env));
   if ("error" in result) return conflict(result.current);
   markIsolateSnapshotsStale();
@@ -145,27 +150,52 @@ const configWriteSchema = (section: ConfigSection) =>
 
 const TN_PARAMETER = /^\+?([0-9]{1,15})$/;
 
-adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt}`"), 404: errorResponse("No entry") } }), async (c) => {
-  const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
-  if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
+/** The number in a roaming route's path, or the 400 naming it. */
+function roamingTnOf(c: Context<AppEnv>): string | { response: Response } {
+  return TN_PARAMETER.exec(c.req.param("tn") ?? "")?.[1] ?? { response: invalidQuery("tn", "expected a telephone number of 1–15 digits") };
+}
+
+function roamingWriteResponse(c: Context<AppEnv>, result: RoamingWriteResult, status: 200 | 204 = 200): Response {
+  if ("error" in result) return result.error === "ERR_NOT_FOUND" ? notFound("roaming entry") : conflict(result.current);
+  forgetCachedRoamingStatus(result.entry.tn);
+  if (status === 204) return c.body(null, 204);
+  c.header("ETag", `"${result.entry.version}"`);
+  return c.json(result.entry);
+}
+
+adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt, source, version}`, with its ETag"), 404: errorResponse("No entry") } }), async (c) => {
+  const tn = roamingTnOf(c);
+  if (typeof tn === "object") return tn.response;
   const entry = await getRoamingEntry(c.env.DB, tn);
-  return entry ? c.json({ tn, ...entry }) : notFound("roaming entry");
+  if (!entry) return notFound("roaming entry");
+  c.header("ETag", `"${entry.version}"`);
+  return c.json(entry);
 });
 
-adminRoutes.put("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Write a roaming table entry", requestBody: jsonBody(roamingEntrySchema), responses: { 200: jsonResponse("The entry as written"), 400: errorResponse("A field is invalid") } }), async (c) => {
-  const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
-  if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const body = await readValidBody(c, roamingEntrySchema);
-  if ("response" in body) return body.response;
-  const entry = await putRoamingEntry(c.env.DB, tn, body.value, actorOf(c, body.value.author), clockOf(c).now());
-  forgetCachedRoamingStatus(tn);
-  return c.json({ tn, ...entry });
-});
+adminRoutes.put(
+  "/roaming/:tn",
+  describeRoute({
+    ...ADMIN,
+    summary: "Write a roaming table entry",
+    description: "Versioned: send If-Match (or `version`) with the version you read, 0 for a number without an entry; without one, the write applies only to the entry as it is when it arrives.",
+    requestBody: jsonBody(roamingEntrySchema),
+    responses: { 200: jsonResponse("The entry as written, with its ETag"), 400: errorResponse("A field is invalid"), 409: errorResponse("The entry changed since you read it") },
+  }),
+  async (c) => {
+    const tn = roamingTnOf(c);
+    if (typeof tn === "object") return tn.response;
+    const body = await readValidBody(c, roamingEntrySchema);
+    if ("response" in body) return body.response;
+    const basedOn = basedOnVersion(c, body.value.version);
+    if ("response" in basedOn) return basedOn.response;
+    return roamingWriteResponse(c, await putRoamingEntry(c.env.DB, tn, body.value, basedOn.version, actorOf(c, body.value.author), clockOf(c).now()));
+  },
+);
 
-adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry") } }), validQuery(authorQuery), async (c) => {
-  const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
-  if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const removed = await deleteRoamingEntry(c.env.DB, tn, actorOf(c, c.req.valid("query").author), clockOf(c).now());
-  forgetCachedRoamingStatus(tn);
-  return removed ? c.body(null, 204) : notFound("roaming entry");
+adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", description: "Send If-Match to delete only the version you read.", responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry"), 409: errorResponse("The entry changed since you read it") } }), validQuery(authorQuery), async (c) => {
+  const tn = roamingTnOf(c);
+  if (typeof tn === "object") return tn.response;
+  const basedOn = basedOnVersion(c, undefined);
+  if ("response" in basedOn) return basedOn.response;
+  return roamingWriteResponse(c, await deleteRoamingEntry(c.env.DB, tn, basedOn.version, actorOf(c, c.req.valid("query").author), clockOf(c).now()), 204);
 });

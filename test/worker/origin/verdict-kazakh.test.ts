@@ -20,8 +20,8 @@ const international = { trunk: "intl-1", carrier: "TransitCo", international: tr
 const domestic = { trunk: "kt-1", carrier: "Kazakhtelecom", international: false };
 describe("Kazakh cases through /v1/verdict", () => {
   beforeAll(async () => {
-    await putRoamingEntry(env.DB, "77012345678", { status: "home" }, TEST_ACTOR, Date.now());
-    await putRoamingEntry(env.DB, "77051234567", { status: "roaming", visitedCountry: "TR" }, TEST_ACTOR, Date.now());
+    await putRoamingEntry(env.DB, "77012345678", { status: "home" }, undefined, TEST_ACTOR, Date.now());
+    await putRoamingEntry(env.DB, "77051234567", { status: "roaming", visitedCountry: "TR" }, undefined, TEST_ACTOR, Date.now());
     markIsolateSnapshotsStale();
   });
   afterEach(() => vi.restoreAllMocks());
