@@ -3,21 +3,34 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliInputError, type CommandContext, booleanOption, stringOption } from "./command";
+import { callAdminApi } from "./commands/rules";
 
 export interface KvTarget {
   remote: boolean;
   env?: string;
+  /** Records the push in the deployment's audit log (`POST /v1/admin/trust/audit`), when `--url` names it. */
+  recordPush: (() => Promise<unknown>) | null;
 }
 
 export const KV_TARGET_OPTIONS = {
   local: { type: "boolean", description: "write to the local miniflare KV used by wrangler dev (default)" },
   remote: { type: "boolean", description: "write to the deployed Worker's KV namespace" },
   env: { type: "string", valueName: "name", description: "wrangler environment" },
+  url: { type: "string", valueName: "url", description: "the deployment's base URL: record the push in its audit log (an admin's token: --token or $SHAKEN_EDGE_ADMIN_TOKEN)" },
+  token: { type: "string", valueName: "token", description: "admin token for --url (default: $SHAKEN_EDGE_ADMIN_TOKEN)" },
 } as const;
 
+/**
+ * Where a trust document goes. The Worker cannot see who writes its KV (wrangler uses Cloudflare
+ * credentials), so a push to a deployment is recorded through its admin API, which audits what KV
+ * then holds under the operator's name (src/admin/trust-audit.ts).
+ */
 export function kvTarget(context: CommandContext): KvTarget {
   if (booleanOption(context, "local") && booleanOption(context, "remote")) throw new CliInputError("--local and --remote exclude each other");
-  return { remote: booleanOption(context, "remote"), env: stringOption(context, "env") };
+  const remote = booleanOption(context, "remote");
+  const recorded = stringOption(context, "url") !== undefined;
+  if (remote && !recorded) context.warn("the push is not in the deployment's audit log: give --url (and an admin token) to record it");
+  return { remote, env: stringOption(context, "env"), recordPush: recorded ? () => callAdminApi(context, "POST", "/v1/admin/trust/audit", {}) : null };
 }
 
 /** `wrangler kv key put --binding TRUST <key> --path <file>`: the Worker reads the document on its next refresh. */
@@ -36,6 +49,11 @@ export async function putTrustDocument(key: string, document: unknown, target: K
       child.on("close", (exitCode) => resolve({ code: exitCode, output: collected }));
     });
     if (code !== 0) throw new CliInputError(`wrangler kv key put ${key} failed: ${output.trim().split("\n").slice(-1)[0] ?? `exit ${code}`}`);
+    if (target.recordPush) {
+      await target.recordPush().catch((error: unknown) => {
+        throw new CliInputError(`${key} was written, but the push is not recorded in the audit log: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
     return `npx ${args.join(" ").replace(path, `<${key}.json>`)}`;
   } finally {
     await rm(dir, { recursive: true, force: true });

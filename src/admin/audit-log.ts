@@ -5,7 +5,7 @@
  * versioned change is conditioned on the version its `before` was read at, so `before` is exactly what
  * the change replaced.
  */
-export const AUDITED_ENTITIES = ["rule", "config", "roaming"] as const;
+export const AUDITED_ENTITIES = ["rule", "config", "roaming", "report", "trust"] as const;
 export type AuditedEntity = (typeof AUDITED_ENTITIES)[number];
 export type AuditedOperation = "create" | "update" | "expire" | "delete";
 
@@ -31,12 +31,18 @@ export interface AuditRecord extends Omit<AuditEntry, "atMs"> {
 
 const asJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
+export interface AuditOptions {
+  /** The change alters what the verdict path caches: bump the origin version that tells every isolate to reload. */
+  bumpsOriginVersion: boolean;
+  /** More writes that commit with the change, or not at all (an Idempotency-Key's stored response). */
+  alongside?: D1PreparedStatement[];
+}
+
 /**
- * Runs `change`, then (only if it changed exactly one row) the audit insert and, when the change
- * alters what the verdict path caches, the origin version bump that tells every isolate to reload.
- * Returns whether the change applied.
+ * Runs `change`, then (only if it changed exactly one row) the audit insert and the origin version
+ * bump, then `alongside`, all in one transaction. Returns whether the change applied.
  */
-export async function applyAudited(db: D1Database, change: D1PreparedStatement, entry: AuditEntry, options: { bumpsOriginVersion: boolean }): Promise<boolean> {
+export async function applyAudited(db: D1Database, change: D1PreparedStatement, entry: AuditEntry, options: AuditOptions): Promise<boolean> {
   const statements = [
     change,
     db
@@ -46,6 +52,7 @@ export async function applyAudited(db: D1Database, change: D1PreparedStatement, 
       .bind(entry.atMs, entry.actor, entry.author, entry.entity, entry.entityId, entry.operation, asJson(entry.before), asJson(entry.after)),
   ];
   if (options.bumpsOriginVersion) statements.push(db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 AND changes() = 1"));
+  statements.push(...(options.alongside ?? []));
   const [result] = await db.batch(statements);
   return result!.meta.changes === 1;
 }

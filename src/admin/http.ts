@@ -13,10 +13,12 @@ import type { AuditActor } from "./audit-log";
  * before they run (src/api/authenticate.ts).
  */
 
-const MAX_ADMIN_BODY_BYTES = 1_048_576;
+export const MAX_ADMIN_BODY_BYTES = 1_048_576;
 const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
 
 export const clockOf = (c: Context<AppEnv>): Clock => c.get("runtime")?.clock ?? systemClock;
+
+export const bodyTooLarge = () => nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
 
 export function validationError(error: z.ZodError): Response {
   const fields: Record<string, string> = {};
@@ -51,7 +53,7 @@ export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, sch
     // Bounded while it is read, chunked bodies too: the limit is in bytes, whatever the characters.
     text = await readBoundedText(c.req.raw, MAX_ADMIN_BODY_BYTES);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
+    if (error instanceof BodyTooLargeError) return { response: bodyTooLarge() };
     throw error;
   }
   let json: unknown;

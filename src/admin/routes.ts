@@ -15,12 +15,14 @@ import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/ru
 import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
 import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingQuery, readValidBody, telephoneNumberQuery } from "./http";
+import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
+import { recordTrustSet } from "./trust-audit";
 
 /**
  * `/v1/admin`: the analysts' and operators' API (issue 4 "Operator rules"): blocking rules, the audit
- * log, operator configuration and the roaming table. Every write is audited and marks this isolate's
- * compiled snapshot stale; other isolates pick it up within the refresh interval. Which role may call
- * which route: src/api/authenticate.ts.
+ * log, operator configuration, the roaming table, and the record of trust-set pushes. Every write is
+ * audited and marks this isolate's compiled snapshot stale; other isolates pick it up within the
+ * refresh interval. Which role may call which route: src/api/authenticate.ts.
  */
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -39,6 +41,7 @@ const auditQuery = z.object({
 
 const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const optionalAuthor = z.object({ author: authorField.optional(), version: z.number().int().positive().optional() }).strict();
+const optionalAuthorOnly = z.object({ author: authorField.optional() }).strict();
 
 function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 200 | 201 = 200): Response {
   if ("error" in result) return result.error === "ERR_NOT_FOUND" ? notFound("rule") : conflict(presentRule(result.current));
@@ -53,13 +56,18 @@ adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", respo
   return c.json({ rules: rules.map(presentRule) });
 });
 
-adminRoutes.post("/rules", describeRoute({ ...ADMIN, summary: "Create a rule", requestBody: jsonBody(ruleInputSchema(0)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid") } }), async (c) => {
-  const now = clockOf(c).now();
-  const body = await readValidBody(c, ruleInputSchema(now));
-  if ("response" in body) return body.response;
-  const rule = await createRule(c.env.DB, body.value, actorOf(c, body.value.author), now);
-  return ruleWriteResponse(c, { rule }, 201);
-});
+adminRoutes.post(
+  "/rules",
+  describeRoute({ ...ADMIN, summary: "Create a rule", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(ruleInputSchema(0)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
+  idempotentCreate,
+  async (c) => {
+    const now = clockOf(c).now();
+    const body = await readValidBody(c, ruleInputSchema(now));
+    if ("response" in body) return body.response;
+    const rule = await createRule(c.env.DB, body.value, actorOf(c, body.value.author), now, (created) => idempotentResponse(c, 201, { rule: presentRule(created) }, `"${created.version}"`));
+    return ruleWriteResponse(c, { rule }, 201);
+  },
+);
 
 adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", responses: { 200: jsonResponse("`{rule}`, with its ETag"), 404: errorResponse("No such rule") } }), async (c) => {
   const id = c.req.param("id");
@@ -199,3 +207,20 @@ adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a 
   if ("response" in basedOn) return basedOn.response;
   return roamingWriteResponse(c, await deleteRoamingEntry(c.env.DB, tn, basedOn.version, actorOf(c, c.req.valid("query").author), clockOf(c).now()), 204);
 });
+
+adminRoutes.post(
+  "/trust/audit",
+  describeRoute({
+    ...ADMIN,
+    summary: "Record the trust anchors and CRLs now in KV in the audit log",
+    description:
+      "`trust push` and `crl push` write KV with Cloudflare credentials the Worker never sees; they then call this route (with `--url`), so the audit log holds who pushed, and what is in KV as the Worker reads it. A document unchanged since its last record writes nothing.",
+    requestBody: jsonBody(optionalAuthorOnly),
+    responses: { 200: jsonResponse("`{recorded: [keys whose change was recorded], documents: {key: summary}}`") },
+  }),
+  async (c) => {
+    const body = await readValidBody(c, optionalAuthorOnly);
+    if ("response" in body) return body.response;
+    return c.json(await recordTrustSet(c.env.DB, c.env.TRUST, actorOf(c, body.value.author), clockOf(c).now()));
+  },
+);

@@ -64,8 +64,11 @@ export async function getRule(db: D1Database, id: string): Promise<Rule | null> 
   return row ? fromRow(row) : null;
 }
 
-/** A new rule, authored by the authenticated operator. */
-export async function createRule(db: D1Database, input: RuleInput, who: AuditActor, nowMs: number): Promise<Rule> {
+/**
+ * A new rule, authored by the authenticated operator. `alongside` gives writes that commit with it (the
+ * response stored under an Idempotency-Key).
+ */
+export async function createRule(db: D1Database, input: RuleInput, who: AuditActor, nowMs: number, alongside: (rule: Rule) => D1PreparedStatement[] = () => []): Promise<Rule> {
   const rule: Rule = {
     id: crypto.randomUUID(),
     criteria: input.criteria,
@@ -85,7 +88,7 @@ export async function createRule(db: D1Database, input: RuleInput, who: AuditAct
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(rule.id, JSON.stringify(rule.criteria), rule.action, rule.reason, rule.label, rule.author, rule.expiresAt, rule.reportId, rule.version, rule.createdAt, rule.updatedAt);
-  await applyAudited(db, insert, { ...who, entity: "rule", entityId: rule.id, operation: "create", before: null, after: rule, atMs: nowMs }, { bumpsOriginVersion: true });
+  await applyAudited(db, insert, { ...who, entity: "rule", entityId: rule.id, operation: "create", before: null, after: rule, atMs: nowMs }, { bumpsOriginVersion: true, alongside: alongside(rule) });
   return rule;
 }
 

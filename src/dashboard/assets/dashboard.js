@@ -28,7 +28,7 @@ async function api(path, options = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY);
   const response = await fetch(path, {
     ...options,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(options.body ? { "Content-Type": "application/json" } : {}) },
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(options.body ? { "Content-Type": "application/json" } : {}), ...options.headers },
   });
   const body = await response.json().catch(() => null);
   if (response.status === 401) {
@@ -236,7 +236,8 @@ async function loadReports() {
       const block = el("button", { type: "button", textContent: "Block this CLI" });
       block.addEventListener("click", async () => {
         try {
-          await api(`/v1/reports/${report.id}/rules`, { method: "POST", body: "{}" });
+          // A second click (or a retry after a lost answer) gets the same rule back, not a second one.
+          await api(`/v1/reports/${report.id}/rules`, { method: "POST", body: "{}", headers: { "Idempotency-Key": `dashboard-report-rule-${report.id}` } });
           block.replaceWith(el("span", { className: "muted", textContent: "rule added" }));
         } catch (error) {
           showError(error);

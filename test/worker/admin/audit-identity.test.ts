@@ -42,6 +42,14 @@ describe("who changed what", () => {
     expect(await lastAudit(send, "roaming", "77015559999")).toMatchObject({ actor: NAMED.admin.name, author: CLAIMED });
   });
 
+  it("a fraud report is audited under the analyst who filed it", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const filed = await send("POST", "/v1/reports", { victim: "+77012345678", presentedCli: "+77172580001", time: "2026-11-27T11:40:00Z", channel: "app", reporter: CLAIMED }, NAMED.analyst.headers);
+    const { report } = (await filed.json()) as { report: { id: string; reporter: string } };
+    expect(report.reporter).toBe(CLAIMED);
+    expect(await lastAudit(send, "report", report.id)).toMatchObject({ actor: NAMED.analyst.name, author: null, operation: "create" });
+  });
+
   it("a digest-only token is named by its digest, never by the author it claims", async () => {
     const { send } = operatorApp(manualClock(START));
     const { rule } = (await (await send("POST", "/v1/admin/rules", { criteria: { cli: { exact: "77272502222" } }, action: "tag", reason: "digest-only", author: CLAIMED }, adminAuth)).json()) as { rule: { id: string; author: string } };
