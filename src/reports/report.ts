@@ -11,6 +11,7 @@ export interface FraudReport {
   presentedCli: string;
   callTime: number;
   channel: string;
+  /** Free text for analysts (possibly a victim's details): kept here, never copied into a rule or sent in SIP. */
   notes: string | null;
   /** Who reported it, by the client's account; the audit log names the operator who filed it. */
   reporter: string;

@@ -66,6 +66,7 @@ const ruleFromReportSchema = z
 /**
  * `POST /v1/reports/{id}/rules`: blocks the presented CLI (by default exactly that number, action block)
  * and links the rule to the report. Body fields override the defaults and are validated like any rule.
+ * The report's notes stay with the report: the rule's reason names the report, and its id leads there.
  */
 reportsRoutes.post(
   "/:id/rules",
@@ -87,7 +88,7 @@ reportsRoutes.post(
     const proposed = {
       criteria: { cli: { exact: report.presentedCli } },
       action: "block",
-      reason: `fraud report ${report.id} (${report.channel})${report.notes ? `: ${report.notes.slice(0, 400)}` : ""}`,
+      reason: `fraud report ${report.id} (${report.channel})`,
       ...overrides.value,
       reportId: report.id,
     };

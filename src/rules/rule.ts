@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { numberPatternSchema, type NumberPattern } from "../numbering/number-pattern";
+import { sipLabelSchema } from "../verdict/sip-label";
 import { ACTIONS, type Action } from "../verdict/verdict";
 import { timeWindowSchema, type TimeWindow } from "./time-window";
 
@@ -20,8 +21,9 @@ export interface Rule {
   id: string;
   criteria: RuleCriteria;
   action: Action;
+  /** Why, for analysts: the audit log, the dashboard, the verdict's evidence; never sent in SIP. */
   reason: string;
-  /** For `tag`: the label shown downstream. */
+  /** What SIP may carry: the label of a tag, the Reason text of a block (src/verdict/sip-label.ts). */
   label: string | null;
   /** The authenticated operator who created it. */
   author: string;
@@ -67,7 +69,7 @@ const ruleFieldsSchema = z
     criteria: criteriaSchema,
     action: z.enum(ACTIONS),
     reason: z.string().trim().min(1).max(500),
-    label: z.string().trim().min(1).max(64).nullable().optional(),
+    label: sipLabelSchema.nullable().optional(),
     // The client's account of who acts; the audit log keeps it beside the authenticated operator.
     author: identifier.optional(),
     expiresAt: instant.nullable().optional(),

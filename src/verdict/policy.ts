@@ -3,6 +3,7 @@ import { findingFor, type PolicyTable } from "../origin/policy";
 import type { CallVerification } from "../verification/verify-call";
 import type { Check } from "./check";
 import type { Finding } from "./finding";
+import { sipTextOf } from "./sip-label";
 import { ACTIONS, type Action, type SipHeader, type Verdict } from "./verdict";
 
 const SEVERITY = new Map<Action, number>(ACTIONS.map((action, index) => [action, index]));
@@ -38,12 +39,12 @@ export interface VerdictInput {
   jwscardUrl: string | null;
 }
 
-const quote = (text: string) => text.replace(/["\\\r\n]/g, " ").slice(0, 200);
-
 /**
  * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
  * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
- * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID (RFC 3323, RFC 3325).
+ * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID (RFC 3323, RFC 3325). Every text
+ * in a header comes from a fixed vocabulary (src/verdict/sip-label.ts), never from a rule's reason, a
+ * report's notes or a check's detail: the Reason of a rejection goes back to the calling network.
  */
 export function decideVerdict(input: VerdictInput): Verdict & { label: string | null } {
   const { call, verification } = input;
@@ -55,7 +56,7 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
   if (action === "block") {
     const code = decisive!.sipCode ?? 603;
     sip = { code, reason: code === 608 ? "Rejected" : "Decline" };
-    headers.push({ name: "Reason", value: `SIP ;cause=${code} ;text="${quote(decisive!.reason)}"` });
+    headers.push({ name: "Reason", value: `SIP ;cause=${code} ;text="${sipTextOf(decisive!)}"` });
     if (code === 608 && input.jwscardUrl) headers.push({ name: "Call-Info", value: `<${input.jwscardUrl}>;purpose=jwscard` });
   } else {
     if (call.cli?.tn) {
@@ -77,7 +78,7 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
     sip,
     headers,
     decidedBy: decisive?.checkId ?? null,
-    label: action === "tag" ? (decisive?.label ?? null) : null,
+    label: action === "tag" ? sipTextOf(decisive!) : null,
     checks: input.checks,
   };
 }
