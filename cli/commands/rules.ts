@@ -11,7 +11,10 @@ export const ADMIN_API_OPTIONS: Record<string, OptionSpec> = {
   token: { type: "string", description: "admin bearer token (default: $SHAKEN_EDGE_ADMIN_TOKEN)", valueName: "token" },
 };
 
-/** Calls the admin API; a non-2xx answer becomes a CliInputError carrying the server's message and field errors. */
+/**
+ * Calls the admin API; a non-2xx answer becomes a CliInputError carrying the server's message and the
+ * field errors it does not already spell out (a validation message names each field: printed once).
+ */
 export async function callAdminApi(context: CommandContext, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
   const base = (stringOption(context, "url") ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
   const token = stringOption(context, "token") ?? process.env.SHAKEN_EDGE_ADMIN_TOKEN;
@@ -29,8 +32,12 @@ export async function callAdminApi(context: CommandContext, method: string, path
   const payload: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (payload as { error?: { code?: string; message?: string; fields?: Record<string, string> } } | null)?.error;
-    const fields = error?.fields ? Object.entries(error.fields).map(([field, message]) => `\n  ${field}: ${message}`).join("") : "";
-    throw new CliInputError(`${method} ${path}: HTTP ${response.status} ${error?.code ?? ""} ${error?.message ?? ""}${fields}`.trim());
+    const message = error?.message ?? "";
+    const fields = Object.entries(error?.fields ?? {})
+      .filter(([field, problem]) => !message.includes(`${field}: ${problem}`))
+      .map(([field, problem]) => `\n  ${field}: ${problem}`)
+      .join("");
+    throw new CliInputError(`${method} ${path}: HTTP ${response.status} ${error?.code ?? ""} ${message}${fields}`.trim());
   }
   return payload;
 }

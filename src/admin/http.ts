@@ -4,12 +4,15 @@ import type { AppEnv } from "../api/app-env";
 import { BodyTooLargeError, readBoundedText } from "../api/body";
 import { nativeError } from "../api/native-errors";
 import { systemClock, type Clock } from "../lib/clock";
+import { NOT_A_NUMBER } from "../numbering/number-pattern";
+import { canonicalizeTn, diallingPlanFor, type DiallingPlan } from "../numbers/telephone-number";
+import { DEFAULT_HOME_COUNTRY } from "../origin/deps";
 import type { AuditActor } from "./audit-log";
 
 /**
  * What the operator-facing sub-apps (admin, reports, stats) share: the error body
- * `{"error":{"code","message","fields"?}}`, body validation that names each bad field, the clock,
- * who is acting, and the version a write is based on. Who may call them is decided
+ * `{"error":{"code","message","fields"?}}`, body validation that names each bad field, the clock, the
+ * home dialling plan, who is acting, and the version a write is based on. Who may call them is decided
  * before they run (src/api/authenticate.ts).
  */
 
@@ -17,6 +20,12 @@ export const MAX_ADMIN_BODY_BYTES = 1_048_576;
 const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
 
 export const clockOf = (c: Context<AppEnv>): Clock => c.get("runtime")?.clock ?? systemClock;
+
+/** How numbers a person types are read: as the verdict reads a caller ID (HOME_COUNTRY's plan). */
+export const planOf = (c: Context<AppEnv>): DiallingPlan => c.get("runtime").config.plan;
+
+/** The plan the API description's schemas are built with: they document the same fields whatever the plan. */
+export const DOCUMENTED_PLAN = diallingPlanFor(DEFAULT_HOME_COUNTRY);
 
 export const bodyTooLarge = () => nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
 
@@ -97,12 +106,20 @@ export const notFound = (what: string) => nativeError(404, "ERR_NOT_FOUND", `${w
 /** The 400 naming one bad query (or path) parameter. */
 export const invalidQuery = (field: string, message: string) => nativeError(400, "ERR_VALIDATION", `invalid query parameter ${field}: ${message}`, { fields: { [field]: message } });
 
-/** Query fields the list routes share, validated by the same schemas that document them (validQuery). */
-export const telephoneNumberQuery = z
-  .string()
-  .transform((value) => value.replace(/^\+/, ""))
-  .pipe(z.string().regex(/^[0-9]{1,15}$/, "expected a telephone number: 1–15 digits, optionally after '+'"));
+/** A number in the query, as a person types it; read with the home plan by `readNumberQuery`. */
+export const numberQuery = z.string().max(64);
 
+/**
+ * A number from the query or path, read as the verdict reads a caller ID (issue 23 item 5): the
+ * canonical digits, undefined when absent, or the 400 naming the parameter.
+ */
+export function readNumberQuery(c: Context<AppEnv>, field: string, value: string | undefined): string | undefined | { response: Response } {
+  if (value === undefined) return undefined;
+  const tn = canonicalizeTn(value, planOf(c));
+  return tn ?? { response: invalidQuery(field, NOT_A_NUMBER) };
+}
+
+/** Query fields the list routes share, validated by the same schemas that document them (validQuery). */
 export const pagingQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe("At most this many; default 100"),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),

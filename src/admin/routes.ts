@@ -14,7 +14,7 @@ import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } fro
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
-import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingQuery, readValidBody, telephoneNumberQuery } from "./http";
+import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
 import { recordTrustSet } from "./trust-audit";
 
@@ -28,7 +28,7 @@ export const adminRoutes = new Hono<AppEnv>();
 
 const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
 const listRulesQuery = z.object({
-  cli: telephoneNumberQuery.optional().describe("Digits the rule's CLI criteria contain"),
+  cli: numberQuery.optional().describe("Digits the rule's CLI criteria contain; a whole number is read as the verdict reads a caller ID"),
   active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
   ...pagingQuery,
 });
@@ -52,17 +52,19 @@ function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 
 
 adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
   const { cli, active, limit, offset } = c.req.valid("query");
-  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains: cli, limit, offset });
+  const cliContains = readNumberQuery(c, "cli", cli);
+  if (typeof cliContains === "object") return cliContains.response;
+  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains, limit, offset });
   return c.json({ rules: rules.map(presentRule) });
 });
 
 adminRoutes.post(
   "/rules",
-  describeRoute({ ...ADMIN, summary: "Create a rule", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(ruleInputSchema(0)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
+  describeRoute({ ...ADMIN, summary: "Create a rule", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(ruleInputSchema(0, DOCUMENTED_PLAN)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
   idempotentCreate,
   async (c) => {
     const now = clockOf(c).now();
-    const body = await readValidBody(c, ruleInputSchema(now));
+    const body = await readValidBody(c, ruleInputSchema(now, planOf(c)));
     if ("response" in body) return body.response;
     const rule = await createRule(c.env.DB, body.value, actorOf(c, body.value.author), now, (created) => idempotentResponse(c, 201, { rule: presentRule(created) }, `"${created.version}"`));
     return ruleWriteResponse(c, { rule }, 201);
@@ -77,11 +79,11 @@ adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", 
   return c.json({ rule: presentRule(rule) });
 });
 
-adminRoutes.put("/rules/:id", describeRoute({ ...ADMIN, summary: "Replace a rule", description: "Optimistic versioning: send If-Match or the version you read.", requestBody: jsonBody(ruleReplacementSchema(0)), responses: { 200: jsonResponse("`{rule}`"), 409: errorResponse("The rule changed since you read it"), 428: errorResponse("No version given") } }), async (c) => {
+adminRoutes.put("/rules/:id", describeRoute({ ...ADMIN, summary: "Replace a rule", description: "Optimistic versioning: send If-Match or the version you read.", requestBody: jsonBody(ruleReplacementSchema(0, DOCUMENTED_PLAN)), responses: { 200: jsonResponse("`{rule}`"), 409: errorResponse("The rule changed since you read it"), 428: errorResponse("No version given") } }), async (c) => {
   const id = c.req.param("id");
   if (!RULE_ID.test(id)) return notFound("rule");
   const now = clockOf(c).now();
-  const body = await readValidBody(c, ruleReplacementSchema(now));
+  const body = await readValidBody(c, ruleReplacementSchema(now, planOf(c)));
   if ("response" in body) return body.response;
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
@@ -156,12 +158,8 @@ const configWriteSchema = (section: ConfigSection) =>
     })
     .strict();
 
-const TN_PARAMETER = /^\+?([0-9]{1,15})$/;
-
-/** The number in a roaming route's path, or the 400 naming it. */
-function roamingTnOf(c: Context<AppEnv>): string | { response: Response } {
-  return TN_PARAMETER.exec(c.req.param("tn") ?? "")?.[1] ?? { response: invalidQuery("tn", "expected a telephone number of 1–15 digits") };
-}
+/** The number in a roaming route's path, read as the verdict reads a caller ID. */
+const roamingTnOf = (c: Context<AppEnv>) => readNumberQuery(c, "tn", c.req.param("tn"));
 
 function roamingWriteResponse(c: Context<AppEnv>, result: RoamingWriteResult, status: 200 | 204 = 200): Response {
   if ("error" in result) return result.error === "ERR_NOT_FOUND" ? notFound("roaming entry") : conflict(result.current);
@@ -174,7 +172,7 @@ function roamingWriteResponse(c: Context<AppEnv>, result: RoamingWriteResult, st
 adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt, source, version}`, with its ETag"), 404: errorResponse("No entry") } }), async (c) => {
   const tn = roamingTnOf(c);
   if (typeof tn === "object") return tn.response;
-  const entry = await getRoamingEntry(c.env.DB, tn);
+  const entry = tn === undefined ? null : await getRoamingEntry(c.env.DB, tn);
   if (!entry) return notFound("roaming entry");
   c.header("ETag", `"${entry.version}"`);
   return c.json(entry);
@@ -196,7 +194,7 @@ adminRoutes.put(
     if ("response" in body) return body.response;
     const basedOn = basedOnVersion(c, body.value.version);
     if ("response" in basedOn) return basedOn.response;
-    return roamingWriteResponse(c, await putRoamingEntry(c.env.DB, tn, body.value, basedOn.version, actorOf(c, body.value.author), clockOf(c).now()));
+    return roamingWriteResponse(c, await putRoamingEntry(c.env.DB, tn!, body.value, basedOn.version, actorOf(c, body.value.author), clockOf(c).now()));
   },
 );
 
@@ -205,7 +203,7 @@ adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a 
   if (typeof tn === "object") return tn.response;
   const basedOn = basedOnVersion(c, undefined);
   if ("response" in basedOn) return basedOn.response;
-  return roamingWriteResponse(c, await deleteRoamingEntry(c.env.DB, tn, basedOn.version, actorOf(c, c.req.valid("query").author), clockOf(c).now()), 204);
+  return roamingWriteResponse(c, await deleteRoamingEntry(c.env.DB, tn!, basedOn.version, actorOf(c, c.req.valid("query").author), clockOf(c).now()), 204);
 });
 
 adminRoutes.post(

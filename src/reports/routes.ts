@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { actorOf, authorField, clockOf, notFound, pagingQuery, readValidBody, telephoneNumberQuery, validationError } from "../admin/http";
+import { actorOf, authorField, clockOf, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody, validationError } from "../admin/http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "../admin/idempotency";
 import type { AppEnv } from "../api/app-env";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
@@ -19,7 +19,7 @@ export const reportsRoutes = new Hono<AppEnv>();
 
 const REPORTS = { tags: ["Reports"], security: ADMIN_SECURITY };
 const listReportsQuery = z.object({
-  cli: telephoneNumberQuery.optional().describe("The presented CLI"),
+  cli: numberQuery.optional().describe("The presented CLI, read as the verdict reads a caller ID"),
   since: z.iso.datetime({ offset: true }).optional().describe("Only reports received since"),
   ...pagingQuery,
 });
@@ -28,11 +28,11 @@ const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 reportsRoutes.post(
   "/",
-  describeRoute({ ...REPORTS, summary: "File a fraud report", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(fraudReportInputSchema(0)), responses: { 201: jsonResponse("`{report}`"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
+  describeRoute({ ...REPORTS, summary: "File a fraud report", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(fraudReportInputSchema(0, DOCUMENTED_PLAN)), responses: { 201: jsonResponse("`{report}`"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
   idempotentCreate,
   async (c) => {
     const now = clockOf(c).now();
-    const body = await readValidBody(c, fraudReportInputSchema(now));
+    const body = await readValidBody(c, fraudReportInputSchema(now, planOf(c)));
     if ("response" in body) return body.response;
     const report = await createReport(c.env.DB, body.value, actorOf(c), now, (created) => idempotentResponse(c, 201, { report: presentReport(created) }));
     return c.json({ report: presentReport(report) }, 201);
@@ -41,7 +41,9 @@ reportsRoutes.post(
 
 reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", responses: { 200: jsonResponse("`{reports: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listReportsQuery), async (c) => {
   const { cli, since, limit, offset } = c.req.valid("query");
-  const reports = await listReports(c.env.DB, { presentedCli: cli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset });
+  const presentedCli = readNumberQuery(c, "cli", cli);
+  if (typeof presentedCli === "object") return presentedCli.response;
+  const reports = await listReports(c.env.DB, { presentedCli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset });
   return c.json({ reports: reports.map(presentReport) });
 });
 
@@ -92,7 +94,7 @@ reportsRoutes.post(
       ...overrides.value,
       reportId: report.id,
     };
-    const rule = ruleInputSchema(now).safeParse(proposed);
+    const rule = ruleInputSchema(now, planOf(c)).safeParse(proposed);
     if (!rule.success) return validationError(rule.error);
     const created = await createRule(c.env.DB, rule.data, actorOf(c, rule.data.author), now, (ruled) => idempotentResponse(c, 201, { rule: presentRule(ruled), report: presentReport(report) }));
     markIsolateSnapshotsStale();

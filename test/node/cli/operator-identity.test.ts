@@ -53,6 +53,21 @@ beforeEach(() => {
   seen = [];
 });
 
+describe("numbers typed on the command line (issue 23 item 5)", () => {
+  it("rules add sends the number as typed; the operator API reads it as the verdict does", async () => {
+    const run = await cli("rules", "add", "--cli", "+7 705 111 22 33", "--reason", "spoofed bank", "--url", url, "--token", "t");
+    expect(run.code).toBe(0);
+    expect(seen[0]!.body).toMatchObject({ criteria: { cli: { exact: "+7 705 111 22 33" } } });
+  });
+
+  it("a refused number is printed once, with the field it belongs to", async () => {
+    const run = await cli("rules", "add", "--cli", "bank", "--reason", "spoofed bank", "--url", url, "--token", "t");
+    expect(run.code).toBe(2);
+    expect(run.stderr.match(/expected a telephone number/g)).toHaveLength(1);
+    expect(run.stderr).toContain("criteria.cli.exact");
+  });
+});
+
 describe("rules import after an answer that never came (issue 22 item 12)", () => {
   const line = (n: number) => JSON.stringify({ criteria: { cli: { exact: `7727250000${n}` } }, action: "block", reason: `wave ${n}` });
 
