@@ -20,6 +20,12 @@ export default defineConfig({
               bindings: {
                 SBC_API_KEYS_SHA256: sha256("test-sbc-key"),
                 ADMIN_TOKENS_SHA256: sha256("test-admin-token"),
+                ADMIN_TOKENS: [
+                  `vera:viewer:${sha256("test-viewer-token")}`,
+                  `aigerim:analyst:${sha256("test-analyst-token")}`,
+                  `daniyar:admin:${sha256("test-named-admin-token")}`,
+                ].join(","),
+                CAMARA_ALLOWED_HOSTS: "camara.example",
                 X5U_ALLOW_INSECURE_LOOPBACK: "true",
                 // Production answers within 250 ms; on a busy 2-core CI machine a cold first fetch can take
                 // longer, so tests not about the budget get room. The budget's own tests set a small one.

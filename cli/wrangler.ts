@@ -3,12 +3,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliInputError, type CommandContext, booleanOption, stringOption } from "./command";
+import { callAdminApi } from "./commands/rules";
 
 export interface KvTarget {
   remote: boolean;
   env?: string;
   /** Local only: the state directory of `wrangler dev --persist-to` (default .wrangler/state). */
   persistTo?: string;
+  /** Records the push in the deployment's audit log (`POST /v1/admin/trust/audit`), when `--url` names it. */
+  recordPush: (() => Promise<unknown>) | null;
 }
 
 export const KV_TARGET_OPTIONS = {
@@ -16,13 +19,28 @@ export const KV_TARGET_OPTIONS = {
   remote: { type: "boolean", description: "use the deployed Worker's KV namespace" },
   env: { type: "string", valueName: "name", description: "wrangler environment" },
   "persist-to": { type: "string", valueName: "dir", description: "local state directory (as wrangler dev --persist-to)" },
+  url: { type: "string", valueName: "url", description: "the deployment's base URL: record the push in its audit log (an admin's token: --token or $SHAKEN_EDGE_ADMIN_TOKEN)" },
+  token: { type: "string", valueName: "token", description: "admin token for --url (default: $SHAKEN_EDGE_ADMIN_TOKEN)" },
 } as const;
 
-export function kvTarget(context: CommandContext): KvTarget {
+/**
+ * Where a trust document goes. The Worker cannot see who writes its KV (wrangler uses Cloudflare
+ * credentials), so a push to a deployment is recorded through its admin API, which audits what KV
+ * then holds under the operator's name (src/admin/trust-audit.ts).
+ */
+export function kvTarget(context: CommandContext, use: "read" | "write" = "write"): KvTarget {
   if (booleanOption(context, "local") && booleanOption(context, "remote")) throw new CliInputError("--local and --remote exclude each other");
+  const remote = booleanOption(context, "remote");
   const persistTo = stringOption(context, "persist-to");
-  if (persistTo !== undefined && booleanOption(context, "remote")) throw new CliInputError("--persist-to is for local state; it does not go with --remote");
-  return { remote: booleanOption(context, "remote"), env: stringOption(context, "env"), persistTo };
+  if (persistTo !== undefined && remote) throw new CliInputError("--persist-to is for local state; it does not go with --remote");
+  const recorded = stringOption(context, "url") !== undefined;
+  if (use === "write" && remote && !recorded) context.warn("the push is not in the deployment's audit log: give --url (and an admin token) to record it");
+  return {
+    remote,
+    env: stringOption(context, "env"),
+    persistTo,
+    recordPush: recorded ? () => callAdminApi(context, "POST", "/v1/admin/trust/audit", {}) : null,
+  };
 }
 
 const targetArgs = (target: KvTarget): string[] => [
@@ -57,6 +75,7 @@ export async function putTrustDocument(key: string, document: unknown, target: K
     await writeFile(path, JSON.stringify(document));
     const args = ["kv", "key", "put", "--binding", "TRUST", key, "--path", path, ...targetArgs(target)];
     await runWrangler(args, `wrangler kv key put ${key}`);
+    await recordPush(target, key);
     return `npx wrangler ${args.join(" ").replace(path, `<${key}.json>`)}`;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -68,4 +87,12 @@ export async function getTrustDocument(key: string, target: KvTarget): Promise<s
   const value = (await runWrangler(["kv", "key", "get", "--binding", "TRUST", key, "--text", ...targetArgs(target)], `wrangler kv key get ${key}`)).trim();
   // Wrangler answers a missing key with this text on stdout and exit 0; every document is a JSON object.
   return value === "Value not found" ? null : value;
+}
+
+/** Tells the deployment a trust document was written, so its audit log names who wrote it. */
+async function recordPush(target: KvTarget, key: string): Promise<void> {
+  if (!target.recordPush) return;
+  await target.recordPush().catch((error: unknown) => {
+    throw new CliInputError(`${key} was written, but the push is not recorded in the audit log: ${error instanceof Error ? error.message : String(error)}`);
+  });
 }

@@ -7,7 +7,8 @@ import { unstable_readConfig } from "wrangler";
  * environment's remote database, then deploys the Worker (README "Going to production"). Refuses an environment whose
  * wrangler.toml section still has the placeholder ids, and says which secrets are still unset.
  */
-const REQUIRED_SECRETS = ["SBC_API_KEYS_SHA256", "ADMIN_TOKENS_SHA256"];
+/** Each entry is satisfied by any one of its names: operators have named tokens, or the older digest-only ones. */
+const REQUIRED_SECRETS = [["SBC_API_KEYS_SHA256"], ["ADMIN_TOKENS", "ADMIN_TOKENS_SHA256"]];
 // What `wrangler kv namespace create` and `wrangler d1 create` print; wrangler.toml ships zeros.
 const KV_ID = /^(?!0+$)[0-9a-f]{32}$/;
 const D1_ID = /^(?![0-]+$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -50,8 +51,8 @@ if (wrangler(["deploy"]).status !== 0) fail("wrangler deploy failed");
 const secrets = wrangler(["secret", "list", "--format", "json"], true);
 try {
   const names = new Set((JSON.parse(secrets.stdout) as { name: string }[]).map((secret) => secret.name));
-  const unset = REQUIRED_SECRETS.filter((name) => !names.has(name));
+  const unset = REQUIRED_SECRETS.filter((any) => !any.some((name) => names.has(name))).map((any) => any.join(" or "));
   if (unset.length > 0) console.warn(`deploy: secrets not set yet: ${unset.join(", ")} — set them with \`npx wrangler secret put <NAME> --env ${env}\` (README "Going to production")`);
 } catch {
-  console.warn(`deploy: could not list secrets; check ${REQUIRED_SECRETS.join(", ")} with \`npx wrangler secret list --env ${env}\``);
+  console.warn(`deploy: could not list secrets; check ${REQUIRED_SECRETS.map((any) => any.join(" or ")).join(", ")} with \`npx wrangler secret list --env ${env}\``);
 }

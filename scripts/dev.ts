@@ -105,7 +105,7 @@ for (const [port, role, flag] of [
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 const persistArgs = options.persistTo ? ["--persist-to", options.persistTo] : [];
-const kv: KvTarget = { remote: false, persistTo: options.persistTo };
+const kv: KvTarget = { remote: false, persistTo: options.persistTo, recordPush: null };
 const cli = async (...argv: string[]) => {
   if ((await runCli([...argv, "--local", ...persistArgs])) !== 0) process.exit(1);
 };
@@ -134,7 +134,8 @@ const worker: ChildProcess = spawn(
     // Development only: the repository above is plain http on loopback (spec §5).
     "--var", "X5U_ALLOW_INSECURE_LOOPBACK:true",
     "--var", `SBC_API_KEYS_SHA256:${sha256Hex("dev-sbc-key")}`,
-    "--var", `ADMIN_TOKENS_SHA256:${sha256Hex("dev-admin-token")}`,
+    // Named development tokens, one per role (README "Quick start"); the audit log shows the name.
+    "--var", `ADMIN_TOKENS:${[["dev-admin", "admin"], ["dev-analyst", "analyst"], ["dev-viewer", "viewer"]].map(([name, role]) => `${name}:${role}:${sha256Hex(`${name}-token`)}`).join(",")}`,
   ],
   // Its own process group: npx, the shell and wrangler under it are stopped together (killing npx alone left wrangler serving).
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, detached: true },

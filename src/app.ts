@@ -4,6 +4,7 @@ import { describeRoute } from "hono-openapi";
 import type { AppEnv } from "./api/app-env";
 import { atisError } from "./api/atis-errors";
 import { atisRoutes } from "./api/atis";
+import { authenticate } from "./api/authenticate";
 import { isStoreOutage, nativeError, storeUnavailable } from "./api/native-errors";
 import { requestId } from "./api/request-id";
 import { verdictRoutes } from "./api/verdict-route";
@@ -15,6 +16,7 @@ import { openApiRoutes } from "./openapi/routes";
 import { reportsRoutes } from "./reports/routes";
 import { statsRoutes } from "./stats/routes";
 import { ConfigError } from "./config";
+import { systemClock } from "./lib/clock";
 import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
 
 /**
@@ -26,6 +28,7 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use("*", requestId);
+  app.use("*", authenticate({ clock: overrides.clock ?? systemClock, fetcher: overrides.fetcher ?? ((request) => fetch(request)) }));
   // A query parameter given twice (`?international=true&international=false`) has no one meaning: refused
   // before a route reads the first or the last. The ATIS API reads no query.
   app.use("/v1/*", async (c, next) => {

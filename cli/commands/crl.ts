@@ -141,7 +141,7 @@ const crlList: CliCommand = {
   options: { ...KV_TARGET_OPTIONS },
   async run(context) {
     const now = Date.now();
-    const crls = ((await heldCrls(kvTarget(context)))?.crls ?? []).map((entry) => {
+    const crls = ((await heldCrls(kvTarget(context, "read")))?.crls ?? []).map((entry) => {
       const reading = readCrl(new X509Crl(entry.pem));
       const current = reading.thisUpdate <= now && reading.nextUpdate !== null && now <= reading.nextUpdate;
       return { ...reading.evidence, revoked: reading.revoked.size, current, source: entry.source ?? null };

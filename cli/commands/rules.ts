@@ -1,4 +1,5 @@
 import { CliInputError, PROGRESS_OPTION, booleanOption, requiredOption, requiredPositional, stringOption, type CliCommand, type CommandContext, type OptionSpec } from "../command";
+import { sha256Hex } from "../../src/lib/sha256";
 import { readInputFile } from "../files";
 
 /**
@@ -10,8 +11,11 @@ export const ADMIN_API_OPTIONS: Record<string, OptionSpec> = {
   token: { type: "string", description: "admin bearer token (default: $SHAKEN_EDGE_ADMIN_TOKEN)", valueName: "token" },
 };
 
-/** Calls the admin API; a non-2xx answer becomes a CliInputError carrying the server's message and field errors. */
-export async function callAdminApi(context: CommandContext, method: string, path: string, body?: unknown): Promise<unknown> {
+/**
+ * Calls the admin API; a non-2xx answer becomes a CliInputError carrying the server's message and the
+ * field errors it does not already spell out (a validation message names each field: printed once).
+ */
+export async function callAdminApi(context: CommandContext, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
   const base = (stringOption(context, "url") ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
   const token = stringOption(context, "token") ?? process.env.SHAKEN_EDGE_ADMIN_TOKEN;
   if (!token) throw new CliInputError("an admin token is required: --token or SHAKEN_EDGE_ADMIN_TOKEN");
@@ -19,7 +23,7 @@ export async function callAdminApi(context: CommandContext, method: string, path
   try {
     response = await fetch(`${base}${path}`, {
       method,
-      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
@@ -28,8 +32,12 @@ export async function callAdminApi(context: CommandContext, method: string, path
   const payload: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (payload as { error?: { code?: string; message?: string; fields?: Record<string, string> } } | null)?.error;
-    const fields = error?.fields ? Object.entries(error.fields).map(([field, message]) => `\n  ${field}: ${message}`).join("") : "";
-    throw new CliInputError(`${method} ${path}: HTTP ${response.status} ${error?.code ?? ""} ${error?.message ?? ""}${fields}`.trim());
+    const message = error?.message ?? "";
+    const fields = Object.entries(error?.fields ?? {})
+      .filter(([field, problem]) => !message.includes(`${field}: ${problem}`))
+      .map(([field, problem]) => `\n  ${field}: ${problem}`)
+      .join("");
+    throw new CliInputError(`${method} ${path}: HTTP ${response.status} ${error?.code ?? ""} ${message}${fields}`.trim());
   }
   return payload;
 }
@@ -154,10 +162,16 @@ const expire: CliCommand = {
   },
 };
 
-/** One rule per line: the body `POST /v1/admin/rules` takes. Blank lines are skipped. */
-async function readRuleLines(file: string): Promise<{ line: number; rule: Record<string, unknown> }[]> {
+/**
+ * One rule per line: the body `POST /v1/admin/rules` takes. Blank lines are skipped. Each line's
+ * Idempotency-Key is derived from its number and its text, so a run resumed with `--skip` after an
+ * answer that never came (a timeout, an ambiguous 503) sends that line with the same key, and the
+ * server answers with the rule it already made instead of making a second one.
+ */
+async function readRuleLines(file: string): Promise<{ line: number; rule: Record<string, unknown>; idempotencyKey: string }[]> {
   const text = await readInputFile(file);
-  return text.split("\n").flatMap((raw, index) => {
+  const lines = await Promise.all(text.split("\n").map(async (raw, index) => ({ raw, index, idempotencyKey: `rules-import:${index + 1}:${await sha256Hex(raw.trim())}` })));
+  return lines.flatMap(({ raw, index, idempotencyKey }) => {
     if (raw.trim() === "") return [];
     let rule: unknown;
     try {
@@ -166,7 +180,7 @@ async function readRuleLines(file: string): Promise<{ line: number; rule: Record
       throw new CliInputError(`${file}:${index + 1}: not JSON; each line must be one rule object as for POST /v1/admin/rules`);
     }
     if (typeof rule !== "object" || rule === null || Array.isArray(rule)) throw new CliInputError(`${file}:${index + 1}: must be a JSON object (one rule)`);
-    return [{ line: index + 1, rule: rule as Record<string, unknown> }];
+    return [{ line: index + 1, rule: rule as Record<string, unknown>, idempotencyKey }];
   });
 }
 
@@ -188,9 +202,10 @@ const importRules: CliCommand = {
     // Every line is read and parsed before the first request, so a typo late in the file adds nothing.
     const pending = (await readRuleLines(file)).slice(skip);
     const ids: string[] = [];
-    for (const { line, rule } of pending) {
+    for (const { line, rule, idempotencyKey } of pending) {
       try {
-        const { rule: added } = (await callAdminApi(context, "POST", "/v1/admin/rules", author && rule.author === undefined ? { ...rule, author } : rule)) as { rule: RuleView };
+        const body = author && rule.author === undefined ? { ...rule, author } : rule;
+        const { rule: added } = (await callAdminApi(context, "POST", "/v1/admin/rules", body, { "Idempotency-Key": idempotencyKey })) as { rule: RuleView };
         ids.push(added.id);
       } catch (error) {
         if (!(error instanceof CliInputError)) throw error;

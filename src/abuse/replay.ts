@@ -7,7 +7,8 @@ import type { Deadline } from "../verdict/deadline";
 import type { Finding } from "../verdict/finding";
 import type { Presentation, PresentationRecord, ReplayGuard } from "./replay-guard";
 import type { ReplayPolicy } from "./settings";
-import { sha256Hex, shardOf } from "./shard";
+import { sha256Hex } from "../lib/sha256";
+import { shardOf } from "./shard";
 
 export const REPLAY_CHECK_ID = "passport.replay";
 

@@ -1,5 +1,3 @@
-const encoder = new TextEncoder();
-
 /**
  * Abuse counters live in Durable Objects, and one object serialises its requests: a single object for
  * all traffic would be the bottleneck of every verifier in every location. The replay guard spreads
@@ -7,10 +5,6 @@ const encoder = new TextEncoder();
  * the presentation's identity, src/abuse/replay.ts); the velocity counters spread their keys (a CLI, a trunk name) with
  * `velocityShardOf` below. Either way one hot key occupies one object, never the whole store.
  */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 /** The object (of 256) that holds a key, named by the first byte of the key's digest. */
 export const shardOf = (digestHex: string): string => `shard-${digestHex.slice(0, 2)}`;

@@ -1,13 +1,21 @@
 /**
  * The audit log (issue 4: "every change is kept in an audit log: who, when, before, after").
  * A change and its audit row commit in one D1 batch (one transaction), and the audit row is only
- * written when the change touched a row, so a lost optimistic-versioning race leaves no trace.
+ * written when the change touched a row, so a lost optimistic-versioning race leaves no trace. Every
+ * versioned change is conditioned on the version its `before` was read at, so `before` is exactly what
+ * the change replaced.
  */
-export type AuditedEntity = "rule" | "config" | "roaming";
+export const AUDITED_ENTITIES = ["rule", "config", "roaming", "report", "trust"] as const;
+export type AuditedEntity = (typeof AUDITED_ENTITIES)[number];
 export type AuditedOperation = "create" | "update" | "expire" | "delete";
 
-export interface AuditEntry {
+/** Who: the authenticated operator, always (issue 22 item 10); `author` is the client's own account, when it gave one. */
+export interface AuditActor {
   actor: string;
+  author: string | null;
+}
+
+export interface AuditEntry extends AuditActor {
   entity: AuditedEntity;
   entityId: string;
   operation: AuditedOperation;
@@ -23,21 +31,28 @@ export interface AuditRecord extends Omit<AuditEntry, "atMs"> {
 
 const asJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
+export interface AuditOptions {
+  /** The change alters what the verdict path caches: bump the origin version that tells every isolate to reload. */
+  bumpsOriginVersion: boolean;
+  /** More writes that commit with the change, or not at all (an Idempotency-Key's stored response). */
+  alongside?: D1PreparedStatement[];
+}
+
 /**
- * Runs `change`, then (only if it changed exactly one row) the audit insert and, when the change
- * alters what the verdict path caches, the origin version bump that tells every isolate to reload.
- * Returns whether the change applied.
+ * Runs `change`, then (only if it changed exactly one row) the audit insert and the origin version
+ * bump, then `alongside`, all in one transaction. Returns whether the change applied.
  */
-export async function applyAudited(db: D1Database, change: D1PreparedStatement, entry: AuditEntry, options: { bumpsOriginVersion: boolean }): Promise<boolean> {
+export async function applyAudited(db: D1Database, change: D1PreparedStatement, entry: AuditEntry, options: AuditOptions): Promise<boolean> {
   const statements = [
     change,
     db
       .prepare(
-        "INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+        "INSERT INTO audit_log (at, actor, author, entity, entity_id, operation, before, after) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
       )
-      .bind(entry.atMs, entry.actor, entry.entity, entry.entityId, entry.operation, asJson(entry.before), asJson(entry.after)),
+      .bind(entry.atMs, entry.actor, entry.author, entry.entity, entry.entityId, entry.operation, asJson(entry.before), asJson(entry.after)),
   ];
   if (options.bumpsOriginVersion) statements.push(db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 AND changes() = 1"));
+  statements.push(...(options.alongside ?? []));
   const [result] = await db.batch(statements);
   return result!.meta.changes === 1;
 }
@@ -46,6 +61,7 @@ interface AuditRow {
   seq: number;
   at: number;
   actor: string;
+  author: string | null;
   entity: AuditedEntity;
   entity_id: string;
   operation: AuditedOperation;
@@ -66,6 +82,7 @@ export async function listAudit(db: D1Database, filter: { entity?: string; entit
     seq: row.seq,
     at: new Date(row.at).toISOString(),
     actor: row.actor,
+    author: row.author,
     entity: row.entity,
     entityId: row.entity_id,
     operation: row.operation,

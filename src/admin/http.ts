@@ -1,22 +1,33 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../api/app-env";
-import { requireBearer } from "../api/auth";
 import { BodyTooLargeError, readBoundedText } from "../api/body";
-import { AUTH_FAILURE_MESSAGES, nativeError } from "../api/native-errors";
+import { nativeError } from "../api/native-errors";
 import { systemClock, type Clock } from "../lib/clock";
+import { NOT_A_NUMBER } from "../numbering/number-pattern";
+import { canonicalizeTn, diallingPlanFor, type DiallingPlan } from "../numbers/telephone-number";
+import { DEFAULT_HOME_COUNTRY } from "../origin/deps";
+import type { AuditActor } from "./audit-log";
 
 /**
- * What the operator-facing sub-apps (admin, reports, stats) share: the admin bearer, the error body
- * `{"error":{"code","message","fields"?}}`, body validation that names each bad field, the clock,
- * who is acting, and the version a write is based on.
+ * What the operator-facing sub-apps (admin, reports, stats) share: the error body
+ * `{"error":{"code","message","fields"?}}`, body validation that names each bad field, the clock, the
+ * home dialling plan, who is acting, and the version a write is based on. Who may call them is decided
+ * before they run (src/api/authenticate.ts).
  */
-export const requireAdmin = requireBearer("admin", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure]));
 
-const MAX_ADMIN_BODY_BYTES = 1_048_576;
+export const MAX_ADMIN_BODY_BYTES = 1_048_576;
 const JSON_TYPE = /^\s*application\/json\s*(;|$)/i;
 
 export const clockOf = (c: Context<AppEnv>): Clock => c.get("runtime")?.clock ?? systemClock;
+
+/** How numbers a person types are read: as the verdict reads a caller ID (HOME_COUNTRY's plan). */
+export const planOf = (c: Context<AppEnv>): DiallingPlan => c.get("runtime").config.plan;
+
+/** The plan the API description's schemas are built with: they document the same fields whatever the plan. */
+export const DOCUMENTED_PLAN = diallingPlanFor(DEFAULT_HOME_COUNTRY);
+
+export const bodyTooLarge = () => nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
 
 export function validationError(error: z.ZodError): Response {
   const fields: Record<string, string> = {};
@@ -51,7 +62,7 @@ export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, sch
     // Bounded while it is read, chunked bodies too: the limit is in bytes, whatever the characters.
     text = await readBoundedText(c.req.raw, MAX_ADMIN_BODY_BYTES);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return { response: nativeError(413, "ERR_BODY_TOO_LARGE", `request body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`) };
+    if (error instanceof BodyTooLargeError) return { response: bodyTooLarge() };
     throw error;
   }
   let json: unknown;
@@ -66,15 +77,11 @@ export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, sch
 }
 
 /**
- * Who made a change, for the audit log: the `author` the client gave, else a label derived from the
- * admin token (a digest prefix: identifies the token without revealing it).
+ * Who made a change, for the audit log (issue 22 item 10): always the authenticated operator; an
+ * `author` the client gave is kept beside it as a claim (a shared automation token acting for someone),
+ * never in its place.
  */
-export async function actorOf(c: Context<AppEnv>, author?: string): Promise<string> {
-  if (author) return author;
-  const token = (c.req.header("Authorization") ?? "").replace(/^Bearer /, "");
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
-  return `admin-token:${[...digest.slice(0, 6)].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
-}
+export const actorOf = (c: Context<AppEnv>, author?: string): AuditActor => ({ actor: c.get("operator").name, author: author ?? null });
 
 /**
  * The version an update is based on (optimistic versioning): `If-Match: "3"` (or W/"3", or 3), else
@@ -96,20 +103,29 @@ export function basedOnVersion(c: Context<AppEnv>, bodyVersion: number | undefin
 export const conflict = (current: unknown) => nativeError(409, "ERR_VERSION_CONFLICT", "the resource changed since you read it: re-read it and apply your change to the current version", { current });
 export const notFound = (what: string) => nativeError(404, "ERR_NOT_FOUND", `${what} not found`);
 
-/** Query-string integers, bounded; `fallback` when absent; null when present but invalid. */
+/** The 400 naming one bad query (or path) parameter. */
 export const invalidQuery = (field: string, message: string) => nativeError(400, "ERR_VALIDATION", `invalid query parameter ${field}: ${message}`, { fields: { [field]: message } });
 
-/** `limit` (1–1000, default 100) and `offset` of a list endpoint, or the 400 naming the bad one. */
+/** A number in the query, as a person types it; read with the home plan by `readNumberQuery`. */
+export const numberQuery = z.string().max(64);
+
+/**
+ * A number from the query or path, read as the verdict reads a caller ID (issue 23 item 5): the
+ * canonical digits, undefined when absent, or the 400 naming the parameter.
+ */
+export function readNumberQuery(c: Context<AppEnv>, field: string, value: string | undefined): string | undefined | { response: Response } {
+  if (value === undefined) return undefined;
+  const tn = canonicalizeTn(value, planOf(c));
+  return tn ?? { response: invalidQuery(field, NOT_A_NUMBER) };
+}
 
 /** Query fields the list routes share, validated by the same schemas that document them (validQuery). */
-export const telephoneNumberQuery = z
-  .string()
-  .transform((value) => value.replace(/^\+/, ""))
-  .pipe(z.string().regex(/^[0-9]{1,15}$/, "expected a telephone number: 1–15 digits, optionally after '+'"));
-
 export const pagingQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe("At most this many; default 100"),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 };
 
-export const authorQuery = z.object({ author: z.string().trim().min(1).max(128).optional().describe("Who, for the audit log; default: the admin token's label") });
+/** The client's own account of who acts, kept in the audit log beside the authenticated operator. */
+export const authorField = z.string().trim().min(1).max(128).describe("Who acts, by the client's account; the audit log keeps it beside the authenticated operator");
+
+export const authorQuery = z.object({ author: authorField.optional() });

@@ -5,39 +5,43 @@ import type { AppEnv } from "../api/app-env";
 import { nativeError } from "../api/native-errors";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
 import { getConfigSection, putConfigSection } from "../origin/config/store";
-import { homeCountryOf } from "../origin/deps";
+import { homeCountryOf, type OriginEnv } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
-import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema } from "../origin/roaming/table-lookup";
+import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../origin/roaming/settings";
+import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
-import { listAudit } from "./audit-log";
-import { actorOf, authorQuery, basedOnVersion, clockOf, conflict, invalidQuery, notFound, pagingQuery, readValidBody, requireAdmin, telephoneNumberQuery } from "./http";
+import { AUDITED_ENTITIES, listAudit } from "./audit-log";
+import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
+import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
+import { recordTrustSet } from "./trust-audit";
 
 /**
  * `/v1/admin`: the analysts' and operators' API (issue 4 "Operator rules"): blocking rules, the audit
- * log, operator configuration and the roaming table. Every write is audited, versioned, and marks
- * this isolate's compiled snapshot stale; other isolates pick it up within the refresh interval.
+ * log, operator configuration, the roaming table, and the record of trust-set pushes. Every write is
+ * audited and marks this isolate's compiled snapshot stale; other isolates pick it up within the
+ * refresh interval. Which role may call which route: src/api/authenticate.ts.
  */
 export const adminRoutes = new Hono<AppEnv>();
-adminRoutes.use("*", requireAdmin);
 
 const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
 const listRulesQuery = z.object({
-  cli: telephoneNumberQuery.optional().describe("Digits the rule's CLI criteria contain"),
+  cli: numberQuery.optional().describe("Digits the rule's CLI criteria contain; a whole number is read as the verdict reads a caller ID"),
   active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
   ...pagingQuery,
 });
 const auditQuery = z.object({
-  entity: z.enum(["rule", "config", "roaming"]).optional(),
+  entity: z.enum(AUDITED_ENTITIES).optional(),
   id: z.string().max(128).optional().describe("The entity's id"),
   limit: pagingQuery.limit,
   before: z.coerce.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
 });
 
 const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const optionalAuthor = z.object({ author: z.string().trim().min(1).max(128).optional(), version: z.number().int().positive().optional() }).strict();
+const optionalAuthor = z.object({ author: authorField.optional(), version: z.number().int().positive().optional() }).strict();
+const optionalAuthorOnly = z.object({ author: authorField.optional() }).strict();
 
 function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 200 | 201 = 200): Response {
   if ("error" in result) return result.error === "ERR_NOT_FOUND" ? notFound("rule") : conflict(presentRule(result.current));
@@ -48,17 +52,24 @@ function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 
 
 adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
   const { cli, active, limit, offset } = c.req.valid("query");
-  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains: cli, limit, offset });
+  const cliContains = readNumberQuery(c, "cli", cli);
+  if (typeof cliContains === "object") return cliContains.response;
+  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains, limit, offset });
   return c.json({ rules: rules.map(presentRule) });
 });
 
-adminRoutes.post("/rules", describeRoute({ ...ADMIN, summary: "Create a rule", requestBody: jsonBody(ruleInputSchema(0)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid") } }), async (c) => {
-  const now = clockOf(c).now();
-  const body = await readValidBody(c, ruleInputSchema(now));
-  if ("response" in body) return body.response;
-  const rule = await createRule(c.env.DB, body.value, await actorOf(c, body.value.author), now);
-  return ruleWriteResponse(c, { rule }, 201);
-});
+adminRoutes.post(
+  "/rules",
+  describeRoute({ ...ADMIN, summary: "Create a rule", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(ruleInputSchema(0, DOCUMENTED_PLAN)), responses: { 201: jsonResponse("`{rule}`, with its ETag"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
+  idempotentCreate,
+  async (c) => {
+    const now = clockOf(c).now();
+    const body = await readValidBody(c, ruleInputSchema(now, planOf(c)));
+    if ("response" in body) return body.response;
+    const rule = await createRule(c.env.DB, body.value, actorOf(c, body.value.author), now, (created) => idempotentResponse(c, 201, { rule: presentRule(created) }, `"${created.version}"`));
+    return ruleWriteResponse(c, { rule }, 201);
+  },
+);
 
 adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", responses: { 200: jsonResponse("`{rule}`, with its ETag"), 404: errorResponse("No such rule") } }), async (c) => {
   const id = c.req.param("id");
@@ -68,16 +79,16 @@ adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", 
   return c.json({ rule: presentRule(rule) });
 });
 
-adminRoutes.put("/rules/:id", describeRoute({ ...ADMIN, summary: "Replace a rule", description: "Optimistic versioning: send If-Match or the version you read.", requestBody: jsonBody(ruleReplacementSchema(0)), responses: { 200: jsonResponse("`{rule}`"), 409: errorResponse("The rule changed since you read it"), 428: errorResponse("No version given") } }), async (c) => {
+adminRoutes.put("/rules/:id", describeRoute({ ...ADMIN, summary: "Replace a rule", description: "Optimistic versioning: send If-Match or the version you read.", requestBody: jsonBody(ruleReplacementSchema(0, DOCUMENTED_PLAN)), responses: { 200: jsonResponse("`{rule}`"), 409: errorResponse("The rule changed since you read it"), 428: errorResponse("No version given") } }), async (c) => {
   const id = c.req.param("id");
   if (!RULE_ID.test(id)) return notFound("rule");
   const now = clockOf(c).now();
-  const body = await readValidBody(c, ruleReplacementSchema(now));
+  const body = await readValidBody(c, ruleReplacementSchema(now, planOf(c)));
   if ("response" in body) return body.response;
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
   if (basedOn.version === undefined) return nativeError(428, "ERR_VERSION_REQUIRED", "send If-Match or a version field with the version you read", { fields: { version: "required" } });
-  return ruleWriteResponse(c, await replaceRule(c.env.DB, id, body.value, basedOn.version, await actorOf(c, body.value.author), now));
+  return ruleWriteResponse(c, await replaceRule(c.env.DB, id, body.value, basedOn.version, actorOf(c, body.value.author), now));
 });
 
 adminRoutes.post("/rules/:id/expire", describeRoute({ ...ADMIN, summary: "Expire a rule now", requestBody: jsonBody(optionalAuthor), responses: { 200: jsonResponse("`{rule}`"), 404: errorResponse("No such rule"), 409: errorResponse("The rule changed since you read it") } }), async (c) => {
@@ -87,7 +98,7 @@ adminRoutes.post("/rules/:id/expire", describeRoute({ ...ADMIN, summary: "Expire
   if ("response" in body) return body.response;
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
-  return ruleWriteResponse(c, await expireRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, body.value.author), clockOf(c).now()));
+  return ruleWriteResponse(c, await expireRule(c.env.DB, id, basedOn.version ?? null, actorOf(c, body.value.author), clockOf(c).now()));
 });
 
 adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a rule", responses: { 200: jsonResponse("`{rule}` as it was"), 404: errorResponse("No such rule") } }), validQuery(authorQuery), async (c) => {
@@ -96,7 +107,7 @@ adminRoutes.delete("/rules/:id", describeRoute({ ...ADMIN, summary: "Delete a ru
   const basedOn = basedOnVersion(c, undefined);
   if ("response" in basedOn) return basedOn.response;
   const { author } = c.req.valid("query");
-  return ruleWriteResponse(c, await deleteRule(c.env.DB, id, basedOn.version ?? null, await actorOf(c, author), clockOf(c).now()));
+  return ruleWriteResponse(c, await deleteRule(c.env.DB, id, basedOn.version ?? null, actorOf(c, author), clockOf(c).now()));
 });
 
 adminRoutes.get("/audit", describeRoute({ ...ADMIN, summary: "Read the audit log", responses: { 200: jsonResponse("`{entries: [...]}`, newest first") } }), validQuery(auditQuery), async (c) => {
@@ -127,8 +138,11 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   const basedOn = basedOnVersion(c, body.value.version);
   if ("response" in basedOn) return basedOn.response;
   if (basedOn.version === undefined) return nativeError(428, "ERR_VERSION_REQUIRED", "send If-Match or a version field with the version you read (0 for a section never written)", { fields: { version: "required" } });
-  const actor = await actorOf(c, body.value.author);
-  const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actor, clockOf(c).now(), homeCountryOf(c.env));
+  // The CAMARA token goes to camaraBaseUrl: only to a host the deployment allows (issue 22 item 11).
+  const deployment: OriginEnv = c.env;
+  const refusal = section === "roaming" ? camaraHostRefusal(body.value.document as RoamingSettings, camaraAllowedHosts(deployment)) : null;
+  if (refusal) return nativeError(400, "ERR_VALIDATION", `invalid request: document.camaraBaseUrl: ${refusal}`, { fields: { "document.camaraBaseUrl": refusal } });
+  const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountryOf(c.env));
   if ("error" in result) return conflict(result.current);
   markIsolateSnapshotsStale();
   c.header("ETag", `"${result.section.version}"`);
@@ -140,33 +154,71 @@ const configWriteSchema = (section: ConfigSection) =>
     .object({
       document: CONFIG_SECTION_SCHEMAS[section],
       version: z.number().int().min(0).optional(),
-      author: z.string().trim().min(1).max(128).optional(),
+      author: authorField.optional(),
     })
     .strict();
 
-const TN_PARAMETER = /^\+?([0-9]{1,15})$/;
+/** The number in a roaming route's path, read as the verdict reads a caller ID. */
+const roamingTnOf = (c: Context<AppEnv>) => readNumberQuery(c, "tn", c.req.param("tn"));
 
-adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt}`"), 404: errorResponse("No entry") } }), async (c) => {
-  const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
-  if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const entry = await getRoamingEntry(c.env.DB, tn);
-  return entry ? c.json({ tn, ...entry }) : notFound("roaming entry");
+function roamingWriteResponse(c: Context<AppEnv>, result: RoamingWriteResult, status: 200 | 204 = 200): Response {
+  if ("error" in result) return result.error === "ERR_NOT_FOUND" ? notFound("roaming entry") : conflict(result.current);
+  forgetCachedRoamingStatus(result.entry.tn);
+  if (status === 204) return c.body(null, 204);
+  c.header("ETag", `"${result.entry.version}"`);
+  return c.json(result.entry);
+}
+
+adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt, source, version}`, with its ETag"), 404: errorResponse("No entry") } }), async (c) => {
+  const tn = roamingTnOf(c);
+  if (typeof tn === "object") return tn.response;
+  const entry = tn === undefined ? null : await getRoamingEntry(c.env.DB, tn);
+  if (!entry) return notFound("roaming entry");
+  c.header("ETag", `"${entry.version}"`);
+  return c.json(entry);
 });
 
-adminRoutes.put("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Write a roaming table entry", requestBody: jsonBody(roamingEntrySchema), responses: { 200: jsonResponse("The entry as written"), 400: errorResponse("A field is invalid") } }), async (c) => {
-  const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
-  if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const body = await readValidBody(c, roamingEntrySchema);
-  if ("response" in body) return body.response;
-  const entry = await putRoamingEntry(c.env.DB, tn, body.value, await actorOf(c, body.value.author), clockOf(c).now());
-  forgetCachedRoamingStatus(tn);
-  return c.json({ tn, ...entry });
+adminRoutes.put(
+  "/roaming/:tn",
+  describeRoute({
+    ...ADMIN,
+    summary: "Write a roaming table entry",
+    description: "Versioned: send If-Match (or `version`) with the version you read, 0 for a number without an entry; without one, the write applies only to the entry as it is when it arrives.",
+    requestBody: jsonBody(roamingEntrySchema),
+    responses: { 200: jsonResponse("The entry as written, with its ETag"), 400: errorResponse("A field is invalid"), 409: errorResponse("The entry changed since you read it") },
+  }),
+  async (c) => {
+    const tn = roamingTnOf(c);
+    if (typeof tn === "object") return tn.response;
+    const body = await readValidBody(c, roamingEntrySchema);
+    if ("response" in body) return body.response;
+    const basedOn = basedOnVersion(c, body.value.version);
+    if ("response" in basedOn) return basedOn.response;
+    return roamingWriteResponse(c, await putRoamingEntry(c.env.DB, tn!, body.value, basedOn.version, actorOf(c, body.value.author), clockOf(c).now()));
+  },
+);
+
+adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", description: "Send If-Match to delete only the version you read.", responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry"), 409: errorResponse("The entry changed since you read it") } }), validQuery(authorQuery), async (c) => {
+  const tn = roamingTnOf(c);
+  if (typeof tn === "object") return tn.response;
+  const basedOn = basedOnVersion(c, undefined);
+  if ("response" in basedOn) return basedOn.response;
+  return roamingWriteResponse(c, await deleteRoamingEntry(c.env.DB, tn!, basedOn.version, actorOf(c, c.req.valid("query").author), clockOf(c).now()), 204);
 });
 
-adminRoutes.delete("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Delete a roaming table entry", responses: { 204: { description: "Deleted" }, 404: errorResponse("No entry") } }), validQuery(authorQuery), async (c) => {
-  const tn = TN_PARAMETER.exec(c.req.param("tn"))?.[1];
-  if (!tn) return invalidQuery("tn", "expected a telephone number of 1–15 digits");
-  const removed = await deleteRoamingEntry(c.env.DB, tn, await actorOf(c, c.req.valid("query").author), clockOf(c).now());
-  forgetCachedRoamingStatus(tn);
-  return removed ? c.body(null, 204) : notFound("roaming entry");
-});
+adminRoutes.post(
+  "/trust/audit",
+  describeRoute({
+    ...ADMIN,
+    summary: "Record the trust anchors and CRLs now in KV in the audit log",
+    description:
+      "`trust push` and `crl push` write KV with Cloudflare credentials the Worker never sees; they then call this route (with `--url`), so the audit log holds who pushed, and what is in KV as the Worker reads it. A document unchanged since its last record writes nothing.",
+    requestBody: jsonBody(optionalAuthorOnly),
+    responses: { 200: jsonResponse("`{recorded: [keys whose change was recorded], documents: {key: summary}}`") },
+  }),
+  async (c) => {
+    const body = await readValidBody(c, optionalAuthorOnly);
+    if ("response" in body) return body.response;
+    return c.json(await recordTrustSet(c.env.DB, c.env.TRUST, actorOf(c, body.value.author), clockOf(c).now()));
+  },
+);

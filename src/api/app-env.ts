@@ -1,10 +1,14 @@
 import type { Context } from "hono";
 import type { Runtime } from "../runtime";
+import type { Operator } from "./auth";
 
-/** Hono environment of every route: the Worker's bindings and the per-request variables. */
+/**
+ * Hono environment of every route: the Worker's bindings and the per-request variables. `operator` is
+ * set on every operator route (src/api/authenticate.ts): who is acting.
+ */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string; runtime: Runtime };
+  Variables: { requestId: string; runtime: Runtime; operator: Operator };
 }
 
 /**

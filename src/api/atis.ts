@@ -6,7 +6,6 @@ import { recordVerificationMetrics } from "../metrics/record";
 import { jsonBody, jsonResponse, SBC_SECURITY } from "../openapi/shared";
 import { backgroundTasks, type AppEnv } from "./app-env";
 import { atisError } from "./atis-errors";
-import { requireBearer } from "./auth";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { verifyCall } from "../verification/verify-call";
 import { boundVerifier, Deadline } from "../verdict/deadline";
@@ -72,11 +71,6 @@ function readVerificationRequest(body: unknown): VerificationRequest {
 
 /** `POST /stir/v1/verification`: the STI-VS API SBCs already speak (ATIS-1000082). */
 export const atisRoutes = new Hono<AppEnv>();
-
-atisRoutes.use(
-  "/verification",
-  requireBearer("sbc", (_c, failure) => atisError("POL4001", [failure === "missing" ? "no bearer key" : failure === "malformed" ? "malformed Authorization header" : "key not accepted"])),
-);
 
 /**
  * ATIS-1000082 §6.2's request and response, for the API description. readVerificationRequest checks

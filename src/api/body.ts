@@ -1,6 +1,6 @@
 import { decodeUtf8 } from "../lib/utf8";
 
-/** Request bodies are read with a bound, whatever Content-Length claims. */
+/** Bodies (requests, and responses from services we call) are read with a bound, whatever Content-Length claims. */
 export class BodyTooLargeError extends Error {
   readonly code = "ERR_BODY_TOO_LARGE";
 }
@@ -12,7 +12,7 @@ export class BodyTooLargeError extends Error {
  */
 const TEXT_TYPES = /^\s*(?:text\/|application\/(?:[\w.+-]*\+)?json\s*(?:;|$))/i;
 
-export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
+export async function readBoundedText(request: Request | Response, maxBytes: number): Promise<string> {
   const length = request.headers.get("Content-Length");
   const declared = Number(length ?? "0");
   if (declared > maxBytes) throw new BodyTooLargeError(`request body is ${declared} bytes; at most ${maxBytes} are accepted`);

@@ -24,9 +24,3 @@ export function storeUnavailable(): Response {
   response.headers.set("Retry-After", String(STORE_RETRY_AFTER_SECONDS));
   return response;
 }
-
-export const AUTH_FAILURE_MESSAGES = {
-  missing: "an Authorization: Bearer <key> header is required",
-  malformed: "the Authorization header must be 'Bearer <key>'",
-  rejected: "the bearer key is not accepted",
-} as const;

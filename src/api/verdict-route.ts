@@ -10,16 +10,13 @@ import { recordVerdictStats } from "../stats/record";
 import { Deadline } from "../verdict/deadline";
 import { evaluateCall } from "../verdict/evaluate";
 import { backgroundTasks, type AppEnv } from "./app-env";
-import { requireBearer } from "./auth";
 import { BodyTooLargeError, readBoundedText } from "./body";
-import { AUTH_FAILURE_MESSAGES, nativeError } from "./native-errors";
+import { nativeError } from "./native-errors";
 
 const MAX_BODY_BYTES = 131_072;
 
 /** `POST /v1/verdict`: the native endpoint — one call in (JSON parts or a raw INVITE), one verdict out. */
 export const verdictRoutes = new Hono<AppEnv>();
-
-verdictRoutes.use("*", requireBearer("sbc", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure])));
 
 const describeVerdict = describeRoute({
   tags: ["SBC"],

@@ -87,7 +87,8 @@ function isLoopbackDevelopmentUrl(url: URL): boolean {
   );
 }
 
-function hostMatches(host: string, allowed: string): boolean {
+/** `allowed` is a host name, or `.example.net` for every host under it. */
+export function hostMatches(host: string, allowed: string): boolean {
   const pattern = allowed.trim().toLowerCase();
   return pattern.startsWith(".") ? host.endsWith(pattern) : host === pattern;
 }

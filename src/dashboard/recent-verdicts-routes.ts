@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { requireAdmin } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
 import { ADMIN_SECURITY, errorResponse, jsonResponse, validQuery } from "../openapi/shared";
 import { ACTIONS } from "../verdict/verdict";
@@ -12,7 +11,6 @@ import { listRecentVerdicts, RECENT_VERDICTS_KEPT } from "./recent-verdicts";
  * analyst narrows a complaint down: by number, ingress carrier, failed check, action, signed or not.
  */
 export const recentVerdictsRoutes = new Hono<AppEnv>();
-recentVerdictsRoutes.use("*", requireAdmin);
 
 const recentVerdictsQuery = z.object({
   number: z

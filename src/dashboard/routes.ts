@@ -10,8 +10,9 @@ import dashboardScript from "./assets/dashboard.js?raw";
 
 /**
  * `GET /dashboard`: the analysts' console. The page and its files are public and hold no data; every
- * figure comes from the admin API with the token the analyst types in (kept in sessionStorage for
- * the tab, sent as Bearer). The CSP allows nothing but this origin.
+ * figure comes from the operator API with the token the analyst types in (kept in sessionStorage for
+ * the tab, sent as Bearer), or, behind Cloudflare Access, with the assertion Access adds to each
+ * request. The CSP allows nothing but this origin.
  */
 export const dashboardRoutes = new Hono<AppEnv>();
 
@@ -26,7 +27,7 @@ const ASSETS = new Map([
 
 dashboardRoutes.get(
   "/",
-  describeRoute({ tags: ["Operator UI"], summary: "The dashboard", description: "An HTML page; log in with an admin token.", responses: { 200: { description: "HTML", content: { "text/html": {} } } } }),
+  describeRoute({ tags: ["Operator UI"], summary: "The dashboard", description: "An HTML page; log in with an operator token, or through Cloudflare Access.", responses: { 200: { description: "HTML", content: { "text/html": {} } } } }),
   (c) => c.html(page, 200, { "Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache" }),
 );
 

@@ -1,8 +1,7 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import type { AppEnv } from "../api/app-env";
-import { requireBearer } from "../api/auth";
-import { AUTH_FAILURE_MESSAGES, nativeError } from "../api/native-errors";
+import { METRICS_SECURITY } from "../openapi/shared";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "./exposition";
 import { flushMetricsNow } from "./isolate-counters";
 import { crlAgeSeries } from "./record";
@@ -13,15 +12,15 @@ import { readMetricSums } from "./store";
  * increments are flushed first, so a scrape never lags behind the isolate answering it.
  */
 export const metricsRoutes = new Hono<AppEnv>();
-metricsRoutes.use("*", requireBearer("metrics", (_c, failure) => nativeError(401, "ERR_UNAUTHENTICATED", AUTH_FAILURE_MESSAGES[failure])));
 
 metricsRoutes.get(
   "/",
   describeRoute({
     tags: ["Operations"],
+    security: METRICS_SECURITY,
     summary: "Prometheus metrics",
     description:
-      "Counters and histograms in the Prometheus text exposition format (0.0.4), summed across isolates, and the CRL age gauge of the answering isolate's trust set. Authenticate with a metrics token (METRICS_TOKENS_SHA256) or an admin token.",
+      "Counters and histograms in the Prometheus text exposition format (0.0.4), summed across isolates, and the CRL age gauge of the answering isolate's trust set. Authenticate with a metrics scrape token (METRICS_TOKENS_SHA256) or any operator's credential.",
     responses: { 200: { description: "The exposition", content: { [EXPOSITION_CONTENT_TYPE]: { schema: { type: "string" } } } } },
   }),
   async (c) => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalizeTn, telephoneNumberDigits, type DiallingPlan } from "../numbers/telephone-number";
 
 /**
  * A set of telephone numbers as operators and analysts write them: one number, every number under a
@@ -14,30 +15,60 @@ const canonicalDigits = z
   .transform((value) => value.replace(/^\+/, ""))
   .pipe(z.string().regex(/^[0-9]{1,15}$/, `expected 1–${MAX_TN_DIGITS} digits, optionally after '+'`));
 
+export const NOT_A_NUMBER = "expected a telephone number, e.g. +7 727 250 12 34, 8 727 250 12 34 or 77272501234";
+
+/**
+ * A number as a person types it, read the way the verdict reads a caller ID (issue 23 item 5): visual
+ * separators (RFC 8224 §8.3), a leading `+`, national format by the home dialling plan; the canonical
+ * form is what is kept.
+ */
+export const dialledNumberSchema = (plan: DiallingPlan) =>
+  z
+    .string()
+    // A value that is no number reads as "", refused by a check that lets the other fields' checks run too.
+    .transform((value) => canonicalizeTn(value, plan) ?? "")
+    .pipe(z.string().min(1, NOT_A_NUMBER));
+
+/**
+ * The leading digits of numbers, with the same separators allowed. A prefix is not a whole number, so
+ * it is read in international form: `8 727` stays 8727, since it could as well be the start of `+8 727…`.
+ */
+const dialledPrefixSchema = z
+  .string()
+  .transform((value) => telephoneNumberDigits(value) ?? "")
+  .pipe(z.string().min(1, `expected the leading 1–${MAX_TN_DIGITS} digits of numbers in international form, e.g. +7 727`));
+
 /** Exactly one of `exact`, `prefix` or `from`+`to`; errors name the offending member. */
-export const numberPatternSchema = z
-  .object({ exact: canonicalDigits.optional(), prefix: canonicalDigits.optional(), from: canonicalDigits.optional(), to: canonicalDigits.optional() })
-  .strict()
-  .superRefine((pattern, ctx) => {
-    const forms = [pattern.exact !== undefined, pattern.prefix !== undefined, pattern.from !== undefined || pattern.to !== undefined].filter(Boolean).length;
-    if (forms !== 1) {
-      ctx.addIssue({ code: "custom", message: "give exactly one of exact, prefix, or from+to" });
-      return;
-    }
-    if (pattern.from === undefined && pattern.to === undefined) return;
-    if (pattern.from === undefined || pattern.to === undefined) {
-      ctx.addIssue({ code: "custom", path: [pattern.from === undefined ? "from" : "to"], message: "a range needs both from and to" });
-    } else if (pattern.from.length !== pattern.to.length) {
-      ctx.addIssue({ code: "custom", path: ["to"], message: "from and to must have the same number of digits" });
-    } else if (pattern.from > pattern.to) {
-      ctx.addIssue({ code: "custom", path: ["to"], message: "to must not be below from" });
-    }
-  })
-  .transform((pattern): NumberPattern => {
-    if (pattern.exact !== undefined) return { exact: pattern.exact };
-    if (pattern.prefix !== undefined) return { prefix: pattern.prefix };
-    return { from: pattern.from!, to: pattern.to! };
-  });
+const patternSchemaOf = (number: z.ZodType<string, string>, prefix: z.ZodType<string, string>) =>
+  z
+    .object({ exact: number.optional(), prefix: prefix.optional(), from: number.optional(), to: number.optional() })
+    .strict()
+    .superRefine((pattern, ctx) => {
+      const forms = [pattern.exact !== undefined, pattern.prefix !== undefined, pattern.from !== undefined || pattern.to !== undefined].filter(Boolean).length;
+      if (forms !== 1) {
+        ctx.addIssue({ code: "custom", message: "give exactly one of exact, prefix, or from+to" });
+        return;
+      }
+      if (pattern.from === undefined && pattern.to === undefined) return;
+      if (pattern.from === undefined || pattern.to === undefined) {
+        ctx.addIssue({ code: "custom", path: [pattern.from === undefined ? "from" : "to"], message: "a range needs both from and to" });
+      } else if (pattern.from.length !== pattern.to.length) {
+        ctx.addIssue({ code: "custom", path: ["to"], message: "from and to must have the same number of digits" });
+      } else if (pattern.from > pattern.to) {
+        ctx.addIssue({ code: "custom", path: ["to"], message: "to must not be below from" });
+      }
+    })
+    .transform((pattern): NumberPattern => {
+      if (pattern.exact !== undefined) return { exact: pattern.exact };
+      if (pattern.prefix !== undefined) return { prefix: pattern.prefix };
+      return { from: pattern.from!, to: pattern.to! };
+    });
+
+/** Patterns in configuration documents: canonical digits, optionally after `+`. */
+export const numberPatternSchema = patternSchemaOf(canonicalDigits, canonicalDigits);
+
+/** Patterns analysts type (rules): numbers read as the verdict reads a caller ID, prefixes in international form. */
+export const dialledNumberPatternSchema = (plan: DiallingPlan) => patternSchemaOf(dialledNumberSchema(plan), dialledPrefixSchema);
 
 export function describePattern(pattern: NumberPattern): string {
   if ("exact" in pattern) return pattern.exact;

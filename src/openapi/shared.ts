@@ -7,13 +7,18 @@ import { validationError } from "../admin/http";
  * What the route descriptions share: the security schemes (by name, declared once in the document),
  * the native error body, and query validation that documents itself.
  */
-export const SBC_SECURITY = [{ sbcKey: [] }];
-export const ADMIN_SECURITY = [{ adminToken: [] }];
-export const METRICS_SECURITY = [{ metricsToken: [] }, { adminToken: [] }];
+export const SBC_SECURITY: OpenAPIV3_1.SecurityRequirementObject[] = [{ sbcKey: [] }];
+export const ADMIN_SECURITY: OpenAPIV3_1.SecurityRequirementObject[] = [{ adminToken: [] }, { cloudflareAccess: [] }];
+export const METRICS_SECURITY: OpenAPIV3_1.SecurityRequirementObject[] = [{ metricsToken: [] }, ...ADMIN_SECURITY];
 
 export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
   sbcKey: { type: "http", scheme: "bearer", description: "An SBC API key; its SHA-256 digest is listed in SBC_API_KEYS_SHA256." },
-  adminToken: { type: "http", scheme: "bearer", description: "An admin token; its SHA-256 digest is listed in ADMIN_TOKENS_SHA256." },
+  adminToken: {
+    type: "http",
+    scheme: "bearer",
+    description: "An operator token naming a person and a role (viewer, analyst, admin): ADMIN_TOKENS entries name:role:sha256hex; the digest-only ADMIN_TOKENS_SHA256 entries are role admin.",
+  },
+  cloudflareAccess: { type: "apiKey", in: "header", name: "Cf-Access-Jwt-Assertion", description: "The Cloudflare Access assertion (with ACCESS_TEAM_DOMAIN and ACCESS_AUD set); ACCESS_ROLES gives each person a role." },
   metricsToken: { type: "http", scheme: "bearer", description: "A Prometheus scrape token; its SHA-256 digest is listed in METRICS_TOKENS_SHA256." },
 };
 

@@ -2,14 +2,14 @@ import { systemClock, type Clock } from "../lib/clock";
 import { Deadline, DEFAULT_VERDICT_BUDGET_MS } from "../verdict/deadline";
 import type { OriginDeps } from "./assess";
 import { defaultOperatorConfig } from "./config/sections";
-import { createCamaraRoamingLookup } from "./roaming/camara-lookup";
+import { CAMARA_SOURCE, createCamaraRoamingLookup } from "./roaming/camara-lookup";
 import { cachedRoamingAnswer, timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
-import type { RoamingSettings } from "./roaming/settings";
+import { camaraAllowedHosts, camaraHostRefusal, type CamaraEnv, type RoamingSettings } from "./roaming/settings";
 import { createTableRoamingLookup } from "./roaming/table-lookup";
 import { compileOriginSnapshot, isolateSnapshotCache } from "./snapshot";
 
 /** The bindings the origin stage reads; satisfied by the generated `Env` (wrangler types). */
-export interface OriginEnv {
+export interface OriginEnv extends CamaraEnv {
   DB: D1Database;
   /** ISO 3166 alpha-2; default KZ. */
   HOME_COUNTRY?: string;
@@ -23,6 +23,8 @@ export const homeCountryOf = (env: Pick<OriginEnv, "HOME_COUNTRY">) => env.HOME_
 export interface RoamingSourceDeps {
   db: D1Database;
   camaraToken: string | undefined;
+  /** CAMARA_ALLOWED_HOSTS: where the token may go, whatever the stored settings say. */
+  camaraAllowedHosts: readonly string[];
   clock: Clock;
   fetch?: typeof fetch;
   sleep?: Sleep;
@@ -30,12 +32,19 @@ export interface RoamingSourceDeps {
 
 /** The configured roaming source, bounded by its per-call budget, behind the per-isolate cache. */
 export function roamingLookupFor(settings: RoamingSettings, deps: RoamingSourceDeps): RoamingLookup {
-  const source =
-    settings.source === "camara" && settings.camaraBaseUrl
-      ? createCamaraRoamingLookup({ baseUrl: settings.camaraBaseUrl, token: deps.camaraToken, fetch: deps.fetch })
-      : createTableRoamingLookup(deps.db);
+  const source = settings.source === "camara" && settings.camaraBaseUrl ? camaraLookupFor(settings.camaraBaseUrl, settings, deps) : createTableRoamingLookup(deps.db);
   const bounded = withTimeBudget(source, settings.source, settings.budgetMs, deps.sleep ?? timerSleep);
   return withIsolateCache(bounded, settings.source, settings.cacheTtlSeconds * 1000, deps.clock);
+}
+
+/**
+ * The CAMARA client, or, when settings stored earlier name a host the deployment does not allow (any
+ * longer), a source that never sends the token and answers unknown.
+ */
+function camaraLookupFor(baseUrl: string, settings: RoamingSettings, deps: RoamingSourceDeps): RoamingLookup {
+  const refusal = camaraHostRefusal(settings, deps.camaraAllowedHosts);
+  if (refusal) return { lookup: async () => unknownRoaming(CAMARA_SOURCE, refusal) };
+  return createCamaraRoamingLookup({ baseUrl, token: deps.camaraToken, fetch: deps.fetch });
 }
 
 /**
@@ -63,7 +72,7 @@ export function originDepsFromEnv(
       snapshots.ready(env.DB, waitUntil, clock.now()) ??
       deadline.within("rules", () => snapshots.current(env.DB, waitUntil, clock.now()), () => snapshots.last() ?? compileOriginSnapshot(0, homeCountry, defaultOperatorConfig(homeCountry), [])),
     roamingLookup(settings) {
-      const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, clock });
+      const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, camaraAllowedHosts: camaraAllowedHosts(env), clock });
       return {
         lookup: async (tn, atMs, hints) =>
           cachedRoamingAnswer(settings.source, tn, settings.cacheTtlSeconds * 1000, clock) ??

@@ -81,7 +81,7 @@ export function findingFor(checkId: string, action: Action, reason: string, opti
     case "allow":
       return null;
     case "block":
-      return { checkId, action, reason, sipCode: options.sipCode ?? 603 };
+      return { checkId, action, reason, sipCode: options.sipCode ?? 603, ...(options.label ? { label: options.label } : {}) };
     case "tag":
       return { checkId, action, reason, label: options.label ?? DEFAULT_TAG_LABEL };
     case "withhold":

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { dialledNumberSchema } from "../numbering/number-pattern";
+import type { DiallingPlan } from "../numbers/telephone-number";
 
 /**
  * A fraud report (issue 4 "Fraud reports"): a subscriber's complaint, or a National Bank anti-fraud
@@ -11,25 +13,22 @@ export interface FraudReport {
   presentedCli: string;
   callTime: number;
   channel: string;
+  /** Free text for analysts (possibly a victim's details): kept here, never copied into a rule or sent in SIP. */
   notes: string | null;
+  /** Who reported it, by the client's account; the audit log names the operator who filed it. */
   reporter: string;
   createdAt: number;
 }
 
-const tn = z
-  .string()
-  .trim()
-  .transform((value) => value.replace(/^\+/, ""))
-  .pipe(z.string().regex(/^[0-9]{1,15}$/, "expected a telephone number: 1–15 digits, optionally after '+'"));
-
 /** Reports about calls further ahead than this are clock mistakes, not fraud. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-export const fraudReportInputSchema = (nowMs: number) =>
+/** Numbers are read as the verdict reads a caller ID, with the home plan, and kept in canonical form. */
+export const fraudReportInputSchema = (nowMs: number, plan: DiallingPlan) =>
   z
     .object({
-      victim: tn,
-      presentedCli: tn,
+      victim: dialledNumberSchema(plan),
+      presentedCli: dialledNumberSchema(plan),
       time: z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
       channel: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "expected a short lowercase name, e.g. call-centre, app, national-bank"),
       notes: z.string().trim().max(4000).optional(),

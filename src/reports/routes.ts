@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { actorOf, clockOf, notFound, pagingQuery, readValidBody, requireAdmin, telephoneNumberQuery, validationError } from "../admin/http";
+import { actorOf, authorField, clockOf, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody, validationError } from "../admin/http";
+import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "../admin/idempotency";
 import type { AppEnv } from "../api/app-env";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
@@ -12,31 +13,37 @@ import { createReport, getReport, listReports } from "./store";
 
 /**
  * `/v1/reports`: fraud reports, and the analysts' shortcut from a report to a blocking rule in one
- * call (issue 4 "Fraud reports").
+ * call (issue 4 "Fraud reports"). Both creates are audited and take an Idempotency-Key.
  */
 export const reportsRoutes = new Hono<AppEnv>();
-reportsRoutes.use("*", requireAdmin);
 
 const REPORTS = { tags: ["Reports"], security: ADMIN_SECURITY };
 const listReportsQuery = z.object({
-  cli: telephoneNumberQuery.optional().describe("The presented CLI"),
+  cli: numberQuery.optional().describe("The presented CLI, read as the verdict reads a caller ID"),
   since: z.iso.datetime({ offset: true }).optional().describe("Only reports received since"),
   ...pagingQuery,
 });
 
 const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-reportsRoutes.post("/", describeRoute({ ...REPORTS, summary: "File a fraud report", requestBody: jsonBody(fraudReportInputSchema(0)), responses: { 201: jsonResponse("`{report}`"), 400: errorResponse("A field is invalid") } }), async (c) => {
-  const now = clockOf(c).now();
-  const body = await readValidBody(c, fraudReportInputSchema(now));
-  if ("response" in body) return body.response;
-  const report = await createReport(c.env.DB, body.value, await actorOf(c, body.value.reporter), now);
-  return c.json({ report: presentReport(report) }, 201);
-});
+reportsRoutes.post(
+  "/",
+  describeRoute({ ...REPORTS, summary: "File a fraud report", description: IDEMPOTENCY_DOCUMENTATION.description, requestBody: jsonBody(fraudReportInputSchema(0, DOCUMENTED_PLAN)), responses: { 201: jsonResponse("`{report}`"), 400: errorResponse("A field is invalid"), ...IDEMPOTENCY_DOCUMENTATION.responses } }),
+  idempotentCreate,
+  async (c) => {
+    const now = clockOf(c).now();
+    const body = await readValidBody(c, fraudReportInputSchema(now, planOf(c)));
+    if ("response" in body) return body.response;
+    const report = await createReport(c.env.DB, body.value, actorOf(c), now, (created) => idempotentResponse(c, 201, { report: presentReport(created) }));
+    return c.json({ report: presentReport(report) }, 201);
+  },
+);
 
 reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", responses: { 200: jsonResponse("`{reports: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listReportsQuery), async (c) => {
   const { cli, since, limit, offset } = c.req.valid("query");
-  const reports = await listReports(c.env.DB, { presentedCli: cli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset });
+  const presentedCli = readNumberQuery(c, "cli", cli);
+  if (typeof presentedCli === "object") return presentedCli.response;
+  const reports = await listReports(c.env.DB, { presentedCli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset });
   return c.json({ reports: reports.map(presentReport) });
 });
 
@@ -52,7 +59,7 @@ const ruleFromReportSchema = z
     action: z.string().optional(),
     reason: z.string().optional(),
     label: z.string().nullable().optional(),
-    author: z.string().optional(),
+    author: authorField.optional(),
     expiresAt: z.unknown().optional(),
     criteria: z.record(z.string(), z.unknown()).optional(),
   })
@@ -61,24 +68,36 @@ const ruleFromReportSchema = z
 /**
  * `POST /v1/reports/{id}/rules`: blocks the presented CLI (by default exactly that number, action block)
  * and links the rule to the report. Body fields override the defaults and are validated like any rule.
+ * The report's notes stay with the report: the rule's reason names the report, and its id leads there.
  */
-reportsRoutes.post("/:id/rules", describeRoute({ ...REPORTS, summary: "Block the CLI a report names", description: "Creates a rule (by default: block exactly the presented CLI) linked to the report; body fields override the defaults.", requestBody: jsonBody(ruleFromReportSchema), responses: { 201: jsonResponse("`{rule, report}`"), 400: errorResponse("The resulting rule is invalid"), 404: errorResponse("No such report") } }), async (c) => {
-  const id = c.req.param("id");
-  const report = REPORT_ID.test(id) ? await getReport(c.env.DB, id) : null;
-  if (!report) return notFound("report");
-  const overrides = await readValidBody(c, ruleFromReportSchema);
-  if ("response" in overrides) return overrides.response;
-  const now = clockOf(c).now();
-  const proposed = {
-    criteria: { cli: { exact: report.presentedCli } },
-    action: "block",
-    reason: `fraud report ${report.id} (${report.channel})${report.notes ? `: ${report.notes.slice(0, 400)}` : ""}`,
-    ...overrides.value,
-    reportId: report.id,
-  };
-  const rule = ruleInputSchema(now).safeParse(proposed);
-  if (!rule.success) return validationError(rule.error);
-  const created = await createRule(c.env.DB, rule.data, await actorOf(c, rule.data.author), now);
-  markIsolateSnapshotsStale();
-  return c.json({ rule: presentRule(created), report: presentReport(report) }, 201);
-});
+reportsRoutes.post(
+  "/:id/rules",
+  describeRoute({
+    ...REPORTS,
+    summary: "Block the CLI a report names",
+    description: `Creates a rule (by default: block exactly the presented CLI) linked to the report; body fields override the defaults. ${IDEMPOTENCY_DOCUMENTATION.description}`,
+    requestBody: jsonBody(ruleFromReportSchema),
+    responses: { 201: jsonResponse("`{rule, report}`"), 400: errorResponse("The resulting rule is invalid"), 404: errorResponse("No such report"), ...IDEMPOTENCY_DOCUMENTATION.responses },
+  }),
+  idempotentCreate,
+  async (c) => {
+    const id = c.req.param("id");
+    const report = REPORT_ID.test(id) ? await getReport(c.env.DB, id) : null;
+    if (!report) return notFound("report");
+    const overrides = await readValidBody(c, ruleFromReportSchema);
+    if ("response" in overrides) return overrides.response;
+    const now = clockOf(c).now();
+    const proposed = {
+      criteria: { cli: { exact: report.presentedCli } },
+      action: "block",
+      reason: `fraud report ${report.id} (${report.channel})`,
+      ...overrides.value,
+      reportId: report.id,
+    };
+    const rule = ruleInputSchema(now, planOf(c)).safeParse(proposed);
+    if (!rule.success) return validationError(rule.error);
+    const created = await createRule(c.env.DB, rule.data, actorOf(c, rule.data.author), now, (ruled) => idempotentResponse(c, 201, { rule: presentRule(ruled), report: presentReport(report) }));
+    markIsolateSnapshotsStale();
+    return c.json({ rule: presentRule(created), report: presentReport(report) }, 201);
+  },
+);

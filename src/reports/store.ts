@@ -1,3 +1,4 @@
+import { applyAudited, type AuditActor } from "../admin/audit-log";
 import type { FraudReport, FraudReportInput } from "./report";
 
 /** Fraud reports in D1 (migrations/0002). */
@@ -23,7 +24,11 @@ const fromRow = (row: ReportRow): FraudReport => ({
   createdAt: row.created_at,
 });
 
-export async function createReport(db: D1Database, input: FraudReportInput, reporter: string, nowMs: number): Promise<FraudReport> {
+/**
+ * Files a report, audited (issue 22 item 12) in the same transaction. `alongside` gives writes that
+ * commit with it (the response stored under an Idempotency-Key).
+ */
+export async function createReport(db: D1Database, input: FraudReportInput, who: AuditActor, nowMs: number, alongside: (report: FraudReport) => D1PreparedStatement[] = () => []): Promise<FraudReport> {
   const report: FraudReport = {
     id: crypto.randomUUID(),
     victim: input.victim,
@@ -31,13 +36,13 @@ export async function createReport(db: D1Database, input: FraudReportInput, repo
     callTime: input.time,
     channel: input.channel,
     notes: input.notes ?? null,
-    reporter: input.reporter ?? reporter,
+    reporter: input.reporter ?? who.actor,
     createdAt: nowMs,
   };
-  await db
+  const insert = db
     .prepare("INSERT INTO fraud_reports (id, victim, presented_cli, call_time, channel, notes, reporter, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-    .bind(report.id, report.victim, report.presentedCli, report.callTime, report.channel, report.notes, report.reporter, report.createdAt)
-    .run();
+    .bind(report.id, report.victim, report.presentedCli, report.callTime, report.channel, report.notes, report.reporter, report.createdAt);
+  await applyAudited(db, insert, { ...who, entity: "report", entityId: report.id, operation: "create", before: null, after: report, atMs: nowMs }, { bumpsOriginVersion: false, alongside: alongside(report) });
   return report;
 }
 

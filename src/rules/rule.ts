@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { numberPatternSchema, type NumberPattern } from "../numbering/number-pattern";
+import { dialledNumberPatternSchema, type NumberPattern } from "../numbering/number-pattern";
+import type { DiallingPlan } from "../numbers/telephone-number";
+import { sipLabelSchema } from "../verdict/sip-label";
 import { ACTIONS, type Action } from "../verdict/verdict";
 import { timeWindowSchema, type TimeWindow } from "./time-window";
 
@@ -20,9 +22,11 @@ export interface Rule {
   id: string;
   criteria: RuleCriteria;
   action: Action;
+  /** Why, for analysts: the audit log, the dashboard, the verdict's evidence; never sent in SIP. */
   reason: string;
-  /** For `tag`: the label shown downstream. */
+  /** What SIP may carry: the label of a tag, the Reason text of a block (src/verdict/sip-label.ts). */
   label: string | null;
+  /** The authenticated operator who created it. */
   author: string;
   /** Epoch ms at which the rule stops matching; null = until removed. */
   expiresAt: number | null;
@@ -34,19 +38,21 @@ export interface Rule {
 
 const identifier = z.string().trim().min(1).max(128);
 
-const criteriaSchema = z
-  .object({
-    cli: numberPatternSchema.optional(),
-    destination: numberPatternSchema.optional(),
-    carrier: identifier.optional(),
-    trunk: identifier.optional(),
-    timeWindow: timeWindowSchema.optional(),
-  })
-  .strict()
-  // A time window alone would block every caller for hours: a rule must name whom it is about.
-  .refine((criteria) => criteria.cli || criteria.destination || criteria.carrier || criteria.trunk, {
-    message: "give at least one of cli, destination, carrier, trunk",
-  });
+/** Numbers are read as the verdict reads a caller ID, with the home plan, and kept in canonical form. */
+const criteriaSchema = (plan: DiallingPlan) =>
+  z
+    .object({
+      cli: dialledNumberPatternSchema(plan).optional(),
+      destination: dialledNumberPatternSchema(plan).optional(),
+      carrier: identifier.optional(),
+      trunk: identifier.optional(),
+      timeWindow: timeWindowSchema.optional(),
+    })
+    .strict()
+    // A time window alone would block every caller for hours: a rule must name whom it is about.
+    .refine((criteria) => criteria.cli || criteria.destination || criteria.carrier || criteria.trunk, {
+      message: "give at least one of cli, destination, carrier, trunk",
+    });
 
 /** The latest expiry accepted: the end of year 9999, so every expiry has an ISO 8601 form (a rule that never expires has none). */
 const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");
@@ -61,17 +67,19 @@ const instant = z.union(
   { error: `expected ${INSTANT_EXPECTED}` },
 );
 
-const ruleFieldsSchema = z
-  .object({
-    criteria: criteriaSchema,
-    action: z.enum(ACTIONS),
-    reason: z.string().trim().min(1).max(500),
-    label: z.string().trim().min(1).max(64).nullable().optional(),
-    author: identifier.optional(),
-    expiresAt: instant.nullable().optional(),
-    reportId: identifier.nullable().optional(),
-  })
-  .strict();
+const ruleFieldsSchema = (plan: DiallingPlan) =>
+  z
+    .object({
+      criteria: criteriaSchema(plan),
+      action: z.enum(ACTIONS),
+      reason: z.string().trim().min(1).max(500),
+      label: sipLabelSchema.nullable().optional(),
+      // The client's account of who acts; the audit log keeps it beside the authenticated operator.
+      author: identifier.optional(),
+      expiresAt: instant.nullable().optional(),
+      reportId: identifier.nullable().optional(),
+    })
+    .strict();
 
 /** Rejects an expiry already past at `nowMs` (issue 4 "Bad input"). */
 const expiryInFuture = (nowMs: number) => (input: { expiresAt?: number | null }, ctx: z.RefinementCtx) => {
@@ -79,11 +87,11 @@ const expiryInFuture = (nowMs: number) => (input: { expiresAt?: number | null },
 };
 
 /** What a client sends to create a rule. */
-export const ruleInputSchema = (nowMs: number) => ruleFieldsSchema.superRefine(expiryInFuture(nowMs));
+export const ruleInputSchema = (nowMs: number, plan: DiallingPlan) => ruleFieldsSchema(plan).superRefine(expiryInFuture(nowMs));
 
 /** What a client sends to replace a rule: the same, plus the version it read (or If-Match). */
-export const ruleReplacementSchema = (nowMs: number) =>
-  ruleFieldsSchema.extend({ version: z.number().int().positive().optional() }).superRefine(expiryInFuture(nowMs));
+export const ruleReplacementSchema = (nowMs: number, plan: DiallingPlan) =>
+  ruleFieldsSchema(plan).extend({ version: z.number().int().positive().optional() }).superRefine(expiryInFuture(nowMs));
 
 export type RuleInput = z.infer<ReturnType<typeof ruleInputSchema>>;
 

@@ -1,4 +1,4 @@
-import { applyAudited } from "../admin/audit-log";
+import { applyAudited, type AuditActor } from "../admin/audit-log";
 import type { Action } from "../verdict/verdict";
 import type { Rule, RuleCriteria, RuleInput } from "./rule";
 
@@ -64,14 +64,18 @@ export async function getRule(db: D1Database, id: string): Promise<Rule | null> 
   return row ? fromRow(row) : null;
 }
 
-export async function createRule(db: D1Database, input: RuleInput, actor: string, nowMs: number): Promise<Rule> {
+/**
+ * A new rule, authored by the authenticated operator. `alongside` gives writes that commit with it (the
+ * response stored under an Idempotency-Key).
+ */
+export async function createRule(db: D1Database, input: RuleInput, who: AuditActor, nowMs: number, alongside: (rule: Rule) => D1PreparedStatement[] = () => []): Promise<Rule> {
   const rule: Rule = {
     id: crypto.randomUUID(),
     criteria: input.criteria,
     action: input.action,
     reason: input.reason,
     label: input.label ?? null,
-    author: input.author ?? actor,
+    author: who.actor,
     expiresAt: input.expiresAt ?? null,
     reportId: input.reportId ?? null,
     version: 1,
@@ -84,7 +88,7 @@ export async function createRule(db: D1Database, input: RuleInput, actor: string
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(rule.id, JSON.stringify(rule.criteria), rule.action, rule.reason, rule.label, rule.author, rule.expiresAt, rule.reportId, rule.version, rule.createdAt, rule.updatedAt);
-  await applyAudited(db, insert, { actor: rule.author, entity: "rule", entityId: rule.id, operation: "create", before: null, after: rule, atMs: nowMs }, { bumpsOriginVersion: true });
+  await applyAudited(db, insert, { ...who, entity: "rule", entityId: rule.id, operation: "create", before: null, after: rule, atMs: nowMs }, { bumpsOriginVersion: true, alongside: alongside(rule) });
   return rule;
 }
 
@@ -92,25 +96,24 @@ export async function createRule(db: D1Database, input: RuleInput, actor: string
  * Optimistic versioning: the write names the version it was based on (`If-Match` or `version`);
  * null means "whatever is current" and is only allowed for expire and delete.
  */
-export async function replaceRule(db: D1Database, id: string, input: RuleInput, basedOn: number | null, actor: string, nowMs: number): Promise<RuleWriteResult> {
+export async function replaceRule(db: D1Database, id: string, input: RuleInput, basedOn: number | null, who: AuditActor, nowMs: number): Promise<RuleWriteResult> {
   return writeRule(db, id, basedOn, "update", (current) => ({
     ...current,
     criteria: input.criteria,
     action: input.action,
     reason: input.reason,
     label: input.label ?? null,
-    author: input.author ?? current.author,
     expiresAt: input.expiresAt ?? null,
     reportId: input.reportId ?? null,
-  }), actor, nowMs);
+  }), who, nowMs);
 }
 
-export async function expireRule(db: D1Database, id: string, basedOn: number | null, actor: string, nowMs: number): Promise<RuleWriteResult> {
-  return writeRule(db, id, basedOn, "expire", (current) => ({ ...current, expiresAt: Math.min(current.expiresAt ?? nowMs, nowMs) }), actor, nowMs);
+export async function expireRule(db: D1Database, id: string, basedOn: number | null, who: AuditActor, nowMs: number): Promise<RuleWriteResult> {
+  return writeRule(db, id, basedOn, "expire", (current) => ({ ...current, expiresAt: Math.min(current.expiresAt ?? nowMs, nowMs) }), who, nowMs);
 }
 
-export async function deleteRule(db: D1Database, id: string, basedOn: number | null, actor: string, nowMs: number): Promise<RuleWriteResult> {
-  return writeRule(db, id, basedOn, "delete", null, actor, nowMs);
+export async function deleteRule(db: D1Database, id: string, basedOn: number | null, who: AuditActor, nowMs: number): Promise<RuleWriteResult> {
+  return writeRule(db, id, basedOn, "delete", null, who, nowMs);
 }
 
 async function writeRule(
@@ -119,7 +122,7 @@ async function writeRule(
   basedOn: number | null,
   operation: "update" | "expire" | "delete",
   change: ((current: Rule) => Rule) | null,
-  actor: string,
+  who: AuditActor,
   nowMs: number,
 ): Promise<RuleWriteResult> {
   const current = await getRule(db, id);
@@ -131,7 +134,7 @@ async function writeRule(
         .prepare("UPDATE rules SET criteria = ?, action = ?, reason = ?, label = ?, author = ?, expires_at = ?, report_id = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?")
         .bind(JSON.stringify(next.criteria), next.action, next.reason, next.label, next.author, next.expiresAt, next.reportId, next.version, next.updatedAt, id, current.version)
     : db.prepare("DELETE FROM rules WHERE id = ? AND version = ?").bind(id, current.version);
-  const applied = await applyAudited(db, statement, { actor, entity: "rule", entityId: id, operation, before: current, after: next, atMs: nowMs }, { bumpsOriginVersion: true });
+  const applied = await applyAudited(db, statement, { ...who, entity: "rule", entityId: id, operation, before: current, after: next, atMs: nowMs }, { bumpsOriginVersion: true });
   if (!applied) {
     // Another writer got in between our read and our write.
     const latest = await getRule(db, id);

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { clockOf, invalidQuery, requireAdmin } from "../admin/http";
+import { clockOf, invalidQuery } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
 import { ADMIN_SECURITY, errorResponse, jsonResponse, validQuery } from "../openapi/shared";
 import { MAX_TOP_BLOCKED_CLIS, readTracebackStats } from "./read";
@@ -13,7 +13,6 @@ import { MAX_TOP_BLOCKED_CLIS, readTracebackStats } from "./read";
  * carriers in the Kazakh case (cli-spoofing.md §1, §3 check 10).
  */
 export const statsRoutes = new Hono<AppEnv>();
-statsRoutes.use("*", requireAdmin);
 
 const HOUR_MS = 3_600_000;
 const MAX_RANGE_HOURS = 24 * 93;

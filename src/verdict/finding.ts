@@ -8,10 +8,13 @@ export interface Finding {
   /** The id of the check that produced it (one of the verdict's `checks`). */
   checkId: string;
   action: Action;
-  /** Why, in one sentence; becomes the Reason header text for blocks. */
+  /** Why, in one sentence, for the verdict's readers; never sent in SIP (src/verdict/sip-label.ts). */
   reason: string;
   /** For `block`: 603 (Decline, the default) or 608 (Rejected by an intermediary, RFC 8688). */
   sipCode?: 603 | 608;
-  /** For `tag`: the label the SBC shows or forwards (e.g. "International Call", "SPAM?"). */
+  /**
+   * For `tag`: the label the SBC shows or forwards (e.g. "International Call", "SPAM?"); for `block`,
+   * when set, the Reason header's text. Without one that SIP can carry, the check id is used.
+   */
   label?: string;
 }

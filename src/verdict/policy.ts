@@ -5,6 +5,7 @@ import type { CallVerification } from "../verification/verify-call";
 import type { Check } from "./check";
 import { DEPENDENCY_CHECK_IDS } from "./deadline";
 import type { Finding } from "./finding";
+import { sipTextOf } from "./sip-label";
 import { ACTIONS, type Action, type SipHeader, type Verdict } from "./verdict";
 
 const SEVERITY = new Map<Action, number>(ACTIONS.map((action, index) => [action, index]));
@@ -41,8 +42,6 @@ export interface VerdictInput {
   jwscardUrl: string | null;
 }
 
-const quote = (text: string) => text.replace(/["\\\r\n]/g, " ").slice(0, 200);
-
 /**
  * The Privacy header the SBC puts on the INVITE it forwards, replacing the caller's; null when the
  * verdict leaves the caller's alone. A withheld call asks for `id`. A caller who asked to hide its
@@ -61,7 +60,9 @@ function privacyHeader(action: Action, requested: readonly PrivValue[]): SipHead
  * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
  * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
  * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID or one the caller asked to
- * hide (RFC 3323, RFC 3325). A block presents no caller ID at all.
+ * hide (RFC 3323, RFC 3325). A block presents no caller ID at all. Every text
+ * in a header comes from a fixed vocabulary (src/verdict/sip-label.ts), never from a rule's reason, a
+ * report's notes or a check's detail: the Reason of a rejection goes back to the calling network.
  */
 export function decideVerdict(input: VerdictInput): Verdict & { label: string | null } {
   const { call, verification } = input;
@@ -73,7 +74,7 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
   if (action === "block") {
     const code = decisive!.sipCode ?? 603;
     sip = { code, reason: code === 608 ? "Rejected" : "Decline" };
-    headers.push({ name: "Reason", value: `SIP ;cause=${code} ;text="${quote(decisive!.reason)}"` });
+    headers.push({ name: "Reason", value: `SIP ;cause=${code} ;text="${sipTextOf(decisive!)}"` });
     if (code === 608 && input.jwscardUrl) headers.push({ name: "Call-Info", value: `<${input.jwscardUrl}>;purpose=jwscard` });
   } else {
     if (call.cli?.tn) {
@@ -95,7 +96,7 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
     sip,
     headers,
     decidedBy: decisive?.checkId ?? null,
-    label: action === "tag" ? (decisive?.label ?? null) : null,
+    label: action === "tag" ? sipTextOf(decisive!) : null,
     checks: input.checks,
   };
 }

@@ -23,11 +23,12 @@ class ApiError extends Error {
   }
 }
 
+// Behind Cloudflare Access no token is typed in: Access adds its signed assertion to every request.
 async function api(path, options = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY);
   const response = await fetch(path, {
     ...options,
-    headers: { Authorization: `Bearer ${token}`, ...(options.body ? { "Content-Type": "application/json" } : {}) },
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(options.body ? { "Content-Type": "application/json" } : {}), ...options.headers },
   });
   const body = await response.json().catch(() => null);
   if (response.status === 401) {
@@ -40,7 +41,10 @@ async function api(path, options = {}) {
 
 // --- Login -------------------------------------------------------------------------------------
 
+let signedIn = false;
+
 function showApp(loggedIn) {
+  signedIn = loggedIn;
   $("#login").hidden = loggedIn;
   $("#nav").hidden = !loggedIn;
   if (loggedIn) route();
@@ -77,7 +81,7 @@ function route() {
   for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("current", link.getAttribute("href") === `#${name}`);
   VIEWS[name]().catch(showError);
 }
-window.addEventListener("hashchange", () => sessionStorage.getItem(TOKEN_KEY) && route());
+window.addEventListener("hashchange", () => signedIn && route());
 
 function showError(error) {
   if (error.status === 401) return;
@@ -246,7 +250,8 @@ async function loadReports() {
       const block = el("button", { type: "button", textContent: "Block this CLI" });
       block.addEventListener("click", async () => {
         try {
-          await api(`/v1/reports/${report.id}/rules`, { method: "POST", body: "{}" });
+          // A second click (or a retry after a lost answer) gets the same rule back, not a second one.
+          await api(`/v1/reports/${report.id}/rules`, { method: "POST", body: "{}", headers: { "Idempotency-Key": `dashboard-report-rule-${report.id}` } });
           block.replaceWith(el("span", { className: "muted", textContent: "rule added" }));
         } catch (error) {
           showError(error);
@@ -309,4 +314,6 @@ $("#verdict-filter").addEventListener("submit", (event) => {
   loadVerdicts().catch(showError);
 });
 
-showApp(sessionStorage.getItem(TOKEN_KEY) !== null);
+// A token from this tab, or a Cloudflare Access sign-in (the API answers without a token).
+if (sessionStorage.getItem(TOKEN_KEY) !== null) showApp(true);
+else fetch("/v1/stats?top=1").then((response) => showApp(response.ok), () => showApp(false));

@@ -22,7 +22,8 @@ export function checkOperatorRules({ call, cli, ingress, snapshot, atMs }: Origi
     atMs,
   });
   if (matched.length === 0) return { check: pass(id, "no operator rule matches", { rulesLoaded: snapshot.rules.size }), findings: [] };
-  const findings = matched.flatMap((rule) => findingFor(id, rule.action, `operator rule ${rule.id}: ${rule.reason}`, { sipCode: RULE_BLOCK_SIP_CODE, label: rule.label }) ?? []);
+  // The rule's reason stays in the evidence: an analyst's words are not for the caller's network.
+  const findings = matched.flatMap((rule) => findingFor(id, rule.action, `operator rule ${rule.id}`, { sipCode: RULE_BLOCK_SIP_CODE, label: rule.label }) ?? []);
   const evidence = { rules: matched.map(ruleEvidence) };
   // A rule whose action is allow records that an analyst looked at this pattern; it costs the call nothing.
   const check = findings.length > 0 ? fail(id, `${matched.length} operator rule(s) match`, evidence) : pass(id, "only allowing operator rules match", evidence);

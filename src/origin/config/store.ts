@@ -1,4 +1,4 @@
-import { applyAudited } from "../../admin/audit-log";
+import { applyAudited, type AuditActor } from "../../admin/audit-log";
 import { CONFIG_SECTION_SCHEMAS, defaultOperatorConfig, defaultSection, type ConfigSection, type OperatorConfig } from "./sections";
 
 /** Operator configuration documents in D1 (migrations/0003); version 0 means "never written, default". */
@@ -52,7 +52,7 @@ export async function putConfigSection<S extends ConfigSection>(
   section: S,
   document: OperatorConfig[S],
   basedOn: number,
-  actor: string,
+  who: AuditActor,
   nowMs: number,
   homeCountry: string,
 ): Promise<ConfigWriteResult<S>> {
@@ -61,12 +61,12 @@ export async function putConfigSection<S extends ConfigSection>(
   const json = JSON.stringify(document);
   const write =
     basedOn === 0
-      ? db.prepare("INSERT INTO operator_config (section, document, version, updated_at, updated_by) VALUES (?, ?, 1, ?, ?) ON CONFLICT (section) DO NOTHING").bind(section, json, nowMs, actor)
-      : db.prepare("UPDATE operator_config SET document = ?, version = version + 1, updated_at = ?, updated_by = ? WHERE section = ? AND version = ?").bind(json, nowMs, actor, section, basedOn);
+      ? db.prepare("INSERT INTO operator_config (section, document, version, updated_at, updated_by) VALUES (?, ?, 1, ?, ?) ON CONFLICT (section) DO NOTHING").bind(section, json, nowMs, who.actor)
+      : db.prepare("UPDATE operator_config SET document = ?, version = version + 1, updated_at = ?, updated_by = ? WHERE section = ? AND version = ?").bind(json, nowMs, who.actor, section, basedOn);
   const applied = await applyAudited(
     db,
     write,
-    { actor, entity: "config", entityId: section, operation: basedOn === 0 ? "create" : "update", before: basedOn === 0 ? null : current.document, after: document, atMs: nowMs },
+    { ...who, entity: "config", entityId: section, operation: basedOn === 0 ? "create" : "update", before: basedOn === 0 ? null : current.document, after: document, atMs: nowMs },
     { bumpsOriginVersion: true },
   );
   const latest = await getConfigSection(db, section, homeCountry);

@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { BodyTooLargeError, readBoundedText } from "../../api/body";
 import type { RoamingLookup } from "./lookup";
 import { unknownRoaming } from "./lookup";
 
 /**
  * Client for the CAMARA Device Roaming Status API (cli-spoofing.md §3):
  * `POST {base}/device-roaming-status/v1/retrieve` with `{device:{phoneNumber:"+7…"}}`, answered by
- * `{roaming, countryCode, countryName[], lastStatusTime}`. Any error answers `unknown`.
+ * `{roaming, countryCode, countryName[], lastStatusTime}`. Any error answers `unknown`. The answer is
+ * read with a bound as it streams in: a server that sends without end costs at most the bound.
  */
 export const CAMARA_SOURCE = "camara";
 const MAX_RESPONSE_BYTES = 16 * 1024;
@@ -37,9 +39,12 @@ export function createCamaraRoamingLookup(options: CamaraClientOptions): Roaming
         redirect: "manual",
         signal: hints.signal,
       });
-      const text = await response.text();
-      if (!response.ok) return unknownRoaming(CAMARA_SOURCE, `HTTP ${response.status}${camaraErrorCode(text)}`);
-      if (text.length > MAX_RESPONSE_BYTES) return unknownRoaming(CAMARA_SOURCE, "response too large");
+      const text = await readBoundedText(response, MAX_RESPONSE_BYTES).catch((error: unknown) => {
+        if (error instanceof BodyTooLargeError) return null;
+        throw error;
+      });
+      if (!response.ok) return unknownRoaming(CAMARA_SOURCE, `HTTP ${response.status}${text === null ? "" : camaraErrorCode(text)}`);
+      if (text === null) return unknownRoaming(CAMARA_SOURCE, `response larger than ${MAX_RESPONSE_BYTES} bytes`);
       const parsed = camaraResponseSchema.safeParse(safeJson(text));
       if (!parsed.success) return unknownRoaming(CAMARA_SOURCE, "response is not a CAMARA roaming status");
       const { roaming, countryCode, countryName, lastStatusTime } = parsed.data;
@@ -64,7 +69,7 @@ function safeJson(text: string): unknown {
 
 /** CAMARA errors carry `{status, code, message}`; the code (e.g. IDENTIFIER_NOT_FOUND) helps analysts. */
 function camaraErrorCode(text: string): string {
-  const body = safeJson(text.slice(0, MAX_RESPONSE_BYTES));
+  const body = safeJson(text);
   const code = typeof body === "object" && body !== null && "code" in body ? (body as { code: unknown }).code : undefined;
   return typeof code === "string" ? ` ${code}` : "";
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { nonPublicHost } from "../../certificate/x5u-policy";
+import { hostMatches, nonPublicHost } from "../../certificate/x5u-policy";
 
 /**
  * Where roaming status comes from and how long a call may wait for it (issue 4 "Roaming lookup":
@@ -27,3 +27,23 @@ export const roamingSettingsSchema = z
     message: "the camara source needs camaraBaseUrl",
   });
 export type RoamingSettings = z.infer<typeof roamingSettingsSchema>;
+
+export interface CamaraEnv {
+  /** Comma-separated hosts the CAMARA token may be sent to; `.example.net` admits subdomains. */
+  CAMARA_ALLOWED_HOSTS?: string;
+}
+
+/** The deploy-time list of CAMARA hosts: operator configuration in D1 chooses among them, never beyond. */
+export const camaraAllowedHosts = (env: CamaraEnv): string[] =>
+  (env.CAMARA_ALLOWED_HOSTS ?? "").split(",").map((host) => host.trim()).filter(Boolean);
+
+/**
+ * Why the camara source may not be used with these settings, or null (issue 22 item 11): the bearer
+ * token goes to camaraBaseUrl, and an admin token alone must not be able to point it anywhere.
+ */
+export function camaraHostRefusal(settings: RoamingSettings, allowedHosts: readonly string[]): string | null {
+  if (settings.source !== "camara" || settings.camaraBaseUrl === undefined) return null;
+  if (allowedHosts.length === 0) return "the camara source is refused: CAMARA_ALLOWED_HOSTS is not set in this deployment";
+  const host = new URL(settings.camaraBaseUrl).hostname;
+  return allowedHosts.some((allowed) => hostMatches(host, allowed)) ? null : `host ${host} is not in CAMARA_ALLOWED_HOSTS (${allowedHosts.join(", ")})`;
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { applyAudited } from "../../admin/audit-log";
+import { applyAudited, type AuditActor } from "../../admin/audit-log";
 import type { RoamingAnswer, RoamingLookup } from "./lookup";
 
 /**
@@ -14,6 +14,7 @@ export const roamingEntrySchema = z
     visitedCountry: z.string().regex(/^[A-Z]{2}$/, "expected an ISO 3166 alpha-2 code").nullable().optional(),
     observedAt: z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)).optional(),
     author: z.string().trim().min(1).max(128).optional(),
+    version: z.number().int().min(0).optional(),
   })
   .strict()
   .refine((entry) => entry.status === "roaming" || !entry.visitedCountry, { path: ["visitedCountry"], message: "only a roaming subscriber has a visited country" });
@@ -24,6 +25,7 @@ interface RoamingRow {
   status: "roaming" | "home" | "not-mobile";
   visited_country: string | null;
   observed_at: number;
+  version: number;
 }
 
 const answerFromRow = (row: RoamingRow): RoamingAnswer => ({
@@ -42,24 +44,46 @@ export function createTableRoamingLookup(db: D1Database): RoamingLookup {
   };
 }
 
-export async function getRoamingEntry(db: D1Database, tn: string): Promise<RoamingAnswer | null> {
+/** A roaming table row as the admin API shows it: the answer, and the version a write must name. */
+export type RoamingEntry = RoamingAnswer & { tn: string; version: number };
+
+const entryFromRow = (row: RoamingRow): RoamingEntry => ({ tn: row.tn, ...answerFromRow(row), version: row.version });
+
+export async function getRoamingEntry(db: D1Database, tn: string): Promise<RoamingEntry | null> {
   const row = await db.prepare("SELECT * FROM roaming_status WHERE tn = ?").bind(tn).first<RoamingRow>();
-  return row ? answerFromRow(row) : null;
+  return row ? entryFromRow(row) : null;
 }
 
-export async function putRoamingEntry(db: D1Database, tn: string, entry: RoamingEntryInput, actor: string, nowMs: number): Promise<RoamingAnswer> {
-  const before = await getRoamingEntry(db, tn);
-  const row: RoamingRow = { tn, status: entry.status, visited_country: entry.visitedCountry ?? null, observed_at: entry.observedAt ?? nowMs };
-  const upsert = db
-    .prepare("INSERT INTO roaming_status (tn, status, visited_country, observed_at) VALUES (?, ?, ?, ?) ON CONFLICT (tn) DO UPDATE SET status = excluded.status, visited_country = excluded.visited_country, observed_at = excluded.observed_at")
-    .bind(row.tn, row.status, row.visited_country, row.observed_at);
-  const after = answerFromRow(row);
-  await applyAudited(db, upsert, { actor, entity: "roaming", entityId: tn, operation: before ? "update" : "create", before, after, atMs: nowMs }, { bumpsOriginVersion: false });
-  return after;
+export type RoamingWriteResult = { entry: RoamingEntry } | { error: "ERR_NOT_FOUND" } | { error: "ERR_VERSION_CONFLICT"; current: RoamingEntry | null };
+
+const conflictWith = async (db: D1Database, tn: string): Promise<RoamingWriteResult> => ({ error: "ERR_VERSION_CONFLICT", current: await getRoamingEntry(db, tn) });
+
+/**
+ * Writes an entry (issue 22 item 9). `basedOn` is the version the client read (If-Match; 0: no entry
+ * yet); without one, the version read here. Either way the write only applies to that version, so of
+ * two concurrent writers one gets a conflict, and the audit row's `before` is what the write replaced.
+ */
+export async function putRoamingEntry(db: D1Database, tn: string, input: RoamingEntryInput, basedOn: number | undefined, who: AuditActor, nowMs: number): Promise<RoamingWriteResult> {
+  const current = await getRoamingEntry(db, tn);
+  const currentVersion = current?.version ?? 0;
+  if (basedOn !== undefined && basedOn !== currentVersion) return { error: "ERR_VERSION_CONFLICT", current };
+  const row: RoamingRow = { tn, status: input.status, visited_country: input.visitedCountry ?? null, observed_at: input.observedAt ?? nowMs, version: currentVersion + 1 };
+  const write = current
+    ? db
+        .prepare("UPDATE roaming_status SET status = ?, visited_country = ?, observed_at = ?, version = ? WHERE tn = ? AND version = ?")
+        .bind(row.status, row.visited_country, row.observed_at, row.version, tn, currentVersion)
+    : db.prepare("INSERT INTO roaming_status (tn, status, visited_country, observed_at, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tn) DO NOTHING").bind(tn, row.status, row.visited_country, row.observed_at, row.version);
+  const entry = entryFromRow(row);
+  const applied = await applyAudited(db, write, { ...who, entity: "roaming", entityId: tn, operation: current ? "update" : "create", before: current, after: entry, atMs: nowMs }, { bumpsOriginVersion: false });
+  return applied ? { entry } : conflictWith(db, tn);
 }
 
-export async function deleteRoamingEntry(db: D1Database, tn: string, actor: string, nowMs: number): Promise<boolean> {
-  const before = await getRoamingEntry(db, tn);
-  const remove = db.prepare("DELETE FROM roaming_status WHERE tn = ?").bind(tn);
-  return applyAudited(db, remove, { actor, entity: "roaming", entityId: tn, operation: "delete", before, after: null, atMs: nowMs }, { bumpsOriginVersion: false });
+/** Deletes an entry, at `basedOn` when given (If-Match), else at the version read here. */
+export async function deleteRoamingEntry(db: D1Database, tn: string, basedOn: number | undefined, who: AuditActor, nowMs: number): Promise<RoamingWriteResult> {
+  const current = await getRoamingEntry(db, tn);
+  if (!current) return { error: "ERR_NOT_FOUND" };
+  if (basedOn !== undefined && basedOn !== current.version) return { error: "ERR_VERSION_CONFLICT", current };
+  const remove = db.prepare("DELETE FROM roaming_status WHERE tn = ? AND version = ?").bind(tn, current.version);
+  const applied = await applyAudited(db, remove, { ...who, entity: "roaming", entityId: tn, operation: "delete", before: current, after: null, atMs: nowMs }, { bumpsOriginVersion: false });
+  return applied ? { entry: current } : conflictWith(db, tn);
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { replayStoreFrom } from "../../../src/abuse/replay";
-import { sha256Hex } from "../../../src/abuse/shard";
+import { sha256Hex } from "../../../src/lib/sha256";
 import { VelocityTracker, velocityStoreFrom } from "../../../src/abuse/velocity";
 import { Deadline } from "../../../src/verdict/deadline";
 

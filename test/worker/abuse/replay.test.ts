@@ -7,7 +7,7 @@ import { createApp } from "../../../src/app";
 import { putConfigSection } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { manualClock } from "../admin/support";
-import { sbcAuth } from "../support/auth";
+import { sbcAuth, TEST_ACTOR } from "../support/auth";
 import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, postAtis, signedIdentity, verdictRequest } from "../support/stir";
 import { checkOf, verdictVia } from "./support";
 
@@ -136,7 +136,7 @@ describe("a replay is a failed verification (RFC 8224 §12.1)", () => {
   });
 
   it("takes the action the operator's policy gives a failed verification (stir.tn-validation-failed)", async () => {
-    await putConfigSection(env.DB, "policy", { outcomes: { "stir.tn-validation-failed": { action: "block", sipCode: 608 } } }, 0, "test", Date.now(), "KZ");
+    await putConfigSection(env.DB, "policy", { outcomes: { "stir.tn-validation-failed": { action: "block", sipCode: 608 } } }, 0, TEST_ACTOR, Date.now(), "KZ");
     markIsolateSnapshotsStale();
     const { identity } = await signedIdentity();
     await verdictVia(appAt(), verdictRequest([identity], onCall("call-1")));

@@ -4,6 +4,7 @@ import { assessOrigin } from "../../../src/origin/assess";
 import { originDepsFromEnv } from "../../../src/origin/deps";
 import { recordVerdictStats } from "../../../src/stats/record";
 import { mostSevereAction, sketchCall } from "../origin/support";
+import { NAMED } from "../support/auth";
 import { manualClock, operatorApp } from "./support";
 
 const START = Date.parse("2026-11-27T12:00:00Z");
@@ -18,9 +19,9 @@ describe("fraud reports", () => {
     const { report: stored } = (await created.json()) as { report: { id: string } };
     expect(await (await send("GET", "/v1/reports?cli=77172580000")).json()).toMatchObject({ reports: [{ id: stored.id, presentedCli: "77172580000", victim: "77012345678" }] });
 
-    const ruled = await send("POST", `/v1/reports/${stored.id}/rules`, { author: "analyst.aigerim" });
+    const ruled = await send("POST", `/v1/reports/${stored.id}/rules`, {}, NAMED.analyst.headers);
     expect(ruled.status).toBe(201);
-    expect(await ruled.json()).toMatchObject({ rule: { criteria: { cli: { exact: "77172580000" } }, action: "block", reportId: stored.id, author: "analyst.aigerim" } });
+    expect(await ruled.json()).toMatchObject({ rule: { criteria: { cli: { exact: "77172580000" } }, action: "block", reportId: stored.id, author: NAMED.analyst.name } });
     const assessment = await assessOrigin(sketchCall({ cli: "+77172580000", trunk: "kt-1", international: false }), null, originDepsFromEnv(env, () => {}, clock));
     expect(mostSevereAction(assessment.findings)).toBe("block");
   });

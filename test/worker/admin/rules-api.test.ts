@@ -4,7 +4,7 @@ import { assessOrigin } from "../../../src/origin/assess";
 import { originDepsFromEnv } from "../../../src/origin/deps";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { checkNamed, mostSevereAction, sketchCall } from "../origin/support";
-import { adminAuth } from "../support/auth";
+import { adminAuth, NAMED } from "../support/auth";
 import { manualClock, operatorApp } from "./support";
 
 const START = Date.parse("2026-11-27T12:00:00Z");
@@ -35,13 +35,13 @@ describe("a rule added through the admin API", () => {
     const clock = manualClock(START);
     const { send } = operatorApp(clock);
     expect((await verdictAt(clock, "+79165551234")).action).toBe("allow");
-    const created = await send("POST", "/v1/admin/rules", { ...blockRule, expiresAt: new Date(START + HOUR).toISOString() });
+    const created = await send("POST", "/v1/admin/rules", { ...blockRule, expiresAt: new Date(START + HOUR).toISOString() }, NAMED.analyst.headers);
     expect(created.status).toBe(201);
     const { rule } = (await created.json()) as { rule: { id: string } };
 
     const during = await verdictAt(clock, "+79165551234");
     expect(during.action).toBe("block");
-    expect(during.rules.evidence).toMatchObject({ rules: [{ id: rule.id, author: "analyst.aigerim" }] });
+    expect(during.rules.evidence).toMatchObject({ rules: [{ id: rule.id, author: NAMED.analyst.name }] });
     expect((await verdictAt(clock, "+79165561234")).action).toBe("allow");
 
     clock.advance(HOUR);
@@ -141,18 +141,18 @@ describe("audit log", () => {
   it("records create, update and delete: who, when, before, after", async () => {
     const clock = manualClock(START);
     const { send } = operatorApp(clock);
-    const { rule } = (await (await send("POST", "/v1/admin/rules", blockRule)).json()) as { rule: { id: string } };
+    const { rule } = (await (await send("POST", "/v1/admin/rules", blockRule, NAMED.analyst.headers)).json()) as { rule: { id: string } };
     clock.advance(60_000);
-    await send("PUT", `/v1/admin/rules/${rule.id}`, { ...blockRule, reason: "widened after more reports", author: "analyst.daniyar", version: 1 });
+    await send("PUT", `/v1/admin/rules/${rule.id}`, { ...blockRule, reason: "widened after more reports", author: "analyst.daniyar", version: 1 }, NAMED.admin.headers);
     clock.advance(60_000);
     expect((await send("DELETE", `/v1/admin/rules/${rule.id}`)).status).toBe(200);
     expect((await send("GET", `/v1/admin/rules/${rule.id}`)).status).toBe(404);
 
     const { entries } = (await (await send("GET", `/v1/admin/audit?entity=rule&id=${rule.id}`)).json()) as { entries: Record<string, unknown>[] };
     expect(entries).toEqual([
-      expect.objectContaining({ operation: "delete", actor: expect.stringMatching(/^admin-token:[0-9a-f]{12}$/), at: "2026-11-27T12:02:00.000Z", before: expect.objectContaining({ version: 2 }), after: null }),
-      expect.objectContaining({ operation: "update", actor: "analyst.daniyar", before: expect.objectContaining({ reason: blockRule.reason }), after: expect.objectContaining({ reason: "widened after more reports", version: 2 }) }),
-      expect.objectContaining({ operation: "create", actor: "analyst.aigerim", at: "2026-11-27T12:00:00.000Z", before: null, after: expect.objectContaining({ id: rule.id }) }),
+      expect.objectContaining({ operation: "delete", actor: expect.stringMatching(/^admin-token:[0-9a-f]{12}$/), author: null, at: "2026-11-27T12:02:00.000Z", before: expect.objectContaining({ version: 2 }), after: null }),
+      expect.objectContaining({ operation: "update", actor: NAMED.admin.name, author: "analyst.daniyar", before: expect.objectContaining({ reason: blockRule.reason }), after: expect.objectContaining({ reason: "widened after more reports", version: 2 }) }),
+      expect.objectContaining({ operation: "create", actor: NAMED.analyst.name, author: "analyst.aigerim", at: "2026-11-27T12:00:00.000Z", before: null, after: expect.objectContaining({ id: rule.id }) }),
     ]);
   });
 });

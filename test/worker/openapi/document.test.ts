@@ -36,7 +36,7 @@ describe("GET /openapi.json", () => {
     const document = await fetchDocument();
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
     expect(document.info).toMatchObject({ title: "shaken-edge", version: expect.any(String) });
-    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(["adminToken", "metricsToken", "sbcKey"]);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(["adminToken", "cloudflareAccess", "metricsToken", "sbcKey"]);
     const operationIds = new Set<string>();
     for (const [path, item] of Object.entries(document.paths)) {
       expect(path).toMatch(/^\//);

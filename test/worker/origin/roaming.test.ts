@@ -6,6 +6,7 @@ import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lo
 import { withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "../../../src/origin/roaming/lookup";
 import { roamingSettingsSchema } from "../../../src/origin/roaming/settings";
 import { createTableRoamingLookup, putRoamingEntry } from "../../../src/origin/roaming/table-lookup";
+import { TEST_ACTOR } from "../support/auth";
 
 const hints = { ingressCarrier: "TransitCo", ingressCountry: null };
 /** A source that never answers until its budget aborts it, so the test decides when time runs out. */
@@ -83,7 +84,7 @@ describe("CAMARA Device Roaming Status client", () => {
   it("is aborted by the budget wrapper when it does not answer in time", async () => {
     const fetch = ((_input: RequestInfo | URL, init?: RequestInit) => hanging.lookup("", 0, { ...hints, signal: init?.signal ?? undefined })) as unknown as typeof globalThis.fetch;
     const settings = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example", cacheTtlSeconds: 0 });
-    const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: "t", clock: fixedClock(0), fetch, sleep: budgetRunsOutNow });
+    const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: "t", camaraAllowedHosts: ["camara.example"], clock: fixedClock(0), fetch, sleep: budgetRunsOutNow });
     expect(await lookup.lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", source: "camara" });
   });
 });
@@ -109,7 +110,7 @@ describe("roaming settings", () => {
 
 describe("roaming table in D1", () => {
   it("answers what the operator recorded, and unknown for a number it never recorded", async () => {
-    await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, "ops", 1_000);
+    await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, undefined, TEST_ACTOR, 1_000);
     const table = createTableRoamingLookup(env.DB);
     expect(await table.lookup("77011112233", 0, hints)).toEqual({ status: "roaming", visitedCountry: "AE", observedAt: 1_000, source: "table" });
     expect(await table.lookup("77019998877", 0, hints)).toMatchObject({ status: "unknown", error: "no entry in the roaming table" });

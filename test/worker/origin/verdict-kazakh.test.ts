@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { putConfigSection } from "../../../src/origin/config/store";
 import { putRoamingEntry } from "../../../src/origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
-import { sbcAuth } from "../support/auth";
+import { sbcAuth, TEST_ACTOR } from "../support/auth";
 
 /** Issue 4's Kazakh cases through `POST /v1/verdict`, on the deployed entry point. */
 async function verdictFor(from: string, ingress: { trunk: string; carrier: string; international: boolean }) {
@@ -20,8 +20,8 @@ const international = { trunk: "intl-1", carrier: "TransitCo", international: tr
 const domestic = { trunk: "kt-1", carrier: "Kazakhtelecom", international: false };
 describe("Kazakh cases through /v1/verdict", () => {
   beforeAll(async () => {
-    await putRoamingEntry(env.DB, "77012345678", { status: "home" }, "test", Date.now());
-    await putRoamingEntry(env.DB, "77051234567", { status: "roaming", visitedCountry: "TR" }, "test", Date.now());
+    await putRoamingEntry(env.DB, "77012345678", { status: "home" }, undefined, TEST_ACTOR, Date.now());
+    await putRoamingEntry(env.DB, "77051234567", { status: "roaming", visitedCountry: "TR" }, undefined, TEST_ACTOR, Date.now());
     markIsolateSnapshotsStale();
   });
   afterEach(() => vi.restoreAllMocks());
@@ -45,7 +45,7 @@ describe("Kazakh cases through /v1/verdict", () => {
     expect((await verdictFor(from, domestic)).action).toBe("allow");
   });
   it("+7 707… mobile whose CAMARA lookup does not answer within the budget → unknown → withhold", async () => {
-    await putConfigSection(env.DB, "roaming", { source: "camara", camaraBaseUrl: "https://camara.example", budgetMs: 150, cacheTtlSeconds: 0 }, 0, "test", Date.now(), "KZ");
+    await putConfigSection(env.DB, "roaming", { source: "camara", camaraBaseUrl: "https://camara.example", budgetMs: 150, cacheTtlSeconds: 0 }, 0, TEST_ACTOR, Date.now(), "KZ");
     markIsolateSnapshotsStale();
     vi.spyOn(globalThis, "fetch").mockImplementation((_input, init) => new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted")))));
     const verdict = await verdictFor("+77071234567", international);

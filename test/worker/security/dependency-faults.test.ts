@@ -6,7 +6,7 @@ import { putConfigSection } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createRule } from "../../../src/rules/store";
 import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
-import { sbcAuth } from "../support/auth";
+import { sbcAuth, TEST_ACTOR } from "../support/auth";
 import { appAt, atisRequest, CALLEE, hits, IAT, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
 const atisPost = (body: unknown) => {
@@ -155,7 +155,7 @@ describe("store.rules: D1 slow or down", () => {
 
   it("degrades to the last compiled rules when D1 throws, never to a 500", async () => {
     const cli = "77272509999";
-    await createRule(env.DB, { criteria: { cli: { exact: cli } }, action: "block", reason: "reported robocaller" } as never, "test", Date.now());
+    await createRule(env.DB, { criteria: { cli: { exact: cli } }, action: "block", reason: "reported robocaller" } as never, TEST_ACTOR, Date.now());
     markIsolateSnapshotsStale();
     const app = createApp({ sharedCache: null });
     expect(await verdictVia(app, unsigned(cli))).toMatchObject({ action: "block", decidedBy: "rules.operator" });
@@ -186,7 +186,7 @@ describe("store.replay: the replay guard slow or down", () => {
 
 describe("deadline.roaming: a roaming source slower than the verdict budget", () => {
   it("answers unknown within the budget, applies origin.roaming:unknown, and reports deadline.roaming", async () => {
-    const written = await putConfigSection(env.DB, "roaming", { source: "camara", camaraBaseUrl: "https://camara.example", budgetMs: 2_000, cacheTtlSeconds: 0 }, 0, "test", Date.now(), "KZ");
+    const written = await putConfigSection(env.DB, "roaming", { source: "camara", camaraBaseUrl: "https://camara.example", budgetMs: 2_000, cacheTtlSeconds: 0 }, 0, TEST_ACTOR, Date.now(), "KZ");
     markIsolateSnapshotsStale();
     vi.spyOn(globalThis, "fetch").mockImplementation((_input, init) => new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted")))));
     try {
@@ -197,7 +197,7 @@ describe("deadline.roaming: a roaming source slower than the verdict budget", ()
       expect(verdict.action).toBe("withhold");
       expect(answeredBefore(verdict, 2_000)).toBe(true); // the roaming source's own budget
     } finally {
-      if ("section" in written) await putConfigSection(env.DB, "roaming", { source: "table", budgetMs: 150, cacheTtlSeconds: 300 }, written.section.version, "test", Date.now(), "KZ");
+      if ("section" in written) await putConfigSection(env.DB, "roaming", { source: "table", budgetMs: 150, cacheTtlSeconds: 300 }, written.section.version, TEST_ACTOR, Date.now(), "KZ");
       markIsolateSnapshotsStale();
     }
   });

@@ -5,6 +5,7 @@ import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createRule } from "../../../src/rules/store";
 import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
 import { CALLEE } from "../support/stir";
+import { TEST_ACTOR } from "../support/auth";
 
 /**
  * A store that never answers leaves its promise pending in this isolate for good (a snapshot load
@@ -18,7 +19,7 @@ describe("store.rules: D1 does not answer", () => {
   it("answers within the budget on the last compiled rules, and says so", async () => {
     const cli = "77272507777";
     const unsigned = { from: `<sip:+${cli}@carrier.example>`, to: `<sip:+${CALLEE}@operator.example>`, ingress: { trunk: "domestic-1", carrier: "DomesticCo", international: false } };
-    await createRule(env.DB, { criteria: { cli: { exact: cli } }, action: "block", reason: "reported robocaller" } as never, "test", Date.now());
+    await createRule(env.DB, { criteria: { cli: { exact: cli } }, action: "block", reason: "reported robocaller" } as never, TEST_ACTOR, Date.now());
     markIsolateSnapshotsStale();
     const app = createApp({ sharedCache: null });
     expect(await verdictVia(app, unsigned)).toMatchObject({ action: "block", decidedBy: "rules.operator" });
