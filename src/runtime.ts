@@ -6,6 +6,8 @@ import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
 import { recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { systemClock, type Clock } from "./lib/clock";
+import { isolateOriginSnapshots } from "./origin/deps";
+import type { SnapshotCache } from "./origin/snapshot";
 import type { VerifierOptions } from "./verification/verify-identity";
 
 /** What tests (and the benchmark) may replace: time and the network. Production uses the defaults. */
@@ -14,6 +16,8 @@ export interface RuntimeOverrides {
   fetcher?: Fetcher;
   /** Skip the Workers Cache API layer (tests that count repository fetches per isolate). */
   sharedCache?: Cache | null;
+  /** The origin snapshot cache: a fresh one is a fresh isolate's (tests of cold starts). */
+  snapshots?: SnapshotCache;
 }
 
 /**
@@ -27,6 +31,7 @@ export interface Runtime {
   verifier: VerifierOptions;
   replay: ReplayStore;
   velocity: VelocityTracker;
+  snapshots: SnapshotCache;
 }
 
 export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
@@ -58,6 +63,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     },
     replay: replayStoreFrom(env.REPLAY),
     velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity),
+    snapshots: overrides.snapshots ?? isolateOriginSnapshots(env),
   };
 }
 

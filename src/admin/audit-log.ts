@@ -26,11 +26,18 @@ const asJson = (value: unknown) => (value === null || value === undefined ? null
 /**
  * Runs `change`, then (only if it changed exactly one row) the audit insert and, when the change
  * alters what the verdict path caches, the origin version bump that tells every isolate to reload.
- * Returns whether the change applied.
+ * `alongside` runs right after the change: a statement guarded by `changes() = 1` that records the
+ * change elsewhere (a deleted rule's tombstone) and changes one row itself. Returns whether the change applied.
  */
-export async function applyAudited(db: D1Database, change: D1PreparedStatement, entry: AuditEntry, options: { bumpsOriginVersion: boolean }): Promise<boolean> {
+export async function applyAudited(
+  db: D1Database,
+  change: D1PreparedStatement,
+  entry: AuditEntry,
+  options: { bumpsOriginVersion: boolean; alongside?: D1PreparedStatement },
+): Promise<boolean> {
   const statements = [
     change,
+    ...(options.alongside ? [options.alongside] : []),
     db
       .prepare(
         "INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",

@@ -67,7 +67,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
 
   const waitUntil = backgroundTasks(c);
   const deadline = new Deadline(runtime.config.verdictBudgetMs, waitUntil);
-  const origin = originDepsFromEnv(c.env, waitUntil, runtime.clock, deadline);
+  const origin = originDepsFromEnv(c.env, runtime.snapshots, waitUntil, runtime.clock, deadline);
   const { verdict, verification, origin: assessment } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
   recordVerdictStats(
     { action: verdict.action, decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },

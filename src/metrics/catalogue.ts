@@ -29,6 +29,7 @@ export const METRICS = {
   shaken_roaming_lookup_timeouts_total: { type: "counter", help: "Roaming lookups that ran out of their own time budget, by source." },
   shaken_verdict_budget_overruns_total: { type: "counter", help: "Dependencies cut off by the verdict's time budget, by dependency." },
   shaken_dependency_errors_total: { type: "counter", help: "Dependencies that failed within the verdict's time budget, by dependency." },
+  shaken_background_timeouts_total: { type: "counter", help: "Background waits abandoned after their time limit (a store call that never returned), by task." },
 } as const satisfies Record<string, MetricFamily>;
 
 export type MetricName = keyof typeof METRICS;
