@@ -10,7 +10,7 @@ import { createCamaraRoamingLookup } from "./roaming/camara-lookup";
 import { cachedRoamingAnswer, timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
 import type { RoamingSettings } from "./roaming/settings";
 import { createTableRoamingLookup } from "./roaming/table-lookup";
-import { isolateSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } from "./snapshot";
+import { isolateSnapshotCache, type OriginSnapshot, type SnapshotCache, type SnapshotCacheOptions } from "./snapshot";
 
 /** The bindings the origin stage reads; satisfied by the generated `Env` (wrangler types). */
 export interface OriginEnv {
@@ -93,6 +93,7 @@ export function originDepsFromEnv(
   deadline: Deadline = new Deadline(DEFAULT_VERDICT_BUDGET_MS, waitUntil),
 ): OriginDeps {
   const stores = { db: env.DB, saved: env.ORIGIN_SNAPSHOTS };
+  let served: OriginSnapshot | null = null;
   return {
     clock,
     async snapshot() {
@@ -101,9 +102,11 @@ export function originDepsFromEnv(
       const snapshot = snapshots.ready(stores, waitUntil, clock.now()) ?? (await deadline.within("rules", () => snapshots.current(stores, waitUntil, clock.now()), () => snapshots.last()));
       if (snapshot === null) deadline.report({ dependency: "rules", problem: "error", detail: "no operator configuration: D1 gave none to this isolate yet and no copy is saved" });
       else if (snapshot.degraded !== null) deadline.report({ dependency: "rules", problem: "error", detail: snapshot.degraded, evidence: { savedVersion: snapshot.version } });
+      served = snapshot;
       return snapshot;
     },
-    operatorRules: (rules, subject) => matchRules(rules, subject, keyedReader(rules, env.DB, deadline)),
+    // While the saved copy applies, D1 is not asked for a keyed hit's rules: the hit is enforced as the index remembers it.
+    operatorRules: (rules, subject) => matchRules(rules, subject, served?.degraded ? async () => null : keyedReader(rules, env.DB, deadline)),
     roamingLookup(settings) {
       const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, clock });
       return {

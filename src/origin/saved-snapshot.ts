@@ -74,7 +74,7 @@ export async function readSavedRuleBase(kv: KVNamespace, wait: StoreWait): Promi
 
 /** Saves the base, points readers at it, then removes the one it replaces. */
 export async function saveRuleBase(kv: KVNamespace, base: RuleBase, savedAt: number): Promise<void> {
-  const bytes = encodeRuleBase(base);
+  const bytes = await encodeRuleBase(base);
   const previous = await kv.get<SavedBasePointer>(BASE_KEY, "json");
   const parts = Math.max(1, Math.ceil(bytes.length / PART_BYTES));
   for (let part = 0; part < parts; part++) await kv.put(basePartKey(base.version, part), bytes.subarray(part * PART_BYTES, (part + 1) * PART_BYTES));

@@ -105,7 +105,7 @@ export const DEFAULT_STORE_WAIT_MS = 10_000;
  */
 export interface SnapshotCache {
   current(stores: SnapshotStores, background: BackgroundTasks, atMs: number): Promise<OriginSnapshot>;
-  /** What `current` answers when no reload is needed, synchronously; null when the caller must wait for a load. */
+  /** What `current` answers when no reload is needed (or, while a fresh isolate's first load runs, the saved copy), synchronously; null when the caller must wait for a load. */
   ready(stores: SnapshotStores, background: BackgroundTasks, atMs: number): OriginSnapshot | null;
   markStale(): void;
   /** What a verdict falls back on when the load is slow or failed: the last snapshot loaded, else the saved copy a load already read; null when there is neither. */
@@ -242,7 +242,9 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
   };
 
   const ready: SnapshotCache["ready"] = (stores, background, atMs) => {
-    if (stale || !snapshot) return null;
+    // A fresh isolate whose first load is still reading serves the saved copy meanwhile, without waiting again.
+    if (!snapshot) return loading ? provisional : null;
+    if (stale) return null;
     if (!checking && clock.now() - lastCheckedMs >= refreshIntervalMs) {
       checking = true;
       lastCheckedMs = clock.now();

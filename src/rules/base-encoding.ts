@@ -22,7 +22,7 @@ interface BaseHeader {
 
 const FORMAT = "shaken-edge rule base 1";
 const CRITERIA: KeyedCriterion[] = ["cli", "destination"];
-/** Rules held whole compiled between two turns of the event loop. */
+/** Rules held whole encoded or compiled between two turns of the event loop. */
 const RULES_PER_SLICE = 2_000;
 
 const align8 = (offset: number) => Math.ceil(offset / 8) * 8;
@@ -31,29 +31,31 @@ export class RuleBaseEncodingError extends Error {
   readonly code = "ERR_RULE_BASE_ENCODING";
 }
 
-export function encodeRuleBase(base: RuleBase): Uint8Array {
+/** Encodes the base; the rules held whole are written in slices, with a turn of the event loop between them. */
+export async function encodeRuleBase(base: RuleBase): Promise<Uint8Array> {
   const encoder = new TextEncoder();
   const header: BaseHeader = { format: FORMAT, version: base.version, keyed: { cli: base.keyed.cli.size, destination: base.keyed.destination.size }, wholeRules: base.wholeRules.length };
   const headerBytes = encoder.encode(JSON.stringify(header));
-  const wholeBytes = encoder.encode(base.wholeRules.map((rule) => `${JSON.stringify(rule)}\n`).join(""));
+  const wholeSlices: Uint8Array[] = [];
+  for (let start = 0; start < base.wholeRules.length; start += RULES_PER_SLICE) {
+    if (start > 0) await yieldToEventLoop();
+    wholeSlices.push(encoder.encode(base.wholeRules.slice(start, start + RULES_PER_SLICE).map((rule) => `${JSON.stringify(rule)}\n`).join("")));
+  }
   const keyedStart = align8(4 + headerBytes.length);
   const keyedEntries = header.keyed.cli + header.keyed.destination;
-  const bytes = new Uint8Array(keyedStart + keyedEntries * 17 + wholeBytes.length);
+  const bytes = new Uint8Array(keyedStart + keyedEntries * 17 + wholeSlices.reduce((sum, slice) => sum + slice.length, 0));
   new DataView(bytes.buffer).setUint32(0, headerBytes.length, true);
   bytes.set(headerBytes, 4);
   let offset = keyedStart;
+  const write = (column: Uint8Array) => {
+    bytes.set(column, offset);
+    offset += column.length;
+  };
   for (const criterion of CRITERIA) {
-    const { keys, expiries } = base.keyed[criterion].columns;
-    for (const column of [keys, expiries]) {
-      bytes.set(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), offset);
-      offset += column.byteLength;
-    }
+    for (const column of [base.keyed[criterion].columns.keys, base.keyed[criterion].columns.expiries]) write(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
   }
-  for (const criterion of CRITERIA) {
-    bytes.set(base.keyed[criterion].columns.actions, offset);
-    offset += base.keyed[criterion].size;
-  }
-  bytes.set(wholeBytes, offset);
+  for (const criterion of CRITERIA) write(base.keyed[criterion].columns.actions);
+  for (const slice of wholeSlices) write(slice);
   return bytes;
 }
 

@@ -91,9 +91,10 @@ export class KeyedRuleIndexBuilder {
     this.length++;
   }
 
+  /** The index over the arrays as they are (a view: no copy of a million entries while verdicts wait). */
   build(): KeyedRuleIndex {
     const { length } = this;
-    if (this.sorted) return new KeyedRuleIndex({ keys: this.keys.slice(0, length), expiries: this.expiries.slice(0, length), actions: this.actions.slice(0, length) });
+    if (this.sorted) return new KeyedRuleIndex({ keys: this.keys.subarray(0, length), expiries: this.expiries.subarray(0, length), actions: this.actions.subarray(0, length) });
     const order = new Uint32Array(length).map((_, index) => index).sort((a, b) => this.keys[a]! - this.keys[b]! || a - b);
     return new KeyedRuleIndex({
       keys: Float64Array.from(order, (index) => this.keys[index]!),
@@ -102,8 +103,9 @@ export class KeyedRuleIndexBuilder {
     });
   }
 
+  /** By half again: what the arrays hold beyond the entries stays under half of them. */
   private grow(): void {
-    const capacity = this.keys.length * 2;
+    const capacity = Math.ceil(this.keys.length * 1.5);
     const keys = new Float64Array(capacity);
     const expiries = new Float64Array(capacity);
     const actions = new Uint8Array(capacity);

@@ -1,4 +1,5 @@
 import { applyAudited } from "../admin/audit-log";
+import { yieldToEventLoop } from "../lib/yield";
 import type { Action } from "../verdict/verdict";
 import { KeyedRuleIndexBuilder, numberKey } from "./keyed-index";
 import { RuleMatcherBuilder, type KeyedCriterion, type RuleBase, type RuleChanges } from "./matcher";
@@ -51,16 +52,20 @@ export interface RuleListFilter {
 /** Every wait a compile makes on the store goes through this: a bound on it (src/origin/snapshot.ts). */
 export type StoreWait = <T>(pending: Promise<T>) => Promise<T>;
 
-const WHOLE_PAGE_ROWS = 1_000;
-const KEYED_PAGE_ROWS = 10_000;
+/** Rows per page: small enough that one page's compile is a few milliseconds of the isolate's time. */
+const WHOLE_PAGE_ROWS = 500;
+const KEYED_PAGE_ROWS = 5_000;
 const KEY_COLUMNS: Record<KeyedCriterion, string> = { cli: "cli_key", destination: "destination_key" };
 
 /**
  * Compiles the rules in force at `atMs` into a base, page by page, so that neither the rows nor the
- * compile of a million rules sits in the isolate at once, and every page's wait is a turn other
- * requests get: rules held whole in pages by id (migrations/0009's partial index), exact-number rules
- * by key, in the order the keyed index keeps them. `version` is the origin version read before the
- * first page; a rule changed while the pages are read is also among the changes since it.
+ * compile of a million rules sits in the isolate at once: rules held whole in pages by id
+ * (migrations/0009's partial index), exact-number rules by key, in the order the keyed index keeps
+ * them. Between pages the isolate yields a turn of its event loop, so that requests arriving and
+ * timers due (a verdict's deadline) are served: a chain of store answers that come back at once (as
+ * a local D1 answers) would otherwise hold them all until the last page. `version` is the origin
+ * version read before the first page; a rule changed while the pages are read is also among the
+ * changes since it.
  */
 export async function loadRuleBase(db: D1Database, version: number, atMs: number, wait: StoreWait): Promise<RuleBase> {
   const whole = new RuleMatcherBuilder();
@@ -79,6 +84,7 @@ export async function loadRuleBase(db: D1Database, version: number, atMs: number
     }
     if (results.length < WHOLE_PAGE_ROWS) break;
     after = results[results.length - 1]!.id;
+    await yieldToEventLoop();
   }
   const keyed = { cli: await loadKeyedIndex(db, "cli", atMs, wait), destination: await loadKeyedIndex(db, "destination", atMs, wait) };
   return { version, whole: whole.build(), wholeRules, keyed };
@@ -97,6 +103,7 @@ async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, atMs: n
     for (const [key, action, expiresAt] of rows) index.append(key, action, expiresAt);
     if (rows.length < KEYED_PAGE_ROWS) return index.build();
     [afterKey, , , afterRow] = rows[rows.length - 1]!;
+    await yieldToEventLoop();
   }
 }
 

@@ -24,7 +24,7 @@ async function importAll(inputs: RuleInput[], importId = crypto.randomUUID()) {
 }
 
 describe("a rule base compiled from D1, page by page", () => {
-  // More rules than one page holds, of each kind (10 000 keyed, 1 000 whole).
+  // More rules than one page holds, of each kind (5 000 keyed, 500 whole).
   it("keeps exact-number rules in the keyed indexes and every other rule whole, across many pages, leaving out the expired", async () => {
     const callers = Array.from({ length: 12_000 }, (_, index) => String(77_270_000_000 + index * 3));
     await importAll([

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { originSnapshotOptions } from "../../../src/origin/deps";
 import { createSnapshotCache } from "../../../src/origin/snapshot";
-import { createRule } from "../../../src/rules/store";
+import { createRule, importRules } from "../../../src/rules/store";
 import { checkOf, verdictVia } from "../abuse/support";
 import { scrape } from "../metrics/support";
 import { switchableD1 } from "../support/d1-faults";
@@ -48,4 +48,19 @@ describe("the snapshot after a D1 call that never returns", () => {
     await verdictVia(app, unsigned(cli), bindings); // its version check sees the new version and reloads
     expect(await verdictVia(app, unsigned(cli), bindings)).toMatchObject({ action: "block", decidedBy: "rules.operator" });
   });
+});
+
+describe("a verdict while a fresh isolate compiles its rules", () => {
+  it("is answered on its deadline, not after the compile: the compile yields between pages", async () => {
+    const importId = crypto.randomUUID();
+    for (let first = 0; first < 30_000; first += 1_000) {
+      const batch = Array.from({ length: 1_000 }, (_, offset) => ({ position: first + offset, input: { criteria: { cli: { exact: String(77_300_000_000 + first + offset) } }, action: "block" as const, reason: "bulk" } }));
+      await importRules(env.DB, importId, batch, "analyst", Date.now(), first + 1_000 === 30_000);
+    }
+    const app = createApp({ sharedCache: null, snapshots: createSnapshotCache(originSnapshotOptions(env)) });
+    const verdict = await verdictVia(app, unsigned("77272506663"), { ...env, VERDICT_BUDGET_MS: "50" });
+    // D1 answers locally on the isolate's own thread: without a turn between pages the deadline's timer
+    // would wait for the last page, and the verdict with it.
+    expect(checkOf(verdict, "store.rules")).toMatchObject({ evidence: { problem: "timeout", budgetMs: 50 } });
+  }, 60_000);
 });
