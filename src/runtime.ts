@@ -6,6 +6,8 @@ import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
 import { recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { systemClock, type Clock } from "./lib/clock";
+import { isolateOriginSnapshots } from "./origin/deps";
+import type { SnapshotCache } from "./origin/snapshot";
 import type { VerifierOptions } from "./verification/verify-identity";
 
 /** What tests (and the benchmark) may replace: time and the network. Production uses the defaults. */
@@ -16,6 +18,8 @@ export interface RuntimeOverrides {
   sharedCache?: Cache | null;
   /** Where the last good trust set is kept for isolates that start while KV is down (default: the Workers cache); null to keep none. */
   trustCache?: Cache | null;
+  /** The origin snapshot cache: a fresh one is a fresh isolate's (tests of cold starts). */
+  snapshots?: SnapshotCache;
 }
 
 /**
@@ -29,6 +33,7 @@ export interface Runtime {
   verifier: VerifierOptions;
   replay: ReplayStore;
   velocity: VelocityTracker;
+  snapshots: SnapshotCache;
 }
 
 export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
@@ -59,6 +64,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     },
     replay: replayStoreFrom(env.REPLAY),
     velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity, config.backgroundTimeoutMs),
+    snapshots: overrides.snapshots ?? isolateOriginSnapshots(env),
   };
 }
 

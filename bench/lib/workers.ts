@@ -27,13 +27,15 @@ export async function startBaseline(worker: BuiltWorker, bindings: { BENCH_JWS: 
 /**
  * Starts the product bundle on workerd with every binding wrangler.toml declares (KV, D1, Durable
  * Objects, vars: read through wrangler's own config reader), applies the D1 migrations and pushes
- * the bench trust anchors into KV.
+ * the bench trust anchors into KV. With `persistTo`, D1 and KV live in that directory, so a worker
+ * started again on it is a fresh isolate over the same stores (migrated already when `migrated`).
  */
-export async function startProduct(built: BuiltWorker, pki: BenchPki, inspectorPort?: number): Promise<RunningWorker> {
+export async function startProduct(built: BuiltWorker, pki: BenchPki, inspectorPort?: number, stores: { persistTo?: string; migrated?: boolean } = {}): Promise<RunningWorker> {
   // The bundle's modules are listed explicitly (bench/lib/build.ts): wrangler's module rules do not apply.
   const { modulesRules: _rules, rootPath: _root, ...workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML).workerOptions;
-  const worker = await startWorker(built, { ...workerOptions, bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...BENCH_BINDINGS } }, 0, inspectorPort);
-  await applyMigrations(worker.miniflare);
+  const settings = { ...workerOptions, bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...BENCH_BINDINGS }, ...(stores.persistTo ? { resourcePersistencePath: stores.persistTo } : {}) };
+  const worker = await startWorker(built, settings, 0, inspectorPort);
+  if (!stores.migrated) await applyMigrations(worker.miniflare);
   await installTrust(worker.miniflare, pki);
   return worker;
 }

@@ -34,17 +34,23 @@ const asJson = (value: unknown) => (value === null || value === undefined ? null
 export interface AuditOptions {
   /** The change alters what the verdict path caches: bump the origin version that tells every isolate to reload. */
   bumpsOriginVersion: boolean;
+  /**
+   * Runs right after the change: a statement guarded by `changes() = 1` that records the change
+   * elsewhere (a deleted rule's tombstone) and changes one row itself, so the audit insert's guard holds.
+   */
+  chained?: D1PreparedStatement;
   /** More writes that commit with the change, or not at all (an Idempotency-Key's stored response). */
   alongside?: D1PreparedStatement[];
 }
 
 /**
- * Runs `change`, then (only if it changed exactly one row) the audit insert and the origin version
- * bump, then `alongside`, all in one transaction. Returns whether the change applied.
+ * Runs `change`, then `chained`, then (only if the change changed exactly one row) the audit insert
+ * and the origin version bump, then `alongside`, all in one transaction. Returns whether the change applied.
  */
 export async function applyAudited(db: D1Database, change: D1PreparedStatement, entry: AuditEntry, options: AuditOptions): Promise<boolean> {
   const statements = [
     change,
+    ...(options.chained ? [options.chained] : []),
     db
       .prepare(
         "INSERT INTO audit_log (at, actor, author, entity, entity_id, operation, before, after) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",

@@ -1,18 +1,20 @@
 import { Hono, type Context } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import type { AppEnv } from "../api/app-env";
+import { backgroundTasks, type AppEnv } from "../api/app-env";
+import { systemClock } from "../lib/clock";
 import { nativeError } from "../api/native-errors";
+import type { DiallingPlan } from "../numbers/telephone-number";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
 import { getConfigSection, putConfigSection } from "../origin/config/store";
 import { homeCountryOf, type OriginEnv } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
 import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../origin/roaming/settings";
 import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
-import { markIsolateSnapshotsStale } from "../origin/snapshot";
+import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
-import { createRule, deleteRule, expireRule, getRule, listRules, replaceRule, type RuleWriteResult } from "../rules/store";
+import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, replaceRule, type RuleWriteResult } from "../rules/store";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
 import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
@@ -70,6 +72,34 @@ adminRoutes.post(
     return ruleWriteResponse(c, { rule }, 201);
   },
 );
+
+/**
+ * One batch of an import. Rules are written in the batch's order, all or none; `first` is the position
+ * of the batch's first rule in the whole import, and with `importId` it names each rule, so a batch
+ * sent again writes nothing twice. Only a batch with `publish` moves the origin version: an import
+ * publishes once, with its last batch (issue 22 item 7).
+ */
+const importBatchSchema = (nowMs: number, plan: DiallingPlan) =>
+  z
+    .object({
+      importId: z.uuid(),
+      first: z.number().int().min(0).max(1_000_000_000),
+      rules: z.array(ruleInputSchema(nowMs, plan)).max(MAX_IMPORT_BATCH),
+      publish: z.boolean().default(true),
+      author: authorField.optional(),
+    })
+    .strict();
+
+adminRoutes.post("/rules/import", describeRoute({ ...ADMIN, summary: "Import a batch of rules", description: "All of the batch or none of it; `rules.<i>.<field>` names a bad field. Sending a batch again (same importId and first) writes nothing twice. The origin version moves only with `publish` (default true): send it with the last batch.", requestBody: jsonBody(importBatchSchema(0, DOCUMENTED_PLAN)), responses: { 200: jsonResponse("`{importId, ids, created, publishedVersion}`"), 400: errorResponse("A rule is invalid") } }), async (c) => {
+  const now = clockOf(c).now();
+  const body = await readValidBody(c, importBatchSchema(now, planOf(c)));
+  if ("response" in body) return body.response;
+  const { importId, first, rules, publish, author } = body.value;
+  const batch = rules.map((input, index) => ({ position: first + index, input }));
+  const outcome = await importRules(c.env.DB, importId, batch, actorOf(c, author), now, publish);
+  if (publish) markIsolateSnapshotsStale();
+  return c.json({ importId, ...outcome });
+});
 
 adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", responses: { 200: jsonResponse("`{rule}`, with its ETag"), 404: errorResponse("No such rule") } }), async (c) => {
   const id = c.req.param("id");
@@ -142,9 +172,16 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   const deployment: OriginEnv = c.env;
   const refusal = section === "roaming" ? camaraHostRefusal(body.value.document as RoamingSettings, camaraAllowedHosts(deployment)) : null;
   if (refusal) return nativeError(400, "ERR_VALIDATION", `invalid request: document.camaraBaseUrl: ${refusal}`, { fields: { "document.camaraBaseUrl": refusal } });
-  const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountryOf(c.env));
+  const homeCountry = homeCountryOf(c.env);
+  const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountry);
   if ("error" in result) return conflict(result.current);
   markIsolateSnapshotsStale();
+  // The copy a fresh isolate applies while D1 is down follows every change (src/origin/saved-snapshot.ts).
+  backgroundTasks(c)(
+    saveConfigCopy({ db: c.env.DB, saved: c.env.ORIGIN_SNAPSHOTS }, homeCountry, systemClock.now()).catch((error: unknown) =>
+      console.error(JSON.stringify({ level: "error", event: "config-copy-save-failed", error: String(error) })),
+    ),
+  );
   c.header("ETag", `"${result.section.version}"`);
   return c.json(result.section);
 });

@@ -64,7 +64,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
 
   const waitUntil = backgroundTasks(c);
   const deadline = new Deadline(runtime.config.verdictBudgetMs, waitUntil);
-  const origin = originDepsFromEnv(c.env, waitUntil, runtime.clock, deadline);
+  const origin = originDepsFromEnv(c.env, runtime.snapshots, waitUntil, runtime.clock, deadline);
   const { verdict, verification, origin: assessment } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
   const background = { waitUntil, timeoutMs: runtime.config.backgroundTimeoutMs };
   recordVerdictStats(

@@ -15,7 +15,9 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`${what} did not settle within ${ms} ms`)), ms);
   });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([work, expired]).finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
 }
 
 /** Where background work runs (the request's waitUntil) and how long any one of its waits may take (BACKGROUND_TIMEOUT_MS). */

@@ -29,7 +29,7 @@ export const METRICS = {
   shaken_roaming_lookup_timeouts_total: { type: "counter", help: "Roaming lookups that ran out of their own time budget, by source." },
   shaken_verdict_budget_overruns_total: { type: "counter", help: "Dependencies cut off by the verdict's time budget, by dependency." },
   shaken_dependency_errors_total: { type: "counter", help: "Dependencies that failed within the verdict's time budget, by dependency." },
-  shaken_background_timeouts_total: { type: "counter", help: "Background store calls abandoned after BACKGROUND_TIMEOUT_MS, by task (write-behind:<store>, velocity-flush, metrics-flush)." },
+  shaken_background_timeouts_total: { type: "counter", help: "Background store calls abandoned after BACKGROUND_TIMEOUT_MS, by task (write-behind:<store>, velocity-flush, metrics-flush, snapshot-reload, snapshot-version-check)." },
   shaken_background_dropped_total: { type: "counter", help: "Entries background work dropped instead of writing (buffer full, or lost with a timed-out call), by task." },
   shaken_crl_age_seconds: { type: "gauge", help: "Age (now - thisUpdate) of each CRL in the trust set the scraped isolate verifies with, by issuer." },
   shaken_crl_refresh_failures_total: { type: "counter", help: "CRL URLs the scheduled refresh did not store, by reason (url, fetch, crl, signature, store)." },

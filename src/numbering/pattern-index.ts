@@ -1,23 +1,18 @@
+import { appendAll } from "../lib/arrays";
 import type { NumberPattern } from "./number-pattern";
 
 /**
- * Finds every entry whose number pattern covers a TN without scanning the entries: a digit trie for
- * exact numbers and prefixes (cost grows with the TN's length, not the entry count) and, per TN
- * length, a static centred interval tree for ranges (O(log n + matches)). Operator rule sets reach
- * tens of thousands of entries and are consulted on every call.
+ * Finds every entry whose number pattern covers a TN without scanning the entries: exact numbers and
+ * prefixes in hash maps, looked up by the TN and by each of its leading parts of a length some prefix
+ * has (cost grows with the TN's length, not the entry count), and, per TN length, a static centred
+ * interval tree for ranges (O(log n + matches)). Operator rule sets reach hundreds of thousands of
+ * entries and are consulted on every call, so nothing here recurses or spreads a list of entries into
+ * a call's arguments (200 000 rules under one prefix overflowed the stack that way).
  */
 export interface PatternIndex<T> {
   readonly size: number;
-  /** Every value whose pattern covers `tn`, exact/prefix matches first (longest prefix last). */
+  /** Every value whose pattern covers `tn`: prefixes from the shortest, then exact numbers, then ranges. */
   matching(tn: string): T[];
-}
-
-interface TrieNode<T> {
-  children: Map<string, TrieNode<T>>;
-  /** Values whose prefix ends at this node. */
-  underPrefix: T[];
-  /** Values whose exact number ends at this node. */
-  exactly: T[];
 }
 
 interface Interval<T> {
@@ -34,69 +29,89 @@ interface IntervalNode<T> {
   above: IntervalNode<T> | null;
 }
 
-const newTrieNode = <T>(): TrieNode<T> => ({ children: new Map(), underPrefix: [], exactly: [] });
+/** Collects entries one at a time (a compile adds them page by page), then builds the index once. */
+export class PatternIndexBuilder<T> {
+  private readonly exact = new Map<string, T[]>();
+  private readonly prefixes = new Map<string, T[]>();
+  private readonly rangesByLength = new Map<number, Interval<T>[]>();
+  private size = 0;
 
-export function buildPatternIndex<T>(entries: Iterable<{ pattern: NumberPattern; value: T }>): PatternIndex<T> {
-  const root = newTrieNode<T>();
-  const rangesByLength = new Map<number, Interval<T>[]>();
-  let size = 0;
-  for (const { pattern, value } of entries) {
-    size++;
-    if ("from" in pattern) {
-      // 15 digits stay below 2^53, so a TN of one length compares exactly as a double.
-      const ranges = rangesByLength.get(pattern.from.length) ?? [];
-      ranges.push({ low: Number(pattern.from), high: Number(pattern.to), value });
-      rangesByLength.set(pattern.from.length, ranges);
-      continue;
-    }
-    const digits = "exact" in pattern ? pattern.exact : pattern.prefix;
-    let node = root;
-    for (const digit of digits) {
-      let child = node.children.get(digit);
-      if (!child) node.children.set(digit, (child = newTrieNode<T>()));
-      node = child;
-    }
-    ("exact" in pattern ? node.exactly : node.underPrefix).push(value);
+  add(pattern: NumberPattern, value: T): void {
+    this.size++;
+    if ("exact" in pattern) appendTo(this.exact, pattern.exact, value);
+    else if ("prefix" in pattern) appendTo(this.prefixes, pattern.prefix, value);
+    // 15 digits stay below 2^53, so a TN of one length compares exactly as a double.
+    else appendTo(this.rangesByLength, pattern.from.length, { low: Number(pattern.from), high: Number(pattern.to), value });
   }
-  const treesByLength = new Map([...rangesByLength].map(([length, ranges]) => [length, buildIntervalTree(ranges)]));
 
-  return {
-    size,
-    matching(tn) {
-      const found: T[] = [];
-      let node: TrieNode<T> | undefined = root;
-      for (const digit of tn) {
-        node = node.children.get(digit);
-        if (!node) break;
-        found.push(...node.underPrefix);
-      }
-      if (node) found.push(...node.exactly);
-      const tree = treesByLength.get(tn.length);
-      if (tree && /^[0-9]+$/.test(tn)) collectCovering(tree, Number(tn), found);
-      return found;
-    },
-  };
+  build(): PatternIndex<T> {
+    const { exact, prefixes, size } = this;
+    const prefixLengths = [...new Set([...prefixes.keys()].map((prefix) => prefix.length))].sort((a, b) => a - b);
+    const treesByLength = new Map<number, IntervalNode<T>>();
+    for (const [length, ranges] of this.rangesByLength) treesByLength.set(length, buildIntervalTree(ranges));
+    return {
+      size,
+      matching(tn) {
+        const found: T[] = [];
+        for (const length of prefixLengths) {
+          if (length > tn.length) break;
+          const underPrefix = prefixes.get(tn.slice(0, length));
+          if (underPrefix) appendAll(found, underPrefix);
+        }
+        const exactly = exact.get(tn);
+        if (exactly) appendAll(found, exactly);
+        const tree = treesByLength.get(tn.length);
+        if (tree && /^[0-9]+$/.test(tn)) collectCovering(tree, Number(tn), found);
+        return found;
+      },
+    };
+  }
 }
 
-function buildIntervalTree<T>(intervals: Interval<T>[]): IntervalNode<T> | null {
-  if (intervals.length === 0) return null;
-  const endpoints = intervals.flatMap((interval) => [interval.low, interval.high]).sort((a, b) => a - b);
-  const centre = endpoints[endpoints.length >> 1]!;
-  const here: Interval<T>[] = [];
-  const below: Interval<T>[] = [];
-  const above: Interval<T>[] = [];
-  for (const interval of intervals) {
-    if (interval.high < centre) below.push(interval);
-    else if (interval.low > centre) above.push(interval);
-    else here.push(interval);
+export function buildPatternIndex<T>(entries: Iterable<{ pattern: NumberPattern; value: T }>): PatternIndex<T> {
+  const builder = new PatternIndexBuilder<T>();
+  for (const { pattern, value } of entries) builder.add(pattern, value);
+  return builder.build();
+}
+
+function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * The centred interval tree, built from a work list instead of by recursion: each node keeps the
+ * intervals containing its centre (the median endpoint) and hands the rest to a node below or above.
+ */
+function buildIntervalTree<T>(intervals: Interval<T>[]): IntervalNode<T> {
+  let root: IntervalNode<T> | null = null;
+  const work: { intervals: Interval<T>[]; attach: (node: IntervalNode<T>) => void }[] = [{ intervals, attach: (node) => (root = node) }];
+  for (let next = work.pop(); next; next = work.pop()) {
+    const centre = medianEndpoint(next.intervals);
+    const here: Interval<T>[] = [];
+    const below: Interval<T>[] = [];
+    const above: Interval<T>[] = [];
+    for (const interval of next.intervals) {
+      if (interval.high < centre) below.push(interval);
+      else if (interval.low > centre) above.push(interval);
+      else here.push(interval);
+    }
+    const node: IntervalNode<T> = { centre, byLow: here.sort((a, b) => a.low - b.low), byHighDescending: here.slice().sort((a, b) => b.high - a.high), below: null, above: null };
+    next.attach(node);
+    if (below.length > 0) work.push({ intervals: below, attach: (child) => (node.below = child) });
+    if (above.length > 0) work.push({ intervals: above, attach: (child) => (node.above = child) });
   }
-  return {
-    centre,
-    byLow: [...here].sort((a, b) => a.low - b.low),
-    byHighDescending: [...here].sort((a, b) => b.high - a.high),
-    below: buildIntervalTree(below),
-    above: buildIntervalTree(above),
-  };
+  return root!;
+}
+
+function medianEndpoint(intervals: Interval<unknown>[]): number {
+  const endpoints = new Float64Array(intervals.length * 2);
+  intervals.forEach((interval, index) => {
+    endpoints[2 * index] = interval.low;
+    endpoints[2 * index + 1] = interval.high;
+  });
+  return endpoints.sort()[intervals.length]!;
 }
 
 function collectCovering<T>(root: IntervalNode<T>, point: number, found: T[]): void {

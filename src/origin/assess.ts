@@ -1,6 +1,8 @@
 import type { NormalizedCall } from "../call/call";
 import type { Clock } from "../lib/clock";
-import type { Check } from "../verdict/check";
+import type { RuleSet, RuleSubject } from "../rules/matcher";
+import type { Rule } from "../rules/rule";
+import { skip, type Check } from "../verdict/check";
 import type { Finding } from "../verdict/finding";
 import type { Attestation, Verstat } from "../verdict/verdict";
 import { checkAuthorisedUse } from "./checks/authorised-use";
@@ -10,12 +12,14 @@ import { checkCliFormat } from "./checks/cli-format";
 import { checkCliType } from "./checks/cli-type";
 import { checkIngress } from "./checks/ingress";
 import { checkNationalOnInternational } from "./checks/national-on-international";
-import { checkOperatorRules } from "./checks/operator-rules";
+import { checkOperatorRules, ruleSubjectOf } from "./checks/operator-rules";
 import type { CheckOutcome, OriginContext } from "./checks/origin-context";
 import { checkOwnNumberOffNet } from "./checks/own-number-off-net";
 import { checkRoaming } from "./checks/roaming";
-import { classifyIngress, type ClassifiedIngress } from "./ingress";
-import { findingFromPolicy, type PolicyTable } from "./policy";
+import { ORIGIN_CHECK_IDS } from "./check-ids";
+import { ingressConfigSchema } from "./config/ingress-config";
+import { classifyIngress, compileIngressMap, type ClassifiedIngress } from "./ingress";
+import { DEFAULT_POLICY, findingFromPolicy, type PolicyTable } from "./policy";
 import type { RoamingLookup } from "./roaming/lookup";
 import type { RoamingSettings } from "./roaming/settings";
 import type { OriginSnapshot } from "./snapshot";
@@ -40,10 +44,12 @@ export interface OriginAssessment {
 
 export interface OriginDeps {
   clock: Clock;
-  /** The compiled configuration and rules (src/origin/snapshot.ts). */
-  snapshot(): Promise<OriginSnapshot>;
+  /** The compiled configuration and rules (src/origin/snapshot.ts); null when neither D1 nor a saved copy could give them. */
+  snapshot(): Promise<OriginSnapshot | null>;
   /** The roaming source for the configured settings, already bounded by their time budget. */
   roamingLookup(settings: RoamingSettings): RoamingLookup;
+  /** Every operator rule in force for the subject: the isolate's compiled rules, and the store's for an exact number they hit (src/rules/matcher.ts). */
+  operatorRules(rules: RuleSet, subject: RuleSubject): Promise<Rule[]>;
 }
 
 /**
@@ -54,6 +60,7 @@ export interface OriginDeps {
  */
 export async function assessOrigin(call: NormalizedCall, signed: SignedCallSummary | null, deps: OriginDeps): Promise<OriginAssessment> {
   const snapshot = await deps.snapshot();
+  if (!snapshot) return withoutConfiguration(call);
   const atMs = deps.clock.now();
   const ingress = classifyIngress(call.ingress, snapshot.ingress);
   const format = checkCliFormat(call.cli, snapshot.numbering);
@@ -69,8 +76,12 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     authorisedUse: authorisedUse.check.result === "pass",
   };
   const national = checkNationalOnInternational(context);
-  const roaming = await checkRoaming(context, national.needsRoamingLookup, deps.roamingLookup(snapshot.config.roaming));
-  const rules = checkOperatorRules(context);
+  const { rules: ruleSet } = snapshot;
+  const [roaming, matched] = await Promise.all([
+    checkRoaming(context, national.needsRoamingLookup, deps.roamingLookup(snapshot.config.roaming)),
+    ruleSet ? deps.operatorRules(ruleSet, ruleSubjectOf(context)) : null,
+  ]);
+  const rules = checkOperatorRules(matched, ruleSet?.size ?? 0);
 
   const outcomes: CheckOutcome[] = [
     checkIngress(ingress),
@@ -89,5 +100,23 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     findings: [...findings, ...rules.findings],
     ingress,
     policy: snapshot.policy,
+  };
+}
+
+const UNCONFIGURED = "needs the operator's configuration, which neither D1 nor a saved copy could give (store.rules)";
+/** The ingress as the SBC declared it: without the operator's map no interconnect is known. */
+const NO_INGRESS_MAP = compileIngressMap(ingressConfigSchema.parse({}));
+
+/**
+ * The origin stage when no configuration can be read (issue 22 item 4): every check is skipped and
+ * says why, rather than run on defaults that are nobody's configuration; `store.rules` carries the
+ * operator's dependency policy. The STIR entries of the built-in policy table still weigh verification.
+ */
+function withoutConfiguration(call: NormalizedCall): OriginAssessment {
+  return {
+    checks: Object.values(ORIGIN_CHECK_IDS).map((id) => skip(id, UNCONFIGURED)),
+    findings: [],
+    ingress: classifyIngress(call.ingress, NO_INGRESS_MAP),
+    policy: DEFAULT_POLICY,
   };
 }

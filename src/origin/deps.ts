@@ -1,4 +1,9 @@
+import { LRUCache } from "lru-cache";
 import { systemClock, type Clock } from "../lib/clock";
+import { incrementCounter } from "../metrics/isolate-counters";
+import { matchRules, type KeyedRuleReader, type RuleSet } from "../rules/matcher";
+import type { Rule } from "../rules/rule";
+import { readKeyedRules } from "../rules/store";
 import { Deadline, DEFAULT_VERDICT_BUDGET_MS } from "../verdict/deadline";
 import type { OriginDeps } from "./assess";
 import { defaultOperatorConfig } from "./config/sections";
@@ -6,11 +11,13 @@ import { CAMARA_SOURCE, createCamaraRoamingLookup } from "./roaming/camara-looku
 import { cachedRoamingAnswer, timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
 import { camaraAllowedHosts, camaraHostRefusal, type CamaraEnv, type RoamingSettings } from "./roaming/settings";
 import { createTableRoamingLookup } from "./roaming/table-lookup";
-import { compileOriginSnapshot, isolateSnapshotCache } from "./snapshot";
+import { isolateSnapshotCache, type OriginSnapshot, type SnapshotCache, type SnapshotCacheOptions } from "./snapshot";
 
 /** The bindings the origin stage reads; satisfied by the generated `Env` (wrangler types). */
 export interface OriginEnv extends CamaraEnv {
   DB: D1Database;
+  /** The last good configuration and compiled rule base, for fresh isolates (src/origin/saved-snapshot.ts). */
+  ORIGIN_SNAPSHOTS: KVNamespace;
   /** ISO 3166 alpha-2; default KZ. */
   HOME_COUNTRY?: string;
   /** Secret: bearer token for the CAMARA Device Roaming Status API. */
@@ -37,6 +44,36 @@ export function roamingLookupFor(settings: RoamingSettings, deps: RoamingSourceD
   return withIsolateCache(bounded, settings.source, settings.cacheTtlSeconds * 1000, deps.clock);
 }
 
+/** A snapshot cache's settings in production: the wall clock, and its background timeouts counted in `shaken_background_timeouts_total`. */
+export const originSnapshotOptions = (env: Pick<OriginEnv, "HOME_COUNTRY">): SnapshotCacheOptions => ({
+  homeCountry: homeCountryOf(env),
+  clock: systemClock,
+  onTimeout: (task) => incrementCounter("shaken_background_timeouts_total", { task }),
+});
+
+/** The snapshot cache of this isolate. */
+export const isolateOriginSnapshots = (env: Pick<OriginEnv, "HOME_COUNTRY">): SnapshotCache => isolateSnapshotCache(originSnapshotOptions(env));
+
+/** Keyed-index hits read from D1, per rule set: a number hit again is answered from here until the rules change. */
+const keyedReads = new WeakMap<RuleSet, LRUCache<string, Rule[]>>();
+const KEYED_READS_KEPT = 10_000;
+
+/** Reads a keyed-index hit's rules from D1 within the verdict's deadline, once per number and rule set; null when D1 gives no answer in time. */
+function keyedReader(rules: RuleSet, db: D1Database, deadline: Deadline): KeyedRuleReader {
+  let cache = keyedReads.get(rules);
+  if (!cache) keyedReads.set(rules, (cache = new LRUCache({ max: KEYED_READS_KEPT })));
+  const reads = cache;
+  return async (criterion, tn) => {
+    const key = `${criterion}:${tn}`;
+    const read = async () => {
+      const current = await readKeyedRules(db, criterion, tn);
+      reads.set(key, current);
+      return current;
+    };
+    return reads.get(key) ?? deadline.within("rules", read, () => null);
+  };
+}
+
 /**
  * The CAMARA client, or, when settings stored earlier name a host the deployment does not allow (any
  * longer), a source that never sends the token and answers unknown.
@@ -50,27 +87,36 @@ function camaraLookupFor(baseUrl: string, settings: RoamingSettings, deps: Roami
 /**
  * What the verdict pipeline passes to `assessOrigin` in production. The snapshot cache keeps the
  * system clock for its refresh schedule; `clock` (injectable) is the one decisions are made with.
- * Both dependencies are held to the verdict's deadline (issue 5): when D1 is slow or down the checks
- * run on the last compiled snapshot (the defaults, with no rules, if this isolate never loaded one)
- * and `store.rules` says so; a roaming lookup still running when the budget is spent answers
+ * Every dependency is held to the verdict's deadline (issue 5): when D1 is slow or down the checks
+ * run on the last compiled snapshot, or in a fresh isolate on the copy saved in KV, and `store.rules`
+ * says so; with neither, the origin checks are skipped and `store.rules` carries the dependency
+ * policy (issue 22 item 4). A rule on an exact number is read from D1 only when the call hits one,
+ * once per number and rule version. A roaming lookup still running when the budget is spent answers
  * unknown — the `origin.roaming:unknown` policy entry — and `deadline.roaming` says so.
  */
 export function originDepsFromEnv(
   env: OriginEnv,
+  snapshots: SnapshotCache,
   waitUntil: (promise: Promise<unknown>) => void,
   clock: Clock = systemClock,
   // Stand-alone callers (tests, tools) get the default budget; the verdict passes its own deadline.
   deadline: Deadline = new Deadline(DEFAULT_VERDICT_BUDGET_MS, waitUntil),
 ): OriginDeps {
-  const homeCountry = homeCountryOf(env);
-  const snapshots = isolateSnapshotCache(homeCountry, systemClock);
+  const stores = { db: env.DB, saved: env.ORIGIN_SNAPSHOTS };
+  let served: OriginSnapshot | null = null;
   return {
     clock,
-    // What this isolate already holds (the loaded snapshot, a remembered roaming answer) is answered
-    // without racing the verdict's deadline: no timer is armed for a value that is already here.
-    snapshot: async () =>
-      snapshots.ready(env.DB, waitUntil, clock.now()) ??
-      deadline.within("rules", () => snapshots.current(env.DB, waitUntil, clock.now()), () => snapshots.last() ?? compileOriginSnapshot(0, homeCountry, defaultOperatorConfig(homeCountry), [])),
+    async snapshot() {
+      // What this isolate already holds (the loaded snapshot, a remembered roaming answer) is answered
+      // without racing the verdict's deadline: no timer is armed for a value that is already here.
+      const snapshot = snapshots.ready(stores, waitUntil, clock.now()) ?? (await deadline.within("rules", () => snapshots.current(stores, waitUntil, clock.now()), () => snapshots.last()));
+      if (snapshot === null) deadline.report({ dependency: "rules", problem: "error", detail: "no operator configuration: D1 gave none to this isolate yet and no copy is saved" });
+      else if (snapshot.degraded !== null) deadline.report({ dependency: "rules", problem: "error", detail: snapshot.degraded, evidence: { savedVersion: snapshot.version } });
+      served = snapshot;
+      return snapshot;
+    },
+    // While the saved copy applies, D1 is not asked for a keyed hit's rules: the hit is enforced as the index remembers it.
+    operatorRules: (rules, subject) => matchRules(rules, subject, served?.degraded ? async () => null : keyedReader(rules, env.DB, deadline)),
     roamingLookup(settings) {
       const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, camaraAllowedHosts: camaraAllowedHosts(env), clock });
       return {

@@ -1,5 +1,7 @@
+import { appendAll } from "../lib/arrays";
 import { patternCovers, type NumberPattern } from "../numbering/number-pattern";
-import { buildPatternIndex, type PatternIndex } from "../numbering/pattern-index";
+import { PatternIndexBuilder } from "../numbering/pattern-index";
+import { KeyedRuleIndexBuilder, type KeyedRuleIndex, type RuleHead } from "./keyed-index";
 import { isRuleActive, type Rule } from "./rule";
 import { isWithinTimeWindow } from "./time-window";
 
@@ -13,6 +15,7 @@ export interface RuleSubject {
   atMs: number;
 }
 
+/** Rules held whole in the isolate, indexed. */
 export interface RuleMatcher {
   readonly size: number;
   /** Every active rule whose criteria all hold for the subject. */
@@ -21,36 +24,49 @@ export interface RuleMatcher {
 
 /**
  * Each rule is indexed once, under its most selective criterion (CLI, else destination, else trunk,
- * else carrier), so a call only meets the rules that share that criterion with it; the remaining
- * criteria, the time window and the expiry are then checked on those few candidates.
+ * else carrier), so a call only meets the rules that share that criterion with it — a trunk-only or
+ * carrier-only rule is one hash lookup away, whatever the rule count; the remaining criteria, the
+ * time window and the expiry are then checked on those few candidates, per call.
  */
-export function compileRuleMatcher(rules: Rule[]): RuleMatcher {
-  const byCli: { pattern: NumberPattern; value: Rule }[] = [];
-  const byDestination: { pattern: NumberPattern; value: Rule }[] = [];
-  const byTrunk = new Map<string, Rule[]>();
-  const byCarrier = new Map<string, Rule[]>();
-  for (const rule of rules) {
-    const { cli, destination, trunk, carrier } = rule.criteria;
-    if (cli) byCli.push({ pattern: cli, value: rule });
-    else if (destination) byDestination.push({ pattern: destination, value: rule });
-    else if (trunk) appendTo(byTrunk, trunk, rule);
-    else if (carrier) appendTo(byCarrier, carrier, rule);
-  }
-  const cliIndex = buildPatternIndex(byCli);
-  const destinationIndex = buildPatternIndex(byDestination);
+export class RuleMatcherBuilder {
+  private readonly byCli = new PatternIndexBuilder<Rule>();
+  private readonly byDestination = new PatternIndexBuilder<Rule>();
+  private readonly byTrunk = new Map<string, Rule[]>();
+  private readonly byCarrier = new Map<string, Rule[]>();
+  private size = 0;
 
-  return {
-    size: rules.length,
-    matching(subject) {
-      const candidates = [
-        ...candidatesFor(cliIndex, subject.cli),
-        ...candidatesFor(destinationIndex, subject.destination),
-        ...(subject.trunk !== null ? (byTrunk.get(subject.trunk) ?? []) : []),
-        ...new Set(subject.carriers.flatMap((carrier) => byCarrier.get(carrier) ?? [])),
-      ];
-      return candidates.filter((rule) => ruleHolds(rule, subject));
-    },
-  };
+  add(rule: Rule): void {
+    const { cli, destination, trunk, carrier } = rule.criteria;
+    this.size++;
+    if (cli) this.byCli.add(cli, rule);
+    else if (destination) this.byDestination.add(destination, rule);
+    else if (trunk) appendTo(this.byTrunk, trunk, rule);
+    else if (carrier) appendTo(this.byCarrier, carrier, rule);
+  }
+
+  build(): RuleMatcher {
+    const { byTrunk, byCarrier, size } = this;
+    const byCli = this.byCli.build();
+    const byDestination = this.byDestination.build();
+    return {
+      size,
+      matching(subject) {
+        const candidates: Rule[] = [];
+        if (subject.cli !== null) appendAll(candidates, byCli.matching(subject.cli));
+        if (subject.destination !== null) appendAll(candidates, byDestination.matching(subject.destination));
+        if (subject.trunk !== null) appendAll(candidates, byTrunk.get(subject.trunk) ?? []);
+        // The presented carrier and its map name may be one string: a carrier's rules are met once.
+        for (const carrier of new Set(subject.carriers)) appendAll(candidates, byCarrier.get(carrier) ?? []);
+        return candidates.filter((rule) => ruleHolds(rule, subject));
+      },
+    };
+  }
+}
+
+export function compileRuleMatcher(rules: Iterable<Rule>): RuleMatcher {
+  const builder = new RuleMatcherBuilder();
+  for (const rule of rules) builder.add(rule);
+  return builder.build();
 }
 
 function appendTo(map: Map<string, Rule[]>, key: string, rule: Rule) {
@@ -59,11 +75,10 @@ function appendTo(map: Map<string, Rule[]>, key: string, rule: Rule) {
   else map.set(key, [rule]);
 }
 
-const candidatesFor = (index: PatternIndex<Rule>, tn: string | null) => (tn !== null ? index.matching(tn) : []);
-
 const patternHolds = (pattern: NumberPattern | undefined, tn: string | null) => !pattern || (tn !== null && patternCovers(pattern, tn));
 
-function ruleHolds(rule: Rule, subject: RuleSubject): boolean {
+/** Every criterion of the rule holds for the subject, and the rule is in force at its instant. */
+export function ruleHolds(rule: Rule, subject: RuleSubject): boolean {
   const { cli, destination, trunk, carrier, timeWindow } = rule.criteria;
   return (
     isRuleActive(rule, subject.atMs) &&
@@ -73,4 +88,109 @@ function ruleHolds(rule: Rule, subject: RuleSubject): boolean {
     (carrier === undefined || subject.carriers.includes(carrier)) &&
     (timeWindow === undefined || isWithinTimeWindow(timeWindow, subject.atMs))
   );
+}
+
+/** The criteria an exact-number rule can have: the number it names, as a CLI or as the called number. */
+export type KeyedCriterion = "cli" | "destination";
+
+/**
+ * The rule table compiled once at one store version: rules held whole, and exact-number rules in
+ * keyed indexes (src/rules/keyed-index.ts). `wholeRules` is kept for the saved copy.
+ */
+export interface RuleBase {
+  /** The origin version (migrations/0001) the base was compiled at. */
+  version: number;
+  whole: RuleMatcher;
+  wholeRules: readonly Rule[];
+  keyed: Record<KeyedCriterion, KeyedRuleIndex>;
+}
+
+export function ruleBaseOf(version: number, wholeRules: Rule[], keyed: Record<KeyedCriterion, KeyedRuleIndex> = EMPTY_KEYED()): RuleBase {
+  return { version, whole: compileRuleMatcher(wholeRules), wholeRules, keyed };
+}
+
+const EMPTY_KEYED = () => ({ cli: new KeyedRuleIndexBuilder().build(), destination: new KeyedRuleIndexBuilder().build() });
+
+/** What changed in the store after a base's version: every rule written since (as it is now) and every rule deleted since. */
+export interface RuleChanges {
+  rules: Rule[];
+  removedIds: string[];
+}
+
+export const NO_CHANGES: RuleChanges = { rules: [], removedIds: [] };
+
+/** The exact-number rules a call's number hit in a keyed index, by what the index keeps of them. */
+export interface KeyedHit {
+  criterion: KeyedCriterion;
+  tn: string;
+  heads: RuleHead[];
+}
+
+/** The rules in force in an isolate: a base, and the changes made since, which replace what the base says of the rules they name. */
+export interface RuleSet {
+  readonly base: RuleBase;
+  readonly changes: RuleChanges;
+  /** Rules held: the base's (whole and keyed) plus the changes since. */
+  readonly size: number;
+  /** What the isolate decides alone: the whole rules that hold, and the keyed entries still in force that the call's numbers hit. */
+  candidates(subject: RuleSubject): { rules: Rule[]; keyed: KeyedHit[] };
+}
+
+export function composeRuleSet(base: RuleBase, changes: RuleChanges): RuleSet {
+  const changed = compileRuleMatcher(changes.rules);
+  const superseded = new Set(changes.removedIds);
+  for (const rule of changes.rules) superseded.add(rule.id);
+  return {
+    base,
+    changes,
+    size: base.whole.size + base.keyed.cli.size + base.keyed.destination.size + changes.rules.length,
+    candidates(subject) {
+      const rules = base.whole.matching(subject).filter((rule) => !superseded.has(rule.id));
+      appendAll(rules, changed.matching(subject));
+      const keyed: KeyedHit[] = [];
+      for (const [criterion, tn] of [["cli", subject.cli], ["destination", subject.destination]] as const) {
+        const heads = tn === null ? [] : base.keyed[criterion].activeHeads(tn, subject.atMs);
+        if (heads.length > 0) keyed.push({ criterion, tn: tn!, heads });
+      }
+      return { rules, keyed };
+    },
+  };
+}
+
+/** Every rule in `rules`, held whole: what an isolate compiles from rules it was handed rather than paged from the store. */
+export const ruleSetOf = (rules: Rule[], version = 0): RuleSet => composeRuleSet(ruleBaseOf(version, rules), NO_CHANGES);
+
+/** The store's rules on a number the keyed index hit, as they are now; null when the store could not be read. */
+export type KeyedRuleReader = (criterion: KeyedCriterion, tn: string) => Promise<Rule[] | null>;
+
+/**
+ * Every rule in force for the subject. A keyed hit is read from the store, whose answer is current
+ * (a rule removed or changed since the base was compiled reads as it is now); when the store cannot
+ * be read, the hit is enforced as the index remembers it, with a rule that says its details are missing.
+ */
+export async function matchRules(set: RuleSet, subject: RuleSubject, read: KeyedRuleReader): Promise<Rule[]> {
+  const { rules, keyed } = set.candidates(subject);
+  if (keyed.length === 0) return rules;
+  const matched = new Map(rules.map((rule) => [rule.id, rule]));
+  for (const [hit, current] of await Promise.all(keyed.map(async (hit) => [hit, await read(hit.criterion, hit.tn)] as const))) {
+    if (current === null) hit.heads.forEach((head, index) => matched.set(`${hit.criterion}:${hit.tn}:${index}`, unreadRule(hit, head)));
+    else for (const rule of current) if (ruleHolds(rule, subject)) matched.set(rule.id, rule);
+  }
+  return [...matched.values()];
+}
+
+function unreadRule(hit: KeyedHit, head: RuleHead): Rule {
+  return {
+    id: "unread",
+    criteria: { [hit.criterion]: { exact: hit.tn } },
+    action: head.action,
+    reason: `exact-number rule on ${hit.criterion === "cli" ? "the caller ID" : "the called number"} ${hit.tn}; its details could not be read`,
+    label: null,
+    author: "unknown",
+    expiresAt: head.expiresAt,
+    reportId: null,
+    version: 0,
+    createdAt: 0,
+    updatedAt: 0,
+  };
 }

@@ -1,8 +1,15 @@
 import { applyAudited, type AuditActor } from "../admin/audit-log";
+import { yieldToEventLoop } from "../lib/yield";
 import type { Action } from "../verdict/verdict";
+import { KeyedRuleIndexBuilder, numberKey } from "./keyed-index";
+import { RuleMatcherBuilder, type KeyedCriterion, type RuleBase, type RuleChanges } from "./matcher";
 import type { Rule, RuleCriteria, RuleInput } from "./rule";
 
-/** Rules in D1 (migrations/0001). Writes are audited and versioned; the verdict path only reads `loadActiveRules`. */
+/**
+ * Rules in D1 (migrations/0001, 0009). Writes are audited and versioned, and stamp each rule with the
+ * origin version they bump to; the verdict path reads a compiled base (`loadRuleBase`), the changes
+ * since (`loadRuleChanges`), and the rules on a number the keyed index hit (`readKeyedRules`).
+ */
 interface RuleRow {
   id: string;
   criteria: string;
@@ -42,8 +49,86 @@ export interface RuleListFilter {
   offset: number;
 }
 
-export async function loadActiveRules(db: D1Database, nowMs: number): Promise<Rule[]> {
-  const { results } = await db.prepare("SELECT * FROM rules WHERE expires_at IS NULL OR expires_at > ?").bind(nowMs).all<RuleRow>();
+/** Every wait a compile makes on the store goes through this: a bound on it (src/origin/snapshot.ts). */
+export type StoreWait = <T>(pending: Promise<T>) => Promise<T>;
+
+/** Rows per page: small enough that one page's compile is a few milliseconds of the isolate's time. */
+const WHOLE_PAGE_ROWS = 500;
+const KEYED_PAGE_ROWS = 5_000;
+const KEY_COLUMNS: Record<KeyedCriterion, string> = { cli: "cli_key", destination: "destination_key" };
+
+/**
+ * Compiles the rules in force at `atMs` into a base, page by page, so that neither the rows nor the
+ * compile of a million rules sits in the isolate at once: rules held whole in pages by id
+ * (migrations/0009's partial index), exact-number rules by key, in the order the keyed index keeps
+ * them. Between pages the isolate yields a turn of its event loop, so that requests arriving and
+ * timers due (a verdict's deadline) are served: a chain of store answers that come back at once (as
+ * a local D1 answers) would otherwise hold them all until the last page. `version` is the origin
+ * version read before the first page; a rule changed while the pages are read is also among the
+ * changes since it.
+ */
+export async function loadRuleBase(db: D1Database, version: number, atMs: number, wait: StoreWait): Promise<RuleBase> {
+  const whole = new RuleMatcherBuilder();
+  const wholeRules: Rule[] = [];
+  for (let after = ""; ; ) {
+    const { results } = await wait(
+      db
+        .prepare("SELECT * FROM rules WHERE cli_key IS NULL AND destination_key IS NULL AND id > ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id LIMIT ?3")
+        .bind(after, atMs, WHOLE_PAGE_ROWS)
+        .all<RuleRow>(),
+    );
+    for (const row of results) {
+      const rule = fromRow(row);
+      whole.add(rule);
+      wholeRules.push(rule);
+    }
+    if (results.length < WHOLE_PAGE_ROWS) break;
+    after = results[results.length - 1]!.id;
+    await yieldToEventLoop();
+  }
+  const keyed = { cli: await loadKeyedIndex(db, "cli", atMs, wait), destination: await loadKeyedIndex(db, "destination", atMs, wait) };
+  return { version, whole: whole.build(), wholeRules, keyed };
+}
+
+async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, atMs: number, wait: StoreWait) {
+  const column = KEY_COLUMNS[criterion];
+  const index = new KeyedRuleIndexBuilder();
+  const page = db.prepare(
+    `SELECT ${column}, action, expires_at, rowid FROM rules
+      WHERE ${column} IS NOT NULL AND (${column}, rowid) > (?1, ?2) AND (expires_at IS NULL OR expires_at > ?3)
+      ORDER BY ${column}, rowid LIMIT ?4`,
+  );
+  for (let afterKey = 0, afterRow = 0; ; ) {
+    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS).raw<[key: number, action: Action, expiresAt: number | null, rowid: number]>());
+    for (const [key, action, expiresAt] of rows) index.append(key, action, expiresAt);
+    if (rows.length < KEYED_PAGE_ROWS) return index.build();
+    [afterKey, , , afterRow] = rows[rows.length - 1]!;
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * The rules written since origin version `since` (as they are now, expired or not) and the ids of
+ * those deleted since; null when there are more than `limit` of either, which a new base answers better.
+ */
+export async function loadRuleChanges(db: D1Database, since: number, limit: number, wait: StoreWait): Promise<RuleChanges | null> {
+  const [written, removed] = await wait(
+    db.batch([
+      db.prepare("SELECT * FROM rules WHERE changed_version > ?1 ORDER BY changed_version LIMIT ?2").bind(since, limit + 1),
+      db.prepare("SELECT id FROM rule_tombstones WHERE changed_version > ?1 LIMIT ?2").bind(since, limit + 1),
+    ]),
+  );
+  const rows = (written!.results ?? []) as RuleRow[];
+  const removedIds = ((removed!.results ?? []) as { id: string }[]).map(({ id }) => id);
+  if (rows.length > limit || removedIds.length > limit) return null;
+  return { rules: rows.map(fromRow), removedIds };
+}
+
+/** The rules, as they are now, whose only criterion is exactly this number (what a keyed-index hit reads). */
+export async function readKeyedRules(db: D1Database, criterion: KeyedCriterion, tn: string): Promise<Rule[]> {
+  const key = numberKey(tn);
+  if (key === null) return [];
+  const { results } = await db.prepare(`SELECT * FROM rules WHERE ${KEY_COLUMNS[criterion]} = ?1`).bind(key).all<RuleRow>();
   return results.map(fromRow);
 }
 
@@ -65,12 +150,15 @@ export async function getRule(db: D1Database, id: string): Promise<Rule | null> 
 }
 
 /**
- * A new rule, authored by the authenticated operator. `alongside` gives writes that commit with it (the
- * response stored under an Idempotency-Key).
+ * The origin version the write's batch bumps to, which the rows it changes are stamped with: an isolate
+ * that compiled its base at version B reads every row stamped after B as a change.
  */
-export async function createRule(db: D1Database, input: RuleInput, who: AuditActor, nowMs: number, alongside: (rule: Rule) => D1PreparedStatement[] = () => []): Promise<Rule> {
-  const rule: Rule = {
-    id: crypto.randomUUID(),
+const NEXT_ORIGIN_VERSION = "(SELECT version + 1 FROM origin_version WHERE id = 1)";
+
+/** A rule as written: its author is the authenticated operator who wrote it (issue 22 item 10). */
+function newRule(id: string, input: RuleInput, who: AuditActor, nowMs: number): Rule {
+  return {
+    id,
     criteria: input.criteria,
     action: input.action,
     reason: input.reason,
@@ -82,14 +170,76 @@ export async function createRule(db: D1Database, input: RuleInput, who: AuditAct
     createdAt: nowMs,
     updatedAt: nowMs,
   };
+}
+
+/**
+ * A new rule, authored by the authenticated operator. `alongside` gives writes that commit with it (the
+ * response stored under an Idempotency-Key).
+ */
+export async function createRule(db: D1Database, input: RuleInput, who: AuditActor, nowMs: number, alongside: (rule: Rule) => D1PreparedStatement[] = () => []): Promise<Rule> {
+  const rule = newRule(crypto.randomUUID(), input, who, nowMs);
   const insert = db
     .prepare(
-      `INSERT INTO rules (id, criteria, action, reason, label, author, expires_at, report_id, version, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rules (id, criteria, action, reason, label, author, expires_at, report_id, version, created_at, updated_at, changed_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ORIGIN_VERSION})`,
     )
     .bind(rule.id, JSON.stringify(rule.criteria), rule.action, rule.reason, rule.label, rule.author, rule.expiresAt, rule.reportId, rule.version, rule.createdAt, rule.updatedAt);
   await applyAudited(db, insert, { ...who, entity: "rule", entityId: rule.id, operation: "create", before: null, after: rule, atMs: nowMs }, { bumpsOriginVersion: true, alongside: alongside(rule) });
   return rule;
+}
+
+/** The most rules one import request carries: within the admin API's 1 MiB body. */
+export const MAX_IMPORT_BATCH = 1_000;
+
+export interface ImportOutcome {
+  /** Every rule of the batch, by position: the one written now, or the one an earlier attempt wrote. */
+  ids: string[];
+  created: number;
+  /** The origin version after a publishing batch; null when the batch did not publish. */
+  publishedVersion: number | null;
+}
+
+/**
+ * Writes a batch of an import in one transaction, each rule audited, with no version bump unless
+ * `publish`: an import of many batches moves the origin version once, at its end, so isolates compile
+ * its rules once instead of after every line (issue 22 item 7). A rule's id derives from the import's
+ * id and its position in the import, so a batch sent again (after an answer lost to a timeout, or a
+ * resumed import overlapping the last one) writes nothing twice.
+ */
+export async function importRules(db: D1Database, importId: string, batch: { position: number; input: RuleInput }[], who: AuditActor, nowMs: number, publish: boolean): Promise<ImportOutcome> {
+  const rules = await Promise.all(batch.map(async ({ position, input }) => newRule(await importedRuleId(importId, position), input, who, nowMs)));
+  const rows = JSON.stringify(rules);
+  const statements = [
+    // Audited first: the rows not yet in the table are the ones the next statement creates.
+    db
+      .prepare(
+        `INSERT INTO audit_log (at, actor, author, entity, entity_id, operation, before, after)
+         SELECT ?1, ?3, ?4, 'rule', value ->> 'id', 'create', NULL, value FROM json_each(?2)
+          WHERE NOT EXISTS (SELECT 1 FROM rules WHERE rules.id = value ->> 'id')`,
+      )
+      .bind(nowMs, rows, who.actor, who.author),
+    db
+      .prepare(
+        `INSERT INTO rules (id, criteria, action, reason, label, author, expires_at, report_id, version, created_at, updated_at, changed_version)
+         SELECT value ->> 'id', value -> 'criteria', value ->> 'action', value ->> 'reason', value ->> 'label', value ->> 'author', value ->> 'expiresAt',
+                value ->> 'reportId', value ->> 'version', value ->> 'createdAt', value ->> 'updatedAt', ${NEXT_ORIGIN_VERSION}
+           FROM json_each(?1) WHERE true
+         ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(rows),
+  ];
+  if (publish) statements.push(db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 RETURNING version"));
+  const results = await db.batch<{ version: number }>(statements);
+  return { ids: rules.map((rule) => rule.id), created: results[1]!.meta.changes, publishedVersion: publish ? (results[2]!.results[0]?.version ?? null) : null };
+}
+
+/** A UUID-shaped id (RFC 9562 version 8, name-based) from SHA-256 of the import's id and the rule's position in it. */
+async function importedRuleId(importId: string, position: number): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${importId}:${position}`)));
+  digest[6] = (digest[6]! & 0x0f) | 0x80;
+  digest[8] = (digest[8]! & 0x3f) | 0x80;
+  const hex = [...digest.slice(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -131,10 +281,22 @@ async function writeRule(
   const next = change ? { ...change(current), version: current.version + 1, updatedAt: nowMs } : null;
   const statement = next
     ? db
-        .prepare("UPDATE rules SET criteria = ?, action = ?, reason = ?, label = ?, author = ?, expires_at = ?, report_id = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?")
+        .prepare(
+          `UPDATE rules SET criteria = ?, action = ?, reason = ?, label = ?, author = ?, expires_at = ?, report_id = ?, version = ?, updated_at = ?, changed_version = ${NEXT_ORIGIN_VERSION}
+            WHERE id = ? AND version = ?`,
+        )
         .bind(JSON.stringify(next.criteria), next.action, next.reason, next.label, next.author, next.expiresAt, next.reportId, next.version, next.updatedAt, id, current.version)
     : db.prepare("DELETE FROM rules WHERE id = ? AND version = ?").bind(id, current.version);
-  const applied = await applyAudited(db, statement, { ...who, entity: "rule", entityId: id, operation, before: current, after: next, atMs: nowMs }, { bumpsOriginVersion: true });
+  // A deleted rule leaves a tombstone, so an isolate whose base still holds it drops it with the next changes it reads.
+  const tombstone = next
+    ? undefined
+    : db
+        .prepare(
+          `INSERT INTO rule_tombstones (id, changed_version) SELECT ?1, version + 1 FROM origin_version WHERE id = 1 AND changes() = 1
+           ON CONFLICT (id) DO UPDATE SET changed_version = excluded.changed_version`,
+        )
+        .bind(id);
+  const applied = await applyAudited(db, statement, { ...who, entity: "rule", entityId: id, operation, before: current, after: next, atMs: nowMs }, { bumpsOriginVersion: true, chained: tombstone });
   if (!applied) {
     // Another writer got in between our read and our write.
     const latest = await getRule(db, id);

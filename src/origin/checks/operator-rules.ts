@@ -1,5 +1,6 @@
 import { expiryIso, type Rule } from "../../rules/rule";
-import { fail, pass, type Check } from "../../verdict/check";
+import type { RuleSubject } from "../../rules/matcher";
+import { fail, pass, skip, type Check } from "../../verdict/check";
 import type { Finding } from "../../verdict/finding";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
 import { findingFor } from "../policy";
@@ -8,23 +9,32 @@ import type { OriginContext } from "./origin-context";
 /** Analysts' rules are the 603 kind of block (cli-spoofing.md §4: network-decided, with a Reason header). */
 const RULE_BLOCK_SIP_CODE = 603;
 
-/**
- * Check 9 (cli-spoofing.md §3, Kazakhtelecom practice): patterns analysts add after subscriber
- * reports. Each matching rule brings its own action; the check's evidence lists them all.
- */
-export function checkOperatorRules({ call, cli, ingress, snapshot, atMs }: OriginContext): { check: Check; findings: Finding[] } {
-  const id = ORIGIN_CHECK_IDS.operatorRules;
-  const matched = snapshot.rules.matching({
+/** What the call presents to the operator's rules: its numbers, its ingress as presented and as mapped, and when. */
+export function ruleSubjectOf({ call, cli, ingress, atMs }: Pick<OriginContext, "call" | "cli" | "ingress" | "atMs">): RuleSubject {
+  return {
     cli: cli?.tn ?? call.cli?.tn ?? null,
     destination: call.to?.tn ?? call.ruri?.tn ?? null,
     trunk: ingress.trunk,
     carriers: [ingress.carrier, ingress.carrierName].filter((carrier): carrier is string => carrier !== null),
     atMs,
-  });
-  if (matched.length === 0) return { check: pass(id, "no operator rule matches", { rulesLoaded: snapshot.rules.size }), findings: [] };
+  };
+}
+
+/** The most matched rules a check's evidence lists: every one of them still decides, but a response stays readable. */
+const RULES_IN_EVIDENCE = 20;
+
+/**
+ * Check 9 (cli-spoofing.md §3, Kazakhtelecom practice): patterns analysts add after subscriber
+ * reports. Each matching rule brings its own action; the check's evidence lists them. `matched` is
+ * null when the rules could not be read (neither D1 nor a saved copy: store.rules says why).
+ */
+export function checkOperatorRules(matched: Rule[] | null, rulesLoaded: number): { check: Check; findings: Finding[] } {
+  const id = ORIGIN_CHECK_IDS.operatorRules;
+  if (matched === null) return { check: skip(id, "the operator's rules could not be read (store.rules)"), findings: [] };
+  if (matched.length === 0) return { check: pass(id, "no operator rule matches", { rulesLoaded }), findings: [] };
   // The rule's reason stays in the evidence: an analyst's words are not for the caller's network.
   const findings = matched.flatMap((rule) => findingFor(id, rule.action, `operator rule ${rule.id}`, { sipCode: RULE_BLOCK_SIP_CODE, label: rule.label }) ?? []);
-  const evidence = { rules: matched.map(ruleEvidence) };
+  const evidence = { matched: matched.length, rules: matched.slice(0, RULES_IN_EVIDENCE).map(ruleEvidence) };
   // A rule whose action is allow records that an analyst looked at this pattern; it costs the call nothing.
   const check = findings.length > 0 ? fail(id, `${matched.length} operator rule(s) match`, evidence) : pass(id, "only allowing operator rules match", evidence);
   return { check, findings };

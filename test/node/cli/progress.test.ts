@@ -10,10 +10,17 @@ import { progressReporter } from "../../../cli/progress";
 import { createDevelopmentCa } from "../../../src/pki";
 import { cli, temporaryDirectory } from "./support";
 
-/** The admin API's rules endpoint, as far as `rules import` uses it: records bodies, rejects a reason of "bad". */
+/** The admin API's import endpoint, as far as `rules import` uses it: records batches, rejects a batch holding a reason of "bad". */
+interface ImportBatch {
+  importId: string;
+  first: number;
+  rules: Record<string, unknown>[];
+  publish: boolean;
+  author?: string;
+}
 interface AdminStub {
   url: string;
-  received: { authorization: string | undefined; body: Record<string, unknown> }[];
+  received: { authorization: string | undefined; body: ImportBatch }[];
 }
 let server: Server;
 let stub: AdminStub;
@@ -28,19 +35,21 @@ const readBody = (request: IncomingMessage) =>
 beforeAll(async () => {
   const received: AdminStub["received"] = [];
   server = createServer(async (request, response) => {
-    const body = JSON.parse(await readBody(request)) as Record<string, unknown>;
-    if (request.method !== "POST" || request.url !== "/v1/admin/rules") return void response.writeHead(404).end();
-    if (body.reason === "bad") {
+    const body = JSON.parse(await readBody(request)) as ImportBatch;
+    if (request.method !== "POST" || request.url !== "/v1/admin/rules/import") return void response.writeHead(404).end();
+    const bad = body.rules.findIndex((rule) => rule.reason === "bad");
+    if (bad !== -1) {
       response.writeHead(400, { "Content-Type": "application/json" });
-      return void response.end(JSON.stringify({ error: { code: "ERR_VALIDATION", message: "invalid rule", fields: { "criteria.cli": "expected digits" } } }));
+      return void response.end(JSON.stringify({ error: { code: "ERR_VALIDATION", message: "invalid rule", fields: { [`rules.${bad}.criteria.cli`]: "expected digits" } } }));
     }
     received.push({ authorization: request.headers.authorization, body });
-    response.writeHead(201, { "Content-Type": "application/json" });
-    response.end(JSON.stringify({ rule: { id: `r${received.length}`, action: body.action ?? "block", reason: body.reason, author: body.author ?? "admin", expiresAt: null, criteria: body.criteria } }));
+    response.writeHead(200, { "Content-Type": "application/json" });
+    response.end(JSON.stringify({ importId: body.importId, ids: body.rules.map((_, index) => `r${body.first + index}`), created: body.rules.length, publishedVersion: body.publish ? 1 : null }));
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   stub = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
 });
+
 afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
 const rule = (n: number, reason = `spoofed campaign ${n}`) => JSON.stringify({ criteria: { cli: { prefix: `7727250${n}` } }, action: "block", reason });
@@ -52,14 +61,29 @@ function jsonl(lines: string[]): string {
 }
 
 describe("rules import", () => {
-  it("posts each line in order with the admin token, reporting progress on stderr with --progress", async () => {
+  const reasons = () => stub.received.flatMap((request) => request.body.rules.map((rule) => rule.reason));
+
+  it("posts the lines in order, in batches of one import, with the admin token, reporting progress on stderr with --progress", async () => {
     stub.received.length = 0;
     const run = await cli("rules", "import", jsonl([rule(1), "", rule(2), rule(3)]), "--url", stub.url, "--token", "t0k3n", "--author", "bulk", "--progress");
     expect(run.code).toBe(0);
-    expect(stub.received.map((request) => request.body.reason)).toEqual(["spoofed campaign 1", "spoofed campaign 2", "spoofed campaign 3"]);
-    expect(stub.received.every((request) => request.authorization === "Bearer t0k3n" && request.body.author === "bulk")).toBe(true);
+    expect(reasons()).toEqual(["spoofed campaign 1", "spoofed campaign 2", "spoofed campaign 3"]);
+    expect(stub.received).toMatchObject([{ authorization: "Bearer t0k3n", body: { first: 0, publish: true, author: "bulk" } }]);
     expect(run.stderr.trim().split("\n").at(-1)).toBe("imported 3/3");
     expect(run.stdout).toMatch(/imported 3 rule\(s\)/);
+  });
+
+  it("publishes once, with the last batch: isolates compile the import when it is complete", async () => {
+    stub.received.length = 0;
+    const run = await cli("rules", "import", jsonl(Array.from({ length: 1_201 }, (_, n) => rule(n))), "--url", stub.url, "--token", "t", "--json");
+    expect(run.code).toBe(0);
+    expect(stub.received.map(({ body }) => ({ first: body.first, rules: body.rules.length, publish: body.publish }))).toEqual([
+      { first: 0, rules: 500, publish: false },
+      { first: 500, rules: 500, publish: false },
+      { first: 1_000, rules: 201, publish: true },
+    ]);
+    expect(new Set(stub.received.map(({ body }) => body.importId)).size).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ imported: 1_201, skipped: 0, importId: stub.received[0]!.body.importId });
   });
 
   it("prints no progress to a non-terminal unless asked", async () => {
@@ -75,23 +99,31 @@ describe("rules import", () => {
     expect(stderr).toMatch(/^imported 2\/2$/m);
   });
 
-  it("stops at a rejected rule, naming its line and how to resume", async () => {
+  it("stops at a rejected rule, naming its line and how to resume the same import, and puts in force what went before", async () => {
     stub.received.length = 0;
-    const file = jsonl([rule(1), rule(2, "bad"), rule(3)]);
+    const lines = Array.from({ length: 502 }, (_, n) => rule(n));
+    lines[500] = rule(500, "bad");
+    const file = jsonl(lines);
     const run = await cli("rules", "import", file, "--url", stub.url, "--token", "t");
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${file}:2: not imported: POST /v1/admin/rules: HTTP 400 ERR_VALIDATION invalid rule`);
-    expect(run.stderr).toContain("criteria.cli: expected digits");
-    expect(run.stderr).toContain("1 rule(s) imported before it; once the cause is fixed, resume with --skip 1");
-    expect(stub.received).toHaveLength(1);
+    const importId = stub.received[0]!.body.importId;
+    expect(run.stderr).toContain(`${file}:501: not imported: POST /v1/admin/rules/import: HTTP 400 ERR_VALIDATION invalid rule`);
+    expect(run.stderr).toContain("rules.0.criteria.cli: expected digits");
+    expect(run.stderr).toContain(`500 rule(s) imported before its batch of 2; once the cause is fixed, resume with --skip 500 --import-id ${importId}`);
+    expect(stub.received.map(({ body }) => ({ first: body.first, rules: body.rules.length, publish: body.publish }))).toEqual([
+      { first: 0, rules: 500, publish: false },
+      { first: 500, rules: 0, publish: true },
+    ]);
   });
 
-  it("--skip resumes after the rules already imported", async () => {
+  it("--skip and --import-id resume the same import after the rules already imported", async () => {
     stub.received.length = 0;
-    const run = await cli("rules", "import", jsonl([rule(1), rule(2), rule(3)]), "--url", stub.url, "--token", "t", "--skip", "2", "--json");
+    const importId = crypto.randomUUID();
+    const run = await cli("rules", "import", jsonl([rule(1), rule(2), rule(3)]), "--url", stub.url, "--token", "t", "--skip", "2", "--import-id", importId, "--json");
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ imported: 1, skipped: 2, ids: ["r1"] });
-    expect(stub.received.map((request) => request.body.reason)).toEqual(["spoofed campaign 3"]);
+    expect(JSON.parse(run.stdout)).toEqual({ imported: 1, skipped: 2, importId, ids: ["r2"] });
+    expect(stub.received).toMatchObject([{ body: { importId, first: 2, publish: true } }]);
+    expect(reasons()).toEqual(["spoofed campaign 3"]);
   });
 
   it("refuses a file with a line that is not a rule object before sending anything", async () => {

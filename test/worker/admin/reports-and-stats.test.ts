@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { assessOrigin } from "../../../src/origin/assess";
-import { originDepsFromEnv } from "../../../src/origin/deps";
+import { isolateOriginSnapshots, originDepsFromEnv } from "../../../src/origin/deps";
 import { recordVerdictStats } from "../../../src/stats/record";
 import { mostSevereAction, sketchCall } from "../origin/support";
 import { NAMED } from "../support/auth";
@@ -22,7 +22,7 @@ describe("fraud reports", () => {
     const ruled = await send("POST", `/v1/reports/${stored.id}/rules`, {}, NAMED.analyst.headers);
     expect(ruled.status).toBe(201);
     expect(await ruled.json()).toMatchObject({ rule: { criteria: { cli: { exact: "77172580000" } }, action: "block", reportId: stored.id, author: NAMED.analyst.name } });
-    const assessment = await assessOrigin(sketchCall({ cli: "+77172580000", trunk: "kt-1", international: false }), null, originDepsFromEnv(env, () => {}, clock));
+    const assessment = await assessOrigin(sketchCall({ cli: "+77172580000", trunk: "kt-1", international: false }), null, originDepsFromEnv(env, isolateOriginSnapshots(env), () => {}, clock));
     expect(mostSevereAction(assessment.findings)).toBe("block");
   });
   it("rejects a report with bad fields, naming them", async () => {

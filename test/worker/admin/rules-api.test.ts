@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { assessOrigin } from "../../../src/origin/assess";
-import { originDepsFromEnv } from "../../../src/origin/deps";
+import { isolateOriginSnapshots, originDepsFromEnv } from "../../../src/origin/deps";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { checkNamed, mostSevereAction, sketchCall } from "../origin/support";
 import { adminAuth, NAMED } from "../support/auth";
@@ -13,7 +13,7 @@ const blockRule = { criteria: { cli: { prefix: "7916555" } }, action: "block", r
 
 async function verdictAt(clock: { now(): number }, cli: string) {
   const pending: Promise<unknown>[] = [];
-  const assessment = await assessOrigin(sketchCall({ cli }), null, originDepsFromEnv(env, (p) => pending.push(p), clock));
+  const assessment = await assessOrigin(sketchCall({ cli }), null, originDepsFromEnv(env, isolateOriginSnapshots(env), (p) => pending.push(p), clock));
   await Promise.all(pending);
   return { action: mostSevereAction(assessment.findings), rules: checkNamed(assessment.checks, "rules.operator") };
 }

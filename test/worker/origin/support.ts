@@ -4,6 +4,7 @@ import type { OriginDeps } from "../../../src/origin/assess";
 import { defaultOperatorConfig, type OperatorConfig } from "../../../src/origin/config/sections";
 import type { RoamingAnswer, RoamingLookup } from "../../../src/origin/roaming/lookup";
 import { compileOriginSnapshot } from "../../../src/origin/snapshot";
+import { matchRules, ruleSetOf } from "../../../src/rules/matcher";
 import type { Rule } from "../../../src/rules/rule";
 import type { Check } from "../../../src/verdict/check";
 
@@ -61,9 +62,10 @@ export function roamingTable(statuses: Record<string, RoamingAnswer["status"]>):
 }
 
 export function depsFor(options: { config?: ConfigSketch; rules?: Rule[]; roaming?: RoamingLookup; clock?: Clock } = {}): OriginDeps {
-  const snapshot = compileOriginSnapshot(1, "KZ", configWith(options.config), options.rules ?? []);
+  const snapshot = compileOriginSnapshot(1, "KZ", configWith(options.config), ruleSetOf(options.rules ?? []));
   const roaming = options.roaming ?? roamingTable({});
-  return { clock: options.clock ?? clockAt(), snapshot: async () => snapshot, roamingLookup: () => roaming };
+  // Every rule is held whole here, so no keyed index is hit and nothing is read from a store.
+  return { clock: options.clock ?? clockAt(), snapshot: async () => snapshot, roamingLookup: () => roaming, operatorRules: (rules, subject) => matchRules(rules, subject, async () => []) };
 }
 
 export function ruleFixture(overrides: Partial<Rule> & Pick<Rule, "criteria">): Rule {

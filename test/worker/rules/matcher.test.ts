@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compileRuleMatcher, type RuleSubject } from "../../../src/rules/matcher";
+import { KeyedRuleIndexBuilder, numberKey } from "../../../src/rules/keyed-index";
+import { compileRuleMatcher, composeRuleSet, matchRules, NO_CHANGES, ruleBaseOf, type KeyedCriterion, type RuleSubject } from "../../../src/rules/matcher";
+import type { Rule, RuleCriteria } from "../../../src/rules/rule";
 import { ruleFixture } from "../origin/support";
 
 const FRIDAY_NOON_UTC = Date.parse("2026-11-27T12:00:00Z"); // 17:00 in Almaty (UTC+5)
@@ -22,6 +24,16 @@ describe("rule criteria", () => {
     const matcher = compileRuleMatcher([ruleFixture({ criteria: { cli: { prefix: "7727" }, carrier: "TransitCo" } })]);
     expect(matcher.matching(subject())).toHaveLength(1);
     expect(matcher.matching(subject({ carriers: ["OtherCo"] }))).toHaveLength(0);
+  });
+  it.each([
+    ["a CLI prefix", { cli: { prefix: "7727" }, trunk: "intl-1" }],
+    ["an exact CLI", { cli: { exact: "77272501234" }, trunk: "intl-1" }],
+    ["a destination", { destination: { prefix: "7701" }, trunk: "intl-1" }],
+  ])("a trunk combined with %s holds only on that trunk (the rule is indexed under the number)", (_, criteria) => {
+    const matcher = compileRuleMatcher([ruleFixture({ criteria })]);
+    expect(matcher.matching(subject())).toHaveLength(1);
+    expect(matcher.matching(subject({ trunk: "intl-2" }))).toHaveLength(0);
+    expect(matcher.matching(subject({ trunk: null }))).toHaveLength(0);
   });
   it("a time window in local time, crossing midnight, on chosen days", () => {
     const evenings = compileRuleMatcher([ruleFixture({ criteria: { cli: { prefix: "7727" }, timeWindow: { start: "16:00", end: "02:00", days: [5], utcOffset: "+05:00" } } })]);
@@ -52,5 +64,107 @@ describe("10 000 rules", () => {
     expect(ids("79030302499")).toEqual(["range-302", "wide"]);
     expect(ids("79030302500")).toEqual(["wide"]);
     expect(ids("77272501234")).toEqual([]);
+  });
+});
+
+/** A rule whose criteria count how often the matcher reads them. */
+function countedRule(criteria: RuleCriteria, reads: { count: number }): Rule {
+  const rule = ruleFixture({ criteria });
+  return Object.defineProperty(rule, "criteria", { get: () => (reads.count++, criteria) });
+}
+
+describe("trunk-only and carrier-only rules are looked up, not scanned", () => {
+  it.each<[string, (index: number) => RuleCriteria, Partial<RuleSubject>]>([
+    ["trunk", (index) => ({ trunk: `trunk-${index}` }), { trunk: "trunk-77777", carriers: [] }],
+    ["carrier", (index) => ({ carrier: `Carrier ${index}` }), { trunk: null, carriers: ["Carrier 77777"] }],
+  ])("among 100 000 %s-only rules a call reads the criteria of the one that names its ingress", (_, criteriaOf, ingress) => {
+    const reads = { count: 0 };
+    const matcher = compileRuleMatcher(Array.from({ length: 100_000 }, (_, index) => countedRule(criteriaOf(index), reads)));
+    reads.count = 0;
+    expect(matcher.matching(subject(ingress))).toHaveLength(1);
+    expect(reads.count).toBe(1);
+    reads.count = 0;
+    expect(matcher.matching(subject({ trunk: "unknown", carriers: ["Unknown"] }))).toHaveLength(0);
+    expect(reads.count).toBe(0);
+  });
+});
+
+describe("200 000 rules under one prefix", () => {
+  it("compile and all match, without overflowing the stack", () => {
+    const matcher = compileRuleMatcher(Array.from({ length: 200_000 }, (_, index) => ruleFixture({ id: `r${index}`, criteria: { cli: { prefix: "7727" } } })));
+    expect(matcher.matching(subject())).toHaveLength(200_000);
+  });
+});
+
+const keyedIndex = (entries: [tn: string, action: Rule["action"], expiresAt: number | null][]) => {
+  const builder = new KeyedRuleIndexBuilder();
+  for (const [tn, action, expiresAt] of entries) builder.append(numberKey(tn)!, action, expiresAt);
+  return builder.build();
+};
+
+describe("a rule set: a compiled base and the changes since", () => {
+  it("a changed rule replaces the base's, a removed one is gone, a new one joins", () => {
+    const kept = ruleFixture({ id: "kept", criteria: { cli: { prefix: "7727" } } });
+    const changed = ruleFixture({ id: "changed", criteria: { cli: { prefix: "7727" } } });
+    const removed = ruleFixture({ id: "removed", criteria: { trunk: "intl-1" } });
+    const base = ruleBaseOf(1, [kept, changed, removed]);
+    const set = composeRuleSet(base, { rules: [{ ...changed, criteria: { cli: { prefix: "7717" } } }, ruleFixture({ id: "new", criteria: { carrier: "TransitCo" } })], removedIds: ["removed"] });
+    expect(set.candidates(subject()).rules.map((rule) => rule.id).sort()).toEqual(["kept", "new"]);
+    expect(set.candidates(subject({ cli: "77171234567" })).rules.map((rule) => rule.id).sort()).toEqual(["changed", "new"]);
+  });
+});
+
+describe("exact-number rules are read from the store only on a hit", () => {
+  const reader = (answers: Partial<Record<KeyedCriterion, Rule[] | null>>) => {
+    const asked: string[] = [];
+    const read = async (criterion: KeyedCriterion, tn: string) => {
+      asked.push(`${criterion}:${tn}`);
+      return criterion in answers ? answers[criterion]! : [];
+    };
+    return { asked, read };
+  };
+  const base = ruleBaseOf(1, [], {
+    cli: keyedIndex([["77272501234", "block", null], ["77272501234", "tag", FRIDAY_NOON_UTC]]),
+    destination: keyedIndex([["77012345678", "withhold", null]]),
+  });
+  const set = composeRuleSet(base, NO_CHANGES);
+
+  it("a call whose numbers have no exact-number rule reads nothing", async () => {
+    const { asked, read } = reader({});
+    expect(await matchRules(set, subject({ cli: "77272501235", destination: "77012345679" }), read)).toEqual([]);
+    expect(asked).toEqual([]);
+  });
+
+  it("a hit reads that number's rules and keeps those that hold now", async () => {
+    const current = ruleFixture({ id: "current", criteria: { cli: { exact: "77272501234" } } });
+    const lapsed = ruleFixture({ id: "lapsed", criteria: { cli: { exact: "77272501234" } }, expiresAt: FRIDAY_NOON_UTC - 1 });
+    const { asked, read } = reader({ cli: [current, lapsed] });
+    expect((await matchRules(set, subject({ destination: null }), read)).map((rule) => rule.id)).toEqual(["current"]);
+    expect(asked).toEqual(["cli:77272501234"]);
+  });
+
+  it("an entry expired at the call's instant is not read", async () => {
+    const { asked, read } = reader({});
+    await matchRules(set, subject({ destination: null, atMs: FRIDAY_NOON_UTC + 1 }), read);
+    expect(asked).toEqual(["cli:77272501234"]); // the block that never expires still is read
+    const onlyExpiring = composeRuleSet(ruleBaseOf(1, [], { cli: keyedIndex([["77272501234", "tag", FRIDAY_NOON_UTC]]), destination: keyedIndex([]) }), NO_CHANGES);
+    const late = reader({});
+    await matchRules(onlyExpiring, subject({ destination: null, atMs: FRIDAY_NOON_UTC }), late.read);
+    expect(late.asked).toEqual([]);
+  });
+
+  it("when the store cannot be read, the hit is enforced as the index remembers it, saying its details are missing", async () => {
+    const matched = await matchRules(set, subject({ atMs: FRIDAY_NOON_UTC - 1 }), reader({ cli: null, destination: null }).read);
+    expect(matched.map(({ action, reason, expiresAt }) => ({ action, reason, expiresAt }))).toEqual([
+      { action: "block", reason: "exact-number rule on the caller ID 77272501234; its details could not be read", expiresAt: null },
+      { action: "tag", reason: "exact-number rule on the caller ID 77272501234; its details could not be read", expiresAt: FRIDAY_NOON_UTC },
+      { action: "withhold", reason: "exact-number rule on the called number 77012345678; its details could not be read", expiresAt: null },
+    ]);
+  });
+
+  it("a rule the store returns that the changes since also hold is matched once", async () => {
+    const rule = ruleFixture({ id: "both", criteria: { cli: { exact: "77272501234" } } });
+    const withChange = composeRuleSet(base, { rules: [rule], removedIds: [] });
+    expect((await matchRules(withChange, subject({ destination: null }), reader({ cli: [rule] }).read)).map((matched) => matched.id)).toEqual(["both"]);
   });
 });

@@ -1,0 +1,129 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../../src/lib/clock";
+import { TimeoutError } from "../../../src/lib/timeout";
+import { createSnapshotCache, readOriginVersion, type SnapshotCacheOptions, type SnapshotStores, type SnapshotTask } from "../../../src/origin/snapshot";
+import { savedRuleBaseVersion } from "../../../src/origin/saved-snapshot";
+import type { RuleSubject } from "../../../src/rules/matcher";
+import type { RuleInput } from "../../../src/rules/rule";
+import { createRule, importRules } from "../../../src/rules/store";
+import { switchableD1 } from "../support/d1-faults";
+
+const NOW = Date.parse("2026-11-27T12:00:00Z");
+const block = (cli: string): RuleInput => ({ criteria: { cli: { exact: cli } }, action: "block", reason: "reported" });
+const subject = (cli: string): RuleSubject => ({ cli, destination: null, trunk: null, carriers: [], atMs: NOW });
+const direct = <T>(pending: Promise<T>) => pending;
+
+beforeEach(async () => {
+  await env.DB.batch([env.DB.prepare("DELETE FROM rules"), env.DB.prepare("DELETE FROM rule_tombstones"), env.DB.prepare("UPDATE origin_version SET base_build_until = 0")]);
+  for (const { name } of (await env.ORIGIN_SNAPSHOTS.list({ prefix: "origin/" })).keys) await env.ORIGIN_SNAPSHOTS.delete(name);
+});
+
+afterEach(() => vi.restoreAllMocks());
+
+/** A fresh isolate's snapshot cache, with its background work collected for the test to wait on, and its timeouts counted. */
+function freshIsolate(db: D1Database = env.DB, options: Partial<SnapshotCacheOptions> = {}) {
+  const timeouts: SnapshotTask[] = [];
+  const pending: Promise<unknown>[] = [];
+  const cache = createSnapshotCache({ homeCountry: "KZ", clock: systemClock, onTimeout: (task) => timeouts.push(task), ...options });
+  const stores: SnapshotStores = { db, saved: env.ORIGIN_SNAPSHOTS };
+  const background = (promise: Promise<unknown>) => void pending.push(promise);
+  return {
+    cache,
+    timeouts,
+    load: () => cache.current(stores, background, NOW),
+    settle: async () => {
+      while (pending.length > 0) await pending.shift();
+    },
+    background,
+    stores,
+  };
+}
+
+describe("a change is read as a change: a rule added to many costs a reload one row", () => {
+  it("keeps the compiled base and reads the rules changed since it", async () => {
+    await importRules(env.DB, crypto.randomUUID(), [0, 1, 2].map((position) => ({ position, input: block(`7727250000${position}`) })), { actor: "analyst", author: null }, NOW, true);
+    const isolate = freshIsolate();
+    const first = await isolate.load();
+    expect(first.rules!.base.keyed.cli.size).toBe(3);
+
+    const added = await createRule(env.DB, block("77272509999"), { actor: "analyst", author: null }, NOW);
+    isolate.cache.markStale();
+    const second = await isolate.load();
+    expect(second.version).toBe(await readOriginVersion(env.DB));
+    expect(second.rules!.base).toBe(first.rules!.base);
+    expect(second.rules!.changes.rules.map((rule) => rule.id)).toEqual([added.id]);
+    expect(second.rules!.candidates(subject("77272509999")).rules.map((rule) => rule.id)).toEqual([added.id]);
+  });
+
+  it("past 1 000 changes, the isolate that takes the lease compiles a new base and saves it for the others", async () => {
+    const isolate = freshIsolate();
+    const first = await isolate.load();
+    await isolate.settle();
+    const batch = Array.from({ length: 1_000 }, (_, position) => ({ position, input: block(String(77_272_600_000 + position)) }));
+    await importRules(env.DB, crypto.randomUUID(), batch, { actor: "analyst", author: null }, NOW, true);
+    isolate.cache.markStale();
+    const second = await isolate.load();
+    await isolate.settle();
+    expect(second.rules!.base).not.toBe(first.rules!.base);
+    expect(second.rules!.base.keyed.cli.size).toBe(1_000);
+    expect(second.rules!.changes.rules).toEqual([]);
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, direct)).toBe(second.rules!.base.version);
+  });
+});
+
+describe("a fresh isolate starts from the saved base", () => {
+  it("loads the base saved by another isolate instead of paging the rules out of D1", async () => {
+    await importRules(env.DB, crypto.randomUUID(), [0, 1].map((position) => ({ position, input: block(`7727250000${position}`) })), { actor: "analyst", author: null }, NOW, true);
+    await createRule(env.DB, { criteria: { cli: { prefix: "7717" } }, action: "tag", reason: "campaign" }, { actor: "analyst", author: null }, NOW);
+    const saver = freshIsolate();
+    await saver.load();
+    await saver.settle();
+
+    const watched = switchableD1(env.DB);
+    const fresh = await freshIsolate(watched.db).load();
+    expect(fresh.degraded).toBeNull();
+    expect(fresh.rules!.size).toBe(3);
+    expect(watched.queries.filter((sql) => /ORDER BY id LIMIT|ORDER BY cli_key/.test(sql))).toEqual([]);
+  });
+});
+
+describe("a store call that never returns cannot freeze the snapshot (issue 22 item 5)", () => {
+  it("a hung reload fails after its bound, is counted, frees its slot, and a rule added later is enforced", async () => {
+    const store = switchableD1(env.DB);
+    const isolate = freshIsolate(store.db, { storeWaitMs: 50 });
+    await isolate.load();
+    await isolate.settle();
+
+    store.set("hanging");
+    isolate.cache.markStale();
+    await expect(isolate.load()).rejects.toBeInstanceOf(TimeoutError);
+    expect(isolate.timeouts).toContain("snapshot-reload");
+
+    store.set("up");
+    const added = await createRule(env.DB, block("77272508888"), { actor: "analyst", author: null }, NOW);
+    isolate.cache.markStale();
+    const recovered = await isolate.load();
+    expect(recovered.rules!.candidates(subject("77272508888")).rules.map((rule) => rule.id)).toEqual([added.id]);
+  });
+
+  it("a hung version check is counted and frees the next interval's check", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const store = switchableD1(env.DB);
+    const isolate = freshIsolate(store.db, { storeWaitMs: 50, refreshIntervalMs: 0 });
+    await isolate.load();
+    await isolate.settle();
+    store.set("hanging");
+    expect(isolate.cache.ready(isolate.stores, isolate.background, NOW)).not.toBeNull(); // starts the background check
+    await isolate.settle();
+    expect(isolate.timeouts).toEqual(["snapshot-version-check"]);
+    expect(String(logged.mock.calls[0]?.[1])).toContain("snapshot-version-check did not settle within 50 ms");
+
+    store.set("up");
+    const added = await createRule(env.DB, block("77272507777"), { actor: "analyst", author: null }, NOW);
+    isolate.cache.ready(isolate.stores, isolate.background, NOW);
+    await isolate.settle();
+    const moved = isolate.cache.ready(isolate.stores, isolate.background, NOW)!;
+    expect(moved.rules!.candidates(subject("77272507777")).rules.map((rule) => rule.id)).toEqual([added.id]);
+  });
+});
