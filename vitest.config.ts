@@ -30,6 +30,8 @@ export default defineConfig({
                 // Production answers within 250 ms; on a busy 2-core CI machine a cold first fetch can take
                 // longer, so tests not about the budget get room. The budget's own tests set a small one.
                 VERDICT_BUDGET_MS: "10000",
+                // Thousands of verdicts would each print their log line; the log's own tests turn it on.
+                LOG_VERDICTS: "false",
                 TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
               },
             },

@@ -70,10 +70,14 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     io.stdout(`shaken-edge ${VERSION}`);
     return EXIT.ok;
   }
+  if (argv.length === 0) {
+    // No command is a usage mistake (a script calling the CLI with an empty variable): usage on stderr, exit 2.
+    io.stderr(overallHelp());
+    return EXIT.badInput;
+  }
   const found = findCommand(argv);
   if (!found) {
-    const asked = argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help";
-    if (asked) {
+    if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
       io.stdout(overallHelp());
       return EXIT.ok;
     }

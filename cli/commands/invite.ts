@@ -3,7 +3,7 @@ import { parseInvite } from "../../src/sip/invite";
 import { verifyCall } from "../../src/verification/verify-call";
 import { requiredPositional, type CliCommand } from "../command";
 import { parseInputFile } from "../files";
-import { checkLines, VERIFY_OPTIONS, verifierFrom } from "./passport";
+import { checkLines, optionHints, VERIFY_OPTIONS, verifierFrom } from "./passport";
 
 /** The STIR part of a call, all `invite verify` judges, does not depend on where the call came in. */
 const NO_INGRESS = { trunk: null, carrier: null, international: null };
@@ -36,6 +36,7 @@ const inviteVerify: CliCommand = {
       verification.failure
         ? `${verification.verstat}: ${verification.failure.reasonCode} ${verification.failure.reasonText} (${verification.failure.reasondesc})`
         : `${verification.verstat}${verification.attest ? `, attestation ${verification.attest}` : ""}`,
+      ...optionHints([...verification.checks, ...identities.flatMap((identity) => identity.checks)], context, options.x5u),
     ].join("\n");
     return {
       json: { call: { cli: call.cli, cliSource: call.cliSource, called: numbers.dest, date: call.date }, ...verification, identities },

@@ -3,6 +3,7 @@ import type { X509Crl } from "@peculiar/x509";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS, staticCertificateSource, type CertificateSource } from "../../src/certificate/certificate-source";
 import type { TrustUse } from "../../src/certificate/trust-format";
 import type { TrustMaterial, TrustSource } from "../../src/certificate/trust-store";
+import { checkX5uUrl, type X5uPolicy } from "../../src/certificate/x5u-policy";
 import { ConfigError, readVerifierConfig, type VerifierConfig } from "../../src/config";
 import { parseIdentityHeader } from "../../src/identity/identity-header";
 import { fixedClock, systemClock, type Clock } from "../../src/lib/clock";
@@ -174,6 +175,38 @@ export async function verifierFrom(context: Parameters<CliCommand["run"]>[0]): P
 /** One line per check, as `passport verify` and `invite verify` print them. */
 export const checkLines = (checks: Check[]): string[] => checks.map((check) => `${check.result.padEnd(4)}  ${check.id}${check.detail ? `  ${check.detail}` : ""}`);
 
+const acceptedBy = (policy: X5uPolicy, x5u: string): boolean => {
+  try {
+    checkX5uUrl(x5u, policy);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * `hint:` lines naming the option that would change a failure which comes from how the command was
+ * run rather than from the credential: an x5u on a plain-http loopback repository, such as the one
+ * `npm run dev` serves, which only --allow-insecure-loopback admits (the Worker under `npm run dev`
+ * has the same switch on; it stays an explicit choice here, since the PASSporT picks the URL the CLI
+ * would fetch from this machine); or a PASSporT or INVITE captured earlier, judged by its age now
+ * instead of --at its own time.
+ */
+export function optionHints(checks: Check[], context: Parameters<CliCommand["run"]>[0], x5uPolicy: X5uPolicy): string[] {
+  const failed = (id: string) => checks.find((check) => check.id === id && check.result === "fail")?.evidence ?? {};
+  const hints: string[] = [];
+  const { x5u } = failed("x5u.policy");
+  if (typeof x5u === "string" && !x5uPolicy.allowInsecureLoopback && acceptedBy({ ...x5uPolicy, allowInsecureLoopback: true }, x5u)) {
+    hints.push(`hint: ${x5u} is a development repository on loopback; add --allow-insecure-loopback to fetch it`);
+  }
+  const stale = failed("passport.freshness");
+  const capturedAt = [stale.Date, stale.iat].find((at) => typeof at === "number");
+  if (capturedAt !== undefined && stringOption(context, "at") === undefined) {
+    hints.push(`hint: to judge it as of when it was sent rather than now, add --at ${capturedAt}`);
+  }
+  return hints;
+}
+
 const passportVerify: CliCommand = {
   name: "passport verify",
   summary: "Verify an Identity header exactly as the service does and print every check",
@@ -193,6 +226,7 @@ const passportVerify: CliCommand = {
       result.failure
         ? `${result.verstat}: ${result.failure.reasonCode} ${result.failure.reasonText} (${result.failure.reasondesc})`
         : `${result.verstat}${result.signer ? `: signed by ${result.signer.subject}${result.signer.spc ? `, SPC ${result.signer.spc}` : ""}` : ""}`,
+      ...optionHints(result.checks, context, options.x5u),
     ].join("\n");
     return { json, text, exitCode: result.outcome === "verified" ? 0 : 1 };
   },

@@ -160,7 +160,19 @@ adminRoutes.get("/config/:section", describeRoute({ ...ADMIN, summary: "Read one
   return c.json(current);
 });
 
-adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace one configuration section", description: `Body: {document, version, author?}; the document's schema depends on the section (${CONFIG_SECTIONS.join(", ")}).`, responses: { 200: jsonResponse("The section as written"), 400: errorResponse("A field is invalid"), 409: errorResponse("The section changed since you read it") } }), async (c) => {
+const configWriteSchema = (section: ConfigSection) =>
+  z
+    .object({
+      document: CONFIG_SECTION_SCHEMAS[section],
+      version: z.number().int().min(0).optional(),
+      author: authorField.optional(),
+    })
+    .strict();
+
+/** Each section's body, as one alternative titled with the section the path names (OpenAPI has no schema per path value). */
+const configWriteBodies = z.union(CONFIG_SECTIONS.map((section) => configWriteSchema(section).meta({ title: section, description: `The body of PUT /v1/admin/config/${section}` })));
+
+adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace one configuration section", description: `Body: {document, version, author?}; the document's schema depends on the section (${CONFIG_SECTIONS.join(", ")}): the body schema has one alternative per section, titled with its name.`, requestBody: jsonBody(configWriteBodies), responses: { 200: jsonResponse("The section as written"), 400: errorResponse("A field is invalid"), 409: errorResponse("The section changed since you read it") } }), async (c) => {
   const section = c.req.param("section");
   if (!isConfigSection(section)) return notFound(`configuration section (one of ${CONFIG_SECTIONS.join(", ")})`);
   const body = await readValidBody(c, configWriteSchema(section));
@@ -185,15 +197,6 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   c.header("ETag", `"${result.section.version}"`);
   return c.json(result.section);
 });
-
-const configWriteSchema = (section: ConfigSection) =>
-  z
-    .object({
-      document: CONFIG_SECTION_SCHEMAS[section],
-      version: z.number().int().min(0).optional(),
-      author: authorField.optional(),
-    })
-    .strict();
 
 /** The number in a roaming route's path, read as the verdict reads a caller ID. */
 const roamingTnOf = (c: Context<AppEnv>) => readNumberQuery(c, "tn", c.req.param("tn"));

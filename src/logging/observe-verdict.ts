@@ -8,8 +8,7 @@ import type { ClassifiedIngress } from "../origin/ingress";
 import { UNKNOWN_CARRIER } from "../stats/record";
 import type { CallVerification } from "../verification/verify-call";
 import type { Verdict } from "../verdict/verdict";
-import type { NumberLoggingEnv } from "./numbers";
-import { logVerdict } from "./verdict-log";
+import { logVerdict, type VerdictLogEnv } from "./verdict-log";
 
 export interface ObservedVerdict {
   call: NormalizedCall;
@@ -21,7 +20,7 @@ export interface ObservedVerdict {
 }
 
 export interface ObserverDeps extends BackgroundWork {
-  env: NumberLoggingEnv & { DB: D1Database };
+  env: VerdictLogEnv & { DB: D1Database };
 }
 
 /**

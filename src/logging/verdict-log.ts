@@ -1,5 +1,17 @@
+import { ConfigError } from "../config";
 import type { Action, Attestation, Verstat } from "../verdict/verdict";
 import { numberRenderer, type NumberLoggingEnv } from "./numbers";
+
+export interface VerdictLogEnv extends NumberLoggingEnv {
+  /** `true` (the default) or `false`: whether each verdict writes its log line. */
+  LOG_VERDICTS?: string;
+}
+
+function verdictLoggingOn(env: VerdictLogEnv): boolean {
+  const setting = env.LOG_VERDICTS?.trim() || "true";
+  if (setting !== "true" && setting !== "false") throw new ConfigError(`LOG_VERDICTS must be 'true' or 'false', got '${env.LOG_VERDICTS}'`);
+  return setting === "true";
+}
 
 /** What one verdict's log line records: enough to trace a call, with numbers as LOG_NUMBERS says. */
 export interface VerdictLogEntry {
@@ -18,11 +30,13 @@ export interface VerdictLogEntry {
 
 /**
  * Writes the verdict's structured log line (one JSON object on one line, which Workers Logs and
- * Logpush index by field). Runs after the response: hashing numbers never delays the call, and a
- * logging misconfiguration is reported as an error line, never as a failed call.
+ * Logpush index by field), unless LOG_VERDICTS=false (the test suite's setting: its thousands of
+ * verdicts would bury the test report). Runs after the response: hashing numbers never delays the
+ * call, and a logging misconfiguration is reported as an error line, never as a failed call.
  */
-export async function logVerdict(entry: VerdictLogEntry, env: NumberLoggingEnv): Promise<void> {
+export async function logVerdict(entry: VerdictLogEntry, env: VerdictLogEnv): Promise<void> {
   try {
+    if (!verdictLoggingOn(env)) return;
     const renderNumber = numberRenderer(env);
     const [cli, destination] = await Promise.all([renderNumber(entry.cli), renderNumber(entry.destination)]);
     console.log(JSON.stringify({ level: "info", event: "verdict", ...entry, cli, destination, elapsedMs: Math.round(entry.elapsedMs) }));

@@ -1,15 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { freePort, waitForHealth, wranglerEnv } from "./support";
 
 /**
  * `npm run test:e2e`: the dashboard in headless Chromium (Debian's `chromium` package) against
- * `wrangler dev`, as an analyst uses it: log in, see the verdicts chart with data, add a rule, see it
- * listed. Leaves a screenshot in test-artifacts/. Skips, exiting 0, when Chromium is not installed.
+ * `wrangler dev`, as an analyst uses it: log in ("Log out" shown only then), see the verdicts chart
+ * with data, add a rule, see it listed, log out. Leaves a screenshot in test-artifacts/. Skips,
+ * exiting 0, when Chromium is not installed.
  */
 const CHROMIUM = "/usr/bin/chromium";
 const ADMIN_TOKEN = "e2e-admin-token";
@@ -23,32 +24,6 @@ if (!existsSync(CHROMIUM)) {
 }
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
-const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(baseUrl: string, worker: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (worker.exitCode !== null) throw new Error(`wrangler dev exited with ${worker.exitCode}`);
-    try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error("wrangler dev did not become healthy within 90 s");
-}
 
 /** A few verdicts for the chart: two spoofed domestic CLIs from abroad (blocked) and a domestic call (allowed). */
 async function postVerdicts(baseUrl: string): Promise<void> {
@@ -67,6 +42,13 @@ async function postVerdicts(baseUrl: string): Promise<void> {
   }
 }
 
+/** Fails unless each selector's element is shown (true) or not (false). */
+async function expectVisible(page: Page, expected: Record<string, boolean>): Promise<void> {
+  for (const [selector, visible] of Object.entries(expected)) {
+    if ((await page.isVisible(selector)) !== visible) throw new Error(`${selector} is ${visible ? "hidden" : "shown"}; expected it ${visible ? "shown" : "hidden"}`);
+  }
+}
+
 async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Promise<void> {
   const page = await browser.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -75,8 +57,12 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
   page.on("console", (message) => message.type() === "error" && pageErrors.push(message.text()));
 
   await page.goto(`${baseUrl}/dashboard`);
+  // Logged out: the login form, and neither the navigation nor "Log out".
+  await expectVisible(page, { "#login-form": true, "#nav": false, "#logout": false });
   await page.fill("#token", ADMIN_TOKEN);
   await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector("#logout", { state: "visible" });
+  await expectVisible(page, { "#login-form": false, "#nav": true });
 
   // The chart: uPlot draws on a canvas, and its legend shows each action's series.
   await page.waitForSelector("#verdicts-chart canvas");
@@ -92,6 +78,10 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
   await page.click('#rule-form button[type="submit"]');
   await page.waitForSelector("#rules-table td >> text=cli = +77172580000");
   await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rules.png"), fullPage: true });
+
+  await page.click("#logout");
+  await page.waitForSelector("#login-form", { state: "visible" });
+  await expectVisible(page, { "#nav": false, "#logout": false, "#rules": false });
 
   if (pageErrors.length > 0) throw new Error(`the page reported errors:\n${pageErrors.join("\n")}`);
 }
@@ -117,7 +107,7 @@ async function main(): Promise<number> {
   );
   let browser: BrowserContext | undefined;
   try {
-    await waitForHealth(baseUrl, worker);
+    await waitForHealth(baseUrl, worker, "wrangler dev");
     await postVerdicts(baseUrl);
     // A fresh profile directory (Chromium's --user-data-dir, which Playwright takes as the first argument).
     browser = await chromium.launchPersistentContext(profile, {

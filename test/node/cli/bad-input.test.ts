@@ -135,6 +135,11 @@ describe("help", () => {
     }
   });
 
+  it("without any argument prints the usage on stderr and exits 2, as for any other usage mistake", async () => {
+    const run = await cli();
+    expect(run).toMatchObject({ code: 2, stdout: "", stderr: (await cli("--help")).stdout });
+  });
+
   it("answers -h as --help, and --version with the package's version", async () => {
     expect((await cli("-h")).stdout).toBe((await cli("--help")).stdout);
     expect((await cli("cert", "lint", "-h")).stdout).toContain("Usage: shaken-edge cert lint <file|dir>");

@@ -31,6 +31,10 @@ beforeAll(async () => {
       if (request.method === "GET" && requestUrl.pathname === "/v1/admin/rules") return answer(200, { rules: [RULE] });
       if (request.method === "POST" && requestUrl.pathname === `/v1/admin/rules/${RULE.id}/expire`) return answer(200, { rule: { ...RULE, expiresAt: "2026-11-27T12:00:00.000Z", version: 2 } });
       if (request.method === "GET" && requestUrl.pathname === "/v1/reports") return answer(200, { reports: [REPORT] });
+      if (request.method === "POST" && requestUrl.pathname === "/v1/reports") {
+        const filed = JSON.parse(text) as { presentedCli: string; victim: string; time: string; channel: string; notes?: string };
+        return answer(201, { report: { id: REPORT.id, presentedCli: filed.presentedCli.replace(/\D/g, ""), victim: filed.victim.replace(/\D/g, ""), callTime: filed.time, channel: filed.channel, notes: filed.notes ?? null } });
+      }
       return answer(404, { error: { code: "ERR_NOT_FOUND", message: "no such route" } });
     });
   });
@@ -74,6 +78,33 @@ describe("rules and reports from the command line (the operator API)", () => {
     expect(seen[0]).toMatchObject({ method: "GET", path: "/v1/reports" });
     expect(seen[0]!.query.since).toBe("2026-11-01T00:00:00Z");
     expect(run.stdout).toContain("77272501234");
+  });
+
+  it("reports add files a report with the admin token and prints it", async () => {
+    const run = await cli("reports", "add", "--cli", "+77272501234", "--victim", "+77012345678", "--time", "2026-11-27T10:00:00Z", "--channel", "call-centre", "--notes", "caller said he was the bank", "--url", url, "--token", "admin-secret");
+    expect(run.code).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: "POST", path: "/v1/reports", authorization: "Bearer admin-secret" });
+    expect(seen[0]!.body).toEqual({ presentedCli: "+77272501234", victim: "+77012345678", time: "2026-11-27T10:00:00Z", channel: "call-centre", notes: "caller said he was the bank" });
+    expect(run.stdout).toBe(`filed ${REPORT.id}  2026-11-27T10:00:00Z  +77272501234 → +77012345678  (call-centre)  caller said he was the bank\n`);
+  });
+
+  it("reports add takes the token from SHAKEN_EDGE_ADMIN_TOKEN", async () => {
+    process.env.SHAKEN_EDGE_ADMIN_TOKEN = "admin-secret";
+    try {
+      const run = await cli("reports", "add", "--cli", "77272501234", "--victim", "77012345678", "--time", "2026-11-27T10:00:00Z", "--channel", "app", "--url", url, "--json");
+      expect(run.code).toBe(0);
+      expect(seen[0]).toMatchObject({ authorization: "Bearer admin-secret" });
+      expect(JSON.parse(run.stdout)).toMatchObject({ id: REPORT.id, channel: "app" });
+    } finally {
+      delete process.env.SHAKEN_EDGE_ADMIN_TOKEN;
+    }
+  });
+
+  it("reports add without a required field sends nothing: one line, exit 2", async () => {
+    const run = await cli("reports", "add", "--cli", "77272501234", "--victim", "77012345678", "--channel", "app", "--url", url, "--token", "admin-secret");
+    expect(run).toMatchObject({ code: 2, stdout: "", stderr: "shaken-edge reports add: --time is required\n" });
+    expect(seen).toHaveLength(0);
   });
 
   it("a refused token is a one-line error and a non-zero exit", async () => {

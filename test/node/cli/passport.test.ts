@@ -171,3 +171,47 @@ describe("invite verify", () => {
     expect(run.stderr).toMatch(/options\.sip: SIP request is OPTIONS; only INVITE is evaluated/);
   });
 });
+
+describe("a failure the command line caused names the option that would help (issue 23 item 8)", () => {
+  const LOOPBACK_X5U = "http://127.0.0.1:8788/sp.pem";
+  const LOOPBACK_HINT = `hint: ${LOOPBACK_X5U} is a development repository on loopback; add --allow-insecure-loopback to fetch it`;
+  const signedNow = async (x5u: string) =>
+    (await cliJson<{ identity: string }>("passport", "sign", "--key", pki.key, "--x5u", x5u, "--orig", "77272501234", "--dest", "77012345678", "--attest", "A")).json.identity;
+
+  it("passport verify: an x5u on the plain-http loopback repository `npm run dev` serves names --allow-insecure-loopback", async () => {
+    const run = await cli("passport", "verify", await signedNow(LOOPBACK_X5U), "--trust-dir", pki.trustDir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^fail {2}x5u\.policy {2}x5u scheme 'http:' is not allowed; only https$/m);
+    expect(run.stdout.trimEnd().split("\n").at(-1)).toBe(LOOPBACK_HINT);
+  });
+
+  it("passport verify: an x5u that the development switch would not admit either gets no hint", async () => {
+    for (const x5u of ["http://cr.example.net/sp.pem", "http://10.0.0.1:8788/sp.pem", "https://127.0.0.1:8788/sp.pem?x=1"]) {
+      const run = await cli("passport", "verify", await signedNow(x5u), "--trust-dir", pki.trustDir);
+      expect(run.stdout, x5u).toMatch(/^fail {2}x5u\.policy/m);
+      expect(run.stdout, x5u).not.toContain("hint:");
+    }
+  });
+
+  it("passport verify: a PASSporT judged by its age now names --at with its iat, unless --at was given", async () => {
+    const { json } = await cliJson<{ identity: string }>("passport", "sign", "--key", pki.key, "--x5u", X5U, "--orig", "77272501234", "--dest", "77012345678", "--attest", "A", "--iat", String(IAT));
+    const stale = await cli("passport", "verify", json.identity, "--chain", pki.chain, "--trust-dir", pki.trustDir);
+    expect(stale.stdout).toMatch(/^fail {2}passport\.freshness {2}iat is \d+ s old/m);
+    expect(stale.stdout.trimEnd().split("\n").at(-1)).toBe(`hint: to judge it as of when it was sent rather than now, add --at ${IAT}`);
+    const then = await cli("passport", "verify", json.identity, "--chain", pki.chain, "--trust-dir", pki.trustDir, "--at", String(IAT));
+    expect([then.code, then.stdout.includes("hint:")]).toEqual([0, false]);
+    // A time given and still too late is the person's choice: no hint to add what is there.
+    const chosen = await cli("passport", "verify", json.identity, "--chain", pki.chain, "--trust-dir", pki.trustDir, "--at", String(IAT + 3600));
+    expect(chosen.stdout).toMatch(/^fail {2}passport\.freshness/m);
+    expect(chosen.stdout).not.toContain("hint:");
+  });
+
+  it("invite verify: the same hint for an Identity header whose x5u is the loopback repository", async () => {
+    const path = join(pki.dir, "loopback.sip");
+    const identity = await signedNow(LOOPBACK_X5U);
+    writeFileSync(path, `INVITE sip:+77012345678@op.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:+77272501234@gw.example>;tag=1\r\nTo: <sip:+77012345678@op.example>\r\nCall-ID: 1@gw\r\nCSeq: 1 INVITE\r\nIdentity: ${identity}\r\nContent-Length: 0\r\n\r\n`);
+    const run = await cli("invite", "verify", path, "--trust-dir", pki.trustDir);
+    expect(run.code).toBe(1);
+    expect(run.stdout.trimEnd().split("\n").at(-1)).toBe(LOOPBACK_HINT);
+  });
+});

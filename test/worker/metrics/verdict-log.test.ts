@@ -5,11 +5,19 @@ import { INTERNATIONAL, postVerdictAndSettle, unsignedCall } from "./support";
 
 afterEach(() => vi.restoreAllMocks());
 
-/** Posts one verdict with `bindings` and returns the structured log line it wrote. */
-async function verdictLogLine(bindings: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** The test configuration turns verdict logging off (vitest.config.ts); these tests turn it back on, as production has it. */
+const LOGGING = { LOG_VERDICTS: "true" };
+
+/** Posts one verdict with `bindings`, which is answered whatever the logging settings, and returns the structured log lines it wrote. */
+async function verdictLogLines(bindings: Record<string, unknown>): Promise<Record<string, unknown>[]> {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
-  await postVerdictAndSettle(createApp(), unsignedCall("+77272501234", INTERNATIONAL), { ...env, ...bindings });
-  const lines = log.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((line) => line.event === "verdict");
+  const response = await postVerdictAndSettle(createApp(), unsignedCall("+77272501234", INTERNATIONAL), { ...env, ...LOGGING, ...bindings });
+  expect(response.status).toBe(200);
+  return log.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((line) => line.event === "verdict");
+}
+
+async function verdictLogLine(bindings: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const lines = await verdictLogLines(bindings);
   expect(lines).toHaveLength(1);
   return lines[0]!;
 }
@@ -52,9 +60,25 @@ describe("one JSON log line per verdict", () => {
   it("LOG_NUMBERS=hashed without a key: the call is still answered, and the error names the missing secret", async () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    const response = await postVerdictAndSettle(createApp(), unsignedCall("+77272501234", INTERNATIONAL), { ...env, LOG_NUMBERS: "hashed" });
+    const response = await postVerdictAndSettle(createApp(), unsignedCall("+77272501234", INTERNATIONAL), { ...env, ...LOGGING, LOG_NUMBERS: "hashed" });
     expect(response.status).toBe(200);
     expect(log.mock.calls.some(([line]) => String(line).includes('"event":"verdict"'))).toBe(false);
     expect(error.mock.calls.flat().join(" ")).toContain("LOG_NUMBERS_KEY");
+  });
+});
+
+describe("LOG_VERDICTS", () => {
+  it("is on unless set: production logs every verdict", async () => {
+    expect(await verdictLogLines({ LOG_VERDICTS: undefined })).toHaveLength(1);
+  });
+
+  it("=false writes no verdict line (the test suite's setting)", async () => {
+    expect(await verdictLogLines({ LOG_VERDICTS: "false" })).toEqual([]);
+  });
+
+  it("with another value: the call is still answered, and the error names the variable", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(await verdictLogLines({ LOG_VERDICTS: "quiet" })).toEqual([]);
+    expect(error.mock.calls.flat().join(" ")).toContain("LOG_VERDICTS must be 'true' or 'false', got 'quiet'");
   });
 });

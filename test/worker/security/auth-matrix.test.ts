@@ -52,7 +52,8 @@ describe("authentication on every route", () => {
     ["another scheme", "Basic dGVzdC1zYmMta2V5Og=="],
     ["a bare scheme", "Bearer"],
     ["two tokens", "Bearer test-sbc-key extra"],
-    ["characters outside token68", "Bearer test-sbc-key\u00e9"],
+    // ASCII: a header value with a non-ASCII character makes workerd print a warning for every request.
+    ["characters outside token68", "Bearer test-sbc-key!"],
     ["an oversized key", `Bearer ${"k".repeat(4096)}`],
     ["a wrong key", "Bearer not-a-configured-key"],
   ])("rejects %s credentials with 401 in the endpoint's error format", async (_case, authorization) => {
