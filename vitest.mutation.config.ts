@@ -14,7 +14,7 @@ const MUTATION_TESTS = [
   "test/worker/rules/**/*.test.ts",
   "test/worker/admin/rules-api.test.ts",
   "test/worker/api/**/*.test.ts",
-  "test/worker/security/{caller-id-smuggling,peer-controlled-invite,repository-faults,ssrf}.test.ts",
+  "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf}.test.ts",
 ];
 
 const isWorkerProject = (project: TestProjectConfiguration): project is TestProjectInlineConfiguration =>
