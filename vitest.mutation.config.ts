@@ -3,10 +3,11 @@ import base from "./vitest.config";
 
 /**
  * The Vitest configuration the mutation runs use (stryker.config.json, scripts/named-mutants.ts): the
- * worker project of vitest.config.ts, inside workerd as ever, limited to the tests that judge the trust
- * core, so that each mutant costs a few test files rather than the whole suite.
+ * projects of vitest.config.ts limited to the tests that judge the trust core, so that each mutant costs
+ * a few test files rather than the whole suite. The worker tests run inside workerd as ever; the node
+ * project contributes the certificate readers' own tests (TNAuthList encodings, the profile linter).
  */
-const MUTATION_TESTS = [
+const WORKER_TESTS = [
   "test/worker/verification/**/*.test.ts",
   "test/worker/certificate/**/*.test.ts",
   "test/worker/identity/**/*.test.ts",
@@ -17,12 +18,15 @@ const MUTATION_TESTS = [
   "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf}.test.ts",
 ];
 
-const isWorkerProject = (project: TestProjectConfiguration): project is TestProjectInlineConfiguration =>
-  typeof project === "object" && "test" in project && project.test?.name === "worker";
+const NODE_TESTS = ["test/node/pki/tnauthlist.test.ts", "test/node/pki/lint.test.ts"];
 
-const worker = base.test?.projects?.find(isWorkerProject);
-if (!worker) throw new Error("vitest.config.ts has no project named worker");
+/** The project of vitest.config.ts named `name`, running only `include`. */
+function limited(name: string, include: string[]): TestProjectInlineConfiguration {
+  const project = base.test?.projects?.find((candidate: TestProjectConfiguration): candidate is TestProjectInlineConfiguration => typeof candidate === "object" && "test" in candidate && candidate.test?.name === name);
+  if (!project) throw new Error(`vitest.config.ts has no project named ${name}`);
+  return { ...project, test: { ...project.test, include } };
+}
 
 export default defineConfig({
-  test: { projects: [{ ...worker, test: { ...worker.test, include: MUTATION_TESTS } }] },
+  test: { projects: [limited("worker", WORKER_TESTS), limited("node", NODE_TESTS)] },
 });
