@@ -57,3 +57,16 @@ describe("a replay check names its Identity header when the call has several", (
     expect(check?.evidence).not.toHaveProperty("identity");
   });
 });
+
+describe("only a verified PASSporT is presented to the replay guard (spec digest §9)", () => {
+  it("a signature that fails over a genuine PASSporT's header and claims leaves no trace: the genuine one is then a first presentation", async () => {
+    const [genuine, other] = await Promise.all([signedIdentity(), signedIdentity()]);
+    const signatureOf = (jws: string) => jws.slice(jws.lastIndexOf(".") + 1);
+    const forged = genuine.identity.replace(`.${signatureOf(genuine.jws)};`, `.${signatureOf(other.jws)};`);
+    const refused = await verdictVia(appAt(), verdictRequest([forged], { callId: "call-1" }));
+    expect(refused.stir.failedCheck).toBe("passport.signature");
+
+    const first = await verdictVia(appAt(1), verdictRequest([genuine.identity], { callId: "call-2" }));
+    expect(checkOf(first, "passport.replay")).toMatchObject({ result: "pass", evidence: { presentations: 1 } });
+  });
+});
