@@ -170,13 +170,14 @@ function main(): number {
     if (notPassing.length > 0) return 1;
 
     let survivors = 0;
+    let notApplied = 0;
     for (const mutant of MUTANTS) {
       const path = join(tree, mutant.file);
       const source = readFileSync(path, "utf8");
       const occurrences = source.split(mutant.original).length - 1;
       if (occurrences !== 1) {
-        console.error(`✗ ${mutant.name}: its patch does not apply (${occurrences} occurrences of ${JSON.stringify(mutant.original)} in ${mutant.file})`);
-        survivors++;
+        console.error(`✗ NOT APPLIED  ${mutant.name}: ${occurrences} occurrences of ${JSON.stringify(mutant.original)} in ${mutant.file}, not 1`);
+        notApplied++;
         continue;
       }
       writeFileSync(path, source.replace(mutant.original, mutant.mutated));
@@ -186,8 +187,8 @@ function main(): number {
       if (!killed) survivors++;
       console.log(`${killed ? "✓ killed" : "✗ SURVIVED"}  ${mutant.name}  (${mutant.file}) by ${mutant.killedBy.file} › ${mutant.killedBy.test}`);
     }
-    console.log(`${MUTANTS.length - survivors} of ${MUTANTS.length} named mutants killed`);
-    return survivors === 0 ? 0 : 1;
+    console.log(`${MUTANTS.length - survivors - notApplied} of ${MUTANTS.length} named mutants killed; ${survivors} survived; ${notApplied} not applied`);
+    return survivors === 0 && notApplied === 0 ? 0 : 1;
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
