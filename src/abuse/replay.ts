@@ -90,8 +90,9 @@ export async function checkReplay(identities: IdentityResult[], arrival: Arrival
         leg: arrival.leg,
         callId: arrival.callId,
         atMs,
-        // RFC 8224 §12.1: past iat + freshness the PASSporT is refused as stale, so it need not be remembered longer.
-        expiresAtMs: (iat + deps.freshnessSeconds) * 1000,
+        // RFC 8224 §12.1: from second iat + freshness + 1 the PASSporT is refused as stale (freshness is judged on
+        // the clock's whole seconds, so all of second iat + freshness is fresh), so it need not be remembered longer.
+        expiresAtMs: (iat + deps.freshnessSeconds + 1) * 1000,
       };
       const record = await deps.deadline.within("replay", () => deps.store.present(presentation), () => null);
       return { index, ...judgePresentation(record, atMs, identities.length > 1 ? { identity: index } : {}, deps.policy) };
