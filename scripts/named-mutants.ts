@@ -93,8 +93,9 @@ const MUTANTS: NamedMutant[] = [
   {
     name: "prefix rules matched only at trie leaves",
     file: "src/numbering/pattern-index.ts",
-    original: "found.push(...node.underPrefix);",
-    mutated: "if (node.children.size === 0) found.push(...node.underPrefix);",
+    // The index walks the number's prefixes shortest first; keeping only the deepest one found is the leaf-only match.
+    original: "if (underPrefix) appendAll(found, underPrefix);",
+    mutated: "if (underPrefix) found.splice(0, found.length, ...underPrefix);",
     killedBy: {
       file: "test/worker/rules/criteria-combined.test.ts",
       describe: "a prefix rule covers every number under it, whatever longer prefixes other rules name",
