@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { MeteredSql, type DurableStorageUse } from "../lib/durable-sql";
 
 /** One presentation of a verified PASSporT, as the verifier reports it to the replay guard. */
 export interface Presentation {
@@ -79,27 +80,34 @@ interface PresentationRow extends Record<string, SqlStorageValue> {
 export class ReplayGuard extends DurableObject {
   /** When the sweep last ran (presentation time); a started object sweeps at its first presentation. */
   private sweptAtMs = Number.NEGATIVE_INFINITY;
+  private readonly sql: MeteredSql;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     ctx.storage.transactionSync(() => ctx.storage.sql.exec(PRESENTATIONS));
+    this.sql = new MeteredSql(ctx.storage);
   }
 
-  present(presentation: Presentation): PresentationRecord {
-    const sql = this.ctx.storage.sql;
+  /** Counts the presentation; answers what the guard knows of its PASSporT now, and what the storage did for it. */
+  present(presentation: Presentation): PresentationRecord & { storage: DurableStorageUse } {
+    return { ...this.record(presentation), storage: this.sql.take() };
+  }
+
+  private record(presentation: Presentation): PresentationRecord {
+    const sql = this.sql;
     const leg = presentation.leg.slice(0, MAX_LEG_LENGTH);
     const callId = presentation.callId?.slice(0, MAX_CALL_ID_LENGTH) ?? null;
     this.sweep(presentation.atMs);
-    const row = sql.exec<PresentationRow>(FIND, presentation.signingInput).toArray()[0];
+    const row = sql.rows<PresentationRow>(FIND, presentation.signingInput)[0];
     // A row whose window has closed may wait for the sweep; it counts for nothing.
     if (!row || row.expires_ms <= presentation.atMs) {
-      sql.exec(RECORD_FIRST, presentation.signingInput, presentation.atMs, presentation.expiresAtMs, JSON.stringify([leg]), callId);
+      sql.run(RECORD_FIRST, presentation.signingInput, presentation.atMs, presentation.expiresAtMs, JSON.stringify([leg]), callId);
       return { presentations: 1, firstSeenAtMs: presentation.atMs, legs: [leg], newLeg: true, sameCall: callId === null ? null : true };
     }
     const legs = JSON.parse(row.legs) as string[];
     const newLeg = !legs.includes(leg);
     if (newLeg && legs.length < MAX_LEGS) legs.push(leg);
-    sql.exec(RECORD_AGAIN, JSON.stringify(legs), presentation.signingInput);
+    sql.run(RECORD_AGAIN, JSON.stringify(legs), presentation.signingInput);
     return {
       presentations: row.count + 1,
       firstSeenAtMs: row.first_ms,
@@ -112,7 +120,7 @@ export class ReplayGuard extends DurableObject {
   /** Deletes the rows whose window has closed, at most once a minute (and at an object's first presentation). */
   private sweep(atMs: number): void {
     if (atMs - this.sweptAtMs < SWEEP_EVERY_MS) return;
-    this.ctx.storage.sql.exec(SWEEP, atMs);
+    this.sql.run(SWEEP, atMs);
     this.sweptAtMs = atMs;
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../lib/clock";
+import { recordDurableObjectRequests, recordStoreRows } from "../metrics/record";
 import { findingFor } from "../origin/policy";
 import type { ReplayedIdentity } from "../verification/verify-call";
 import type { IdentityResult } from "../verification/verify-identity";
@@ -16,7 +17,15 @@ export interface ReplayStore {
 }
 
 export function replayStoreFrom(namespace: DurableObjectNamespace<ReplayGuard>): ReplayStore {
-  return { present: async (presentation) => namespace.getByName(shardOf(presentation.signingInput)).present(presentation) };
+  return {
+    async present(presentation) {
+      recordDurableObjectRequests("replay", 1);
+      const { storage, ...record } = await namespace.getByName(shardOf(presentation.signingInput)).present(presentation);
+      recordDurableObjectRequests("replay", storage.alarmsRun);
+      recordStoreRows("replay", storage);
+      return record;
+    },
+  };
 }
 
 export interface ReplayDeps {

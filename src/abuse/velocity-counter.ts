@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { createKeyedTables } from "../lib/durable-sql";
+import { createKeyedTables, MeteredSql, type DurableStorageUse } from "../lib/durable-sql";
 import { VELOCITY_TABLES, VELOCITY_TABLES_FROM_ROWID } from "./velocity-sql";
 import { type Count, type Observation, VelocityTables } from "./velocity-tables";
 
@@ -12,18 +12,20 @@ const SWEEP_STORAGE_KEY = "velocity-sweep";
  */
 export class VelocityCounter extends DurableObject {
   private readonly tables: VelocityTables;
+  private readonly sql: MeteredSql;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     createKeyedTables(ctx.storage, { table: "events", schema: VELOCITY_TABLES, fromRowid: VELOCITY_TABLES_FROM_ROWID });
-    const sql = ctx.storage.sql;
+    const sql = (this.sql = new MeteredSql(ctx.storage));
     this.tables = new VelocityTables(
-      { run: (query, ...bindings) => void sql.exec(query, ...bindings), rows: <Row,>(query: string, ...bindings: (string | number)[]) => sql.exec(query, ...bindings).toArray() as Row[] },
-      { get: () => ctx.storage.kv.get(SWEEP_STORAGE_KEY), put: (sweep) => ctx.storage.kv.put(SWEEP_STORAGE_KEY, sweep) },
+      { run: (query, ...bindings) => sql.run(query, ...bindings), rows: <Row,>(query: string, ...bindings: (string | number)[]) => sql.rows(query, ...bindings) as Row[] },
+      { get: () => ctx.storage.kv.get(SWEEP_STORAGE_KEY), put: (sweep) => sql.put(SWEEP_STORAGE_KEY, sweep) },
     );
   }
 
-  observe(observations: Observation[]): Count[] {
-    return this.tables.observe(observations);
+  /** Counts the observations; answers the counts of their keys and what the storage did for them. */
+  observe(observations: Observation[]): { counts: Count[]; storage: DurableStorageUse } {
+    return { counts: this.tables.observe(observations), storage: this.sql.take() };
   }
 }

@@ -1,6 +1,7 @@
 import { TimeoutError, type BackgroundWork } from "../lib/timeout";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
-import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
+import { d1Rows } from "../lib/storage-rows";
+import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from "../metrics/record";
 import type { Check } from "../verdict/check";
 import type { Action, Attestation, Verstat } from "../verdict/verdict";
 
@@ -98,7 +99,7 @@ async function writeBuffered(database: D1Database, bounded: BoundedCall): Promis
     try {
       // The prune rides on the last batch of the flush only. A batch is one transaction: the seqs its
       // statements compute from the newest row cannot interleave with another isolate's.
-      await bounded(database.batch(buffered.length === 0 ? [...rows, prune] : rows));
+      recordStoreRows("recent-verdicts", d1Rows(await bounded(database.batch(buffered.length === 0 ? [...rows, prune] : rows))));
     } catch (error) {
       if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
       else {

@@ -292,7 +292,7 @@ describe("replay guard storage", () => {
   const guardIn = async (test: (guard: ReplayGuard, state: DurableObjectState) => void) =>
     runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (guard: ReplayGuard, state) => test(guard, state));
   const rowsIn = (state: DurableObjectState) => state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations_by_signing_input").one().count;
-  /** The rows each call of `present` writes and reads, as the storage counts them, summed over its statements. */
+  /** The rows each call of `present` writes and reads, as the storage counts them, summed over its statements; the record without them. */
   const metered = (guard: ReplayGuard, state: DurableObjectState) => {
     const sql = state.storage.sql;
     const exec = sql.exec.bind(sql);
@@ -304,8 +304,12 @@ describe("replay guard storage", () => {
     }) as typeof sql.exec;
     return (signingInput: string, atMs: number, { leg, windowMs, callId }: { leg?: string; windowMs?: number; callId?: string | null } = {}) => {
       cursors = [];
-      const record = guard.present(presentation(signingInput, atMs, leg, windowMs, callId));
-      return { record, written: cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0), read: cursors.reduce((sum, cursor) => sum + cursor.rowsRead, 0) };
+      const { storage, ...record } = guard.present(presentation(signingInput, atMs, leg, windowMs, callId));
+      const written = cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0);
+      const read = cursors.reduce((sum, cursor) => sum + cursor.rowsRead, 0);
+      // The guard's answer reports the same rows, for the Worker's shaken_store_rows_*_total.
+      expect(storage).toEqual({ rowsWritten: written, rowsRead: read, alarmsRun: 0 });
+      return { record, written, read };
     };
   };
 

@@ -69,7 +69,7 @@ describe("velocity counter storage", () => {
     const stub = env.VELOCITY.getByName(`plan-${crypto.randomUUID()}`);
     await runInDurableObject(stub, async (counter: VelocityCounter, state) => {
       const observations = Array.from({ length: 50 }, (_, index) => ({ key: "clis-per-trunk:t1", value: `cli-${index}`, atMs: 1_000 * index, windowMs: 10_000 }));
-      const [count] = counter.observe(observations);
+      const [count] = counter.observe(observations).counts;
       expect(count).toMatchObject({ key: "clis-per-trunk:t1", count: 10 }); // seen within (39 s, 49 s]
       for (const [sql, ...bindings] of [[DISTINCT_IN_WINDOW, "clis-per-trunk:t1", 0], [DISTINCT_IN_WINDOW_UP_TO, "clis-per-trunk:t1", 0, 100]] as const) {
         expect(planOf(state, sql, ...bindings)).toMatch(/SEARCH sightings USING COVERING INDEX sightings_recent \(key=\? AND last_ms>\?\)/);
@@ -104,7 +104,7 @@ describe("velocity counter storage", () => {
     await runInDurableObject(stub, async (counter: VelocityCounter) => {
       for (const [index, batch] of batches.entries()) {
         const upTo = batches.slice(0, index + 1).flat();
-        const counts = counter.observe(batch);
+        const { counts } = counter.observe(batch);
         const keys = [...new Set(batch.map(({ key }) => key))];
         expect(counts.map(({ key }) => key).sort()).toEqual(keys.sort());
         for (const { key, count, atMs } of counts) {
@@ -121,9 +121,9 @@ describe("velocity counter storage", () => {
       const values = Array.from({ length: 5_000 }, (_, index) => ({ key: "clis-per-trunk:big", value: `cli-${index}`, atMs: 100_000 + index, windowMs: 300_000 }));
       counter.observe(values);
       const at = 105_000;
-      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000, countUpTo: 1_001 }])).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 1_001, capped: true }]);
-      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000, countUpTo: 5_001 }])).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 5_000, capped: false }]);
-      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000 }])).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 5_000, capped: false }]);
+      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000, countUpTo: 1_001 }]).counts).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 1_001, capped: true }]);
+      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000, countUpTo: 5_001 }]).counts).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 5_000, capped: false }]);
+      expect(counter.observe([{ key: "clis-per-trunk:big", value: "cli-0", atMs: at, windowMs: 300_000 }]).counts).toEqual([{ key: "clis-per-trunk:big", atMs: at, count: 5_000, capped: false }]);
 
       // What the storage reads for it: a thousand-odd index entries with the cap, every one without.
       const capped = state.storage.sql.exec(DISTINCT_IN_WINDOW_UP_TO, "clis-per-trunk:big", at - 300_000, 1_001);

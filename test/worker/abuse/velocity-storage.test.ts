@@ -162,7 +162,7 @@ describe("velocity counter storage: an object created with the earlier tables", 
       expect(tables.map(({ name }) => name)).toEqual(["events", "sightings", "sightings_recent"]);
       for (const { name, sql: definition } of tables) if (name !== "sightings_recent") expect(definition).toMatch(/WITHOUT ROWID$/);
 
-      expect(migrated.observe([event("calls-per-cli:7701", T0 + 500), sighting("destinations-per-cli:7701", "d-new", T0 + 500)])).toEqual([
+      expect(migrated.observe([event("calls-per-cli:7701", T0 + 500), sighting("destinations-per-cli:7701", "d-new", T0 + 500)]).counts).toEqual([
         { key: "calls-per-cli:7701", atMs: T0 + 500, count: 11, capped: false },
         { key: "destinations-per-cli:7701", atMs: T0 + 500, count: 8, capped: false },
       ]);
