@@ -8,7 +8,7 @@ import type { Deadline } from "../verdict/deadline";
 import type { Finding } from "../verdict/finding";
 import type { Presentation, PresentationRecord, ReplayGuard } from "./replay-guard";
 import type { ReplayPolicy } from "./settings";
-import { sha256Hex, shardOf } from "./shard";
+import { replayShardOf, sha256Hex } from "./shard";
 
 export const REPLAY_CHECK_ID = "passport.replay";
 
@@ -20,7 +20,7 @@ export function replayStoreFrom(namespace: DurableObjectNamespace<ReplayGuard>):
   return {
     async present(presentation) {
       recordDurableObjectRequests("replay", 1);
-      const { storage, ...record } = await namespace.getByName(shardOf(presentation.signingInput)).present(presentation);
+      const { storage, ...record } = await namespace.getByName(replayShardOf(presentation.signingInput)).present(presentation);
       recordDurableObjectRequests("replay", storage.alarmsRun);
       recordStoreRows("replay", storage);
       return record;

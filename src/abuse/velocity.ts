@@ -8,7 +8,7 @@ import type { Finding } from "../verdict/finding";
 import { VELOCITY_COUNTERS, type VelocityCounterName, type VelocityLimit } from "./settings";
 import { velocityShardOf } from "./shard";
 import type { VelocityCounter } from "./velocity-counter";
-import type { Count, Observation } from "./velocity-tables";
+import type { Count, Observation } from "./velocity-window";
 
 export interface VelocityStore {
   observe(shard: string, observations: Observation[]): Promise<Count[]>;
