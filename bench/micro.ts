@@ -4,15 +4,10 @@
  * Prints µs per call; the numbers are for finding hot spots, not targets.
  */
 import "reflect-metadata";
-import { DatabaseSync } from "node:sqlite";
 import { compactVerify, importJWK, type JWK } from "jose";
 import { X509Certificate, X509Crl } from "@peculiar/x509";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { velocityShardOf } from "../src/abuse/shard";
-import { DISTINCT_IN_WINDOW, DISTINCT_IN_WINDOW_UP_TO, EVENTS_IN_WINDOW, RECORD_SIGHTING, ROWID_VELOCITY_TABLES, VELOCITY_TABLES } from "../src/abuse/velocity-sql";
-import { type Observation, type VelocitySql, VelocityTables } from "../src/abuse/velocity-tables";
+import { type Observation, SlidingCounts } from "../src/abuse/velocity-window";
 import { trustedPathsFor } from "../src/certificate/certificate-source";
 import type { TrustedPath } from "../src/certificate/chain";
 import { judgeRevocation, revocationStatus } from "../src/certificate/revocation";
@@ -75,41 +70,18 @@ await time("RuleMatcher.matching (10 000 rules)", 50_000, (i) =>
   matcher.matching({ cli: S4_CALLERS[i % S4_CALLERS.length]!, destination: CALLEE, trunk: "intl-1", carriers: ["TransitCo"], atMs: now }),
 );
 
-// The velocity counter's statements (src/abuse/velocity-sql.ts) on Node's SQLite, the engine a Durable
-// Object runs them on: one trunk key with 100 000 distinct CLIs in its 300 s window, as a large
-// interconnect carries, counted in full (as before the cap) and up to the default limit's 1 001.
+// The velocity counters (src/abuse/velocity-window.ts), in memory as a Durable Object holds them: one
+// trunk key with 100 000 distinct CLIs in its 300 s window, as a large interconnect carries, counted up
+// to the default limit's 1 001; then flushes as S4 sends them (250 calls, CLIs from 1 000, four trunks,
+// three observations each, grouped by shard), and the snapshot an object saves of what they leave.
 const VALUES_IN_WINDOW = 100_000;
 const WINDOW_MS = 300_000;
 const T0 = 1_800_000_000_000;
-const counterDb = new DatabaseSync(":memory:");
-counterDb.exec(VELOCITY_TABLES);
-const recordSighting = counterDb.prepare(RECORD_SIGHTING);
+const trunk = new SlidingCounts();
 const sightingAt = (index: number) => T0 + Math.floor((index * WINDOW_MS) / VALUES_IN_WINDOW);
 // No warm-up: each sighting must be the first of its value.
-await time("sighting, new value", VALUES_IN_WINDOW, (i) => recordSighting.run("clis-per-trunk:big", `cli-${i}`, sightingAt(i)), 0);
-const distinctInWindow = counterDb.prepare(DISTINCT_IN_WINDOW);
-const windowStart = sightingAt(VALUES_IN_WINDOW - 1) - WINDOW_MS;
-const distinctUpTo = counterDb.prepare(DISTINCT_IN_WINDOW_UP_TO);
-for (const [name, count] of [
-  ["in full (as before)", () => distinctInWindow.get("clis-per-trunk:big", windowStart)!.count],
-  ["up to 1 001", () => distinctUpTo.get("clis-per-trunk:big", windowStart, 1_001)!.count],
-] as const) {
-  await time(`distinct count, ${name} → ${String(count())}`, 300, count);
-}
-counterDb.close();
+await time("sighting, new value, counted up to 1 001", VALUES_IN_WINDOW, (i) => trunk.observe([{ key: "clis-per-trunk:big", value: `cli-${i}`, atMs: sightingAt(i), windowMs: WINDOW_MS, countUpTo: 1_001 }]), 0);
 
-// Velocity flushes as S4 sends them, on Node's SQLite with a file-backed write-ahead log: 250 calls per
-// flush (CLIs from 1 000, four trunks), three observations each, grouped by shard, each shard's batch
-// in one transaction, as a Durable Object commits a request's writes; 400 flushes. The current tables
-// run through VelocityTables itself. The earlier ones (the fifth session's: rowid tables, an index on
-// age each, a prune per batch) are replayed statement by statement. CPU per call, user and system (the
-// log's writes), in interleaved rounds.
-const EARLIER_STATEMENTS = {
-  event: "INSERT INTO events (key, second, count) VALUES (?, ?, 1) ON CONFLICT (key, second) DO UPDATE SET count = count + 1",
-  sighting: "INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?) ON CONFLICT (key, value) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
-  pruneEvents: "DELETE FROM events WHERE second < ?",
-  pruneSightings: "DELETE FROM sightings WHERE last_ms < ?",
-};
 const FLUSHES = 400;
 const CALLS_PER_FLUSH = 250;
 const flushes = Array.from({ length: FLUSHES }, (_, flush) => {
@@ -129,57 +101,6 @@ const flushes = Array.from({ length: FLUSHES }, (_, flush) => {
   }
   return [...byShard.values()];
 });
-
-function fileDatabase(directory: string, name: string): { db: DatabaseSync; sql: VelocitySql } {
-  const db = new DatabaseSync(join(directory, name));
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-  const prepared = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
-  const statement = (query: string) => prepared.get(query) ?? prepared.set(query, db.prepare(query)).get(query)!;
-  return { db, sql: { run: (query, ...bindings) => void statement(query).run(...bindings), rows: <Row,>(query: string, ...bindings: (string | number)[]) => statement(query).all(...bindings) as Row[] } };
-}
-
-function earlierObserve(sql: VelocitySql, batch: Observation[]): void {
-  const latest = new Map<string, Observation>();
-  for (const observation of batch) {
-    if (observation.value === null) sql.run(EARLIER_STATEMENTS.event, observation.key, Math.floor(observation.atMs / 1000));
-    else sql.run(EARLIER_STATEMENTS.sighting, observation.key, observation.value, observation.atMs);
-    latest.set(observation.key, observation);
-  }
-  for (const { key, value, atMs, windowMs, countUpTo } of latest.values()) {
-    if (value === null) sql.rows(EVENTS_IN_WINDOW, key, Math.floor((atMs - windowMs) / 1000));
-    else sql.rows(DISTINCT_IN_WINDOW_UP_TO, key, atMs - windowMs, countUpTo ?? 1_001);
-  }
-  const newest = Math.max(...batch.map(({ atMs }) => atMs));
-  sql.run(EARLIER_STATEMENTS.pruneEvents, Math.floor((newest - 86_400_000) / 1000));
-  sql.run(EARLIER_STATEMENTS.pruneSightings, newest - 86_400_000);
-}
-
-const directory = mkdtempSync(join(tmpdir(), "velocity-micro-"));
-for (let round = 1; round <= 3; round++) {
-  for (const variant of ["earlier tables", "current tables"] as const) {
-    const { db, sql } = fileDatabase(directory, `${variant.split(" ")[0]}-${round}.db`);
-    let observe: (batch: Observation[]) => void;
-    if (variant === "earlier tables") {
-      db.exec(ROWID_VELOCITY_TABLES);
-      observe = (batch) => earlierObserve(sql, batch);
-    } else {
-      db.exec(VELOCITY_TABLES);
-      const tables = new VelocityTables(sql, { get: () => undefined, put: () => {} });
-      observe = (batch) => void tables.observe(batch);
-    }
-    const started = process.cpuUsage();
-    for (const flush of flushes) {
-      for (const batch of flush) {
-        db.exec("BEGIN");
-        observe(batch);
-        db.exec("COMMIT");
-      }
-    }
-    const used = process.cpuUsage(started);
-    const perCall = (microseconds: number) => (microseconds / (FLUSHES * CALLS_PER_FLUSH)).toFixed(1);
-    console.log(`velocity flush, ${variant}, round ${round}`.padEnd(48), `${perCall(used.user + used.system).padStart(9)} µs CPU per call (user ${perCall(used.user)}, system ${perCall(used.system)})`);
-    db.close();
-  }
-}
-rmSync(directory, { recursive: true, force: true });
-
+const counts = new SlidingCounts();
+await time(`velocity flush (S4's, ${CALLS_PER_FLUSH} calls)`, FLUSHES, (i) => flushes[i]!.forEach((batch) => counts.observe(batch)), 0);
+await time(`velocity snapshot of ${counts.size} keys (save + restore)`, 20, () => SlidingCounts.restore(counts.save()));

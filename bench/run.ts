@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: the issue 6 benchmark. Builds the product and the baseline Worker with wrangler's
- * bundler, runs each on its own workerd process (no wrangler dev proxy), drives B0, B1, S1–S5 and the
- * half-rate latency runs with autocannon over loopback, and rewrites the results section of
- * BENCHMARKS.md. Exits non-zero only when the benchmark cannot run; no figure is ever a failure.
+ * `npm run bench`: the benchmark (issues 6 and 19). Builds the product and the baseline Worker with
+ * wrangler's bundler, runs each on its own workerd process (no wrangler dev proxy), drives B0, B1, M1,
+ * M4, S1–S5, the interleaved rounds and the half-rate latency runs over loopback, reads the product's
+ * own store counters from GET /metrics around each of its windows (rows written and read, Durable
+ * Object requests: what a verdict costs, bench/lib/cost.ts), and rewrites the results and targets
+ * sections of BENCHMARKS.md. Exits non-zero only when the benchmark cannot run; no figure is ever a failure.
  *
  * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
  * BENCH_RULES (10000), BENCH_QUIET_CORES (0.15), BENCH_QUIET_TIMEOUT (s, 120), BENCH_WRITE (1),
@@ -21,7 +23,9 @@ import { buildBenchPki, signCalls } from "./lib/fixtures";
 import { runLoad, type LoadResult, type RequestSource, type RequestSpec } from "./lib/load";
 import { runPaced } from "./lib/paced";
 import { waitForQuiet } from "./lib/proc";
-import { renderResults, updateBenchmarks, type BenchReport, type GcSummary, type RoundResult, type ScenarioResult } from "./lib/report";
+import { storeUseBetween, storeUseOf, verdictCost, type StoreUse } from "./lib/cost";
+import { scrapeMetrics } from "./lib/metrics";
+import { renderResults, renderTargets, ROUND_WINDOWS, updateBenchmarks, type BenchReport, type GcSummary, type RoundResult, type ScenarioResult } from "./lib/report";
 import { startBenchRepository } from "./lib/repository";
 import { atisRequest, coldX5uSource, cycle, inviteRequest, mixedRequests, signedPool, unsignedInternationalRequests } from "./lib/scenarios";
 import { seedOrigin } from "./lib/seed";
@@ -65,21 +69,44 @@ async function expectAnswer(worker: RunningWorker, spec: RequestSpec, check: (st
   return body;
 }
 
+/**
+ * Background work a window's verdicts left (write-behind batches linger 250 ms, then write) is given
+ * this long to land before the product's stores are read, at both ends of the window alike.
+ */
+const STORES_SETTLE_MS = 1_500;
+
+/** The product's store counters once its background writes have landed (GET /metrics flushes the isolate's own counts first). */
+async function settledStoreUse(worker: RunningWorker): Promise<StoreUse> {
+  await new Promise((resolve) => setTimeout(resolve, STORES_SETTLE_MS));
+  return storeUseOf(await scrapeMetrics(worker.url));
+}
+
 async function measure(
   name: string,
   worker: RunningWorker,
   others: number[],
   source: RequestSource,
-  extra: { overallRate?: number; beforeMeasure?: () => Promise<void>; durationSeconds?: number; warmupSeconds?: number } = {},
+  extra: { overallRate?: number; beforeMeasure?: () => Promise<void>; durationSeconds?: number; warmupSeconds?: number; stores?: boolean } = {},
 ): Promise<ScenarioResult> {
   const quiet = await waitForQuiet([worker.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
   process.stdout.write(`${name.padEnd(28)} `);
-  const result: LoadResult = await runLoad({ url: worker.url, pid: worker.pid, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, ...extra }, source);
+  let storesBefore: StoreUse | null = null;
+  const beforeMeasure = async () => {
+    await extra.beforeMeasure?.();
+    if (extra.stores) storesBefore = await settledStoreUse(worker);
+  };
+  const result: LoadResult = await runLoad(
+    { url: worker.url, pid: worker.pid, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds, ...extra, beforeMeasure },
+    source,
+  );
+  const storage = storesBefore === null ? null : { verdicts: result.requests, use: storeUseBetween(storesBefore, await settledStoreUse(worker)) };
+  const cost = storage ? verdictCost(result.cpuMsPerRequest, storage.use, storage.verdicts) : null;
   console.log(
     `${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
-      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}`,
+      `cpu ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs/req  other ${result.otherCores.toFixed(2)} cores  ${JSON.stringify(result.statusCounts)}` +
+      (cost ? `  rows written ${cost.rowsWritten.toFixed(3)}/verdict (${JSON.stringify(storage!.use.rowsWritten)})  DO requests ${cost.durableObjectRequests.toFixed(3)}/verdict  USD ${cost.usdPerMillion.total.toFixed(3)}/M` : ""),
   );
-  return gcLedger.track(worker, { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null, fullGcs: NO_GCS });
+  return gcLedger.track(worker, { name, ...result, quietBeforeCores: quiet.otherCores, overallRate: extra.overallRate ?? null, fullGcs: NO_GCS, storage });
 }
 
 const NO_GCS: GcSummary = { count: 0, maxPauseMs: 0, totalPauseMs: 0, atSeconds: [] };
@@ -111,20 +138,23 @@ async function paced(worker: RunningWorker, source: () => RequestSpec, rate: num
 }
 
 /**
- * The targets' ratios from interleaved short windows: B1, S1, B1p, M1, B0, S4, B0p, M4, then again, with both
- * workers up. A single window of each measures the machine's speed at two different moments as well as
- * the code (this virtual machine's speed drifts by the hour), so the targets are judged on the median
- * round, and the spread says how far one window can be trusted.
+ * The targets' figures from interleaved short windows: B1, S1, S2, B1p, M1, B0, S4, S5, B0p, M4
+ * (ROUND_WINDOWS), then again, with both workers up. A single window of each measures the machine's
+ * speed at two different moments as well as the code (this virtual machine's speed drifts by the hour),
+ * so the targets are judged on the median round, and the spread says how far one window can be trusted.
  */
 async function ratioRounds(
   baseline: RunningWorker,
   product: RunningWorker,
   repositoryPid: number,
-  sources: { S1: () => Promise<() => RequestSpec>; S4: () => Promise<RequestSource>; M4: RequestSource } & Record<"B0" | "B0p" | "B1" | "B1p", RequestSpec>,
+  sources: { S1: () => Promise<() => RequestSpec>; S2: () => Promise<RequestSource>; S4: () => Promise<RequestSource>; S5: () => Promise<RequestSource>; M4: RequestSource } & Record<
+    "B0" | "B0p" | "B1" | "B1p",
+    RequestSpec
+  >,
 ): Promise<RoundResult[]> {
   const short = { durationSeconds: settings.roundSeconds, warmupSeconds: 1 };
   const onBaseline = (name: string, source: RequestSource) => measure(name, baseline, [product.pid, repositoryPid], source, short);
-  const onProduct = (name: string, source: RequestSource) => measure(name, product, [baseline.pid, repositoryPid], source, short);
+  const onProduct = (name: string, source: RequestSource) => measure(name, product, [baseline.pid, repositoryPid], source, { ...short, stores: true });
   const rounds: RoundResult[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     const s1 = await sources.S1();
@@ -132,17 +162,21 @@ async function ratioRounds(
     await expectAnswer(product, s1(), verifies, `S1 round ${round}`);
     const m1 = onM1(s1);
     await expectAnswer(baseline, m1(), verifies, `M1 round ${round}`);
-    const results = {
+    const results: Record<keyof RoundResult, ScenarioResult> = {
       B1: await onBaseline(`B1 round ${round}`, sources.B1),
       S1: await onProduct(`S1 round ${round}`, s1),
+      S2: await onProduct(`S2 round ${round}`, await sources.S2()),
       B1p: await onBaseline(`B1p round ${round}`, sources.B1p),
       M1: await onBaseline(`M1 round ${round}`, m1),
       B0: await onBaseline(`B0 round ${round}`, sources.B0),
       S4: await onProduct(`S4 round ${round}`, await sources.S4()),
+      S5: await onProduct(`S5 round ${round}`, await sources.S5()),
       B0p: await onBaseline(`B0p round ${round}`, sources.B0p),
       M4: await onBaseline(`M4 round ${round}`, sources.M4),
     };
-    rounds.push(Object.fromEntries(Object.entries(results).map(([key, result]) => [key, { requestsPerSecond: result.requestsPerSecond, cpuMsPerRequest: result.cpuMsPerRequest, otherCores: result.otherCores }])) as RoundResult);
+    rounds.push(
+      Object.fromEntries(ROUND_WINDOWS.map((key) => [key, { requestsPerSecond: results[key].requestsPerSecond, cpuMsPerRequest: results[key].cpuMsPerRequest, otherCores: results[key].otherCores, storage: results[key].storage }])) as RoundResult,
+    );
   }
   return rounds;
 }
@@ -196,13 +230,13 @@ async function main(): Promise<void> {
       if (wanted("S1")) {
         const s1 = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
         await expectAnswer(product, s1[0]!, verifies, "S1");
-        report.scenarios.S1 = await measure("S1 ATIS signed, warm", product, others, cycle(s1));
+        report.scenarios.S1 = await measure("S1 ATIS signed, warm", product, others, cycle(s1), { stores: true });
       }
 
       if (wanted("S2")) {
         const s2 = await signedPool(pki, warmX5u, POOL_SIZE, inviteRequest);
         await expectAnswer(product, s2[0]!, (status, body) => status === 200 && body.includes('"verstat":"TN-Validation-Passed"'), "S2");
-        report.scenarios.S2 = await measure("S2 verdict INVITE signed", product, others, cycle(s2));
+        report.scenarios.S2 = await measure("S2 verdict INVITE signed", product, others, cycle(s2), { stores: true });
       }
 
       const tag = Date.now().toString(36);
@@ -211,6 +245,7 @@ async function main(): Promise<void> {
         let s3Before = { paths: 0, hits: 0, maxHitsPerPath: 0 };
         let usedBefore = 0;
         report.scenarios.S3 = await measure("S3 ATIS signed, cold x5u", product, others, cold.source, {
+          stores: true,
           beforeMeasure: async () => {
             await repository.reset();
             usedBefore = cold.used();
@@ -245,12 +280,12 @@ async function main(): Promise<void> {
         );
       if (wanted("S4")) {
         await expectS4();
-        report.scenarios.S4 = await measure("S4 unsigned intl, rules", product, others, cycle(s4));
+        report.scenarios.S4 = await measure("S4 unsigned intl, rules", product, others, cycle(s4), { stores: true });
       }
 
       if (wanted("S5")) {
         const s5 = await mixedRequests(pki, warmX5u);
-        report.scenarios.S5 = await measure("S5 mix 70/25/5", product, others, cycle(s5));
+        report.scenarios.S5 = await measure("S5 mix 70/25/5", product, others, cycle(s5), { stores: true });
       }
 
       if (report.scenarios.S1 && wanted("half")) {
@@ -278,7 +313,9 @@ async function main(): Promise<void> {
         try {
           report.rounds = await ratioRounds(pairedBaseline, product, repository.pid, {
             S1: async () => cycle(await signedPool(pki, warmX5u, POOL_SIZE, atisRequest)),
+            S2: async () => cycle(await signedPool(pki, warmX5u, POOL_SIZE, inviteRequest)),
             S4: async () => cycle(s4),
+            S5: async () => cycle(await mixedRequests(pki, warmX5u)),
             B0: b0,
             B0p: b0Post,
             B1: b1,
@@ -317,13 +354,21 @@ async function main(): Promise<void> {
   for (const [key, result] of [...Object.entries(report.paced), ...Object.entries(report.pacedFloor).map(([name, floor]) => [`${name} floor`, floor] as const)]) {
     if (result) console.log(`paced ${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms, p99 from the write ${result.p99FromSendMs.toFixed(2)} ms, generator late p99 ${result.lateP99Ms.toFixed(2)} ms, stalled at ${result.stalledAt.join(" ")} s, full GCs at ${result.fullGcs.atSeconds.map((at) => at.toFixed(1)).join(" ")} s`);
   }
-  if (only !== null) return; // a partial run: the per-row lines above are its output
+  if (only !== null) {
+    // A partial run: the per-row lines above are its output, and the targets it has figures for.
+    console.log(`\n${renderTargets(report)}`);
+    return;
+  }
   const resultsDir = join(import.meta.dirname, "results");
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(report, null, 2));
   const markdown = renderResults(report);
-  console.log(`\n${markdown}`);
-  if (process.env.BENCH_WRITE !== "0") updateBenchmarks("results", markdown);
+  const targets = renderTargets(report);
+  console.log(`\n${markdown}\n\n${targets}`);
+  if (process.env.BENCH_WRITE !== "0") {
+    updateBenchmarks("results", markdown);
+    updateBenchmarks("targets", targets);
+  }
 }
 
 main().then(

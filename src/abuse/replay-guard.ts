@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { MeteredStorage, PeriodicSave, type DurableStorageUse } from "../lib/durable-storage";
 
 /** One presentation of a verified PASSporT, as the verifier reports it to the replay guard. */
 export interface Presentation {
@@ -33,86 +34,150 @@ const MAX_LEGS = 16;
 const MAX_LEG_LENGTH = 256;
 const MAX_CALL_ID_LENGTH = 256;
 
-/**
- * Keyed by the digest alone (WITHOUT ROWID) and with no other index: a new PASSporT writes its row, 1 row
- * as the storage bills it, and the sweep's delete of it later another. An index on expiry, for a prune
- * before every presentation, would make that 2 and 1 (the index entry is a row written too).
- * The tables of earlier versions were keyed on the signature's text, which no key of this one
- * matches: they are dropped, rows and all (a rollback's table included, when it rolls forward again).
- */
-const PRESENTATIONS = `
-  DROP TABLE IF EXISTS presentations;
-  DROP TABLE IF EXISTS presentations_rowid;
-  CREATE TABLE IF NOT EXISTS presentations_by_signing_input (
-    signing_input TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL, call_id TEXT
-  ) WITHOUT ROWID;`;
+/** What the guard holds of one PASSporT, by the digest of its signing input. */
+interface Held {
+  firstMs: number;
+  expiresMs: number;
+  count: number;
+  legs: string[];
+  callId: string | null;
+}
 
-const FIND = "SELECT first_ms, expires_ms, count, legs, call_id FROM presentations_by_signing_input WHERE signing_input = ?";
-/** A first presentation, or the first since the held row's freshness window closed: the row starts over. */
-const RECORD_FIRST = `INSERT INTO presentations_by_signing_input (signing_input, first_ms, expires_ms, count, legs, call_id) VALUES (?, ?, ?, 1, ?, ?)
-  ON CONFLICT (signing_input) DO UPDATE SET first_ms = excluded.first_ms, expires_ms = excluded.expires_ms, count = 1, legs = excluded.legs, call_id = excluded.call_id`;
-const RECORD_AGAIN = "UPDATE presentations_by_signing_input SET count = count + 1, legs = ? WHERE signing_input = ?";
-/** The sweep: a scan of the table, which holds the PASSporTs of about two minutes (below). */
-const SWEEP = "DELETE FROM presentations_by_signing_input WHERE expires_ms <= ?";
 /**
- * How often (presentation time) the sweep runs. A row then outlives its freshness window by at most
- * this long, and each sweep reads the rows of about a window and a minute: some two rows read per
- * presentation, where a row written costs a thousand times a row read.
+ * Pages of presentations: each saves the PASSporTs whose record changed since the page before, with
+ * the latest expiry among them. A page is deleted once that expiry has passed; a later page holds the
+ * newer record of a PASSporT seen again, and overrides an earlier one when the pages are read back.
+ */
+const PAGES = "CREATE TABLE IF NOT EXISTS presentation_pages (page INTEGER PRIMARY KEY, expires_ms INTEGER NOT NULL, records TEXT NOT NULL)";
+const READ_PAGES = "SELECT records FROM presentation_pages ORDER BY page";
+const WRITE_PAGE = "INSERT INTO presentation_pages (expires_ms, records) VALUES (?, ?)";
+/** The sweep: a scan of the pages, about two a second of a window and a minute. */
+const SWEEP = "DELETE FROM presentation_pages WHERE expires_ms <= ?";
+/** Records per page, so that a page stays far below the 2 MB a row may hold. */
+const RECORDS_PER_PAGE = 2_000;
+/**
+ * How often, at most, the guard saves a page of what changed (README "Stores: loss bounds and
+ * retention"): a restart forgets the presentations of these last moments, and a PASSporT first
+ * presented then is a first presentation again if it comes back afterwards.
+ */
+export const REPLAY_SAVE_EVERY_MS = 1_000;
+/**
+ * How often (presentation time) the sweep runs. A record then outlives its freshness window by at
+ * most this long, in memory and in its page.
  */
 const SWEEP_EVERY_MS = 60_000;
 
-interface PresentationRow extends Record<string, SqlStorageValue> {
-  first_ms: number;
-  expires_ms: number;
-  count: number;
-  legs: string;
-  call_id: string | null;
-}
+type SavedRecord = [signingInput: string, firstMs: number, expiresMs: number, count: number, legs: string[], callId: string | null];
+
+const isSavedRecord = (value: unknown): value is SavedRecord =>
+  Array.isArray(value) &&
+  value.length === 6 &&
+  typeof value[0] === "string" &&
+  [value[1], value[2], value[3]].every((field) => typeof field === "number") &&
+  Array.isArray(value[4]) &&
+  value[4].every((leg) => typeof leg === "string") &&
+  (value[5] === null || typeof value[5] === "string");
 
 /**
  * Replay detection (RFC 8224 §12.1; spec digest §9): remembers every verified PASSporT until its
  * freshness window closes, so the same PASSporT presented again — through any isolate, in any
  * location — is seen. One object holds the PASSporTs of one shard (src/abuse/shard.ts); it stores
- * digests, legs and the first presentation's Call-ID only, and forgets each row when the PASSporT
- * would be refused as stale anyway. It counts and reports; src/abuse/replay.ts judges.
+ * digests, legs and the first presentation's Call-ID only, and forgets each when the PASSporT would be
+ * refused as stale anyway. It counts and reports; src/abuse/replay.ts judges.
+ *
+ * The records are held in memory, where every presentation is judged, and saved a page at a time at
+ * most every REPLAY_SAVE_EVERY_MS (src/lib/durable-storage.ts PeriodicSave): a page of the records that
+ * changed meanwhile, and later its delete, are two rows for many presentations, where a row per
+ * presentation and its delete were two each (issue 19). A restart reads the pages back.
  */
 export class ReplayGuard extends DurableObject {
+  private readonly storage: MeteredStorage;
+  private readonly held = new Map<string, Held>();
+  /** The digests whose record changed since the last page. */
+  private readonly unsaved = new Set<string>();
+  private readonly saving: PeriodicSave;
   /** When the sweep last ran (presentation time); a started object sweeps at its first presentation. */
   private sweptAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    ctx.storage.transactionSync(() => ctx.storage.sql.exec(PRESENTATIONS));
+    this.storage = new MeteredStorage(ctx.storage);
+    ctx.storage.sql.exec(PAGES);
+    for (const { records } of ctx.storage.sql.exec<{ records: string }>(READ_PAGES)) this.readPage(records);
+    this.saving = new PeriodicSave(this.storage, REPLAY_SAVE_EVERY_MS, () => this.save());
   }
 
-  present(presentation: Presentation): PresentationRecord {
-    const sql = this.ctx.storage.sql;
+  /** Counts the presentation; answers what the guard knows of its PASSporT now, and what the storage did since the last answer. */
+  async present(presentation: Presentation): Promise<PresentationRecord & { storage: DurableStorageUse }> {
+    const record = this.record(presentation);
+    await this.saving.changed();
+    return { ...record, storage: this.storage.take() };
+  }
+
+  override async alarm(): Promise<void> {
+    this.saving.due();
+  }
+
+  private record(presentation: Presentation): PresentationRecord {
     const leg = presentation.leg.slice(0, MAX_LEG_LENGTH);
     const callId = presentation.callId?.slice(0, MAX_CALL_ID_LENGTH) ?? null;
     this.sweep(presentation.atMs);
-    const row = sql.exec<PresentationRow>(FIND, presentation.signingInput).toArray()[0];
-    // A row whose window has closed may wait for the sweep; it counts for nothing.
-    if (!row || row.expires_ms <= presentation.atMs) {
-      sql.exec(RECORD_FIRST, presentation.signingInput, presentation.atMs, presentation.expiresAtMs, JSON.stringify([leg]), callId);
+    const held = this.held.get(presentation.signingInput);
+    this.unsaved.add(presentation.signingInput);
+    // A record whose window has closed may wait for the sweep; it counts for nothing.
+    if (!held || held.expiresMs <= presentation.atMs) {
+      this.held.set(presentation.signingInput, { firstMs: presentation.atMs, expiresMs: presentation.expiresAtMs, count: 1, legs: [leg], callId });
       return { presentations: 1, firstSeenAtMs: presentation.atMs, legs: [leg], newLeg: true, sameCall: callId === null ? null : true };
     }
-    const legs = JSON.parse(row.legs) as string[];
-    const newLeg = !legs.includes(leg);
-    if (newLeg && legs.length < MAX_LEGS) legs.push(leg);
-    sql.exec(RECORD_AGAIN, JSON.stringify(legs), presentation.signingInput);
+    const newLeg = !held.legs.includes(leg);
+    if (newLeg && held.legs.length < MAX_LEGS) held.legs.push(leg);
+    held.count++;
     return {
-      presentations: row.count + 1,
-      firstSeenAtMs: row.first_ms,
-      legs,
+      presentations: held.count,
+      firstSeenAtMs: held.firstMs,
+      legs: [...held.legs],
       newLeg,
-      sameCall: row.call_id === null && callId === null ? null : row.call_id === callId,
+      sameCall: held.callId === null && callId === null ? null : held.callId === callId,
     };
   }
 
-  /** Deletes the rows whose window has closed, at most once a minute (and at an object's first presentation). */
+  /** Forgets the records whose window has closed, and deletes the pages that hold nothing else, at most once a minute. */
   private sweep(atMs: number): void {
     if (atMs - this.sweptAtMs < SWEEP_EVERY_MS) return;
-    this.ctx.storage.sql.exec(SWEEP, atMs);
+    for (const [signingInput, { expiresMs }] of this.held) if (expiresMs <= atMs) this.held.delete(signingInput);
+    this.storage.run(SWEEP, atMs);
     this.sweptAtMs = atMs;
+  }
+
+  /** A page (or a few, past RECORDS_PER_PAGE) of the records that changed since the last. */
+  private save(): void {
+    const records: SavedRecord[] = [];
+    for (const signingInput of this.unsaved) {
+      const held = this.held.get(signingInput);
+      if (held) records.push([signingInput, held.firstMs, held.expiresMs, held.count, held.legs, held.callId]);
+    }
+    this.unsaved.clear();
+    this.storage.transaction(() => {
+      for (let start = 0; start < records.length; start += RECORDS_PER_PAGE) {
+        const page = records.slice(start, start + RECORDS_PER_PAGE);
+        this.storage.run(WRITE_PAGE, Math.max(...page.map(([, , expiresMs]) => expiresMs)), JSON.stringify(page));
+      }
+    });
+  }
+
+  /** A saved page's records over those of the pages before it; what cannot be read is left out. */
+  private readPage(text: string): void {
+    let records: unknown;
+    try {
+      records = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(records)) return;
+    for (const record of records) {
+      if (!isSavedRecord(record)) continue;
+      const [signingInput, firstMs, expiresMs, count, legs, callId] = record;
+      this.held.set(signingInput, { firstMs, expiresMs, count, legs, callId });
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../lib/clock";
+import { recordDurableObjectRequests, recordStoreRows } from "../metrics/record";
 import { findingFor } from "../origin/policy";
 import type { ReplayedIdentity } from "../verification/verify-call";
 import type { IdentityResult } from "../verification/verify-identity";
@@ -8,7 +9,7 @@ import type { Finding } from "../verdict/finding";
 import type { Presentation, PresentationRecord, ReplayGuard } from "./replay-guard";
 import type { ReplayPolicy } from "./settings";
 import { sha256Hex } from "../lib/sha256";
-import { shardOf } from "./shard";
+import { replayShardOf } from "./shard";
 
 export const REPLAY_CHECK_ID = "passport.replay";
 
@@ -17,7 +18,15 @@ export interface ReplayStore {
 }
 
 export function replayStoreFrom(namespace: DurableObjectNamespace<ReplayGuard>): ReplayStore {
-  return { present: async (presentation) => namespace.getByName(shardOf(presentation.signingInput)).present(presentation) };
+  return {
+    async present(presentation) {
+      recordDurableObjectRequests("replay", 1);
+      const { storage, ...record } = await namespace.getByName(replayShardOf(presentation.signingInput)).present(presentation);
+      recordDurableObjectRequests("replay", storage.alarmsRun);
+      recordStoreRows("replay", storage);
+      return record;
+    },
+  };
 }
 
 export interface ReplayDeps {

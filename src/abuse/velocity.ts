@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
-import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
+import { recordBackgroundDrops, recordBackgroundTimeout, recordDurableObjectRequests, recordStoreRows } from "../metrics/record";
 import { findingFor } from "../origin/policy";
 import { fail, pass, skip, type Check } from "../verdict/check";
 import { describeError, type BackgroundTasks, type Deadline } from "../verdict/deadline";
@@ -8,14 +8,22 @@ import type { Finding } from "../verdict/finding";
 import { VELOCITY_COUNTERS, type VelocityCounterName, type VelocityLimit } from "./settings";
 import { velocityShardOf } from "./shard";
 import type { VelocityCounter } from "./velocity-counter";
-import type { Count, Observation } from "./velocity-tables";
+import type { Count, Observation } from "./velocity-window";
 
 export interface VelocityStore {
   observe(shard: string, observations: Observation[]): Promise<Count[]>;
 }
 
 export function velocityStoreFrom(namespace: DurableObjectNamespace<VelocityCounter>): VelocityStore {
-  return { observe: async (shard, observations) => namespace.getByName(shard).observe(observations) };
+  return {
+    async observe(shard, observations) {
+      recordDurableObjectRequests("velocity", 1);
+      const { counts, storage } = await namespace.getByName(shard).observe(observations);
+      recordDurableObjectRequests("velocity", storage.alarmsRun);
+      recordStoreRows("velocity", storage);
+      return counts;
+    },
+  };
 }
 
 /** What one call contributes: its canonical CLI, a called number, the ingress trunk. */

@@ -1,14 +1,16 @@
 import { TimeoutError, type BackgroundWork } from "../lib/timeout";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
-import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
+import { d1Rows } from "../lib/storage-rows";
+import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from "../metrics/record";
 import type { Check } from "../verdict/check";
 import type { Action, Attestation, Verstat } from "../verdict/verdict";
 
 /**
- * The dashboard's recent verdicts with their evidence (migrations/0007, rebuilt by 0008): the newest
- * RECENT_VERDICTS_KEPT, for the analyst looking up what happened to a reported call. Rows are
- * buffered per isolate and written after the responses in write-behind batches (src/lib/write-behind.ts).
- * Once the table holds RECENT_VERDICTS_KEPT rows, each new verdict takes over the oldest row (upsertRows).
+ * The dashboard's recent verdicts with their evidence (migrations/0011): the newest
+ * RECENT_VERDICTS_KEPT, for the analyst looking up what happened to a reported call. Verdicts are
+ * buffered per isolate and written after the responses in write-behind batches (src/lib/write-behind.ts),
+ * as pages of many verdicts per row: D1 bills a row written per row, and a busy isolate's flush is a
+ * page of a hundred verdicts or more. Each verdict still has its own seq, the dashboard's paging key.
  */
 export interface RecentVerdict {
   requestId: string;
@@ -26,14 +28,22 @@ export interface RecentVerdict {
 }
 
 export const RECENT_VERDICTS_KEPT = 10_000;
-/** While D1 is slow or unreachable the buffer keeps the newest rows only, so memory stays bounded; the rest are dropped and counted. */
+/** While D1 is slow or unreachable the buffer keeps the newest verdicts only, so memory stays bounded; the rest are dropped and counted. */
 export const MAX_BUFFERED_VERDICTS = 2_000;
-const ROWS_PER_BATCH = 50;
+/** Verdicts per page, and the characters of JSON a page holds at most: a D1 row holds 2 MB, and a verdict with its checks 2–3 KB. */
+export const PAGE_VERDICTS = 250;
+const PAGE_CHARS = 256 * 1024;
+/** Verdicts per D1 batch (one transaction): what a write that times out can take with it. */
+const VERDICTS_PER_BATCH = 500;
 const TASK = "write-behind:recent-verdicts";
 
-const buffered: RecentVerdict[] = [];
+/**
+ * The verdicts waiting for a flush, as the JSON their page stores: a string per verdict, serialized
+ * once, holds the isolate's memory far less than the verdict's objects would until the flush.
+ */
+const buffered: string[] = [];
 let db: D1Database | null = null;
-const writer = new WriteBehind({ pending: () => buffered.length, write: (bounded) => writeBuffered(db!, bounded) }, 500, TASK, recordBackgroundTimeout);
+const writer = new WriteBehind({ pending: () => buffered.length, write: (bounded) => writeBuffered(db!, bounded) }, VERDICTS_PER_BATCH, TASK, recordBackgroundTimeout);
 
 /** Keeps the newest MAX_BUFFERED_VERDICTS, counting the older ones as dropped. */
 function trimToNewest() {
@@ -44,68 +54,69 @@ function trimToNewest() {
 }
 
 export function keepRecentVerdict(verdict: RecentVerdict, deps: BackgroundWork & { db: D1Database }): void {
-  buffered.push(verdict);
+  buffered.push(JSON.stringify(verdict));
   trimToNewest();
   db = deps.db;
   writer.schedule(deps);
 }
 
-const COLUMNS = ["request_id", "at", "cli", "destination", "action", "verstat", "signed", "attest", "decided_by", "failed_checks", "carrier", "elapsed_ms", "checks"] as const;
-const ROWS_PER_INSERT = Math.floor(100 / COLUMNS.length);
+/** The newest page's end: the seq the next verdict takes (1 for the first). */
+const NEXT_SEQ = "COALESCE((SELECT first_seq + count FROM recent_verdict_pages ORDER BY first_seq DESC LIMIT 1), 1)";
 
 /**
- * Rows for `count` verdicts, each taking the next seq after the newest, as an `INSERT` with a prune would
- * place them. The row that this insert's prune would delete (seq − RECENT_VERDICTS_KEPT) is taken over
- * instead: moved to the new seq with the new verdict in it. D1 counts that as 1 row written, against 2
- * for an insert and a delete. A verdict that has no such row yet (the table is still filling) is
- * inserted. Which case applies is decided for all rows before any is written (SQLite computes an
- * `INSERT … SELECT` that reads its own table in full first), so the rows of one statement never see
- * each other.
+ * A page of `?1` verdicts (`?2`, their JSON array) at the next seq. Once the table holds
+ * RECENT_VERDICTS_KEPT verdicts, the oldest page is past them as soon as the new page is in: it is
+ * taken over instead, moved to the next seq with the new verdicts in it, 1 row written where an insert
+ * and a delete would be 2. A batch is one transaction, so the seqs its statements compute cannot
+ * interleave with another isolate's.
  */
-const upsertRows = (count: number) => {
-  const incoming = Array.from({ length: count }, (_, k) => `(${k}, ${COLUMNS.map(() => "?").join(", ")})`).join(", ");
-  return `WITH incoming (k, ${COLUMNS.join(", ")}) AS (VALUES ${incoming}),
-      placed AS MATERIALIZED (SELECT incoming.*, newest.seq + 1 + k AS seq FROM incoming, (SELECT COALESCE(MAX(seq), 0) AS seq FROM recent_verdicts) AS newest)
-    INSERT INTO recent_verdicts (seq, ${COLUMNS.join(", ")})
-      SELECT CASE WHEN EXISTS (SELECT 1 FROM recent_verdicts WHERE recent_verdicts.seq = placed.seq - ${RECENT_VERDICTS_KEPT}) THEN placed.seq - ${RECENT_VERDICTS_KEPT} ELSE placed.seq END,
-             ${COLUMNS.join(", ")}
-        FROM placed WHERE true
-      ON CONFLICT (seq) DO UPDATE SET seq = excluded.seq + ${RECENT_VERDICTS_KEPT}, ${COLUMNS.map((column) => `${column} = excluded.${column}`).join(", ")}`;
-};
-/** The statement for each group size a flush can send (1 to ROWS_PER_INSERT), built once. */
-const UPSERT_ROWS = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, count) => (count === 0 ? "" : upsertRows(count)));
+const WRITE_PAGE = `INSERT INTO recent_verdict_pages (first_seq, count, verdicts)
+    SELECT CASE WHEN oldest.first_seq + oldest.count <= next.seq + ?1 - ${RECENT_VERDICTS_KEPT} THEN oldest.first_seq ELSE next.seq END, ?1, ?2
+      FROM (SELECT ${NEXT_SEQ} AS seq) AS next
+      LEFT JOIN (SELECT first_seq, count FROM recent_verdict_pages ORDER BY first_seq LIMIT 1) AS oldest ON true
+      WHERE true
+    ON CONFLICT (first_seq) DO UPDATE SET first_seq = ${NEXT_SEQ}, count = excluded.count, verdicts = excluded.verdicts`;
+/** The pages whose every verdict is past the newest RECENT_VERDICTS_KEPT (after a large page, or while the table fills). */
+const PRUNE = `DELETE FROM recent_verdict_pages WHERE first_seq < ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT} AND first_seq + count <= ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT}`;
 
-const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
+/** The next pages of the buffer, up to VERDICTS_PER_BATCH verdicts: each at most PAGE_VERDICTS verdicts and PAGE_CHARS characters (or one verdict alone). */
+function takePages(): string[][] {
+  const pages: string[][] = [];
+  let taken = 0;
+  while (taken < buffered.length && taken < VERDICTS_PER_BATCH) {
+    const page: string[] = [];
+    let chars = 0;
+    while (taken < buffered.length && taken < VERDICTS_PER_BATCH && page.length < PAGE_VERDICTS && (page.length === 0 || chars + buffered[taken]!.length < PAGE_CHARS)) {
+      chars += buffered[taken]!.length + 1;
+      page.push(buffered[taken++]!);
+    }
+    pages.push(page);
+  }
+  buffered.splice(0, taken);
+  return pages;
+}
 
 /**
- * Writes the buffer batch by batch. A batch D1 refused goes back in front of the buffer for the next
- * flush; a batch whose call timed out may still land, so it is not written again (it would take two
- * rows) and is counted as dropped.
+ * Writes the buffer a batch of pages at a time. A batch D1 refused goes back in front of the buffer
+ * for the next flush; a batch whose call timed out may still land, so it is not written again (its
+ * verdicts would be listed twice) and is counted as dropped.
  */
 async function writeBuffered(database: D1Database, bounded: BoundedCall): Promise<boolean> {
-  // While the table is filling, rows are inserted; the prune keeps it at its size then, and deletes nothing once rows are taken over.
-  const prune = database.prepare("DELETE FROM recent_verdicts WHERE seq <= (SELECT MAX(seq) FROM recent_verdicts) - ?").bind(RECENT_VERDICTS_KEPT);
   while (buffered.length > 0) {
-    const batch = buffered.splice(0, ROWS_PER_BATCH);
-    const rows: D1PreparedStatement[] = [];
-    // Several rows per statement (D1 binds at most 100 parameters to a statement): a statement per row made
-    // decoding the batch's per-statement results a measurable share of a verdict's CPU.
-    for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
-      const group = batch.slice(start, start + ROWS_PER_INSERT);
-      const values = group.flatMap((v) => [v.requestId, v.atMs, v.cli, v.destination, v.action, v.verstat, v.signed ? 1 : 0, v.attest, v.decidedBy, `,${failedCheckIds(v.checks).join(",")},`, v.carrier, v.elapsedMs, JSON.stringify(v.checks)]);
-      rows.push(database.prepare(UPSERT_ROWS[group.length]!).bind(...values));
-    }
+    const pages = takePages();
+    const statements = pages.map((page) => database.prepare(WRITE_PAGE).bind(page.length, `[${page.join(",")}]`));
+    // The prune rides on the flush's last batch.
+    if (buffered.length === 0) statements.push(database.prepare(PRUNE));
     try {
-      // The prune rides on the last batch of the flush only. A batch is one transaction: the seqs its
-      // statements compute from the newest row cannot interleave with another isolate's.
-      await bounded(database.batch(buffered.length === 0 ? [...rows, prune] : rows));
+      recordStoreRows("recent-verdicts", d1Rows(await bounded(database.batch(statements))));
     } catch (error) {
-      if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
+      const verdicts = pages.flat();
+      if (error instanceof TimeoutError) recordBackgroundDrops(TASK, verdicts.length);
       else {
-        buffered.unshift(...batch);
+        buffered.unshift(...verdicts);
         trimToNewest();
       }
-      console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error), verdicts: batch.length, kept: !(error instanceof TimeoutError) }));
+      console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error), verdicts: verdicts.length, kept: !(error instanceof TimeoutError) }));
       return false;
     }
   }
@@ -124,48 +135,44 @@ export interface RecentVerdictFilter {
   beforeSeq?: number;
 }
 
-interface RecentVerdictRow {
-  seq: number;
-  request_id: string;
-  at: number;
-  cli: string | null;
-  destination: string | null;
-  action: Action;
-  verstat: Verstat;
-  signed: number;
-  attest: Attestation | null;
-  decided_by: string | null;
-  failed_checks: string;
-  carrier: string;
-  elapsed_ms: number;
-  checks: string;
+const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
+
+function matches(verdict: RecentVerdict, failedChecks: string[], filter: RecentVerdictFilter): boolean {
+  return (
+    (filter.number === undefined || verdict.cli === filter.number || verdict.destination === filter.number) &&
+    (filter.carrier === undefined || verdict.carrier === filter.carrier) &&
+    (filter.check === undefined || failedChecks.includes(filter.check)) &&
+    (filter.action === undefined || verdict.action === filter.action) &&
+    (filter.signed === undefined || verdict.signed === filter.signed)
+  );
 }
 
+/** Pages read by the first query of a listing; each further query reads twice as many, up to MAX_PAGES_PER_READ (small pages, a rare filter). */
+const FIRST_PAGES_READ = 4;
+const MAX_PAGES_PER_READ = 256;
+/** Pages starting before a seq, newest first, with the seq the newest RECENT_VERDICTS_KEPT start at. */
+const READ_PAGES = `SELECT first_seq, verdicts, ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT} AS oldest_kept
+    FROM recent_verdict_pages WHERE first_seq < ?1 ORDER BY first_seq DESC LIMIT ?2`;
+
+/** The newest RECENT_VERDICTS_KEPT verdicts that pass the filter, newest first, before `beforeSeq` when given. */
 export async function listRecentVerdicts(db: D1Database, filter: RecentVerdictFilter) {
-  const { results } = await db
-    .prepare(
-      `SELECT * FROM recent_verdicts
-        WHERE (?1 IS NULL OR cli = ?1 OR destination = ?1) AND (?2 IS NULL OR carrier = ?2)
-          AND (?3 IS NULL OR failed_checks LIKE '%,' || ?3 || ',%') AND (?4 IS NULL OR action = ?4)
-          AND (?5 IS NULL OR signed = ?5) AND (?6 IS NULL OR seq < ?6)
-        ORDER BY seq DESC LIMIT ?7`,
-    )
-    .bind(filter.number ?? null, filter.carrier ?? null, filter.check ?? null, filter.action ?? null, filter.signed === undefined ? null : Number(filter.signed), filter.beforeSeq ?? null, filter.limit)
-    .all<RecentVerdictRow>();
-  return results.map((row) => ({
-    seq: row.seq,
-    requestId: row.request_id,
-    at: new Date(row.at).toISOString(),
-    cli: row.cli,
-    destination: row.destination,
-    action: row.action,
-    verstat: row.verstat,
-    signed: row.signed === 1,
-    attest: row.attest,
-    decidedBy: row.decided_by,
-    failedChecks: row.failed_checks.split(",").filter(Boolean),
-    carrier: row.carrier,
-    elapsedMs: row.elapsed_ms,
-    checks: JSON.parse(row.checks) as Check[],
-  }));
+  const found = [];
+  for (let before = filter.beforeSeq ?? Number.MAX_SAFE_INTEGER, pagesRead = FIRST_PAGES_READ; ; pagesRead = Math.min(pagesRead * 2, MAX_PAGES_PER_READ)) {
+    const { results: pages } = await db.prepare(READ_PAGES).bind(before, pagesRead).all<{ first_seq: number; verdicts: string; oldest_kept: number }>();
+    for (const page of pages) {
+      const verdicts = JSON.parse(page.verdicts) as RecentVerdict[];
+      for (let index = verdicts.length - 1; index >= 0; index--) {
+        const seq = page.first_seq + index;
+        if (seq < page.oldest_kept) return found;
+        const verdict = verdicts[index]!;
+        const failedChecks = failedCheckIds(verdict.checks);
+        if ((filter.beforeSeq !== undefined && seq >= filter.beforeSeq) || !matches(verdict, failedChecks, filter)) continue;
+        const { atMs, ...rest } = verdict;
+        found.push({ seq, ...rest, at: new Date(atMs).toISOString(), failedChecks });
+        if (found.length === filter.limit) return found;
+      }
+    }
+    if (pages.length < pagesRead) return found;
+    before = pages.at(-1)!.first_seq;
+  }
 }

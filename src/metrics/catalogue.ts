@@ -33,6 +33,12 @@ export const METRICS = {
   shaken_background_dropped_total: { type: "counter", help: "Entries background work dropped instead of writing (buffer full, or lost with a timed-out call), by task." },
   shaken_crl_age_seconds: { type: "gauge", help: "Age (now - thisUpdate) of each CRL in the trust set the scraped isolate verifies with, by issuer." },
   shaken_crl_refresh_failures_total: { type: "counter", help: "CRL URLs the scheduled refresh did not store, by reason (url, fetch, crl, signature, store)." },
+  shaken_store_rows_written_total: {
+    type: "counter",
+    help: "Rows written as the storage reports them (D1 meta.rows_written, a Durable Object's SQL cursor rowsWritten, and 1 per alarm set), by store (stats, recent-verdicts, metrics, velocity, replay).",
+  },
+  shaken_store_rows_read_total: { type: "counter", help: "Rows read as the storage reports them (D1 meta.rows_read, a Durable Object's SQL cursor rowsRead), by store." },
+  shaken_durable_object_requests_total: { type: "counter", help: "Durable Object requests: the Worker's calls and the objects' own alarms, by store (velocity, replay)." },
 } as const satisfies Record<string, MetricFamily>;
 
 export type MetricName = keyof typeof METRICS;

@@ -1,3 +1,4 @@
+import { d1Rows } from "../lib/storage-rows";
 import { TimeoutError, withTimeout, type BackgroundWork } from "../lib/timeout";
 import { METRICS, type CounterName, type HistogramName } from "./catalogue";
 import type { BackgroundTask } from "./record";
@@ -80,7 +81,10 @@ async function writePending(db: D1Database, timeoutMs: number): Promise<void> {
   for (let start = 0; start < increments.length; start += STATEMENTS_PER_BATCH) {
     const batch = increments.slice(start, start + STATEMENTS_PER_BATCH);
     try {
-      await withTimeout(addToMetricSums(db, batch), timeoutMs, TASK);
+      const rows = d1Rows(await withTimeout(addToMetricSums(db, batch), timeoutMs, TASK));
+      // What record.ts's recordStoreRows counts for the other stores (record.ts imports this module).
+      if (rows.rowsWritten > 0) incrementCounter("shaken_store_rows_written_total", { store: "metrics" }, rows.rowsWritten);
+      if (rows.rowsRead > 0) incrementCounter("shaken_store_rows_read_total", { store: "metrics" }, rows.rowsRead);
     } catch (error) {
       const timedOut = error instanceof TimeoutError;
       for (const { name, labels, value } of increments.slice(timedOut ? start + batch.length : start)) add(name, labels, value);

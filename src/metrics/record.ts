@@ -1,6 +1,7 @@
 import type { X509Crl } from "@peculiar/x509";
 import type { CrlRefreshFailure } from "../certificate/crl-refresh";
 import { readCrl } from "../certificate/revocation";
+import type { StoreRows } from "../lib/storage-rows";
 import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { Check } from "../verdict/check";
 import { DEPENDENCY_CHECK_IDS } from "../verdict/deadline";
@@ -86,6 +87,20 @@ export function recordBackgroundTimeout(task: BackgroundTask): void {
 /** Hook for background work: `entries` were dropped instead of written (the buffer was full, or a timed-out call took them). */
 export function recordBackgroundDrops(task: BackgroundTask, entries: number): void {
   if (entries > 0) incrementCounter("shaken_background_dropped_total", { task }, entries);
+}
+
+/** The stores a verdict writes to, named in the `store` label of the storage metrics: what the operator is billed for, store by store. */
+export type MeteredStore = "stats" | "recent-verdicts" | "metrics" | "velocity" | "replay";
+
+/** Hook for the stores: the rows their storage reported for one call (src/lib/storage-rows.ts). */
+export function recordStoreRows(store: MeteredStore, { rowsRead, rowsWritten }: StoreRows): void {
+  if (rowsWritten > 0) incrementCounter("shaken_store_rows_written_total", { store }, rowsWritten);
+  if (rowsRead > 0) incrementCounter("shaken_store_rows_read_total", { store }, rowsRead);
+}
+
+/** Hook for the Durable Object stores: requests billed, the Worker's calls and the alarms an object ran. */
+export function recordDurableObjectRequests(store: MeteredStore, requests: number): void {
+  if (requests > 0) incrementCounter("shaken_durable_object_requests_total", { store }, requests);
 }
 
 /** Hook for the scheduled CRL refresh: a URL whose CRL was not stored, and why. */

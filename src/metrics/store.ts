@@ -8,10 +8,10 @@ export interface SeriesValue {
   value: number;
 }
 
-/** Adds the increments in one D1 batch (one transaction): all of them or none. */
-export async function addToMetricSums(db: D1Database, increments: SeriesValue[]): Promise<void> {
+/** Adds the increments in one D1 batch (one transaction): all of them or none. Answers what D1 reported for each statement. */
+export async function addToMetricSums(db: D1Database, increments: SeriesValue[]): Promise<D1Result[]> {
   const add = db.prepare("INSERT INTO metric_counters (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value");
-  await db.batch(increments.map(({ name, labels, value }) => add.bind(name, labels, value)));
+  return db.batch(increments.map(({ name, labels, value }) => add.bind(name, labels, value)));
 }
 
 export async function readMetricSums(db: D1Database): Promise<SeriesValue[]> {

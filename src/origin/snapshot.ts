@@ -81,7 +81,7 @@ export type SnapshotTask = "snapshot-reload" | "snapshot-version-check";
 const CHANGES_BEFORE_NEW_BASE = 1_000;
 /** Past this many changes since its base an isolate does not read them: a newer base answers better. */
 const MOST_CHANGES_READ = 50_000;
-/** How long the isolate that won the right to compile a new base holds it (migrations/0009). */
+/** How long the isolate that won the right to compile a new base holds it (migrations/0012). */
 const BASE_BUILD_LEASE_MS = 120_000;
 export const DEFAULT_REFRESH_INTERVAL_MS = 5_000;
 /** The longest one background wait on a store (a query, a page, a KV read) may take before its reload or check gives up. */
@@ -272,7 +272,7 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
 const changeCount = (changes: RuleChanges) => changes.rules.length + changes.removedIds.length;
 
 /**
- * One isolate at a time compiles the next base: the lease of migrations/0009, taken when free or
+ * One isolate at a time compiles the next base: the lease of migrations/0012, taken when free or
  * expired (an isolate evicted while compiling holds it no longer than BASE_BUILD_LEASE_MS), and freed
  * once the base is saved.
  */

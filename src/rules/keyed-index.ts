@@ -11,7 +11,7 @@ import { ACTIONS, type Action } from "../verdict/verdict";
 
 /**
  * A TN as one exact double: its digits behind a leading 1, so that `0123` and `123` differ and shorter
- * numbers order first; 16 digits stay below 2^53. The same key as migrations/0009's `cli_key` and
+ * numbers order first; 16 digits stay below 2^53. The same key as migrations/0012's `cli_key` and
  * `destination_key`, by which the store pages the index out in order and reads a hit's rules.
  */
 export function numberKey(tn: string): number | null {
@@ -73,7 +73,7 @@ const INITIAL_CAPACITY = 1_024;
 
 /**
  * Collects rules one at a time into growing typed arrays. The store pages them out already sorted by
- * key (migrations/0009's index), so building costs no sort; rules appended out of order are sorted once.
+ * key (migrations/0012's index), so building costs no sort; rules appended out of order are sorted once.
  */
 export class KeyedRuleIndexBuilder {
   private keys = new Float64Array(INITIAL_CAPACITY);

@@ -6,7 +6,7 @@ import { RuleMatcherBuilder, type KeyedCriterion, type RuleBase, type RuleChange
 import type { Rule, RuleCriteria, RuleInput } from "./rule";
 
 /**
- * Rules in D1 (migrations/0001, 0009). Writes are audited and versioned, and stamp each rule with the
+ * Rules in D1 (migrations/0001, 0012). Writes are audited and versioned, and stamp each rule with the
  * origin version they bump to; the verdict path reads a compiled base (`loadRuleBase`), the changes
  * since (`loadRuleChanges`), and the rules on a number the keyed index hit (`readKeyedRules`).
  */
@@ -60,7 +60,7 @@ const KEY_COLUMNS: Record<KeyedCriterion, string> = { cli: "cli_key", destinatio
 /**
  * Compiles the rules in force at `atMs` into a base, page by page, so that neither the rows nor the
  * compile of a million rules sits in the isolate at once: rules held whole in pages by id
- * (migrations/0009's partial index), exact-number rules by key, in the order the keyed index keeps
+ * (migrations/0012's partial index), exact-number rules by key, in the order the keyed index keeps
  * them. Between pages the isolate yields a turn of its event loop, so that requests arriving and
  * timers due (a verdict's deadline) are served: a chain of store answers that come back at once (as
  * a local D1 answers) would otherwise hold them all until the last page. `version` is the origin

@@ -4,7 +4,8 @@ import type { Check } from "../verdict/check";
 import type { Action } from "../verdict/verdict";
 import { TimeoutError, type BackgroundWork } from "../lib/timeout";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
-import { recordBackgroundDrops, recordBackgroundTimeout } from "../metrics/record";
+import { d1Rows } from "../lib/storage-rows";
+import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from "../metrics/record";
 
 /**
  * Traceback statistics (issue 4; cli-spoofing.md §3 check 10 and §4 "log the check id, the evidence and
@@ -107,7 +108,7 @@ async function flushPending(database: D1Database, bounded: BoundedCall): Promise
       statements.push(database.prepare(UPSERT_COUNTERS[group.length]!).bind(...group.flatMap(([id, increment]) => [...id.split(SEPARATOR), increment])));
     }
     try {
-      await bounded(database.batch(statements));
+      recordStoreRows("stats", d1Rows(await bounded(database.batch(statements))));
     } catch (error) {
       if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
       else for (const [id, increment] of batch) keep(id, increment);

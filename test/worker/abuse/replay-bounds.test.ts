@@ -11,7 +11,7 @@ import { checkOf, verdictVia } from "./support";
  */
 beforeEach(() => installTrust());
 
-const guardIn = (test: (guard: ReplayGuard) => void) => runInDurableObject(env.REPLAY.getByName(`bounds-${crypto.randomUUID()}`), async (guard: ReplayGuard) => test(guard));
+const guardIn = (test: (guard: ReplayGuard) => Promise<void>) => runInDurableObject(env.REPLAY.getByName(`bounds-${crypto.randomUUID()}`), (guard: ReplayGuard) => test(guard));
 const presentation = (atMs: number, leg: string, expiresAtMs = 61_000): Presentation => ({ signingInput: "aa", leg, callId: "call-1", atMs, expiresAtMs });
 const LEG = "sip:+77012345678@first-leg.example";
 
@@ -29,10 +29,10 @@ describe("a PASSporT is remembered for as long as it verifies as fresh (RFC 8224
   it("the guard holds a row until its expiry instant, and counts a presentation at that instant as the first again", async () => {
     // The row expires between two sweeps (every 60 s of presentation time), so the guard's own reading
     // of the expiry, not the sweep's delete, decides.
-    await guardIn((guard) => {
-      guard.present(presentation(1_000, LEG, 30_000));
-      expect(guard.present(presentation(29_999, LEG))).toMatchObject({ presentations: 2, firstSeenAtMs: 1_000 });
-      expect(guard.present(presentation(30_000, LEG))).toMatchObject({ presentations: 1, firstSeenAtMs: 30_000 });
+    await guardIn(async (guard) => {
+      await guard.present(presentation(1_000, LEG, 30_000));
+      expect(await guard.present(presentation(29_999, LEG))).toMatchObject({ presentations: 2, firstSeenAtMs: 1_000 });
+      expect(await guard.present(presentation(30_000, LEG))).toMatchObject({ presentations: 1, firstSeenAtMs: 30_000 });
     });
   });
 });
@@ -40,17 +40,17 @@ describe("a PASSporT is remembered for as long as it verifies as fresh (RFC 8224
 describe("one PASSporT's row is bounded, whatever the legs it is presented on", () => {
   it("keeps a leg to its first 256 characters; legs that share them are one leg", async () => {
     const long = `sip:+77012345678@${"x".repeat(300)}.example`;
-    await guardIn((guard) => {
-      expect(guard.present(presentation(1_000, long)).legs).toEqual([long.slice(0, 256)]);
-      expect(guard.present(presentation(2_000, `${long}.other`))).toMatchObject({ newLeg: false, legs: [long.slice(0, 256)] });
+    await guardIn(async (guard) => {
+      expect((await guard.present(presentation(1_000, long))).legs).toEqual([long.slice(0, 256)]);
+      expect(await guard.present(presentation(2_000, `${long}.other`))).toMatchObject({ newLeg: false, legs: [long.slice(0, 256)] });
     });
   });
 
   it("remembers at most 16 legs; a presentation on a 17th is a new leg, and is not added", async () => {
     const legs = Array.from({ length: 17 }, (_, index) => `sip:+77012345678@leg-${index}.example`);
-    await guardIn((guard) => {
-      for (const [index, leg] of legs.slice(0, 16).entries()) guard.present(presentation(1_000 + index, leg));
-      const seventeenth = guard.present(presentation(2_000, legs[16]!));
+    await guardIn(async (guard) => {
+      for (const [index, leg] of legs.slice(0, 16).entries()) await guard.present(presentation(1_000 + index, leg));
+      const seventeenth = await guard.present(presentation(2_000, legs[16]!));
       expect(seventeenth).toMatchObject({ presentations: 17, newLeg: true });
       expect(seventeenth.legs).toEqual(legs.slice(0, 16));
     });

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { base64url } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { ReplayGuard, type Presentation } from "../../../src/abuse/replay-guard";
+import { REPLAY_SAVE_EVERY_MS, ReplayGuard, type Presentation } from "../../../src/abuse/replay-guard";
 import { createApp } from "../../../src/app";
 import { putConfigSection } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
@@ -281,7 +281,7 @@ describe("what the replay guard remembers", () => {
   });
 });
 
-describe("replay guard storage", () => {
+describe("replay guard storage: in memory, saved a page at a time (issue 19)", () => {
   const presentation = (signingInput: string, atMs: number, leg = "sip:+77012345678@first-leg.example", windowMs = 60_000, callId: string | null = null): Presentation => ({
     signingInput,
     leg,
@@ -289,10 +289,13 @@ describe("replay guard storage", () => {
     atMs,
     expiresAtMs: atMs + windowMs,
   });
-  const guardIn = async (test: (guard: ReplayGuard, state: DurableObjectState) => void) =>
+  const guardIn = async (test: (guard: ReplayGuard, state: DurableObjectState) => Promise<void>) =>
     runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (guard: ReplayGuard, state) => test(guard, state));
-  const rowsIn = (state: DurableObjectState) => state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations_by_signing_input").one().count;
-  /** The rows each call of `present` writes and reads, as the storage counts them, summed over its statements. */
+  const pagesIn = (state: DurableObjectState) => state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentation_pages").one().count;
+  /**
+   * Presents through `guard`, answering the record and the rows written as the guard reports them; checks
+   * them against what the storage's cursors counted, plus a row for each alarm set.
+   */
   const metered = (guard: ReplayGuard, state: DurableObjectState) => {
     const sql = state.storage.sql;
     const exec = sql.exec.bind(sql);
@@ -302,93 +305,132 @@ describe("replay guard storage", () => {
       cursors.push(cursor);
       return cursor;
     }) as typeof sql.exec;
-    return (signingInput: string, atMs: number, { leg, windowMs, callId }: { leg?: string; windowMs?: number; callId?: string | null } = {}) => {
+    const setAlarm = state.storage.setAlarm.bind(state.storage);
+    let alarms = 0;
+    state.storage.setAlarm = ((...args: Parameters<typeof setAlarm>) => {
+      alarms++;
+      return setAlarm(...args);
+    }) as typeof setAlarm;
+    // Since the last answer: what an alarm did in between is reported with the next answer.
+    return async (signingInput: string, atMs: number, { leg, windowMs, callId }: { leg?: string; windowMs?: number; callId?: string | null } = {}) => {
+      const { storage, ...record } = await guard.present(presentation(signingInput, atMs, leg, windowMs, callId));
+      expect(storage.rowsWritten).toBe(cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0) + alarms);
       cursors = [];
-      const record = guard.present(presentation(signingInput, atMs, leg, windowMs, callId));
-      return { record, written: cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0), read: cursors.reduce((sum, cursor) => sum + cursor.rowsRead, 0) };
+      alarms = 0;
+      return { record, written: storage.rowsWritten, alarmsRun: storage.alarmsRun };
     };
   };
 
-  it("writes 1 row for a new PASSporT and 1 for a repeat, and keeps no index beside its key", async () => {
-    await guardIn((guard, state) => {
+  it("writes no row per presentation: the first sets the alarm that saves them (a row), the others nothing", async () => {
+    await guardIn(async (guard, state) => {
       const present = metered(guard, state);
-      present("00", 1_000); // the object's first presentation runs the sweep: measured below
-      expect(present("aa", 2_000)).toMatchObject({ written: 1, record: { presentations: 1 } });
-      expect(present("aa", 3_000)).toMatchObject({ written: 1, record: { presentations: 2 } });
-      expect(present("aa", 5_000, { leg: "sip:+77012345678@other-leg.example" })).toMatchObject({ written: 1, record: { presentations: 3, newLeg: true } });
-      const indexes = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'presentations_by_signing_input'").toArray();
-      expect(indexes.filter(({ name }) => !name.startsWith("sqlite_autoindex_"))).toEqual([]);
+      expect(await present("aa", 1_000)).toMatchObject({ written: 1, record: { presentations: 1 } });
+      expect(await present("aa", 1_100)).toMatchObject({ written: 0, record: { presentations: 2 } });
+      expect(await present("bb", 1_200)).toMatchObject({ written: 0, record: { presentations: 1 } });
+      expect(await present("aa", 1_300, { leg: "sip:+77012345678@other-leg.example" })).toMatchObject({ written: 0, record: { presentations: 3, newLeg: true } });
+      expect(pagesIn(state)).toBe(0);
+      const alarm = await state.storage.getAlarm();
+      expect(alarm).toBeGreaterThan(Date.now() + REPLAY_SAVE_EVERY_MS - 5_000);
+      expect(alarm).toBeLessThanOrEqual(Date.now() + REPLAY_SAVE_EVERY_MS);
+    });
+  });
 
+  it("saves the changed records as one page at the alarm, and a restarted guard reads them back", async () => {
+    await guardIn(async (guard, state) => {
+      const present = metered(guard, state);
+      await present("aa", 1_000, { callId: "call-1" });
+      await present("aa", 2_000, { callId: "call-1", leg: "sip:+77012345678@other-leg.example" });
+      await present("bb", 2_500);
+      await guard.alarm();
+      expect(pagesIn(state)).toBe(1);
+      // The page and the next alarm, reported with the next answer, as is the alarm run (a request).
+      expect(await present("cc", 3_000)).toMatchObject({ written: 1 + 1, alarmsRun: 1 });
+
+      const restarted = metered(new ReplayGuard(state, env), state);
+      expect((await restarted("aa", 4_000, { callId: "call-1" })).record).toEqual({
+        presentations: 3,
+        firstSeenAtMs: 1_000,
+        legs: ["sip:+77012345678@first-leg.example", "sip:+77012345678@other-leg.example"],
+        newLeg: false,
+        sameCall: true,
+      });
+      expect((await restarted("bb", 4_000)).record).toMatchObject({ presentations: 2 });
+    });
+  });
+
+  it("forgets what was presented since its last save when it restarts: a PASSporT first presented then is new again", async () => {
+    await guardIn(async (guard, state) => {
+      await guard.present(presentation("aa", 1_000));
+      await guard.alarm();
+      await guard.present(presentation("aa", 1_500)); // after the save: its count is lost
+      await guard.present(presentation("cc", 1_600)); // after the save: lost
       const restarted = new ReplayGuard(state, env);
-      // Its row, and the sweep's deletes of "00" and "aa", whose windows closed at 61 and 62 s.
-      expect(metered(restarted, state)("bb", 70_000)).toMatchObject({ written: 1 + 2, record: { presentations: 1 } });
+      expect(await restarted.present(presentation("aa", 2_000))).toMatchObject({ presentations: 2 });
+      expect(await restarted.present(presentation("cc", 2_000))).toMatchObject({ presentations: 1 });
     });
   });
 
   it("tells each repeat whether it is on a new leg and carries the first presentation's Call-ID", async () => {
-    await guardIn((guard, state) => {
+    await guardIn(async (guard, state) => {
       const present = metered(guard, state);
       const otherLeg = "sip:+77012345678@other-leg.example";
-      expect(present("aa", 1_000, { callId: "call-1" }).record).toEqual({ presentations: 1, firstSeenAtMs: 1_000, legs: ["sip:+77012345678@first-leg.example"], newLeg: true, sameCall: true });
-      expect(present("aa", 2_000, { callId: "call-1" }).record).toMatchObject({ presentations: 2, newLeg: false, sameCall: true });
-      expect(present("aa", 3_000, { callId: "call-2", leg: otherLeg }).record).toMatchObject({ presentations: 3, newLeg: true, sameCall: false });
-      expect(present("aa", 4_000, { callId: "call-1", leg: otherLeg }).record).toMatchObject({ presentations: 4, newLeg: false, sameCall: true });
-      expect(present("aa", 5_000).record).toMatchObject({ presentations: 5, sameCall: false });
-      expect(present("bb", 1_000).record).toMatchObject({ presentations: 1, sameCall: null });
-      expect(present("bb", 2_000, { leg: otherLeg }).record).toMatchObject({ presentations: 2, newLeg: true, sameCall: null });
-      expect(present("bb", 3_000, { callId: "call-1" }).record).toMatchObject({ presentations: 3, sameCall: false });
+      expect((await present("aa", 1_000, { callId: "call-1" })).record).toEqual({ presentations: 1, firstSeenAtMs: 1_000, legs: ["sip:+77012345678@first-leg.example"], newLeg: true, sameCall: true });
+      expect((await present("aa", 2_000, { callId: "call-1" })).record).toMatchObject({ presentations: 2, newLeg: false, sameCall: true });
+      expect((await present("aa", 3_000, { callId: "call-2", leg: otherLeg })).record).toMatchObject({ presentations: 3, newLeg: true, sameCall: false });
+      expect((await present("aa", 4_000, { callId: "call-1", leg: otherLeg })).record).toMatchObject({ presentations: 4, newLeg: false, sameCall: true });
+      expect((await present("aa", 5_000)).record).toMatchObject({ presentations: 5, sameCall: false });
+      expect((await present("bb", 1_000)).record).toMatchObject({ presentations: 1, sameCall: null });
+      expect((await present("bb", 2_000, { leg: otherLeg })).record).toMatchObject({ presentations: 2, newLeg: true, sameCall: null });
+      expect((await present("bb", 3_000, { callId: "call-1" })).record).toMatchObject({ presentations: 3, sameCall: false });
       // A Call-ID is kept to its first 256 characters, as legs are; equal prefixes are one call.
       const long = "x".repeat(300);
-      present("cc", 1_000, { callId: long });
-      expect(present("cc", 2_000, { callId: `${long}y` }).record).toMatchObject({ sameCall: true });
+      await present("cc", 1_000, { callId: long });
+      expect((await present("cc", 2_000, { callId: `${long}y` })).record).toMatchObject({ sameCall: true });
     });
   });
 
-  it("sweeps the closed windows' rows once a minute, deleting each with 1 row written, and keeps the open ones", async () => {
-    await guardIn((guard, state) => {
+  it("sweeps the closed windows' records once a minute, deleting each page that holds nothing else with 1 row written", async () => {
+    await guardIn(async (guard, state) => {
       const present = metered(guard, state);
-      for (let index = 0; index < 50; index++) present(`old-${index}`, 1_000 + index, { windowMs: 10_000 });
-      for (let index = 0; index < 20; index++) present(`new-${index}`, 40_000 + index);
-      expect(rowsIn(state)).toBe(70);
+      for (let index = 0; index < 50; index++) await present(`old-${index}`, 1_000 + index, { windowMs: 10_000 });
+      await guard.alarm();
+      for (let index = 0; index < 20; index++) await present(`new-${index}`, 40_000 + index);
+      await guard.alarm();
+      // Each page holds the records that changed since the one before.
+      expect(state.storage.sql.exec<{ records: string }>("SELECT records FROM presentation_pages ORDER BY page").toArray().map(({ records }) => JSON.parse(records).length)).toEqual([50, 20]);
 
-      // At 30 s the old rows' windows (to 11.000–11.049 s) have closed, but the last sweep (at 1 s) is less than a minute ago.
-      expect(present("probe-1", 30_000).written).toBe(1);
-      expect(rowsIn(state)).toBe(71);
-      // At 61 s a minute has passed: 50 rows deleted, each 1 row written, and the table read once.
-      const swept = present("probe-2", 61_000);
-      expect(swept.written).toBe(1 + 50);
-      expect(swept.read).toBeLessThanOrEqual(71 + 5);
-      expect(rowsIn(state)).toBe(22);
-      expect(state.storage.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM presentations_by_signing_input WHERE signing_input LIKE 'old-%'").one().count).toBe(0);
+      // At 30 s the old records' windows (to 11.000–11.049 s) have closed, but the last sweep (at 1 s) is less than a minute ago.
+      expect((await present("probe-1", 30_000)).written).toBe(1 + 1); // the page the last alarm wrote, and the alarm the probe sets
+      expect(pagesIn(state)).toBe(2);
+      // At 61 s a minute has passed: the old records' page is deleted, 1 row written.
+      expect((await present("probe-2", 61_000)).written).toBe(1);
+      expect(pagesIn(state)).toBe(1);
+      await guard.alarm();
+      // A restarted guard reads no old record back, and every new one.
+      const restarted = new ReplayGuard(state, env);
+      expect(await restarted.present(presentation("old-7", 61_500, undefined, 10_000))).toMatchObject({ presentations: 1 });
+      expect(await restarted.present(presentation("new-7", 61_500))).toMatchObject({ presentations: 2 });
     });
   });
 
-  it("counts a PASSporT whose window has closed as new, even before the sweep deletes its row", async () => {
-    await guardIn((guard, state) => {
+  it("counts a PASSporT whose window has closed as new, even before the sweep forgets it", async () => {
+    await guardIn(async (guard, state) => {
       const present = metered(guard, state);
       const briefly = { windowMs: 10_000 };
-      present("aa", 1_000, briefly);
-      expect(present("aa", 5_000, briefly).record.presentations).toBe(2);
+      await present("aa", 1_000, briefly);
+      expect((await present("aa", 5_000, briefly)).record.presentations).toBe(2);
       // 20 s: the window (to 11 s) has closed, and the last sweep ran at 1 s, under a minute ago.
-      expect(present("aa", 20_000, { ...briefly, callId: "call-9" })).toMatchObject({ written: 1, record: { presentations: 1, firstSeenAtMs: 20_000, newLeg: true, sameCall: true } });
-      expect(present("aa", 21_000, { ...briefly, callId: "call-9" }).record).toMatchObject({ presentations: 2, firstSeenAtMs: 20_000, sameCall: true });
-      expect(rowsIn(state)).toBe(1);
+      expect((await present("aa", 20_000, { ...briefly, callId: "call-9" })).record).toMatchObject({ presentations: 1, firstSeenAtMs: 20_000, newLeg: true, sameCall: true });
+      expect((await present("aa", 21_000, { ...briefly, callId: "call-9" })).record).toMatchObject({ presentations: 2, firstSeenAtMs: 20_000, sameCall: true });
     });
   });
 
-  it("drops the tables of earlier versions, keyed on the signature's text: their rows can never match again", async () => {
-    await runInDurableObject(env.REPLAY.getByName(`storage-${crypto.randomUUID()}`), async (_guard: ReplayGuard, state) => {
-      const sql = state.storage.sql;
-      const tables = () => sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map(({ name }) => name);
-      // The last earlier version's table (WITHOUT ROWID, with a rollback's index) and the one before it (rowid), each with a row.
-      sql.exec("CREATE TABLE presentations (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL) WITHOUT ROWID");
-      sql.exec("CREATE INDEX presentations_expiry ON presentations (expires_ms)");
-      sql.exec("CREATE TABLE presentations_rowid (passport TEXT PRIMARY KEY, first_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, count INTEGER NOT NULL, legs TEXT NOT NULL)");
-      for (const table of ["presentations", "presentations_rowid"]) sql.exec(`INSERT INTO ${table} VALUES ('bb', 1000, 61000, 2, '[]')`);
-
+  it("leaves out of a page it reads back whatever it cannot read", async () => {
+    await guardIn(async (_guard, state) => {
+      state.storage.sql.exec("INSERT INTO presentation_pages (expires_ms, records) VALUES (99000, 'not json'), (99000, ?)", JSON.stringify([["aa", 1_000, 61_000, 4, ["sip:a"], null], ["bb", "x"]]));
       const restarted = new ReplayGuard(state, env);
-      expect(tables().filter((name) => !name.startsWith("_cf_"))).toEqual(["presentations_by_signing_input"]);
-      expect(restarted.present(presentation("bb", 5_000))).toMatchObject({ presentations: 1 });
+      expect(await restarted.present(presentation("aa", 2_000, "sip:a"))).toMatchObject({ presentations: 5, newLeg: false });
+      expect(await restarted.present(presentation("bb", 2_000))).toMatchObject({ presentations: 1 });
     });
   });
 });

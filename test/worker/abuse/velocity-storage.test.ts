@@ -1,174 +1,138 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { VelocityCounter } from "../../../src/abuse/velocity-counter";
-import type { Observation } from "../../../src/abuse/velocity-tables";
-import { RECORD_EVENT, RECORD_SIGHTING, ROWID_VELOCITY_TABLES, SWEEP_START, SWEEPS } from "../../../src/abuse/velocity-sql";
+import { chunksOf, SNAPSHOT_CHUNK_CHARS, VELOCITY_SAVE_EVERY_MS, VelocityCounter } from "../../../src/abuse/velocity-counter";
+import { LATE_OBSERVATION_MS, MAX_KEYS, SlidingCounts, type Observation } from "../../../src/abuse/velocity-window";
 
-const DAY_MS = 86_400_000;
 const T0 = 1_800_000_000_000;
 
-const counterIn = async (test: (counter: VelocityCounter, state: DurableObjectState) => void) =>
+const counterIn = async (test: (counter: VelocityCounter, state: DurableObjectState) => Promise<void>) =>
   runInDurableObject(env.VELOCITY.getByName(`storage-${crypto.randomUUID()}`), async (counter: VelocityCounter, state) => test(counter, state));
-const rowsIn = (state: DurableObjectState, query: string, ...bindings: (string | number)[]) =>
-  state.storage.sql.exec<{ count: number }>(`SELECT COUNT(*) AS count FROM ${query}`, ...bindings).one().count;
-const event = (key: string, atMs: number): Observation => ({ key, value: null, atMs, windowMs: 60_000 });
-const sighting = (key: string, value: string, atMs: number): Observation => ({ key, value, atMs, windowMs: 300_000 });
+const event = (key: string, atMs: number, windowMs = 60_000): Observation => ({ key, value: null, atMs, windowMs });
+const sighting = (key: string, value: string, atMs: number, countUpTo?: number): Observation => ({ key, value, atMs, windowMs: 300_000, ...(countUpTo === undefined ? {} : { countUpTo }) });
+const chunks = (state: DurableObjectState) => state.storage.sql.exec<{ chunk: number; chars: number }>("SELECT chunk, length(counts) AS chars FROM snapshot ORDER BY chunk").toArray();
 
-describe("velocity counter storage: rows written", () => {
-  it("writes one row per event, two per newer sighting and none for a sighting older than the one held", async () => {
-    await counterIn((_counter, state) => {
-      const written = (query: string, ...bindings: (string | number)[]) => {
-        const cursor = state.storage.sql.exec(query, ...bindings);
-        cursor.toArray();
-        return cursor.rowsWritten;
-      };
-      const second = Math.floor(T0 / 1000);
-      expect([written(RECORD_EVENT, "calls-per-cli:1", second), written(RECORD_EVENT, "calls-per-cli:1", second), written(RECORD_EVENT, "calls-per-cli:1", second + 1)]).toEqual([1, 1, 1]);
-      const key = "destinations-per-cli:1";
-      expect([written(RECORD_SIGHTING, key, "d", T0), written(RECORD_SIGHTING, key, "d", T0 + 5_000), written(RECORD_SIGHTING, key, "d", T0 + 1_000), written(RECORD_SIGHTING, key, "d", T0 + 5_000)]).toEqual([2, 2, 0, 0]);
-      expect(state.storage.sql.exec<{ last_ms: number }>("SELECT last_ms FROM sightings WHERE key = ?", key).one().last_ms).toBe(T0 + 5_000);
-      // Every index is one the counts read: the primary keys and sightings_recent, nothing on age.
-      const indexes = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('events', 'sightings')").toArray().map(({ name }) => name);
-      expect(indexes.filter((name) => !name.startsWith("sqlite_autoindex_"))).toEqual(["sightings_recent"]);
-
-      // An earlier version run on these tables after this one (a rollback) adds its index on age; the next start drops it.
-      state.storage.sql.exec("CREATE INDEX IF NOT EXISTS sightings_age ON sightings (last_ms)");
-      new VelocityCounter(state, env);
-      expect(written(RECORD_SIGHTING, key, "d", T0 + 9_000)).toBe(2);
-    });
-  });
-});
-
-describe("velocity counter storage: the sweep", () => {
-  /** 128 events and 128 sightings of one key that sorts after every other: each table is owed a step of 256 rows, and barely grows. */
-  const batchAt = (atMs: number) => [...Array.from({ length: 128 }, () => event("zz:now", atMs)), ...Array.from({ length: 128 }, () => sighting("zz:now", "v", atMs))];
-
-  it("deletes the rows past the 24 h horizon within one pass, a step of twice the batch's observations, and keeps every row inside it", async () => {
-    await counterIn((counter, state) => {
-      const old = Array.from({ length: 1_500 }, (_, index) => [event(`calls-per-cli:old-${index}`, T0), sighting(`destinations-per-cli:old-${index}`, "d", T0)]).flat();
-      const recent = Array.from({ length: 300 }, (_, index) => [event(`calls-per-cli:recent-${index}`, T0 + 7_200_000), sighting(`destinations-per-cli:recent-${index}`, "d", T0 + 7_200_000)]).flat();
-      counter.observe(old);
-      counter.observe(recent);
-      const later = T0 + DAY_MS + 3_600_000; // the old rows are past the horizon, the recent ones are not
-      const oldLeft = () => [rowsIn(state, "events WHERE key LIKE 'calls-per-cli:old-%'"), rowsIn(state, "sightings WHERE key LIKE 'destinations-per-cli:old-%'")];
-
-      counter.observe(batchAt(later));
-      for (const left of oldLeft()) {
-        expect(left).toBeGreaterThanOrEqual(1_500 - 256); // the step visited 256 rows of each table
-        expect(left).toBeLessThan(1_500);
-      }
-      for (let batch = 1; batch < 8; batch++) counter.observe(batchAt(later + batch * 1_000));
-      expect(oldLeft()).toEqual([0, 0]); // about 1 800 rows per table, 256 a step: a pass takes 8 steps
-      expect([rowsIn(state, "events WHERE key LIKE 'calls-per-cli:recent-%'"), rowsIn(state, "sightings WHERE key LIKE 'destinations-per-cli:recent-%'")]).toEqual([300, 300]);
-    });
-  });
-
-  it("waits until a step's worth of rows is owed, so small batches share one step", async () => {
-    await counterIn((counter, state) => {
-      counter.observe(Array.from({ length: 1_000 }, (_, index) => event(`calls-per-cli:${String(index).padStart(4, "0")}`, T0)));
-      const later = T0 + DAY_MS + 1_000;
-      for (let batch = 0; batch < 127; batch++) counter.observe([event("zz:now", later + batch)]); // 254 rows owed: no step yet
-      expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000);
-      counter.observe([event("zz:now", later + 127)]); // 256: one step of 256 rows
-      expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000 - 256);
-    });
-  });
-
-  it("reads about two rows per row it visits, however many values the position's key has", async () => {
-    await counterIn((counter, state) => {
-      counter.observe(Array.from({ length: 5_000 }, (_, index) => sighting("clis-per-trunk:big", `cli-${String(index).padStart(4, "0")}`, T0 + index)));
-      const from = ["clis-per-trunk:big", "cli-0100"];
-      const boundary = state.storage.sql.exec(SWEEPS.sightings.boundary, ...from, 255);
-      expect(boundary.one()).toEqual({ key: "clis-per-trunk:big", rest: "cli-0356" });
-      const deleted = state.storage.sql.exec(SWEEPS.sightings.deleteTo, ...from, "clis-per-trunk:big", "cli-0356", T0 + 200);
-      deleted.toArray();
-      expect(deleted.rowsWritten).toBe(99); // cli-0101 … cli-0199: seen before the cutoff
-      // Walking sightings_recent instead of the primary key would read all 5 000 values of the key.
-      expect(boundary.rowsRead + deleted.rowsRead).toBeLessThanOrEqual(2 * 256 + 100);
-    });
-  });
-
-  it("goes on after a restart from where the object last saved its position, not from the start", async () => {
-    await counterIn((counter, state) => {
-      counter.observe(Array.from({ length: 1_000 }, (_, index) => event(`calls-per-cli:${String(index).padStart(4, "0")}`, T0)));
-      const later = T0 + DAY_MS + 1_000;
-      counter.observe(batchAt(later)); // deletes calls-per-cli:0000…0255 and saves the position
-      expect(state.storage.kv.get("velocity-sweep")).toMatchObject({ events: ["calls-per-cli:0255", Math.floor(T0 / 1000)] });
-      // Expired rows that sort before the saved position, written after it was saved.
-      for (let index = 0; index < 10; index++) state.storage.sql.exec(RECORD_EVENT, `aa:${index}`, Math.floor(T0 / 1000));
-
-      const restarted = new VelocityCounter(state, env);
-      restarted.observe(batchAt(later + 1_000));
-      expect(rowsIn(state, "events WHERE key LIKE 'aa:%'")).toBe(10);
-      expect(rowsIn(state, "events WHERE key LIKE 'calls-per-cli:%'")).toBe(1_000 - 512);
-    });
-  });
-
-  it("saves its position only after a step has moved it, at most once a minute", async () => {
-    await counterIn((counter, state) => {
-      // A quiet object: one call a minute for ten minutes owes no step, so nothing is saved.
-      for (let minute = 0; minute < 10; minute++) counter.observe([event("calls-per-cli:quiet", T0 + minute * 60_000)]);
-      expect(state.storage.kv.get("velocity-sweep")).toBeUndefined();
-      counter.observe(batchAt(T0 + 600_000)); // a step of each table: saved
-      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
-      state.storage.kv.delete("velocity-sweep");
-      counter.observe(batchAt(T0 + 630_000)); // another step, under a minute later: not saved yet
-      expect(state.storage.kv.get("velocity-sweep")).toBeUndefined();
-      counter.observe([event("calls-per-cli:quiet", T0 + 700_000)]); // a minute on, a step still unsaved: saved now
-      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
-      state.storage.kv.delete("velocity-sweep");
-      counter.observe([event("calls-per-cli:quiet", T0 + 800_000)]); // no step since that save: nothing to save
-      expect(state.storage.kv.get("velocity-sweep")).toBeUndefined();
-    });
-  });
-
-  it("starts over at the table's end, and ignores a saved position it cannot read", async () => {
-    await counterIn((counter, state) => {
-      counter.observe([event("calls-per-cli:a", T0)]);
-      state.storage.kv.put("velocity-sweep", { events: "not a position", sightings: [1, 2, 3] });
-      const restarted = new VelocityCounter(state, env);
-      restarted.observe(batchAt(T0 + DAY_MS + 1_000)); // fewer rows than a step: the expired a deleted, back to the start
-      expect(rowsIn(state, "events")).toBe(1);
-      expect(state.storage.kv.get("velocity-sweep")).toEqual({ events: SWEEP_START, sightings: SWEEP_START });
-    });
-  });
-
-  it("walks each table by its primary key", async () => {
-    await counterIn((_counter, state) => {
-      const planOf = (query: string, ...bindings: (string | number)[]) =>
-        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${query}`, ...bindings).toArray().map(({ detail }) => detail).join("; ");
-      for (const table of ["events", "sightings"] as const) {
-        const statements = SWEEPS[table];
-        for (const plan of [planOf(statements.boundary, "", "", 9), planOf(statements.deleteTo, "", "", "k", "v", 0), planOf(statements.deleteRest, "", "", 0)]) {
-          expect(plan).toMatch(new RegExp(`^SEARCH ${table} USING PRIMARY KEY \\(\\(key,(second|value)\\)>\\(\\?,\\?\\)`));
-        }
-      }
-    });
-  });
-});
-
-describe("velocity counter storage: an object created with the earlier tables", () => {
-  it("moves their rows into the new tables once, and counts on from them", async () => {
-    await counterIn((_counter, state) => {
-      const sql = state.storage.sql;
-      sql.exec("DROP TABLE events; DROP TABLE sightings;");
-      sql.exec(ROWID_VELOCITY_TABLES);
-      const second = Math.floor(T0 / 1000);
-      for (let index = 0; index < 5; index++) sql.exec("INSERT INTO events (key, second, count) VALUES (?, ?, ?)", "calls-per-cli:7701", second - index, 2);
-      for (let index = 0; index < 7; index++) sql.exec("INSERT INTO sightings (key, value, last_ms) VALUES (?, ?, ?)", "destinations-per-cli:7701", `d${index}`, T0 - index * 1_000);
-
-      const migrated = new VelocityCounter(state, env);
-      const tables = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").toArray();
-      expect(tables.map(({ name }) => name)).toEqual(["events", "sightings", "sightings_recent"]);
-      for (const { name, sql: definition } of tables) if (name !== "sightings_recent") expect(definition).toMatch(/WITHOUT ROWID$/);
-
-      expect(migrated.observe([event("calls-per-cli:7701", T0 + 500), sighting("destinations-per-cli:7701", "d-new", T0 + 500)])).toEqual([
-        { key: "calls-per-cli:7701", atMs: T0 + 500, count: 11, capped: false },
-        { key: "destinations-per-cli:7701", atMs: T0 + 500, count: 8, capped: false },
+describe("velocity counters in memory: no row per call (issue 19)", () => {
+  it("writes nothing for a call: a burst of batches sets one alarm, VELOCITY_SAVE_EVERY_MS ahead, and writes no other row", async () => {
+    await counterIn(async (counter, state) => {
+      const answers = [];
+      for (let batch = 0; batch < 20; batch++) answers.push(await counter.observe([event("calls-per-cli:7701", T0 + batch), sighting("clis-per-trunk:t1", `cli-${batch}`, T0 + batch)]));
+      // The alarm is kept in the object's SQLite: counted as a row written, once.
+      expect(answers.map(({ storage }) => storage.rowsWritten)).toEqual([1, ...Array(19).fill(0)]);
+      expect(answers.at(-1)!.counts).toEqual([
+        { key: "calls-per-cli:7701", atMs: T0 + 19, count: 20, capped: false },
+        { key: "clis-per-trunk:t1", atMs: T0 + 19, count: 20, capped: false },
       ]);
-      new VelocityCounter(state, env); // a second start finds nothing to move
-      expect(rowsIn(state, "events")).toBe(5);
-      expect(rowsIn(state, "sightings")).toBe(8);
+      expect(chunks(state)).toEqual([]);
+      const alarm = await state.storage.getAlarm();
+      expect(alarm).toBeGreaterThan(Date.now() + VELOCITY_SAVE_EVERY_MS - 5_000);
+      expect(alarm).toBeLessThanOrEqual(Date.now() + VELOCITY_SAVE_EVERY_MS);
     });
+  });
+
+  it("saves the counts at the alarm, as one snapshot row, and reports the alarm as a request and the row with its next answer", async () => {
+    await counterIn(async (counter, state) => {
+      await counter.observe([event("calls-per-cli:7701", T0), sighting("destinations-per-cli:7701", "77012345678", T0)]);
+      await counter.alarm();
+      expect(chunks(state)).toHaveLength(1);
+      const { storage } = await counter.observe([event("calls-per-cli:7701", T0 + 1)]);
+      expect(storage).toMatchObject({ rowsWritten: 1 + 1 + 0, alarmsRun: 1 }); // the snapshot's chunk, the next alarm set; the delete of no chunk
+    });
+  });
+
+  it("goes on from its last snapshot after a restart, and loses only what it counted since", async () => {
+    await counterIn(async (counter, state) => {
+      await counter.observe([event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 1), sighting("clis-per-trunk:t1", "a", T0)]);
+      await counter.alarm();
+      await counter.observe([event("calls-per-cli:7701", T0 + 2), sighting("clis-per-trunk:t1", "b", T0 + 2)]); // after the save: lost to the restart
+      const restarted = new VelocityCounter(state, env);
+      expect((await restarted.observe([event("calls-per-cli:7701", T0 + 3), sighting("clis-per-trunk:t1", "c", T0 + 3)])).counts).toEqual([
+        { key: "calls-per-cli:7701", atMs: T0 + 3, count: 3, capped: false },
+        { key: "clis-per-trunk:t1", atMs: T0 + 3, count: 2, capped: false },
+      ]);
+    });
+  });
+
+  it("cuts a large snapshot into chunks a row can hold, and drops the chunks a smaller one no longer needs", async () => {
+    await counterIn(async (counter, state) => {
+      const many = Array.from({ length: 30_000 }, (_, index) => sighting(`destinations-per-cli:77${String(index).padStart(9, "0")}`, "77012345678", T0));
+      await counter.observe(many);
+      await counter.alarm();
+      const large = chunks(state);
+      expect(large.length).toBeGreaterThan(1);
+      expect(large.every(({ chars }) => chars <= SNAPSHOT_CHUNK_CHARS)).toBe(true);
+      // Ten minutes on, every one of those keys is past its window: forgotten, and the snapshot is small again.
+      await counter.observe([event("calls-per-cli:7701", T0 + 600_000)]);
+      await counter.alarm();
+      expect(chunks(state)).toHaveLength(1);
+      expect((await new VelocityCounter(state, env).observe([event("calls-per-cli:7701", T0 + 600_001)])).counts[0]!.count).toBe(2);
+    });
+  });
+
+  it("starts from nothing when its snapshot cannot be read", async () => {
+    await counterIn(async (_counter, state) => {
+      state.storage.sql.exec("INSERT INTO snapshot (chunk, counts) VALUES (0, '[[\"calls-per-cli:7701\", 60000')");
+      expect((await new VelocityCounter(state, env).observe([event("calls-per-cli:7701", T0)])).counts[0]!.count).toBe(1);
+    });
+  });
+
+  it("never cuts a chunk between the two halves of a surrogate pair", () => {
+    const text = `ab${"😀".repeat(3)}c`;
+    const cut = chunksOf(text, 3);
+    expect(cut.join("")).toBe(text);
+    expect(cut.every((chunk) => !/[\ud800-\udbff]$/.test(chunk) && !/^[\udc00-\udfff]/.test(chunk))).toBe(true);
+  });
+});
+
+describe("velocity counters in memory: bounded", () => {
+  it("forgets a key once its window (and the allowance for a late batch) has passed", () => {
+    const counts = new SlidingCounts();
+    counts.observe([event("calls-per-cli:old", T0), sighting("clis-per-trunk:old", "a", T0)]);
+    counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS)]);
+    expect(counts.size).toBe(3);
+    counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS + 1)]);
+    expect(counts.size).toBe(2); // the calls' key has gone; the sightings' window is 300 s
+    counts.observe([event("calls-per-cli:new", T0 + 300_000 + LATE_OBSERVATION_MS + 1)]);
+    expect(counts.size).toBe(1);
+  });
+
+  it(`holds at most ${MAX_KEYS} keys, forgetting the one observed least recently`, () => {
+    const counts = new SlidingCounts();
+    counts.observe([event("calls-per-cli:busy", T0)]);
+    counts.observe(Array.from({ length: MAX_KEYS - 1 }, (_, index) => event(`calls-per-cli:${index}`, T0)));
+    counts.observe([event("calls-per-cli:busy", T0 + 1)]); // observed again: now the most recent
+    counts.observe([event("calls-per-cli:one-more", T0 + 2)]);
+    expect(counts.size).toBe(MAX_KEYS);
+    expect(counts.observe([event("calls-per-cli:busy", T0 + 3), event("calls-per-cli:0", T0 + 3)])).toEqual([
+      { key: "calls-per-cli:busy", atMs: T0 + 3, count: 3, capped: false },
+      { key: "calls-per-cli:0", atMs: T0 + 3, count: 1, capped: false }, // forgotten: counting again from this call
+    ]);
+  });
+
+  it("keeps at most half as many again as a distinct count's cap, and still counts up to the cap exactly", () => {
+    const counts = new SlidingCounts();
+    const observe = (from: number, to: number) =>
+      counts.observe(Array.from({ length: to - from }, (_, index) => sighting("clis-per-trunk:big", `cli-${from + index}`, T0 + from + index, 11)));
+    expect(observe(0, 5)[0]).toMatchObject({ count: 5, capped: false });
+    expect(observe(5, 5_000)[0]).toMatchObject({ count: 11, capped: true });
+    expect(JSON.parse(counts.save())[0][4].length / 2).toBeLessThanOrEqual(16);
+    // A count against a window that holds fewer than the cap is exact.
+    expect(counts.observe([{ ...sighting("clis-per-trunk:big", "cli-4999", T0 + 5_000, 11), windowMs: 4 }])[0]).toMatchObject({ count: 3, capped: false });
+  });
+
+  it("counts a late batch, within LATE_OBSERVATION_MS of the newest, over its own window's start", () => {
+    const counts = new SlidingCounts();
+    counts.observe(Array.from({ length: 151 }, (_, second) => event("calls-per-cli:7701", T0 + second * 1_000)));
+    // 50 s late: the window starts at second 40; seconds 41–150 and this call count, as the earlier tables counted them.
+    expect(counts.observe([event("calls-per-cli:7701", T0 + 100_000)])[0]).toMatchObject({ count: 111 });
+  });
+
+  it("saves and restores every count as it was", () => {
+    const counts = new SlidingCounts();
+    const batch = [event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 1_500), sighting("destinations-per-cli:7701", "7701", T0, 51), sighting("destinations-per-cli:7701", "7702", T0 + 10)];
+    counts.observe(batch);
+    const restored = SlidingCounts.restore(counts.save());
+    const later = [event("calls-per-cli:7701", T0 + 2_000), sighting("destinations-per-cli:7701", "7703", T0 + 2_000, 51)];
+    expect(restored.observe(later)).toEqual(counts.observe(later));
+    expect(restored.save()).toBe(counts.save());
   });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keepRecentVerdict, listRecentVerdicts, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { keepRecentVerdict, listRecentVerdicts, PAGE_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
 import { meteredD1 } from "../support/d1";
-import { insertOldVerdicts } from "./support";
+import { insertOldVerdicts, listedVerdicts } from "./support";
 
 const verdict = (index: number): RecentVerdict => ({
   requestId: `storage-${index}`,
@@ -19,85 +19,123 @@ const verdict = (index: number): RecentVerdict => ({
   checks: [],
 });
 
+/** Keeps the verdicts as one burst of calls does (one write-behind flush), and waits for the writes. */
 async function keep(db: D1Database, verdicts: RecentVerdict[]) {
   const flushes: Promise<unknown>[] = [];
   for (const each of verdicts) keepRecentVerdict(each, { db, waitUntil: (promise) => void flushes.push(promise), timeoutMs: 5_000 });
   await Promise.all(flushes);
 }
 
-describe("recent verdicts: what the table costs per verdict", () => {
-  it("writes one row per verdict: no index entries, no sequence row", async () => {
-    await env.DB.prepare("DELETE FROM recent_verdicts").run();
+const emptyPages = () => env.DB.prepare("DELETE FROM recent_verdict_pages").run();
+const pageCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS pages FROM recent_verdict_pages").first<{ pages: number }>())!.pages;
+
+describe("recent verdicts: pages of many verdicts per row (issue 19)", () => {
+  it("writes a flush's verdicts as one row, each verdict listed with its own seq", async () => {
+    await emptyPages();
     const { db, rowsWritten } = meteredD1();
-    await keep(db, Array.from({ length: 20 }, (_, index) => verdict(index)));
-    expect(rowsWritten()).toBe(20); // the prune found nothing to delete: the table holds fewer than it keeps
-    const schema = await env.DB.prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'recent_verdicts'").all<{ type: string; name: string }>();
-    expect(schema.results).toEqual([{ type: "table", name: "recent_verdicts" }]);
-    const sequence = await env.DB.prepare("SELECT COUNT(*) AS count FROM sqlite_sequence WHERE name = 'recent_verdicts'").first<{ count: number }>();
-    expect(sequence?.count).toBe(0);
+    await keep(db, Array.from({ length: 20 }, (_, index) => verdict(index + 1)));
+    expect(rowsWritten()).toBe(1);
+    expect(await listedVerdicts()).toEqual(Array.from({ length: 20 }, (_, index) => ({ seq: 20 - index, requestId: `storage-${20 - index}` })));
+    const schema = await env.DB.prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'recent_verdict_pages'").all<{ type: string; name: string }>();
+    expect(schema.results).toEqual([{ type: "table", name: "recent_verdict_pages" }]);
   });
 
-  it("answers the dashboard's query by reading the table newest first, as it did with the indexes", async () => {
-    const plan = await env.DB.prepare(
-      `EXPLAIN QUERY PLAN SELECT * FROM recent_verdicts
-        WHERE (?1 IS NULL OR cli = ?1 OR destination = ?1) AND (?2 IS NULL OR carrier = ?2)
-          AND (?3 IS NULL OR failed_checks LIKE '%,' || ?3 || ',%') AND (?4 IS NULL OR action = ?4)
-          AND (?5 IS NULL OR signed = ?5) AND (?6 IS NULL OR seq < ?6)
-        ORDER BY seq DESC LIMIT ?7`,
-    )
-      .bind("77272509100", "Kazakhtelecom", null, null, null, null, 50)
-      .all<{ detail: string }>();
-    expect(plan.results.map(({ detail }) => detail)).toEqual(["SCAN recent_verdicts"]);
+  it(`starts a new page every ${PAGE_VERDICTS} verdicts`, async () => {
+    await emptyPages();
+    const { db, rowsWritten } = meteredD1();
+    await keep(db, Array.from({ length: PAGE_VERDICTS + 1 }, (_, index) => verdict(index + 1)));
+    expect([rowsWritten(), await pageCount()]).toEqual([2, 2]);
+    expect((await listedVerdicts()).length).toBe(PAGE_VERDICTS + 1);
   });
 
-  it("takes over the oldest row for each new verdict once the table is full: 1 row written per verdict, not 2, and paging holds", async () => {
-    await env.DB.prepare("DELETE FROM recent_verdicts").run();
-    await insertOldVerdicts(RECENT_VERDICTS_KEPT);
-    const before = (await env.DB.prepare("SELECT MAX(seq) AS seq FROM recent_verdicts").first<{ seq: number }>())!.seq;
+  it("reads the pages newest first by their key", async () => {
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN SELECT first_seq, verdicts FROM recent_verdict_pages WHERE first_seq < ? ORDER BY first_seq DESC LIMIT 4`).bind(100).all<{ detail: string }>();
+    expect(plan.results.map(({ detail }) => detail)).toEqual(["SEARCH recent_verdict_pages USING INTEGER PRIMARY KEY (rowid<?)"]);
+  });
+
+  it("takes over the oldest page once it is past the newest verdicts kept: 1 row written per page, not 2, and paging holds", { timeout: 60_000 }, async () => {
+    await emptyPages();
+    await insertOldVerdicts(RECENT_VERDICTS_KEPT, 3);
     const { db, rowsWritten } = meteredD1();
     await keep(db, [verdict(1), verdict(2), verdict(3)]);
-    expect(rowsWritten()).toBe(3); // an insert and the prune's delete wrote 3 + 3
+    expect(rowsWritten()).toBe(1); // an insert and the prune's delete of the oldest page would be 2
+    expect(await pageCount()).toBe(Math.ceil(RECENT_VERDICTS_KEPT / 3));
 
     const newest = await listRecentVerdicts(env.DB, { limit: 4 });
     expect(newest.map(({ requestId }) => requestId)).toEqual(["storage-3", "storage-2", "storage-1", `old-${RECENT_VERDICTS_KEPT}`]);
-    expect(newest.map(({ seq }) => seq)).toEqual([before + 3, before + 2, before + 1, before]);
-    expect(newest[0]).toMatchObject({ cli: "77272509100", carrier: "Kazakhtelecom", action: "allow", elapsedMs: 0.5, checks: [] });
-    const nextPage = await listRecentVerdicts(env.DB, { limit: 2, beforeSeq: before + 1 });
+    const next = RECENT_VERDICTS_KEPT + 1;
+    expect(newest.map(({ seq }) => seq)).toEqual([next + 2, next + 1, next, next - 1]);
+    expect(newest[0]).toMatchObject({ cli: "77272509100", carrier: "Kazakhtelecom", action: "allow", elapsedMs: 0.5, checks: [], failedChecks: [], at: new Date(1_800_000_000_003).toISOString() });
+    const nextPage = await listRecentVerdicts(env.DB, { limit: 2, beforeSeq: next });
     expect(nextPage.map(({ requestId }) => requestId)).toEqual([`old-${RECENT_VERDICTS_KEPT}`, `old-${RECENT_VERDICTS_KEPT - 1}`]);
-    expect(await table()).toEqual(expectedAfter(Array.from({ length: RECENT_VERDICTS_KEPT }, (_, index) => oldRow(index + 1)), [1, 2, 3]));
+    const listed = await listedVerdicts();
+    expect(listed).toHaveLength(RECENT_VERDICTS_KEPT);
+    expect(listed.at(-1)).toEqual({ seq: 4, requestId: "old-4" });
   });
 
-  it("keeps exactly the rows an insert and a prune would keep, while filling, over gaps and across statements and batches", async () => {
-    await env.DB.prepare("DELETE FROM recent_verdicts").run();
-    await insertOldVerdicts(RECENT_VERDICTS_KEPT - 5);
-    // Gaps: rows an operator deleted, one of them the next to be taken over.
-    await env.DB.prepare("DELETE FROM recent_verdicts WHERE seq IN (1, 2, 40, 41)").run();
-    let expected = (await table());
+  it("lists exactly the newest verdicts kept, whatever the pages hold, while filling, over gaps and across flushes", { timeout: 60_000 }, async () => {
+    await emptyPages();
+    await insertOldVerdicts(RECENT_VERDICTS_KEPT - 5, 7);
+    // A gap: a page an operator deleted, the next to be taken over among them.
+    await env.DB.prepare("DELETE FROM recent_verdict_pages WHERE first_seq IN (1, 43)").run();
+    let expected = await listedVerdicts();
     let next = 0;
+    let seq = RECENT_VERDICTS_KEPT - 5;
     const { db, rowsWritten } = meteredD1();
-    for (const count of [3, 9, 1, 60, 7]) {
+    for (const count of [3, 9, 1, 60, 7, 300]) {
       const verdicts = Array.from({ length: count }, () => verdict(++next));
       const written = rowsWritten();
       await keep(db, verdicts);
-      expected = expectedAfter(expected, verdicts.map((_, index) => next - count + 1 + index));
-      expect(await table()).toEqual(expected);
-      // Never more than one row per verdict, and the prune's deletes only while the table is filling.
-      expect(rowsWritten() - written).toBeLessThanOrEqual(count + 5);
+      expected = [...verdicts.map((each) => ({ seq: ++seq, requestId: each.requestId })).reverse(), ...expected].filter((listed) => listed.seq > seq - RECENT_VERDICTS_KEPT);
+      expect(await listedVerdicts()).toEqual(expected);
+      // A row per page, and the prune's deletes of the pages wholly past the newest kept.
+      expect(rowsWritten() - written).toBeLessThanOrEqual(Math.ceil(count / PAGE_VERDICTS) + Math.ceil(count / 7) + 1);
+      // Only the oldest page may hold verdicts past the newest kept.
+      const { stored, oldestPage } = (await env.DB.prepare("SELECT SUM(count) AS stored, (SELECT count FROM recent_verdict_pages ORDER BY first_seq LIMIT 1) AS oldestPage FROM recent_verdict_pages").first<{ stored: number; oldestPage: number }>())!;
+      expect(stored).toBeLessThanOrEqual(RECENT_VERDICTS_KEPT + oldestPage - 1);
     }
-    // Once full, every verdict wrote one row.
-    const written = rowsWritten();
-    await keep(db, Array.from({ length: 20 }, () => verdict(++next)));
-    expect(rowsWritten() - written).toBe(20);
   });
 });
 
-type Row = { seq: number; request_id: string };
-const table = async () => (await env.DB.prepare("SELECT seq, request_id FROM recent_verdicts ORDER BY seq").all<Row>()).results;
-const oldRow = (index: number): Row => ({ seq: index, request_id: `old-${index}` });
-/** What the earlier INSERT and prune left: each verdict at the next seq, then only the newest RECENT_VERDICTS_KEPT seqs. */
-function expectedAfter(rows: Row[], verdictIndexes: number[]): Row[] {
-  const all = [...rows];
-  for (const index of verdictIndexes) all.push({ seq: (all.at(-1)?.seq ?? 0) + 1, request_id: `storage-${index}` });
-  const newest = all.at(-1)!.seq;
-  return all.filter(({ seq }) => seq > newest - RECENT_VERDICTS_KEPT);
-}
+describe("recent verdicts: the move from one row per verdict (migrations/0011)", () => {
+  it("makes each earlier row a page of its own at its seq, and lists it as it was", async () => {
+    const migration = env.TEST_MIGRATIONS.find(({ name }) => name.startsWith("0011_"))!;
+    // Run the migration again, on a database as 0008 left it, with the current pages set aside.
+    await env.DB.batch([
+      env.DB.prepare("ALTER TABLE recent_verdict_pages RENAME TO pages_set_aside"),
+      env.DB.prepare(
+        `CREATE TABLE recent_verdicts (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, at INTEGER NOT NULL, cli TEXT, destination TEXT, action TEXT NOT NULL, verstat TEXT NOT NULL,
+           signed INTEGER NOT NULL, attest TEXT, decided_by TEXT, failed_checks TEXT NOT NULL, carrier TEXT NOT NULL, elapsed_ms REAL NOT NULL, checks TEXT NOT NULL)`,
+      ),
+      env.DB.prepare(
+        `INSERT INTO recent_verdicts VALUES (7, 'r-7', 1800000000000, '77272509100', '77012345678', 'block', 'TN-Validation-Failed', 1, 'A', 'stir.tn-validation-failed', ',passport.signature,', 'TransitCo', 2.5, ?),
+           (9, 'r-9', 1800000001000, NULL, NULL, 'allow', 'No-TN-Validation', 0, NULL, NULL, ',', '(unknown)', 0.5, '[]')`,
+      ).bind(JSON.stringify([{ id: "passport.signature", result: "fail", detail: "bad signature", evidence: { alg: "ES256" } }])),
+    ]);
+    try {
+      await env.DB.batch(migration.queries.map((query) => env.DB.prepare(query)));
+      expect(await listRecentVerdicts(env.DB, { limit: 10 })).toEqual([
+        { seq: 9, requestId: "r-9", at: new Date(1_800_000_001_000).toISOString(), cli: null, destination: null, action: "allow", verstat: "No-TN-Validation", signed: false, attest: null, decidedBy: null, failedChecks: [], carrier: "(unknown)", elapsedMs: 0.5, checks: [] },
+        {
+          seq: 7,
+          requestId: "r-7",
+          at: new Date(1_800_000_000_000).toISOString(),
+          cli: "77272509100",
+          destination: "77012345678",
+          action: "block",
+          verstat: "TN-Validation-Failed",
+          signed: true,
+          attest: "A",
+          decidedBy: "stir.tn-validation-failed",
+          failedChecks: ["passport.signature"],
+          carrier: "TransitCo",
+          elapsedMs: 2.5,
+          checks: [{ id: "passport.signature", result: "fail", detail: "bad signature", evidence: { alg: "ES256" } }],
+        },
+      ]);
+      expect(await env.DB.prepare("SELECT name FROM sqlite_master WHERE name = 'recent_verdicts'").first()).toBeNull();
+    } finally {
+      await env.DB.batch([env.DB.prepare("DROP TABLE IF EXISTS recent_verdict_pages"), env.DB.prepare("ALTER TABLE pages_set_aside RENAME TO recent_verdict_pages")]);
+    }
+  });
+});

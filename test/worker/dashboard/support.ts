@@ -1,12 +1,25 @@
 import { env } from "cloudflare:workers";
+import { listRecentVerdicts, RECENT_VERDICTS_KEPT } from "../../../src/dashboard/recent-verdicts";
 
-/** Inserts `count` verdicts straight into the dashboard's table, request ids `old-1` … `old-<count>`, oldest first. */
-export async function insertOldVerdicts(count: number): Promise<void> {
+/**
+ * Inserts `count` verdicts straight into the dashboard's pages after the newest, request ids `old-1` …
+ * `old-<count>` (at seqs 1 … count in an empty table), oldest first, `perPage` verdicts a page (1: as
+ * migrations/0011 moved the earlier rows).
+ */
+export async function insertOldVerdicts(count: number, perPage = 1): Promise<void> {
   await env.DB.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-     INSERT INTO recent_verdicts (request_id, at, cli, destination, action, verstat, signed, attest, decided_by, failed_checks, carrier, elapsed_ms, checks)
-     SELECT 'old-' || i, 0, '77000000000', NULL, 'allow', 'No-TN-Validation', 0, NULL, NULL, ',', 'OldCo', 1, '[]' FROM n`,
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1),
+       base AS MATERIALIZED (SELECT COALESCE(MAX(first_seq + count), 1) - 1 AS seq FROM recent_verdict_pages)
+     INSERT INTO recent_verdict_pages (first_seq, count, verdicts)
+       SELECT (SELECT seq FROM base) + MIN(i), COUNT(*), json_group_array(json_object('requestId', 'old-' || i, 'atMs', 0, 'cli', '77000000000', 'destination', NULL, 'action', 'allow',
+           'verstat', 'No-TN-Validation', 'signed', json('false'), 'attest', NULL, 'decidedBy', NULL, 'carrier', 'OldCo', 'elapsedMs', 1, 'checks', json('[]')))
+         FROM (SELECT i FROM n ORDER BY i) GROUP BY (i - 1) / CAST(?2 AS INTEGER)`,
   )
-    .bind(count)
+    .bind(count, perPage)
     .run();
+}
+
+/** Every verdict the dashboard lists, newest first, as seq and request id. */
+export async function listedVerdicts(): Promise<{ seq: number; requestId: string }[]> {
+  return (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT + 1 })).map(({ seq, requestId }) => ({ seq, requestId }));
 }

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_PENDING_OBSERVATIONS, VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
-import type { Observation } from "../../../src/abuse/velocity-tables";
+import type { Observation } from "../../../src/abuse/velocity-window";
 import { createApp } from "../../../src/app";
-import { keepRecentVerdict, MAX_BUFFERED_VERDICTS, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { keepRecentVerdict, listRecentVerdicts, MAX_BUFFERED_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
 import { recordCertificateCacheLookup } from "../../../src/metrics/record";
 import { MAX_PENDING_COUNTERS, recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
 import { Deadline } from "../../../src/verdict/deadline";
@@ -82,8 +82,8 @@ describe("recent verdicts while D1 refuses writes", () => {
     });
 
     expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(8);
-    const kept = await env.DB.prepare("SELECT COUNT(*) AS rows, MIN(at) AS oldest FROM recent_verdicts WHERE request_id LIKE 'loss-%'").first();
-    expect(kept).toEqual({ rows: MAX_BUFFERED_VERDICTS, oldest: 1_800_000_000_000 + 9 });
+    const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).filter(({ requestId }) => requestId.startsWith("loss-"));
+    expect({ verdicts: kept.length, oldest: kept.at(-1)?.at }).toEqual({ verdicts: MAX_BUFFERED_VERDICTS, oldest: new Date(1_800_000_000_000 + 9).toISOString() });
   });
 });
 
