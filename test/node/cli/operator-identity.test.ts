@@ -68,25 +68,6 @@ describe("numbers typed on the command line (issue 23 item 5)", () => {
   });
 });
 
-describe("rules import after an answer that never came (issue 22 item 12)", () => {
-  const line = (n: number) => JSON.stringify({ criteria: { cli: { exact: `7727250000${n}` } }, action: "block", reason: `wave ${n}` });
-
-  it("sends each line with an Idempotency-Key from its number and text, the same when resumed with --skip", async () => {
-    const file = join(temporaryDirectory(), "rules.jsonl");
-    writeFileSync(file, [line(1), line(2), "", line(3)].join("\n"));
-    expect((await cli("rules", "import", file, "--url", url, "--token", "t")).code).toBe(0);
-    const firstRun = seen.map((request) => request.idempotencyKey);
-    expect(new Set(firstRun).size).toBe(3);
-    expect(firstRun.every((key) => key !== undefined && /^rules-import:\d+:[0-9a-f]{64}$/.test(key))).toBe(true);
-
-    seen = [];
-    const resumed = await cli("rules", "import", file, "--skip", "1", "--url", url, "--token", "t", "--json");
-    expect(resumed.code).toBe(0);
-    expect(seen.map((request) => request.idempotencyKey)).toEqual(firstRun.slice(1));
-    expect((JSON.parse(resumed.stdout) as { ids: string[] }).ids).toEqual(["r2", "r3"]);
-  });
-});
-
 describe("a trust or CRL push is recorded in the deployment's audit log (issue 22 item 12)", () => {
   const context = (values: Record<string, string | boolean>, warnings: string[] = []) => ({ values, positionals: [], warn: (message: string) => warnings.push(message), progress: () => {} });
 

@@ -75,9 +75,13 @@ describe("no free text reaches a SIP header", () => {
 
   it("a label stored before labels were restricted falls back to the check id", async () => {
     const now = Date.now();
-    await env.DB.prepare("INSERT INTO rules (id, criteria, action, reason, label, author, version, created_at, updated_at) VALUES (?, ?, 'block', ?, ?, 'legacy', 1, ?, ?)")
-      .bind(crypto.randomUUID(), JSON.stringify({ cli: { exact: "77172585555" } }), SECRET, `${SECRET}" ;x="`, now, now)
-      .run();
+    // Written past the API, as an older release stored it, and published as any rule change is (stamped with the next origin version).
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO rules (id, criteria, action, reason, label, author, version, created_at, updated_at, changed_version) VALUES (?, ?, 'block', ?, ?, 'legacy', 1, ?, ?, (SELECT version + 1 FROM origin_version WHERE id = 1))",
+      ).bind(crypto.randomUUID(), JSON.stringify({ cli: { exact: "77172585555" } }), SECRET, `${SECRET}" ;x="`, now, now),
+      env.DB.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1"),
+    ]);
     markIsolateSnapshotsStale();
     const verdict = await verdictFor("+77172585555");
     expect(verdict.headers).toContainEqual({ name: "Reason", value: 'SIP ;cause=603 ;text="rules.operator"' });
