@@ -25,7 +25,8 @@ export default defineConfig({
                   `aigerim:analyst:${sha256("test-analyst-token")}`,
                   `daniyar:admin:${sha256("test-named-admin-token")}`,
                 ].join(","),
-                CAMARA_ALLOWED_HOSTS: "camara.example",
+                // camara.operator.example: the README's example roaming settings (test/worker/openapi/request-bodies.test.ts).
+                CAMARA_ALLOWED_HOSTS: "camara.example,camara.operator.example",
                 X5U_ALLOW_INSECURE_LOOPBACK: "true",
                 // Production answers within 250 ms; on a busy 2-core CI machine a cold first fetch can take
                 // longer, so tests not about the budget get room. The budget's own tests set a small one.

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { checkOf, verdictVia } from "../abuse/support";
 import { adminGet, scrape } from "../metrics/support";
-import { d1WithBatch } from "../support/d1";
+import { d1WithBatch, writesIn } from "../support/d1";
 import { CALLEE } from "../support/stir";
 
 /**
@@ -20,16 +20,14 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 const neverSettles = () => new Promise<never>(() => {});
-/** The SQL of a prepared statement: workerd's D1PreparedStatement keeps it as `statement`. */
-const sqlOf = (statement: D1PreparedStatement) => (statement as unknown as { statement: string }).statement;
+
 
 /** A store that hangs while `hanging` is set and is the real one otherwise: the same binding object throughout, as an isolate keeps it. */
 function hangingSwitch() {
   const state = { hanging: true };
   // D1: every write (a batch that is not all SELECTs) hangs; reads answer, batched ones too (the rules
   // snapshot reads its changes in one batch), so the verdict's own rules snapshot is not what is tested here.
-  const writes = (statements: D1PreparedStatement[]) => statements.some((statement) => !/^\s*SELECT\b/i.test(sqlOf(statement)));
-  const DB = d1WithBatch((statements, real) => (state.hanging && writes(statements) ? neverSettles() : real(statements)));
+  const DB = d1WithBatch((statements, real) => (state.hanging && writesIn(statements) ? neverSettles() : real(statements)));
   const VELOCITY = { getByName: (name: string) => (state.hanging ? { observe: neverSettles } : env.VELOCITY.getByName(name)) };
   const bindings = { ...env, DB, VELOCITY, BACKGROUND_TIMEOUT_MS: "50", VELOCITY_CALLS_PER_CLI: "3/60:tag", VELOCITY_DESTINATIONS_PER_CLI: "off", VELOCITY_CLIS_PER_TRUNK: "off" };
   return { state, bindings, app: createApp({ sharedCache: null }) };
