@@ -29,7 +29,7 @@ describe("a rule base compiled from D1, page by page", () => {
     const callers = Array.from({ length: 12_000 }, (_, index) => String(77_270_000_000 + index * 3));
     await importAll([
       ...callers.map((cli) => block({ cli: { exact: cli } })),
-      ...Array.from({ length: 300 }, (_, index) => block({ destination: { exact: String(77_010_000_000 + index) } }, { action: "tag" })),
+      ...Array.from({ length: 300 }, (_, index) => block({ destination: { exact: String(77_010_000_000 + index) } }, { action: "tag", mode: "monitor" })),
       ...Array.from({ length: 1_200 }, (_, index) => block({ cli: { prefix: String(7_717_000 + index) } })),
       block({ cli: { exact: "77272599999" }, trunk: "intl-1" }),
       block({ cli: { exact: "77272588888" } }, { expiresAt: NOW + 1 }),
@@ -42,7 +42,7 @@ describe("a rule base compiled from D1, page by page", () => {
     expect(base.whole.size).toBe(1_201);
     expect(base.keyed.cli.activeHeads(callers[11_999]!, NOW)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }]);
     expect(base.keyed.cli.activeHeads("77270000001", NOW)).toEqual([]);
-    expect(base.keyed.destination.activeHeads("77010000299", NOW)).toEqual([{ action: "tag", mode: "enforce", expiresAt: null }]);
+    expect(base.keyed.destination.activeHeads("77010000299", NOW)).toEqual([{ action: "tag", mode: "monitor", expiresAt: null }]);
     expect(base.keyed.cli.activeHeads("77272588888", NOW)).toEqual([]);
     // An exact CLI with a trunk is held whole: the trunk must still be judged.
     expect(base.whole.matching(subject({ cli: "77272599999", trunk: "intl-1" }))).toHaveLength(1);
