@@ -60,14 +60,6 @@ function privacyHeader(action: Action, requested: readonly PrivValue[]): SipHead
   return { name: "Privacy", value: values.join(";") };
 }
 
-/**
- * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
- * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
- * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID or one the caller asked to
- * hide (RFC 3323, RFC 3325). A block presents no caller ID at all. Every text
- * in a header comes from a fixed vocabulary (src/verdict/sip-label.ts), never from a rule's reason, a
- * report's notes or a check's detail: the Reason of a rejection goes back to the calling network.
- */
 /** What a verdict's monitored findings would have done to the call, at most: null when none would have acted. */
 export function wouldHaveAction(monitored: readonly MonitoredAction[] | undefined): Action | null {
   const most = (monitored ?? []).reduce<Action>((severest, { action }) => (SEVERITY.get(action)! > SEVERITY.get(severest)! ? action : severest), "allow");
@@ -81,6 +73,16 @@ export const monitoredFindings = (findings: Finding[]): Finding[] => findings.ma
 export const monitoredActions = (findings: Finding[]): MonitoredAction[] =>
   findings.flatMap((finding) => (finding.monitored && finding.action !== "allow" ? [{ by: findingSource(finding), action: finding.action, reason: finding.reason }] : []));
 
+/**
+ * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
+ * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
+ * verification (RFC 8224 §6.2.2), and privacy for a withheld caller ID or one the caller asked to
+ * hide (RFC 3323, RFC 3325). A block presents no caller ID at all. Every text
+ * in a header comes from a fixed vocabulary (src/verdict/sip-label.ts), never from a rule's reason, a
+ * report's notes or a check's detail: the Reason of a rejection goes back to the calling network.
+ * Monitored findings decide nothing and are only listed (issue 20); the verstat and the Reason naming a
+ * failed verification come from the verification itself, so monitor mode never hides them.
+ */
 export function decideVerdict(input: VerdictInput): Verdict & { label: string | null } {
   const { call, verification } = input;
   const decisive = decisiveFinding(input.findings);
