@@ -213,8 +213,8 @@ async function synchronousSteps(count: number): Promise<{ step: string; ms: numb
   const wholeRules: Rule[] = [];
   for (let index = 0; index < count; index++) {
     const rule = benchRule(index) as Pick<Rule, "criteria" | "action" | "reason">;
-    if (index % 100 < 95) keyed.append(numberKey(benchNumber(index))!, rule.action, null);
-    else wholeRules.push({ id: crypto.randomUUID(), label: null, author: "bench", expiresAt: null, reportId: null, version: 1, createdAt: 0, updatedAt: 0, ...rule });
+    if (index % 100 < 95) keyed.append(numberKey(benchNumber(index))!, { action: rule.action, mode: "enforce", expiresAt: null });
+    else wholeRules.push({ id: crypto.randomUUID(), mode: "enforce", label: null, author: "bench", expiresAt: null, reportId: null, version: 1, createdAt: 0, updatedAt: 0, ...rule });
   }
   const best = (work: () => unknown) => {
     let fastest = Infinity;
@@ -239,7 +239,7 @@ async function synchronousSteps(count: number): Promise<{ step: string; ms: numb
     }) },
     { step: "a page of 5 000 exact-number rules read (append)", ms: best(() => {
       const builder = new KeyedRuleIndexBuilder();
-      for (let index = 0; index < 5_000; index++) builder.append(1e15 + index, "block", null);
+      for (let index = 0; index < 5_000; index++) builder.append(1e15 + index, { action: "block", mode: "enforce", expiresAt: null });
     }) },
     { step: `the ${wholeRules.length} rules held whole indexed (build)`, ms: best(() => whole.build()) },
     { step: "a slice of 2 000 rules held whole encoded for the saved copy", ms: best(() => encoder.encode(wholeRules.slice(0, 2_000).map((rule) => `${JSON.stringify(rule)}\n`).join(""))) },

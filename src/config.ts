@@ -1,7 +1,7 @@
 import { diallingPlanFor, type DiallingPlan } from "./numbers/telephone-number";
 import { VELOCITY_COUNTERS, type ReplayPolicy, type VelocityCounterName, type VelocityLimit } from "./abuse/settings";
 import { DEFAULT_DEPENDENCY_POLICY, DEFAULT_VERDICT_BUDGET_MS, DEPENDENCIES, type Dependency, type DependencyPolicy } from "./verdict/deadline";
-import { ACTIONS, type Action } from "./verdict/verdict";
+import { ACTIONS, ENFORCEMENT_MODES, type Action, type EnforcementMode } from "./verdict/verdict";
 
 /**
  * Operator configuration read from the Worker's vars and secrets (wrangler.toml `[vars]`, `wrangler
@@ -28,6 +28,8 @@ export interface VerifierConfig {
   /** Wall time a verdict may take, whatever its dependencies do (issue 5). */
   verdictBudgetMs: number;
   dependencyPolicy: DependencyPolicy;
+  /** POLICY_MODE: `monitor` lists and counts what the policy and the rules ask for, without enforcing it (issue 20). */
+  policyMode: EnforcementMode;
   replay: ReplayPolicy;
   /** Counters whose limit is `off` are absent. */
   velocity: Partial<Record<VelocityCounterName, VelocityLimit>>;
@@ -134,6 +136,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     jwscardUrl: httpsUrl(vars, "JWSCARD_URL"),
     verdictBudgetMs: integer(vars, "VERDICT_BUDGET_MS", DEFAULT_VERDICT_BUDGET_MS, 20, 10_000),
     dependencyPolicy: dependencyPolicy(vars, "DEPENDENCY_FAILURE_POLICY"),
+    policyMode: oneOf(vars, "POLICY_MODE", ENFORCEMENT_MODES, "enforce"),
     replay: {
       forkAction: action(vars, "REPLAY_FORK_ACTION", "allow"),
       forkWindowMs: integer(vars, "REPLAY_FORK_WINDOW_SECONDS", 5, 0, 60) * 1000,

@@ -33,7 +33,7 @@ export function observeVerdict({ call, verdict, verification, ingress, atMs, ela
   const destination = calledNumbers(call)[0] ?? null;
   const carrier = ingress.carrierName ?? ingress.carrier ?? UNKNOWN_CARRIER;
 
-  recordVerdictMetrics({ action: verdict.action, checks: verdict.checks, elapsedMs });
+  recordVerdictMetrics({ action: verdict.action, monitored: verdict.monitored, checks: verdict.checks, elapsedMs });
   recordVerificationMetrics("verdict", verification);
   scheduleMetricsFlush(env.DB, { waitUntil, timeoutMs });
 

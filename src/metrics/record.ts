@@ -5,7 +5,8 @@ import type { StoreRows } from "../lib/storage-rows";
 import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { Check } from "../verdict/check";
 import { DEPENDENCY_CHECK_IDS } from "../verdict/deadline";
-import type { Action, Verstat } from "../verdict/verdict";
+import { wouldHaveAction } from "../verdict/policy";
+import type { Action, MonitoredAction, Verstat } from "../verdict/verdict";
 import { incrementCounter, observeHistogram } from "./isolate-counters";
 import { renderLabels } from "./series";
 import type { SeriesValue } from "./store";
@@ -19,12 +20,15 @@ const DEPENDENCY_CHECKS: ReadonlySet<string> = new Set(Object.values(DEPENDENCY_
 
 export interface VerdictFigures {
   action: Action;
+  monitored?: MonitoredAction[];
   checks: Check[];
   elapsedMs: number;
 }
 
-export function recordVerdictMetrics({ action, checks, elapsedMs }: VerdictFigures): void {
+export function recordVerdictMetrics({ action, monitored, checks, elapsedMs }: VerdictFigures): void {
   incrementCounter("shaken_verdicts_total", { action });
+  const wouldHave = wouldHaveAction(monitored);
+  if (wouldHave) incrementCounter("shaken_verdicts_monitored_total", { action: wouldHave });
   observeHistogram("shaken_verdict_duration_seconds", elapsedMs / 1000);
   for (const id of new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))) {
     incrementCounter("shaken_verdict_failed_checks_total", { check: id });

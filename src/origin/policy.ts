@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Check } from "../verdict/check";
 import type { Finding } from "../verdict/finding";
-import { ACTIONS, type Action } from "../verdict/verdict";
+import { ACTIONS, ENFORCEMENT_MODES, type Action } from "../verdict/verdict";
 
 /**
  * The policy table: what a failed origin check does to the call. Keys are check ids, or
@@ -35,6 +35,8 @@ export const policyEntrySchema = z
     action: z.enum(ACTIONS),
     sipCode: z.union([z.literal(603), z.literal(608)]).optional(),
     label: z.string().trim().min(1).max(64).optional(),
+    // Monitor: the finding is counted and listed in the verdict's `monitored`, never enforced.
+    mode: z.enum(ENFORCEMENT_MODES).optional(),
   })
   .strict();
 export type PolicyEntry = z.infer<typeof policyEntrySchema>;
@@ -73,18 +75,29 @@ const DEFAULT_TAG_LABEL = "Suspected spoofing";
 
 /** Turns one failed check into the finding its policy entry asks for; none when the policy allows. */
 export function findingFromPolicy(check: Check, entry: PolicyEntry): Finding | null {
-  return findingFor(check.id, entry.action, check.detail ?? check.id, entry);
+  return findingFor(check.id, entry.action, check.detail ?? check.id, policyEntryOptions(entry));
 }
 
-export function findingFor(checkId: string, action: Action, reason: string, options: { sipCode?: 603 | 608; label?: string | null }): Finding | null {
+/** What a policy entry gives its finding: its SIP code, its label, and whether it is only monitored. */
+export const policyEntryOptions = (entry: PolicyEntry): FindingOptions => ({ ...entry, monitored: entry.mode === "monitor" });
+
+export interface FindingOptions {
+  sipCode?: 603 | 608;
+  label?: string | null;
+  ruleId?: string;
+  monitored?: boolean;
+}
+
+export function findingFor(checkId: string, action: Action, reason: string, options: FindingOptions): Finding | null {
+  const source = { ...(options.ruleId ? { ruleId: options.ruleId } : {}), ...(options.monitored ? { monitored: true as const } : {}) };
   switch (action) {
     case "allow":
       return null;
     case "block":
-      return { checkId, action, reason, sipCode: options.sipCode ?? 603, ...(options.label ? { label: options.label } : {}) };
+      return { checkId, action, reason, sipCode: options.sipCode ?? 603, ...(options.label ? { label: options.label } : {}), ...source };
     case "tag":
-      return { checkId, action, reason, label: options.label ?? DEFAULT_TAG_LABEL };
+      return { checkId, action, reason, label: options.label ?? DEFAULT_TAG_LABEL, ...source };
     case "withhold":
-      return { checkId, action, reason };
+      return { checkId, action, reason, ...source };
   }
 }

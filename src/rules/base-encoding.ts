@@ -20,7 +20,7 @@ interface BaseHeader {
   wholeRules: number;
 }
 
-const FORMAT = "shaken-edge rule base 1";
+const FORMAT = "shaken-edge rule base 2";
 const CRITERIA: KeyedCriterion[] = ["cli", "destination"];
 /** Rules held whole encoded or compiled between two turns of the event loop. */
 const RULES_PER_SLICE = 2_000;

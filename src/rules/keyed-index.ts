@@ -1,5 +1,5 @@
 import { isRuleActive } from "./rule";
-import { ACTIONS, type Action } from "../verdict/verdict";
+import { ACTIONS, type Action, type EnforcementMode } from "../verdict/verdict";
 
 /**
  * Exact-number rules — one CLI or one called number and no other criterion, the bulk of what analysts
@@ -21,6 +21,7 @@ export function numberKey(tn: string): number | null {
 /** What the index keeps of one rule: enough to enforce it while its details cannot be read. */
 export interface RuleHead {
   action: Action;
+  mode: EnforcementMode;
   /** Epoch ms; null = until removed. */
   expiresAt: number | null;
 }
@@ -32,9 +33,12 @@ export interface KeyedColumns {
   keys: Float64Array;
   /** Epoch ms, +Infinity for none. */
   expiries: Float64Array;
-  /** Index into ACTIONS. */
+  /** Index into ACTIONS, with MONITORED set for a rule in monitor mode. */
   actions: Uint8Array;
 }
+
+/** The bit of an `actions` byte that marks a monitored rule (ACTIONS' indexes take the low bits). */
+const MONITORED = 0x80;
 
 export class KeyedRuleIndex {
   constructor(readonly columns: KeyedColumns) {}
@@ -50,7 +54,8 @@ export class KeyedRuleIndex {
     if (key === null) return heads;
     const { keys, expiries, actions } = this.columns;
     for (let index = lowerBound(keys, key); index < keys.length && keys[index] === key; index++) {
-      const head: RuleHead = { action: ACTIONS[actions[index]!]!, expiresAt: expiries[index] === NEVER ? null : expiries[index]! };
+      const byte = actions[index]!;
+      const head: RuleHead = { action: ACTIONS[byte & ~MONITORED]!, mode: byte & MONITORED ? "monitor" : "enforce", expiresAt: expiries[index] === NEVER ? null : expiries[index]! };
       if (isRuleActive(head, atMs)) heads.push(head);
     }
     return heads;
@@ -82,12 +87,12 @@ export class KeyedRuleIndexBuilder {
   private length = 0;
   private sorted = true;
 
-  append(key: number, action: Action, expiresAt: number | null): void {
+  append(key: number, { action, mode, expiresAt }: RuleHead): void {
     if (this.length === this.keys.length) this.grow();
     if (this.length > 0 && key < this.keys[this.length - 1]!) this.sorted = false;
     this.keys[this.length] = key;
     this.expiries[this.length] = expiresAt ?? NEVER;
-    this.actions[this.length] = ACTIONS.indexOf(action);
+    this.actions[this.length] = ACTIONS.indexOf(action) | (mode === "monitor" ? MONITORED : 0);
     this.length++;
   }
 

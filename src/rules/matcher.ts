@@ -184,6 +184,7 @@ function unreadRule(hit: KeyedHit, head: RuleHead): Rule {
     id: "unread",
     criteria: { [hit.criterion]: { exact: hit.tn } },
     action: head.action,
+    mode: head.mode,
     reason: `exact-number rule on ${hit.criterion === "cli" ? "the caller ID" : "the called number"} ${hit.tn}; its details could not be read`,
     label: null,
     author: "unknown",

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { dialledNumberPatternSchema, type NumberPattern } from "../numbering/number-pattern";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { sipLabelSchema } from "../verdict/sip-label";
-import { ACTIONS, type Action } from "../verdict/verdict";
+import { ACTIONS, ENFORCEMENT_MODES, type Action, type EnforcementMode } from "../verdict/verdict";
 import { timeWindowSchema, type TimeWindow } from "./time-window";
 
 /**
@@ -22,6 +22,8 @@ export interface Rule {
   id: string;
   criteria: RuleCriteria;
   action: Action;
+  /** Monitor: the rule matches and is counted, and the verdict lists it under `monitored`, but its action is not enforced. */
+  mode: EnforcementMode;
   /** Why, for analysts: the audit log, the dashboard, the verdict's evidence; never sent in SIP. */
   reason: string;
   /** What SIP may carry: the label of a tag, the Reason text of a block (src/verdict/sip-label.ts). */
@@ -72,6 +74,7 @@ const ruleFieldsSchema = (plan: DiallingPlan) =>
     .object({
       criteria: criteriaSchema(plan),
       action: z.enum(ACTIONS),
+      mode: z.enum(ENFORCEMENT_MODES).optional(),
       reason: z.string().trim().min(1).max(500),
       label: sipLabelSchema.nullable().optional(),
       // The client's account of who acts; the audit log keeps it beside the authenticated operator.

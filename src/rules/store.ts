@@ -1,6 +1,6 @@
 import { applyAudited, type AuditActor } from "../admin/audit-log";
 import { yieldToEventLoop } from "../lib/yield";
-import type { Action } from "../verdict/verdict";
+import type { Action, EnforcementMode } from "../verdict/verdict";
 import { KeyedRuleIndexBuilder, numberKey } from "./keyed-index";
 import { RuleMatcherBuilder, type KeyedCriterion, type RuleBase, type RuleChanges } from "./matcher";
 import type { Rule, RuleCriteria, RuleInput } from "./rule";
@@ -14,6 +14,7 @@ interface RuleRow {
   id: string;
   criteria: string;
   action: Action;
+  mode: EnforcementMode;
   reason: string;
   label: string | null;
   author: string;
@@ -28,6 +29,7 @@ const fromRow = (row: RuleRow): Rule => ({
   id: row.id,
   criteria: JSON.parse(row.criteria) as RuleCriteria,
   action: row.action,
+  mode: row.mode,
   reason: row.reason,
   label: row.label,
   author: row.author,
@@ -94,15 +96,15 @@ async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, atMs: n
   const column = KEY_COLUMNS[criterion];
   const index = new KeyedRuleIndexBuilder();
   const page = db.prepare(
-    `SELECT ${column}, action, expires_at, rowid FROM rules
+    `SELECT ${column}, action, mode, expires_at, rowid FROM rules
       WHERE ${column} IS NOT NULL AND (${column}, rowid) > (?1, ?2) AND (expires_at IS NULL OR expires_at > ?3)
       ORDER BY ${column}, rowid LIMIT ?4`,
   );
   for (let afterKey = 0, afterRow = 0; ; ) {
-    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS).raw<[key: number, action: Action, expiresAt: number | null, rowid: number]>());
-    for (const [key, action, expiresAt] of rows) index.append(key, action, expiresAt);
+    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS).raw<[key: number, action: Action, mode: EnforcementMode, expiresAt: number | null, rowid: number]>());
+    for (const [key, action, mode, expiresAt] of rows) index.append(key, { action, mode, expiresAt });
     if (rows.length < KEYED_PAGE_ROWS) return index.build();
-    [afterKey, , , afterRow] = rows[rows.length - 1]!;
+    [afterKey, , , , afterRow] = rows[rows.length - 1]!;
     await yieldToEventLoop();
   }
 }
@@ -161,6 +163,7 @@ function newRule(id: string, input: RuleInput, who: AuditActor, nowMs: number): 
     id,
     criteria: input.criteria,
     action: input.action,
+    mode: input.mode ?? "enforce",
     reason: input.reason,
     label: input.label ?? null,
     author: who.actor,
@@ -180,10 +183,10 @@ export async function createRule(db: D1Database, input: RuleInput, who: AuditAct
   const rule = newRule(crypto.randomUUID(), input, who, nowMs);
   const insert = db
     .prepare(
-      `INSERT INTO rules (id, criteria, action, reason, label, author, expires_at, report_id, version, created_at, updated_at, changed_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ORIGIN_VERSION})`,
+      `INSERT INTO rules (id, criteria, action, mode, reason, label, author, expires_at, report_id, version, created_at, updated_at, changed_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ORIGIN_VERSION})`,
     )
-    .bind(rule.id, JSON.stringify(rule.criteria), rule.action, rule.reason, rule.label, rule.author, rule.expiresAt, rule.reportId, rule.version, rule.createdAt, rule.updatedAt);
+    .bind(rule.id, JSON.stringify(rule.criteria), rule.action, rule.mode, rule.reason, rule.label, rule.author, rule.expiresAt, rule.reportId, rule.version, rule.createdAt, rule.updatedAt);
   await applyAudited(db, insert, { ...who, entity: "rule", entityId: rule.id, operation: "create", before: null, after: rule, atMs: nowMs }, { bumpsOriginVersion: true, alongside: alongside(rule) });
   return rule;
 }
@@ -220,8 +223,8 @@ export async function importRules(db: D1Database, importId: string, batch: { pos
       .bind(nowMs, rows, who.actor, who.author),
     db
       .prepare(
-        `INSERT INTO rules (id, criteria, action, reason, label, author, expires_at, report_id, version, created_at, updated_at, changed_version)
-         SELECT value ->> 'id', value -> 'criteria', value ->> 'action', value ->> 'reason', value ->> 'label', value ->> 'author', value ->> 'expiresAt',
+        `INSERT INTO rules (id, criteria, action, mode, reason, label, author, expires_at, report_id, version, created_at, updated_at, changed_version)
+         SELECT value ->> 'id', value -> 'criteria', value ->> 'action', value ->> 'mode', value ->> 'reason', value ->> 'label', value ->> 'author', value ->> 'expiresAt',
                 value ->> 'reportId', value ->> 'version', value ->> 'createdAt', value ->> 'updatedAt', ${NEXT_ORIGIN_VERSION}
            FROM json_each(?1) WHERE true
          ON CONFLICT (id) DO NOTHING`,
@@ -251,6 +254,8 @@ export async function replaceRule(db: D1Database, id: string, input: RuleInput, 
     ...current,
     criteria: input.criteria,
     action: input.action,
+    // A replacement that leaves the mode out keeps it: a monitored rule is enforced only when a write says so.
+    mode: input.mode ?? current.mode,
     reason: input.reason,
     label: input.label ?? null,
     expiresAt: input.expiresAt ?? null,
@@ -282,10 +287,10 @@ async function writeRule(
   const statement = next
     ? db
         .prepare(
-          `UPDATE rules SET criteria = ?, action = ?, reason = ?, label = ?, author = ?, expires_at = ?, report_id = ?, version = ?, updated_at = ?, changed_version = ${NEXT_ORIGIN_VERSION}
+          `UPDATE rules SET criteria = ?, action = ?, mode = ?, reason = ?, label = ?, author = ?, expires_at = ?, report_id = ?, version = ?, updated_at = ?, changed_version = ${NEXT_ORIGIN_VERSION}
             WHERE id = ? AND version = ?`,
         )
-        .bind(JSON.stringify(next.criteria), next.action, next.reason, next.label, next.author, next.expiresAt, next.reportId, next.version, next.updatedAt, id, current.version)
+        .bind(JSON.stringify(next.criteria), next.action, next.mode, next.reason, next.label, next.author, next.expiresAt, next.reportId, next.version, next.updatedAt, id, current.version)
     : db.prepare("DELETE FROM rules WHERE id = ? AND version = ?").bind(id, current.version);
   // A deleted rule leaves a tombstone, so an isolate whose base still holds it drops it with the next changes it reads.
   const tombstone = next

@@ -76,6 +76,8 @@ export async function readTracebackStats(db: D1Database, fromMs: number, toMs: n
     to: `${lastDay !== undefined && `${lastDay}T23` > toHour ? `${lastDay}T23` : toHour}:59:59Z`,
     total: sums("total").get("all") ?? 0,
     byAction: Object.fromEntries(sums("action")),
+    /** What monitored rules and policy entries would have done, not enforced: verdicts by the most severe such action. */
+    byMonitoredAction: Object.fromEntries(sums("monitored")),
     byCheck: Object.fromEntries(sums("check")),
     byDecidingCheck: Object.fromEntries(sums("decided-by")),
     byCarrier: [...sums("carrier")]

@@ -1,7 +1,8 @@
 import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { ClassifiedIngress } from "../origin/ingress";
 import type { Check } from "../verdict/check";
-import type { Action } from "../verdict/verdict";
+import { wouldHaveAction } from "../verdict/policy";
+import type { Action, MonitoredAction } from "../verdict/verdict";
 import { TimeoutError, type BackgroundWork } from "../lib/timeout";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
 import { d1Rows } from "../lib/storage-rows";
@@ -15,6 +16,8 @@ import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from 
  */
 export interface VerdictStatsEntry {
   action: Action;
+  /** The verdict's monitored findings: counted apart, as what would have been done. */
+  monitored?: MonitoredAction[];
   decidedBy: string | null;
   checks: Check[];
   ingress: Pick<ClassifiedIngress, "carrier" | "carrierName">;
@@ -23,8 +26,12 @@ export interface VerdictStatsEntry {
   atMs: number;
 }
 
-/** What is counted per hour. `blocked-cli` is the one dimension whose keys are not a small fixed set. */
-export const STATS_DIMENSIONS = ["total", "action", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
+/**
+ * What is counted per hour. `monitored` counts the verdicts that monitored rules or policy entries
+ * would have acted on, by the most severe action they would have taken. `blocked-cli` is the one
+ * dimension whose keys are not a small fixed set.
+ */
+export const STATS_DIMENSIONS = ["total", "action", "monitored", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
 /** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli`. */
 export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli");
@@ -73,6 +80,8 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWor
   const failed = entry.checks.filter((check) => check.result === "fail").map((check) => check.id);
   count(hour, "total", "all");
   count(hour, "action", entry.action);
+  const wouldHave = wouldHaveAction(entry.monitored);
+  if (wouldHave) count(hour, "monitored", wouldHave);
   count(hour, "carrier", carrier);
   if (entry.decidedBy) count(hour, "decided-by", entry.decidedBy);
   for (const id of new Set(failed)) count(hour, "check", id);

@@ -30,7 +30,7 @@ const describeStats = describeRoute({
   description:
     `Hours older than STATS_HOURLY_RETENTION_DAYS are rolled up into days. A range that reaches such a day counts it whole (from and to say so), ` +
     `its byHour entry has hours: 24, and its blocked CLIs are the day's ${MAX_TOP_BLOCKED_CLIS} most blocked.`,
-  responses: { 200: jsonResponse("`{from, to, total, byAction, byCheck, byDecidingCheck, byCarrier, byHour: [{hour, hours, calls, byAction}], topBlockedClis}`"), 400: errorResponse("A query parameter is invalid") },
+  responses: { 200: jsonResponse("`{from, to, total, byAction, byMonitoredAction, byCheck, byDecidingCheck, byCarrier, byHour: [{hour, hours, calls, byAction}], topBlockedClis}`"), 400: errorResponse("A query parameter is invalid") },
 });
 
 statsRoutes.get("/", describeStats, validQuery(statsQuery), async (c) => {

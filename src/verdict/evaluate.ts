@@ -9,7 +9,7 @@ import type { IdentityResult } from "../verification/verify-identity";
 import type { Check } from "./check";
 import { boundVerifier, dependencyChecks, type BackgroundTasks, type Deadline } from "./deadline";
 import type { Finding } from "./finding";
-import { decideVerdict, stirFinding } from "./policy";
+import { decideVerdict, monitoredFindings, stirFinding } from "./policy";
 import type { Verdict } from "./verdict";
 
 export interface Evaluation {
@@ -68,7 +68,10 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
 
   const checks: Check[] = [...unreadablePartChecks(call), ...verification.checks, ...identityChecks(verification.identities), ...assessment.checks, ...replay.checks, ...velocity.checks, ...dependencies.checks];
   const stir = stirFinding(verification, assessment.policy);
-  const findings: Finding[] = [...(stir ? [stir] : []), ...assessment.findings, ...replay.findings, ...velocity.findings, ...dependencies.findings];
+  // What the operator's policy table and rules ask for; POLICY_MODE=monitor only counts it. Replay forks,
+  // velocity limits and dependency failures have their own settings and stay enforced.
+  const policyFindings = [...(stir ? [stir] : []), ...assessment.findings];
+  const findings: Finding[] = [...(runtime.config.policyMode === "monitor" ? monitoredFindings(policyFindings) : policyFindings), ...replay.findings, ...velocity.findings, ...dependencies.findings];
   const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.config.jwscardUrl });
   return { verdict, verification, origin: assessment };
 }

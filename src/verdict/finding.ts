@@ -17,4 +17,11 @@ export interface Finding {
    * when set, the Reason header's text. Without one that SIP can carry, the check id is used.
    */
   label?: string;
+  /** The operator rule that asked for it, when one did. */
+  ruleId?: string;
+  /** Its rule or policy entry is in monitor mode (or the whole policy is): listed and counted, never enforced. */
+  monitored?: true;
 }
+
+/** Who the verdict's `monitored` list names for a finding: its rule, else its check. */
+export const findingSource = (finding: Finding) => finding.ruleId ?? finding.checkId;

@@ -1,12 +1,12 @@
 import type { NormalizedCall } from "../call/call";
-import { findingFor, type PolicyTable } from "../origin/policy";
+import { findingFor, policyEntryOptions, type PolicyTable } from "../origin/policy";
 import { hidesCallerId, type PrivValue } from "../sip/privacy";
 import type { CallVerification } from "../verification/verify-call";
 import type { Check } from "./check";
 import { DEPENDENCY_CHECK_IDS } from "./deadline";
-import type { Finding } from "./finding";
+import { findingSource, type Finding } from "./finding";
 import { sipTextOf } from "./sip-label";
-import { ACTIONS, type Action, type SipHeader, type Verdict } from "./verdict";
+import { ACTIONS, type Action, type MonitoredAction, type SipHeader, type Verdict } from "./verdict";
 
 const SEVERITY = new Map<Action, number>(ACTIONS.map((action, index) => [action, index]));
 
@@ -20,13 +20,17 @@ export function stirFinding(verification: CallVerification, policy: PolicyTable)
   const failure = verification.failure;
   if (failure === null || failure.reasonCode === 428 || failure.checkId === DEPENDENCY_CHECK_IDS.trust) return null;
   const entry = policy[failure.verstat === "TN-Validation-Failed" ? "stir.tn-validation-failed" : "stir.no-tn-validation"];
-  return findingFor(failure.checkId, entry.action, `${failure.reasonText}: ${failure.reasondesc}`, entry);
+  return findingFor(failure.checkId, entry.action, `${failure.reasonText}: ${failure.reasondesc}`, policyEntryOptions(entry));
 }
 
-/** The most severe finding decides; on a tie, the first (pipeline order: verification, origin, rules). */
+/**
+ * The most severe enforced finding decides; on a tie, the first (pipeline order: verification, origin,
+ * rules). A monitored finding never decides.
+ */
 export function decisiveFinding(findings: Finding[]): Finding | null {
   let decisive: Finding | null = null;
   for (const finding of findings) {
+    if (finding.monitored) continue;
     if (!decisive || SEVERITY.get(finding.action)! > SEVERITY.get(decisive.action)!) decisive = finding;
   }
   return decisive && decisive.action !== "allow" ? decisive : null;
@@ -56,6 +60,19 @@ function privacyHeader(action: Action, requested: readonly PrivValue[]): SipHead
   return { name: "Privacy", value: values.join(";") };
 }
 
+/** What a verdict's monitored findings would have done to the call, at most: null when none would have acted. */
+export function wouldHaveAction(monitored: readonly MonitoredAction[] | undefined): Action | null {
+  const most = (monitored ?? []).reduce<Action>((severest, { action }) => (SEVERITY.get(action)! > SEVERITY.get(severest)! ? action : severest), "allow");
+  return most === "allow" ? null : most;
+}
+
+/** The findings as POLICY_MODE=monitor has them: every one listed and counted, none enforced. */
+export const monitoredFindings = (findings: Finding[]): Finding[] => findings.map((finding) => ({ ...finding, monitored: true }));
+
+/** What the monitored findings would have done: the verdict's `monitored` list (issue 20 "Monitor mode"). */
+export const monitoredActions = (findings: Finding[]): MonitoredAction[] =>
+  findings.flatMap((finding) => (finding.monitored && finding.action !== "allow" ? [{ by: findingSource(finding), action: finding.action, reason: finding.reason }] : []));
+
 /**
  * One verdict, with what the SBC applies: the response for a block (603, or 608 with Call-Info per
  * RFC 8688), the verstat on P-Asserted-Identity (3GPP TS 24.229), a Reason header naming a failed
@@ -63,6 +80,8 @@ function privacyHeader(action: Action, requested: readonly PrivValue[]): SipHead
  * hide (RFC 3323, RFC 3325). A block presents no caller ID at all. Every text
  * in a header comes from a fixed vocabulary (src/verdict/sip-label.ts), never from a rule's reason, a
  * report's notes or a check's detail: the Reason of a rejection goes back to the calling network.
+ * Monitored findings decide nothing and are only listed (issue 20); the verstat and the Reason naming a
+ * failed verification come from the verification itself, so monitor mode never hides them.
  */
 export function decideVerdict(input: VerdictInput): Verdict & { label: string | null } {
   const { call, verification } = input;
@@ -71,6 +90,7 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
   const headers: SipHeader[] = [];
   let sip: Verdict["sip"] = null;
 
+  const monitored = monitoredActions(input.findings);
   if (action === "block") {
     const code = decisive!.sipCode ?? 603;
     sip = { code, reason: code === 608 ? "Rejected" : "Decline" };
@@ -96,6 +116,7 @@ export function decideVerdict(input: VerdictInput): Verdict & { label: string | 
     sip,
     headers,
     decidedBy: decisive?.checkId ?? null,
+    ...(monitored.length > 0 ? { monitored } : {}),
     label: action === "tag" ? sipTextOf(decisive!) : null,
     checks: input.checks,
   };

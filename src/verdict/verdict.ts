@@ -4,6 +4,18 @@ import type { Check } from "./check";
 export const ACTIONS = ["allow", "tag", "withhold", "block"] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** Whether a rule or policy entry acts on the call, or is only counted for what it would have done (issue 20 "Monitor mode"). */
+export const ENFORCEMENT_MODES = ["enforce", "monitor"] as const;
+export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
+
+/** A finding in monitor mode: what it would have done, never enforced. `by` is the rule id or the check id. */
+export interface MonitoredAction {
+  by: string;
+  action: Action;
+  /** For the verdict's JSON readers only: never sent in SIP. */
+  reason: string;
+}
+
 export type Verstat = "TN-Validation-Passed" | "TN-Validation-Failed" | "No-TN-Validation";
 export type Attestation = "A" | "B" | "C";
 
@@ -24,5 +36,7 @@ export interface Verdict {
   headers: SipHeader[];
   /** Which check decided the action, when one did. */
   decidedBy: string | null;
+  /** Each monitored finding, not enforced: absent when there is none. */
+  monitored?: MonitoredAction[];
   checks: Check[];
 }

@@ -33,7 +33,9 @@ export function checkOperatorRules(matched: Rule[] | null, rulesLoaded: number):
   if (matched === null) return { check: skip(id, "the operator's rules could not be read (store.rules)"), findings: [] };
   if (matched.length === 0) return { check: pass(id, "no operator rule matches", { rulesLoaded }), findings: [] };
   // The rule's reason stays in the evidence: an analyst's words are not for the caller's network.
-  const findings = matched.flatMap((rule) => findingFor(id, rule.action, `operator rule ${rule.id}`, { sipCode: RULE_BLOCK_SIP_CODE, label: rule.label }) ?? []);
+  const findings = matched.flatMap(
+    (rule) => findingFor(id, rule.action, `operator rule ${rule.id}`, { sipCode: RULE_BLOCK_SIP_CODE, label: rule.label, ruleId: rule.id, monitored: rule.mode === "monitor" }) ?? [],
+  );
   const evidence = { matched: matched.length, rules: matched.slice(0, RULES_IN_EVIDENCE).map(ruleEvidence) };
   // A rule whose action is allow records that an analyst looked at this pattern; it costs the call nothing.
   const check = findings.length > 0 ? fail(id, `${matched.length} operator rule(s) match`, evidence) : pass(id, "only allowing operator rules match", evidence);
@@ -43,6 +45,7 @@ export function checkOperatorRules(matched: Rule[] | null, rulesLoaded: number):
 const ruleEvidence = (rule: Rule) => ({
   id: rule.id,
   action: rule.action,
+  mode: rule.mode,
   reason: rule.reason,
   author: rule.author,
   expiresAt: expiryIso(rule.expiresAt),

@@ -72,6 +72,7 @@ export function ruleFixture(overrides: Partial<Rule> & Pick<Rule, "criteria">): 
   return {
     id: crypto.randomUUID(),
     action: "block",
+    mode: "enforce",
     reason: "fraud campaign",
     label: null,
     author: "analyst",

@@ -21,26 +21,26 @@ describe("a number's key", () => {
 describe("the keyed index", () => {
   it("finds every rule on a number, in or out of the order appended, and nothing beside it", () => {
     const builder = new KeyedRuleIndexBuilder();
-    for (const [tn, action] of [["77272501236", "tag"], ["77272501234", "block"], ["77272501235", "allow"], ["77272501234", "withhold"]] as const) builder.append(numberKey(tn)!, action, null);
+    for (const [tn, action] of [["77272501236", "tag"], ["77272501234", "block"], ["77272501235", "allow"], ["77272501234", "withhold"]] as const) builder.append(numberKey(tn)!, { action, mode: "enforce", expiresAt: null });
     const index = builder.build();
     expect(index.size).toBe(4);
-    expect(index.activeHeads("77272501234", AT)).toEqual([{ action: "block", expiresAt: null }, { action: "withhold", expiresAt: null }]);
-    expect(index.activeHeads("77272501236", AT)).toEqual([{ action: "tag", expiresAt: null }]);
+    expect(index.activeHeads("77272501234", AT)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }, { action: "withhold", mode: "enforce", expiresAt: null }]);
+    expect(index.activeHeads("77272501236", AT)).toEqual([{ action: "tag", mode: "enforce", expiresAt: null }]);
     expect(index.activeHeads("77272501233", AT)).toEqual([]);
     expect(index.activeHeads("77272501237", AT)).toEqual([]);
   });
 
   it("judges expiry at the call's instant: in force until the expiry, not at it", () => {
     const builder = new KeyedRuleIndexBuilder();
-    builder.append(numberKey("77272501234")!, "block", AT + 60_000);
+    builder.append(numberKey("77272501234")!, { action: "block", mode: "enforce", expiresAt: AT + 60_000 });
     const index = builder.build();
-    expect(index.activeHeads("77272501234", AT + 59_999)).toEqual([{ action: "block", expiresAt: AT + 60_000 }]);
+    expect(index.activeHeads("77272501234", AT + 59_999)).toEqual([{ action: "block", mode: "enforce", expiresAt: AT + 60_000 }]);
     expect(index.activeHeads("77272501234", AT + 60_000)).toEqual([]);
   });
 
   it("holds a million rules in 17 bytes each, with at most half as much again of headroom", () => {
     const builder = new KeyedRuleIndexBuilder();
-    for (let index = 0; index < 1_000_000; index++) builder.append(numberKey(String(77_000_000_000 + index * 7))!, "block", null);
+    for (let index = 0; index < 1_000_000; index++) builder.append(numberKey(String(77_000_000_000 + index * 7))!, { action: "block", mode: "enforce", expiresAt: null });
     const { columns } = builder.build();
     expect(columns.keys.byteLength + columns.expiries.byteLength + columns.actions.byteLength).toBe(17_000_000);
     expect(columns.keys.buffer.byteLength + columns.expiries.buffer.byteLength + columns.actions.buffer.byteLength).toBeLessThanOrEqual(1.5 * 17_000_000);
@@ -50,7 +50,7 @@ describe("the keyed index", () => {
 describe("a rule base saved as bytes", () => {
   const keyed = (entries: [string, "block" | "tag", number | null][]) => {
     const builder = new KeyedRuleIndexBuilder();
-    for (const [tn, action, expiresAt] of entries) builder.append(numberKey(tn)!, action, expiresAt);
+    for (const [tn, action, expiresAt] of entries) builder.append(numberKey(tn)!, { action, mode: "enforce", expiresAt });
     return builder.build();
   };
   const whole = [ruleFixture({ id: "prefix", criteria: { cli: { prefix: "7727" }, trunk: "intl-1" }, reason: "Üñíçødé reason\nacross lines" }), ruleFixture({ id: "carrier", criteria: { carrier: "TransitCo" } })];
@@ -62,8 +62,8 @@ describe("a rule base saved as bytes", () => {
     expect(decoded.version).toBe(42);
     expect(decoded.wholeRules).toEqual(whole);
     expect(decoded.whole.matching(subject).map((rule) => rule.id).sort()).toEqual(["carrier", "prefix"]);
-    expect(decoded.keyed.cli.activeHeads("77272501235", AT - 1)).toEqual([{ action: "tag", expiresAt: AT }]);
-    expect(decoded.keyed.destination.activeHeads("77012345678", AT)).toEqual([{ action: "block", expiresAt: null }]);
+    expect(decoded.keyed.cli.activeHeads("77272501235", AT - 1)).toEqual([{ action: "tag", mode: "enforce", expiresAt: AT }]);
+    expect(decoded.keyed.destination.activeHeads("77012345678", AT)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }]);
     expect(decoded.keyed.cli.size + decoded.keyed.destination.size).toBe(3);
   });
 

@@ -98,7 +98,7 @@ describe("200 000 rules under one prefix", () => {
 
 const keyedIndex = (entries: [tn: string, action: Rule["action"], expiresAt: number | null][]) => {
   const builder = new KeyedRuleIndexBuilder();
-  for (const [tn, action, expiresAt] of entries) builder.append(numberKey(tn)!, action, expiresAt);
+  for (const [tn, action, expiresAt] of entries) builder.append(numberKey(tn)!, { action, mode: "enforce", expiresAt });
   return builder.build();
 };
 
@@ -159,6 +159,18 @@ describe("exact-number rules are read from the store only on a hit", () => {
       { action: "block", reason: "exact-number rule on the caller ID 77272501234; its details could not be read", expiresAt: null },
       { action: "tag", reason: "exact-number rule on the caller ID 77272501234; its details could not be read", expiresAt: FRIDAY_NOON_UTC },
       { action: "withhold", reason: "exact-number rule on the called number 77012345678; its details could not be read", expiresAt: null },
+    ]);
+  });
+
+  it("when the store cannot be read, a monitored rule the index remembers stays monitored (issue 20)", async () => {
+    const builder = new KeyedRuleIndexBuilder();
+    builder.append(numberKey("77272501234")!, { action: "block", mode: "monitor", expiresAt: null });
+    builder.append(numberKey("77272501234")!, { action: "withhold", mode: "enforce", expiresAt: null });
+    const monitored = composeRuleSet(ruleBaseOf(1, [], { cli: builder.build(), destination: keyedIndex([]) }), NO_CHANGES);
+    const matched = await matchRules(monitored, subject({ destination: null }), reader({ cli: null }).read);
+    expect(matched.map(({ action, mode }) => ({ action, mode }))).toEqual([
+      { action: "block", mode: "monitor" },
+      { action: "withhold", mode: "enforce" },
     ]);
   });
 

@@ -29,7 +29,7 @@ describe("a rule base compiled from D1, page by page", () => {
     const callers = Array.from({ length: 12_000 }, (_, index) => String(77_270_000_000 + index * 3));
     await importAll([
       ...callers.map((cli) => block({ cli: { exact: cli } })),
-      ...Array.from({ length: 300 }, (_, index) => block({ destination: { exact: String(77_010_000_000 + index) } }, { action: "tag" })),
+      ...Array.from({ length: 300 }, (_, index) => block({ destination: { exact: String(77_010_000_000 + index) } }, { action: "tag", mode: "monitor" })),
       ...Array.from({ length: 1_200 }, (_, index) => block({ cli: { prefix: String(7_717_000 + index) } })),
       block({ cli: { exact: "77272599999" }, trunk: "intl-1" }),
       block({ cli: { exact: "77272588888" } }, { expiresAt: NOW + 1 }),
@@ -40,9 +40,9 @@ describe("a rule base compiled from D1, page by page", () => {
     expect(base.keyed.cli.size).toBe(12_000);
     expect(base.keyed.destination.size).toBe(300);
     expect(base.whole.size).toBe(1_201);
-    expect(base.keyed.cli.activeHeads(callers[11_999]!, NOW)).toEqual([{ action: "block", expiresAt: null }]);
+    expect(base.keyed.cli.activeHeads(callers[11_999]!, NOW)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }]);
     expect(base.keyed.cli.activeHeads("77270000001", NOW)).toEqual([]);
-    expect(base.keyed.destination.activeHeads("77010000299", NOW)).toEqual([{ action: "tag", expiresAt: null }]);
+    expect(base.keyed.destination.activeHeads("77010000299", NOW)).toEqual([{ action: "tag", mode: "monitor", expiresAt: null }]);
     expect(base.keyed.cli.activeHeads("77272588888", NOW)).toEqual([]);
     // An exact CLI with a trunk is held whole: the trunk must still be judged.
     expect(base.whole.matching(subject({ cli: "77272599999", trunk: "intl-1" }))).toHaveLength(1);
@@ -109,7 +109,7 @@ describe("an import moves the origin version once", () => {
     expect(again).toEqual({ ids: first.ids, created: 0, publishedVersion: expect.any(Number) });
     expect((await listAudit(env.DB, { entity: "rule", limit: 1000 })).length).toBe(auditBefore);
     expect(first.ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
-    const stored = { id: first.ids[2], criteria: { cli: { exact: "77272600002" } }, action: "block", reason: "reported", label: null, author: "analyst", expiresAt: null, reportId: null, version: 1, createdAt: NOW };
+    const stored = { id: first.ids[2], criteria: { cli: { exact: "77272600002" } }, action: "block", mode: "enforce", reason: "reported", label: null, author: "analyst", expiresAt: null, reportId: null, version: 1, createdAt: NOW };
     expect(await getRule(env.DB, first.ids[2]!)).toEqual({ ...stored, updatedAt: NOW });
     expect(await listAudit(env.DB, { entity: "rule", entityId: first.ids[2], limit: 10 })).toMatchObject([{ actor: "analyst", operation: "create", before: null, after: stored }]);
   });
