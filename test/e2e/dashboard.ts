@@ -59,6 +59,10 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
   await page.goto(`${baseUrl}/dashboard`);
   // Logged out: the login form, and neither the navigation nor "Log out".
   await expectVisible(page, { "#login-form": true, "#nav": false, "#logout": false });
+  // Not behind Cloudflare Access, the page's probe for an Access sign-in (GET /v1/stats without a
+  // token, src/dashboard/assets/dashboard.js) is answered 401, which Chromium logs: that one is expected.
+  const probe = pageErrors.findIndex((error) => error.includes("status of 401"));
+  if (probe >= 0) pageErrors.splice(probe, 1);
   await page.fill("#token", ADMIN_TOKEN);
   await page.click('#login-form button[type="submit"]');
   await page.waitForSelector("#logout", { state: "visible" });
