@@ -61,7 +61,9 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
   await expectVisible(page, { "#login-form": true, "#nav": false, "#logout": false });
   // Not behind Cloudflare Access, the page's probe for an Access sign-in (GET /v1/stats without a
   // token, src/dashboard/assets/dashboard.js) is answered 401, which Chromium logs: that one is expected.
-  const probe = pageErrors.findIndex((error) => error.includes("status of 401"));
+  const isProbe401 = (error: string) => error.includes("status of 401");
+  for (let waited = 0; waited < 5_000 && !pageErrors.some(isProbe401); waited += 100) await page.waitForTimeout(100);
+  const probe = pageErrors.findIndex(isProbe401);
   if (probe >= 0) pageErrors.splice(probe, 1);
   await page.fill("#token", ADMIN_TOKEN);
   await page.click('#login-form button[type="submit"]');
