@@ -1,5 +1,5 @@
 import { expiryIso, type Rule } from "../../rules/rule";
-import type { RuleSubject } from "../../rules/matcher";
+import { ruleSubjectFor, type RuleSubject } from "../../rules/matcher";
 import { fail, pass, skip, type Check } from "../../verdict/check";
 import type { Finding } from "../../verdict/finding";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
@@ -11,13 +11,7 @@ const RULE_BLOCK_SIP_CODE = 603;
 
 /** What the call presents to the operator's rules: its numbers, its ingress as presented and as mapped, and when. */
 export function ruleSubjectOf({ call, cli, ingress, atMs }: Pick<OriginContext, "call" | "cli" | "ingress" | "atMs">): RuleSubject {
-  return {
-    cli: cli?.tn ?? call.cli?.tn ?? null,
-    destination: call.to?.tn ?? call.ruri?.tn ?? null,
-    trunk: ingress.trunk,
-    carriers: [ingress.carrier, ingress.carrierName].filter((carrier): carrier is string => carrier !== null),
-    atMs,
-  };
+  return ruleSubjectFor(cli?.tn ?? call.cli?.tn ?? null, call.to?.tn ?? call.ruri?.tn ?? null, ingress, atMs);
 }
 
 /** The most matched rules a check's evidence lists: every one of them still decides, but a response stays readable. */
