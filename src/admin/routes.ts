@@ -4,6 +4,7 @@ import { z } from "zod";
 import { backgroundTasks, type AppEnv } from "../api/app-env";
 import { systemClock } from "../lib/clock";
 import { nativeError } from "../api/native-errors";
+import { RECENT_VERDICTS_KEPT } from "../dashboard/recent-verdicts";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
 import { getConfigSection, putConfigSection } from "../origin/config/store";
@@ -13,10 +14,9 @@ import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../
 import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
-import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
+import { presentRule, RULE_ID, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { PREVIEW_SAMPLE_SIZE, previewRule } from "../rules/preview";
 import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, newRule, replaceRule, type RuleWriteResult } from "../rules/store";
-import { RECENT_VERDICTS_KEPT } from "../dashboard/recent-verdicts";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
 import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
@@ -43,7 +43,6 @@ const auditQuery = z.object({
   before: z.coerce.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
 });
 
-const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const optionalAuthor = z.object({ author: authorField.optional(), version: z.number().int().positive().optional() }).strict();
 const optionalAuthorOnly = z.object({ author: authorField.optional() }).strict();
 

@@ -195,9 +195,12 @@ export async function matchRules(set: RuleSet, subject: RuleSubject, read: Keyed
   return [...matched.values()];
 }
 
+/** The id of a rule enforced as a keyed index remembers it, its details unread: it names no rule in the table. */
+export const UNREAD_RULE_ID = "unread";
+
 function unreadRule(hit: KeyedHit, head: RuleHead): Rule {
   return {
-    id: "unread",
+    id: UNREAD_RULE_ID,
     criteria: { [hit.criterion]: { exact: hit.tn } },
     action: head.action,
     mode: head.mode,
