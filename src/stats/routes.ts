@@ -44,7 +44,7 @@ statsRoutes.get("/", describeStats, validQuery(statsQuery), async (c) => {
 });
 
 /** As many rule ids as the dashboard's rules page lists at once. */
-export const MAX_RULE_IDS = 200;
+const MAX_RULE_IDS = 200;
 
 const ruleHitsQuery = z.object({
   ids: z
