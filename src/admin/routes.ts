@@ -4,6 +4,7 @@ import { z } from "zod";
 import { backgroundTasks, type AppEnv } from "../api/app-env";
 import { systemClock } from "../lib/clock";
 import { nativeError } from "../api/native-errors";
+import { RECENT_VERDICTS_KEPT } from "../dashboard/recent-verdicts";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
 import { getConfigSection, putConfigSection } from "../origin/config/store";
@@ -13,8 +14,9 @@ import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../
 import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
-import { presentRule, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
-import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, replaceRule, type RuleWriteResult } from "../rules/store";
+import { presentRule, RULE_ID, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
+import { PREVIEW_SAMPLE_SIZE, previewRule } from "../rules/preview";
+import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, newRule, replaceRule, type RuleWriteResult } from "../rules/store";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
 import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
@@ -41,7 +43,6 @@ const auditQuery = z.object({
   before: z.coerce.number().int().positive().optional().describe("Only entries with a smaller seq (paging)"),
 });
 
-const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const optionalAuthor = z.object({ author: authorField.optional(), version: z.number().int().positive().optional() }).strict();
 const optionalAuthorOnly = z.object({ author: authorField.optional() }).strict();
 
@@ -70,6 +71,23 @@ adminRoutes.post(
     if ("response" in body) return body.response;
     const rule = await createRule(c.env.DB, body.value, actorOf(c, body.value.author), now, (created) => idempotentResponse(c, 201, { rule: presentRule(created) }, `"${created.version}"`));
     return ruleWriteResponse(c, { rule }, 201);
+  },
+);
+
+adminRoutes.post(
+  "/rules/preview",
+  describeRoute({
+    ...ADMIN,
+    summary: "Preview a rule against recent verdicts",
+    description: `The body is a rule as \`POST /v1/admin/rules\` takes it, validated the same way; nothing is written or audited. The rule is matched, by the verdict's own matcher, against each of the last ${RECENT_VERDICTS_KEPT} verdicts at the verdict's time (time windows and expiry judged then); \`otherwiseAllowed\` counts the matched verdicts whose action was allow, \`sample\` lists the newest ${PREVIEW_SAMPLE_SIZE} matched.`,
+    requestBody: jsonBody(ruleInputSchema(0, DOCUMENTED_PLAN)),
+    responses: { 200: jsonResponse("`{window: {verdicts, from, to}, matched, otherwiseAllowed, sample: [{requestId, at, cli, action}]}`"), 400: errorResponse("A field is invalid") },
+  }),
+  async (c) => {
+    const now = clockOf(c).now();
+    const body = await readValidBody(c, ruleInputSchema(now, planOf(c)));
+    if ("response" in body) return body.response;
+    return c.json(await previewRule(c.env.DB, newRule("candidate", body.value, actorOf(c, body.value.author), now)));
   },
 );
 

@@ -34,7 +34,7 @@ recentVerdictsRoutes.get(
     summary: "Recent verdicts with their evidence",
     description: `The newest verdicts first; the dashboard keeps the last ${RECENT_VERDICTS_KEPT}.`,
     security: ADMIN_SECURITY,
-    responses: { 200: jsonResponse("`{verdicts: [{seq, requestId, at, cli, destination, action, verstat, signed, attest, decidedBy, failedChecks, carrier, elapsedMs, checks}]}`"), 400: errorResponse("A query parameter is invalid") },
+    responses: { 200: jsonResponse("`{verdicts: [{seq, requestId, at, cli, destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks}]}`"), 400: errorResponse("A query parameter is invalid") },
   }),
   validQuery(recentVerdictsQuery),
   async (c) => {

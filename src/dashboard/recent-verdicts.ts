@@ -3,7 +3,7 @@ import { WriteBehind, type BoundedCall } from "../lib/write-behind";
 import { d1Rows } from "../lib/storage-rows";
 import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from "../metrics/record";
 import type { Check } from "../verdict/check";
-import type { Action, Attestation, Verstat } from "../verdict/verdict";
+import type { Action, Attestation, MonitoredAction, Verstat } from "../verdict/verdict";
 
 /**
  * The dashboard's recent verdicts with their evidence (migrations/0011): the newest
@@ -22,7 +22,16 @@ export interface RecentVerdict {
   signed: boolean;
   attest: Attestation | null;
   decidedBy: string | null;
+  /** What monitored rules and policy entries would have done; absent when nothing was monitored. */
+  monitored?: MonitoredAction[];
+  /** The ingress carrier for display: the operator's name for it, else as presented, else "(unknown)". */
   carrier: string;
+  /**
+   * The ingress as an operator rule reads it (src/rules/matcher.ts RuleSubject): the trunk, the carrier
+   * as presented and as the ingress map names it, and whether the call was classified international.
+   * What a rule preview re-matches; absent from verdicts kept before it was stored.
+   */
+  ingress?: { trunk: string | null; carrier: string | null; carrierName: string | null; international: boolean };
   elapsedMs: number;
   checks: Check[];
 }
@@ -154,25 +163,36 @@ const MAX_PAGES_PER_READ = 256;
 const READ_PAGES = `SELECT first_seq, verdicts, ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT} AS oldest_kept
     FROM recent_verdict_pages WHERE first_seq < ?1 ORDER BY first_seq DESC LIMIT ?2`;
 
-/** The newest RECENT_VERDICTS_KEPT verdicts that pass the filter, newest first, before `beforeSeq` when given. */
-export async function listRecentVerdicts(db: D1Database, filter: RecentVerdictFilter) {
-  const found = [];
-  for (let before = filter.beforeSeq ?? Number.MAX_SAFE_INTEGER, pagesRead = FIRST_PAGES_READ; ; pagesRead = Math.min(pagesRead * 2, MAX_PAGES_PER_READ)) {
+/**
+ * The newest RECENT_VERDICTS_KEPT verdicts with their seqs, newest first, before `beforeSeq` when given:
+ * pages are read a few at a time and parsed one by one, so a caller that walks the whole window (a rule
+ * preview) holds one read's pages, not the window.
+ */
+export async function* recentVerdictsNewestFirst(db: D1Database, beforeSeq?: number): AsyncGenerator<{ seq: number; verdict: RecentVerdict }> {
+  for (let before = beforeSeq ?? Number.MAX_SAFE_INTEGER, pagesRead = FIRST_PAGES_READ; ; pagesRead = Math.min(pagesRead * 2, MAX_PAGES_PER_READ)) {
     const { results: pages } = await db.prepare(READ_PAGES).bind(before, pagesRead).all<{ first_seq: number; verdicts: string; oldest_kept: number }>();
     for (const page of pages) {
       const verdicts = JSON.parse(page.verdicts) as RecentVerdict[];
       for (let index = verdicts.length - 1; index >= 0; index--) {
         const seq = page.first_seq + index;
-        if (seq < page.oldest_kept) return found;
-        const verdict = verdicts[index]!;
-        const failedChecks = failedCheckIds(verdict.checks);
-        if ((filter.beforeSeq !== undefined && seq >= filter.beforeSeq) || !matches(verdict, failedChecks, filter)) continue;
-        const { atMs, ...rest } = verdict;
-        found.push({ seq, ...rest, at: new Date(atMs).toISOString(), failedChecks });
-        if (found.length === filter.limit) return found;
+        if (seq < page.oldest_kept) return;
+        if (beforeSeq === undefined || seq < beforeSeq) yield { seq, verdict: verdicts[index]! };
       }
     }
-    if (pages.length < pagesRead) return found;
+    if (pages.length < pagesRead) return;
     before = pages.at(-1)!.first_seq;
   }
+}
+
+/** The newest RECENT_VERDICTS_KEPT verdicts that pass the filter, newest first, before `beforeSeq` when given. */
+export async function listRecentVerdicts(db: D1Database, filter: RecentVerdictFilter) {
+  const found = [];
+  for await (const { seq, verdict } of recentVerdictsNewestFirst(db, filter.beforeSeq)) {
+    const failedChecks = failedCheckIds(verdict.checks);
+    if (!matches(verdict, failedChecks, filter)) continue;
+    const { atMs, ...rest } = verdict;
+    found.push({ seq, ...rest, at: new Date(atMs).toISOString(), failedChecks });
+    if (found.length === filter.limit) break;
+  }
+  return found;
 }

@@ -37,8 +37,25 @@ export function observeVerdict({ call, verdict, verification, ingress, atMs, ela
   recordVerificationMetrics("verdict", verification);
   scheduleMetricsFlush(env.DB, { waitUntil, timeoutMs });
 
+  // The monitored list is absent from a verdict with none (src/verdict/policy.ts), and so from what is kept of it.
+  const monitored = verdict.monitored ? { monitored: verdict.monitored } : {};
   keepRecentVerdict(
-    { requestId: verdict.requestId, atMs, cli, destination, action: verdict.action, verstat: verdict.verstat, signed: call.identity.length > 0, attest: verdict.attest, decidedBy: verdict.decidedBy, carrier, elapsedMs, checks: verdict.checks },
+    {
+      requestId: verdict.requestId,
+      atMs,
+      cli,
+      destination,
+      action: verdict.action,
+      verstat: verdict.verstat,
+      signed: call.identity.length > 0,
+      attest: verdict.attest,
+      decidedBy: verdict.decidedBy,
+      ...monitored,
+      carrier,
+      ingress: { trunk: ingress.trunk, carrier: ingress.carrier, carrierName: ingress.carrierName, international: ingress.kind === "international" },
+      elapsedMs,
+      checks: verdict.checks,
+    },
     { db: env.DB, waitUntil, timeoutMs },
   );
   waitUntil(
@@ -51,6 +68,7 @@ export function observeVerdict({ call, verdict, verification, ingress, atMs, ela
         verstat: verdict.verstat,
         attest: verdict.attest,
         decidedBy: verdict.decidedBy,
+        ...monitored,
         failedChecks: verdict.checks.filter((check) => check.result === "fail").map((check) => check.id),
         ingressCarrier: ingress.carrierName ?? ingress.carrier,
         ingressTrunk: ingress.trunk,

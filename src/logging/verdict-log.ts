@@ -1,5 +1,5 @@
 import { ConfigError } from "../config";
-import type { Action, Attestation, Verstat } from "../verdict/verdict";
+import type { Action, Attestation, MonitoredAction, Verstat } from "../verdict/verdict";
 import { numberRenderer, type NumberLoggingEnv } from "./numbers";
 
 export interface VerdictLogEnv extends NumberLoggingEnv {
@@ -22,6 +22,8 @@ export interface VerdictLogEntry {
   verstat: Verstat;
   attest: Attestation | null;
   decidedBy: string | null;
+  /** What monitored rules and policy entries would have done; absent when nothing was monitored. */
+  monitored?: MonitoredAction[];
   failedChecks: string[];
   ingressCarrier: string | null;
   ingressTrunk: string | null;

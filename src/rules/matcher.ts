@@ -15,6 +15,22 @@ export interface RuleSubject {
   atMs: number;
 }
 
+/** The ingress as a rule reads it: the trunk, and the carrier as presented and as the operator's ingress map names it. */
+export interface RuleIngress {
+  trunk: string | null;
+  carrier: string | null;
+  carrierName: string | null;
+}
+
+/** What a call at `atMs` presents to the rules: the verdict's and a rule preview's one way of reading a call (src/rules/preview.ts). */
+export const ruleSubjectFor = (cli: string | null, destination: string | null, ingress: RuleIngress, atMs: number): RuleSubject => ({
+  cli,
+  destination,
+  trunk: ingress.trunk,
+  carriers: [ingress.carrier, ingress.carrierName].filter((carrier): carrier is string => carrier !== null),
+  atMs,
+});
+
 /** Rules held whole in the isolate, indexed. */
 export interface RuleMatcher {
   readonly size: number;
@@ -179,9 +195,12 @@ export async function matchRules(set: RuleSet, subject: RuleSubject, read: Keyed
   return [...matched.values()];
 }
 
+/** The id of a rule enforced as a keyed index remembers it, its details unread: it names no rule in the table. */
+export const UNREAD_RULE_ID = "unread";
+
 function unreadRule(hit: KeyedHit, head: RuleHead): Rule {
   return {
-    id: "unread",
+    id: UNREAD_RULE_ID,
     criteria: { [hit.criterion]: { exact: hit.tn } },
     action: head.action,
     mode: head.mode,

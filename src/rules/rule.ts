@@ -40,6 +40,9 @@ export interface Rule {
 
 const identifier = z.string().trim().min(1).max(128);
 
+/** A rule's id: a UUID (random, or derived from an import's id and position). */
+export const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Numbers are read as the verdict reads a caller ID, with the home plan, and kept in canonical form. */
 const criteriaSchema = (plan: DiallingPlan) =>
   z

@@ -157,8 +157,8 @@ export async function getRule(db: D1Database, id: string): Promise<Rule | null> 
  */
 const NEXT_ORIGIN_VERSION = "(SELECT version + 1 FROM origin_version WHERE id = 1)";
 
-/** A rule as written: its author is the authenticated operator who wrote it (issue 22 item 10). */
-function newRule(id: string, input: RuleInput, who: AuditActor, nowMs: number): Rule {
+/** A rule as written (or previewed): its author is the authenticated operator who wrote it (issue 22 item 10). */
+export function newRule(id: string, input: RuleInput, who: AuditActor, nowMs: number): Rule {
   return {
     id,
     criteria: input.criteria,

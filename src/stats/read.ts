@@ -1,4 +1,4 @@
-import { hourOf, SMALL_DIMENSIONS, sqlDimensionList, type StatsDimension } from "./record";
+import { hourOf, RULE_DIMENSIONS, SMALL_DIMENSIONS, sqlDimensionList, type StatsDimension } from "./record";
 
 /**
  * Traceback statistics over a range of whole UTC hours, aggregated in SQL (issue 22 item 8): three
@@ -24,7 +24,7 @@ function countersIn(dimensions: readonly StatsDimension[]): string {
 }
 
 const TOTALS_BY_KEY = `SELECT dimension, key, SUM(count) AS count FROM (${countersIn(SMALL_DIMENSIONS)}) GROUP BY dimension, key`;
-const CALLS_BY_PERIOD = `SELECT hour, MAX(hours) AS hours, dimension, key, SUM(count) AS count FROM (${countersIn(["total", "action"])})
+const CALLS_BY_PERIOD = `SELECT hour, MAX(hours) AS hours, dimension, key, SUM(count) AS count FROM (${countersIn(["total", "action", "monitored"])})
   GROUP BY hour, dimension, key ORDER BY hour`;
 const TOP_BLOCKED_CLIS = `SELECT key AS cli, SUM(count) AS count FROM (${countersIn(["blocked-cli"])}) GROUP BY key ORDER BY count DESC, cli LIMIT ?5`;
 
@@ -46,6 +46,8 @@ export interface PeriodCalls {
   hours: number;
   calls: number;
   byAction: Record<string, number>;
+  /** What monitored rules and policy entries would have done: verdicts by the most severe such action (the chart's "would have" series). */
+  byMonitoredAction: Record<string, number>;
 }
 
 export async function readTracebackStats(db: D1Database, fromMs: number, toMs: number, top: number) {
@@ -62,8 +64,9 @@ export async function readTracebackStats(db: D1Database, fromMs: number, toMs: n
   const spoofed = sums("carrier-spoofed");
   const byHour = new Map<string, PeriodCalls>();
   for (const row of periods!.results as unknown as PeriodTotal[]) {
-    const period = byHour.get(row.hour) ?? { hour: row.hour, hours: row.hours, calls: 0, byAction: {} };
+    const period = byHour.get(row.hour) ?? { hour: row.hour, hours: row.hours, calls: 0, byAction: {}, byMonitoredAction: {} };
     if (row.dimension === "total") period.calls = row.count;
+    else if (row.dimension === "monitored") period.byMonitoredAction[row.key] = row.count;
     else period.byAction[row.key] = row.count;
     period.hours = Math.max(period.hours, row.hours);
     byHour.set(row.hour, period);
@@ -85,5 +88,34 @@ export async function readTracebackStats(db: D1Database, fromMs: number, toMs: n
       .sort((a, b) => b.spoofedShare - a.spoofedShare || b.calls - a.calls),
     byHour: [...byHour.values()],
     topBlockedClis: topBlocked!.results as unknown as { cli: string; count: number }[],
+  };
+}
+
+/** The rules' hits (the `rule` and `rule-monitored` dimensions) over a range, for the rule ids in the JSON array ?5. */
+const RULE_HITS = `SELECT dimension, key, SUM(count) AS count FROM (${countersIn(RULE_DIMENSIONS)}) WHERE key IN (SELECT value FROM json_each(?5)) GROUP BY dimension, key`;
+
+/** The periods the rules page shows: the current UTC hour and the 23 before it, and the 167 before it. */
+export const RULE_HIT_PERIODS = { day: 24, week: 168 } as const;
+export type RuleHitPeriod = keyof typeof RULE_HIT_PERIODS;
+
+/**
+ * Hits of each of `ruleIds` over the last 24 hours and the last 7 days, in whole UTC hours up to the one
+ * holding `nowMs` (as `/v1/stats` counts): one statement per period, each reading the two rule
+ * dimensions' rows of its range for those ids only. A day past the hourly retention counts whole.
+ */
+export async function readRuleHits(db: D1Database, ruleIds: readonly string[], nowMs: number) {
+  const toHour = hourOf(nowMs);
+  const ranges = Object.entries(RULE_HIT_PERIODS).map(([period, hours]) => {
+    const fromHour = hourOf(nowMs - (hours - 1) * 3_600_000);
+    return { period: period as RuleHitPeriod, fromHour, binds: [fromHour, toHour, fromHour.slice(0, 10), toHour.slice(0, 10), JSON.stringify(ruleIds)] };
+  });
+  const results = await db.batch<KeyTotal>(ranges.map(({ binds }) => db.prepare(RULE_HITS).bind(...binds)));
+  const hits = new Map(ruleIds.map((id) => [id, { id, enforced: { day: 0, week: 0 }, monitored: { day: 0, week: 0 } }]));
+  ranges.forEach(({ period }, index) => {
+    for (const row of results[index]!.results) hits.get(row.key)![row.dimension === "rule" ? "enforced" : "monitored"][period] = row.count;
+  });
+  return {
+    periods: Object.fromEntries(ranges.map(({ period, fromHour }) => [period, { from: `${fromHour}:00:00Z`, to: `${toHour}:59:59Z` }])),
+    rules: [...hits.values()],
   };
 }

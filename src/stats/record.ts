@@ -1,4 +1,5 @@
 import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
+import { ruleHitsOf } from "../origin/checks/operator-rules";
 import type { ClassifiedIngress } from "../origin/ingress";
 import type { Check } from "../verdict/check";
 import { wouldHaveAction } from "../verdict/policy";
@@ -28,13 +29,17 @@ export interface VerdictStatsEntry {
 
 /**
  * What is counted per hour. `monitored` counts the verdicts that monitored rules or policy entries
- * would have acted on, by the most severe action they would have taken. `blocked-cli` is the one
- * dimension whose keys are not a small fixed set.
+ * would have acted on, by the most severe action they would have taken. `blocked-cli` and the rule
+ * dimensions are the ones whose keys are not a small fixed set: `rule` counts, by rule id, the verdicts
+ * an operator rule matched and was enforced on (deciding or not: a match is a hit), `rule-monitored`
+ * those it matched in monitor mode (its own, or POLICY_MODE=monitor).
  */
-export const STATS_DIMENSIONS = ["total", "action", "monitored", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
+export const STATS_DIMENSIONS = ["total", "action", "monitored", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli", "rule", "rule-monitored"] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
-/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli`. */
-export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli");
+/** Hits per rule, keyed by rule id: as many keys as rules match, read by id (src/stats/read.ts readRuleHits). */
+export const RULE_DIMENSIONS = ["rule", "rule-monitored"] as const satisfies readonly StatsDimension[];
+/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli` and the rules'. */
+export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli" && !(RULE_DIMENSIONS as readonly string[]).includes(dimension));
 /** `'total', 'action'`: dimensions as an SQL IN list (the constants above, never input). */
 export const sqlDimensionList = (dimensions: readonly StatsDimension[]) => dimensions.map((dimension) => `'${dimension}'`).join(", ");
 
@@ -87,6 +92,7 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWor
   for (const id of new Set(failed)) count(hour, "check", id);
   if (failed.some((id) => SPOOFING_CHECKS.has(id))) count(hour, "carrier-spoofed", carrier);
   if (entry.action === "block" && entry.cli) count(hour, "blocked-cli", entry.cli);
+  for (const hit of ruleHitsOf(entry.checks, entry.monitored)) count(hour, hit.monitored ? "rule-monitored" : "rule", hit.ruleId);
   db = deps.db;
   writer.schedule(deps);
 }

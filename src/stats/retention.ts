@@ -2,13 +2,13 @@ import { pruneAuditLog } from "../admin/audit-log";
 import { readRetentionSettings, type RetentionSettings } from "../config";
 import { pruneReports } from "../reports/store";
 import { MAX_TOP_BLOCKED_CLIS } from "./read";
-import { SMALL_DIMENSIONS, STATS_DIMENSIONS, sqlDimensionList } from "./record";
+import { RULE_DIMENSIONS, SMALL_DIMENSIONS, STATS_DIMENSIONS, sqlDimensionList } from "./record";
 
 /**
  * What stored data is kept, and for how long (issue 22 item 8; README "Stores: loss bounds and retention"):
  * - traceback statistics: hourly counters older than STATS_HOURLY_RETENTION_DAYS (31 by default, so the
- *   dashboard's 30-day view stays hourly) are rolled up into days: every action, check and carrier
- *   count, and the day's MAX_TOP_BLOCKED_CLIS most blocked CLIs. A day of spoofing from rotating CLIs,
+ *   dashboard's 30-day view stays hourly) are rolled up into days: every action, check, carrier and
+ *   rule-hit count, and the day's MAX_TOP_BLOCKED_CLIS most blocked CLIs. A day of spoofing from rotating CLIs,
  *   one row per CLI while hourly, keeps at most that many rows after;
  * - the audit log and fraud reports: only when AUDIT_RETENTION_DAYS / REPORTS_RETENTION_DAYS is set.
  *   They are evidence, so by default nothing is deleted.
@@ -29,9 +29,12 @@ const PRUNE_STATEMENTS_PER_RUN = 20;
 
 /** The oldest hour before ?1 of one dimension: one step down its key (migrations/0009). */
 const OLDEST_HOUR_BEFORE = "SELECT MIN(hour) AS hour FROM stats_counters WHERE dimension = ?1 AND hour < ?2";
-/** Day ?1, from its hours ?2 to ?3: added to what the day holds (hours counted late are rolled up by a later run). */
+/**
+ * Day ?1, from its hours ?2 to ?3: added to what the day holds (hours counted late are rolled up by a
+ * later run). A rule's hits are kept whole: their keys are bounded by the rules table, not by callers.
+ */
 const ROLL_UP_SMALL_DIMENSIONS = `INSERT INTO stats_daily (dimension, day, key, count)
-  SELECT dimension, ?1, key, SUM(count) FROM stats_counters WHERE dimension IN (${sqlDimensionList(SMALL_DIMENSIONS)}) AND hour BETWEEN ?2 AND ?3 GROUP BY dimension, key
+  SELECT dimension, ?1, key, SUM(count) FROM stats_counters WHERE dimension IN (${sqlDimensionList([...SMALL_DIMENSIONS, ...RULE_DIMENSIONS])}) AND hour BETWEEN ?2 AND ?3 GROUP BY dimension, key
   ON CONFLICT (dimension, day, key) DO UPDATE SET count = count + excluded.count`;
 const ROLL_UP_TOP_BLOCKED_CLIS = `INSERT INTO stats_daily (dimension, day, key, count)
   SELECT 'blocked-cli', ?1, key, SUM(count) AS total FROM stats_counters WHERE dimension = 'blocked-cli' AND hour BETWEEN ?2 AND ?3 GROUP BY key ORDER BY total DESC, key LIMIT ?4

@@ -9,7 +9,8 @@ import { freePort, waitForHealth, wranglerEnv } from "./support";
 /**
  * `npm run test:e2e`: the dashboard in headless Chromium (Debian's `chromium` package) against
  * `wrangler dev`, as an analyst uses it: log in ("Log out" shown only then), see the verdicts chart
- * with data, add a rule, see it listed, log out. Leaves a screenshot in test-artifacts/. Skips,
+ * with data, preview a rule in monitor mode against the recent verdicts, add it, see it listed with its
+ * mode and its hits, log out. Leaves a screenshot in test-artifacts/. Skips,
  * exiting 0, when Chromium is not installed.
  */
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,13 +26,20 @@ if (!existsSync(CHROMIUM)) {
 
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
-/** A few verdicts for the chart: two spoofed domestic CLIs from abroad (blocked) and a domestic call (allowed). */
-async function postVerdicts(baseUrl: string): Promise<void> {
-  const calls = [
-    { from: "+77272501234", ingress: { trunk: "intl-1", carrier: "TransitCo", international: true } },
-    { from: "+77272501235", ingress: { trunk: "intl-1", carrier: "TransitCo", international: true } },
-    { from: "+77272501236", ingress: { trunk: "kt-1", carrier: "Kazakhtelecom", international: false } },
-  ];
+const ABROAD = { trunk: "intl-1", carrier: "TransitCo", international: true };
+const DOMESTIC = { trunk: "kt-1", carrier: "Kazakhtelecom", international: false };
+
+/**
+ * A few verdicts for the chart and the rule preview: two spoofed domestic CLIs from abroad (blocked)
+ * and a domestic call (allowed), all three under +7727250123.
+ */
+const SEEDED_CALLS = [
+  { from: "+77272501234", ingress: ABROAD },
+  { from: "+77272501235", ingress: ABROAD },
+  { from: "+77272501236", ingress: DOMESTIC },
+];
+
+async function postVerdicts(baseUrl: string, calls: { from: string; ingress: object }[]): Promise<void> {
   for (const call of calls) {
     const response = await fetch(`${baseUrl}/v1/verdict`, {
       method: "POST",
@@ -40,6 +48,18 @@ async function postVerdicts(baseUrl: string): Promise<void> {
     });
     if (!response.ok) throw new Error(`verdict answered ${response.status}: ${await response.text()}`);
   }
+}
+
+/** Polls `read` every 200 ms until it answers true; fails, naming `what`, after STEP_TIMEOUT_MS. */
+async function eventually(what: string, read: () => Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < STEP_TIMEOUT_MS; await new Promise((resolve) => setTimeout(resolve, 200))) if (await read()) return;
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Recent verdicts are written after the responses (write-behind): the preview counts them once they are in. */
+async function recentVerdictsKept(baseUrl: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/v1/admin/verdicts?limit=1000`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return ((await response.json()) as { verdicts: unknown[] }).verdicts.length;
 }
 
 /** Fails unless each selector's element is shown (true) or not (false). */
@@ -74,15 +94,33 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
   await page.waitForSelector("#verdicts-chart canvas");
   await page.waitForFunction(() => /^[1-9]\d* verdicts$/.test(document.querySelector("#overview-total")?.textContent ?? ""));
   const legend = await page.textContent("#verdicts-chart .u-legend");
-  for (const series of ["blocked", "allowed"]) if (!legend?.includes(series)) throw new Error(`chart legend lacks '${series}': ${legend}`);
+  for (const series of ["blocked", "allowed", "would have blocked"]) if (!legend?.includes(series)) throw new Error(`chart legend lacks '${series}': ${legend}`);
   await page.waitForSelector("#top-blocked li >> text=+77272501234");
   await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
 
+  // A rule in monitor mode, previewed before it is saved: it matches the three seeded calls, one of them allowed.
+  await eventually("the seeded verdicts among the recent verdicts", async () => (await recentVerdictsKept(baseUrl)) === SEEDED_CALLS.length);
   await page.click('nav a[href="#rules"]');
-  await page.fill('#rule-form input[name="cli"]', "+77172580000");
+  await page.fill('#rule-form input[name="cli"]', "+7727250123");
+  await page.selectOption('#rule-form select[name="match"]', "prefix");
+  await page.selectOption('#rule-form select[name="mode"]', "monitor");
   await page.fill('#rule-form input[name="reason"]', "bank impersonation, e2e report");
+  await page.click("#rule-preview-button");
+  await page.waitForSelector("#rule-preview", { state: "visible" });
+  const preview = { window: await page.textContent("#preview-window"), matched: await page.textContent("#preview-matched"), allowed: await page.textContent("#preview-allowed"), sample: await page.locator("#preview-sample tbody tr").count() };
+  if (JSON.stringify(preview) !== JSON.stringify({ window: "3", matched: "3", allowed: "1", sample: 3 })) throw new Error(`the preview shows ${JSON.stringify(preview)}; expected 3 verdicts, 3 matched, 1 otherwise allowed, 3 listed`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rule-preview.png"), fullPage: true });
   await page.click('#rule-form button[type="submit"]');
-  await page.waitForSelector("#rules-table td >> text=cli = +77172580000");
+  const row = page.locator("#rules-table tbody tr", { hasText: "cli starts +7727250123" });
+  await row.waitFor();
+  if ((await row.locator("td.mode").textContent()) !== "monitor") throw new Error(`the new rule's mode shows ${await row.locator("td.mode").textContent()}`);
+  // A call it matches once saved is one monitored hit in the last 24 hours (statistics are written after the response too).
+  await postVerdicts(baseUrl, [{ from: "+77272501237", ingress: DOMESTIC }]);
+  await eventually("the rule's monitored hit", async () => {
+    await page.dispatchEvent("#rule-search", "input");
+    await page.waitForTimeout(300);
+    return (await row.locator("td.hits.day").textContent()) === "0 / 1";
+  });
   await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rules.png"), fullPage: true });
 
   await page.click("#logout");
@@ -114,7 +152,7 @@ async function main(): Promise<number> {
   let browser: BrowserContext | undefined;
   try {
     await waitForHealth(baseUrl, worker, "wrangler dev");
-    await postVerdicts(baseUrl);
+    await postVerdicts(baseUrl, SEEDED_CALLS);
     // A fresh profile directory (Chromium's --user-data-dir, which Playwright takes as the first argument).
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -123,7 +161,7 @@ async function main(): Promise<number> {
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
     await exerciseDashboard(browser, baseUrl);
-    console.log(`PASSED: dashboard logged in, charted the verdicts and listed a new rule. Screenshots: ${ARTIFACTS}/dashboard-overview.png, dashboard-rules.png`);
+    console.log(`PASSED: dashboard logged in, charted the verdicts, previewed a rule in monitor mode (3 matched, 1 otherwise allowed), listed it with its hit. Screenshots: ${ARTIFACTS}/dashboard-overview.png, dashboard-rule-preview.png, dashboard-rules.png`);
     return 0;
   } catch (error) {
     console.error(`FAILED: ${error instanceof Error ? error.stack : String(error)}`);

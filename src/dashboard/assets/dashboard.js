@@ -148,26 +148,39 @@ async function loadOverview() {
 }
 $("#range").addEventListener("change", () => loadOverview().catch(showError));
 
+/** What monitored rules and policy entries would have done, drawn beside what was done. */
+const WOULD_HAVE = ["block", "withhold", "tag"];
+
 /**
- * Verdicts per hour by action, one series per action, hours without verdicts drawn as zero. A day past
- * the hourly retention comes as one entry (`hours: 24`) and is drawn as its mean per hour.
+ * Verdicts per hour by action, one series per action, hours without verdicts drawn as zero; and, dashed,
+ * one "would have" series per action that monitored rules and policy entries would have taken (issue 20).
+ * A day past the hourly retention comes as one entry (`hours: 24`) and is drawn as its mean per hour.
  */
 function drawVerdictsChart(byHour, from, to) {
   const hourKey = (t) => new Date(t).toISOString().slice(0, 13);
   const counts = new Map();
-  for (const { hour, hours = 1, byAction = {} } of byHour) {
-    const perHour = Object.fromEntries(Object.entries(byAction).map(([action, count]) => [action, count / hours]));
-    for (let offset = 0; offset < hours; offset++) counts.set(hourKey(Date.parse(`${hour}:00:00Z`) + offset * 3_600_000), perHour);
+  for (const { hour, hours = 1, byAction = {}, byMonitoredAction = {} } of byHour) {
+    const perHour = (byKey) => Object.fromEntries(Object.entries(byKey).map(([action, count]) => [action, count / hours]));
+    const period = { done: perHour(byAction), wouldHave: perHour(byMonitoredAction) };
+    for (let offset = 0; offset < hours; offset++) counts.set(hourKey(Date.parse(`${hour}:00:00Z`) + offset * 3_600_000), period);
   }
   const hours = [];
   for (let t = Math.floor(from.getTime() / 3_600_000) * 3_600_000; t <= to.getTime(); t += 3_600_000) hours.push(t);
   const actions = ["block", "withhold", "tag", "allow"];
-  const data = [hours.map((t) => t / 1000), ...actions.map((action) => hours.map((t) => counts.get(hourKey(t))?.[action] ?? 0))];
+  const data = [
+    hours.map((t) => t / 1000),
+    ...actions.map((action) => hours.map((t) => counts.get(hourKey(t))?.done[action] ?? 0)),
+    ...WOULD_HAVE.map((action) => hours.map((t) => counts.get(hourKey(t))?.wouldHave[action] ?? 0)),
+  ];
   const container = $("#verdicts-chart");
   const options = {
     width: Math.max(320, container.clientWidth || 900),
     height: 260,
-    series: [{}, ...actions.map((action) => ({ label: ACTION_LABELS[action], stroke: ACTION_COLOURS[action], fill: `${ACTION_COLOURS[action]}22`, width: 2, points: { show: false } }))],
+    series: [
+      {},
+      ...actions.map((action) => ({ label: ACTION_LABELS[action], stroke: ACTION_COLOURS[action], fill: `${ACTION_COLOURS[action]}22`, width: 2, points: { show: false } })),
+      ...WOULD_HAVE.map((action) => ({ label: `would have ${ACTION_LABELS[action]}`, stroke: ACTION_COLOURS[action], dash: [6, 4], width: 2, points: { show: false } })),
+    ],
     axes: [{}, { label: "verdicts / hour", size: 60 }],
     scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
   };
@@ -190,12 +203,17 @@ function describeCriteria(criteria) {
   return parts.join(", ");
 }
 
+/** A rule's hits over a period, enforced / monitored. */
+const hitsText = (hits, period) => (hits ? `${hits.enforced[period]} / ${hits.monitored[period]}` : "—");
+
 async function loadRules() {
   const search = $("#rule-search").value.replace(/[^0-9]/g, "");
   const query = new URLSearchParams({ limit: "200" });
   if (search) query.set("cli", search);
   if ($("#rule-active").checked) query.set("active", "true");
   const { rules } = await api(`/v1/admin/rules?${query}`);
+  const hits = new Map();
+  if (rules.length > 0) for (const counts of (await api(`/v1/stats/rules?ids=${rules.map((rule) => rule.id).join(",")}`)).rules) hits.set(counts.id, counts);
   const now = Date.now();
   $("#rules-table tbody").replaceChildren(
     ...rules.map((rule) => {
@@ -207,6 +225,9 @@ async function loadRules() {
         { className: expired ? "muted" : "" },
         el("td", { textContent: describeCriteria(rule.criteria) }),
         el("td", {}, el("span", { className: `action ${rule.action}`, textContent: rule.action })),
+        el("td", { className: `mode ${rule.mode}`, textContent: rule.mode }),
+        el("td", { className: "hits day", textContent: hitsText(hits.get(rule.id), "day") }),
+        el("td", { className: "hits week", textContent: hitsText(hits.get(rule.id), "week") }),
         el("td", { textContent: rule.reason }),
         el("td", { textContent: rule.author }),
         el("td", { textContent: rule.expiresAt ? rule.expiresAt.slice(0, 16).replace("T", " ") : "never" }),
@@ -214,7 +235,7 @@ async function loadRules() {
       );
     }),
   );
-  if (rules.length === 0) $("#rules-table tbody").append(el("tr", {}, el("td", { colSpan: 6, className: "empty", textContent: "no rules" })));
+  if (rules.length === 0) $("#rules-table tbody").append(el("tr", {}, el("td", { colSpan: 9, className: "empty", textContent: "no rules" })));
 }
 
 async function expireRule(rule) {
@@ -222,19 +243,60 @@ async function expireRule(rule) {
   await loadRules();
 }
 
+/** The rule the "Add a rule" form describes, as POST /v1/admin/rules and its preview take it. */
+function ruleFromForm(form) {
+  const fields = new FormData(form);
+  const cli = String(fields.get("cli")).replace(/^\+/, "");
+  const rule = { criteria: { cli: { [fields.get("match")]: cli } }, action: fields.get("action"), mode: fields.get("mode"), reason: String(fields.get("reason")) };
+  if (fields.get("label")) rule.label = String(fields.get("label"));
+  if (fields.get("expiresAt")) rule.expiresAt = new Date(String(fields.get("expiresAt"))).toISOString();
+  return rule;
+}
+
+const shortTime = (iso) => iso.slice(0, 19).replace("T", " ");
+
+/** What the rule would have matched among the recent verdicts (POST /v1/admin/rules/preview), shown before it is saved. */
+async function previewRule() {
+  const form = $("#rule-form");
+  if (!form.reportValidity()) return;
+  try {
+    const preview = await api("/v1/admin/rules/preview", { method: "POST", body: JSON.stringify(ruleFromForm(form)) });
+    $("#rule-error").textContent = "";
+    $("#preview-window").textContent = String(preview.window.verdicts);
+    $("#preview-period").textContent = preview.window.from ? `${shortTime(preview.window.from)} to ${shortTime(preview.window.to)} UTC` : "none kept yet";
+    $("#preview-matched").textContent = String(preview.matched);
+    $("#preview-allowed").textContent = String(preview.otherwiseAllowed);
+    $("#preview-sample tbody").replaceChildren(
+      ...preview.sample.map((verdict) =>
+        el(
+          "tr",
+          {},
+          el("td", { textContent: shortTime(verdict.at) }),
+          el("td", { textContent: verdict.cli ? `+${verdict.cli}` : "—" }),
+          el("td", {}, el("span", { className: `action ${verdict.action}`, textContent: verdict.action })),
+          el("td", {}, el("code", { textContent: verdict.requestId })),
+        ),
+      ),
+    );
+    $("#preview-sample").hidden = preview.sample.length === 0;
+    $("#rule-preview").hidden = false;
+  } catch (error) {
+    $("#rule-error").textContent = error.message;
+  }
+}
+
 $("#rule-search").addEventListener("input", () => loadRules().catch(showError));
 $("#rule-active").addEventListener("change", () => loadRules().catch(showError));
+$("#rule-preview-button").addEventListener("click", () => previewRule());
+// A preview describes the form as it was: a change hides it until it is asked for again.
+$("#rule-form").addEventListener("input", () => ($("#rule-preview").hidden = true));
 $("#rule-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const form = new FormData(event.target);
-  const cli = String(form.get("cli")).replace(/^\+/, "");
-  const rule = { criteria: { cli: { [form.get("match")]: cli } }, action: form.get("action"), reason: String(form.get("reason")) };
-  if (form.get("label")) rule.label = String(form.get("label"));
-  if (form.get("expiresAt")) rule.expiresAt = new Date(String(form.get("expiresAt"))).toISOString();
   try {
-    await api("/v1/admin/rules", { method: "POST", body: JSON.stringify(rule) });
+    await api("/v1/admin/rules", { method: "POST", body: JSON.stringify(ruleFromForm(event.target)) });
     $("#rule-error").textContent = "";
     event.target.reset();
+    $("#rule-preview").hidden = true;
     await loadRules();
   } catch (error) {
     $("#rule-error").textContent = error.message;

@@ -1,7 +1,8 @@
 import { expiryIso, type Rule } from "../../rules/rule";
-import type { RuleSubject } from "../../rules/matcher";
+import { ruleSubjectFor, UNREAD_RULE_ID, type RuleSubject } from "../../rules/matcher";
 import { fail, pass, skip, type Check } from "../../verdict/check";
 import type { Finding } from "../../verdict/finding";
+import type { MonitoredAction } from "../../verdict/verdict";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
 import { findingFor } from "../policy";
 import type { OriginContext } from "./origin-context";
@@ -11,13 +12,7 @@ const RULE_BLOCK_SIP_CODE = 603;
 
 /** What the call presents to the operator's rules: its numbers, its ingress as presented and as mapped, and when. */
 export function ruleSubjectOf({ call, cli, ingress, atMs }: Pick<OriginContext, "call" | "cli" | "ingress" | "atMs">): RuleSubject {
-  return {
-    cli: cli?.tn ?? call.cli?.tn ?? null,
-    destination: call.to?.tn ?? call.ruri?.tn ?? null,
-    trunk: ingress.trunk,
-    carriers: [ingress.carrier, ingress.carrierName].filter((carrier): carrier is string => carrier !== null),
-    atMs,
-  };
+  return ruleSubjectFor(cli?.tn ?? call.cli?.tn ?? null, call.to?.tn ?? call.ruri?.tn ?? null, ingress, atMs);
 }
 
 /** The most matched rules a check's evidence lists: every one of them still decides, but a response stays readable. */
@@ -51,3 +46,21 @@ const ruleEvidence = (rule: Rule) => ({
   expiresAt: expiryIso(rule.expiresAt),
   reportId: rule.reportId,
 });
+
+/** A match of an operator rule on a verdict's call: a hit on the rule (src/stats/record.ts). */
+export interface RuleHit {
+  ruleId: string;
+  /** Matched in monitor mode: its own, or the whole policy's (POLICY_MODE=monitor), when the verdict lists it under `monitored`. */
+  monitored: boolean;
+}
+
+/**
+ * The rules a verdict's call matched, as its operator-rules check's evidence lists them (the first
+ * RULES_IN_EVIDENCE): every match is a hit, whether it decided the call or not. A rule enforced while
+ * its details could not be read names no rule, and is not counted.
+ */
+export function ruleHitsOf(checks: readonly Check[], monitored: readonly MonitoredAction[] = []): RuleHit[] {
+  const evidence = checks.find((check) => check.id === ORIGIN_CHECK_IDS.operatorRules)?.evidence as { rules?: ReturnType<typeof ruleEvidence>[] } | undefined;
+  const monitoredBy = new Set(monitored.map(({ by }) => by));
+  return (evidence?.rules ?? []).filter((rule) => rule.id !== UNREAD_RULE_ID).map((rule) => ({ ruleId: rule.id, monitored: rule.mode === "monitor" || monitoredBy.has(rule.id) }));
+}

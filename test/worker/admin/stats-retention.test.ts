@@ -54,7 +54,25 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     // Any range reaching the day counts it whole, and says so.
     const after = await statsFor(`from=${OLD_DAY}T10:00:00Z&to=${OLD_DAY}T11:00:00Z&top=2`);
     expect(after).toMatchObject({ from: `${OLD_DAY}T00:00:00Z`, to: `${OLD_DAY}T23:59:59Z`, total: before.total, byAction: before.byAction, topBlockedClis: before.topBlockedClis });
-    expect(after.byHour).toEqual([{ hour: `${OLD_DAY}T00`, hours: 24, calls: 1_001_000, byAction: { block: 1_001_000 } }]);
+    expect(after.byHour).toEqual([{ hour: `${OLD_DAY}T00`, hours: 24, calls: 1_001_000, byAction: { block: 1_001_000 }, byMonitoredAction: {} }]);
+  });
+
+  it("keeps every rule's hits, enforced and monitored, whole: their keys are bounded by the rules table", async () => {
+    const rules = MAX_TOP_BLOCKED_CLIS + 100;
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?2 - 1)
+       INSERT INTO stats_counters (dimension, hour, key, count) SELECT dimension, hour, 'rule-' || i, 1 FROM n,
+         (SELECT 'rule' AS dimension UNION ALL SELECT 'rule-monitored'), (SELECT ?1 || 'T05' AS hour UNION ALL SELECT ?1 || 'T17')`,
+    )
+      .bind(OLD_DAY, rules)
+      .run();
+    await runCron();
+    const daily = await env.DB.prepare("SELECT dimension, COUNT(*) AS rows, SUM(count) AS count FROM stats_daily WHERE day = ? GROUP BY dimension ORDER BY dimension").bind(OLD_DAY).all();
+    expect(daily.results).toEqual([
+      { dimension: "rule", rows: rules, count: 2 * rules },
+      { dimension: "rule-monitored", rows: rules, count: 2 * rules },
+    ]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
   });
 
   it("leaves the hours within the retention as they are", async () => {

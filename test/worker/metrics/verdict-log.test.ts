@@ -47,6 +47,10 @@ describe("one JSON log line per verdict", () => {
     });
   });
 
+  it("lists what monitored rules and policy entries would have done, when there is something (the line above has no monitored member)", async () => {
+    expect(await verdictLogLine({ POLICY_MODE: "monitor" })).toMatchObject({ action: "allow", monitored: [{ by: "origin.national-on-international", action: "block", reason: expect.any(String) }] });
+  });
+
   it("LOG_NUMBERS=hashed: numbers become a keyed hash (HMAC-SHA-256 under LOG_NUMBERS_KEY, 16 hex digits)", async () => {
     const line = await verdictLogLine({ LOG_NUMBERS: "hashed", LOG_NUMBERS_KEY: "log-pseudonym-key" });
     expect(line.cli).toBe((await hmacHex("log-pseudonym-key", "77272501234")).slice(0, 16));

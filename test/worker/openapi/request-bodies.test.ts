@@ -63,7 +63,7 @@ describe("the README's example request bodies", () => {
   const examples = readmeExamples();
   const named = examples.map((example) => [`${example.method} ${example.path}`, example] as const);
 
-  it("cover every configuration section, rules, fraud reports and roaming entries", () => {
+  it("cover every configuration section, rules and their preview, fraud reports and roaming entries", () => {
     expect(named.map(([name]) => name)).toEqual([
       "PUT /v1/admin/config/ingress",
       "PUT /v1/admin/config/numbering",
@@ -72,6 +72,7 @@ describe("the README's example request bodies", () => {
       "PUT /v1/admin/config/roaming",
       "PUT /v1/admin/roaming/77051234567",
       "POST /v1/admin/rules",
+      "POST /v1/admin/rules/preview",
       "POST /v1/reports",
     ]);
   });

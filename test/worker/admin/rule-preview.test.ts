@@ -1,0 +1,120 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app";
+import { DOMESTIC, INTERNATIONAL, postVerdictAndSettle, unsignedCall } from "../metrics/support";
+import { NAMED } from "../support/auth";
+import { manualClock, operatorApp, rowsIn } from "./support";
+
+/**
+ * `POST /v1/admin/rules/preview` (issue 20 "Rule preview"): a candidate rule, validated as a create
+ * is, matched by the verdict's own matcher against the recent-verdicts window, each verdict judged at
+ * its own time. The window is seeded through /v1/verdict on a clock the test moves.
+ */
+const T0 = Date.parse("2026-11-30T10:00:00Z");
+const MINUTE = 60_000;
+
+interface Seeded {
+  requestId: string;
+  at: string;
+  cli: string;
+  action: string;
+}
+
+/** One verdict a minute from T0, oldest first: three under +7727250910…, the last (the fourth) outside it. */
+const CALLS = [
+  unsignedCall("+77272509101", DOMESTIC),
+  unsignedCall("+77272509102", DOMESTIC),
+  unsignedCall("+77272509103", INTERNATIONAL),
+  unsignedCall("+77282509104", DOMESTIC),
+];
+
+let seeded: Seeded[] = [];
+
+beforeEach(async () => {
+  // The tests of a file share its database: each starts from an empty window.
+  await env.DB.prepare("DELETE FROM recent_verdict_pages").run();
+  const clock = manualClock(T0);
+  const app = createApp({ clock });
+  seeded = [];
+  for (const call of CALLS) {
+    const response = await postVerdictAndSettle(app, call);
+    const { verdict } = (await response.json()) as { verdict: { requestId: string; action: string } };
+    seeded.push({ requestId: verdict.requestId, at: new Date(clock.now()).toISOString(), cli: call.from.slice(1), action: verdict.action });
+    clock.advance(MINUTE);
+  }
+});
+
+/** Previews `criteria` (with a block action) as `headers` says, hours after the window, at a time no window below covers. */
+const preview = (body: unknown, headers: Record<string, string> = NAMED.analyst.headers) => operatorApp(manualClock(T0 + 5 * 60 * MINUTE)).send("POST", "/v1/admin/rules/preview", body, headers);
+const blocking = (criteria: unknown) => ({ criteria, action: "block", reason: "bank impersonation wave", mode: "monitor" });
+
+describe("POST /v1/admin/rules/preview answers from the recent-verdicts window", () => {
+  it("the seeded verdicts are allow, allow, block, allow", () => {
+    expect(seeded.map((verdict) => verdict.action)).toEqual(["allow", "allow", "block", "allow"]);
+  });
+
+  it("counts the verdicts a CLI prefix matches, those otherwise allowed, and lists them newest first", async () => {
+    const response = await preview(blocking({ cli: { prefix: "+7727250910" } }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      window: { verdicts: 4, from: "2026-11-30T10:00:00.000Z", to: "2026-11-30T10:03:00.000Z" },
+      matched: 3,
+      otherwiseAllowed: 2,
+      sample: [seeded[2], seeded[1], seeded[0]],
+    });
+  });
+
+  it("matches the ingress as the verdict saw it: a carrier, a trunk", async () => {
+    const byCarrier = (await (await preview(blocking({ carrier: "TransitCo" }))).json()) as { matched: number; otherwiseAllowed: number; sample: Seeded[] };
+    expect(byCarrier).toMatchObject({ matched: 1, otherwiseAllowed: 0, sample: [seeded[2]] });
+    const byTrunk = (await (await preview(blocking({ trunk: "kt-1" }))).json()) as { matched: number; otherwiseAllowed: number; sample: Seeded[] };
+    expect(byTrunk).toMatchObject({ matched: 3, otherwiseAllowed: 3, sample: [seeded[3], seeded[1], seeded[0]] });
+  });
+
+  it("judges a time window at each verdict's time, not at the preview's", async () => {
+    const response = await preview(blocking({ cli: { prefix: "+7727250910" }, timeWindow: { start: "10:01", end: "11:00", utcOffset: "+00:00" } }));
+    expect(await response.json()).toMatchObject({ matched: 2, otherwiseAllowed: 1, sample: [seeded[2], seeded[1]] });
+  });
+
+  it("matches nothing in an empty window", async () => {
+    await env.DB.prepare("DELETE FROM recent_verdict_pages").run();
+    expect(await (await preview(blocking({ cli: { exact: "+77272509101" } }))).json()).toEqual({ window: { verdicts: 0, from: null, to: null }, matched: 0, otherwiseAllowed: 0, sample: [] });
+  });
+
+  it("writes nothing: no rule, no audit entry", async () => {
+    const [rules, audit] = [await rowsIn("rules"), await rowsIn("audit_log")];
+    expect((await preview(blocking({ cli: { exact: "+77272509101" } }))).status).toBe(200);
+    expect([await rowsIn("rules"), await rowsIn("audit_log")]).toEqual([rules, audit]);
+  });
+});
+
+describe("a kept verdict has what re-matching a rule needs", () => {
+  it("its numbers, its ingress as presented, mapped and classified, its time, action and request id, and its monitored list", async () => {
+    await postVerdictAndSettle(createApp({ clock: manualClock(T0 + 10 * MINUTE) }), CALLS[2], { ...env, POLICY_MODE: "monitor" });
+    const response = await operatorApp(manualClock(T0)).send("GET", "/v1/admin/verdicts?limit=2", undefined, NAMED.viewer.headers);
+    const { verdicts } = (await response.json()) as { verdicts: Record<string, unknown>[] };
+    const ingress = { trunk: "intl-1", carrier: "TransitCo", carrierName: "TransitCo", international: true };
+    expect(verdicts[0]).toMatchObject({ cli: "77272509103", destination: "77012345678", at: "2026-11-30T10:10:00.000Z", action: "allow", ingress, monitored: [{ by: "origin.national-on-international", action: "block" }] });
+    expect(verdicts[1]).toMatchObject({ ...seeded[3], ingress: { ...ingress, trunk: "kt-1", carrier: "Kazakhtelecom", carrierName: "Kazakhtelecom", international: false } });
+    expect(verdicts[1]).not.toHaveProperty("monitored");
+  });
+});
+
+describe("POST /v1/admin/rules/preview refuses what a create refuses", () => {
+  it.each([
+    ["an unknown action", { criteria: { cli: { exact: "+77272509101" } }, action: "explode", reason: "x" }, "action"],
+    ["criteria naming nobody", { criteria: { timeWindow: { start: "22:00", end: "06:00" } }, action: "block", reason: "x" }, "criteria"],
+    ["a past expiry", { criteria: { cli: { exact: "+77272509101" } }, action: "block", reason: "x", expiresAt: "2026-01-01T00:00:00Z" }, "expiresAt"],
+    ["an unknown member", { criteria: { cli: { exact: "+77272509101" } }, action: "block", reason: "x", dryRun: true }, "(body)"],
+  ])("400 for %s, naming the field", async (_case, body, field) => {
+    const response = await preview(body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string; fields: Record<string, string> } }).error).toMatchObject({ code: "ERR_VALIDATION", fields: { [field]: expect.any(String) } });
+  });
+
+  it("403 for a viewer, who may read verdicts but not work on rules", async () => {
+    const response = await preview(blocking({ cli: { exact: "+77272509101" } }), NAMED.viewer.headers);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: "ERR_FORBIDDEN" } });
+  });
+});
