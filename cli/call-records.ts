@@ -17,7 +17,8 @@ import { CliInputError } from "./command";
  */
 export type CallRecordFormat = "csv" | "jsonl";
 
-export type CallRecord = { line: number; body: Record<string, unknown>; time: unknown } | { line: number; problem: string };
+/** `read`: the characters read up to the record's end (progress against the file's size; equal to bytes for ASCII). */
+export type CallRecord = ({ body: Record<string, unknown>; time: unknown } | { problem: string }) & { line: number; read: number };
 
 export const CSV_COLUMNS = ["time", "from", "to", "trunk", "carrier", "international", "identity"] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -138,17 +139,19 @@ export async function* readCallRecords(path: string, format: CallRecordFormat): 
   const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
   let header: Map<CsvColumn, number> | null = null;
   let number = 0;
+  let read = 0;
   for await (const text of lines) {
     number++;
+    read += text.length + 1;
     if (text.trim() === "") continue;
     if (format === "csv" && header === null) {
       header = csvHeader(path, text);
       continue;
     }
     try {
-      yield { line: number, ...(format === "csv" ? csvRecord(header!, splitCsvLine(text)) : jsonRecord(text)) };
+      yield { line: number, read, ...(format === "csv" ? csvRecord(header!, splitCsvLine(text)) : jsonRecord(text)) };
     } catch (error) {
-      yield { line: number, problem: (error as Error).message };
+      yield { line: number, read, problem: (error as Error).message };
     }
   }
   if (format === "csv" && header === null) throw new CliInputError(`${path}: empty; a CSV of calls starts with the header ${CSV_COLUMNS.join(",")}`);

@@ -78,9 +78,12 @@ async function signAsCli(options: SignPassportOptions) {
   }
 }
 
-/** The trust set the CLI verifies against: the anchor directory (anchors and CRL signers) and the CRL files, as the Worker gets them pushed. */
-async function directoryTrustSource(trustDir: string, crlPaths: string[]): Promise<TrustSource> {
-  const stored = await listAnchors(trustDir);
+/**
+ * The trust set the CLI verifies against: the anchor directory (anchors and CRL signers) and the CRL
+ * files, as the Worker gets them pushed. No directory: no anchor, as a deployment none was pushed to.
+ */
+export async function directoryTrustSource(trustDir: string | undefined, crlPaths: string[]): Promise<TrustSource> {
+  const stored = trustDir === undefined ? [] : await listAnchors(trustDir);
   const certificates = (use: TrustUse) => stored.filter((anchor) => anchor.use === use).map((anchor) => anchor.certificate);
   const crls: X509Crl[] = await Promise.all(crlPaths.map(loadCrl));
   const material: TrustMaterial = { version: "cli", anchors: certificates("anchor"), crlSigners: certificates("crl-signer"), crls, available: true, staleBecause: null };
