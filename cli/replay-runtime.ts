@@ -19,7 +19,7 @@ import { compileOriginSnapshot, type SnapshotCache } from "../src/origin/snapsho
 import { matchRules, ruleSetOf } from "../src/rules/matcher";
 import type { Rule } from "../src/rules/rule";
 import { timeWindowSchema } from "../src/rules/time-window";
-import type { Runtime } from "../src/runtime";
+import { verifierOptionsFrom, type Runtime } from "../src/runtime";
 import { Deadline } from "../src/verdict/deadline";
 import { evaluateCall, type Evaluation } from "../src/verdict/evaluate";
 import { sipLabelSchema } from "../src/verdict/sip-label";
@@ -198,16 +198,7 @@ export class CallReplayer {
       config,
       clock,
       trust,
-      verifier: {
-        clock,
-        certificates,
-        trust,
-        x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
-        freshnessSeconds: config.freshnessSeconds,
-        futureSkewSeconds: config.futureSkewSeconds,
-        crlMode: config.crlMode,
-        strictProfile: config.strictProfile,
-      },
+      verifier: verifierOptionsFrom(config, { clock, certificates, trust }),
       replay,
       velocity: new VelocityTracker(velocityStore, config.velocity, config.backgroundTimeoutMs),
       snapshots,

@@ -12,6 +12,7 @@ import { decodePassport, SUPPORTED_PPT, type SupportedPpt } from "../../src/pass
 import { PassportSigningError, signPassport, type SignPassportOptions } from "../../src/passport/sign";
 import type { Attestation } from "../../src/verdict/verdict";
 import type { Check } from "../../src/verdict/check";
+import { verifierOptionsFrom } from "../../src/runtime";
 import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../../src/verification/verify-identity";
 import { CliInputError, listOption, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
 import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey, loadRepositoryBody } from "../inputs";
@@ -162,16 +163,7 @@ export async function verifierFrom(context: Parameters<CliCommand["run"]>[0]): P
       });
   return {
     config,
-    options: {
-      clock,
-      certificates,
-      trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")),
-      x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
-      freshnessSeconds: config.freshnessSeconds,
-      futureSkewSeconds: config.futureSkewSeconds,
-      crlMode: config.crlMode,
-      strictProfile: config.strictProfile,
-    },
+    options: verifierOptionsFrom(config, { clock, certificates, trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")) }),
   };
 }
 
