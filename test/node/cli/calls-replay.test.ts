@@ -1,10 +1,10 @@
-import { writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { presentRule, type Rule } from "../../../src/rules/rule";
-import { cli, temporaryDirectory } from "./support";
+import { cli, issueWithCli, temporaryDirectory } from "./support";
 
 /**
  * `calls replay` (issue 20, "What-if replay"): recorded calls through the Worker's own pipeline,
@@ -24,6 +24,7 @@ const csv = (...lines: string[]) => file([HEADER, ...lines].join("\n") + "\n");
 interface Line {
   line: number;
   action?: string;
+  verstat?: string;
   decidedBy?: string | null;
   failed?: string[];
   invalid?: string;
@@ -156,6 +157,28 @@ describe("each call is judged at its own time, or at --at", () => {
       [4, "block"],
     ]);
     expect(actions((await replay("--input", input, "--config", config, "--at", String(Date.parse("2026-11-27T12:00:00Z") / 1000))).lines).map(([, action]) => action)).toEqual(["allow", "allow", "allow"]);
+  });
+});
+
+describe("signed calls verify offline: the trust directory, and chains from --certs by the x5u's file name", () => {
+  const IAT = 1_795_800_000;
+  it("verified with the chain at hand; without it, the verifier's own fetch failure; a replayed PASSporT fails", async () => {
+    const pki = await issueWithCli("818H");
+    const sign = await cli("passport", "sign", "--key", pki.key, "--x5u", "https://cr.example.net/sp/sp.pem", "--orig", "77272501234", "--dest", "77012345678", "--attest", "A", "--iat", String(IAT));
+    const identity = sign.stdout.trim();
+    const certs = join(dir, "certs");
+    mkdirSync(certs, { recursive: true });
+    copyFileSync(pki.chain, join(certs, "sp.pem"));
+    const line = `${IAT + 2},+77272501234,+77012345678,kt-1,,false,"${identity}"`;
+    const input = csv(line, line);
+    const signed = await replay("--input", input, "--trust-dir", pki.trustDir, "--certs", certs);
+    expect(signed.lines.slice(0, 2)).toEqual([
+      expect.objectContaining({ line: 2, action: "allow", verstat: "TN-Validation-Passed" }),
+      // The same PASSporT on another call (no Call-ID to tell a re-send): a replay, as the Worker's guard judges it.
+      expect.objectContaining({ line: 3, verstat: "TN-Validation-Failed", failed: expect.arrayContaining(["passport.replay"]) }),
+    ]);
+    const unfetched = await replay("--input", csv(line), "--trust-dir", pki.trustDir);
+    expect(unfetched.lines[0]).toMatchObject({ verstat: "No-TN-Validation", failed: expect.arrayContaining(["x5u.fetch"]) });
   });
 });
 
