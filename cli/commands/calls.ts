@@ -85,8 +85,7 @@ function summaryTable(summary: ReplaySummary): string {
   ].join("\n");
 }
 
-async function replayerFrom(context: CommandContext, environment: Record<string, string | undefined>): Promise<CallReplayer> {
-  const { config: verifierConfig, homeCountry } = workerSettings(environment);
+async function replayerFrom(context: CommandContext, { config: verifierConfig, homeCountry }: ReturnType<typeof workerSettings>): Promise<CallReplayer> {
   const configPath = stringOption(context, "config");
   const exported = configPath ? await parseInputFile(configPath, (text) => JSON.parse(text) as unknown) : {};
   return new CallReplayer({
@@ -120,8 +119,9 @@ export function callsReplayCommand(environment: Record<string, string | undefine
       const at = atOption === undefined ? undefined : instantOf(atOption);
       if (typeof at === "object") throw new CliInputError(`--at: ${at.problem}`);
       const json = booleanOption(context, "json");
-      const replayer = await replayerFrom(context, environment);
-      const plan = workerSettings(environment).config.plan;
+      const settings = workerSettings(environment);
+      const replayer = await replayerFrom(context, settings);
+      const { plan } = settings.config;
       const summary: ReplaySummary = { calls: 0, invalid: 0, outOfOrder: 0, byAction: {}, byMonitoredAction: {}, byDecidedBy: {}, byCarrier: {} };
       const size = (await stat(input).catch(() => null))?.size ?? 0;
       let latestMs = Number.NEGATIVE_INFINITY;
