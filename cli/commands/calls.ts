@@ -132,19 +132,21 @@ export function callsReplayCommand(environment: Record<string, string | undefine
         pending = [];
         await context.write(text);
       };
-      const invalid = async (line: number, problem: string) => {
+      const invalid = (line: number, problem: string) => {
         summary.invalid++;
         if (json) pending.push(JSON.stringify({ line, invalid: problem }));
         else context.warn(`line ${line}: ${problem}`);
       };
       for await (const record of readCallRecords(input, format)) {
+        // Written a thousand lines at a time, bad lines included: the output is never held whole either.
+        if (pending.length >= 1_000) await flush();
         if ("problem" in record) {
-          await invalid(record.line, record.problem);
+          invalid(record.line, record.problem);
           continue;
         }
         const own = instantOf(record.time);
         if (typeof own === "object") {
-          await invalid(record.line, own.problem);
+          invalid(record.line, own.problem);
           continue;
         }
         let call;
@@ -152,7 +154,7 @@ export function callsReplayCommand(environment: Record<string, string | undefine
           call = callFromJson(record.body, plan);
         } catch (error) {
           if (!(error instanceof RequestFieldError)) throw error;
-          await invalid(record.line, error.message);
+          invalid(record.line, error.message);
           continue;
         }
         const atMs = at ?? own ?? Date.now();
@@ -166,7 +168,6 @@ export function callsReplayCommand(environment: Record<string, string | undefine
         increment(summary.byDecidedBy, verdict.decidedBy ?? NOT_DECIDED);
         increment((summary.byCarrier[origin.ingress.carrierName ?? origin.ingress.carrier ?? UNKNOWN_CARRIER] ??= {}), verdict.action);
         if (json) pending.push(JSON.stringify(verdictLine(record.line, evaluation)));
-        if (pending.length >= 1_000) await flush();
         if ((summary.calls & 0x3ff) === 0) context.progress(Math.min(record.read, size), size, `replayed ${summary.calls} calls; characters read`);
       }
       context.progress(size, size, `replayed ${summary.calls} calls; characters read`);

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { presentRule, type Rule } from "../../../src/rules/rule";
+import { runCli } from "../../../cli/main";
 import { cli, issueWithCli, temporaryDirectory } from "./support";
 
 /**
@@ -108,6 +109,14 @@ describe("bad lines are reported with their number and reason, counted as invali
       [3, "not a JSON object (a /v1/verdict call plus time)"],
       [4, expect.stringMatching(/^ingres: unknown name/)],
     ]);
+  });
+
+  it("--json output is written as it goes, a thousand lines at a time, bad lines included", async () => {
+    const writes: string[] = [];
+    const input = csv(...Array.from({ length: 2_500 }, () => "not,a,call"), "2026-11-27T10:00:00+05:00,+77272501234,+77012345678,intl-1,,true,");
+    expect(await runCli(["calls", "replay", "--input", input, "--json"], { stdout: (text) => writes.push(text), stderr: () => {} })).toBe(0);
+    expect(writes.map((text) => text.split("\n").length)).toEqual([1_000, 1_000, 502]);
+    expect(JSON.parse(writes.at(-1)!.split("\n").at(-1)!)).toMatchObject({ summary: { calls: 1, invalid: 2_500 } });
   });
 
   it.each([
