@@ -20,6 +20,8 @@ export interface CommandOutput {
   json: unknown;
   /** 0 unless the command found a problem in what it examined (lint errors, failed verification). */
   exitCode?: number;
+  /** The command already wrote its output through `context.write` (one line per record of a long run): nothing is left to print. */
+  streamed?: boolean;
 }
 
 export interface CommandContext {
@@ -32,6 +34,8 @@ export interface CommandContext {
    * a second and always for the last item; silent unless stderr is a terminal or `--progress` is given.
    */
   progress(done: number, total: number, what: string): void;
+  /** Writes to stdout now, for output too long to hold until the end; resolves when stdout can take more. */
+  write(text: string): Promise<void>;
 }
 
 export interface CliCommand {

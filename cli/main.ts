@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PkiError } from "../src/pki";
@@ -11,12 +12,15 @@ export interface CliIo {
   stderr(text: string): void;
   /** Progress is shown by default only to a person watching a terminal. */
   stderrIsTerminal?: boolean;
+  /** Resolves when stdout has taken what was written (back-pressure for long output); absent: at once. */
+  drained?(): Promise<void>;
 }
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
   stderrIsTerminal: process.stderr.isTTY === true,
+  drained: () => (process.stdout.writableNeedDrain ? once(process.stdout, "drain").then(() => {}) : Promise.resolve()),
 };
 
 export const EXIT = { ok: 0, findings: 1, badInput: 2 } as const;
@@ -121,8 +125,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       positionals: parsed.positionals,
       warn: (message) => io.stderr(`warning: ${message}`),
       progress: progressReporter(io.stderr, parsed.values.progress === true || io.stderrIsTerminal === true),
+      write: async (text) => {
+        io.stdout(text);
+        await io.drained?.();
+      },
     });
-    io.stdout(parsed.values.json ? JSON.stringify(output.json, null, 2) : output.text);
+    if (!output.streamed) io.stdout(parsed.values.json ? JSON.stringify(output.json, null, 2) : output.text);
     return output.exitCode ?? EXIT.ok;
   } catch (error) {
     if (error instanceof CliInputError || error instanceof PkiError) {

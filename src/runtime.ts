@@ -36,6 +36,16 @@ export interface Runtime {
   snapshots: SnapshotCache;
 }
 
+/** The verifier's options from the configuration, with the clock, certificate source and trust set it runs on (the Worker's, or the CLI's replay). */
+export const verifierOptionsFrom = (config: VerifierConfig, sources: Pick<VerifierOptions, "clock" | "certificates" | "trust">): VerifierOptions => ({
+  ...sources,
+  x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
+  freshnessSeconds: config.freshnessSeconds,
+  futureSkewSeconds: config.futureSkewSeconds,
+  crlMode: config.crlMode,
+  strictProfile: config.strictProfile,
+});
+
 export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
   const config = readVerifierConfig(env as unknown as Record<string, unknown>);
   const clock = overrides.clock ?? systemClock;
@@ -52,16 +62,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     config,
     clock,
     trust,
-    verifier: {
-      clock,
-      certificates,
-      trust,
-      x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
-      freshnessSeconds: config.freshnessSeconds,
-      futureSkewSeconds: config.futureSkewSeconds,
-      crlMode: config.crlMode,
-      strictProfile: config.strictProfile,
-    },
+    verifier: verifierOptionsFrom(config, { clock, certificates, trust }),
     replay: replayStoreFrom(env.REPLAY),
     velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity, config.backgroundTimeoutMs),
     snapshots: overrides.snapshots ?? isolateOriginSnapshots(env),

@@ -273,7 +273,7 @@ export function renderTargets(report: BenchReport): string {
 const marker = (section: string, end: boolean) => `<!-- bench:${section}:${end ? "end" : "start"} -->`;
 
 /** Replaces one generated section of BENCHMARKS.md, leaving the hand-written text around it alone. */
-export function updateBenchmarks(section: "results" | "targets" | "soak" | "rules", markdown: string): void {
+export function updateBenchmarks(section: "results" | "targets" | "soak" | "rules" | "replay", markdown: string): void {
   // Figures taken on V8 flags the deployed runtime does not use describe another runtime.
   if (process.env.BENCH_V8_FLAGS) {
     console.log(`BENCHMARKS.md left as it is: this run used BENCH_V8_FLAGS=${process.env.BENCH_V8_FLAGS}`);

@@ -12,6 +12,7 @@ import { decodePassport, SUPPORTED_PPT, type SupportedPpt } from "../../src/pass
 import { PassportSigningError, signPassport, type SignPassportOptions } from "../../src/passport/sign";
 import type { Attestation } from "../../src/verdict/verdict";
 import type { Check } from "../../src/verdict/check";
+import { verifierOptionsFrom } from "../../src/runtime";
 import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../../src/verification/verify-identity";
 import { CliInputError, listOption, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
 import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey, loadRepositoryBody } from "../inputs";
@@ -78,9 +79,12 @@ async function signAsCli(options: SignPassportOptions) {
   }
 }
 
-/** The trust set the CLI verifies against: the anchor directory (anchors and CRL signers) and the CRL files, as the Worker gets them pushed. */
-async function directoryTrustSource(trustDir: string, crlPaths: string[]): Promise<TrustSource> {
-  const stored = await listAnchors(trustDir);
+/**
+ * The trust set the CLI verifies against: the anchor directory (anchors and CRL signers) and the CRL
+ * files, as the Worker gets them pushed. No directory: no anchor, as a deployment none was pushed to.
+ */
+export async function directoryTrustSource(trustDir: string | undefined, crlPaths: string[]): Promise<TrustSource> {
+  const stored = trustDir === undefined ? [] : await listAnchors(trustDir);
   const certificates = (use: TrustUse) => stored.filter((anchor) => anchor.use === use).map((anchor) => anchor.certificate);
   const crls: X509Crl[] = await Promise.all(crlPaths.map(loadCrl));
   const material: TrustMaterial = { version: "cli", anchors: certificates("anchor"), crlSigners: certificates("crl-signer"), crls, available: true, staleBecause: null };
@@ -159,16 +163,7 @@ export async function verifierFrom(context: Parameters<CliCommand["run"]>[0]): P
       });
   return {
     config,
-    options: {
-      clock,
-      certificates,
-      trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")),
-      x5u: { allowInsecureLoopback: config.x5uAllowInsecureLoopback, allowedHosts: config.x5uAllowedHosts },
-      freshnessSeconds: config.freshnessSeconds,
-      futureSkewSeconds: config.futureSkewSeconds,
-      crlMode: config.crlMode,
-      strictProfile: config.strictProfile,
-    },
+    options: verifierOptionsFrom(config, { clock, certificates, trust: await directoryTrustSource(requiredOption(context, "trust-dir"), listOption(context, "crl")) }),
   };
 }
 

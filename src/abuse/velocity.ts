@@ -95,6 +95,15 @@ export class VelocityTracker {
     return { checks, findings };
   }
 
+  /**
+   * Writes what is pending now, without waiting for the write-behind's linger: for a caller that judges
+   * calls one after another and wants each judged on every call before it (the CLI's replay of call
+   * records, whose store answers at once), rather than a batch behind as a busy isolate is.
+   */
+  async settle(): Promise<void> {
+    if (this.pending.length > 0) await this.flush((call) => call);
+  }
+
   private judge(counter: VelocityCounterName, key: string, subject: string, limit: VelocityLimit, atMs: number): { check: Check; finding?: Finding | null } {
     const id = `velocity.${counter}`;
     const known = this.known.get(key);

@@ -11,7 +11,7 @@ import { getConfigSection, putConfigSection } from "../origin/config/store";
 import { homeCountryOf, type OriginEnv } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
 import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../origin/roaming/settings";
-import { deleteRoamingEntry, getRoamingEntry, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
+import { deleteRoamingEntry, getRoamingEntry, listRoamingEntries, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, RULE_ID, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
@@ -226,6 +226,17 @@ function roamingWriteResponse(c: Context<AppEnv>, result: RoamingWriteResult, st
   c.header("ETag", `"${result.entry.version}"`);
   return c.json(result.entry);
 }
+
+const listRoamingQuery = z.object({
+  after: z.string().regex(/^[0-9]{0,15}$/, "expected the canonical number (digits) the previous page ended with").default("").describe("The last number of the previous page (paging by number)"),
+  limit: pagingQuery.limit,
+});
+
+adminRoutes.get("/roaming", describeRoute({ ...ADMIN, summary: "List the roaming table", description: "In number order, a page at a time: pass the `next` of one answer as `after` for the next page.", responses: { 200: jsonResponse("`{entries: [{tn, status, visitedCountry, observedAt, source, version}], next}`; `next` is null on the last page"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRoamingQuery), async (c) => {
+  const { after, limit } = c.req.valid("query");
+  const entries = await listRoamingEntries(c.env.DB, after, limit);
+  return c.json({ entries, next: entries.length === limit ? entries[entries.length - 1]!.tn : null });
+});
 
 adminRoutes.get("/roaming/:tn", describeRoute({ ...ADMIN, summary: "Read a roaming table entry", responses: { 200: jsonResponse("`{tn, status, visitedCountry, observedAt, source, version}`, with its ETag"), 404: errorResponse("No entry") } }), async (c) => {
   const tn = roamingTnOf(c);

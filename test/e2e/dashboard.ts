@@ -92,7 +92,8 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
 
   // The chart: uPlot draws on a canvas, and its legend shows each action's series.
   await page.waitForSelector("#verdicts-chart canvas");
-  await page.waitForFunction(() => /^[1-9]\d* verdicts$/.test(document.querySelector("#overview-total")?.textContent ?? ""));
+  // A string, run in the page: the Node typecheck has the Workers' globals (tsconfig.node.json), not the DOM's.
+  await page.waitForFunction(`/^[1-9]\\d* verdicts$/.test(document.querySelector("#overview-total")?.textContent ?? "")`);
   const legend = await page.textContent("#verdicts-chart .u-legend");
   for (const series of ["blocked", "allowed", "would have blocked"]) if (!legend?.includes(series)) throw new Error(`chart legend lacks '${series}': ${legend}`);
   await page.waitForSelector("#top-blocked li >> text=+77272501234");

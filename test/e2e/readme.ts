@@ -93,6 +93,48 @@ async function runExample(example: Example, ports: { worker: number; repository:
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const EXAMPLE_CALLS = path.join(ROOT, "examples", "calls.csv");
+
+/**
+ * The README's "Rolling out" replay, checked against the running Worker (issue 20): the configuration
+ * is written through the admin API (a rule, a roaming entry), exported with `config export`, and
+ * `calls replay --at now` must give each line of examples/calls.csv the action and deciding check that
+ * `/v1/verdict` gives the same call over HTTP. The file's columns are read here on their own (the
+ * example has no quoted fields), so the CLI's reading of them is checked too.
+ */
+async function replayMatchesVerdicts(ports: { worker: number }, state: string): Promise<string | null> {
+  const base = `http://127.0.0.1:${ports.worker}`;
+  const admin = { Authorization: "Bearer dev-admin-token", "Content-Type": "application/json" };
+  const written = await Promise.all([
+    fetch(`${base}/v1/admin/rules`, { method: "POST", headers: admin, body: JSON.stringify({ criteria: { cli: { prefix: "+7727333" } }, action: "block", reason: "e2e: replay compared with /v1/verdict" }) }),
+    fetch(`${base}/v1/admin/roaming/77051234567`, { method: "PUT", headers: admin, body: JSON.stringify({ status: "roaming", visitedCountry: "TR" }) }),
+  ]);
+  if (written.some((response) => !response.ok)) return `writing the configuration: HTTP ${written.map((response) => response.status).join(", ")}`;
+  const exported = path.join(state, "export.json");
+  const cli = (...args: string[]) => run("node", ["bin/shaken-edge.js", ...args], { cwd: ROOT, env: wranglerEnv, timeout: BLOCK_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  await cli("config", "export", "--url", base, "--token", "dev-admin-token", "--out", exported);
+  const at = new Date().toISOString();
+  // Each line's answer: its action and deciding check, or "invalid" (a 400 from /v1/verdict).
+  const replayed = new Map<number, string>();
+  for (const text of (await cli("calls", "replay", "--input", EXAMPLE_CALLS, "--config", exported, "--at", at, "--json")).stdout.trim().split("\n")) {
+    const line = JSON.parse(text) as { line?: number; action?: string; decidedBy?: string | null; invalid?: string };
+    if (line.line !== undefined) replayed.set(line.line, line.invalid !== undefined ? "invalid" : `${line.action} ${line.decidedBy}`);
+  }
+  const problems: string[] = [];
+  const lines = readFileSync(EXAMPLE_CALLS, "utf8").trimEnd().split("\n");
+  for (const [index, text] of lines.entries()) {
+    if (index === 0) continue;
+    const [, from, to, trunk, carrier, international] = text.split(",").map((cell) => cell.trim() || undefined);
+    const ingress = { trunk, carrier, international: international === undefined ? undefined : international === "true" };
+    const body = { from, to, ...(Object.values(ingress).some((value) => value !== undefined) ? { ingress } : {}) };
+    const response = await fetch(`${base}/v1/verdict`, { method: "POST", headers: { Authorization: "Bearer dev-sbc-key", "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const verdict = response.status === 400 ? null : ((await response.json()) as { verdict: { action: string; decidedBy: string | null } }).verdict;
+    const overHttp = verdict === null ? "invalid" : `${verdict.action} ${verdict.decidedBy}`;
+    if (replayed.get(index + 1) !== overHttp) problems.push(`examples/calls.csv line ${index + 1}: /v1/verdict gave ${overHttp} (HTTP ${response.status}), calls replay ${replayed.get(index + 1) ?? "nothing"}`);
+  }
+  return problems.length > 0 ? problems.join("\n") : null;
+}
+
 /**
  * Stops `npm run dev` as Ctrl-C does: SIGINT to its process group, on which scripts/dev.ts stops
  * wrangler dev (a process group of its own) and the repository. Answers what is left running, if anything.
@@ -134,6 +176,8 @@ async function main(): Promise<number> {
         if (problem) failures.push(`pass ${pass}, "${example.title}": ${problem}`);
       }
     }
+    const replayProblem = await replayMatchesVerdicts(ports, state);
+    if (replayProblem) failures.push(`calls replay of examples/calls.csv against /v1/verdict:\n${replayProblem}`);
   } catch (error) {
     failures.push(`${error instanceof Error ? error.message : String(error)}\n--- npm run dev:\n${readFileSync(logPath, "utf8").slice(-4000)}`);
   } finally {
@@ -146,7 +190,7 @@ async function main(): Promise<number> {
     console.error(`FAILED: README quick start\n${failures.join("\n\n")}`);
     return 1;
   }
-  console.log(`PASSED: README quick start, ${examples.length} examples, each run ${PASSES} times against npm run dev, printed what the README shows.`);
+  console.log(`PASSED: README quick start, ${examples.length} examples, each run ${PASSES} times against npm run dev, printed what the README shows; calls replay of examples/calls.csv gave each line the answer /v1/verdict gave.`);
   return 0;
 }
 

@@ -35,11 +35,14 @@ const answerFromRow = (row: RoamingRow): RoamingAnswer => ({
   source: TABLE_SOURCE,
 });
 
+/** What the table answers for a number: its entry's status, or unknown when it has no entry. */
+export const tableAnswer = (entry: RoamingAnswer | null): RoamingAnswer => entry ?? { status: "unknown", observedAt: null, source: TABLE_SOURCE, error: "no entry in the roaming table" };
+
 export function createTableRoamingLookup(db: D1Database): RoamingLookup {
   return {
     async lookup(tn) {
       const row = await db.prepare("SELECT * FROM roaming_status WHERE tn = ?").bind(tn).first<RoamingRow>();
-      return row ? answerFromRow(row) : { status: "unknown", observedAt: null, source: TABLE_SOURCE, error: "no entry in the roaming table" };
+      return tableAnswer(row ? answerFromRow(row) : null);
     },
   };
 }
@@ -52,6 +55,12 @@ const entryFromRow = (row: RoamingRow): RoamingEntry => ({ tn: row.tn, ...answer
 export async function getRoamingEntry(db: D1Database, tn: string): Promise<RoamingEntry | null> {
   const row = await db.prepare("SELECT * FROM roaming_status WHERE tn = ?").bind(tn).first<RoamingRow>();
   return row ? entryFromRow(row) : null;
+}
+
+/** Entries by number, after `afterTn` (paging: the last number of the page before), at most `limit`. */
+export async function listRoamingEntries(db: D1Database, afterTn: string, limit: number): Promise<RoamingEntry[]> {
+  const { results } = await db.prepare("SELECT * FROM roaming_status WHERE tn > ? ORDER BY tn LIMIT ?").bind(afterTn, limit).all<RoamingRow>();
+  return results.map(entryFromRow);
 }
 
 export type RoamingWriteResult = { entry: RoamingEntry } | { error: "ERR_NOT_FOUND" } | { error: "ERR_VERSION_CONFLICT"; current: RoamingEntry | null };

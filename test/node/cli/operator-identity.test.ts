@@ -69,7 +69,7 @@ describe("numbers typed on the command line (issue 23 item 5)", () => {
 });
 
 describe("a trust or CRL push is recorded in the deployment's audit log (issue 22 item 12)", () => {
-  const context = (values: Record<string, string | boolean>, warnings: string[] = []) => ({ values, positionals: [], warn: (message: string) => warnings.push(message), progress: () => {} });
+  const context = (values: Record<string, string | boolean>, warnings: string[] = []) => ({ values, positionals: [], warn: (message: string) => warnings.push(message), progress: () => {}, write: async () => {} });
 
   it("with --url, through POST /v1/admin/trust/audit with the admin token", async () => {
     const target = kvTarget(context({ remote: true, url, token: "admin-secret" }));

@@ -223,4 +223,17 @@ describe("roaming table", () => {
     expect((await verdictAt(clock, "+77013334455")).action).toBe("block");
     expect((await send("PUT", "/v1/admin/roaming/77013334455", { status: "abroad" })).status).toBe(400);
   });
+
+  it("lists the table in number order, a page at a time (config export reads it so)", async () => {
+    const { send } = operatorApp(manualClock(START));
+    for (const tn of ["77017770003", "77017770001", "77017770002"]) expect((await send("PUT", `/v1/admin/roaming/${tn}`, { status: "roaming", visitedCountry: "TR" })).status).toBe(200);
+    const page = async (query: string) => (await (await send("GET", `/v1/admin/roaming?${query}`)).json()) as { entries: { tn: string; status: string }[]; next: string | null };
+    const first = await page("after=77017770000&limit=2");
+    expect(first.entries.map((entry) => entry.tn)).toEqual(["77017770001", "77017770002"]);
+    expect(first.next).toBe("77017770002");
+    const second = await page(`after=${first.next}&limit=2`);
+    expect(second.entries).toEqual([expect.objectContaining({ tn: "77017770003", status: "roaming", visitedCountry: "TR", version: 1 })]);
+    expect(second.next).toBeNull();
+    expect((await send("GET", "/v1/admin/roaming?after=%2B7701")).status).toBe(400);
+  });
 });
