@@ -37,17 +37,32 @@ export const MAX_DISTINCT_VALUES = 100_000;
  */
 export const MAX_KEYS = 100_000;
 
-/** Calls of a key, per second: `[second, calls, second, calls, …]` in ascending seconds. */
-interface EventCounts {
+/**
+ * How stale a key's place in the least-recently-observed order may be. A key observed again is moved to
+ * the end of the map only when it was last moved this long before; otherwise its counts are updated in
+ * place. Moving means a delete and a re-insert, and V8's Map keeps every deleted entry until it next
+ * rehashes: a key observed on every call (a busy trunk's `cli-per-trunk`) among tens of thousands of
+ * quiet ones made each lookup walk its dead copies, some 100 µs a call (issue 20's replay; the velocity
+ * objects alike). The order is then exact to this much: an idle key is forgotten, or evicted at
+ * MAX_KEYS, at most this much later than its last observation allows. Counts are unaffected.
+ */
+export const REORDER_GRANULARITY_MS = 1_000;
+
+/** What every key holds besides its counts. */
+interface KeyState {
   windowMs: number;
   newestMs: number;
+  /** When the key last moved to the end of the order (REORDER_GRANULARITY_MS). */
+  movedMs: number;
+}
+
+/** Calls of a key, per second: `[second, calls, second, calls, …]` in ascending seconds. */
+interface EventCounts extends KeyState {
   seconds: number[];
 }
 
 /** A key's distinct values and when each was last seen, in the order they were last seen. */
-interface DistinctValues {
-  windowMs: number;
-  newestMs: number;
+interface DistinctValues extends KeyState {
   /** At most this many are kept: the newest sightings, which are the ones a capped count reads. */
   keep: number;
   lastSeen: Map<string, number>;
@@ -76,8 +91,10 @@ type SavedKey = [string, number, number, number[]] | [string, number, number, nu
  * with an error, and the checks report the count as evidence.
  */
 export class SlidingCounts {
-  /** Least recently observed first: a key is moved to the end each time it is observed. */
+  /** Least recently observed first, to REORDER_GRANULARITY_MS: a key observed again moves to the end once that much has passed. */
   private readonly keys = new Map<string, KeyCounts>();
+  /** Idle keys are looked for once per REORDER_GRANULARITY_MS of observations: each look starts at the map's head, past the entries deleted since it last rehashed. */
+  private nextForgetMs = Number.NEGATIVE_INFINITY;
 
   /** Counts a batch, and answers each key's count over its window ending at its latest observation in the batch. */
   observe(observations: Observation[]): Count[] {
@@ -110,6 +127,8 @@ export class SlidingCounts {
    * so the idle ones lead.
    */
   private forgetIdle(nowMs: number): void {
+    if (nowMs < this.nextForgetMs) return;
+    this.nextForgetMs = nowMs + REORDER_GRANULARITY_MS;
     for (const [key, counts] of this.keys) {
       if (counts.newestMs + counts.windowMs + LATE_OBSERVATION_MS >= nowMs) break;
       this.keys.delete(key);
@@ -119,15 +138,22 @@ export class SlidingCounts {
   private record(observation: Observation): void {
     const { key, value, atMs, windowMs } = observation;
     let counts = this.keys.get(key);
-    if (counts !== undefined) this.keys.delete(key);
-    else if (this.keys.size >= MAX_KEYS) this.keys.delete(this.keys.keys().next().value!);
+    if (counts === undefined) {
+      if (this.keys.size >= MAX_KEYS) this.keys.delete(this.keys.keys().next().value!);
+    } else if (atMs - counts.movedMs >= REORDER_GRANULARITY_MS) {
+      this.keys.delete(key);
+      counts.movedMs = atMs;
+    }
     if (value === null) {
-      const events = counts !== undefined && isEvents(counts) ? counts : { windowMs, newestMs: atMs, seconds: [] };
+      const events = counts !== undefined && isEvents(counts) ? counts : { windowMs, newestMs: atMs, movedMs: counts?.movedMs ?? atMs, seconds: [] };
       addEvent(events, Math.floor(atMs / 1000));
       counts = events;
     } else {
       const keep = capOf(observation.countUpTo);
-      const distinct = counts !== undefined && !isEvents(counts) ? counts : { windowMs, newestMs: atMs, keep, lastSeen: new Map<string, number>(), droppedMs: Number.NEGATIVE_INFINITY };
+      const distinct =
+        counts !== undefined && !isEvents(counts)
+          ? counts
+          : { windowMs, newestMs: atMs, movedMs: counts?.movedMs ?? atMs, keep, lastSeen: new Map<string, number>(), droppedMs: Number.NEGATIVE_INFINITY };
       distinct.keep = keep;
       addSighting(distinct, value, atMs);
       counts = distinct;
@@ -135,6 +161,7 @@ export class SlidingCounts {
     counts.windowMs = windowMs;
     counts.newestMs = Math.max(counts.newestMs, atMs);
     prune(counts);
+    // A key not moved is updated in place: Map.set of a key it holds keeps the key's place.
     this.keys.set(key, counts);
   }
 
@@ -236,7 +263,7 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === "nu
 function keyCountsOf(entry: unknown): KeyCounts | null {
   if (!Array.isArray(entry) || typeof entry[0] !== "string" || !isFiniteNumber(entry[1]) || !isFiniteNumber(entry[2])) return null;
   const [, windowMs, newestMs] = entry as [string, number, number];
-  if (entry.length === 4 && Array.isArray(entry[3]) && entry[3].length % 2 === 0 && entry[3].every(isFiniteNumber)) return { windowMs, newestMs, seconds: entry[3] as number[] };
+  if (entry.length === 4 && Array.isArray(entry[3]) && entry[3].length % 2 === 0 && entry[3].every(isFiniteNumber)) return { windowMs, newestMs, movedMs: newestMs, seconds: entry[3] as number[] };
   if (entry.length !== 6 || !isFiniteNumber(entry[3]) || !Array.isArray(entry[4]) || entry[4].length % 2 !== 0 || !(entry[5] === null || isFiniteNumber(entry[5]))) return null;
   const lastSeen = new Map<string, number>();
   const pairs = entry[4] as unknown[];
@@ -245,5 +272,5 @@ function keyCountsOf(entry: unknown): KeyCounts | null {
     if (typeof value !== "string" || !isFiniteNumber(lastMs)) return null;
     lastSeen.set(value, lastMs);
   }
-  return { windowMs, newestMs, keep: entry[3] as number, lastSeen, droppedMs: (entry[5] as number | null) ?? Number.NEGATIVE_INFINITY };
+  return { windowMs, newestMs, movedMs: newestMs, keep: entry[3] as number, lastSeen, droppedMs: (entry[5] as number | null) ?? Number.NEGATIVE_INFINITY };
 }

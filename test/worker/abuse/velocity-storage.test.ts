@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { chunksOf, SNAPSHOT_CHUNK_CHARS, VELOCITY_SAVE_EVERY_MS, VelocityCounter } from "../../../src/abuse/velocity-counter";
-import { LATE_OBSERVATION_MS, MAX_KEYS, SlidingCounts, type Observation } from "../../../src/abuse/velocity-window";
+import { LATE_OBSERVATION_MS, MAX_KEYS, REORDER_GRANULARITY_MS, SlidingCounts, type Observation } from "../../../src/abuse/velocity-window";
 
 const T0 = 1_800_000_000_000;
 
@@ -84,12 +84,12 @@ describe("velocity counters in memory: no row per call (issue 19)", () => {
 });
 
 describe("velocity counters in memory: bounded", () => {
-  it("forgets a key once its window (and the allowance for a late batch) has passed", () => {
+  it(`forgets a key once its window (and the allowance for a late batch) has passed, looking every ${REORDER_GRANULARITY_MS} ms`, () => {
     const counts = new SlidingCounts();
     counts.observe([event("calls-per-cli:old", T0), sighting("clis-per-trunk:old", "a", T0)]);
     counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS)]);
     expect(counts.size).toBe(3);
-    counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS + 1)]);
+    counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS + REORDER_GRANULARITY_MS)]);
     expect(counts.size).toBe(2); // the calls' key has gone; the sightings' window is 300 s
     counts.observe([event("calls-per-cli:new", T0 + 300_000 + LATE_OBSERVATION_MS + 1)]);
     expect(counts.size).toBe(1);
@@ -99,12 +99,14 @@ describe("velocity counters in memory: bounded", () => {
     const counts = new SlidingCounts();
     counts.observe([event("calls-per-cli:busy", T0)]);
     counts.observe(Array.from({ length: MAX_KEYS - 1 }, (_, index) => event(`calls-per-cli:${index}`, T0)));
-    counts.observe([event("calls-per-cli:busy", T0 + 1)]); // observed again: now the most recent
-    counts.observe([event("calls-per-cli:one-more", T0 + 2)]);
+    // Observed again a REORDER_GRANULARITY_MS later: now the most recent.
+    const again = T0 + REORDER_GRANULARITY_MS;
+    counts.observe([event("calls-per-cli:busy", again)]);
+    counts.observe([event("calls-per-cli:one-more", again + 1)]);
     expect(counts.size).toBe(MAX_KEYS);
-    expect(counts.observe([event("calls-per-cli:busy", T0 + 3), event("calls-per-cli:0", T0 + 3)])).toEqual([
-      { key: "calls-per-cli:busy", atMs: T0 + 3, count: 3, capped: false },
-      { key: "calls-per-cli:0", atMs: T0 + 3, count: 1, capped: false }, // forgotten: counting again from this call
+    expect(counts.observe([event("calls-per-cli:busy", again + 2), event("calls-per-cli:0", again + 2)])).toEqual([
+      { key: "calls-per-cli:busy", atMs: again + 2, count: 3, capped: false },
+      { key: "calls-per-cli:0", atMs: again + 2, count: 1, capped: false }, // forgotten: counting again from this call
     ]);
   });
 
