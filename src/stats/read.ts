@@ -1,9 +1,9 @@
-import { hourOf, SMALL_DIMENSIONS, sqlDimensionList, type StatsDimension } from "./record";
+import { hourOf, SMALL_DIMENSIONS, sqlDimensionList, type PagedDimension, type StatsDimension } from "./record";
 
 /**
- * Traceback statistics over a range of whole UTC hours, aggregated in SQL (issue 22 item 8): three
- * statements in one batch, each reading only the rows of its own dimensions in the range, and answering
- * sums, not rows — the top N blocked CLIs comes back as N rows, however many CLIs were blocked.
+ * Traceback statistics over a range of whole UTC hours, aggregated in SQL (issue 22 item 8): one batch,
+ * each statement reading only the rows of its own dimensions in the range, and answering sums, not
+ * rows — the top N blocked CLIs comes back as N rows, however many CLIs were blocked.
  * Hours past STATS_HOURLY_RETENTION_DAYS are rolled up into days (src/stats/retention.ts); a range that
  * reaches such a day counts the day whole, and says so in `from`/`to` and in its `byHour` entry
  * (`hours: 24`).
@@ -23,10 +23,27 @@ function countersIn(dimensions: readonly StatsDimension[]): string {
     UNION ALL SELECT dimension, day || 'T00', 24, key, count FROM stats_daily WHERE dimension IN (${names}) AND day BETWEEN ?3 AND ?4`;
 }
 
+/**
+ * Every key, count entry of the pages of `dimension` (an SQL value or parameter) from hour `first` to
+ * `last` (parameters): a key is in as many pages as flushes counted it (migrations/0014).
+ */
+export const pageEntriesIn = (dimension: string, first: string, last: string) =>
+  `SELECT entry.key AS key, entry.value AS count FROM stats_pages, json_each(stats_pages.counts) AS entry
+    WHERE stats_pages.dimension = ${dimension} AND stats_pages.hour BETWEEN ${first} AND ${last}`;
+
+/** The key, count pairs of one paged dimension in a range: its hours' pages (?1 to ?2), and its rolled-up days (?3 to ?4). */
+function pagedCountersIn(dimension: PagedDimension): string {
+  const name = sqlDimensionList([dimension]);
+  return `${pageEntriesIn(name, "?1", "?2")} UNION ALL SELECT key, count FROM stats_daily WHERE dimension = ${name} AND day BETWEEN ?3 AND ?4`;
+}
+
+/** A paged dimension's ?5 most counted keys in a range, ties by key. */
+export const topKeys = (dimension: PagedDimension) => `SELECT key, SUM(count) AS count FROM (${pagedCountersIn(dimension)}) GROUP BY key ORDER BY count DESC, key LIMIT ?5`;
+
 const TOTALS_BY_KEY = `SELECT dimension, key, SUM(count) AS count FROM (${countersIn(SMALL_DIMENSIONS)}) GROUP BY dimension, key`;
 const CALLS_BY_PERIOD = `SELECT hour, MAX(hours) AS hours, dimension, key, SUM(count) AS count FROM (${countersIn(["total", "action"])})
   GROUP BY hour, dimension, key ORDER BY hour`;
-const TOP_BLOCKED_CLIS = `SELECT key AS cli, SUM(count) AS count FROM (${countersIn(["blocked-cli"])}) GROUP BY key ORDER BY count DESC, cli LIMIT ?5`;
+const TOP_BLOCKED_CLIS = topKeys("blocked-cli");
 
 interface KeyTotal {
   dimension: StatsDimension;
@@ -84,6 +101,6 @@ export async function readTracebackStats(db: D1Database, fromMs: number, toMs: n
       .map(([carrier, calls]) => ({ carrier, calls, spoofed: spoofed.get(carrier) ?? 0, spoofedShare: calls > 0 ? (spoofed.get(carrier) ?? 0) / calls : 0 }))
       .sort((a, b) => b.spoofedShare - a.spoofedShare || b.calls - a.calls),
     byHour: [...byHour.values()],
-    topBlockedClis: topBlocked!.results as unknown as { cli: string; count: number }[],
+    topBlockedClis: (topBlocked!.results as unknown as { key: string; count: number }[]).map(({ key, count }) => ({ cli: key, count })),
   };
 }

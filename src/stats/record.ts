@@ -12,7 +12,8 @@ import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from 
  * Traceback statistics (issue 4; cli-spoofing.md §3 check 10 and §4 "log the check id, the evidence and
  * the ingress carrier"): counters per UTC hour, by action, failed check, deciding check, ingress
  * carrier, spoofed calls per carrier, and blocked CLIs. Counting happens in memory; the isolate's
- * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses.
+ * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses: a row per
+ * counter of a small dimension, a page per hour for the keys of a paged one (PAGED_DIMENSIONS).
  */
 export interface VerdictStatsEntry {
   action: Action;
@@ -28,13 +29,22 @@ export interface VerdictStatsEntry {
 
 /**
  * What is counted per hour. `monitored` counts the verdicts that monitored rules or policy entries
- * would have acted on, by the most severe action they would have taken. `blocked-cli` is the one
- * dimension whose keys are not a small fixed set.
+ * would have acted on, by the most severe action they would have taken.
  */
 export const STATS_DIMENSIONS = ["total", "action", "monitored", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
-/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli`. */
-export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli");
+/**
+ * The dimensions whose keys are not a small fixed set (issue 19): a flush writes each one's counts of an
+ * hour as one page of many keys (migrations/0014) rather than a row per key, which cost mixed traffic
+ * nearly a row per blocked verdict. Reading, the merge of past hours and the daily roll-up of the day's
+ * most counted keys follow this list (src/stats/read.ts, src/stats/retention.ts): a new such dimension
+ * is added here.
+ */
+export const PAGED_DIMENSIONS = ["blocked-cli"] as const satisfies readonly StatsDimension[];
+export type PagedDimension = (typeof PAGED_DIMENSIONS)[number];
+const isPaged = (dimension: string): dimension is PagedDimension => (PAGED_DIMENSIONS as readonly string[]).includes(dimension);
+/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): a row per hour and key. */
+export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => !isPaged(dimension));
 /** `'total', 'action'`: dimensions as an SQL IN list (the constants above, never input). */
 export const sqlDimensionList = (dimensions: readonly StatsDimension[]) => dimensions.map((dimension) => `'${dimension}'`).join(", ");
 
@@ -56,8 +66,8 @@ export const hourOf = (epochMs: number) => new Date(epochMs).toISOString().slice
 const TASK = "write-behind:stats";
 const pending = new Map<string, number>();
 const SEPARATOR = "\u0000";
-/** Counters per D1 batch (one transaction): what a write that times out can take with it. */
-const COUNTERS_PER_BATCH = 250;
+/** Counters per D1 batch (one transaction): what a write that times out can take with it, and so the most keys a page holds. */
+export const COUNTERS_PER_BATCH = 250;
 /** Distinct counters waiting for D1 are capped (a D1 outage with many blocked CLIs cannot grow memory); the rest are counted as dropped. */
 export const MAX_PENDING_COUNTERS = 10_000;
 let db: D1Database | null = null;
@@ -98,11 +108,44 @@ const upsertCounters = (rows: number) =>
     ON CONFLICT (dimension, hour, key) DO UPDATE SET count = count + excluded.count`;
 /** The statement for each group size a batch can send (1 to COUNTERS_PER_STATEMENT), built once. */
 const UPSERT_COUNTERS = Array.from({ length: COUNTERS_PER_STATEMENT + 1 }, (_, rows) => (rows === 0 ? "" : upsertCounters(rows)));
+const INSERT_PAGE = "INSERT INTO stats_pages (dimension, hour, page, counts) VALUES (?, ?, ?, ?)";
 
 /**
- * Writes batch by batch, several counters per statement. Counts D1 refused go back into the pending
- * map, for the next flush; a batch whose call timed out may still land, so it is not written again (a
- * count is never added twice) and is counted as dropped.
+ * A page's id, unique without asking D1: the isolate's random id (drawn on the first flush: Workers
+ * refuse random values at startup) and the flush's sequence. A refused page's counts are written again
+ * under a new id.
+ */
+let writerId: string | null = null;
+let pagesWritten = 0;
+const nextPageId = () => `${(writerId ??= crypto.randomUUID())}:${++pagesWritten}`;
+
+/** A batch's statements: its small-dimension counters as upserts, several per statement; each paged dimension's keys of an hour as one page. */
+function batchStatements(database: D1Database, batch: [string, number][]): D1PreparedStatement[] {
+  const counters: [string, number][] = [];
+  const pages = new Map<string, Record<string, number>>();
+  for (const [id, increment] of batch) {
+    const [dimension, hour, key] = id.split(SEPARATOR) as [StatsDimension, string, string];
+    if (!isPaged(dimension)) counters.push([id, increment]);
+    else {
+      const page = [dimension, hour].join(SEPARATOR);
+      const counts = pages.get(page) ?? {};
+      counts[key] = increment;
+      pages.set(page, counts);
+    }
+  }
+  const statements: D1PreparedStatement[] = [];
+  for (let start = 0; start < counters.length; start += COUNTERS_PER_STATEMENT) {
+    const group = counters.slice(start, start + COUNTERS_PER_STATEMENT);
+    statements.push(database.prepare(UPSERT_COUNTERS[group.length]!).bind(...group.flatMap(([id, increment]) => [...id.split(SEPARATOR), increment])));
+  }
+  for (const [page, counts] of pages) statements.push(database.prepare(INSERT_PAGE).bind(...page.split(SEPARATOR), nextPageId(), JSON.stringify(counts)));
+  return statements;
+}
+
+/**
+ * Writes batch by batch. Counts D1 refused go back into the pending map, for the next flush; a batch
+ * whose call timed out may still land, so it is not written again (a count is never added twice) and is
+ * counted as dropped.
  */
 async function flushPending(database: D1Database, bounded: BoundedCall): Promise<boolean> {
   while (pending.size > 0) {
@@ -111,13 +154,8 @@ async function flushPending(database: D1Database, bounded: BoundedCall): Promise
       if (batch.push(entry) === COUNTERS_PER_BATCH) break;
     }
     for (const [id] of batch) pending.delete(id);
-    const statements: D1PreparedStatement[] = [];
-    for (let start = 0; start < batch.length; start += COUNTERS_PER_STATEMENT) {
-      const group = batch.slice(start, start + COUNTERS_PER_STATEMENT);
-      statements.push(database.prepare(UPSERT_COUNTERS[group.length]!).bind(...group.flatMap(([id, increment]) => [...id.split(SEPARATOR), increment])));
-    }
     try {
-      recordStoreRows("stats", d1Rows(await bounded(database.batch(statements))));
+      recordStoreRows("stats", d1Rows(await bounded(database.batch(batchStatements(database, batch)))));
     } catch (error) {
       if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
       else for (const [id, increment] of batch) keep(id, increment);

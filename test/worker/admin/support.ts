@@ -17,13 +17,17 @@ export function operatorApp(clock: Clock) {
   return { app, send };
 }
 
-/** Counts `count` blocked CLIs `<prefix>0000000`… into `hour`, CLI i counted i + 1 times, and the hour's other dimensions to match. */
-export async function seedBlockedHour(hour: string, prefix: string, count: number): Promise<void> {
+/**
+ * Counts `count` blocked CLIs `<prefix>0000000`… into `hour`, CLI i counted i + 1 times, in pages of
+ * 250 CLIs as isolates' flushes write them (page ids `<pageIds>0`, `<pageIds>1`, …), and the hour's
+ * other dimensions to match.
+ */
+export async function seedBlockedHour(hour: string, prefix: string, count: number, pageIds = `seed-${prefix}:`): Promise<void> {
   await env.DB.batch([
     env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?3 - 1)
-       INSERT INTO stats_counters (dimension, hour, key, count) SELECT 'blocked-cli', ?1, ?2 || printf('%07d', i), i + 1 FROM n`,
-    ).bind(hour, prefix, count),
+       INSERT INTO stats_pages (dimension, hour, page, counts) SELECT 'blocked-cli', ?1, ?4 || (i / 250), json_group_object(?2 || printf('%07d', i), i + 1) FROM n GROUP BY i / 250`,
+    ).bind(hour, prefix, count, pageIds),
     env.DB.prepare(
       `INSERT INTO stats_counters (dimension, hour, key, count) VALUES ('total', ?1, 'all', ?2), ('action', ?1, 'block', ?2), ('carrier', ?1, 'TransitCo', ?2),
         ('carrier-spoofed', ?1, 'TransitCo', ?2), ('check', ?1, 'origin.national-on-international', ?2)`,
@@ -49,7 +53,7 @@ export async function statsAt(nowMs: number, query: string, db: D1Database = env
 
 /** Empties the statistics, audit and report tables: the tests of one file share its database. */
 export async function emptyRetainedTables(): Promise<void> {
-  await env.DB.batch(["stats_counters", "stats_daily", "audit_log", "fraud_reports"].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
+  await env.DB.batch(["stats_counters", "stats_pages", "stats_daily", "audit_log", "fraud_reports"].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
 }
 
 export const rowsIn = async (table: string): Promise<number> => (await env.DB.prepare(`SELECT COUNT(*) AS rows FROM ${table}`).first<number>("rows"))!;
