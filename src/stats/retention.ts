@@ -55,13 +55,14 @@ const DELETE_PAGES = `DELETE FROM stats_pages WHERE dimension IN (${sqlDimension
 const HOURS_TO_MERGE = `SELECT dimension, hour FROM stats_pages WHERE dimension IN (${sqlDimensionList(PAGED_DIMENSIONS)}) AND hour < ?1
   GROUP BY dimension, hour HAVING COUNT(*) > 1 AND SUM(page NOT LIKE '${MERGED}%') > 0 ORDER BY hour LIMIT ?2`;
 /**
- * Dimension ?1's pages of hour ?2 summed by key into new pages ?3 0, ?3 1, … of ?4 keys each, then the
+ * Dimension ?1's pages of hour ?2 summed by key into new pages ?3 0, ?3 1, … of MERGED_PAGE_KEYS keys each (written
+ * into the SQL: D1 binds a number as a real, and the chunk's division must be an integer's), then the
  * pages before them deleted: one transaction, so a flush landing meanwhile is either merged or left for
  * the next run. (SQLite reads the whole SELECT before inserting into the table it reads.)
  */
 const MERGE_PAGES_OF_HOUR = `INSERT INTO stats_pages (dimension, hour, page, counts)
     SELECT ?1, ?2, ?3 || chunk, json_group_object(key, count) FROM (
-      SELECT key, count, (ROW_NUMBER() OVER (ORDER BY key) - 1) / ?4 AS chunk FROM (SELECT key, SUM(count) AS count FROM (${pageEntriesIn("?1", "?2", "?2")}) GROUP BY key)
+      SELECT key, count, (ROW_NUMBER() OVER (ORDER BY key) - 1) / ${MERGED_PAGE_KEYS} AS chunk FROM (SELECT key, SUM(count) AS count FROM (${pageEntriesIn("?1", "?2", "?2")}) GROUP BY key)
     ) GROUP BY chunk`;
 const DELETE_PAGES_MERGED = "DELETE FROM stats_pages WHERE dimension = ?1 AND hour = ?2 AND page NOT LIKE ?3 || '%'";
 
@@ -117,7 +118,7 @@ async function mergePagesBefore(db: D1Database, currentHour: string): Promise<nu
   const { results } = await db.prepare(HOURS_TO_MERGE).bind(currentHour, HOURS_MERGED_PER_RUN).all<{ dimension: string; hour: string }>();
   for (const { dimension, hour } of results) {
     const merged = `${MERGED}${crypto.randomUUID()}:`;
-    await db.batch([db.prepare(MERGE_PAGES_OF_HOUR).bind(dimension, hour, merged, MERGED_PAGE_KEYS), db.prepare(DELETE_PAGES_MERGED).bind(dimension, hour, merged)]);
+    await db.batch([db.prepare(MERGE_PAGES_OF_HOUR).bind(dimension, hour, merged), db.prepare(DELETE_PAGES_MERGED).bind(dimension, hour, merged)]);
   }
   return results.length;
 }

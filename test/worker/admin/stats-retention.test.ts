@@ -41,6 +41,7 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     await runCron();
 
     expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_pages WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
     const daily = await env.DB.prepare("SELECT dimension, COUNT(*) AS rows, SUM(count) AS count FROM stats_daily WHERE day = ? GROUP BY dimension ORDER BY dimension").bind(OLD_DAY).all();
     expect(daily.results).toEqual([
       { dimension: "action", rows: 1, count: 1_001_000 },

@@ -1,0 +1,147 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../../../src/index";
+import { COUNTERS_PER_BATCH, recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
+import { MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
+import migration0014 from "../../../migrations/0014_stats_pages.sql?raw";
+import { meteredD1 } from "../support/d1";
+import { emptyRetainedTables, seedBlockedHour, statsAt } from "./support";
+
+/**
+ * Issue 19 (rows written per verdict on mixed traffic): the blocked CLIs, whose keys are not a small
+ * fixed set, are written as pages of many keys per row (migrations/0014), and read, merged and rolled up
+ * with the same meaning the row per (hour, CLI) had.
+ */
+beforeEach(async () => {
+  vi.spyOn(console, "log").mockImplementation(() => {});
+  await emptyRetainedTables();
+});
+afterEach(() => vi.restoreAllMocks());
+
+const NOW = Date.parse("2026-12-01T00:17:00Z");
+const HOUR_MS = 3_600_000;
+
+const blocked = (cli: string, atMs: number): VerdictStatsEntry => ({ action: "block", decidedBy: null, checks: [], ingress: { carrier: "TransitCo", carrierName: "TransitCo" }, cli, atMs });
+
+/** Records `entries` as one isolate does between two flushes, and waits for the flush. */
+async function recordFlush(entries: VerdictStatsEntry[], db: D1Database = env.DB) {
+  const flushes: Promise<unknown>[] = [];
+  for (const entry of entries) recordVerdictStats(entry, { db, waitUntil: (promise) => void flushes.push(promise), timeoutMs: 5_000 });
+  while (flushes.length > 0) await Promise.all(flushes.splice(0));
+}
+
+const pagesOf = async (hour: string) =>
+  (await env.DB.prepare("SELECT page FROM stats_pages WHERE dimension = 'blocked-cli' AND hour = ? ORDER BY page").bind(hour).all<{ page: string }>()).results.map(({ page }) => page);
+const entriesOf = (hour: string) =>
+  env.DB.prepare("SELECT COUNT(*) AS keys, COUNT(DISTINCT entry.key) AS distinctKeys, SUM(entry.value) AS count FROM stats_pages, json_each(stats_pages.counts) AS entry WHERE dimension = 'blocked-cli' AND hour = ?").bind(hour).first();
+
+describe("blocked CLIs: a flush writes pages of keys, not a row per CLI", () => {
+  it(`writes N distinct blocked CLIs of an hour in N / ${COUNTERS_PER_BATCH} rows, beside the hour's few counters`, async () => {
+    const clis = Array.from({ length: 1_000 }, (_, index) => `7727${String(index).padStart(7, "0")}`);
+    const { db, rowsWritten } = meteredD1();
+    await recordFlush(clis.map((cli) => blocked(cli, NOW)), db);
+    // total, action and carrier are a row each; the 1 003 counters go out in batches of COUNTERS_PER_BATCH, each batch's CLIs one page.
+    expect(rowsWritten()).toBe(3 + Math.ceil((clis.length + 3) / COUNTERS_PER_BATCH));
+    expect(await entriesOf("2026-12-01T00")).toEqual({ keys: clis.length, distinctKeys: clis.length, count: clis.length });
+  });
+
+  it("answers the top blocked CLIs of a range by summing each CLI over the pages of every flush and hour", async () => {
+    const [first, second, third] = ["77272500001", "77272500002", "77272500003"];
+    await recordFlush([blocked(first!, NOW - HOUR_MS), blocked(second!, NOW - HOUR_MS)]);
+    await recordFlush([blocked(first!, NOW - HOUR_MS), blocked(third!, NOW)]);
+    await recordFlush([blocked(first!, NOW), blocked(third!, NOW), blocked(third!, NOW)]);
+    expect(await pagesOf("2026-11-30T23")).toHaveLength(2);
+
+    const lastHour = await statsAt(NOW, "from=2026-11-30T23:00:00Z&to=2026-11-30T23:59:59Z&top=5");
+    expect(lastHour.topBlockedClis).toEqual([
+      { cli: first, count: 2 },
+      { cli: second, count: 1 },
+    ]);
+    const bothHours = await statsAt(NOW, "from=2026-11-30T23:00:00Z&to=2026-12-01T00:59:59Z&top=2");
+    expect(bothHours.topBlockedClis).toEqual([
+      { cli: first, count: 3 },
+      { cli: third, count: 3 },
+    ]);
+    expect(bothHours.total).toBe(7);
+  });
+});
+
+/** The Worker's scheduled handler, as the Cron Trigger calls it, at `scheduledTime`. */
+const runCron = (scheduledTime = NOW) => worker.scheduled(createScheduledController({ cron: RETENTION_CRON, scheduledTime }), env);
+
+describe("retention: a past hour's pages are merged", () => {
+  const PAST = "2026-11-30T12";
+  const CURRENT = "2026-12-01T00";
+  const KEYS = 2 * MERGED_PAGE_KEYS + 1;
+
+  it(`into one page per ${MERGED_PAGE_KEYS} keys, summing a key's counts across pages, with the same answers; the current hour is left as it is`, async () => {
+    await seedBlockedHour(PAST, "7701", KEYS);
+    // A later flush counted the first CLI again and a new one.
+    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:1', ?)").bind(PAST, JSON.stringify({ "77010000000": 5, "77019999999": 1 })).run();
+    await seedBlockedHour(CURRENT, "7702", 600);
+    const flushPages = Math.ceil(KEYS / 250) + 1;
+    expect(await pagesOf(PAST)).toHaveLength(flushPages);
+    const query = `from=${PAST}:00:00Z&to=${PAST}:59:59Z&top=3`;
+    const before = await statsAt(NOW, query);
+    const currentPages = await pagesOf(CURRENT);
+
+    await runCron();
+
+    const merged = await pagesOf(PAST);
+    expect(merged).toHaveLength(Math.ceil((KEYS + 1) / MERGED_PAGE_KEYS));
+    expect(merged.every((page) => page.startsWith("merged:"))).toBe(true);
+    const sum = (KEYS * (KEYS + 1)) / 2 + 6;
+    expect(await entriesOf(PAST)).toEqual({ keys: KEYS + 1, distinctKeys: KEYS + 1, count: sum });
+    expect(await statsAt(NOW, query)).toEqual(before);
+    expect(await env.DB.prepare("SELECT value FROM stats_pages, json_each(stats_pages.counts) WHERE hour = ? AND key = '77010000000'").bind(PAST).first("value")).toBe(1 + 5);
+    expect(await pagesOf(CURRENT)).toEqual(currentPages);
+  });
+
+  it("merges a page that lands after the merge into the hour's merged pages on the next run, and leaves merged pages alone", async () => {
+    await seedBlockedHour(PAST, "7701", 700);
+    await runCron();
+    const merged = await pagesOf(PAST);
+    expect(merged).toHaveLength(1);
+    await runCron(NOW + HOUR_MS);
+    expect(await pagesOf(PAST)).toEqual(merged);
+
+    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:2', ?)").bind(PAST, JSON.stringify({ "77010000699": 3 })).run();
+    await runCron(NOW + 2 * HOUR_MS);
+    expect(await pagesOf(PAST)).toHaveLength(1);
+    expect(await entriesOf(PAST)).toEqual({ keys: 700, distinctKeys: 700, count: (700 * 701) / 2 + 3 });
+  });
+});
+
+describe("migrations/0014: the blocked-CLI counters kept before it", () => {
+  /** The migration's statements after its CREATE TABLE: what it does with the rows it finds. */
+  const conversion = migration0014
+    .replace(/--.*$/gm, "")
+    .split(";")
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== "" && !statement.startsWith("CREATE TABLE"));
+
+  it("become pages of at most 5 000 keys per hour, with the same counts, and leave the other counters as rows", async () => {
+    await env.DB.batch([
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 5999)
+         INSERT INTO stats_counters (dimension, hour, key, count) SELECT 'blocked-cli', '2026-11-30T12', '7701' || printf('%07d', i), i + 1 FROM n`,
+      ),
+      env.DB.prepare("INSERT INTO stats_counters (dimension, hour, key, count) VALUES ('blocked-cli', '2026-11-30T13', '77020000000', 4), ('total', '2026-11-30T13', 'all', 4)"),
+    ]);
+    const before = await statsAt(NOW, "from=2026-11-30T12:00:00Z&to=2026-11-30T13:59:59Z&top=3");
+    expect(before.topBlockedClis).toEqual([]); // the readers know pages only
+
+    await env.DB.batch(conversion.map((statement) => env.DB.prepare(statement)));
+
+    expect(await pagesOf("2026-11-30T12")).toEqual(["merged:0014:0", "merged:0014:1"]);
+    expect(await entriesOf("2026-11-30T12")).toEqual({ keys: 6_000, distinctKeys: 6_000, count: (6_000 * 6_001) / 2 });
+    expect(await env.DB.prepare("SELECT dimension, key, count FROM stats_counters").all().then(({ results }) => results)).toEqual([{ dimension: "total", key: "all", count: 4 }]);
+    const after = await statsAt(NOW, "from=2026-11-30T12:00:00Z&to=2026-11-30T13:59:59Z&top=3");
+    expect(after.topBlockedClis).toEqual([
+      { cli: "77010005999", count: 6_000 },
+      { cli: "77010005998", count: 5_999 },
+      { cli: "77010005997", count: 5_998 },
+    ]);
+  });
+});
