@@ -1,23 +1,16 @@
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../../../src/index";
+import { beforeEach, describe, expect, it } from "vitest";
 import { COUNTERS_PER_BATCH, recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
-import { MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
 import migration0014 from "../../../migrations/0014_stats_pages.sql?raw";
 import { meteredD1 } from "../support/d1";
-import { emptyRetainedTables, seedBlockedHour, statsAt } from "./support";
+import { emptyRetainedTables, entriesOf, pagesOf, statsAt } from "./support";
 
 /**
  * Issue 19 (rows written per verdict on mixed traffic): the blocked CLIs, whose keys are not a small
  * fixed set, are written as pages of many keys per row (migrations/0014), and read, merged and rolled up
  * with the same meaning the row per (hour, CLI) had.
  */
-beforeEach(async () => {
-  vi.spyOn(console, "log").mockImplementation(() => {});
-  await emptyRetainedTables();
-});
-afterEach(() => vi.restoreAllMocks());
+beforeEach(emptyRetainedTables);
 
 const NOW = Date.parse("2026-12-01T00:17:00Z");
 const HOUR_MS = 3_600_000;
@@ -30,11 +23,6 @@ async function recordFlush(entries: VerdictStatsEntry[], db: D1Database = env.DB
   for (const entry of entries) recordVerdictStats(entry, { db, waitUntil: (promise) => void flushes.push(promise), timeoutMs: 5_000 });
   while (flushes.length > 0) await Promise.all(flushes.splice(0));
 }
-
-const pagesOf = async (hour: string) =>
-  (await env.DB.prepare("SELECT page FROM stats_pages WHERE dimension = 'blocked-cli' AND hour = ? ORDER BY page").bind(hour).all<{ page: string }>()).results.map(({ page }) => page);
-const entriesOf = (hour: string) =>
-  env.DB.prepare("SELECT COUNT(*) AS keys, COUNT(DISTINCT entry.key) AS distinctKeys, SUM(entry.value) AS count FROM stats_pages, json_each(stats_pages.counts) AS entry WHERE dimension = 'blocked-cli' AND hour = ?").bind(hour).first();
 
 describe("blocked CLIs: a flush writes pages of keys, not a row per CLI", () => {
   it(`writes N distinct blocked CLIs of an hour in N / ${COUNTERS_PER_BATCH} rows, beside the hour's few counters`, async () => {
@@ -64,52 +52,6 @@ describe("blocked CLIs: a flush writes pages of keys, not a row per CLI", () => 
       { cli: third, count: 3 },
     ]);
     expect(bothHours.total).toBe(7);
-  });
-});
-
-/** The Worker's scheduled handler, as the Cron Trigger calls it, at `scheduledTime`. */
-const runCron = (scheduledTime = NOW) => worker.scheduled(createScheduledController({ cron: RETENTION_CRON, scheduledTime }), env);
-
-describe("retention: a past hour's pages are merged", () => {
-  const PAST = "2026-11-30T12";
-  const CURRENT = "2026-12-01T00";
-  const KEYS = 2 * MERGED_PAGE_KEYS + 1;
-
-  it(`into one page per ${MERGED_PAGE_KEYS} keys, summing a key's counts across pages, with the same answers; the current hour is left as it is`, async () => {
-    await seedBlockedHour(PAST, "7701", KEYS);
-    // A later flush counted the first CLI again and a new one.
-    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:1', ?)").bind(PAST, JSON.stringify({ "77010000000": 5, "77019999999": 1 })).run();
-    await seedBlockedHour(CURRENT, "7702", 600);
-    const flushPages = Math.ceil(KEYS / 250) + 1;
-    expect(await pagesOf(PAST)).toHaveLength(flushPages);
-    const query = `from=${PAST}:00:00Z&to=${PAST}:59:59Z&top=3`;
-    const before = await statsAt(NOW, query);
-    const currentPages = await pagesOf(CURRENT);
-
-    await runCron();
-
-    const merged = await pagesOf(PAST);
-    expect(merged).toHaveLength(Math.ceil((KEYS + 1) / MERGED_PAGE_KEYS));
-    expect(merged.every((page) => page.startsWith("merged:"))).toBe(true);
-    const sum = (KEYS * (KEYS + 1)) / 2 + 6;
-    expect(await entriesOf(PAST)).toEqual({ keys: KEYS + 1, distinctKeys: KEYS + 1, count: sum });
-    expect(await statsAt(NOW, query)).toEqual(before);
-    expect(await env.DB.prepare("SELECT value FROM stats_pages, json_each(stats_pages.counts) WHERE hour = ? AND key = '77010000000'").bind(PAST).first("value")).toBe(1 + 5);
-    expect(await pagesOf(CURRENT)).toEqual(currentPages);
-  });
-
-  it("merges a page that lands after the merge into the hour's merged pages on the next run, and leaves merged pages alone", async () => {
-    await seedBlockedHour(PAST, "7701", KEYS);
-    await runCron();
-    const merged = await pagesOf(PAST);
-    expect(merged).toHaveLength(Math.ceil(KEYS / MERGED_PAGE_KEYS));
-    await runCron(NOW + HOUR_MS);
-    expect(await pagesOf(PAST)).toEqual(merged);
-
-    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:2', ?)").bind(PAST, JSON.stringify({ "77010000699": 3 })).run();
-    await runCron(NOW + 2 * HOUR_MS);
-    expect(await pagesOf(PAST)).toHaveLength(merged.length);
-    expect(await entriesOf(PAST)).toEqual({ keys: KEYS, distinctKeys: KEYS, count: (KEYS * (KEYS + 1)) / 2 + 3 });
   });
 });
 

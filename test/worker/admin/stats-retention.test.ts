@@ -3,9 +3,9 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
 import { MAX_TOP_BLOCKED_CLIS } from "../../../src/stats/read";
-import { RETENTION_CRON } from "../../../src/stats/retention";
+import { MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
 import wranglerToml from "../../../wrangler.toml?raw";
-import { emptyRetainedTables, rowsIn, seedBlockedHour, statsAt } from "./support";
+import { emptyRetainedTables, entriesOf, pagesOf, rowsIn, seedBlockedHour, statsAt } from "./support";
 
 /**
  * Issue 22 item 8: traceback statistics stay small (hours roll up into days after
@@ -20,6 +20,7 @@ afterEach(() => vi.restoreAllMocks());
 
 const NOW = Date.parse("2026-12-01T00:17:00Z");
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** The Worker's scheduled handler, as the Cron Trigger calls it, with `vars` over the test bindings. */
 async function runCron(vars: Record<string, string> = {}, cron = RETENTION_CRON, scheduledTime = NOW) {
@@ -74,6 +75,49 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     await runCron();
     expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'total' AND day = ?").bind(OLD_DAY).first("count")).toBe(1_001_000 + 3);
     expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'blocked-cli' AND day = ? AND key = '77270000001'").bind(OLD_DAY).first("count")).toBe(2);
+  });
+});
+
+describe("retention: a past hour's pages are merged", () => {
+  const PAST = "2026-11-30T12";
+  const CURRENT = "2026-12-01T00";
+  const KEYS = 2 * MERGED_PAGE_KEYS + 1;
+
+  it(`into one page per ${MERGED_PAGE_KEYS} keys, summing a key's counts across pages, with the same answers; the current hour is left as it is`, async () => {
+    await seedBlockedHour(PAST, "7701", KEYS);
+    // A later flush counted the first CLI again and a new one.
+    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:1', ?)").bind(PAST, JSON.stringify({ "77010000000": 5, "77019999999": 1 })).run();
+    await seedBlockedHour(CURRENT, "7702", 600);
+    const flushPages = Math.ceil(KEYS / 250) + 1;
+    expect(await pagesOf(PAST)).toHaveLength(flushPages);
+    const query = `from=${PAST}:00:00Z&to=${PAST}:59:59Z&top=3`;
+    const before = await statsAt(NOW, query);
+    const currentPages = await pagesOf(CURRENT);
+
+    await runCron({});
+
+    const merged = await pagesOf(PAST);
+    expect(merged).toHaveLength(Math.ceil((KEYS + 1) / MERGED_PAGE_KEYS));
+    expect(merged.every((page) => page.startsWith("merged:"))).toBe(true);
+    const sum = (KEYS * (KEYS + 1)) / 2 + 6;
+    expect(await entriesOf(PAST)).toEqual({ keys: KEYS + 1, distinctKeys: KEYS + 1, count: sum });
+    expect(await statsAt(NOW, query)).toEqual(before);
+    expect(await env.DB.prepare("SELECT value FROM stats_pages, json_each(stats_pages.counts) WHERE hour = ? AND key = '77010000000'").bind(PAST).first("value")).toBe(1 + 5);
+    expect(await pagesOf(CURRENT)).toEqual(currentPages);
+  });
+
+  it("merges a page that lands after the merge into the hour's merged pages on the next run, and leaves merged pages alone", async () => {
+    await seedBlockedHour(PAST, "7701", KEYS);
+    await runCron({});
+    const merged = await pagesOf(PAST);
+    expect(merged).toHaveLength(Math.ceil(KEYS / MERGED_PAGE_KEYS));
+    await runCron({}, RETENTION_CRON, NOW + HOUR_MS);
+    expect(await pagesOf(PAST)).toEqual(merged);
+
+    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:2', ?)").bind(PAST, JSON.stringify({ "77010000699": 3 })).run();
+    await runCron({}, RETENTION_CRON, NOW + 2 * HOUR_MS);
+    expect(await pagesOf(PAST)).toHaveLength(merged.length);
+    expect(await entriesOf(PAST)).toEqual({ keys: KEYS, distinctKeys: KEYS, count: (KEYS * (KEYS + 1)) / 2 + 3 });
   });
 });
 

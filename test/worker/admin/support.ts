@@ -57,3 +57,10 @@ export async function emptyRetainedTables(): Promise<void> {
 }
 
 export const rowsIn = async (table: string): Promise<number> => (await env.DB.prepare(`SELECT COUNT(*) AS rows FROM ${table}`).first<number>("rows"))!;
+
+/** The ids of the blocked-CLI pages of `hour`. */
+export const pagesOf = async (hour: string) =>
+  (await env.DB.prepare("SELECT page FROM stats_pages WHERE dimension = 'blocked-cli' AND hour = ? ORDER BY page").bind(hour).all<{ page: string }>()).results.map(({ page }) => page);
+/** The key, count entries of the blocked-CLI pages of `hour`: how many, how many distinct keys, their sum. */
+export const entriesOf = (hour: string) =>
+  env.DB.prepare("SELECT COUNT(*) AS keys, COUNT(DISTINCT entry.key) AS distinctKeys, SUM(entry.value) AS count FROM stats_pages, json_each(stats_pages.counts) AS entry WHERE dimension = 'blocked-cli' AND hour = ?").bind(hour).first();
