@@ -1,9 +1,10 @@
-import { hourOf, SMALL_DIMENSIONS, sqlDimensionList, type PagedDimension, type StatsDimension } from "./record";
+import { hourOf, SMALL_DIMENSIONS, sqlDimensionList, type StatsDimension, type UnboundedDimension } from "./record";
 
 /**
  * Traceback statistics over a range of whole UTC hours, aggregated in SQL (issue 22 item 8): one batch,
- * each statement reading only the rows of its own dimensions in the range, and answering sums, not
- * rows — the top N blocked CLIs comes back as N rows, however many CLIs were blocked.
+ * each statement reading only the pages of the range's hours and the daily rows of its own dimensions,
+ * and answering sums, not rows — the top N blocked CLIs comes back as N rows, however many CLIs were
+ * blocked.
  * Hours past STATS_HOURLY_RETENTION_DAYS are rolled up into days (src/stats/retention.ts); a range that
  * reaches such a day counts the day whole, and says so in `from`/`to` and in its `byHour` entry
  * (`hours: 24`).
@@ -13,32 +14,26 @@ import { hourOf, SMALL_DIMENSIONS, sqlDimensionList, type PagedDimension, type S
 export const MAX_TOP_BLOCKED_CLIS = 500;
 
 /**
- * The counters of `dimensions` in a range: the hourly rows of its hours (?1 to ?2), and the rolled-up
- * days it reaches (?3 to ?4), each under its first hour with `hours` 24. Both tables lead their key
- * with the dimension (migrations/0009).
+ * Every counter of `dimensions` in the pages of hours `first` to `last` (SQL parameters), as rows
+ * (dimension, hour, key, count): a counter is in as many pages as flushes counted it (migrations/0014).
  */
-function countersIn(dimensions: readonly StatsDimension[]): string {
-  const names = sqlDimensionList(dimensions);
-  return `SELECT dimension, hour, 1 AS hours, key, count FROM stats_counters WHERE dimension IN (${names}) AND hour BETWEEN ?1 AND ?2
-    UNION ALL SELECT dimension, day || 'T00', 24, key, count FROM stats_daily WHERE dimension IN (${names}) AND day BETWEEN ?3 AND ?4`;
-}
+export const pageEntriesIn = (dimensions: readonly StatsDimension[], first: string, last: string) =>
+  `SELECT dimension.key AS dimension, stats_pages.hour AS hour, entry.key AS key, entry.value AS count
+    FROM stats_pages, json_each(stats_pages.counts) AS dimension, json_each(dimension.value) AS entry
+    WHERE stats_pages.hour BETWEEN ${first} AND ${last} AND dimension.key IN (${sqlDimensionList(dimensions)})`;
 
 /**
- * Every key, count entry of the pages of `dimension` (an SQL value or parameter) from hour `first` to
- * `last` (parameters): a key is in as many pages as flushes counted it (migrations/0014).
+ * The counters of `dimensions` in a range: the pages of its hours (?1 to ?2), and the rolled-up days it
+ * reaches (?3 to ?4), each under its first hour with `hours` 24. Both tables lead their key with the
+ * hour or day (migrations/0009, 0014).
  */
-export const pageEntriesIn = (dimension: string, first: string, last: string) =>
-  `SELECT entry.key AS key, entry.value AS count FROM stats_pages, json_each(stats_pages.counts) AS entry
-    WHERE stats_pages.dimension = ${dimension} AND stats_pages.hour BETWEEN ${first} AND ${last}`;
-
-/** The key, count pairs of one paged dimension in a range: its hours' pages (?1 to ?2), and its rolled-up days (?3 to ?4). */
-function pagedCountersIn(dimension: PagedDimension): string {
-  const name = sqlDimensionList([dimension]);
-  return `${pageEntriesIn(name, "?1", "?2")} UNION ALL SELECT key, count FROM stats_daily WHERE dimension = ${name} AND day BETWEEN ?3 AND ?4`;
+function countersIn(dimensions: readonly StatsDimension[]): string {
+  return `SELECT dimension, hour, 1 AS hours, key, count FROM (${pageEntriesIn(dimensions, "?1", "?2")})
+    UNION ALL SELECT dimension, day || 'T00', 24, key, count FROM stats_daily WHERE dimension IN (${sqlDimensionList(dimensions)}) AND day BETWEEN ?3 AND ?4`;
 }
 
-/** A paged dimension's ?5 most counted keys in a range, ties by key. */
-export const topKeys = (dimension: PagedDimension) => `SELECT key, SUM(count) AS count FROM (${pagedCountersIn(dimension)}) GROUP BY key ORDER BY count DESC, key LIMIT ?5`;
+/** An unbounded dimension's ?5 most counted keys in a range (?1 to ?4 as countersIn), ties by key. */
+export const topKeys = (dimension: UnboundedDimension) => `SELECT key, SUM(count) AS count FROM (${countersIn([dimension])}) GROUP BY key ORDER BY count DESC, key LIMIT ?5`;
 
 const TOTALS_BY_KEY = `SELECT dimension, key, SUM(count) AS count FROM (${countersIn(SMALL_DIMENSIONS)}) GROUP BY dimension, key`;
 const CALLS_BY_PERIOD = `SELECT hour, MAX(hours) AS hours, dimension, key, SUM(count) AS count FROM (${countersIn(["total", "action"])})

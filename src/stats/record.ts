@@ -12,8 +12,9 @@ import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from 
  * Traceback statistics (issue 4; cli-spoofing.md §3 check 10 and §4 "log the check id, the evidence and
  * the ingress carrier"): counters per UTC hour, by action, failed check, deciding check, ingress
  * carrier, spoofed calls per carrier, and blocked CLIs. Counting happens in memory; the isolate's
- * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses: a row per
- * counter of a small dimension, a page per hour for the keys of a paged one (PAGED_DIMENSIONS).
+ * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses, as one page
+ * per hour holding every counter of the batch (migrations/0014, issue 19): a row per counter cost mixed
+ * traffic nearly a row per verdict, one per blocked CLI and a dozen per flush for the rest.
  */
 export interface VerdictStatsEntry {
   action: Action;
@@ -34,17 +35,14 @@ export interface VerdictStatsEntry {
 export const STATS_DIMENSIONS = ["total", "action", "monitored", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli"] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
 /**
- * The dimensions whose keys are not a small fixed set (issue 19): a flush writes each one's counts of an
- * hour as one page of many keys (migrations/0014) rather than a row per key, which cost mixed traffic
- * nearly a row per blocked verdict. Reading, the merge of past hours and the daily roll-up of the day's
- * most counted keys follow this list (src/stats/read.ts, src/stats/retention.ts): a new such dimension
- * is added here.
+ * The dimensions whose keys are not a small fixed set: a rolled-up day keeps only its most counted keys
+ * of these (src/stats/retention.ts), and /v1/stats lists their top N (src/stats/read.ts topKeys). A new
+ * such dimension is added here.
  */
-export const PAGED_DIMENSIONS = ["blocked-cli"] as const satisfies readonly StatsDimension[];
-export type PagedDimension = (typeof PAGED_DIMENSIONS)[number];
-const isPaged = (dimension: string): dimension is PagedDimension => (PAGED_DIMENSIONS as readonly string[]).includes(dimension);
-/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): a row per hour and key. */
-export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => !isPaged(dimension));
+export const UNBOUNDED_DIMENSIONS = ["blocked-cli"] as const satisfies readonly StatsDimension[];
+export type UnboundedDimension = (typeof UNBOUNDED_DIMENSIONS)[number];
+/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): a day keeps every key. */
+export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => !(UNBOUNDED_DIMENSIONS as readonly string[]).includes(dimension));
 /** `'total', 'action'`: dimensions as an SQL IN list (the constants above, never input). */
 export const sqlDimensionList = (dimensions: readonly StatsDimension[]) => dimensions.map((dimension) => `'${dimension}'`).join(", ");
 
@@ -66,7 +64,7 @@ export const hourOf = (epochMs: number) => new Date(epochMs).toISOString().slice
 const TASK = "write-behind:stats";
 const pending = new Map<string, number>();
 const SEPARATOR = "\u0000";
-/** Counters per D1 batch (one transaction): what a write that times out can take with it, and so the most keys a page holds. */
+/** Counters per D1 batch (one transaction): what a write that times out can take with it, and so the most a page holds. */
 export const COUNTERS_PER_BATCH = 250;
 /** Distinct counters waiting for D1 are capped (a D1 outage with many blocked CLIs cannot grow memory); the rest are counted as dropped. */
 export const MAX_PENDING_COUNTERS = 10_000;
@@ -81,7 +79,7 @@ function keep(id: string, increment: number) {
   else pending.set(id, (current ?? 0) + increment);
 }
 
-/** A counter's id is its primary key, in the order the upsert binds it. */
+/** A counter's id: its dimension, hour and key. */
 const count = (hour: string, dimension: StatsDimension, key: string) => keep([dimension, hour, key].join(SEPARATOR), 1);
 
 export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWork & { db: D1Database }): void {
@@ -101,14 +99,7 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWor
   writer.schedule(deps);
 }
 
-/** Counters per upsert statement: D1 binds at most 100 parameters to a statement, 4 per counter. */
-const COUNTERS_PER_STATEMENT = 25;
-const upsertCounters = (rows: number) =>
-  `INSERT INTO stats_counters (dimension, hour, key, count) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")}
-    ON CONFLICT (dimension, hour, key) DO UPDATE SET count = count + excluded.count`;
-/** The statement for each group size a batch can send (1 to COUNTERS_PER_STATEMENT), built once. */
-const UPSERT_COUNTERS = Array.from({ length: COUNTERS_PER_STATEMENT + 1 }, (_, rows) => (rows === 0 ? "" : upsertCounters(rows)));
-const INSERT_PAGE = "INSERT INTO stats_pages (dimension, hour, page, counts) VALUES (?, ?, ?, ?)";
+const INSERT_PAGE = "INSERT INTO stats_pages (hour, page, counts) VALUES (?, ?, ?)";
 
 /**
  * A page's id, unique without asking D1: the isolate's random id (drawn on the first flush: Workers
@@ -119,27 +110,16 @@ let writerId: string | null = null;
 let pagesWritten = 0;
 const nextPageId = () => `${(writerId ??= crypto.randomUUID())}:${++pagesWritten}`;
 
-/** A batch's statements: its small-dimension counters as upserts, several per statement; each paged dimension's keys of an hour as one page. */
+/** A batch's statements: one page per hour, {dimension: {key: count}} (migrations/0014). */
 function batchStatements(database: D1Database, batch: [string, number][]): D1PreparedStatement[] {
-  const counters: [string, number][] = [];
-  const pages = new Map<string, Record<string, number>>();
+  const pages = new Map<string, Record<string, Record<string, number>>>();
   for (const [id, increment] of batch) {
     const [dimension, hour, key] = id.split(SEPARATOR) as [StatsDimension, string, string];
-    if (!isPaged(dimension)) counters.push([id, increment]);
-    else {
-      const page = [dimension, hour].join(SEPARATOR);
-      const counts = pages.get(page) ?? {};
-      counts[key] = increment;
-      pages.set(page, counts);
-    }
+    const page = pages.get(hour) ?? {};
+    (page[dimension] ??= {})[key] = increment;
+    pages.set(hour, page);
   }
-  const statements: D1PreparedStatement[] = [];
-  for (let start = 0; start < counters.length; start += COUNTERS_PER_STATEMENT) {
-    const group = counters.slice(start, start + COUNTERS_PER_STATEMENT);
-    statements.push(database.prepare(UPSERT_COUNTERS[group.length]!).bind(...group.flatMap(([id, increment]) => [...id.split(SEPARATOR), increment])));
-  }
-  for (const [page, counts] of pages) statements.push(database.prepare(INSERT_PAGE).bind(...page.split(SEPARATOR), nextPageId(), JSON.stringify(counts)));
-  return statements;
+  return [...pages].map(([hour, counts]) => database.prepare(INSERT_PAGE).bind(hour, nextPageId(), JSON.stringify(counts)));
 }
 
 /**

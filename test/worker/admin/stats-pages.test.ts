@@ -24,13 +24,13 @@ async function recordFlush(entries: VerdictStatsEntry[], db: D1Database = env.DB
   while (flushes.length > 0) await Promise.all(flushes.splice(0));
 }
 
-describe("blocked CLIs: a flush writes pages of keys, not a row per CLI", () => {
-  it(`writes N distinct blocked CLIs of an hour in N / ${COUNTERS_PER_BATCH} rows, beside the hour's few counters`, async () => {
+describe("statistics: a flush writes pages of counters, not a row per blocked CLI", () => {
+  it(`writes N distinct blocked CLIs of an hour and its other counters in (N + 3) / ${COUNTERS_PER_BATCH} rows`, async () => {
     const clis = Array.from({ length: 1_000 }, (_, index) => `7727${String(index).padStart(7, "0")}`);
     const { db, rowsWritten } = meteredD1();
     await recordFlush(clis.map((cli) => blocked(cli, NOW)), db);
-    // total, action and carrier are a row each; the 1 003 counters go out in batches of COUNTERS_PER_BATCH, each batch's CLIs one page.
-    expect(rowsWritten()).toBe(3 + Math.ceil((clis.length + 3) / COUNTERS_PER_BATCH));
+    // The 1 003 counters (total, action, carrier and the CLIs) go out in batches of COUNTERS_PER_BATCH, each one page.
+    expect(rowsWritten()).toBe(Math.ceil((clis.length + 3) / COUNTERS_PER_BATCH));
     expect(await entriesOf("2026-12-01T00")).toEqual({ keys: clis.length, distinctKeys: clis.length, count: clis.length });
   });
 
@@ -55,7 +55,7 @@ describe("blocked CLIs: a flush writes pages of keys, not a row per CLI", () => 
   });
 });
 
-describe("migrations/0014: the blocked-CLI counters kept before it", () => {
+describe("migrations/0014: the counters kept before it", () => {
   /** The migration's statements after its CREATE TABLE: what it does with the rows it finds. */
   const conversion = migration0014
     .replace(/--.*$/gm, "")
@@ -63,23 +63,30 @@ describe("migrations/0014: the blocked-CLI counters kept before it", () => {
     .map((statement) => statement.trim())
     .filter((statement) => statement !== "" && !statement.startsWith("CREATE TABLE"));
 
-  it("become pages of at most 5 000 keys per hour, with the same counts, and leave the other counters as rows", async () => {
+  it("become pages of at most 5 000 counters per hour, with the same counts, and the old table goes", async () => {
+    // stats_counters as migrations/0009 left it.
+    await env.DB.prepare(
+      "CREATE TABLE stats_counters (dimension TEXT NOT NULL, hour TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (dimension, hour, key)) WITHOUT ROWID",
+    ).run();
     await env.DB.batch([
       env.DB.prepare(
         `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 5999)
          INSERT INTO stats_counters (dimension, hour, key, count) SELECT 'blocked-cli', '2026-11-30T12', '7701' || printf('%07d', i), i + 1 FROM n`,
       ),
-      env.DB.prepare("INSERT INTO stats_counters (dimension, hour, key, count) VALUES ('blocked-cli', '2026-11-30T13', '77020000000', 4), ('total', '2026-11-30T13', 'all', 4)"),
+      env.DB.prepare("INSERT INTO stats_counters (dimension, hour, key, count) VALUES ('blocked-cli', '2026-11-30T13', '77020000000', 4), ('total', '2026-11-30T13', 'all', 4), ('total', '2026-11-30T12', 'all', 18003000)"),
     ]);
-    const before = await statsAt(NOW, "from=2026-11-30T12:00:00Z&to=2026-11-30T13:59:59Z&top=3");
-    expect(before.topBlockedClis).toEqual([]); // the readers know pages only
 
     await env.DB.batch(conversion.map((statement) => env.DB.prepare(statement)));
 
     expect(await pagesOf("2026-11-30T12")).toEqual(["merged:0014:0", "merged:0014:1"]);
     expect(await entriesOf("2026-11-30T12")).toEqual({ keys: 6_000, distinctKeys: 6_000, count: (6_000 * 6_001) / 2 });
-    expect(await env.DB.prepare("SELECT dimension, key, count FROM stats_counters").all().then(({ results }) => results)).toEqual([{ dimension: "total", key: "all", count: 4 }]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS tables FROM sqlite_master WHERE name = 'stats_counters'").first("tables")).toBe(0);
     const after = await statsAt(NOW, "from=2026-11-30T12:00:00Z&to=2026-11-30T13:59:59Z&top=3");
+    expect(after.total).toBe(18_003_004);
+    expect(after.byHour.map(({ hour, calls }) => ({ hour, calls }))).toEqual([
+      { hour: "2026-11-30T12", calls: 18_003_000 },
+      { hour: "2026-11-30T13", calls: 4 },
+    ]);
     expect(after.topBlockedClis).toEqual([
       { cli: "77010005999", count: 6_000 },
       { cli: "77010005998", count: 5_999 },

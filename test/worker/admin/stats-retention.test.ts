@@ -41,7 +41,6 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     const before = await statsFor(`from=${OLD_DAY}T00:00:00Z&to=${OLD_DAY}T23:00:00Z&top=2`);
     await runCron();
 
-    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
     expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_pages WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
     const daily = await env.DB.prepare("SELECT dimension, COUNT(*) AS rows, SUM(count) AS count FROM stats_daily WHERE day = ? GROUP BY dimension ORDER BY dimension").bind(OLD_DAY).all();
     expect(daily.results).toEqual([
@@ -64,7 +63,7 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     await runCron({ STATS_HOURLY_RETENTION_DAYS: "31" });
     expect(await rowsIn("stats_daily")).toBe(0);
     await runCron({ STATS_HOURLY_RETENTION_DAYS: "7" });
-    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE '2026-11-15%'").first("rows")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_pages WHERE hour LIKE '2026-11-15%'").first("rows")).toBe(0);
     expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'total' AND day = '2026-11-15'").first("count")).toBe(55);
   });
 
@@ -83,12 +82,12 @@ describe("retention: a past hour's pages are merged", () => {
   const CURRENT = "2026-12-01T00";
   const KEYS = 2 * MERGED_PAGE_KEYS + 1;
 
-  it(`into one page per ${MERGED_PAGE_KEYS} keys, summing a key's counts across pages, with the same answers; the current hour is left as it is`, async () => {
+  it(`into one page per ${MERGED_PAGE_KEYS} counters, summing a counter's counts across pages, with the same answers; the current hour is left as it is`, async () => {
     await seedBlockedHour(PAST, "7701", KEYS);
     // A later flush counted the first CLI again and a new one.
-    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:1', ?)").bind(PAST, JSON.stringify({ "77010000000": 5, "77019999999": 1 })).run();
+    await env.DB.prepare("INSERT INTO stats_pages (hour, page, counts) VALUES (?, 'late:1', ?)").bind(PAST, JSON.stringify({ total: { all: 6 }, "blocked-cli": { "77010000000": 5, "77019999999": 1 } })).run();
     await seedBlockedHour(CURRENT, "7702", 600);
-    const flushPages = Math.ceil(KEYS / 250) + 1;
+    const flushPages = Math.ceil(KEYS / 250) + 2; // the blocked CLIs', the hour's other counters', the late one
     expect(await pagesOf(PAST)).toHaveLength(flushPages);
     const query = `from=${PAST}:00:00Z&to=${PAST}:59:59Z&top=3`;
     const before = await statsAt(NOW, query);
@@ -97,12 +96,13 @@ describe("retention: a past hour's pages are merged", () => {
     await runCron({});
 
     const merged = await pagesOf(PAST);
-    expect(merged).toHaveLength(Math.ceil((KEYS + 1) / MERGED_PAGE_KEYS));
+    expect(merged).toHaveLength(Math.ceil((KEYS + 1 + 5) / MERGED_PAGE_KEYS)); // the blocked CLIs and 5 other counters
     expect(merged.every((page) => page.startsWith("merged:"))).toBe(true);
     const sum = (KEYS * (KEYS + 1)) / 2 + 6;
     expect(await entriesOf(PAST)).toEqual({ keys: KEYS + 1, distinctKeys: KEYS + 1, count: sum });
     expect(await statsAt(NOW, query)).toEqual(before);
-    expect(await env.DB.prepare("SELECT value FROM stats_pages, json_each(stats_pages.counts) WHERE hour = ? AND key = '77010000000'").bind(PAST).first("value")).toBe(1 + 5);
+    expect(await env.DB.prepare(`SELECT value FROM stats_pages, json_each(stats_pages.counts, '$."blocked-cli"') WHERE hour = ? AND key = '77010000000'`).bind(PAST).first("value")).toBe(1 + 5);
+    expect(await entriesOf(PAST, "total")).toEqual({ keys: 1, distinctKeys: 1, count: (KEYS * (KEYS + 1)) / 2 + 6 });
     expect(await pagesOf(CURRENT)).toEqual(currentPages);
   });
 
@@ -110,11 +110,11 @@ describe("retention: a past hour's pages are merged", () => {
     await seedBlockedHour(PAST, "7701", KEYS);
     await runCron({});
     const merged = await pagesOf(PAST);
-    expect(merged).toHaveLength(Math.ceil(KEYS / MERGED_PAGE_KEYS));
+    expect(merged).toHaveLength(Math.ceil((KEYS + 5) / MERGED_PAGE_KEYS));
     await runCron({}, RETENTION_CRON, NOW + HOUR_MS);
     expect(await pagesOf(PAST)).toEqual(merged);
 
-    await env.DB.prepare("INSERT INTO stats_pages (dimension, hour, page, counts) VALUES ('blocked-cli', ?, 'late:2', ?)").bind(PAST, JSON.stringify({ "77010000699": 3 })).run();
+    await env.DB.prepare("INSERT INTO stats_pages (hour, page, counts) VALUES (?, 'late:2', ?)").bind(PAST, JSON.stringify({ "blocked-cli": { "77010000699": 3 } })).run();
     await runCron({}, RETENTION_CRON, NOW + 2 * HOUR_MS);
     expect(await pagesOf(PAST)).toHaveLength(merged.length);
     expect(await entriesOf(PAST)).toEqual({ keys: KEYS, distinctKeys: KEYS, count: (KEYS * (KEYS + 1)) / 2 + 3 });
