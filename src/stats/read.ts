@@ -1,9 +1,10 @@
-import { hourOf, RULE_DIMENSIONS, SMALL_DIMENSIONS, sqlDimensionList, type StatsDimension } from "./record";
+import { hourOf, RULE_DIMENSIONS, SMALL_DIMENSIONS, sqlDimensionList, type StatsDimension, type UnboundedDimension } from "./record";
 
 /**
- * Traceback statistics over a range of whole UTC hours, aggregated in SQL (issue 22 item 8): three
- * statements in one batch, each reading only the rows of its own dimensions in the range, and answering
- * sums, not rows — the top N blocked CLIs comes back as N rows, however many CLIs were blocked.
+ * Traceback statistics over a range of whole UTC hours, aggregated in SQL (issue 22 item 8): one batch,
+ * each statement reading only the pages of the range's hours and the daily rows of its own dimensions,
+ * and answering sums, not rows — the top N blocked CLIs comes back as N rows, however many CLIs were
+ * blocked.
  * Hours past STATS_HOURLY_RETENTION_DAYS are rolled up into days (src/stats/retention.ts); a range that
  * reaches such a day counts the day whole, and says so in `from`/`to` and in its `byHour` entry
  * (`hours: 24`).
@@ -13,20 +14,31 @@ import { hourOf, RULE_DIMENSIONS, SMALL_DIMENSIONS, sqlDimensionList, type Stats
 export const MAX_TOP_BLOCKED_CLIS = 500;
 
 /**
- * The counters of `dimensions` in a range: the hourly rows of its hours (?1 to ?2), and the rolled-up
- * days it reaches (?3 to ?4), each under its first hour with `hours` 24. Both tables lead their key
- * with the dimension (migrations/0009).
+ * Every counter of `dimensions` in the pages of hours `first` to `last` (SQL parameters), as rows
+ * (dimension, hour, key, count): a counter is in as many pages as flushes counted it (migrations/0014).
+ */
+export const pageEntriesIn = (dimensions: readonly StatsDimension[], first: string, last: string) =>
+  `SELECT dimension.key AS dimension, stats_pages.hour AS hour, entry.key AS key, entry.value AS count
+    FROM stats_pages, json_each(stats_pages.counts) AS dimension, json_each(dimension.value) AS entry
+    WHERE stats_pages.hour BETWEEN ${first} AND ${last} AND dimension.key IN (${sqlDimensionList(dimensions)})`;
+
+/**
+ * The counters of `dimensions` in a range: the pages of its hours (?1 to ?2), and the rolled-up days it
+ * reaches (?3 to ?4), each under its first hour with `hours` 24. Both tables lead their key with the
+ * hour or day (migrations/0009, 0014).
  */
 function countersIn(dimensions: readonly StatsDimension[]): string {
-  const names = sqlDimensionList(dimensions);
-  return `SELECT dimension, hour, 1 AS hours, key, count FROM stats_counters WHERE dimension IN (${names}) AND hour BETWEEN ?1 AND ?2
-    UNION ALL SELECT dimension, day || 'T00', 24, key, count FROM stats_daily WHERE dimension IN (${names}) AND day BETWEEN ?3 AND ?4`;
+  return `SELECT dimension, hour, 1 AS hours, key, count FROM (${pageEntriesIn(dimensions, "?1", "?2")})
+    UNION ALL SELECT dimension, day || 'T00', 24, key, count FROM stats_daily WHERE dimension IN (${sqlDimensionList(dimensions)}) AND day BETWEEN ?3 AND ?4`;
 }
+
+/** An unbounded dimension's ?5 most counted keys in a range (?1 to ?4 as countersIn), ties by key. */
+export const topKeys = (dimension: UnboundedDimension) => `SELECT key, SUM(count) AS count FROM (${countersIn([dimension])}) GROUP BY key ORDER BY count DESC, key LIMIT ?5`;
 
 const TOTALS_BY_KEY = `SELECT dimension, key, SUM(count) AS count FROM (${countersIn(SMALL_DIMENSIONS)}) GROUP BY dimension, key`;
 const CALLS_BY_PERIOD = `SELECT hour, MAX(hours) AS hours, dimension, key, SUM(count) AS count FROM (${countersIn(["total", "action", "monitored"])})
   GROUP BY hour, dimension, key ORDER BY hour`;
-const TOP_BLOCKED_CLIS = `SELECT key AS cli, SUM(count) AS count FROM (${countersIn(["blocked-cli"])}) GROUP BY key ORDER BY count DESC, cli LIMIT ?5`;
+const TOP_BLOCKED_CLIS = topKeys("blocked-cli");
 
 interface KeyTotal {
   dimension: StatsDimension;
@@ -87,7 +99,7 @@ export async function readTracebackStats(db: D1Database, fromMs: number, toMs: n
       .map(([carrier, calls]) => ({ carrier, calls, spoofed: spoofed.get(carrier) ?? 0, spoofedShare: calls > 0 ? (spoofed.get(carrier) ?? 0) / calls : 0 }))
       .sort((a, b) => b.spoofedShare - a.spoofedShare || b.calls - a.calls),
     byHour: [...byHour.values()],
-    topBlockedClis: topBlocked!.results as unknown as { cli: string; count: number }[],
+    topBlockedClis: (topBlocked!.results as unknown as { key: string; count: number }[]).map(({ key, count }) => ({ cli: key, count })),
   };
 }
 
@@ -101,7 +113,7 @@ export type RuleHitPeriod = keyof typeof RULE_HIT_PERIODS;
 /**
  * Hits of each of `ruleIds` over the last 24 hours and the last 7 days, in whole UTC hours up to the one
  * holding `nowMs` (as `/v1/stats` counts): one statement per period, each reading the two rule
- * dimensions' rows of its range for those ids only. A day past the hourly retention counts whole.
+ * dimensions' counters of its range for those ids only. A day past the hourly retention counts whole.
  */
 export async function readRuleHits(db: D1Database, ruleIds: readonly string[], nowMs: number) {
   const toHour = hourOf(nowMs);

@@ -13,7 +13,9 @@ import { recordBackgroundDrops, recordBackgroundTimeout, recordStoreRows } from 
  * Traceback statistics (issue 4; cli-spoofing.md §3 check 10 and §4 "log the check id, the evidence and
  * the ingress carrier"): counters per UTC hour, by action, failed check, deciding check, ingress
  * carrier, spoofed calls per carrier, and blocked CLIs. Counting happens in memory; the isolate's
- * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses.
+ * counts go to D1 in one write-behind batch (src/lib/write-behind.ts) after the responses, as one page
+ * per hour holding every counter of the batch (migrations/0014, issue 19): a row per counter cost mixed
+ * traffic nearly a row per verdict, one per blocked CLI and a dozen per flush for the rest.
  */
 export interface VerdictStatsEntry {
   action: Action;
@@ -29,17 +31,23 @@ export interface VerdictStatsEntry {
 
 /**
  * What is counted per hour. `monitored` counts the verdicts that monitored rules or policy entries
- * would have acted on, by the most severe action they would have taken. `blocked-cli` and the rule
- * dimensions are the ones whose keys are not a small fixed set: `rule` counts, by rule id, the verdicts
- * an operator rule matched and was enforced on (deciding or not: a match is a hit), `rule-monitored`
- * those it matched in monitor mode (its own, or POLICY_MODE=monitor).
+ * would have acted on, by the most severe action they would have taken. `rule` counts, by rule id, the
+ * verdicts an operator rule matched and was enforced on (deciding or not: a match is a hit),
+ * `rule-monitored` those it matched in monitor mode (its own, or POLICY_MODE=monitor).
  */
 export const STATS_DIMENSIONS = ["total", "action", "monitored", "check", "decided-by", "carrier", "carrier-spoofed", "blocked-cli", "rule", "rule-monitored"] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
-/** Hits per rule, keyed by rule id: as many keys as rules match, read by id (src/stats/read.ts readRuleHits). */
+/**
+ * The dimensions whose keys are not a small fixed set: a rolled-up day keeps only its most counted keys
+ * of these (src/stats/retention.ts), and /v1/stats lists their top N (src/stats/read.ts topKeys). A new
+ * such dimension is added here.
+ */
+export const UNBOUNDED_DIMENSIONS = ["blocked-cli"] as const satisfies readonly StatsDimension[];
+export type UnboundedDimension = (typeof UNBOUNDED_DIMENSIONS)[number];
+/** Hits per rule, keyed by rule id: bounded by the rules table, not by callers, so a day keeps every key; read by id (src/stats/read.ts readRuleHits). */
 export const RULE_DIMENSIONS = ["rule", "rule-monitored"] as const satisfies readonly StatsDimension[];
-/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): all but `blocked-cli` and the rules'. */
-export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => dimension !== "blocked-cli" && !(RULE_DIMENSIONS as readonly string[]).includes(dimension));
+/** The dimensions whose keys form a small fixed set (actions, check ids, carriers): a day keeps every key. */
+export const SMALL_DIMENSIONS = STATS_DIMENSIONS.filter((dimension) => !([...UNBOUNDED_DIMENSIONS, ...RULE_DIMENSIONS] as readonly string[]).includes(dimension));
 /** `'total', 'action'`: dimensions as an SQL IN list (the constants above, never input). */
 export const sqlDimensionList = (dimensions: readonly StatsDimension[]) => dimensions.map((dimension) => `'${dimension}'`).join(", ");
 
@@ -61,8 +69,8 @@ export const hourOf = (epochMs: number) => new Date(epochMs).toISOString().slice
 const TASK = "write-behind:stats";
 const pending = new Map<string, number>();
 const SEPARATOR = "\u0000";
-/** Counters per D1 batch (one transaction): what a write that times out can take with it. */
-const COUNTERS_PER_BATCH = 250;
+/** Counters per D1 batch (one transaction): what a write that times out can take with it, and so the most a page holds. */
+export const COUNTERS_PER_BATCH = 250;
 /** Distinct counters waiting for D1 are capped (a D1 outage with many blocked CLIs cannot grow memory); the rest are counted as dropped. */
 export const MAX_PENDING_COUNTERS = 10_000;
 let db: D1Database | null = null;
@@ -76,7 +84,7 @@ function keep(id: string, increment: number) {
   else pending.set(id, (current ?? 0) + increment);
 }
 
-/** A counter's id is its primary key, in the order the upsert binds it. */
+/** A counter's id: its dimension, hour and key. */
 const count = (hour: string, dimension: StatsDimension, key: string) => keep([dimension, hour, key].join(SEPARATOR), 1);
 
 export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWork & { db: D1Database }): void {
@@ -97,18 +105,33 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWor
   writer.schedule(deps);
 }
 
-/** Counters per upsert statement: D1 binds at most 100 parameters to a statement, 4 per counter. */
-const COUNTERS_PER_STATEMENT = 25;
-const upsertCounters = (rows: number) =>
-  `INSERT INTO stats_counters (dimension, hour, key, count) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")}
-    ON CONFLICT (dimension, hour, key) DO UPDATE SET count = count + excluded.count`;
-/** The statement for each group size a batch can send (1 to COUNTERS_PER_STATEMENT), built once. */
-const UPSERT_COUNTERS = Array.from({ length: COUNTERS_PER_STATEMENT + 1 }, (_, rows) => (rows === 0 ? "" : upsertCounters(rows)));
+const INSERT_PAGE = "INSERT INTO stats_pages (hour, page, counts) VALUES (?, ?, ?)";
 
 /**
- * Writes batch by batch, several counters per statement. Counts D1 refused go back into the pending
- * map, for the next flush; a batch whose call timed out may still land, so it is not written again (a
- * count is never added twice) and is counted as dropped.
+ * A page's id, unique without asking D1: the isolate's random id (drawn on the first flush: Workers
+ * refuse random values at startup) and the flush's sequence. A refused page's counts are written again
+ * under a new id.
+ */
+let writerId: string | null = null;
+let pagesWritten = 0;
+const nextPageId = () => `${(writerId ??= crypto.randomUUID())}:${++pagesWritten}`;
+
+/** A batch's statements: one page per hour, {dimension: {key: count}} (migrations/0014). */
+function batchStatements(database: D1Database, batch: [string, number][]): D1PreparedStatement[] {
+  const pages = new Map<string, Record<string, Record<string, number>>>();
+  for (const [id, increment] of batch) {
+    const [dimension, hour, key] = id.split(SEPARATOR) as [StatsDimension, string, string];
+    const page = pages.get(hour) ?? {};
+    (page[dimension] ??= {})[key] = increment;
+    pages.set(hour, page);
+  }
+  return [...pages].map(([hour, counts]) => database.prepare(INSERT_PAGE).bind(hour, nextPageId(), JSON.stringify(counts)));
+}
+
+/**
+ * Writes batch by batch. Counts D1 refused go back into the pending map, for the next flush; a batch
+ * whose call timed out may still land, so it is not written again (a count is never added twice) and is
+ * counted as dropped.
  */
 async function flushPending(database: D1Database, bounded: BoundedCall): Promise<boolean> {
   while (pending.size > 0) {
@@ -117,13 +140,8 @@ async function flushPending(database: D1Database, bounded: BoundedCall): Promise
       if (batch.push(entry) === COUNTERS_PER_BATCH) break;
     }
     for (const [id] of batch) pending.delete(id);
-    const statements: D1PreparedStatement[] = [];
-    for (let start = 0; start < batch.length; start += COUNTERS_PER_STATEMENT) {
-      const group = batch.slice(start, start + COUNTERS_PER_STATEMENT);
-      statements.push(database.prepare(UPSERT_COUNTERS[group.length]!).bind(...group.flatMap(([id, increment]) => [...id.split(SEPARATOR), increment])));
-    }
     try {
-      recordStoreRows("stats", d1Rows(await bounded(database.batch(statements))));
+      recordStoreRows("stats", d1Rows(await bounded(database.batch(batchStatements(database, batch)))));
     } catch (error) {
       if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
       else for (const [id, increment] of batch) keep(id, increment);

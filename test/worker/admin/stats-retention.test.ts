@@ -3,9 +3,9 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
 import { MAX_TOP_BLOCKED_CLIS } from "../../../src/stats/read";
-import { RETENTION_CRON } from "../../../src/stats/retention";
+import { MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
 import wranglerToml from "../../../wrangler.toml?raw";
-import { emptyRetainedTables, rowsIn, seedBlockedHour, statsAt } from "./support";
+import { emptyRetainedTables, entriesOf, pagesOf, rowsIn, seedBlockedHour, statsAt } from "./support";
 
 /**
  * Issue 22 item 8: traceback statistics stay small (hours roll up into days after
@@ -20,6 +20,7 @@ afterEach(() => vi.restoreAllMocks());
 
 const NOW = Date.parse("2026-12-01T00:17:00Z");
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** The Worker's scheduled handler, as the Cron Trigger calls it, with `vars` over the test bindings. */
 async function runCron(vars: Record<string, string> = {}, cron = RETENTION_CRON, scheduledTime = NOW) {
@@ -40,7 +41,7 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     const before = await statsFor(`from=${OLD_DAY}T00:00:00Z&to=${OLD_DAY}T23:00:00Z&top=2`);
     await runCron();
 
-    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_pages WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
     const daily = await env.DB.prepare("SELECT dimension, COUNT(*) AS rows, SUM(count) AS count FROM stats_daily WHERE day = ? GROUP BY dimension ORDER BY dimension").bind(OLD_DAY).all();
     expect(daily.results).toEqual([
       { dimension: "action", rows: 1, count: 1_001_000 },
@@ -59,10 +60,13 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
 
   it("keeps every rule's hits, enforced and monitored, whole: their keys are bounded by the rules table", async () => {
     const rules = MAX_TOP_BLOCKED_CLIS + 100;
+    // One page per hour and dimension, each counting every rule once.
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?2 - 1)
-       INSERT INTO stats_counters (dimension, hour, key, count) SELECT dimension, hour, 'rule-' || i, 1 FROM n,
-         (SELECT 'rule' AS dimension UNION ALL SELECT 'rule-monitored'), (SELECT ?1 || 'T05' AS hour UNION ALL SELECT ?1 || 'T17')`,
+       INSERT INTO stats_pages (hour, page, counts)
+         SELECT hour, 'seed-' || dimension, json_object(dimension, json_group_object('rule-' || i, 1)) FROM n,
+           (SELECT 'rule' AS dimension UNION ALL SELECT 'rule-monitored'), (SELECT ?1 || 'T05' AS hour UNION ALL SELECT ?1 || 'T17')
+         WHERE true GROUP BY hour, dimension`,
     )
       .bind(OLD_DAY, rules)
       .run();
@@ -72,7 +76,7 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
       { dimension: "rule", rows: rules, count: 2 * rules },
       { dimension: "rule-monitored", rows: rules, count: 2 * rules },
     ]);
-    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_pages WHERE hour LIKE ?").bind(`${OLD_DAY}%`).first("rows")).toBe(0);
   });
 
   it("leaves the hours within the retention as they are", async () => {
@@ -80,7 +84,7 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     await runCron({ STATS_HOURLY_RETENTION_DAYS: "31" });
     expect(await rowsIn("stats_daily")).toBe(0);
     await runCron({ STATS_HOURLY_RETENTION_DAYS: "7" });
-    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_counters WHERE hour LIKE '2026-11-15%'").first("rows")).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS rows FROM stats_pages WHERE hour LIKE '2026-11-15%'").first("rows")).toBe(0);
     expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'total' AND day = '2026-11-15'").first("count")).toBe(55);
   });
 
@@ -91,6 +95,50 @@ describe("retention: hourly statistics roll up into days after STATS_HOURLY_RETE
     await runCron();
     expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'total' AND day = ?").bind(OLD_DAY).first("count")).toBe(1_001_000 + 3);
     expect(await env.DB.prepare("SELECT count FROM stats_daily WHERE dimension = 'blocked-cli' AND day = ? AND key = '77270000001'").bind(OLD_DAY).first("count")).toBe(2);
+  });
+});
+
+describe("retention: a past hour's pages are merged", () => {
+  const PAST = "2026-11-30T12";
+  const CURRENT = "2026-12-01T00";
+  const KEYS = 2 * MERGED_PAGE_KEYS + 1;
+
+  it(`into one page per ${MERGED_PAGE_KEYS} counters, summing a counter's counts across pages, with the same answers; the current hour is left as it is`, async () => {
+    await seedBlockedHour(PAST, "7701", KEYS);
+    // A later flush counted the first CLI again and a new one.
+    await env.DB.prepare("INSERT INTO stats_pages (hour, page, counts) VALUES (?, 'late:1', ?)").bind(PAST, JSON.stringify({ total: { all: 6 }, "blocked-cli": { "77010000000": 5, "77019999999": 1 } })).run();
+    await seedBlockedHour(CURRENT, "7702", 600);
+    const flushPages = Math.ceil(KEYS / 250) + 2; // the blocked CLIs', the hour's other counters', the late one
+    expect(await pagesOf(PAST)).toHaveLength(flushPages);
+    const query = `from=${PAST}:00:00Z&to=${PAST}:59:59Z&top=3`;
+    const before = await statsAt(NOW, query);
+    const currentPages = await pagesOf(CURRENT);
+
+    await runCron({});
+
+    const merged = await pagesOf(PAST);
+    expect(merged).toHaveLength(Math.ceil((KEYS + 1 + 5) / MERGED_PAGE_KEYS)); // the blocked CLIs and 5 other counters
+    expect(merged.every((page) => page.startsWith("merged:"))).toBe(true);
+    const sum = (KEYS * (KEYS + 1)) / 2 + 6;
+    expect(await entriesOf(PAST)).toEqual({ keys: KEYS + 1, distinctKeys: KEYS + 1, count: sum });
+    expect(await statsAt(NOW, query)).toEqual(before);
+    expect(await env.DB.prepare(`SELECT value FROM stats_pages, json_each(stats_pages.counts, '$."blocked-cli"') WHERE hour = ? AND key = '77010000000'`).bind(PAST).first("value")).toBe(1 + 5);
+    expect(await entriesOf(PAST, "total")).toEqual({ keys: 1, distinctKeys: 1, count: (KEYS * (KEYS + 1)) / 2 + 6 });
+    expect(await pagesOf(CURRENT)).toEqual(currentPages);
+  });
+
+  it("merges a page that lands after the merge into the hour's merged pages on the next run, and leaves merged pages alone", async () => {
+    await seedBlockedHour(PAST, "7701", KEYS);
+    await runCron({});
+    const merged = await pagesOf(PAST);
+    expect(merged).toHaveLength(Math.ceil((KEYS + 5) / MERGED_PAGE_KEYS));
+    await runCron({}, RETENTION_CRON, NOW + HOUR_MS);
+    expect(await pagesOf(PAST)).toEqual(merged);
+
+    await env.DB.prepare("INSERT INTO stats_pages (hour, page, counts) VALUES (?, 'late:2', ?)").bind(PAST, JSON.stringify({ "blocked-cli": { "77010000699": 3 } })).run();
+    await runCron({}, RETENTION_CRON, NOW + 2 * HOUR_MS);
+    expect(await pagesOf(PAST)).toHaveLength(merged.length);
+    expect(await entriesOf(PAST)).toEqual({ keys: KEYS, distinctKeys: KEYS, count: (KEYS * (KEYS + 1)) / 2 + 3 });
   });
 });
 

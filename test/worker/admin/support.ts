@@ -17,17 +17,23 @@ export function operatorApp(clock: Clock) {
   return { app, send };
 }
 
-/** Counts `count` blocked CLIs `<prefix>0000000`… into `hour`, CLI i counted i + 1 times, and the hour's other dimensions to match. */
-export async function seedBlockedHour(hour: string, prefix: string, count: number): Promise<void> {
+/**
+ * Counts `count` blocked CLIs `<prefix>0000000`… into `hour`, CLI i counted i + 1 times, in pages of
+ * 250 CLIs as isolates' flushes write them (page ids `<pageIds>0`, `<pageIds>1`, …), and the hour's
+ * other dimensions to match in one more page (`<pageIds>calls`).
+ */
+export async function seedBlockedHour(hour: string, prefix: string, count: number, pageIds = `seed-${prefix}:`): Promise<void> {
+  const calls = (count * (count + 1)) / 2;
   await env.DB.batch([
     env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?3 - 1)
-       INSERT INTO stats_counters (dimension, hour, key, count) SELECT 'blocked-cli', ?1, ?2 || printf('%07d', i), i + 1 FROM n`,
-    ).bind(hour, prefix, count),
-    env.DB.prepare(
-      `INSERT INTO stats_counters (dimension, hour, key, count) VALUES ('total', ?1, 'all', ?2), ('action', ?1, 'block', ?2), ('carrier', ?1, 'TransitCo', ?2),
-        ('carrier-spoofed', ?1, 'TransitCo', ?2), ('check', ?1, 'origin.national-on-international', ?2)`,
-    ).bind(hour, (count * (count + 1)) / 2),
+       INSERT INTO stats_pages (hour, page, counts) SELECT ?1, ?4 || (i / 250), json_object('blocked-cli', json_group_object(?2 || printf('%07d', i), i + 1)) FROM n GROUP BY i / 250`,
+    ).bind(hour, prefix, count, pageIds),
+    env.DB.prepare("INSERT INTO stats_pages (hour, page, counts) VALUES (?, ?, ?)").bind(
+      hour,
+      `${pageIds}calls`,
+      JSON.stringify({ total: { all: calls }, action: { block: calls }, carrier: { TransitCo: calls }, "carrier-spoofed": { TransitCo: calls }, check: { "origin.national-on-international": calls } }),
+    ),
   ]);
 }
 
@@ -49,7 +55,20 @@ export async function statsAt(nowMs: number, query: string, db: D1Database = env
 
 /** Empties the statistics, audit and report tables: the tests of one file share its database. */
 export async function emptyRetainedTables(): Promise<void> {
-  await env.DB.batch(["stats_counters", "stats_daily", "audit_log", "fraud_reports"].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
+  await env.DB.batch(["stats_pages", "stats_daily", "audit_log", "fraud_reports"].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
 }
 
 export const rowsIn = async (table: string): Promise<number> => (await env.DB.prepare(`SELECT COUNT(*) AS rows FROM ${table}`).first<number>("rows"))!;
+
+/** The ids of the statistics pages of `hour`. */
+export const pagesOf = async (hour: string) =>
+  (await env.DB.prepare("SELECT page FROM stats_pages WHERE hour = ? ORDER BY page").bind(hour).all<{ page: string }>()).results.map(({ page }) => page);
+
+/** The counters of `dimension` in the pages of `hour`: how many entries, how many distinct keys, their sum. */
+export const entriesOf = (hour: string, dimension = "blocked-cli") =>
+  env.DB.prepare(
+    `SELECT COUNT(*) AS keys, COUNT(DISTINCT entry.key) AS distinctKeys, SUM(entry.value) AS count
+     FROM stats_pages, json_each(stats_pages.counts) AS dimension, json_each(dimension.value) AS entry WHERE hour = ? AND dimension.key = ?`,
+  )
+    .bind(hour, dimension)
+    .first();
