@@ -12578,6 +12578,10 @@ const peg$parse = (function buildOnce() {
             if (peg$result !== peg$FAILED && peg$currPos < input.length) {
                 peg$fail(peg$endExpectation());
             }
+            if (options.offsetOnly === true) {
+                options.failedAt = peg$maxFailPos;
+                return undefined;
+            }
             throw peg$buildStructuredError(peg$maxFailExpected, peg$maxFailPos < input.length ? input.charAt(peg$maxFailPos) : null, peg$maxFailPos < input.length
                 ? peg$computeLocation(peg$maxFailPos, peg$maxFailPos + 1)
                 : peg$computeLocation(peg$maxFailPos, peg$maxFailPos));
