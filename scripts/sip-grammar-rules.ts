@@ -46,6 +46,15 @@ const OP = {
   SILENT_FAILS_OFF: 29,
 } as const;
 
+/** What each argument-less push instruction pushes. */
+const PUSHED: Record<number, string> = {
+  [OP.PUSH_UNDEFINED]: "undefined",
+  [OP.PUSH_NULL]: "null",
+  [OP.PUSH_FAILED]: "peg$FAILED",
+  [OP.PUSH_EMPTY_ARRAY]: "[]",
+  [OP.PUSH_CURR_POS]: "peg$currPos",
+};
+
 /** The name of rule `index`'s function, and of constant `index` hoisted out of `peg$consts`. */
 export const ruleFunction = (index: number) => `peg$rule${index}`;
 export const constant = (index: number) => `peg$c${index}`;
@@ -107,23 +116,11 @@ function ruleCode(index: number, bytecode: readonly number[], used: Set<number>)
           ip += 2;
           break;
         case OP.PUSH_UNDEFINED:
-          emit(push("undefined"));
-          ip++;
-          break;
         case OP.PUSH_NULL:
-          emit(push("null"));
-          ip++;
-          break;
         case OP.PUSH_FAILED:
-          emit(push("peg$FAILED"));
-          ip++;
-          break;
         case OP.PUSH_EMPTY_ARRAY:
-          emit(push("[]"));
-          ip++;
-          break;
         case OP.PUSH_CURR_POS:
-          emit(push("peg$currPos"));
+          emit(push(PUSHED[op]!));
           ip++;
           break;
         case OP.POP:
