@@ -8,8 +8,11 @@
  */
 import "../src/lib/reflect-metadata";
 import { base64url, compactVerify, importJWK, type JWK } from "jose";
+import { callFromInvite } from "../src/call/normalize";
 import { parseIdentityHeader } from "../src/identity/identity-header";
+import { diallingPlanFor } from "../src/numbers/telephone-number";
 import { decodePassport } from "../src/passport/passport";
+import { parseInvite } from "../src/sip/invite";
 import { verifyCall } from "../src/verification/verify-call";
 import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../src/verification/verify-identity";
 import { warmVerifier } from "./lib/warm-verifier";
@@ -25,20 +28,26 @@ export interface MicroSetup {
   /** Identity header values and their JWS, signed for `call`. */
   calls: { identity: string; jws: string }[];
   call: CallNumbers;
+  /** S2's raw INVITE for each call, in the same order. */
+  invites: string[];
 }
 
 interface Prepared {
   calls: MicroSetup["calls"];
   call: CallNumbers;
+  invites: string[];
   options: VerifierOptions;
   key: CryptoKey;
 }
+
+const PLAN = diallingPlanFor("KZ");
+const INGRESS = { trunk: "domestic-1", carrier: "DomesticCo", international: false };
 
 const ECDSA_P256_SHA256 = { name: "ECDSA", hash: "SHA-256" };
 const encoder = new TextEncoder();
 
 /** Each step, given the call at hand; `verifyCall` and `verifyIdentity` are the product's own with a warm credential. */
-const STEPS: Record<string, (prepared: Prepared, signed: MicroSetup["calls"][number]) => unknown> = {
+const STEPS: Record<string, (prepared: Prepared, signed: MicroSetup["calls"][number], index: number) => unknown> = {
   parseIdentityHeader: (_, signed) => parseIdentityHeader(signed.identity),
   decodePassport: (_, signed) => {
     const identity = parseIdentityHeader(signed.identity);
@@ -52,6 +61,9 @@ const STEPS: Record<string, (prepared: Prepared, signed: MicroSetup["calls"][num
   compactVerify: ({ key }, signed) => compactVerify(signed.jws, key, { algorithms: ["ES256"] }),
   verifyIdentity: ({ call, options }, signed) => verifyIdentity(signed.identity, call, options),
   verifyCall: ({ call, options }, signed) => verifyCall([signed.identity], call, options),
+  // S2's own work before the verdict pipeline: the raw INVITE read (sip.js's grammar), then normalised.
+  parseInvite: ({ invites }, _, index) => parseInvite(invites[index % invites.length]!),
+  callFromInvite: ({ invites }, _, index) => callFromInvite(parseInvite(invites[index % invites.length]!), INGRESS, PLAN),
 };
 
 let prepared: Prepared | null = null;
@@ -59,7 +71,7 @@ let prepared: Prepared | null = null;
 async function prepare(setup: MicroSetup): Promise<Prepared> {
   const options = await warmVerifier(setup.x5u, setup.chainPem, setup.trust);
   const key = (await importJWK(JSON.parse(setup.jwk) as JWK, "ES256")) as CryptoKey;
-  return { calls: setup.calls, call: setup.call, options, key };
+  return { calls: setup.calls, call: setup.call, invites: setup.invites, options, key };
 }
 
 export default {
@@ -74,7 +86,7 @@ export default {
     if (!prepared || !step || !Number.isSafeInteger(times) || times <= 0) return new Response("POST /setup first, then GET /run?step=<step>&n=<count>", { status: 400 });
     // Every step's result is checked, so a step that fails cannot be timed as a fast one.
     for (let index = 0; index < times; index++) {
-      const result = await step(prepared, prepared.calls[index % prepared.calls.length]!);
+      const result = await step(prepared, prepared.calls[index % prepared.calls.length]!, index);
       if (result && typeof result === "object" && "verstat" in result && result.verstat !== "TN-Validation-Passed") {
         return new Response(`${url.searchParams.get("step")} did not verify: ${JSON.stringify(result).slice(0, 300)}`, { status: 500 });
       }

@@ -1,12 +1,12 @@
 /**
- * `npm run bench:micro:workerd`: the verifier's steps timed inside workerd (bench/micro-worker.ts), by
- * workerd's own CPU time (/proc) around one request that runs a step many times. Rounds interleave the
+ * `npm run bench:micro:workerd`: the verifier's steps and S2's INVITE reading timed inside workerd
+ * (bench/micro-worker.ts), by workerd's own CPU time (/proc) around one request that runs a step many times. Rounds interleave the
  * steps, so a drift in the machine's speed reaches every step alike; the median round is printed.
  * For finding where S1's time goes, not a target: the HTTP scenarios carry what a loop leaves out (the
  * request, the response, and the garbage collection of both).
  */
 import { buildMicroWorker } from "./lib/build";
-import { buildBenchPki, CALLEE, signCalls, SIGNED_CALLER, TRUST_KEYS } from "./lib/fixtures";
+import { buildBenchPki, CALLEE, inviteText, signCalls, SIGNED_CALLER, TRUST_KEYS } from "./lib/fixtures";
 import { cpuMs } from "./lib/proc";
 import { median } from "./lib/report";
 import { startWorker } from "./lib/workerd";
@@ -20,6 +20,8 @@ const STEPS: [step: string, times: number][] = [
   ["compactVerify", 10_000],
   ["verifyIdentity", 10_000],
   ["verifyCall", 10_000],
+  ["parseInvite", 20_000],
+  ["callFromInvite", 20_000],
 ];
 
 console.log("building bench/micro-worker.ts (wrangler deploy --dry-run) …");
@@ -35,6 +37,7 @@ try {
     jwk: pki.leafPublicJwk,
     calls: calls.map(({ identity, jws }) => ({ identity, jws })),
     call: { orig: SIGNED_CALLER, dest: [CALLEE], date: calls[0]!.iat },
+    invites: calls.map((call, index) => inviteText(call, index)),
   };
   const ready = await fetch(`${worker.url}/setup`, { method: "POST", body: JSON.stringify(setup) });
   if (!ready.ok) throw new Error(`setup: ${ready.status} ${await ready.text()}`);

@@ -2,10 +2,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileRuleFunctions } from "./sip-grammar-rules";
 
 /**
  * `npm run generate:sip-grammar`: writes src/sip/grammar/compiled.js, sip.js's own generated SIP
- * grammar (peggy output, `lib/grammar/pegjs/dist/grammar.js`) with its tables built once per isolate.
+ * grammar (peggy output, `lib/grammar/pegjs/dist/grammar.js`) with its tables built once per isolate
+ * and its rules compiled to functions.
  *
  * Why: the generated `peg$parse` declares its constant table (~460 entries: literals, regular
  * expressions, expectation objects, action closures) and decodes the bytecode of all ~230 rules
@@ -17,9 +19,9 @@ import { fileURLToPath } from "node:url";
  *   `options`, positions, failure tracking, the start rule) becomes variables of that closure, and
  *   the returned function resets them on every call. Parsing is synchronous and no action parses
  *   again, so a call never sees another call's state.
- * - How the rule interpreter creates its value stack: still empty, but with V8's general array
- *   representation from the start (see below).
- * The grammar, its bytecode, its actions and its errors are sip.js's, byte for byte.
+ * - The rule interpreter. Its bytecode is translated into one function per rule, instruction for
+ *   instruction (scripts/sip-grammar-rules.ts, issue 19): interpreting it was most of an INVITE's parse.
+ * The grammar, its constants, its actions and its errors are sip.js's, byte for byte.
  *
  * Each rewrite is anchored on text that must occur exactly once; when sip.js's output changes shape,
  * this script fails instead of writing something else. `test/node/sip/compiled-grammar.test.ts` checks
@@ -61,13 +63,38 @@ const RUN = "    peg$result = peg$parseRule(peg$startRuleIndex);\n";
 
 const indent = (block: string) => block.replace(/^(?=.)/gm, "    ");
 
+/** The text from `start` to `end` (both included, occurring once), and what lies between them. */
+function between(text: string, start: string, end: string): { whole: string; inner: string } {
+  const from = text.indexOf(start);
+  const to = from === -1 ? -1 : text.indexOf(end, from);
+  if (from === -1 || to === -1 || text.indexOf(start, from + 1) !== -1) {
+    throw new Error(`sip.js's grammar no longer has exactly one ${JSON.stringify(start.trim())}: review scripts/compile-sip-grammar.ts against the installed sip.js`);
+  }
+  return { whole: text.slice(from, to + end.length), inner: text.slice(from + start.length, to) };
+}
+
+/** The rules' bytecode, as sip.js's `peg$decode` reads its string literals (each character's code minus 32). */
+function decodeBytecode(literals: string): number[][] {
+  const decode = (s: string) => [...s].map((ch) => ch.charCodeAt(0) - 32);
+  // The literals are JavaScript string literals written by peggy; evaluating them is how their escapes are read.
+  return new Function("peg$decode", `return [${literals}];`)(decode) as number[][];
+}
+
 export function compileSipGrammar(source: string, version: string): string {
   const defaultRule = /\n    let peg\$startRuleIndex = (\d+);\n/.exec(source)?.[1];
   if (defaultRule === undefined) throw new Error("sip.js's grammar has no default start rule: review scripts/compile-sip-grammar.ts");
   const runFrom = source.indexOf(RUN);
   const end = "\n}\nexport const parse = peg$parse;\n";
   if (runFrom === -1 || !source.endsWith(end)) throw new Error("sip.js's grammar does not end as expected: review scripts/compile-sip-grammar.ts");
-  const run = source.slice(runFrom, source.length - end.length + 1);
+  // A caller that only needs where the input stopped matching (src/sip/grammar/index.ts) sets
+  // `options.offsetOnly`: the grammar's furthest failure is left in `options.failedAt` and nothing is
+  // thrown. Building the SyntaxError (its message describes every expectation, its stack is captured)
+  // was four fifths of reading a tel: URI, which the grammar refuses once before reading it as a SIP URI.
+  const run = replaceOnce(
+    source.slice(runFrom, source.length - end.length + 1),
+    "        throw peg$buildStructuredError(peg$maxFailExpected,",
+    "        if (options.offsetOnly === true) {\n            options.failedAt = peg$maxFailPos;\n            return undefined;\n        }\n        throw peg$buildStructuredError(peg$maxFailExpected,",
+  );
 
   let text = source.slice(0, runFrom) + "__RUN__" + end;
   // Its relative imports (the NameAddrHeader and URI classes the actions build) name sip.js's own modules.
@@ -85,12 +112,12 @@ export function compileSipGrammar(source: string, version: string): string {
     "    let peg$currPos;\n    let peg$savedPos;\n    let peg$posDetailsCache;\n    let peg$maxFailPos;\n    let peg$maxFailExpected;\n    let peg$silentFails;\n    let peg$result;\n",
   );
   text = replaceOnce(text, DATA_RESET, "");
-  // The interpreter's value stack holds positions (small integers) and parse results (objects) alike.
-  // Created empty, each rule's stack starts as an integers-only array and changes representation as
-  // results are pushed, so optimized code meets a different array shape from rule to rule: V8 in
-  // workerd deoptimized the interpreter hundreds of times a second (BENCHMARKS.md, fourth session).
-  // Created from a one-object array and emptied, every stack has the general representation from the start.
-  text = replaceOnce(text, "        const stack = [];\n", "        const stack = [peg$FAILED];\n        stack.length = 0;\n");
+  // The bytecode interpreter becomes one function per rule (scripts/sip-grammar-rules.ts); the bytecode
+  // itself is then read only here, at generation time.
+  const bytecode = between(text, "    const peg$bytecode = [\n", "\n    ];\n");
+  text = replaceOnce(text, bytecode.whole, "");
+  const interpreter = between(text, "    function peg$parseRule(index) {\n", "\n        return stack[0];\n    }\n");
+  text = replaceOnce(text, interpreter.whole, compileRuleFunctions(decodeBytecode(bytecode.inner)));
   const perCall = [
     "    return function peg$parse(input1, options1) {\n",
     "        input = input1;\n",
@@ -108,7 +135,8 @@ export function compileSipGrammar(source: string, version: string): string {
   const header = [
     "// GENERATED by `npm run generate:sip-grammar` (scripts/compile-sip-grammar.ts) from",
     `// sip.js ${version}, lib/grammar/pegjs/dist/grammar.js: the same grammar, with its tables built once`,
-    "// per isolate instead of on every parse. Do not edit; regenerate after upgrading sip.js.",
+    "// per isolate instead of on every parse and its rules' bytecode compiled to functions. Do not edit;",
+    "// regenerate after upgrading sip.js.",
     "",
   ].join("\n");
   return header + text;

@@ -2,16 +2,18 @@ import "reflect-metadata";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { Grammar } from "sip.js/lib/grammar/grammar.js";
+import { parse as sipJsParse } from "sip.js/lib/grammar/pegjs/dist/grammar.js";
 import { describe, expect, it } from "vitest";
 import { COMPILED_GRAMMAR, compiledFromInstalledSipJs } from "../../../scripts/compile-sip-grammar";
 import { matchSipRule } from "../../../src/sip/grammar";
+import { parse as compiledParse } from "../../../src/sip/grammar/compiled.js";
 import { fuzzRuns, fuzzTimeoutMs, hostileText, inviteSeed, mutationOf } from "../fuzz/mutations";
 import { haveRealworld, list, read } from "../realworld/realworld";
 
 const RUNS = fuzzRuns(1_000);
 
 /** The rules the INVITE reader uses, and a few more of sip.js's, so the whole table is exercised. */
-const RULES = ["Request_Response", "Name_Addr_Header", "SIP_URI", "Contact", "Via", "CSeq", "Call_ID", "Content_Type", "Event", "absoluteURI"] as const;
+const RULES = ["Request_Response", "Name_Addr_Header", "From", "To", "SIP_URI", "Contact", "Via", "CSeq", "Call_ID", "Content_Type", "Event", "absoluteURI"] as const;
 
 /** Header values and request lines of INVITE texts, by the rule that reads them. */
 function valuesOf(invites: string[]): { rule: string; input: string }[] {
@@ -42,9 +44,29 @@ function parseSipRule(input: string, rule: string): unknown {
   return match.matched ? match.data : -1;
 }
 
-/** What sip.js's own Grammar.parse and ours build for the same input must be equal, class for class. */
+/** How a parser refused an input: its SyntaxError's message, expectations and location (null when it did not). */
+function refusal(parse: (input: string, options: object) => unknown, input: string, rule: string): unknown {
+  try {
+    parse(input, { startRule: rule });
+    return null;
+  } catch (error) {
+    const { message, expected, found, location } = error as { message: string; expected: unknown; found: unknown; location: unknown };
+    return { message, expected, found, location };
+  }
+}
+
+/**
+ * What sip.js's own Grammar.parse and ours build for the same input must be equal, class for class, and
+ * a refusal must be the same refusal: where the grammar stopped is what the tel: and P-Asserted-Identity
+ * readings (src/sip/address.ts) rely on.
+ */
 function sameAsSipJs(input: string, rule: string): void {
   expect(parseSipRule(input, rule)).toStrictEqual(Grammar.parse(input, rule));
+  const theirs = refusal(sipJsParse, input, rule) as { location?: { start: { offset: number } } } | null;
+  expect(refusal(compiledParse, input, rule)).toStrictEqual(theirs);
+  // matchSipRule asks the grammar for the offset alone (no SyntaxError built): it must be the SyntaxError's.
+  const match = matchSipRule(input, rule);
+  if (!match.matched) expect(match.stoppedAt).toBe(theirs?.location?.start.offset ?? null);
 }
 
 describe("sip.js's grammar, built once (src/sip/grammar/compiled.js)", () => {
