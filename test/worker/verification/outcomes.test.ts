@@ -258,6 +258,15 @@ describe("hostile PASSporTs and headers", () => {
   });
 
   it.each([
+    ["a fraction", IAT + 0.5],
+    ["negative", -1],
+    ["past 2^53", 2 ** 53],
+  ])("refuses iat that is %s: a NumericDate here is a whole number of seconds, at the claims step", async (_, iat) => {
+    const identity = await craftIdentity({ claims: { attest: "A", dest: { tn: [CALLEE] }, iat, orig: { tn: CALLER }, origid: "123e4567-e89b-12d3-a456-426655440000" } });
+    expect(await expectFailure(identity, "CLAIMS_INVALID")).toMatch(/iat must be a JSON integer/);
+  });
+
+  it.each([
     ["orig.tn", { tn: "Bob" }, [CALLEE], /orig.tn "Bob" is not a telephone number/],
     ["orig.tn", { tn: "7".repeat(16) }, [CALLEE], /orig.tn "7{16}" is not a telephone number \(1 to 15 digits/],
     ["dest.tn", { tn: CALLER }, [CALLEE, "sip:+77012345678@x.example"], /dest.tn "sip:\+77012345678@x.example" is not a telephone number/],
