@@ -18,7 +18,7 @@ const WORKER_TESTS = [
   "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf}.test.ts",
 ];
 
-const NODE_TESTS = ["test/node/pki/tnauthlist.test.ts", "test/node/pki/lint.test.ts"];
+const NODE_TESTS = ["test/node/pki/tnauthlist.test.ts", "test/node/pki/lint.test.ts", "test/node/pki/sign-passport.test.ts"];
 
 /** The project of vitest.config.ts named `name`, running only `include`. */
 function limited(name: string, include: string[]): TestProjectInlineConfiguration {

@@ -54,6 +54,13 @@ describe("the header names its ppt and x5u as strings, and the Identity header's
     const x5u = await serveChain();
     await expectRefused(await craftIdentity({ x5u, params: `;info=<${x5u}>;alg=RS256;ppt=shaken` }), "ALG_UNSUPPORTED", "Identity alg parameter is 'RS256'; only ES256 is accepted");
   });
+
+  it("verifies an Identity header without an alg parameter: absent means ES256 (RFC 8224 §4.1)", async () => {
+    const x5u = await serveChain();
+    const verdict = await verdictVia(appAt(), verdictRequest([await craftIdentity({ x5u, params: `;info=<${x5u}>;ppt=shaken` })]));
+    expect(verdict.stir).toMatchObject({ reasoncode: null });
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+  });
 });
 
 describe("orig and dest are objects holding telephone numbers or URIs (RFC 8225 §5.2.1)", () => {
@@ -74,7 +81,31 @@ describe("orig and dest are objects holding telephone numbers or URIs (RFC 8225 
   });
 });
 
+describe("a shaken PASSporT's attest is A, B or C (RFC 8588 §4)", () => {
+  it.each(["A", "B", "C"])("verifies attest %s and reports it", async (attest) => {
+    const verdict = await verdictVia(appAt(), verdictRequest([await craftIdentity({ claims: claims({ attest }) })]));
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(verdict.stir.reasoncode).toBeNull();
+    expect(verdict.attest).toBe(attest);
+  });
+
+  it.each([
+    ["D", "D"],
+    ["lower case a", "a"],
+    ["missing", undefined],
+  ])("refuses an attest that is %s", async (_, attest) => {
+    const response = await postAtis(appAt(), atisRequest(await craftIdentity({ claims: claims({ attest }) })));
+    const { verificationResponse } = (await response.json()) as { verificationResponse: Record<string, unknown> };
+    expect(verificationResponse).toMatchObject({ verstat: OUTCOMES.ATTEST_INVALID.verstat, reasoncode: OUTCOMES.ATTEST_INVALID.reasonCode });
+    expect(verificationResponse.reasondesc).toMatch(/^attest must be "A", "B" or "C"/);
+  });
+});
+
 describe("a shaken PASSporT's origid is a non-empty string (RFC 8588 §4)", () => {
+  it("refuses a PASSporT without origid", async () => {
+    await expectRefused(await craftIdentity({ claims: claims({ origid: undefined }) }), "ORIGID_MISSING", "origid claim is missing (RFC 8588 §4)");
+  });
+
   it.each([
     ["a number", 5],
     ["an empty string", ""],
