@@ -1,12 +1,17 @@
 /**
  * `npm run mutate:survivors [report.json]`: the mutants a StrykerJS run left alive, one line each —
- * file:line, mutator, the replaced text and its replacement — and the score per file, read from the
+ * id, file:line, mutator, the replaced text and its replacement — and the score per file, read from the
  * JSON report (`reports/mutation/mutation.json` unless named). What docs/mutation.md's tables are built
  * from: each survivor is then killed by a test or explained as equivalent.
+ *
+ * `npm run mutate:survivors -- [report.json] --apply <id>` writes that mutant into the working tree's
+ * source file (undo with `git checkout -- <file>`), so that a new test can be watched going red under
+ * `npm test`'s own isolation.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 interface Mutant {
+  id: string;
   mutatorName: string;
   replacement?: string;
   status: string;
@@ -19,8 +24,35 @@ interface Report {
 const ALIVE = new Set(["Survived", "NoCoverage"]);
 const DETECTED = new Set(["Killed", "Timeout"]);
 
-const path = process.argv[2] ?? "reports/mutation/mutation.json";
+const args = process.argv.slice(2);
+const applyAt = args.indexOf("--apply");
+const applyId = applyAt >= 0 ? args.splice(applyAt, 2)[1] : undefined;
+const path = args[0] ?? "reports/mutation/mutation.json";
 const report = JSON.parse(readFileSync(path, "utf8")) as Report;
+
+/** Offset of a 1-based line and column in `source`. */
+function offsetOf(source: string, { line, column }: { line: number; column: number }): number {
+  let offset = 0;
+  for (let current = 1; current < line; current++) offset = source.indexOf("\n", offset) + 1;
+  return offset + column - 1;
+}
+
+if (applyId !== undefined) {
+  const found = Object.entries(report.files).flatMap(([file, { source, mutants }]) => mutants.filter((mutant) => mutant.id === applyId).map((mutant) => ({ file, source, mutant })))[0];
+  if (!found) {
+    console.error(`no mutant ${applyId} in ${path}`);
+    process.exit(2);
+  }
+  const { file, source, mutant } = found;
+  if (readFileSync(file, "utf8") !== source) {
+    console.error(`${file} differs from the source the report mutated; check out the commit it was run on`);
+    process.exit(2);
+  }
+  const mutated = source.slice(0, offsetOf(source, mutant.location.start)) + (mutant.replacement ?? "") + source.slice(offsetOf(source, mutant.location.end));
+  writeFileSync(file, mutated);
+  console.log(`applied mutant ${applyId} to ${file}:${mutant.location.start.line} (${mutant.mutatorName}); undo with git checkout -- ${file}`);
+  process.exit(0);
+}
 
 /** The source text a mutant replaces, on one line and at most 80 characters. */
 function original(source: string, { start, end }: Mutant["location"]): string {
@@ -46,7 +78,7 @@ for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a]
   console.log(`${file}: ${score} (${detected} of ${valid.length} detected, ${alive.length} alive)`);
   for (const mutant of alive) {
     const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
-    console.log(`  ${where} ${mutant.status} ${mutant.mutatorName}: ${original(source, mutant.location)} → ${oneLine(mutant.replacement ?? "")}`);
+    console.log(`  #${mutant.id} ${where} ${mutant.status} ${mutant.mutatorName}: ${original(source, mutant.location)} → ${oneLine(mutant.replacement ?? "")}`);
   }
 }
 console.log(`total: ${validTotal === 0 ? "n/a" : ((100 * detectedTotal) / validTotal).toFixed(1)} % (${detectedTotal} of ${validTotal})`);
