@@ -44,13 +44,25 @@ if (applyId !== undefined) {
     process.exit(2);
   }
   const { file, source, mutant } = found;
-  if (readFileSync(file, "utf8") !== source) {
-    console.error(`${file} differs from the source the report mutated; check out the commit it was run on`);
+  const start = offsetOf(source, mutant.location.start);
+  const end = offsetOf(source, mutant.location.end);
+  const replaced = source.slice(start, end);
+  const current = readFileSync(file, "utf8");
+  // The file may have moved on since the run (a line added above): the replaced text is looked for
+  // within 20 lines of where the report saw it, and must occur there exactly once.
+  const lineOf = (text: string, offset: number) => text.slice(0, offset).split("\n").length;
+  const candidates: number[] = [];
+  for (let at = current.indexOf(replaced); at >= 0; at = current.indexOf(replaced, at + 1)) {
+    if (Math.abs(lineOf(current, at) - mutant.location.start.line) <= 20) candidates.push(at);
+  }
+  const exact = current === source ? [start] : candidates;
+  if (exact.length !== 1) {
+    console.error(`${file}: the text mutant ${applyId} replaces occurs ${exact.length} times near line ${mutant.location.start.line}; apply it by hand`);
     process.exit(2);
   }
-  const mutated = source.slice(0, offsetOf(source, mutant.location.start)) + (mutant.replacement ?? "") + source.slice(offsetOf(source, mutant.location.end));
-  writeFileSync(file, mutated);
-  console.log(`applied mutant ${applyId} to ${file}:${mutant.location.start.line} (${mutant.mutatorName}); undo with git checkout -- ${file}`);
+  const at = exact[0]!;
+  writeFileSync(file, current.slice(0, at) + (mutant.replacement ?? "") + current.slice(at + replaced.length));
+  console.log(`applied mutant ${applyId} to ${file}:${lineOf(current, at)} (${mutant.mutatorName}); undo with git checkout -- ${file}`);
   process.exit(0);
 }
 

@@ -131,11 +131,13 @@ const notVerified = () => ({
  */
 export async function verifyIdentity(headerValue: string, call: CallNumbers, options: VerifierOptions): Promise<IdentityResult> {
   const steps = new StepRecorder();
+  let identityPpt: string | null = null;
   let header: PassportHeader | undefined;
   let passport: DecodedPassport | undefined;
   let signer: SignerDescription | null = null;
   try {
     const identity = parseIdentityHeader(headerValue);
+    identityPpt = identity.ppt?.slice(0, 64) ?? null;
     steps.passed("identity.syntax");
     header = decodePassportHeader(identity.jws, identity);
     steps.passed("passport.header", undefined, { ppt: header.ppt, x5u: header.x5u });
@@ -171,7 +173,8 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
       ...notVerified(),
       ...(passport ? describeClaims(passport) : {}),
       signer,
-      ppt: header?.ppt ?? null,
+      // A PASSporT of a type we do not verify is named by the Identity header's ppt parameter.
+      ppt: header?.ppt ?? identityPpt,
       outcome: error.failure === "PPT_UNSUPPORTED" ? "unsupported" : "failed",
       verstat: outcome.verstat,
       failure: { ...outcome, reasondesc: error.message },
