@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { OUTCOMES } from "../../../src/verification/outcomes";
 import { failReplays, MAX_IDENTITY_HEADERS, type CallVerification } from "../../../src/verification/verify-call";
 import { checkOf, verdictVia } from "../abuse/support";
-import { appAt, CALLEE, CALLER, craftIdentity, signedIdentity, verdictRequest, verifyWithFixtureTrust } from "../support/stir";
+import { appAt, CALLEE, CALLER, craftIdentity, IAT, serveChain, signedIdentity, verdictRequest, verifyWithFixtureTrust } from "../support/stir";
 
 /**
  * The call-level decisions of verifyCall (RFC 8224 §6.2 step 1, RFC 8946): how many Identity headers are
@@ -53,7 +53,36 @@ describe("a div PASSporT widens the shaken dest only when it verified (RFC 8946 
       ["shaken", "verified", null],
       ["div", "failed", "passport.div-chain"],
     ]);
-    expect(checkOf(verdict, "passport.div-chain")).toMatchObject({ result: "fail", detail: expect.stringMatching(/^div PASSporT \(orig 77272501234, div 77015559999\) does not chain to the shaken PASSporT/) });
+    const chainChecks = verdict.checks.filter((check) => check.id === "passport.div-chain");
+    // The call's own check, and the div identity's (its evidence names the identity).
+    expect(chainChecks).toEqual([
+      expect.objectContaining({ result: "fail", detail: expect.stringMatching(/^div PASSporT \(orig 77272501234, div 77015559999\) does not chain to the shaken PASSporT/) }),
+      expect.objectContaining({ result: "fail", evidence: expect.objectContaining({ identity: 1 }) }),
+    ]);
+  });
+
+  it("chains a div diverting from any one of the shaken PASSporT's dest numbers", async () => {
+    const shaken = await signedIdentity({ dest: ["77015551111", CALLEE] });
+    const div = await signedIdentity({ ppt: "div", orig: CALLER, dest: [FORWARDED_TO], div: CALLEE });
+    const verdict = await verdictVia(appAt(), verdictRequest([shaken.identity, div.identity], forwarded));
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(verdict.identities.map((identity) => identity.outcome)).toEqual(["verified", "verified"]);
+  });
+
+  it("does not chain a div that diverts from a URI, though the shaken dest names a URI too", async () => {
+    const uri = "sip:bob@operator.example";
+    const shaken = await craftIdentity({ claims: { attest: "A", dest: { tn: [CALLEE], uri: [uri] }, iat: IAT, orig: { tn: CALLER }, origid: "origin-1" } });
+    const x5u = await serveChain();
+    const div = await craftIdentity({
+      x5u,
+      header: { alg: "ES256", ppt: "div", typ: "passport", x5u },
+      claims: { dest: { tn: [CALLEE] }, div: { uri }, iat: IAT, orig: { tn: CALLER } },
+    });
+    const verdict = await verdictVia(appAt(), verdictRequest([shaken, div]));
+    expect(verdict.identities.map((identity) => [identity.outcome, identity.failedCheck])).toEqual([
+      ["verified", null],
+      ["failed", "passport.div-chain"],
+    ]);
   });
 
   it("fails a div with no verified shaken PASSporT to chain to", async () => {

@@ -1,4 +1,7 @@
+import { Extension } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
+import { TN_AUTH_LIST_OID } from "../../../src/certificate/tnauthlist";
+import { issueTestCa, pemOf } from "../support/attack-pki";
 import type { TnAuthListEntry } from "../../../src/certificate/tnauthlist";
 import { createDevelopmentCa, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
 import { appAt, CALLER, installTrust, issueTestLeaf, pki, register, serveChain, signedIdentity, uniquePath, verifyThroughBoth, verifyWithFixtureTrust } from "../support/stir";
@@ -121,5 +124,21 @@ describe("an issuing CA's TNAuthList bounds the numbers it delegates (RFC 9060 ย
     const issuer = await delegationCa();
     await expectPassed(await signerWith({}, issuer), CALLER);
     await expectRefused(await signerWith({}, issuer), "77272509999", /TNAuthList of issuing CA/);
+  });
+});
+
+describe("a TNAuthList that cannot be read vouches for nothing (RFC 8226 ยง9)", () => {
+  /** DER that opens a SEQUENCE it does not hold: no reading of a TNAuthList accepts it. */
+  const garbled = () => new Extension(TN_AUTH_LIST_OID, false, new Uint8Array([0x30, 0x05, 0x01]));
+
+  it("fails a signing certificate whose TNAuthList is garbled", async () => {
+    await expectRefused(await signerWith({ extensions: [garbled()] }), CALLER, /^signing certificate's TNAuthList cannot be read/);
+  });
+
+  it("fails a leaf under an issuing CA whose TNAuthList is garbled, naming the CA", async () => {
+    const ca = await issueTestCa("Garbled TNAuthList CA", { pathLength: 0, deviations: { extensions: [garbled()] } });
+    const leaf = await issueTestLeaf({ issuer: ca });
+    const signer = { x5u: await register({ path: uniquePath("garbled"), body: `${leaf.pem}${pemOf(ca)}` }), key: leaf.keyPkcs8 };
+    await expectRefused(signer, CALLER, /^the TNAuthList of issuing CA '.*CN=Garbled TNAuthList CA' cannot be read/);
   });
 });
