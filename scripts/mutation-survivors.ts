@@ -55,7 +55,12 @@ if (applyId !== undefined) {
   for (let at = current.indexOf(replaced); at >= 0; at = current.indexOf(replaced, at + 1)) {
     if (Math.abs(lineOf(current, at) - mutant.location.start.line) <= 20) candidates.push(at);
   }
-  const exact = current === source ? [start] : candidates;
+  // Several: the one in the same column on the nearest line (the line itself unchanged, moved down or up).
+  const columnOf = (offset: number) => offset - current.lastIndexOf("\n", offset - 1);
+  const sameColumn = candidates.filter((at) => columnOf(at) === mutant.location.start.column);
+  const distance = (at: number) => Math.abs(lineOf(current, at) - mutant.location.start.line);
+  const nearest = sameColumn.filter((at) => distance(at) === Math.min(...sameColumn.map(distance)));
+  const exact = current === source ? [start] : candidates.length === 1 ? candidates : nearest;
   if (exact.length !== 1) {
     console.error(`${file}: the text mutant ${applyId} replaces occurs ${exact.length} times near line ${mutant.location.start.line}; apply it by hand`);
     process.exit(2);

@@ -97,6 +97,8 @@ describe("store.trust: an isolate that starts while KV is down (issue 22 item 4)
     const verdict = await verdictVia(appAt(0, { trustCache: await freshCache() }), verdictRequest([(await signedIdentity()).identity]), { ...env, TRUST: kvDown });
     expect(verdict.verstat).toBe("No-TN-Validation");
     expect(verdict.stir).toMatchObject({ reasoncode: 437, failedCheck: "store.trust", reasondesc: expect.stringMatching(/the trust set is unavailable \(trust store refresh failed: KV unavailable\)/) });
+    // The steps judged before the trust set was needed passed, once each; only those after it are not run.
+    for (const step of ["passport.orig", "x5u.fetch"]) expect(verdict.checks.filter((check) => check.id === step).map((check) => check.result)).toEqual(["pass"]);
     for (const step of ["certificate.chain", "certificate.revocation", "passport.signature"]) {
       expect(checkOf(verdict, step)).toMatchObject({ result: "skip", detail: expect.stringMatching(/^not run: the trust set is unavailable/) });
     }

@@ -106,5 +106,6 @@ describe("dest names the called number when any of its numbers is it (RFC 8224 Â
     const claims = { attest: "A", dest: { uri: ["sip:bob@operator.example"] }, iat: 1_764_288_000, orig: { tn: CALLER }, origid: "origin-10" };
     const verdict = await verdictVia(appAt(), verdictRequest([await craftIdentity({ claims })]));
     expect(verdict.stir).toMatchObject({ failedCheck: "passport.dest", reasondesc: `signed dest [] does not name the called number ${CALLEE}` });
+    expect(reported(verdict)[0]!.dest).toEqual(["sip:bob@operator.example"]);
   });
 });
