@@ -19,7 +19,18 @@ export interface VerdictBody {
   checks: Check[];
   deadline: { budgetMs: number; elapsedMs: number };
   stir: { verstat: string; reasoncode: number | null; reasontext: string | null; reasondesc: string | null; failedCheck: string | null };
-  identities: { ppt: string | null; outcome: string; verstat: string; reasoncode: number | null; reasondesc: string | null; failedCheck: string | null; attest: string | null }[];
+  identities: {
+    ppt: string | null;
+    outcome: string;
+    verstat: string;
+    reasoncode: number | null;
+    reasondesc: string | null;
+    failedCheck: string | null;
+    attest: string | null;
+    origid: string | null;
+    orig: string | null;
+    dest: string[];
+  }[];
 }
 
 /**
