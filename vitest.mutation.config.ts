@@ -2,23 +2,54 @@ import { defineConfig, type TestProjectConfiguration, type TestProjectInlineConf
 import base from "./vitest.config";
 
 /**
- * The Vitest configuration the mutation runs use (stryker.config.json, scripts/named-mutants.ts): the
- * projects of vitest.config.ts limited to the tests that judge the trust core, so that each mutant costs
- * a few test files rather than the whole suite. The worker tests run inside workerd as ever; the node
- * project contributes the certificate readers' own tests (TNAuthList encodings, the profile linter).
+ * The Vitest configuration the mutation runs use (stryker.config.json, scripts/mutate-scope.ts,
+ * scripts/named-mutants.ts): the projects of vitest.config.ts limited to the tests that judge the trust
+ * core, so that each mutant costs a few test files rather than the whole suite.
+ *
+ * A run over one part of the core (`npm run mutate:scope -- rules`) goes in two passes:
+ * - `MUTATION_PASS=unit`: the first, cheap pass. Only the tests that need no Workers binding run, all in
+ *   Node, where a mutant costs milliseconds instead of workerd isolates.
+ * - `MUTATION_SCOPE=<scope>`: the full pass, over what the first left alive (Stryker's incremental file
+ *   carries the first pass's kills over). The worker tests run inside workerd as ever, narrowed to those
+ *   that judge the scope: a mutant of the rule matcher is covered by every test that asks for a verdict,
+ *   and in a rules run only the rules' own tests run against it, which is what makes the run affordable.
+ *   What survives is then applied by hand against the whole suite before it is judged (docs/mutation.md).
+ * Without either variable, every scope's worker tests and the Node tests run (`npm run mutate`).
  */
-const WORKER_TESTS = [
-  "test/worker/verification/**/*.test.ts",
-  "test/worker/certificate/**/*.test.ts",
-  "test/worker/identity/**/*.test.ts",
-  "test/worker/abuse/replay*.test.ts",
-  "test/worker/rules/**/*.test.ts",
-  "test/worker/admin/rules-api.test.ts",
-  "test/worker/api/**/*.test.ts",
-  "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf}.test.ts",
-];
+export const WORKER_TESTS = {
+  verification: [
+    "test/worker/verification/**/*.test.ts",
+    "test/worker/identity/**/*.test.ts",
+    "test/worker/api/**/*.test.ts",
+    "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf}.test.ts",
+  ],
+  passport: ["test/worker/verification/**/*.test.ts", "test/worker/identity/**/*.test.ts"],
+  replay: ["test/worker/abuse/replay*.test.ts", "test/worker/verification/call-level.test.ts"],
+  certificate: [
+    "test/worker/certificate/**/*.test.ts",
+    "test/worker/verification/{path-validation,trust-and-revocation,tn-scoped-certificates,certificate-repository,identity-reporting,e164-claims}.test.ts",
+    "test/worker/admin/trust-audit.test.ts",
+    "test/worker/security/{dependency-faults,repository-faults,ssrf}.test.ts",
+  ],
+  rules: [
+    "test/worker/rules/**/*.test.ts",
+    "test/worker/admin/{rules-api,rule-preview,rule-hits,number-spellings,idempotency,query-validation}.test.ts",
+    "test/worker/origin/{checks,snapshot}.test.ts",
+    "test/worker/api/monitor-mode.test.ts",
+  ],
+} as const satisfies Record<string, readonly string[]>;
 
-const NODE_TESTS = ["test/node/pki/tnauthlist.test.ts", "test/node/pki/lint.test.ts", "test/node/pki/sign-passport.test.ts"];
+/** The trust core's unit tests that run in Node. */
+export const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,sign-passport}.test.ts", "test/node/cli/lint.test.ts"];
+
+/** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
+export const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/certificate/x5u-policy.test.ts"];
+
+function workerTests(scope: string | undefined): string[] {
+  if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];
+  if (!Object.hasOwn(WORKER_TESTS, scope)) throw new Error(`MUTATION_SCOPE=${scope}: expected one of ${Object.keys(WORKER_TESTS).join(", ")}`);
+  return [...WORKER_TESTS[scope as keyof typeof WORKER_TESTS]];
+}
 
 /** The project of vitest.config.ts named `name`, running only `include`. */
 function limited(name: string, include: string[]): TestProjectInlineConfiguration {
@@ -27,6 +58,8 @@ function limited(name: string, include: string[]): TestProjectInlineConfiguratio
   return { ...project, test: { ...project.test, include } };
 }
 
-export default defineConfig({
-  test: { projects: [limited("worker", WORKER_TESTS), limited("node", NODE_TESTS)] },
-});
+const nodeOnly = defineConfig({ test: { include: [...NODE_TESTS, ...PURE_WORKER_TESTS], environment: "node", testTimeout: 30_000 } });
+
+export default process.env.MUTATION_PASS === "unit"
+  ? nodeOnly
+  : defineConfig({ test: { projects: [limited("worker", workerTests(process.env.MUTATION_SCOPE)), limited("node", NODE_TESTS)] } });

@@ -88,6 +88,33 @@ describe("POST /v1/admin/rules/preview answers from the recent-verdicts window",
   });
 });
 
+describe("the preview's sample and its older verdicts", () => {
+  it("samples at most 20 of the verdicts it matches, the newest", async () => {
+    const clock = manualClock(T0 + 10 * MINUTE);
+    const app = createApp({ clock });
+    for (let index = 0; index < 18; index++) {
+      await postVerdictAndSettle(app, unsignedCall(`+772725091${10 + index}`, DOMESTIC));
+      clock.advance(MINUTE);
+    }
+    const { matched, sample } = (await (await preview(blocking({ cli: { prefix: "+772725091" } }))).json()) as { matched: number; sample: Seeded[] };
+    expect(matched).toBe(21);
+    expect(sample).toHaveLength(20);
+    expect(sample.at(-1)?.cli).toBe("77272509102");
+  });
+
+  it("reads a verdict kept before its ingress was stored as its display carrier on no trunk, and an unknown carrier as none", async () => {
+    const { results } = await env.DB.prepare("SELECT first_seq, verdicts FROM recent_verdict_pages").all<{ first_seq: number; verdicts: string }>();
+    for (const { first_seq, verdicts } of results) {
+      const older = (JSON.parse(verdicts) as { ingress?: unknown; carrier: string; cli: string }[]).map(({ ingress: _ingress, ...verdict }) => (verdict.cli === "77272509101" ? { ...verdict, carrier: "(unknown)" } : verdict));
+      await env.DB.prepare("UPDATE recent_verdict_pages SET verdicts = ?1 WHERE first_seq = ?2").bind(JSON.stringify(older), first_seq).run();
+    }
+    expect(await (await preview(blocking({ carrier: "TransitCo" }))).json()).toMatchObject({ matched: 1, sample: [seeded[2]] });
+    expect(await (await preview(blocking({ carrier: "Kazakhtelecom" }))).json()).toMatchObject({ matched: 2, sample: [seeded[3], seeded[1]] });
+    expect(await (await preview(blocking({ carrier: "(unknown)" }))).json()).toMatchObject({ matched: 0 });
+    expect(await (await preview(blocking({ trunk: "kt-1" }))).json()).toMatchObject({ matched: 0 });
+  });
+});
+
 describe("a kept verdict has what re-matching a rule needs", () => {
   it("its numbers, its ingress as presented, mapped and classified, its time, action and request id, and its monitored list", async () => {
     await postVerdictAndSettle(createApp({ clock: manualClock(T0 + 10 * MINUTE) }), CALLS[2], { ...env, POLICY_MODE: "monitor" });

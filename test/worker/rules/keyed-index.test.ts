@@ -38,6 +38,33 @@ describe("the keyed index", () => {
     expect(index.activeHeads("77272501234", AT + 60_000)).toEqual([]);
   });
 
+  it("finds rules appended in descending order", () => {
+    const builder = new KeyedRuleIndexBuilder();
+    builder.append(numberKey("77272501236")!, { action: "tag", mode: "enforce", expiresAt: null });
+    builder.append(numberKey("77272501234")!, { action: "block", mode: "monitor", expiresAt: null });
+    const index = builder.build();
+    expect(index.activeHeads("77272501234", AT)).toEqual([{ action: "block", mode: "monitor", expiresAt: null }]);
+    expect(index.activeHeads("77272501236", AT)).toEqual([{ action: "tag", mode: "enforce", expiresAt: null }]);
+  });
+
+  it("appended in order, equal keys included, is a view over the builder's arrays: nothing is copied", () => {
+    const builder = new KeyedRuleIndexBuilder();
+    for (const tn of ["77272501234", "77272501234", "77272501235"]) builder.append(numberKey(tn)!, { action: "block", mode: "enforce", expiresAt: null });
+    const { columns } = builder.build();
+    expect(columns.keys.length).toBe(3);
+    expect(columns.keys.buffer.byteLength).toBe(1_024 * 8); // the builder's first capacity
+  });
+
+  it("keeps the rules appended before its arrays grew", () => {
+    const builder = new KeyedRuleIndexBuilder();
+    for (let index = 0; index < 3_000; index++) builder.append(numberKey(String(77_272_500_000 + index))!, { action: index % 2 ? "tag" : "block", mode: "enforce", expiresAt: AT + index });
+    const index = builder.build();
+    expect(index.size).toBe(3_000);
+    expect(index.activeHeads("77272500000", AT - 1)).toEqual([{ action: "block", mode: "enforce", expiresAt: AT }]);
+    expect(index.activeHeads("77272501023", AT - 1)).toEqual([{ action: "tag", mode: "enforce", expiresAt: AT + 1_023 }]);
+    expect(index.activeHeads("77272502999", AT - 1)).toEqual([{ action: "tag", mode: "enforce", expiresAt: AT + 2_999 }]);
+  });
+
   it("holds a million rules in 17 bytes each, with at most half as much again of headroom", () => {
     const builder = new KeyedRuleIndexBuilder();
     for (let index = 0; index < 1_000_000; index++) builder.append(numberKey(String(77_000_000_000 + index * 7))!, { action: "block", mode: "enforce", expiresAt: null });
@@ -72,6 +99,53 @@ describe("a rule base saved as bytes", () => {
     const decoded = await decodeRuleBase(await encodeRuleBase(ruleBaseOf(7, many)));
     expect(decoded.wholeRules).toEqual(many);
     expect(decoded.whole.matching({ ...subject, trunk: "trunk-5000" }).map((rule) => rule.id)).toEqual(["r5000"]);
+  });
+
+  it("pads its header to the next multiple of 8 and no further, then 17 bytes a keyed rule and the whole rules' lines", async () => {
+    const bytes = await encodeRuleBase(base);
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    const lines = new TextEncoder().encode(whole.map((rule) => `${JSON.stringify(rule)}\n`).join("")).length;
+    expect(bytes.length).toBe(Math.ceil((4 + headerLength) / 8) * 8 + 3 * 17 + lines);
+  });
+
+  it("decodes a base of keyed rules only", async () => {
+    const decoded = await decodeRuleBase(await encodeRuleBase(ruleBaseOf(3, [], { cli: keyed([["77272501234", "block", null]]), destination: keyed([]) })));
+    expect(decoded.keyed.cli.activeHeads("77272501234", AT)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }]);
+    expect(decoded.wholeRules).toEqual([]);
+  });
+
+  it("copies every column out: the bytes can be overwritten once decoded", async () => {
+    const bytes = await encodeRuleBase(base);
+    const decoded = await decodeRuleBase(bytes);
+    bytes.fill(0);
+    expect(decoded.keyed.cli.activeHeads("77272501235", AT - 1)).toEqual([{ action: "tag", mode: "enforce", expiresAt: AT }]);
+    expect(decoded.keyed.destination.activeHeads("77012345678", AT)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }]);
+  });
+
+  it("reads a last whole rule without its newline", async () => {
+    const bytes = await encodeRuleBase(base);
+    expect((await decodeRuleBase(bytes.slice(0, -1))).wholeRules).toEqual(whole);
+  });
+
+  it("reads bytes at any multiple of 8 in their buffer; refuses them misaligned, or too few for a header's length", async () => {
+    const bytes = await encodeRuleBase(base);
+    const shifted = new Uint8Array(bytes.length + 4);
+    shifted.set(bytes, 4);
+    await expect(decodeRuleBase(shifted.subarray(4))).rejects.toThrow(new RuleBaseEncodingError("saved rule base is truncated or misaligned"));
+    const aligned = new Uint8Array(bytes.length + 8);
+    aligned.set(bytes, 8);
+    expect((await decodeRuleBase(aligned.subarray(8))).version).toBe(42);
+    await expect(decodeRuleBase(new Uint8Array(3))).rejects.toThrow(new RuleBaseEncodingError("saved rule base is truncated or misaligned"));
+    await expect(decodeRuleBase(new Uint8Array(4))).rejects.toThrow(new RuleBaseEncodingError("saved rule base has no readable header"));
+  });
+
+  it("refuses bytes cut inside the keyed columns, or missing a whole rule its header counts", async () => {
+    const bytes = await encodeRuleBase(base);
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    const keyedEnd = Math.ceil((4 + headerLength) / 8) * 8 + 3 * 17;
+    await expect(decodeRuleBase(bytes.slice(0, keyedEnd - 1))).rejects.toThrow(new RuleBaseEncodingError("saved rule base is shorter than its header says"));
+    const lastLine = bytes.lastIndexOf(0x0a, bytes.length - 2) + 1;
+    await expect(decodeRuleBase(bytes.slice(0, lastLine))).rejects.toThrow(new RuleBaseEncodingError("saved rule base holds 1 whole rules, its header says 2"));
   });
 
   it("refuses bytes it did not write, or fewer than it wrote", async () => {

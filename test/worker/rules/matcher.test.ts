@@ -49,6 +49,26 @@ describe("rule criteria", () => {
   });
 });
 
+describe("rules held whole", () => {
+  it("counts every rule compiled, whatever it is indexed under", () => {
+    const rules = [{ cli: { prefix: "7727" } }, { destination: { prefix: "7701" } }, { trunk: "intl-1" }, { carrier: "TransitCo" }].map((criteria) => ruleFixture({ criteria }));
+    expect(compileRuleMatcher(rules).size).toBe(4);
+  });
+  it("keeps every rule on one trunk or one carrier", () => {
+    const matcher = compileRuleMatcher([
+      ruleFixture({ id: "trunk-a", criteria: { trunk: "intl-1" } }),
+      ruleFixture({ id: "trunk-b", criteria: { trunk: "intl-1" } }),
+      ruleFixture({ id: "carrier-a", criteria: { carrier: "TransitCo" } }),
+      ruleFixture({ id: "carrier-b", criteria: { carrier: "TransitCo" } }),
+    ]);
+    expect(matcher.matching(subject()).map((rule) => rule.id).sort()).toEqual(["carrier-a", "carrier-b", "trunk-a", "trunk-b"]);
+  });
+  it("a call without a CLI or called number meets no rule on one, and the others still", () => {
+    const matcher = compileRuleMatcher([ruleFixture({ id: "cli", criteria: { cli: { prefix: "7" } } }), ruleFixture({ id: "destination", criteria: { destination: { prefix: "7" } } }), ruleFixture({ id: "trunk", criteria: { trunk: "intl-1" } })]);
+    expect(matcher.matching(subject({ cli: null, destination: null })).map((rule) => rule.id)).toEqual(["trunk"]);
+  });
+});
+
 describe("10 000 rules", () => {
   const rules = Array.from({ length: 10_000 }, (_, i) => {
     const n = String(i).padStart(4, "0");
@@ -114,6 +134,17 @@ describe("a rule set: a compiled base and the changes since", () => {
   });
 });
 
+describe("a rule set's size", () => {
+  it("is the base's whole and keyed rules plus the changes since", () => {
+    const base = ruleBaseOf(1, [ruleFixture({ id: "a", criteria: { trunk: "intl-1" } })], {
+      cli: keyedIndex([["77272501234", "block", null], ["77272501235", "block", null]]),
+      destination: keyedIndex([["77012345678", "block", null], ["77012345679", "block", null], ["77012345670", "block", null]]),
+    });
+    const changes = { rules: ["b", "c", "d", "e"].map((id) => ruleFixture({ id, criteria: { trunk: "intl-2" } })), removedIds: [] };
+    expect(composeRuleSet(base, changes).size).toBe(1 + 2 + 3 + 4);
+  });
+});
+
 describe("exact-number rules are read from the store only on a hit", () => {
   const reader = (answers: Partial<Record<KeyedCriterion, Rule[] | null>>) => {
     const asked: string[] = [];
@@ -128,6 +159,12 @@ describe("exact-number rules are read from the store only on a hit", () => {
     destination: keyedIndex([["77012345678", "withhold", null]]),
   });
   const set = composeRuleSet(base, NO_CHANGES);
+
+  it("a call without a CLI or called number reads nothing", async () => {
+    const { asked, read } = reader({});
+    expect(await matchRules(set, subject({ cli: null, destination: null }), read)).toEqual([]);
+    expect(asked).toEqual([]);
+  });
 
   it("a call whose numbers have no exact-number rule reads nothing", async () => {
     const { asked, read } = reader({});

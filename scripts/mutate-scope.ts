@@ -1,0 +1,101 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+
+/**
+ * `npm run mutate:scope -- <scope> [--mutate <files>]`: StrykerJS over one part of the trust core in
+ * the two passes vitest.mutation.config.ts describes.
+ *
+ * 1. The unit pass mutates the scope's files and runs only the Node tests (reports/mutation/<scope>-unit.json).
+ * 2. The full pass mutates only what the unit pass left alive, each mutant named by its exact span
+ *    (Stryker's `file:line:column-line:column` form; a span also holds whatever mutants nest inside it),
+ *    and runs the scope's workerd tests (reports/mutation/<scope>-full.json).
+ * 3. The two are merged into reports/mutation/<scope>.json: every mutant of the unit pass, those it
+ *    left alive with the full pass's verdict. `npm run mutate:survivors -- reports/mutation/<scope>.json`
+ *    prints the score per file and lists what survived.
+ *
+ * `--mutate` narrows the run to some of the scope's files (comma-separated, no braces: Stryker splits
+ * its list on commas). Each pass keeps its own incremental file, so a rerun after a change in the tests
+ * reruns only what the change can affect.
+ */
+const SCOPES: Record<string, string> = {
+  certificate: "src/certificate/**/*.ts",
+  verification: "src/verification/**/*.ts",
+  passport: "src/passport/**/*.ts",
+  replay: "src/abuse/replay*.ts,src/abuse/presentation-ledger.ts",
+  rules: "src/rules/**/*.ts",
+};
+
+interface Position {
+  line: number;
+  column: number;
+}
+interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  statusReason?: string;
+  killedBy?: string[];
+  coveredBy?: string[];
+  location: { start: Position; end: Position };
+}
+interface Report {
+  files: Record<string, { mutants: Mutant[] }>;
+  testFiles?: Record<string, { tests: { id: string }[] }>;
+}
+
+const args = process.argv.slice(2);
+const mutateAt = args.indexOf("--mutate");
+const narrowed = mutateAt >= 0 ? args.splice(mutateAt, 2)[1] : undefined;
+const scope = args[0];
+if (scope === undefined || !Object.hasOwn(SCOPES, scope) || args.length > 1) {
+  console.error(`usage: npm run mutate:scope -- <${Object.keys(SCOPES).join("|")}> [--mutate <files>]`);
+  process.exit(2);
+}
+
+const REPORTS = "reports/mutation";
+const ALIVE = new Set(["Survived", "NoCoverage"]);
+const readReport = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Report;
+
+function stryker(pass: "unit" | "full", mutate: string[], env: Record<string, string>): Report {
+  const started = Date.now();
+  const run = spawnSync("npx", ["stryker", "run", "--mutate", mutate.join(","), "--incrementalFile", `${REPORTS}/${scope}-${pass}-incremental.json`], { stdio: "inherit", env: { ...process.env, ...env } });
+  console.log(`mutate:scope ${scope}: ${pass} pass ${run.status === 0 ? "done" : `failed (exit ${run.status})`} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  if (run.status !== 0) process.exit(1);
+  copyFileSync(`${REPORTS}/mutation.json`, `${REPORTS}/${scope}-${pass}.json`);
+  return readReport(`${REPORTS}/${scope}-${pass}.json`);
+}
+
+/** A mutant's identity across two runs over the same source: where it is and what it makes of it. */
+const keyOf = (file: string, { mutatorName, replacement, location: { start, end } }: Mutant) => `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutatorName}:${replacement ?? ""}`;
+
+const unit = stryker("unit", (narrowed ?? SCOPES[scope]!).split(","), { MUTATION_PASS: "unit" });
+// Stryker's range columns count from 0, the report's from 1.
+const spans = new Set(Object.entries(unit.files).flatMap(([file, { mutants }]) => mutants.filter(({ status }) => ALIVE.has(status)).map(({ location: { start, end } }) => `${file}:${start.line}:${start.column - 1}-${end.line}:${end.column - 1}`)));
+if (spans.size === 0) {
+  copyFileSync(`${REPORTS}/${scope}-unit.json`, `${REPORTS}/${scope}.json`);
+} else {
+  const full = stryker("full", [...spans], { MUTATION_SCOPE: scope });
+  const verdicts = new Map(Object.entries(full.files).flatMap(([file, { mutants }]) => mutants.map((mutant) => [keyOf(file, mutant), mutant] as const)));
+  // Test ids are per report: the merged report prefixes them with their pass.
+  const prefixed = (ids: string[] | undefined, pass: string) => ids?.map((id) => `${pass}:${id}`);
+  for (const [file, { mutants }] of Object.entries(unit.files)) {
+    for (const mutant of mutants) {
+      const verdict = ALIVE.has(mutant.status) ? verdicts.get(keyOf(file, mutant)) : undefined;
+      if (verdict === undefined) {
+        Object.assign(mutant, { killedBy: prefixed(mutant.killedBy, "unit"), coveredBy: prefixed(mutant.coveredBy, "unit") });
+        if (ALIVE.has(mutant.status)) console.warn(`mutate:scope: the full pass did not test ${keyOf(file, mutant)}; kept as the unit pass left it`);
+      } else {
+        Object.assign(mutant, { status: verdict.status, statusReason: verdict.statusReason, killedBy: prefixed(verdict.killedBy, "full"), coveredBy: prefixed(verdict.coveredBy, "full") });
+      }
+    }
+  }
+  const testFiles: NonNullable<Report["testFiles"]> = {};
+  for (const [pass, report] of [["unit", unit], ["full", full]] as const) {
+    for (const [file, { tests, ...rest }] of Object.entries(report.testFiles ?? {})) {
+      testFiles[file] = { ...rest, tests: [...(testFiles[file]?.tests ?? []), ...tests.map((test) => ({ ...test, id: `${pass}:${test.id}` }))] };
+    }
+  }
+  writeFileSync(`${REPORTS}/${scope}.json`, JSON.stringify({ ...unit, testFiles }));
+}
+console.log(`mutate:scope ${scope}: report in ${REPORTS}/${scope}.json (npm run mutate:survivors -- ${REPORTS}/${scope}.json)`);
