@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { matchesGlob } from "node:path";
 
 /**
  * `npm run mutate:scope -- <scope> [--mutate <files>]`: StrykerJS over one part of the trust core in
@@ -69,7 +70,10 @@ function stryker(pass: "unit" | "full", mutate: string[], env: Record<string, st
 /** A mutant's identity across two runs over the same source: where it is and what it makes of it. */
 const keyOf = (file: string, { mutatorName, replacement, location: { start, end } }: Mutant) => `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutatorName}:${replacement ?? ""}`;
 
-const unit = stryker("unit", (narrowed ?? SCOPES[scope]!).split(","), { MUTATION_PASS: "unit" });
+const patterns = (narrowed ?? SCOPES[scope]!).split(",");
+const unit = stryker("unit", patterns, { MUTATION_PASS: "unit" });
+// The report also carries what earlier runs left in the incremental file: only this run's files go on.
+for (const file of Object.keys(unit.files)) if (!patterns.some((pattern) => matchesGlob(file, pattern))) delete unit.files[file];
 // Stryker's range columns count from 0, the report's from 1.
 const spans = new Set(Object.entries(unit.files).flatMap(([file, { mutants }]) => mutants.filter(({ status }) => ALIVE.has(status)).map(({ location: { start, end } }) => `${file}:${start.line}:${start.column - 1}-${end.line}:${end.column - 1}`)));
 if (spans.size === 0) {

@@ -139,7 +139,8 @@ function ipv6Groups(literal: string): number[] | null {
   const headGroups = head === "" ? [] : head.split(":");
   const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
   const missing = 8 - headGroups.length - tailGroups.length;
-  if (tail === undefined ? missing !== 0 : missing < 0) return null;
+  // "::" stands for one group of zeros or more (RFC 4291 §2.2).
+  if (tail === undefined ? missing !== 0 : missing < 1) return null;
   return [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...tailGroups].map((group) => parseInt(group, 16));
 }
 

@@ -1,9 +1,9 @@
 import "reflect-metadata";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { X509Certificate } from "@peculiar/x509";
+import { Extension, X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { authorisationOf, encodeBareServiceProviderCode, encodeTnAuthList, readTnAuthList, TnAuthListEntryError } from "../../../src/certificate/tnauthlist";
+import { authorisationOf, encodeBareServiceProviderCode, encodeTnAuthList, entryNaming, readTnAuthList, TN_AUTH_LIST_OID, TnAuthListEntryError } from "../../../src/certificate/tnauthlist";
 import { createDevelopmentCa, generateKeyPair, issueShakenCertificate, type ProfileDeviations } from "../../../src/pki";
 import { haveRealworld, REALWORLD } from "../realworld/realworld";
 
@@ -105,5 +105,56 @@ describe("readTnAuthList", () => {
       scopes[scope] = (scopes[scope] ?? 0) + 1;
     }
     expect(scopes).toEqual({ "service-provider": 48 });
+  });
+});
+
+/** A certificate's extensions holding only a TNAuthList whose extension value is `der` (hex). */
+const withTnAuthList = (der: string) => ({ extensions: [new Extension(TN_AUTH_LIST_OID, false, Buffer.from(der, "hex"))] });
+
+describe("readTnAuthList, on encodings built byte by byte", () => {
+  it("reads SEQUENCE { PrintableString } (no [0] tag, no IA5String) as the non-RFC form, with its SPC", () => {
+    expect(readTnAuthList(withTnAuthList("3006130431323334"))).toMatchObject({ form: "sequence-of-printablestring", spcs: ["1234"] });
+  });
+
+  it.each([
+    ["an empty SEQUENCE", "3000"],
+    ["an entry that is no TNEntry alternative ([3])", "3005a303160141"],
+    ["an SPC beside an entry that is no TNEntry alternative", "300ba00416023132a303160141"],
+  ])("reports %s as unparseable, not as an RFC 8226 list", (_, der) => {
+    expect(readTnAuthList(withTnAuthList(der)).form).toBe("unparseable");
+  });
+
+  it("reports a certificate without the extension as absent, and extensions it cannot read as unparseable", () => {
+    expect(readTnAuthList({ extensions: [] })).toEqual({ form: "absent" });
+    const unreadable = {
+      get extensions(): Extension[] {
+        throw new Error("bad DER");
+      },
+    };
+    expect(readTnAuthList(unreadable)).toEqual({ form: "unparseable", error: "extensions unreadable: bad DER" });
+  });
+});
+
+describe("what a TNAuthList authorises", () => {
+  const rfc8226 = (fields: { spcs?: string[]; tns?: string[]; ranges?: { start: string; count: number }[] }) => ({ form: "rfc8226" as const, spcs: [], tns: [], ranges: [], ...fields });
+
+  it("a valid SPC, before any number beside it; numbers alone; else nothing, naming the invalid codes", () => {
+    expect(authorisationOf(rfc8226({ spcs: ["http://x", "818H"], tns: ["77272501234"] }))).toEqual({ scope: "service-provider", spc: "818H" });
+    expect(authorisationOf(rfc8226({ spcs: ["http://x"], tns: ["77272501234"] }))).toEqual({ scope: "numbers", tns: ["77272501234"], ranges: [] });
+    expect(authorisationOf(rfc8226({ ranges: [{ start: "7727250", count: 10 }] }))).toEqual({ scope: "numbers", tns: [], ranges: [{ start: "7727250", count: 10 }] });
+    expect(authorisationOf(rfc8226({ spcs: ["http://x"] }))).toEqual({ scope: "nothing", invalidSpcs: ["http://x"] });
+    expect(authorisationOf({ form: "bare-ia5string", spcs: ["https://cr.example/spc"], note: "" })).toEqual({ scope: "nothing", invalidSpcs: ["https://cr.example/spc"] });
+  });
+
+  it("names the entry that holds a number: one number, or a range of count numbers as long as its start", () => {
+    const numbers = { scope: "numbers" as const, tns: ["77272509999"], ranges: [{ start: "77272500000", count: 100 }] };
+    expect(entryNaming(numbers, "77272509999")).toEqual({ tn: "77272509999" });
+    expect(entryNaming(numbers, "77272500000")).toEqual({ range: { start: "77272500000", count: 100 } });
+    expect(entryNaming(numbers, "77272500099")).toEqual({ range: { start: "77272500000", count: 100 } });
+    for (const outside of ["77272500100", "77272499999", "077272500000", "7727250000", "7727250005x", "77272509998"]) expect(entryNaming(numbers, outside), outside).toBeNull();
+  });
+
+  it("holds nothing in a range whose start is not digits", () => {
+    expect(entryNaming({ scope: "numbers", tns: [], ranges: [{ start: "7727250000x", count: 100 }] }, "77272500001")).toBeNull();
   });
 });

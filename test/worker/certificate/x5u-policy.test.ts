@@ -101,3 +101,113 @@ describe("x5u policy (ATIS-1000074 §5.3.1, AST-2022-002)", () => {
     expect(specialPurposeAddress("cr.example.net")).toBeNull();
   });
 });
+
+/** The VerificationError checkX5uUrl throws for `x5u`. */
+function refusalOf(x5u: string, policy = production): VerificationError {
+  try {
+    checkX5uUrl(x5u, policy);
+  } catch (error) {
+    if (error instanceof VerificationError) return error;
+    throw error;
+  }
+  throw new Error(`${x5u} was allowed`);
+}
+
+describe("x5u policy: the edges of each rule", () => {
+  const at = (length: number) => `https://cr.example.net/${"a".repeat(length - "https://cr.example.net/".length - ".pem".length)}.pem`;
+
+  it("allows an x5u of 2048 characters and refuses one of 2049, showing at most 512 of a refused URL", () => {
+    expect(checkX5uUrl(at(2048), production).href).toBe(at(2048));
+    const tooLong = refusalOf(at(2049));
+    expect([tooLong.failure, tooLong.message, tooLong.evidence]).toEqual(["X5U_POLICY", "x5u is longer than 2048 characters", undefined]);
+    expect(refusalOf(`${at(1000)}?x`).evidence).toEqual({ x5u: `${at(1000)}?x`.slice(0, 512) });
+    expect(refusalOf(`not a url ${"x".repeat(600)}`).evidence).toEqual({ x5u: `not a url ${"x".repeat(600)}`.slice(0, 512) });
+  });
+
+  it("refuses a password without a user name", () => {
+    expect(refusal("https://:pw@cr.example.net/sp.pem")).toMatch(/userinfo/);
+  });
+
+  it("remembers every URL it accepted, not only the last", () => {
+    const policy = { allowInsecureLoopback: false, allowedHosts: [] as string[] };
+    const first = checkX5uUrl("https://cr.example.net/a.pem", policy);
+    checkX5uUrl("https://cr.example.net/b.pem", policy);
+    expect(checkX5uUrl("https://cr.example.net/a.pem", policy)).toBe(first);
+  });
+
+  it("takes allow-list entries as written in a comma-separated setting: spaces around them ignored, case ignored", () => {
+    expect(checkX5uUrl("https://cr.example.net/a.pem", { allowInsecureLoopback: false, allowedHosts: [" CR.example.net "] })).toBeTruthy();
+  });
+
+  it("lets the development setting through only plain http(s) to 127.0.0.1 or localhost", () => {
+    const development = { allowInsecureLoopback: true, allowedHosts: [] as string[] };
+    expect(checkX5uUrl("https://127.0.0.1:8788/sp.pem", development).port).toBe("8788");
+    for (const [x5u, reason] of [
+      ["ftp://127.0.0.1:8788/sp.pem", /scheme 'ftp:'/],
+      ["http://u@127.0.0.1:8788/sp.pem", /scheme 'http:'/],
+      ["http://:pw@127.0.0.1:8788/sp.pem", /scheme 'http:'/],
+      ["http://127.0.0.1:8788/sp.pem?q", /scheme 'http:'/],
+      ["http://127.0.0.1:8788/sp.pem#f", /scheme 'http:'/],
+    ] as const) {
+      expect(refusal(x5u, development), x5u).toMatch(reason);
+    }
+  });
+});
+
+describe("literal addresses, classified exactly", () => {
+  it.each([
+    ["10.0.0.256", null],
+    ["1.2.3", null],
+    ["1.2.3.4.5", null],
+    ["a1.0.0.1", null],
+    ["10a.0.0.1", null],
+    ["8.8.8.8", null],
+    ["[::]", "unspecified"],
+    ["[::1]", "loopback"],
+    ["[0:0::1]", "loopback"],
+    ["[::2]", "IPv4-compatible this-network"],
+    ["[0:1::1]", null],
+    ["[0:0:1::1]", null],
+    ["[0:0:0:1::1]", null],
+    ["[::1:0:0:0:1]", null],
+    ["[::1:0:0:1]", null],
+    ["[::1:1]", "IPv4-compatible this-network"],
+    ["[::1:0:1]", null],
+    ["[::ffff:127.100.200.255]", "IPv4-mapped loopback"],
+    ["[::ffff:8.8.8.8]", "IPv4-mapped IPv4"],
+    ["[::ffff:808:808]", "IPv4-mapped IPv4"],
+    ["[::808:808]", "IPv4-compatible IPv4"],
+    ["[::127.0.0.1]", "IPv4-compatible loopback"],
+    ["[::1:808:808]", null],
+    ["[0:1::ffff:808:808]", null],
+    ["[0:0:1::ffff:808:808]", null],
+    ["[0:0:0:1::ffff:808:808]", null],
+    ["[::1:ffff:808:808]", null],
+    ["[::ffff:1.2.3.256]", "malformed IPv6"],
+    ["[64:ff9b::808:808]", "NAT64"],
+    ["[64:1::1]", null],
+    ["[65:ff9b::1]", null],
+    ["[100:1::1]", null],
+    ["[100:0:1::1]", null],
+    ["[100:0:0:1::1]", null],
+    ["[fec0::1]", "site-local"],
+    ["[ff02::1]", "multicast"],
+    ["[2001:db8::1]", "documentation"],
+    ["[2000:db8::1]", null],
+    ["[2001:db9::1]", null],
+    ["[2002::1]", "6to4"],
+    ["[2001::1]", "IETF protocol assignment"],
+    ["[2001:1ff::1]", "IETF protocol assignment"],
+    ["[2001:200::1]", null],
+    ["[1:2:3:4:5:6:7:8]", null],
+    ["[1:2:3:4::5:6:7]", null],
+    ["[1:2:3:4:5:6:1.2.3.4]", null],
+    ["[1::]", null],
+    ["[1:2:3:4:5:6:7]", "malformed IPv6"],
+    ["[1:2:3:4:5:6:7:8:9]", "malformed IPv6"],
+    ["[1::2:3:4:5:6:7:8]", "malformed IPv6"],
+    ["[1::2:3:4:5:6:7:8:9]", "malformed IPv6"],
+  ])("%s: %s", (host, expected) => {
+    expect(specialPurposeAddress(host)).toBe(expected);
+  });
+});
