@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Extension, type X509Certificate } from "@peculiar/x509";
+import { Extension, X509CrlReason, type X509Certificate } from "@peculiar/x509";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import * as asn1X509 from "@peculiar/asn1-x509";
@@ -236,7 +236,48 @@ describe("a CRL with a critical extension the verifier does not process is not u
   });
 });
 
+describe("what a CRL's own extensions and entries say", () => {
+  /** An OID under the IANA example arc (RFC 5612) that no verifier processes; its value a DER NULL. */
+  const unknownExtension = (critical: boolean) => new Extension("1.3.6.1.4.1.32473.1", critical, new Uint8Array([5, 0]));
+
+  it("a CRL carrying an unknown critical extension is ignored and flagged, even one listing the leaf", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)], { extensions: [unknownExtension(true)] })] });
+    const verdict = await revocationVerdict(identity);
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+    expect(verdict.revocation).toMatchObject({ result: "skip", detail: expect.stringMatching(/was ignored: it carries the critical extension 1\.3\.6\.1\.4\.1\.32473\.1/) });
+  });
+
+  it("an unknown extension that is not critical is no reason to ignore the CRL", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.serialNumber)], { extensions: [unknownExtension(false)] })] });
+    expect((await revocationVerdict(identity)).stir).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/is revoked/) });
+  });
+
+  it("an entry whose reason is removeFromCRL does not revoke", async () => {
+    const { leaf, identity } = await signedCall();
+    await installTrust({ crls: [await crlPem(await intermediate(), [{ ...revoke(leaf.serialNumber), reason: X509CrlReason.removeFromCRL }])] });
+    expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "pass" });
+  });
+
+  it("a root's CRL limited to user certificates does not speak for the intermediate it lists", async () => {
+    const { identity } = await signedCall();
+    const root = await loadSigningAuthority(pki.root, pki.rootKeyPkcs8);
+    const userOnly = { issuingDistributionPoint: { onlyContainsUserCerts: true } };
+    await installTrust({ crls: [await crlPem(root, [revoke((await intermediate()).certificate.serialNumber)], userOnly), await crlPem(await intermediate(), [])] });
+    expect((await revocationVerdict(identity)).verstat).toBe("TN-Validation-Passed");
+  });
+});
+
 describe("a covering CRL must be current (RFC 5280 §5.1.2.4, §5.1.2.5), or CRL_MODE decides", () => {
+  it("is current from the instant of its thisUpdate to the instant of its nextUpdate", async () => {
+    const { identity } = await signedCall();
+    for (const dates of [{ thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + DAY_MS) }, { thisUpdate: new Date(NOW.getTime() - DAY_MS), nextUpdate: NOW }]) {
+      await installTrust({ crls: [await crlPem(await intermediate(), [], dates)] });
+      expect((await revocationVerdict(identity, "hard")).revocation, JSON.stringify(dates)).toMatchObject({ result: "pass" });
+    }
+  });
+
   const stale = { thisUpdate: new Date(NOW.getTime() - 3 * DAY_MS), nextUpdate: new Date(NOW.getTime() - DAY_MS) };
   const early = { thisUpdate: new Date(NOW.getTime() + DAY_MS), nextUpdate: new Date(NOW.getTime() + 2 * DAY_MS) };
 
