@@ -220,6 +220,16 @@ describe("the search is bounded", () => {
     await expectRefused(await callThrough(lookAlikes[0]!, lookAlikes.map(pemOf)), "certificate.chain", /path search stopped after 32 issuer candidates/);
   });
 
+  it("builds a path through exactly four intermediates", async () => {
+    let issuer = await fixtureRoot();
+    const cas: string[] = [];
+    for (const level of [1, 2, 3, 4]) {
+      issuer = await issueTestCa(`Level ${level}`, { issuer });
+      cas.unshift(pemOf(issuer));
+    }
+    await expectVerified(await callThrough(issuer, cas));
+  });
+
   it("builds no path through more than four intermediates", async () => {
     let issuer = await fixtureRoot();
     const cas: string[] = [];
