@@ -105,6 +105,8 @@ export async function loadSigningAuthority(certificatePem: string, privateKeyPem
 export interface CaDeviations extends CertificateDeviations {
   /** BasicConstraints cA=FALSE: a certificate that is no CA's, used as an issuer. */
   notCa?: boolean;
+  /** No BasicConstraints at all: RFC 5280 §6.1.4(k) makes it no CA either. */
+  omitBasicConstraints?: boolean;
   /** KeyUsage digitalSignature only: no keyCertSign. */
   withoutKeyCertSign?: boolean;
   /** No KeyUsage at all, as some real STI-CA roots (RFC 5280 §6.1.4(n) accepts it). */
@@ -147,7 +149,7 @@ export async function issueCaCertificate(options: CaCertificateOptions): Promise
     signingKey,
     signingAlgorithm: signingAlgorithmFor(deviations),
     extensions: deviateExtensions([
-      basicConstraints(!deviations.notCa, options.pathLength),
+      ...(deviations.omitBasicConstraints ? [] : [basicConstraints(!deviations.notCa, options.pathLength)]),
       ...(deviations.omitKeyUsage ? [] : [keyUsage(usages)]),
       deviations.subjectKeyIdentifier ? new SubjectKeyIdentifierExtension(deviations.subjectKeyIdentifier) : ownKeyIdentifier!,
       ...authorityKeyIdentifier,

@@ -73,6 +73,11 @@ describe("RFC 5280 §6.1.4(k): every issuer is a CA", () => {
     await expectRefused(await callThrough(notCa, [pemOf(notCa)]), "certificate.chain", /^intermediate '.*CN=Not A CA' is not a CA \(basicConstraints cA is not TRUE/);
   });
 
+  it("refuses an intermediate without basicConstraints", async () => {
+    const noConstraints = await issueTestCa("No Constraints", { deviations: { omitBasicConstraints: true } });
+    await expectRefused(await callThrough(noConstraints, [pemOf(noConstraints)]), "certificate.chain", /^intermediate '.*CN=No Constraints' is not a CA \(basicConstraints cA is not TRUE/);
+  });
+
   it("refuses a certificate issued with a SHAKEN end-entity key, the real leaf served as its CA", async () => {
     const realLeaf = await loadSigningAuthority(pki.leaf, pki.leafKeyPkcs8);
     await expectRefused(await callThrough(realLeaf, [pki.leaf, pki.intermediate]), "certificate.chain", /^intermediate 'C=KZ, O=shaken-edge Test SP, CN=SHAKEN 818H' is not a CA/);
