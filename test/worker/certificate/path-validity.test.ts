@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import type { X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { pathValidAt, type TrustedPath } from "../../../src/certificate/chain";
+import { buildTrustedPaths, pathValidAt, type TrustedPath } from "../../../src/certificate/chain";
 import { VerificationError } from "../../../src/verification/outcomes";
 
 /**
@@ -55,5 +55,18 @@ describe("a path judged at iat", () => {
     const early = certificate("CN=early", T - DAY, T - 1);
     const starts = certificate("CN=starts", T, T + DAY);
     expect(refusal([pathOf(starts, early)], T).message).toMatch(/^certificate 'CN=early' is not valid/);
+  });
+});
+
+describe("what a refusal quotes", () => {
+  it("a name of 160 characters whole, a longer one cut to 160 and an ellipsis: a hostile repository writes it", () => {
+    const name = (length: number) => `CN=${"x".repeat(length - 3)}`;
+    const message = (subject: string) => refusal([pathOf(certificate(subject, T - DAY, T - 1))], T).message;
+    expect(message(name(160))).toContain(`'${name(160)}' is not valid`);
+    expect(message(name(161))).toContain(`'${name(160)}…' is not valid`);
+  });
+
+  it("an empty chain has no certificate to validate", async () => {
+    await expect(buildTrustedPaths([], [])).rejects.toMatchObject({ failure: "CHAIN_UNTRUSTED", message: "no certificate to validate" });
   });
 });
