@@ -43,7 +43,7 @@ export const WORKER_TESTS = {
 export const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,sign-passport}.test.ts", "test/node/cli/lint.test.ts"];
 
 /** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
-export const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/certificate/{x5u-policy,path-validity}.test.ts"];
+export const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/certificate/{x5u-policy,path-validity,distinguished-name}.test.ts"];
 
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];
