@@ -9,11 +9,12 @@ import base from "./vitest.config";
  * A run over one part of the core (`npm run mutate:scope -- rules`) goes in two passes:
  * - `MUTATION_PASS=unit`: the first, cheap pass. Only the tests that need no Workers binding run, all in
  *   Node, where a mutant costs milliseconds instead of workerd isolates.
- * - `MUTATION_SCOPE=<scope>`: the full pass, over what the first left alive (Stryker's incremental file
- *   carries the first pass's kills over). The worker tests run inside workerd as ever, narrowed to those
+ * - `MUTATION_SCOPE=<scope>`: the full pass, over what the first left alive (scripts/mutate-scope.ts names
+ *   each of those mutants by its exact span). The worker tests run inside workerd as ever, narrowed to those
  *   that judge the scope: a mutant of the rule matcher is covered by every test that asks for a verdict,
  *   and in a rules run only the rules' own tests run against it, which is what makes the run affordable.
- *   What survives is then applied by hand against the whole suite before it is judged (docs/mutation.md).
+ *   What survives is then applied by hand, and a test written for it must go red, before it is judged
+ *   equivalent (docs/mutation.md).
  * Without either variable, every scope's worker tests and the Node tests run (`npm run mutate`).
  */
 export const WORKER_TESTS = {
