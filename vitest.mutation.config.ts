@@ -13,7 +13,7 @@ import base from "./vitest.config";
  *   each of those mutants by its exact span). The worker tests run inside workerd as ever, narrowed to those
  *   that judge the scope: a mutant of the rule matcher is covered by every test that asks for a verdict,
  *   and in a rules run only the rules' own tests run against it, which is what makes the run affordable.
- *   What survives is then applied by hand, and a test written for it must go red, before it is judged
+ *   Each survivor is then applied by hand: a test written for it must go red, or it is explained as
  *   equivalent (docs/mutation.md).
  * Without either variable, every scope's worker tests and the Node tests run (`npm run mutate`).
  */
