@@ -260,6 +260,13 @@ describe("what a CRL's own extensions and entries say", () => {
     expect((await revocationVerdict(identity)).revocation).toMatchObject({ result: "pass" });
   });
 
+  it("a CRL limited to user certificates covers a leaf without basicConstraints, as RFC 5280 allows an end entity", async () => {
+    const leaf = await issueTestLeaf({ crlIssuer: intermediateSubject, deviations: { omitExtensions: ["2.5.29.19"] } });
+    const { identity } = await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 });
+    await installTrust({ crls: [await crlPem(await intermediate(), [revoke(leaf.certificate.serialNumber)], { issuingDistributionPoint: { onlyContainsUserCerts: true } })] });
+    expect((await revocationVerdict(identity)).stir).toMatchObject({ reasoncode: 437, reasondesc: expect.stringMatching(/is revoked/) });
+  });
+
   it("a root's CRL limited to user certificates does not speak for the intermediate it lists", async () => {
     const { identity } = await signedCall();
     const root = await loadSigningAuthority(pki.root, pki.rootKeyPkcs8);
