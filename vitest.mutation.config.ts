@@ -17,7 +17,7 @@ import base from "./vitest.config";
  *   equivalent (docs/mutation.md).
  * Without either variable, every scope's worker tests and the Node tests run (`npm run mutate`).
  */
-export const WORKER_TESTS = {
+const WORKER_TESTS = {
   verification: [
     "test/worker/verification/**/*.test.ts",
     "test/worker/identity/**/*.test.ts",
@@ -41,10 +41,10 @@ export const WORKER_TESTS = {
 } as const satisfies Record<string, readonly string[]>;
 
 /** The trust core's unit tests that run in Node. */
-export const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,sign-passport}.test.ts", "test/node/cli/lint.test.ts"];
+const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,sign-passport}.test.ts", "test/node/cli/lint.test.ts"];
 
 /** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
-export const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/certificate/{x5u-policy,path-validity,distinguished-name}.test.ts"];
+const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/certificate/{x5u-policy,path-validity,distinguished-name}.test.ts"];
 
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];

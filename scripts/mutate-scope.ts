@@ -77,7 +77,7 @@ for (const file of Object.keys(unit.files)) if (!patterns.some((pattern) => matc
 // Stryker's range columns count from 0, the report's from 1.
 const spans = new Set(Object.entries(unit.files).flatMap(([file, { mutants }]) => mutants.filter(({ status }) => ALIVE.has(status)).map(({ location: { start, end } }) => `${file}:${start.line}:${start.column - 1}-${end.line}:${end.column - 1}`)));
 if (spans.size === 0) {
-  copyFileSync(`${REPORTS}/${scope}-unit.json`, `${REPORTS}/${scope}.json`);
+  writeFileSync(`${REPORTS}/${scope}.json`, JSON.stringify(unit));
 } else {
   const full = stryker("full", [...spans], { MUTATION_SCOPE: scope });
   const verdicts = new Map(Object.entries(full.files).flatMap(([file, { mutants }]) => mutants.map((mutant) => [keyOf(file, mutant), mutant] as const)));
