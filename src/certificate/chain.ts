@@ -211,7 +211,7 @@ async function signatureVerifies(issued: X509Certificate, issuer: X509Certificat
   try {
     return await issued.verify({ publicKey: issuer.publicKey, signatureOnly: true });
   } catch {
-    return false; // an issuer key the runtime cannot use (e.g. an unsupported curve) issues nothing
+    return false; // a signature value the library cannot read (it throws; a key it cannot use is its own false) verifies nothing
   }
 }
 
