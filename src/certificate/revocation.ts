@@ -1,7 +1,7 @@
 import "../lib/reflect-metadata";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509CrlReason, type X509Certificate, type X509Crl } from "@peculiar/x509";
+import { BasicConstraintsExtension, CRLDistributionPointsExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509CrlReason, type X509Certificate, type X509Crl } from "@peculiar/x509";
 import type { TrustedPath } from "./chain";
 
 /**
@@ -31,8 +31,12 @@ export interface CrlReading {
   nextUpdate: number | null;
   /** RFC 5280 §5.2.5: the Issuing Distribution Point says indirectCRL. */
   indirect: boolean;
-  /** Which certificates the IDP limits the CRL to (RFC 5280 §5.2.5, §6.3.3 (b)(2)). */
-  scope: { userCertificatesOnly: boolean; caCertificatesOnly: boolean; attributeCertificatesOnly: boolean; someReasonsOnly: boolean; distributionPoints: string[] };
+  /**
+   * Which certificates the IDP limits the CRL to (RFC 5280 §5.2.5, §6.3.3 (b)(2)). `distributionPoint`:
+   * the names of the one distribution point the CRL is for, as `pointNames` writes them, or null when
+   * the IDP names none.
+   */
+  scope: { userCertificatesOnly: boolean; caCertificatesOnly: boolean; attributeCertificatesOnly: boolean; someReasonsOnly: boolean; distributionPoint: string[] | null };
   /** Why the CRL cannot be used at all (RFC 5280 §5.2: a critical extension this verifier does not process), or null. */
   unusable: string | null;
   /** Revoked serial numbers, each with the issuers whose certificate of that serial is revoked, and when. */
@@ -45,12 +49,19 @@ const OID = {
   certificateIssuer: asn1X509.id_ce_certificateIssuer,
   deltaCrlIndicator: asn1X509.id_ce_deltaCRLIndicator,
   crlNumber: asn1X509.id_ce_cRLNumber,
-  crlDistributionPoints: asn1X509.id_ce_cRLDistributionPoints,
 } as const;
 
 const nameOf = (name: asn1X509.Name): string => new Name(AsnConvert.serialize(name)).toString();
 const directoryNames = (names: asn1X509.GeneralName[] | undefined): string[] => (names ?? []).flatMap((name) => (name.directoryName ? [nameOf(name.directoryName)] : []));
-const uris = (names: asn1X509.GeneralName[] | undefined): string[] => (names ?? []).flatMap((name) => (name.uniformResourceIdentifier ? [name.uniformResourceIdentifier] : []));
+/**
+ * The names of a distribution point as RFC 5280 §6.3.3 (b)(2)(i) compares them: its URIs and its
+ * directory names, each tagged with its form. Names of other forms are compared with nothing.
+ */
+const pointNames = (names: asn1X509.GeneralName[] | undefined): string[] =>
+  (names ?? []).flatMap((name) => {
+    if (name.uniformResourceIdentifier) return [`URI:${name.uniformResourceIdentifier}`];
+    return name.directoryName ? [`DirName:${nameOf(name.directoryName)}`] : [];
+  });
 
 const readings = new WeakMap<X509Crl, CrlReading>();
 
@@ -104,7 +115,7 @@ function computeReading(crl: X509Crl): CrlReading {
       caCertificatesOnly: idp?.onlyContainsCACerts === true,
       attributeCertificatesOnly: idp?.onlyContainsAttributeCerts === true,
       someReasonsOnly: idp?.onlySomeReasons !== undefined,
-      distributionPoints: uris(idp?.distributionPoint?.fullName),
+      distributionPoint: idp?.distributionPoint ? pointNames(idp.distributionPoint.fullName) : null,
     },
     unusable,
     revoked,
@@ -122,23 +133,28 @@ function unprocessedCriticalExtension(extensions: readonly { type: string; criti
   return unknown ? `it carries the critical extension ${unknown.type}, which this verifier does not process (RFC 5280 §5.2)` : null;
 }
 
-/** A certificate's CRL distribution points: where its status is published, and by whom (cRLIssuer). */
+/**
+ * One of a certificate's CRL distribution points: where its status is published (its names, as
+ * `pointNames` writes them; null when the point gives none, §4.2.1.13), and by whom (cRLIssuer).
+ */
 interface DistributionPoint {
-  urls: string[];
+  names: string[] | null;
   crlIssuers: string[];
 }
 
 const distributionPoints = new WeakMap<X509Certificate, DistributionPoint[]>();
 
+/**
+ * Read from the library's decoding of the extension: a certificate whose extensions do not decode
+ * never reaches revocation, since path validation refuses it first (chain.ts, readConstraints).
+ */
 function distributionPointsOf(certificate: X509Certificate): DistributionPoint[] {
   let points = distributionPoints.get(certificate);
   if (!points) {
-    const extension = certificate.getExtension(OID.crlDistributionPoints);
-    try {
-      points = extension ? AsnConvert.parse(extension.value, asn1X509.CRLDistributionPoints).map((point) => ({ urls: uris(point.distributionPoint?.fullName), crlIssuers: directoryNames(point.cRLIssuer) })) : [];
-    } catch {
-      points = []; // an unreadable extension names no CRL issuer; lint reports it
-    }
+    points = (certificate.getExtension(CRLDistributionPointsExtension)?.distributionPoints ?? []).map((point) => ({
+      names: point.distributionPoint ? pointNames(point.distributionPoint.fullName) : null,
+      crlIssuers: directoryNames(point.cRLIssuer),
+    }));
     distributionPoints.set(certificate, points);
   }
   return points;
@@ -149,7 +165,10 @@ const isCertificateAuthority = (certificate: X509Certificate): boolean => certif
 /**
  * Does the CRL speak for this certificate? RFC 5280 §6.3.3 (b): its issuer's own CRL, or an indirect
  * CRL whose issuer the certificate names in the cRLIssuer of a distribution point; then within the
- * scope its IDP draws (user or CA certificates, a distribution point of the certificate's).
+ * scope its IDP draws: user or CA certificates, and, when the IDP names a distribution point, one of
+ * the certificate's that shares a name with it; a certificate's point that gives no name of its own
+ * is named by its cRLIssuer (§6.3.3 (b)(2)(i)). A partitioned CRL does not speak for the certificates
+ * of another partition, so it can never vouch that one of them is not revoked.
  */
 export function crlSpeaksFor(reading: CrlReading, certificate: X509Certificate): boolean {
   const points = distributionPointsOf(certificate);
@@ -158,7 +177,9 @@ export function crlSpeaksFor(reading: CrlReading, certificate: X509Certificate):
   const { scope } = reading;
   const authority = isCertificateAuthority(certificate);
   if (scope.attributeCertificatesOnly || (scope.userCertificatesOnly && authority) || (scope.caCertificatesOnly && !authority)) return false;
-  return scope.distributionPoints.length === 0 || points.some((point) => point.urls.some((url) => scope.distributionPoints.includes(url)));
+  const wanted = scope.distributionPoint;
+  if (wanted === null) return true;
+  return points.some((point) => (point.names ?? point.crlIssuers.map((name) => `DirName:${name}`)).some((name) => wanted.includes(name)));
 }
 
 /** The CRL's entry for this certificate, matched by issuer and serial number; null when it is not listed. */

@@ -89,6 +89,25 @@ describe("which certificates a CRL speaks for (RFC 5280 §6.3.3 (b))", () => {
     expect(crlSpeaksFor(partition, await leafWith(distributionPoints(point([uri(URL_A), uri(URL_B)]))))).toBe(true);
     expect(crlSpeaksFor(partition, await leafWith(distributionPoints(point([uri(URL_A)]))))).toBe(false);
   });
+  it("a CRL whose IDP names its distribution point by a directory name: a certificate with that name in a point (§6.3.3 (b)(2)(i))", async () => {
+    const partition = "C=KZ, O=Revocation, CN=Partition 1";
+    const crl = readCrl(await crlOf(intermediate, { issuingDistributionPoint: { distributionPoint: new asn1X509.DistributionPointName({ fullName: [directoryName(partition)] }) } }));
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([uri(URL_A), directoryName(partition)]))))).toBe(true);
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([uri(URL_A)]))))).toBe(false);
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([directoryName("C=KZ, O=Revocation, CN=Partition 2")]))))).toBe(false);
+  });
+
+  it("a CRL whose IDP names a distribution point: a certificate whose point gives no name, by that point's cRLIssuer", async () => {
+    const crl = readCrl(await crlOf(stiPa, { issuingDistributionPoint: { indirectCRL: true, distributionPoint: new asn1X509.DistributionPointName({ fullName: [directoryName(STI_PA)] }) } }));
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point(null, [directoryName(STI_PA)]))))).toBe(true);
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([uri(URL_A)], [directoryName(STI_PA)]))))).toBe(false);
+  });
+
+  it("a CRL whose IDP names its distribution point only by names of other forms: no certificate, rather than every one", async () => {
+    const crl = readCrl(await crlOf(intermediate, { issuingDistributionPoint: { distributionPoint: new asn1X509.DistributionPointName({ fullName: [new asn1X509.GeneralName({ rfc822Name: "crl@example.com" })] }) } }));
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([uri(URL_A)]))))).toBe(false);
+    expect(crlSpeaksFor(readCrl(await crlOf(intermediate)), await leafWith(distributionPoints(point([uri(URL_A)]))))).toBe(true);
+  });
 });
 
 describe("what a CRL says", () => {
