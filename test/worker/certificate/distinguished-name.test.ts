@@ -17,4 +17,8 @@ describe("comparing distinguished names", () => {
     expect(same("C=KZ, O=Acme, CN=Root", "C=KZ, O=Acme, CN=Root 2")).toBe(false);
     expect(same("C=KZ, O=Acme, CN=Root", "C=KZ, CN=Root, O=Acme")).toBe(false);
   });
+  it("compares a value that is not a string by its bytes: an OCTET STRING is not the text of its hex", () => {
+    expect(same("C=KZ, CN=#0403616263", "C=KZ, CN=#0403616263")).toBe(true);
+    expect(same("C=KZ, CN=#0403616263", "C=KZ, CN=0403616263")).toBe(false);
+  });
 });
