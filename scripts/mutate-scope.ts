@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { matchesGlob } from "node:path";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { matchesGlob, resolve } from "node:path";
 
 /**
  * `npm run mutate:scope -- <scope> [--mutate <files>]`: StrykerJS over one part of the trust core in
@@ -70,8 +70,12 @@ function stryker(pass: "unit" | "full", mutate: string[], env: Record<string, st
 /** A mutant's identity across two runs over the same source: where it is and what it makes of it. */
 const keyOf = (file: string, { mutatorName, replacement, location: { start, end } }: Mutant) => `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutatorName}:${replacement ?? ""}`;
 
+// The real-world material (test/node/realworld) sits beside the repository, where Stryker's sandbox
+// cannot see it: named absolutely, its lint pins and real paths judge the mutants too.
+const realworld = process.env.SHAKEN_REALWORLD_DIR ?? resolve("../shared/realworld");
+if (!existsSync(realworld)) console.warn(`mutate:scope: no real-world material at ${realworld} (set SHAKEN_REALWORLD_DIR): its tests will skip`);
 const patterns = (narrowed ?? SCOPES[scope]!).split(",");
-const unit = stryker("unit", patterns, { MUTATION_PASS: "unit" });
+const unit = stryker("unit", patterns, { MUTATION_PASS: "unit", SHAKEN_REALWORLD_DIR: realworld });
 // The report also carries what earlier runs left in the incremental file: only this run's files go on.
 for (const file of Object.keys(unit.files)) if (!patterns.some((pattern) => matchesGlob(file, pattern))) delete unit.files[file];
 // Stryker's range columns count from 0, the report's from 1.
@@ -79,7 +83,7 @@ const spans = new Set(Object.entries(unit.files).flatMap(([file, { mutants }]) =
 if (spans.size === 0) {
   writeFileSync(`${REPORTS}/${scope}.json`, JSON.stringify(unit));
 } else {
-  const full = stryker("full", [...spans], { MUTATION_SCOPE: scope });
+  const full = stryker("full", [...spans], { MUTATION_SCOPE: scope, SHAKEN_REALWORLD_DIR: realworld });
   const verdicts = new Map(Object.entries(full.files).flatMap(([file, { mutants }]) => mutants.map((mutant) => [keyOf(file, mutant), mutant] as const)));
   // Test ids are per report: the merged report prefixes them with their pass.
   const prefixed = (ids: string[] | undefined, pass: string) => ids?.map((id) => `${pass}:${id}`);

@@ -4,8 +4,11 @@ import { X509Certificate } from "@peculiar/x509";
 import { staticCertificateSource } from "../../../src/certificate/certificate-source";
 import type { VerifierOptions } from "../../../src/verification/verify-identity";
 
-/** ../shared/realworld beside the repository (read-only public material; see its README). */
-export const REALWORLD = resolve(import.meta.dirname, "../../../../shared/realworld");
+/**
+ * ../shared/realworld beside the repository (read-only public material; see its README), or the
+ * directory SHAKEN_REALWORLD_DIR names: a clone elsewhere, or a mutation run's sandbox, reads it there.
+ */
+export const REALWORLD = process.env.SHAKEN_REALWORLD_DIR ?? resolve(import.meta.dirname, "../../../../shared/realworld");
 export const haveRealworld = existsSync(REALWORLD);
 
 export const read = (...parts: string[]) => readFileSync(join(REALWORLD, ...parts), "utf8");
