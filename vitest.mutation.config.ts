@@ -41,7 +41,7 @@ const WORKER_TESTS = {
 } as const satisfies Record<string, readonly string[]>;
 
 /** The trust core's unit tests that run in Node. */
-const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,sign-passport}.test.ts", "test/node/cli/lint.test.ts", "test/node/realworld/{lint,paths}.test.ts"];
+const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,lint-*,sign-passport}.test.ts", "test/node/cli/lint.test.ts", "test/node/realworld/{lint,paths}.test.ts"];
 
 /** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
 const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/certificate/{x5u-policy,path-validity,path-search,distinguished-name,revocation,pem-chain,trust-format,trust-source,crl-refresh-unit,fetch-bounded,certificate-cache}.test.ts"];
