@@ -93,14 +93,14 @@ describe("e_atis_path_crl_distribution_point: the forms a distribution point may
     }));
     const findings = messages(pathFindings(leaf, issuer, "e_atis_path_crl_distribution_point"));
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatch(new RegExp(`^CRL distribution point +is not the issuer's ${STI_PA_CRL.url.replace(/[.?]/g, "\\$&")}$`));
+    expect(findings[0]).toBe(`CRL distribution point (no URL) is not the issuer's ${STI_PA_CRL.url}`);
   });
 
   it("finds no URL in a point that names only its cRLIssuer, and says the leaf does not name the issuer's URL", async () => {
     const { leaf, issuer } = await leafNaming(new asn1X509.DistributionPoint({ cRLIssuer: [directoryName(STI_PA_CRL.crlIssuer)] }));
     const findings = messages(pathFindings(leaf, issuer, "e_atis_path_crl_distribution_point"));
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatch(new RegExp(`^CRL distribution point +is not the issuer's ${STI_PA_CRL.url.replace(/[.?]/g, "\\$&")}$`));
+    expect(findings[0]).toBe(`CRL distribution point (no URL) is not the issuer's ${STI_PA_CRL.url}`);
   });
 });
 

@@ -31,7 +31,7 @@ function crlDifference(leaf: LintSubject, issuer: LintSubject): string | undefin
   const own = namedCrl(leaf);
   const issuers = namedCrl(issuer);
   if (!own || !issuers) return undefined; // the CRL DP rules report a missing one
-  if (own.urls !== issuers.urls) return `CRL distribution point ${own.urls} is not the issuer's ${issuers.urls}`;
+  if (own.urls !== issuers.urls) return `CRL distribution point ${own.urls || "(no URL)"} is not the issuer's ${issuers.urls || "(no URL)"}`;
   if (own.crlIssuer && issuers.crlIssuer && comparableName(own.crlIssuer) !== comparableName(issuers.crlIssuer)) {
     return `CRL distribution point names cRLIssuer ${own.crlIssuer.toString()}, the issuer's names ${issuers.crlIssuer.toString()}`;
   }
