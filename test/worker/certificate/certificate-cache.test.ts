@@ -185,6 +185,19 @@ describe("the caching certificate source", () => {
   const sourceOf = (fetcher: Fetcher, options: { sharedCache?: Cache | null; observer?: CertificateSourceObserver; minimumTtlSeconds?: number } = {}) =>
     new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 65_536 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50, ...options });
 
+  it("bounds its memory in bytes, 16 MiB in all: a ninth credential of 2 MiB each drops the first", async () => {
+    // Text outside the PEM blocks is no part of the chain, but it is what the credential costs to keep.
+    const padded = `${" ".repeat(1024 * 1024)}\n${chainPem}`;
+    const { fetcher, calls } = repository(() => new Response(padded, { headers: { "Cache-Control": "max-age=100" } }));
+    const source = new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 2 * 1024 * 1024 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50 });
+    const urls = Array.from({ length: 9 }, (_, index) => new URL(`https://cr.example.net/sp-${index}.pem`));
+    for (const url of urls.slice(0, 8)) await source.credential(url);
+    expect([source.size, source.cached(urls[0]!) !== undefined]).toEqual([7, false]);
+    await source.credential(urls[8]!);
+    expect(source.cached(urls[8]!)).toBeDefined();
+    expect(calls.count).toBe(9);
+  });
+
   it("fetches once for concurrent requests of one x5u", async () => {
     const { fetcher, calls } = repository();
     const { observer, lookups, timed } = observed();

@@ -134,6 +134,12 @@ describe("the size of the body", () => {
     expect(state.cancelled).toBe(true);
   });
 
+  it("refuses a declared Content-Length over the limit on an answer without a body", async () => {
+    const answer = new Response(null, { headers: { "Content-Length": "9" } });
+    expect(answer.body).toBeNull();
+    expect(await refusal(bytesOf(answer))).toStrictEqual(fetchFailed("repository body is 9 bytes; at most 8 are read"));
+  });
+
   it("reads a streamed body of exactly the limit, its chunks joined in order", async () => {
     const { stream } = body([[1, 2, 3], [4], [], [5, 6, 7, 8]]);
     expect(await bytesOf(new Response(stream))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
