@@ -106,6 +106,8 @@ describe("which certificates a CRL speaks for (RFC 5280 §6.3.3 (b))", () => {
   it("a CRL whose IDP names its distribution point only by names of other forms: no certificate, rather than every one", async () => {
     const crl = readCrl(await crlOf(intermediate, { issuingDistributionPoint: { distributionPoint: new asn1X509.DistributionPointName({ fullName: [new asn1X509.GeneralName({ rfc822Name: "crl@example.com" })] }) } }));
     expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([uri(URL_A)]))))).toBe(false);
+    // Not even a certificate naming its point by the same name of that form: such names are compared with nothing.
+    expect(crlSpeaksFor(crl, await leafWith(distributionPoints(point([new asn1X509.GeneralName({ rfc822Name: "crl@example.com" })]))))).toBe(false);
     expect(crlSpeaksFor(readCrl(await crlOf(intermediate)), await leafWith(distributionPoints(point([uri(URL_A)]))))).toBe(true);
   });
 });
