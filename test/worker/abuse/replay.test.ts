@@ -358,6 +358,63 @@ describe("replay guard storage: in memory, saved a page at a time (issue 19)", (
     });
   });
 
+  it("reads back only what it can: a page that is no list, and records of another shape, are left out; the rest are read", async () => {
+    await guardIn(async (_guard, state) => {
+      const write = (records: string) => state.storage.sql.exec("INSERT INTO presentation_pages (expires_ms, records) VALUES (?, ?)", 9e15, records);
+      const far = 9e15;
+      write("not json");
+      write(JSON.stringify({ 0: "object", 1: 1, 2: far, 3: 1, 4: [], 5: null, length: 6 }));
+      write(
+        JSON.stringify([
+          ["good", 1_000, far, 1, ["sip:+77012345678@first-leg.example"], null],
+          { 0: "object", 1: 1, 2: far, 3: 1, 4: [], 5: null, length: 6 },
+          ["short", 1_000, far, 1, []],
+          ["long", 1_000, far, 1, [], null, "extra"],
+          ["text-number", "1000", far, 1, [], null],
+          ["text-count", 1_000, far, "1", [], null],
+          ["legs-not-text", 1_000, far, 1, ["sip:a", 5], null],
+          ["legs-not-list", 1_000, far, 1, "sip:a", null],
+          ["call-not-text", 1_000, far, 1, [], 7],
+        ]),
+      );
+      const restarted = new ReplayGuard(state, env);
+      expect(await restarted.present(presentation("good", 2_000))).toMatchObject({ presentations: 2, firstSeenAtMs: 1_000 });
+      for (const digest of ["short", "long", "text-number", "text-count", "legs-not-text", "legs-not-list", "call-not-text", "object"]) {
+        expect(await restarted.present(presentation(digest, 2_000)), digest).toMatchObject({ presentations: 1, firstSeenAtMs: 2_000 });
+      }
+    });
+  });
+
+  it("saves nothing of a record the sweep has forgotten before the save", async () => {
+    await guardIn(async (guard, state) => {
+      await guard.present(presentation("brief", 1_000, undefined, 10_000));
+      await guard.alarm();
+      await guard.present(presentation("brief", 2_000, undefined, 10_000)); // changed since the page
+      await guard.present(presentation("later", 62_000, undefined, 600_000)); // the sweep forgets "brief"
+      await guard.alarm();
+      const pages = state.storage.sql.exec<{ records: string }>("SELECT records FROM presentation_pages ORDER BY page").toArray();
+      expect(pages.map(({ records }) => (JSON.parse(records) as [string][]).map(([digest]) => digest))).toEqual([["later"]]);
+    });
+  });
+
+  it("pages 2 000 records at most, each page kept until the last of its records' windows closes", async () => {
+    await guardIn(async (guard, state) => {
+      await guard.present(presentation("brief", 1_000, undefined, 10_000));
+      for (let index = 1; index < 4_000; index++) await guard.present(presentation(`r-${index}`, 1_000, undefined, 600_000));
+      await guard.alarm();
+      const pages = state.storage.sql.exec<{ expires_ms: number; records: string }>("SELECT expires_ms, records FROM presentation_pages ORDER BY page").toArray();
+      expect(pages.map(({ expires_ms, records }) => [expires_ms, JSON.parse(records).length])).toEqual([
+        [601_000, 2_000],
+        [601_000, 2_000],
+      ]);
+      // At 62 s the sweep runs: "brief" is forgotten, its page kept for the others.
+      await guard.present(presentation("probe", 62_000, undefined, 600_000));
+      const restarted = new ReplayGuard(state, env);
+      expect(await restarted.present(presentation("r-1", 63_000))).toMatchObject({ presentations: 2 });
+      expect(await restarted.present(presentation("brief", 63_000, undefined, 10_000))).toMatchObject({ presentations: 1 });
+    });
+  });
+
   it("forgets what was presented since its last save when it restarts: a PASSporT first presented then is new again", async () => {
     await guardIn(async (guard, state) => {
       await guard.present(presentation("aa", 1_000));
