@@ -60,8 +60,10 @@ const directoryNames = (names: asn1X509.GeneralName[] | undefined): string[] => 
 const pointNames = (names: asn1X509.GeneralName[] | undefined): string[] =>
   (names ?? []).flatMap((name) => {
     if (name.uniformResourceIdentifier) return [`URI:${name.uniformResourceIdentifier}`];
-    return name.directoryName ? [`DirName:${nameOf(name.directoryName)}`] : [];
+    return name.directoryName ? [asPointName(nameOf(name.directoryName))] : [];
   });
+/** A directory name as `pointNames` writes it. */
+const asPointName = (directoryName: string): string => `DirName:${directoryName}`;
 
 const readings = new WeakMap<X509Crl, CrlReading>();
 
@@ -179,7 +181,7 @@ export function crlSpeaksFor(reading: CrlReading, certificate: X509Certificate):
   if (scope.attributeCertificatesOnly || (scope.userCertificatesOnly && authority) || (scope.caCertificatesOnly && !authority)) return false;
   const wanted = scope.distributionPoint;
   if (wanted === null) return true;
-  return points.some((point) => (point.names ?? point.crlIssuers.map((name) => `DirName:${name}`)).some((name) => wanted.includes(name)));
+  return points.some((point) => (point.names ?? point.crlIssuers.map(asPointName)).some((name) => wanted.includes(name)));
 }
 
 /** The CRL's entry for this certificate, matched by issuer and serial number; null when it is not listed. */
