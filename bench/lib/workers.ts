@@ -16,6 +16,8 @@ export const BENCH_BINDINGS = {
   SBC_API_KEYS_SHA256: sha256Hex(BENCH_SBC_KEY),
   ADMIN_TOKENS_SHA256: sha256Hex(BENCH_ADMIN_TOKEN),
   X5U_ALLOW_INSECURE_LOOPBACK: "true",
+  // BENCH_PRODUCT_VARS: a JSON object of vars laid over these, for experiments (LOG_VERDICTS=false, …).
+  ...(JSON.parse(process.env.BENCH_PRODUCT_VARS ?? "{}") as Record<string, string>),
 };
 
 /** The bench-only baseline Worker (B0, B1), on the same compatibility date and flags as the product. */

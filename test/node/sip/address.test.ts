@@ -1,6 +1,8 @@
 import "reflect-metadata";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_PARSED_LINE_CHARS, readAddress, type AddressSource } from "../../../src/sip/address";
+import { MAX_PARSED_LINE_CHARS, readAddress, readAddressByGrammar, readCommonAddress, type AddressSource } from "../../../src/sip/address";
+import { fuzzRuns, fuzzTimeoutMs, mutationOf } from "../fuzz/mutations";
 
 const addressOf = (value: string, source: AddressSource = "From") => {
   const reading = readAddress(value, source);
@@ -103,5 +105,97 @@ describe("the grammar's work is bounded", () => {
     expect(readAddress(longest, "From")).toMatchObject({ address: { user: "+77272501234" } });
     const value = `${longest};p=1`;
     expect(readAddress(value, "From")).toEqual({ raw: value, problem: "too-long" });
+  });
+});
+
+describe("the common shapes are read without the grammar, as the grammar reads them", () => {
+  const SOURCES: AddressSource[] = ["From", "To", "P-Asserted-Identity", "Request-URI"];
+
+  it.each([
+    ["<sip:+77015000001@transit.example;user=phone>;tag=1", { scheme: "sip", user: "+77015000001" }],
+    ["sip:+77015000001@operator.example", { scheme: "sip", user: "+77015000001" }],
+    ['"Bank" <sips:+77272501234@gw.example;transport=tls;lr>;tag=a-1', { scheme: "sips", user: "+77272501234" }],
+    ["<tel:+77272501234>;tag=1", { scheme: "tel", user: "+77272501234" }],
+    ["tel:87272501234", { scheme: "tel", user: "87272501234" }],
+  ])("%s", (value, address) => {
+    expect(readCommonAddress(value)).toEqual(address);
+    for (const source of SOURCES) expect(readAddressByGrammar(value, source)).toEqual({ raw: value, address });
+  });
+
+  it.each([
+    ["<sip:+7701@1.2.3.4>", "an IP address as the host"],
+    ["<sip:+7701@1.2.3.4.example>", "a host label starting with a digit (the grammar may take it for an IPv4 address)"],
+    ["<sip:%2B7701@gw.example>", "an escaped user part"],
+    ["<SIP:+7701@gw.example>", "an upper-case scheme"],
+    ["<sip:+7701@gw.example:5060>", "a port"],
+    ["<sip:+7701@gw.example;ttl=1234>", "any other URI parameter"],
+    ["<sip:+7701;npdi@gw.example>", "parameters in the user part"],
+    ["<tel:+7-701>", "a tel number with visual separators"],
+    ["<tel:+7701;phone-context=+7>", "a tel URI parameter"],
+    ["<sip:+7701@gw.example>, <tel:+7701>", "a list"],
+    ['"a\\"b" <sip:+7701@gw.example>', "an escape in the display name"],
+  ])("%s goes to the grammar: %s", (value) => {
+    expect(readCommonAddress(value)).toBeNull();
+  });
+
+  /** One part of an address: mostly what the common shapes allow, now and then a near miss. */
+  const part = (common: string[], nearMisses: string[]) => fc.oneof({ arbitrary: fc.constantFrom(...common), weight: 12 }, { arbitrary: fc.constantFrom(...nearMisses), weight: 1 });
+  const repeated = (arbitrary: fc.Arbitrary<string>, minLength: number, maxLength: number, separator = "") => fc.array(arbitrary, { minLength, maxLength }).map((parts) => parts.join(separator));
+  const nearCommon = fc
+    .tuple(
+      part(["", '"Bank" ', '"Bank"', '"a-b. c" ', '"" '], ["Bank ", '"x\\"y" ', '"a\\" ', '"<sip:+1@x>" ', '"Bank" sip:+1@x ']),
+      part(["<", ""], ["< ", " <", "<<"]),
+      part(["sip:", "sips:", "tel:"], ["SIP:", "TEL:", "sipx:", "", "sip", "tel:sip:"]),
+      repeated(part(["+", "7", "0", "1", "a", "Z", ".", "-"], ["%2B", ";", ":", "_", "!", " ", "#", "@", ",", ""]), 1, 8),
+      part(["@"], ["", "@@", ":pw@"]),
+      repeated(part(["gw", "example", "a-b", "x1", "localhost"], ["1", "2", "-a", "a-", "1x", "_a", "", "[::1]"]), 1, 4, "."),
+      part([""], [":5060", ":", ".", ":99999"]),
+      repeated(part([";user=phone", ";user=ip", ";transport=udp", ";transport=tls", ";lr"], [";user=phonex", ";transport=UDP", ";lr=1", ";ttl=1234", ";maddr=x", ";x", ";", "?h=1"]), 0, 3),
+      part([">", ""], [" >", ">>", "> "]),
+      part(["", ";tag=1", ";tag=a.b-c"], [";tag=", ";x=y", ", <tel:+1>", " ", ";tag=1;tag=2", ";TAG=1"]),
+    )
+    .map((parts) => parts.join(""));
+  const nearCommonTel = fc
+    .tuple(
+      part(["", '"Bank" ', '"" '], ["Bank ", '"a\\" ']),
+      part(["<", ""], ["< ", " <"]),
+      part(["tel:"], ["TEL:", "tel", "tel:tel:"]),
+      repeated(part(["+", "7", "0", "1"], ["", "-", ".", "(", " ", "a", "%2B", "#"]), 1, 8),
+      part([""], [";phone-context=+7", ";ext=1", ";isub=1", ";", "@x"]),
+      part([">", ""], [" >", ">>"]),
+      part(["", ";tag=1"], [";tag=", ";x=y", ", <tel:+1>"]),
+    )
+    .map((parts) => parts.join(""));
+  const values = fc.oneof({ arbitrary: nearCommon, weight: 3 }, { arbitrary: nearCommonTel, weight: 1 }, { arbitrary: fc.oneof(nearCommon, nearCommonTel).chain(mutationOf), weight: 1 });
+  const runs = fuzzRuns(20_000);
+
+  it(
+    "a value the common reading accepts is the same address for the grammar, whichever header it came in",
+    () => {
+      let accepted = 0;
+      fc.assert(
+        fc.property(values, (value) => {
+          const common = readCommonAddress(value);
+          if (common === null) return;
+          accepted++;
+          for (const source of SOURCES) expect(readAddressByGrammar(value, source)).toEqual({ raw: value, address: common });
+        }),
+        { numRuns: runs },
+      );
+      // The property must have compared something: the generator is built around the common shapes.
+      expect(accepted).toBeGreaterThan(runs / 100);
+    },
+    fuzzTimeoutMs(runs),
+  );
+
+  it("readAddress gives the common reading where there is one, the grammar's elsewhere", () => {
+    fc.assert(
+      fc.property(values, (value) => {
+        if (value.length > MAX_PARSED_LINE_CHARS) return;
+        const common = readCommonAddress(value);
+        expect(readAddress(value, "From")).toEqual(common === null ? readAddressByGrammar(value, "From") : { raw: value, address: common });
+      }),
+      { numRuns: 500 },
+    );
   });
 });
