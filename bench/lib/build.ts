@@ -11,9 +11,9 @@ export interface BuiltWorker {
   modules: { type: "ESModule" | "Text" | "Data" | "CompiledWasm"; path: string }[];
 }
 
-function wranglerDryRun(args: string[]): void {
+function wranglerDryRun(args: string[], cwd = ROOT): void {
   const result = spawnSync("npx", ["wrangler", "deploy", "--dry-run", ...args], {
-    cwd: ROOT,
+    cwd,
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
   });
@@ -68,6 +68,13 @@ export function buildWorkers(): { product: BuiltWorker; baseline: BuiltWorker } 
   mkdirSync(BUILD_DIR, { recursive: true });
   wranglerDryRun(["--env=", "--outdir", productDir]);
   return { product: modulesOf(productDir, "index.js"), baseline: buildBenchOnlyWorker("baseline", "baseline-worker") };
+}
+
+/** The product as the checkout at `root` bundles it (`npm run bench:compare` builds an earlier commit this way), into `outdir`. */
+export function buildProductAt(root: string, outdir: string): BuiltWorker {
+  rmSync(outdir, { recursive: true, force: true });
+  wranglerDryRun(["--env=", "--outdir", outdir], root);
+  return modulesOf(outdir, "index.js");
 }
 
 /** The bench-only Worker of `npm run bench:micro:workerd` (bench/micro-worker.ts), bundled like the baseline. */

@@ -7,11 +7,11 @@ import { operatorConfig, operatorRules, S4_CALLERS } from "./origin-fixtures";
 
 const MIGRATIONS_DIR = join(import.meta.dirname, "..", "..", "migrations");
 
-/** Applies migrations/*.sql in order to the worker's local D1, as `wrangler d1 migrations apply` would. */
-export async function applyMigrations(miniflare: Miniflare): Promise<void> {
+/** Applies migrations/*.sql (of this tree, or of `dir`) in order to the worker's local D1, as `wrangler d1 migrations apply` would. */
+export async function applyMigrations(miniflare: Miniflare, dir = MIGRATIONS_DIR): Promise<void> {
   const db = await miniflare.getD1Database("DB");
-  for (const file of readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith(".sql")).sort()) {
-    const statements = unstable_splitSqlQuery(readFileSync(join(MIGRATIONS_DIR, file), "utf8"));
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".sql")).sort()) {
+    const statements = unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8"));
     await db.batch(statements.map((statement) => db.prepare(statement)));
   }
 }

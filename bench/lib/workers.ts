@@ -32,12 +32,12 @@ export async function startBaseline(worker: BuiltWorker, bindings: { BENCH_JWS: 
  * the bench trust anchors into KV. With `persistTo`, D1 and KV live in that directory, so a worker
  * started again on it is a fresh isolate over the same stores (migrated already when `migrated`).
  */
-export async function startProduct(built: BuiltWorker, pki: BenchPki, inspectorPort?: number, stores: { persistTo?: string; migrated?: boolean } = {}): Promise<RunningWorker> {
+export async function startProduct(built: BuiltWorker, pki: BenchPki, inspectorPort?: number, stores: { persistTo?: string; migrated?: boolean; migrations?: string } = {}): Promise<RunningWorker> {
   // The bundle's modules are listed explicitly (bench/lib/build.ts): wrangler's module rules do not apply.
   const { modulesRules: _rules, rootPath: _root, ...workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML).workerOptions;
   const settings = { ...workerOptions, bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...BENCH_BINDINGS }, ...(stores.persistTo ? { resourcePersistencePath: stores.persistTo } : {}) };
   const worker = await startWorker(built, settings, 0, inspectorPort);
-  if (!stores.migrated) await applyMigrations(worker.miniflare);
+  if (!stores.migrated) await applyMigrations(worker.miniflare, stores.migrations);
   await installTrust(worker.miniflare, pki);
   return worker;
 }
