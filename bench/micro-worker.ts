@@ -43,6 +43,23 @@ interface Prepared {
 const PLAN = diallingPlanFor("KZ");
 const INGRESS = { trunk: "domestic-1", carrier: "DomesticCo", international: false };
 
+/** A verdict's log line as S4 writes it. */
+const VERDICT_LOG_LINE = JSON.stringify({
+  level: "info",
+  event: "verdict",
+  requestId: "defabc95-0df9-4bb3-ad01-2f07fe9a5a45",
+  cli: "77015000001",
+  destination: "77012345678",
+  action: "withhold",
+  verstat: "No-TN-Validation",
+  attest: null,
+  decidedBy: "origin.roaming",
+  failedChecks: ["identity.present", "origin.roaming"],
+  ingressCarrier: "TransitCo",
+  ingressTrunk: "intl-1",
+  elapsedMs: 3,
+});
+
 const ECDSA_P256_SHA256 = { name: "ECDSA", hash: "SHA-256" };
 const encoder = new TextEncoder();
 
@@ -62,6 +79,9 @@ const STEPS: Record<string, (prepared: Prepared, signed: MicroSetup["calls"][num
   verifyIdentity: ({ call, options }, signed) => verifyIdentity(signed.identity, call, options),
   verifyCall: ({ call, options }, signed) => verifyCall([signed.identity], call, options),
   // S2's own work before the verdict pipeline: the raw INVITE read (sip.js's grammar), then normalised.
+  // The verdict's log line (src/logging/verdict-log.ts): what one console.log of it costs the runtime, and one of a single character.
+  verdictLogLine: (_, __, index) => console.log(`${VERDICT_LOG_LINE.slice(0, -1)},"n":${index}}`),
+  shortLogLine: () => console.log("v"),
   parseInvite: ({ invites }, _, index) => parseInvite(invites[index % invites.length]!),
   callFromInvite: ({ invites }, _, index) => callFromInvite(parseInvite(invites[index % invites.length]!), INGRESS, PLAN),
 };
