@@ -32,20 +32,45 @@ export function incrementCounter(name: CounterName, labels: Labels = {}, by = 1)
   add(name, renderLabels(labels), by);
 }
 
+/** A histogram's series for one label set: each bucket's bound and labels, then `+Inf`'s, `_sum`'s and `_count`'s labels. */
+interface HistogramSeries {
+  buckets: { bound: number; labels: string }[];
+  infinity: string;
+  all: string;
+}
+
+/**
+ * Each histogram's series by label set, rendered once: a verdict observes its duration with the same
+ * labels every time. Bounded like the counters, by the catalogue's label sets.
+ */
+const histogramSeries = new Map<string, HistogramSeries>();
+
+function seriesOf(name: HistogramName, labels: Labels): HistogramSeries {
+  const all = renderLabels(labels);
+  const key = `${name}{${all}}`;
+  let series = histogramSeries.get(key);
+  if (series === undefined) {
+    // `le` slotted into the label set's sorted place.
+    const names = Object.keys(labels);
+    const before = renderLabels(Object.fromEntries(names.filter((label) => label < "le").map((label) => [label, labels[label]!])));
+    const after = renderLabels(Object.fromEntries(names.filter((label) => label > "le").map((label) => [label, labels[label]!])));
+    const bucket = (le: string) => `${before}${before ? "," : ""}le="${le}"${after ? "," : ""}${after}`;
+    series = { buckets: METRICS[name].buckets.map((bound) => ({ bound, labels: bucket(String(bound)) })), infinity: bucket("+Inf"), all };
+    histogramSeries.set(key, series);
+  }
+  return series;
+}
+
 /** Histogram buckets are cumulative (`le` = less than or equal), so an observation counts in every bucket from its own upward. */
 export function observeHistogram(name: HistogramName, seconds: number, labels: Labels = {}): void {
-  // The label set is rendered once, with `le` slotted into its sorted place, instead of once per bucket.
-  const names = Object.keys(labels);
-  const before = renderLabels(Object.fromEntries(names.filter((label) => label < "le").map((label) => [label, labels[label]!])));
-  const after = renderLabels(Object.fromEntries(names.filter((label) => label > "le").map((label) => [label, labels[label]!])));
-  const bucket = (le: string) => `${before}${before ? "," : ""}le="${le}"${after ? "," : ""}${after}`;
-  for (const bound of METRICS[name].buckets) {
-    if (seconds <= bound) add(`${name}_bucket`, bucket(String(bound)), 1);
+  const series = seriesOf(name, labels);
+  const buckets = `${name}_bucket`;
+  for (const { bound, labels: bucketLabels } of series.buckets) {
+    if (seconds <= bound) add(buckets, bucketLabels, 1);
   }
-  add(`${name}_bucket`, bucket("+Inf"), 1);
-  const rendered = renderLabels(labels);
-  add(`${name}_sum`, rendered, seconds);
-  add(`${name}_count`, rendered, 1);
+  add(buckets, series.infinity, 1);
+  add(`${name}_sum`, series.all, seconds);
+  add(`${name}_count`, series.all, 1);
 }
 
 /** Starts a background flush when none is running and the interval has passed since the last one. */

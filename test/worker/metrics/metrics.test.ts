@@ -130,4 +130,15 @@ describe("histograms", () => {
     expect(increase('shaken_verdict_duration_seconds_bucket{le="+Inf"}')).toBe(1);
     expect(increase("shaken_verdict_duration_seconds_sum")).toBeCloseTo(0.03);
   });
+
+  it("count an observation equal to a bound in that bucket (le: less than or equal), every time it is observed", async () => {
+    const increase = await growthDuring(async () => {
+      observeHistogram("shaken_verdict_duration_seconds", 0.05);
+      observeHistogram("shaken_verdict_duration_seconds", 0.05);
+    });
+    expect(increase('shaken_verdict_duration_seconds_bucket{le="0.025"}')).toBe(0);
+    expect(increase('shaken_verdict_duration_seconds_bucket{le="0.05"}')).toBe(2);
+    expect(increase('shaken_verdict_duration_seconds_bucket{le="+Inf"}')).toBe(2);
+    expect(increase("shaken_verdict_duration_seconds_count")).toBe(2);
+  });
 });
