@@ -13,7 +13,9 @@
  * BENCH_ONLY (a comma-separated subset such as `S4` or `B0,S2,herd`, for before/after runs of one
  * fix: only those run, nothing is written, and the per-row lines are the output),
  * BENCH_ROUNDS (3) and BENCH_ROUND_DURATION (s, 5): the interleaved ratio rounds (`rounds` in BENCH_ONLY),
- * BENCH_V8_FLAGS (extra V8 flags for workerd, for experiments: nothing is written either).
+ * BENCH_V8_FLAGS (extra V8 flags for workerd, for experiments: nothing is written either),
+ * BENCH_PRODUCT_VARS (a JSON object of vars laid over the product's, such as {"LOG_VERDICTS":"false"}:
+ * nothing is written either).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -279,6 +279,11 @@ export function updateBenchmarks(section: "results" | "targets" | "soak" | "rule
     console.log(`BENCHMARKS.md left as it is: this run used BENCH_V8_FLAGS=${process.env.BENCH_V8_FLAGS}`);
     return;
   }
+  // Nor do figures of a product configured otherwise than wrangler.toml says.
+  if (process.env.BENCH_PRODUCT_VARS) {
+    console.log(`BENCHMARKS.md left as it is: this run used BENCH_PRODUCT_VARS=${process.env.BENCH_PRODUCT_VARS}`);
+    return;
+  }
   const start = marker(section, false);
   const end = marker(section, true);
   const block = `${start}\n${markdown}\n${end}`;
