@@ -55,18 +55,18 @@ export function readAddress(value: string, source: AddressSource): AddressReadin
 
 /** A host name whose every label starts with a letter: no reading of it as an IPv4 address can compete. */
 const LABEL = "[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+const HOST = `(?:${LABEL}\\.)*${LABEL}`;
+const URI_PARAMETERS = "(?:;(?:user=(?:phone|ip)|transport=(?:udp|tcp|tls|sctp)|lr))*";
+const BRACKETED = `(?:"[A-Za-z0-9 .-]*" ?)?<(?:(?<bracketedScheme>sips?):(?<bracketedUser>[A-Za-z0-9+.-]+)@${HOST}${URI_PARAMETERS}|tel:(?<bracketedTel>\\+?[0-9]+))>`;
+const BARE = `(?<scheme>sips?):(?<user>[A-Za-z0-9+.-]+)@${HOST}|tel:(?<tel>\\+?[0-9]+)`;
 /**
  * The shapes nearly every peer writes — `"Name" <sip:+77015000000@host;user=phone>;tag=x`, the same
- * without a display name or brackets, `<tel:+77015000000>` — spelt with the characters below only: a
+ * without a display name or brackets, `<tel:+77015000000>` — spelt with the characters above only: a
  * display name of letters, digits, spaces, dots and hyphens; a user part of letters, digits, `+`, `.`
  * and `-` (nothing to decode); the URI parameters user, transport and lr with their registered values;
  * a tag. Every value this matches, the grammar reads as the same address (test/node/sip/address.test.ts
  * compares the two on fuzzed values); every other value goes to the grammar, which is ten times slower.
  */
-const HOST = `(?:${LABEL}\\.)*${LABEL}`;
-const URI_PARAMETERS = "(?:;(?:user=(?:phone|ip)|transport=(?:udp|tcp|tls|sctp)|lr))*";
-const BRACKETED = `(?:"[A-Za-z0-9 .-]*" ?)?<(?:(?<bracketedScheme>sips?):(?<bracketedUser>[A-Za-z0-9+.-]+)@${HOST}${URI_PARAMETERS}|tel:(?<bracketedTel>\\+?[0-9]+))>`;
-const BARE = `(?<scheme>sips?):(?<user>[A-Za-z0-9+.-]+)@${HOST}|tel:(?<tel>\\+?[0-9]+)`;
 const COMMON_ADDRESS = new RegExp(`^(?:${BRACKETED}|${BARE})(?:;tag=[A-Za-z0-9.-]+)?$`);
 
 /** The address of a value in one of the common shapes; null for any other value. */
