@@ -10,14 +10,26 @@
  * generation, per request and by allocating stack. That is what fills the old generation between the
  * full collections whose pauses are the latency tail (BENCHMARKS.md).
  *
- * Environment: BENCH_DURATION (s, 8), BENCH_CONNECTIONS (50), BENCH_RULES (10000).
+ * `npm run bench:profile -- S4 native` records workerd's whole process with Linux `perf` (Debian's
+ * linux-perf package) instead: the runtime's C++ (the collector's pauses, SQLite, BoringSSL) and the
+ * kernel, which the inspector cannot see. With BENCH_V8_FLAGS=--perf-basic-prof V8 names the
+ * JavaScript frames for perf too; BENCH_PERF_ARGS replaces `-F 2000` (an event such as a uprobe on a
+ * workerd function counts its calls). It writes bench/results/<scenario>.perf.data for `perf report`.
+ *
+ * Environment: BENCH_DURATION (s, 8), BENCH_CONNECTIONS (50), BENCH_RULES (10000), BENCH_RATE
+ * (requests/s: steady arrivals at that rate, as the half-rate latency runs send them, in place of
+ * full load).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { dirname, join } from "node:path";
 import { buildWorkers } from "./lib/build";
 import { buildBenchPki } from "./lib/fixtures";
 import { connectInspector } from "./lib/inspector";
 import { runLoad, type RequestSpec } from "./lib/load";
+import { runPaced } from "./lib/paced";
+import { cpuMs } from "./lib/proc";
 import { startBenchRepository } from "./lib/repository";
 import { atisRequest, cycle, inviteRequest, mixedRequests, signedPool, unsignedInternationalRequests } from "./lib/scenarios";
 import { seedOrigin } from "./lib/seed";
@@ -94,6 +106,7 @@ function summarizeHeap(head: SamplingNode, requests: number, top = 30): string {
 async function main(): Promise<void> {
   const scenario = (process.argv[2] ?? "S1").toUpperCase();
   const heap = process.argv[3] === "heap";
+  const native = process.argv[3] === "native";
   const seconds = Number(process.env.BENCH_DURATION ?? 8);
   const built = buildWorkers();
   const pki = await buildBenchPki();
@@ -111,11 +124,31 @@ async function main(): Promise<void> {
     const source = cycle(specs);
     const load = { url: product.url, pid: product.pid, connections: Number(process.env.BENCH_CONNECTIONS ?? 50), durationSeconds: seconds, warmupSeconds: 0 };
     await runLoad({ ...load, durationSeconds: 3 }, source);
+    // BENCH_RATE: steady arrivals at that rate (the half-rate latency run's shape) in place of full load.
+    const rate = Number(process.env.BENCH_RATE ?? 0);
+    const drive = async (): Promise<{ requestsPerSecond: number; cpuMsPerRequest: number; requests: number }> => {
+      if (rate <= 0) return runLoad(load, source);
+      const cpuBefore = cpuMs(product.pid);
+      const paced = await runPaced(product.url, source, rate, seconds);
+      return { requestsPerSecond: rate, cpuMsPerRequest: (cpuMs(product.pid) - cpuBefore) / paced.requests, requests: paced.requests };
+    };
+    if (native) {
+      // `perf record` on workerd's process: its C++ (the runtime, SQLite, BoringSSL, the kernel's share)
+      // as well as the JavaScript, which V8 names for perf when BENCH_V8_FLAGS=--perf-basic-prof.
+      const data = join(import.meta.dirname, "results", `${scenario}.perf.data`);
+      mkdirSync(dirname(data), { recursive: true });
+      const perf = spawn("perf", ["record", ...(process.env.BENCH_PERF_ARGS ?? "-F 2000").split(" "), "-g", "-o", data, "-p", String(product.pid)], { stdio: "inherit" });
+      const result = await drive();
+      perf.kill("SIGINT");
+      await once(perf, "exit");
+      console.log(`${scenario}: ${result.requestsPerSecond.toFixed(0)} req/s under perf, ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs workerd CPU per request; perf report -i ${data}`);
+      return;
+    }
     const inspector = await connectInspector(inspectorPort);
     if (heap) {
       // Objects a scavenge frees are left out; what survives one is promoted and waits for a full collection.
       await inspector.send("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
-      const result = await runLoad(load, source);
+      const result = await drive();
       // A full collection before stopping, so garbage not yet collected is not counted as promoted.
       // workerd runs it as a task of the isolate, which needs a request to get a turn.
       const collected = inspector.send("HeapProfiler.collectGarbage");
@@ -130,7 +163,7 @@ async function main(): Promise<void> {
     await inspector.send("Profiler.enable");
     await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
     await inspector.send("Profiler.start");
-    const result = await runLoad(load, source);
+    const result = await drive();
     const { profile } = (await inspector.send("Profiler.stop")) as unknown as { profile: Profile };
     inspector.close();
     console.log(`${scenario}: ${result.requestsPerSecond.toFixed(0)} req/s under the profiler, ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs workerd CPU per request`);

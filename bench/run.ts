@@ -144,16 +144,20 @@ const gcLedger = {
     await worker.dispose();
     await new Promise((resolve) => setTimeout(resolve, 500)); // the exiting process's last lines
     for (const { result } of this.pending.filter((entry) => entry.worker === worker)) {
-      result.fullGcs = collectionsBetween(worker.fullCollections, result.windowFrom, result.windowTo);
+      result.fullGcs = collectionsBetween(worker.collections, result.windowFrom, result.windowTo);
     }
     this.pending = this.pending.filter((entry) => entry.worker !== worker);
   },
 };
 
-/** A steady-arrival run, with the Worker isolate's full collections during it. */
-async function paced(worker: RunningWorker, source: () => RequestSpec, rate: number) {
+/**
+ * A steady-arrival run, with the Worker isolate's full collections during it. `label` is laid on the
+ * result before the ledger takes it: the ledger fills in the very object it holds, so a copy made
+ * afterwards would keep no collections.
+ */
+async function paced<Label extends object>(worker: RunningWorker, source: () => RequestSpec, rate: number, label: Label) {
   const result = await runPaced(worker.url, source, rate, settings.pacedSeconds);
-  return gcLedger.track(worker, { ...result, fullGcs: NO_GCS });
+  return gcLedger.track(worker, { ...result, ...label, fullGcs: NO_GCS });
 }
 
 /**
@@ -206,7 +210,7 @@ async function main(): Promise<void> {
   const built = buildWorkers();
   const pki = await buildBenchPki();
   const repository = await startBenchRepository(pki.chainPem);
-  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, pacedFloor: {}, rounds: [], seeding: null, s3: null, herd: null };
+  const report: BenchReport = { startedAt: new Date().toISOString(), machine, settings, scenarios: {}, paced: {}, pacedFloor: {}, pacedLeast: {}, rounds: [], seeding: null, s3: null, herd: null };
   try {
     // Baselines: B0 and B1 on the bench-only Worker.
     const [fixed] = await signCalls(pki, `${repository.url}/b1.pem`, 1);
@@ -315,14 +319,14 @@ async function main(): Promise<void> {
         // The same half rate with steady arrivals (autocannon's overallRate fires each second's quota at once).
         const s1Paced = await signedPool(pki, warmX5u, POOL_SIZE, atisRequest);
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-        report.paced.S1 = await paced(product, cycle(s1Paced), s1Half);
+        report.paced.S1 = await paced(product, cycle(s1Paced), s1Half, {});
         console.log(`paced half rate: S1 p99 ${report.paced.S1.p99Ms.toFixed(2)} ms at ${s1Half} req/s, ${report.paced.S1.stalledWindows} stalled windows`);
       }
       if (report.scenarios.S4 && wanted("half")) {
         const s4Half = Math.max(1, Math.floor(report.scenarios.S4.requestsPerSecond / 2));
         report.scenarios.S4half = await measure("S4 at half max rate", product, others, cycle(s4), { overallRate: s4Half });
         await waitForQuiet([product.pid, ...others], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-        report.paced.S4 = await paced(product, cycle(s4), s4Half);
+        report.paced.S4 = await paced(product, cycle(s4), s4Half, {});
         console.log(`paced half rate: S4 p99 ${report.paced.S4.p99Ms.toFixed(2)} ms at ${s4Half} req/s, ${report.paced.S4.stalledWindows} stalled windows`);
       }
 
@@ -358,9 +362,23 @@ async function main(): Promise<void> {
         for (const [name, baselineName, request, pacedRun] of [["S1", "B1", b1, report.paced.S1], ["S4", "B0", b0, report.paced.S4]] as const) {
           if (!pacedRun) continue;
           await waitForQuiet([floor.pid, repository.pid], settings.quietCores, settings.quietTimeoutSeconds * 1000);
-          const result = await paced(floor, () => request, pacedRun.rate);
-          report.pacedFloor[name] = { ...result, baseline: baselineName };
+          const result = await paced(floor, () => request, pacedRun.rate, { baseline: baselineName });
+          report.pacedFloor[name] = result;
           console.log(`paced floor: ${baselineName} p99 ${result.p99Ms.toFixed(2)} ms at ${pacedRun.rate} req/s, ${result.stalledWindows} stalled windows`);
+        }
+        // The least handler at the same rate (M1 for S1, M4 for S4): the tail any Worker doing the
+        // scenario's least work has on this runtime, which the target's floor (B0, B1) does not show.
+        const least = [
+          ["S1", "M1", async () => onM1(cycle(await signedPool(pki, warmX5u, POOL_SIZE, atisRequest))), report.paced.S1],
+          ["S4", "M4", async () => m4, report.paced.S4],
+        ] as const;
+        for (const [name, handler, source, pacedRun] of least) {
+          if (!pacedRun) continue;
+          const requests = await source();
+          await waitForQuiet([floor.pid, repository.pid], settings.quietCores, settings.quietTimeoutSeconds * 1000);
+          const result = await paced(floor, requests, pacedRun.rate, { handler });
+          report.pacedLeast[name] = result;
+          console.log(`paced least handler: ${handler} p99 ${result.p99Ms.toFixed(2)} ms at ${pacedRun.rate} req/s, ${result.stalledWindows} stalled windows`);
         }
       } finally {
         await gcLedger.settle(floor);
@@ -371,7 +389,12 @@ async function main(): Promise<void> {
   }
 
   for (const [key, result] of Object.entries(report.scenarios)) console.log(`${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms`);
-  for (const [key, result] of [...Object.entries(report.paced), ...Object.entries(report.pacedFloor).map(([name, floor]) => [`${name} floor`, floor] as const)]) {
+  const pacedRuns = [
+    ...Object.entries(report.paced),
+    ...Object.entries(report.pacedFloor).map(([name, floor]) => [`${name} floor`, floor] as const),
+    ...Object.entries(report.pacedLeast).map(([name, least]) => [`${name} least handler ${least?.handler}`, least] as const),
+  ];
+  for (const [key, result] of pacedRuns) {
     if (result) console.log(`paced ${key}: ${result.fullGcs.count} full GCs, longest pause ${result.fullGcs.maxPauseMs.toFixed(0)} ms, p99 from the write ${result.p99FromSendMs.toFixed(2)} ms, generator late p99 ${result.lateP99Ms.toFixed(2)} ms, stalled at ${result.stalledAt.join(" ")} s, full GCs at ${result.fullGcs.atSeconds.map((at) => at.toFixed(1)).join(" ")} s`);
   }
   if (only !== null) {

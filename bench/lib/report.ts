@@ -46,6 +46,8 @@ export interface BenchReport {
   paced: Partial<Record<"S1" | "S4", PacedResult & { fullGcs: GcSummary }>>;
   /** The harness's own floor at the same steady rates: B0 at S4's half rate, B1 at S1's, on the baseline Worker. */
   pacedFloor: Partial<Record<"S1" | "S4", PacedResult & { baseline: "B0" | "B1"; fullGcs: GcSummary }>>;
+  /** The least handler at the same steady rates: M1 at S1's half rate, M4 at S4's (informational: the tail's floor on this runtime). */
+  pacedLeast: Partial<Record<"S1" | "S4", PacedResult & { handler: "M1" | "M4"; fullGcs: GcSummary }>>;
   /** The targets' ratios from interleaved short windows; empty when the rounds did not run. */
   rounds: RoundResult[];
   seeding: { rules: number; seconds: number } | null;
@@ -76,9 +78,15 @@ const describePaced = (paced: PacedResult & { fullGcs: GcSummary }) =>
   `generator late p99 ${fixed(paced.lateP99Ms)}; ${paced.stalledWindows} of ${paced.windows} 100 ms windows with an answer over 50 ms; ` +
   `full GCs ${describeGcs(paced.fullGcs)})`;
 
-function halfRateLine(name: string, bursty: ScenarioResult | undefined, paced: (PacedResult & { fullGcs: GcSummary }) | undefined, floor: (PacedResult & { baseline: string; fullGcs: GcSummary }) | undefined): string {
+function halfRateLine(
+  name: string,
+  bursty: ScenarioResult | undefined,
+  paced: (PacedResult & { fullGcs: GcSummary }) | undefined,
+  floor: (PacedResult & { baseline: string; fullGcs: GcSummary }) | undefined,
+  least: (PacedResult & { handler: string; fullGcs: GcSummary }) | undefined,
+): string {
   const steady = paced ? `steady arrivals at ${paced.rate} req/s, ${paced.requests} requests, ${paced.failures} failed: ${describePaced(paced)}` : "steady arrivals: not run";
-  const harness = floor ? `; the harness floor, ${floor.baseline} at the same rate: ${describePaced(floor)}` : "";
+  const harness = (floor ? `; the harness floor, ${floor.baseline} at the same rate: ${describePaced(floor)}` : "") + (least ? `; the least handler, ${least.handler} at the same rate: ${describePaced(least)}` : "");
   const burst = bursty ? `; autocannon overallRate (each second's quota sent at once): p99 ${fixed(bursty.p99Ms)} ms` : "";
   return `- ${name} at half its maximum rate: ${steady}${harness}${burst}.`;
 }
@@ -199,8 +207,8 @@ export function renderResults(report: BenchReport): string {
     ...costTable(report),
     ...roundsTable(report.rounds),
     "",
-    halfRateLine("S1", s.S1half, report.paced.S1, report.pacedFloor.S1),
-    halfRateLine("S4", s.S4half, report.paced.S4, report.pacedFloor.S4),
+    halfRateLine("S1", s.S1half, report.paced.S1, report.pacedFloor.S1, report.pacedLeast?.S1),
+    halfRateLine("S4", s.S4half, report.paced.S4, report.pacedFloor.S4, report.pacedLeast?.S4),
   ];
   if (report.s3 && report.herd) {
     const single = report.s3.maxHitsPerPath <= 1 && report.herd.hits === 1;
@@ -236,7 +244,10 @@ function halfRateTarget(report: BenchReport, name: "S1" | "S4"): TargetRow {
   const paced = report.paced[name];
   const floor = report.pacedFloor[name];
   const ratio = paced && floor ? paced.p99Ms / floor.p99Ms : NaN;
-  const value = paced && floor ? `${fixed(ratio, 1)} (p99 ${fixed(paced.p99Ms)} ms at ${paced.rate} req/s; floor ${floor.baseline} ${fixed(floor.p99Ms)} ms)` : "not run";
+  // The least handler's own ratio at the same rate: what any Worker doing the scenario's least work scores.
+  const least = report.pacedLeast?.[name];
+  const leastText = least && floor ? `; least handler ${least.handler} ${fixed(least.p99Ms)} ms = ${fixed(least.p99Ms / floor.p99Ms, 1)} × floor` : "";
+  const value = paced && floor ? `${fixed(ratio, 1)} (p99 ${fixed(paced.p99Ms)} ms at ${paced.rate} req/s; floor ${floor.baseline} ${fixed(floor.p99Ms)} ms${leastText})` : "not run";
   return { name: `${name} half-rate p99 / floor`, value, target: "≤ 3", met: ratio <= 3 };
 }
 

@@ -11,37 +11,40 @@ export interface RunningWorker {
   /** The workerd process serving it (CPU and memory are read from /proc/<pid>). */
   pid: number;
   miniflare: Miniflare;
-  /** Full (mark-compact) collections of the Worker's isolate, as V8 traced them: when (this process's clock) and the pause. */
-  fullCollections: FullCollection[];
+  /** Every collection V8 traced (scavenges and full ones), in every isolate of the process: when (this process's clock), where, and a full one's pause. */
+  collections: TracedCollection[];
   dispose(): Promise<void>;
 }
 
-export interface FullCollection {
+export interface TracedCollection {
   /**
    * When it happened, on the bench process's performance.now() clock: V8's own timestamp (ms since the
    * isolate started) plus the smallest arrival − timestamp difference seen for that isolate, because
    * workerd's stdout reaches us in buffered chunks, seconds after the line was written.
    */
   at: number;
-  pauseMs: number;
   /** V8's isolate address in the trace: workerd also runs Miniflare's own service Workers (D1, KV, cache). */
   isolate: string;
-  /** Collections (scavenges included) traced for that isolate so far: the Worker under load is by far the busiest. */
-  isolateCollections: number;
+  /** A full (mark-compact) collection's stop-the-world pause; null for a scavenge. */
+  pauseMs: number | null;
 }
 
 /**
  * The Worker's full collections in a window, for a report: how many, the longest and the total pause.
- * The Worker's isolate is the one the trace shows collecting most often.
+ * The Worker's isolate is the one that collected most often *in the window*: over a process's life
+ * Miniflare's D1 isolate can collect more (the bench seeds 10 000 rules through D1 before any window).
  */
-export function collectionsBetween(collections: FullCollection[], from: number, to: number): { count: number; maxPauseMs: number; totalPauseMs: number; atSeconds: number[] } {
-  const busiest = collections.reduce<FullCollection | null>((best, entry) => (!best || entry.isolateCollections > best.isolateCollections ? entry : best), null)?.isolate;
-  const within = collections.filter(({ at, isolate }) => isolate === busiest && at >= from && at <= to);
+export function collectionsBetween(collections: TracedCollection[], from: number, to: number): { count: number; maxPauseMs: number; totalPauseMs: number; atSeconds: number[] } {
+  const inWindow = collections.filter(({ at }) => at >= from && at <= to);
+  const perIsolate = new Map<string, number>();
+  for (const { isolate } of inWindow) perIsolate.set(isolate, (perIsolate.get(isolate) ?? 0) + 1);
+  const busiest = [...perIsolate].reduce<[string, number] | null>((best, entry) => (!best || entry[1] > best[1] ? entry : best), null)?.[0];
+  const full = inWindow.filter((entry): entry is TracedCollection & { pauseMs: number } => entry.isolate === busiest && entry.pauseMs !== null);
   return {
-    count: within.length,
-    maxPauseMs: Math.max(0, ...within.map(({ pauseMs }) => pauseMs)),
-    totalPauseMs: within.reduce((sum, { pauseMs }) => sum + pauseMs, 0),
-    atSeconds: within.map(({ at }) => (at - from) / 1000),
+    count: full.length,
+    maxPauseMs: Math.max(0, ...full.map(({ pauseMs }) => pauseMs)),
+    totalPauseMs: full.reduce((sum, { pauseMs }) => sum + pauseMs, 0),
+    atSeconds: full.map(({ at }) => (at - from) / 1000),
   };
 }
 
@@ -123,8 +126,7 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
   process.env.MINIFLARE_WORKERD_V8_FLAGS = ["--trace-gc", phases ? "--trace-gc-nvp" : "", process.env.BENCH_V8_FLAGS ?? ""].filter(Boolean).join(" ");
   const workerdPath = process.env.MINIFLARE_WORKERD_PATH ?? lineBufferedWorkerd();
   if (workerdPath) process.env.MINIFLARE_WORKERD_PATH = workerdPath;
-  const fullCollections: FullCollection[] = [];
-  const tracedPerIsolate = new Map<string, number>();
+  const traced: TracedCollection[] = [];
   const clockOffset = new Map<string, number>();
   const options = {
     ...settings,
@@ -142,14 +144,12 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
       if (traced) {
         const isolate = traced[1]!;
         const isolateMs = Number(traced[2]);
-        const isolateCollections = (tracedPerIsolate.get(isolate) ?? 0) + 1;
-        tracedPerIsolate.set(isolate, isolateCollections);
         const offset = Math.min(clockOffset.get(isolate) ?? Infinity, performance.now() - isolateMs);
         clockOffset.set(isolate, offset);
         // BENCH_TRACE_GC=all prints every collection, scavenges included: their heap sizes show what each promotes.
         if (process.env.BENCH_TRACE_GC === "all") console.log(`[workerd gc] ${message.trim().slice(0, 400)}`);
         const pause = fullCollection(message);
-        if (pause) fullCollections.push({ at: isolateMs, pauseMs: pause.pauseMs, isolate, isolateCollections });
+        traced.push({ at: isolateMs, isolate, pauseMs: pause?.pauseMs ?? null });
         if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 600)}`);
         if (pause?.phases) console.log(`[workerd gc] isolate ${isolate} at ${isolateMs} ms: ${pause.phases}`);
         return;
@@ -170,8 +170,8 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
     pid,
     miniflare,
     // Read when a report is made, so the clock offsets include every line that arrived by then.
-    get fullCollections() {
-      return fullCollections.map((entry) => ({ ...entry, at: entry.at + (clockOffset.get(entry.isolate) ?? 0) }));
+    get collections() {
+      return traced.map((entry) => ({ ...entry, at: entry.at + (clockOffset.get(entry.isolate) ?? 0) }));
     },
     dispose: () => miniflare.dispose(),
   };

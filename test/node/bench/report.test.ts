@@ -59,6 +59,7 @@ const report = (rounds: RoundResult[]): BenchReport => ({
   scenarios: { B0: window("B0 fixed 200", 10_000, 100), B1: window("B1 one compactVerify", 4_000, 250), S1: window("S1 ATIS signed, warm", 2_000, 500), S4: window("S4 unsigned intl, rules", 8_000, 125) },
   paced: {},
   pacedFloor: {},
+  pacedLeast: {},
   rounds,
   seeding: null,
   s3: null,
@@ -100,6 +101,13 @@ describe("bench report: the targets are judged on the median round", () => {
     const markdown = renderTargets({ ...report([]), paced: { S4: paced(19.5), S1: paced(90) }, pacedFloor: { S4: { ...paced(6.5), baseline: "B0" }, S1: { ...paced(27), baseline: "B1" } } });
     expect(targetRow(markdown, "S4 half-rate p99 / floor")).toBe("| S4 half-rate p99 / floor | 3.0 (p99 19.50 ms at 800 req/s; floor B0 6.50 ms) | ≤ 3 | met |");
     expect(targetRow(markdown, "S1 half-rate p99 / floor")).toBe("| S1 half-rate p99 / floor | 3.3 (p99 90.00 ms at 800 req/s; floor B1 27.00 ms) | ≤ 3 | missed |");
+  });
+
+  it("names the least handler's own tail at the same rate beside the target, without judging by it", () => {
+    const paced = (p99Ms: number) => ({ rate: 800, requests: 24_000, failures: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, p99FromSendMs: p99Ms, lateP99Ms: 1, stalledWindows: 0, windows: 300, stalledAt: [], windowFrom: 0, windowTo: 30_000, fullGcs: { count: 1, maxPauseMs: 120, totalPauseMs: 120, atSeconds: [12] } });
+    const report4 = { ...report([]), paced: { S4: paced(52) }, pacedFloor: { S4: { ...paced(10), baseline: "B0" as const } }, pacedLeast: { S4: { ...paced(40), handler: "M4" as const } } };
+    expect(targetRow(renderTargets(report4), "S4 half-rate p99 / floor")).toBe("| S4 half-rate p99 / floor | 5.2 (p99 52.00 ms at 800 req/s; floor B0 10.00 ms; least handler M4 40.00 ms = 4.0 × floor) | ≤ 3 | missed |");
+    expect(renderResults(report4)).toContain("; the least handler, M4 at the same rate: p99 40.00 ms");
   });
 
   it("falls back to the full windows when no round ran", () => {
