@@ -138,6 +138,10 @@ async function main(): Promise<void> {
       const data = join(import.meta.dirname, "results", `${scenario}.perf.data`);
       mkdirSync(dirname(data), { recursive: true });
       const perf = spawn("perf", ["record", ...(process.env.BENCH_PERF_ARGS ?? "-F 2000").split(" "), "-g", "-o", data, "-p", String(product.pid)], { stdio: "inherit" });
+      // 'spawn' or 'error' (no perf on this machine) before any load is sent.
+      await once(perf, "spawn").catch((error: unknown) => {
+        throw new Error(`perf could not run (Debian: apt install linux-perf): ${String(error)}`);
+      });
       const result = await drive();
       perf.kill("SIGINT");
       await once(perf, "exit");
