@@ -16,6 +16,11 @@
  * JavaScript frames for perf too; BENCH_PERF_ARGS replaces `-F 2000` (an event such as a uprobe on a
  * workerd function counts its calls). It writes bench/results/<scenario>.perf.data for `perf report`.
  *
+ * `npm run bench:profile -- S4 snapshot` takes a heap snapshot of the isolate after the load instead,
+ * writes bench/results/<scenario>.heapsnapshot and prints its live heap by kind (constructor, strings,
+ * code, arrays, each script source on its own line): the live heap sets how often the full
+ * collections come, and so how long each one pauses.
+ *
  * Environment: BENCH_DURATION (s, 8), BENCH_CONNECTIONS (50), BENCH_RULES (10000), BENCH_RATE
  * (requests/s: steady arrivals at that rate, as the half-rate latency runs send them, in place of
  * full load).
@@ -26,6 +31,7 @@ import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { buildWorkers } from "./lib/build";
 import { buildBenchPki } from "./lib/fixtures";
+import { formatHeapByKind, heapByKind, type HeapSnapshot } from "./lib/heap-snapshot";
 import { connectInspector } from "./lib/inspector";
 import { runLoad, type RequestSpec } from "./lib/load";
 import { runPaced } from "./lib/paced";
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
   const scenario = (process.argv[2] ?? "S1").toUpperCase();
   const heap = process.argv[3] === "heap";
   const native = process.argv[3] === "native";
+  const snapshot = process.argv[3] === "snapshot";
   const seconds = Number(process.env.BENCH_DURATION ?? 8);
   const built = buildWorkers();
   const pki = await buildBenchPki();
@@ -149,6 +156,24 @@ async function main(): Promise<void> {
       return;
     }
     const inspector = await connectInspector(inspectorPort);
+    if (snapshot) {
+      const result = await drive();
+      const chunks: string[] = [];
+      inspector.on("HeapProfiler.addHeapSnapshotChunk", (params) => chunks.push(String(params.chunk)));
+      // V8 collects garbage before it takes the snapshot; like collectGarbage below, the command runs
+      // when the isolate gets a turn, which a request gives it.
+      const taken = inspector.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false, captureNumericValue: false });
+      await runLoad({ ...load, connections: 1, durationSeconds: 1 }, source);
+      await taken;
+      inspector.close();
+      const file = join(import.meta.dirname, "results", `${scenario}.heapsnapshot`);
+      mkdirSync(dirname(file), { recursive: true });
+      const text = chunks.join("");
+      writeFileSync(file, text);
+      console.log(`${scenario}: ${result.requestsPerSecond.toFixed(0)} req/s, then a heap snapshot: ${file}`);
+      console.log(formatHeapByKind(heapByKind(JSON.parse(text) as HeapSnapshot)));
+      return;
+    }
     if (heap) {
       // Objects a scavenge frees are left out; what survives one is promoted and waits for a full collection.
       await inspector.send("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });

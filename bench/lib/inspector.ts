@@ -1,6 +1,8 @@
 /** The Chrome DevTools Protocol client the profile and the soak use to look inside workerd's isolate. */
 export interface Inspector {
   send(method: string, params?: object): Promise<Record<string, unknown>>;
+  /** Calls `listener` with the params of every event named `method` (such as a heap snapshot's chunks). */
+  on(method: string, listener: (params: Record<string, unknown>) => void): void;
   close(): void;
 }
 
@@ -16,9 +18,11 @@ export async function connectInspector(port: number): Promise<Inspector> {
   });
   let nextId = 1;
   const waiting = new Map<number, (result: Record<string, unknown>) => void>();
+  const listeners = new Map<string, (params: Record<string, unknown>) => void>();
   socket.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown> };
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown>; method?: string; params?: Record<string, unknown> };
     if (message.id !== undefined) waiting.get(message.id)?.(message.result ?? {});
+    else if (message.method !== undefined) listeners.get(message.method)?.(message.params ?? {});
   });
   return {
     send: (method, params = {}) =>
@@ -27,6 +31,7 @@ export async function connectInspector(port: number): Promise<Inspector> {
         waiting.set(id, resolve);
         socket.send(JSON.stringify({ id, method, params }));
       }),
+    on: (method, listener) => void listeners.set(method, listener),
     close: () => socket.close(),
   };
 }

@@ -62,6 +62,17 @@ const V8_PHASES = ["mark", "clear", "evacuate", "sweep", "finish", "prologue", "
 const MiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /**
+ * The isolate's heap after a traced collection of any kind, in MB: `-> 18.4 (` in a --trace-gc line,
+ * `end_object_size` in --trace-gc-nvp's JSON (BENCH_TRACE_GC=phases). 0 when the line has neither.
+ */
+export function heapAfter(message: string): number {
+  const plain = /-> ([\d.]+) \(/.exec(message);
+  if (plain) return Number(plain[1]);
+  const size = /"end_object_size":\s*(\d+)/.exec(message);
+  return size ? Number(size[1]) / 1024 / 1024 : 0;
+}
+
+/**
  * A full (mark-compact) collection's stop-the-world pause, from a --trace-gc line or from the JSON of
  * --trace-gc-nvp (BENCH_TRACE_GC=phases). The JSON also times V8's own phases; what the pause holds
  * beyond them is the embedder's work in the same pause (workerd's C++ objects, BENCHMARKS.md).
@@ -151,7 +162,7 @@ export async function startWorker(worker: BuiltWorker, settings: WorkerSettings,
         // BENCH_TRACE_GC=all prints every collection, scavenges included: their heap sizes show what each promotes.
         if (process.env.BENCH_TRACE_GC === "all") console.log(`[workerd gc] ${message.trim().slice(0, 400)}`);
         const pause = fullCollection(message);
-        const heapMB = Number(/-> ([\d.]+) \(/.exec(message)?.[1] ?? 0);
+        const heapMB = heapAfter(message);
         collections.push({ at: isolateMs, isolate, pauseMs: pause?.pauseMs ?? null, heapMB });
         if (pause && process.env.BENCH_TRACE_GC === "1") console.log(`[workerd gc] ${message.trim().slice(0, 600)}`);
         if (pause?.phases) console.log(`[workerd gc] isolate ${isolate} at ${isolateMs} ms: ${pause.phases}`);

@@ -2,6 +2,8 @@
  * ATIS-1000082 request errors: `requestError.serviceException` / `policyException` with a messageId,
  * a text template and its variables, each with its HTTP status. One table, as for verification outcomes.
  */
+import { BEARER_CHALLENGE, respondJson } from "./json-response";
+
 export const ATIS_EXCEPTIONS = {
   SVC4000: { status: 400, kind: "serviceException", text: "Missing request body." },
   SVC4001: { status: 400, kind: "serviceException", text: "Missing mandatory parameter '%1'" },
@@ -21,8 +23,6 @@ export type AtisMessageId = keyof typeof ATIS_EXCEPTIONS;
 export function atisError(messageId: AtisMessageId, variables: string[] = []): Response {
   const exception = ATIS_EXCEPTIONS[messageId];
   const body = { requestError: { [exception.kind]: { messageId, text: exception.text, variables } } };
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (exception.status === 401) headers["WWW-Authenticate"] = 'Bearer realm="shaken-edge"';
-  if (exception.status === 405) headers.Allow = "POST";
-  return new Response(JSON.stringify(body), { status: exception.status, headers });
+  const headers: Record<string, string> = exception.status === 401 ? BEARER_CHALLENGE : exception.status === 405 ? { Allow: "POST" } : {};
+  return respondJson(body, exception.status, headers);
 }

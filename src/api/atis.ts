@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { respondJson } from "./json-response";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
@@ -134,7 +135,7 @@ atisRoutes.post("/verification", describeVerification, async (c) => {
     const verificationResponse = failure
       ? { verstat: verification.verstat, reasoncode: failure.reasonCode, reasontext: failure.reasonText, reasondesc: failure.reasondesc }
       : { verstat: verification.verstat };
-    return c.json({ verificationResponse });
+    return respondJson({ verificationResponse });
   } catch (error) {
     if (error instanceof AtisRequestError) return error.response;
     if (error instanceof BodyTooLargeError) return atisError("SVC4005", ["body", `larger than ${MAX_BODY_BYTES} bytes`]);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { respondJson } from "./json-response";
 import { describeRoute, resolver } from "hono-openapi";
 import type { NormalizedCall } from "../call/call";
 import { callDescriptionSchema, callFromInvite, callFromJson, ingressFromQuery, RequestFieldError } from "../call/normalize";
@@ -72,7 +73,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
     { db: c.env.DB, ...background },
   );
   observeVerdict({ call, verdict, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, ...background });
-  return c.json({
+  return respondJson({
     verdict: {
       ...verdict,
       cli: call.cli ? { value: call.cli.raw, tn: call.cli.tn, source: call.cliSource } : null,

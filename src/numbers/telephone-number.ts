@@ -1,5 +1,6 @@
-import { getCountryCallingCode, isSupportedCountry, Metadata } from "libphonenumber-js/min";
-import { isValidPhoneNumber } from "libphonenumber-js/max";
+// One metadata set for the whole Worker: importing `libphonenumber-js/min` beside `/max` put both in the
+// bundle and both parsed objects in every isolate's heap (BENCHMARKS.md "The half-rate tail").
+import { getCountryCallingCode, isSupportedCountry, isValidPhoneNumber, Metadata } from "libphonenumber-js/max";
 
 /**
  * How national-format numbers become international ones. Signer and verifier must agree

@@ -44,7 +44,7 @@ export function renderReferencePage(document: OpenAPIV3_1.Document): HtmlEscaped
 <html lang="en"><head><meta charset="utf-8"><title>${document.info.title} API reference</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>${raw(PAGE_STYLE)}</style></head>
-<body><header><h1>${document.info.title} ${document.info.version} — API reference</h1>
+<body><header><h1>${document.info.title} ${document.info.version} &mdash; API reference</h1>
 <p>${document.info.description ?? ""}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${document.openapi}).</p></header>
 <main>${tags.map(
     (tag) => html`<h2>${tag}</h2>${operations.filter(({ operation }) => (operation.tags?.[0] ?? "Other") === tag).map(({ path, method, operation }) => operationSection(path, method, operation))}`,

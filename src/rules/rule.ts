@@ -72,7 +72,7 @@ const instant = z.union(
   { error: `expected ${INSTANT_EXPECTED}` },
 );
 
-const ruleFieldsSchema = (plan: DiallingPlan) =>
+const buildRuleFieldsSchema = (plan: DiallingPlan) =>
   z
     .object({
       criteria: criteriaSchema(plan),
@@ -87,17 +87,30 @@ const ruleFieldsSchema = (plan: DiallingPlan) =>
     })
     .strict();
 
+/**
+ * The fields' schemas, built once per dialling plan (plans are themselves kept per country). Built per
+ * request, every rule written made some fifteen schema objects, and zod's memo of which schemas are
+ * recursive (a WeakMap) kept the capacity for all of them: after 10 000 rules, a megabyte of the
+ * isolate's live heap, which sets how long its full collections pause (BENCHMARKS.md "The half-rate tail").
+ */
+const fieldsByPlan = new WeakMap<DiallingPlan, { input: ReturnType<typeof buildRuleFieldsSchema>; replacement: ReturnType<typeof buildReplacementFields> }>();
+const buildReplacementFields = (plan: DiallingPlan) => buildRuleFieldsSchema(plan).extend({ version: z.number().int().positive().optional() });
+function fieldsFor(plan: DiallingPlan) {
+  let fields = fieldsByPlan.get(plan);
+  if (!fields) fieldsByPlan.set(plan, (fields = { input: buildRuleFieldsSchema(plan), replacement: buildReplacementFields(plan) }));
+  return fields;
+}
+
 /** Rejects an expiry already past at `nowMs` (issue 4 "Bad input"). */
 const expiryInFuture = (nowMs: number) => (input: { expiresAt?: number | null }, ctx: z.RefinementCtx) => {
   if (input.expiresAt != null && input.expiresAt <= nowMs) ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "expiry must be in the future" });
 };
 
 /** What a client sends to create a rule. */
-export const ruleInputSchema = (nowMs: number, plan: DiallingPlan) => ruleFieldsSchema(plan).superRefine(expiryInFuture(nowMs));
+export const ruleInputSchema = (nowMs: number, plan: DiallingPlan) => fieldsFor(plan).input.superRefine(expiryInFuture(nowMs));
 
 /** What a client sends to replace a rule: the same, plus the version it read (or If-Match). */
-export const ruleReplacementSchema = (nowMs: number, plan: DiallingPlan) =>
-  ruleFieldsSchema(plan).extend({ version: z.number().int().positive().optional() }).superRefine(expiryInFuture(nowMs));
+export const ruleReplacementSchema = (nowMs: number, plan: DiallingPlan) => fieldsFor(plan).replacement.superRefine(expiryInFuture(nowMs));
 
 export type RuleInput = z.infer<ReturnType<typeof ruleInputSchema>>;
 

@@ -10,7 +10,7 @@ export const timeWindowSchema = z
   .object({
     start: clockTime,
     end: clockTime,
-    /** ISO weekdays, 1 = Monday … 7 = Sunday, of the day the window starts; all days when absent. */
+    /** ISO weekdays, 1 = Monday to 7 = Sunday, of the day the window starts; all days when absent. */
     days: z.array(z.number().int().min(1).max(7)).min(1).max(7).optional(),
     utcOffset: z.string().regex(/^[+-](0[0-9]|1[0-4]):[0-5][0-9]$/, "expected ±HH:MM").default("+05:00"),
   })

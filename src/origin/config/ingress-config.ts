@@ -27,7 +27,7 @@ export const ingressConfigSchema = z
     interconnects: z.array(interconnectSchema).max(10_000).default([]),
     unknownIngress: z
       .object({
-        /** Treatment when neither the map nor the SBC says; international is the safe side (checks 5–6 run). */
+        /** Treatment when neither the map nor the SBC says; international is the safe side (checks 5 and 6 run). */
         kind: z.enum(["international", "domestic"]).default("international"),
         /** Use the SBC's `international` flag for an ingress the map does not know. */
         trustDeclared: z.boolean().default(true),

@@ -20,6 +20,22 @@ describe("a rule's input", () => {
   });
 });
 
+describe("a rule's numbers, read with the plan it is written under", () => {
+  // The schemas are built once per plan (src/rules/rule.ts): each plan must still get its own.
+  const cliOf = (plan: ReturnType<typeof diallingPlanFor>, exact: string) =>
+    ruleInputSchema(NOW, plan).safeParse({ criteria: { cli: { exact } }, action: "block", reason: "wave" }).data?.criteria.cli;
+
+  it("reads a national-format number with each plan's trunk prefix, whichever plan came first", () => {
+    expect(cliOf(KZ, "8 727 250 9101")).toBeDefined();
+    expect(cliOf(KZ, "8 727 250 9101")).toEqual(cliOf(KZ, "+7 727 250 9101"));
+    const GB = diallingPlanFor("GB");
+    expect(cliOf(GB, "07700 900123")).toBeDefined();
+    expect(cliOf(GB, "07700 900123")).toEqual(cliOf(GB, "+44 7700 900123"));
+    expect(cliOf(GB, "07700 900123")).not.toEqual(cliOf(KZ, "07700 900123"));
+    expect(cliOf(KZ, "8 727 250 9101")).toEqual(cliOf(KZ, "+7 727 250 9101"));
+  });
+});
+
 describe("a rule's expiry as the admin API shows it", () => {
   it("is null for a rule that never expires, and the instant itself within a Date's range", () => {
     expect(expiryIso(null)).toBeNull();
