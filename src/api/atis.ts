@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { respondJson } from "./json-response";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
@@ -12,6 +11,7 @@ import { verifyCall } from "../verification/verify-call";
 import { boundVerifier, Deadline } from "../verdict/deadline";
 import { canonicalizeTnPreferringE164 } from "../numbers/telephone-number";
 import { showJsonValue } from "../lib/strict-json";
+import { respondJson } from "./json-response";
 
 const MAX_BODY_BYTES = 65_536;
 

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { respondJson } from "./json-response";
 import { describeRoute, resolver } from "hono-openapi";
 import type { NormalizedCall } from "../call/call";
 import { callDescriptionSchema, callFromInvite, callFromJson, ingressFromQuery, RequestFieldError } from "../call/normalize";
@@ -13,6 +12,7 @@ import { evaluateCall } from "../verdict/evaluate";
 import { backgroundTasks, type AppEnv } from "./app-env";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { nativeError } from "./native-errors";
+import { respondJson } from "./json-response";
 
 const MAX_BODY_BYTES = 131_072;
 
