@@ -93,11 +93,14 @@ const buildRuleFieldsSchema = (plan: DiallingPlan) =>
  * recursive (a WeakMap) kept the capacity for all of them: after 10 000 rules, a megabyte of the
  * isolate's live heap, which sets how long its full collections pause (BENCHMARKS.md "The half-rate tail").
  */
-const fieldsByPlan = new WeakMap<DiallingPlan, { input: ReturnType<typeof buildRuleFieldsSchema>; replacement: ReturnType<typeof buildReplacementFields> }>();
-const buildReplacementFields = (plan: DiallingPlan) => buildRuleFieldsSchema(plan).extend({ version: z.number().int().positive().optional() });
+function buildFields(plan: DiallingPlan) {
+  const input = buildRuleFieldsSchema(plan);
+  return { input, replacement: input.extend({ version: z.number().int().positive().optional() }) };
+}
+const fieldsByPlan = new WeakMap<DiallingPlan, ReturnType<typeof buildFields>>();
 function fieldsFor(plan: DiallingPlan) {
   let fields = fieldsByPlan.get(plan);
-  if (!fields) fieldsByPlan.set(plan, (fields = { input: buildRuleFieldsSchema(plan), replacement: buildReplacementFields(plan) }));
+  if (!fields) fieldsByPlan.set(plan, (fields = buildFields(plan)));
   return fields;
 }
 
