@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diallingPlanFor } from "../../../src/numbers/telephone-number";
-import { expiryIso, ruleInputSchema } from "../../../src/rules/rule";
+import { expiryIso, ruleInputSchema, ruleReplacementSchema } from "../../../src/rules/rule";
 
 const NOW = Date.parse("2026-11-30T10:00:00Z");
 const KZ = diallingPlanFor("KZ");
@@ -17,6 +17,18 @@ describe("a rule's input", () => {
     expect(input({}).success).toBe(true);
     expect(input({ expiresAt: "2026-11-30T10:00:00.001Z" }).success).toBe(true);
     expect(input({ expiresAt: "2026-11-30T10:00:00.000Z" }).error?.issues).toMatchObject([{ path: ["expiresAt"], message: "expiry must be in the future" }]);
+  });
+});
+
+describe("a rule's replacement", () => {
+  const replacement = (fields: Record<string, unknown>) =>
+    ruleReplacementSchema(NOW, KZ).safeParse({ criteria: { cli: { exact: "+77272509101" } }, action: "block", reason: "wave", version: 3, ...fields });
+
+  it("takes the version it read, and refuses an expiry at or before the instant of the write, as a new rule does", () => {
+    expect(replacement({}).data?.version).toBe(3);
+    expect(replacement({ expiresAt: "2026-11-30T10:00:00.001Z" }).success).toBe(true);
+    expect(replacement({ expiresAt: "2026-11-30T10:00:00.000Z" }).error?.issues).toMatchObject([{ path: ["expiresAt"], message: "expiry must be in the future" }]);
+    expect(replacement({ surprise: true }).success).toBe(false);
   });
 });
 
