@@ -2,10 +2,17 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 
 // Keys the worker tests present: test/worker/support/auth.ts.
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 
+// wrangler.toml's [alias] (what the bundle gives for a module), applied to the Worker tests too, so they
+// run the modules the deployed bundle runs.
+const wranglerAliases = Object.entries(unstable_readConfig({ config: path.join(import.meta.dirname, "wrangler.toml") }).alias ?? {}).map(([module, replacement]) => ({
+  find: new RegExp(`^${module.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`),
+  replacement: path.resolve(import.meta.dirname, String(replacement)),
+}));
 
 // Two projects: the Worker's behaviour runs inside workerd against miniflare's real bindings;
 // the Node-side CLI (and fixture building with it) runs in Node.
@@ -38,6 +45,7 @@ export default defineConfig({
             },
           })),
         ],
+        resolve: { alias: wranglerAliases },
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],

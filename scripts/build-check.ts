@@ -5,13 +5,15 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { experimental_readRawConfig } from "wrangler";
+import { unwantedInputs, type Metafile } from "./bundle-inputs";
 
 /**
  * `npm run build:check [-- --env staging]`: builds the bundle `npm run deploy` would upload
  * (`wrangler deploy --dry-run`, offline, no credentials) and checks it against the Workers size limit:
  * 3 MiB gzip on the Free plan, 10 MiB on Paid. Fails above the Paid limit, warns above the Free one.
  * The size is measured as wrangler measures it: one gzip over every module uploaded (no source maps).
- * First it checks that the environment repeats every binding and variable of the top level.
+ * First it checks that the environment repeats every binding and variable of the top level; then that
+ * the bundle carries none of the modules scripts/bundle-inputs.ts names (esbuild's metafile).
  */
 const KIB = 1024;
 const FREE_LIMIT_BYTES = 3 * 1024 * KIB;
@@ -50,8 +52,9 @@ if (missing.length > 0) {
 }
 
 const outdir = mkdtempSync(join(tmpdir(), "shaken-edge-bundle-"));
+const metafile = `${outdir}.meta.json`;
 try {
-  const build = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--env", env, "--outdir", outdir], {
+  const build = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--env", env, "--outdir", outdir, "--metafile", metafile], {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
@@ -74,6 +77,12 @@ try {
     process.exit(1);
   }
   if (gzipBytes > FREE_LIMIT_BYTES) console.warn("build:check: warning: above the Free plan limit; deploying needs Workers Paid");
+  const unwanted = unwantedInputs(JSON.parse(readFileSync(metafile, "utf8")) as Metafile);
+  if (unwanted.length > 0) {
+    console.error(`build:check: the bundle carries what it should not:\n  ${unwanted.join("\n  ")}`);
+    process.exitCode = 1;
+  }
 } finally {
   rmSync(outdir, { recursive: true, force: true });
+  rmSync(metafile, { force: true });
 }

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../api/app-env";
 import { BodyTooLargeError, readBoundedText } from "../api/body";
 import { nativeError } from "../api/native-errors";

@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { describeRoute } from "hono-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { backgroundTasks, type AppEnv } from "../api/app-env";
 import { systemClock } from "../lib/clock";
 import { nativeError } from "../api/native-errors";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
 import { recordVerificationMetrics } from "../metrics/record";
 import { jsonBody, jsonResponse, SBC_SECURITY } from "../openapi/shared";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { canonicalizeTn } from "../numbers/telephone-number";
 import { describeAddressProblem, readAddress, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";

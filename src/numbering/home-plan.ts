@@ -1,5 +1,5 @@
 import { getCountryCallingCode, isSupportedCountry } from "libphonenumber-js/max";
-import { z } from "zod";
+import * as z from "zod";
 import { numberPatternSchema, type NumberPattern } from "./number-pattern";
 import { buildPatternIndex, type PatternIndex } from "./pattern-index";
 import { NUMBER_TYPES, type NumberType } from "./number-type";

@@ -1,6 +1,6 @@
 import { resolver, validator } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
-import { z } from "zod";
+import * as z from "zod";
 import { validationError } from "../admin/http";
 
 /**

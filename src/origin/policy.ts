@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Check } from "../verdict/check";
 import type { Finding } from "../verdict/finding";
 import { ACTIONS, ENFORCEMENT_MODES, type Action } from "../verdict/verdict";

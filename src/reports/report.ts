@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { dialledNumberSchema } from "../numbering/number-pattern";
 import type { DiallingPlan } from "../numbers/telephone-number";
 

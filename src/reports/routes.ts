@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { actorOf, authorField, clockOf, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody, validationError } from "../admin/http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "../admin/idempotency";
 import type { AppEnv } from "../api/app-env";

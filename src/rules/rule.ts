@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { dialledNumberPatternSchema, type NumberPattern } from "../numbering/number-pattern";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { sipLabelSchema } from "../verdict/sip-label";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * A recurring local-time window ("weekdays 22:00–06:00"): analysts scope a rule to when a fraud

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { clockOf, invalidQuery } from "../admin/http";
 import type { AppEnv } from "../api/app-env";
 import { ADMIN_SECURITY, errorResponse, jsonResponse, validQuery } from "../openapi/shared";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What a verdict may say towards the caller's network. The `Reason` header of a rejection travels back

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The operator's map of interconnects (issue 4 "Inputs"): which trunks and carriers are

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BodyTooLargeError, readBoundedText } from "../../api/body";
 import type { RoamingLookup } from "./lookup";
 import { unknownRoaming } from "./lookup";

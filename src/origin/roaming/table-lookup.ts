@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { applyAudited, type AuditActor } from "../../admin/audit-log";
 import type { RoamingAnswer, RoamingLookup } from "./lookup";
 
