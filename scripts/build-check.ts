@@ -51,9 +51,8 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
-const outdir = mkdtempSync(join(tmpdir(), "shaken-edge-bundle-"));
-const metafile = `${outdir}.meta.json`;
-try {
+/** Builds the bundle into `outdir` and checks it; prints what it found, and whether every check passed. */
+function checkBundle(outdir: string, metafile: string): boolean {
   const build = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--env", env, "--outdir", outdir, "--metafile", metafile], {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
@@ -61,7 +60,7 @@ try {
   if (build.status !== 0) {
     process.stderr.write(`${build.stdout}${build.stderr}`);
     console.error(`build:check: wrangler deploy --dry-run --env ${env} failed (exit ${build.status})`);
-    process.exit(1);
+    return false;
   }
   const modules = readdirSync(outdir).filter((name) => !name.endsWith(".map") && name !== "README.md");
   const contents = modules.map((name) => readFileSync(join(outdir, name)));
@@ -72,16 +71,25 @@ try {
     `build:check: ${env} bundle, ${modules.length} module(s): ${kib(rawBytes)} raw, ${kib(gzipBytes)} gzip ` +
       `(${((gzipBytes / PAID_LIMIT_BYTES) * 100).toFixed(1)}% of the ${kib(PAID_LIMIT_BYTES)} Paid limit, ${((gzipBytes / FREE_LIMIT_BYTES) * 100).toFixed(1)}% of the ${kib(FREE_LIMIT_BYTES)} Free limit)`,
   );
+  let passed = true;
   if (gzipBytes > PAID_LIMIT_BYTES) {
     console.error("build:check: the bundle exceeds the Workers Paid size limit; wrangler deploy would be refused");
-    process.exit(1);
+    passed = false;
+  } else if (gzipBytes > FREE_LIMIT_BYTES) {
+    console.warn("build:check: warning: above the Free plan limit; deploying needs Workers Paid");
   }
-  if (gzipBytes > FREE_LIMIT_BYTES) console.warn("build:check: warning: above the Free plan limit; deploying needs Workers Paid");
   const unwanted = unwantedInputs(JSON.parse(readFileSync(metafile, "utf8")) as Metafile);
   if (unwanted.length > 0) {
     console.error(`build:check: the bundle carries what it should not:\n  ${unwanted.join("\n  ")}`);
-    process.exitCode = 1;
+    passed = false;
   }
+  return passed;
+}
+
+const outdir = mkdtempSync(join(tmpdir(), "shaken-edge-bundle-"));
+const metafile = `${outdir}.meta.json`;
+try {
+  if (!checkBundle(outdir, metafile)) process.exitCode = 1;
 } finally {
   rmSync(outdir, { recursive: true, force: true });
   rmSync(metafile, { force: true });
