@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import * as zodCore from "zod/v4/core";
 import { unwantedInputs, type Metafile } from "../../../scripts/bundle-inputs";
+import * as aliased from "../../../src/lib/zod-json-schema";
 
 const bundle = (inputs: Record<string, number>): Metafile => ({
   outputs: { "index.js": { inputs: Object.fromEntries(Object.entries(inputs).map(([input, bytesInOutput]) => [input, { bytesInOutput }])) } },
@@ -24,5 +26,12 @@ describe("unwantedInputs (npm run build:check)", () => {
 
   it("ignores a module esbuild shook down to nothing (the locales' index, when nothing reads it)", () => {
     expect(unwantedInputs(bundle({ "node_modules/zod/v4/locales/index.js": 0, "node_modules/zod/v4/locales/ru.js": 0 }))).toEqual([]);
+  });
+});
+
+describe("what wrangler.toml's [alias] gives for zod/v4/core", () => {
+  it("is zod's own JSON Schema converter, the one thing hono-openapi reads from that module", () => {
+    expect(Object.keys(aliased)).toEqual(["toJSONSchema"]);
+    expect(aliased.toJSONSchema).toBe(zodCore.toJSONSchema);
   });
 });
