@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { PresentationLedger } from "../src/abuse/presentation-ledger";
 import type { ReplayStore } from "../src/abuse/replay";
 import { VelocityTracker, type VelocityStore } from "../src/abuse/velocity";

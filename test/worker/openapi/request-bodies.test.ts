@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import readme from "../../../README.md?raw";
 import { manualClock, operatorApp } from "../admin/support";
 
