@@ -1,4 +1,4 @@
-import { booleanOption, stringOption, type CliCommand, type CommandContext } from "../command";
+import { booleanOption, CliInputError, stringOption, type CliCommand, type CommandContext } from "../command";
 import { writeOutputFiles } from "../files";
 import type { ConfigurationExport } from "../replay-runtime";
 import { ADMIN_API_OPTIONS, callAdminApi } from "./rules";
@@ -12,13 +12,17 @@ import { ADMIN_API_OPTIONS, callAdminApi } from "./rules";
 const PAGE = 1_000;
 
 async function exportRules(context: CommandContext): Promise<unknown[]> {
-  // Pages by offset, newest first: a rule created meanwhile shifts the pages by one, so a rule may come twice (kept once).
-  const rules = new Map<string, unknown>();
-  for (let offset = 0; ; offset += PAGE) {
-    const page = ((await callAdminApi(context, "GET", `/v1/admin/rules?limit=${PAGE}&offset=${offset}`)) as { rules: { id: string }[] }).rules;
-    for (const rule of page) rules.set(rule.id, rule);
-    context.progress(rules.size, rules.size + (page.length === PAGE ? PAGE : 0), "rules read");
-    if (page.length < PAGE) return [...rules.values()];
+  // Paged by the API's cursor, newest first: a rule added or deleted meanwhile moves no other rule from its page.
+  const rules: unknown[] = [];
+  for (let after: string | null = null; ; ) {
+    const query: string = after === null ? "" : `&after=${encodeURIComponent(after)}`;
+    const page = (await callAdminApi(context, "GET", `/v1/admin/rules?limit=${PAGE}${query}`)) as { rules: unknown[]; next?: string | null };
+    rules.push(...page.rules);
+    context.progress(rules.length, rules.length + (page.next ? PAGE : 0), "rules read");
+    // A deployment older than the cursor answers without `next`: it cannot be paged exactly, so it is refused rather than read short.
+    if (page.next === undefined) throw new CliInputError("GET /v1/admin/rules: the deployment gives no `next` cursor; upgrade it to export its rules");
+    if (page.next === null) return rules;
+    after = page.next;
   }
 }
 

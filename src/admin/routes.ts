@@ -16,9 +16,9 @@ import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, RULE_ID, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { PREVIEW_SAMPLE_SIZE, previewRule } from "../rules/preview";
-import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, newRule, replaceRule, type RuleWriteResult } from "../rules/store";
+import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, newRule, parseRuleCursor, replaceRule, ruleCursorOf, type RuleWriteResult } from "../rules/store";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
-import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
+import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, invalidQuery, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
 import { recordTrustSet } from "./trust-audit";
 
@@ -35,6 +35,7 @@ const listRulesQuery = z.object({
   cli: numberQuery.optional().describe("Digits the rule's CLI criteria contain; a whole number is read as the verdict reads a caller ID"),
   active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
   ...pagingQuery,
+  after: z.string().max(160).optional().describe("Only rules after this place in the listing: the previous page's `next` (paging that stays exact while rules are added or deleted)"),
 });
 const auditQuery = z.object({
   entity: z.enum(AUDITED_ENTITIES).optional(),
@@ -53,12 +54,16 @@ function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 
   return c.json({ rule: presentRule(result.rule) }, status);
 }
 
-adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
-  const { cli, active, limit, offset } = c.req.valid("query");
+adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...], next}`: newest first; `next` (null at the end) is the `after` of the next page"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
+  const { cli, active, limit, offset, after } = c.req.valid("query");
   const cliContains = readNumberQuery(c, "cli", cli);
   if (typeof cliContains === "object") return cliContains.response;
-  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains, limit, offset });
-  return c.json({ rules: rules.map(presentRule) });
+  const cursor = after === undefined ? undefined : parseRuleCursor(after);
+  if (cursor === null) return invalidQuery("after", "not a cursor this API gave as `next`");
+  if (cursor !== undefined && offset > 0) return invalidQuery("after", "give either after or offset, not both");
+  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains, limit, offset, after: cursor });
+  // A full page may have more after it; `next` is where to continue, null once the listing has ended.
+  return c.json({ rules: rules.map(presentRule), next: rules.length === limit ? ruleCursorOf(rules.at(-1)!) : null });
 });
 
 adminRoutes.post(

@@ -48,8 +48,27 @@ export interface RuleListFilter {
   /** Only rules whose CLI criterion mentions these digits. */
   cliContains?: string;
   limit: number;
+  /** Skip this many (offset paging: a rule deleted meanwhile shifts the pages, so one may be missed). */
   offset: number;
+  /** Only rules after this one in the listing's order (cursor paging: stable while rules change). */
+  after?: RuleCursor;
 }
+
+/** A place in the listing's order (newest first, then by id): where the last page ended. */
+export interface RuleCursor {
+  createdAt: number;
+  id: string;
+}
+
+const CURSOR = /^(\d{1,15})_([A-Za-z0-9._-]{1,128})$/;
+
+/** The cursor as the API passes it, `<createdAt>_<id>`; null when the text is none. */
+export function parseRuleCursor(text: string): RuleCursor | null {
+  const match = CURSOR.exec(text);
+  return match ? { createdAt: Number(match[1]), id: match[2]! } : null;
+}
+
+export const ruleCursorOf = (rule: Pick<Rule, "createdAt" | "id">): string => `${rule.createdAt}_${rule.id}`;
 
 /** Every wait a compile makes on the store goes through this: a bound on it (src/origin/snapshot.ts). */
 export type StoreWait = <T>(pending: Promise<T>) => Promise<T>;
@@ -134,15 +153,16 @@ export async function readKeyedRules(db: D1Database, criterion: KeyedCriterion, 
   return results.map(fromRow);
 }
 
+/** The listing's filters; after a cursor, `created_at <= ?5` lets the index (migration 0015) start the page where the last one ended. */
+const LIST_FILTERS = "(?1 IS NULL OR expires_at IS NULL OR expires_at > ?1) AND (?2 IS NULL OR instr(criteria, ?2) > 0)";
+const LIST_ORDER = "ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4";
+const LIST_RULES = `SELECT * FROM rules WHERE ${LIST_FILTERS} ${LIST_ORDER}`;
+const LIST_RULES_AFTER = `SELECT * FROM rules WHERE created_at <= ?5 AND (created_at < ?5 OR id > ?6) AND ${LIST_FILTERS} ${LIST_ORDER}`;
+
 export async function listRules(db: D1Database, filter: RuleListFilter): Promise<Rule[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT * FROM rules
-        WHERE (?1 IS NULL OR expires_at IS NULL OR expires_at > ?1) AND (?2 IS NULL OR instr(criteria, ?2) > 0)
-        ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4`,
-    )
-    .bind(filter.activeAt ?? null, filter.cliContains ?? null, filter.limit, filter.offset)
-    .all<RuleRow>();
+  const { activeAt = null, cliContains = null, limit, offset, after } = filter;
+  const statement = after === undefined ? db.prepare(LIST_RULES).bind(activeAt, cliContains, limit, offset) : db.prepare(LIST_RULES_AFTER).bind(activeAt, cliContains, limit, offset, after.createdAt, after.id);
+  const { results } = await statement.all<RuleRow>();
   return results.map(fromRow);
 }
 

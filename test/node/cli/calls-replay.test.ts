@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -236,6 +236,8 @@ describe("config export round-trips: what it writes, replay judges with", () => 
   let server: Server;
   let url: string;
   const requests: string[] = [];
+  let deleteListedRule = false;
+  let legacyListing = false;
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -246,8 +248,16 @@ describe("config export round-trips: what it writes, replay judges with", () => 
       const limit = Number(target.searchParams.get("limit") ?? 100);
       if (target.pathname === "/v1/admin/config") return send(200, { homeCountry: "KZ", sections });
       if (target.pathname === "/v1/admin/rules") {
-        const offset = Number(target.searchParams.get("offset") ?? 0);
-        return send(200, { rules: rules.slice(offset, offset + limit).map(presentRule) });
+        // The API's listing: newest first, then by id, a page after the `after` cursor (`<createdAt>_<id>`).
+        const listed = [...rules].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+        const cursor = target.searchParams.get("after")?.split("_");
+        const after = cursor ? listed.filter((rule) => rule.createdAt < Number(cursor[0]) || (rule.createdAt === Number(cursor[0]) && rule.id > cursor[1]!)) : listed;
+        const page = after.slice(0, limit);
+        if (legacyListing) return send(200, { rules: page.map(presentRule) });
+        // What an analyst does meanwhile: a rule already listed is deleted before the next page is asked for.
+        if (deleteListedRule) rules.splice(rules.indexOf(page[0]!), 1);
+        deleteListedRule = false;
+        return send(200, { rules: page.map(presentRule), next: page.length === limit ? `${page.at(-1)!.createdAt}_${page.at(-1)!.id}` : null });
       }
       if (target.pathname === "/v1/admin/roaming") {
         const page = roaming.filter((entry) => entry.tn > (target.searchParams.get("after") ?? "")).slice(0, limit);
@@ -275,7 +285,8 @@ describe("config export round-trips: what it writes, replay judges with", () => 
     const exported = await cli("config", "export", "--url", url, "--token", TOKEN, "--out", out);
     expect(exported.stderr).toBe("");
     expect(exported.stdout).toContain("1 configuration sections, 1001 rules, 1001 roaming entries");
-    expect(requests).toEqual(expect.arrayContaining(["/v1/admin/rules?limit=1000&offset=1000", "/v1/admin/roaming?limit=1000&after=77050000999"]));
+    expect(requests).toEqual(expect.arrayContaining(["/v1/admin/rules?limit=1000", "/v1/admin/roaming?limit=1000&after=77050000999"]));
+    expect(requests.filter((request) => request.startsWith("/v1/admin/rules?limit=1000&after="))).toHaveLength(1);
 
     const { lines, stderr } = await replay("--input", input, "--config", out);
     expect(stderr).toBe("");
@@ -287,6 +298,29 @@ describe("config export round-trips: what it writes, replay judges with", () => 
     ]);
     // Without the export, the defaults of a fresh deployment: a different answer for each.
     expect(actions((await replay("--input", input)).lines).map(([, action]) => action)).toEqual(["block", "allow", "withhold", "withhold"]);
+  });
+
+  it("a rule deleted between two pages moves no other rule out of the export", async () => {
+    deleteListedRule = true;
+    const out = join(dir, "export-deleted.json");
+    const exported = await cli("config", "export", "--url", url, "--token", TOKEN, "--out", out);
+    expect(exported.stderr).toBe("");
+    // The rule deleted was read on the first page; every other rule is read once, the second page's included.
+    const ids = (JSON.parse(readFileSync(out, "utf8")) as { rules: { id: string }[] }).rules.map((rule) => rule.id);
+    expect(ids).toHaveLength(1_001);
+    expect(new Set(ids).size).toBe(1_001);
+    expect(ids).toContain("second-page");
+  });
+
+  it("a deployment whose listing gives no cursor is refused, not read short", async () => {
+    legacyListing = true;
+    try {
+      const run = await cli("config", "export", "--url", url, "--token", TOKEN, "--out", join(dir, "export-legacy.json"));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/no `next` cursor/);
+    } finally {
+      legacyListing = false;
+    }
   });
 
   it("a refused token is a one-line error, exit 2", async () => {
