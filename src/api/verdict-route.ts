@@ -69,7 +69,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
   const { verdict, verification, origin: assessment } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
   const background = { waitUntil, timeoutMs: runtime.config.backgroundTimeoutMs };
   recordVerdictStats(
-    { action: verdict.action, monitored: verdict.monitored, decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
+    { action: verdict.action, monitored: verdict.monitored, policyMonitored: runtime.config.policyMode === "monitor", decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
     { db: c.env.DB, ...background },
   );
   observeVerdict({ call, verdict, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, ...background });

@@ -21,6 +21,8 @@ export interface VerdictStatsEntry {
   action: Action;
   /** The verdict's monitored findings: counted apart, as what would have been done. */
   monitored?: MonitoredAction[];
+  /** POLICY_MODE=monitor: no operator rule was enforced, an allowing one (which lists nothing under `monitored`) included. */
+  policyMonitored: boolean;
   decidedBy: string | null;
   checks: Check[];
   ingress: Pick<ClassifiedIngress, "carrier" | "carrierName">;
@@ -100,7 +102,7 @@ export function recordVerdictStats(entry: VerdictStatsEntry, deps: BackgroundWor
   for (const id of new Set(failed)) count(hour, "check", id);
   if (failed.some((id) => SPOOFING_CHECKS.has(id))) count(hour, "carrier-spoofed", carrier);
   if (entry.action === "block" && entry.cli) count(hour, "blocked-cli", entry.cli);
-  for (const hit of ruleHitsOf(entry.checks, entry.monitored)) count(hour, hit.monitored ? "rule-monitored" : "rule", hit.ruleId);
+  for (const hit of ruleHitsOf(entry.checks, entry.monitored, entry.policyMonitored)) count(hour, hit.monitored ? "rule-monitored" : "rule", hit.ruleId);
   db = deps.db;
   writer.schedule(deps);
 }

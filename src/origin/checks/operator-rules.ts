@@ -50,7 +50,7 @@ const ruleEvidence = (rule: Rule) => ({
 /** A match of an operator rule on a verdict's call: a hit on the rule (src/stats/record.ts). */
 export interface RuleHit {
   ruleId: string;
-  /** Matched in monitor mode: its own, or the whole policy's (POLICY_MODE=monitor), when the verdict lists it under `monitored`. */
+  /** Matched in monitor mode: its own, or the whole policy's (POLICY_MODE=monitor). */
   monitored: boolean;
 }
 
@@ -59,8 +59,10 @@ export interface RuleHit {
  * RULES_IN_EVIDENCE): every match is a hit, whether it decided the call or not. A rule enforced while
  * its details could not be read names no rule, and is not counted.
  */
-export function ruleHitsOf(checks: readonly Check[], monitored: readonly MonitoredAction[] = []): RuleHit[] {
+export function ruleHitsOf(checks: readonly Check[], monitored: readonly MonitoredAction[] = [], policyMonitored = false): RuleHit[] {
   const evidence = checks.find((check) => check.id === ORIGIN_CHECK_IDS.operatorRules)?.evidence as { rules?: ReturnType<typeof ruleEvidence>[] } | undefined;
   const monitoredBy = new Set(monitored.map(({ by }) => by));
-  return (evidence?.rules ?? []).filter((rule) => rule.id !== UNREAD_RULE_ID).map((rule) => ({ ruleId: rule.id, monitored: rule.mode === "monitor" || monitoredBy.has(rule.id) }));
+  // Under POLICY_MODE=monitor nothing a rule says is enforced. A blocking rule is then listed under
+  // `monitored`, but an allowing one has no finding to list, so the mode itself says so.
+  return (evidence?.rules ?? []).filter((rule) => rule.id !== UNREAD_RULE_ID).map((rule) => ({ ruleId: rule.id, monitored: policyMonitored || rule.mode === "monitor" || monitoredBy.has(rule.id) }));
 }

@@ -43,11 +43,11 @@ describe("traceback statistics", () => {
   it("counts verdicts by action, check, carrier and hour, with each carrier's spoofed share and the top blocked CLIs", async () => {
     const pending: Promise<unknown>[] = [];
     const deps = { db: env.DB, waitUntil: (p: Promise<unknown>) => void pending.push(p), timeoutMs: 5_000 };
-    const spoofed = { action: "block" as const, decidedBy: "origin.national-on-international", checks: [{ id: "origin.national-on-international", result: "fail" as const }], cli: "77272501234", atMs: START };
+    const spoofed = { action: "block" as const, policyMonitored: false, decidedBy: "origin.national-on-international", checks: [{ id: "origin.national-on-international", result: "fail" as const }], cli: "77272501234", atMs: START };
     recordVerdictStats({ ...spoofed, ingress: { carrier: "TransitCo", carrierName: "TransitCo" } }, deps);
     recordVerdictStats({ ...spoofed, ingress: { carrier: "TransitCo", carrierName: "TransitCo" } }, deps);
-    recordVerdictStats({ action: "allow", decidedBy: null, checks: [], cli: "74951234567", atMs: START, ingress: { carrier: "TransitCo", carrierName: "TransitCo" } }, deps);
-    recordVerdictStats({ action: "allow", decidedBy: null, checks: [], cli: "74951234567", atMs: START + 3_600_000, ingress: { carrier: null, carrierName: "Honest Telecom" } }, deps);
+    recordVerdictStats({ action: "allow", policyMonitored: false, decidedBy: null, checks: [], cli: "74951234567", atMs: START, ingress: { carrier: "TransitCo", carrierName: "TransitCo" } }, deps);
+    recordVerdictStats({ action: "allow", policyMonitored: false, decidedBy: null, checks: [], cli: "74951234567", atMs: START + 3_600_000, ingress: { carrier: null, carrierName: "Honest Telecom" } }, deps);
     await Promise.all(pending);
     while (pending.length > 0) await Promise.all(pending.splice(0));
 

@@ -68,6 +68,13 @@ describe("GET /v1/stats/rules: each rule's hits over 24 hours and 7 days, enforc
     expect(await (await hitsOf(allowing)).json()).toMatchObject({ rules: [{ id: allowing, enforced: { day: 1, week: 1 }, monitored: { day: 0, week: 0 } }] });
   });
 
+  it("counts an allowing rule's match as monitored while the whole policy is (POLICY_MODE=monitor)", async () => {
+    const { x } = numbers();
+    const allowing = await createRule({ criteria: { cli: { exact: `+${x}` } }, action: "allow" });
+    expect(await callAt(T0, x, { ...env, POLICY_MODE: "monitor" })).toBe("allow");
+    expect(await (await hitsOf(allowing)).json()).toMatchObject({ rules: [{ id: allowing, enforced: { day: 0, week: 0 }, monitored: { day: 1, week: 1 } }] });
+  });
+
   it("answers zeros for a rule nothing matched", async () => {
     const id = crypto.randomUUID();
     expect(await (await hitsOf(id)).json()).toMatchObject({ rules: [{ id, enforced: { day: 0, week: 0 }, monitored: { day: 0, week: 0 } }] });

@@ -15,7 +15,7 @@ beforeEach(emptyRetainedTables);
 const NOW = Date.parse("2026-12-01T00:17:00Z");
 const HOUR_MS = 3_600_000;
 
-const blocked = (cli: string, atMs: number): VerdictStatsEntry => ({ action: "block", decidedBy: null, checks: [], ingress: { carrier: "TransitCo", carrierName: "TransitCo" }, cli, atMs });
+const blocked = (cli: string, atMs: number): VerdictStatsEntry => ({ action: "block", policyMonitored: false, decidedBy: null, checks: [], ingress: { carrier: "TransitCo", carrierName: "TransitCo" }, cli, atMs });
 
 /** Records `entries` as one isolate does between two flushes, and waits for the flush. */
 async function recordFlush(entries: VerdictStatsEntry[], db: D1Database = env.DB) {

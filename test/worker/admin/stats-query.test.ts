@@ -48,7 +48,7 @@ describe("statistics pages: one row per flush (migrations/0014)", () => {
     const { db, rowsWritten } = meteredD1();
     const flushes: Promise<unknown>[] = [];
     const record = async () => {
-      const entry = { action: "tag" as const, decidedBy: "origin.type", checks: [fail("origin.type", "a VoIP number")], ingress: { carrier: "kt", carrierName: "Kazakhtelecom" }, cli: "77501234567", atMs: NOW };
+      const entry = { action: "tag" as const, policyMonitored: false, decidedBy: "origin.type", checks: [fail("origin.type", "a VoIP number")], ingress: { carrier: "kt", carrierName: "Kazakhtelecom" }, cli: "77501234567", atMs: NOW };
       recordVerdictStats(entry, { db, waitUntil: (promise) => void flushes.push(promise), timeoutMs: 5_000 });
       await Promise.all(flushes.splice(0));
     };

@@ -44,7 +44,7 @@ describe("traceback statistics while D1 refuses writes", () => {
     const { db, state } = refusingDb();
     const background = backgroundWork();
     const atMs = Date.parse("2026-11-27T09:30:00Z");
-    const blocked = (cli: string): VerdictStatsEntry => ({ action: "block", decidedBy: null, checks: [], ingress: { carrier: "FloodCo", carrierName: "FloodCo" }, cli, atMs });
+    const blocked = (cli: string): VerdictStatsEntry => ({ action: "block", policyMonitored: false, decidedBy: null, checks: [], ingress: { carrier: "FloodCo", carrierName: "FloodCo" }, cli, atMs });
     const clis = Array.from({ length: MAX_PENDING_COUNTERS + 5 }, (_, index) => `7727${String(index).padStart(7, "0")}`);
 
     const growth = await growthDuring(async () => {
