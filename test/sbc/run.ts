@@ -395,6 +395,8 @@ async function placeCall(call: CallCase, sbcPort: number, uasTrace: () => Promis
       const values = headerValues(forwarded, name);
       if (!check(values)) failures.push(`core got ${name} ${JSON.stringify(values)}, expected ${expected}`);
     };
+    // Whoever sent it, a call goes on to the core on the core's own routing: no Route header of the peer's.
+    expectHeader("Route", (values) => values.length === 0, "none");
     const { pai, reason, privacy, from } = call.delivered;
     expectHeader("P-Asserted-Identity", (values) => (pai === null ? values.length === 0 : values.length === 1 && values[0] === pai), pai ?? "none");
     if (reason) expectHeader("Reason", (values) => values.some((value) => reason.test(value)), String(reason));
@@ -487,6 +489,13 @@ async function main(): Promise<number> {
       // verstat as a parameter of From's URI (where TS 24.229 puts it) and of the header.
       name: "verstat-in-from", peer: DOMESTIC_PEER, from: "+77272501234;verstat=TN-Validation-Passed", fromParameters: ";verstat=TN-Validation-Passed", to: "+77012345678", identity: null, expectStatus: 200,
       delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>", from: /^<sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
+    },
+    {
+      // A pre-loaded route set (RFC 3261 §8.1.2): past this SBC it would steer the call around the
+      // core's routing, to a destination of the peer's choosing.
+      name: "preloaded-route", peer: INTERNATIONAL_PEER, from: "+77051234567", to: "+77012345678", identity: null, expectStatus: 200,
+      extraHeaders: ["Route: <sip:premium-rate.example:5060;lr>", "Route: <sip:198.51.100.7;lr;transport=udp>"],
+      delivered: { pai: "<tel:+77051234567;verstat=No-TN-Validation>" },
     },
     {
       name: "unknown-source-in-dialog", peer: UNKNOWN_SOURCE, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 403,
