@@ -2,7 +2,7 @@ import "../lib/reflect-metadata";
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from "@peculiar/x509";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { VerificationError } from "../verification/outcomes";
-import { comparableName } from "./distinguished-name";
+import { comparableNamesOf } from "./distinguished-name";
 import { TN_AUTH_LIST_OID } from "./tnauthlist";
 
 /** At most this many intermediates between the leaf and the anchor (SHAKEN paths have one or two). */
@@ -69,8 +69,7 @@ const facts = new WeakMap<X509Certificate, CertificateFacts>();
 function factsOf(certificate: X509Certificate): CertificateFacts {
   let known = facts.get(certificate);
   if (!known) {
-    const subjectName = comparableName(certificate.subjectName);
-    const issuerName = comparableName(certificate.issuerName);
+    const { subject: subjectName, issuer: issuerName } = comparableNamesOf(certificate);
     known = { subjectName, issuerName, selfIssued: subjectName === issuerName, ...readConstraints(certificate) };
     facts.set(certificate, known);
   }

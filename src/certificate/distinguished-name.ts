@@ -1,7 +1,7 @@
 import "../lib/reflect-metadata";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
-import type { Name } from "@peculiar/x509";
+import type { Name, X509Certificate } from "@peculiar/x509";
 
 /**
  * A distinguished name in the form RFC 5280 §7.1 compares names in: the RDNs in order, the attributes
@@ -12,8 +12,24 @@ import type { Name } from "@peculiar/x509";
  * doubled space from a single one, where RFC 5280 sees one name.
  */
 export function comparableName(name: Name): string {
-  const rdns = AsnConvert.parse(name.toArrayBuffer(), asn1X509.Name);
+  return comparableAsnName(AsnConvert.parse(name.toArrayBuffer(), asn1X509.Name));
+}
+
+/** `comparableName` of a name already decoded (a CRL's certificateIssuer, a distribution point's directoryName). */
+export function comparableAsnName(rdns: asn1X509.Name): string {
   return JSON.stringify(rdns.map((rdn) => rdn.map((attribute) => `${attribute.type}=${preparedValue(attribute.value)}`).sort()));
+}
+
+const certificateNames = new WeakMap<X509Certificate, { subject: string; issuer: string }>();
+
+/** A certificate's subject and issuer as `comparableName` gives them; computed once per certificate. */
+export function comparableNamesOf(certificate: X509Certificate): { subject: string; issuer: string } {
+  let names = certificateNames.get(certificate);
+  if (!names) {
+    names = { subject: comparableName(certificate.subjectName), issuer: comparableName(certificate.issuerName) };
+    certificateNames.set(certificate, names);
+  }
+  return names;
 }
 
 function preparedValue(value: asn1X509.AttributeValue): string {

@@ -3,6 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import * as asn1X509 from "@peculiar/asn1-x509";
 import { BasicConstraintsExtension, CRLDistributionPointsExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509CrlReason, type X509Certificate, type X509Crl } from "@peculiar/x509";
 import type { TrustedPath } from "./chain";
+import { comparableAsnName, comparableName, comparableNamesOf } from "./distinguished-name";
 
 /**
  * Revocation per RFC 5280 §5 and §6.3, as SHAKEN needs it. The SHAKEN CRL is published by the STI-PA,
@@ -10,7 +11,10 @@ import type { TrustedPath } from "./chain";
  * this), which a certificate points at with the cRLIssuer of its CRL distribution point. So a CRL
  * speaks for a certificate when it is its issuer's own CRL, or when it is indirect and the certificate
  * names its issuer; it is believed only when its signature verifies with a key trusted to sign it;
- * and its entries name a certificate by issuer *and* serial number.
+ * and its entries name a certificate by issuer *and* serial number. Names are matched as RFC 5280 §7.1
+ * compares them (src/certificate/distinguished-name.ts), as path validation matches them: a CRL whose
+ * issuer is spelt with another case or spacing than the certificate's issuer field is still its
+ * issuer's CRL, and its entries still revoke.
  */
 
 /** How a CRL appears in a verdict's evidence. */
@@ -25,7 +29,10 @@ export interface CrlEvidence {
 /** What one CRL says, read once per CRL. */
 export interface CrlReading {
   crl: X509Crl;
+  /** The CRL's issuer as rendered, for evidence. */
   issuer: string;
+  /** The CRL's issuer as names are compared (`comparableName`). */
+  issuerName: string;
   crlNumber: bigint | null;
   thisUpdate: number;
   nextUpdate: number | null;
@@ -51,8 +58,11 @@ const OID = {
   crlNumber: asn1X509.id_ce_cRLNumber,
 } as const;
 
-const nameOf = (name: asn1X509.Name): string => new Name(AsnConvert.serialize(name)).toString();
-const directoryNames = (names: asn1X509.GeneralName[] | undefined): string[] => (names ?? []).flatMap((name) => (name.directoryName ? [nameOf(name.directoryName)] : []));
+/** Directory names as rendered, for messages and evidence. */
+const renderedDirectoryNames = (names: asn1X509.GeneralName[] | undefined): string[] =>
+  (names ?? []).flatMap((name) => (name.directoryName ? [new Name(AsnConvert.serialize(name.directoryName)).toString()] : []));
+/** Directory names in the form they are compared in (`comparableName`). */
+const directoryNames = (names: asn1X509.GeneralName[] | undefined): string[] => (names ?? []).flatMap((name) => (name.directoryName ? [comparableAsnName(name.directoryName)] : []));
 /**
  * The names of a distribution point as RFC 5280 §6.3.3 (b)(2)(i) compares them: its URIs and its
  * directory names, each tagged with its form. Names of other forms are compared with nothing.
@@ -60,7 +70,7 @@ const directoryNames = (names: asn1X509.GeneralName[] | undefined): string[] => 
 const pointNames = (names: asn1X509.GeneralName[] | undefined): string[] =>
   (names ?? []).flatMap((name) => {
     if (name.uniformResourceIdentifier) return [`URI:${name.uniformResourceIdentifier}`];
-    return name.directoryName ? [asPointName(nameOf(name.directoryName))] : [];
+    return name.directoryName ? [asPointName(comparableAsnName(name.directoryName))] : [];
   });
 /** A directory name as `pointNames` writes it. */
 const asPointName = (directoryName: string): string => `DirName:${directoryName}`;
@@ -79,6 +89,7 @@ export function readCrl(crl: X509Crl): CrlReading {
 
 function computeReading(crl: X509Crl): CrlReading {
   const issuer = crl.issuer;
+  const issuerName = comparableName(crl.issuerName);
   const numberExtension = crl.getExtension(OID.crlNumber);
   const crlNumber = numberExtension ? BigInt(String(AsnConvert.parse(numberExtension.value, asn1X509.CRLNumber).value)) : null;
   const idpExtension = crl.getExtension(OID.issuingDistributionPoint);
@@ -88,11 +99,12 @@ function computeReading(crl: X509Crl): CrlReading {
   if (crl.getExtension(OID.deltaCrlIndicator)) unusable = "it is a delta CRL, which lists changes only";
   if (idp?.distributionPoint?.nameRelativeToCRLIssuer) unusable ??= "its Issuing Distribution Point names a distribution point relative to the issuer, which this verifier does not match";
 
+  // Each entry's issuer as names are compared.
   const revoked = new Map<string, { issuer: string; revokedAt: Date }[]>();
   // RFC 5280 §5.3.3: in an indirect CRL an entry's certificateIssuer names the issuer of that entry
   // and of every entry after it, until the next one; entries before the first are the CRL issuer's.
   // A direct CRL speaks only for its own issuer's certificates.
-  let entryIssuer = issuer;
+  let entryIssuer = issuerName;
   for (const entry of crl.entries) {
     unusable ??= unprocessedCriticalExtension(entry.extensions, [OID.certificateIssuer]);
     const named = indirect ? entry.extensions.find((extension) => extension.type === OID.certificateIssuer) : undefined;
@@ -108,6 +120,7 @@ function computeReading(crl: X509Crl): CrlReading {
   return {
     crl,
     issuer,
+    issuerName,
     crlNumber,
     thisUpdate,
     nextUpdate,
@@ -142,6 +155,8 @@ function unprocessedCriticalExtension(extensions: readonly { type: string; criti
 interface DistributionPoint {
   names: string[] | null;
   crlIssuers: string[];
+  /** The same, as rendered. */
+  crlIssuersRendered: string[];
 }
 
 const distributionPoints = new WeakMap<X509Certificate, DistributionPoint[]>();
@@ -156,6 +171,7 @@ function distributionPointsOf(certificate: X509Certificate): DistributionPoint[]
     points = (certificate.getExtension(CRLDistributionPointsExtension)?.distributionPoints ?? []).map((point) => ({
       names: point.distributionPoint ? pointNames(point.distributionPoint.fullName) : null,
       crlIssuers: directoryNames(point.cRLIssuer),
+      crlIssuersRendered: renderedDirectoryNames(point.cRLIssuer),
     }));
     distributionPoints.set(certificate, points);
   }
@@ -174,7 +190,7 @@ const isCertificateAuthority = (certificate: X509Certificate): boolean => certif
  */
 export function crlSpeaksFor(reading: CrlReading, certificate: X509Certificate): boolean {
   const points = distributionPointsOf(certificate);
-  const issuedBy = reading.issuer === certificate.issuer || (reading.indirect && points.some((point) => point.crlIssuers.includes(reading.issuer)));
+  const issuedBy = reading.issuerName === comparableNamesOf(certificate).issuer || (reading.indirect && points.some((point) => point.crlIssuers.includes(reading.issuerName)));
   if (!issuedBy) return false;
   const { scope } = reading;
   const authority = isCertificateAuthority(certificate);
@@ -186,7 +202,8 @@ export function crlSpeaksFor(reading: CrlReading, certificate: X509Certificate):
 
 /** The CRL's entry for this certificate, matched by issuer and serial number; null when it is not listed. */
 export function revocationEntry(reading: CrlReading, certificate: X509Certificate): { revokedAt: Date } | null {
-  return reading.revoked.get(certificate.serialNumber)?.find((entry) => entry.issuer === certificate.issuer) ?? null;
+  const issuer = comparableNamesOf(certificate).issuer;
+  return reading.revoked.get(certificate.serialNumber)?.find((entry) => entry.issuer === issuer) ?? null;
 }
 
 // Keyed by CRL, then by signer: a CRL shared by many paths (the STI-PA's) is verified once per signer.
@@ -222,7 +239,7 @@ async function verifyCrlSignature(crl: X509Crl, signer: X509Certificate): Promis
 /** The first of `candidates` named as the CRL's issuer that signed it, or null. */
 export async function findCrlSigner(crl: X509Crl, candidates: readonly X509Certificate[]): Promise<X509Certificate | null> {
   for (const candidate of candidates) {
-    if (candidate.subject === crl.issuer && (await crlSignedBy(crl, candidate))) return candidate;
+    if (comparableNamesOf(candidate).subject === readCrl(crl).issuerName && (await crlSignedBy(crl, candidate))) return candidate;
   }
   return null;
 }
@@ -276,7 +293,7 @@ async function computeStatus(path: TrustedPath, trust: RevocationTrust): Promise
         status.ignored.push({ crl: reading.evidence, reason: reading.unusable });
         continue;
       }
-      const candidates = reading.issuer === certificate.issuer ? [issuerInPath, ...trustedSigners] : trustedSigners;
+      const candidates = reading.issuerName === comparableNamesOf(certificate).issuer ? [issuerInPath, ...trustedSigners] : trustedSigners;
       if (!(await findCrlSigner(crl, candidates))) {
         status.ignored.push({ crl: reading.evidence, reason: "its signature does not verify with a key trusted to sign it" });
         continue;
@@ -316,7 +333,7 @@ export function judgeRevocation(status: RevocationStatus, leaf: X509Certificate,
   if (current) return { result: "not-revoked", crl: current.evidence };
   const stale = status.leafCrls.map((reading) => `${describeCrl(reading.evidence)} is not current: ${notCurrentBecause(reading, nowMs)}`);
   const ignored = status.ignored.map((entry) => `${describeCrl(entry.crl)} was ignored: ${entry.reason}`);
-  const crlIssuers = distributionPointsOf(leaf).flatMap((point) => point.crlIssuers);
+  const crlIssuers = distributionPointsOf(leaf).flatMap((point) => point.crlIssuersRendered);
   const reasons = stale.length > 0 ? stale : [`no loaded CRL covers the signing certificate (issuer '${leaf.issuer}'${crlIssuers.length > 0 ? `, cRLIssuer '${crlIssuers.join("', '")}'` : ""})`];
   return {
     result: "unknown",

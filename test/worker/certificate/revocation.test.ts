@@ -157,6 +157,43 @@ describe("whose signature a CRL is believed on", () => {
   });
 });
 
+describe("names matched as RFC 5280 §7.1 compares them, as path validation does", () => {
+  /** The intermediate's own key, in a certificate whose subject spells its name with other case and spacing. */
+  const respelt = async (subject: string): Promise<SigningAuthority> => {
+    const publicKey = await intermediate.certificate.publicKey.export();
+    return { certificate: (await issueCaCertificate({ issuer: root, keys: { publicKey, privateKey: intermediate.privateKey }, ...VALIDITY, subject: new Name(subject).toJSON() })).certificate, privateKey: intermediate.privateKey };
+  };
+  const RESPELT = "C=kz, O=REVOCATION, CN=intermediate";
+
+  it("the issuer's own CRL, its issuer spelt in other case: it speaks for the certificate, is believed on the issuer's key, and its entry revokes", async () => {
+    const leaf = await leafWith(distributionPoints(point([uri(URL_A)])));
+    const crl = await crlOf(await respelt(RESPELT), { revoked: [{ serialNumber: leaf.serialNumber, revocationDate: new Date(NOW - 2 * DAY), reason: X509CrlReason.keyCompromise }] });
+    expect(crl.issuer).not.toBe(leaf.issuer);
+    const reading = readCrl(crl);
+    expect(crlSpeaksFor(reading, leaf)).toBe(true);
+    expect(await findCrlSigner(crl, [intermediate.certificate])).toBe(intermediate.certificate);
+    expect(revocationEntry(reading, leaf)).toMatchObject({ revokedAt: new Date(NOW - 2 * DAY) });
+    expect(await judged(leaf, [crl])).toMatchObject({ result: "revoked", certificate: leaf });
+  });
+
+  it("an indirect CRL: the cRLIssuer and an entry's certificateIssuer spelt in other case than the names they match", async () => {
+    const leaf = await leafWith(distributionPoints(point([uri(URL_A)], [directoryName("C=us, O=sti-pa, CN=STI-PA  crl")])));
+    const crl = await crlOf(stiPa, {
+      issuingDistributionPoint: { indirectCRL: true },
+      revoked: [{ serialNumber: leaf.serialNumber, revocationDate: new Date(NOW - 2 * DAY), reason: X509CrlReason.keyCompromise, certificateIssuer: RESPELT }],
+    });
+    expect(crlSpeaksFor(readCrl(crl), leaf)).toBe(true);
+    expect(revocationEntry(readCrl(crl), leaf)).toMatchObject({ revokedAt: new Date(NOW - 2 * DAY) });
+  });
+
+  it("a name that differs in more than spelling is another name", async () => {
+    const leaf = await leafWith(distributionPoints(point([uri(URL_A)])));
+    const crl = await crlOf(await respelt("C=KZ, O=Revocation, CN=Intermediate 2"), { revoked: [{ serialNumber: leaf.serialNumber, revocationDate: new Date(NOW - 2 * DAY), reason: X509CrlReason.keyCompromise }] });
+    expect(crlSpeaksFor(readCrl(crl), leaf)).toBe(false);
+    expect(await findCrlSigner(crl, [intermediate.certificate])).toBeNull();
+  });
+});
+
 describe("the judgement", () => {
   it("a current CRL that speaks for the intermediate only says nothing of the signing certificate", async () => {
     const leaf = await leafWith(distributionPoints(point([uri(URL_A)])));
