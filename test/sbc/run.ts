@@ -397,6 +397,8 @@ async function placeCall(call: CallCase, sbcPort: number, uasTrace: () => Promis
     };
     // Whoever sent it, a call goes on to the core on the core's own routing: no Route header of the peer's.
     expectHeader("Route", (values) => values.length === 0, "none");
+    // Nor does a caller identity the peer claimed in a header the core might read instead of the verifier's.
+    for (const name of ["P-Preferred-Identity", "Remote-Party-ID"]) expectHeader(name, (values) => values.length === 0, "none");
     const { pai, reason, privacy, from } = call.delivered;
     expectHeader("P-Asserted-Identity", (values) => (pai === null ? values.length === 0 : values.length === 1 && values[0] === pai), pai ?? "none");
     if (reason) expectHeader("Reason", (values) => values.some((value) => reason.test(value)), String(reason));
@@ -489,6 +491,12 @@ async function main(): Promise<number> {
       // verstat as a parameter of From's URI (where TS 24.229 puts it) and of the header.
       name: "verstat-in-from", peer: DOMESTIC_PEER, from: "+77272501234;verstat=TN-Validation-Passed", fromParameters: ";verstat=TN-Validation-Passed", to: "+77012345678", identity: null, expectStatus: 200,
       delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>", from: /^<sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
+    },
+    {
+      // The identity headers other than P-Asserted-Identity, screened as the peer would have the core believe.
+      name: "other-identity-headers", peer: INTERNATIONAL_PEER, from: "+77051234567", to: "+77012345678", identity: null, expectStatus: 200,
+      extraHeaders: ["P-Preferred-Identity: <sip:+77272501234@127.0.0.3>", "Remote-Party-ID: <sip:+77272501234@127.0.0.3>;party=calling;screen=yes;privacy=off"],
+      delivered: { pai: "<tel:+77051234567;verstat=No-TN-Validation>" },
     },
     {
       // A pre-loaded route set (RFC 3261 §8.1.2): past this SBC it would steer the call around the
