@@ -99,11 +99,10 @@ function computeReading(crl: X509Crl): CrlReading {
   if (crl.getExtension(OID.deltaCrlIndicator)) unusable = "it is a delta CRL, which lists changes only";
   if (idp?.distributionPoint?.nameRelativeToCRLIssuer) unusable ??= "its Issuing Distribution Point names a distribution point relative to the issuer, which this verifier does not match";
 
-  // Each entry's issuer as names are compared.
   const revoked = new Map<string, { issuer: string; revokedAt: Date }[]>();
-  // RFC 5280 §5.3.3: in an indirect CRL an entry's certificateIssuer names the issuer of that entry
-  // and of every entry after it, until the next one; entries before the first are the CRL issuer's.
-  // A direct CRL speaks only for its own issuer's certificates.
+  // Each entry's issuer, as names are compared. RFC 5280 §5.3.3: in an indirect CRL an entry's
+  // certificateIssuer names the issuer of that entry and of every entry after it, until the next one;
+  // entries before the first are the CRL issuer's. A direct CRL speaks only for its own issuer's certificates.
   let entryIssuer = issuerName;
   for (const entry of crl.entries) {
     unusable ??= unprocessedCriticalExtension(entry.extensions, [OID.certificateIssuer]);
@@ -238,8 +237,9 @@ async function verifyCrlSignature(crl: X509Crl, signer: X509Certificate): Promis
 
 /** The first of `candidates` named as the CRL's issuer that signed it, or null. */
 export async function findCrlSigner(crl: X509Crl, candidates: readonly X509Certificate[]): Promise<X509Certificate | null> {
+  const { issuerName } = readCrl(crl);
   for (const candidate of candidates) {
-    if (comparableNamesOf(candidate).subject === readCrl(crl).issuerName && (await crlSignedBy(crl, candidate))) return candidate;
+    if (comparableNamesOf(candidate).subject === issuerName && (await crlSignedBy(crl, candidate))) return candidate;
   }
   return null;
 }

@@ -59,9 +59,9 @@ export interface RuleHit {
  * RULES_IN_EVIDENCE): every match is a hit, whether it decided the call or not. A rule enforced while
  * its details could not be read names no rule, and is not counted.
  */
-export function ruleHitsOf(checks: readonly Check[], monitored: readonly MonitoredAction[] = [], policyMonitored = false): RuleHit[] {
+export function ruleHitsOf(checks: readonly Check[], monitored: readonly MonitoredAction[] | undefined, policyMonitored: boolean): RuleHit[] {
   const evidence = checks.find((check) => check.id === ORIGIN_CHECK_IDS.operatorRules)?.evidence as { rules?: ReturnType<typeof ruleEvidence>[] } | undefined;
-  const monitoredBy = new Set(monitored.map(({ by }) => by));
+  const monitoredBy = new Set((monitored ?? []).map(({ by }) => by));
   // Under POLICY_MODE=monitor nothing a rule says is enforced. A blocking rule is then listed under
   // `monitored`, but an allowing one has no finding to list, so the mode itself says so.
   return (evidence?.rules ?? []).filter((rule) => rule.id !== UNREAD_RULE_ID).map((rule) => ({ ruleId: rule.id, monitored: policyMonitored || rule.mode === "monitor" || monitoredBy.has(rule.id) }));
