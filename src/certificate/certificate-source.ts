@@ -4,6 +4,7 @@ import type { Clock } from "../lib/clock";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
 import { buildTrustedPaths, type TrustedPath } from "./chain";
+import { comparableNamesOf } from "./distinguished-name";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
 import { parsePemChain } from "./pem-chain";
 
@@ -151,8 +152,10 @@ function refuseIssuerLoop(chain: X509Certificate[]): void {
   let current = chain[0]!;
   const visited = new Set([current]);
   for (;;) {
-    if (current.issuer === current.subject) return; // self-issued: the chain ends at a root
-    const issuer = chain.find((candidate) => candidate !== current && candidate.subject === current.issuer);
+    const names = comparableNamesOf(current);
+    if (names.issuer === names.subject) return; // self-issued: the chain ends at a root
+    // Names compared as path building compares them (RFC 5280 §7.1), so a loop re-spelt is still a loop.
+    const issuer = chain.find((candidate) => candidate !== current && comparableNamesOf(candidate).subject === names.issuer);
     if (!issuer) return;
     if (visited.has(issuer)) {
       throw new VerificationError("X5U_NOT_CERTIFICATE_CHAIN", `repository chain loops: '${issuer.subject}' is, through the chain, its own issuer`);

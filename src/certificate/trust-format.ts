@@ -1,5 +1,6 @@
 import "../lib/reflect-metadata";
 import { PemConverter, X509Crl } from "@peculiar/x509";
+import { comparableName } from "./distinguished-name";
 import { readCrl } from "./revocation";
 
 /**
@@ -114,13 +115,16 @@ function compareCrls(a: X509Crl, b: X509Crl): number {
 
 /**
  * The set keyed by issuer: each incoming CRL adds its issuer's entry or replaces an older one, and
- * never replaces a newer one; the CRLs of other issuers stay as they are.
+ * never replaces a newer one; the CRLs of other issuers stay as they are. Issuers are one issuer when
+ * RFC 5280 §7.1 says so (as revocation matches them), not only when spelt alike: a CA that re-spells
+ * its name keeps one CRL in the set.
  */
 export function mergeCrls(held: CrlDocument | null, incoming: { crl: X509Crl; source: string }[], now: Date): { document: CrlDocument; changes: CrlSetChange[] } {
   const crls = [...(held?.crls ?? [])];
   const changes: CrlSetChange[] = [];
   for (const { crl, source } of incoming) {
-    const index = crls.findIndex((entry) => new X509Crl(entry.pem).issuer === crl.issuer);
+    const issuer = comparableName(crl.issuerName);
+    const index = crls.findIndex((entry) => comparableName(new X509Crl(entry.pem).issuerName) === issuer);
     const heldCrl = index === -1 ? null : new X509Crl(crls[index]!.pem);
     const order = heldCrl ? compareCrls(crl, heldCrl) : 1;
     const change = !heldCrl ? "added" : order > 0 ? "replaced" : order === 0 ? "unchanged" : "older";

@@ -94,6 +94,15 @@ describe("a repository body read as a credential", () => {
     expect(await refusal(pemOf(await leafUnder(x), x.certificate, yUnderX.certificate))).toEqual({ failure: "X5U_NOT_CERTIFICATE_CHAIN", message });
   });
 
+  it("refuses a loop whose names differ only in case and spacing, as path building compares them (RFC 5280 §7.1)", async () => {
+    const yKeys = await generateKeyPair();
+    const x = await ca("Loop X", await ca("Loop Y", undefined, yKeys));
+    const yUnderX = await issueCaCertificate({ issuer: x, subject: [{ C: ["kz"] }, { O: ["CERTIFICATE  cache"] }, { CN: ["LOOP y"] }], keys: yKeys, ...VALIDITY });
+    expect(yUnderX.certificate.subject).not.toBe(x.certificate.issuer);
+    const message = "repository chain loops: 'C=KZ, O=Certificate Cache, CN=Loop X' is, through the chain, its own issuer";
+    expect(await refusal(pemOf(await leafUnder(x), x.certificate, yUnderX.certificate))).toEqual({ failure: "X5U_NOT_CERTIFICATE_CHAIN", message });
+  });
+
   it("refuses a chain whose issuers lead back to the leaf, naming the leaf", async () => {
     const aKeys = await generateKeyPair();
     const leafKeys = await generateKeyPair();

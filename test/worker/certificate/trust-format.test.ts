@@ -14,13 +14,15 @@ const T = Date.parse("2026-12-01T00:00:00Z");
 const VALIDITY = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
 
 let alpha: SigningAuthority;
+let alphaKeys: CryptoKeyPair;
 let beta: SigningAuthority;
 
 const crlOf = (issuer: SigningAuthority, options: Partial<CrlOptions> = {}) =>
   createCrl({ issuer, revoked: [], thisUpdate: new Date(T - DAY), nextUpdate: new Date(T + 6 * DAY), crlNumber: 5, ...options });
 
 beforeAll(async () => {
-  alpha = await issueCaCertificate({ subject: [{ CN: ["Alpha CA"] }], keys: await generateKeyPair(), ...VALIDITY });
+  alphaKeys = await generateKeyPair();
+  alpha = await issueCaCertificate({ subject: [{ CN: ["Alpha CA"] }], keys: alphaKeys, ...VALIDITY });
   beta = await issueCaCertificate({ subject: [{ CN: ["Beta CA"] }], keys: await generateKeyPair(), ...VALIDITY });
 });
 
@@ -136,6 +138,16 @@ describe("the CRL set, one CRL per issuer", () => {
     expect(mergeCrls(held, [{ crl: unnumbered, source: "push" }], now).changes[0]).toEqual({ issuer: "CN=Alpha CA", change: "older", crlNumber: null, heldCrlNumber: "5" });
     const heldUnnumbered: CrlDocument = { version: 1, updated: held.updated, crls: [crlEntry(unnumbered, "push")] };
     expect(mergeCrls(heldUnnumbered, [{ crl: alphaFive, source: "push" }], now).changes[0]).toEqual({ issuer: "CN=Alpha CA", change: "replaced", crlNumber: "5", heldCrlNumber: null });
+  });
+
+  it("takes a CRL whose issuer is spelt in other case and spacing as the same issuer's: it replaces the older, and no second entry is kept", async () => {
+    const respelt = await issueCaCertificate({ subject: [{ CN: ["ALPHA  ca"] }], keys: alphaKeys, ...VALIDITY });
+    const six = await crlOf(respelt, { crlNumber: 6 });
+    expect(six.issuer).not.toBe(alphaFive.issuer);
+    const { document, changes } = mergeCrls(held, [{ crl: six, source: "push" }], now);
+    expect(changes).toEqual([{ issuer: "CN=ALPHA  ca", change: "replaced", crlNumber: "6", heldCrlNumber: "5" }]);
+    expect(document.crls).toEqual([crlEntry(six, "push")]);
+    expect(mergeCrls(document, [{ crl: alphaFive, source: "push" }], now).changes[0]!.change).toBe("older");
   });
 
   it("takes each of several incoming CRLs against the set as the earlier ones left it", async () => {
