@@ -14,6 +14,14 @@ import { replayShardOf } from "./shard";
 
 export const REPLAY_CHECK_ID = "passport.replay";
 
+/**
+ * The time the guard is given however much of the verdict's budget verification used: a call can name
+ * a second PASSporT whose repository answers just before the budget runs out, and a guard left no time
+ * would skip, letting a replayed PASSporT beside it pass. A verdict that spent its budget answers up to
+ * this much later instead.
+ */
+export const REPLAY_FLOOR_MS = 100;
+
 export interface ReplayStore {
   present(presentation: Presentation): Promise<PresentationRecord>;
 }
@@ -101,10 +109,12 @@ export async function checkReplay(identities: IdentityResult[], arrival: Arrival
         callId: arrival.callId,
         atMs,
         // RFC 8224 §12.1: from second iat + freshness + 1 the PASSporT is refused as stale (freshness is judged on
-        // the clock's whole seconds, so all of second iat + freshness is fresh), so it need not be remembered longer.
-        expiresAtMs: (iat + deps.freshnessSeconds + 1) * 1000,
+        // the clock's whole seconds, so all of second iat + freshness is fresh). Verification judged it at an
+        // earlier instant than this one, by up to the verdict's longest wait: it is remembered that much longer,
+        // so a PASSporT judged fresh is never presented to a guard that has already forgotten it.
+        expiresAtMs: (iat + deps.freshnessSeconds + 1) * 1000 + deps.deadline.budgetMs + REPLAY_FLOOR_MS,
       };
-      const record = await deps.deadline.within("replay", () => deps.store.present(presentation), () => null);
+      const record = await deps.deadline.within("replay", () => deps.store.present(presentation), () => null, REPLAY_FLOOR_MS);
       return { index, ...judgePresentation(record, atMs, identities.length > 1 ? { identity: index } : {}, deps.policy) };
     }),
   );

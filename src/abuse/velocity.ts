@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
 import { recordBackgroundDrops, recordBackgroundTimeout, recordDurableObjectRequests, recordStoreRows } from "../metrics/record";
 import { findingFor } from "../origin/policy";
-import { fail, pass, skip, type Check } from "../verdict/check";
+import { fail, outweighs, pass, skip, type Check } from "../verdict/check";
 import { describeError, type BackgroundTasks, type Deadline } from "../verdict/deadline";
 import type { Finding } from "../verdict/finding";
 import { VELOCITY_COUNTERS, type VelocityCounterName, type VelocityLimit } from "./settings";
@@ -26,22 +26,25 @@ export function velocityStoreFrom(namespace: DurableObjectNamespace<VelocityCoun
   };
 }
 
-/** What one call contributes: its canonical CLI, a called number, the ingress trunk. */
+/** What one call contributes: its canonical CLI, the number it is routed to, the ingress trunk. */
 export interface VelocityCall {
   cli: string | null;
+  /** From's number when it presents another than the CLI (src/call/normalize.ts otherPresentedCaller): counted as a CLI too. */
+  otherCli?: string | null;
   destination: string | null;
   trunk: string | null;
 }
 
-/** The counter's subject and counted value for a call; null when the call lacks what it counts. */
-function observed(counter: VelocityCounterName, call: VelocityCall): { subject: string; value: string | null } | null {
+/** The counter's subjects and counted values for a call, one per presented number; none when the call lacks what it counts. */
+function observed(counter: VelocityCounterName, call: VelocityCall): { subject: string; value: string | null }[] {
+  const clis = [call.cli, call.otherCli].filter((cli): cli is string => typeof cli === "string");
   switch (counter) {
     case "calls-per-cli":
-      return call.cli === null ? null : { subject: call.cli, value: null };
+      return clis.map((cli) => ({ subject: cli, value: null }));
     case "destinations-per-cli":
-      return call.cli === null || call.destination === null ? null : { subject: call.cli, value: call.destination };
+      return call.destination === null ? [] : clis.map((cli) => ({ subject: cli, value: call.destination }));
     case "clis-per-trunk":
-      return call.trunk === null || call.cli === null ? null : { subject: call.trunk, value: call.cli };
+      return call.trunk === null ? [] : clis.map((cli) => ({ subject: call.trunk!, value: cli }));
   }
 }
 
@@ -79,16 +82,24 @@ export class VelocityTracker {
     const checks: Check[] = [];
     const findings: Finding[] = [];
     for (const [counter, limit] of Object.entries(this.limits) as [VelocityCounterName, VelocityLimit][]) {
-      const observation = observed(counter, call);
-      if (observation === null) continue;
-      const key = `${counter}:${observation.subject}`;
-      const judged = this.judge(counter, key, observation.subject, limit, atMs);
-      checks.push(judged.check);
-      if (judged.finding) findings.push(judged.finding);
-      const pending: Observation = { key, value: observation.value, atMs, windowMs: limit.windowMs };
-      // A distinct count need not go past the limit: one more than it already decides the check.
-      if (observation.value !== null) pending.countUpTo = limit.threshold + 1;
-      this.pending.push(pending);
+      // A call presenting two numbers is judged on each; its check for the counter is the one that says most.
+      let check: Check | null = null;
+      let judgedKey: string | null = null;
+      for (const observation of observed(counter, call)) {
+        const key = `${counter}:${observation.subject}`;
+        // Both numbers on one trunk are two values of one subject, judged once.
+        if (key !== judgedKey) {
+          const judged = this.judge(counter, key, observation.subject, limit, atMs);
+          if (check === null || outweighs(judged.check, check)) check = judged.check;
+          if (judged.finding) findings.push(judged.finding);
+          judgedKey = key;
+        }
+        const pending: Observation = { key, value: observation.value, atMs, windowMs: limit.windowMs };
+        // A distinct count need not go past the limit: one more than it already decides the check.
+        if (observation.value !== null) pending.countUpTo = limit.threshold + 1;
+        this.pending.push(pending);
+      }
+      if (check !== null) checks.push(check);
     }
     this.keepNewest();
     if (this.pending.length > 0) this.writer.schedule({ waitUntil: background, timeoutMs: this.timeoutMs });

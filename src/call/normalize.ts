@@ -167,11 +167,22 @@ export function ingressFromQuery(query: Record<string, string>): Ingress {
   return declaredIngress(parsed.data);
 }
 
+/**
+ * The From of a raw INVITE. Every request carries one (RFC 3261 §8.1.1.3): an INVITE without it is
+ * judged as having an unreadable caller ID, not on its P-Asserted-Identity alone. Nor is an INVITE that
+ * was cut short: whatever followed the cut (the From the core reads, a second one) was never seen here.
+ */
+function inviteFrom(invite: InviteParts, plan: DiallingPlan): CallParty {
+  if (invite.cutShort !== null) return { raw: invite.from?.raw ?? "", tn: null, unreadable: invite.cutShort };
+  if (invite.from === null) return { raw: "", tn: null, unreadable: "the INVITE has no From header (RFC 3261 §8.1.1.3)" };
+  return partyFrom(invite.from, "From", plan)!;
+}
+
 /** A raw INVITE (`message/sip`) with the ingress its SBC described. */
 export function callFromInvite(invite: InviteParts, ingress: Ingress, plan: DiallingPlan): NormalizedCall {
   return assemble({
     identity: invite.identity,
-    from: partyFrom(invite.from, "From", plan),
+    from: inviteFrom(invite, plan),
     pai: partyFrom(invite.pai, "P-Asserted-Identity", plan),
     to: partyFrom(invite.to, "To", plan),
     ruri: partyFrom(invite.ruri, "Request-URI", plan),
@@ -182,8 +193,31 @@ export function callFromInvite(invite: InviteParts, ingress: Ingress, plan: Dial
   });
 }
 
-/** The called numbers a PASSporT's dest may name: To and the Request-URI (RFC 8224 §6.2.2). */
+/**
+ * The number the call is routed to: the Request-URI's, which routing follows, and To's only when the
+ * Request-URI holds no number (RFC 3261 §8.1.1.1: To is whatever the caller wrote). A PASSporT's dest
+ * must name it (RFC 8224 §6.2.2), and the destination rules and counters read it: judged on To, a
+ * PASSporT signed for one callee, or a call to a protected number, would reach whoever the Request-URI
+ * names. A Request-URI that cannot be read gives none. A call retargeted upstream carries a `div`
+ * PASSporT naming its new target (RFC 8946).
+ */
+export function calledNumber(call: NormalizedCall): string | null {
+  if (call.ruri?.unreadable) return null;
+  return call.ruri?.tn ?? call.to?.tn ?? null;
+}
+
+/** The called numbers a PASSporT's dest must name: the one the call is routed to. */
 export function calledNumbers(call: NormalizedCall): string[] {
-  const numbers = [call.to?.tn, call.ruri?.tn].filter((tn): tn is string => typeof tn === "string");
-  return [...new Set(numbers)];
+  const called = calledNumber(call);
+  return called === null ? [] : [called];
+}
+
+/**
+ * From, when the caller ID is P-Asserted-Identity and From presents another number. The callee may be
+ * shown either (a core, or ISUP interworking, can present From), so the origin checks and the per-CLI
+ * counters judge both: otherwise a foreign P-Asserted-Identity would carry a domestic From past them.
+ */
+export function otherPresentedCaller(call: NormalizedCall): CallParty | null {
+  const { from, cli } = call;
+  return call.cliSource === "pai" && from?.tn && from.tn !== cli?.tn ? from : null;
 }

@@ -1,5 +1,5 @@
 import type { NormalizedCall } from "../call/call";
-import { calledNumbers } from "../call/normalize";
+import { calledNumber } from "../call/normalize";
 import { keepRecentVerdict } from "../dashboard/recent-verdicts";
 import type { BackgroundWork } from "../lib/timeout";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
@@ -30,7 +30,7 @@ export interface ObserverDeps extends BackgroundWork {
  */
 export function observeVerdict({ call, verdict, verification, ingress, atMs, elapsedMs }: ObservedVerdict, { env, waitUntil, timeoutMs }: ObserverDeps): void {
   const cli = call.cli?.tn ?? null;
-  const destination = calledNumbers(call)[0] ?? null;
+  const destination = calledNumber(call);
   const carrier = ingress.carrierName ?? ingress.carrier ?? UNKNOWN_CARRIER;
 
   recordVerdictMetrics({ action: verdict.action, monitored: verdict.monitored, checks: verdict.checks, elapsedMs });

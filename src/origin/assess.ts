@@ -2,7 +2,7 @@ import type { NormalizedCall } from "../call/call";
 import type { Clock } from "../lib/clock";
 import type { RuleSet, RuleSubject } from "../rules/matcher";
 import type { Rule } from "../rules/rule";
-import { skip, type Check } from "../verdict/check";
+import { outweighs, skip, type Check } from "../verdict/check";
 import type { Finding } from "../verdict/finding";
 import type { Attestation, Verstat } from "../verdict/verdict";
 import { checkAuthorisedUse } from "./checks/authorised-use";
@@ -101,6 +101,24 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     ingress,
     policy: snapshot.policy,
   };
+}
+
+/**
+ * One assessment of a call whose From presents another number than its caller ID (the callee may be
+ * shown either: src/call/normalize.ts otherPresentedCaller), from the assessments of each. Each check
+ * keeps whichever of its two results says more against the call, From's saying it is From's; every
+ * finding of either weighs in the verdict, the same rule matched by both once.
+ */
+export function withOtherCaller(assessment: OriginAssessment, other: OriginAssessment): OriginAssessment {
+  const byId = new Map(other.checks.map((check) => [check.id, check]));
+  const checks = assessment.checks.map((check) => {
+    const fromCheck = byId.get(check.id);
+    if (!fromCheck || !outweighs(fromCheck, check)) return check;
+    return { ...fromCheck, detail: `From: ${fromCheck.detail ?? fromCheck.result}`, evidence: { ...fromCheck.evidence, presentedIn: "From" } };
+  });
+  const known = (finding: Finding) => assessment.findings.some((own) => own.checkId === finding.checkId && own.ruleId === finding.ruleId && own.action === finding.action);
+  const findings = other.findings.filter((finding) => !known(finding)).map((finding) => ({ ...finding, reason: `From: ${finding.reason}` }));
+  return { ...assessment, checks, findings: [...assessment.findings, ...findings] };
 }
 
 const UNCONFIGURED = "needs the operator's configuration, which neither D1 nor a saved copy could give (store.rules)";

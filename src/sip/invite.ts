@@ -16,6 +16,12 @@ export interface InviteParts {
   date: string | null;
   /** Every Privacy header's value, in arrival order (RFC 3323 §4.2). */
   privacy: string[];
+  /**
+   * Why the message is not whole, or null when it is: a header section without its closing blank line,
+   * or a body shorter than its Content-Length. Whatever was cut off (a second From, the real caller)
+   * cannot be judged, so the caller ID counts as unreadable (src/call/normalize.ts).
+   */
+  cutShort: string | null;
 }
 
 /** A body that is not an INVITE request at all: the SBC sent the wrong thing, whatever the peer did. */
@@ -40,6 +46,7 @@ const READ_HEADERS: Readonly<Record<string, keyof Omit<InviteParts, "ruri">>> = 
   "call-id": "callId",
   i: "callId",
 };
+const CONTENT_LENGTH = new Set(["content-length", "l"]);
 
 /**
  * Reads the parts of a raw SIP INVITE the verdict needs. Bare LF line endings (common when a message
@@ -55,10 +62,12 @@ const READ_HEADERS: Readonly<Record<string, keyof Omit<InviteParts, "ruri">>> = 
  */
 export function parseInvite(raw: string): InviteParts {
   if (raw.length > MAX_SIP_MESSAGE_BYTES) throw new SipMessageError(`SIP message is larger than ${MAX_SIP_MESSAGE_BYTES} bytes`);
-  const lines = headerSection(raw);
-  const parts: InviteParts = { ruri: readRequestLine(lines[0]!), from: null, pai: null, to: null, identity: [], callId: null, date: null, privacy: [] };
+  const { lines, body } = sections(raw);
+  const parts: InviteParts = { ruri: readRequestLine(lines[0]!), from: null, pai: null, to: null, identity: [], callId: null, date: null, privacy: [], cutShort: null };
+  let contentLength: string | null = null;
   for (const { name, value } of headerFields(lines)) {
     const key = name.toLowerCase();
+    if (CONTENT_LENGTH.has(key)) contentLength ??= value;
     const part = Object.hasOwn(READ_HEADERS, key) ? READ_HEADERS[key] : undefined;
     switch (part) {
       case undefined:
@@ -88,7 +97,27 @@ export function parseInvite(raw: string): InviteParts {
         break;
     }
   }
+  parts.cutShort = cutShortBecause(body, contentLength, raw);
   return parts;
+}
+
+/**
+ * Why a message was cut short, or null. An SBC that hands the verifier a C string stops at the first NUL
+ * byte, while it forwards the whole message to the core: what follows the cut (the From the core reads,
+ * a second one) would never be judged. RFC 3261 §7 ends every header section with an empty line, and
+ * §18.3 discards a message whose body is shorter than its Content-Length. A longer body is allowed (the
+ * excess is ignored), and so is a message without Content-Length, as UDP allows.
+ */
+function cutShortBecause(body: string | null, contentLength: string | null, raw: string): string | null {
+  if (body === null) return "the INVITE ends inside its header section (no empty line after the headers): it was cut short";
+  if (contentLength === null) return null;
+  if (!/^[0-9]{1,9}$/.test(contentLength)) return `the INVITE's Content-Length '${contentLength.slice(0, 32)}' is not a length`;
+  const declared = Number(contentLength);
+  if (body.length >= declared) return null; // a UTF-16 code unit is at least one UTF-8 byte
+  // A message whose lines end in bare LF (pasted, or built by a script) is read as CRLF; its body is counted so too.
+  const bareLineFeeds = raw.includes("\r\n") ? 0 : (body.match(/\n/g)?.length ?? 0);
+  const bytes = new TextEncoder().encode(body).length + bareLineFeeds;
+  return bytes < declared ? `the INVITE's body is ${bytes} bytes where its Content-Length says ${declared}: it was cut short` : null;
 }
 
 /** RFC 3261 §7.1: `Method SP Request-URI SP SIP-Version`, as far as telling an INVITE from anything else needs. */
@@ -112,12 +141,15 @@ function readRequestLine(line: string): AddressReading {
   return parsed.uri ? { raw: uri, address: addressOf(parsed.uri) } : readAddress(uri, "Request-URI");
 }
 
-/** The lines of the header section (up to the blank line, or the end of a message without a body). */
-function headerSection(raw: string): string[] {
+/**
+ * The lines of the header section and the body after the empty line that ends it; a message without
+ * that line is all header lines, and its body null.
+ */
+function sections(raw: string): { lines: string[]; body: string | null } {
   const end = /\r?\n\r?\n/.exec(raw);
   const lines = (end === null ? raw : raw.slice(0, end.index)).split(/\r?\n/);
   while (lines.length > 1 && lines.at(-1) === "") lines.pop();
-  return lines;
+  return { lines, body: end === null ? null : raw.slice(end.index + end[0].length) };
 }
 
 /**

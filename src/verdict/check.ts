@@ -15,6 +15,12 @@ export interface Check {
   evidence?: Record<string, unknown>;
 }
 
+/** How much a result says against the call: a failure most, then a warning, a pass, and a check not run least. */
+const WEIGHT: Record<CheckResult, number> = { fail: 3, warn: 2, pass: 1, skip: 0 };
+
+/** Whether `check` says more against the call than `other` (of the same question, about another number). */
+export const outweighs = (check: Check, other: Check): boolean => WEIGHT[check.result] > WEIGHT[other.result];
+
 export const pass = (id: string, detail?: string, evidence?: Record<string, unknown>): Check => ({ id, result: "pass", detail, evidence });
 export const fail = (id: string, detail: string, evidence?: Record<string, unknown>): Check => ({ id, result: "fail", detail, evidence });
 export const skip = (id: string, detail: string, evidence?: Record<string, unknown>): Check => ({ id, result: "skip", detail, evidence });

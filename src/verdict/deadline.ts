@@ -81,21 +81,23 @@ export class Deadline {
   /**
    * The work's value when it settles within the remaining budget; otherwise what `fallback` makes of
    * the trouble (a stale value, or a thrown verification error). A rejection is a trouble too.
+   * `atLeastMs` gives the work that long even when less of the budget is left: for a check whose skip
+   * would let a call through, which what ran before it (a repository the caller named) must not starve.
    */
-  async within<T>(dependency: Dependency, start: () => Promise<T>, fallback: (trouble: DependencyTrouble) => T): Promise<T> {
+  async within<T>(dependency: Dependency, start: () => Promise<T>, fallback: (trouble: DependencyTrouble) => T, atLeastMs = 0): Promise<T> {
     // A binding that throws synchronously is a rejection too; `settled` never rejects, so work failing
     // after the race is lost is no unhandled rejection.
     const settled = new Promise<T>((resolve) => resolve(start())).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    this.waiting++;
-    const outcome = await Promise.race([settled, this.expiry()]);
-    if (--this.waiting === 0) this.disarm();
+    const pastBudget = this.remainingMs() < atLeastMs;
+    const outcome = pastBudget ? await raceTimer(settled, atLeastMs) : await this.raceBudget(settled);
     let trouble: DependencyTrouble;
     if (outcome === "late") {
       this.background(settled);
-      trouble = { dependency, problem: "timeout", detail: `no answer within the ${this.budgetMs} ms verdict budget`, evidence: { budgetMs: this.budgetMs, elapsedMs: this.elapsedMs() } };
+      const detail = pastBudget ? `no answer within the ${atLeastMs} ms it is given whatever is left of the ${this.budgetMs} ms verdict budget` : `no answer within the ${this.budgetMs} ms verdict budget`;
+      trouble = { dependency, problem: "timeout", detail, evidence: { budgetMs: this.budgetMs, elapsedMs: this.elapsedMs() } };
     } else if (outcome.ok) {
       return outcome.value;
     } else {
@@ -103,6 +105,13 @@ export class Deadline {
     }
     this.report(trouble);
     return fallback(trouble);
+  }
+
+  private async raceBudget<T>(settled: Promise<T>): Promise<T | "late"> {
+    this.waiting++;
+    const outcome = await Promise.race([settled, this.expiry()]);
+    if (--this.waiting === 0) this.disarm();
+    return outcome;
   }
 
   /**
@@ -126,6 +135,19 @@ export class Deadline {
   /** Records a dependency's trouble once per verdict (a call with two PASSporTs meets a dead store twice). */
   report(trouble: DependencyTrouble): void {
     if (!this.troubles.some((known) => known.dependency === trouble.dependency)) this.troubles.push(trouble);
+  }
+}
+
+/** The work, or "late" once `ms` have passed: a timer of its own, for work given time past the budget. */
+async function raceTimer<T>(settled: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    if (timer !== null) clearTimeout(timer);
   }
 }
 

@@ -1,8 +1,8 @@
 import { checkReplay } from "../abuse/replay";
 import type { NormalizedCall } from "../call/call";
-import { calledNumbers } from "../call/normalize";
+import { calledNumber, calledNumbers, otherPresentedCaller } from "../call/normalize";
 import { unreadablePartChecks } from "../call/reading-checks";
-import { assessOrigin, vouchesForCli, type OriginAssessment, type OriginDeps, type SignedCallSummary } from "../origin/assess";
+import { assessOrigin, vouchesForCli, withOtherCaller, type OriginAssessment, type OriginDeps, type SignedCallSummary } from "../origin/assess";
 import type { Runtime } from "../runtime";
 import { failReplays, verifyCall, type CallVerification } from "../verification/verify-call";
 import type { IdentityResult } from "../verification/verify-identity";
@@ -50,16 +50,20 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const signed = signedSummary(call, verified);
   // The replay guard's answer is needed now; it runs alongside the origin checks, so it costs no extra wait.
   const arrival = { leg: call.ruri?.raw ?? call.to?.raw ?? "", callId: call.callId };
-  const [firstAssessment, replay] = await Promise.all([
+  // A From presenting another number than P-Asserted-Identity is judged too, as unsigned: an attestation vouches for orig alone.
+  const from = otherPresentedCaller(call);
+  const [firstAssessment, fromAssessment, replay] = await Promise.all([
     assessOrigin(call, signed, deps.origin),
+    from ? assessOrigin({ ...call, cli: from, cliSource: "from" }, null, deps.origin) : null,
     checkReplay(verified.identities, arrival, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay }),
   ]);
   const verification = failReplays(verified, replay.replays);
   // A replayed attestation vouches for nothing: the origin checks it waived run as for any unverified
   // call. Judged again only then (an attack, rare), so no other call waits for the guard before them.
-  const assessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
+  const callerAssessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
+  const assessment = fromAssessment ? withOtherCaller(callerAssessment, fromAssessment) : callerAssessment;
   const velocity = runtime.velocity.assess(
-    { cli: call.cli?.tn ?? null, destination: call.to?.tn ?? call.ruri?.tn ?? null, trunk: assessment.ingress.trunk },
+    { cli: call.cli?.tn ?? null, otherCli: from?.tn ?? null, destination: calledNumber(call), trunk: assessment.ingress.trunk },
     runtime.clock.now(),
     deadline,
     deps.background,

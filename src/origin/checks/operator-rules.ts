@@ -1,3 +1,4 @@
+import { calledNumber } from "../../call/normalize";
 import { expiryIso, type Rule } from "../../rules/rule";
 import { ruleSubjectFor, UNREAD_RULE_ID, type RuleSubject } from "../../rules/matcher";
 import { fail, pass, skip, type Check } from "../../verdict/check";
@@ -12,7 +13,7 @@ const RULE_BLOCK_SIP_CODE = 603;
 
 /** What the call presents to the operator's rules: its numbers, its ingress as presented and as mapped, and when. */
 export function ruleSubjectOf({ call, cli, ingress, atMs }: Pick<OriginContext, "call" | "cli" | "ingress" | "atMs">): RuleSubject {
-  return ruleSubjectFor(cli?.tn ?? call.cli?.tn ?? null, call.to?.tn ?? call.ruri?.tn ?? null, ingress, atMs);
+  return ruleSubjectFor(cli?.tn ?? call.cli?.tn ?? null, calledNumber(call), ingress, atMs);
 }
 
 /** The most matched rules a check's evidence lists: every one of them still decides, but a response stays readable. */

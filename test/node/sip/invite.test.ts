@@ -47,6 +47,7 @@ describe("parseInvite reads only what the verdict needs", () => {
       callId: "fuzz-1@192.0.2.10",
       date: "Fri, 28 Nov 2025 00:00:00 GMT",
       privacy: ["id", "user;critical"],
+      cutShort: null,
     });
   });
 
@@ -73,7 +74,7 @@ describe("parseInvite reads only what the verdict needs", () => {
 
   it("reads no header whose name is a property of every object", () => {
     const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\n__proto__: x\r\nconstructor: y\r\ntoString: z\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n");
-    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: null, identity: [], callId: null, date: null, privacy: [] });
+    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: null, identity: [], callId: null, date: null, privacy: [], cutShort: null });
   });
 
   it(
@@ -95,7 +96,8 @@ describe("parseInvite reads only what the verdict needs", () => {
           const callIds = named(/^\s*(call-id|i)\s*:/i);
           const withinBounds = [head.split(/\r?\n/)[0]!, ...addresses.flat()].every((line) => line.length <= MAX_PARSED_LINE_CHARS);
           fc.pre(expected !== null && !/\n\s/.test(head) && !/\ny\s*:/i.test(head) && lines.every((line) => line.includes(":")) && addresses.every((found) => found.length <= 1) && callIds.length <= 1 && withinBounds);
-          const { pai, ...parts } = parseInvite(text);
+          // The whole-message parser completes a header section without its empty line; cutShort says so here (below).
+          const { pai, cutShort: _cutShort, ...parts } = parseInvite(text);
           const { pai: paiValue, ...rest } = expected!;
           expect(parts).toEqual(rest);
           // sip.js keeps P-Asserted-Identity as text: the value is the same, its address the grammar's.
@@ -130,6 +132,28 @@ describe("what the calling peer wrote is reported, never refused (issue 22 item 
     ["a request line too long to parse", `INVITE sip:a@b.example${tooLong} SIP/2.0`, { raw: `sip:a@b.example${tooLong}`, problem: "too-long" }],
   ])("%s", (_what, requestLine, ruri) => {
     expect(parseInvite(`${requestLine}\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n`)).toMatchObject({ ruri, from: { address: sip("+77272501234") } });
+  });
+});
+
+describe("a message cut short is reported (an SBC that posts a C string stops at the first NUL byte)", () => {
+  const head = "INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1";
+  it.each([
+    ["ends inside its header section", `${head}\r\nX-Pad: `, /ends inside its header section/],
+    ["ends after a header line but before the empty line", `${head}\r\n`, /ends inside its header section/],
+    ["has a body shorter than its Content-Length", `${head}\r\nContent-Length: 10\r\n\r\nv=0\r\n`, /body is 5 bytes where its Content-Length says 10/],
+    ["counts the body in UTF-8 bytes, not characters", `${head}\r\nl: 9\r\n\r\nv=ж\r\n`, /body is 6 bytes where its Content-Length says 9/],
+    ["has a Content-Length that is no length", `${head}\r\nContent-Length: -1\r\n\r\n`, /Content-Length '-1' is not a length/],
+  ])("%s", (_what, raw, reason) => {
+    expect(parseInvite(raw).cutShort).toMatch(reason);
+  });
+
+  it.each([
+    ["no body and no Content-Length", `${head}\r\n\r\n`],
+    ["a body as long as its Content-Length", `${head}\r\nContent-Length: 5\r\n\r\nv=0\r\n`],
+    ["a body longer than its Content-Length (RFC 3261 §18.3: the excess is ignored)", `${head}\r\nContent-Length: 0\r\n\r\nv=0\r\n`],
+    ["bare LF line endings, the body counted as CRLF", "INVITE sip:a@b.example SIP/2.0\nFrom: <sip:+77272501234@c.example>;tag=1\nContent-Length: 5\n\nv=0\n"],
+  ])("is whole with %s", (_what, raw) => {
+    expect(parseInvite(raw).cutShort).toBeNull();
   });
 });
 

@@ -8,7 +8,7 @@ import { putConfigSection } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { manualClock } from "../admin/support";
 import { sbcAuth, TEST_ACTOR } from "../support/auth";
-import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, postAtis, signedIdentity, verdictRequest } from "../support/stir";
+import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, pki, postAtis, register, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 import { checkOf, verdictVia } from "./support";
 
 beforeEach(() => installTrust());
@@ -243,6 +243,51 @@ describe("legitimate re-sends of one SIP call, told by its Call-ID (RFC 3261 §8
     expect(checkOf(await post(invite("Call-ID: a84b4c76e66710@carrier.example")), "passport.replay")).toMatchObject({ evidence: { presentations: 1 } });
     expect(checkOf(await post(invite("i: a84b4c76e66710@carrier.example")), "passport.replay")).toMatchObject({ result: "pass", evidence: { repeat: "re-send" } });
     expect(checkOf(await post(invite("Call-ID: f81d4fae7dec11d0@attacker.example")), "passport.replay")).toMatchObject({ result: "fail", evidence: { repeat: "replay" } });
+  });
+});
+
+/**
+ * The real guard, reached with the round trip a Durable Object has deployed (it lives in one place, the
+ * verdict may run in another): 20 ms, well inside the budget. Locally it answers in the same turn.
+ */
+const REMOTE_GUARD_MS = 20;
+const remoteGuard = {
+  getByName: (name: string) => {
+    const stub = env.REPLAY.getByName(name);
+    return { present: async (presentation: Presentation) => (await new Promise((resolve) => setTimeout(resolve, REMOTE_GUARD_MS)), stub.present(presentation)) };
+  },
+};
+
+describe("the guard's own time: what runs before it cannot starve it", () => {
+  const bindings = { ...env, REPLAY: remoteGuard, VERDICT_BUDGET_MS: "250" };
+
+  it.each([
+    ["answers 404 just before the budget runs out", { status: 404, delayMs: 238 }],
+    ["answers only after the budget", { delayMs: 1_500 }],
+  ])("a replay beside a second Identity header whose repository %s is still caught", async (_how, repository) => {
+    const { identity } = await signedIdentity();
+    const app = appAt();
+    expect((await verdictVia(app, verdictRequest([identity], onCall("victim-call")), bindings)).verstat).toBe("TN-Validation-Passed");
+    const decoy = (await signedIdentity({ x5u: await register({ path: uniquePath("decoy"), body: `${pki.leaf}${pki.intermediate}`, ...repository }) })).identity;
+    const replay = await verdictVia(app, verdictRequest([identity, decoy], onCall("attacker-call")), bindings, { settle: false });
+    expect(checkOf(replay, "passport.replay")).toMatchObject({ result: "fail" });
+    expect(replay).toMatchObject({ verstat: "TN-Validation-Failed", attest: null });
+  });
+
+  it("a PASSporT judged fresh in the last instant of its window is still remembered when the guard is asked, however long its repository took", async () => {
+    const x5u = await serveChain(pki.leaf, { delayMs: 300 });
+    const { identity } = await signedIdentity({ x5u });
+    // Clocks that run with wall time (workerd moves Date.now() across I/O), started at the given instant.
+    const running = (epochMs: number) => {
+      const started = Date.now();
+      return { now: () => epochMs + (Date.now() - started) };
+    };
+    const first = await verdictVia(createApp({ clock: running(IAT * 1000), sharedCache: null }), verdictRequest([identity], onCall("victim-call")));
+    expect(first.verstat).toBe("TN-Validation-Passed");
+    // 60.9 s after iat (fresh: whole seconds, 60 ≤ FRESHNESS_SECONDS), on another isolate that must fetch the certificate first.
+    const replay = await verdictVia(createApp({ clock: running((IAT + 60) * 1000 + 900), sharedCache: null }), verdictRequest([identity], onCall("attacker-call")));
+    expect(checkOf(replay, "passport.freshness")).toMatchObject({ result: "pass" });
+    expect(checkOf(replay, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2 } });
   });
 });
 

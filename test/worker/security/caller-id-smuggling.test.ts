@@ -51,7 +51,8 @@ describe("P-Asserted-Identity read through the SIP grammar", () => {
     ["sip, then tel", `<sip:+${FOREIGN}@gw.example;user=phone>, <tel:+${CALLER}>`, FOREIGN, "allow"],
     ["tel, then sip", `<tel:+${CALLER}>, <sip:+${FOREIGN}@gw.example;user=phone>`, CALLER, "block"],
   ])("two identities (%s): the first presents the caller", async (_order, pai, tn, action) => {
-    const response = await postInvite(inviteWith([FROM, TO, `P-Asserted-Identity: ${pai}`]), INTERNATIONAL_QUERY);
+    // From presents the foreign number too, so the verdict is the first identity's alone.
+    const response = await postInvite(inviteWith([`From: <sip:+${FOREIGN}@gw.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: ${pai}`]), INTERNATIONAL_QUERY);
     const { verdict } = (await response.json()) as any;
     expect(verdict).toMatchObject({ action, cli: { tn, source: "pai" } });
   });

@@ -101,7 +101,7 @@ describe("a From that cannot be read is no caller ID: judged as spoofing on an i
   });
 });
 
-describe("a To or Request-URI that cannot be read is reported; the other still names the callee", () => {
+describe("a To or Request-URI that cannot be read is reported; the callee is the Request-URI's number", () => {
   it("two To headers: the Request-URI still matches the PASSporT's dest", async () => {
     const { identity } = await signedIdentity();
     const verdict = await verdictOf(await postInvite(inviteWith([FROM, TO, `To: <sip:+77019999999@operator.example>`], [identity]), DOMESTIC_QUERY));
@@ -109,10 +109,10 @@ describe("a To or Request-URI that cannot be read is reported; the other still n
     expect(checkOf(verdict, "sip.to")).toMatchObject({ result: "fail", detail: "more than one To header" });
   });
 
-  it("a Request-URI the SIP grammar refuses: To still matches", async () => {
+  it("a Request-URI the SIP grammar refuses names no callee: To, which the call is not routed by, does not stand in for it", async () => {
     const { identity } = await signedIdentity();
     const verdict = await verdictOf(await postInvite(inviteWith([FROM, TO], [identity], `INVITE sip:+770 1234 5678@operator.example SIP/2.0`), DOMESTIC_QUERY));
-    expect(verdict).toMatchObject({ verstat: "TN-Validation-Passed", action: "allow" });
+    expect(verdict).toMatchObject({ verstat: "No-TN-Validation", stir: { failedCheck: "passport.dest" } });
     expect(checkOf(verdict, "sip.ruri")).toMatchObject({ result: "fail", detail: "Request-URI unparseable", evidence: { presented: "sip:+770 1234 5678@operator.example" } });
   });
 

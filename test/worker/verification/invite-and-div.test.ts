@@ -76,6 +76,32 @@ describe("raw INVITE through /v1/verdict", () => {
   });
 });
 
+describe("dest names the number the call is routed to (RFC 8224 §6.2.2)", () => {
+  const ELSEWHERE = "77019998877";
+
+  it("a PASSporT signed for the callee To names does not verify a call whose Request-URI routes it to another number", async () => {
+    const { identity } = await signedIdentity({ dest: [CALLEE] });
+    const response = await postVerdict(appAt(), verdictRequest([identity], { to: `<sip:+${CALLEE}@operator.example>`, ruri: `sip:+${ELSEWHERE}@operator.example` }));
+    const { verdict } = (await response.json()) as any;
+    expect(verdict).toMatchObject({ verstat: "No-TN-Validation", attest: null, stir: { failedCheck: "passport.dest" } });
+  });
+
+  it("nor does a captured PASSporT with its Call-ID copied, presented again towards another number: no fork, a mismatch", async () => {
+    const { identity } = await signedIdentity({ dest: [CALLEE] });
+    const app = appAt();
+    const first = await postVerdict(app, verdictRequest([identity], { callId: "victim-call-1" }));
+    expect(((await first.json()) as any).verdict.verstat).toBe("TN-Validation-Passed");
+    const again = await postVerdict(app, verdictRequest([identity], { callId: "victim-call-1", to: `<sip:+${CALLEE}@operator.example>`, ruri: `sip:+${ELSEWHERE}@operator.example` }));
+    expect(((await again.json()) as any).verdict).toMatchObject({ verstat: "No-TN-Validation", stir: { failedCheck: "passport.dest" } });
+  });
+
+  it("a Request-URI that holds no number leaves To to name the callee", async () => {
+    const { identity } = await signedIdentity({ dest: [CALLEE] });
+    const response = await postVerdict(appAt(), verdictRequest([identity], { to: `<sip:+${CALLEE}@operator.example>`, ruri: "sip:voicemail@operator.example" }));
+    expect(((await response.json()) as any).verdict.verstat).toBe("TN-Validation-Passed");
+  });
+});
+
 describe("div PASSporTs (RFC 8946)", () => {
   const FORWARDED_TO = "77015550000";
 
@@ -93,6 +119,13 @@ describe("div PASSporTs (RFC 8946)", () => {
     const shaken = await signedIdentity({ dest: [CALLEE] });
     const response = await postVerdict(appAt(), verdictRequest([shaken.identity], { to: `<sip:+${FORWARDED_TO}@operator.example>`, ruri: `sip:+${FORWARDED_TO}@operator.example` }));
     expect(((await response.json()) as any).verdict.stir.failedCheck).toBe("passport.dest");
+  });
+
+  it("a retargeted call keeps the original callee in To: its div names the Request-URI's new one", async () => {
+    const shaken = await signedIdentity({ dest: [CALLEE] });
+    const div = await signedIdentity({ ppt: "div", orig: CALLER, dest: [FORWARDED_TO], div: CALLEE });
+    const response = await postVerdict(appAt(), verdictRequest([shaken.identity, div.identity], { to: `<sip:+${CALLEE}@operator.example>`, ruri: `sip:+${FORWARDED_TO}@operator.example` }));
+    expect(((await response.json()) as any).verdict.verstat).toBe("TN-Validation-Passed");
   });
 
   it("fails a div whose orig is not the shaken orig", async () => {
