@@ -23,13 +23,14 @@ const MAX_REASONS_SHOWN = 3;
 /**
  * The extensions this verifier processes, which alone may be critical (RFC 5280 §4.2: a critical
  * extension that is not processed rejects the certificate). BasicConstraints and KeyUsage are enforced
- * below; CertificatePolicies is processed as RFC 5280 §6.1 does with user-initial-policy-set anyPolicy
- * and no explicit-policy requirement, which every policy set passes (real STI-CAs mark it critical:
- * Martini Security SHAKEN G1, NetNumber); the TNAuthList is checked against the signed orig, the
- * signing certificate's and an issuing CA's (RFC 8226 §9, RFC 9060 §4); key identifiers, the CRL
- * distribution point and the subject's alternative name (an identity; nothing here constrains names)
- * restrict nothing. Name constraints, policy constraints and mappings, extended key usage and the rest
- * are not processed, so a certificate that marks one critical is refused.
+ * below (a PASSporT signer's KeyUsage by requirePassportSigner); CertificatePolicies is processed as
+ * RFC 5280 §6.1 does with user-initial-policy-set anyPolicy and no explicit-policy requirement, which
+ * every policy set passes (real STI-CAs mark it critical: Martini Security SHAKEN G1, NetNumber); the
+ * TNAuthList is checked against the signed orig, the signing certificate's and an issuing CA's
+ * (RFC 8226 §9, RFC 9060 §4); key identifiers, the CRL distribution point and the subject's
+ * alternative name (an identity; nothing here constrains names) restrict nothing. Name constraints,
+ * policy constraints and mappings, extended key usage and the rest are not processed, so a certificate
+ * that marks one critical is refused.
  */
 const PROCESSED_EXTENSIONS = new Set([
   asn1X509.id_ce_basicConstraints,
@@ -61,6 +62,8 @@ interface CertificateFacts {
   notAnIssuerBecause: string | null;
   /** Why it may not be the signing certificate (RFC 5280 §4.2); null when it may. */
   notASignerBecause: string | null;
+  /** Why its key may not verify PASSporTs (RFC 5280 §4.2.1.3); null when it may. */
+  notAPassportSignerBecause: string | null;
   pathLenConstraint: number | undefined;
 }
 
@@ -76,7 +79,7 @@ function factsOf(certificate: X509Certificate): CertificateFacts {
   return known;
 }
 
-function readConstraints(certificate: X509Certificate): Pick<CertificateFacts, "notAnIssuerBecause" | "notASignerBecause" | "pathLenConstraint"> {
+function readConstraints(certificate: X509Certificate): Pick<CertificateFacts, "notAnIssuerBecause" | "notASignerBecause" | "notAPassportSignerBecause" | "pathLenConstraint"> {
   let constraints: BasicConstraintsExtension | null;
   let keyUsage: KeyUsagesExtension | null;
   try {
@@ -85,12 +88,13 @@ function readConstraints(certificate: X509Certificate): Pick<CertificateFacts, "
     keyUsage = certificate.getExtension(KeyUsagesExtension);
   } catch {
     const undecodable = "has an extension that cannot be decoded";
-    return { notAnIssuerBecause: undecodable, notASignerBecause: undecodable, pathLenConstraint: undefined };
+    return { notAnIssuerBecause: undecodable, notASignerBecause: undecodable, notAPassportSignerBecause: undecodable, pathLenConstraint: undefined };
   }
   const unprocessed = unprocessedCritical(certificate);
   return {
     notAnIssuerBecause: whyNotAnIssuer(constraints, keyUsage) ?? unprocessed,
     notASignerBecause: unprocessed,
+    notAPassportSignerBecause: whyNotAPassportSigner(keyUsage),
     pathLenConstraint: constraints?.ca ? constraints.pathLength : undefined,
   };
 }
@@ -101,6 +105,14 @@ function whyNotAnIssuer(constraints: BasicConstraintsExtension | null, keyUsage:
   // §6.1.4(n): keyCertSign is required when keyUsage is present. Absent keyUsage is accepted, as the
   // RFC says: the Telonium STI-CA roots the 2025 survey trusted carry none.
   if (keyUsage && (keyUsage.usages & KeyUsageFlags.keyCertSign) === 0) return "lacks keyCertSign in its keyUsage (RFC 5280 §6.1.4(n))";
+  return null;
+}
+
+function whyNotAPassportSigner(keyUsage: KeyUsagesExtension | null): string | null {
+  // §4.2.1.3: keyUsage restricts what the key may be used for, and a PASSporT signature is a digital
+  // signature. Absent keyUsage is accepted, as for issuers: ATIS-1000080 asks for one, but its absence
+  // is a profile finding (e_atis_ext_key_usage), not a limit on the key.
+  if (keyUsage && (keyUsage.usages & KeyUsageFlags.digitalSignature) === 0) return "lacks digitalSignature in its keyUsage, so its key may not sign PASSporTs (RFC 5280 §4.2.1.3)";
   return null;
 }
 
@@ -221,6 +233,16 @@ function withValidity(certificates: X509Certificate[], anchor: X509Certificate):
     validFrom: Math.max(...certificates.map((certificate) => certificate.notBefore.getTime())),
     validUntil: Math.min(...certificates.map((certificate) => certificate.notAfter.getTime())),
   };
+}
+
+/**
+ * RFC 5280 §4.2.1.3 for the signing certificate of a PASSporT. Not part of buildTrustedPaths, which
+ * validates CA certificates' paths too (the CLI's CRL issuers): what a trusted key may do depends on
+ * what it is asked to verify, and a PASSporT asks for digitalSignature.
+ */
+export function requirePassportSigner(leaf: X509Certificate): void {
+  const { notAPassportSignerBecause } = factsOf(leaf);
+  if (notAPassportSignerBecause) throw new VerificationError("CHAIN_UNTRUSTED", `signing certificate ${quoted(leaf.subject)} ${notAPassportSignerBecause}`);
 }
 
 /**

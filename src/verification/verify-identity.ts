@@ -2,7 +2,7 @@ import { compactVerify } from "jose";
 import type { X509Certificate } from "@peculiar/x509";
 import type { CertificateSource } from "../certificate/certificate-source";
 import { trustedPathsFor } from "../certificate/certificate-source";
-import { pathValidAt, type TrustedPath } from "../certificate/chain";
+import { pathValidAt, requirePassportSigner, type TrustedPath } from "../certificate/chain";
 import { lintCertificate, type LintFinding } from "../certificate/lint";
 import { authorisationOf, entryNaming, readTnAuthList, type TnAuthListReading, type TnAuthorisation } from "../certificate/tnauthlist";
 import { judgeRevocation, revocationStatus } from "../certificate/revocation";
@@ -292,6 +292,7 @@ async function checkCredential(
   };
   const paths = await trustedPathsFor(credential, trust.version, trust.anchors);
   if (paths instanceof VerificationError) throw paths;
+  requirePassportSigner(leaf);
   steps.passed("certificate.chain", undefined, { paths: paths.length });
   const path = pathValidAt(paths, iat * 1000);
   signer.anchor = path.anchor.subject;

@@ -1,6 +1,6 @@
-import { Extension, type JsonName, SubjectKeyIdentifierExtension, X509CertificateGenerator } from "@peculiar/x509";
+import { Extension, type JsonName, KeyUsageFlags, SubjectKeyIdentifierExtension, X509CertificateGenerator } from "@peculiar/x509";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { generateKeyPair, keyPairFromPrivateKey, loadSigningAuthority, SHAKEN_SIGNING_ALGORITHM, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
+import { generateKeyPair, keyPairFromPrivateKey, keyUsage, loadSigningAuthority, SHAKEN_SIGNING_ALGORITHM, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
 import { checkOf, verdictVia } from "../abuse/support";
 import { fixtureIntermediate, fixtureRoot, issueTestCa, pemOf, signedThrough } from "../support/attack-pki";
 import { appAt, atisRequest, IAT, installTrust, issueTestLeaf, pki, postAtis, verdictRequest } from "../support/stir";
@@ -111,6 +111,32 @@ describe("RFC 5280 §6.1.4(n): an issuer's keyUsage includes keyCertSign", () =>
   it("accepts an issuer without keyUsage, as the RFC does (real STI-CA roots carry none)", async () => {
     const plain = await issueTestCa("No Key Usage", { deviations: { omitKeyUsage: true } });
     await expectVerified(await callThrough(plain, [pemOf(plain)]));
+  });
+});
+
+describe("RFC 5280 §4.2.1.3: the signing certificate's keyUsage, when it has one, includes digitalSignature", () => {
+  const signedByLeaf = async (leafDeviations: ProfileDeviations) => callThrough(await fixtureIntermediate(), [pki.intermediate], { leafDeviations });
+
+  it("refuses a leaf whose keyUsage is keyCertSign alone", async () => {
+    const identity = await signedByLeaf({ extensions: [keyUsage(KeyUsageFlags.keyCertSign)] });
+    await expectRefused(identity, "certificate.chain", /^signing certificate '.*CN=SHAKEN 818H' lacks digitalSignature in its keyUsage, so its key may not sign PASSporTs \(RFC 5280 §4\.2\.1\.3\)$/);
+  });
+
+  it("refuses a leaf whose keyUsage is nonRepudiation alone", async () => {
+    const identity = await signedByLeaf({ extensions: [keyUsage(KeyUsageFlags.nonRepudiation)] });
+    await expectRefused(identity, "certificate.chain", /lacks digitalSignature in its keyUsage/);
+  });
+
+  it("accepts a leaf whose keyUsage has digitalSignature among others, reporting the profile finding only", async () => {
+    const identity = await signedByLeaf({ extensions: [keyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)] });
+    const verdict = await expectVerified(identity);
+    expect(checkOf(verdict, "certificate.profile")).toMatchObject({ result: "warn", detail: expect.stringContaining("e_atis_ext_key_usage_ee") });
+  });
+
+  it("accepts a leaf without keyUsage: ATIS-1000080 asks for one, but its absence is a profile finding (spec digest §6)", async () => {
+    const identity = await signedByLeaf({ omitExtensions: ["2.5.29.15"] });
+    const verdict = await expectVerified(identity);
+    expect(checkOf(verdict, "certificate.profile")).toMatchObject({ result: "warn", detail: expect.stringContaining("e_atis_ext_key_usage") });
   });
 });
 
