@@ -35,6 +35,11 @@ export interface PassportClaims {
 export interface DecodedPassport {
   header: PassportHeader;
   claims: PassportClaims;
+  /**
+   * Every claim as signed, those `claims` does not read included: the signing certificate's JWT Claim
+   * Constraints may name any claim (RFC 8226 §8, RFC 9118 §3).
+   */
+  claimSet: Readonly<Record<string, unknown>>;
   /** The JWS exactly as received; the signature is verified over these bytes, never re-serialized. */
   jws: string;
 }
@@ -168,7 +173,7 @@ function checkClaims(claims: Record<string, unknown>, ppt: SupportedPpt): Passpo
 /** Decodes and checks a PASSporT's header and claims. Does not verify the signature. */
 export function decodePassport(jws: string, identity: { info: string; ppt: string | null; alg: string | null }): DecodedPassport {
   const header = decodePassportHeader(jws, identity);
-  return { header, claims: decodePassportClaims(jws, header), jws };
+  return { header, ...decodePassportClaims(jws, header), jws };
 }
 
 /** The first half of decodePassport: the protected header, decoded and checked. */
@@ -176,8 +181,9 @@ export function decodePassportHeader(jws: string, identity: { info: string; ppt:
   return checkHeader(decodeSegment(jws.slice(0, jws.indexOf(".")), "header"), identity);
 }
 
-/** The second half: the claims, decoded and checked against the header's `ppt`. */
-export function decodePassportClaims(jws: string, header: PassportHeader): PassportClaims {
+/** The second half: the claims, decoded and checked against the header's `ppt`, and the claim set they were read from. */
+export function decodePassportClaims(jws: string, header: PassportHeader): Pick<DecodedPassport, "claims" | "claimSet"> {
   const start = jws.indexOf(".") + 1;
-  return checkClaims(decodeSegment(jws.slice(start, jws.indexOf(".", start)), "claims"), header.ppt);
+  const claimSet = decodeSegment(jws.slice(start, jws.indexOf(".", start)), "claims");
+  return { claims: checkClaims(claimSet, header.ppt), claimSet };
 }

@@ -65,6 +65,14 @@ export const OUTCOMES = {
   TNAUTHLIST_MISSING: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   // RFC 8226 §9, RFC 9060: a certificate scoped to telephone numbers vouches for those numbers only.
   ORIG_NOT_AUTHORISED: row("certificate.tnauthlist", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  // RFC 8226 §8, RFC 9118 §3: the signing certificate bounds the claims its PASSporTs may carry. A
+  // constraint extension that cannot be read refuses the credential (the verifier cannot tell what the
+  // issuer forbade); a PASSporT outside the constraints is refused itself ("the PASSporT recipient will
+  // reject the entire PASSporT", RFC 9118's abstract): 438, as for claims that are not this call's.
+  // Failed, not No-TN-Validation: like ORIG_NOT_AUTHORISED, the signer's own certificate says it could
+  // not vouch for what it signed.
+  CLAIM_CONSTRAINTS_UNREADABLE: row("certificate.claim-constraints", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
+  CLAIM_NOT_PERMITTED: row("certificate.claim-constraints", 438, INVALID_IDENTITY, "TN-Validation-Failed"),
   KEY_UNSUPPORTED: row("certificate.key", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   CERTIFICATE_PROFILE: row("certificate.profile", 437, UNSUPPORTED_CREDENTIAL, "TN-Validation-Failed"),
   SIGNATURE_INVALID: row("passport.signature", 438, INVALID_IDENTITY, "TN-Validation-Failed"),

@@ -4,6 +4,7 @@ import type { CertificateSource } from "../certificate/certificate-source";
 import { trustedPathsFor } from "../certificate/certificate-source";
 import { pathValidAt, requirePassportSigner, type TrustedPath } from "../certificate/chain";
 import { lintCertificate, type LintFinding } from "../certificate/lint";
+import { brokenClaimConstraint, readClaimConstraints, type ClaimConstraintsReading } from "../certificate/claim-constraints";
 import { authorisationOf, entryNaming, readTnAuthList, type TnAuthListReading, type TnAuthorisation } from "../certificate/tnauthlist";
 import { judgeRevocation, revocationStatus } from "../certificate/revocation";
 import type { TrustMaterial, TrustSource } from "../certificate/trust-store";
@@ -88,6 +89,7 @@ const STEPS = [
   "certificate.validity",
   "certificate.revocation",
   "certificate.tnauthlist",
+  "certificate.claim-constraints",
   "certificate.key",
   "passport.signature",
 ] as const;
@@ -141,7 +143,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
     steps.passed("identity.syntax");
     header = decodePassportHeader(identity.jws, identity);
     steps.passed("passport.header", undefined, { ppt: header.ppt, x5u: header.x5u });
-    passport = { header, claims: decodePassportClaims(identity.jws, header), jws: identity.jws };
+    passport = { header, ...decodePassportClaims(identity.jws, header), jws: identity.jws };
     steps.passed("passport.claims");
     if (passport.claims.origid !== undefined && !isUuid(passport.claims.origid)) {
       steps.checks.push(warn("passport.origid", "origid is not a UUID (RFC 8588 §4); kept as an opaque traceback id", { origid: passport.claims.origid.slice(0, 64) }));
@@ -153,7 +155,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
     steps.passed("x5u.policy");
     const credential = await options.certificates.credential(x5u);
     steps.passed("x5u.fetch", undefined, { certificates: credential.chain.length });
-    signer = await checkCredential(credential, passport.claims.iat, signedOrig, options, steps);
+    signer = await checkCredential(credential, passport, signedOrig, options, steps);
 
     if (credential.leafKey instanceof VerificationError) throw credential.leafKey;
     steps.passed("certificate.key");
@@ -258,8 +260,9 @@ function matchNumbers(passport: DecodedPassport, call: CallNumbers, steps: StepR
   return signedOrig;
 }
 
-// Reading the TNAuthList and linting the profile depend only on the certificate: once per certificate.
+// Reading the TNAuthList and the claim constraints and linting the profile depend only on the certificate: once per certificate.
 const tnAuthLists = new WeakMap<X509Certificate, TnAuthListReading>();
+const claimConstraints = new WeakMap<X509Certificate, ClaimConstraintsReading>();
 const profiles = new WeakMap<X509Certificate, LintFinding[]>();
 const memo = <T>(cache: WeakMap<X509Certificate, T>, certificate: X509Certificate, compute: (certificate: X509Certificate) => T): T => {
   let value = cache.get(certificate);
@@ -270,10 +273,13 @@ const memo = <T>(cache: WeakMap<X509Certificate, T>, certificate: X509Certificat
   return value;
 };
 
-/** ATIS-1000074 §5.3.1 / ATIS-1000080: trusted path, validity at iat, revocation, TNAuthList (for the signed orig), profile. */
+/**
+ * ATIS-1000074 §5.3.1 / ATIS-1000080: trusted path, validity at iat, revocation, TNAuthList (for the
+ * signed orig), the claim constraints (for the PASSporT's claims), profile.
+ */
 async function checkCredential(
   credential: Awaited<ReturnType<CertificateSource["credential"]>>,
-  iat: number,
+  passport: DecodedPassport,
   orig: string,
   options: VerifierOptions,
   steps: StepRecorder,
@@ -294,13 +300,14 @@ async function checkCredential(
   if (paths instanceof VerificationError) throw paths;
   requirePassportSigner(leaf);
   steps.passed("certificate.chain", undefined, { paths: paths.length });
-  const path = pathValidAt(paths, iat * 1000);
+  const path = pathValidAt(paths, passport.claims.iat * 1000);
   signer.anchor = path.anchor.subject;
   steps.passed("certificate.validity", undefined, { anchor: path.anchor.subject, length: path.certificates.length });
 
   await checkRevocation(path, trust, options, steps);
 
   checkTnAuthList(tnAuthList, path, orig, steps);
+  checkClaimConstraints(memo(claimConstraints, leaf, readClaimConstraints), passport.claimSet, steps);
   reportProfile(leaf, options.strictProfile, steps);
   return signer;
 }
@@ -352,6 +359,18 @@ function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, orig: st
     // Seen in production certificates: a valid SPC, but not the RFC 8226 encoding. Reported, not failed.
     steps.checks.push(warn("certificate.tnauthlist", `TNAuthList is not RFC 8226-encoded (${reading.form}): ${reading.note}`, { spcs: reading.spcs }));
   }
+}
+
+/**
+ * RFC 8226 §8, RFC 9118 §3: the claims of a PASSporT are within the JWT Claim Constraints of its
+ * signing certificate, the certificate whose key signed it.
+ */
+function checkClaimConstraints(reading: ClaimConstraintsReading, claimSet: DecodedPassport["claimSet"], steps: StepRecorder): void {
+  if ("unreadable" in reading) throw new VerificationError("CLAIM_CONSTRAINTS_UNREADABLE", reading.unreadable);
+  const broken = brokenClaimConstraint(reading.constraints, claimSet);
+  if (broken) throw new VerificationError("CLAIM_NOT_PERMITTED", broken.description, broken.evidence);
+  if (reading.constraints.length === 0) steps.passed("certificate.claim-constraints", "the signing certificate constrains no claims");
+  else steps.passed("certificate.claim-constraints", undefined, { extensions: reading.constraints.map((constraints) => constraints.extension) });
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;

@@ -15,7 +15,10 @@ import {
   type ProfileDeviations,
   type SigningAuthority,
 } from "../../../src/pki";
-import type { X509Certificate } from "@peculiar/x509";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { id_pe_JWTClaimConstraints, JWTClaimConstraints, JWTClaimNames, JWTClaimPermittedValues, JWTClaimPermittedValuesList } from "@peculiar/asn1-rfc8226";
+import { Extension, type X509Certificate } from "@peculiar/x509";
+import { ENHANCED_JWT_CLAIM_CONSTRAINTS_OID, EnhancedJWTClaimConstraints, JWTClaimValues, JWTClaimValuesList } from "../../../src/certificate/claim-constraints";
 import type { Registration } from "./registration";
 import { sbcAuth } from "./auth";
 
@@ -211,4 +214,33 @@ export async function issueTestLeaf(options: {
     deviations: options.deviations,
   });
   return { pem: leaf.toString("pem"), keyPkcs8: await exportPrivateKeyPem(keys.privateKey), privateKey: keys.privateKey, certificate: leaf };
+}
+
+export interface ClaimConstraintsOf {
+  mustInclude?: string[];
+  /** Each claim with the values it may take. */
+  permittedValues?: Record<string, string[]>;
+  /** RFC 9118 only. */
+  mustExclude?: string[];
+}
+
+/** A non-critical JWT Claim Constraints extension for issueTestLeaf: RFC 8226 §8's, or RFC 9118 §3's enhanced one. */
+export function claimConstraintsExtension({ mustInclude, permittedValues, mustExclude }: ClaimConstraintsOf, form: "rfc8226" | "rfc9118"): Extension {
+  const names = (list: string[] | undefined) => list && new JWTClaimNames(list);
+  const entries = Object.entries(permittedValues ?? {});
+  const permitted = entries.length === 0 ? undefined : entries;
+  if (form === "rfc8226") {
+    if (mustExclude) throw new Error("RFC 8226's JWTClaimConstraints has no mustExclude");
+    const value = new JWTClaimConstraints({
+      mustInclude: names(mustInclude),
+      permittedValues: permitted && new JWTClaimPermittedValuesList(permitted.map(([claim, values]) => new JWTClaimPermittedValues({ claim, permitted: values as never[] }))),
+    });
+    return new Extension(id_pe_JWTClaimConstraints, false, AsnConvert.serialize(value));
+  }
+  const value = new EnhancedJWTClaimConstraints({
+    mustInclude: names(mustInclude),
+    permittedValues: permitted && new JWTClaimValuesList(permitted.map(([claim, values]) => new JWTClaimValues({ claim, values }))),
+    mustExclude: names(mustExclude),
+  });
+  return new Extension(ENHANCED_JWT_CLAIM_CONSTRAINTS_OID, false, AsnConvert.serialize(value));
 }

@@ -138,6 +138,7 @@ describe("every identity reports each step of RFC 8224 §6.2: passed up to the f
       ["certificate.validity", "skip"],
       ["certificate.revocation", "skip"],
       ["certificate.tnauthlist", "skip"],
+      ["certificate.claim-constraints", "skip"],
       ["certificate.key", "skip"],
       ["passport.signature", "skip"],
     ]);

@@ -23,6 +23,7 @@ const STEP_IDS = [
   "certificate.validity",
   "certificate.revocation",
   "certificate.tnauthlist",
+  "certificate.claim-constraints",
   "certificate.key",
   "passport.signature",
 ];
@@ -38,12 +39,12 @@ describe("the steps of a PASSporT, in order", () => {
     expect(verdict.checks.every((check) => typeof check === "object" && typeof check.id === "string")).toBe(true);
   });
 
-  it("a profile failure in strict mode fails after the TNAuthList and leaves the key and signature not run", async () => {
+  it("a profile failure in strict mode fails after the TNAuthList and the claim constraints and leaves the key and signature not run", async () => {
     const leaf = await issueTestLeaf({ deviations: { keyUsageNotCritical: true } });
     const identity = (await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 })).identity;
     const verdict = await verdictVia(appAt(), verdictRequest([identity]), { ...env, STRICT_PROFILE: "true" });
     expect(stepsOf(verdict)).toEqual([
-      ...STEP_IDS.slice(0, 12).map((id) => [id, id === "certificate.revocation" ? "skip" : "pass"]),
+      ...STEP_IDS.slice(0, 13).map((id) => [id, id === "certificate.revocation" ? "skip" : "pass"]),
       ["certificate.profile", "fail"],
       ["certificate.key", "skip"],
       ["passport.signature", "skip"],

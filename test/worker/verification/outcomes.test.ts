@@ -1,4 +1,6 @@
 import { env } from "cloudflare:workers";
+import { id_pe_JWTClaimConstraints } from "@peculiar/asn1-rfc8226";
+import { Extension } from "@peculiar/x509";
 import { CompactSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RuntimeOverrides } from "../../../src/runtime";
@@ -8,6 +10,7 @@ import {
   atisRequest,
   CALLEE,
   CALLER,
+  claimConstraintsExtension,
   craftIdentity,
   IAT,
   installTrust,
@@ -108,6 +111,19 @@ const CASES: Record<VerificationFailure, OutcomeCase> = {
       return (await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 })).identity;
     }),
   },
+  CLAIM_CONSTRAINTS_UNREADABLE: {
+    identities: one(async () => {
+      const leaf = await issueTestLeaf({ deviations: { extensions: [new Extension(id_pe_JWTClaimConstraints, false, new Uint8Array([0x30, 0x00]))] } });
+      return (await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 })).identity;
+    }),
+  },
+  CLAIM_NOT_PERMITTED: {
+    // RFC 8226 §8: a leaf permitted attest C signs attest A.
+    identities: one(async () => {
+      const leaf = await issueTestLeaf({ deviations: { extensions: [claimConstraintsExtension({ permittedValues: { attest: ["C"] } }, "rfc8226")] } });
+      return (await signedIdentity({ x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8, attest: "A" })).identity;
+    }),
+  },
   KEY_UNSUPPORTED: { identities: one(async () => craftIdentity({ x5u: await serveChain((await issueTestLeaf({ keyType: "P-384" })).pem) })) },
   CERTIFICATE_PROFILE: {
     // KeyUsage not critical is an error-level ATIS-1000080 finding: reported normally, fatal in strict mode.
@@ -164,6 +180,9 @@ const SPEC_TABLE: Record<VerificationFailure, [number, string, string]> = {
   REVOCATION_UNKNOWN: [437, "Unsupported Credential", "TN-Validation-Failed"],
   TNAUTHLIST_MISSING: [437, "Unsupported Credential", "TN-Validation-Failed"],
   ORIG_NOT_AUTHORISED: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  // Not in the digest's table, which predates them: RFC 8226 §8 / RFC 9118 §3 (outcomes.ts says why these codes).
+  CLAIM_CONSTRAINTS_UNREADABLE: [437, "Unsupported Credential", "TN-Validation-Failed"],
+  CLAIM_NOT_PERMITTED: [438, "Invalid Identity Header", "TN-Validation-Failed"],
   KEY_UNSUPPORTED: [437, "Unsupported Credential", "TN-Validation-Failed"],
   CERTIFICATE_PROFILE: [437, "Unsupported Credential", "TN-Validation-Failed"],
   SIGNATURE_INVALID: [438, "Invalid Identity Header", "TN-Validation-Failed"],
