@@ -459,6 +459,12 @@ async function main(): Promise<number> {
       delivered: null, rejectionHeaders: { Reason: /^SIP ;cause=608 ;text="/, "Call-Info": new RegExp(`^<${JWSCARD_URL}>;purpose=jwscard$`) },
     },
     {
+      // The same spoof behind a foreign P-Asserted-Identity: the SBC removes the peer's PAI and forwards
+      // its From, so the verifier judges From's number too, and the spoof is rejected as without it.
+      name: "kz-fixed-from-behind-foreign-pai", peer: INTERNATIONAL_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 608,
+      extraHeaders: ["P-Asserted-Identity: <sip:+4930123456789@127.0.0.3;user=phone>"], delivered: null,
+    },
+    {
       // The same spoof with an unreadable Date: the verifier judges the call (the Date is the peer's to
       // write, so it is a check, never a request error), and the spoof is rejected as without it. Were
       // the verifier to answer 4xx, the SBC would reject with 500: the core receives nothing either way.
