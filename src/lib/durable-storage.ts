@@ -68,11 +68,21 @@ export class PeriodicSave {
     private readonly save: () => void,
   ) {}
 
-  /** After a change. */
+  /**
+   * After a change. An alarm the storage refused is no alarm: the next change tries again, or the
+   * object would never save again and a restart would forget everything since (README "Stores: loss
+   * bounds and retention"). The caller still hears of the refusal; the change itself stays unsaved
+   * until an alarm runs.
+   */
   async changed(): Promise<void> {
     if (this.scheduled) return;
     this.scheduled = true;
-    await this.storage.setAlarm(Date.now() + this.everyMs);
+    try {
+      await this.storage.setAlarm(Date.now() + this.everyMs);
+    } catch (error) {
+      this.scheduled = false;
+      throw error;
+    }
   }
 
   /** The object's alarm: saves what changed since the last save. */
