@@ -77,20 +77,24 @@ export class ReplayGuard extends DurableObject {
     return this.ledger.present(presentation);
   }
 
-  /** A page (or a few, past RECORDS_PER_PAGE) of the records that changed since the last. */
+  /**
+   * A page (or a few, past RECORDS_PER_PAGE) of the records that changed since the last. They count as
+   * saved only once the transaction has committed: a write that fails leaves them for the alarm's
+   * retry (Workers retries a failed alarm) or the next save.
+   */
   private save(): void {
     const records: SavedRecord[] = [];
     for (const signingInput of this.unsaved) {
       const held = this.ledger.held.get(signingInput);
       if (held) records.push([signingInput, held.firstMs, held.expiresMs, held.count, held.legs, held.callId]);
     }
-    this.unsaved.clear();
     this.storage.transaction(() => {
       for (let start = 0; start < records.length; start += RECORDS_PER_PAGE) {
         const page = records.slice(start, start + RECORDS_PER_PAGE);
         this.storage.run(WRITE_PAGE, Math.max(...page.map(([, , expiresMs]) => expiresMs)), JSON.stringify(page));
       }
     });
+    this.unsaved.clear();
   }
 
   /** A saved page's records over those of the pages before it; what cannot be read is left out. */

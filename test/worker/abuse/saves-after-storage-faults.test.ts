@@ -54,3 +54,30 @@ describe("a refused alarm is set again by the next change", () => {
     });
   });
 });
+
+describe("a page write that fails at the alarm", () => {
+  it("leaves its records unsaved, so the alarm's retry saves them and a restarted guard knows them", async () => {
+    await runInDurableObject(env.REPLAY.getByName(`faults-${crypto.randomUUID()}`), async (guard: ReplayGuard, state) => {
+      await guard.present(presentation("aa", 1_000));
+      await guard.present(presentation("bb", 1_100));
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      let failed = false;
+      sql.exec = ((query: string, ...bindings: unknown[]) => {
+        if (!failed && query.startsWith("INSERT INTO presentation_pages")) {
+          failed = true;
+          throw new Error("SQLITE_FULL (simulated)");
+        }
+        return exec(query, ...bindings);
+      }) as typeof sql.exec;
+      await expect(guard.alarm()).rejects.toThrow(/simulated/);
+      expect(pagesIn(state)).toBe(0);
+      // Workers retries a failed alarm (at least once).
+      await guard.alarm();
+      expect(pagesIn(state)).toBe(1);
+      const restarted = new ReplayGuard(state, env);
+      expect(await restarted.present(presentation("aa", 5_000))).toMatchObject({ presentations: 2 });
+      expect(await restarted.present(presentation("bb", 5_000))).toMatchObject({ presentations: 2 });
+    });
+  });
+});
