@@ -1,7 +1,7 @@
 import "./lib/reflect-metadata";
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
-import type { AppEnv } from "./api/app-env";
+import { backgroundTasks, type AppEnv } from "./api/app-env";
 import { atisError } from "./api/atis-errors";
 import { atisRoutes } from "./api/atis";
 import { authenticate } from "./api/authenticate";
@@ -17,14 +17,14 @@ import { reportsRoutes } from "./reports/routes";
 import { statsRoutes } from "./stats/routes";
 import { ConfigError } from "./config";
 import { systemClock } from "./lib/clock";
-import { createRuntime, type Runtime, type RuntimeOverrides } from "./runtime";
+import { createRuntime, type RuntimeOverrides, type WorkerRuntime } from "./runtime";
 
 /**
  * Builds the HTTP application. The runtime (caches, trust set) is created once per isolate and
  * environment; tests pass overrides (an injected clock, a fetcher) to a fresh application.
  */
 export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
-  const runtimes = new WeakMap<object, Runtime>();
+  const runtimes = new WeakMap<object, WorkerRuntime>();
   const app = new Hono<AppEnv>();
 
   app.use("*", requestId);
@@ -45,6 +45,9 @@ export function createApp(overrides: RuntimeOverrides = {}): Hono<AppEnv> {
     }
     c.set("runtime", runtime);
     await next();
+    // The cache writes still pending (src/lib/background-writes.ts) finish after the response, not with it.
+    const writes = runtime.writes.settled();
+    if (writes) backgroundTasks(c)(writes);
   });
 
   app.get("/healthz", describeRoute({ tags: ["Operations"], summary: "Liveness", responses: { 200: { description: '`{"status":"ok"}`' } } }), (c) => c.json({ status: "ok" }));

@@ -5,6 +5,7 @@ import type { Fetcher } from "./certificate/fetch-chain";
 import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
 import { recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
+import { BackgroundWrites, type LocationCache } from "./lib/background-writes";
 import { systemClock, type Clock } from "./lib/clock";
 import { isolateOriginSnapshots } from "./origin/deps";
 import type { SnapshotCache } from "./origin/snapshot";
@@ -36,6 +37,11 @@ export interface Runtime {
   snapshots: SnapshotCache;
 }
 
+/** The Worker's runtime: its trust set and certificate source write to the Workers cache, and each request hands the writes still pending to its waitUntil. */
+export interface WorkerRuntime extends Runtime {
+  writes: BackgroundWrites;
+}
+
 /** The verifier's options from the configuration, with the clock, certificate source and trust set it runs on (the Worker's, or the CLI's replay). */
 export const verifierOptionsFrom = (config: VerifierConfig, sources: Pick<VerifierOptions, "clock" | "certificates" | "trust">): VerifierOptions => ({
   ...sources,
@@ -46,15 +52,17 @@ export const verifierOptionsFrom = (config: VerifierConfig, sources: Pick<Verifi
   strictProfile: config.strictProfile,
 });
 
-export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
+export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): WorkerRuntime {
   const config = readVerifierConfig(env as unknown as Record<string, unknown>);
   const clock = overrides.clock ?? systemClock;
-  const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000, overrides.trustCache !== undefined ? overrides.trustCache : defaultSharedCache());
+  const writes = new BackgroundWrites(config.backgroundTimeoutMs);
+  const locationCache = (cache: Cache | null): LocationCache | null => (cache ? { cache, writes } : null);
+  const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000, locationCache(overrides.trustCache !== undefined ? overrides.trustCache : defaultSharedCache()));
   const certificates = new CachingCertificateSource({
     fetcher: overrides.fetcher ?? ((request) => fetch(request)),
     limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },
     clock,
-    sharedCache: overrides.sharedCache !== undefined ? overrides.sharedCache : defaultSharedCache(),
+    sharedCache: locationCache(overrides.sharedCache !== undefined ? overrides.sharedCache : defaultSharedCache()),
     minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
     observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch },
   });
@@ -66,6 +74,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     replay: replayStoreFrom(env.REPLAY),
     velocity: new VelocityTracker(velocityStoreFrom(env.VELOCITY), config.velocity, config.backgroundTimeoutMs),
     snapshots: overrides.snapshots ?? isolateOriginSnapshots(env),
+    writes,
   };
 }
 

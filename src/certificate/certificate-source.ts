@@ -1,6 +1,8 @@
 import type { X509Certificate } from "@peculiar/x509";
 import { LRUCache } from "lru-cache";
+import type { LocationCache } from "../lib/background-writes";
 import type { Clock } from "../lib/clock";
+import { withTimeout } from "../lib/timeout";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
 import { buildTrustedPaths, type TrustedPath } from "./chain";
@@ -41,7 +43,7 @@ export interface CachingSourceOptions {
   limits: FetchLimits;
   clock: Clock;
   /** Shared cache across isolates of a location (Workers Cache API); null to skip. */
-  sharedCache: Cache | null;
+  sharedCache: LocationCache | null;
   /** ATIS-1000074: cache at least this long when the repository says less or nothing. */
   minimumTtlSeconds: number;
   /** Where cache hits and repository fetches are counted (the Worker's metrics); none in the CLI. */
@@ -54,6 +56,13 @@ export interface CertificateSourceObserver {
 }
 
 const DAY_SECONDS = 86_400;
+/**
+ * The location's cache answers within milliseconds: a lookup (with the read of its body) that has not
+ * answered by then is a miss, and the chain is fetched from the repository with most of a 250 ms verdict
+ * budget left. A lookup that never answers must not hold the URL's shared load, which every later
+ * request for that x5u in the isolate joins.
+ */
+const SHARED_CACHE_READ_TIMEOUT_MS = 100;
 
 /**
  * x5u → Credential with three layers: an in-isolate LRU bounded in entries and bytes, the location's
@@ -97,12 +106,10 @@ export class CachingCertificateSource implements CertificateSource {
   private async load(x5u: URL): Promise<Credential> {
     const { sharedCache, clock } = this.options;
     const cacheKey = new Request(x5u.href, { method: "GET" });
-    const shared = sharedCache ? await sharedCache.match(cacheKey).catch(() => undefined) : undefined;
+    const shared = sharedCache ? await withTimeout(readShared(sharedCache.cache, cacheKey), SHARED_CACHE_READ_TIMEOUT_MS, "the shared certificate cache lookup").catch(() => null) : null;
     if (shared) {
-      // Stored as the strictly decoded PEM the fetch read. Read as bytes: `text()` on a
-      // application/pem-certificate-chain body makes workerd log a "not text" warning per read.
-      const credential = await parseCredential(x5u.href, decodeUtf8Strict(new Uint8Array(await shared.arrayBuffer())));
-      const remaining = Number(shared.headers.get("X-Shaken-Expires") ?? 0) - clock.now();
+      const credential = await parseCredential(x5u.href, shared.body);
+      const remaining = shared.expiresAtMs - clock.now();
       if (remaining > 0) this.memory.set(x5u.href, credential, { ttl: remaining });
       return credential;
     }
@@ -122,7 +129,8 @@ export class CachingCertificateSource implements CertificateSource {
             "X-Shaken-Expires": String(expires),
           },
         });
-        await sharedCache.put(cacheKey, stored).catch(() => undefined); // a cache outage only costs a refetch
+        // After the response, bounded: the credential is in use already, and a cache outage only costs a refetch.
+        void sharedCache.writes.start(() => sharedCache.cache.put(cacheKey, stored), "the shared certificate cache write").catch(() => undefined);
       }
     }
     return credential;
@@ -136,6 +144,15 @@ export class CachingCertificateSource implements CertificateSource {
 }
 
 export const DEFAULT_MINIMUM_TTL_SECONDS = DAY_SECONDS;
+
+/** A chain the location's cache holds, and until when (null: none). */
+async function readShared(cache: Cache, key: Request): Promise<{ body: string; expiresAtMs: number } | null> {
+  const response = await cache.match(key);
+  if (!response) return null;
+  // Stored as the strictly decoded PEM the fetch read. Read as bytes: `text()` on a
+  // application/pem-certificate-chain body makes workerd log a "not text" warning per read.
+  return { body: decodeUtf8Strict(new Uint8Array(await response.arrayBuffer())), expiresAtMs: Number(response.headers.get("X-Shaken-Expires") ?? 0) };
+}
 
 export async function parseCredential(x5u: string, body: string): Promise<Credential> {
   const chain = parsePemChain(body);

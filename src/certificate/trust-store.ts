@@ -1,5 +1,6 @@
 import "../lib/reflect-metadata";
 import { X509Certificate, X509Crl } from "@peculiar/x509";
+import type { LocationCache } from "../lib/background-writes";
 import type { Clock } from "../lib/clock";
 import { withTimeout } from "../lib/timeout";
 import { CRLS_KEY, parseCrlDocument, parseTrustAnchorDocument, TRUST_ANCHORS_KEY } from "./trust-format";
@@ -47,6 +48,12 @@ const LAST_GOOD_KEY = "https://trust-set.shaken-edge.internal/v1";
 const LAST_GOOD_MAX_AGE_SECONDS = 30 * 86_400;
 /** A KV read that has not answered by then is an outage: the last good set is used instead of waiting on. */
 const KV_READ_TIMEOUT_MS = 2_000;
+/**
+ * The location's cache answers within milliseconds: a lookup of the last good set (and the read of its
+ * body) that has not answered by then finds none, so that one that never answers cannot hold the load,
+ * and every verdict waiting on it, for the isolate's life.
+ */
+const LAST_GOOD_READ_TIMEOUT_MS = 500;
 
 /**
  * Reads the trust set the CLI pushes into KV (`shaken-edge trust push`, `crl push`), once per refresh
@@ -67,7 +74,7 @@ export class KvTrustSource implements TrustSource {
     private readonly kv: TextStore,
     private readonly clock: Clock,
     private readonly refreshMs: number,
-    private readonly lastGood: Cache | null,
+    private readonly lastGood: LocationCache | null,
   ) {}
 
   fresh(): TrustMaterial | null {
@@ -87,7 +94,7 @@ export class KvTrustSource implements TrustSource {
     try {
       const [anchors, crls] = await withTimeout(Promise.all([this.kv.get(TRUST_ANCHORS_KEY), this.kv.get(CRLS_KEY)]), KV_READ_TIMEOUT_MS, "the TRUST KV read");
       this.material = await this.adopt({ anchors, crls }, null);
-      await this.keep({ anchors, crls }, this.material.version);
+      this.keep({ anchors, crls }, this.material.version);
     } catch (error) {
       const reason = `trust store refresh failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
       // An isolate that has a set keeps it; one that has none (yet) looks for the kept one on every refresh.
@@ -113,26 +120,37 @@ export class KvTrustSource implements TrustSource {
     };
   }
 
-  /** Writes a newly read version to the location's cache; a cache outage costs only the fallback. */
-  private async keep(documents: TrustDocuments, version: string): Promise<void> {
+  /**
+   * Starts writing a newly read version to the location's cache, in the background: the set is in use
+   * as soon as it is read, whatever the cache does. A cache outage costs only the fallback, and a write
+   * that fails (or is abandoned) is tried again on the next load.
+   */
+  private keep(documents: TrustDocuments, version: string): void {
     if (!this.lastGood || this.keptVersion === version) return;
     const body = JSON.stringify({ version, keptAt: new Date(this.clock.now()).toISOString(), ...documents });
     const response = new Response(body, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${LAST_GOOD_MAX_AGE_SECONDS}` } });
-    await this.lastGood.put(LAST_GOOD_KEY, response).then(
+    const { cache, writes } = this.lastGood;
+    void writes.start(() => cache.put(LAST_GOOD_KEY, response), "the last good trust set's cache write").then(
       () => void (this.keptVersion = version),
       () => undefined,
     );
   }
 
   private async readLastGood(reason: string): Promise<TrustMaterial | null> {
+    if (!this.lastGood) return null;
+    const { cache } = this.lastGood;
     try {
-      const response = await this.lastGood?.match(LAST_GOOD_KEY);
-      if (!response) return null;
-      const kept = JSON.parse(await response.text()) as TrustDocuments & { version: string; keptAt: string };
+      const read = async () => {
+        const response = await cache.match(LAST_GOOD_KEY);
+        return response ? await response.text() : null;
+      };
+      const text = await withTimeout(read(), LAST_GOOD_READ_TIMEOUT_MS, "the last good trust set's cache read");
+      if (text === null) return null;
+      const kept = JSON.parse(text) as TrustDocuments & { version: string; keptAt: string };
       this.keptVersion = kept.version;
       return await this.adopt(kept, `${reason}; using the last good trust set (version ${kept.version}, kept ${kept.keptAt})`);
     } catch {
-      return null; // an unreadable copy is no copy
+      return null; // an unreadable copy, or one the cache did not answer with in time, is no copy
     }
   }
 }

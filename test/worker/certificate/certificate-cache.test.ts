@@ -3,6 +3,7 @@ import { type JsonName, X509Certificate } from "@peculiar/x509";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { CachingCertificateSource, type CertificateSourceObserver, parseCredential, staticCertificateSource, trustedPathsFor } from "../../../src/certificate/certificate-source";
 import type { Fetcher } from "../../../src/certificate/fetch-chain";
+import { BackgroundWrites, type LocationCache } from "../../../src/lib/background-writes";
 import { generateKeyPair, issueCaCertificate, issueShakenCertificate, type KeyType, type SigningAuthority } from "../../../src/pki";
 import { VerificationError } from "../../../src/verification/outcomes";
 
@@ -178,7 +179,9 @@ describe("the caching certificate source", () => {
         stored.set(request.url, response);
       },
     };
-    return { cache: cache as unknown as Cache, stored, matched, puts };
+    // The source puts in the background: `written()` waits for its writes, as a request's waitUntil does.
+    const writes = new BackgroundWrites(1_000);
+    return { cache: { cache: cache as unknown as Cache, writes }, stored, matched, puts, written: () => writes.settled() };
   }
 
   function observed() {
@@ -191,7 +194,7 @@ describe("the caching certificate source", () => {
     return { observer, lookups, timed };
   }
 
-  const sourceOf = (fetcher: Fetcher, options: { sharedCache?: Cache | null; observer?: CertificateSourceObserver; minimumTtlSeconds?: number } = {}) =>
+  const sourceOf = (fetcher: Fetcher, options: { sharedCache?: LocationCache | null; observer?: CertificateSourceObserver; minimumTtlSeconds?: number } = {}) =>
     new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 65_536 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50, ...options });
 
   it("bounds its memory in bytes, 16 MiB in all: a ninth credential of 2 MiB each drops the first", async () => {
@@ -232,9 +235,10 @@ describe("the caching certificate source", () => {
   });
 
   it("stores the fetched chain in the shared cache for the repository's max-age when above the minimum", async () => {
-    const { cache, matched, puts } = sharedCache();
+    const { cache, matched, puts, written } = sharedCache();
     const source = sourceOf(repository().fetcher, { sharedCache: cache });
     await source.credential(X5U);
+    await written();
     expect(matched).toEqual([`GET ${X5U.href}`]);
     expect(puts.map(({ method, url, body }) => ({ method, url, body }))).toEqual([{ method: "GET", url: X5U.href, body: chainPem }]);
     const { headers } = puts[0]!;
@@ -249,9 +253,10 @@ describe("the caching certificate source", () => {
     ["a shorter max-age", "max-age=10"],
     ["no lifetime at all", "public"],
   ])("keeps a chain the minimum time when the repository gives %s", async (_, cacheControl) => {
-    const { cache, puts } = sharedCache();
+    const { cache, puts, written } = sharedCache();
     const source = sourceOf(repository(() => new Response(chainPem, { headers: { "Cache-Control": cacheControl } })).fetcher, { sharedCache: cache });
     await source.credential(X5U);
+    await written();
     expect(puts[0]!.headers.get("Cache-Control")).toBe("max-age=50");
     expect(puts[0]!.headers.get("X-Shaken-Expires")).toBe(String(NOW + 50_000));
   });
@@ -259,10 +264,11 @@ describe("the caching certificate source", () => {
   it("keeps a chain no longer than its leaf is valid: 9.6 s left is 9 s in the shared cache, 9.6 s in memory", async () => {
     const leaf = await leafUnder(root, { notAfter: new Date(NOW + 10_000) });
     const { fetcher, calls } = repository(() => new Response(pemOf(leaf), { headers: { "Cache-Control": "max-age=86400" } }));
-    const { cache, puts } = sharedCache();
+    const { cache, puts, written } = sharedCache();
     t = NOW + 400;
     const source = sourceOf(fetcher, { sharedCache: cache, minimumTtlSeconds: 86_400 });
     await source.credential(X5U);
+    await written();
     expect([puts[0]!.headers.get("Cache-Control"), puts[0]!.headers.get("X-Shaken-Expires")]).toEqual(["max-age=9", String(NOW + 10_000)]);
     await advance(9_000);
     expect(source.cached(X5U)).toBeDefined();
@@ -317,9 +323,28 @@ describe("the caching certificate source", () => {
   it("fetches when the shared cache fails to answer or to store, and still keeps the chain in memory", async () => {
     const { fetcher, calls } = repository();
     const failing = { match: () => Promise.reject(new Error("cache down")), put: () => Promise.reject(new Error("cache down")) } as unknown as Cache;
-    const source = sourceOf(fetcher, { sharedCache: failing });
+    const source = sourceOf(fetcher, { sharedCache: { cache: failing, writes: new BackgroundWrites(1_000) } });
     const credential = await source.credential(X5U);
     expect(await source.credential(X5U)).toBe(credential);
+    expect(calls.count).toBe(1);
+  });
+
+  it("takes a shared-cache lookup that does not answer within 100 ms for a miss, and fetches", async () => {
+    const { fetcher, calls } = repository();
+    const hanging = { match: () => new Promise<never>(() => {}), put: () => Promise.resolve() } as unknown as Cache;
+    const source = sourceOf(fetcher, { sharedCache: { cache: hanging, writes: new BackgroundWrites(1_000) } });
+    const started = Date.now();
+    expect((await source.credential(X5U)).chain).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(calls.count).toBe(1);
+  });
+
+  it("answers the credential without waiting for a shared-cache write that never settles", async () => {
+    const { fetcher, calls } = repository();
+    const hanging = { match: () => Promise.resolve(undefined), put: () => new Promise<never>(() => {}) } as unknown as Cache;
+    const source = sourceOf(fetcher, { sharedCache: { cache: hanging, writes: new BackgroundWrites(1_000) } });
+    const stuck = new Promise((resolve) => setTimeout(() => resolve("the credential waited for the write"), 500));
+    expect(await Promise.race([source.credential(X5U), stuck])).toMatchObject({ x5u: X5U.href });
     expect(calls.count).toBe(1);
   });
 

@@ -3,6 +3,7 @@ import type { JsonName } from "@peculiar/x509";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { KvTrustSource, unavailableTrust, type TextStore } from "../../../src/certificate/trust-store";
 import { CRLS_KEY, TRUST_ANCHORS_KEY } from "../../../src/certificate/trust-format";
+import { BackgroundWrites } from "../../../src/lib/background-writes";
 import { createCrl, createCrlSigner, encodeCrlPem, generateKeyPair, issueCaCertificate, type SigningAuthority } from "../../../src/pki";
 
 /**
@@ -59,11 +60,16 @@ function fakeCache() {
     stored: new Map<string, string>(),
     puts: [] as { key: string; headers: Headers; body: string }[],
     failPut: false,
+    /** A cache that never answers: every match, or every put, stays pending for good. */
+    hangMatch: false,
+    hangPut: false,
     async match(key: string) {
+      if (cache.hangMatch) return new Promise<never>(() => {});
       const body = cache.stored.get(key);
       return body === undefined ? undefined : new Response(body);
     },
     async put(key: string, response: Response) {
+      if (cache.hangPut) return new Promise<never>(() => {});
       const body = await response.text();
       cache.puts.push({ key, headers: response.headers, body });
       if (cache.failPut) throw new Error("cache put failed");
@@ -73,9 +79,11 @@ function fakeCache() {
   return cache;
 }
 
+/** The source puts the last good set in the background: `written()` waits for its writes, as a request's waitUntil does. */
 function source(kv: TextStore, cache: ReturnType<typeof fakeCache> | null = null) {
   const clock = { t: T0, now: () => clock.t };
-  return { clock, trust: new KvTrustSource(kv, clock, REFRESH_MS, cache as unknown as Cache | null) };
+  const writes = new BackgroundWrites(1_000);
+  return { clock, trust: new KvTrustSource(kv, clock, REFRESH_MS, cache ? { cache: cache as unknown as Cache, writes } : null), written: () => writes.settled() };
 }
 
 beforeAll(async () => {
@@ -238,6 +246,7 @@ describe("a KV failure on a cold isolate: the location's last good set, else no 
     const warm = source(fakeKv(documents()), cache);
     warm.clock.t = T0 + 5_000;
     const loaded = await warm.trust.current();
+    await warm.written();
     cold.clock.t = T0 + REFRESH_MS;
     const kept = await cold.trust.current();
     expect(kept).toEqual({ ...loaded, staleBecause: `${OUTAGE}; using the last good trust set (version ${loaded.version}, kept 2026-12-01T00:00:05.000Z)` });
@@ -247,6 +256,25 @@ describe("a KV failure on a cold isolate: the location's last good set, else no 
     cold.clock.t = T0 + 2 * REFRESH_MS;
     expect(await cold.trust.current()).toEqual(loaded);
     expect(cache.puts).toHaveLength(1); // the cold isolate read that version from the cache: it does not write it again
+  });
+
+  it("a kept copy the cache does not answer with within 500 ms is no copy, and is looked for again on the next refresh", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const kv = fakeKv({});
+    kv.error = new Error("KV GET failed: 503");
+    const cache = fakeCache();
+    cache.stored.set(LAST_GOOD_KEY, JSON.stringify({ version: "kept", keptAt: "2026-11-30T00:00:00.000Z", anchors: anchorsDoc, crls: crlsDoc }));
+    cache.hangMatch = true;
+    const { clock, trust } = source(kv, cache);
+    let settled: unknown = null;
+    void trust.current().then((material) => (settled = material));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(settled).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(settled).toEqual(unavailableTrust(OUTAGE));
+    cache.hangMatch = false;
+    clock.t += REFRESH_MS;
+    expect(await trust.current()).toMatchObject({ available: true, staleBecause: expect.stringContaining("using the last good trust set (version kept") });
   });
 
   it("an unreadable kept copy is no copy", async () => {
@@ -266,8 +294,9 @@ describe("the last good set is written to the location's cache once per version"
   it("writes the documents with their version and the clock's time, kept for 30 days, and not again while unchanged", async () => {
     const cache = fakeCache();
     const kv = fakeKv(documents());
-    const { clock, trust } = source(kv, cache);
+    const { clock, trust, written } = source(kv, cache);
     const { version } = await trust.current();
+    await written();
     expect(cache.puts).toHaveLength(1);
     const [put] = cache.puts;
     expect(put!.key).toBe(LAST_GOOD_KEY);
@@ -276,24 +305,42 @@ describe("the last good set is written to the location's cache once per version"
     expect(JSON.parse(put!.body)).toEqual({ version, keptAt: "2026-12-01T00:00:00.000Z", anchors: anchorsDoc, crls: crlsDoc });
     clock.t += REFRESH_MS;
     await trust.current();
+    await written();
     expect(cache.puts).toHaveLength(1);
     kv.values[CRLS_KEY] = otherCrlsDoc;
     clock.t += REFRESH_MS;
     await trust.current();
+    await written();
     expect(cache.puts).toHaveLength(2);
     expect(JSON.parse(cache.puts[1]!.body)).toEqual({ version: await versionOf(anchorsDoc, otherCrlsDoc), keptAt: "2026-12-01T00:02:00.000Z", anchors: anchorsDoc, crls: otherCrlsDoc });
+  });
+
+  it("a write that never settles holds no load: the set is in use at once, and the write is tried again on the next load", async () => {
+    const cache = fakeCache();
+    cache.hangPut = true;
+    const { clock, trust } = source(fakeKv(documents()), cache);
+    const stuck = new Promise((resolve) => setTimeout(() => resolve("the load waited for the write"), 1_000));
+    expect(await Promise.race([trust.current(), stuck])).toMatchObject({ available: true, staleBecause: null });
+    expect(trust.fresh()).not.toBeNull();
+    cache.hangPut = false;
+    clock.t += REFRESH_MS;
+    await trust.current();
+    await vi.waitFor(() => expect(cache.stored.has(LAST_GOOD_KEY)).toBe(true));
   });
 
   it("a failed write costs nothing but the copy, and is tried again on the next load", async () => {
     const cache = fakeCache();
     cache.failPut = true;
-    const { clock, trust } = source(fakeKv(documents()), cache);
+    const { clock, trust, written } = source(fakeKv(documents()), cache);
     expect(await trust.current()).toMatchObject({ available: true, staleBecause: null });
+    await written();
     cache.failPut = false;
     clock.t += REFRESH_MS;
     await trust.current();
+    await written();
     clock.t += REFRESH_MS;
     await trust.current();
+    await written();
     expect(cache.puts).toHaveLength(2);
     expect(cache.stored.has(LAST_GOOD_KEY)).toBe(true);
   });

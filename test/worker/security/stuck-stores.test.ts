@@ -4,7 +4,7 @@ import { createApp } from "../../../src/app";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createRule } from "../../../src/rules/store";
 import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
-import { CALLEE } from "../support/stir";
+import { appAt, CALLEE, installTrust, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 import { TEST_ACTOR } from "../support/auth";
 
 /**
@@ -31,5 +31,40 @@ describe("store.rules: D1 does not answer", () => {
     expect(verdict).toMatchObject({ action: "block", decidedBy: "rules.operator" });
     expect(checkOf(verdict, "store.rules")).toMatchObject({ result: "fail", evidence: { problem: "timeout", budgetMs: 100, policy: "tag" } });
     expect(answeredBefore(verdict, 1_000)).toBe(true); // ten budgets: it did not wait for the stuck store
+  });
+});
+
+/**
+ * The location's Workers cache never answering: the trust set's last good copy, written after every
+ * new version, and the shared certificate cache, read before every repository fetch. Either call
+ * stayed pending for good once, holding the isolate's trust load or one x5u's shared load with it.
+ */
+describe("the Workers cache does not answer", () => {
+  const BUDGET_MS = 1_000;
+  const bindings = { ...env, VERDICT_BUDGET_MS: String(BUDGET_MS) };
+
+  it("a last good trust set's write that never settles holds no verdict: the isolate verifies on the set KV answered", async () => {
+    installTrust();
+    const hungCache = { put: neverSettles, match: () => Promise.resolve(undefined) } as unknown as Cache;
+    const app = appAt(0, { trustCache: hungCache });
+    for (let call = 0; call < 2; call++) {
+      // settle: false — the hung write stays hung; no verdict may wait for it.
+      const verdict = await verdictVia(app, verdictRequest([(await signedIdentity()).identity]), bindings, { settle: false });
+      expect(verdict.verstat).toBe("TN-Validation-Passed");
+      expect(checkOf(verdict, "store.trust")).toBeUndefined();
+      expect(answeredBefore(verdict, BUDGET_MS)).toBe(true);
+    }
+  });
+
+  it("a shared certificate cache lookup that never answers is a miss: the chain is fetched from the repository", async () => {
+    installTrust();
+    const hungCache = { match: neverSettles, put: () => Promise.resolve() } as unknown as Cache;
+    const app = appAt(0, { sharedCache: hungCache, trustCache: null });
+    const x5u = await serveChain(pki.leaf);
+    for (let call = 0; call < 2; call++) {
+      const verdict = await verdictVia(app, verdictRequest([(await signedIdentity({ x5u })).identity]), bindings, { settle: false });
+      expect(verdict.stir.reasoncode).toBeNull();
+      expect(checkOf(verdict, "deadline.x5u")).toBeUndefined();
+    }
   });
 });
