@@ -8,7 +8,7 @@ import { VerificationError } from "../verification/outcomes";
 import { buildTrustedPaths, type TrustedPath } from "./chain";
 import { comparableNamesOf } from "./distinguished-name";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
-import { parsePemChain } from "./pem-chain";
+import { extensionCountOf, parsePemChain } from "./pem-chain";
 
 /** The credential behind one x5u: every certificate the repository served, parsed once. */
 export interface Credential {
@@ -157,7 +157,20 @@ async function readShared(cache: Cache, key: Request): Promise<{ body: string; e
 export async function parseCredential(x5u: string, body: string): Promise<Credential> {
   const chain = parsePemChain(body);
   refuseIssuerLoop(chain);
-  return { x5u, chain, leafKey: await importLeafKey(chain[0]!), paths: new Map(), bytes: body.length * 2 + 4096 };
+  return { x5u, chain, leafKey: await importLeafKey(chain[0]!), paths: new Map(), bytes: heapCostOf(body, chain) };
+}
+
+/**
+ * What a credential costs the isolate's heap, for the in-isolate cache's byte bound: its body kept
+ * (two bytes a character) and decoded, and the objects the parser builds for each certificate and
+ * each of its extensions. Measured in Node (heap and external memory, after a collection): a SHAKEN
+ * leaf with its intermediate costs ~14 KB, and this charges ~20 KB; the costliest bodies the chain's
+ * bounds allow (src/certificate/pem-chain.ts: 8 certificates of 32 extensions, or 30 KB of extension
+ * values) cost 0.5 and 0.75 of what this charges them.
+ */
+function heapCostOf(body: string, chain: X509Certificate[]): number {
+  const extensions = chain.reduce((sum, certificate) => sum + extensionCountOf(certificate), 0);
+  return 3 * body.length + 3_072 * chain.length + 512 * extensions + 4_096;
 }
 
 /**

@@ -4,6 +4,16 @@ import { VerificationError } from "../verification/outcomes";
 
 /** A repository body holding more certificates than this is not a SHAKEN chain (leaf + a few CAs). */
 export const MAX_CERTIFICATES_IN_CHAIN = 8;
+/**
+ * The most extensions a certificate may carry. The ATIS-1000080 end-entity profile allows seven
+ * (BasicConstraints, KeyUsage, SKI, AKI, CertificatePolicies, CRL distribution points, TNAuthList) and
+ * a CA fewer; of 139 certificates served by real STI repositories, the most carry 10. Parsing costs
+ * heap and CPU per extension (a body of ~1 900 two-byte extensions held ~100 times its size once
+ * parsed and took ~54 ms), so a certificate with more is refused before it is parsed.
+ */
+export const MAX_EXTENSIONS_IN_CERTIFICATE = 32;
+/** The largest certificate read, in DER bytes: the largest of those 139 is 1 753 bytes. */
+export const MAX_CERTIFICATE_BYTES = 8_192;
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
@@ -22,12 +32,89 @@ export function parsePemChain(body: string): X509Certificate[] {
     if (certificates.length === MAX_CERTIFICATES_IN_CHAIN) {
       throw notAChain(`repository body holds more than ${MAX_CERTIFICATES_IN_CHAIN} certificates`);
     }
+    const place = `certificate #${certificates.length + 1} in the repository body`;
+    const der = derOf(match[2]!);
+    const extensions = der && extensionCount(der);
+    if (der === null || extensions === null) throw notAChain(`${place} is not valid DER`);
+    if (extensions > MAX_EXTENSIONS_IN_CERTIFICATE) throw notAChain(`${place} carries ${extensions} extensions; at most ${MAX_EXTENSIONS_IN_CERTIFICATE} are accepted`);
+    if (der.length > MAX_CERTIFICATE_BYTES) throw notAChain(`${place} is ${der.length} bytes long; at most ${MAX_CERTIFICATE_BYTES} are accepted`);
     try {
-      certificates.push(new X509Certificate(match[0]));
+      certificates.push(new X509Certificate(der));
     } catch {
-      throw notAChain(`certificate #${certificates.length + 1} in the repository body is not valid DER`);
+      throw notAChain(`${place} is not valid DER`);
     }
   }
   if (certificates.length === 0) throw notAChain("repository body holds no PEM certificate");
   return certificates;
+}
+
+/** How many extensions a parsed certificate carries, read from its DER's outline: without decoding them (as `extensions` does), which may throw. */
+export function extensionCountOf(certificate: X509Certificate): number {
+  return extensionCount(new Uint8Array(certificate.rawData)) ?? 0;
+}
+
+/** The bytes a PEM block's base64 text encodes, or null when it is no base64. */
+function derOf(base64: string): Uint8Array | null {
+  try {
+    return Uint8Array.from(atob(base64.replace(/\s+/g, "")), (character) => character.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+/** A DER element: its tag, and where its contents start and end (X.690 §8.1). */
+interface DerElement {
+  tag: number;
+  start: number;
+  end: number;
+}
+
+/** The element at `offset`, when it ends by `end`; null when it is cut short, or no DER (an indefinite length, a multi-byte tag). */
+function elementAt(der: Uint8Array, offset: number, end: number): DerElement | null {
+  if (offset + 2 > end) return null;
+  const tag = der[offset]!;
+  if ((tag & 0x1f) === 0x1f) return null;
+  let length = der[offset + 1]!;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    if (octets === 0 || octets > 3 || start + octets > end) return null;
+    length = 0;
+    for (const octet of der.subarray(start, start + octets)) length = length * 256 + octet;
+    start += octets;
+  }
+  return start + length > end ? null : { tag, start, end: start + length };
+}
+
+const SEQUENCE = 0x30;
+/** TBSCertificate's `extensions [3] EXPLICIT Extensions` (RFC 5280 §4.1). */
+const EXTENSIONS = 0xa3;
+
+/**
+ * How many extensions a certificate carries, read from the outline of its DER alone (RFC 5280 §4.1:
+ * Certificate, TBSCertificate, its [3] Extensions), so that a certificate stuffed with them is refused
+ * before the parser builds an object for each. Null when the outline is no certificate's.
+ */
+function extensionCount(der: Uint8Array): number | null {
+  const certificate = elementAt(der, 0, der.length);
+  if (certificate?.tag !== SEQUENCE) return null;
+  const tbs = elementAt(der, certificate.start, certificate.end);
+  if (tbs?.tag !== SEQUENCE) return null;
+  for (let offset = tbs.start; offset < tbs.end; ) {
+    const field = elementAt(der, offset, tbs.end);
+    if (field === null) return null;
+    if (field.tag === EXTENSIONS) {
+      const extensions = elementAt(der, field.start, field.end);
+      if (extensions?.tag !== SEQUENCE) return null;
+      let count = 0;
+      for (let at = extensions.start; at < extensions.end; count++) {
+        const extension = elementAt(der, at, extensions.end);
+        if (extension === null) return null;
+        at = extension.end;
+      }
+      return count;
+    }
+    offset = field.end;
+  }
+  return 0;
 }

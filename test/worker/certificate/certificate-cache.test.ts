@@ -18,6 +18,9 @@ const NOW = Date.parse("2026-06-01T00:00:00Z");
 const X5U = new URL("https://cr.example.net/sp.pem");
 const VALIDITY = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
 const named = (commonName: string): JsonName => [{ C: ["KZ"] }, { O: ["Certificate Cache"] }, { CN: [commonName] }];
+/** What the in-isolate cache charges a credential: see heapCostOf in src/certificate/certificate-source.ts. */
+const heapCostOf = ({ chain }: { chain: X509Certificate[] }) =>
+  3 * pemOf(...chain).length + 3_072 * chain.length + 512 * chain.reduce((sum, certificate) => sum + certificate.extensions.length, 0) + 4_096;
 const pemOf = (...certificates: X509Certificate[]) => certificates.map((certificate) => `${certificate.toString("pem")}\n`).join("");
 
 async function ca(commonName: string, issuer?: SigningAuthority, keys?: CryptoKeyPair): Promise<SigningAuthority> {
@@ -50,7 +53,7 @@ async function refusal(body: string) {
 }
 
 describe("a repository body read as a credential", () => {
-  it("holds every certificate, the leaf's P-256 key imported for verifying, and its size as 2 bytes a character plus 4096", async () => {
+  it("holds every certificate, the leaf's P-256 key imported for verifying, and its heap cost: 3 bytes a character, 3 KiB a certificate, 512 bytes an extension, 4 KiB", async () => {
     const credential = await parseCredential(X5U.href, chainPem);
     expect(credential.x5u).toBe(X5U.href);
     expect(credential.chain.map((certificate) => certificate.subject)).toEqual([leafSubject, root.certificate.subject]);
@@ -58,7 +61,7 @@ describe("a repository body read as a credential", () => {
     expect((credential.leafKey as CryptoKey).algorithm).toMatchObject({ name: "ECDSA", namedCurve: "P-256" });
     expect((credential.leafKey as CryptoKey).usages).toEqual(["verify"]);
     expect(credential.paths.size).toBe(0);
-    expect(credential.bytes).toBe(chainPem.length * 2 + 4096);
+    expect(credential.bytes).toBe(heapCostOf(credential));
   });
 
   it.each([
@@ -197,17 +200,17 @@ describe("the caching certificate source", () => {
   const sourceOf = (fetcher: Fetcher, options: { sharedCache?: LocationCache | null; observer?: CertificateSourceObserver; minimumTtlSeconds?: number } = {}) =>
     new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 65_536 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50, ...options });
 
-  it("bounds its memory in bytes, 16 MiB in all: a ninth credential of 2 MiB each drops the first", async () => {
-    // Text outside the PEM blocks is no part of the chain, but it is what the credential costs to keep.
+  it("bounds its memory in bytes, 16 MiB in all: a sixth credential of 3 MiB each drops the first", async () => {
+    // Text outside the PEM blocks is no part of the chain, but it is what the credential costs to keep (three bytes a character).
     const padded = `${" ".repeat(1024 * 1024)}\n${chainPem}`;
     const { fetcher, calls } = repository(() => new Response(padded, { headers: { "Cache-Control": "max-age=100" } }));
     const source = new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 2 * 1024 * 1024 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50 });
-    const urls = Array.from({ length: 9 }, (_, index) => new URL(`https://cr.example.net/sp-${index}.pem`));
-    for (const url of urls.slice(0, 8)) await source.credential(url);
-    expect([source.size, source.cached(urls[0]!) !== undefined]).toEqual([7, false]);
-    await source.credential(urls[8]!);
-    expect(source.cached(urls[8]!)).toBeDefined();
-    expect(calls.count).toBe(9);
+    const urls = Array.from({ length: 6 }, (_, index) => new URL(`https://cr.example.net/sp-${index}.pem`));
+    for (const url of urls.slice(0, 5)) await source.credential(url);
+    expect(source.size).toBe(5);
+    await source.credential(urls[5]!);
+    expect([source.size, source.cached(urls[0]!) !== undefined, source.cached(urls[5]!) !== undefined]).toEqual([5, false, true]);
+    expect(calls.count).toBe(6);
   });
 
   it("fetches once for concurrent requests of one x5u", async () => {
@@ -296,7 +299,7 @@ describe("the caching certificate source", () => {
     const source = sourceOf(fetcher, { sharedCache: cache, observer });
     const credential = await source.credential(X5U);
     expect(credential.chain.map((certificate) => certificate.subject)).toEqual([leafSubject, root.certificate.subject]);
-    expect(credential.bytes).toBe(chainPem.length * 2 + 4096);
+    expect(credential.bytes).toBe(heapCostOf(credential));
     expect([calls.count, timed.count]).toEqual([0, 0]);
     expect(source.cached(X5U)).toBe(credential);
     expect(lookups).toEqual([false, true]);
