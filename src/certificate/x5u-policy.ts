@@ -63,9 +63,10 @@ function checkUnseenX5uUrl(x5u: string, policy: X5uPolicy): URL {
 
 /**
  * The URL's host as judged: the URL parser has already turned decimal, octal and hex IPv4 spellings
- * into dotted quads, and a fully qualified name's trailing dot ("localhost.") names the same host.
+ * into dotted quads, and a fully qualified name's trailing dots ("localhost.", "localhost..") name the
+ * same host to a resolver that ignores empty labels.
  */
-const hostOf = (url: URL): string => (url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname);
+const hostOf = (url: URL): string => url.hostname.replace(/\.+$/, "");
 
 /** Why a URL's host cannot be a public server — a special-purpose address, or this machine — or null. */
 export function nonPublicHost(url: URL): string | null {
@@ -152,6 +153,8 @@ function ipv6Special(groups: number[]): string | null {
     const embedded = ipv4Special(((g6 << 16) | g7) >>> 0);
     return `IPv4-${g5 === 0xffff ? "mapped" : "compatible"} ${embedded ?? "IPv4"}`;
   }
+  // ::ffff:0:0:0/96, IPv4-translated (RFC 2765 §2.1, SIIT): an IPv4 address reached through a translator.
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return `IPv4-translated ${ipv4Special(((g6 << 16) | g7) >>> 0) ?? "IPv4"}`;
   if (g0 === 0x64 && g1 === 0xff9b) return "NAT64";
   if (g0 === 0x100 && g1 === 0 && g2 === 0 && g3 === 0) return "discard-only (RFC 6666)";
   if ((g0 & 0xfe00) === 0xfc00) return "unique-local";
@@ -159,6 +162,8 @@ function ipv6Special(groups: number[]): string | null {
   if ((g0 & 0xffc0) === 0xfec0) return "site-local";
   if ((g0 & 0xff00) === 0xff00) return "multicast";
   if (g0 === 0x2001 && g1 === 0x0db8) return "documentation";
+  if (g0 === 0x3fff && g1 < 0x1000) return "documentation"; // 3fff::/20, RFC 9637
+  if (g0 === 0x5f00) return "segment routing (RFC 9602)";
   if (g0 === 0x2002) return "6to4";
   if (g0 === 0x2001 && g1 < 0x0200) return "IETF protocol assignment";
   return null;

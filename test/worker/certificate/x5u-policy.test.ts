@@ -65,6 +65,8 @@ describe("x5u policy (ATIS-1000074 §5.3.1, AST-2022-002)", () => {
     ["https://localhost./sp.pem", /localhost/],
     ["https://a.localhost./sp.pem", /localhost/],
     ["https://127.0.0.1./sp.pem", /loopback/],
+    ["https://localhost../sp.pem", /localhost/],
+    ["https://[::ffff:0:7f00:1]/sp.pem", /IPv4-translated loopback/],
     ["https://[100::1]/sp.pem", /discard-only/],
   ])("refuses %s", (x5u, reason) => {
     expect(refusal(x5u)).toMatch(reason);
@@ -189,6 +191,12 @@ describe("literal addresses, classified exactly", () => {
     ["[fec0::1]", "site-local"],
     ["[ff02::1]", "multicast"],
     ["[2001:db8::1]", "documentation"],
+    ["[3fff::1]", "documentation"],
+    ["[3fff:fff::1]", "documentation"],
+    ["[3fff:1000::1]", null],
+    ["[5f00::1]", "segment routing (RFC 9602)"],
+    ["[::ffff:0:808:808]", "IPv4-translated IPv4"],
+    ["[::ffff:1:808:808]", null],
     ["[2000:db8::1]", null],
     ["[2001:db9::1]", null],
     ["[2002::1]", "6to4"],
