@@ -35,7 +35,15 @@ interface SavedBasePointer {
   savedAt: number;
 }
 
+/**
+ * Saves the configuration unless a newer one is saved already. An isolate that compiled a base saves
+ * the configuration it read then, in the background; an admin write saves the one it made. Landing
+ * after the admin's, the older copy would be what a fresh isolate applies while D1 is down. KV has no
+ * compare-and-set, so this narrows that race to the moment between the read and the write.
+ */
 export async function saveConfig(kv: KVNamespace, saved: SavedConfig): Promise<void> {
+  const held = await kv.get<{ format?: number; version?: number }>(CONFIG_KEY, "json").catch(() => null);
+  if (held?.format === FORMAT && typeof held.version === "number" && held.version > saved.version) return;
   await kv.put(CONFIG_KEY, JSON.stringify({ format: FORMAT, ...saved }));
 }
 
@@ -50,6 +58,11 @@ export async function readSavedConfig(kv: KVNamespace, homeCountry: string, wait
     config[section] = parsed.data;
   }
   return { version: saved.version, homeCountry, savedAt: saved.savedAt, config: config as OperatorConfig };
+}
+
+async function newerBaseSaved(kv: KVNamespace, version: number): Promise<boolean> {
+  const pointer = await kv.get<SavedBasePointer>(BASE_KEY, "json");
+  return pointer?.format === FORMAT && pointer.version > version;
 }
 
 /** The version of the saved rule base, without reading it. */
@@ -72,12 +85,20 @@ export async function readSavedRuleBase(kv: KVNamespace, wait: StoreWait): Promi
   return decodeRuleBase(bytes);
 }
 
-/** Saves the base, points readers at it, then removes the one it replaces. */
+/**
+ * Saves the base, points readers at it, then removes the one it replaces; a base older than the one
+ * saved meanwhile (by an isolate that compiled later) takes its parts back instead of the pointer.
+ */
 export async function saveRuleBase(kv: KVNamespace, base: RuleBase, savedAt: number): Promise<void> {
   const bytes = await encodeRuleBase(base);
+  if (await newerBaseSaved(kv, base.version)) return;
   const previous = await kv.get<SavedBasePointer>(BASE_KEY, "json");
   const parts = Math.max(1, Math.ceil(bytes.length / PART_BYTES));
   for (let part = 0; part < parts; part++) await kv.put(basePartKey(base.version, part), bytes.subarray(part * PART_BYTES, (part + 1) * PART_BYTES));
+  if (await newerBaseSaved(kv, base.version)) {
+    await Promise.all(Array.from({ length: parts }, (_, part) => kv.delete(basePartKey(base.version, part))));
+    return;
+  }
   const pointer: SavedBasePointer = { format: FORMAT, version: base.version, parts, bytes: bytes.length, savedAt };
   await kv.put(BASE_KEY, JSON.stringify(pointer));
   if (previous && previous.version !== base.version) {
