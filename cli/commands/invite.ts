@@ -10,8 +10,8 @@ const NO_INGRESS = { trunk: null, carrier: null, international: null };
 
 /**
  * `invite verify`: a captured INVITE judged as `/v1/verdict` judges its STIR part — the SIP read by
- * the same parser, the calling number from P-Asserted-Identity else From, the called numbers from To
- * and the Request-URI, the Date header, and every Identity header verified (div before shaken).
+ * the same parser, the calling number from P-Asserted-Identity else From, the called number from the
+ * Request-URI else To, the Date header, and every Identity header verified (div before shaken).
  */
 const inviteVerify: CliCommand = {
   name: "invite verify",
