@@ -1,5 +1,6 @@
 import "../lib/reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
+import { Constructed, fromBER, Sequence } from "asn1js";
 import { VerificationError } from "../verification/outcomes";
 
 /** A repository body holding more certificates than this is not a SHAKEN chain (leaf + a few CAs). */
@@ -34,10 +35,10 @@ export function parsePemChain(body: string): X509Certificate[] {
     }
     const place = `certificate #${certificates.length + 1} in the repository body`;
     const der = derOf(match[2]!);
+    if (der !== null && der.length > MAX_CERTIFICATE_BYTES) throw notAChain(`${place} is ${der.length} bytes long; at most ${MAX_CERTIFICATE_BYTES} are accepted`);
     const extensions = der && extensionCount(der);
     if (der === null || extensions === null) throw notAChain(`${place} is not valid DER`);
     if (extensions > MAX_EXTENSIONS_IN_CERTIFICATE) throw notAChain(`${place} carries ${extensions} extensions; at most ${MAX_EXTENSIONS_IN_CERTIFICATE} are accepted`);
-    if (der.length > MAX_CERTIFICATE_BYTES) throw notAChain(`${place} is ${der.length} bytes long; at most ${MAX_CERTIFICATE_BYTES} are accepted`);
     try {
       certificates.push(new X509Certificate(der));
     } catch {
@@ -62,59 +63,24 @@ function derOf(base64: string): Uint8Array | null {
   }
 }
 
-/** A DER element: its tag, and where its contents start and end (X.690 §8.1). */
-interface DerElement {
-  tag: number;
-  start: number;
-  end: number;
-}
-
-/** The element at `offset`, when it ends by `end`; null when it is cut short, or no DER (an indefinite length, a multi-byte tag). */
-function elementAt(der: Uint8Array, offset: number, end: number): DerElement | null {
-  if (offset + 2 > end) return null;
-  const tag = der[offset]!;
-  if ((tag & 0x1f) === 0x1f) return null;
-  let length = der[offset + 1]!;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const octets = length & 0x7f;
-    if (octets === 0 || octets > 3 || start + octets > end) return null;
-    length = 0;
-    for (const octet of der.subarray(start, start + octets)) length = length * 256 + octet;
-    start += octets;
-  }
-  return start + length > end ? null : { tag, start, end: start + length };
-}
-
-const SEQUENCE = 0x30;
-/** TBSCertificate's `extensions [3] EXPLICIT Extensions` (RFC 5280 §4.1). */
-const EXTENSIONS = 0xa3;
+/** TBSCertificate's `extensions [3] EXPLICIT Extensions` (RFC 5280 §4.1): context-specific class, tag 3. */
+const CONTEXT_SPECIFIC = 3;
+const EXTENSIONS_TAG = 3;
 
 /**
- * How many extensions a certificate carries, read from the outline of its DER alone (RFC 5280 §4.1:
- * Certificate, TBSCertificate, its [3] Extensions), so that a certificate stuffed with them is refused
- * before the parser builds an object for each. Null when the outline is no certificate's.
+ * How many extensions a certificate carries, read from its ASN.1 outline alone (asn1js, which the
+ * X.509 parser is built on: Certificate, TBSCertificate, its [3] Extensions), so that a certificate
+ * stuffed with them is refused before the X.509 parser builds its objects for each. Null when the
+ * outline is no certificate's.
  */
 function extensionCount(der: Uint8Array): number | null {
-  const certificate = elementAt(der, 0, der.length);
-  if (certificate?.tag !== SEQUENCE) return null;
-  const tbs = elementAt(der, certificate.start, certificate.end);
-  if (tbs?.tag !== SEQUENCE) return null;
-  for (let offset = tbs.start; offset < tbs.end; ) {
-    const field = elementAt(der, offset, tbs.end);
-    if (field === null) return null;
-    if (field.tag === EXTENSIONS) {
-      const extensions = elementAt(der, field.start, field.end);
-      if (extensions?.tag !== SEQUENCE) return null;
-      let count = 0;
-      for (let at = extensions.start; at < extensions.end; count++) {
-        const extension = elementAt(der, at, extensions.end);
-        if (extension === null) return null;
-        at = extension.end;
-      }
-      return count;
-    }
-    offset = field.end;
-  }
-  return 0;
+  const { offset, result } = fromBER(der);
+  // DER, not BER: every byte read, and definite lengths (asn1js reads BER's indefinite ones too).
+  if (offset !== der.length || !(result instanceof Sequence) || result.lenBlock.isIndefiniteForm) return null;
+  const tbs = result.valueBlock.value[0];
+  if (!(tbs instanceof Sequence) || tbs.lenBlock.isIndefiniteForm) return null;
+  const field = tbs.valueBlock.value.find(({ idBlock }) => idBlock.tagClass === CONTEXT_SPECIFIC && idBlock.tagNumber === EXTENSIONS_TAG);
+  if (!field) return 0;
+  const extensions = field instanceof Constructed ? field.valueBlock.value[0] : undefined;
+  return extensions instanceof Sequence ? extensions.valueBlock.value.length : null;
 }

@@ -61,10 +61,10 @@ describe("a certificate in a repository body is bounded before it is parsed", ()
     });
   });
 
-  it("stuffed with 1 900 tiny extensions within X5U_MAX_BYTES, it is refused (436)", async () => {
+  it("stuffed with 1 900 tiny extensions within X5U_MAX_BYTES, it is refused (436) by its size, before its outline is read", async () => {
     const stuffed = await certificateWithExtensions(1_900);
     expect(stuffed.length).toBeLessThanOrEqual(32_768);
-    expect(refusal(stuffed)).toMatchObject({ failure: "X5U_NOT_CERTIFICATE_CHAIN", message: `certificate #1 in the repository body carries 1900 extensions; at most ${MAX_EXTENSIONS_IN_CERTIFICATE} are accepted` });
+    expect(refusal(stuffed)).toMatchObject({ failure: "X5U_NOT_CERTIFICATE_CHAIN", message: expect.stringMatching(new RegExp(`^certificate #1 in the repository body is \\d+ bytes long; at most ${MAX_CERTIFICATE_BYTES} are accepted$`)) });
   });
 
   it(`of more than ${MAX_CERTIFICATE_BYTES} bytes of DER is refused, naming the limit`, async () => {
