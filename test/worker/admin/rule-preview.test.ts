@@ -1,8 +1,9 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
 import { DOMESTIC, INTERNATIONAL, postVerdictAndSettle, unsignedCall } from "../metrics/support";
-import { NAMED } from "../support/auth";
+import { NAMED, sbcAuth } from "../support/auth";
 import { manualClock, operatorApp, rowsIn } from "./support";
 
 /**
@@ -92,10 +93,16 @@ describe("the preview's sample and its older verdicts", () => {
   it("samples at most 20 of the verdicts it matches, the newest", async () => {
     const clock = manualClock(T0 + 10 * MINUTE);
     const app = createApp({ clock });
+    // Answered one after another, kept in that order; their writes settled once at the end, not after each.
+    const contexts = [];
     for (let index = 0; index < 18; index++) {
-      await postVerdictAndSettle(app, unsignedCall(`+772725091${10 + index}`, DOMESTIC));
+      const context = createExecutionContext();
+      const response = await app.request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: JSON.stringify(unsignedCall(`+772725091${10 + index}`, DOMESTIC)) }, env, context);
+      expect(response.status).toBe(200);
+      contexts.push(context);
       clock.advance(MINUTE);
     }
+    for (const context of contexts) await waitOnExecutionContext(context);
     const { matched, sample } = (await (await preview(blocking({ cli: { prefix: "+772725091" } }))).json()) as { matched: number; sample: Seeded[] };
     expect(matched).toBe(21);
     expect(sample).toHaveLength(20);
