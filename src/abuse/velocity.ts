@@ -37,14 +37,15 @@ export interface VelocityCall {
 
 /** The counter's subjects and counted values for a call, one per presented number; none when the call lacks what it counts. */
 function observed(counter: VelocityCounterName, call: VelocityCall): { subject: string; value: string | null }[] {
+  const { trunk, destination } = call;
   const clis = [call.cli, call.otherCli].filter((cli): cli is string => typeof cli === "string");
   switch (counter) {
     case "calls-per-cli":
       return clis.map((cli) => ({ subject: cli, value: null }));
     case "destinations-per-cli":
-      return call.destination === null ? [] : clis.map((cli) => ({ subject: cli, value: call.destination }));
+      return destination === null ? [] : clis.map((cli) => ({ subject: cli, value: destination }));
     case "clis-per-trunk":
-      return call.trunk === null ? [] : clis.map((cli) => ({ subject: call.trunk!, value: cli }));
+      return trunk === null ? [] : clis.map((cli) => ({ subject: trunk, value: cli }));
   }
 }
 

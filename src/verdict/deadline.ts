@@ -1,5 +1,6 @@
 import type { CertificateSource } from "../certificate/certificate-source";
 import { unavailableTrust, type TrustMaterial, type TrustSource } from "../certificate/trust-store";
+import { withTimeout } from "../lib/timeout";
 import { findingFor } from "../origin/policy";
 import { VerificationError } from "../verification/outcomes";
 import type { VerifierOptions } from "../verification/verify-identity";
@@ -92,7 +93,8 @@ export class Deadline {
       (error: unknown) => ({ ok: false as const, error }),
     );
     const pastBudget = this.remainingMs() < atLeastMs;
-    const outcome = pastBudget ? await raceTimer(settled, atLeastMs) : await this.raceBudget(settled);
+    // `settled` never rejects: the only rejection withTimeout can give is its own, the work being late.
+    const outcome = pastBudget ? await withTimeout(settled, atLeastMs, dependency).catch(() => "late" as const) : await this.raceBudget(settled);
     let trouble: DependencyTrouble;
     if (outcome === "late") {
       this.background(settled);
@@ -135,19 +137,6 @@ export class Deadline {
   /** Records a dependency's trouble once per verdict (a call with two PASSporTs meets a dead store twice). */
   report(trouble: DependencyTrouble): void {
     if (!this.troubles.some((known) => known.dependency === trouble.dependency)) this.troubles.push(trouble);
-  }
-}
-
-/** The work, or "late" once `ms` have passed: a timer of its own, for work given time past the budget. */
-async function raceTimer<T>(settled: Promise<T>, ms: number): Promise<T | "late"> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), ms);
-  });
-  try {
-    return await Promise.race([settled, late]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
   }
 }
 
