@@ -3,7 +3,7 @@ import { VelocityTracker, velocityStoreFrom } from "./abuse/velocity";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS } from "./certificate/certificate-source";
 import type { Fetcher } from "./certificate/fetch-chain";
 import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
-import { recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
+import { recordCacheReadTimeout, recordCacheWriteTimeout, recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { BackgroundWrites, type LocationCache } from "./lib/background-writes";
 import { systemClock, type Clock } from "./lib/clock";
@@ -55,8 +55,8 @@ export const verifierOptionsFrom = (config: VerifierConfig, sources: Pick<Verifi
 export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): WorkerRuntime {
   const config = readVerifierConfig(env as unknown as Record<string, unknown>);
   const clock = overrides.clock ?? systemClock;
-  const writes = new BackgroundWrites(config.backgroundTimeoutMs);
-  const locationCache = (cache: Cache | null): LocationCache | null => (cache ? { cache, writes } : null);
+  const writes = new BackgroundWrites(config.backgroundTimeoutMs, recordCacheWriteTimeout);
+  const locationCache = (cache: Cache | null): LocationCache | null => (cache ? { cache, writes, onReadTimeout: recordCacheReadTimeout } : null);
   const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000, locationCache(overrides.trustCache !== undefined ? overrides.trustCache : defaultSharedCache()));
   const certificates = new CachingCertificateSource({
     fetcher: overrides.fetcher ?? ((request) => fetch(request)),

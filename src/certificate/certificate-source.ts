@@ -2,7 +2,7 @@ import type { X509Certificate } from "@peculiar/x509";
 import { LRUCache } from "lru-cache";
 import type { LocationCache } from "../lib/background-writes";
 import type { Clock } from "../lib/clock";
-import { withTimeout } from "../lib/timeout";
+import { TimeoutError, withTimeout } from "../lib/timeout";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
 import { buildTrustedPaths, type TrustedPath } from "./chain";
@@ -106,7 +106,12 @@ export class CachingCertificateSource implements CertificateSource {
   private async load(x5u: URL): Promise<Credential> {
     const { sharedCache, clock } = this.options;
     const cacheKey = new Request(x5u.href, { method: "GET" });
-    const shared = sharedCache ? await withTimeout(readShared(sharedCache.cache, cacheKey), SHARED_CACHE_READ_TIMEOUT_MS, "the shared certificate cache lookup").catch(() => null) : null;
+    const shared = sharedCache
+      ? await withTimeout(readShared(sharedCache.cache, cacheKey), SHARED_CACHE_READ_TIMEOUT_MS, "the shared certificate cache lookup").catch((error: unknown) => {
+          if (error instanceof TimeoutError) sharedCache.onReadTimeout?.("certificates");
+          return null;
+        })
+      : null;
     if (shared) {
       const credential = await parseCredential(x5u.href, shared.body);
       const remaining = shared.expiresAtMs - clock.now();
@@ -130,7 +135,7 @@ export class CachingCertificateSource implements CertificateSource {
           },
         });
         // After the response, bounded: the credential is in use already, and a cache outage only costs a refetch.
-        void sharedCache.writes.start(() => sharedCache.cache.put(cacheKey, stored), "the shared certificate cache write").catch(() => undefined);
+        void sharedCache.writes.start(() => sharedCache.cache.put(cacheKey, stored), "cache-write:certificates", "the shared certificate cache write").catch(() => undefined);
       }
     }
     return credential;

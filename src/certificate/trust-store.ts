@@ -2,7 +2,7 @@ import "../lib/reflect-metadata";
 import { X509Certificate, X509Crl } from "@peculiar/x509";
 import type { LocationCache } from "../lib/background-writes";
 import type { Clock } from "../lib/clock";
-import { withTimeout } from "../lib/timeout";
+import { TimeoutError, withTimeout } from "../lib/timeout";
 import { CRLS_KEY, parseCrlDocument, parseTrustAnchorDocument, TRUST_ANCHORS_KEY } from "./trust-format";
 
 /** The trust anchors, CRL signers and CRLs in force, with a version that changes whenever any changes. */
@@ -130,7 +130,7 @@ export class KvTrustSource implements TrustSource {
     const body = JSON.stringify({ version, keptAt: new Date(this.clock.now()).toISOString(), ...documents });
     const response = new Response(body, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${LAST_GOOD_MAX_AGE_SECONDS}` } });
     const { cache, writes } = this.lastGood;
-    void writes.start(() => cache.put(LAST_GOOD_KEY, response), "the last good trust set's cache write").then(
+    void writes.start(() => cache.put(LAST_GOOD_KEY, response), "cache-write:trust", "the last good trust set's cache write").then(
       () => void (this.keptVersion = version),
       () => undefined,
     );
@@ -149,7 +149,8 @@ export class KvTrustSource implements TrustSource {
       const kept = JSON.parse(text) as TrustDocuments & { version: string; keptAt: string };
       this.keptVersion = kept.version;
       return await this.adopt(kept, `${reason}; using the last good trust set (version ${kept.version}, kept ${kept.keptAt})`);
-    } catch {
+    } catch (error) {
+      if (error instanceof TimeoutError) this.lastGood.onReadTimeout?.("trust");
       return null; // an unreadable copy, or one the cache did not answer with in time, is no copy
     }
   }

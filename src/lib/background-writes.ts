@@ -1,4 +1,7 @@
-import { withTimeout } from "./timeout";
+import { TimeoutError, withTimeout } from "./timeout";
+
+/** The writes' names in `shaken_background_timeouts_total{task}`. */
+export type CacheWriteTask = "cache-write:certificates" | "cache-write:trust";
 
 /**
  * Writes that the isolate's long-lived caches start while serving a request and that no request waits
@@ -10,13 +13,20 @@ import { withTimeout } from "./timeout";
 export class BackgroundWrites {
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onTimeout: (task: CacheWriteTask) => void = () => undefined,
+  ) {}
 
   /** Starts `write` and keeps it until it settles or its bound passes; answers its outcome within that bound. */
-  start<T>(write: () => Promise<T>, what: string): Promise<T> {
+  start<T>(write: () => Promise<T>, task: CacheWriteTask, what: string): Promise<T> {
     // A binding that throws synchronously fails its write, not the caller that started it.
     const bounded = withTimeout(new Promise<T>((resolve) => resolve(write())), this.timeoutMs, what);
-    const settled: Promise<unknown> = bounded.catch(() => undefined).finally(() => this.pending.delete(settled));
+    const settled: Promise<unknown> = bounded
+      .catch((error: unknown) => {
+        if (error instanceof TimeoutError) this.onTimeout(task);
+      })
+      .finally(() => this.pending.delete(settled));
     this.pending.add(settled);
     return bounded;
   }
@@ -31,4 +41,6 @@ export class BackgroundWrites {
 export interface LocationCache {
   cache: Cache;
   writes: BackgroundWrites;
+  /** Told when a read from it did not answer within its bound (and was taken as a miss). */
+  onReadTimeout?: (cache: "certificates" | "trust") => void;
 }

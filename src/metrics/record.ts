@@ -1,6 +1,7 @@
 import type { X509Crl } from "@peculiar/x509";
 import type { CrlRefreshFailure } from "../certificate/crl-refresh";
 import { readCrl } from "../certificate/revocation";
+import type { CacheWriteTask } from "../lib/background-writes";
 import type { StoreRows } from "../lib/storage-rows";
 import { ORIGIN_CHECK_IDS } from "../origin/check-ids";
 import type { Check } from "../verdict/check";
@@ -86,6 +87,16 @@ export type BackgroundTask = "write-behind:stats" | "write-behind:recent-verdict
 /** Hook for background work: a store call did not settle within BACKGROUND_TIMEOUT_MS and was abandoned. */
 export function recordBackgroundTimeout(task: BackgroundTask): void {
   incrementCounter("shaken_background_timeouts_total", { task });
+}
+
+/** Hook for the location's Workers cache: a write abandoned after BACKGROUND_TIMEOUT_MS. */
+export function recordCacheWriteTimeout(task: CacheWriteTask): void {
+  incrementCounter("shaken_background_timeouts_total", { task });
+}
+
+/** Hook for the location's Workers cache: a read that did not answer within its bound, taken as a miss. */
+export function recordCacheReadTimeout(cache: "certificates" | "trust"): void {
+  incrementCounter("shaken_cache_read_timeouts_total", { cache });
 }
 
 /** Hook for background work: `entries` were dropped instead of written (the buffer was full, or a timed-out call took them). */

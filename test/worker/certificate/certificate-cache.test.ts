@@ -332,23 +332,30 @@ describe("the caching certificate source", () => {
     expect(calls.count).toBe(1);
   });
 
-  it("takes a shared-cache lookup that does not answer within 100 ms for a miss, and fetches", async () => {
+  it("takes a shared-cache lookup that does not answer within 100 ms for a miss, fetches, and reports the timeout", async () => {
     const { fetcher, calls } = repository();
     const hanging = { match: () => new Promise<never>(() => {}), put: () => Promise.resolve() } as unknown as Cache;
-    const source = sourceOf(fetcher, { sharedCache: { cache: hanging, writes: new BackgroundWrites(1_000) } });
+    const readTimeouts: string[] = [];
+    const source = sourceOf(fetcher, { sharedCache: { cache: hanging, writes: new BackgroundWrites(1_000), onReadTimeout: (cache) => readTimeouts.push(cache) } });
     const started = Date.now();
     expect((await source.credential(X5U)).chain).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(calls.count).toBe(1);
+    expect(readTimeouts).toEqual(["certificates"]);
   });
 
-  it("answers the credential without waiting for a shared-cache write that never settles", async () => {
+  it("answers the credential without waiting for a shared-cache write that never settles, and reports the write abandoned at its bound", async () => {
     const { fetcher, calls } = repository();
     const hanging = { match: () => Promise.resolve(undefined), put: () => new Promise<never>(() => {}) } as unknown as Cache;
-    const source = sourceOf(fetcher, { sharedCache: { cache: hanging, writes: new BackgroundWrites(1_000) } });
+    const writeTimeouts: string[] = [];
+    const writes = new BackgroundWrites(100, (task) => writeTimeouts.push(task));
+    const source = sourceOf(fetcher, { sharedCache: { cache: hanging, writes, onReadTimeout: () => writeTimeouts.push("a read") } });
     const stuck = new Promise((resolve) => setTimeout(() => resolve("the credential waited for the write"), 500));
     expect(await Promise.race([source.credential(X5U), stuck])).toMatchObject({ x5u: X5U.href });
     expect(calls.count).toBe(1);
+    expect(writeTimeouts).toEqual([]);
+    await writes.settled();
+    expect(writeTimeouts).toEqual(["cache-write:certificates"]);
   });
 
   it("keeps nothing of a failed fetch: the next request fetches again", async () => {

@@ -80,10 +80,13 @@ function fakeCache() {
 }
 
 /** The source puts the last good set in the background: `written()` waits for its writes, as a request's waitUntil does. */
-function source(kv: TextStore, cache: ReturnType<typeof fakeCache> | null = null) {
+function source(kv: TextStore, cache: ReturnType<typeof fakeCache> | null = null, writeTimeoutMs = 1_000) {
   const clock = { t: T0, now: () => clock.t };
-  const writes = new BackgroundWrites(1_000);
-  return { clock, trust: new KvTrustSource(kv, clock, REFRESH_MS, cache ? { cache: cache as unknown as Cache, writes } : null), written: () => writes.settled() };
+  /** What the source reported as timed out: the cache's reads by cache, its writes by task. */
+  const timeouts: string[] = [];
+  const writes = new BackgroundWrites(writeTimeoutMs, (task) => timeouts.push(task));
+  const lastGood = cache ? { cache: cache as unknown as Cache, writes, onReadTimeout: (name: string) => timeouts.push(`read:${name}`) } : null;
+  return { clock, timeouts, trust: new KvTrustSource(kv, clock, REFRESH_MS, lastGood), written: () => writes.settled() };
 }
 
 beforeAll(async () => {
@@ -265,13 +268,14 @@ describe("a KV failure on a cold isolate: the location's last good set, else no 
     const cache = fakeCache();
     cache.stored.set(LAST_GOOD_KEY, JSON.stringify({ version: "kept", keptAt: "2026-11-30T00:00:00.000Z", anchors: anchorsDoc, crls: crlsDoc }));
     cache.hangMatch = true;
-    const { clock, trust } = source(kv, cache);
+    const { clock, trust, timeouts } = source(kv, cache);
     let settled: unknown = null;
     void trust.current().then((material) => (settled = material));
     await vi.advanceTimersByTimeAsync(499);
     expect(settled).toBeNull();
     await vi.advanceTimersByTimeAsync(1);
     expect(settled).toEqual(unavailableTrust(OUTAGE));
+    expect(timeouts).toEqual(["read:trust"]);
     cache.hangMatch = false;
     clock.t += REFRESH_MS;
     expect(await trust.current()).toMatchObject({ available: true, staleBecause: expect.stringContaining("using the last good trust set (version kept") });
@@ -318,10 +322,12 @@ describe("the last good set is written to the location's cache once per version"
   it("a write that never settles holds no load: the set is in use at once, and the write is tried again on the next load", async () => {
     const cache = fakeCache();
     cache.hangPut = true;
-    const { clock, trust } = source(fakeKv(documents()), cache);
+    const { clock, trust, timeouts, written } = source(fakeKv(documents()), cache, 100);
     const stuck = new Promise((resolve) => setTimeout(() => resolve("the load waited for the write"), 1_000));
     expect(await Promise.race([trust.current(), stuck])).toMatchObject({ available: true, staleBecause: null });
     expect(trust.fresh()).not.toBeNull();
+    await written();
+    expect(timeouts).toEqual(["cache-write:trust"]); // abandoned at its bound, and counted
     cache.hangPut = false;
     clock.t += REFRESH_MS;
     await trust.current();
