@@ -10,7 +10,7 @@ import { BodyTooLargeError, readBoundedText } from "./body";
 import { verifyCall } from "../verification/verify-call";
 import { boundVerifier, Deadline } from "../verdict/deadline";
 import { canonicalizeTnPreferringE164 } from "../numbers/telephone-number";
-import { showJsonValue } from "../lib/strict-json";
+import { parseStrictJson, showJsonValue, StrictJsonError } from "../lib/strict-json";
 import { respondJson } from "./json-response";
 
 const MAX_BODY_BYTES = 65_536;
@@ -110,8 +110,10 @@ atisRoutes.post("/verification", describeVerification, async (c) => {
     if (contentType === undefined) return atisError("SVC4004", ["application/json"]);
     let body: unknown;
     try {
-      body = JSON.parse(text);
-    } catch {
+      // A member given twice is refused: another reader of the same body (the SBC's) may take the other one.
+      body = parseStrictJson(text);
+    } catch (error) {
+      if (error instanceof StrictJsonError && error.duplicateMember !== null) return atisError("SVC4005", [error.duplicateMember.slice(0, 64), "given twice"]);
       return atisError("SVC4006");
     }
     const request = readVerificationRequest(body);

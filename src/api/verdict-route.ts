@@ -12,6 +12,7 @@ import { evaluateCall } from "../verdict/evaluate";
 import { backgroundTasks, type AppEnv } from "./app-env";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { nativeError } from "./native-errors";
+import { parseStrictJson, StrictJsonError } from "../lib/strict-json";
 import { respondJson } from "./json-response";
 
 const MAX_BODY_BYTES = 131_072;
@@ -46,9 +47,14 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
     if (contentType === "application/json") {
       let body: unknown;
       try {
-        body = JSON.parse(text);
-      } catch {
-        return nativeError(400, "ERR_JSON", "request body is not valid JSON");
+        // A member given twice is refused: another reader of the same body (the SBC's) may take the other one.
+        body = parseStrictJson(text);
+      } catch (error) {
+        if (error instanceof StrictJsonError && error.duplicateMember !== null) {
+          const field = error.duplicateMember.slice(0, 64);
+          return nativeError(400, "ERR_VALIDATION", `${field}: given twice`, { field });
+        }
+        return nativeError(400, "ERR_JSON", error instanceof StrictJsonError ? `request body is not accepted: ${error.message}` : "request body is not valid JSON");
       }
       call = callFromJson(body, plan);
     } else if (contentType === "message/sip") {

@@ -5,6 +5,13 @@
  */
 export class StrictJsonError extends Error {
   readonly code = "ERR_STRICT_JSON";
+  constructor(
+    message: string,
+    /** The member name given twice, when that is what is wrong. */
+    readonly duplicateMember: string | null = null,
+  ) {
+    super(message);
+  }
 }
 
 export function parseStrictJson(text: string, maxDepth = 8): unknown {
@@ -36,7 +43,7 @@ function checkStructure(text: string, maxDepth: number): void {
         const raw = text.slice(i + 1, end);
         const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
         const keys = stack.at(-1) as Set<string>;
-        if (keys.has(key)) throw new StrictJsonError(`duplicate member name '${key}'`);
+        if (keys.has(key)) throw new StrictJsonError(`duplicate member name '${key}'`, key);
         keys.add(key);
         expectKey = false;
       }
