@@ -42,8 +42,13 @@ interface TrustDocuments {
   crls: string | null;
 }
 
-/** The last good trust set, where a fresh isolate finds it while KV is down (the location's Workers cache). */
-const LAST_GOOD_KEY = "https://trust-set.shaken-edge.internal/v1";
+/**
+ * The last good trust set, where a fresh isolate finds it while KV is down (the location's Workers cache).
+ * The x5u layer keeps chains in the same cache under the x5u's own URL, which a PASSporT's signer
+ * writes: this key is a plain-http one, which the x5u policy never accepts (https only; plain http only
+ * to loopback, in development), so no x5u reads this copy or stores a chain over it.
+ */
+export const LAST_GOOD_KEY = "http://trust-set.shaken-edge.internal/v1";
 /** Kept for a month: every isolate writes it again on its first load, so a live deployment never lets it expire. */
 const LAST_GOOD_MAX_AGE_SECONDS = 30 * 86_400;
 /** A KV read that has not answered by then is an outage: the last good set is used instead of waiting on. */

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import type { JsonName } from "@peculiar/x509";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { KvTrustSource, unavailableTrust, type TextStore } from "../../../src/certificate/trust-store";
+import { KvTrustSource, LAST_GOOD_KEY, unavailableTrust, type TextStore } from "../../../src/certificate/trust-store";
 import { CRLS_KEY, TRUST_ANCHORS_KEY } from "../../../src/certificate/trust-format";
 import { BackgroundWrites } from "../../../src/lib/background-writes";
 import { createCrl, createCrlSigner, encodeCrlPem, generateKeyPair, issueCaCertificate, type SigningAuthority } from "../../../src/pki";
@@ -15,7 +15,6 @@ import { createCrl, createCrlSigner, encodeCrlPem, generateKeyPair, issueCaCerti
 const REFRESH_MS = 60_000;
 const T0 = Date.parse("2026-12-01T00:00:00Z");
 const VALIDITY = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
-const LAST_GOOD_KEY = "https://trust-set.shaken-edge.internal/v1";
 const OUTAGE = "trust store refresh failed: KV GET failed: 503";
 const named = (commonName: string): JsonName => [{ C: ["KZ"] }, { O: ["Trust Source"] }, { CN: [commonName] }];
 
