@@ -140,6 +140,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     replay: {
       forkAction: action(vars, "REPLAY_FORK_ACTION", "allow"),
       forkWindowMs: integer(vars, "REPLAY_FORK_WINDOW_SECONDS", 5, 0, 60) * 1000,
+      atis: flag(vars, "ATIS_REPLAY_CHECK"),
     },
     velocity: Object.fromEntries(
       Object.entries(VELOCITY_COUNTERS).flatMap(([counter, { variable, defaultLimit }]) => {

@@ -16,6 +16,11 @@ export interface ReplayPolicy {
   forkAction: Action;
   /** How long after the first presentation a fork or a re-send of the same call (its Call-ID) is accepted. */
   forkWindowMs: number;
+  /**
+   * Whether `POST /stir/v1/verification` (ATIS-1000082) asks the guard too. Its requests carry no Call-ID,
+   * so a repeat on the same callee is a replay even when it is an SBC's retry or a failover: opt-in.
+   */
+  atis: boolean;
 }
 
 /**

@@ -2,12 +2,14 @@ import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import * as z from "zod";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
-import { recordVerificationMetrics } from "../metrics/record";
+import { recordDependencyTrouble, recordVerificationMetrics } from "../metrics/record";
 import { jsonBody, jsonResponse, SBC_SECURITY } from "../openapi/shared";
 import { backgroundTasks, type AppEnv } from "./app-env";
 import { atisError } from "./atis-errors";
 import { BodyTooLargeError, readBoundedText } from "./body";
-import { verifyCall } from "../verification/verify-call";
+import { failReplays, verifyCall, type CallVerification } from "../verification/verify-call";
+import { checkReplay } from "../abuse/replay";
+import type { Runtime } from "../runtime";
 import { boundVerifier, Deadline } from "../verdict/deadline";
 import { canonicalizeTnPreferringE164 } from "../numbers/telephone-number";
 import { parseStrictJson, showJsonValue, StrictJsonError } from "../lib/strict-json";
@@ -70,6 +72,20 @@ function readVerificationRequest(body: unknown): VerificationRequest {
   return { orig: from.tn, dest: dest as string[], time, identity };
 }
 
+/**
+ * With ATIS_REPLAY_CHECK, a verified PASSporT is presented to the replay guard as on /v1/verdict, its leg
+ * the request's callees and no Call-ID: so a repeat toward the same callees within the freshness window
+ * fails as a replay (438), and one toward other callees within the fork window is a fork and stays
+ * verified. A guard that is slow or down leaves the verification as it is (fail-open), counted in
+ * `shaken_verdict_budget_overruns_total` or `shaken_dependency_errors_total{dependency="replay"}`.
+ */
+async function judgeReplays(verification: CallVerification, dest: string[], runtime: Runtime, deadline: Deadline): Promise<CallVerification> {
+  if (!runtime.config.replay.atis) return verification;
+  const arrival = { leg: `tel:${dest.map((tn) => `+${tn}`).join(",")}`, callId: null };
+  const { replays } = await checkReplay(verification.identities, arrival, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay });
+  return failReplays(verification, replays);
+}
+
 /** `POST /stir/v1/verification`: the STI-VS API SBCs already speak (ATIS-1000082). */
 export const atisRoutes = new Hono<AppEnv>();
 
@@ -129,9 +145,10 @@ atisRoutes.post("/verification", describeVerification, async (c) => {
       return canonical;
     });
     // The same verdict budget as /v1/verdict (issue 5): a slow repository becomes a 436 in time.
-    const verifier = boundVerifier(runtime.verifier, new Deadline(runtime.config.verdictBudgetMs, backgroundTasks(c)));
-    const verification = await verifyCall([request.identity], { orig: canonicalOrig, dest: canonicalDest, date: request.time }, verifier);
+    const deadline = new Deadline(runtime.config.verdictBudgetMs, backgroundTasks(c));
+    const verification = await judgeReplays(await verifyCall([request.identity], { orig: canonicalOrig, dest: canonicalDest, date: request.time }, boundVerifier(runtime.verifier, deadline)), canonicalDest, runtime, deadline);
     recordVerificationMetrics("atis", verification);
+    for (const { dependency, problem } of deadline.troubles) recordDependencyTrouble(dependency, problem);
     scheduleMetricsFlush(c.env.DB, { waitUntil: backgroundTasks(c), timeoutMs: runtime.config.backgroundTimeoutMs });
     const failure = verification.failure;
     const verificationResponse = failure

@@ -39,11 +39,13 @@ export function recordVerdictMetrics({ action, monitored, checks, elapsedMs }: V
       incrementCounter("shaken_roaming_lookups_total", { status: String(check.evidence?.status ?? "unknown") });
     }
     // A dependency's trouble is reported as a check (src/verdict/deadline.ts) whose evidence says which and how.
-    if (DEPENDENCY_CHECKS.has(check.id)) {
-      const dependency = String(check.evidence?.dependency ?? check.id);
-      incrementCounter(check.evidence?.problem === "timeout" ? "shaken_verdict_budget_overruns_total" : "shaken_dependency_errors_total", { dependency });
-    }
+    if (DEPENDENCY_CHECKS.has(check.id)) recordDependencyTrouble(String(check.evidence?.dependency ?? check.id), check.evidence?.problem === "timeout" ? "timeout" : "error");
   }
+}
+
+/** A dependency a verdict or an ATIS verification waited on was cut off by its budget (timeout) or failed. */
+export function recordDependencyTrouble(dependency: string, problem: "timeout" | "error"): void {
+  incrementCounter(problem === "timeout" ? "shaken_verdict_budget_overruns_total" : "shaken_dependency_errors_total", { dependency });
 }
 
 export interface VerificationFigures {

@@ -17,7 +17,7 @@ const depsAnswering = (record: PresentationRecord): ReplayDeps => ({
   clock: { now: () => T + 1_000 },
   deadline: { within: (_name: string, run: () => Promise<unknown>) => run() } as unknown as Deadline,
   freshnessSeconds: 60,
-  policy: { forkAction: "tag", forkWindowMs: 5_000 },
+  policy: { forkAction: "tag", forkWindowMs: 5_000, atis: false },
 });
 
 describe("what a replay check hands the verdict", () => {

@@ -10,6 +10,7 @@ import { manualClock } from "../admin/support";
 import { sbcAuth, TEST_ACTOR } from "../support/auth";
 import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, pki, postAtis, register, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 import { checkOf, verdictVia } from "./support";
+import { scrape } from "../metrics/support";
 
 beforeEach(() => installTrust());
 
@@ -315,7 +316,7 @@ describe("what the replay guard remembers", () => {
     expect(checkOf(stale, "passport.replay")).toBeUndefined();
   });
 
-  it("is not asked by the ATIS endpoint, a stateless verification that has no Call-ID to tell a re-send by", async () => {
+  it("is not asked by the ATIS endpoint by default, a stateless verification that has no Call-ID to tell a re-send by", async () => {
     const { identity } = await signedIdentity();
     for (let time = 0; time < 2; time++) {
       const response = await postAtis(appAt(time), atisRequest(identity));
@@ -323,6 +324,50 @@ describe("what the replay guard remembers", () => {
     }
     const verdict = await verdictVia(appAt(2), verdictRequest([identity]));
     expect(checkOf(verdict, "passport.replay")).toMatchObject({ result: "pass", evidence: { presentations: 1 } });
+  });
+});
+
+describe("ATIS_REPLAY_CHECK: the ATIS endpoint asks the replay guard too", () => {
+  const checking = { ...env, ATIS_REPLAY_CHECK: "true" };
+  const atisAnswer = async (app: ReturnType<typeof appAt>, identity: string, bindings: object = checking) => ((await (await postAtis(app, atisRequest(identity), {}, bindings)).json()) as { verificationResponse: Record<string, unknown> }).verificationResponse;
+
+  it("fails a captured PASSporT presented again toward the same callee, from another isolate: 438, naming the replay", async () => {
+    const { identity } = await signedIdentity();
+    expect(await atisAnswer(appAt(), identity)).toEqual({ verstat: "TN-Validation-Passed" });
+    expect(await atisAnswer(appAt(3), identity)).toEqual({
+      verstat: "TN-Validation-Failed",
+      reasoncode: 438,
+      reasontext: "Invalid Identity Header",
+      reasondesc: expect.stringMatching(/^PASSporT replayed: presentation 2 within its freshness window, again on a leg already seen, with no Call-ID to tell a re-send/),
+    });
+  });
+
+  it("fails an ATIS presentation of a PASSporT a /v1/verdict call already presented, and the reverse", async () => {
+    const first = await signedIdentity();
+    await verdictVia(appAt(), verdictRequest([first.identity], onCall("call-1")));
+    expect(await atisAnswer(appAt(1), first.identity)).toMatchObject({ verstat: "TN-Validation-Failed", reasoncode: 438 });
+
+    const second = await signedIdentity();
+    expect(await atisAnswer(appAt(), second.identity)).toEqual({ verstat: "TN-Validation-Passed" });
+    const verdict = await verdictVia(appAt(10), verdictRequest([second.identity], onCall("call-2")));
+    expect(checkOf(verdict, "passport.replay")).toMatchObject({ result: "fail", evidence: { presentations: 2, repeat: "replay" } });
+  });
+
+  it("records no forgery: a PASSporT that failed verification is not remembered", async () => {
+    const { identity } = await signedIdentity();
+    const forged = withSignature(identity, (signature) => `${signature.slice(0, 10)}${signature[10] === "A" ? "B" : "A"}${signature.slice(11)}`);
+    expect(await atisAnswer(appAt(), forged)).toMatchObject({ verstat: "TN-Validation-Failed", reasoncode: 438 });
+    expect(await atisAnswer(appAt(1), identity)).toEqual({ verstat: "TN-Validation-Passed" });
+  });
+
+  it("leaves the verification as it is when the guard is down, and counts the dependency's failure", async () => {
+    const { identity } = await signedIdentity();
+    const down = { ...checking, REPLAY: { getByName: () => ({ present: () => Promise.reject(new Error("Durable Object reset")) }) } };
+    const app = appAt();
+    const series = 'shaken_dependency_errors_total{dependency="replay"}';
+    const before = (await scrape(app)).get(series) ?? 0;
+    for (let time = 0; time < 2; time++) expect(await atisAnswer(app, identity, down)).toEqual({ verstat: "TN-Validation-Passed" });
+    expect((await scrape(app)).get(series)).toBe(before + 2);
   });
 });
 
