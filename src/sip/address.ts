@@ -100,9 +100,16 @@ export function readAddressByGrammar(value: string, source: AddressSource): Addr
   return { raw: value, address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) };
 }
 
-/** The address of a URI the grammar built; `tel` when it is a tel URI written as a SIP one. */
+/**
+ * The address of a URI the grammar built; `tel` when it is a tel URI written as a SIP one. sip.js's URI
+ * keeps the whole userinfo in `user`, password included (RFC 3261 §19.1.1: `user [":" password]`): the
+ * password is not part of the user, so `sip:+7727…:x@host` presents +7727…, as a core or an ISUP
+ * interworking shows it. A `:` cannot be written in a user part unescaped, and one that was escaped
+ * ends the number all the same: whatever follows is no digit of it.
+ */
 export function addressOf(uri: URI, tel = false): SipAddress {
-  return { scheme: tel ? "tel" : (uri.scheme as "sip" | "sips"), user: uri.user || null };
+  const user = uri.user ? uri.user.split(":")[0]! : "";
+  return { scheme: tel ? "tel" : (uri.scheme as "sip" | "sips"), user: user || null };
 }
 
 const TEL_HOST = "tel.invalid";

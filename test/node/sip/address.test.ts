@@ -19,6 +19,9 @@ describe("an address is what sip.js's grammar reads in the value", () => {
     ["<sip:%2B77272501234@gw.example>", { scheme: "sip", user: "+77272501234" }],
     ["<sip:+77272501234;npdi;rn=+77270000000@gw.example;user=phone>", { scheme: "sip", user: "+77272501234;npdi;rn=+77270000000" }],
     ["<sip:gw.example>", { scheme: "sip", user: null }],
+    // sip.js keeps userinfo's password in the user; it is no part of the user (RFC 3261 §19.1.1).
+    ["<sip:+77272501234:secret@gw.example>;tag=1", { scheme: "sip", user: "+77272501234" }],
+    ["<sip:+77272501234%3Asecret@gw.example>", { scheme: "sip", user: "+77272501234" }],
   ])("%s", (value, address) => {
     expect(addressOf(value)).toEqual(address);
   });

@@ -1,0 +1,43 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app";
+import { systemClock } from "../../../src/lib/clock";
+import { createSnapshotCache } from "../../../src/origin/snapshot";
+import { sbcAuth } from "../support/auth";
+
+/**
+ * One Kazakh number, spelt so that the verifier reads another number (or none) where the core, an
+ * ISUP interworking or the callee's phone reads the Kazakh one (a review of how numbers are presented,
+ * 2026-12-07). On an international trunk every spelling of an Almaty landline must meet the same checks.
+ */
+const INTERNATIONAL = "?trunk=intl-1&carrier=TransitCo&international=true";
+const ALMATY_FIXED = "77272501234";
+const BERLIN = "4930123456789";
+const TO = "To: <sip:+77012345678@operator.example>";
+
+const freshApp = () => createApp({ sharedCache: null, snapshots: createSnapshotCache({ homeCountry: "KZ", clock: systemClock, refreshIntervalMs: 0 }) });
+
+function invite(headers: string[]): string {
+  return ["INVITE sip:+77012345678@operator.example;user=phone SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK776asdhds", "Max-Forwards: 70", ...headers, "Call-ID: spell@carrier.example", "CSeq: 1 INVITE", "Content-Length: 0", "", ""].join("\r\n");
+}
+
+async function verdictOf(text: string, bindings: object = env) {
+  const context = createExecutionContext();
+  const response = await freshApp().request(`/v1/verdict${INTERNATIONAL}`, { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body: text }, bindings, context);
+  await waitOnExecutionContext(context);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { verdict: any }).verdict;
+}
+
+describe("a password in the user part (RFC 3261 §19.1.1 userinfo) does not hide the number", () => {
+  it("From <sip:+7727…:x@…> behind a foreign P-Asserted-Identity is judged as the Almaty landline it presents", async () => {
+    const verdict = await verdictOf(invite([`From: <sip:+${ALMATY_FIXED}:x@carrier.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international" });
+  });
+
+  it("the caller ID <sip:+7727…:x@…> is the Almaty landline, not 'no number'", async () => {
+    const verdict = await verdictOf(invite([`From: <sip:+${ALMATY_FIXED}:secret@carrier.example>;tag=1`, TO]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
+  });
+});
