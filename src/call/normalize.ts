@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { DiallingPlan } from "../numbers/telephone-number";
-import { canonicalizeTn } from "../numbers/telephone-number";
+import { canonicalizeTn, telephoneNumberDigits } from "../numbers/telephone-number";
 import { describeAddressProblem, readAddress, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";
 import type { InviteParts } from "../sip/invite";
 import { readPrivacy } from "../sip/privacy";
@@ -97,15 +97,32 @@ function declaredIngress(ingress: z.infer<typeof ingressSchema> | null | undefin
   return declared;
 }
 
-/** The telephone number of an address: a tel URI's number or a SIP URI's user part, before any parameter (RFC 3966 §3, RFC 4694 §4). */
-function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): string | null {
-  return address.user === null ? null : canonicalizeTn(address.user.split(";")[0]!, plan);
+const PHONE_CONTEXT = "phone-context=";
+
+/**
+ * The telephone number of an address: a tel URI's number or a SIP URI's user part, before any
+ * parameter (RFC 3966 §3, RFC 4694 §4). A local number, one without `+`, that names the context it is
+ * local to (RFC 3966 §5.1.5: `tel:4940545;phone-context=+7701`) is read in the home dialling plan
+ * only when that context is the home country (`phone-context=+7`). In any other it is no number of
+ * the plan, nor the international number its digits would spell (+49 40545): a core may place it in
+ * its context (+7 701 494 05 45), a phone show it as a local number. Which number the callee sees
+ * cannot be told, so it is `unplaced`.
+ */
+function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): string | null | "unplaced" {
+  if (address.user === null) return null;
+  const [number, ...parameters] = address.user.split(";");
+  const context = parameters.find((parameter) => parameter.toLowerCase().startsWith(PHONE_CONTEXT))?.slice(PHONE_CONTEXT.length);
+  const local = !number!.trim().startsWith("+");
+  if (local && context !== undefined && !(context.trim().startsWith("+") && telephoneNumberDigits(context) === plan.countryCode)) return "unplaced";
+  return canonicalizeTn(number!, plan);
 }
 
 function partyFrom(reading: AddressReading | null, source: AddressSource, plan: DiallingPlan): CallParty | null {
   if (reading === null) return null;
   if ("problem" in reading) return { raw: reading.raw, tn: null, unreadable: describeAddressProblem(source, reading.problem) };
-  return { raw: reading.raw, tn: telephoneNumberOf(reading.address, plan), unreadable: null };
+  const tn = telephoneNumberOf(reading.address, plan);
+  if (tn === "unplaced") return { raw: reading.raw, tn: null, unreadable: `${source} holds a local number whose phone-context is not the home country's: it names no international number (RFC 3966 §5.1.5)` };
+  return { raw: reading.raw, tn, unreadable: null };
 }
 
 /** A JSON part: a value with a URI scheme or angle brackets is an address, read as its header would be; anything else is a number. */

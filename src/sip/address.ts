@@ -120,17 +120,22 @@ const TEL_NUMBER_END = /[;,>\s]|$/g;
  * sip.js's grammar knows only sip: and sips: URIs, but From, To, P-Asserted-Identity and the
  * Request-URI may hold a tel URI (RFC 3261 §19.1.1, RFC 3325 §9.1, RFC 3966). Where the grammar
  * stopped at a `tel:` (after a display name and `<`, or at the start of an addr-spec), the tel URI is
- * rewritten as RFC 3261 §19.1.6 maps one into a SIP URI: its number as the user part, its parameters
- * as the URI's, on a host that cannot exist (RFC 6761 `.invalid`). The grammar then reads the whole
- * value again, so the display name, brackets and parameters are still its to judge. Null when the
- * grammar did not stop at a tel URI.
+ * rewritten as RFC 3261 §19.1.6 maps one into a SIP URI: its number and parameters as the user part
+ * (`tel:4940545;phone-context=+7701` → `sip:4940545;phone-context=+7701@…`, a telephone-subscriber
+ * as in a `user=phone` SIP URI, so a local number keeps the context it is local to), on a host that
+ * cannot exist (RFC 6761 `.invalid`). A tel URI's parameters are those up to its closing `>`; after a
+ * tel URI without angle brackets they are the header's (RFC 3261 §20.10). The grammar then reads the
+ * whole value again, so the display name, brackets and parameters are still its to judge. Null when
+ * the grammar did not stop at a tel URI.
  */
 function telUriAsSipUri(text: string, stoppedAt: number | null): string | null {
   const addrSpecStart = text.length - text.trimStart().length;
   const at = [stoppedAt, addrSpecStart].find((offset) => offset !== null && text.slice(offset, offset + 4).toLowerCase() === "tel:");
   if (at === undefined || at === null) return null;
   TEL_NUMBER_END.lastIndex = at + 4;
-  const end = TEL_NUMBER_END.exec(text)!.index;
-  if (end === at + 4) return null;
+  const numberEnd = TEL_NUMBER_END.exec(text)!.index;
+  if (numberEnd === at + 4) return null;
+  const closing = text[at - 1] === "<" ? text.indexOf(">", numberEnd) : -1;
+  const end = closing === -1 ? numberEnd : closing;
   return `${text.slice(0, at)}sip:${text.slice(at + 4, end)}@${TEL_HOST}${text.slice(end)}`;
 }

@@ -56,11 +56,13 @@ describe("a display name is never the address (RFC 3261 §25.1)", () => {
 describe("tel URIs, which sip.js's grammar does not know, are read through it as RFC 3261 §19.1.6 maps them", () => {
   it.each([
     ["<tel:+77272501234>;tag=1", "+77272501234"],
-    ['"Bank" <tel:+7-727-250-1234;phone-context=+7>', "+7-727-250-1234"],
+    // Its parameters go in the user part, as a telephone-subscriber's do in a user=phone SIP URI (RFC 3261 §19.1.6).
+    ['"Bank" <tel:+7-727-250-1234;phone-context=+7>', "+7-727-250-1234;phone-context=+7"],
+    ["<tel:4940545;phone-context=+7701>;tag=1", "4940545;phone-context=+7701"],
     ["Bank Co < tel:+77272501234 >", "unparseable"],
     ["tel:+77272501234;tag=1", "+77272501234"],
     ["TEL:+77272501234", "+77272501234"],
-    ["<tel:+77272501234;verstat=TN-Validation-Passed>", "+77272501234"],
+    ["<tel:+77272501234;verstat=TN-Validation-Passed>", "+77272501234;verstat=TN-Validation-Passed"],
     ["<tel:>", "unparseable"],
     ["<tel:+7727 2501234>", "unparseable"],
   ])("%s", (value, user) => {

@@ -41,3 +41,27 @@ describe("a password in the user part (RFC 3261 §19.1.1 userinfo) does not hide
     expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
   });
 });
+
+describe("a local number (RFC 3966 §5.1.5) is never read as an international one", () => {
+  // 494 05 45 in the context +7 701 is Kcell's +7 701 494 05 45 to a core that places it there, a local
+  // number to the callee's phone; read as E.164 it was +49 40545, a Hamburg landline, allowed from abroad.
+  it.each([
+    ["a tel URI", "<tel:4940545;phone-context=+7701>"],
+    ["a SIP URI with user=phone", "<sip:4940545;phone-context=+7701@carrier.example;user=phone>"],
+    ["a domain as its context", "<tel:4940545;phone-context=kcell.example>"],
+  ])("%s: no caller ID is vouched for", async (_, address) => {
+    const verdict = await verdictOf(invite([`From: ${address};tag=1`, TO]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.format", cli: { tn: null } });
+    expect(verdict.headers.some((header: { name: string }) => header.name === "P-Asserted-Identity")).toBe(false);
+  });
+
+  it("nor behind a foreign P-Asserted-Identity", async () => {
+    const verdict = await verdictOf(invite([`From: <tel:4940545;phone-context=+7701>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.format" });
+  });
+
+  it("a national number in the home country's context is that number (phone-context=+7)", async () => {
+    const verdict = await verdictOf(invite([`From: <tel:727-250-1234;phone-context=+7>;tag=1`, TO]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
+  });
+});
