@@ -1,6 +1,7 @@
 import { getCountryCallingCode, isSupportedCountry } from "libphonenumber-js/max";
 import * as z from "zod";
-import { numberPatternSchema, type NumberPattern } from "./number-pattern";
+import { diallingPlanFor } from "../numbers/telephone-number";
+import { numberPatternSchema, patternInPlan, type NumberPattern } from "./number-pattern";
 import { buildPatternIndex, type PatternIndex } from "./pattern-index";
 import { NUMBER_TYPES, type NumberType } from "./number-type";
 
@@ -63,19 +64,21 @@ export class UnsupportedHomeCountryError extends Error {
   readonly code = "ERR_HOME_COUNTRY";
 }
 
-const asSet = (patterns: NumberPattern[]) => buildPatternIndex(patterns.map((pattern) => ({ pattern, value: true as const })));
-
 export function compileHomeNumberingPlan(country: string, overrides: NumberingOverrides): HomeNumberingPlan {
   if (!isSupportedCountry(country)) throw new UnsupportedHomeCountryError(`home country '${country}' is not a country libphonenumber knows`);
+  // Every number as a call's is read: one written in national format names the number it means.
+  const dialling = diallingPlanFor(country);
+  const inPlan = (pattern: NumberPattern) => patternInPlan(pattern, dialling);
+  const asSet = (patterns: NumberPattern[]) => buildPatternIndex(patterns.map((pattern) => ({ pattern: inPlan(pattern), value: true as const })));
   return {
     country,
     countryCallingCode: getCountryCallingCode(country),
     homeRanges: asSet(overrides.homeRanges),
-    typeOverrides: buildPatternIndex(overrides.typeOverrides.map(({ pattern, type }) => ({ pattern, value: type }))),
+    typeOverrides: buildPatternIndex(overrides.typeOverrides.map(({ pattern, type }) => ({ pattern: inPlan(pattern), value: type }))),
     allocated: overrides.allocated.length > 0 ? asSet(overrides.allocated) : null,
     notInService: asSet(overrides.notInService),
     ownSubscribers: asSet(overrides.ownSubscribers),
     portedOut: asSet(overrides.portedOut),
-    doNotOriginate: buildPatternIndex(overrides.doNotOriginate.map((pattern) => ({ pattern, value: pattern }))),
+    doNotOriginate: buildPatternIndex(overrides.doNotOriginate.map(inPlan).map((pattern) => ({ pattern, value: pattern }))),
   };
 }

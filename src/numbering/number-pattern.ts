@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { canonicalizeTn, telephoneNumberDigits, type DiallingPlan } from "../numbers/telephone-number";
+import { canonicalizeTn, canonicalizeTnPreferringE164, telephoneNumberDigits, type DiallingPlan } from "../numbers/telephone-number";
 
 /**
  * A set of telephone numbers as operators and analysts write them: one number, every number under a
@@ -69,6 +69,23 @@ export const numberPatternSchema = patternSchemaOf(canonicalDigits, canonicalDig
 
 /** Patterns analysts type (rules): numbers read as the verdict reads a caller ID, prefixes in international form. */
 export const dialledNumberPatternSchema = (plan: DiallingPlan) => patternSchemaOf(dialledNumberSchema(plan), dialledPrefixSchema);
+
+/**
+ * A configured pattern's numbers as the calls' numbers are read. A configuration document holds
+ * canonical digits, but an operator may write a bank's line as it is dialled at home (`87272501234`,
+ * `7272501234`): kept as written, such an entry named +8 727… and never matched the number it meant.
+ * Digits that are a valid international number stay that number (4930123456 is Berlin); others are
+ * read in the home dialling plan, as a request's canonical TN is (canonicalizeTnPreferringE164). A
+ * prefix is international digits already. A range whose ends do not read as one range stays as written.
+ */
+export function patternInPlan(pattern: NumberPattern, plan: DiallingPlan): NumberPattern {
+  if ("prefix" in pattern) return pattern;
+  const read = (digits: string) => canonicalizeTnPreferringE164(digits, plan) ?? digits;
+  if ("exact" in pattern) return { exact: read(pattern.exact) };
+  const from = read(pattern.from);
+  const to = read(pattern.to);
+  return from.length === to.length && from <= to ? { from, to } : pattern;
+}
 
 export function describePattern(pattern: NumberPattern): string {
   if ("exact" in pattern) return pattern.exact;

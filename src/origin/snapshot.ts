@@ -1,5 +1,7 @@
 import { compileHomeNumberingPlan, type HomeNumberingPlan } from "../numbering/home-plan";
+import { patternInPlan } from "../numbering/number-pattern";
 import { buildPatternIndex, type PatternIndex } from "../numbering/pattern-index";
+import { diallingPlanFor } from "../numbers/telephone-number";
 import type { Clock } from "../lib/clock";
 import { TimeoutError, withTimeout } from "../lib/timeout";
 import { composeRuleSet, NO_CHANGES, type RuleBase, type RuleChanges, type RuleSet } from "../rules/matcher";
@@ -36,7 +38,7 @@ export function compileOriginSnapshot(version: number, homeCountry: string, conf
     config,
     numbering: compileHomeNumberingPlan(homeCountry, config.numbering),
     ingress: compileIngressMap(config.ingress),
-    allowList: buildPatternIndex(config["allow-list"].entries.map((entry) => ({ pattern: entry.cli, value: entry }))),
+    allowList: buildPatternIndex(config["allow-list"].entries.map((entry) => ({ pattern: patternInPlan(entry.cli, diallingPlanFor(homeCountry)), value: entry }))),
     policy: compilePolicy(config.policy),
     rules,
     degraded,

@@ -3,8 +3,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
 import { systemClock } from "../../../src/lib/clock";
+import { getConfigSection, putConfigSection } from "../../../src/origin/config/store";
 import { createSnapshotCache } from "../../../src/origin/snapshot";
-import { sbcAuth } from "../support/auth";
+import { sbcAuth, TEST_ACTOR } from "../support/auth";
 
 /**
  * One Kazakh number, spelt so that the verifier reads another number (or none) where the core, an
@@ -22,9 +23,9 @@ function invite(headers: string[]): string {
   return ["INVITE sip:+77012345678@operator.example;user=phone SIP/2.0", "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK776asdhds", "Max-Forwards: 70", ...headers, "Call-ID: spell@carrier.example", "CSeq: 1 INVITE", "Content-Length: 0", "", ""].join("\r\n");
 }
 
-async function verdictOf(text: string, bindings: object = env) {
+async function verdictOf(text: string, ingress = INTERNATIONAL) {
   const context = createExecutionContext();
-  const response = await freshApp().request(`/v1/verdict${INTERNATIONAL}`, { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body: text }, bindings, context);
+  const response = await freshApp().request(`/v1/verdict${ingress}`, { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body: text }, env, context);
   await waitOnExecutionContext(context);
   expect(response.status).toBe(200);
   return ((await response.json()) as { verdict: any }).verdict;
@@ -63,5 +64,28 @@ describe("a local number (RFC 3966 §5.1.5) is never read as an international on
   it("a national number in the home country's context is that number (phone-context=+7)", async () => {
     const verdict = await verdictOf(invite([`From: <tel:727-250-1234;phone-context=+7>;tag=1`, TO]));
     expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
+  });
+});
+
+describe("numbers in the numbering configuration are read as the calls' numbers are", () => {
+  // A bank's inbound-only line, listed as Kazakhs write it. Stored as the digits 87272501234 it named
+  // +8 727…, a number no call presents, and the bank's number went through a domestic trunk unlisted.
+  const DOMESTIC = "?trunk=kt-1&carrier=Kazakhtelecom&international=false";
+  it.each([
+    ["national format, trunk prefix 8", { exact: "87272501234" }],
+    ["a national significant number", { exact: "7272501234" }],
+    ["a range in national format", { from: "87272500000", to: "87272509999" }],
+  ])("a Do-Not-Originate entry in %s blocks the number it names", async (_, pattern) => {
+    const numbering = await getConfigSection(env.DB, "numbering", "KZ");
+    await putConfigSection(env.DB, "numbering", { ...numbering.document, doNotOriginate: [pattern] }, numbering.version, TEST_ACTOR, Date.now(), "KZ");
+    const verdict = await verdictOf(invite([`From: <sip:+${ALMATY_FIXED}@carrier.example;user=phone>;tag=1`, TO]), DOMESTIC);
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.dno" });
+  });
+
+  it("a number that is a valid international number stays that number (+49 30 123456, not +7 493…)", async () => {
+    const numbering = await getConfigSection(env.DB, "numbering", "KZ");
+    await putConfigSection(env.DB, "numbering", { ...numbering.document, doNotOriginate: [{ exact: "4930123456" }] }, numbering.version, TEST_ACTOR, Date.now(), "KZ");
+    const verdict = await verdictOf(invite([`From: <sip:+4930123456@carrier.example>;tag=1`, TO]), DOMESTIC);
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.dno" });
   });
 });
