@@ -1,6 +1,6 @@
 // One metadata set for the whole Worker: importing `libphonenumber-js/min` beside `/max` put both in the
 // bundle and both parsed objects in every isolate's heap (BENCHMARKS.md "The half-rate tail").
-import { getCountryCallingCode, isSupportedCountry, isValidPhoneNumber, Metadata } from "libphonenumber-js/max";
+import { getCountryCallingCode, isSupportedCountry, isValidPhoneNumber, Metadata, parseDigits } from "libphonenumber-js/max";
 
 /**
  * How national-format numbers become international ones. Signer and verifier must agree
@@ -46,6 +46,15 @@ export function diallingPlanFor(country: string): DiallingPlan {
 const NON_TN_CHARACTERS = /[^0-9*#]/g;
 const MAX_TN_LENGTH = 15;
 
+const NON_ASCII = /[^\x00-\x7f]/g;
+
+/**
+ * Full-width and Arabic-Indic digits as the ASCII digits they are, by libphonenumber's own table: it
+ * reads them so when it parses a number, as phones do, so `+７７２７…` presents +7727…. Any other
+ * character stays, and makes the value no number.
+ */
+const withAsciiDigits = (value: string): string => value.replace(NON_ASCII, (character) => parseDigits(character) || character);
+
 /**
  * Canonical form of a call's telephone number (a SIP From, P-Asserted-Identity or To): digits only
  * (plus `*`/`#`), no `+`, 1–15 characters, national-format numbers converted to international with the
@@ -53,7 +62,7 @@ const MAX_TN_LENGTH = 15;
  * which is E.164 digits as written (`telephoneNumberDigits`).
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
-  const trimmed = value.trim();
+  const trimmed = withAsciiDigits(value).trim();
   const digits = dialledDigits(trimmed);
   if (digits === null) return null;
   // A national-format value may run past 15 digits before its international prefix is taken off.

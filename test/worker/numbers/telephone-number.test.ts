@@ -19,6 +19,9 @@ describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
     ["810 49 30 1234567890", "49301234567890"],
     ["+1 215-555-1234", "12155551234"],
     ["*123#", "*123#"],
+    // Full-width and Arabic-Indic digits, as libphonenumber reads them.
+    ["+７ ７２７ ２５０ １２ ３４", "77272501234"],
+    ["٨ ٧٢٧ ٢٥٠ ١٢ ٣٤", "77272501234"],
   ])("%s → %s", (value, canonical) => {
     expect(canonicalizeTn(value, kz)).toBe(canonical);
   });

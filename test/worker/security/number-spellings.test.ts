@@ -89,3 +89,23 @@ describe("numbers in the numbering configuration are read as the calls' numbers 
     expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.dno" });
   });
 });
+
+describe("digits of other scripts are the digits they are (libphonenumber reads them so)", () => {
+  // What the grammar decodes from a percent-encoded user part: a phone, an ISUP interworking or any
+  // libphonenumber reads +７７２７… as +7727…. Unread, the number was none, and behind a foreign
+  // P-Asserted-Identity nobody judged it.
+  const spelt = (zero: number) => [...`+${ALMATY_FIXED}`].map((character) => (character === "+" ? "+" : encodeURIComponent(String.fromCharCode(zero + Number(character))))).join("");
+  it.each([
+    ["full-width", 0xff10],
+    ["Arabic-Indic", 0x0660],
+    ["Eastern Arabic-Indic", 0x06f0],
+  ])("%s digits in From behind a foreign P-Asserted-Identity are judged as the Almaty landline", async (_, zero) => {
+    const verdict = await verdictOf(invite([`From: <sip:${spelt(zero)}@carrier.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international" });
+  });
+
+  it("full-width digits as the caller ID are the Almaty landline", async () => {
+    const verdict = await verdictOf(invite([`From: <sip:${spelt(0xff10)}@carrier.example>;tag=1`, TO]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
+  });
+});
