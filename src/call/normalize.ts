@@ -101,36 +101,47 @@ const PHONE_CONTEXT = "phone-context=";
 
 /**
  * The telephone number of an address: a tel URI's number or a SIP URI's user part, before any
- * parameter (RFC 3966 §3, RFC 4694 §4). A local number, one without `+`, that names the context it is
- * local to (RFC 3966 §5.1.5: `tel:4940545;phone-context=+7701`) is read in the home dialling plan
- * only when that context is the home country (`phone-context=+7`). In any other it is no number of
- * the plan, nor the international number its digits would spell (+49 40545): a core may place it in
- * its context (+7 701 494 05 45), a phone show it as a local number. Which number the callee sees
- * cannot be told, so it is `unplaced`.
+ * parameter (RFC 3966 §3, RFC 4694 §4); null when the address names no number (`sip:anonymous@…`).
+ * What presents a number the verifier cannot place is a problem, not "no number": the callee may be
+ * shown that number, so it must not go unjudged beside a P-Asserted-Identity that holds another.
+ * - A global number (`+…`, RFC 3966 §5.1.4) that is no telephone number (more than 15 digits, a
+ *   letter): a phone matches it to a contact on its dialable digits, `+77272501234a` to the bank.
+ * - A local number, one without `+`, that names the context it is local to (RFC 3966 §5.1.5:
+ *   `tel:4940545;phone-context=+7701`), other than the home country's (`phone-context=+7`, read in
+ *   the home dialling plan): it is no number of the plan, nor the international number its digits
+ *   would spell (+49 40545); a core may place it in its context (+7 701 494 05 45), a phone show it
+ *   as a local number.
  */
-function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): string | null | "unplaced" {
-  if (address.user === null) return null;
+function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): { tn: string | null } | { problem: string } {
+  if (address.user === null) return { tn: null };
   const [number, ...parameters] = address.user.split(";");
+  const global = number!.trim().startsWith("+");
   const context = parameters.find((parameter) => parameter.toLowerCase().startsWith(PHONE_CONTEXT))?.slice(PHONE_CONTEXT.length);
-  const local = !number!.trim().startsWith("+");
-  if (local && context !== undefined && !(context.trim().startsWith("+") && telephoneNumberDigits(context) === plan.countryCode)) return "unplaced";
-  return canonicalizeTn(number!, plan);
+  if (!global && context !== undefined && !(context.trim().startsWith("+") && telephoneNumberDigits(context) === plan.countryCode)) {
+    return { problem: "holds a local number whose phone-context is not the home country's: it names no international number (RFC 3966 §5.1.5)" };
+  }
+  const tn = canonicalizeTn(number!, plan);
+  if (tn === null && global) return { problem: "holds a global number (+…) that is no telephone number: more than 15 digits, or characters other than digits and visual separators" };
+  return { tn };
 }
 
 function partyFrom(reading: AddressReading | null, source: AddressSource, plan: DiallingPlan): CallParty | null {
   if (reading === null) return null;
   if ("problem" in reading) return { raw: reading.raw, tn: null, unreadable: describeAddressProblem(source, reading.problem) };
-  const tn = telephoneNumberOf(reading.address, plan);
-  if (tn === "unplaced") return { raw: reading.raw, tn: null, unreadable: `${source} holds a local number whose phone-context is not the home country's: it names no international number (RFC 3966 §5.1.5)` };
-  return { raw: reading.raw, tn, unreadable: null };
+  const number = telephoneNumberOf(reading.address, plan);
+  if ("problem" in number) return { raw: reading.raw, tn: null, unreadable: `${source} ${number.problem}` };
+  return { raw: reading.raw, tn: number.tn, unreadable: null };
 }
 
-/** A JSON part: a value with a URI scheme or angle brackets is an address, read as its header would be; anything else is a number. */
+/**
+ * A JSON part: a value with a URI scheme or angle brackets is an address, read as its header would be;
+ * anything else is a number, read as a tel URI's would be.
+ */
 function partyFromJson(value: string | null | undefined, source: AddressSource, plan: DiallingPlan): CallParty | null {
   const trimmed = value?.trim() ?? "";
   if (trimmed === "") return null;
-  if (!/[:<]/.test(trimmed)) return { raw: trimmed, tn: canonicalizeTn(trimmed, plan), unreadable: null };
-  return partyFrom(readAddress(trimmed, source), source, plan);
+  const reading: AddressReading = /[:<]/.test(trimmed) ? readAddress(trimmed, source) : { raw: trimmed, address: { scheme: "tel", user: trimmed } };
+  return partyFrom(reading, source, plan);
 }
 
 /** SIP Date (RFC 3261 §20.17, an RFC 1123 date) → epoch seconds; `unreadable` when it is no date. */

@@ -109,3 +109,42 @@ describe("digits of other scripts are the digits they are (libphonenumber reads 
     expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
   });
 });
+
+describe("a global number (+…) that is no telephone number is no caller ID to vouch for", () => {
+  // A phone matches a caller to its contacts on the digits, skipping what is not dialable: +77272501234a
+  // is shown as the bank. Read as no number at all, such a From was not judged behind a foreign P-Asserted-Identity.
+  it.each([
+    ["a trailing letter", `+${ALMATY_FIXED}a`],
+    ["more than 15 digits", `+${ALMATY_FIXED}56789`],
+    ["a letter inside", `+7727250l234`],
+  ])("From with %s behind a foreign P-Asserted-Identity is blocked as unreadable", async (_, user) => {
+    const verdict = await verdictOf(invite([`From: <sip:${user}@carrier.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.format", cli: { source: "from", tn: null } });
+  });
+
+  it("a SIP user name that is no number still leaves the caller ID to P-Asserted-Identity", async () => {
+    const verdict = await verdictOf(invite([`From: "Anonymous" <sip:anonymous@anonymous.invalid>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "allow", cli: { source: "pai", tn: BERLIN } });
+  });
+});
+
+describe("the JSON call reads a bare number as the INVITE reads its address", () => {
+  async function jsonVerdictOf(body: object) {
+    const context = createExecutionContext();
+    const ingress = { trunk: "intl-1", carrier: "TransitCo", international: true };
+    const response = await freshApp().request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: JSON.stringify({ to: "+77012345678", ingress, ...body }) }, env, context);
+    await waitOnExecutionContext(context);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { verdict: any }).verdict;
+  }
+
+  it.each([`+${ALMATY_FIXED}a`, "4940545;phone-context=+7701"])("from %j beside a foreign pai is no caller ID to vouch for", async (from) => {
+    const verdict = await jsonVerdictOf({ from, pai: `+${BERLIN}` });
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.format", cli: { source: "from" } });
+  });
+
+  it("a bare number with visual separators, or a name, reads as before", async () => {
+    expect(await jsonVerdictOf({ from: "8 (727) 250-12-34" })).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: ALMATY_FIXED } });
+    expect(await jsonVerdictOf({ from: "anonymous", pai: `+${BERLIN}` })).toMatchObject({ action: "allow", cli: { source: "pai", tn: BERLIN } });
+  });
+});
