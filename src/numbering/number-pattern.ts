@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { canonicalizeTn, canonicalizeTnPreferringE164, telephoneNumberDigits, type DiallingPlan } from "../numbers/telephone-number";
+import { canonicalizeTn, canonicalizeTnPreferringE164, nationalReadingOfPrefix, telephoneNumberDigits, type DiallingPlan } from "../numbers/telephone-number";
 
 /**
  * A set of telephone numbers as operators and analysts write them: one number, every number under a
@@ -30,13 +30,27 @@ export const dialledNumberSchema = (plan: DiallingPlan) =>
     .pipe(z.string().min(1, NOT_A_NUMBER));
 
 /**
- * The leading digits of numbers, with the same separators allowed. A prefix is not a whole number, so
- * it is read in international form: `8 727` stays 8727, since it could as well be the start of `+8 727…`.
+ * The leading digits of numbers, with the same separators allowed, in international form (`+7 727` →
+ * 7727). A prefix is not a whole number, so its length cannot tell a national one from an international
+ * one: written without `+` and starting with the home plan's trunk prefix (`8 701 555` in Kazakhstan),
+ * it is +7 701 555 to whoever dialled it at home and +870 1555 as international digits, and kept as
+ * either a rule meant for the other matches nothing. Such a prefix is refused, naming both readings.
  */
-const dialledPrefixSchema = z
-  .string()
-  .transform((value) => telephoneNumberDigits(value) ?? "")
-  .pipe(z.string().min(1, `expected the leading 1–${MAX_TN_DIGITS} digits of numbers in international form, e.g. +7 727`));
+const dialledPrefixSchema = (plan: DiallingPlan) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const digits = telephoneNumberDigits(value);
+      if (digits === null) {
+        ctx.addIssue({ code: "custom", message: `expected the leading 1–${MAX_TN_DIGITS} digits of numbers in international form, e.g. +7 727` });
+        return;
+      }
+      const national = value.trim().startsWith("+") ? null : nationalReadingOfPrefix(digits, plan);
+      if (national !== null) {
+        ctx.addIssue({ code: "custom", message: `may be dialled at home: write +${national} for that, or +${digits} for the international prefix` });
+      }
+    })
+    .transform((value) => telephoneNumberDigits(value) ?? "");
 
 /** Exactly one of `exact`, `prefix` or `from`+`to`; errors name the offending member. */
 const patternSchemaOf = (number: z.ZodType<string, string>, prefix: z.ZodType<string, string>) =>
@@ -67,8 +81,8 @@ const patternSchemaOf = (number: z.ZodType<string, string>, prefix: z.ZodType<st
 /** Patterns in configuration documents: canonical digits, optionally after `+`. */
 export const numberPatternSchema = patternSchemaOf(canonicalDigits, canonicalDigits);
 
-/** Patterns analysts type (rules): numbers read as the verdict reads a caller ID, prefixes in international form. */
-export const dialledNumberPatternSchema = (plan: DiallingPlan) => patternSchemaOf(dialledNumberSchema(plan), dialledPrefixSchema);
+/** Patterns analysts type (rules): numbers read as the verdict reads a caller ID, prefixes in international form (`+` where they could be national). */
+export const dialledNumberPatternSchema = (plan: DiallingPlan) => patternSchemaOf(dialledNumberSchema(plan), dialledPrefixSchema(plan));
 
 /**
  * A configured pattern's numbers as the calls' numbers are read. A configuration document holds

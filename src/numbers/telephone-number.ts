@@ -101,6 +101,19 @@ export function canonicalizeTnPreferringE164(value: string, plan: DiallingPlan):
   return isValidPhoneNumber(`+${digits}`) ? digits : canonical;
 }
 
+/**
+ * What the leading digits of numbers mean if they were dialled at home, when that differs from reading
+ * them as international digits: `8 727` (the trunk prefix 8) is +7 727, `8 10 49` (the international
+ * prefix 810) +49. Null when they do not start with the trunk prefix, or when that prefix begins the
+ * country code itself (1 in the US: `1 212` is +1 212 either way).
+ */
+export function nationalReadingOfPrefix(digits: string, plan: DiallingPlan): string | null {
+  const { internationalPrefix, nationalPrefix, countryCode } = plan;
+  if (!nationalPrefix || !digits.startsWith(nationalPrefix) || countryCode.startsWith(nationalPrefix)) return null;
+  if (internationalPrefix && digits.startsWith(internationalPrefix) && digits.length > internationalPrefix.length) return digits.slice(internationalPrefix.length);
+  return countryCode + digits.slice(nationalPrefix.length);
+}
+
 function fromNationalFormat(digits: string, plan: DiallingPlan): string {
   const { internationalPrefix, nationalPrefix } = plan;
   // "8 10 49 30 …" dialled from Kazakhstan: strip the international prefix.

@@ -50,6 +50,30 @@ describe("every spelling the verdict accepts", () => {
     expect(await created.json()).toMatchObject({ rule: { criteria: { cli: { prefix: "7727250" } } } });
   });
 
+  // An analyst blocking a campaign types its prefix as it is dialled at home. Kept as international
+  // digits, 8 701 555 named +870 1555 (Inmarsat) and 8 727 250 +872 7250: the rule matched nothing and
+  // the campaign from +7 701 555… went on. Without '+', a prefix that starts with the national trunk
+  // prefix cannot be told from an international one, so it is refused, saying how to write either.
+  it.each([
+    ["8 701 555", "+7701555"],
+    ["8727250", "+7727250"],
+    ["810 49 30", "+4930"],
+  ])("a prefix %j, which may be national, is refused with how to write it (%s)", async (prefix, national) => {
+    const { send } = operatorApp(manualClock(START));
+    const response = await send("POST", "/v1/admin/rules", { criteria: { cli: { prefix } }, action: "block", reason: "campaign" });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { fields: Record<string, string> } };
+    expect(error.fields["criteria.cli.prefix"]).toContain(national);
+  });
+
+  it("with '+' the same digits are an international prefix, as written", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const created = await send("POST", "/v1/admin/rules", { criteria: { destination: { prefix: "+8 701" }, cli: { prefix: "86 138" } }, action: "tag", reason: "prefix" });
+    expect(created.status).toBe(400);
+    const fixed = await send("POST", "/v1/admin/rules", { criteria: { destination: { prefix: "+8 701" }, cli: { prefix: "+86 138" } }, action: "tag", reason: "prefix" });
+    expect(await fixed.json()).toMatchObject({ rule: { criteria: { destination: { prefix: "8701" }, cli: { prefix: "86138" } } } });
+  });
+
   it.each([
     ["/v1/admin/rules", { criteria: { cli: { exact: "bank" } }, action: "block", reason: "x" }, "criteria.cli.exact"],
     ["/v1/admin/rules", { criteria: { cli: { prefix: "+7 72x" } }, action: "block", reason: "x" }, "criteria.cli.prefix"],
