@@ -41,7 +41,7 @@ export interface ConfigurationExport {
   roaming: { tn: string; status: string; visitedCountry: string | null }[];
 }
 
-/** A rule as the admin API shows it (presentRule): criteria in canonical form, instants as ISO strings. */
+/** A rule as the admin API shows it (presentRule): numbers as E.164 digits after `+`, instants as ISO strings. */
 const instantOrNull = z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)).nullable();
 const exportedRuleSchema = z.object({
   id: z.string().min(1),

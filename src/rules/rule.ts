@@ -130,7 +130,21 @@ const MAX_DATE_MS = 8.64e15;
 export const expiryIso = (expiresAt: number | null): string | null =>
   expiresAt === null ? null : new Date(Math.min(Math.max(expiresAt, -MAX_DATE_MS), MAX_DATE_MS)).toISOString();
 
-/** Rule as the admin API shows it: instants as ISO strings. */
+/**
+ * A rule's numbers as the admin API shows them: international, with `+`. They are stored as digits, and
+ * digits alone read back otherwise: `81312345678` (Tokyo) is the Kazakh national `8 131…` to the rule
+ * schema, and a prefix `86` may be national, so it is refused. With `+`, a rule read and sent back (an
+ * edit, an import elsewhere) names the numbers it named.
+ */
+function presentPattern(pattern: NumberPattern): NumberPattern {
+  if ("exact" in pattern) return { exact: `+${pattern.exact}` };
+  if ("prefix" in pattern) return { prefix: `+${pattern.prefix}` };
+  return { from: `+${pattern.from}`, to: `+${pattern.to}` };
+}
+
+/** Rule as the admin API shows it: numbers in international form, instants as ISO strings. */
 export function presentRule(rule: Rule) {
-  return { ...rule, expiresAt: expiryIso(rule.expiresAt), createdAt: new Date(rule.createdAt).toISOString(), updatedAt: new Date(rule.updatedAt).toISOString() };
+  const { cli, destination } = rule.criteria;
+  const criteria = { ...rule.criteria, ...(cli ? { cli: presentPattern(cli) } : {}), ...(destination ? { destination: presentPattern(destination) } : {}) };
+  return { ...rule, criteria, expiresAt: expiryIso(rule.expiresAt), createdAt: new Date(rule.createdAt).toISOString(), updatedAt: new Date(rule.updatedAt).toISOString() };
 }

@@ -194,9 +194,10 @@ function describeCriteria(criteria) {
   const parts = [];
   for (const [field, range] of Object.entries(criteria)) {
     if (field === "cli" || field === "destination") {
-      if (range.exact) parts.push(`${field} = +${range.exact}`);
-      if (range.prefix) parts.push(`${field} starts +${range.prefix}`);
-      if (range.from) parts.push(`${field} +${range.from}…+${range.to}`);
+      // The API shows numbers in international form, with their '+'.
+      if (range.exact) parts.push(`${field} = ${range.exact}`);
+      if (range.prefix) parts.push(`${field} starts ${range.prefix}`);
+      if (range.from) parts.push(`${field} ${range.from}…${range.to}`);
     } else if (field === "timeWindow") parts.push(`${range.start}–${range.end}`);
     else parts.push(`${field} = ${range}`);
   }

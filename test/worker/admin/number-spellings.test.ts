@@ -19,11 +19,11 @@ describe("every spelling the verdict accepts", () => {
     expect(((await response.json()) as { verdict: { cli: { tn: string } } }).verdict.cli.tn).toBe(CANONICAL);
   });
 
-  it.each(SPELLINGS)("%j is accepted in a rule's criteria, and stored canonical", async (spelling) => {
+  it.each(SPELLINGS)("%j is accepted in a rule's criteria, and shown in international form", async (spelling) => {
     const { send } = operatorApp(manualClock(START));
     const created = await send("POST", "/v1/admin/rules", { criteria: { cli: { exact: spelling }, destination: { from: spelling, to: "+7 727 250 99 99" } }, action: "tag", reason: "spellings" });
     expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ rule: { criteria: { cli: { exact: CANONICAL }, destination: { from: CANONICAL, to: "77272509999" } } } });
+    expect(await created.json()).toMatchObject({ rule: { criteria: { cli: { exact: `+${CANONICAL}` }, destination: { from: `+${CANONICAL}`, to: "+77272509999" } } } });
   });
 
   it.each(SPELLINGS)("%j is accepted in a fraud report, and stored canonical", async (spelling) => {
@@ -47,7 +47,7 @@ describe("every spelling the verdict accepts", () => {
   it("a prefix keeps its international digits, separators allowed", async () => {
     const { send } = operatorApp(manualClock(START));
     const created = await send("POST", "/v1/admin/rules", { criteria: { cli: { prefix: "+7 727 250" } }, action: "tag", reason: "prefix" });
-    expect(await created.json()).toMatchObject({ rule: { criteria: { cli: { prefix: "7727250" } } } });
+    expect(await created.json()).toMatchObject({ rule: { criteria: { cli: { prefix: "+7727250" } } } });
   });
 
   // An analyst blocking a campaign types its prefix as it is dialled at home. Kept as international
@@ -71,7 +71,19 @@ describe("every spelling the verdict accepts", () => {
     const created = await send("POST", "/v1/admin/rules", { criteria: { destination: { prefix: "+8 701" }, cli: { prefix: "86 138" } }, action: "tag", reason: "prefix" });
     expect(created.status).toBe(400);
     const fixed = await send("POST", "/v1/admin/rules", { criteria: { destination: { prefix: "+8 701" }, cli: { prefix: "+86 138" } }, action: "tag", reason: "prefix" });
-    expect(await fixed.json()).toMatchObject({ rule: { criteria: { destination: { prefix: "8701" }, cli: { prefix: "86138" } } } });
+    expect(await fixed.json()).toMatchObject({ rule: { criteria: { destination: { prefix: "+8701" }, cli: { prefix: "+86138" } } } });
+  });
+
+  // Stored as digits and shown as digits, a foreign rule did not survive being read and sent back: the
+  // prefix 86138 (China) is refused as possibly national, and the number 81312345678 (Tokyo) is read as
+  // the Kazakh national 8 131…. Shown with '+', a rule read and sent back names what it named.
+  it("a rule read and sent back unchanged names the same numbers", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const created = await send("POST", "/v1/admin/rules", { criteria: { cli: { prefix: "+86 138" }, destination: { exact: "+81 3 1234 5678" } }, action: "tag", reason: "foreign" });
+    const { rule } = (await created.json()) as { rule: { id: string; criteria: unknown; action: string; reason: string; version: number } };
+    const replaced = await send("PUT", `/v1/admin/rules/${rule.id}`, { criteria: rule.criteria, action: rule.action, reason: rule.reason, version: rule.version });
+    expect(replaced.status).toBe(200);
+    expect(await replaced.json()).toMatchObject({ rule: { criteria: { cli: { prefix: "+86138" }, destination: { exact: "+81312345678" } } } });
   });
 
   it.each([

@@ -21,7 +21,7 @@ describe("fraud reports", () => {
 
     const ruled = await send("POST", `/v1/reports/${stored.id}/rules`, {}, NAMED.analyst.headers);
     expect(ruled.status).toBe(201);
-    expect(await ruled.json()).toMatchObject({ rule: { criteria: { cli: { exact: "77172580000" } }, action: "block", reportId: stored.id, author: NAMED.analyst.name } });
+    expect(await ruled.json()).toMatchObject({ rule: { criteria: { cli: { exact: "+77172580000" } }, action: "block", reportId: stored.id, author: NAMED.analyst.name } });
     const assessment = await assessOrigin(sketchCall({ cli: "+77172580000", trunk: "kt-1", international: false }), null, originDepsFromEnv(env, isolateOriginSnapshots(env), () => {}, clock));
     expect(mostSevereAction(assessment.findings)).toBe("block");
   });
