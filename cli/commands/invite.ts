@@ -1,7 +1,7 @@
 import { calledNumbers, callFromInvite } from "../../src/call/normalize";
 import { parseInvite } from "../../src/sip/invite";
 import { verifyCall } from "../../src/verification/verify-call";
-import { requiredPositional, type CliCommand } from "../command";
+import { printableLines, requiredPositional, type CliCommand } from "../command";
 import { parseInputFile } from "../files";
 import { checkLines, optionHints, VERIFY_OPTIONS, verifierFrom } from "./passport";
 
@@ -27,7 +27,7 @@ const inviteVerify: CliCommand = {
     const verification = await verifyCall(call.identity, numbers, options);
     const identities = verification.identities.map(({ passport: _decoded, ...identity }) => identity);
     const describe = (label: string, party: { raw: string; tn: string | null } | null) => `${label}: ${party ? `${party.raw}${party.tn ? ` → ${party.tn}` : " (no telephone number)"}` : "(none)"}`;
-    const text = [
+    const text = printableLines([
       describe(`calling number (${call.cliSource ?? "none"})`, call.cli),
       `called numbers: ${numbers.dest.join(", ") || "(none)"}`,
       `Date: ${call.date ?? "(none)"}`,
@@ -37,7 +37,7 @@ const inviteVerify: CliCommand = {
         ? `${verification.verstat}: ${verification.failure.reasonCode} ${verification.failure.reasonText} (${verification.failure.reasondesc})`
         : `${verification.verstat}${verification.attest ? `, attestation ${verification.attest}` : ""}`,
       ...optionHints([...verification.checks, ...identities.flatMap((identity) => identity.checks)], context, options.x5u),
-    ].join("\n");
+    ]);
     return {
       json: { call: { cli: call.cli, cliSource: call.cliSource, called: numbers.dest, date: call.date }, ...verification, identities },
       text,

@@ -14,7 +14,7 @@ import type { Attestation } from "../../src/verdict/verdict";
 import type { Check } from "../../src/verdict/check";
 import { verifierOptionsFrom } from "../../src/runtime";
 import { verifyIdentity, type CallNumbers, type VerifierOptions } from "../../src/verification/verify-identity";
-import { CliInputError, listOption, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
+import { CliInputError, listOption, printableLines, requiredOption, requiredPositional, stringOption, booleanOption, type CliCommand } from "../command";
 import { assertKeyMatchesCertificate, DEFAULT_PATHS, loadCertificate, loadCrl, loadPrivateKey, loadRepositoryBody } from "../inputs";
 import { listAnchors } from "../trust-directory";
 
@@ -216,13 +216,13 @@ const passportVerify: CliCommand = {
     const { config, options } = await verifierFrom(context);
     const result = await verifyIdentity(identity, callNumbers(identity, config, stringOption(context, "orig"), numberList(stringOption(context, "dest") ?? "")), options);
     const { passport: _decoded, ...json } = result;
-    const text = [
+    const text = printableLines([
       ...checkLines(result.checks),
       result.failure
         ? `${result.verstat}: ${result.failure.reasonCode} ${result.failure.reasonText} (${result.failure.reasondesc})`
         : `${result.verstat}${result.signer ? `: signed by ${result.signer.subject}${result.signer.spc ? `, SPC ${result.signer.spc}` : ""}` : ""}`,
       ...optionHints(result.checks, context, options.x5u),
-    ].join("\n");
+    ]);
     return { json, text, exitCode: result.outcome === "verified" ? 0 : 1 };
   },
 };
