@@ -39,6 +39,12 @@ export interface RecentVerdict {
 export const RECENT_VERDICTS_KEPT = 10_000;
 /** While D1 is slow or unreachable the buffer keeps the newest verdicts only, so memory stays bounded; the rest are dropped and counted. */
 export const MAX_BUFFERED_VERDICTS = 2_000;
+/**
+ * And at most this many characters of them. A verdict with its checks is 2–3 KB, but the calling peer
+ * writes part of it: eight Identity headers of 4 KiB that each fail with text of their own make one
+ * some 40 KB, and 2 000 of those would hold most of an isolate's 128 MB.
+ */
+export const MAX_BUFFERED_CHARS = 8 * 1024 * 1024;
 /** Verdicts per page, and the characters of JSON a page holds at most: a D1 row holds 2 MB, and a verdict with its checks 2–3 KB. */
 export const PAGE_VERDICTS = 250;
 const PAGE_CHARS = 256 * 1024;
@@ -51,19 +57,24 @@ const TASK = "write-behind:recent-verdicts";
  * once, holds the isolate's memory far less than the verdict's objects would until the flush.
  */
 const buffered: string[] = [];
+/** The characters of JSON `buffered` holds. */
+let bufferedChars = 0;
 let db: D1Database | null = null;
 const writer = new WriteBehind({ pending: () => buffered.length, write: (bounded) => writeBuffered(db!, bounded) }, VERDICTS_PER_BATCH, TASK, recordBackgroundTimeout);
 
-/** Keeps the newest MAX_BUFFERED_VERDICTS, counting the older ones as dropped. */
+/** Keeps the newest verdicts within MAX_BUFFERED_VERDICTS and MAX_BUFFERED_CHARS, counting the older ones as dropped. */
 function trimToNewest() {
-  const excess = buffered.length - MAX_BUFFERED_VERDICTS;
-  if (excess <= 0) return;
+  let excess = 0;
+  while (excess < buffered.length && (buffered.length - excess > MAX_BUFFERED_VERDICTS || bufferedChars > MAX_BUFFERED_CHARS)) bufferedChars -= buffered[excess++]!.length;
+  if (excess === 0) return;
   recordBackgroundDrops(TASK, excess);
   buffered.splice(0, excess);
 }
 
 export function keepRecentVerdict(verdict: RecentVerdict, deps: BackgroundWork & { db: D1Database }): void {
-  buffered.push(JSON.stringify(verdict));
+  const json = JSON.stringify(verdict);
+  buffered.push(json);
+  bufferedChars += json.length;
   trimToNewest();
   db = deps.db;
   writer.schedule(deps);
@@ -101,7 +112,7 @@ function takePages(): string[][] {
     }
     pages.push(page);
   }
-  buffered.splice(0, taken);
+  for (const verdict of buffered.splice(0, taken)) bufferedChars -= verdict.length;
   return pages;
 }
 
@@ -123,6 +134,7 @@ async function writeBuffered(database: D1Database, bounded: BoundedCall): Promis
       if (error instanceof TimeoutError) recordBackgroundDrops(TASK, verdicts.length);
       else {
         buffered.unshift(...verdicts);
+        for (const verdict of verdicts) bufferedChars += verdict.length;
         trimToNewest();
       }
       console.error(JSON.stringify({ level: "error", event: "recent-verdicts-write-failed", error: String(error), verdicts: verdicts.length, kept: !(error instanceof TimeoutError) }));

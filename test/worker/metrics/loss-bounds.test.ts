@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_PENDING_OBSERVATIONS, VelocityTracker, type VelocityStore } from "../../../src/abuse/velocity";
 import type { Observation } from "../../../src/abuse/velocity-window";
 import { createApp } from "../../../src/app";
-import { keepRecentVerdict, listRecentVerdicts, MAX_BUFFERED_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { keepRecentVerdict, listRecentVerdicts, MAX_BUFFERED_CHARS, MAX_BUFFERED_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
 import { recordCertificateCacheLookup } from "../../../src/metrics/record";
 import { MAX_PENDING_COUNTERS, recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
 import { Deadline } from "../../../src/verdict/deadline";
@@ -89,6 +89,35 @@ describe("recent verdicts while D1 refuses writes", () => {
     expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(8);
     const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).filter(({ requestId }) => requestId.startsWith("loss-"));
     expect({ verdicts: kept.length, oldest: kept.at(-1)?.at }).toEqual({ verdicts: MAX_BUFFERED_VERDICTS, oldest: new Date(1_800_000_000_000 + 9).toISOString() });
+  });
+});
+
+describe("recent verdicts the calling peer made large, while D1 refuses writes", () => {
+  // Eight Identity headers of 4 KiB, each naming a PASSporT type of its own text, make a verdict's checks
+  // some 40 KB where a call's are 2–3 KB: 2 000 of them held 80 MB of an isolate's 128 MB.
+  it(`keep at most ${MAX_BUFFERED_CHARS} characters of them, the newest, counting the older ones as dropped`, async () => {
+    const { db, state } = refusingDb();
+    const background = backgroundWork();
+    const detail = "PASSporT type 'x' is not supported (shaken, div)".replace("x", "x".repeat(40_000));
+    const verdict = (index: number): RecentVerdict => ({
+      requestId: `large-${index}`, atMs: 1_800_000_000_000 + index, cli: "77272509200", destination: "77012345678", action: "tag", verstat: "No-TN-Validation", signed: true, attest: null,
+      decidedBy: "identity.ppt", carrier: "Kazakhtelecom", elapsedMs: 1, checks: [{ id: "identity.ppt", result: "fail", detail }],
+    });
+    const sent = 2 * Math.ceil(MAX_BUFFERED_CHARS / detail.length);
+
+    const growth = await growthDuring(async () => {
+      for (let index = 1; index <= sent; index++) keepRecentVerdict(verdict(index), { db, ...background });
+      await background.settle();
+      state.refusing = false;
+      keepRecentVerdict(verdict(sent + 1), { db, ...background });
+      await background.settle();
+    });
+
+    const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).filter(({ requestId }) => requestId.startsWith("large-"));
+    const keptChars = kept.reduce((sum, { checks }) => sum + JSON.stringify(checks).length, 0);
+    expect(keptChars).toBeLessThanOrEqual(MAX_BUFFERED_CHARS + detail.length);
+    expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(sent + 1 - kept.length);
+    expect(kept[0]!.requestId).toBe(`large-${sent + 1}`);
   });
 });
 
