@@ -41,8 +41,8 @@ export const RECENT_VERDICTS_KEPT = 10_000;
 export const MAX_BUFFERED_VERDICTS = 2_000;
 /**
  * And at most this many characters of them. A verdict with its checks is 2–3 KB, but the calling peer
- * writes part of it: eight Identity headers of 4 KiB that each fail with text of their own make one
- * some 40 KB, and 2 000 of those would hold most of an isolate's 128 MB.
+ * decides part of it: eight Identity headers, each reported with checks of its own, make one ten times
+ * that, and 2 000 of those would hold a good part of an isolate's 128 MB.
  */
 export const MAX_BUFFERED_CHARS = 8 * 1024 * 1024;
 /** Verdicts per page, and the characters of JSON a page holds at most: a D1 row holds 2 MB, and a verdict with its checks 2–3 KB. */

@@ -43,7 +43,7 @@ function checkStructure(text: string, maxDepth: number): void {
         const raw = text.slice(i + 1, end);
         const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
         const keys = stack.at(-1) as Set<string>;
-        if (keys.has(key)) throw new StrictJsonError(`duplicate member name '${key}'`, key);
+        if (keys.has(key)) throw new StrictJsonError(`duplicate member name '${shortened(key)}'`, key);
         keys.add(key);
         expectKey = false;
       }
@@ -57,3 +57,13 @@ function checkStructure(text: string, maxDepth: number): void {
  * (`1e400` parses as Infinity, which JSON.stringify would show as `null`).
  */
 export const showJsonValue = (value: unknown): string => (typeof value === "number" && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? "null"));
+
+/** How much of a text a caller sent an error message quotes. */
+const MAX_QUOTED_CHARS = 64;
+
+/**
+ * Text a caller sent, as an error message quotes it: its first MAX_QUOTED_CHARS characters, then `…`.
+ * A message names what was wrong; quoted whole, 4 KiB of a calling peer's text would be repeated in each
+ * place a failure is reported (a verdict's checks, the ATIS reasondesc, the dashboard's recent verdicts).
+ */
+export const shortened = (text: string): string => (text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text);

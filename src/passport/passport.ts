@@ -1,5 +1,5 @@
 import { base64url } from "jose";
-import { parseStrictJson, showJsonValue } from "../lib/strict-json";
+import { parseStrictJson, shortened, showJsonValue } from "../lib/strict-json";
 import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
@@ -78,32 +78,32 @@ function checkHeader(header: Record<string, unknown>, expected: { info: string; 
     throw new VerificationError("PASSPORT_HEADER_INVALID", "PASSporT header carries 'crit'; no critical extensions are supported");
   }
   if (header.typ !== "passport") {
-    throw new VerificationError("TYP_UNSUPPORTED", `PASSporT typ is ${JSON.stringify(header.typ)}; expected "passport"`);
+    throw new VerificationError("TYP_UNSUPPORTED", `PASSporT typ is ${shortened(String(JSON.stringify(header.typ)))}; expected "passport"`);
   }
   if (header.alg !== "ES256") {
-    throw new VerificationError("ALG_UNSUPPORTED", `PASSporT alg is ${JSON.stringify(header.alg)}; only ES256 is accepted`);
+    throw new VerificationError("ALG_UNSUPPORTED", `PASSporT alg is ${shortened(String(JSON.stringify(header.alg)))}; only ES256 is accepted`);
   }
   if (expected.alg !== null && expected.alg !== "ES256") {
-    throw new VerificationError("ALG_UNSUPPORTED", `Identity alg parameter is '${expected.alg}'; only ES256 is accepted`);
+    throw new VerificationError("ALG_UNSUPPORTED", `Identity alg parameter is '${shortened(expected.alg)}'; only ES256 is accepted`);
   }
   const ppt = header.ppt;
   if (typeof ppt !== "string") throw new VerificationError("PASSPORT_HEADER_INVALID", "PASSporT header lacks ppt");
   if (!(SUPPORTED_PPT as readonly string[]).includes(ppt)) {
-    throw new VerificationError("PPT_UNSUPPORTED", `PASSporT type '${ppt}' is not supported (shaken, div)`);
+    throw new VerificationError("PPT_UNSUPPORTED", `PASSporT type '${shortened(ppt)}' is not supported (shaken, div)`);
   }
   if (expected.ppt !== ppt) {
     throw new VerificationError(
       "PPT_PARAMETER_MISMATCH",
       expected.ppt === null
         ? `Identity header lacks ppt=${ppt}; SHAKEN requires it (ATIS-1000074 §5.3.3)`
-        : `Identity ppt parameter '${expected.ppt}' differs from the PASSporT's ppt '${ppt}'`,
+        : `Identity ppt parameter '${shortened(expected.ppt)}' differs from the PASSporT's ppt '${ppt}'`,
     );
   }
   if (typeof header.x5u !== "string") throw new VerificationError("X5U_MISMATCH", "PASSporT header lacks x5u");
   if (header.x5u !== expected.info) {
     throw new VerificationError("X5U_MISMATCH", "PASSporT x5u differs from the Identity header's info parameter", {
-      x5u: header.x5u,
-      info: expected.info,
+      x5u: header.x5u.slice(0, 512),
+      info: expected.info.slice(0, 512),
     });
   }
   return { alg: "ES256", typ: "passport", ppt: ppt as SupportedPpt, x5u: header.x5u };

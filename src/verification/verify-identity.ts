@@ -142,7 +142,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
     identityPpt = identity.ppt?.slice(0, 64) ?? null;
     steps.passed("identity.syntax");
     header = decodePassportHeader(identity.jws, identity);
-    steps.passed("passport.header", undefined, { ppt: header.ppt, x5u: header.x5u });
+    steps.passed("passport.header", undefined, { ppt: header.ppt, x5u: header.x5u.slice(0, 512) });
     passport = { header, ...decodePassportClaims(identity.jws, header), jws: identity.jws };
     steps.passed("passport.claims");
     if (passport.claims.origid !== undefined && !isUuid(passport.claims.origid)) {
