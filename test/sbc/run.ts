@@ -397,8 +397,9 @@ async function placeCall(call: CallCase, sbcPort: number, uasTrace: () => Promis
     };
     // Whoever sent it, a call goes on to the core on the core's own routing: no Route header of the peer's.
     expectHeader("Route", (values) => values.length === 0, "none");
-    // Nor does a caller identity the peer claimed in a header the core might read instead of the verifier's.
-    for (const name of ["P-Preferred-Identity", "Remote-Party-ID"]) expectHeader(name, (values) => values.length === 0, "none");
+    // Nor does a caller identity the peer claimed in a header the core might read instead of the verifier's,
+    // nor rich call data (RFC 9796 Call-Info: a logo, a name card) the verifier does not verify.
+    for (const name of ["P-Preferred-Identity", "Remote-Party-ID", "Call-Info"]) expectHeader(name, (values) => values.length === 0, "none");
     const { pai, reason, privacy, from } = call.delivered;
     expectHeader("P-Asserted-Identity", (values) => (pai === null ? values.length === 0 : values.length === 1 && values[0] === pai), pai ?? "none");
     if (reason) expectHeader("Reason", (values) => values.some((value) => reason.test(value)), String(reason));
@@ -436,6 +437,8 @@ async function main(): Promise<number> {
   log(`kamailio udp:127.0.0.1:${sbcPort} (and udp:127.0.0.1:${stubSbcPort}, asking a stub verifier) → core udp:${CORE}:${corePort}`);
 
   const signed = await signIdentity(repositoryUrl, "77272501234", "77012345678");
+  // A PASSporT verifies on one call only (replay detection): the call that adds rich call data has its own.
+  const signedAgain = await signIdentity(repositoryUrl, "77272501234", "77012345678");
   const peerClaim = "P-Asserted-Identity: <tel:+77272501234;verstat=TN-Validation-Passed>";
   /** An INVITE claiming to be inside a dialog (a To-tag, the core as its target, a Route through the SBC), with the peer's own verstat. */
   const inDialog = (routeParameters: string) => ({
@@ -503,6 +506,13 @@ async function main(): Promise<number> {
       name: "other-identity-headers", peer: INTERNATIONAL_PEER, from: "+77051234567", to: "+77012345678", identity: null, expectStatus: 200,
       extraHeaders: ["P-Preferred-Identity: <sip:+77272501234@127.0.0.3>", "Remote-Party-ID: <sip:+77272501234@127.0.0.3>;party=calling;screen=yes;privacy=off"],
       delivered: { pai: "<tel:+77051234567;verstat=No-TN-Validation>" },
+    },
+    {
+      // A verified caller ID, and beside it a bank's logo and name card of the peer's own (RFC 9796 rich
+      // call data): the verifier verifies no rcd PASSporT, so the callee would see them vouched for.
+      name: "signed-with-rich-call-data", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: signedAgain, expectStatus: 200,
+      extraHeaders: ["Call-Info: <https://cdn.example.net/halyk-bank.png>;purpose=icon", "Call-Info: <https://cdn.example.net/halyk-bank.jcard>;purpose=jcard"],
+      delivered: { pai: "<tel:+77272501234;verstat=TN-Validation-Passed>" },
     },
     {
       // A pre-loaded route set (RFC 3261 §8.1.2): past this SBC it would steer the call around the
