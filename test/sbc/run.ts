@@ -290,6 +290,7 @@ const STUB_ANSWERS: Record<string, StubAnswer> = {
   "hostile-status-code": { status: 200, body: verdict({ action: "block", sip: { code: withInjection("608"), reason: "Rejected" }, headers: hostileHeaders }) },
   "hostile-reason-phrase": { status: 200, body: verdict({ action: "block", sip: { code: 608, reason: withInjection("Rejected") }, headers: hostileHeaders }) },
   "hostile-headers-on-allow": { status: 200, body: verdict({ action: "allow", sip: null, headers: hostileHeaders }) },
+  "hostile-label": { status: 200, body: verdict({ action: "tag", sip: null, headers: [], label: withInjection('Bank" <sip:+77172590000@bank.example>') }) },
   "not-a-verdict": { status: 200, body: verdict({ action: "forward", sip: null, headers: [] }) },
   "verifier-5xx": { status: 503, body: { error: { code: "ERR_STORE_UNAVAILABLE", message: "stub" } } },
   "verifier-timeout": "never",
@@ -508,6 +509,12 @@ async function main(): Promise<number> {
       delivered: { pai: "<tel:+77051234567;verstat=No-TN-Validation>" },
     },
     {
+      // A bank's name as From's display name on a call whose PASSporT fails: the callee is shown the
+      // verdict's label (what a tag is for), not the peer's name beside the number.
+      name: "tagged-bank-display-name", peer: DOMESTIC_PEER, from: "+77272501234", fromDisplayName: "Halyk Bank", to: "+77012345678", identity: tamper(signed), expectStatus: 200,
+      delivered: { pai: "<tel:+77272501234;verstat=TN-Validation-Failed>", reason: /^SIP ;cause=438 /, from: /^"Unverified caller ID" <sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
+    },
+    {
       // A verified caller ID, and beside it a bank's logo and name card of the peer's own (RFC 9796 rich
       // call data): the verifier verifies no rcd PASSporT, so the callee would see them vouched for.
       name: "signed-with-rich-call-data", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: signedAgain, expectStatus: 200,
@@ -555,6 +562,11 @@ async function main(): Promise<number> {
       // Every verdict header is refused, the P-Asserted-Identity with a line break too: no verstat at all.
       name: "hostile-headers-on-allow", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 200,
       extraHeaders: [peerClaim], delivered: { pai: null },
+    },
+    {
+      // A label that is no SIP-safe text: the peer's display name goes, and nothing of the label is shown.
+      name: "hostile-label", peer: DOMESTIC_PEER, from: "+77272501234", fromDisplayName: "Halyk Bank", to: "+77012345678", identity: null, expectStatus: 200,
+      delivered: { pai: null, from: /^<sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
     },
     {
       name: "not-a-verdict", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: null, expectStatus: 500,

@@ -10,6 +10,8 @@ export interface UacCall {
   from: string;
   /** Header parameters the peer puts after From's tag. */
   fromParameters?: string;
+  /** The display name the peer puts in From (quoted as written). */
+  fromDisplayName?: string;
   to: string;
   identity: string | null;
   /** Further header lines of the INVITE, as the peer sends them. */
@@ -43,7 +45,7 @@ const ANSWER_BYE = message(["SIP/2.0 200 OK", "[last_Via:]", "[last_From:]", "[l
 // A 2xx is ACKed end to end and the call is hung up through the proxy (Record-Route), by the peer or
 // the core; a rejection is ACKed hop by hop with the INVITE's Via (RFC 3261 §17.1.1.3).
 export function uacScenario(call: UacCall): string {
-  const from = `From: <sip:${call.from}@[local_ip]>;tag=[pid]SIPpTag00[call_number]${call.fromParameters ?? ""}`;
+  const from = `From: ${call.fromDisplayName === undefined ? "" : `"${call.fromDisplayName}" `}<sip:${call.from}@[local_ip]>;tag=[pid]SIPpTag00[call_number]${call.fromParameters ?? ""}`;
   const requestUri = call.requestUri ?? `sip:${call.to}@[remote_ip]:[remote_port]`;
   const invite = [
     `INVITE ${requestUri} SIP/2.0`,
