@@ -8,7 +8,7 @@ import { parsePemChain } from "../../src/certificate/pem-chain";
 import { readTnAuthList } from "../../src/certificate/tnauthlist";
 import { issueShakenCertificateFromCsr, SHAKEN_POLICY_OIDS } from "../../src/pki";
 import { VerificationError } from "../../src/verification/outcomes";
-import { booleanOption, CliInputError, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
+import { booleanOption, CliInputError, printableLines, requiredOption, requiredPositional, stringOption, type CliCommand } from "../command";
 import { writeOutputFiles } from "../files";
 import { DEFAULT_PATHS, loadCertificates, loadCertificateTree, loadCsr, loadIssuingCa, parseDateOption, uniqueCertificates, type CertificateTree } from "../inputs";
 import { listAnchors, sha256Hex } from "../trust-directory";
@@ -104,20 +104,19 @@ const certInspect: CliCommand = {
     const certificates = chain.map(describeCertificate);
     const spcOf = (reading: ReturnType<typeof readTnAuthList>) =>
       "spcs" in reading ? `${reading.spcs.join(", ")}${reading.form === "rfc8226" ? "" : ` (${reading.form})`}` : reading.form;
-    const text = [
-      ...certificates.map((item, index) =>
-        [
-          `#${index} ${item.subject}`,
-          `   issuer    ${item.issuer}`,
-          `   serial    ${item.serialNumber}`,
-          `   valid     ${item.notBefore} .. ${item.notAfter}`,
-          `   SPC       ${spcOf(item.tnAuthList)}`,
-          `   policies  ${item.policies.join(", ") || "none"}`,
-          `   sha256    ${item.sha256}`,
-        ].join("\n"),
-      ),
+    // The subjects, SPCs and reasons are the repository's text.
+    const text = printableLines([
+      ...certificates.flatMap((item, index) => [
+        `#${index} ${item.subject}`,
+        `   issuer    ${item.issuer}`,
+        `   serial    ${item.serialNumber}`,
+        `   valid     ${item.notBefore} .. ${item.notAfter}`,
+        `   SPC       ${spcOf(item.tnAuthList)}`,
+        `   policies  ${item.policies.join(", ") || "none"}`,
+        `   sha256    ${item.sha256}`,
+      ]),
       `chain: ${trust.trusted ? "trusted" : "NOT trusted"}, ${trust.detail}`,
-    ].join("\n");
+    ]);
     return { json: { certificates, chain: trust }, text };
   },
 };
@@ -145,14 +144,14 @@ const SEVERITY_MARK: Record<LintFinding["severity"], string> = { error: "E", war
 const effectiveDay = (rule: string): string => LINT_RULES.find((candidate) => candidate.id === rule)?.effective?.toISOString().slice(0, 10) ?? "";
 
 function lintText(certificates: ReturnType<typeof describeLinted>[], rules: RuleTally[], skipped: CertificateTree["skipped"]): string {
-  const blocks = certificates.map((item) => {
+  const blocks = certificates.flatMap((item) => {
     const counted = item.findings.length === 0 ? "no findings" : `${item.findings.length} finding(s)`;
     const notEffective = item.notEffective.length === 0 ? "" : `, ${item.notEffective.length} not yet in effect`;
     return [
       `${item.sources.join(", ")}: ${item.subject} (${item.role}, sha256 ${item.sha256.slice(0, 16)}): ${counted}${notEffective}`,
       ...item.findings.map((finding) => `  ${SEVERITY_MARK[finding.severity]} ${finding.rule}: ${finding.message} [${finding.source}]`),
       ...item.notEffective.map((finding) => `  NE ${finding.rule}: ${finding.message} [${finding.source}, from ${effectiveDay(finding.rule)}]`),
-    ].join("\n");
+    ];
   });
   const withErrors = certificates.filter((item) => item.findings.some((finding) => finding.severity === "error")).length;
   const summary = [
@@ -162,7 +161,8 @@ function lintText(certificates: ReturnType<typeof describeLinted>[], rules: Rule
     ...skipped.map((entry) => `skipped ${entry.file}: ${entry.reason}`),
     ...(certificates.length > 1 ? [`${certificates.length} certificates, ${withErrors} with errors`] : []),
   ];
-  return [...blocks, ...summary].join("\n");
+  // Certificates surveyed from the field: their subjects and the findings' messages are the issuers' text.
+  return printableLines([...blocks, ...summary]);
 }
 
 const certLint: CliCommand = {

@@ -28,6 +28,22 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("
 const identityWith = (header: Record<string, unknown>, x5u = X5U) =>
   `${b64url({ alg: "ES256", typ: "passport", x5u, ...header })}.${b64url({ attest: "A", dest: { tn: ["77012345678"] }, iat: IAT, orig: { tn: "77272501234" }, origid: "123e4567-e89b-12d3-a456-426655440000" })}.${"A".repeat(86)};info=<${x5u}>;alg=ES256;ppt=shaken`;
 
+/** A self-signed certificate whose subject is FORGED, as a hostile repository serves it; its file. */
+async function hostileCertificate(): Promise<string> {
+  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "0102",
+    name: [{ CN: [`SHAKEN 818H${FORGED}`] }],
+    notBefore: new Date((IAT - 86_400) * 1000),
+    notAfter: new Date((IAT + 86_400) * 1000),
+    keys,
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+  });
+  const path = join(pki.dir, "hostile-subject.pem");
+  writeFileSync(path, certificate.toString("pem"));
+  return path;
+}
+
 /** What a person sees: no control character, and no line the peer wrote. */
 function expectPrintable(stdout: string) {
   expect(stdout).not.toMatch(CONTROL);
@@ -45,17 +61,7 @@ describe("what the calling peer wrote reaches the analyst's terminal as text", (
   });
 
   it("passport verify: the subject of a certificate the x5u repository served", async () => {
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-    const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: "0102",
-      name: [{ CN: [`SHAKEN 818H${FORGED}`] }],
-      notBefore: new Date((IAT - 86_400) * 1000),
-      notAfter: new Date((IAT + 86_400) * 1000),
-      keys,
-      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-    });
-    const chain = join(pki.dir, "hostile-subject.pem");
-    writeFileSync(chain, certificate.toString("pem"));
+    const chain = await hostileCertificate();
     const run = await cli("passport", "verify", identityWith({ ppt: "shaken" }), "--chain", chain, "--trust-dir", pki.trustDir, "--at", String(IAT));
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^fail {2}certificate\.chain {2}.*SHAKEN 818H\\u001b\[1A/m);
@@ -84,5 +90,12 @@ describe("what the calling peer wrote reaches the analyst's terminal as text", (
     expect(run.code).toBe(1);
     expect(run.stdout.split("\n")[0]).toBe('calling number (from): "Bank\\\\u001b[2K" <sip:+77272501234@carrier.example>;tag=1 → 77272501234');
     expectPrintable(run.stdout);
+  });
+
+  it.each([["cert inspect"], ["cert lint"]])("%s: the subject of a certificate a repository served", async (command) => {
+    const run = await cli(...command.split(" "), await hostileCertificate(), ...(command === "cert inspect" ? ["--trust-dir", pki.trustDir] : []));
+    expect(run.stdout).toContain("SHAKEN 818H\\u001b[1A");
+    expectPrintable(run.stdout);
+    expect(run.stdout).not.toMatch(/^chain: trusted/m);
   });
 });
