@@ -2,7 +2,7 @@ import "../lib/reflect-metadata";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
 import { id_pe, id_pe_JWTClaimConstraints, JWTClaimConstraints, JWTClaimNames } from "@peculiar/asn1-rfc8226";
 import type { X509Certificate } from "@peculiar/x509";
-import { showJsonValue } from "../lib/strict-json";
+import { shortened, showJsonValue } from "../lib/strict-json";
 import { toHex } from "../pki/keys";
 
 /** RFC 9118 §3: id-pe-eJWTClaimConstraints. */
@@ -117,10 +117,7 @@ export function readClaimConstraints(certificate: Pick<X509Certificate, "extensi
 }
 
 /** A claim value as a reasondesc quotes it: bounded, since a hostile signer writes it. */
-const shown = (value: unknown): string => {
-  const text = showJsonValue(value);
-  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
-};
+const shown = (value: unknown): string => shortened(showJsonValue(value));
 
 /**
  * A claim's value as a permitted value is compared with it: a string as itself; anything else

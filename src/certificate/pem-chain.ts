@@ -1,6 +1,7 @@
 import "../lib/reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { Constructed, fromBER, Sequence } from "asn1js";
+import { shortened } from "../lib/strict-json";
 import { VerificationError } from "../verification/outcomes";
 
 /** A repository body holding more certificates than this is not a SHAKEN chain (leaf + a few CAs). */
@@ -29,7 +30,7 @@ export function parsePemChain(body: string): X509Certificate[] {
   const certificates: X509Certificate[] = [];
   for (const match of body.matchAll(PEM_BLOCK)) {
     const label = match[1]!;
-    if (label !== "CERTIFICATE") throw notAChain(`repository body contains a '${label}' PEM block; only CERTIFICATE is accepted`);
+    if (label !== "CERTIFICATE") throw notAChain(`repository body contains a '${shortened(label)}' PEM block; only CERTIFICATE is accepted`);
     if (certificates.length === MAX_CERTIFICATES_IN_CHAIN) {
       throw notAChain(`repository body holds more than ${MAX_CERTIFICATES_IN_CHAIN} certificates`);
     }

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { appAt, CALLEE, CALLER, craftIdentity, IAT, installTrust, postVerdict, serveChain, verdictRequest } from "../support/stir";
+import { appAt, CALLEE, CALLER, craftIdentity, IAT, installTrust, postVerdict, register, serveChain, uniquePath, verdictRequest } from "../support/stir";
 
 beforeEach(() => installTrust());
 
@@ -37,6 +37,14 @@ describe("a failure quotes at most a short part of what the peer wrote", () => {
     const reasondesc = await reasonOf(identity);
     expect(reasondesc.length).toBeLessThanOrEqual(MAX_REASON);
     expect(reasondesc).toMatch(reason);
+  });
+
+  it("a PEM block the x5u repository labelled with its own text", async () => {
+    const label = "X".repeat(15_000);
+    const x5u = await register({ path: uniquePath("labelled"), body: `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n` });
+    const reasondesc = await reasonOf(await craftIdentity({ x5u }));
+    expect(reasondesc.length).toBeLessThanOrEqual(MAX_REASON);
+    expect(reasondesc).toMatch(/^repository body contains a 'X{64}…' PEM block; only CERTIFICATE is accepted$/);
   });
 
   it("a long x5u, equal to info: passport.header's evidence names it in at most 512 characters", async () => {
