@@ -3,6 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { LocationCache } from "../lib/background-writes";
 import type { Clock } from "../lib/clock";
 import { TimeoutError, withTimeout } from "../lib/timeout";
+import { shortened } from "../lib/strict-json";
 import { decodeUtf8Strict } from "../lib/utf8";
 import { VerificationError } from "../verification/outcomes";
 import { buildTrustedPaths, type TrustedPath } from "./chain";
@@ -193,7 +194,7 @@ function refuseIssuerLoop(chain: X509Certificate[]): void {
     const issuer = chain.find((candidate) => candidate !== current && comparableNamesOf(candidate).subject === names.issuer);
     if (!issuer) return;
     if (visited.has(issuer)) {
-      throw new VerificationError("X5U_NOT_CERTIFICATE_CHAIN", `repository chain loops: '${issuer.subject}' is, through the chain, its own issuer`);
+      throw new VerificationError("X5U_NOT_CERTIFICATE_CHAIN", `repository chain loops: '${shortened(issuer.subject)}' is, through the chain, its own issuer`);
     }
     visited.add(issuer);
     current = issuer;

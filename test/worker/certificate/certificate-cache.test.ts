@@ -98,6 +98,15 @@ describe("a repository body read as a credential", () => {
     expect(await refusal(pemOf(await leafUnder(x), x.certificate, yUnderX.certificate))).toEqual({ failure: "X5U_NOT_CERTIFICATE_CHAIN", message });
   });
 
+  it("names a looping CA whose name the repository made long in at most 64 characters of it", async () => {
+    const yKeys = await generateKeyPair();
+    const long = `Loop ${"X".repeat(2_000)}`;
+    const x = await ca(long, await ca("Loop Y", undefined, yKeys));
+    const yUnderX = await ca("Loop Y", x, yKeys);
+    const { message } = await refusal(pemOf(await leafUnder(x), x.certificate, yUnderX.certificate));
+    expect(message).toBe(`repository chain loops: '${x.certificate.subject.slice(0, 64)}…' is, through the chain, its own issuer`);
+  });
+
   it("refuses a loop whose names differ only in case and spacing, as path building compares them (RFC 5280 §7.1)", async () => {
     const yKeys = await generateKeyPair();
     const x = await ca("Loop X", await ca("Loop Y", undefined, yKeys));
