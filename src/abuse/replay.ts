@@ -1,4 +1,5 @@
 import type { Clock } from "../lib/clock";
+import type { Runtime } from "../runtime";
 import { recordDurableObjectRequests, recordStoreRows } from "../metrics/record";
 import { findingFor } from "../origin/policy";
 import type { ReplayedIdentity } from "../verification/verify-call";
@@ -45,6 +46,15 @@ export interface ReplayDeps {
   freshnessSeconds: number;
   policy: ReplayPolicy;
 }
+
+/** The guard as a runtime (the Worker's, or the CLI replay's) has it, for one verdict's or verification's deadline. */
+export const replayDepsOf = (runtime: Pick<Runtime, "replay" | "clock" | "config">, deadline: Deadline): ReplayDeps => ({
+  store: runtime.replay,
+  clock: runtime.clock,
+  deadline,
+  freshnessSeconds: runtime.config.freshnessSeconds,
+  policy: runtime.config.replay,
+});
 
 /** Where the PASSporTs of a call arrived: its leg (the Request-URI, else To) and its SIP Call-ID, when known. */
 export interface Arrival {

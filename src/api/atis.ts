@@ -8,7 +8,7 @@ import { backgroundTasks, type AppEnv } from "./app-env";
 import { atisError } from "./atis-errors";
 import { BodyTooLargeError, readBoundedText } from "./body";
 import { failReplays, verifyCall, type CallVerification } from "../verification/verify-call";
-import { checkReplay } from "../abuse/replay";
+import { checkReplay, replayDepsOf } from "../abuse/replay";
 import type { Runtime } from "../runtime";
 import { boundVerifier, Deadline } from "../verdict/deadline";
 import { canonicalizeTnPreferringE164 } from "../numbers/telephone-number";
@@ -82,7 +82,7 @@ function readVerificationRequest(body: unknown): VerificationRequest {
 async function judgeReplays(verification: CallVerification, dest: string[], runtime: Runtime, deadline: Deadline): Promise<CallVerification> {
   if (!runtime.config.replay.atis) return verification;
   const arrival = { leg: `tel:${dest.map((tn) => `+${tn}`).join(",")}`, callId: null };
-  const { replays } = await checkReplay(verification.identities, arrival, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay });
+  const { replays } = await checkReplay(verification.identities, arrival, replayDepsOf(runtime, deadline));
   return failReplays(verification, replays);
 }
 

@@ -1,4 +1,4 @@
-import { checkReplay } from "../abuse/replay";
+import { checkReplay, replayDepsOf } from "../abuse/replay";
 import type { NormalizedCall } from "../call/call";
 import { calledNumber, calledNumbers, otherPresentedCaller } from "../call/normalize";
 import { unreadablePartChecks } from "../call/reading-checks";
@@ -55,7 +55,7 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const [firstAssessment, fromAssessment, replay] = await Promise.all([
     assessOrigin(call, signed, deps.origin),
     from ? assessOrigin({ ...call, cli: from, cliSource: "from" }, null, deps.origin) : null,
-    checkReplay(verified.identities, arrival, { store: runtime.replay, clock: runtime.clock, deadline, freshnessSeconds: runtime.config.freshnessSeconds, policy: runtime.config.replay }),
+    checkReplay(verified.identities, arrival, replayDepsOf(runtime, deadline)),
   ]);
   const verification = failReplays(verified, replay.replays);
   // A replayed attestation vouches for nothing: the origin checks it waived run as for any unverified
