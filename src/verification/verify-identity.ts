@@ -155,7 +155,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
     steps.passed("x5u.policy");
     const credential = await options.certificates.credential(x5u);
     steps.passed("x5u.fetch", undefined, { certificates: credential.chain.length });
-    signer = await checkCredential(credential, passport, signedOrig, options, steps);
+    signer = await checkCredential(credential, passport, vouchedNumber(passport, signedOrig), options, steps);
 
     if (credential.leafKey instanceof VerificationError) throw credential.leafKey;
     steps.passed("certificate.key");
@@ -260,6 +260,24 @@ function matchNumbers(passport: DecodedPassport, call: CallNumbers, steps: StepR
   return signedOrig;
 }
 
+/** The number a signer vouches for, as its TNAuthList must authorise it. */
+interface VouchedNumber {
+  claim: "orig" | "div";
+  /** E.164 digits; null for a `div` that names a URI. */
+  tn: string | null;
+}
+
+/**
+ * What the signing certificate must be authorised for: a `shaken` PASSporT's signer vouches for the
+ * calling number; a `div` PASSporT's for the number that diverted the call, its `div` claim (RFC 8946
+ * §3: the retargeting party signs for the original callee, not the caller, whose number it does not hold).
+ */
+function vouchedNumber(passport: DecodedPassport, signedOrig: string): VouchedNumber {
+  if (passport.header.ppt !== "div") return { claim: "orig", tn: signedOrig };
+  const diverted = passport.claims.div?.tn;
+  return { claim: "div", tn: diverted === undefined ? null : telephoneNumberDigits(diverted) };
+}
+
 // Reading the TNAuthList and the claim constraints and linting the profile depend only on the certificate: once per certificate.
 const tnAuthLists = new WeakMap<X509Certificate, TnAuthListReading>();
 const claimConstraints = new WeakMap<X509Certificate, ClaimConstraintsReading>();
@@ -275,12 +293,12 @@ const memo = <T>(cache: WeakMap<X509Certificate, T>, certificate: X509Certificat
 
 /**
  * ATIS-1000074 §5.3.1 / ATIS-1000080: trusted path, validity at iat, revocation, TNAuthList (for the
- * signed orig), the claim constraints (for the PASSporT's claims), profile.
+ * number the signer vouches for), the claim constraints (for the PASSporT's claims), profile.
  */
 async function checkCredential(
   credential: Awaited<ReturnType<CertificateSource["credential"]>>,
   passport: DecodedPassport,
-  orig: string,
+  vouched: VouchedNumber,
   options: VerifierOptions,
   steps: StepRecorder,
 ): Promise<SignerDescription> {
@@ -306,7 +324,7 @@ async function checkCredential(
 
   await checkRevocation(path, trust, options, steps);
 
-  checkTnAuthList(tnAuthList, path, orig, steps);
+  checkTnAuthList(tnAuthList, path, vouched, steps);
   checkClaimConstraints(memo(claimConstraints, leaf, readClaimConstraints), passport.claimSet, steps);
   reportProfile(leaf, options.strictProfile, steps);
   return signer;
@@ -336,22 +354,22 @@ async function checkRevocation(path: TrustedPath, trust: TrustMaterial, options:
 }
 
 /**
- * RFC 8226 §9, ATIS-1000080 §6.4.1: the signing certificate's TNAuthList must vouch for the signed
- * calling number, through a valid service provider code or by naming it (a delegate certificate,
+ * RFC 8226 §9, ATIS-1000080 §6.4.1: the signing certificate's TNAuthList must vouch for the number
+ * the signer vouches for (the signed calling number; a `div`'s diverting number), through a valid service provider code or by naming it (a delegate certificate,
  * RFC 9060). An issuing CA that carries a TNAuthList bounds what it may delegate (RFC 9060 §4: a
  * delegate certificate's numbers are encompassed by its issuer's), so the number must be within its
  * list too; an issuer's SPC cannot be checked that way, as no verifier knows which numbers an SPC serves.
  */
-function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, orig: string, steps: StepRecorder): void {
+function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, vouched: VouchedNumber, steps: StepRecorder): void {
   if (reading.form === "absent") throw new VerificationError("TNAUTHLIST_MISSING", "signing certificate has no TNAuthList extension (RFC 8226 §9)");
   if (reading.form === "unparseable") throw new VerificationError("TNAUTHLIST_MISSING", `signing certificate's TNAuthList cannot be read: ${reading.error}`);
-  const evidence = vouchingFor(authorisationOf(reading), orig, "the signing certificate");
+  const evidence = vouchingFor(authorisationOf(reading), vouched, "the signing certificate");
   for (const issuer of path.certificates.slice(1)) {
     const issuerReading = memo(tnAuthLists, issuer, readTnAuthList);
     if (issuerReading.form === "absent") continue;
     const whose = `issuing CA '${issuer.subject}'`;
     if (issuerReading.form === "unparseable") throw new VerificationError("TNAUTHLIST_MISSING", `the TNAuthList of ${whose} cannot be read: ${issuerReading.error}`);
-    vouchingFor(authorisationOf(issuerReading), orig, whose);
+    vouchingFor(authorisationOf(issuerReading), vouched, whose);
   }
   if (reading.form === "rfc8226") {
     steps.passed("certificate.tnauthlist", undefined, evidence);
@@ -375,17 +393,21 @@ function checkClaimConstraints(reading: ClaimConstraintsReading, claimSet: Decod
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 
-/** What in `authorisation` vouches for `orig`, as evidence; a failed verification when nothing does. */
-function vouchingFor(authorisation: TnAuthorisation, orig: string, whose: string): Record<string, unknown> {
+/** What in `authorisation` vouches for the number, as evidence; a failed verification when nothing does. */
+function vouchingFor(authorisation: TnAuthorisation, vouched: VouchedNumber, whose: string): Record<string, unknown> {
   switch (authorisation.scope) {
     case "service-provider":
       return { spc: authorisation.spc };
     case "numbers": {
-      const entry = entryNaming(authorisation, orig);
-      if (entry) return { orig, entry };
+      const { claim, tn } = vouched;
+      if (tn === null) {
+        throw new VerificationError("ORIG_NOT_AUTHORISED", `signed ${claim} is a URI, and the TNAuthList of ${whose} authorises telephone numbers only (RFC 8226 §9)`, { claim });
+      }
+      const entry = entryNaming(authorisation, tn);
+      if (entry) return { [claim]: tn, entry };
       const named = `${plural(authorisation.tns.length, "number")} and ${plural(authorisation.ranges.length, "range")}`;
-      throw new VerificationError("ORIG_NOT_AUTHORISED", `signed orig ${orig} is not among the ${named} that the TNAuthList of ${whose} authorises (RFC 8226 §9)`, {
-        orig,
+      throw new VerificationError("ORIG_NOT_AUTHORISED", `signed ${claim} ${tn} is not among the ${named} that the TNAuthList of ${whose} authorises (RFC 8226 §9)`, {
+        [claim]: tn,
         tns: authorisation.tns.length,
         ranges: authorisation.ranges.length,
       });

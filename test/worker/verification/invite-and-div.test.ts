@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sbcAuth } from "../support/auth";
-import { appAt, CALLEE, CALLER, installTrust, postVerdict, signedIdentity, verdictRequest } from "../support/stir";
+import { appAt, CALLEE, CALLER, craftIdentity, IAT, installTrust, issueTestLeaf, postVerdict, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
 beforeEach(() => installTrust());
 
@@ -138,6 +138,46 @@ describe("div PASSporTs (RFC 8946)", () => {
     const { verdict } = (await response.json()) as any;
     expect(verdict.identities[1]).toMatchObject({ ppt: "div", outcome: "failed" });
     expect(verdict.verstat).not.toBe("TN-Validation-Passed");
+  });
+
+  describe("a div's signer vouches for the number that diverted the call, not the caller's (RFC 8946 §3)", () => {
+    /** A div signed with a delegate certificate (RFC 9060) whose TNAuthList names only `tn`. */
+    const divSignedByHolderOf = async (tn: string, claims: { div?: string } = {}) => {
+      const leaf = await issueTestLeaf({ deviations: { tnAuthList: [{ tn }] } });
+      return signedIdentity({ ppt: "div", orig: CALLER, dest: [FORWARDED_TO], div: CALLEE, ...claims, x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 });
+    };
+    const forwarded = async (div: { identity: string }) => {
+      const shaken = await signedIdentity({ dest: [CALLEE] });
+      const response = await postVerdict(appAt(), verdictRequest([shaken.identity, div.identity], { to: `<sip:+${CALLEE}@operator.example>`, ruri: `sip:+${FORWARDED_TO}@operator.example` }));
+      return ((await response.json()) as any).verdict;
+    };
+
+    it("verifies a div signed by the holder of the diverting number's delegate certificate", async () => {
+      const verdict = await forwarded(await divSignedByHolderOf(CALLEE));
+      expect(verdict.identities.map((identity: any) => [identity.ppt, identity.outcome])).toEqual([["shaken", "verified"], ["div", "verified"]]);
+      expect(verdict.verstat).toBe("TN-Validation-Passed");
+    });
+
+    it("fails a div signed by the holder of the caller's number alone: it holds no authority over the callee's calls", async () => {
+      const verdict = await forwarded(await divSignedByHolderOf(CALLER));
+      expect(verdict.identities[1]).toMatchObject({ ppt: "div", outcome: "failed", failedCheck: "certificate.tnauthlist", reasoncode: 437 });
+      expect(verdict.identities[1].reasondesc).toContain(`signed div ${CALLEE} is not among the 1 number`);
+      expect(verdict.verstat).not.toBe("TN-Validation-Passed");
+    });
+
+    it("fails a div naming a URI as the diverting party when its signer is authorised for numbers only", async () => {
+      const leaf = await issueTestLeaf({ deviations: { tnAuthList: [{ tn: CALLEE }] } });
+      const x5u = await serveChain(leaf.pem);
+      const identity = await craftIdentity({
+        header: { alg: "ES256", ppt: "div", typ: "passport", x5u },
+        claims: { dest: { tn: [FORWARDED_TO] }, div: { uri: `sip:+${CALLEE}@operator.example` }, iat: IAT, orig: { tn: CALLER } },
+        x5u,
+        key: leaf.keyPkcs8,
+      });
+      const verdict = await forwarded({ identity });
+      expect(verdict.identities[1]).toMatchObject({ ppt: "div", outcome: "failed", failedCheck: "certificate.tnauthlist" });
+      expect(verdict.identities[1].reasondesc).toContain("signed div is a URI");
+    });
   });
 
   it("evaluates every Identity header and reports each", async () => {
