@@ -171,18 +171,34 @@ function matches(verdict: RecentVerdict, failedChecks: string[], filter: RecentV
 /** Pages read by the first query of a listing; each further query reads twice as many, up to MAX_PAGES_PER_READ (small pages, a rare filter). */
 const FIRST_PAGES_READ = 4;
 const MAX_PAGES_PER_READ = 256;
-/** Pages starting before a seq, newest first, with the seq the newest RECENT_VERDICTS_KEPT start at. */
-const READ_PAGES = `SELECT first_seq, verdicts, ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT} AS oldest_kept
-    FROM recent_verdict_pages WHERE first_seq < ?1 ORDER BY first_seq DESC LIMIT ?2`;
+/**
+ * The characters of pages' JSON one query brings into the isolate at most: 256 pages of up to PAGE_CHARS
+ * each, or of one large verdict each, would be 64 MB or more in an isolate of 128 MB. A D1 row holds
+ * 2 MB, so every read reads a page at least; a listing with a rare filter still walks the whole window,
+ * in more queries.
+ */
+export const MAX_CHARS_PER_READ = 8 * 1024 * 1024;
+/**
+ * Pages starting before a seq, newest first, up to `?2` of them and `?3` characters of JSON, with the seq
+ * the newest RECENT_VERDICTS_KEPT start at and how many pages the count alone would have read (fewer
+ * than `?2`: the table ends there). The characters are summed before any page's JSON is read out.
+ */
+const READ_PAGES = `WITH newest AS MATERIALIZED (
+      SELECT first_seq, SUM(length(verdicts)) OVER (ORDER BY first_seq DESC) AS chars_through
+        FROM recent_verdict_pages WHERE first_seq < ?1 ORDER BY first_seq DESC LIMIT ?2)
+    SELECT pages.first_seq, pages.verdicts, ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT} AS oldest_kept, (SELECT COUNT(*) FROM newest) AS counted
+      FROM newest JOIN recent_verdict_pages AS pages ON pages.first_seq = newest.first_seq
+      WHERE newest.chars_through <= ?3
+      ORDER BY pages.first_seq DESC`;
 
 /**
  * The newest RECENT_VERDICTS_KEPT verdicts with their seqs, newest first, before `beforeSeq` when given:
- * pages are read a few at a time and parsed one by one, so a caller that walks the whole window (a rule
- * preview) holds one read's pages, not the window.
+ * pages are read a few at a time, at most MAX_CHARS_PER_READ of them, and parsed one by one, so a caller
+ * that walks the whole window (a rule preview) holds one read's pages, not the window.
  */
 export async function* recentVerdictsNewestFirst(db: D1Database, beforeSeq?: number): AsyncGenerator<{ seq: number; verdict: RecentVerdict }> {
   for (let before = beforeSeq ?? Number.MAX_SAFE_INTEGER, pagesRead = FIRST_PAGES_READ; ; pagesRead = Math.min(pagesRead * 2, MAX_PAGES_PER_READ)) {
-    const { results: pages } = await db.prepare(READ_PAGES).bind(before, pagesRead).all<{ first_seq: number; verdicts: string; oldest_kept: number }>();
+    const { results: pages } = await db.prepare(READ_PAGES).bind(before, pagesRead, MAX_CHARS_PER_READ).all<{ first_seq: number; verdicts: string; oldest_kept: number; counted: number }>();
     for (const page of pages) {
       const verdicts = JSON.parse(page.verdicts) as RecentVerdict[];
       for (let index = verdicts.length - 1; index >= 0; index--) {
@@ -191,7 +207,8 @@ export async function* recentVerdictsNewestFirst(db: D1Database, beforeSeq?: num
         if (beforeSeq === undefined || seq < beforeSeq) yield { seq, verdict: verdicts[index]! };
       }
     }
-    if (pages.length < pagesRead) return;
+    // The table ends here unless the characters' bound, not the count, stopped the read.
+    if (pages.length === 0 || (pages[0]!.counted < pagesRead && pages.length === pages[0]!.counted)) return;
     before = pages.at(-1)!.first_seq;
   }
 }

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keepRecentVerdict, listRecentVerdicts, PAGE_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
+import { keepRecentVerdict, listRecentVerdicts, MAX_CHARS_PER_READ, PAGE_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
 import { meteredD1 } from "../support/d1";
 import { insertOldVerdicts, listedVerdicts } from "./support";
 
@@ -93,6 +93,58 @@ describe("recent verdicts: pages of many verdicts per row (issue 19)", () => {
       // Only the oldest page may hold verdicts past the newest kept.
       const { stored, oldestPage } = (await env.DB.prepare("SELECT SUM(count) AS stored, (SELECT count FROM recent_verdict_pages ORDER BY first_seq LIMIT 1) AS oldestPage FROM recent_verdict_pages").first<{ stored: number; oldestPage: number }>())!;
       expect(stored).toBeLessThanOrEqual(RECENT_VERDICTS_KEPT + oldestPage - 1);
+    }
+  });
+});
+
+/** env.DB, with the characters of page JSON each query read out of recent_verdict_pages. */
+function charsPerRead() {
+  const reads: number[] = [];
+  const db = new Proxy(env.DB, {
+    get(target, property) {
+      if (property !== "prepare") return Reflect.get(target, property, target) as unknown;
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        return {
+          bind: (...values: unknown[]) => ({
+            all: async <T>() => {
+              const result = await statement.bind(...values).all<T & { verdicts?: string }>();
+              if (/FROM recent_verdict_pages/.test(sql)) reads.push(result.results.reduce((chars, row) => chars + (row.verdicts?.length ?? 0), 0));
+              return result;
+            },
+          }),
+        };
+      };
+    },
+  }) as D1Database;
+  return { db, reads };
+}
+
+/** `count` pages of one verdict each, seqs 1 … count, each verdict with a check detail of `chars` characters; the oldest's CLI is 77000000001. */
+const insertLargePages = (count: number, chars: number) =>
+  env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+     INSERT INTO recent_verdict_pages (first_seq, count, verdicts)
+       SELECT i, 1, json_array(json_object('requestId', 'large-' || i, 'atMs', 0, 'cli', CASE i WHEN 1 THEN '77000000001' ELSE '77000000000' END, 'destination', NULL,
+           'action', 'allow', 'verstat', 'No-TN-Validation', 'signed', json('true'), 'attest', NULL, 'decidedBy', NULL, 'carrier', 'LargeCo', 'elapsedMs', 1,
+           'checks', json_array(json_object('id', 'x5u.fetch', 'result', 'fail', 'detail', substr(replace(hex(zeroblob((?2 + 1) / 2)), '0', 'x'), 1, ?2)))))
+         FROM n`,
+  )
+    .bind(count, chars)
+    .run();
+
+describe("recent verdicts: one read brings at most MAX_CHARS_PER_READ characters of pages into the isolate", () => {
+  it("walks 16 pages of 1 MB each to the oldest verdict kept, no query reading more than the bound", { timeout: 60_000 }, async () => {
+    await emptyPages();
+    await insertLargePages(16, 1024 * 1024);
+    const { db, reads } = charsPerRead();
+    try {
+      const found = await listRecentVerdicts(db, { number: "77000000001", limit: 10 });
+      expect(found.map(({ seq, requestId }) => ({ seq, requestId }))).toEqual([{ seq: 1, requestId: "large-1" }]);
+      expect(reads.reduce((total, chars) => total + chars, 0)).toBeGreaterThan(16 * 1024 * 1024);
+      expect(Math.max(...reads)).toBeLessThanOrEqual(MAX_CHARS_PER_READ);
+    } finally {
+      await emptyPages();
     }
   });
 });
