@@ -24,8 +24,16 @@ const recentVerdictsQuery = z.object({
   action: z.enum(ACTIONS).optional(),
   signed: z.enum(["true", "false"]).optional().describe("Only calls with (true) or without (false) an Identity header"),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().positive().optional().describe("The seq of the last verdict of the previous page"),
+  before: z.coerce.number().int().positive().optional().describe("The seq of the last verdict of the previous page, or the previous response's `next`"),
+  fields: z.enum(["full", "summary"]).default("full").describe("`summary`: each verdict without its `checks` (its `failedChecks` stay), for a count or a breakdown"),
 });
+
+/**
+ * The characters of verdicts' JSON one response lists at most: a verdict with its checks is 2–3 KB, but
+ * the calling peer can make one some 40 KB, and 1 000 of those would be 40 MB held and sent for one
+ * request of any viewer. A response the bound cut short says where to go on (`next`).
+ */
+export const MAX_LISTED_CHARS = 4 * 1024 * 1024;
 
 recentVerdictsRoutes.get(
   "/",
@@ -34,12 +42,17 @@ recentVerdictsRoutes.get(
     summary: "Recent verdicts with their evidence",
     description: `The newest verdicts first; the dashboard keeps the last ${RECENT_VERDICTS_KEPT}.`,
     security: ADMIN_SECURITY,
-    responses: { 200: jsonResponse("`{verdicts: [{seq, requestId, at, cli, destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks}]}`"), 400: errorResponse("A query parameter is invalid") },
+    responses: {
+      200: jsonResponse(
+        `\`{verdicts: [{seq, requestId, at, cli, destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks (unless fields=summary)}], next}\`: \`next\`, present when ${MAX_LISTED_CHARS / 1024 / 1024} MiB of verdicts' JSON cut the list short of \`limit\`, is the \`before\` of the next page`,
+      ),
+      400: errorResponse("A query parameter is invalid"),
+    },
   }),
   validQuery(recentVerdictsQuery),
   async (c) => {
     const { signed, before, ...filter } = c.req.valid("query");
-    const verdicts = await listRecentVerdicts(c.env.DB, { ...filter, signed: signed === undefined ? undefined : signed === "true", beforeSeq: before });
-    return c.json({ verdicts });
+    const { verdicts, next } = await listRecentVerdicts(c.env.DB, { ...filter, signed: signed === undefined ? undefined : signed === "true", beforeSeq: before, maxChars: MAX_LISTED_CHARS });
+    return c.json(next === null ? { verdicts } : { verdicts, next });
   },
 );

@@ -154,6 +154,10 @@ export interface RecentVerdictFilter {
   signed?: boolean;
   limit: number;
   beforeSeq?: number;
+  /** `summary`: each verdict without its checks (their ids that failed stay), what a count or a breakdown needs. */
+  fields?: "full" | "summary";
+  /** The characters of JSON the verdicts listed may come to (the first is listed whatever its size); unbounded when absent. */
+  maxChars?: number;
 }
 
 const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) => check.result === "fail").map((check) => check.id))];
@@ -213,15 +217,24 @@ export async function* recentVerdictsNewestFirst(db: D1Database, beforeSeq?: num
   }
 }
 
-/** The newest RECENT_VERDICTS_KEPT verdicts that pass the filter, newest first, before `beforeSeq` when given. */
+/**
+ * The newest RECENT_VERDICTS_KEPT verdicts that pass the filter, newest first, before `beforeSeq` when
+ * given; and, when `maxChars` stopped the list short of the limit, the seq to list on `before` (`next`).
+ */
 export async function listRecentVerdicts(db: D1Database, filter: RecentVerdictFilter) {
   const found = [];
+  let chars = 0;
   for await (const { seq, verdict } of recentVerdictsNewestFirst(db, filter.beforeSeq)) {
     const failedChecks = failedCheckIds(verdict.checks);
     if (!matches(verdict, failedChecks, filter)) continue;
-    const { atMs, ...rest } = verdict;
-    found.push({ seq, ...rest, at: new Date(atMs).toISOString(), failedChecks });
+    const { atMs, checks, ...rest } = verdict;
+    const listed = { seq, ...rest, at: new Date(atMs).toISOString(), failedChecks, ...(filter.fields === "summary" ? {} : { checks }) };
+    if (filter.maxChars !== undefined) {
+      chars += JSON.stringify(listed).length + 1;
+      if (chars > filter.maxChars && found.length > 0) return { verdicts: found, next: found.at(-1)!.seq };
+    }
+    found.push(listed);
     if (found.length === filter.limit) break;
   }
-  return found;
+  return { verdicts: found, next: null };
 }

@@ -120,7 +120,7 @@ async function loadOverview() {
   const from = new Date(to.getTime() - hours * 3_600_000);
   const [stats, signed, repository] = await Promise.all([
     api(`/v1/stats?from=${from.toISOString()}&to=${to.toISOString()}&top=10`),
-    api("/v1/admin/verdicts?signed=true&limit=1000"),
+    api("/v1/admin/verdicts?signed=true&limit=1000&fields=summary"),
     api("/v1/admin/verdicts?check=x5u.fetch&limit=5"),
   ]);
   $("#overview-total").textContent = `${stats.total} verdicts`;

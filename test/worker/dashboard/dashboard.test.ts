@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { RECENT_VERDICTS_KEPT } from "../../../src/dashboard/recent-verdicts";
-import { insertOldVerdicts, listedVerdicts } from "./support";
+import { MAX_LISTED_CHARS } from "../../../src/dashboard/recent-verdicts-routes";
+import { insertLargePages, insertOldVerdicts, listedVerdicts } from "./support";
 import { DOMESTIC, INTERNATIONAL, adminGet, postVerdictAndSettle, unsignedCall } from "../metrics/support";
 
 beforeEach(() => void vi.spyOn(console, "log").mockImplementation(() => {}));
@@ -75,6 +76,44 @@ describe("GET /v1/admin/verdicts: recent verdicts with their evidence", () => {
     expect(listed).toHaveLength(RECENT_VERDICTS_KEPT);
     expect(listed[0]!.requestId).not.toMatch(/^old-/);
     expect(listed.at(-1)!.requestId).toBe("old-2");
+  });
+
+  it("lists each verdict without its checks for fields=summary, what the overview's attestation breakdown counts", async () => {
+    const app = createApp();
+    await postVerdictAndSettle(app, unsignedCall("+77272509005", INTERNATIONAL));
+    await postVerdictAndSettle(app, unsignedCall("+77272509005", DOMESTIC));
+    const full = (await (await adminGet(app, "/v1/admin/verdicts?number=77272509005&limit=1000")).json()) as { verdicts: Record<string, unknown>[] };
+    const summary = (await (await adminGet(app, "/v1/admin/verdicts?number=77272509005&limit=1000&fields=summary")).json()) as { verdicts: Record<string, unknown>[] };
+    expect(full.verdicts).toHaveLength(2);
+    expect(full.verdicts.every((verdict) => Array.isArray(verdict.checks))).toBe(true);
+    expect(summary).toEqual({ verdicts: full.verdicts.map(({ checks: _checks, ...rest }) => rest) });
+    expect(summary.verdicts[1]).toMatchObject({ verstat: "No-TN-Validation", attest: null, failedChecks: ["identity.present", "origin.national-on-international"] });
+  });
+
+  it("asks for the summary of the last 1 000 signed calls on the overview, and checks only for the repository failures", async () => {
+    const script = await (await createApp().request("/dashboard/assets/dashboard.js", {}, env)).text();
+    const asked = [...script.matchAll(/api\("\/v1\/admin\/verdicts\?([^"]*)"\)/g)].map(([, query]) => query);
+    expect(asked).toEqual(["signed=true&limit=1000&fields=summary", "check=x5u.fetch&limit=5"]);
+  });
+
+  it(`lists at most ${MAX_LISTED_CHARS / 1024 / 1024} MiB of verdicts in one response, and says where the next page starts`, { timeout: 60_000 }, async () => {
+    await env.DB.prepare("DELETE FROM recent_verdict_pages").run();
+    await insertLargePages(12, 1024 * 1024);
+    const app = createApp();
+    const seen: string[] = [];
+    let query = "limit=1000";
+    for (let responses = 0; responses < 10; responses++) {
+      const response = await adminGet(app, `/v1/admin/verdicts?${query}`);
+      const text = await response.text();
+      expect(text.length).toBeLessThanOrEqual(MAX_LISTED_CHARS + 100);
+      const { verdicts, next } = JSON.parse(text) as { verdicts: { seq: number; requestId: string }[]; next?: number };
+      seen.push(...verdicts.map(({ requestId }) => requestId));
+      if (next === undefined) break;
+      expect(next).toBe(verdicts.at(-1)!.seq);
+      query = `limit=1000&before=${next}`;
+    }
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, index) => `large-${12 - index}`));
+    await env.DB.prepare("DELETE FROM recent_verdict_pages").run();
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { keepRecentVerdict, listRecentVerdicts, MAX_CHARS_PER_READ, PAGE_VERDICTS, RECENT_VERDICTS_KEPT, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
 import { meteredD1 } from "../support/d1";
-import { insertOldVerdicts, listedVerdicts } from "./support";
+import { insertLargePages, insertOldVerdicts, listedVerdicts } from "./support";
 
 const verdict = (index: number): RecentVerdict => ({
   requestId: `storage-${index}`,
@@ -61,12 +61,12 @@ describe("recent verdicts: pages of many verdicts per row (issue 19)", () => {
     expect(rowsWritten()).toBe(1); // an insert and the prune's delete of the oldest page would be 2
     expect(await pageCount()).toBe(Math.ceil(RECENT_VERDICTS_KEPT / 3));
 
-    const newest = await listRecentVerdicts(env.DB, { limit: 4 });
+    const { verdicts: newest } = await listRecentVerdicts(env.DB, { limit: 4 });
     expect(newest.map(({ requestId }) => requestId)).toEqual(["storage-3", "storage-2", "storage-1", `old-${RECENT_VERDICTS_KEPT}`]);
     const next = RECENT_VERDICTS_KEPT + 1;
     expect(newest.map(({ seq }) => seq)).toEqual([next + 2, next + 1, next, next - 1]);
     expect(newest[0]).toMatchObject({ cli: "77272509100", carrier: "Kazakhtelecom", action: "allow", elapsedMs: 0.5, checks: [], failedChecks: [], at: new Date(1_800_000_000_003).toISOString() });
-    const nextPage = await listRecentVerdicts(env.DB, { limit: 2, beforeSeq: next });
+    const { verdicts: nextPage } = await listRecentVerdicts(env.DB, { limit: 2, beforeSeq: next });
     expect(nextPage.map(({ requestId }) => requestId)).toEqual([`old-${RECENT_VERDICTS_KEPT}`, `old-${RECENT_VERDICTS_KEPT - 1}`]);
     const listed = await listedVerdicts();
     expect(listed).toHaveLength(RECENT_VERDICTS_KEPT);
@@ -120,26 +120,13 @@ function charsPerRead() {
   return { db, reads };
 }
 
-/** `count` pages of one verdict each, seqs 1 … count, each verdict with a check detail of `chars` characters; the oldest's CLI is 77000000001. */
-const insertLargePages = (count: number, chars: number) =>
-  env.DB.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-     INSERT INTO recent_verdict_pages (first_seq, count, verdicts)
-       SELECT i, 1, json_array(json_object('requestId', 'large-' || i, 'atMs', 0, 'cli', CASE i WHEN 1 THEN '77000000001' ELSE '77000000000' END, 'destination', NULL,
-           'action', 'allow', 'verstat', 'No-TN-Validation', 'signed', json('true'), 'attest', NULL, 'decidedBy', NULL, 'carrier', 'LargeCo', 'elapsedMs', 1,
-           'checks', json_array(json_object('id', 'x5u.fetch', 'result', 'fail', 'detail', substr(replace(hex(zeroblob((?2 + 1) / 2)), '0', 'x'), 1, ?2)))))
-         FROM n`,
-  )
-    .bind(count, chars)
-    .run();
-
 describe("recent verdicts: one read brings at most MAX_CHARS_PER_READ characters of pages into the isolate", () => {
   it("walks 16 pages of 1 MB each to the oldest verdict kept, no query reading more than the bound", { timeout: 60_000 }, async () => {
     await emptyPages();
     await insertLargePages(16, 1024 * 1024);
     const { db, reads } = charsPerRead();
     try {
-      const found = await listRecentVerdicts(db, { number: "77000000001", limit: 10 });
+      const { verdicts: found } = await listRecentVerdicts(db, { number: "77000000001", limit: 10 });
       expect(found.map(({ seq, requestId }) => ({ seq, requestId }))).toEqual([{ seq: 1, requestId: "large-1" }]);
       expect(reads.reduce((total, chars) => total + chars, 0)).toBeGreaterThan(16 * 1024 * 1024);
       expect(Math.max(...reads)).toBeLessThanOrEqual(MAX_CHARS_PER_READ);
@@ -166,7 +153,7 @@ describe("recent verdicts: the move from one row per verdict (migrations/0011)",
     ]);
     try {
       await env.DB.batch(migration.queries.map((query) => env.DB.prepare(query)));
-      expect(await listRecentVerdicts(env.DB, { limit: 10 })).toEqual([
+      expect((await listRecentVerdicts(env.DB, { limit: 10 })).verdicts).toEqual([
         { seq: 9, requestId: "r-9", at: new Date(1_800_000_001_000).toISOString(), cli: null, destination: null, action: "allow", verstat: "No-TN-Validation", signed: false, attest: null, decidedBy: null, failedChecks: [], carrier: "(unknown)", elapsedMs: 0.5, checks: [] },
         {
           seq: 7,

@@ -19,7 +19,20 @@ export async function insertOldVerdicts(count: number, perPage = 1): Promise<voi
     .run();
 }
 
+/** `count` pages of one verdict each, seqs 1 … count, each verdict with a check detail of `chars` characters; the oldest's CLI is 77000000001. */
+export const insertLargePages = (count: number, chars: number) =>
+  env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+     INSERT INTO recent_verdict_pages (first_seq, count, verdicts)
+       SELECT i, 1, json_array(json_object('requestId', 'large-' || i, 'atMs', 0, 'cli', CASE i WHEN 1 THEN '77000000001' ELSE '77000000000' END, 'destination', NULL,
+           'action', 'allow', 'verstat', 'No-TN-Validation', 'signed', json('true'), 'attest', NULL, 'decidedBy', NULL, 'carrier', 'LargeCo', 'elapsedMs', 1,
+           'checks', json_array(json_object('id', 'x5u.fetch', 'result', 'fail', 'detail', substr(replace(hex(zeroblob((?2 + 1) / 2)), '0', 'x'), 1, ?2)))))
+         FROM n`,
+  )
+    .bind(count, chars)
+    .run();
+
 /** Every verdict the dashboard lists, newest first, as seq and request id. */
 export async function listedVerdicts(): Promise<{ seq: number; requestId: string }[]> {
-  return (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT + 1 })).map(({ seq, requestId }) => ({ seq, requestId }));
+  return (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT + 1 })).verdicts.map(({ seq, requestId }) => ({ seq, requestId }));
 }

@@ -87,7 +87,7 @@ describe("recent verdicts while D1 refuses writes", () => {
     });
 
     expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(8);
-    const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).filter(({ requestId }) => requestId.startsWith("loss-"));
+    const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).verdicts.filter(({ requestId }) => requestId.startsWith("loss-"));
     expect({ verdicts: kept.length, oldest: kept.at(-1)?.at }).toEqual({ verdicts: MAX_BUFFERED_VERDICTS, oldest: new Date(1_800_000_000_000 + 9).toISOString() });
   });
 });
@@ -113,7 +113,7 @@ describe("recent verdicts the calling peer made large, while D1 refuses writes",
       await background.settle();
     });
 
-    const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).filter(({ requestId }) => requestId.startsWith("large-"));
+    const kept = (await listRecentVerdicts(env.DB, { limit: RECENT_VERDICTS_KEPT })).verdicts.filter(({ requestId }) => requestId.startsWith("large-"));
     const keptChars = kept.reduce((sum, { checks }) => sum + JSON.stringify(checks).length, 0);
     expect(keptChars).toBeLessThanOrEqual(MAX_BUFFERED_CHARS + detail.length);
     expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(sent + 1 - kept.length);
