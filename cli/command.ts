@@ -1,3 +1,5 @@
+import { printable } from "../src/lib/printable";
+
 /**
  * The shape of one CLI command. A new command is a file under cli/commands/ exporting `commands`
  * and one line in cli/registry.ts.
@@ -50,18 +52,11 @@ export interface CliCommand {
 }
 
 /**
- * C0 and C1 control characters, DEL, and the Unicode bidirectional formatting characters: on a terminal
- * they move the cursor, erase what was printed, start a line, or reorder what follows.
- */
-const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
-
-/**
  * Human output of text that someone else wrote (a calling peer's From, a PASSporT's claims, the subject of
  * a certificate a repository served): one printed line per line given, each control character shown as
- * its `\u` escape (JSON's spelling), so that nothing in a value can rewrite or add to what is printed.
+ * its `\u` escape (src/lib/printable.ts), so that nothing in a value can rewrite or add to what is printed.
  */
-export const printableLines = (lines: string[]): string =>
-  lines.map((line) => line.replace(TERMINAL_CONTROLS, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`)).join("\n");
+export const printableLines = (lines: string[]): string => lines.map(printable).join("\n");
 
 /** For commands that call `context.progress`: forces the progress lines when stderr is not a terminal. */
 export const PROGRESS_OPTION: OptionSpec = { type: "boolean", description: "show progress on stderr (default when stderr is a terminal)" };

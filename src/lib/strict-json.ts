@@ -1,3 +1,5 @@
+import { printable } from "./printable";
+
 /**
  * JSON.parse with the hardening a PASSporT decoder needs (as sipral does): duplicate member names
  * are refused — two parsers could otherwise read different `orig` values from the same bytes — and
@@ -60,10 +62,20 @@ export const showJsonValue = (value: unknown): string => (typeof value === "numb
 
 /** How much of a text a caller sent an error message quotes. */
 const MAX_QUOTED_CHARS = 64;
+/** A control character's escape: `\u` and four hexadecimal digits. */
+const ESCAPE_LENGTH = 6;
 
 /**
- * Text a caller sent, as an error message quotes it: its first MAX_QUOTED_CHARS characters, then `…`.
- * A message names what was wrong; quoted whole, 4 KiB of a calling peer's text would be repeated in each
- * place a failure is reported (a verdict's checks, the ATIS reasondesc, the dashboard's recent verdicts).
+ * Text a caller sent, as an error message quotes it: printable (src/lib/printable.ts), then its first
+ * MAX_QUOTED_CHARS characters and `…`. A message names what was wrong; quoted whole, 4 KiB of a calling
+ * peer's text would be repeated in each place a failure is reported (a verdict's checks, the ATIS
+ * reasondesc, the dashboard's recent verdicts), and an SBC copies a reason into a SIP header's text or a
+ * log line, where a CR LF would start a line of the peer's own. An escape is not cut in two.
  */
-export const shortened = (text: string): string => (text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text);
+export function shortened(text: string): string {
+  // Each character is shown in one character or more: the first MAX_QUOTED_CHARS + 1 decide.
+  const shown = printable(text.slice(0, MAX_QUOTED_CHARS + 1));
+  if (shown.length <= MAX_QUOTED_CHARS) return shown;
+  const escape = shown.lastIndexOf("\\u", MAX_QUOTED_CHARS - 1);
+  return `${shown.slice(0, escape > MAX_QUOTED_CHARS - ESCAPE_LENGTH ? escape : MAX_QUOTED_CHARS)}…`;
+}

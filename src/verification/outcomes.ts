@@ -1,3 +1,4 @@
+import { printable } from "../lib/printable";
 import type { Verstat } from "../verdict/verdict";
 
 /**
@@ -91,13 +92,15 @@ export type VerificationFailure = keyof typeof OUTCOMES;
 
 /**
  * A failed verification step: which row of the table, and what exactly was wrong (`reasondesc`).
- * Thrown inside the verifier and caught once, at the edge of `verifyIdentity`.
+ * Thrown inside the verifier and caught once, at the edge of `verifyIdentity`. The description is made
+ * printable whatever it quotes (a certificate's subject, a CRL issuer's name, a peer's header text): an
+ * SBC copies the reasondesc into a SIP Reason text or a log line, where a raw CR LF would forge one.
  */
 export class VerificationError extends Error {
   readonly failure: VerificationFailure;
   readonly evidence: Record<string, unknown> | undefined;
   constructor(failure: VerificationFailure, description: string, evidence?: Record<string, unknown>) {
-    super(description);
+    super(printable(description));
     this.failure = failure;
     this.evidence = evidence;
   }

@@ -1,4 +1,5 @@
 import { parseIdentityHeader } from "../identity/identity-header";
+import { shortened } from "../lib/strict-json";
 import { telephoneNumberDigits } from "../numbers/telephone-number";
 import { fail, pass, type Check } from "../verdict/check";
 import type { Attestation, Verstat } from "../verdict/verdict";
@@ -113,17 +114,20 @@ export function failReplays(verification: CallVerification, replays: ReplayedIde
   return { ...verification, verstat: OUTCOMES.PASSPORT_REPLAYED.verstat, attest: null, failure: failure("PASSPORT_REPLAYED", replays[0]!.reasondesc), identities };
 }
 
-/** RFC 8946 §5: the `div` PASSporT's orig is the shaken orig, and its diverting number is among the shaken dest. */
+/**
+ * RFC 8946 §5: the `div` PASSporT's orig is the shaken orig, and its diverting number is among the shaken
+ * dest. A claim is quoted shortened: a `div` or `dest` may be a URI of the peer's text.
+ */
 function chainDiv(div: IdentityResult, shaken: IdentityResult | undefined, checks: Check[]): void {
   const divertedFrom = signedTn(div.divertedFrom);
   const chained =
     shaken !== undefined && divertedFrom !== null && signedTn(div.orig) === signedTn(shaken.orig) && shaken.dest.some((claim) => signedTn(claim) === divertedFrom);
   if (chained) {
-    checks.push(pass(OUTCOMES.DIV_NOT_CHAINED.checkId, `div from ${div.divertedFrom} chains to the shaken PASSporT`));
+    checks.push(pass(OUTCOMES.DIV_NOT_CHAINED.checkId, `div from ${shortened(String(div.divertedFrom))} chains to the shaken PASSporT`));
     return;
   }
   const reasondesc = shaken
-    ? `div PASSporT (orig ${div.orig}, div ${div.divertedFrom}) does not chain to the shaken PASSporT (orig ${shaken.orig}, dest ${shaken.dest.join(",")})`
+    ? `div PASSporT (orig ${shortened(String(div.orig))}, div ${shortened(String(div.divertedFrom))}) does not chain to the shaken PASSporT (orig ${shortened(String(shaken.orig))}, dest ${shortened(shaken.dest.join(","))})`
     : "div PASSporT present without a verified shaken PASSporT to chain to";
   div.outcome = "failed";
   div.verstat = OUTCOMES.DIV_NOT_CHAINED.verstat;
