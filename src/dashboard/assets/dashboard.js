@@ -342,7 +342,7 @@ async function loadVerdicts() {
   const form = new FormData($("#verdict-filter"));
   const query = new URLSearchParams({ limit: "200" });
   for (const [name, value] of form) if (String(value).trim()) query.set(name, String(value).trim());
-  const { verdicts } = await api(`/v1/admin/verdicts?${query}`);
+  const { verdicts, next } = await api(`/v1/admin/verdicts?${query}`);
   const body = $("#verdicts-table tbody");
   body.replaceChildren();
   for (const verdict of verdicts) {
@@ -371,6 +371,8 @@ async function loadVerdicts() {
     body.append(row, evidence);
   }
   if (verdicts.length === 0) body.append(el("tr", {}, el("td", { colSpan: 8, className: "empty", textContent: "no verdicts match" })));
+  // The API lists at most 4 MiB of verdicts per response; `next` says it stopped short of the limit.
+  if (next !== undefined) body.append(el("tr", {}, el("td", { colSpan: 8, className: "empty", textContent: `more verdicts match than one response holds (older than seq ${next}): narrow the filter` })));
 }
 $("#verdict-filter").addEventListener("submit", (event) => {
   event.preventDefault();
