@@ -58,16 +58,19 @@ const LABEL = "[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
 const HOST = `(?:${LABEL}\\.)*${LABEL}`;
 const URI_PARAMETERS = "(?:;(?:user=(?:phone|ip)|transport=(?:udp|tcp|tls|sctp)|lr))*";
 const BRACKETED = `(?:"[A-Za-z0-9 .-]*" ?)?<(?:(?<bracketedScheme>sips?):(?<bracketedUser>[A-Za-z0-9+.-]+)@${HOST}${URI_PARAMETERS}|tel:(?<bracketedTel>\\+?[0-9]+))>`;
-const BARE = `(?<scheme>sips?):(?<user>[A-Za-z0-9+.-]+)@${HOST}|tel:(?<tel>\\+?[0-9]+)`;
+const BARE_SIP = `(?<scheme>sips?):(?<user>[A-Za-z0-9+.-]+)@${HOST}`;
+const BARE_TEL = `tel:(?<tel>\\+?[0-9]+)`;
 /**
  * The shapes nearly every peer writes — `"Name" <sip:+77015000000@host;user=phone>;tag=x`, the same
  * without a display name or brackets, `<tel:+77015000000>` — spelt with the characters above only: a
  * display name of letters, digits, spaces, dots and hyphens; a user part of letters, digits, `+`, `.`
  * and `-` (nothing to decode); the URI parameters user, transport and lr with their registered values;
- * a tag. Every value this matches, the grammar reads as the same address (test/node/sip/address.test.ts
- * compares the two on fuzzed values); every other value goes to the grammar, which is ten times slower.
+ * a tag, except after a tel URI without brackets (in a Request-URI that would be the tel URI's
+ * parameter). Every value this matches, the grammar reads as the same address, whichever header it came
+ * in (test/node/sip/address.test.ts compares the two on fuzzed values); every other value goes to the
+ * grammar, which is ten times slower.
  */
-const COMMON_ADDRESS = new RegExp(`^(?:${BRACKETED}|${BARE})(?:;tag=[A-Za-z0-9.-]+)?$`);
+const COMMON_ADDRESS = new RegExp(`^(?:(?:${BRACKETED}|${BARE_SIP})(?:;tag=[A-Za-z0-9.-]+)?|${BARE_TEL})$`);
 
 /** The address of a value in one of the common shapes; null for any other value. */
 export function readCommonAddress(value: string): SipAddress | null {
@@ -88,7 +91,7 @@ export function readAddressByGrammar(value: string, source: AddressSource): Addr
   const rule = RULE[source];
   let text = value;
   let match = matchSipRule(text, rule);
-  const telAsSip = match.matched ? null : telUriAsSipUri(text, match.stoppedAt);
+  const telAsSip = match.matched ? null : telUriAsSipUri(text, match.stoppedAt, source === "Request-URI");
   if (telAsSip !== null) {
     text = telAsSip;
     match = matchSipRule(text, rule);
@@ -124,18 +127,20 @@ const TEL_NUMBER_END = /[;,>\s]|$/g;
  * (`tel:4940545;phone-context=+7701` → `sip:4940545;phone-context=+7701@…`, a telephone-subscriber
  * as in a `user=phone` SIP URI, so a local number keeps the context it is local to), on a host that
  * cannot exist (RFC 6761 `.invalid`). A tel URI's parameters are those up to its closing `>`; after a
- * tel URI without angle brackets they are the header's (RFC 3261 §20.10). The grammar then reads the
- * whole value again, so the display name, brackets and parameters are still its to judge. Null when
- * the grammar did not stop at a tel URI.
+ * tel URI without angle brackets they are the header's (RFC 3261 §20.10), except in a Request-URI
+ * (`bareUri`), which is a URI and nothing else: all its parameters are the tel URI's, so
+ * `tel:4940545;phone-context=+7701` keeps its context. The grammar then reads the whole value again,
+ * so the display name, brackets and parameters are still its to judge. Null when the grammar did not
+ * stop at a tel URI.
  */
-function telUriAsSipUri(text: string, stoppedAt: number | null): string | null {
+function telUriAsSipUri(text: string, stoppedAt: number | null, bareUri: boolean): string | null {
   const addrSpecStart = text.length - text.trimStart().length;
   const at = [stoppedAt, addrSpecStart].find((offset) => offset !== null && text.slice(offset, offset + 4).toLowerCase() === "tel:");
   if (at === undefined || at === null) return null;
   TEL_NUMBER_END.lastIndex = at + 4;
   const numberEnd = TEL_NUMBER_END.exec(text)!.index;
   if (numberEnd === at + 4) return null;
-  const closing = text[at - 1] === "<" ? text.indexOf(">", numberEnd) : -1;
+  const closing = text[at - 1] === "<" ? text.indexOf(">", numberEnd) : bareUri ? text.length : -1;
   const end = closing === -1 ? numberEnd : closing;
   return `${text.slice(0, at)}sip:${text.slice(at + 4, end)}@${TEL_HOST}${text.slice(end)}`;
 }

@@ -69,6 +69,17 @@ describe("tel URIs, which sip.js's grammar does not know, are read through it as
     const address = addressOf(value);
     expect(address).toEqual(user === "unparseable" ? user : { scheme: "tel", user });
   });
+
+  // A Request-URI is a URI, not a header value: it has no header parameters (RFC 3261 §20.10 is about
+  // headers), so every parameter after a tel number is the tel URI's, and phone-context places the number.
+  it.each([
+    ["tel:4940545;phone-context=+7701", "4940545;phone-context=+7701"],
+    ["tel:5550000;phone-context=operator.example", "5550000;phone-context=operator.example"],
+    ["tel:+77012345678;isub=1", "+77012345678;isub=1"],
+    ["tel:+77012345678", "+77012345678"],
+  ])("a Request-URI %s keeps its parameters", (value, user) => {
+    expect(addressOf(value, "Request-URI")).toEqual({ scheme: "tel", user });
+  });
 });
 
 describe("P-Asserted-Identity: the first identity presents the caller (RFC 3325 §9.1)", () => {

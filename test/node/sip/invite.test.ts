@@ -75,6 +75,11 @@ describe("parseInvite reads only what the verdict needs", () => {
     expect(parts).toMatchObject({ ruri: { address: tel("+77012345678") }, from: { address: tel("+77272501234") }, to: { address: tel("+77012345678") }, pai: { address: tel("+77272501234") } });
   });
 
+  it("keeps a tel Request-URI's parameters: the Request-URI is a URI, with no header parameters to stand apart", () => {
+    const parts = parseInvite("INVITE tel:4940545;phone-context=+7701 SIP/2.0\r\nFrom: tel:+77272501234;tag=1\r\n\r\n");
+    expect(parts).toMatchObject({ ruri: { address: { scheme: "tel", user: "4940545;phone-context=+7701" } }, from: { address: { scheme: "tel", user: "+77272501234" } } });
+  });
+
   it("reads no header whose name is a property of every object", () => {
     const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\n__proto__: x\r\nconstructor: y\r\ntoString: z\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n");
     expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: null, identity: [], callId: null, date: null, privacy: [], cutShort: null });
