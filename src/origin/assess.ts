@@ -1,4 +1,5 @@
 import type { NormalizedCall } from "../call/call";
+import { unreadablePartCheck } from "../call/reading-checks";
 import type { Clock } from "../lib/clock";
 import type { RuleSet, RuleSubject } from "../rules/matcher";
 import type { Rule } from "../rules/rule";
@@ -15,6 +16,7 @@ import { checkNationalOnInternational } from "./checks/national-on-international
 import { checkOperatorRules, ruleSubjectOf } from "./checks/operator-rules";
 import type { CheckOutcome, OriginContext } from "./checks/origin-context";
 import { checkOwnNumberOffNet } from "./checks/own-number-off-net";
+import { checkRequestUri } from "./checks/request-uri";
 import { checkRoaming } from "./checks/roaming";
 import { ORIGIN_CHECK_IDS } from "./check-ids";
 import { ingressConfigSchema } from "./config/ingress-config";
@@ -93,6 +95,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     national,
     roaming,
     checkOwnNumberOffNet(context),
+    ...[checkRequestUri(call, ingress)].filter((outcome) => outcome !== null),
   ];
   const findings = outcomes.flatMap(({ check, policyKey }) => (policyKey ? (findingFromPolicy(check, snapshot.policy[policyKey]) ?? []) : []));
   return {
@@ -129,10 +132,12 @@ const NO_INGRESS_MAP = compileIngressMap(ingressConfigSchema.parse({}));
  * The origin stage when no configuration can be read (issue 22 item 4): every check is skipped and
  * says why, rather than run on defaults that are nobody's configuration; `store.rules` carries the
  * operator's dependency policy. The STIR entries of the built-in policy table still weigh verification.
+ * A Request-URI that cannot be read is still reported: that is what the peer wrote, whatever the policy.
  */
 function withoutConfiguration(call: NormalizedCall): OriginAssessment {
+  const requestUri = unreadablePartCheck(call, "ruri");
   return {
-    checks: Object.values(ORIGIN_CHECK_IDS).map((id) => skip(id, UNCONFIGURED)),
+    checks: [...Object.values(ORIGIN_CHECK_IDS).map((id) => skip(id, UNCONFIGURED)), ...(requestUri ? [requestUri] : [])],
     findings: [],
     ingress: classifyIngress(call.ingress, NO_INGRESS_MAP),
     policy: DEFAULT_POLICY,

@@ -24,6 +24,9 @@ export const POLICY_KEYS = [
   "origin.roaming:not-mobile",
   "origin.roaming:unknown",
   "origin.own-number-off-net",
+  // A Request-URI that cannot be read (src/origin/checks/request-uri.ts), by the ingress it came in on.
+  "sip.ruri:international",
+  "sip.ruri:domestic",
   // STIR/SHAKEN verification that did not pass (src/verdict/policy.ts), by verstat.
   "stir.tn-validation-failed",
   "stir.no-tn-validation",
@@ -59,6 +62,10 @@ export const DEFAULT_POLICY: PolicyTable = {
   "origin.roaming:not-mobile": blockAsIntermediary,
   "origin.roaming:unknown": { action: "withhold" },
   "origin.own-number-off-net": blockAsIntermediary,
+  // No called number for the destination rules and counters: from abroad, where E.164 is the rule, a
+  // dodge; at home it may be an IMS home-local number, so it is only reported.
+  "sip.ruri:international": blockAsIntermediary,
+  "sip.ruri:domestic": { action: "allow" },
   // The ATIS model delivers a call that failed verification with its verstat and lets the terminating
   // side decide, so the defaults tag rather than block; an operator may block instead.
   "stir.tn-validation-failed": { action: "tag", label: "Unverified caller ID" },
