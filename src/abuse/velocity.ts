@@ -1,4 +1,6 @@
 import { LRUCache } from "lru-cache";
+import type { NormalizedCall } from "../call/call";
+import { calledNumber } from "../call/normalize";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
 import { recordBackgroundDrops, recordBackgroundTimeout, recordDurableObjectRequests, recordStoreRows } from "../metrics/record";
 import { findingFor } from "../origin/policy";
@@ -31,8 +33,21 @@ export interface VelocityCall {
   cli: string | null;
   /** From's number when it presents another than the CLI (src/call/normalize.ts otherPresentedCaller): counted as a CLI too. */
   otherCli?: string | null;
+  /** velocityDestinationOf the call. */
   destination: string | null;
   trunk: string | null;
+}
+
+/** As much of an unreadable Request-URI as the counters keep: the number a core routes by comes first in it. */
+const UNREADABLE_DESTINATION_CHARS = 128;
+
+/**
+ * The destination destinations-per-cli counts: the call's called number, or the text of a Request-URI
+ * that cannot be read. That one names no number, yet a core may route it (stripping the junk, placing a
+ * local number in its context): a caller spraying such Request-URIs still drives the distinct count.
+ */
+export function velocityDestinationOf(call: NormalizedCall): string | null {
+  return call.ruri?.unreadable ? `unreadable:${call.ruri.raw.slice(0, UNREADABLE_DESTINATION_CHARS)}` : calledNumber(call);
 }
 
 /** The counter's subjects and counted values for a call, one per presented number; none when the call lacks what it counts. */

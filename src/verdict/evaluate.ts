@@ -1,6 +1,7 @@
 import { checkReplay, replayDepsOf } from "../abuse/replay";
+import { velocityDestinationOf } from "../abuse/velocity";
 import type { NormalizedCall } from "../call/call";
-import { calledNumber, calledNumbers, otherPresentedCaller } from "../call/normalize";
+import { calledNumbers, otherPresentedCaller } from "../call/normalize";
 import { unreadablePartChecks } from "../call/reading-checks";
 import { assessOrigin, vouchesForCli, withOtherCaller, type OriginAssessment, type OriginDeps, type SignedCallSummary } from "../origin/assess";
 import type { Runtime } from "../runtime";
@@ -63,7 +64,7 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const callerAssessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
   const assessment = fromAssessment ? withOtherCaller(callerAssessment, fromAssessment) : callerAssessment;
   const velocity = runtime.velocity.assess(
-    { cli: call.cli?.tn ?? null, otherCli: from?.tn ?? null, destination: calledNumber(call), trunk: assessment.ingress.trunk },
+    { cli: call.cli?.tn ?? null, otherCli: from?.tn ?? null, destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk },
     runtime.clock.now(),
     deadline,
     deps.background,

@@ -73,6 +73,16 @@ describe("rotation: distinct destinations per CLI, distinct CLIs per trunk (SIM-
     expect(verdict.action).toBe("tag");
   });
 
+  it("counts Request-URIs that cannot be read as distinct destinations: they name no number, but a core may route them", async () => {
+    const { app, bindings } = setup({ VELOCITY_DESTINATIONS_PER_CLI: "2/300:tag" });
+    const cli = uniqueCli();
+    const unreadable = (n: number) => ({ ...call(cli), ruri: `sip:+7701555000${n}a@operator.example` });
+    for (const n of [1, 2, 3, 1]) await verdictVia(app, unreadable(n), bindings);
+    const verdict = await verdictVia(app, unreadable(4), bindings);
+    expect(checkOf(verdict, "velocity.destinations-per-cli")).toMatchObject({ result: "fail", evidence: { subject: cli, count: 3, threshold: 2 } });
+    expect(verdict).toMatchObject({ action: "tag", decidedBy: "velocity.destinations-per-cli" });
+  });
+
   it("flags a trunk rotating through more distinct CLIs than the limit", async () => {
     const { app, bindings } = setup({ VELOCITY_CLIS_PER_TRUNK: "3/300:withhold" });
     const trunk = `simbox-${crypto.randomUUID()}`;
