@@ -33,7 +33,7 @@ export interface VelocityCall {
   cli: string | null;
   /** From's number when it presents another than the CLI (src/call/normalize.ts otherPresentedCaller): counted as a CLI too. */
   otherCli?: string | null;
-  /** velocityDestinationOf the call. */
+  /** What destinations-per-cli counts: velocityDestinationOf(call). */
   destination: string | null;
   trunk: string | null;
 }

@@ -84,6 +84,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     ruleSet ? deps.operatorRules(ruleSet, ruleSubjectOf(context)) : null,
   ]);
   const rules = checkOperatorRules(matched, ruleSet?.size ?? 0);
+  const requestUri = checkRequestUri(call, ingress);
 
   const outcomes: CheckOutcome[] = [
     checkIngress(ingress),
@@ -95,7 +96,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     national,
     roaming,
     checkOwnNumberOffNet(context),
-    ...[checkRequestUri(call, ingress)].filter((outcome) => outcome !== null),
+    ...(requestUri ? [requestUri] : []),
   ];
   const findings = outcomes.flatMap(({ check, policyKey }) => (policyKey ? (findingFromPolicy(check, snapshot.policy[policyKey]) ?? []) : []));
   return {
