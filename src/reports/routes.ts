@@ -88,7 +88,9 @@ reportsRoutes.post(
     if ("response" in overrides) return overrides.response;
     const now = clockOf(c).now();
     const proposed = {
-      criteria: { cli: { exact: report.presentedCli } },
+      // The report keeps canonical digits; a rule reads digits without `+` as a number typed at home, so
+      // the Tokyo 81312345678 would be the Kazakh 8 131 234 5678. With `+` it names the number reported.
+      criteria: { cli: { exact: `+${report.presentedCli}` } },
       action: "block",
       reason: `fraud report ${report.id} (${report.channel})`,
       ...overrides.value,

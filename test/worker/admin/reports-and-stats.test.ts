@@ -25,6 +25,20 @@ describe("fraud reports", () => {
     const assessment = await assessOrigin(sketchCall({ cli: "+77172580000", trunk: "kt-1", international: false }), null, originDepsFromEnv(env, isolateOriginSnapshots(env), () => {}, clock));
     expect(mostSevereAction(assessment.findings)).toBe("block");
   });
+  it("blocks the foreign CLI a report names, not the Kazakh number its digits spell when read as national", async () => {
+    // +81 3 1234 5678 (Tokyo) is kept as the digits 81312345678: read again as a number typed at home,
+    // that is 8 131 234 5678, the Kazakh +7 131 234 5678, and the Tokyo spoofer went on unblocked.
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const { report: stored } = (await (await send("POST", "/v1/reports", { ...report, presentedCli: "+81 3 1234 5678" })).json()) as { report: { id: string } };
+    const ruled = await send("POST", `/v1/reports/${stored.id}/rules`, {});
+    expect(ruled.status).toBe(201);
+    expect(await ruled.json()).toMatchObject({ rule: { criteria: { cli: { exact: "+81312345678" } } } });
+    const deps = originDepsFromEnv(env, isolateOriginSnapshots(env), () => {}, clock);
+    const ruleFindings = async (cli: string) => (await assessOrigin(sketchCall({ cli, trunk: "kt-1", international: false }), null, deps)).findings.filter((finding) => finding.checkId === "rules.operator");
+    expect(await ruleFindings("+81312345678")).toMatchObject([{ action: "block" }]);
+    expect(await ruleFindings("+71312345678")).toEqual([]);
+  });
   it("rejects a report with bad fields, naming them", async () => {
     const response = await operatorApp(manualClock(START)).send("POST", "/v1/reports", { ...report, presentedCli: "bank", time: "2026-11-28T12:00:00Z" });
     expect(response.status).toBe(400);
