@@ -207,8 +207,14 @@ function describeCriteria(criteria) {
 /** A rule's hits over a period, enforced / monitored. */
 const hitsText = (hits, period) => (hits ? `${hits.enforced[period]} / ${hits.monitored[period]}` : "—");
 
+/**
+ * What the rule search box asks the API for: the digits, behind the + when one was typed. Digits alone
+ * are read in the home plan, so +81 3 1234 5678 (Tokyo) would be searched as the national 8 131 234 5678.
+ */
+const ruleSearchOf = (typed) => (typed.trim().startsWith("+") ? "+" : "") + typed.replace(/[^0-9]/g, "");
+
 async function loadRules() {
-  const search = $("#rule-search").value.replace(/[^0-9]/g, "");
+  const search = ruleSearchOf($("#rule-search").value);
   const query = new URLSearchParams({ limit: "200" });
   if (search) query.set("cli", search);
   if ($("#rule-active").checked) query.set("active", "true");
@@ -247,7 +253,9 @@ async function expireRule(rule) {
 /** The rule the "Add a rule" form describes, as POST /v1/admin/rules and its preview take it. */
 function ruleFromForm(form) {
   const fields = new FormData(form);
-  const cli = String(fields.get("cli")).replace(/^\+/, "");
+  // As typed: the API reads a number with + as international, one without in the home plan.
+  // Stripping the + made +81312345678 (Tokyo) the national 8 131 234 5678 (+7 131 234 5678).
+  const cli = String(fields.get("cli")).trim();
   const rule = { criteria: { cli: { [fields.get("match")]: cli } }, action: fields.get("action"), mode: fields.get("mode"), reason: String(fields.get("reason")) };
   if (fields.get("label")) rule.label = String(fields.get("label"));
   if (fields.get("expiresAt")) rule.expiresAt = new Date(String(fields.get("expiresAt"))).toISOString();
