@@ -18,7 +18,7 @@ const recentVerdictsQuery = z.object({
     .transform((value) => value.replace(/^\+/, ""))
     .pipe(z.string().regex(/^[0-9]{1,15}$/, "expected a telephone number: 1–15 digits, optionally after '+'"))
     .optional()
-    .describe("Matches the presented CLI or the called number"),
+    .describe("Matches the presented CLI (From's number too, when it presents another), or the called number"),
   carrier: z.string().min(1).max(128).optional().describe("Ingress carrier, as the verdict classified it"),
   check: z.string().regex(/^[a-z0-9.:-]{1,64}$/, "expected a check id, e.g. x5u.fetch").optional().describe("A check id that failed, e.g. x5u.fetch"),
   action: z.enum(ACTIONS).optional(),
@@ -44,7 +44,7 @@ recentVerdictsRoutes.get(
     security: ADMIN_SECURITY,
     responses: {
       200: jsonResponse(
-        `\`{verdicts: [{seq, requestId, at, cli, destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks (unless fields=summary)}], next}\`: \`next\`, present when ${MAX_LISTED_CHARS / 1024 / 1024} MiB of verdicts' JSON cut the list short of \`limit\`, is the \`before\` of the next page`,
+        `\`{verdicts: [{seq, requestId, at, cli, fromCli (when From presents another number), destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks (unless fields=summary)}], next}\`: \`next\`, present when ${MAX_LISTED_CHARS / 1024 / 1024} MiB of verdicts' JSON cut the list short of \`limit\`, is the \`before\` of the next page`,
       ),
       400: errorResponse("A query parameter is invalid"),
     },

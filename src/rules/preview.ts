@@ -1,7 +1,7 @@
 import { recentVerdictsNewestFirst, type RecentVerdict } from "../dashboard/recent-verdicts";
 import { UNKNOWN_CARRIER } from "../stats/record";
 import type { Action } from "../verdict/verdict";
-import { matchRules, ruleSetOf, ruleSubjectFor, type RuleIngress, type RuleSubject } from "./matcher";
+import { matchRules, ruleSetOf, ruleSubjectFor, type RuleIngress, type RuleSet, type RuleSubject } from "./matcher";
 import type { Rule } from "./rule";
 
 /** The most matched verdicts a preview lists (issue 20 "Rule preview"). */
@@ -24,11 +24,22 @@ export interface RulePreview {
 const ingressOf = (verdict: RecentVerdict): RuleIngress =>
   verdict.ingress ?? { trunk: null, carrier: verdict.carrier === UNKNOWN_CARRIER ? null : verdict.carrier, carrierName: null };
 
-/** The call as the rules read it when the verdict was made, at the verdict's instant (so time windows and expiries judge it then). */
-const subjectOf = (verdict: RecentVerdict): RuleSubject => ruleSubjectFor(verdict.cli, verdict.destination, ingressOf(verdict), verdict.atMs);
-
 /** A candidate is compiled as a rule held whole: no exact-number index, so the store is never read. */
 const NO_KEYED_RULES = async () => [];
+
+/**
+ * The call as the rules read it when the verdict was made, at the verdict's instant (so time windows and
+ * expiries judge it then): its caller ID, and From's number when it presented another, which the
+ * verdict judged too (src/verdict/evaluate.ts).
+ */
+const subjectsOf = (verdict: RecentVerdict): RuleSubject[] =>
+  [verdict.cli, ...(verdict.fromCli ? [verdict.fromCli] : [])].map((cli) => ruleSubjectFor(cli, verdict.destination, ingressOf(verdict), verdict.atMs));
+
+/** Whether the rule set matches any of the verdict's subjects. */
+async function matchesAny(rules: RuleSet, subjects: RuleSubject[]): Promise<boolean> {
+  for (const subject of subjects) if ((await matchRules(rules, subject, NO_KEYED_RULES)).length > 0) return true;
+  return false;
+}
 
 /**
  * What a candidate rule would have matched among the recent verdicts (src/dashboard/recent-verdicts.ts),
@@ -47,7 +58,7 @@ export async function previewRule(db: D1Database, candidate: Rule): Promise<Rule
     verdicts++;
     earliest = Math.min(earliest, verdict.atMs);
     latest = Math.max(latest, verdict.atMs);
-    if ((await matchRules(rules, subjectOf(verdict), NO_KEYED_RULES)).length === 0) continue;
+    if (!(await matchesAny(rules, subjectsOf(verdict)))) continue;
     matched++;
     if (verdict.action === "allow") otherwiseAllowed++;
     if (sample.length < PREVIEW_SAMPLE_SIZE) sample.push({ requestId: verdict.requestId, at: new Date(verdict.atMs).toISOString(), cli: verdict.cli, action: verdict.action });

@@ -152,3 +152,26 @@ describe("POST /v1/admin/rules/preview refuses what a create refuses", () => {
     expect(await response.json()).toMatchObject({ error: { code: "ERR_FORBIDDEN" } });
   });
 });
+
+describe("a call whose From presents another number than P-Asserted-Identity", () => {
+  // The verdict judges From's number too (src/call/normalize.ts otherPresentedCaller): a rule on it
+  // decides the call. A preview that read only the caller ID said such a rule matched nothing.
+  const behindPai = { pai: "+77272509201", from: "+77172580000", to: "+77012345678", ingress: DOMESTIC };
+  const at = T0 + 10 * MINUTE;
+
+  it("is matched by a preview of a rule on From's number, as the verdict matches it", async () => {
+    const response = await postVerdictAndSettle(createApp({ clock: manualClock(at) }), behindPai);
+    const { verdict } = (await response.json()) as { verdict: { requestId: string; action: string } };
+    expect(await (await preview(blocking({ cli: { exact: "+77172580000" } }))).json()).toMatchObject({
+      matched: 1,
+      sample: [{ requestId: verdict.requestId, cli: "77272509201", action: verdict.action }],
+    });
+    expect(await (await preview(blocking({ cli: { exact: "+77272509201" } }))).json()).toMatchObject({ matched: 1 });
+  });
+
+  it("is found among the recent verdicts by From's number", async () => {
+    await postVerdictAndSettle(createApp({ clock: manualClock(at) }), behindPai);
+    const response = await operatorApp(manualClock(at)).send("GET", "/v1/admin/verdicts?number=77172580000", undefined, NAMED.viewer.headers);
+    expect(await response.json()).toMatchObject({ verdicts: [{ cli: "77272509201", fromCli: "77172580000" }] });
+  });
+});
