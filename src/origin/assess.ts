@@ -13,7 +13,7 @@ import { checkCliFormat } from "./checks/cli-format";
 import { checkCliType } from "./checks/cli-type";
 import { checkIngress } from "./checks/ingress";
 import { checkNationalOnInternational } from "./checks/national-on-international";
-import { checkOperatorRules, ruleSubjectOf } from "./checks/operator-rules";
+import { checkOperatorRules, operatorRulesOfBoth, ruleSubjectOf } from "./checks/operator-rules";
 import type { CheckOutcome, OriginContext } from "./checks/origin-context";
 import { checkOwnNumberOffNet } from "./checks/own-number-off-net";
 import { checkRequestUri } from "./checks/request-uri";
@@ -117,7 +117,11 @@ export function withOtherCaller(assessment: OriginAssessment, other: OriginAsses
   const byId = new Map(other.checks.map((check) => [check.id, check]));
   const checks = assessment.checks.map((check) => {
     const fromCheck = byId.get(check.id);
-    if (!fromCheck || !outweighs(fromCheck, check)) return check;
+    if (!fromCheck) return check;
+    // Every rule either number matched decides the call, so the verdict lists them all.
+    const rules = check.id === ORIGIN_CHECK_IDS.operatorRules ? operatorRulesOfBoth(check, fromCheck) : null;
+    if (rules) return rules;
+    if (!outweighs(fromCheck, check)) return check;
     return { ...fromCheck, detail: `From: ${fromCheck.detail ?? fromCheck.result}`, evidence: { ...fromCheck.evidence, presentedIn: "From" } };
   });
   const known = (finding: Finding) => assessment.findings.some((own) => own.checkId === finding.checkId && own.ruleId === finding.ruleId && own.action === finding.action);

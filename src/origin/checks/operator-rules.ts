@@ -1,7 +1,7 @@
 import { calledNumber } from "../../call/normalize";
 import { expiryIso, type Rule } from "../../rules/rule";
 import { ruleSubjectFor, UNREAD_RULE_ID, type RuleSubject } from "../../rules/matcher";
-import { fail, pass, skip, type Check } from "../../verdict/check";
+import { fail, outweighs, pass, skip, type Check } from "../../verdict/check";
 import type { Finding } from "../../verdict/finding";
 import type { MonitoredAction } from "../../verdict/verdict";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
@@ -36,6 +36,34 @@ export function checkOperatorRules(matched: Rule[] | null, rulesLoaded: number):
   // A rule whose action is allow records that an analyst looked at this pattern; it costs the call nothing.
   const check = findings.length > 0 ? fail(id, `${matched.length} operator rule(s) match`, evidence) : pass(id, "only allowing operator rules match", evidence);
   return { check, findings };
+}
+
+/** What the check's evidence holds when rules matched. */
+interface RulesEvidence {
+  matched: number;
+  rules: (ReturnType<typeof ruleEvidence> & { presentedIn?: "From" })[];
+}
+
+const rulesEvidenceOf = (check: Check): Partial<RulesEvidence> => (check.evidence ?? {}) as Partial<RulesEvidence>;
+const listedRules = (check: Check): RulesEvidence["rules"] => rulesEvidenceOf(check).rules ?? [];
+
+/**
+ * The check of a call whose From presents another number than its caller ID, when From's number matched
+ * rules the caller ID's did not (src/origin/assess.ts withOtherCaller): every rule either matched is
+ * listed, From's marked so, as each decides the call. Keeping one number's check alone left the other's
+ * rules unnamed in the verdict and uncounted in their hits (ruleHitsOf): a rule blocking a spoofer
+ * behind a P-Asserted-Identity under some broad rule read 0 hits, and looked dead. Null when only one
+ * of the numbers matched rules, for the caller to keep the check that says more.
+ */
+export function operatorRulesOfBoth(own: Check, from: Check): Check | null {
+  const ownRules = listedRules(own);
+  const fromRules = listedRules(from).filter((rule) => !ownRules.some((listed) => listed.id === rule.id));
+  if (ownRules.length === 0 || fromRules.length === 0) return null;
+  // Each number's count of the rules it matched, less the rules both matched (as far as they are listed).
+  const matched = (rulesEvidenceOf(own).matched ?? 0) + (rulesEvidenceOf(from).matched ?? 0) - (listedRules(from).length - fromRules.length);
+  const evidence: RulesEvidence = { matched, rules: [...ownRules, ...fromRules.map((rule) => ({ ...rule, presentedIn: "From" as const }))].slice(0, RULES_IN_EVIDENCE) };
+  const result = outweighs(from, own) ? from.result : own.result;
+  return result === "fail" ? fail(own.id, `${matched} operator rule(s) match, on the caller ID or From`, { ...evidence }) : pass(own.id, "only allowing operator rules match", { ...evidence });
 }
 
 const ruleEvidence = (rule: Rule) => ({

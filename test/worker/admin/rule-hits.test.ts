@@ -75,6 +75,31 @@ describe("GET /v1/stats/rules: each rule's hits over 24 hours and 7 days, enforc
     expect(await (await hitsOf(allowing)).json()).toMatchObject({ rules: [{ id: allowing, enforced: { day: 0, week: 0 }, monitored: { day: 1, week: 1 } }] });
   });
 
+  it("counts the rules From's number matched beside those the caller ID matched, and lists both in the verdict", async () => {
+    // From presenting another number than P-Asserted-Identity is judged too. When both numbers matched
+    // rules, the verdict kept one number's operator-rules check: the other's rules decided the call but
+    // were neither listed nor counted, so a rule blocking a spoofer behind a P-Asserted-Identity under
+    // some broad rule read 0 hits, and looked dead.
+    const { x, y } = numbers();
+    const onPai = await createRule({ criteria: { cli: { exact: `+${x}` } }, action: "tag" });
+    const onFrom = await createRule({ criteria: { cli: { exact: `+${y}` } }, action: "block", mode: "monitor" });
+    // A call of another number first: it loads the rules, which the next call's two assessments then share.
+    await callAt(T0, "77019990000");
+    const response = await postVerdictAndSettle(createApp({ clock: manualClock(T0) }), { pai: `+${x}`, from: `+${y}`, to: "+77012345678", ingress: DOMESTIC });
+    const { verdict } = (await response.json()) as { verdict: { action: string; monitored?: { by: string }[]; checks: { id: string; evidence?: { matched?: number; rules?: { id: string }[] } }[] } };
+    expect(verdict.action).toBe("tag");
+    expect(verdict.monitored).toMatchObject([{ by: onFrom }]);
+    const rulesCheck = verdict.checks.find((check) => check.id === "rules.operator");
+    expect(rulesCheck?.evidence).toMatchObject({ matched: 2 });
+    expect(rulesCheck?.evidence?.rules?.map((rule) => rule.id)).toEqual([onPai, onFrom]);
+    expect(await (await hitsOf(`${onPai},${onFrom}`)).json()).toMatchObject({
+      rules: [
+        { id: onPai, enforced: { day: 1, week: 1 }, monitored: { day: 0, week: 0 } },
+        { id: onFrom, enforced: { day: 0, week: 0 }, monitored: { day: 1, week: 1 } },
+      ],
+    });
+  });
+
   it("answers zeros for a rule nothing matched", async () => {
     const id = crypto.randomUUID();
     expect(await (await hitsOf(id)).json()).toMatchObject({ rules: [{ id, enforced: { day: 0, week: 0 }, monitored: { day: 0, week: 0 } }] });
