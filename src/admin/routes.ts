@@ -32,7 +32,7 @@ export const adminRoutes = new Hono<AppEnv>();
 
 const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
 const listRulesQuery = z.object({
-  cli: numberQuery.optional().describe("Digits the rule's CLI criteria contain; a whole number is read as the verdict reads a caller ID"),
+  cli: numberQuery.optional().describe("Digits the rule's CLI criteria contain, or that its CLI prefix or range covers; a whole number is read as the verdict reads a caller ID"),
   active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
   ...pagingQuery,
   after: z.string().max(160).optional().describe("Only rules after this place in the listing: the previous page's `next` (paging that stays exact while rules are added or deleted)"),

@@ -45,7 +45,7 @@ export type RuleWriteResult = { rule: Rule } | { error: "ERR_NOT_FOUND" } | { er
 export interface RuleListFilter {
   /** Only rules still matching at this instant. */
   activeAt?: number;
-  /** Only rules whose CLI criterion mentions these digits. */
+  /** Only rules whose CLI criterion mentions these digits, or whose CLI prefix or range covers them. */
   cliContains?: string;
   limit: number;
   /** Skip this many (offset paging: a rule deleted meanwhile shifts the pages, so one may be missed). */
@@ -153,8 +153,15 @@ export async function readKeyedRules(db: D1Database, criterion: KeyedCriterion, 
   return results.map(fromRow);
 }
 
+/**
+ * A rule the searched digits are about: its CLI criterion names them, or its CLI prefix or range covers
+ * them. A reported number is searched whole, and the prefix rule blocking it names other digits.
+ */
+const CLI_FILTER = `(?2 IS NULL OR instr(criteria, ?2) > 0
+  OR substr(?2, 1, length(criteria ->> '$.cli.prefix')) = criteria ->> '$.cli.prefix'
+  OR (length(?2) = length(criteria ->> '$.cli.from') AND ?2 BETWEEN criteria ->> '$.cli.from' AND criteria ->> '$.cli.to'))`;
 /** The listing's filters; after a cursor, `created_at <= ?5` lets the index (migration 0015) start the page where the last one ended. */
-const LIST_FILTERS = "(?1 IS NULL OR expires_at IS NULL OR expires_at > ?1) AND (?2 IS NULL OR instr(criteria, ?2) > 0)";
+const LIST_FILTERS = `(?1 IS NULL OR expires_at IS NULL OR expires_at > ?1) AND ${CLI_FILTER}`;
 const LIST_ORDER = "ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4";
 const LIST_RULES = `SELECT * FROM rules WHERE ${LIST_FILTERS} ${LIST_ORDER}`;
 const LIST_RULES_AFTER = `SELECT * FROM rules WHERE created_at <= ?5 AND (created_at < ?5 OR id > ?6) AND ${LIST_FILTERS} ${LIST_ORDER}`;

@@ -59,6 +59,26 @@ describe("a rule added through the admin API", () => {
   });
 });
 
+describe("GET /v1/admin/rules?cli= for a number a subscriber reported", () => {
+  // The analyst asks whether a reported number is already covered. A rule on its prefix or range covers
+  // it, but the listing only looked for the number's digits inside the rule's text: "no rules", and the
+  // analyst went looking for a rule that was not matching, or expired the one that was.
+  it("lists the rules whose CLI prefix or range covers the number, beside those that name it", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const create = async (cli: unknown) => ((await (await send("POST", "/v1/admin/rules", { criteria: { cli }, action: "block", reason: "covering" })).json()) as { rule: { id: string } }).rule.id;
+    const prefix = await create({ prefix: "+7727281" });
+    const range = await create({ from: "+77272810000", to: "+77272819999" });
+    const exact = await create({ exact: "+77272815555" });
+    await create({ prefix: "+7727282" });
+    await create({ from: "+77272820000", to: "+77272829999" });
+    const listed = async (query: string) => ((await (await send("GET", `/v1/admin/rules?cli=${encodeURIComponent(query)}`)).json()) as { rules: { id: string }[] }).rules.map(({ id }) => id).sort();
+    expect(await listed("+77272815555")).toEqual([prefix, range, exact].sort());
+    expect(await listed("+77272814444")).toEqual([prefix, range].sort());
+    // Part of a number is looked for inside the rules' numbers, and under their prefixes.
+    expect(await listed("772728155")).toEqual([prefix, exact].sort());
+  });
+});
+
 describe("validation: field-level 400s", () => {
   it.each([
     ["a bad prefix", { ...blockRule, criteria: { cli: { prefix: "7916-55x" } } }, "criteria.cli.prefix"],
