@@ -64,6 +64,24 @@ function observed(counter: VelocityCounterName, call: VelocityCall): { subject: 
   }
 }
 
+/**
+ * What this isolate observed of one key that no count it holds reflects yet: the calls, and the distinct
+ * values, it queued or sent since the counter last answered for the key.
+ */
+interface Unanswered {
+  firstMs: number;
+  events: number;
+  values: Set<string>;
+}
+
+/** Adds an observation; distinct values are held up to the count that decides the check, as the counter holds them. */
+function tally(tallies: Map<string, Unanswered>, { key, value, atMs, countUpTo }: Observation): void {
+  let held = tallies.get(key);
+  if (!held) tallies.set(key, (held = { firstMs: atMs, events: 0, values: new Set() }));
+  held.events++;
+  if (value !== null && held.values.size < (countUpTo ?? Number.POSITIVE_INFINITY)) held.values.add(value);
+}
+
 /** Observations waiting for a flush are capped, so a store outage cannot grow an isolate's memory; the oldest go first. */
 export const MAX_PENDING_OBSERVATIONS = 10_000;
 const SHARDS_IN_FLIGHT = 8;
@@ -82,6 +100,13 @@ const TASK = "velocity-flush";
 export class VelocityTracker {
   private readonly known = new LRUCache<string, Count>({ max: 100_000 });
   private pending: Observation[] = [];
+  /**
+   * What the counters have not answered for yet, per key: queued (`unsent`) and in the flush being
+   * written (`sending`, until its shard answers). A burst answered within one batch is judged on it too,
+   * not only on the last count, which may be older than its window.
+   */
+  private unsent = new Map<string, Unanswered>();
+  private sending = new Map<string, Unanswered>();
   private readonly writer = new WriteBehind({ pending: () => this.pending.length, write: (bounded) => this.flush(bounded) }, 3_000, TASK, recordBackgroundTimeout);
   private failure: string | null = null;
 
@@ -114,6 +139,7 @@ export class VelocityTracker {
         // A distinct count need not go past the limit: one more than it already decides the check.
         if (observation.value !== null) pending.countUpTo = limit.threshold + 1;
         this.pending.push(pending);
+        tally(this.unsent, pending);
       }
       if (check !== null) checks.push(check);
     }
@@ -133,9 +159,11 @@ export class VelocityTracker {
 
   private judge(counter: VelocityCounterName, key: string, subject: string, limit: VelocityLimit, atMs: number): { check: Check; finding?: Finding | null } {
     const id = `velocity.${counter}`;
-    const known = this.known.get(key);
     // A count older than its window says nothing about the window ending now.
-    if (!known || atMs - known.atMs > limit.windowMs) return { check: skip(id, "no recent count for this subject yet", { subject }) };
+    const answered = this.known.get(key);
+    const fresh = answered && atMs - answered.atMs <= limit.windowMs ? answered : null;
+    const known = this.withUnanswered(key, fresh, limit, atMs);
+    if (!known) return { check: skip(id, "no recent count for this subject yet", { subject }) };
     // A count that stopped at an earlier, lower limit (the limit changed since) says "at least", not how many.
     if (known.capped && known.count <= limit.threshold) return { check: skip(id, "no count against the current limit yet", { subject }) };
     const evidence = { subject, count: known.count, countCapped: known.capped === true, threshold: limit.threshold, windowSeconds: limit.windowMs / 1000, countedAt: new Date(known.atMs).toISOString() };
@@ -143,6 +171,28 @@ export class VelocityTracker {
     const detail = `${counted} ${VELOCITY_COUNTERS[counter].what} within ${limit.windowMs / 1000} s (limit ${limit.threshold})`;
     if (known.count <= limit.threshold) return { check: pass(id, detail, evidence) };
     return { check: fail(id, detail, evidence), finding: findingFor(id, limit.action, detail, { label: "High call velocity" }) };
+  }
+
+  /**
+   * The counter's last fresh count with what this isolate observed of the key since (its own calls, a
+   * lower bound of the others'): calls add up; distinct values may be among those counted, so the larger
+   * of the two is taken. Observations spanning more than the window are left out. Null when there is no
+   * fresh count and the isolate's own observations stay within the limit (the check then says so, as before).
+   */
+  private withUnanswered(key: string, fresh: Count | null, limit: VelocityLimit, atMs: number): Count | null {
+    let events = 0;
+    let values = 0;
+    for (const tallies of [this.unsent, this.sending]) {
+      const held = tallies.get(key);
+      if (!held || atMs - held.firstMs > limit.windowMs) continue;
+      events += held.events;
+      values = Math.max(values, held.values.size);
+    }
+    const own = values > 0 ? values : events;
+    if (own === 0) return fresh;
+    if (!fresh) return own > limit.threshold ? { key, count: own, atMs, capped: false } : null;
+    if (values > 0) return own > fresh.count ? { key, count: own, atMs, capped: false } : fresh;
+    return { ...fresh, count: fresh.count + events };
   }
 
   /**
@@ -161,6 +211,10 @@ export class VelocityTracker {
       else byShard.set(shard, [observation]);
     }
     this.pending = [];
+    // What is sent now stays counted as unanswered until its shard answers with a count that holds it
+    // (one flush runs at a time, and each ends with none held as sending).
+    this.sending = this.unsent;
+    this.unsent = new Map();
     // A few shards at a time, not all at once: a flush touches up to VELOCITY_SHARDS objects, and
     // firing every call together queues them all ahead of the verdicts arriving meanwhile (measured
     // in the bench, where the objects share the verdicts' thread: BENCHMARKS.md).
@@ -179,7 +233,12 @@ export class VelocityTracker {
         break;
       }
       for (const [index, answer] of answers.entries()) {
-        if (answer.status === "fulfilled") for (const count of answer.value) this.known.set(count.key, count);
+        if (answer.status === "fulfilled") {
+          for (const count of answer.value) {
+            this.known.set(count.key, count);
+            this.sending.delete(count.key);
+          }
+        }
         else {
           refused.push(group[index]![1]);
           failure = describeError(answer.reason);
@@ -187,6 +246,8 @@ export class VelocityTracker {
       }
     }
     this.requeue(refused.flat());
+    // What was not answered (refused, or lost to a timeout) is no longer held as unanswered: a lower bound.
+    this.sending = new Map();
     // The verdicts that follow say the counters are degraded until a batch is written whole again.
     this.failure = failure;
     return failure === null;

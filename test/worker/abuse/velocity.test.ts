@@ -63,6 +63,30 @@ describe("velocity: calls per presented CLI", () => {
   });
 });
 
+describe("velocity: a burst answered before the counters are", () => {
+  // The verdict is judged on the counts the counters last answered, a batch behind. A burst of calls
+  // answered within one batch, after a quiet window, met only a count older than its window (or none):
+  // every call of it passed, and one such burst a minute never crossed a limit it exceeded many times.
+  it("flags the calls of a burst past the limit, counting what this isolate queued since the last answer", async () => {
+    const { app, bindings } = setup({ VELOCITY_CALLS_PER_CLI: "3/60:block" });
+    const cli = uniqueCli();
+    const burst = [];
+    for (let index = 0; index < 5; index++) burst.push(await verdictVia(app, call(cli), bindings, { settle: false }));
+    expect(burst.slice(0, 4).every((verdict) => verdict.action === "allow")).toBe(true);
+    expect(burst[4]).toMatchObject({ action: "block", decidedBy: "velocity.calls-per-cli" });
+    expect(checkOf(burst[4]!, "velocity.calls-per-cli")).toMatchObject({ result: "fail", evidence: { subject: cli, count: 4, threshold: 3 } });
+  });
+
+  it("flags a trunk rotating through more distinct CLIs than the limit within one burst", async () => {
+    const { app, bindings } = setup({ VELOCITY_CLIS_PER_TRUNK: "3/300:withhold" });
+    const trunk = `burst-${crypto.randomUUID()}`;
+    const burst = [];
+    for (let index = 0; index < 5; index++) burst.push(await verdictVia(app, call(uniqueCli(), { trunk }), bindings, { settle: false }));
+    expect(checkOf(burst[4]!, "velocity.clis-per-trunk")).toMatchObject({ result: "fail", evidence: { subject: trunk, count: 4, threshold: 3 } });
+    expect(burst[4]!.action).toBe("withhold");
+  });
+});
+
 describe("rotation: distinct destinations per CLI, distinct CLIs per trunk (SIM-box patterns)", () => {
   it("flags a CLI calling more distinct destinations than the limit", async () => {
     const { app, bindings } = setup({ VELOCITY_DESTINATIONS_PER_CLI: "2/300:tag" });
