@@ -89,13 +89,14 @@ const TASK = "velocity-flush";
 
 /**
  * The isolate's side of the counters. The verdict never waits for them: it is judged on the counts
- * the counters last answered (this isolate's own recent calls included), and the call's observations
+ * the counters last answered plus what this isolate observed since (its calls not yet answered for),
+ * and the call's observations
  * join the isolate's write-behind batch (src/lib/write-behind.ts: at most WRITE_BEHIND_LINGER_MS
  * later, written after the responses). Each batch is one request per shard that both
  * updates and answers with the current counts, so keeping the isolate informed costs no extra
  * round-trip, and a burst of calls shares batches instead of adding a request per call. The price is
- * a lag of one batch (up to WRITE_BEHIND_LINGER_MS plus the write): the call that crosses a limit is counted, and the calls after it are flagged —
- * the signal is a pattern over many calls, so the verdict's deadline is worth more than that one call.
+ * a lag of one batch (up to WRITE_BEHIND_LINGER_MS plus the write) for the other isolates' calls: the
+ * signal is a pattern over many calls, so the verdict's deadline is worth more than those few calls.
  */
 export class VelocityTracker {
   private readonly known = new LRUCache<string, Count>({ max: 100_000 });
