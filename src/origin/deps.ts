@@ -104,17 +104,21 @@ export function originDepsFromEnv(
 ): OriginDeps {
   const stores = { db: env.DB, saved: env.ORIGIN_SNAPSHOTS };
   let served: OriginSnapshot | null = null;
+  const load = async () => {
+    // What this isolate already holds (the loaded snapshot, a remembered roaming answer) is answered
+    // without racing the verdict's deadline: no timer is armed for a value that is already here.
+    const snapshot = snapshots.ready(stores, waitUntil, clock.now()) ?? (await deadline.within("rules", () => snapshots.current(stores, waitUntil, clock.now()), () => snapshots.last()));
+    if (snapshot === null) deadline.report({ dependency: "rules", problem: "error", detail: "no operator configuration: D1 gave none to this isolate yet and no copy is saved" });
+    else if (snapshot.degraded !== null) deadline.report({ dependency: "rules", problem: "error", detail: snapshot.degraded, evidence: { savedVersion: snapshot.version } });
+    served = snapshot;
+    return snapshot;
+  };
+  // One snapshot per verdict: its assessments (the caller ID's, From's, one after a replay) run at once,
+  // and right after a write the second took the snapshot the write replaced while the first reloaded.
+  let loaded: Promise<OriginSnapshot | null> | null = null;
   return {
     clock,
-    async snapshot() {
-      // What this isolate already holds (the loaded snapshot, a remembered roaming answer) is answered
-      // without racing the verdict's deadline: no timer is armed for a value that is already here.
-      const snapshot = snapshots.ready(stores, waitUntil, clock.now()) ?? (await deadline.within("rules", () => snapshots.current(stores, waitUntil, clock.now()), () => snapshots.last()));
-      if (snapshot === null) deadline.report({ dependency: "rules", problem: "error", detail: "no operator configuration: D1 gave none to this isolate yet and no copy is saved" });
-      else if (snapshot.degraded !== null) deadline.report({ dependency: "rules", problem: "error", detail: snapshot.degraded, evidence: { savedVersion: snapshot.version } });
-      served = snapshot;
-      return snapshot;
-    },
+    snapshot: () => (loaded ??= load()),
     // While the saved copy applies, D1 is not asked for a keyed hit's rules: the hit is enforced as the index remembers it.
     operatorRules: (rules, subject) => matchRules(rules, subject, served?.degraded ? async () => null : keyedReader(rules, env.DB, deadline)),
     roamingLookup(settings) {

@@ -83,8 +83,6 @@ describe("GET /v1/stats/rules: each rule's hits over 24 hours and 7 days, enforc
     const { x, y } = numbers();
     const onPai = await createRule({ criteria: { cli: { exact: `+${x}` } }, action: "tag" });
     const onFrom = await createRule({ criteria: { cli: { exact: `+${y}` } }, action: "block", mode: "monitor" });
-    // A call of another number first: it loads the rules, which the next call's two assessments then share.
-    await callAt(T0, "77019990000");
     const response = await postVerdictAndSettle(createApp({ clock: manualClock(T0) }), { pai: `+${x}`, from: `+${y}`, to: "+77012345678", ingress: DOMESTIC });
     const { verdict } = (await response.json()) as { verdict: { action: string; monitored?: { by: string }[]; checks: { id: string; evidence?: { matched?: number; rules?: { id: string }[] } }[] } };
     expect(verdict.action).toBe("tag");

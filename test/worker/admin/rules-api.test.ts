@@ -5,6 +5,8 @@ import { isolateOriginSnapshots, originDepsFromEnv } from "../../../src/origin/d
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { checkNamed, mostSevereAction, sketchCall } from "../origin/support";
 import { adminAuth, NAMED } from "../support/auth";
+import { createApp } from "../../../src/app";
+import { postVerdictAndSettle } from "../metrics/support";
 import { manualClock, operatorApp } from "./support";
 
 const START = Date.parse("2026-11-27T12:00:00Z");
@@ -56,6 +58,25 @@ describe("a rule added through the admin API", () => {
     expect((await verdictAt(clock, "+79167770000")).action).toBe("block");
     expect((await send("POST", `/v1/admin/rules/${rule.id}/expire`, {})).status).toBe(200);
     expect((await verdictAt(clock, "+79167770000")).action).toBe("allow");
+  });
+});
+
+describe("a rule on From's number, added through the admin API", () => {
+  // The verdict judges From's number beside P-Asserted-Identity's in two assessments. Right after a
+  // write in this isolate, the first waited for the rules to reload and the second took the snapshot
+  // the write replaced: the call the analyst's new rule names passed.
+  it("blocks the very next call presenting it in From behind another P-Asserted-Identity", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const behindPai = { pai: "+79165591234", from: "+79165599999", to: "+77012345678", ingress: { trunk: "kt-1", international: false } };
+    const verdict = async () => {
+      const response = await postVerdictAndSettle(createApp({ clock }), behindPai);
+      return ((await response.json()) as { verdict: { action: string; decidedBy: string | null } }).verdict;
+    };
+    expect((await verdict()).action).toBe("allow");
+    const created = await send("POST", "/v1/admin/rules", { ...blockRule, criteria: { cli: { exact: "+79165599999" } } }, NAMED.analyst.headers);
+    expect(created.status).toBe(201);
+    expect(await verdict()).toMatchObject({ action: "block", decidedBy: "rules.operator" });
   });
 });
 
