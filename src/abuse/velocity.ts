@@ -28,7 +28,7 @@ export function velocityStoreFrom(namespace: DurableObjectNamespace<VelocityCoun
   };
 }
 
-/** What one call contributes: its canonical CLI, the number it is routed to, the ingress trunk. */
+/** What one call contributes: its canonical CLI, the number it is routed to, the ingress trunk and carrier. */
 export interface VelocityCall {
   cli: string | null;
   /** From's number when it presents another than the CLI (src/call/normalize.ts otherPresentedCaller): counted as a CLI too. */
@@ -36,6 +36,8 @@ export interface VelocityCall {
   /** What destinations-per-cli counts: velocityDestinationOf(call). */
   destination: string | null;
   trunk: string | null;
+  /** The carrier as the SBC names it: the interconnect whose CLIs are counted when it names no trunk. */
+  carrier?: string | null;
 }
 
 /** As much of an unreadable Request-URI as the counters keep: the number a core routes by comes first in it. */
@@ -50,9 +52,16 @@ export function velocityDestinationOf(call: NormalizedCall): string | null {
   return call.ruri?.unreadable ? `unreadable:${call.ruri.raw.slice(0, UNREADABLE_DESTINATION_CHARS)}` : calledNumber(call);
 }
 
+/**
+ * The interconnect whose distinct CLIs are counted: the trunk, else `carrier:<name>` for an SBC that
+ * names the carrier alone (the ingress map takes carrier-only entries); null when it names neither.
+ */
+const interconnectOf = ({ trunk, carrier }: VelocityCall): string | null => trunk ?? (carrier ? `carrier:${carrier}` : null);
+
 /** The counter's subjects and counted values for a call, one per presented number; none when the call lacks what it counts. */
 function observed(counter: VelocityCounterName, call: VelocityCall): { subject: string; value: string | null }[] {
-  const { trunk, destination } = call;
+  const { destination } = call;
+  const interconnect = interconnectOf(call);
   const clis = [call.cli, call.otherCli].filter((cli): cli is string => typeof cli === "string");
   switch (counter) {
     case "calls-per-cli":
@@ -60,7 +69,7 @@ function observed(counter: VelocityCounterName, call: VelocityCall): { subject: 
     case "destinations-per-cli":
       return destination === null ? [] : clis.map((cli) => ({ subject: cli, value: destination }));
     case "clis-per-trunk":
-      return trunk === null ? [] : clis.map((cli) => ({ subject: trunk, value: cli }));
+      return interconnect === null ? [] : clis.map((cli) => ({ subject: interconnect, value: cli }));
   }
 }
 

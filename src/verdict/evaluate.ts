@@ -64,7 +64,7 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const callerAssessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
   const assessment = fromAssessment ? withOtherCaller(callerAssessment, fromAssessment) : callerAssessment;
   const velocity = runtime.velocity.assess(
-    { cli: call.cli?.tn ?? null, otherCli: from?.tn ?? null, destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk },
+    { cli: call.cli?.tn ?? null, otherCli: from?.tn ?? null, destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk, carrier: assessment.ingress.carrier },
     runtime.clock.now(),
     deadline,
     deps.background,

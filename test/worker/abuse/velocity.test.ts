@@ -117,6 +117,21 @@ describe("rotation: distinct destinations per CLI, distinct CLIs per trunk (SIM-
   });
 });
 
+describe("rotation on an interconnect the SBC names by its carrier alone", () => {
+  // The ingress map takes carrier-only entries ({"carrier": "Kazakhtelecom", …}), and an SBC may send
+  // only the carrier. CLIs per trunk then counted nothing and said nothing: a SIM box rotating CLIs on
+  // that domestic leg, the case velocity is there for (cli-spoofing.md §3), went unseen.
+  it("counts distinct CLIs per carrier when the SBC names no trunk", async () => {
+    const { app, bindings } = setup({ VELOCITY_CLIS_PER_TRUNK: "3/300:withhold" });
+    const carrier = `SimCo-${crypto.randomUUID()}`;
+    const byCarrier = (cli: string) => ({ ...call(cli), ingress: { carrier, international: false } });
+    for (let index = 0; index < 4; index++) await verdictVia(app, byCarrier(uniqueCli()), bindings);
+    const verdict = await verdictVia(app, byCarrier(uniqueCli()), bindings);
+    expect(checkOf(verdict, "velocity.clis-per-trunk")).toMatchObject({ result: "fail", evidence: { subject: `carrier:${carrier}`, count: 4, threshold: 3 } });
+    expect(verdict.action).toBe("withhold");
+  });
+});
+
 describe("counter updates stay off the critical path", () => {
   it("answers without waiting for a counter store that never answers", async () => {
     const { app, bindings } = setup({ VELOCITY_CALLS_PER_CLI: "3/60:tag" });
