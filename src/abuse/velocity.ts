@@ -73,6 +73,11 @@ function observed(counter: VelocityCounterName, call: VelocityCall): { subject: 
   }
 }
 
+/** Observations waiting for a flush are capped, so a store outage cannot grow an isolate's memory; the oldest go first. */
+export const MAX_PENDING_OBSERVATIONS = 10_000;
+const SHARDS_IN_FLIGHT = 8;
+const TASK = "velocity-flush";
+
 /**
  * What this isolate observed of one key that no count it holds reflects yet: the calls, and the distinct
  * values, it queued or sent since the counter last answered for the key.
@@ -83,18 +88,19 @@ interface Unanswered {
   values: Set<string>;
 }
 
-/** Adds an observation; distinct values are held up to the count that decides the check, as the counter holds them. */
+/**
+ * Adds an observation; distinct values are held up to the count that decides the check, as the counter
+ * holds them, and keys up to as many as observations may wait (a flush that hangs does not grow it further).
+ */
 function tally(tallies: Map<string, Unanswered>, { key, value, atMs, countUpTo }: Observation): void {
   let held = tallies.get(key);
-  if (!held) tallies.set(key, (held = { firstMs: atMs, events: 0, values: new Set() }));
+  if (!held) {
+    if (tallies.size >= MAX_PENDING_OBSERVATIONS) return;
+    tallies.set(key, (held = { firstMs: atMs, events: 0, values: new Set() }));
+  }
   held.events++;
   if (value !== null && held.values.size < (countUpTo ?? Number.POSITIVE_INFINITY)) held.values.add(value);
 }
-
-/** Observations waiting for a flush are capped, so a store outage cannot grow an isolate's memory; the oldest go first. */
-export const MAX_PENDING_OBSERVATIONS = 10_000;
-const SHARDS_IN_FLIGHT = 8;
-const TASK = "velocity-flush";
 
 /**
  * The isolate's side of the counters. The verdict never waits for them: it is judged on the counts
