@@ -1,3 +1,5 @@
+import { fnv1a32 } from "../lib/fnv1a";
+
 /**
  * Abuse counters live in Durable Objects, and one object serialises its requests: a single object for
  * all traffic would be the bottleneck of every verifier in every location. The replay guard spreads
@@ -27,11 +29,4 @@ export const replayShardOf = (digestHex: string): string => `shard-${digestHex.s
  */
 export const VELOCITY_SHARDS = 16;
 
-export function velocityShardOf(key: string): string {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < key.length; index++) {
-    hash ^= key.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return `shard-${((hash >>> 0) % VELOCITY_SHARDS).toString(16)}`;
-}
+export const velocityShardOf = (key: string): string => `shard-${(fnv1a32(key) % VELOCITY_SHARDS).toString(16)}`;
