@@ -18,7 +18,7 @@ import { describeMachine } from "./lib/environment";
 import { adminHeaders, buildBenchPki, sbcHeaders } from "./lib/fixtures";
 import { connectInspector } from "./lib/inspector";
 import { encodeRuleBase } from "../src/rules/base-encoding";
-import { KeyedRuleIndexBuilder, numberKey } from "../src/rules/keyed-index";
+import { KeyedRuleIndexBuilder, numberKey, ruleIdHash } from "../src/rules/keyed-index";
 import { RuleMatcherBuilder } from "../src/rules/matcher";
 import type { Rule } from "../src/rules/rule";
 import { median, updateBenchmarks } from "./lib/report";
@@ -213,7 +213,7 @@ async function synchronousSteps(count: number): Promise<{ step: string; ms: numb
   const wholeRules: Rule[] = [];
   for (let index = 0; index < count; index++) {
     const rule = benchRule(index) as Pick<Rule, "criteria" | "action" | "reason">;
-    if (index % 100 < 95) keyed.append(numberKey(benchNumber(index))!, { action: rule.action, mode: "enforce", expiresAt: null });
+    if (index % 100 < 95) keyed.append(numberKey(benchNumber(index))!, { action: rule.action, mode: "enforce", expiresAt: null, idHash: ruleIdHash(crypto.randomUUID()) });
     else wholeRules.push({ id: crypto.randomUUID(), mode: "enforce", label: null, author: "bench", expiresAt: null, reportId: null, version: 1, createdAt: 0, updatedAt: 0, ...rule });
   }
   const best = (work: () => unknown) => {
@@ -232,6 +232,7 @@ async function synchronousSteps(count: number): Promise<{ step: string; ms: numb
   const base = { version: 1, whole: whole.build(), wholeRules, keyed: { cli: keyed.build(), destination: new KeyedRuleIndexBuilder().build() } };
   const bytes = await encodeRuleBase(base);
   const encoder = new TextEncoder();
+  const pageIds = Array.from({ length: 5_000 }, () => crypto.randomUUID());
   return [
     { step: "a page of 500 rules held whole read (parse, index)", ms: best(() => {
       const builder = new RuleMatcherBuilder();
@@ -239,7 +240,7 @@ async function synchronousSteps(count: number): Promise<{ step: string; ms: numb
     }) },
     { step: "a page of 5 000 exact-number rules read (append)", ms: best(() => {
       const builder = new KeyedRuleIndexBuilder();
-      for (let index = 0; index < 5_000; index++) builder.append(1e15 + index, { action: "block", mode: "enforce", expiresAt: null });
+      for (let index = 0; index < 5_000; index++) builder.append(1e15 + index, { action: "block", mode: "enforce", expiresAt: null, idHash: ruleIdHash(pageIds[index]!) });
     }) },
     { step: `the ${wholeRules.length} rules held whole indexed (build)`, ms: best(() => whole.build()) },
     { step: "a slice of 2 000 rules held whole encoded for the saved copy", ms: best(() => encoder.encode(wholeRules.slice(0, 2_000).map((rule) => `${JSON.stringify(rule)}\n`).join(""))) },

@@ -10,8 +10,13 @@ import type { Rule } from "./rule";
  *
  *   u32 (little-endian) header length · header JSON · zero padding to a multiple of 8
  *   for cli, then destination: keys (f64 × n) · expiries (f64 × n)
+ *   id hashes of cli (u32 × n) · id hashes of destination (u32 × m)
  *   actions of cli (u8 × n) · actions of destination (u8 × m)
  *   rules held whole, one JSON object per line
+ *
+ * Format 3 added the id hashes (21 bytes a keyed rule; format 2 had 17). A base of another format is
+ * refused (RuleBaseEncodingError): the isolate compiles one from D1 as if none were saved, and the one
+ * holding the build lease saves it over the old (src/origin/snapshot.ts).
  */
 interface BaseHeader {
   format: typeof FORMAT;
@@ -20,7 +25,9 @@ interface BaseHeader {
   wholeRules: number;
 }
 
-const FORMAT = "shaken-edge rule base 2";
+const FORMAT = "shaken-edge rule base 3";
+/** Bytes a keyed rule takes: key and expiry (f64), id hash (u32), action (u8). */
+const KEYED_ENTRY_BYTES = 21;
 const CRITERIA: KeyedCriterion[] = ["cli", "destination"];
 /** Rules held whole encoded or compiled between two turns of the event loop. */
 const RULES_PER_SLICE = 2_000;
@@ -43,7 +50,7 @@ export async function encodeRuleBase(base: RuleBase): Promise<Uint8Array> {
   }
   const keyedStart = align8(4 + headerBytes.length);
   const keyedEntries = header.keyed.cli + header.keyed.destination;
-  const bytes = new Uint8Array(keyedStart + keyedEntries * 17 + wholeSlices.reduce((sum, slice) => sum + slice.length, 0));
+  const bytes = new Uint8Array(keyedStart + keyedEntries * KEYED_ENTRY_BYTES + wholeSlices.reduce((sum, slice) => sum + slice.length, 0));
   new DataView(bytes.buffer).setUint32(0, headerBytes.length, true);
   bytes.set(headerBytes, 4);
   let offset = keyedStart;
@@ -53,6 +60,10 @@ export async function encodeRuleBase(base: RuleBase): Promise<Uint8Array> {
   };
   for (const criterion of CRITERIA) {
     for (const column of [base.keyed[criterion].columns.keys, base.keyed[criterion].columns.expiries]) write(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
+  }
+  for (const criterion of CRITERIA) {
+    const { idHashes } = base.keyed[criterion].columns;
+    write(new Uint8Array(idHashes.buffer, idHashes.byteOffset, idHashes.byteLength));
   }
   for (const criterion of CRITERIA) write(base.keyed[criterion].columns.actions);
   for (const slice of wholeSlices) write(slice);
@@ -74,17 +85,25 @@ export async function decodeRuleBase(bytes: Uint8Array): Promise<RuleBase> {
   }
   if (header.format !== FORMAT) throw new RuleBaseEncodingError(`saved rule base has format ${JSON.stringify(header.format)}, not ${JSON.stringify(FORMAT)}`);
   let offset = align8(4 + headerLength);
-  if (offset + (header.keyed.cli + header.keyed.destination) * 17 > bytes.length) throw new RuleBaseEncodingError("saved rule base is shorter than its header says");
+  if (offset + (header.keyed.cli + header.keyed.destination) * KEYED_ENTRY_BYTES > bytes.length) throw new RuleBaseEncodingError("saved rule base is shorter than its header says");
   const float64s = (count: number) => {
     const column = new Float64Array(bytes.buffer, bytes.byteOffset + offset, count).slice();
     offset += count * 8;
     return column;
   };
-  const columns = {} as Record<KeyedCriterion, Omit<KeyedColumns, "actions">>;
-  for (const criterion of CRITERIA) columns[criterion] = { keys: float64s(header.keyed[criterion]), expiries: float64s(header.keyed[criterion]) };
+  // The id hashes start at a multiple of 8 too: after the header's padding, eight bytes a key or an expiry.
+  const uint32s = (count: number) => {
+    const column = new Uint32Array(bytes.buffer, bytes.byteOffset + offset, count).slice();
+    offset += count * 4;
+    return column;
+  };
+  const keysAndExpiries = {} as Record<KeyedCriterion, Pick<KeyedColumns, "keys" | "expiries">>;
+  for (const criterion of CRITERIA) keysAndExpiries[criterion] = { keys: float64s(header.keyed[criterion]), expiries: float64s(header.keyed[criterion]) };
+  const idHashes = {} as Record<KeyedCriterion, Uint32Array>;
+  for (const criterion of CRITERIA) idHashes[criterion] = uint32s(header.keyed[criterion]);
   const keyed = {} as Record<KeyedCriterion, KeyedRuleIndex>;
   for (const criterion of CRITERIA) {
-    keyed[criterion] = new KeyedRuleIndex({ ...columns[criterion], actions: bytes.slice(offset, offset + header.keyed[criterion]) });
+    keyed[criterion] = new KeyedRuleIndex({ ...keysAndExpiries[criterion], idHashes: idHashes[criterion], actions: bytes.slice(offset, offset + header.keyed[criterion]) });
     offset += header.keyed[criterion];
   }
   const whole = new RuleMatcherBuilder();

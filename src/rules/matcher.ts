@@ -1,7 +1,7 @@
 import { appendAll } from "../lib/arrays";
 import { patternCovers, type NumberPattern } from "../numbering/number-pattern";
 import { PatternIndexBuilder } from "../numbering/pattern-index";
-import { KeyedRuleIndexBuilder, type KeyedRuleIndex, type RuleHead } from "./keyed-index";
+import { KeyedRuleIndexBuilder, ruleIdHash, type KeyedRuleIndex, type RuleHead } from "./keyed-index";
 import { isRuleActive, type Rule } from "./rule";
 import { isWithinTimeWindow } from "./time-window";
 
@@ -150,12 +150,18 @@ export interface RuleSet {
   readonly size: number;
   /** What the isolate decides alone: the whole rules that hold, and the keyed entries still in force that the call's numbers hit. */
   candidates(subject: RuleSubject): { rules: Rule[]; keyed: KeyedHit[] };
+  /**
+   * Whether the changes since name the rule a keyed entry was compiled from (deleted, or written again
+   * and so among the changes' rules), by the hash of its id: the entry is then out of date.
+   */
+  supersedes(head: RuleHead): boolean;
 }
 
 export function composeRuleSet(base: RuleBase, changes: RuleChanges): RuleSet {
   const changed = compileRuleMatcher(changes.rules);
   const superseded = new Set(changes.removedIds);
   for (const rule of changes.rules) superseded.add(rule.id);
+  const supersededIdHashes = new Set([...superseded].map(ruleIdHash));
   return {
     base,
     changes,
@@ -170,6 +176,7 @@ export function composeRuleSet(base: RuleBase, changes: RuleChanges): RuleSet {
       }
       return { rules, keyed };
     },
+    supersedes: (head) => supersededIdHashes.has(head.idHash),
   };
 }
 
@@ -182,15 +189,22 @@ export type KeyedRuleReader = (criterion: KeyedCriterion, tn: string) => Promise
 /**
  * Every rule in force for the subject. A keyed hit is read from the store, whose answer is current
  * (a rule removed or changed since the base was compiled reads as it is now); when the store cannot
- * be read, the hit is enforced as the index remembers it, with a rule that says its details are missing.
+ * be read, the hit is enforced as the index remembers it, with a rule that says its details are missing
+ * — except the entries of rules the changes since delete or rewrite: a deleted rule (a number an
+ * analyst unblocked) is not enforced, and a rewritten one is already among the candidates as it is now
+ * (a block made a tag, or monitored, is enforced once, as written). An entry whose id hash collides
+ * with a changed rule's is dropped with it, until the store answers again or the next base is compiled.
  */
 export async function matchRules(set: RuleSet, subject: RuleSubject, read: KeyedRuleReader): Promise<Rule[]> {
   const { rules, keyed } = set.candidates(subject);
   if (keyed.length === 0) return rules;
   const matched = new Map(rules.map((rule) => [rule.id, rule]));
   for (const [hit, current] of await Promise.all(keyed.map(async (hit) => [hit, await read(hit.criterion, hit.tn)] as const))) {
-    if (current === null) hit.heads.forEach((head, index) => matched.set(`${hit.criterion}:${hit.tn}:${index}`, unreadRule(hit, head)));
-    else for (const rule of current) if (ruleHolds(rule, subject)) matched.set(rule.id, rule);
+    if (current === null) {
+      hit.heads.forEach((head, index) => {
+        if (!set.supersedes(head)) matched.set(`${hit.criterion}:${hit.tn}:${index}`, unreadRule(hit, head));
+      });
+    } else for (const rule of current) if (ruleHolds(rule, subject)) matched.set(rule.id, rule);
   }
   return [...matched.values()];
 }

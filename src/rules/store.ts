@@ -1,7 +1,7 @@
 import { applyAudited, type AuditActor } from "../admin/audit-log";
 import { yieldToEventLoop } from "../lib/yield";
 import type { Action, EnforcementMode } from "../verdict/verdict";
-import { KeyedRuleIndexBuilder, numberKey } from "./keyed-index";
+import { KeyedRuleIndexBuilder, numberKey, ruleIdHash } from "./keyed-index";
 import { RuleMatcherBuilder, type KeyedCriterion, type RuleBase, type RuleChanges } from "./matcher";
 import type { Rule, RuleCriteria, RuleInput } from "./rule";
 
@@ -115,15 +115,15 @@ async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, atMs: n
   const column = KEY_COLUMNS[criterion];
   const index = new KeyedRuleIndexBuilder();
   const page = db.prepare(
-    `SELECT ${column}, action, mode, expires_at, rowid FROM rules
+    `SELECT ${column}, action, mode, expires_at, id, rowid FROM rules
       WHERE ${column} IS NOT NULL AND (${column}, rowid) > (?1, ?2) AND (expires_at IS NULL OR expires_at > ?3)
       ORDER BY ${column}, rowid LIMIT ?4`,
   );
   for (let afterKey = 0, afterRow = 0; ; ) {
-    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS).raw<[key: number, action: Action, mode: EnforcementMode, expiresAt: number | null, rowid: number]>());
-    for (const [key, action, mode, expiresAt] of rows) index.append(key, { action, mode, expiresAt });
+    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS).raw<[key: number, action: Action, mode: EnforcementMode, expiresAt: number | null, id: string, rowid: number]>());
+    for (const [key, action, mode, expiresAt, id] of rows) index.append(key, { action, mode, expiresAt, idHash: ruleIdHash(id) });
     if (rows.length < KEYED_PAGE_ROWS) return index.build();
-    [afterKey, , , , afterRow] = rows[rows.length - 1]!;
+    [afterKey, , , , , afterRow] = rows[rows.length - 1]!;
     await yieldToEventLoop();
   }
 }

@@ -3,11 +3,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../../src/lib/clock";
 import { TimeoutError } from "../../../src/lib/timeout";
 import { createSnapshotCache, readOriginVersion, type SnapshotCacheOptions, type SnapshotStores, type SnapshotTask } from "../../../src/origin/snapshot";
-import { savedRuleBaseVersion } from "../../../src/origin/saved-snapshot";
+import { defaultOperatorConfig } from "../../../src/origin/config/sections";
+import { readSavedRuleBase, saveConfig, savedRuleBaseVersion } from "../../../src/origin/saved-snapshot";
+import { RuleBaseEncodingError } from "../../../src/rules/base-encoding";
+import { numberKey, ruleIdHash } from "../../../src/rules/keyed-index";
 import type { RuleSubject } from "../../../src/rules/matcher";
 import type { RuleInput } from "../../../src/rules/rule";
 import { createRule, importRules } from "../../../src/rules/store";
 import { switchableD1 } from "../support/d1-faults";
+import { encodeFormat2Base } from "../support/format-2-rule-base";
 
 const NOW = Date.parse("2026-11-27T12:00:00Z");
 const block = (cli: string): RuleInput => ({ criteria: { cli: { exact: cli } }, action: "block", reason: "reported" });
@@ -85,6 +89,29 @@ describe("a fresh isolate starts from the saved base", () => {
     expect(fresh.degraded).toBeNull();
     expect(fresh.rules!.size).toBe(3);
     expect(watched.queries.filter((sql) => /ORDER BY id LIMIT|ORDER BY cli_key/.test(sql))).toEqual([]);
+  });
+});
+
+describe("a base saved in an older format", () => {
+  it("is refused: a fresh isolate compiles the rules from D1 and saves a base of the current format over it", async () => {
+    const rule = await createRule(env.DB, block("77272501234"), { actor: "analyst", author: null }, NOW);
+    const version = await readOriginVersion(env.DB);
+    // Format 2, as the isolates saved it before the index kept rules' id hashes, under the same pointer format.
+    const old = encodeFormat2Base(version, [[numberKey("77272501234")!, null, 3]]);
+    await env.ORIGIN_SNAPSHOTS.put(`origin/rule-base/${version}/0`, old);
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base", JSON.stringify({ format: 1, version, parts: 1, bytes: old.length, savedAt: NOW }));
+    await saveConfig(env.ORIGIN_SNAPSHOTS, { version, homeCountry: "KZ", savedAt: NOW, config: defaultOperatorConfig("KZ") });
+    await expect(readSavedRuleBase(env.ORIGIN_SNAPSHOTS, direct)).rejects.toBeInstanceOf(RuleBaseEncodingError);
+
+    const watched = switchableD1(env.DB);
+    const isolate = freshIsolate(watched.db);
+    const fresh = await isolate.load();
+    await isolate.settle();
+    const remembered = [{ action: "block", mode: "enforce", expiresAt: null, idHash: ruleIdHash(rule.id) }];
+    expect(fresh.degraded).toBeNull();
+    expect(watched.queries.filter((sql) => /ORDER BY cli_key/.test(sql))).toHaveLength(1);
+    expect(fresh.rules!.base.keyed.cli.activeHeads("77272501234", NOW)).toEqual(remembered);
+    expect((await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, direct))!.keyed.cli.activeHeads("77272501234", NOW)).toEqual(remembered);
   });
 });
 

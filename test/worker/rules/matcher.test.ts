@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { KeyedRuleIndexBuilder, numberKey } from "../../../src/rules/keyed-index";
-import { compileRuleMatcher, composeRuleSet, matchRules, NO_CHANGES, ruleBaseOf, type KeyedCriterion, type RuleSubject } from "../../../src/rules/matcher";
+import { KeyedRuleIndexBuilder, numberKey, ruleIdHash } from "../../../src/rules/keyed-index";
+import { compileRuleMatcher, composeRuleSet, matchRules, NO_CHANGES, ruleBaseOf, UNREAD_RULE_ID, type KeyedCriterion, type RuleSubject } from "../../../src/rules/matcher";
 import type { Rule, RuleCriteria } from "../../../src/rules/rule";
 import { ruleFixture } from "../origin/support";
 
@@ -116,9 +116,10 @@ describe("200 000 rules under one prefix", () => {
   });
 });
 
-const keyedIndex = (entries: [tn: string, action: Rule["action"], expiresAt: number | null][]) => {
+/** A keyed index of enforced rules; a rule's id is its number and action unless given. */
+const keyedIndex = (entries: [tn: string, action: Rule["action"], expiresAt: number | null, id?: string][]) => {
   const builder = new KeyedRuleIndexBuilder();
-  for (const [tn, action, expiresAt] of entries) builder.append(numberKey(tn)!, { action, mode: "enforce", expiresAt });
+  for (const [tn, action, expiresAt, id = `${tn}/${action}`] of entries) builder.append(numberKey(tn)!, { action, mode: "enforce", expiresAt, idHash: ruleIdHash(id) });
   return builder.build();
 };
 
@@ -201,8 +202,8 @@ describe("exact-number rules are read from the store only on a hit", () => {
 
   it("when the store cannot be read, a monitored rule the index remembers stays monitored (issue 20)", async () => {
     const builder = new KeyedRuleIndexBuilder();
-    builder.append(numberKey("77272501234")!, { action: "block", mode: "monitor", expiresAt: null });
-    builder.append(numberKey("77272501234")!, { action: "withhold", mode: "enforce", expiresAt: null });
+    builder.append(numberKey("77272501234")!, { action: "block", mode: "monitor", expiresAt: null, idHash: ruleIdHash("monitored") });
+    builder.append(numberKey("77272501234")!, { action: "withhold", mode: "enforce", expiresAt: null, idHash: ruleIdHash("enforced") });
     const monitored = composeRuleSet(ruleBaseOf(1, [], { cli: builder.build(), destination: keyedIndex([]) }), NO_CHANGES);
     const matched = await matchRules(monitored, subject({ destination: null }), reader({ cli: null }).read);
     expect(matched.map(({ action, mode }) => ({ action, mode }))).toEqual([
@@ -215,5 +216,41 @@ describe("exact-number rules are read from the store only on a hit", () => {
     const rule = ruleFixture({ id: "both", criteria: { cli: { exact: "77272501234" } } });
     const withChange = composeRuleSet(base, { rules: [rule], removedIds: [] });
     expect((await matchRules(withChange, subject({ destination: null }), reader({ cli: [rule] }).read)).map((matched) => matched.id)).toEqual(["both"]);
+  });
+});
+
+describe("a keyed rule the changes since delete or rewrite is not enforced as the index remembers it while the store cannot be read", () => {
+  const N = "77272501234";
+  const unreadable = async () => null;
+  const onN = (id: string, overrides: Partial<Rule> = {}) => ruleFixture({ id, criteria: { cli: { exact: N } }, ...overrides });
+  const setOf = (entries: [action: Rule["action"], id: string][], changes: { rules?: Rule[]; removedIds?: string[] }) =>
+    composeRuleSet(ruleBaseOf(1, [], { cli: keyedIndex(entries.map(([action, id]) => [N, action, null, id])), destination: keyedIndex([]) }), { rules: changes.rules ?? [], removedIds: changes.removedIds ?? [] });
+  const matched = async (set: ReturnType<typeof setOf>) => (await matchRules(set, subject({ cli: N, destination: null }), unreadable)).map(({ id, action, mode }) => ({ id, action, mode }));
+
+  it("a block deleted since (an analyst unblocked the number) no longer blocks it", async () => {
+    expect(await matched(setOf([["block", "unblocked"]], { removedIds: ["unblocked"] }))).toEqual([]);
+  });
+
+  it("a block moved to monitor mode since is matched once, monitored", async () => {
+    const monitored = onN("watched", { action: "block", mode: "monitor" });
+    expect(await matched(setOf([["block", "watched"]], { rules: [monitored] }))).toEqual([{ id: "watched", action: "block", mode: "monitor" }]);
+  });
+
+  it("a block downgraded to a tag since is enforced once, as the tag", async () => {
+    const downgraded = onN("downgraded", { action: "tag" });
+    expect(await matched(setOf([["block", "downgraded"]], { rules: [downgraded] }))).toEqual([{ id: "downgraded", action: "tag", mode: "enforce" }]);
+  });
+
+  it("a rule unchanged on the same number is still enforced as the index remembers it (no fail-open)", async () => {
+    const set = setOf([["block", "unblocked"], ["withhold", "unchanged"], ["block", "downgraded"]], { rules: [onN("downgraded", { action: "tag" })], removedIds: ["unblocked"] });
+    expect(await matched(set)).toEqual([
+      { id: "downgraded", action: "tag", mode: "enforce" },
+      { id: UNREAD_RULE_ID, action: "withhold", mode: "enforce" },
+    ]);
+  });
+
+  it("a rule the changes since name on another number leaves this number's rules as the index remembers them", async () => {
+    const elsewhere = ruleFixture({ id: "elsewhere", criteria: { cli: { exact: "77272509999" } } });
+    expect(await matched(setOf([["block", "kept"]], { rules: [elsewhere], removedIds: ["gone"] }))).toEqual([{ id: UNREAD_RULE_ID, action: "block", mode: "enforce" }]);
   });
 });

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { listAudit } from "../../../src/admin/audit-log";
 import { readOriginVersion } from "../../../src/origin/snapshot";
-import type { RuleSubject } from "../../../src/rules/matcher";
+import { ruleIdHash } from "../../../src/rules/keyed-index";
+import { composeRuleSet, matchRules, UNREAD_RULE_ID, type RuleSubject } from "../../../src/rules/matcher";
 import type { RuleInput } from "../../../src/rules/rule";
 import { createRule, deleteRule, getRule, importRules, loadRuleBase, loadRuleChanges, readKeyedRules, replaceRule } from "../../../src/rules/store";
 
@@ -40,9 +41,11 @@ describe("a rule base compiled from D1, page by page", () => {
     expect(base.keyed.cli.size).toBe(12_000);
     expect(base.keyed.destination.size).toBe(300);
     expect(base.whole.size).toBe(1_201);
-    expect(base.keyed.cli.activeHeads(callers[11_999]!, NOW)).toEqual([{ action: "block", mode: "enforce", expiresAt: null }]);
+    const [last] = await readKeyedRules(env.DB, "cli", callers[11_999]!);
+    expect(base.keyed.cli.activeHeads(callers[11_999]!, NOW)).toEqual([{ action: "block", mode: "enforce", expiresAt: null, idHash: ruleIdHash(last!.id) }]);
     expect(base.keyed.cli.activeHeads("77270000001", NOW)).toEqual([]);
-    expect(base.keyed.destination.activeHeads("77010000299", NOW)).toEqual([{ action: "tag", mode: "monitor", expiresAt: null }]);
+    const [monitored] = await readKeyedRules(env.DB, "destination", "77010000299");
+    expect(base.keyed.destination.activeHeads("77010000299", NOW)).toEqual([{ action: "tag", mode: "monitor", expiresAt: null, idHash: ruleIdHash(monitored!.id) }]);
     expect(base.keyed.cli.activeHeads("77272588888", NOW)).toEqual([]);
     // An exact CLI with a trunk is held whole: the trunk must still be judged.
     expect(base.whole.matching(subject({ cli: "77272599999", trunk: "intl-1" }))).toHaveLength(1);
@@ -72,6 +75,28 @@ describe("what changed since a base", () => {
     await importAll(Array.from({ length: 11 }, (_, index) => block({ cli: { exact: String(77_272_500_000 + index) } })));
     expect(await loadRuleChanges(env.DB, since, 10, direct)).toBeNull();
     expect((await loadRuleChanges(env.DB, since, 11, direct))!.rules).toHaveLength(11);
+  });
+});
+
+describe("an exact-number rule deleted or rewritten since the base, while D1 cannot be read for the number", () => {
+  it("is dropped from what the index remembers, by its id's hash; the rewritten is enforced as written, the unchanged as remembered", async () => {
+    const who = { actor: "analyst", author: null };
+    const onN = (extra: Partial<RuleInput> = {}) => block({ cli: { exact: "77272501234" } }, extra);
+    const unblocked = await createRule(env.DB, onN(), who, NOW);
+    const watched = await createRule(env.DB, onN(), who, NOW);
+    const downgraded = await createRule(env.DB, onN(), who, NOW);
+    await createRule(env.DB, onN({ action: "withhold" }), who, NOW);
+    const base = await loadRuleBase(env.DB, await readOriginVersion(env.DB), NOW, direct);
+    await deleteRule(env.DB, unblocked.id, null, who, NOW);
+    await replaceRule(env.DB, watched.id, onN({ mode: "monitor" }), 1, who, NOW);
+    await replaceRule(env.DB, downgraded.id, onN({ action: "tag" }), 1, who, NOW);
+    const set = composeRuleSet(base, (await loadRuleChanges(env.DB, base.version, 100, direct))!);
+    const matched = await matchRules(set, subject({ cli: "77272501234" }), async () => null);
+    expect(matched.map(({ id, action, mode }) => ({ id, action, mode }))).toEqual([
+      { id: watched.id, action: "block", mode: "monitor" },
+      { id: downgraded.id, action: "tag", mode: "enforce" },
+      { id: UNREAD_RULE_ID, action: "withhold", mode: "enforce" },
+    ]);
   });
 });
 
