@@ -6,6 +6,7 @@ import { systemClock } from "../lib/clock";
 import { nativeError } from "../api/native-errors";
 import { RECENT_VERDICTS_KEPT } from "../dashboard/recent-verdicts";
 import type { DiallingPlan } from "../numbers/telephone-number";
+import { duplicateIngressRefusal, type IngressConfig } from "../origin/config/ingress-config";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
 import { getConfigSection, putConfigSection } from "../origin/config/store";
 import { homeCountryOf, type OriginEnv } from "../origin/deps";
@@ -207,6 +208,8 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   const deployment: OriginEnv = c.env;
   const refusal = section === "roaming" ? camaraHostRefusal(body.value.document as RoamingSettings, camaraAllowedHosts(deployment)) : null;
   if (refusal) return nativeError(400, "ERR_VALIDATION", `invalid request: document.camaraBaseUrl: ${refusal}`, { fields: { "document.camaraBaseUrl": refusal } });
+  const duplicate = section === "ingress" ? duplicateIngressRefusal(body.value.document as IngressConfig) : null;
+  if (duplicate) return nativeError(400, "ERR_VALIDATION", `invalid request: ${duplicate.field}: ${duplicate.message}`, { fields: { [duplicate.field]: duplicate.message } });
   const homeCountry = homeCountryOf(c.env);
   const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountry);
   if ("error" in result) return conflict(result.current);

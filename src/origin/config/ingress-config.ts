@@ -37,3 +37,24 @@ export const ingressConfigSchema = z
   })
   .strict();
 export type IngressConfig = z.infer<typeof ingressConfigSchema>;
+
+/**
+ * The first entry that names an ingress another entry already names: the map keeps one entry per trunk,
+ * and one per carrier among the entries without a trunk (src/origin/ingress.ts compileIngressMap), so
+ * the later would silently replace the earlier, and a trunk the operator mapped as international could be
+ * judged as domestic. Refused when written; a document stored before this check still loads as it did
+ * (the later entry wins), so a deploy never turns a working configuration into a configuration outage.
+ * Null when every ingress is named once.
+ */
+export function duplicateIngressRefusal(config: IngressConfig): { field: string; message: string } | null {
+  const named = new Map<string, number>();
+  for (const [index, entry] of config.interconnects.entries()) {
+    const [what, name] = entry.trunk !== undefined ? ["trunk", entry.trunk] : ["carrier", entry.carrier!];
+    const earlier = named.get(`${what}\u0000${name}`);
+    if (earlier !== undefined) {
+      return { field: `document.interconnects.${index}.${what}`, message: `${what} ${JSON.stringify(name)} is already mapped by interconnects.${earlier}: each ${what} is named once` };
+    }
+    named.set(`${what}\u0000${name}`, index);
+  }
+  return null;
+}
