@@ -98,6 +98,13 @@ export function appAt(offsetSeconds = 0, overrides: RuntimeOverrides = {}) {
   return createApp({ clock: fixedClock(IAT + offsetSeconds), sharedCache: null, ...overrides });
 }
 
+/** A fresh application whose clock starts at IAT and moves only when the test advances it. */
+export function movableApp() {
+  let now = IAT * 1000;
+  const app = createApp({ clock: { now: () => now }, sharedCache: null });
+  return { app, advance: (seconds: number) => void (now += seconds * 1000) };
+}
+
 type App = ReturnType<typeof createApp>;
 
 /** `bindings` stand in for the Worker's environment, e.g. `{ ...env, FUTURE_SKEW_SECONDS: "5" }`. */

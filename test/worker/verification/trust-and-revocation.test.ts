@@ -7,19 +7,13 @@ import * as asn1X509 from "@peculiar/asn1-x509";
 import { generateKeyPair, loadSigningAuthority, type RevokedCertificate } from "../../../src/pki";
 import { sbcAuth } from "../support/auth";
 import { crlPem, crlSigner, CURRENT, DAY_MS, fixtureIntermediate, intermediateSubject, NOW, revoke, STIPA_CRL_SIGNER } from "../support/crl";
-import { appAt, atisRequest, IAT, installTrust, issueTestLeaf, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
+import { appAt, atisRequest, IAT, installTrust, issueTestLeaf, movableApp, pki, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
 beforeEach(async () => {
   vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log lines
   await installTrust();
 });
 afterEach(() => vi.restoreAllMocks());
-
-function movableApp() {
-  let now = IAT * 1000;
-  const app = createApp({ clock: { now: () => now }, sharedCache: null });
-  return { app, advance: (seconds: number) => void (now += seconds * 1000) };
-}
 
 async function verify(app: ReturnType<typeof createApp>, identity: string, at: number, bindings: object = env) {
   const text = JSON.stringify(atisRequest(identity, { time: at }));
