@@ -16,6 +16,8 @@ export interface VerifierConfig {
   x5uAllowedHosts: string[];
   x5uFetchTimeoutMs: number;
   x5uMaxBytes: number;
+  /** How long a repository's failure is answered from memory (0: never). */
+  x5uFailureCacheSeconds: number;
   crlMode: "soft" | "hard";
   /** The CRL distribution points the scheduled refresh fetches (CRL_URLS); none: no refresh. */
   crlUrls: string[];
@@ -126,6 +128,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     x5uAllowedHosts: (text(vars, "X5U_ALLOWED_HOSTS") ?? "").split(",").map((host) => host.trim()).filter(Boolean),
     x5uFetchTimeoutMs: integer(vars, "X5U_FETCH_TIMEOUT_MS", 2000, 50, 10_000),
     x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
+    x5uFailureCacheSeconds: integer(vars, "X5U_FAILURE_CACHE_SECONDS", 30, 0, 600),
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
     // Each URL is judged by the x5u SSRF policy when it is fetched, and a refused one is counted then.
     crlUrls: (text(vars, "CRL_URLS") ?? "").split(/[\s,]+/).filter(Boolean),

@@ -3,7 +3,7 @@ import { VelocityTracker, velocityStoreFrom } from "./abuse/velocity";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS } from "./certificate/certificate-source";
 import type { Fetcher } from "./certificate/fetch-chain";
 import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
-import { recordCacheReadTimeout, recordCacheWriteTimeout, recordCertificateCacheLookup, timeX5uFetch } from "./metrics/record";
+import { recordCacheReadTimeout, recordCacheWriteTimeout, recordCertificateCacheLookup, recordX5uFetchRefused, timeX5uFetch } from "./metrics/record";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { BackgroundWrites, type LocationCache } from "./lib/background-writes";
 import { systemClock, type Clock } from "./lib/clock";
@@ -64,7 +64,8 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Worke
     clock,
     sharedCache: locationCache(overrides.sharedCache !== undefined ? overrides.sharedCache : defaultSharedCache()),
     minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
-    observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch },
+    observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch, refused: recordX5uFetchRefused },
+    failureTtlSeconds: config.x5uFailureCacheSeconds,
   });
   return {
     config,

@@ -5,7 +5,7 @@ import type { Clock } from "../lib/clock";
 import { TimeoutError, withTimeout } from "../lib/timeout";
 import { shortened } from "../lib/strict-json";
 import { decodeUtf8Strict } from "../lib/utf8";
-import { VerificationError } from "../verification/outcomes";
+import { VerificationError, type VerificationFailure } from "../verification/outcomes";
 import { buildTrustedPaths, type TrustedPath } from "./chain";
 import { comparableNamesOf } from "./distinguished-name";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
@@ -26,6 +26,24 @@ export interface CertificateSource {
   credential(x5u: URL): Promise<Credential>;
   /** The credential when it is at hand without any I/O (the in-isolate cache), so a caller can skip its wait. */
   cached?(x5u: URL): Credential | undefined;
+}
+
+/** Why a load of an x5u was refused without asking its repository (the `reason` label of shaken_x5u_fetches_refused_total). */
+export type FetchRefusal = "remembered-failure";
+
+/**
+ * A load refused before the repository was asked: the x5u.fetch outcome (or, for a remembered failure,
+ * the failure's own row), never remembered as the repository's failure.
+ */
+class FetchRefused extends VerificationError {
+  constructor(
+    readonly reason: FetchRefusal,
+    description: string,
+    evidence: Record<string, unknown> = {},
+    failure: VerificationFailure = "X5U_FETCH_FAILED",
+  ) {
+    super(failure, description, { refused: reason, ...evidence });
+  }
 }
 
 /** A source that never fetches (the CLI's `--chain <file>`, tests). */
@@ -49,11 +67,21 @@ export interface CachingSourceOptions {
   minimumTtlSeconds: number;
   /** Where cache hits and repository fetches are counted (the Worker's metrics); none in the CLI. */
   observer?: CertificateSourceObserver;
+  /** How long a repository's failure is answered from memory before the x5u is fetched again (X5U_FAILURE_CACHE_SECONDS); 0 or none: never. */
+  failureTtlSeconds?: number;
 }
 
 export interface CertificateSourceObserver {
   cacheLookup(hit: boolean): void;
   timeFetch<T>(fetchChain: () => Promise<T>): Promise<T>;
+  /** A load refused without asking the repository. */
+  refused?(reason: FetchRefusal): void;
+}
+
+/** A repository's failure, answered from memory until `retryAtMs`. */
+interface RememberedFailure {
+  error: VerificationError;
+  retryAtMs: number;
 }
 
 const DAY_SECONDS = 86_400;
@@ -69,6 +97,10 @@ const SHARED_CACHE_READ_TIMEOUT_MS = 100;
  * x5u → Credential with three layers: an in-isolate LRU bounded in entries and bytes, the location's
  * shared cache honouring RFC 7234 (with the 24 h floor and the leaf's notAfter as ceiling), and the
  * repository itself — where concurrent requests for one URL share a single fetch.
+ *
+ * The x5u is a stranger's URL, so what the repository is asked is bounded: a failed load is remembered
+ * for a short while (a dead or slow repository is not asked again on every call that names it). Each
+ * refusal fails the identity at once, saying why.
  */
 export class CachingCertificateSource implements CertificateSource {
   private readonly memory = new LRUCache<string, Credential>({
@@ -77,6 +109,7 @@ export class CachingCertificateSource implements CertificateSource {
     sizeCalculation: (credential) => Math.max(1, credential.bytes),
   });
   private readonly inflight = new Map<string, Promise<Credential>>();
+  private readonly failures = new LRUCache<string, RememberedFailure>({ max: 2_000 });
 
   constructor(private readonly options: CachingSourceOptions) {}
 
@@ -92,11 +125,43 @@ export class CachingCertificateSource implements CertificateSource {
     this.options.observer?.cacheLookup(cached !== undefined);
     if (cached) return Promise.resolve(cached);
     let pending = this.inflight.get(key);
-    if (!pending) {
-      pending = this.load(x5u).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
+    if (pending) return pending;
+    const refusal = this.rememberedFailure(key);
+    if (refusal) {
+      this.options.observer?.refused?.(refusal.reason);
+      return Promise.reject(refusal);
     }
+    pending = this.load(x5u)
+      .catch((error: unknown) => {
+        this.remember(key, error);
+        throw error;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, pending);
     return pending;
+  }
+
+  /** The failure still remembered for this x5u, as a refusal that quotes it and says when the repository is asked again. */
+  private rememberedFailure(key: string): FetchRefused | null {
+    const failure = this.failures.get(key);
+    if (!failure) return null;
+    const now = this.options.clock.now();
+    if (now >= failure.retryAtMs) {
+      this.failures.delete(key);
+      return null;
+    }
+    const retryAt = new Date(failure.retryAtMs).toISOString();
+    const seconds = Math.ceil((failure.retryAtMs - now) / 1000);
+    // The failure's own outcome row: a body that is no chain stays X5U_NOT_CERTIFICATE_CHAIN.
+    return new FetchRefused("remembered-failure", `remembered failure, not fetched again before ${retryAt} (in ${seconds} s): ${failure.error.message}`, { ...failure.error.evidence, retryAt }, failure.error.failure);
+  }
+
+  /** A load the repository failed (unreachable, timed out, HTTP error, too big, not a chain) is remembered; a refusal is not the repository's doing. */
+  private remember(key: string, error: unknown): void {
+    const ttlSeconds = this.options.failureTtlSeconds ?? 0;
+    if (ttlSeconds > 0 && error instanceof VerificationError && !(error instanceof FetchRefused)) {
+      this.failures.set(key, { error, retryAtMs: this.options.clock.now() + ttlSeconds * 1000 });
+    }
   }
 
   /** How many credentials the in-isolate cache holds (for metrics and tests). */

@@ -26,6 +26,10 @@ export const METRICS = {
   shaken_certificate_cache_misses_total: { type: "counter", help: "x5u credentials not in the isolate's cache: read from the location's shared cache or fetched." },
   shaken_x5u_fetch_duration_seconds: { type: "histogram", help: "Certificate repository fetches (x5u), successful or not.", buckets: LATENCY_BUCKETS_SECONDS },
   shaken_x5u_fetch_errors_total: { type: "counter", help: "Certificate repository fetches that failed: unreachable, timed out, HTTP error, redirect or oversize." },
+  shaken_x5u_fetches_refused_total: {
+    type: "counter",
+    help: "x5u loads refused without asking the repository, by reason (remembered-failure: it failed within X5U_FAILURE_CACHE_SECONDS).",
+  },
   shaken_roaming_lookups_total: { type: "counter", help: "Roaming status lookups made for verdicts, by answer (unknown: the source failed or timed out)." },
   shaken_roaming_lookup_timeouts_total: { type: "counter", help: "Roaming lookups that ran out of their own time budget, by source." },
   shaken_verdict_budget_overruns_total: { type: "counter", help: "Dependencies cut off by the verdict's time budget, by dependency." },

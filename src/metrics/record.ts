@@ -1,4 +1,5 @@
 import type { X509Crl } from "@peculiar/x509";
+import type { FetchRefusal } from "../certificate/certificate-source";
 import type { CrlRefreshFailure } from "../certificate/crl-refresh";
 import { readCrl } from "../certificate/revocation";
 import type { CacheWriteTask } from "../lib/background-writes";
@@ -73,6 +74,11 @@ export async function timeX5uFetch<T>(fetchChain: () => Promise<T>): Promise<T> 
   } finally {
     observeHistogram("shaken_x5u_fetch_duration_seconds", (performance.now() - started) / 1000);
   }
+}
+
+/** Hook for the certificate source: an x5u load refused without asking its repository, and why. */
+export function recordX5uFetchRefused(reason: FetchRefusal): void {
+  incrementCounter("shaken_x5u_fetches_refused_total", { reason });
 }
 
 /** Hook for the roaming time budget (src/origin/roaming/lookup.ts): the source gave no answer in time. */

@@ -4,13 +4,13 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Registration } from "../support/registration";
 import { answeredBefore, checkOf, verdictVia } from "../abuse/support";
-import { appAt, hits, installTrust, pki, register, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+import { hits, installTrust, movableApp, pki, register, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 
 /**
  * Certificate repositories misbehaving, beyond the single cases of
  * test/worker/verification/certificate-repository.test.ts: each fault must be answered within the
- * verdict budget with 436, and leave nothing in the cache — the same URL serving a good chain later
- * is fetched again and used.
+ * verdict budget with 436, and leave no credential in the cache — the same URL serving a good chain
+ * once the failure's X5U_FAILURE_CACHE_SECONDS are over is fetched again and used.
  */
 beforeEach(() => installTrust());
 
@@ -52,13 +52,14 @@ describe("certificate repository faults: 436 within the budget, nothing cached",
   it.each(FAULTS)("%s", async (_fault, fault, reason) => {
     const path = uniquePath("fault");
     const x5u = await register({ path, ...(await fault()) });
-    const app = appAt();
+    const { app, advance } = movableApp();
     const faulty = await verdictVia(app, verdictRequest([(await signedIdentity({ x5u })).identity]), bindings);
     expect(faulty.stir).toMatchObject({ reasoncode: 436, reasondesc: expect.stringMatching(reason) });
     expect(faulty.deadline.budgetMs).toBe(BUDGET_MS);
     expect(answeredBefore(faulty, 2_000)).toBe(true); // not held to X5U_FETCH_TIMEOUT_MS by a slow or endless repository
 
     await register({ path, body: goodChain() });
+    advance(30);
     const good = await verdictVia(app, verdictRequest([(await signedIdentity({ x5u })).identity]), bindings);
     expect(good.stir.reasoncode).toBeNull();
     expect(checkOf(good, "x5u.fetch")?.result).toBe("pass");

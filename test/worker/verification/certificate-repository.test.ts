@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { signPassport } from "../../../src/passport/sign";
 import { sbcAuth } from "../support/auth";
-import { appAt, atisRequest, CALLEE, CALLER, hits, installTrust, issueTestLeaf, pki, postAtis, register, serveChain, signedIdentity, uniquePath } from "../support/stir";
+import { appAt, atisRequest, CALLEE, CALLER, hits, installTrust, issueTestLeaf, movableApp, pki, postAtis, register, serveChain, signedIdentity, uniquePath } from "../support/stir";
 
 beforeEach(() => installTrust());
 
@@ -105,12 +105,13 @@ describe("certificate cache", () => {
     expect(await hits(x5u)).toBe(1);
   });
 
-  it("does not cache a failed fetch as a credential", async () => {
-    const app = appAt();
+  it("does not cache a failed fetch as a credential: once X5U_FAILURE_CACHE_SECONDS are over, the repository is asked again", async () => {
+    const { app, advance } = movableApp();
     const x5u = await register({ path: uniquePath("flaky"), status: 503 });
     const { identity } = await signedIdentity({ x5u });
     expect(await verifyVia(app, identity)).toMatchObject({ reasoncode: 436 });
     await register({ path: new URL(x5u).pathname, body: `${pki.leaf}${pki.intermediate}` });
+    advance(30);
     expect(await verifyVia(app, identity)).toEqual({ verstat: "TN-Validation-Passed" });
   });
 

@@ -1,0 +1,66 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { verdictVia } from "../abuse/support";
+import { growthDuring } from "../metrics/support";
+import { hits, IAT, installTrust, movableApp, pki, register, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+
+/**
+ * The x5u is a stranger's URL: a hostile peer must not turn the verifier into a fetch amplifier — a
+ * dead repository asked on every call that names it, eight repositories asked for one call, a host
+ * sprayed with random query strings that miss every cache. Fetches are counted by the test
+ * repository, never timed.
+ */
+beforeEach(() => installTrust());
+
+const goodChain = () => `${pki.leaf}${pki.intermediate}`;
+const callNaming = async (...x5us: string[]) => verdictRequest(await Promise.all(x5us.map(async (x5u) => (await signedIdentity({ x5u })).identity)));
+const refused = (reason: string) => `shaken_x5u_fetches_refused_total{reason="${reason}"}`;
+
+describe("a repository's failure is remembered for X5U_FAILURE_CACHE_SECONDS (default 30)", () => {
+  it("is fetched once for two calls within it, again after it, and a success then is cached as usual", async () => {
+    const path = uniquePath("dead");
+    const x5u = await register({ path, status: 500 });
+    const { app, advance } = movableApp();
+    const increase = await growthDuring(async () => {
+      const first = await verdictVia(app, await callNaming(x5u));
+      expect(first.stir).toMatchObject({ reasoncode: 436, failedCheck: "x5u.fetch", reasondesc: expect.stringMatching(/^repository answered HTTP 500/) });
+
+      const second = await verdictVia(app, await callNaming(x5u));
+      expect(second.stir).toMatchObject({
+        reasoncode: 436,
+        failedCheck: "x5u.fetch",
+        reasondesc: `remembered failure, not fetched again before ${new Date((IAT + 30) * 1000).toISOString()} (in 30 s): repository answered HTTP 500`,
+      });
+      expect(await hits(x5u)).toBe(1);
+    });
+    expect(increase(refused("remembered-failure"))).toBe(1);
+
+    await register({ path, body: goodChain() }); // resets the hit count
+    advance(29);
+    expect((await verdictVia(app, await callNaming(x5u))).stir.reasondesc).toMatch(/^remembered failure, .* \(in 1 s\): repository answered HTTP 500$/);
+    expect(await hits(x5u)).toBe(0);
+
+    advance(1);
+    expect((await verdictVia(app, await callNaming(x5u))).stir.reasoncode).toBeNull();
+    expect((await verdictVia(app, await callNaming(x5u))).stir.reasoncode).toBeNull();
+    expect(await hits(x5u)).toBe(1); // fetched once after the failure's time, then served from the cache
+  });
+
+  it("keeps the failure's own outcome row: a body that is no chain is still X5U_NOT_CERTIFICATE_CHAIN", async () => {
+    const x5u = await register({ path: uniquePath("nginx"), body: "<html>Welcome to nginx!</html>" });
+    const { app } = movableApp();
+    const first = await verdictVia(app, await callNaming(x5u));
+    const second = await verdictVia(app, await callNaming(x5u));
+    expect(second.stir.reasondesc).toBe(`remembered failure, not fetched again before ${new Date((IAT + 30) * 1000).toISOString()} (in 30 s): ${first.stir.reasondesc}`);
+    expect([second.stir.reasoncode, second.stir.failedCheck]).toEqual([first.stir.reasoncode, first.stir.failedCheck]);
+    expect(await hits(x5u)).toBe(1);
+  });
+
+  it("is off with X5U_FAILURE_CACHE_SECONDS=0: each call asks the repository", async () => {
+    const x5u = await register({ path: uniquePath("dead"), status: 503 });
+    const { app } = movableApp();
+    const bindings = { ...env, X5U_FAILURE_CACHE_SECONDS: "0" };
+    for (let call = 0; call < 2; call++) expect((await verdictVia(app, await callNaming(x5u), bindings)).stir.reasondesc).toBe("repository answered HTTP 503");
+    expect(await hits(x5u)).toBe(2);
+  });
+});
