@@ -23,13 +23,14 @@ export interface Credential {
 }
 
 export interface CertificateSource {
-  credential(x5u: URL): Promise<Credential>;
+  /** `call`: the repositories the call asking may still have fetched for it (none: no bound). */
+  credential(x5u: URL, call?: CallRepositories): Promise<Credential>;
   /** The credential when it is at hand without any I/O (the in-isolate cache), so a caller can skip its wait. */
   cached?(x5u: URL): Credential | undefined;
 }
 
 /** Why a load of an x5u was refused without asking its repository (the `reason` label of shaken_x5u_fetches_refused_total). */
-export type FetchRefusal = "remembered-failure";
+export type FetchRefusal = "remembered-failure" | "per-call";
 
 /**
  * A load refused before the repository was asked: the x5u.fetch outcome (or, for a remembered failure,
@@ -43,6 +44,26 @@ class FetchRefused extends VerificationError {
     failure: VerificationFailure = "X5U_FETCH_FAILED",
   ) {
     super(failure, description, { refused: reason, ...evidence });
+  }
+}
+
+/**
+ * The repositories one call may have fetched for it. Each Identity header names an x5u of the peer's
+ * choosing, and a call may carry up to MAX_IDENTITY_HEADERS: unbounded, one call would be that many
+ * fetches from hosts a stranger picked. An x5u the isolate holds, or is fetching already, is not counted.
+ */
+export class CallRepositories {
+  private readonly asked = new Set<string>();
+
+  constructor(readonly limit: number) {}
+
+  /** Counts `href` against the call's bound, or says why it is not fetched. */
+  admit(href: string): FetchRefused | null {
+    if (this.asked.has(href) || this.asked.size < this.limit) {
+      this.asked.add(href);
+      return null;
+    }
+    return new FetchRefused("per-call", `not fetched: this call already asked ${this.asked.size} repositories, the most one call may ask`, { limit: this.limit });
   }
 }
 
@@ -99,8 +120,9 @@ const SHARED_CACHE_READ_TIMEOUT_MS = 100;
  * repository itself — where concurrent requests for one URL share a single fetch.
  *
  * The x5u is a stranger's URL, so what the repository is asked is bounded: a failed load is remembered
- * for a short while (a dead or slow repository is not asked again on every call that names it). Each
- * refusal fails the identity at once, saying why.
+ * for a short while (a dead or slow repository is not asked again on every call that names it), and a
+ * call asks at most a few repositories (CallRepositories). Each refusal fails the identity at once,
+ * saying why.
  */
 export class CachingCertificateSource implements CertificateSource {
   private readonly memory = new LRUCache<string, Credential>({
@@ -119,14 +141,14 @@ export class CachingCertificateSource implements CertificateSource {
     return cached;
   }
 
-  credential(x5u: URL): Promise<Credential> {
+  credential(x5u: URL, call?: CallRepositories): Promise<Credential> {
     const key = x5u.href;
     const cached = this.memory.get(key);
     this.options.observer?.cacheLookup(cached !== undefined);
     if (cached) return Promise.resolve(cached);
     let pending = this.inflight.get(key);
     if (pending) return pending;
-    const refusal = this.rememberedFailure(key);
+    const refusal = this.rememberedFailure(key) ?? call?.admit(key) ?? null;
     if (refusal) {
       this.options.observer?.refused?.(refusal.reason);
       return Promise.reject(refusal);

@@ -174,12 +174,12 @@ const lastTrust = new WeakMap<TrustSource, TrustMaterial>();
  */
 export function boundVerifier(options: VerifierOptions, deadline: Deadline): VerifierOptions {
   const certificates: CertificateSource = {
-    async credential(x5u) {
+    async credential(x5u, call) {
       // A credential already in the isolate's cache needs no race against the budget.
       const cached = options.certificates.cached?.(x5u);
       if (cached) return cached;
       // A repository that answered badly is the x5u.fetch outcome (436), not trouble with the dependency.
-      const answered = () => options.certificates.credential(x5u).catch((error: unknown) => (error instanceof VerificationError ? error : Promise.reject(error)));
+      const answered = () => options.certificates.credential(x5u, call).catch((error: unknown) => (error instanceof VerificationError ? error : Promise.reject(error)));
       const credential = await deadline.within("x5u", answered, (trouble) => {
         const detail = trouble.problem === "timeout" ? `repository did not answer within the ${deadline.budgetMs} ms verdict budget` : `certificate source failed: ${trouble.detail}`;
         return new VerificationError("X5U_FETCH_FAILED", detail, trouble.evidence);

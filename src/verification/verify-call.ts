@@ -1,3 +1,4 @@
+import { CallRepositories } from "../certificate/certificate-source";
 import { parseIdentityHeader } from "../identity/identity-header";
 import { shortened } from "../lib/strict-json";
 import { telephoneNumberDigits } from "../numbers/telephone-number";
@@ -8,6 +9,14 @@ import { verifyIdentity, type CallNumbers, type IdentityResult, type VerifierOpt
 
 /** More Identity headers than a forwarded call plausibly carries are not evaluated (bounded work per call). */
 export const MAX_IDENTITY_HEADERS = 8;
+
+/**
+ * Repositories one call may have fetched for it (x5u not in the isolate's cache). A call carries a
+ * shaken PASSporT and, retargeted, a div PASSporT per diversion (RFC 8946), each signed by whoever
+ * diverted it: three covers a call diverted twice. The headers beyond are strangers' URLs, and each
+ * would be a fetch from a host of their choosing.
+ */
+export const MAX_REPOSITORIES_PER_CALL = 3;
 
 export interface CallVerification {
   verstat: Verstat;
@@ -55,19 +64,20 @@ export async function verifyCall(identityHeaders: string[], call: CallNumbers, o
     checks.push({ id: "identity.count", result: "warn", detail: `only the first ${MAX_IDENTITY_HEADERS} of ${identityHeaders.length} Identity headers were evaluated` });
   }
 
+  const verifier: VerifierOptions = { ...options, repositories: new CallRepositories(MAX_REPOSITORIES_PER_CALL) };
   const results = new Array<IdentityResult>(evaluated.length);
   // Only a call with several PASSporTs has div ones to verify first; a single header is read once, by verifyIdentity.
   const isDiv = evaluated.length === 1 ? [false] : evaluated.map((value) => pptParameter(value) === "div");
   await Promise.all(
     evaluated.map(async (value, index) => {
-      if (isDiv[index]) results[index] = await verifyIdentity(value, call, options);
+      if (isDiv[index]) results[index] = await verifyIdentity(value, call, verifier);
     }),
   );
   const divertedFrom = results.flatMap((result) => (result?.outcome === "verified" ? (signedTn(result.divertedFrom) ?? []) : []));
   const shakenCall: CallNumbers = { ...call, dest: [...call.dest, ...divertedFrom] };
   await Promise.all(
     evaluated.map(async (value, index) => {
-      if (!isDiv[index]) results[index] = await verifyIdentity(value, shakenCall, options);
+      if (!isDiv[index]) results[index] = await verifyIdentity(value, shakenCall, verifier);
     }),
   );
 

@@ -1,6 +1,6 @@
 import { compactVerify } from "jose";
 import type { X509Certificate } from "@peculiar/x509";
-import type { CertificateSource } from "../certificate/certificate-source";
+import type { CallRepositories, CertificateSource } from "../certificate/certificate-source";
 import { trustedPathsFor } from "../certificate/certificate-source";
 import { pathValidAt, requirePassportSigner, type TrustedPath } from "../certificate/chain";
 import { lintCertificate, type LintFinding } from "../certificate/lint";
@@ -30,6 +30,8 @@ export interface VerifierOptions {
   crlMode: "soft" | "hard";
   /** Strict mode: ATIS-1000080 profile errors in the leaf fail the call instead of being reported. */
   strictProfile: boolean;
+  /** The repositories the call being verified may still have fetched for it (set by verifyCall); none: no per-call bound. */
+  repositories?: CallRepositories;
 }
 
 /**
@@ -153,7 +155,7 @@ export async function verifyIdentity(headerValue: string, call: CallNumbers, opt
 
     const x5u = checkX5uUrl(passport.header.x5u, options.x5u);
     steps.passed("x5u.policy");
-    const credential = await options.certificates.credential(x5u);
+    const credential = await options.certificates.credential(x5u, options.repositories);
     steps.passed("x5u.fetch", undefined, { certificates: credential.chain.length });
     signer = await checkCredential(credential, passport, vouchedNumber(passport, signedOrig), options, steps);
 

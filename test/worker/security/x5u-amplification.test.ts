@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { MAX_REPOSITORIES_PER_CALL } from "../../../src/verification/verify-call";
 import { verdictVia } from "../abuse/support";
 import { growthDuring } from "../metrics/support";
-import { hits, IAT, installTrust, movableApp, pki, register, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+import { hits, IAT, installTrust, movableApp, pki, register, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 
 /**
  * The x5u is a stranger's URL: a hostile peer must not turn the verifier into a fetch amplifier — a
@@ -62,5 +63,28 @@ describe("a repository's failure is remembered for X5U_FAILURE_CACHE_SECONDS (de
     const bindings = { ...env, X5U_FAILURE_CACHE_SECONDS: "0" };
     for (let call = 0; call < 2; call++) expect((await verdictVia(app, await callNaming(x5u), bindings)).stir.reasondesc).toBe("repository answered HTTP 503");
     expect(await hits(x5u)).toBe(2);
+  });
+});
+
+describe(`one call asks at most ${MAX_REPOSITORIES_PER_CALL} repositories`, () => {
+  it("fetches 3 of 8 distinct uncached x5u, refusing the others with x5u.fetch, and counts no cached credential", async () => {
+    const x5us = await Promise.all(Array.from({ length: 8 }, () => serveChain()));
+    const { app } = movableApp();
+    const increase = await growthDuring(async () => {
+      const verdict = await verdictVia(app, await callNaming(...x5us));
+      expect(verdict.stir.reasoncode).toBeNull(); // the first shaken PASSporT verified
+      const refusals = verdict.identities.filter((identity) => identity.failedCheck === "x5u.fetch");
+      expect(refusals.map((identity) => identity.reasondesc)).toEqual(Array(5).fill("not fetched: this call already asked 3 repositories, the most one call may ask"));
+    });
+    expect(increase(refused("per-call"))).toBe(5);
+    expect((await Promise.all(x5us.map(hits))).reduce((sum, count) => sum + count, 0)).toBe(3);
+
+    // The three credentials now cached do not count: a call naming them and three new repositories fetches the three.
+    const cached: number[] = [];
+    for (const [index, x5u] of x5us.entries()) if ((await hits(x5u)) === 1) cached.push(index);
+    const fresh = await Promise.all(Array.from({ length: 3 }, () => serveChain()));
+    const verdict = await verdictVia(app, await callNaming(...cached.map((index) => x5us[index]!), ...fresh));
+    expect(verdict.identities.every((identity) => identity.outcome === "verified")).toBe(true);
+    expect(await Promise.all(fresh.map(hits))).toEqual([1, 1, 1]);
   });
 });
