@@ -18,6 +18,8 @@ export interface VerifierConfig {
   x5uMaxBytes: number;
   /** How long a repository's failure is answered from memory (0: never). */
   x5uFailureCacheSeconds: number;
+  /** New x5u fetches a second an isolate asks of one host (0: no bound). */
+  x5uHostFetchesPerSecond: number;
   crlMode: "soft" | "hard";
   /** The CRL distribution points the scheduled refresh fetches (CRL_URLS); none: no refresh. */
   crlUrls: string[];
@@ -129,6 +131,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     x5uFetchTimeoutMs: integer(vars, "X5U_FETCH_TIMEOUT_MS", 2000, 50, 10_000),
     x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
     x5uFailureCacheSeconds: integer(vars, "X5U_FAILURE_CACHE_SECONDS", 30, 0, 600),
+    x5uHostFetchesPerSecond: integer(vars, "X5U_HOST_FETCHES_PER_SECOND", 5, 0, 1000),
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
     // Each URL is judged by the x5u SSRF policy when it is fetched, and a refused one is counted then.
     crlUrls: (text(vars, "CRL_URLS") ?? "").split(/[\s,]+/).filter(Boolean),

@@ -66,6 +66,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Worke
     minimumTtlSeconds: DEFAULT_MINIMUM_TTL_SECONDS,
     observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch, refused: recordX5uFetchRefused },
     failureTtlSeconds: config.x5uFailureCacheSeconds,
+    hostFetchesPerSecond: config.x5uHostFetchesPerSecond,
   });
   return {
     config,

@@ -9,6 +9,7 @@ import { VerificationError, type VerificationFailure } from "../verification/out
 import { buildTrustedPaths, type TrustedPath } from "./chain";
 import { comparableNamesOf } from "./distinguished-name";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
+import { HostFetchBudget } from "./host-fetch-budget";
 import { extensionCountOf, parsePemChain } from "./pem-chain";
 
 /** The credential behind one x5u: every certificate the repository served, parsed once. */
@@ -30,7 +31,7 @@ export interface CertificateSource {
 }
 
 /** Why a load of an x5u was refused without asking its repository (the `reason` label of shaken_x5u_fetches_refused_total). */
-export type FetchRefusal = "remembered-failure" | "per-call";
+export type FetchRefusal = "remembered-failure" | "per-call" | "host-budget";
 
 /**
  * A load refused before the repository was asked: the x5u.fetch outcome (or, for a remembered failure,
@@ -90,6 +91,8 @@ export interface CachingSourceOptions {
   observer?: CertificateSourceObserver;
   /** How long a repository's failure is answered from memory before the x5u is fetched again (X5U_FAILURE_CACHE_SECONDS); 0 or none: never. */
   failureTtlSeconds?: number;
+  /** New fetches a second one host may be asked for by this isolate (X5U_HOST_FETCHES_PER_SECOND); 0 or none: no bound. */
+  hostFetchesPerSecond?: number;
 }
 
 export interface CertificateSourceObserver {
@@ -114,15 +117,18 @@ const DAY_SECONDS = 86_400;
  */
 const SHARED_CACHE_READ_TIMEOUT_MS = 100;
 
+/** A host's bucket holds this many seconds of its fetch rate: a burst of new certificates (an isolate's cold start) is fetched at once. */
+const HOST_BURST_SECONDS = 4;
+
 /**
  * x5u → Credential with three layers: an in-isolate LRU bounded in entries and bytes, the location's
  * shared cache honouring RFC 7234 (with the 24 h floor and the leaf's notAfter as ceiling), and the
  * repository itself — where concurrent requests for one URL share a single fetch.
  *
  * The x5u is a stranger's URL, so what the repository is asked is bounded: a failed load is remembered
- * for a short while (a dead or slow repository is not asked again on every call that names it), and a
- * call asks at most a few repositories (CallRepositories). Each refusal fails the identity at once,
- * saying why.
+ * for a short while (a dead or slow repository is not asked again on every call that names it), a call
+ * asks at most a few repositories (CallRepositories), and each host at most so many new fetches a
+ * second (HostFetchBudget). Each refusal fails the identity at once, saying why.
  */
 export class CachingCertificateSource implements CertificateSource {
   private readonly memory = new LRUCache<string, Credential>({
@@ -132,8 +138,12 @@ export class CachingCertificateSource implements CertificateSource {
   });
   private readonly inflight = new Map<string, Promise<Credential>>();
   private readonly failures = new LRUCache<string, RememberedFailure>({ max: 2_000 });
+  private readonly hostBudget: HostFetchBudget | null;
 
-  constructor(private readonly options: CachingSourceOptions) {}
+  constructor(private readonly options: CachingSourceOptions) {
+    const perSecond = options.hostFetchesPerSecond ?? 0;
+    this.hostBudget = perSecond > 0 ? new HostFetchBudget(perSecond, perSecond * HOST_BURST_SECONDS, options.clock) : null;
+  }
 
   cached(x5u: URL): Credential | undefined {
     const cached = this.memory.get(x5u.href);
@@ -207,6 +217,14 @@ export class CachingCertificateSource implements CertificateSource {
       return credential;
     }
 
+    if (this.hostBudget && !this.hostBudget.take(x5u.host)) {
+      this.options.observer?.refused?.("host-budget");
+      throw new FetchRefused(
+        "host-budget",
+        `not fetched: the isolate asked ${shortened(x5u.host)} for more than ${this.hostBudget.perSecond} new certificates a second; its cached certificates still verify`,
+        { host: shortened(x5u.host) },
+      );
+    }
     const fetchChain = () => fetchCertificateChain(x5u, this.options.limits, this.options.fetcher);
     const fetched = await (this.options.observer ? this.options.observer.timeFetch(fetchChain) : fetchChain());
     const credential = await parseCredential(x5u.href, fetched.body);

@@ -88,3 +88,33 @@ describe(`one call asks at most ${MAX_REPOSITORIES_PER_CALL} repositories`, () =
     expect(await Promise.all(fresh.map(hits))).toEqual([1, 1, 1]);
   });
 });
+
+describe("each host is asked at most X5U_HOST_FETCHES_PER_SECOND new certificates a second by an isolate", () => {
+  // 1 a second: a bucket of 4 (HOST_BURST_SECONDS).
+  const bindings = { ...env, X5U_HOST_FETCHES_PER_SECOND: "1" };
+
+  it("bounds spraying one host with distinct URLs; its cached credential still verifies; the bucket refills", async () => {
+    const { app, advance } = movableApp();
+    const legitimate = await serveChain();
+    expect((await verdictVia(app, await callNaming(legitimate), bindings)).stir.reasoncode).toBeNull();
+
+    // The x5u policy refuses a query string, so a spray is of distinct paths.
+    const sprayed = await Promise.all(Array.from({ length: 6 }, () => serveChain()));
+    const host = new URL(legitimate).host;
+    const increase = await growthDuring(async () => {
+      const reasons: (string | null)[] = [];
+      for (const x5u of sprayed) reasons.push((await verdictVia(app, await callNaming(x5u), bindings)).stir.reasondesc);
+      expect(reasons.slice(0, 3)).toEqual([null, null, null]);
+      expect(reasons.slice(3)).toEqual(Array(3).fill(`not fetched: the isolate asked ${host} for more than 1 new certificates a second; its cached certificates still verify`));
+    });
+    expect(increase(refused("host-budget"))).toBe(3);
+    expect(await Promise.all(sprayed.map(hits))).toEqual([1, 1, 1, 0, 0, 0]);
+
+    expect((await verdictVia(app, await callNaming(legitimate), bindings)).stir.reasoncode).toBeNull();
+    expect(await hits(legitimate)).toBe(1);
+
+    advance(1);
+    expect((await verdictVia(app, await callNaming(sprayed[5]!), bindings)).stir.reasoncode).toBeNull();
+    expect(await Promise.all(sprayed.map(hits))).toEqual([1, 1, 1, 0, 0, 1]);
+  });
+});
