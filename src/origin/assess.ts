@@ -14,11 +14,12 @@ import { checkCliType } from "./checks/cli-type";
 import { checkIngress } from "./checks/ingress";
 import { checkNationalOnInternational } from "./checks/national-on-international";
 import { checkOperatorRules, operatorRulesOfBoth, ruleSubjectOf } from "./checks/operator-rules";
-import type { CheckOutcome, OriginContext } from "./checks/origin-context";
+import type { AttestationVouching, CheckOutcome, OriginContext } from "./checks/origin-context";
 import { checkOwnNumberOffNet } from "./checks/own-number-off-net";
 import { checkRequestUri } from "./checks/request-uri";
 import { checkRoaming } from "./checks/roaming";
 import { ORIGIN_CHECK_IDS } from "./check-ids";
+import type { AttestationConfig } from "./config/attestation";
 import { ingressConfigSchema } from "./config/ingress-config";
 import { classifyIngress, compileIngressMap, type ClassifiedIngress } from "./ingress";
 import { DEFAULT_POLICY, findingFromPolicy, type PolicyTable } from "./policy";
@@ -31,10 +32,23 @@ export interface SignedCallSummary {
   verified: boolean;
   attest: Attestation | null;
   verstat: Verstat;
+  /** The service provider answering for the signed number (verify-identity.ts SignerDescription.provider); null when none or not verified. */
+  provider: string | null;
 }
 
-/** Only a verified `A` attestation vouches for the number: it waives checks 5–8 (see assessOrigin). */
+/** A verified `A` attestation, the only one that may vouch for the number (see attestationVouching). */
 export const vouchesForCli = (signed: SignedCallSummary | null): boolean => signed !== null && signed.verified && signed.attest === "A";
+
+/**
+ * Whether a verified `A` attestation waives checks 5–8: only when the provider answering for the number
+ * is one the operator's `attestation` section lists (src/origin/config/attestation.ts). Null for a call
+ * with no verified `A`.
+ */
+export function attestationVouching(signed: SignedCallSummary | null, config: AttestationConfig): AttestationVouching | null {
+  if (!vouchesForCli(signed)) return null;
+  const listed = signed!.provider === null ? undefined : config.vouching.find(({ spc }) => spc === signed!.provider);
+  return { provider: signed!.provider, vouches: listed !== undefined, ...(listed?.name ? { providerName: listed.name } : {}) };
+}
 
 export interface OriginAssessment {
   checks: Check[];
@@ -74,7 +88,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     ingress,
     snapshot,
     atMs,
-    vouchedByAttestation: vouchesForCli(signed),
+    attestation: attestationVouching(signed, snapshot.config.attestation),
     authorisedUse: authorisedUse.check.result === "pass",
   };
   const national = checkNationalOnInternational(context);

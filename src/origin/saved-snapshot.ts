@@ -1,7 +1,7 @@
 import type { StoreWait } from "../rules/store";
 import { decodeRuleBase, encodeRuleBase } from "../rules/base-encoding";
 import type { RuleBase } from "../rules/matcher";
-import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, type OperatorConfig } from "./config/sections";
+import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, defaultSection, type OperatorConfig } from "./config/sections";
 
 /**
  * The last good operator configuration and compiled rule base, saved in KV (`ORIGIN_SNAPSHOTS`) for a
@@ -53,7 +53,9 @@ export async function readSavedConfig(kv: KVNamespace, homeCountry: string, wait
   if (!saved || saved.format !== FORMAT || saved.homeCountry !== homeCountry) return null;
   const config = {} as Record<string, unknown>;
   for (const section of CONFIG_SECTIONS) {
-    const parsed = CONFIG_SECTION_SCHEMAS[section].safeParse(saved.config?.[section]);
+    // A section added since the copy was saved takes its default, as one never written does.
+    const document = saved.config?.[section];
+    const parsed = document === undefined ? { success: true as const, data: defaultSection(section, homeCountry) } : CONFIG_SECTION_SCHEMAS[section].safeParse(document);
     if (!parsed.success) return null;
     config[section] = parsed.data;
   }

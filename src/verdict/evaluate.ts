@@ -34,7 +34,11 @@ export interface VerdictDeps {
 
 /** What origin checks learn of the call's STIR/SHAKEN verification: null for an unsigned call. */
 function signedSummary(call: NormalizedCall, verification: CallVerification): SignedCallSummary | null {
-  return call.identity.length > 0 ? { verified: verification.verstat === "TN-Validation-Passed", attest: verification.attest, verstat: verification.verstat } : null;
+  if (call.identity.length === 0) return null;
+  const verified = verification.verstat === "TN-Validation-Passed";
+  // The PASSporT the call's verstat and attestation come from (verify-call.ts: the first verified shaken).
+  const signer = verified ? verification.identities.find((identity) => identity.ppt === "shaken" && identity.outcome === "verified")?.signer : undefined;
+  return { verified, attest: verification.attest, verstat: verification.verstat, provider: signer?.provider ?? null };
 }
 
 /**

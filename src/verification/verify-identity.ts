@@ -49,6 +49,12 @@ export interface CallNumbers {
 
 export interface SignerDescription {
   spc: string | null;
+  /**
+   * The service provider that answers for the signed number: the signing certificate's valid service
+   * provider code, or for a delegate certificate (RFC 9060, numbers only) that of the nearest issuing
+   * CA carrying one; null when no certificate of the path names a provider. Set once the path is known.
+   */
+  provider: string | null;
   subject: string;
   issuer: string;
   serialNumber: string;
@@ -310,6 +316,7 @@ async function checkCredential(
   const tnAuthList = memo(tnAuthLists, leaf, readTnAuthList);
   const signer: SignerDescription = {
     spc: "spcs" in tnAuthList ? (tnAuthList.spcs[0] ?? null) : null,
+    provider: null,
     subject: leaf.subject,
     issuer: leaf.issuer,
     serialNumber: leaf.serialNumber,
@@ -327,6 +334,7 @@ async function checkCredential(
   await checkRevocation(path, trust, options, steps);
 
   checkTnAuthList(tnAuthList, path, vouched, steps);
+  signer.provider = providerOf(path);
   checkClaimConstraints(memo(claimConstraints, leaf, readClaimConstraints), passport.claimSet, steps);
   reportProfile(leaf, options.strictProfile, steps);
   return signer;
@@ -379,6 +387,21 @@ function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, vouched:
     // Seen in production certificates: a valid SPC, but not the RFC 8226 encoding. Reported, not failed.
     steps.checks.push(warn("certificate.tnauthlist", `TNAuthList is not RFC 8226-encoded (${reading.form}): ${reading.note}`, { spcs: reading.spcs }));
   }
+}
+
+/**
+ * Who answers for the signed number (SignerDescription.provider): the first certificate of the path,
+ * from the leaf up, whose TNAuthList names a valid service provider code. A delegate certificate names
+ * numbers only; the provider that delegated them is its issuer (RFC 9060 §4).
+ */
+function providerOf(path: TrustedPath): string | null {
+  for (const certificate of path.certificates) {
+    const reading = memo(tnAuthLists, certificate, readTnAuthList);
+    if (!("spcs" in reading)) continue;
+    const authorisation = authorisationOf(reading);
+    if (authorisation.scope === "service-provider") return authorisation.spc;
+  }
+  return null;
 }
 
 /**

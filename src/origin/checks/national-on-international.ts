@@ -1,7 +1,7 @@
 import type { NumberType } from "../../numbering/number-type";
 import { fail, pass, skip, warn } from "../../verdict/check";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
-import type { CheckOutcome, OriginContext } from "./origin-context";
+import { unvouchedEvidence, vouchedByAttestation, vouchedDetail, type CheckOutcome, type OriginContext } from "./origin-context";
 
 /** Mobile CLIs (and those the metadata cannot tell from fixed) go to the roaming lookup, check 6. */
 const NEEDS_ROAMING_LOOKUP: ReadonlySet<NumberType> = new Set(["mobile", "fixed-or-mobile"]);
@@ -15,10 +15,10 @@ export function checkNationalOnInternational(context: OriginContext): CheckOutco
   const id = ORIGIN_CHECK_IDS.nationalOnInternational;
   const { cli, ingress } = context;
   const notNeeded = (check: CheckOutcome["check"]) => ({ check, needsRoamingLookup: false });
-  if (context.vouchedByAttestation) return notNeeded(skip(id, "a verified A attestation vouches for the number"));
+  if (vouchedByAttestation(context)) return notNeeded(skip(id, vouchedDetail(context.attestation!)));
   if (context.authorisedUse) return notNeeded(skip(id, "exempt: authorised use on this trunk"));
   if (!cli) return notNeeded(skip(id, "no well-formed caller ID"));
-  const evidence = { tn: cli.tn, cliCountry: cli.country, type: cli.type, ingressKind: ingress.kind, ingressKnown: ingress.known, carrier: ingress.carrierName, trunk: ingress.trunk };
+  const evidence = { tn: cli.tn, cliCountry: cli.country, type: cli.type, ingressKind: ingress.kind, ingressKnown: ingress.known, carrier: ingress.carrierName, trunk: ingress.trunk, ...unvouchedEvidence(context) };
   if (ingress.kind === "domestic") return notNeeded(pass(id, "the call entered on a domestic interconnect", evidence));
   if (!cli.home) return notNeeded(pass(id, "a foreign caller ID on an international interconnect", evidence));
   if (NEEDS_ROAMING_LOOKUP.has(cli.type)) {

@@ -13,8 +13,8 @@ export interface OriginContext {
   ingress: ClassifiedIngress;
   snapshot: OriginSnapshot;
   atMs: number;
-  /** Checks 5–8 do not apply: a verified `A` attestation vouches for the caller's right to the number (RFC 8588 §4). */
-  vouchedByAttestation: boolean;
+  /** A verified `A` attestation, and whether it vouches for the caller's right to the number (RFC 8588 §4): then checks 5–8 do not apply. */
+  attestation: AttestationVouching | null;
   /** Check 8 found the (trunk, CLI) pair on the authorised-use allow-list. */
   authorisedUse: boolean;
 }
@@ -23,4 +23,40 @@ export interface OriginContext {
 export interface CheckOutcome {
   check: Check;
   policyKey?: PolicyKey;
+}
+
+/** A verified `A` attestation as the origin checks weigh it (src/origin/assess.ts attestationVouching). */
+export interface AttestationVouching {
+  /** The service provider code answering for the signed number; null when the signing path names none. */
+  provider: string | null;
+  /** The operator's name for it, from the `attestation` section. */
+  providerName?: string;
+  /** The provider is in the operator's `attestation` section, so checks 5–8 are waived. */
+  vouches: boolean;
+}
+
+/** Checks 5–8 are waived for the call. */
+export const vouchedByAttestation = (context: OriginContext): boolean => context.attestation?.vouches === true;
+
+const providerText = (attestation: AttestationVouching) =>
+  attestation.provider === null ? "a signer whose certificates name no service provider" : `${attestation.providerName ?? attestation.provider} (${attestation.provider})`;
+
+/** Why check 5–8 skipped: the attestation that vouched, naming its provider. */
+export const vouchedDetail = (attestation: AttestationVouching): string => `a verified A attestation by ${providerText(attestation)} vouches for the number`;
+
+/**
+ * What checks 5 and 7 add to their evidence when a verified `A` did not vouch: the attestation, so an
+ * analyst sees why a signed call was judged as unsigned. Empty when there is no such attestation.
+ */
+export function unvouchedEvidence(context: OriginContext): { attestation?: { attest: "A"; provider: string | null; vouches: false; note: string } } {
+  const { attestation } = context;
+  if (!attestation || attestation.vouches) return {};
+  return {
+    attestation: {
+      attest: "A",
+      provider: attestation.provider,
+      vouches: false,
+      note: `the A attestation by ${providerText(attestation)} waives nothing: its provider is not in the attestation section's vouching list`,
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { defaultNumberingOverrides, numberingOverridesSchema } from "../../numbe
 import { policyOverridesSchema } from "../policy";
 import { roamingSettingsSchema } from "../roaming/settings";
 import { allowListSchema } from "./allow-list";
+import { attestationConfigSchema } from "./attestation";
 import { ingressConfigSchema } from "./ingress-config";
 
 /**
@@ -16,6 +17,7 @@ export const CONFIG_SECTION_SCHEMAS = {
   "allow-list": allowListSchema,
   policy: policyOverridesSchema,
   roaming: roamingSettingsSchema,
+  attestation: attestationConfigSchema,
 } as const;
 export type ConfigSection = keyof typeof CONFIG_SECTION_SCHEMAS;
 export const CONFIG_SECTIONS = Object.keys(CONFIG_SECTION_SCHEMAS) as ConfigSection[];

@@ -122,7 +122,9 @@ describe("a replay is a failed verification (RFC 8224 §12.1)", () => {
   });
 
   it("captured on a domestic trunk with attest A and replayed on an international one, a Kazakh landline waives no origin check and is blocked", async () => {
-    // The rule the replay must not get round: a first presentation's A attestation vouches for the landline.
+    // The rule the replay must not get round: a first presentation's A attestation by a listed provider vouches for the landline.
+    await putConfigSection(env.DB, "attestation", { vouching: [{ spc: "818H" }] }, 0, TEST_ACTOR, Date.now(), "KZ");
+    markIsolateSnapshotsStale();
     const genuine = await signedIdentity();
     const vouched = await verdictVia(appAt(), verdictRequest([genuine.identity], onCall("call-0", { ingress: INTERNATIONAL })));
     expect(vouched).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });

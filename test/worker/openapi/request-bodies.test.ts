@@ -55,7 +55,7 @@ describe("every write route documents its JSON request body", () => {
 
   it("PUT /v1/admin/config/{section} has one alternative per section, titled with its name", async () => {
     const schema = (await openApiDocument()).paths["/v1/admin/config/{section}"]!.put!.requestBody!.content!["application/json"]!.schema!;
-    expect(schema.anyOf?.map((alternative) => alternative.title)).toEqual(["ingress", "numbering", "allow-list", "policy", "roaming"]);
+    expect(schema.anyOf?.map((alternative) => alternative.title)).toEqual(["ingress", "numbering", "allow-list", "policy", "roaming", "attestation"]);
   });
 });
 
@@ -69,6 +69,7 @@ describe("the README's example request bodies", () => {
       "PUT /v1/admin/config/numbering",
       "PUT /v1/admin/config/allow-list",
       "PUT /v1/admin/config/policy",
+      "PUT /v1/admin/config/attestation",
       "PUT /v1/admin/config/roaming",
       "PUT /v1/admin/roaming/77051234567",
       "POST /v1/admin/rules",

@@ -180,20 +180,60 @@ describe("check 9 — rules.operator", () => {
 });
 
 describe("signed calls (issue 4 point 10)", () => {
-  const gatewayC: SignedCallSummary = { verified: true, attest: "C", verstat: "TN-Validation-Passed" };
-  const fullA: SignedCallSummary = { verified: true, attest: "A", verstat: "TN-Validation-Passed" };
+  const gatewayC: SignedCallSummary = { verified: true, attest: "C", verstat: "TN-Validation-Passed", provider: "KZTEL1" };
+  const fullA: SignedCallSummary = { verified: true, attest: "A", verstat: "TN-Validation-Passed", provider: "KZTEL1" };
+  const vouching = { attestation: { vouching: [{ spc: "KZTEL1", name: "Kazakhtelecom" }] } };
   it("a verified C attestation from an international gateway does not exempt a domestic fixed CLI from check 5", async () => {
-    expect((await assess({ cli: "+77272501234" }, { signed: gatewayC })).action).toBe("block");
+    expect((await assess({ cli: "+77272501234" }, { signed: gatewayC, config: vouching })).action).toBe("block");
   });
-  it("a verified A attestation waives checks 5–8", async () => {
-    const { result, action } = await assess({ cli: "+77272501234" }, { signed: fullA });
+  it("a verified A attestation by a provider the operator lists waives checks 5–8, naming it", async () => {
+    const { checks, result, action } = await assess({ cli: "+77272501234" }, { signed: fullA, config: vouching });
     expect([result("origin.national-on-international"), result("origin.own-number-off-net"), action]).toEqual(["skip", "skip", "allow"]);
+    expect(checkNamed(checks, "origin.national-on-international").detail).toBe("a verified A attestation by Kazakhtelecom (KZTEL1) vouches for the number");
   });
   it("still gets checks 2–4 and 9 under an A attestation", async () => {
-    const config = { numbering: { doNotOriginate: [{ exact: "77272501234" }] } };
+    const config = { ...vouching, numbering: { doNotOriginate: [{ exact: "77272501234" }] } };
     const rules = [ruleFixture({ criteria: { cli: { exact: "77272501234" } } })];
     const { result } = await assess({ cli: "+77272501234" }, { signed: fullA, config, rules });
     expect([result("cli.allocated"), result("cli.type"), result("cli.dno"), result("rules.operator")]).toEqual(["pass", "pass", "fail", "fail"]);
+  });
+});
+
+describe("an A attestation by a provider the operator does not list vouches for nothing (a leaf key of any provider under a trusted STI-CA signs A for any number)", () => {
+  const signedBy = (provider: string | null): SignedCallSummary => ({ verified: true, attest: "A", verstat: "TN-Validation-Passed", provider });
+  const vouching = { attestation: { vouching: [{ spc: "KZTEL1" }] } };
+  it.each([
+    ["another provider", "ROGUE1", vouching],
+    ["a path naming no provider", null, vouching],
+    ["any provider, with no attestation section written", "KZTEL1", {}],
+  ])("blocks a national fixed CLI on an international interconnect signed A by %s", async (_, provider, config) => {
+    const { checks, action } = await assess({ cli: "+77272501234" }, { signed: signedBy(provider), config });
+    expect(action).toBe("block");
+    expect(checkNamed(checks, "origin.national-on-international")).toMatchObject({
+      result: "fail",
+      evidence: { attestation: { attest: "A", provider, vouches: false, note: expect.stringContaining("not in the attestation section's vouching list") } },
+    });
+  });
+  it("sends a national mobile CLI to the roaming lookup, which decides", async () => {
+    const roaming = roamingTable({});
+    const { checks, action } = await assess({ cli: "+77012345678" }, { signed: signedBy("ROGUE1"), config: vouching, roaming });
+    expect(roaming.asked).toEqual(["77012345678"]);
+    expect(checkNamed(checks, "origin.roaming").result).toBe("fail");
+    expect(action).toBe("withhold");
+  });
+  it("judges our subscriber's number from another domestic carrier by check 7", async () => {
+    const config = {
+      ...vouching,
+      numbering: { ownSubscribers: [{ prefix: "7701" }] },
+      ingress: { interconnects: [{ trunk: "beeline-1", kind: "domestic" as const, carrierName: "Beeline KZ", country: "KZ", onNet: false }] },
+    };
+    const { checks, action } = await assess({ cli: "+77012345678", trunk: "beeline-1", carrier: null, international: null }, { signed: signedBy("ROGUE1"), config });
+    expect(checkNamed(checks, "origin.own-number-off-net")).toMatchObject({ result: "fail", evidence: { attestation: { provider: "ROGUE1", vouches: false } } });
+    expect(action).toBe("block");
+  });
+  it("lets a foreign CLI through as before: check 5 has nothing against it", async () => {
+    const { result, action } = await assess({ cli: "+79161234567" }, { signed: signedBy("ROGUE1"), config: vouching });
+    expect([result("origin.national-on-international"), action]).toEqual(["pass", "allow"]);
   });
 });
 

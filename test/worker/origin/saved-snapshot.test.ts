@@ -34,3 +34,14 @@ describe("a saved copy is never replaced by an older one", () => {
     expect(keys).toEqual(["origin/rule-base/9/0"]);
   });
 });
+
+describe("a copy saved before a configuration section existed", () => {
+  it("loads, the new section at its default, and a section that no longer validates still refuses the copy", async () => {
+    const { attestation: _, ...older } = await loadOperatorConfig(env.DB, "KZ");
+    await saveConfig(env.ORIGIN_SNAPSHOTS, { version: 7, homeCountry: "KZ", savedAt: 1, config: older as never });
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toMatchObject({ version: 7, config: { attestation: { vouching: [] }, roaming: { source: "table" } } });
+
+    await saveConfig(env.ORIGIN_SNAPSHOTS, { version: 8, homeCountry: "KZ", savedAt: 2, config: { ...older, roaming: { source: "pigeon" } } as never });
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toBeNull();
+  });
+});

@@ -1,0 +1,105 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { getConfigSection, putConfigSection } from "../../../src/origin/config/store";
+import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
+import { createDevelopmentCa } from "../../../src/pki";
+import { checkOf, verdictVia } from "../abuse/support";
+import { adminAuth, TEST_ACTOR } from "../support/auth";
+import { appAt, CALLER, installTrust, issueTestLeaf, register, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+
+/**
+ * An attacker who holds the leaf key of any service provider under a trusted STI-CA signs `A` for a
+ * Kazakh bank's landline and sends the call in on an international interconnect. The signature
+ * verifies; the attestation must not waive the origin checks that catch a national number from abroad,
+ * unless the provider answering for the number is one the operator lists (the `attestation` section).
+ */
+const INTERNATIONAL = { trunk: "intl-1", carrier: "TransitCo", international: true };
+
+async function vouchingFor(...spcs: string[]) {
+  const { version } = await getConfigSection(env.DB, "attestation", "KZ");
+  await putConfigSection(env.DB, "attestation", { vouching: spcs.map((spc) => ({ spc, name: `Provider ${spc}` })) }, version, TEST_ACTOR, Date.now(), "KZ");
+  markIsolateSnapshotsStale();
+}
+
+const judged = async (identity: string) => verdictVia(appAt(), verdictRequest([identity], { callId: crypto.randomUUID(), ingress: INTERNATIONAL }));
+
+beforeEach(() => installTrust());
+
+describe("the fixture provider (SPC 818H) signs A for a Kazakh landline arriving from abroad", () => {
+  it("is verified, yet blocked by check 5 when the operator lists no provider, the verdict naming the attestation that waived nothing", async () => {
+    await vouchingFor();
+    const verdict = await judged((await signedIdentity()).identity);
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", attest: "A", decidedBy: "origin.national-on-international", sip: { code: 608 } });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({
+      result: "fail",
+      evidence: { tn: CALLER, attestation: { attest: "A", provider: "818H", vouches: false } },
+    });
+  });
+
+  it("is blocked when the operator lists another provider", async () => {
+    await vouchingFor("KZTEL1");
+    expect(await judged((await signedIdentity()).identity)).toMatchObject({ action: "block", decidedBy: "origin.national-on-international" });
+  });
+
+  it("is allowed when the operator lists 818H, check 5 naming the provider that vouched", async () => {
+    await vouchingFor("818H");
+    const verdict = await judged((await signedIdentity()).identity);
+    expect(verdict).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed", attest: "A" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ result: "skip", detail: "a verified A attestation by Provider 818H (818H) vouches for the number" });
+  });
+
+  it("a B attestation by a listed provider still meets check 5", async () => {
+    await vouchingFor("818H");
+    const verdict = await judged((await signedIdentity({ attest: "B" })).identity);
+    expect(verdict).toMatchObject({ action: "block", attest: "B", decidedBy: "origin.national-on-international" });
+  });
+});
+
+describe("a delegate certificate (RFC 9060) answers through the provider that delegated the number", () => {
+  /** A provider CA with SPC `spc` (trusted as an anchor here), and a delegate leaf under it naming CALLER only. */
+  async function delegateOf(spc: string) {
+    const validity = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
+    const ca = await createDevelopmentCa({ organization: `Provider ${spc}`, country: "KZ", ...validity, intermediateTnAuthList: [{ spc }] });
+    await installTrust({ anchors: [ca.root.certificate.toString("pem")] });
+    const leaf = await issueTestLeaf({ deviations: { tnAuthList: [{ tn: CALLER }] }, issuer: ca.intermediate });
+    const x5u = await register({ path: uniquePath("delegate"), body: `${leaf.pem}${ca.intermediate.certificate.toString("pem")}` });
+    return (await signedIdentity({ x5u, key: leaf.keyPkcs8 })).identity;
+  }
+
+  it("is allowed when that provider is listed, and the verdict names it as the signer's provider", async () => {
+    await vouchingFor("KZDEL1");
+    const verdict = await judged(await delegateOf("KZDEL1"));
+    expect(verdict).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+    expect((verdict.identities[0] as { signer?: unknown }).signer).toMatchObject({ spc: null, provider: "KZDEL1" });
+  });
+
+  it("is blocked when it is not: naming the number alone does not make a provider vouch", async () => {
+    await vouchingFor("818H");
+    const verdict = await judged(await delegateOf("ROGUE1"));
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", decidedBy: "origin.national-on-international" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ evidence: { attestation: { provider: "ROGUE1", vouches: false } } });
+  });
+});
+
+describe("the attestation section through the admin API", () => {
+  const put = async (document: unknown) => {
+    const { version } = await getConfigSection(env.DB, "attestation", "KZ");
+    return appAt().request("/v1/admin/config/attestation", { method: "PUT", headers: { ...adminAuth, "Content-Type": "application/json" }, body: JSON.stringify({ document, version }) }, env);
+  };
+
+  it.each([
+    ["a lower-case code", { vouching: [{ spc: "818h" }] }, /vouching\.0\.spc.*service provider code/s],
+    ["a provider listed twice", { vouching: [{ spc: "818H" }, { spc: "818H" }] }, /vouching\.1\.spc.*already listed by vouching\.0/s],
+    ["an unknown member", { vouching: [], trustAll: true }, /trustAll/],
+  ])("refuses %s with a 400 naming it", async (_, document, names) => {
+    const response = await put(document);
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toMatch(names);
+  });
+
+  it("stores a list, which the next verdict applies", async () => {
+    expect((await put({ vouching: [{ spc: "818H", name: "Test SP" }] })).status).toBe(200);
+    markIsolateSnapshotsStale();
+    expect(await judged((await signedIdentity()).identity)).toMatchObject({ action: "allow" });
+  });
+});
