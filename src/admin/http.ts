@@ -51,7 +51,7 @@ function refuseProtoMember(key: string, value: unknown): unknown {
 }
 
 /** Parses the JSON body and validates it; answers with the 4xx response when either fails. */
-export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ value: z.output<S> } | { response: Response }> {
+export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ value: z.output<S>; json: unknown } | { response: Response }> {
   // A body is JSON: a form or plain text is refused, as /v1/verdict refuses them, instead of being parsed anyway.
   const contentType = c.req.header("Content-Type");
   if (contentType !== undefined && !JSON_TYPE.test(contentType)) {
@@ -73,7 +73,7 @@ export async function readValidBody<S extends z.ZodType>(c: Context<AppEnv>, sch
     return { response: nativeError(400, "ERR_JSON", "request body is not valid JSON") };
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? { value: parsed.data } : { response: validationError(parsed.error) };
+  return parsed.success ? { value: parsed.data, json } : { response: validationError(parsed.error) };
 }
 
 /**

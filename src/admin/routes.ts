@@ -5,10 +5,11 @@ import { backgroundTasks, type AppEnv } from "../api/app-env";
 import { systemClock } from "../lib/clock";
 import { nativeError } from "../api/native-errors";
 import { RECENT_VERDICTS_KEPT } from "../dashboard/recent-verdicts";
+import { ambiguousPrefixes, withInternationalPrefixes } from "../numbering/number-pattern";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { duplicateIngressRefusal, type IngressConfig } from "../origin/config/ingress-config";
 import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSection } from "../origin/config/sections";
-import { getConfigSection, putConfigSection } from "../origin/config/store";
+import { getConfigSection, putConfigSection, type VersionedSection } from "../origin/config/store";
 import { homeCountryOf, type OriginEnv } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
 import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../origin/roaming/settings";
@@ -173,7 +174,7 @@ adminRoutes.get("/audit", describeRoute({ ...ADMIN, summary: "Read the audit log
 adminRoutes.get("/config", describeRoute({ ...ADMIN, summary: "Read the operator configuration, every section", responses: { 200: jsonResponse("`{homeCountry, sections}`") } }), async (c) => {
   const homeCountry = homeCountryOf(c.env);
   const sections = await Promise.all(CONFIG_SECTIONS.map((section) => getConfigSection(c.env.DB, section, homeCountry)));
-  return c.json({ homeCountry, sections: Object.fromEntries(sections.map((section) => [section.section, section])) });
+  return c.json({ homeCountry, sections: Object.fromEntries(sections.map((section) => [section.section, presentSection(section)])) });
 });
 
 adminRoutes.get("/config/:section", describeRoute({ ...ADMIN, summary: "Read one configuration section", description: `Sections: ${CONFIG_SECTIONS.join(", ")}.`, responses: { 200: jsonResponse("`{section, document, version}`, with its ETag"), 404: errorResponse("No such section") } }), async (c) => {
@@ -181,8 +182,15 @@ adminRoutes.get("/config/:section", describeRoute({ ...ADMIN, summary: "Read one
   if (!isConfigSection(section)) return notFound(`configuration section (one of ${CONFIG_SECTIONS.join(", ")})`);
   const current = await getConfigSection(c.env.DB, section, homeCountryOf(c.env));
   c.header("ETag", `"${current.version}"`);
-  return c.json(current);
+  return c.json(presentSection(current));
 });
+
+/** Sections whose documents hold number patterns: their prefixes are shown and refused as ambiguousPrefixes says. */
+const PATTERN_SECTIONS: ReadonlySet<ConfigSection> = new Set(["numbering", "allow-list"]);
+
+/** A section as the admin API shows it: prefixes with `+` (withInternationalPrefixes). */
+const presentSection = (section: VersionedSection): VersionedSection =>
+  PATTERN_SECTIONS.has(section.section) ? { ...section, document: withInternationalPrefixes(section.document) } : section;
 
 const configWriteSchema = (section: ConfigSection) =>
   z
@@ -211,6 +219,8 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
   const duplicate = section === "ingress" ? duplicateIngressRefusal(body.value.document as IngressConfig) : null;
   if (duplicate) return nativeError(400, "ERR_VALIDATION", `invalid request: ${duplicate.field}: ${duplicate.message}`, { fields: { [duplicate.field]: duplicate.message } });
   const homeCountry = homeCountryOf(c.env);
+  const [ambiguous] = PATTERN_SECTIONS.has(section) ? ambiguousPrefixes((body.json as { document?: unknown }).document, planOf(c)) : [];
+  if (ambiguous) return nativeError(400, "ERR_VALIDATION", `invalid request: ${ambiguous.field}: ${ambiguous.message}`, { fields: { [ambiguous.field]: ambiguous.message } });
   const result = await putConfigSection(c.env.DB, section, body.value.document, basedOn.version, actorOf(c, body.value.author), clockOf(c).now(), homeCountry);
   if ("error" in result) return conflict(result.current);
   markIsolateSnapshotsStale();
@@ -221,7 +231,7 @@ adminRoutes.put("/config/:section", describeRoute({ ...ADMIN, summary: "Replace 
     ),
   );
   c.header("ETag", `"${result.section.version}"`);
-  return c.json(result.section);
+  return c.json(presentSection(result.section));
 });
 
 /** The number in a roaming route's path, read as the verdict reads a caller ID. */

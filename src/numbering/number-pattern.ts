@@ -78,6 +78,44 @@ const patternSchemaOf = (number: z.ZodType<string, string>, prefix: z.ZodType<st
       return { from: pattern.from!, to: pattern.to! };
     });
 
+/** What a write is refused for, by the field that holds it. */
+export interface PatternRefusal {
+  field: string;
+  message: string;
+}
+
+/**
+ * The prefixes of a configuration document, as written, that may be dialled at home (as
+ * dialledPrefixSchema refuses them in rules): written without `+` and starting with the home plan's
+ * trunk prefix, `8800` is the Kazakh toll-free +7 800 to whoever wrote it and +880 0 (Bangladesh) as
+ * the international digits a configuration keeps, so a Do-Not-Originate or own-subscriber entry
+ * meant for the one silently matched nothing. Refused when written; a document stored before this
+ * check still loads as it did, so a deploy never turns a working configuration into an outage.
+ */
+export function ambiguousPrefixes(document: unknown, plan: DiallingPlan, path = "document"): PatternRefusal[] {
+  if (Array.isArray(document)) return document.flatMap((item, index) => ambiguousPrefixes(item, plan, `${path}.${index}`));
+  if (typeof document !== "object" || document === null) return [];
+  return Object.entries(document).flatMap(([key, value]) => {
+    if (key !== "prefix" || typeof value !== "string") return ambiguousPrefixes(value, plan, `${path}.${key}`);
+    const digits = value.trim().startsWith("+") ? null : telephoneNumberDigits(value);
+    const national = digits === null ? null : nationalReadingOfPrefix(digits, plan);
+    return national === null ? [] : [{ field: `${path}.prefix`, message: `may be dialled at home: write +${national} for that, or +${digits} for the international prefix` }];
+  });
+}
+
+/**
+ * A configuration document as the admin API shows it: each prefix with `+`, as it is meant (a
+ * configuration keeps prefixes as international digits), so that a section read and sent back is not
+ * refused by ambiguousPrefixes.
+ */
+export function withInternationalPrefixes<T>(document: T): T {
+  if (Array.isArray(document)) return document.map(withInternationalPrefixes) as T;
+  if (typeof document !== "object" || document === null) return document;
+  return Object.fromEntries(
+    Object.entries(document).map(([key, value]) => [key, key === "prefix" && typeof value === "string" && !value.startsWith("+") ? `+${value}` : withInternationalPrefixes(value)]),
+  ) as T;
+}
+
 /** Patterns in configuration documents: canonical digits, optionally after `+`. */
 export const numberPatternSchema = patternSchemaOf(canonicalDigits, canonicalDigits);
 

@@ -248,9 +248,9 @@ describe("operator configuration", () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { fields: { "document.outcomes.origin.roaming:home.action": expect.any(String) } } });
   });
-  it("shows the numbering defaults that fill the metadata gaps", async () => {
+  it("shows the numbering defaults that fill the metadata gaps, prefixes with +", async () => {
     const response = await operatorApp(manualClock(START)).send("GET", "/v1/admin/config/numbering");
-    expect(await response.json()).toMatchObject({ version: 0, document: { typeOverrides: [{ pattern: { prefix: "7750" }, type: "voip" }] } });
+    expect(await response.json()).toMatchObject({ version: 0, document: { typeOverrides: [{ pattern: { prefix: "+7750" }, type: "voip" }] } });
   });
 });
 
