@@ -1,6 +1,7 @@
 import { fail, pass, skip } from "../../verdict/check";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
-import type { RoamingLookup } from "../roaming/lookup";
+import type { RoamingAnswer, RoamingLookup } from "../roaming/lookup";
+import { homeMccsOf } from "../roaming/settings";
 import type { CheckOutcome, OriginContext } from "./origin-context";
 
 const DETAIL = {
@@ -19,14 +20,28 @@ export async function checkRoaming(context: OriginContext, needed: boolean, look
   const id = ORIGIN_CHECK_IDS.roaming;
   if (!needed || !context.cli) return { check: skip(id, "no national mobile caller ID on an international interconnect") };
   const answer = await lookup.lookup(context.cli.tn, context.atMs, { ingressCarrier: context.ingress.carrierName, ingressCountry: context.ingress.country });
+  const roaming = answer.status === "roaming";
   const evidence = {
     tn: context.cli.tn,
     status: answer.status,
-    visitedCountry: answer.visitedCountry ?? null,
+    // A source that says "roaming" without saying where is still believed; the evidence says so.
+    visitedCountry: answer.visitedCountry ?? (roaming ? "unknown" : null),
+    ...(answer.visitedMcc ? { visitedMcc: answer.visitedMcc } : {}),
     observedAt: answer.observedAt === null ? null : new Date(answer.observedAt).toISOString(),
     source: answer.source,
     ...(answer.error ? { error: answer.error } : {}),
   };
-  if (answer.status === "roaming") return { check: pass(id, DETAIL.roaming, evidence) };
-  return { check: fail(id, DETAIL[answer.status], evidence), policyKey: `${id}:${answer.status}` };
+  if (answer.status !== "roaming") return { check: fail(id, DETAIL[answer.status], evidence), policyKey: `${id}:${answer.status}` };
+  const home = context.snapshot.numbering.country;
+  if (roamsAtHome(answer, home, homeMccsOf(context.snapshot.config.roaming, home))) {
+    // National roaming (on another home network) is not abroad: the number was not called from there.
+    const reason = `national roaming in ${home}`;
+    return { check: fail(id, `${reason}: ${DETAIL.home}`, { ...evidence, judgedAs: "home", reason }), policyKey: `${id}:home` };
+  }
+  const where = answer.visitedCountry ?? (answer.visitedMcc ? `visited network MCC ${answer.visitedMcc}, country unknown` : "visited country unknown");
+  return { check: pass(id, `${DETAIL.roaming} (${where})`, evidence) };
 }
+
+/** Whether a roaming answer's visited country, or its network's MCC, is the home country's. */
+const roamsAtHome = (answer: RoamingAnswer, homeCountry: string, homeMccs: readonly string[]): boolean =>
+  answer.visitedCountry === homeCountry || (answer.visitedMcc !== undefined && homeMccs.includes(answer.visitedMcc));

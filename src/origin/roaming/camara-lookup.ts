@@ -48,10 +48,12 @@ export function createCamaraRoamingLookup(options: CamaraClientOptions): Roaming
       const parsed = camaraResponseSchema.safeParse(safeJson(text));
       if (!parsed.success) return unknownRoaming(CAMARA_SOURCE, "response is not a CAMARA roaming status");
       const { roaming, countryCode, countryName, lastStatusTime } = parsed.data;
-      const visitedCountry = countryName?.[0] ?? (countryCode !== undefined ? String(countryCode) : undefined);
+      // countryCode is the visited network's MCC, not a country: check 6 compares it with the home MCCs.
+      const visitedCountry = countryName?.[0];
       return {
         status: roaming ? "roaming" : "home",
         ...(roaming && visitedCountry ? { visitedCountry } : {}),
+        ...(roaming && countryCode !== undefined ? { visitedMcc: String(countryCode) } : {}),
         observedAt: lastStatusTime ? Date.parse(lastStatusTime) : null,
         source: CAMARA_SOURCE,
       };

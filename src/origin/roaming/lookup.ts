@@ -10,8 +10,10 @@ export type RoamingStatus = "roaming" | "home" | "not-mobile" | "unknown";
 
 export interface RoamingAnswer {
   status: RoamingStatus;
-  /** Where the subscriber is registered, when roaming and the source says. */
+  /** Where the subscriber is registered (ISO 3166 alpha-2), when roaming and the source says. */
   visitedCountry?: string;
+  /** The visited network's mobile country code (ITU-T E.212), when roaming and the source gives it (CAMARA `countryCode`). */
+  visitedMcc?: string;
   /** When the source observed this status (epoch ms); null when it did not say. */
   observedAt: number | null;
   /** Which implementation answered: `table`, `camara`, and `+cache` when served from the isolate cache. */

@@ -20,6 +20,8 @@ export const roamingSettingsSchema = z
       .optional(),
     budgetMs: z.number().int().min(10).max(2_000).default(150),
     cacheTtlSeconds: z.number().int().min(0).max(3_600).default(300),
+    /** The home country's mobile country codes (ITU-T E.212): a subscriber roaming on one is in the home country. Absent: HOME_MCCS. */
+    homeMccs: z.array(z.string().regex(/^[0-9]{3}$/, "expected a 3-digit mobile country code (MCC), e.g. \"401\"")).max(20).optional(),
   })
   .strict()
   .refine((settings) => settings.source !== "camara" || settings.camaraBaseUrl !== undefined, {
@@ -27,6 +29,15 @@ export const roamingSettingsSchema = z
     message: "the camara source needs camaraBaseUrl",
   });
 export type RoamingSettings = z.infer<typeof roamingSettingsSchema>;
+
+/**
+ * MCCs by home country, for the homeMccs default: Kazakhstan has 401 alone (ITU-T E.212 list).
+ * Kept here rather than a package: the MCC lists on npm carry every network (~900 kB) to give one number.
+ */
+const HOME_MCCS: Record<string, readonly string[]> = { KZ: ["401"] };
+
+/** The MCCs that mean "in the home country" for check 6. */
+export const homeMccsOf = (settings: RoamingSettings, homeCountry: string): readonly string[] => settings.homeMccs ?? HOME_MCCS[homeCountry] ?? [];
 
 export interface CamaraEnv {
   /** Comma-separated hosts the CAMARA token may be sent to; `.example.net` admits subdomains. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { assessOrigin, type SignedCallSummary } from "../../../src/origin/assess";
 import { checkNamed, depsFor, mostSevereAction, roamingTable, ruleFixture, sketchCall, type CallSketch, type ConfigSketch } from "./support";
-import type { RoamingLookup } from "../../../src/origin/roaming/lookup";
+import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
+import type { RoamingAnswer, RoamingLookup } from "../../../src/origin/roaming/lookup";
 import type { Rule } from "../../../src/rules/rule";
 
 async function assess(call: CallSketch, options: { config?: ConfigSketch; rules?: Rule[]; roaming?: RoamingLookup; signed?: SignedCallSummary } = {}) {
@@ -127,6 +128,46 @@ describe("check 6 — origin.roaming", () => {
     await assess({ cli: "+79161234567" }, { roaming });
     await assess({ cli: "+77272501234" }, { roaming });
     expect(roaming.asked).toEqual([]);
+  });
+});
+
+/** A roaming source that answers every number with `answer`. */
+const answering = (answer: Partial<RoamingAnswer>): RoamingLookup => ({ lookup: async () => ({ status: "roaming", observedAt: null, source: "fixture", ...answer }) });
+
+/** A CAMARA server answering every request with `body` (cli-spoofing.md §3: `{roaming, countryCode, countryName[], lastStatusTime}`). */
+const camaraAnswering = (body: object): RoamingLookup => createCamaraRoamingLookup({ baseUrl: "https://camara.example", token: "t", fetch: (async () => Response.json(body)) as typeof fetch });
+
+describe("check 6 — national roaming is not abroad", () => {
+  it.each([
+    ["the roaming table", answering({ visitedCountry: "KZ" })],
+    ["CAMARA naming the country", camaraAnswering({ roaming: true, countryName: ["KZ"] })],
+    ["CAMARA giving only the MCC", camaraAnswering({ roaming: true, countryCode: 401 })],
+    ["CAMARA giving the home MCC with no country name", camaraAnswering({ roaming: true, countryCode: 401, countryName: [] })],
+  ])("a subscriber roaming in the home country by %s is judged at home: blocked by default", async (_, roaming) => {
+    const { checks, findings, action } = await assess({ cli: "+77012345678" }, { roaming });
+    expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "fail", detail: expect.stringContaining("national roaming in KZ"), evidence: { status: "roaming", judgedAs: "home", reason: "national roaming in KZ" } });
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "origin.roaming", action: "block" }));
+    expect(action).toBe("block");
+  });
+  it("follows the origin.roaming:home policy entry", async () => {
+    const config = { policy: { outcomes: { "origin.roaming:home": { action: "withhold" as const } } } };
+    expect((await assess({ cli: "+77012345678" }, { roaming: answering({ visitedCountry: "KZ" }), config })).action).toBe("withhold");
+  });
+  it("roaming in another country, by name or by MCC, still passes", async () => {
+    for (const roaming of [answering({ visitedCountry: "TR" }), camaraAnswering({ roaming: true, countryCode: 286, countryName: ["TR"] }), camaraAnswering({ roaming: true, countryCode: 250 })]) {
+      const { result, action } = await assess({ cli: "+77012345678" }, { roaming });
+      expect([result("origin.roaming"), action]).toEqual(["pass", "allow"]);
+    }
+  });
+  it("the home MCCs are the roaming section's homeMccs when the operator lists them", async () => {
+    const config = { roaming: { homeMccs: ["402"] } };
+    expect((await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryCode: 402 }), config })).action).toBe("block");
+    expect((await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryCode: 401 }), config })).action).toBe("allow");
+  });
+  it("a roaming answer naming no visited country still passes, and says the country is unknown", async () => {
+    const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: answering({}) });
+    expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "pass", detail: expect.stringContaining("country unknown"), evidence: { visitedCountry: "unknown" } });
+    expect(action).toBe("allow");
   });
 });
 

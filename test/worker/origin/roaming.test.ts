@@ -57,14 +57,18 @@ describe("CAMARA Device Roaming Status client", () => {
     return { lookup: createCamaraRoamingLookup({ baseUrl: "https://camara.example/api/", token: "secret-token", fetch }), requests };
   }
 
-  it("POSTs the device's number and maps roaming=true to roaming with the visited country", async () => {
-    const { lookup, requests } = camara(() => Response.json({ roaming: true, countryCode: 90, countryName: ["TR"], lastStatusTime: "2026-11-27T11:58:00Z" }));
-    expect(await lookup.lookup("77012345678", 0, hints)).toEqual({ status: "roaming", visitedCountry: "TR", observedAt: Date.parse("2026-11-27T11:58:00Z"), source: "camara" });
+  it("POSTs the device's number and maps roaming=true to roaming with the visited country and network's MCC", async () => {
+    const { lookup, requests } = camara(() => Response.json({ roaming: true, countryCode: 286, countryName: ["TR"], lastStatusTime: "2026-11-27T11:58:00Z" }));
+    expect(await lookup.lookup("77012345678", 0, hints)).toEqual({ status: "roaming", visitedCountry: "TR", visitedMcc: "286", observedAt: Date.parse("2026-11-27T11:58:00Z"), source: "camara" });
     const [request] = requests;
     expect(request!.url).toBe("https://camara.example/api/device-roaming-status/v1/retrieve");
     expect(request!.method).toBe("POST");
     expect(request!.headers.get("Authorization")).toBe("Bearer secret-token");
     expect(await request!.json()).toEqual({ device: { phoneNumber: "+77012345678" } });
+  });
+  it("reads countryCode as the visited network's MCC, never as a country", async () => {
+    const { lookup } = camara(() => Response.json({ roaming: true, countryCode: 401, countryName: [] }));
+    expect(await lookup.lookup("77012345678", 0, hints)).toEqual({ status: "roaming", visitedMcc: "401", observedAt: null, source: "camara" });
   });
   it("maps roaming=false to home", async () => {
     const { lookup } = camara(() => Response.json({ roaming: false }));
