@@ -1,7 +1,8 @@
 import { fail, pass, skip } from "../../verdict/check";
 import { ORIGIN_CHECK_IDS } from "../check-ids";
 import type { RoamingAnswer, RoamingLookup } from "../roaming/lookup";
-import { homeMccsOf } from "../roaming/settings";
+import { observationAgeSeconds, observationTrouble } from "../roaming/observation-age";
+import { homeMccsOf, maxObservationAgeMsOf } from "../roaming/settings";
 import type { CheckOutcome, OriginContext } from "./origin-context";
 
 const DETAIL = {
@@ -37,6 +38,13 @@ export async function checkRoaming(context: OriginContext, needed: boolean, look
     // National roaming (on another home network) is not abroad: the number was not called from there.
     const reason = `national roaming in ${home}`;
     return { check: fail(id, `${reason}: ${DETAIL.home}`, { ...evidence, judgedAs: "home", reason }), policyKey: `${id}:home` };
+  }
+  // An answer that does not say when it was observed is taken as observed when asked (the cache keeps it no longer than the limit).
+  const { observedAt } = answer;
+  const trouble = observedAt === null ? null : observationTrouble(observedAt, context.atMs, maxObservationAgeMsOf(context.snapshot.config.roaming));
+  if (observedAt !== null && trouble !== null) {
+    const aged = { ...evidence, judgedAs: "unknown", reason: trouble, observationAgeSeconds: observationAgeSeconds(observedAt, context.atMs) };
+    return { check: fail(id, `${DETAIL.unknown}: the roaming answer was ${trouble}`, aged), policyKey: `${id}:unknown` };
   }
   const where = answer.visitedCountry ?? (answer.visitedMcc ? `visited network MCC ${answer.visitedMcc}, country unknown` : "visited country unknown");
   return { check: pass(id, `${DETAIL.roaming} (${where})`, evidence) };

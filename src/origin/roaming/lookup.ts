@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../../lib/clock";
 import { recordRoamingLookupTimeout } from "../../metrics/record";
+import { observationTrouble } from "./observation-age";
 
 /**
  * Roaming status as cli-spoofing.md §3 defines the pluggable lookup:
@@ -79,16 +80,25 @@ interface CachedAnswer {
 /** Per-isolate cache of definitive answers; `unknown` is not cached, so the next call asks again. */
 const roamingCache = new LRUCache<string, CachedAnswer>({ max: 50_000 });
 
-/** This isolate's remembered answer for a number, when it is younger than `ttlMs`; read without waiting. */
-export function cachedRoamingAnswer(source: string, tn: string, ttlMs: number, clock: Clock): RoamingAnswer | null {
+/**
+ * This isolate's remembered answer for a number, when it is younger than `ttlMs`; read without waiting.
+ * A roaming answer is served only while its observation (when the source did not say: when it was
+ * asked) is young enough to allow a call (`maxObservationAgeMs`); past that the source is asked again.
+ */
+export function cachedRoamingAnswer(source: string, tn: string, ttlMs: number, clock: Clock, maxObservationAgeMs: number | null): RoamingAnswer | null {
   const cached = roamingCache.get(`${source}:${tn}`);
-  return cached && clock.now() - cached.storedAtMs < ttlMs ? { ...cached.answer, source: `${cached.answer.source}+cache` } : null;
+  if (!cached) return null;
+  const { answer, storedAtMs } = cached;
+  const nowMs = clock.now();
+  if (nowMs - storedAtMs >= ttlMs) return null;
+  if (answer.status === "roaming" && observationTrouble(answer.observedAt ?? storedAtMs, nowMs, maxObservationAgeMs) !== null) return null;
+  return { ...answer, source: `${answer.source}+cache` };
 }
 
-export function withIsolateCache(inner: RoamingLookup, source: string, ttlMs: number, clock: Clock): RoamingLookup {
+export function withIsolateCache(inner: RoamingLookup, source: string, ttlMs: number, clock: Clock, maxObservationAgeMs: number | null): RoamingLookup {
   return {
     async lookup(tn, atMs, hints) {
-      const cached = cachedRoamingAnswer(source, tn, ttlMs, clock);
+      const cached = cachedRoamingAnswer(source, tn, ttlMs, clock, maxObservationAgeMs);
       if (cached) return cached;
       const answer = await inner.lookup(tn, atMs, hints);
       if (answer.status !== "unknown" && ttlMs > 0) roamingCache.set(`${source}:${tn}`, { answer, storedAtMs: clock.now() });

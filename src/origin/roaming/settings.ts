@@ -20,6 +20,8 @@ export const roamingSettingsSchema = z
       .optional(),
     budgetMs: z.number().int().min(10).max(2_000).default(150),
     cacheTtlSeconds: z.number().int().min(0).max(3_600).default(300),
+    /** A roaming answer observed longer ago than this at the call's instant is unknown (check 6 asks "right now"); null: any age. */
+    maxObservationAgeSeconds: z.number().int().min(1).max(7 * 86_400).nullable().optional(),
     /** The home country's mobile country codes (ITU-T E.212): a subscriber roaming on one is in the home country. Absent: HOME_MCCS. */
     homeMccs: z.array(z.string().regex(/^[0-9]{3}$/, "expected a 3-digit mobile country code (MCC), e.g. \"401\"")).max(20).optional(),
   })
@@ -35,6 +37,9 @@ export type RoamingSettings = z.infer<typeof roamingSettingsSchema>;
  * Kept here rather than a package: the MCC lists on npm carry every network (~900 kB) to give one number.
  */
 const HOME_MCCS: Record<string, readonly string[]> = { KZ: ["401"] };
+
+/** The observation age limit in ms, or null when the operator set none. */
+export const maxObservationAgeMsOf = (settings: RoamingSettings): number | null => (settings.maxObservationAgeSeconds == null ? null : settings.maxObservationAgeSeconds * 1000);
 
 /** The MCCs that mean "in the home country" for check 6. */
 export const homeMccsOf = (settings: RoamingSettings, homeCountry: string): readonly string[] => settings.homeMccs ?? HOME_MCCS[homeCountry] ?? [];

@@ -23,6 +23,9 @@ describe("PUT /v1/admin/config/roaming", () => {
     [{ homeMccs: ["40"] }, "document.homeMccs.0", /3-digit mobile country code/],
     [{ homeMccs: [401] }, "document.homeMccs.0", /expected string/],
     [{ homeMccs: "401" }, "document.homeMccs", /expected array/],
+    [{ maxObservationAgeSeconds: "900" }, "document.maxObservationAgeSeconds", /expected number/],
+    [{ maxObservationAgeSeconds: 0 }, "document.maxObservationAgeSeconds", /expected number to be >=1/],
+    [{ maxObservationAgeSeconds: 1.5 }, "document.maxObservationAgeSeconds", /expected int/],
   ])("refuses %j, naming the field", async (document, field, message) => {
     const response = await putRoaming(document);
     expect(response.status).toBe(400);
@@ -32,5 +35,12 @@ describe("PUT /v1/admin/config/roaming", () => {
   it("stores the home MCCs the operator lists", async () => {
     expect((await putRoaming({ homeMccs: ["401", "402"] })).status).toBe(200);
     expect((await getConfigSection(env.DB, "roaming", "KZ")).document.homeMccs).toEqual(["401", "402"]);
+  });
+
+  it("stores an observation age limit, and null turns it off", async () => {
+    expect((await putRoaming({ maxObservationAgeSeconds: 900 })).status).toBe(200);
+    expect((await getConfigSection(env.DB, "roaming", "KZ")).document.maxObservationAgeSeconds).toBe(900);
+    expect((await putRoaming({ maxObservationAgeSeconds: null })).status).toBe(200);
+    expect((await getConfigSection(env.DB, "roaming", "KZ")).document.maxObservationAgeSeconds).toBeNull();
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { assessOrigin, type SignedCallSummary } from "../../../src/origin/assess";
-import { checkNamed, depsFor, mostSevereAction, roamingTable, ruleFixture, sketchCall, type CallSketch, type ConfigSketch } from "./support";
+import { checkNamed, clockAt, depsFor, NOW_SECONDS, mostSevereAction, roamingTable, ruleFixture, sketchCall, type CallSketch, type ConfigSketch } from "./support";
 import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
-import type { RoamingAnswer, RoamingLookup } from "../../../src/origin/roaming/lookup";
+import { withIsolateCache, type RoamingAnswer, type RoamingLookup } from "../../../src/origin/roaming/lookup";
 import type { Rule } from "../../../src/rules/rule";
+import type { Clock } from "../../../src/lib/clock";
 
-async function assess(call: CallSketch, options: { config?: ConfigSketch; rules?: Rule[]; roaming?: RoamingLookup; signed?: SignedCallSummary } = {}) {
+async function assess(call: CallSketch, options: { config?: ConfigSketch; rules?: Rule[]; roaming?: RoamingLookup; signed?: SignedCallSummary; clock?: Clock } = {}) {
   const assessment = await assessOrigin(sketchCall(call), options.signed ?? null, depsFor(options));
   return { ...assessment, action: mostSevereAction(assessment.findings), result: (id: string) => checkNamed(assessment.checks, id).result };
 }
@@ -168,6 +169,85 @@ describe("check 6 — national roaming is not abroad", () => {
     const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: answering({}) });
     expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "pass", detail: expect.stringContaining("country unknown"), evidence: { visitedCountry: "unknown" } });
     expect(action).toBe("allow");
+  });
+});
+
+describe("check 6 — a roaming observation must be recent (roaming.maxObservationAgeSeconds)", () => {
+  const NOW_MS = NOW_SECONDS * 1000;
+  const config = { roaming: { maxObservationAgeSeconds: 900 } };
+  const observed = (secondsBeforeTheCall: number, answer: Partial<RoamingAnswer> = {}) => answering({ visitedCountry: "TR", observedAt: NOW_MS - secondsBeforeTheCall * 1000, ...answer });
+
+  it("a roaming answer observed longer ago than allowed is unknown: withheld by default, with its age as evidence", async () => {
+    const { checks, findings, action } = await assess({ cli: "+77012345678" }, { roaming: observed(3_600), config });
+    expect(checkNamed(checks, "origin.roaming")).toMatchObject({
+      result: "fail",
+      evidence: { status: "roaming", judgedAs: "unknown", observationAgeSeconds: 3_600, reason: expect.stringContaining("observed 3600 s before the call, more than the 900 s allowed") },
+    });
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "origin.roaming", action: "withhold" }));
+    expect(action).toBe("withhold");
+  });
+  it("follows the origin.roaming:unknown policy entry", async () => {
+    const blocking = { ...config, policy: { outcomes: { "origin.roaming:unknown": { action: "block" as const, sipCode: 608 as const } } } };
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(3_600), config: blocking })).action).toBe("block");
+  });
+  it("a roaming answer within the limit passes; a second past it does not", async () => {
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(900), config })).action).toBe("allow");
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(901), config })).action).toBe("withhold");
+  });
+  it("a roaming answer observed more than a minute after the call's instant is not trusted", async () => {
+    const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: observed(-120), config });
+    expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "fail", evidence: { judgedAs: "unknown", observationAgeSeconds: -120, reason: expect.stringContaining("120 s after the call") } });
+    expect(action).toBe("withhold");
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(-60), config })).action).toBe("allow");
+  });
+  it("without a limit, any observation is believed, as before", async () => {
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(365 * 86_400) })).action).toBe("allow");
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(-3_600) })).action).toBe("allow");
+  });
+  it("only a roaming answer is judged by its age: an old home answer still blocks", async () => {
+    expect((await assess({ cli: "+77012345678" }, { roaming: observed(86_400, { status: "home", visitedCountry: undefined }), config })).action).toBe("block");
+  });
+  it("an answer that does not say when it was observed counts as observed when asked", async () => {
+    expect((await assess({ cli: "+77012345678" }, { roaming: answering({ visitedCountry: "TR", observedAt: null }), config })).action).toBe("allow");
+  });
+
+  describe("answers from the isolate cache are judged by when they were observed, not when they were cached", () => {
+    let nowMs = NOW_MS;
+    const clock: Clock = { now: () => nowMs };
+    const sourceAt = (observedAt: () => number | null) => {
+      const asked: number[] = [];
+      const source: RoamingLookup = { lookup: async (_tn, atMs) => (asked.push(atMs), { status: "roaming", visitedCountry: "TR", observedAt: observedAt(), source: "fixture" }) };
+      return { source, asked };
+    };
+
+    it("an observation already old when cached stops allowing once it passes the limit", async () => {
+      nowMs = NOW_MS;
+      const { source } = sourceAt(() => NOW_MS - 800_000);
+      const roaming = withIsolateCache(source, "age-test-1", 300_000, clock, 900_000);
+      expect((await assess({ cli: "+77012345678" }, { roaming, config, clock })).action).toBe("allow");
+      nowMs = NOW_MS + 200_000;
+      expect((await assess({ cli: "+77012345678" }, { roaming, config, clock })).action).toBe("withhold");
+    });
+    it("a cached observation too old to allow is asked for again, and a fresh one allows", async () => {
+      nowMs = NOW_MS;
+      const { source, asked } = sourceAt(() => nowMs);
+      const roaming = withIsolateCache(source, "age-test-2", 3_600_000, clock, 900_000);
+      await assess({ cli: "+77012345678" }, { roaming, config, clock });
+      nowMs = NOW_MS + 1_000_000;
+      expect((await assess({ cli: "+77012345678" }, { roaming, config, clock })).action).toBe("allow");
+      expect(asked).toEqual([NOW_MS, NOW_MS + 1_000_000]);
+    });
+    it("one that did not say when it was observed is kept no longer than the limit", async () => {
+      nowMs = NOW_MS;
+      const { source, asked } = sourceAt(() => null);
+      const roaming = withIsolateCache(source, "age-test-3", 3_600_000, clock, 900_000);
+      await roaming.lookup("77012345678", nowMs, { ingressCarrier: null, ingressCountry: null });
+      nowMs = NOW_MS + 899_000;
+      await roaming.lookup("77012345678", nowMs, { ingressCarrier: null, ingressCountry: null });
+      nowMs = NOW_MS + 901_000;
+      await roaming.lookup("77012345678", nowMs, { ingressCarrier: null, ingressCountry: null });
+      expect(asked).toEqual([NOW_MS, NOW_MS + 901_000]);
+    });
   });
 });
 

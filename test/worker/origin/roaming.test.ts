@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../../../src/lib/clock";
-import { roamingLookupFor } from "../../../src/origin/deps";
+import { isolateOriginSnapshots, originDepsFromEnv, roamingLookupFor } from "../../../src/origin/deps";
 import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
 import { withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "../../../src/origin/roaming/lookup";
 import { roamingSettingsSchema } from "../../../src/origin/roaming/settings";
@@ -34,7 +34,7 @@ describe("per-isolate cache", () => {
     let asked = 0;
     let status: "home" | "unknown" = "home";
     const source: RoamingLookup = { lookup: async () => (asked++, { status, observedAt: null, source: "cache-test" }) };
-    const cached = withIsolateCache(source, "cache-test", 300_000, clock);
+    const cached = withIsolateCache(source, "cache-test", 300_000, clock, null);
     await cached.lookup("77010000001", 0, hints);
     expect(await cached.lookup("77010000001", 0, hints)).toMatchObject({ status: "home", source: "cache-test+cache" });
     expect(asked).toBe(1);
@@ -109,6 +109,22 @@ describe("roaming settings", () => {
 
   it("accepts a public https server", () => {
     expect(roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://api.camara.example/location/v0" }).camaraBaseUrl).toBe("https://api.camara.example/location/v0");
+  });
+});
+
+describe("the verdict's roaming lookup (originDepsFromEnv)", () => {
+  it("does not serve a cached roaming answer observed longer ago than maxObservationAgeSeconds: it asks the table again", async () => {
+    const t0 = 1_900_000_000_000;
+    let nowMs = t0 + 100_000;
+    const clock = { now: () => nowMs };
+    await putRoamingEntry(env.DB, "77771234567", { status: "roaming", visitedCountry: "TR", observedAt: t0 }, undefined, TEST_ACTOR, t0);
+    const settings = roamingSettingsSchema.parse({ source: "table", cacheTtlSeconds: 3_600, maxObservationAgeSeconds: 900 });
+    const deps = originDepsFromEnv(env, isolateOriginSnapshots(env), () => {}, clock);
+    expect(await deps.roamingLookup(settings).lookup("77771234567", nowMs, hints)).toMatchObject({ observedAt: t0, source: "table" });
+    // The HLR sync records a newer observation; this isolate still holds the old one.
+    await env.DB.prepare("UPDATE roaming_status SET observed_at = ? WHERE tn = ?").bind(t0 + 1_000_000, "77771234567").run();
+    nowMs = t0 + 1_000_000;
+    expect(await deps.roamingLookup(settings).lookup("77771234567", nowMs, hints)).toMatchObject({ observedAt: t0 + 1_000_000, source: "table" });
   });
 });
 

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { putConfigSection } from "../../../src/origin/config/store";
+import { getConfigSection, putConfigSection } from "../../../src/origin/config/store";
 import { putRoamingEntry } from "../../../src/origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { sbcAuth, TEST_ACTOR } from "../support/auth";
@@ -14,6 +14,13 @@ async function verdictFor(from: string, ingress: { trunk: string; carrier: strin
   });
   expect(response.status).toBe(200);
   return ((await response.json()) as { verdict: { action: string; checks: { id: string; result: string; evidence?: Record<string, unknown> }[] } }).verdict;
+}
+
+/** The roaming section back on the table source, with `settings` added. */
+async function useRoamingTable(settings: { maxObservationAgeSeconds?: number }) {
+  const current = await getConfigSection(env.DB, "roaming", "KZ");
+  await putConfigSection(env.DB, "roaming", { source: "table", budgetMs: 150, cacheTtlSeconds: 300, ...settings }, current.version, TEST_ACTOR, Date.now(), "KZ");
+  markIsolateSnapshotsStale();
 }
 
 const international = { trunk: "intl-1", carrier: "TransitCo", international: true };
@@ -51,5 +58,19 @@ describe("Kazakh cases through /v1/verdict", () => {
     const verdict = await verdictFor("+77071234567", international);
     expect(verdict.action).toBe("withhold");
     expect(verdict.checks.find((check) => check.id === "origin.roaming")).toMatchObject({ result: "fail", evidence: { status: "unknown", source: "camara" } });
+  });
+  it("+7 777… mobile in the roaming table as roaming in KZ → national roaming, judged at home → block", async () => {
+    await useRoamingTable({});
+    await putRoamingEntry(env.DB, "77771234567", { status: "roaming", visitedCountry: "KZ" }, undefined, TEST_ACTOR, Date.now());
+    const verdict = await verdictFor("+77771234567", international);
+    expect(verdict.action).toBe("block");
+    expect(verdict.checks.find((check) => check.id === "origin.roaming")).toMatchObject({ result: "fail", evidence: { reason: "national roaming in KZ" } });
+  });
+  it("+7 778… mobile roaming in TR, last observed two hours ago, with maxObservationAgeSeconds 900 → unknown → withhold", async () => {
+    await useRoamingTable({ maxObservationAgeSeconds: 900 });
+    await putRoamingEntry(env.DB, "77781234567", { status: "roaming", visitedCountry: "TR", observedAt: Date.now() - 7_200_000 }, undefined, TEST_ACTOR, Date.now());
+    const verdict = await verdictFor("+77781234567", international);
+    expect(verdict.action).toBe("withhold");
+    expect(verdict.checks.find((check) => check.id === "origin.roaming")).toMatchObject({ result: "fail", evidence: { status: "roaming", judgedAs: "unknown", observationAgeSeconds: expect.any(Number) } });
   });
 });
