@@ -15,7 +15,8 @@ const MAX_RESPONSE_BYTES = 16 * 1024;
 const camaraResponseSchema = z.object({
   roaming: z.boolean(),
   countryCode: z.number().int().optional(),
-  countryName: z.array(z.string()).optional(),
+  // ISO 3166 alpha-2 is upper case; a server writing "kz" still means Kazakhstan, and check 6 compares exactly.
+  countryName: z.array(z.string().transform((name) => name.toUpperCase())).optional(),
   lastStatusTime: z.iso.datetime({ offset: true }).optional(),
 });
 

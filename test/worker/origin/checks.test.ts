@@ -142,6 +142,7 @@ describe("check 6 — national roaming is not abroad", () => {
   it.each([
     ["the roaming table", answering({ visitedCountry: "KZ" })],
     ["CAMARA naming the country", camaraAnswering({ roaming: true, countryName: ["KZ"] })],
+    ["CAMARA naming the country in lower case", camaraAnswering({ roaming: true, countryName: ["kz"] })],
     ["CAMARA giving only the MCC", camaraAnswering({ roaming: true, countryCode: 401 })],
     ["CAMARA giving the home MCC with no country name", camaraAnswering({ roaming: true, countryCode: 401, countryName: [] })],
   ])("a subscriber roaming in the home country by %s is judged at home: blocked by default", async (_, roaming) => {
