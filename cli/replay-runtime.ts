@@ -38,7 +38,7 @@ import { CliInputError } from "./command";
 export interface ConfigurationExport {
   config: Partial<Record<string, unknown>>;
   rules: unknown[];
-  roaming: { tn: string; status: string; visitedCountry: string | null }[];
+  roaming: { tn: string; status: string; visitedCountry: string | null; observedAt: string | null }[];
 }
 
 /** A rule as the admin API shows it (presentRule): numbers as E.164 digits after `+`, instants as ISO strings. */

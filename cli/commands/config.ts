@@ -29,8 +29,9 @@ async function exportRules(context: CommandContext): Promise<unknown[]> {
 async function exportRoaming(context: CommandContext): Promise<ConfigurationExport["roaming"]> {
   const entries: ConfigurationExport["roaming"] = [];
   for (let after = ""; ; ) {
-    const page = (await callAdminApi(context, "GET", `/v1/admin/roaming?limit=${PAGE}&after=${after}`)) as { entries: { tn: string; status: string; visitedCountry?: string }[]; next: string | null };
-    for (const { tn, status, visitedCountry } of page.entries) entries.push({ tn, status, visitedCountry: visitedCountry ?? null });
+    const page = (await callAdminApi(context, "GET", `/v1/admin/roaming?limit=${PAGE}&after=${after}`)) as { entries: { tn: string; status: string; visitedCountry?: string; observedAt: number }[]; next: string | null };
+    // When each entry was observed: a replay with roaming.maxObservationAgeSeconds judges its age as check 6 does.
+    for (const { tn, status, visitedCountry, observedAt } of page.entries) entries.push({ tn, status, visitedCountry: visitedCountry ?? null, observedAt: new Date(observedAt).toISOString() });
     if (page.next === null) return entries;
     after = page.next;
   }

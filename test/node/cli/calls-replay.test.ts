@@ -229,7 +229,7 @@ describe("config export round-trips: what it writes, replay judges with", () => 
   const TOKEN = "test-admin-token";
   // 1 001 rules: two pages of the admin API (1 000 a page); the one that decides is on the second.
   const rules = [...Array.from({ length: 1_000 }, (_, index) => rule(`filler-${index}`, { criteria: { cli: { exact: String(77_000_000_000 + index) } } })), rule("second-page", { criteria: { cli: { prefix: "7727333" } } })];
-  const roaming = Array.from({ length: 1_001 }, (_, index) => ({ tn: String(77_050_000_000 + index), status: index === 1_000 ? "home" : "roaming", visitedCountry: index === 1_000 ? undefined : "TR", observedAt: "2026-11-27T00:00:00.000Z", source: "table", version: 1 }));
+  const roaming = Array.from({ length: 1_001 }, (_, index) => ({ tn: String(77_050_000_000 + index), status: index === 1_000 ? "home" : "roaming", visitedCountry: index === 1_000 ? undefined : "TR", observedAt: Date.parse("2026-11-27T00:00:00.000Z"), source: "table", version: 1 }));
   const sections = {
     policy: { section: "policy", document: { outcomes: { "origin.national-on-international:fixed": { action: "tag", label: "Intl presenting KZ" } } }, version: 3, updatedAt: null, updatedBy: null },
   };
@@ -238,6 +238,7 @@ describe("config export round-trips: what it writes, replay judges with", () => 
   const requests: string[] = [];
   let deleteListedRule = false;
   let legacyListing = false;
+  let roamingSection: object | null = null;
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -246,7 +247,7 @@ describe("config export round-trips: what it writes, replay judges with", () => 
       const send = (status: number, body: unknown) => response.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
       if (request.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: { code: "ERR_UNAUTHENTICATED", message: "no" } });
       const limit = Number(target.searchParams.get("limit") ?? 100);
-      if (target.pathname === "/v1/admin/config") return send(200, { homeCountry: "KZ", sections });
+      if (target.pathname === "/v1/admin/config") return send(200, { homeCountry: "KZ", sections: roamingSection ? { ...sections, roaming: roamingSection } : sections });
       if (target.pathname === "/v1/admin/rules") {
         // The API's listing: newest first, then by id, a page after the `after` cursor (`<createdAt>_<id>`).
         const listed = [...rules].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
@@ -298,6 +299,19 @@ describe("config export round-trips: what it writes, replay judges with", () => 
     ]);
     // Without the export, the defaults of a fresh deployment: a different answer for each.
     expect(actions((await replay("--input", input)).lines).map(([, action]) => action)).toEqual(["block", "allow", "withhold", "withhold"]);
+  });
+
+  it("carries when each roaming entry was observed, so a replay with maxObservationAgeSeconds judges its age as the deployment does", async () => {
+    roamingSection = { section: "roaming", document: { source: "table", budgetMs: 150, cacheTtlSeconds: 300, maxObservationAgeSeconds: 3_600 }, version: 2, updatedAt: null, updatedBy: null };
+    try {
+      const out = join(dir, "export-aged.json");
+      expect((await cli("config", "export", "--url", url, "--token", TOKEN, "--out", out)).stderr).toBe("");
+      // Line 4's entry was observed at 00:00Z, five hours before its call: too old to say the subscriber is abroad now.
+      const { lines } = await replay("--input", input, "--config", out);
+      expect(lines.find((line) => line.line === 4)).toMatchObject({ action: "withhold", decidedBy: "origin.roaming" });
+    } finally {
+      roamingSection = null;
+    }
   });
 
   it("a rule deleted between two pages moves no other rule out of the export", async () => {
