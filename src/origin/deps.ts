@@ -9,7 +9,7 @@ import type { OriginDeps } from "./assess";
 import { defaultOperatorConfig } from "./config/sections";
 import { CAMARA_SOURCE, createCamaraRoamingLookup } from "./roaming/camara-lookup";
 import { cachedRoamingAnswer, timerSleep, unknownRoaming, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "./roaming/lookup";
-import { camaraAllowedHosts, camaraHostRefusal, maxObservationAgeMsOf, type CamaraEnv, type RoamingSettings } from "./roaming/settings";
+import { camaraAllowedHosts, camaraHostRefusal, maxObservationAgeMsOf, roamingCacheScope, type CamaraEnv, type RoamingSettings } from "./roaming/settings";
 import { createTableRoamingLookup } from "./roaming/table-lookup";
 import { isolateSnapshotCache, type OriginSnapshot, type SnapshotCache, type SnapshotCacheOptions } from "./snapshot";
 
@@ -41,7 +41,7 @@ export interface RoamingSourceDeps {
 export function roamingLookupFor(settings: RoamingSettings, deps: RoamingSourceDeps): RoamingLookup {
   const source = settings.source === "camara" && settings.camaraBaseUrl ? camaraLookupFor(settings.camaraBaseUrl, settings, deps) : createTableRoamingLookup(deps.db);
   const bounded = withTimeBudget(source, settings.source, settings.budgetMs, deps.sleep ?? timerSleep);
-  return withIsolateCache(bounded, settings.source, settings.cacheTtlSeconds * 1000, deps.clock, maxObservationAgeMsOf(settings));
+  return withIsolateCache(bounded, roamingCacheScope(settings), settings.cacheTtlSeconds * 1000, deps.clock, maxObservationAgeMsOf(settings));
 }
 
 /** A snapshot cache's settings in production: the wall clock, and its background timeouts counted in `shaken_background_timeouts_total`. */
@@ -125,7 +125,7 @@ export function originDepsFromEnv(
       const lookup = roamingLookupFor(settings, { db: env.DB, camaraToken: env.CAMARA_TOKEN, camaraAllowedHosts: camaraAllowedHosts(env), clock });
       return {
         lookup: async (tn, atMs, hints) =>
-          cachedRoamingAnswer(settings.source, tn, settings.cacheTtlSeconds * 1000, clock, maxObservationAgeMsOf(settings)) ??
+          cachedRoamingAnswer(roamingCacheScope(settings), tn, settings.cacheTtlSeconds * 1000, clock, maxObservationAgeMsOf(settings)) ??
           deadline.within("roaming", () => lookup.lookup(tn, atMs, hints), (trouble) => unknownRoaming(settings.source, trouble.detail)),
       };
     },

@@ -77,7 +77,7 @@ interface CachedAnswer {
   storedAtMs: number;
 }
 
-/** Per-isolate cache of definitive answers; `unknown` is not cached, so the next call asks again. */
+/** Per-isolate cache of definitive answers, by scope (roamingCacheScope) and number; `unknown` is not cached, so the next call asks again. */
 const roamingCache = new LRUCache<string, CachedAnswer>({ max: 50_000 });
 
 /**
@@ -85,8 +85,8 @@ const roamingCache = new LRUCache<string, CachedAnswer>({ max: 50_000 });
  * A roaming answer is served only while its observation (when the source did not say: when it was
  * asked) is young enough to allow a call (`maxObservationAgeMs`); past that the source is asked again.
  */
-export function cachedRoamingAnswer(source: string, tn: string, ttlMs: number, clock: Clock, maxObservationAgeMs: number | null): RoamingAnswer | null {
-  const cached = roamingCache.get(`${source}:${tn}`);
+export function cachedRoamingAnswer(scope: string, tn: string, ttlMs: number, clock: Clock, maxObservationAgeMs: number | null): RoamingAnswer | null {
+  const cached = roamingCache.get(`${scope}:${tn}`);
   if (!cached) return null;
   const { answer, storedAtMs } = cached;
   const nowMs = clock.now();
@@ -95,13 +95,13 @@ export function cachedRoamingAnswer(source: string, tn: string, ttlMs: number, c
   return { ...answer, source: `${answer.source}+cache` };
 }
 
-export function withIsolateCache(inner: RoamingLookup, source: string, ttlMs: number, clock: Clock, maxObservationAgeMs: number | null): RoamingLookup {
+export function withIsolateCache(inner: RoamingLookup, scope: string, ttlMs: number, clock: Clock, maxObservationAgeMs: number | null): RoamingLookup {
   return {
     async lookup(tn, atMs, hints) {
-      const cached = cachedRoamingAnswer(source, tn, ttlMs, clock, maxObservationAgeMs);
+      const cached = cachedRoamingAnswer(scope, tn, ttlMs, clock, maxObservationAgeMs);
       if (cached) return cached;
       const answer = await inner.lookup(tn, atMs, hints);
-      if (answer.status !== "unknown" && ttlMs > 0) roamingCache.set(`${source}:${tn}`, { answer, storedAtMs: clock.now() });
+      if (answer.status !== "unknown" && ttlMs > 0) roamingCache.set(`${scope}:${tn}`, { answer, storedAtMs: clock.now() });
       return answer;
     },
   };

@@ -38,6 +38,9 @@ export type RoamingSettings = z.infer<typeof roamingSettingsSchema>;
  */
 const HOME_MCCS: Record<string, readonly string[]> = { KZ: ["401"] };
 
+/** What the isolate cache keeps answers under: one CAMARA server's are never served once the settings name another. */
+export const roamingCacheScope = (settings: RoamingSettings): string => (settings.source === "camara" ? `camara ${settings.camaraBaseUrl}` : settings.source);
+
 /** The observation age limit in ms, or null when the operator set none. */
 export const maxObservationAgeMsOf = (settings: RoamingSettings): number | null => (settings.maxObservationAgeSeconds == null ? null : settings.maxObservationAgeSeconds * 1000);
 

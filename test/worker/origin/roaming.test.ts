@@ -128,6 +128,19 @@ describe("the verdict's roaming lookup (originDepsFromEnv)", () => {
   });
 });
 
+describe("per-isolate cache key", () => {
+  it("an answer cached from one CAMARA server is not served once the settings name another", async () => {
+    const fetch = (async (input: RequestInfo | URL) =>
+      Response.json(new URL(String(input)).hostname === "camara.example" ? { roaming: true, countryName: ["TR"] } : { roaming: false })) as typeof globalThis.fetch;
+    const deps = { db: env.DB, camaraToken: "t", camaraAllowedHosts: ["camara.example", "camara.operator.example"], clock: fixedClock(0), fetch };
+    const before = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example" });
+    const after = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.operator.example" });
+    expect(await roamingLookupFor(before, deps).lookup("77759990001", 0, hints)).toMatchObject({ status: "roaming" });
+    // The operator moved off a server that answered wrongly: its answers must not outlive the change.
+    expect(await roamingLookupFor(after, deps).lookup("77759990001", 0, hints)).toMatchObject({ status: "home", source: "camara" });
+  });
+});
+
 describe("roaming table in D1", () => {
   it("answers what the operator recorded, and unknown for a number it never recorded", async () => {
     await putRoamingEntry(env.DB, "77011112233", { status: "roaming", visitedCountry: "AE" }, undefined, TEST_ACTOR, 1_000);
