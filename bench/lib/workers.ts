@@ -16,6 +16,9 @@ export const BENCH_BINDINGS = {
   SBC_API_KEYS_SHA256: sha256Hex(BENCH_SBC_KEY),
   ADMIN_TOKENS_SHA256: sha256Hex(BENCH_ADMIN_TOKEN),
   X5U_ALLOW_INSECURE_LOOPBACK: "true",
+  // The bench repository is one host serving every x5u (S3 names a new one every 10 calls, the soak 3 000):
+  // deployed, certificates come from many repositories, and the per-host budget would turn S3 into refusals.
+  X5U_HOST_FETCHES_PER_SECOND: "0",
   // BENCH_PRODUCT_VARS: a JSON object of vars laid over these, for experiments (LOG_VERDICTS=false, …).
   ...(JSON.parse(process.env.BENCH_PRODUCT_VARS ?? "{}") as Record<string, string>),
 };
