@@ -8,7 +8,9 @@ import type { Rule, RuleCriteria, RuleInput } from "./rule";
 /**
  * Rules in D1 (migrations/0001, 0012). Writes are audited and versioned, and stamp each rule with the
  * origin version they bump to; the verdict path reads a compiled base (`loadRuleBase`), the changes
- * since (`loadRuleChanges`), and the rules on a number the keyed index hit (`readKeyedRules`).
+ * since (`loadRuleChanges`), and the rules on a number the keyed index hit (`readKeyedRules`) — each
+ * only the published rules: an import's batch that does not publish stamps its rows with the version
+ * it would bump to and moves nothing, and until the version moves no isolate enforces them.
  */
 interface RuleRow {
   id: string;
@@ -39,6 +41,13 @@ const fromRow = (row: RuleRow): Rule => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
+
+/**
+ * A rule is published once the origin version has reached the version it was stamped with
+ * (`changed_version`): then every isolate enforces it, within the refresh interval. A row of an import
+ * whose publishing batch has not come is not, until the next change that moves the version.
+ */
+const PUBLISHED = "changed_version <= (SELECT version FROM origin_version WHERE id = 1)";
 
 export type RuleWriteResult = { rule: Rule } | { error: "ERR_NOT_FOUND" } | { error: "ERR_VERSION_CONFLICT"; current: Rule };
 
@@ -79,14 +88,14 @@ const KEYED_PAGE_ROWS = 5_000;
 const KEY_COLUMNS: Record<KeyedCriterion, string> = { cli: "cli_key", destination: "destination_key" };
 
 /**
- * Compiles the rules in force at `atMs` into a base, page by page, so that neither the rows nor the
- * compile of a million rules sits in the isolate at once: rules held whole in pages by id
- * (migrations/0012's partial index), exact-number rules by key, in the order the keyed index keeps
- * them. Between pages the isolate yields a turn of its event loop, so that requests arriving and
+ * Compiles the rules in force at `atMs` and published at `version` into a base, page by page, so that
+ * neither the rows nor the compile of a million rules sits in the isolate at once: rules held whole
+ * in pages by id (migrations/0012's partial index), exact-number rules by key, in the order the keyed
+ * index keeps them. Between pages the isolate yields a turn of its event loop, so that requests arriving and
  * timers due (a verdict's deadline) are served: a chain of store answers that come back at once (as
  * a local D1 answers) would otherwise hold them all until the last page. `version` is the origin
- * version read before the first page; a rule changed while the pages are read is also among the
- * changes since it.
+ * version read before the first page: a rule stamped after it (changed while the pages are read, or
+ * not yet published) is left out, and is among the changes since it once published.
  */
 export async function loadRuleBase(db: D1Database, version: number, atMs: number, wait: StoreWait): Promise<RuleBase> {
   const whole = new RuleMatcherBuilder();
@@ -94,8 +103,8 @@ export async function loadRuleBase(db: D1Database, version: number, atMs: number
   for (let after = ""; ; ) {
     const { results } = await wait(
       db
-        .prepare("SELECT * FROM rules WHERE cli_key IS NULL AND destination_key IS NULL AND id > ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id LIMIT ?3")
-        .bind(after, atMs, WHOLE_PAGE_ROWS)
+        .prepare("SELECT * FROM rules WHERE cli_key IS NULL AND destination_key IS NULL AND id > ?1 AND (expires_at IS NULL OR expires_at > ?2) AND changed_version <= ?4 ORDER BY id LIMIT ?3")
+        .bind(after, atMs, WHOLE_PAGE_ROWS, version)
         .all<RuleRow>(),
     );
     for (const row of results) {
@@ -107,20 +116,20 @@ export async function loadRuleBase(db: D1Database, version: number, atMs: number
     after = results[results.length - 1]!.id;
     await yieldToEventLoop();
   }
-  const keyed = { cli: await loadKeyedIndex(db, "cli", atMs, wait), destination: await loadKeyedIndex(db, "destination", atMs, wait) };
+  const keyed = { cli: await loadKeyedIndex(db, "cli", version, atMs, wait), destination: await loadKeyedIndex(db, "destination", version, atMs, wait) };
   return { version, whole: whole.build(), wholeRules, keyed };
 }
 
-async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, atMs: number, wait: StoreWait) {
+async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, version: number, atMs: number, wait: StoreWait) {
   const column = KEY_COLUMNS[criterion];
   const index = new KeyedRuleIndexBuilder();
   const page = db.prepare(
     `SELECT ${column}, action, mode, expires_at, id, rowid FROM rules
-      WHERE ${column} IS NOT NULL AND (${column}, rowid) > (?1, ?2) AND (expires_at IS NULL OR expires_at > ?3)
+      WHERE ${column} IS NOT NULL AND (${column}, rowid) > (?1, ?2) AND (expires_at IS NULL OR expires_at > ?3) AND changed_version <= ?5
       ORDER BY ${column}, rowid LIMIT ?4`,
   );
   for (let afterKey = 0, afterRow = 0; ; ) {
-    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS).raw<[key: number, action: Action, mode: EnforcementMode, expiresAt: number | null, id: string, rowid: number]>());
+    const rows = await wait(page.bind(afterKey, afterRow, atMs, KEYED_PAGE_ROWS, version).raw<[key: number, action: Action, mode: EnforcementMode, expiresAt: number | null, id: string, rowid: number]>());
     for (const [key, action, mode, expiresAt, id] of rows) index.append(key, { action, mode, expiresAt, idHash: ruleIdHash(id) });
     if (rows.length < KEYED_PAGE_ROWS) return index.build();
     [afterKey, , , , , afterRow] = rows[rows.length - 1]!;
@@ -129,13 +138,15 @@ async function loadKeyedIndex(db: D1Database, criterion: KeyedCriterion, atMs: n
 }
 
 /**
- * The rules written since origin version `since` (as they are now, expired or not) and the ids of
+ * The rules published since origin version `since` (as they are now, expired or not) and the ids of
  * those deleted since; null when there are more than `limit` of either, which a new base answers better.
+ * Published as the store is when read, not as at the snapshot's version: a rule rewritten while a base
+ * was compiled is left out of the base and must be here, and a deletion is always published.
  */
 export async function loadRuleChanges(db: D1Database, since: number, limit: number, wait: StoreWait): Promise<RuleChanges | null> {
   const [written, removed] = await wait(
     db.batch([
-      db.prepare("SELECT * FROM rules WHERE changed_version > ?1 ORDER BY changed_version LIMIT ?2").bind(since, limit + 1),
+      db.prepare(`SELECT * FROM rules WHERE changed_version > ?1 AND ${PUBLISHED} ORDER BY changed_version LIMIT ?2`).bind(since, limit + 1),
       db.prepare("SELECT id FROM rule_tombstones WHERE changed_version > ?1 LIMIT ?2").bind(since, limit + 1),
     ]),
   );
@@ -145,11 +156,15 @@ export async function loadRuleChanges(db: D1Database, since: number, limit: numb
   return { rules: rows.map(fromRow), removedIds };
 }
 
-/** The rules, as they are now, whose only criterion is exactly this number (what a keyed-index hit reads). */
+/**
+ * The published rules, as they are now, whose only criterion is exactly this number (what a keyed-index
+ * hit reads). Published as the store is now, in the same query, rather than at the snapshot's version:
+ * a rule rewritten since the snapshot is enforced as rewritten, not dropped until the next reload.
+ */
 export async function readKeyedRules(db: D1Database, criterion: KeyedCriterion, tn: string): Promise<Rule[]> {
   const key = numberKey(tn);
   if (key === null) return [];
-  const { results } = await db.prepare(`SELECT * FROM rules WHERE ${KEY_COLUMNS[criterion]} = ?1`).bind(key).all<RuleRow>();
+  const { results } = await db.prepare(`SELECT * FROM rules WHERE ${KEY_COLUMNS[criterion]} = ?1 AND ${PUBLISHED}`).bind(key).all<RuleRow>();
   return results.map(fromRow);
 }
 
