@@ -7,7 +7,8 @@
  */
 export const AUDITED_ENTITIES = ["rule", "config", "roaming", "report", "trust"] as const;
 export type AuditedEntity = (typeof AUDITED_ENTITIES)[number];
-export type AuditedOperation = "create" | "update" | "expire" | "delete";
+/** `publish`: the origin version moved on purpose, putting in force the rules an unfinished import left (src/rules/store.ts). */
+export type AuditedOperation = "create" | "update" | "expire" | "delete" | "publish";
 
 /** Who: the authenticated operator, always (issue 22 item 10); `author` is the client's own account, when it gave one. */
 export interface AuditActor {

@@ -18,7 +18,7 @@ import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { presentRule, RULE_ID, ruleInputSchema, ruleReplacementSchema } from "../rules/rule";
 import { PREVIEW_SAMPLE_SIZE, previewRule } from "../rules/preview";
-import { createRule, deleteRule, expireRule, getRule, importRules, listRules, MAX_IMPORT_BATCH, newRule, parseRuleCursor, replaceRule, ruleCursorOf, type RuleWriteResult } from "../rules/store";
+import { createRule, deleteRule, expireRule, getListedRule, importRules, listRules, MAX_IMPORT_BATCH, newRule, parseRuleCursor, publishRules, replaceRule, ruleCursorOf, type RuleWriteResult } from "../rules/store";
 import { AUDITED_ENTITIES, listAudit } from "./audit-log";
 import { actorOf, authorField, authorQuery, basedOnVersion, clockOf, conflict, DOCUMENTED_PLAN, invalidQuery, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody } from "./http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "./idempotency";
@@ -35,7 +35,11 @@ export const adminRoutes = new Hono<AppEnv>();
 const ADMIN = { tags: ["Admin"], security: ADMIN_SECURITY };
 const listRulesQuery = z.object({
   cli: numberQuery.optional().describe("Digits the rule's CLI criteria contain, or that its CLI prefix or range covers; a whole number is read as the verdict reads a caller ID"),
-  active: z.enum(["true", "false"]).optional().describe("Only rules in force now"),
+  active: z.enum(["true", "false"]).optional().describe("Only rules not expired now"),
+  published: z
+    .enum(["true", "false"])
+    .optional()
+    .describe("Only the published rules (true), or only those an unfinished import left unpublished (false): enforced by no isolate until the origin version moves"),
   ...pagingQuery,
   after: z.string().max(160).optional().describe("Only rules after this place in the listing: the previous page's `next` (paging that stays exact while rules are added or deleted)"),
 });
@@ -56,14 +60,14 @@ function ruleWriteResponse(c: Context<AppEnv>, result: RuleWriteResult, status: 
   return c.json({ rule: presentRule(result.rule) }, status);
 }
 
-adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...], next}`: newest first; `next` (null at the end) is the `after` of the next page"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
-  const { cli, active, limit, offset, after } = c.req.valid("query");
+adminRoutes.get("/rules", describeRoute({ ...ADMIN, summary: "List rules", responses: { 200: jsonResponse("`{rules: [...], next}`: newest first, each rule with `published`; `next` (null at the end) is the `after` of the next page"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listRulesQuery), async (c) => {
+  const { cli, active, published, limit, offset, after } = c.req.valid("query");
   const cliContains = readNumberQuery(c, "cli", cli);
   if (typeof cliContains === "object") return cliContains.response;
   const cursor = after === undefined ? undefined : parseRuleCursor(after);
   if (cursor === null) return invalidQuery("after", "not a cursor this API gave as `next`");
   if (cursor !== undefined && offset > 0) return invalidQuery("after", "give either after or offset, not both");
-  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains, limit, offset, after: cursor });
+  const rules = await listRules(c.env.DB, { activeAt: active === "true" ? clockOf(c).now() : undefined, cliContains, published: published === undefined ? undefined : published === "true", limit, offset, after: cursor });
   // A full page may have more after it; `next` is where to continue, null once the listing has ended.
   return c.json({ rules: rules.map(presentRule), next: rules.length === limit ? ruleCursorOf(rules.at(-1)!) : null });
 });
@@ -115,7 +119,7 @@ const importBatchSchema = (nowMs: number, plan: DiallingPlan) =>
     })
     .strict();
 
-adminRoutes.post("/rules/import", describeRoute({ ...ADMIN, summary: "Import a batch of rules", description: "All of the batch or none of it; `rules.<i>.<field>` names a bad field. Sending a batch again (same importId and first) writes nothing twice. The origin version moves only with `publish` (default true): send it with the last batch.", requestBody: jsonBody(importBatchSchema(0, DOCUMENTED_PLAN)), responses: { 200: jsonResponse("`{importId, ids, created, publishedVersion}`"), 400: errorResponse("A rule is invalid") } }), async (c) => {
+adminRoutes.post("/rules/import", describeRoute({ ...ADMIN, summary: "Import a batch of rules", description: "All of the batch or none of it; `rules.<i>.<field>` names a bad field. Sending a batch again (same importId and first) writes nothing twice. The origin version moves only with `publish` (default true): send it with the last batch. Until a publishing batch, or any other change that moves the version, the batch's rules are listed with `published: false` and enforced by no isolate; `POST /v1/admin/rules/publish` publishes what an abandoned import left.", requestBody: jsonBody(importBatchSchema(0, DOCUMENTED_PLAN)), responses: { 200: jsonResponse("`{importId, ids, created, publishedVersion}`"), 400: errorResponse("A rule is invalid") } }), async (c) => {
   const now = clockOf(c).now();
   const body = await readValidBody(c, importBatchSchema(now, planOf(c)));
   if ("response" in body) return body.response;
@@ -126,9 +130,29 @@ adminRoutes.post("/rules/import", describeRoute({ ...ADMIN, summary: "Import a b
   return c.json({ importId, ...outcome });
 });
 
-adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", responses: { 200: jsonResponse("`{rule}`, with its ETag"), 404: errorResponse("No such rule") } }), async (c) => {
+adminRoutes.post(
+  "/rules/publish",
+  describeRoute({
+    ...ADMIN,
+    summary: "Publish the rules an unfinished import left",
+    description:
+      "Moves the origin version, as an import's publishing batch does: every rule listed with `published: false` is then enforced by every isolate within the refresh interval. For an import whose client stopped before its last batch. Admin role; audited (`operation: publish`, before and after: `{version, unpublished}`).",
+    requestBody: jsonBody(optionalAuthorOnly),
+    responses: { 200: jsonResponse("`{version}`: the origin version the rules are published at"), 400: errorResponse("A field is invalid"), 409: errorResponse("Other writes kept moving the version; send again") },
+  }),
+  async (c) => {
+    const body = await readValidBody(c, optionalAuthorOnly);
+    if ("response" in body) return body.response;
+    const published = await publishRules(c.env.DB, actorOf(c, body.value.author), clockOf(c).now());
+    if (!published) return nativeError(409, "ERR_VERSION_CONFLICT", "other writes kept moving the origin version (each publishes what was written before it); send the publish again");
+    markIsolateSnapshotsStale();
+    return c.json({ version: published.version });
+  },
+);
+
+adminRoutes.get("/rules/:id", describeRoute({ ...ADMIN, summary: "Read a rule", responses: { 200: jsonResponse("`{rule}`, with `published` and its ETag"), 404: errorResponse("No such rule") } }), async (c) => {
   const id = c.req.param("id");
-  const rule = RULE_ID.test(id) ? await getRule(c.env.DB, id) : null;
+  const rule = RULE_ID.test(id) ? await getListedRule(c.env.DB, id) : null;
   if (!rule) return notFound("rule");
   c.header("ETag", `"${rule.version}"`);
   return c.json({ rule: presentRule(rule) });

@@ -142,8 +142,8 @@ function presentPattern(pattern: NumberPattern): NumberPattern {
   return { from: `+${pattern.from}`, to: `+${pattern.to}` };
 }
 
-/** Rule as the admin API shows it: numbers in international form, instants as ISO strings. */
-export function presentRule(rule: Rule) {
+/** Rule as the admin API shows it: numbers in international form, instants as ISO strings; what the store adds (a listing's `published`) kept. */
+export function presentRule<R extends Rule>(rule: R) {
   const { cli, destination } = rule.criteria;
   const criteria = { ...rule.criteria, ...(cli ? { cli: presentPattern(cli) } : {}), ...(destination ? { destination: presentPattern(destination) } : {}) };
   return { ...rule, criteria, expiresAt: expiryIso(rule.expiresAt), createdAt: new Date(rule.createdAt).toISOString(), updatedAt: new Date(rule.updatedAt).toISOString() };

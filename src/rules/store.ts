@@ -25,6 +25,8 @@ interface RuleRow {
   version: number;
   created_at: number;
   updated_at: number;
+  /** Only where the query selects it (`PUBLISHED`): 1 or 0. */
+  published?: number;
 }
 
 const fromRow = (row: RuleRow): Rule => ({
@@ -49,11 +51,18 @@ const fromRow = (row: RuleRow): Rule => ({
  */
 const PUBLISHED = "changed_version <= (SELECT version FROM origin_version WHERE id = 1)";
 
+/** A rule as the admin API lists it: with whether it is published, and so enforced anywhere. */
+export type ListedRule = Rule & { published: boolean };
+
+const listedFromRow = (row: RuleRow): ListedRule => ({ ...fromRow(row), published: row.published === 1 });
+
 export type RuleWriteResult = { rule: Rule } | { error: "ERR_NOT_FOUND" } | { error: "ERR_VERSION_CONFLICT"; current: Rule };
 
 export interface RuleListFilter {
   /** Only rules still matching at this instant. */
   activeAt?: number;
+  /** Only the published rules (true), or only those not yet published (false). */
+  published?: boolean;
   /** Only rules whose CLI criterion mentions these digits, or whose CLI prefix or range covers them. */
   cliContains?: string;
   limit: number;
@@ -175,22 +184,33 @@ export async function readKeyedRules(db: D1Database, criterion: KeyedCriterion, 
 const CLI_FILTER = `(?2 IS NULL OR instr(criteria, ?2) > 0
   OR substr(?2, 1, length(criteria ->> '$.cli.prefix')) = criteria ->> '$.cli.prefix'
   OR (length(?2) = length(criteria ->> '$.cli.from') AND ?2 BETWEEN criteria ->> '$.cli.from' AND criteria ->> '$.cli.to'))`;
-/** The listing's filters; after a cursor, `created_at <= ?5` lets the index (migration 0015) start the page where the last one ended. */
-const LIST_FILTERS = `(?1 IS NULL OR expires_at IS NULL OR expires_at > ?1) AND ${CLI_FILTER}`;
+/** The listing's filters; after a cursor, `created_at <= ?6` lets the index (migration 0015) start the page where the last one ended. */
+const LIST_FILTERS = `(?1 IS NULL OR expires_at IS NULL OR expires_at > ?1) AND ${CLI_FILTER} AND (?5 IS NULL OR (${PUBLISHED}) = ?5)`;
 const LIST_ORDER = "ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4";
-const LIST_RULES = `SELECT * FROM rules WHERE ${LIST_FILTERS} ${LIST_ORDER}`;
-const LIST_RULES_AFTER = `SELECT * FROM rules WHERE created_at <= ?5 AND (created_at < ?5 OR id > ?6) AND ${LIST_FILTERS} ${LIST_ORDER}`;
+const LISTED = `SELECT *, ${PUBLISHED} AS published FROM rules`;
+const LIST_RULES = `${LISTED} WHERE ${LIST_FILTERS} ${LIST_ORDER}`;
+const LIST_RULES_AFTER = `${LISTED} WHERE created_at <= ?6 AND (created_at < ?6 OR id > ?7) AND ${LIST_FILTERS} ${LIST_ORDER}`;
 
-export async function listRules(db: D1Database, filter: RuleListFilter): Promise<Rule[]> {
+export async function listRules(db: D1Database, filter: RuleListFilter): Promise<ListedRule[]> {
   const { activeAt = null, cliContains = null, limit, offset, after } = filter;
-  const statement = after === undefined ? db.prepare(LIST_RULES).bind(activeAt, cliContains, limit, offset) : db.prepare(LIST_RULES_AFTER).bind(activeAt, cliContains, limit, offset, after.createdAt, after.id);
+  const published = filter.published === undefined ? null : Number(filter.published);
+  const statement =
+    after === undefined
+      ? db.prepare(LIST_RULES).bind(activeAt, cliContains, limit, offset, published)
+      : db.prepare(LIST_RULES_AFTER).bind(activeAt, cliContains, limit, offset, published, after.createdAt, after.id);
   const { results } = await statement.all<RuleRow>();
-  return results.map(fromRow);
+  return results.map(listedFromRow);
 }
 
 export async function getRule(db: D1Database, id: string): Promise<Rule | null> {
   const row = await db.prepare("SELECT * FROM rules WHERE id = ?").bind(id).first<RuleRow>();
   return row ? fromRow(row) : null;
+}
+
+/** A rule as `GET /v1/admin/rules/{id}` shows it: with whether it is published. */
+export async function getListedRule(db: D1Database, id: string): Promise<ListedRule | null> {
+  const row = await db.prepare(`${LISTED} WHERE id = ?`).bind(id).first<RuleRow>();
+  return row ? listedFromRow(row) : null;
 }
 
 /**
@@ -276,6 +296,38 @@ export async function importRules(db: D1Database, importId: string, batch: { pos
   if (publish) statements.push(db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 RETURNING version"));
   const results = await db.batch<{ version: number }>(statements);
   return { ids: rules.map((rule) => rule.id), created: results[1]!.meta.changes, publishedVersion: publish ? (results[2]!.results[0]?.version ?? null) : null };
+}
+
+/** The origin version, and how many rules are stamped after it: those no isolate enforces yet. */
+export interface Publication {
+  version: number;
+  unpublished: number;
+}
+
+/** The audit log's id for a publish: it changes no one rule, but the version every rule is published against. */
+const PUBLICATION_ENTITY_ID = "origin-version";
+
+/** Tries before a publish gives up on a version that other writes keep moving. */
+const PUBLISH_ATTEMPTS = 3;
+
+/**
+ * Moves the origin version, which publishes every rule not yet published (an import whose publishing
+ * batch never came), audited with the version and the count before and after. The move is made only
+ * from the version the count was read at, so the audit row says what this publish put in force; when
+ * another write moved it meanwhile (publishing them itself), the count is read again. Null when other
+ * writes moved it at every attempt.
+ */
+export async function publishRules(db: D1Database, who: AuditActor, nowMs: number): Promise<Publication | null> {
+  for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
+    const before = (await db
+      .prepare("SELECT version, (SELECT count(*) FROM rules WHERE changed_version > origin_version.version) AS unpublished FROM origin_version WHERE id = 1")
+      .first<Publication>())!;
+    const after: Publication = { version: before.version + 1, unpublished: 0 };
+    const bump = db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 AND version = ?1").bind(before.version);
+    const entry = { ...who, entity: "rule", entityId: PUBLICATION_ENTITY_ID, operation: "publish", before, after, atMs: nowMs } as const;
+    if (await applyAudited(db, bump, entry, { bumpsOriginVersion: false })) return after;
+  }
+  return null;
 }
 
 /** A UUID-shaped id (RFC 9562 version 8, name-based) from SHA-256 of the import's id and the rule's position in it. */

@@ -10,6 +10,7 @@ describe("list routes validate their query with the schema the OpenAPI document 
     ["/v1/admin/rules?limit=0", "limit"],
     ["/v1/admin/rules?cli=abc", "cli"],
     ["/v1/admin/rules?active=maybe", "active"],
+    ["/v1/admin/rules?published=maybe", "published"],
     ["/v1/admin/audit?entity=user", "entity"],
     ["/v1/admin/audit?before=-1", "before"],
     ["/v1/reports?since=yesterday", "since"],
@@ -33,7 +34,7 @@ describe("list routes validate their query with the schema the OpenAPI document 
   it("documents those parameters in /openapi.json", async () => {
     const document = (await (await createApp().request("/openapi.json", {}, env)).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
     const names = (path: string) => (document.paths[path]?.get?.parameters ?? []).filter((parameter) => parameter.in === "query").map((parameter) => parameter.name).sort();
-    expect(names("/v1/admin/rules")).toEqual(["active", "after", "cli", "limit", "offset"]);
+    expect(names("/v1/admin/rules")).toEqual(["active", "after", "cli", "limit", "offset", "published"]);
     expect(names("/v1/reports")).toEqual(["cli", "limit", "offset", "since"]);
     expect(names("/v1/stats")).toEqual(["from", "to", "top"]);
   });

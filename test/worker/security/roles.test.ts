@@ -13,6 +13,7 @@ import { adminAuth, NAMED, sbcAuth } from "../support/auth";
 const ROLE_BY_PREFIX: [prefix: string, role: "viewer" | "analyst" | "admin"][] = [
   ["/v1/stats", "viewer"],
   ["/v1/admin/verdicts", "viewer"],
+  ["/v1/admin/rules/publish", "admin"],
   ["/v1/admin/rules", "analyst"],
   ["/v1/admin/audit", "analyst"],
   ["/v1/reports", "analyst"],
