@@ -213,6 +213,9 @@ const hitsText = (hits, period) => (hits ? `${hits.enforced[period]} / ${hits.mo
  */
 const ruleSearchOf = (typed) => (typed.trim().startsWith("+") ? "+" : "") + typed.replace(/[^0-9]/g, "");
 
+/** A rule's mode, and that it is not published (an import's rows before its publishing batch): then no isolate enforces it. */
+const ruleModeText = (rule) => (rule.published === false ? `${rule.mode}, not published` : rule.mode);
+
 async function loadRules() {
   const search = ruleSearchOf($("#rule-search").value);
   const query = new URLSearchParams({ limit: "200" });
@@ -229,10 +232,10 @@ async function loadRules() {
       if (!expired) expire.addEventListener("click", () => expireRule(rule).catch(showError));
       return el(
         "tr",
-        { className: expired ? "muted" : "" },
+        { className: expired || rule.published === false ? "muted" : "" },
         el("td", { textContent: describeCriteria(rule.criteria) }),
         el("td", {}, el("span", { className: `action ${rule.action}`, textContent: rule.action })),
-        el("td", { className: `mode ${rule.mode}`, textContent: rule.mode }),
+        el("td", { className: `mode ${rule.mode}`, textContent: ruleModeText(rule) }),
         el("td", { className: "hits day", textContent: hitsText(hits.get(rule.id), "day") }),
         el("td", { className: "hits week", textContent: hitsText(hits.get(rule.id), "week") }),
         el("td", { textContent: rule.reason }),

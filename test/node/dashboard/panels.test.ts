@@ -12,6 +12,7 @@ interface DashboardFunctions {
   /** Takes the form's fields as a Map here (FormData's `get`). */
   ruleFromForm: (fields: Map<string, string>) => { criteria: { cli: Record<string, string> } };
   ruleSearchOf: (typed: string) => string;
+  ruleModeText: (rule: { mode: string; published?: boolean }) => string;
 }
 
 function loadDashboardScript(): DashboardFunctions {
@@ -25,7 +26,7 @@ function loadDashboardScript(): DashboardFunctions {
     }
   }
   const context: Record<string, unknown> = { document: anything, sessionStorage: anything, window: anything, location: anything, fetch: anything, uPlot: anything, FormData };
-  runInNewContext(`${script}\n;globalThis.exported = { isRepositoryFailure, ruleFromForm, ruleSearchOf };`, context);
+  runInNewContext(`${script}\n;globalThis.exported = { isRepositoryFailure, ruleFromForm, ruleSearchOf, ruleModeText };`, context);
   return context.exported as DashboardFunctions;
 }
 
@@ -59,5 +60,16 @@ describe('the dashboard\'s "Add a rule" form and rule search', () => {
     expect(ruleSearchOf(" +81 3 1234-5678 ")).toBe("+81312345678");
     expect(ruleSearchOf("7727")).toBe("7727");
     expect(ruleSearchOf("")).toBe("");
+  });
+});
+
+describe("the dashboard's rules table", () => {
+  const { ruleModeText } = loadDashboardScript();
+
+  // An import whose last batch never came left rules no isolate enforces; the table showed them as in force.
+  it("says of a rule an unfinished import left that it is not published, hence enforced nowhere", () => {
+    expect(ruleModeText({ mode: "enforce", published: false })).toBe("enforce, not published");
+    expect(ruleModeText({ mode: "enforce", published: true })).toBe("enforce");
+    expect(ruleModeText({ mode: "monitor" })).toBe("monitor");
   });
 });
