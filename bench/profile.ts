@@ -31,7 +31,7 @@ import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { buildWorkers } from "./lib/build";
 import { buildBenchPki } from "./lib/fixtures";
-import { formatHeapByKind, heapByKind, type HeapSnapshot } from "./lib/heap-snapshot";
+import { formatHeapByKind, heapByKind, takeHeapSnapshot } from "./lib/heap-snapshot";
 import { connectInspector } from "./lib/inspector";
 import { runLoad, type RequestSpec } from "./lib/load";
 import { runPaced } from "./lib/paced";
@@ -158,20 +158,11 @@ async function main(): Promise<void> {
     const inspector = await connectInspector(inspectorPort);
     if (snapshot) {
       const result = await drive();
-      const chunks: string[] = [];
-      inspector.on("HeapProfiler.addHeapSnapshotChunk", (params) => chunks.push(String(params.chunk)));
-      // V8 collects garbage before it takes the snapshot; like collectGarbage below, the command runs
-      // when the isolate gets a turn, which a request gives it.
-      const taken = inspector.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false, captureNumericValue: false });
-      await runLoad({ ...load, connections: 1, durationSeconds: 1 }, source);
-      await taken;
-      inspector.close();
       const file = join(import.meta.dirname, "results", `${scenario}.heapsnapshot`);
-      mkdirSync(dirname(file), { recursive: true });
-      const text = chunks.join("");
-      writeFileSync(file, text);
+      const taken = await takeHeapSnapshot(inspector, file, () => runLoad({ ...load, connections: 1, durationSeconds: 1 }, source));
+      inspector.close();
       console.log(`${scenario}: ${result.requestsPerSecond.toFixed(0)} req/s, then a heap snapshot: ${file}`);
-      console.log(formatHeapByKind(heapByKind(JSON.parse(text) as HeapSnapshot)));
+      console.log(formatHeapByKind(heapByKind(taken)));
       return;
     }
     if (heap) {

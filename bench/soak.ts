@@ -7,7 +7,8 @@
  * soak section of BENCHMARKS.md.
  *
  * Environment: BENCH_SOAK_VERDICTS (1000000), BENCH_SOAK_RULES (1000), BENCH_CONNECTIONS (50),
- * BENCH_SOAK_X5U (3000 distinct x5u URLs), BENCH_WRITE (1).
+ * BENCH_SOAK_X5U (3000 distinct x5u URLs), BENCH_WRITE (1), BENCH_SOAK_SNAPSHOT (1: a heap snapshot of the
+ * isolate after the last window, bench/results/soak.heapsnapshot, and its live heap by kind).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { describeMachine } from "./lib/environment";
 import { buildBenchPki, signCalls, signedVerdictBody, type BenchPki } from "./lib/fixtures";
 import { runLoad, type RequestSpec } from "./lib/load";
 import { unsignedDomesticBody, unsignedInternationalBody } from "./lib/origin-fixtures";
+import { formatHeapByKind, heapByKind, takeHeapSnapshot } from "./lib/heap-snapshot";
 import { connectInspector } from "./lib/inspector";
 import { localStoreBytes, memoryKiB } from "./lib/proc";
 import { updateBenchmarks } from "./lib/report";
@@ -99,6 +101,11 @@ async function main(): Promise<void> {
           `${result.requestsPerSecond.toFixed(0)} req/s  ${JSON.stringify(result.statusCounts)}`,
       );
       signed = await signedRequests(pki, repository.url, round);
+    }
+    if (process.env.BENCH_SOAK_SNAPSHOT === "1") {
+      const file = join(import.meta.dirname, "results", "soak.heapsnapshot");
+      const taken = await takeHeapSnapshot(inspector, file, () => runLoad({ url: product.url, pid: product.pid, connections: 1, durationSeconds: 1, warmupSeconds: 0 }, next));
+      console.log(`heap snapshot: ${file}\n${formatHeapByKind(heapByKind(taken))}`);
     }
     const fetched = await repository.stats();
     const markdown = renderSoak(samples, { machine: `${machine.nproc} × ${machine.cpuModel}, workerd ${machine.workerd}`, rules: RULES, fetched: fetched.hits, statuses, hwmMiB: memoryKiB(product.pid).hwm / 1024 });

@@ -1,3 +1,7 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Inspector } from "./inspector";
+
 /**
  * What a V8 heap snapshot (`.heapsnapshot`, the DevTools format) holds, by kind: the live heap that sets
  * how far V8 lets the old generation grow before its next full collection, and so how long that
@@ -49,4 +53,21 @@ export function heapByKind(snapshot: HeapSnapshot): { total: number; kinds: Heap
 export function formatHeapByKind({ total, kinds }: { total: number; kinds: HeapKind[] }, top = 25): string {
   const MiB = (bytes: number) => (bytes / 1024 / 1024).toFixed(2).padStart(6);
   return [`live heap ${MiB(total)} MiB`, ...kinds.slice(0, top).map(({ kind, bytes, count }) => `${MiB(bytes)} MiB ${String(count).padStart(8)}  ${kind}`)].join("\n");
+}
+
+/**
+ * Takes a heap snapshot of the isolate behind `inspector` and writes it to `file`. V8 collects garbage
+ * before it takes the snapshot; the command runs when the isolate gets a turn, which `poke` (a request
+ * or two) gives it.
+ */
+export async function takeHeapSnapshot(inspector: Inspector, file: string, poke: () => Promise<unknown>): Promise<HeapSnapshot> {
+  const chunks: string[] = [];
+  inspector.on("HeapProfiler.addHeapSnapshotChunk", (params) => chunks.push(String(params.chunk)));
+  const taken = inspector.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false, captureNumericValue: false });
+  await poke();
+  await taken;
+  const text = chunks.join("");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return JSON.parse(text) as HeapSnapshot;
 }
