@@ -30,6 +30,15 @@ export const dialledNumberSchema = (plan: DiallingPlan) =>
     .pipe(z.string().min(1, NOT_A_NUMBER));
 
 /**
+ * Why a prefix written as `value` (its digits `digits`) names two prefixes, or null: without `+` and
+ * starting with the home plan's trunk prefix, it is also a prefix dialled at home.
+ */
+function homeReadingOfPrefix(value: string, digits: string, plan: DiallingPlan): string | null {
+  const national = value.trim().startsWith("+") ? null : nationalReadingOfPrefix(digits, plan);
+  return national === null ? null : `may be dialled at home: write +${national} for that, or +${digits} for the international prefix`;
+}
+
+/**
  * The leading digits of numbers, with the same separators allowed, in international form (`+7 727` →
  * 7727). A prefix is not a whole number, so its length cannot tell a national one from an international
  * one: written without `+` and starting with the home plan's trunk prefix (`8 701 555` in Kazakhstan),
@@ -45,10 +54,8 @@ const dialledPrefixSchema = (plan: DiallingPlan) =>
         ctx.addIssue({ code: "custom", message: `expected the leading 1–${MAX_TN_DIGITS} digits of numbers in international form, e.g. +7 727` });
         return;
       }
-      const national = value.trim().startsWith("+") ? null : nationalReadingOfPrefix(digits, plan);
-      if (national !== null) {
-        ctx.addIssue({ code: "custom", message: `may be dialled at home: write +${national} for that, or +${digits} for the international prefix` });
-      }
+      const ambiguity = homeReadingOfPrefix(value, digits, plan);
+      if (ambiguity !== null) ctx.addIssue({ code: "custom", message: ambiguity });
     })
     .transform((value) => telephoneNumberDigits(value) ?? "");
 
@@ -97,9 +104,9 @@ export function ambiguousPrefixes(document: unknown, plan: DiallingPlan, path = 
   if (typeof document !== "object" || document === null) return [];
   return Object.entries(document).flatMap(([key, value]) => {
     if (key !== "prefix" || typeof value !== "string") return ambiguousPrefixes(value, plan, `${path}.${key}`);
-    const digits = value.trim().startsWith("+") ? null : telephoneNumberDigits(value);
-    const national = digits === null ? null : nationalReadingOfPrefix(digits, plan);
-    return national === null ? [] : [{ field: `${path}.prefix`, message: `may be dialled at home: write +${national} for that, or +${digits} for the international prefix` }];
+    const digits = telephoneNumberDigits(value);
+    const ambiguity = digits === null ? null : homeReadingOfPrefix(value, digits, plan);
+    return ambiguity === null ? [] : [{ field: `${path}.prefix`, message: ambiguity }];
   });
 }
 
