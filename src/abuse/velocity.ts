@@ -31,8 +31,8 @@ export function velocityStoreFrom(namespace: DurableObjectNamespace<VelocityCoun
 /** What one call contributes: its canonical CLI, the number it is routed to, the ingress trunk and carrier. */
 export interface VelocityCall {
   cli: string | null;
-  /** From's number when it presents another than the CLI (src/call/normalize.ts otherPresentedCaller): counted as a CLI too. */
-  otherCli?: string | null;
+  /** The other numbers the call presents besides the CLI (src/call/normalize.ts otherPresentedCallers): counted as CLIs too. */
+  otherClis?: readonly string[];
   /** What destinations-per-cli counts: velocityDestinationOf(call). */
   destination: string | null;
   trunk: string | null;
@@ -62,7 +62,7 @@ const interconnectOf = ({ trunk, carrier }: VelocityCall): string | null => trun
 function observed(counter: VelocityCounterName, call: VelocityCall): { subject: string; value: string | null }[] {
   const { destination } = call;
   const interconnect = interconnectOf(call);
-  const clis = [call.cli, call.otherCli].filter((cli): cli is string => typeof cli === "string");
+  const clis = [call.cli, ...(call.otherClis ?? [])].filter((cli): cli is string => typeof cli === "string");
   switch (counter) {
     case "calls-per-cli":
       return clis.map((cli) => ({ subject: cli, value: null }));

@@ -24,7 +24,13 @@ export interface NormalizedCall {
   /** Identity header values, in the order they arrived. */
   identity: string[];
   from: CallParty | null;
+  /** P-Asserted-Identity's first identity that presents a number (or its first, or why it cannot be read). */
   pai: CallParty | null;
+  /**
+   * P-Asserted-Identity's other identity, when it presents another number than `pai` (RFC 3325 §9.1
+   * allows a SIP and a tel URI): the far end may present either, so both are judged. Null otherwise.
+   */
+  paiOther: CallParty | null;
   to: CallParty | null;
   ruri: CallParty | null;
   /**

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { canonicalizeTn, telephoneNumberDigits } from "../numbers/telephone-number";
-import { describeAddressProblem, readAddress, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";
+import { describeAddressProblem, MAX_ASSERTED_IDENTITIES, readAddress, readAssertedIdentities, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";
 import type { InviteParts } from "../sip/invite";
 import { readPrivacy } from "../sip/privacy";
 import type { CallParty, Ingress, NormalizedCall } from "./call";
@@ -140,8 +140,39 @@ function partyFrom(reading: AddressReading | null, source: AddressSource, plan: 
 function partyFromJson(value: string | null | undefined, source: AddressSource, plan: DiallingPlan): CallParty | null {
   const trimmed = value?.trim() ?? "";
   if (trimmed === "") return null;
-  const reading: AddressReading = /[:<]/.test(trimmed) ? readAddress(trimmed, source) : { raw: trimmed, address: { scheme: "tel", user: trimmed } };
-  return partyFrom(reading, source, plan);
+  return partyFrom(isAddress(trimmed) ? readAddress(trimmed, source) : bareNumber(trimmed), source, plan);
+}
+
+const isAddress = (value: string) => /[:<]/.test(value);
+const bareNumber = (value: string): AddressReading => ({ raw: value, address: { scheme: "tel", user: value } });
+
+/** The JSON `pai`: a header value lists its identities, as the header does; a bare number is one. */
+function assertedIdentitiesFromJson(value: string | null | undefined): AddressReading[] {
+  const trimmed = value?.trim() ?? "";
+  if (trimmed === "") return [];
+  return isAddress(trimmed) ? readAssertedIdentities(trimmed) : [bareNumber(trimmed)];
+}
+
+/**
+ * P-Asserted-Identity from the identities it lists (RFC 3325 §9.1: one, or a SIP or SIPS URI and a tel
+ * URI). The caller ID is the first that presents a number. The far end may present any of them (a
+ * gateway to the circuit-switched network can take the calling number from the tel URI, or from the
+ * second identity), so one presenting another number is kept beside it and judged too
+ * (otherPresentedCallers): otherwise `<sip:+49…@…>, <tel:+7727…>` would carry a Kazakh landline in
+ * from abroad on the first identity's verdict. An identity that cannot be read, or a list longer than
+ * the standard's, leaves the whole header unreadable: which number the callee is shown cannot be told.
+ */
+function assertedIdentity(readings: AddressReading[], plan: DiallingPlan): Pick<NormalizedCall, "pai" | "paiOther"> {
+  if (readings.length === 0) return { pai: null, paiOther: null };
+  if (readings.length > MAX_ASSERTED_IDENTITIES) {
+    const unreadable = `P-Asserted-Identity lists more than ${MAX_ASSERTED_IDENTITIES} identities (RFC 3325 §9.1: one, or a SIP or SIPS URI and a tel URI)`;
+    return { pai: { raw: readings.map(({ raw }) => raw).join(", "), tn: null, unreadable }, paiOther: null };
+  }
+  const parties = readings.map((reading) => partyFrom(reading, "P-Asserted-Identity", plan)!);
+  const unreadable = parties.find((party) => party.unreadable !== null);
+  if (unreadable) return { pai: unreadable, paiOther: null };
+  const pai = parties.find((party) => party.tn !== null) ?? parties[0]!;
+  return { pai, paiOther: parties.find((party) => party.tn !== null && party.tn !== pai.tn) ?? null };
 }
 
 /** SIP Date (RFC 3261 §20.17, an RFC 1123 date) → epoch seconds; `unreadable` when it is no date. */
@@ -176,7 +207,7 @@ export function callFromJson(body: unknown, plan: DiallingPlan): NormalizedCall 
   return assemble({
     identity: typeof identity === "string" ? [identity] : identity,
     from: partyFromJson(call.from, "From", plan),
-    pai: partyFromJson(call.pai, "P-Asserted-Identity", plan),
+    ...assertedIdentity(assertedIdentitiesFromJson(call.pai), plan),
     to: partyFromJson(call.to, "To", plan),
     ruri: partyFromJson(call.ruri, "Request-URI", plan),
     callId: callIdOf(call.callId),
@@ -211,7 +242,7 @@ export function callFromInvite(invite: InviteParts, ingress: Ingress, plan: Dial
   return assemble({
     identity: invite.identity,
     from: inviteFrom(invite, plan),
-    pai: partyFrom(invite.pai, "P-Asserted-Identity", plan),
+    ...assertedIdentity(invite.pai, plan),
     to: partyFrom(invite.to, "To", plan),
     ruri: partyFrom(invite.ruri, "Request-URI", plan),
     callId: callIdOf(invite.callId),
@@ -240,12 +271,24 @@ export function calledNumbers(call: NormalizedCall): string[] {
   return called === null ? [] : [called];
 }
 
+/** A number the call presents besides its caller ID, and where it presents it. */
+export interface OtherPresentedCaller {
+  party: CallParty & { tn: string };
+  presentedIn: "From" | "P-Asserted-Identity";
+}
+
 /**
- * From, when the caller ID is P-Asserted-Identity and From presents another number. The callee may be
- * shown either (a core, or ISUP interworking, can present From), so the origin checks and the per-CLI
- * counters judge both: otherwise a foreign P-Asserted-Identity would carry a domestic From past them.
+ * The numbers the call presents besides its caller ID, when that is P-Asserted-Identity: From's, and
+ * P-Asserted-Identity's other identity's (assertedIdentity), each when it is another number. The callee
+ * may be shown any of them (a core, or ISUP interworking, can present From, or the tel URI), so the
+ * origin checks and the per-CLI counters judge each: otherwise a foreign first identity would carry a
+ * domestic From, or a domestic tel URI, past them.
  */
-export function otherPresentedCaller(call: NormalizedCall): CallParty | null {
-  const { from, cli } = call;
-  return call.cliSource === "pai" && from?.tn && from.tn !== cli?.tn ? from : null;
+export function otherPresentedCallers(call: NormalizedCall): OtherPresentedCaller[] {
+  const { from, paiOther, cli } = call;
+  if (call.cliSource !== "pai") return [];
+  const others: OtherPresentedCaller[] = [];
+  if (from?.tn && from.tn !== cli?.tn) others.push({ party: { ...from, tn: from.tn }, presentedIn: "From" });
+  if (paiOther?.tn && paiOther.tn !== cli?.tn && paiOther.tn !== from?.tn) others.push({ party: { ...paiOther, tn: paiOther.tn }, presentedIn: "P-Asserted-Identity" });
+  return others;
 }

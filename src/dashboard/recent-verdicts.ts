@@ -18,10 +18,12 @@ export interface RecentVerdict {
   cli: string | null;
   /**
    * From's number when it presents another than the caller ID (src/call/normalize.ts
-   * otherPresentedCaller): the verdict judged it too, so a rule preview and a search by number read it.
+   * otherPresentedCallers): the verdict judged it too, so a rule preview and a search by number read it.
    * Absent otherwise, and from verdicts kept before it was stored.
    */
   fromCli?: string;
+  /** The same for P-Asserted-Identity's other identity (a tel URI beside a SIP one, RFC 3325 §9.1). */
+  assertedCli?: string;
   destination: string | null;
   action: Action;
   verstat: Verstat;
@@ -170,7 +172,7 @@ const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) =>
 
 function matches(verdict: RecentVerdict, failedChecks: string[], filter: RecentVerdictFilter): boolean {
   return (
-    (filter.number === undefined || verdict.cli === filter.number || verdict.fromCli === filter.number || verdict.destination === filter.number) &&
+    (filter.number === undefined || verdict.cli === filter.number || verdict.fromCli === filter.number || verdict.assertedCli === filter.number || verdict.destination === filter.number) &&
     (filter.carrier === undefined || verdict.carrier === filter.carrier) &&
     (filter.check === undefined || failedChecks.includes(filter.check)) &&
     (filter.action === undefined || verdict.action === filter.action) &&

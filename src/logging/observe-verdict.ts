@@ -1,5 +1,5 @@
 import type { NormalizedCall } from "../call/call";
-import { calledNumber, otherPresentedCaller } from "../call/normalize";
+import { calledNumber, otherPresentedCallers } from "../call/normalize";
 import { keepRecentVerdict } from "../dashboard/recent-verdicts";
 import type { BackgroundWork } from "../lib/timeout";
 import { scheduleMetricsFlush } from "../metrics/isolate-counters";
@@ -39,13 +39,16 @@ export function observeVerdict({ call, verdict, verification, ingress, atMs, ela
 
   // The monitored list is absent from a verdict with none (src/verdict/policy.ts), and so from what is kept of it.
   const monitored = verdict.monitored ? { monitored: verdict.monitored } : {};
-  const fromCli = otherPresentedCaller(call)?.tn;
+  const others = otherPresentedCallers(call);
+  const fromCli = others.find(({ presentedIn }) => presentedIn === "From")?.party.tn;
+  const assertedCli = others.find(({ presentedIn }) => presentedIn === "P-Asserted-Identity")?.party.tn;
   keepRecentVerdict(
     {
       requestId: verdict.requestId,
       atMs,
       cli,
       ...(fromCli ? { fromCli } : {}),
+      ...(assertedCli ? { assertedCli } : {}),
       destination,
       action: verdict.action,
       verstat: verdict.verstat,

@@ -1,4 +1,5 @@
 import type { NormalizedCall } from "../call/call";
+import type { OtherPresentedCaller } from "../call/normalize";
 import { unreadablePartCheck } from "../call/reading-checks";
 import type { Clock } from "../lib/clock";
 import type { RuleSet, RuleSubject } from "../rules/matcher";
@@ -26,6 +27,8 @@ import { DEFAULT_POLICY, findingFromPolicy, type PolicyTable } from "./policy";
 import type { RoamingLookup } from "./roaming/lookup";
 import type { RoamingSettings } from "./roaming/settings";
 import type { OriginSnapshot } from "./snapshot";
+
+type PresentedIn = OtherPresentedCaller["presentedIn"];
 
 /** What STIR/SHAKEN verification concluded about the call, when it carried an Identity header. */
 export interface SignedCallSummary {
@@ -122,24 +125,25 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
 }
 
 /**
- * One assessment of a call whose From presents another number than its caller ID (the callee may be
- * shown either: src/call/normalize.ts otherPresentedCaller), from the assessments of each. Each check
- * keeps whichever of its two results says more against the call, From's saying it is From's; every
- * finding of either weighs in the verdict, the same rule matched by both once.
+ * One assessment of a call that presents another number than its caller ID, in From or in
+ * P-Asserted-Identity's other identity (the callee may be shown either: src/call/normalize.ts
+ * otherPresentedCallers), from the assessments of each. Each check keeps whichever of its two results
+ * says more against the call, the other's saying where that number was presented; every finding of
+ * either weighs in the verdict, the same rule matched by both once.
  */
-export function withOtherCaller(assessment: OriginAssessment, other: OriginAssessment): OriginAssessment {
+export function withOtherCaller(assessment: OriginAssessment, other: OriginAssessment, presentedIn: PresentedIn): OriginAssessment {
   const byId = new Map(other.checks.map((check) => [check.id, check]));
   const checks = assessment.checks.map((check) => {
-    const fromCheck = byId.get(check.id);
-    if (!fromCheck) return check;
+    const otherCheck = byId.get(check.id);
+    if (!otherCheck) return check;
     // Every rule either number matched decides the call, so the verdict lists them all.
-    const rules = check.id === ORIGIN_CHECK_IDS.operatorRules ? operatorRulesOfBoth(check, fromCheck) : null;
+    const rules = check.id === ORIGIN_CHECK_IDS.operatorRules ? operatorRulesOfBoth(check, otherCheck, presentedIn) : null;
     if (rules) return rules;
-    if (!outweighs(fromCheck, check)) return check;
-    return { ...fromCheck, detail: `From: ${fromCheck.detail ?? fromCheck.result}`, evidence: { ...fromCheck.evidence, presentedIn: "From" } };
+    if (!outweighs(otherCheck, check)) return check;
+    return { ...otherCheck, detail: `${presentedIn}: ${otherCheck.detail ?? otherCheck.result}`, evidence: { ...otherCheck.evidence, presentedIn } };
   });
   const known = (finding: Finding) => assessment.findings.some((own) => own.checkId === finding.checkId && own.ruleId === finding.ruleId && own.action === finding.action);
-  const findings = other.findings.filter((finding) => !known(finding)).map((finding) => ({ ...finding, reason: `From: ${finding.reason}` }));
+  const findings = other.findings.filter((finding) => !known(finding)).map((finding) => ({ ...finding, reason: `${presentedIn}: ${finding.reason}` }));
   return { ...assessment, checks, findings: [...assessment.findings, ...findings] };
 }
 

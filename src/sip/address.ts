@@ -83,11 +83,20 @@ export function readCommonAddress(value: string): SipAddress | null {
 
 /**
  * Reads an address header value through sip.js's grammar. A quoted display name is the grammar's
- * to skip: a URI written inside one is text, never the address. P-Asserted-Identity may list a sip:
- * and a tel: identity (RFC 3325 §9.1): the first one presents the caller, so the list is cut where the
- * grammar found the comma after it.
+ * to skip: a URI written inside one is text, never the address. A P-Asserted-Identity list is read
+ * to the end of its first identity (readAssertedIdentities reads the others).
  */
 export function readAddressByGrammar(value: string, source: AddressSource): AddressReading {
+  const { reading } = readFirstByGrammar(value, source);
+  return reading.raw === value || "problem" in reading ? reading : { raw: value, address: reading.address };
+}
+
+/**
+ * The first address of a value through the grammar, and for P-Asserted-Identity whatever of its list
+ * follows the comma that ends it (RFC 3261 §7.3.1; RFC 3325 §9.1). The grammar stops at that comma
+ * whatever a quoted display name or a bracketed URI before it holds, so the list is cut where it did.
+ */
+function readFirstByGrammar(value: string, source: AddressSource): { reading: AddressReading; rest: string | null } {
   const rule = RULE[source];
   let text = value;
   let match = matchSipRule(text, rule);
@@ -97,10 +106,40 @@ export function readAddressByGrammar(value: string, source: AddressSource): Addr
     match = matchSipRule(text, rule);
   }
   if (!match.matched && source === "P-Asserted-Identity" && match.stoppedAt !== null && text[match.stoppedAt] === ",") {
-    match = matchSipRule(text.slice(0, match.stoppedAt), rule);
+    const comma = match.stoppedAt;
+    match = matchSipRule(text.slice(0, comma), rule);
+    // A tel URI rewritten as a SIP one lengthened the text before the comma only: what follows it is the value's own.
+    const cut = comma - (text.length - value.length);
+    if (match.matched) return { reading: { raw: value.slice(0, cut).trim(), address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) }, rest: value.slice(cut + 1) };
   }
-  if (!match.matched) return { raw: value, problem: "unparseable" };
-  return { raw: value, address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) };
+  if (!match.matched) return { reading: { raw: value, problem: "unparseable" }, rest: null };
+  return { reading: { raw: value, address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) }, rest: null };
+}
+
+/**
+ * RFC 3325 §9.1 allows a P-Asserted-Identity one identity, or two: a SIP or SIPS URI and a tel URI.
+ * One more is read, so that a list longer than the standard's is seen to be.
+ */
+export const MAX_ASSERTED_IDENTITIES = 2;
+
+/**
+ * Every identity a P-Asserted-Identity value lists, in order, each read as an address header value;
+ * at most one more than MAX_ASSERTED_IDENTITIES. The callee's side may present any of them: a gateway
+ * to the circuit-switched network can take the calling number from the tel URI, or from the second
+ * identity, whichever the first is. A value too long to parse is one unreadable identity.
+ */
+export function readAssertedIdentities(value: string): AddressReading[] {
+  if (value.length > MAX_PARSED_LINE_CHARS) return [{ raw: value, problem: "too-long" }];
+  const identities: AddressReading[] = [];
+  let rest: string | null = value;
+  // An empty element after the last comma is no identity (RFC 3261 §7.3.1 has none); it is not read.
+  while (rest !== null && rest.trim() !== "" && identities.length <= MAX_ASSERTED_IDENTITIES) {
+    const common: SipAddress | null = readCommonAddress(rest.trim());
+    const next: { reading: AddressReading; rest: string | null } = common === null ? readFirstByGrammar(rest.trim(), "P-Asserted-Identity") : { reading: { raw: rest.trim(), address: common }, rest: null };
+    identities.push(next.reading);
+    rest = next.rest;
+  }
+  return identities;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { URI } from "sip.js/lib/grammar/uri.js";
-import { addressOf, MAX_PARSED_LINE_CHARS, readAddress, type AddressReading } from "./address";
+import { addressOf, MAX_ASSERTED_IDENTITIES, MAX_PARSED_LINE_CHARS, readAddress, readAssertedIdentities, type AddressReading } from "./address";
 import { matchSipRule } from "./grammar";
 
 /**
@@ -9,7 +9,11 @@ import { matchSipRule } from "./grammar";
 export interface InviteParts {
   ruri: AddressReading;
   from: AddressReading | null;
-  pai: AddressReading | null;
+  /**
+   * Every identity P-Asserted-Identity lists, in order, over all its headers (RFC 3261 §7.3.1: two
+   * headers are one list); empty when there is none. At most one more than RFC 3325 §9.1 allows is read.
+   */
+  pai: AddressReading[];
   to: AddressReading | null;
   identity: string[];
   callId: string | null;
@@ -63,7 +67,7 @@ const CONTENT_LENGTH = new Set(["content-length", "l"]);
 export function parseInvite(raw: string): InviteParts {
   if (raw.length > MAX_SIP_MESSAGE_BYTES) throw new SipMessageError(`SIP message is larger than ${MAX_SIP_MESSAGE_BYTES} bytes`);
   const { lines, body } = sections(raw);
-  const parts: InviteParts = { ruri: readRequestLine(lines[0]!), from: null, pai: null, to: null, identity: [], callId: null, date: null, privacy: [], cutShort: null };
+  const parts: InviteParts = { ruri: readRequestLine(lines[0]!), from: null, pai: [], to: null, identity: [], callId: null, date: null, privacy: [], cutShort: null };
   let contentLength: string | null = null;
   for (const { name, value } of headerFields(lines)) {
     const key = name.toLowerCase();
@@ -86,8 +90,8 @@ export function parseInvite(raw: string): InviteParts {
         break;
       }
       case "pai":
-        // The first P-Asserted-Identity header presents the caller, as its first value does (RFC 3325 §9.1).
-        parts.pai ??= readAddress(value, "P-Asserted-Identity");
+        // Which identity the far end presents is its own choice (src/call/normalize.ts): every one is read.
+        if (parts.pai.length <= MAX_ASSERTED_IDENTITIES) parts.pai.push(...readAssertedIdentities(value).slice(0, MAX_ASSERTED_IDENTITIES + 1 - parts.pai.length));
         break;
       case "callId":
         parts.callId ??= value; // the first Call-ID counts, as the first Date does

@@ -1,7 +1,7 @@
 import { checkReplay, replayDepsOf } from "../abuse/replay";
 import { velocityDestinationOf } from "../abuse/velocity";
 import type { NormalizedCall } from "../call/call";
-import { calledNumbers, otherPresentedCaller } from "../call/normalize";
+import { calledNumbers, otherPresentedCallers } from "../call/normalize";
 import { unreadablePartChecks } from "../call/reading-checks";
 import { assessOrigin, vouchesForCli, withOtherCaller, type OriginAssessment, type OriginDeps, type SignedCallSummary } from "../origin/assess";
 import type { Runtime } from "../runtime";
@@ -55,20 +55,20 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const signed = signedSummary(call, verified);
   // The replay guard's answer is needed now; it runs alongside the origin checks, so it costs no extra wait.
   const arrival = { leg: call.ruri?.raw ?? call.to?.raw ?? "", callId: call.callId };
-  // A From presenting another number than P-Asserted-Identity is judged too, as unsigned: an attestation vouches for orig alone.
-  const from = otherPresentedCaller(call);
-  const [firstAssessment, fromAssessment, replay] = await Promise.all([
+  // A From, or a second P-Asserted-Identity identity, presenting another number is judged too, as unsigned: an attestation vouches for orig alone.
+  const others = otherPresentedCallers(call);
+  const [firstAssessment, otherAssessments, replay] = await Promise.all([
     assessOrigin(call, signed, deps.origin),
-    from ? assessOrigin({ ...call, cli: from, cliSource: "from" }, null, deps.origin) : null,
+    Promise.all(others.map(({ party, presentedIn }) => assessOrigin({ ...call, cli: party, cliSource: presentedIn === "From" ? "from" : "pai" }, null, deps.origin))),
     checkReplay(verified.identities, arrival, replayDepsOf(runtime, deadline)),
   ]);
   const verification = failReplays(verified, replay.replays);
   // A replayed attestation vouches for nothing: the origin checks it waived run as for any unverified
   // call. Judged again only then (an attack, rare), so no other call waits for the guard before them.
   const callerAssessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
-  const assessment = fromAssessment ? withOtherCaller(callerAssessment, fromAssessment) : callerAssessment;
+  const assessment = otherAssessments.reduce((judged, other, index) => withOtherCaller(judged, other, others[index]!.presentedIn), callerAssessment);
   const velocity = runtime.velocity.assess(
-    { cli: call.cli?.tn ?? null, otherCli: from?.tn ?? null, destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk, carrier: assessment.ingress.carrier },
+    { cli: call.cli?.tn ?? null, otherClis: others.map(({ party }) => party.tn), destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk, carrier: assessment.ingress.carrier },
     runtime.clock.now(),
     deadline,
     deps.background,

@@ -1,4 +1,4 @@
-import { calledNumber } from "../../call/normalize";
+import { calledNumber, type OtherPresentedCaller } from "../../call/normalize";
 import { expiryIso, type Rule } from "../../rules/rule";
 import { ruleSubjectFor, UNREAD_RULE_ID, type RuleSubject } from "../../rules/matcher";
 import { fail, outweighs, pass, skip, type Check } from "../../verdict/check";
@@ -41,29 +41,30 @@ export function checkOperatorRules(matched: Rule[] | null, rulesLoaded: number):
 /** What the check's evidence holds when rules matched. */
 interface RulesEvidence {
   matched: number;
-  rules: (ReturnType<typeof ruleEvidence> & { presentedIn?: "From" })[];
+  rules: (ReturnType<typeof ruleEvidence> & { presentedIn?: OtherPresentedCaller["presentedIn"] })[];
 }
 
 const rulesEvidenceOf = (check: Check): Partial<RulesEvidence> => (check.evidence ?? {}) as Partial<RulesEvidence>;
 const listedRules = (check: Check): RulesEvidence["rules"] => rulesEvidenceOf(check).rules ?? [];
 
 /**
- * The check of a call whose From presents another number than its caller ID, when From's number matched
- * rules the caller ID's did not (src/origin/assess.ts withOtherCaller): every rule either matched is
- * listed, From's marked so, as each decides the call. Keeping one number's check alone left the other's
+ * The check of a call that presents another number than its caller ID (in From, or in
+ * P-Asserted-Identity's other identity), when that number matched rules the caller ID's did not
+ * (src/origin/assess.ts withOtherCaller): every rule either matched is listed, the other number's
+ * marked with where it was presented, as each decides the call. Keeping one number's check alone left the other's
  * rules unnamed in the verdict and uncounted in their hits (ruleHitsOf): a rule blocking a spoofer
  * behind a P-Asserted-Identity under some broad rule read 0 hits, and looked dead. Null when only one
  * of the numbers matched rules, for the caller to keep the check that says more.
  */
-export function operatorRulesOfBoth(own: Check, from: Check): Check | null {
+export function operatorRulesOfBoth(own: Check, other: Check, presentedIn: OtherPresentedCaller["presentedIn"]): Check | null {
   const ownRules = listedRules(own);
-  const fromRules = listedRules(from).filter((rule) => !ownRules.some((listed) => listed.id === rule.id));
-  if (ownRules.length === 0 || fromRules.length === 0) return null;
+  const otherRules = listedRules(other).filter((rule) => !ownRules.some((listed) => listed.id === rule.id));
+  if (ownRules.length === 0 || otherRules.length === 0) return null;
   // Each number's count of the rules it matched, less the rules both matched (as far as they are listed).
-  const matched = (rulesEvidenceOf(own).matched ?? 0) + (rulesEvidenceOf(from).matched ?? 0) - (listedRules(from).length - fromRules.length);
-  const evidence: RulesEvidence = { matched, rules: [...ownRules, ...fromRules.map((rule) => ({ ...rule, presentedIn: "From" as const }))].slice(0, RULES_IN_EVIDENCE) };
-  const result = outweighs(from, own) ? from.result : own.result;
-  return result === "fail" ? fail(own.id, `${matched} operator rule(s) match, on the caller ID or From`, { ...evidence }) : pass(own.id, "only allowing operator rules match", { ...evidence });
+  const matched = (rulesEvidenceOf(own).matched ?? 0) + (rulesEvidenceOf(other).matched ?? 0) - (listedRules(other).length - otherRules.length);
+  const evidence: RulesEvidence = { matched, rules: [...ownRules, ...otherRules.map((rule) => ({ ...rule, presentedIn }))].slice(0, RULES_IN_EVIDENCE) };
+  const result = outweighs(other, own) ? other.result : own.result;
+  return result === "fail" ? fail(own.id, `${matched} operator rule(s) match, on the caller ID or ${presentedIn}`, { ...evidence }) : pass(own.id, "only allowing operator rules match", { ...evidence });
 }
 
 const ruleEvidence = (rule: Rule) => ({

@@ -39,13 +39,16 @@ function readByWholeMessageParser(raw: string) {
 const sip = (user: string) => ({ scheme: "sip", user });
 
 describe("parseInvite reads only what the verdict needs", () => {
-  it("reads the request URI, From, To and the first PAI identity through the grammar, and every Identity, Call-ID, Date and Privacy header", () => {
+  it("reads the request URI, From, To and every PAI identity through the grammar, and every Identity, Call-ID, Date and Privacy header", () => {
     const invite = `${seed.trimEnd()}\r\nIdentity: second;info=<https://b.example/x.pem>\r\nPrivacy: id\r\nPrivacy: user;critical\r\n\r\n`;
     expect(parseInvite(invite)).toEqual({
       ruri: { raw: "sip:+77012345678@operator.example;user=phone", address: sip("+77012345678") },
       from: { raw: '"Caller" <sip:+77272501234@carrier.example;user=phone>;tag=1', address: sip("+77272501234") },
       to: { raw: "<sip:+77012345678@operator.example;user=phone>", address: sip("+77012345678") },
-      pai: { raw: "<sip:+77272501234@carrier.example;user=phone>, <tel:+77272501234>", address: sip("+77272501234") },
+      pai: [
+        { raw: "<sip:+77272501234@carrier.example;user=phone>", address: sip("+77272501234") },
+        { raw: "<tel:+77272501234>", address: { scheme: "tel", user: "+77272501234" } },
+      ],
       identity: [IDENTITY, "second;info=<https://b.example/x.pem>"],
       callId: "fuzz-1@192.0.2.10",
       date: "Fri, 28 Nov 2025 00:00:00 GMT",
@@ -64,15 +67,25 @@ describe("parseInvite reads only what the verdict needs", () => {
     expect(parts).toMatchObject({ from: { raw: "<sip:+77272501234@carrier.example> ;tag=1", address: sip("+77272501234") }, identity: ["a.b.c ;info=<https://x.example/c.pem>"] });
   });
 
-  it("takes the first P-Asserted-Identity address, whatever its quoted display name holds (RFC 3325 §9.1)", () => {
+  it("reads every P-Asserted-Identity identity over its headers, whatever a quoted display name holds (RFC 3325 §9.1, RFC 3261 §7.3.1)", () => {
     const parts = parseInvite('INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\nP-Asserted-Identity: "x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>, <tel:+77272501234>\r\nP-Asserted-Identity: <tel:+4930123456789>\r\n\r\n');
-    expect(parts.pai).toEqual({ raw: '"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>, <tel:+77272501234>', address: sip("+77272501234") });
+    expect(parts.pai).toEqual([
+      { raw: '"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>', address: sip("+77272501234") },
+      { raw: "<tel:+77272501234>", address: { scheme: "tel", user: "+77272501234" } },
+      { raw: "<tel:+4930123456789>", address: { scheme: "tel", user: "+4930123456789" } },
+    ]);
+  });
+
+  it("reads one identity more than RFC 3325 allows, and no further", () => {
+    const identities = Array.from({ length: 6 }, (_, index) => `<tel:+7727250123${index}>`);
+    const parts = parseInvite(`INVITE sip:a@b.example SIP/2.0\r\nP-Asserted-Identity: ${identities.slice(0, 2).join(", ")}\r\nP-Asserted-Identity: ${identities.slice(2).join(",")}\r\n\r\n`);
+    expect(parts.pai.map(({ raw }) => raw)).toEqual(identities.slice(0, 3));
   });
 
   it("reads tel URIs in the Request-URI, From, To and P-Asserted-Identity (RFC 3966)", () => {
     const parts = parseInvite("INVITE tel:+77012345678 SIP/2.0\r\nFrom: <tel:+77272501234>;tag=1\r\nTo: tel:+77012345678\r\nP-Asserted-Identity: <tel:+77272501234>, <sip:+77272501234@c.example>\r\n\r\n");
     const tel = (user: string) => ({ scheme: "tel", user });
-    expect(parts).toMatchObject({ ruri: { address: tel("+77012345678") }, from: { address: tel("+77272501234") }, to: { address: tel("+77012345678") }, pai: { address: tel("+77272501234") } });
+    expect(parts).toMatchObject({ ruri: { address: tel("+77012345678") }, from: { address: tel("+77272501234") }, to: { address: tel("+77012345678") }, pai: [{ address: tel("+77272501234") }, { address: sip("+77272501234") }] });
   });
 
   it("keeps a tel Request-URI's parameters: the Request-URI is a URI, with no header parameters to stand apart", () => {
@@ -82,7 +95,7 @@ describe("parseInvite reads only what the verdict needs", () => {
 
   it("reads no header whose name is a property of every object", () => {
     const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\n__proto__: x\r\nconstructor: y\r\ntoString: z\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n");
-    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: null, identity: [], callId: null, date: null, privacy: [], cutShort: null });
+    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: [], identity: [], callId: null, date: null, privacy: [], cutShort: null });
   });
 
   it(
@@ -108,8 +121,8 @@ describe("parseInvite reads only what the verdict needs", () => {
           const { pai, cutShort: _cutShort, ...parts } = parseInvite(text);
           const { pai: paiValue, ...rest } = expected!;
           expect(parts).toEqual(rest);
-          // sip.js keeps P-Asserted-Identity as text: the value is the same, its address the grammar's.
-          expect(pai?.raw ?? null).toBe(paiValue);
+          // sip.js keeps P-Asserted-Identity as text: its first header's value starts with the first identity read.
+          expect(pai.length === 0 ? paiValue : paiValue?.startsWith(pai[0]!.raw) && paiValue).toBe(paiValue);
         }),
         { numRuns: RUNS },
       );
@@ -122,7 +135,7 @@ describe("what the calling peer wrote is reported, never refused (issue 22 item 
   const tooLong = ";p=1".repeat(MAX_PARSED_LINE_CHARS / 4);
   it.each([
     ["a From the SIP grammar refuses", "From: <<sip:x", { from: { raw: "<<sip:x", problem: "unparseable" } }],
-    ["a P-Asserted-Identity the SIP grammar refuses", "P-Asserted-Identity: sip:+7727 x@y", { pai: { raw: "sip:+7727 x@y", problem: "unparseable" } }],
+    ["a P-Asserted-Identity the SIP grammar refuses", "P-Asserted-Identity: sip:+7727 x@y", { pai: [{ raw: "sip:+7727 x@y", problem: "unparseable" }] }],
     ["a To the SIP grammar refuses", "To: <sip:+77012345678@o.example", { to: { raw: "<sip:+77012345678@o.example", problem: "unparseable" } }],
     ["a second From (RFC 3261 §20)", 'From: "Bank" <sip:+77019999999@c.example>;tag=1\r\nFrom: <sip:+77272501234@c.example>;tag=2', { from: { raw: '"Bank" <sip:+77019999999@c.example>;tag=1', problem: "repeated" } }],
     ["a From and an f", "f: <sip:+77019999999@c.example>;tag=1\r\nFrom: <sip:+77272501234@c.example>;tag=2", { from: { problem: "repeated" } }],
@@ -130,7 +143,7 @@ describe("what the calling peer wrote is reported, never refused (issue 22 item 
     ["a second To", "To: <sip:+77012345678@o.example>\r\nt: <sip:+77019999999@o.example>", { to: { problem: "repeated" } }],
     ["a From too long to parse", `From: <sip:+77272501234@c.example>;tag=1${tooLong}`, { from: { problem: "too-long" } }],
     ["a To too long to parse", `To: <sip:+77012345678@o.example>${tooLong}`, { to: { problem: "too-long" } }],
-    ["a P-Asserted-Identity too long to parse", `P-Asserted-Identity: <sip:+77272501234@c.example>${tooLong}`, { pai: { problem: "too-long" } }],
+    ["a P-Asserted-Identity too long to parse", `P-Asserted-Identity: <sip:+77272501234@c.example>${tooLong}`, { pai: [{ problem: "too-long" }] }],
   ])("%s", (_what, headers, parts) => {
     expect(parseInvite(`INVITE sip:a@b.example SIP/2.0\r\n${headers}\r\n\r\n`)).toMatchObject(parts);
   });

@@ -154,7 +154,7 @@ describe("POST /v1/admin/rules/preview refuses what a create refuses", () => {
 });
 
 describe("a call whose From presents another number than P-Asserted-Identity", () => {
-  // The verdict judges From's number too (src/call/normalize.ts otherPresentedCaller): a rule on it
+  // The verdict judges From's number too (src/call/normalize.ts otherPresentedCallers): a rule on it
   // decides the call. A preview that read only the caller ID said such a rule matched nothing.
   const behindPai = { pai: "+77272509201", from: "+77172580000", to: "+77012345678", ingress: DOMESTIC };
   const at = T0 + 10 * MINUTE;
@@ -173,5 +173,19 @@ describe("a call whose From presents another number than P-Asserted-Identity", (
     await postVerdictAndSettle(createApp({ clock: manualClock(at) }), behindPai);
     const response = await operatorApp(manualClock(at)).send("GET", "/v1/admin/verdicts?number=77172580000", undefined, NAMED.viewer.headers);
     expect(await response.json()).toMatchObject({ verdicts: [{ cli: "77272509201", fromCli: "77172580000" }] });
+  });
+});
+
+describe("a call whose P-Asserted-Identity lists a tel identity of another number", () => {
+  // The verdict judges that number too (src/call/normalize.ts otherPresentedCallers), as it does From's.
+  const twoIdentities = { pai: "<sip:+77272509301@carrier.example;user=phone>, <tel:+77172580001>", from: "+77272509301", to: "+77012345678", ingress: DOMESTIC };
+  const at = T0 + 20 * MINUTE;
+
+  it("is matched by a preview of a rule on that number, and found among the recent verdicts by it", async () => {
+    const response = await postVerdictAndSettle(createApp({ clock: manualClock(at) }), twoIdentities);
+    const { verdict } = (await response.json()) as { verdict: { requestId: string } };
+    expect(await (await preview(blocking({ cli: { exact: "+77172580001" } }))).json()).toMatchObject({ matched: 1, sample: [{ requestId: verdict.requestId, cli: "77272509301" }] });
+    const listed = await operatorApp(manualClock(at)).send("GET", "/v1/admin/verdicts?number=77172580001", undefined, NAMED.viewer.headers);
+    expect(await listed.json()).toMatchObject({ verdicts: [{ requestId: verdict.requestId, cli: "77272509301", assertedCli: "77172580001" }] });
   });
 });

@@ -29,6 +29,7 @@ export function sketchCall({ cli, to = "+77012345678", trunk = "intl-1", carrier
     identity: [],
     from,
     pai: null,
+    paiOther: null,
     to: party(to),
     ruri: null,
     cli: from,

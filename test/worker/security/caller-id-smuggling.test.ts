@@ -47,13 +47,46 @@ describe("P-Asserted-Identity read through the SIP grammar", () => {
     expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: CALLER, source: "pai" } });
   });
 
+  // RFC 3325 §9.1 allows a SIP and a tel identity; the far end may present either (a gateway to the
+  // circuit-switched network can take the calling number from the tel URI, or from the second
+  // identity). A foreign first identity must not carry a Kazakh landline in the second past check 5.
   it.each([
-    ["sip, then tel", `<sip:+${FOREIGN}@gw.example;user=phone>, <tel:+${CALLER}>`, FOREIGN, "allow"],
-    ["tel, then sip", `<tel:+${CALLER}>, <sip:+${FOREIGN}@gw.example;user=phone>`, CALLER, "block"],
-  ])("two identities (%s): the first presents the caller", async (_order, pai, tn, action) => {
-    // From presents the foreign number too, so the verdict is the first identity's alone.
+    ["sip, then tel", `<sip:+${FOREIGN}@gw.example;user=phone>, <tel:+${CALLER}>`],
+    ["tel, then sip", `<tel:+${CALLER}>, <sip:+${FOREIGN}@gw.example;user=phone>`],
+    ["in two headers", `<sip:+${FOREIGN}@gw.example;user=phone>\r\nP-Asserted-Identity: <tel:+${CALLER}>`],
+    ["a first identity naming no number", `<sip:anonymous@gw.example>, <tel:+${CALLER}>`],
+  ])("two identities presenting a foreign and a Kazakh landline (%s): the landline is judged, and blocks", async (_order, pai) => {
+    // From presents the foreign number, so only the landline in P-Asserted-Identity can block.
     const response = await postInvite(inviteWith([`From: <sip:+${FOREIGN}@gw.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: ${pai}`]), INTERNATIONAL_QUERY);
     const { verdict } = (await response.json()) as any;
-    expect(verdict).toMatchObject({ action, cli: { tn, source: "pai" } });
+    expect(verdict).toMatchObject({ action: "block", sip: { code: 608 }, decidedBy: "origin.national-on-international" });
+    expect(verdict.checks.find((check: any) => check.id === "origin.national-on-international")).toMatchObject({ result: "fail" });
+  });
+
+  it("names where the other identity was presented, in the failed check and the reason (JSON)", async () => {
+    const response = await postVerdict(appAt(), { from: `<sip:+${FOREIGN}@gw.example>`, pai: `<sip:+${FOREIGN}@gw.example;user=phone>, <tel:+${CALLER}>`, to: `+${CALLEE}`, ingress: INTERNATIONAL });
+    const { verdict } = (await response.json()) as any;
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: FOREIGN, source: "pai" } });
+    const check = verdict.checks.find((candidate: any) => candidate.id === "origin.national-on-international");
+    expect(check).toMatchObject({ result: "fail", evidence: { presentedIn: "P-Asserted-Identity" } });
+    expect(check.detail).toMatch(/^P-Asserted-Identity: /);
+  });
+
+  it("allows two identities of one foreign number, and a foreign number beside a URI naming none", async () => {
+    for (const pai of [`<sip:+${FOREIGN}@gw.example;user=phone>, <tel:+${FOREIGN}>`, `<tel:+${FOREIGN}>, <sip:alice@gw.example>`]) {
+      const response = await postInvite(inviteWith([`From: <sip:+${FOREIGN}@gw.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: ${pai}`]), INTERNATIONAL_QUERY);
+      const { verdict } = (await response.json()) as any;
+      expect(verdict, pai).toMatchObject({ action: "allow", cli: { tn: FOREIGN, source: "pai" } });
+    }
+  });
+
+  it.each([
+    ["more identities than RFC 3325 allows", `<sip:+${FOREIGN}@gw.example>, <tel:+${FOREIGN}>, <tel:+${CALLER}>`, /lists more than 2 identities/],
+    ["a second identity the grammar refuses", `<sip:+${FOREIGN}@gw.example>, <<tel:+${CALLER}`, /P-Asserted-Identity unparseable/],
+  ])("%s: the caller ID cannot be read, and blocks", async (_what, pai, detail) => {
+    const response = await postInvite(inviteWith([`From: <sip:+${FOREIGN}@gw.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: ${pai}`]), INTERNATIONAL_QUERY);
+    const { verdict } = (await response.json()) as any;
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.format" });
+    expect(verdict.checks.find((check: any) => check.id === "sip.pai")).toMatchObject({ result: "fail", detail: expect.stringMatching(detail) });
   });
 });

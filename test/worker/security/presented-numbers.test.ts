@@ -76,6 +76,31 @@ describe("From presenting another number than P-Asserted-Identity is judged too"
   });
 });
 
+describe("P-Asserted-Identity's other identity presenting another number is judged too", () => {
+  // RFC 3325 §9.1 allows a SIP and a tel identity, and the far end may present either.
+  it("an operator rule and a Do-Not-Originate entry on the tel identity's number block, the checks naming where it was presented", async () => {
+    const bank = "77172590001";
+    await addRule({ criteria: { cli: { exact: bank } } } as Partial<RuleInput>);
+    const numbering = await getConfigSection(env.DB, "numbering", "KZ");
+    await putConfigSection(env.DB, "numbering", { ...numbering.document, doNotOriginate: [{ exact: bank }] }, numbering.version, TEST_ACTOR, Date.now(), "KZ");
+    const verdict = await verdictOf(freshApp(), invite([`From: <sip:+${BERLIN}@carrier.example>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example;user=phone>, <tel:+${bank}>`]));
+    expect(verdict).toMatchObject({ action: "block", cli: { tn: BERLIN, source: "pai" } });
+    expect(checkOf(verdict, "cli.dno")).toMatchObject({ result: "fail", evidence: { presentedIn: "P-Asserted-Identity" } });
+    expect(checkOf(verdict, "rules.operator")).toMatchObject({ result: "fail", evidence: { presentedIn: "P-Asserted-Identity" } });
+  });
+
+  it("calls-per-cli counts the tel identity's number: a constant one behind a rotating first identity reaches its limit", async () => {
+    const bindings = { ...env, VELOCITY_CALLS_PER_CLI: "2/60:block", VELOCITY_CLIS_PER_TRUNK: "off", VELOCITY_DESTINATIONS_PER_CLI: "off" };
+    const app = freshApp();
+    const verdicts = [];
+    for (let n = 0; n < 6; n++) {
+      const rotating = `+493012345671${n}`;
+      verdicts.push(await verdictOf(app, invite([`From: <sip:${rotating}@carrier.example>;tag=${n}`, TO, `P-Asserted-Identity: <sip:${rotating}@carrier.example>, <tel:+442071230001>`]), bindings));
+    }
+    expect(verdicts.at(-1)).toMatchObject({ action: "block", decidedBy: "velocity.calls-per-cli" });
+  });
+});
+
 describe("the destination is the number the call is routed to: the Request-URI's", () => {
   it("a destination rule on the Request-URI's number blocks whatever To says", async () => {
     const victim = "77015550101";

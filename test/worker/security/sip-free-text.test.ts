@@ -107,7 +107,7 @@ describe("no free text reaches a SIP header", () => {
 });
 
 describe("decideVerdict, for any reason and label a finding carries", () => {
-  const call: NormalizedCall = { identity: [], from: null, pai: null, to: null, ruri: null, cli: { raw: "+77272501234", tn: "77272501234", unreadable: null }, cliSource: "from", callId: null, date: null, ingress: { trunk: null, carrier: null, international: null }, privacy: [] };
+  const call: NormalizedCall = { identity: [], from: null, pai: null, paiOther: null, to: null, ruri: null, cli: { raw: "+77272501234", tn: "77272501234", unreadable: null }, cliSource: "from", callId: null, date: null, ingress: { trunk: null, carrier: null, international: null }, privacy: [] };
   const verification: CallVerification = { verstat: "No-TN-Validation", attest: null, failure: null, identities: [], checks: [] };
   const HEADER_GRAMMAR: Record<string, RegExp> = {
     Reason: /^SIP ;cause=(603|608) ;text="([A-Za-z0-9 .!?()/_+:-]{1,64})"$/,
