@@ -58,6 +58,8 @@ const exportedRuleSchema = z.object({
   version: z.number().int().default(1),
   createdAt: instantOrNull.default(null),
   updatedAt: instantOrNull.default(null),
+  // Whether the deployment enforces it (src/rules/store.ts): an export from before rules were published is all in force.
+  published: z.boolean().default(true),
 });
 
 const roamingEntrySchema = z.object({
@@ -79,6 +81,8 @@ const exportSchema = z
 export interface ReplayConfiguration {
   config: OperatorConfig;
   rules: Rule[];
+  /** The exported rules an unfinished import left unpublished, which `rules` leaves out unless asked to keep them. */
+  unpublished: number;
   roaming: Map<string, RoamingAnswer>;
 }
 
@@ -92,8 +96,10 @@ const issueText = (error: z.ZodError, where: string) => {
  * Reads a configuration export; each section is validated with the schema the admin API writes it
  * with, each rule as the API shows it. The first problem is named by its path (`config.policy.…`,
  * `rules.3.criteria.cli`) and stops the run: a replay on a configuration half read would mislead.
+ * A rule the deployment has not published (an unfinished import) is enforced by none of its isolates,
+ * so the replay leaves it out too, unless `withUnpublished` asks what publishing it would do.
  */
-export function readConfigurationExport(value: unknown, homeCountry: string): ReplayConfiguration {
+export function readConfigurationExport(value: unknown, homeCountry: string, { withUnpublished = false }: { withUnpublished?: boolean } = {}): ReplayConfiguration {
   const parsed = exportSchema.safeParse(value ?? {});
   if (!parsed.success) throw new CliInputError(`--config: ${issueText(parsed.error, "")}`);
   const config = defaultOperatorConfig(homeCountry);
@@ -103,18 +109,21 @@ export function readConfigurationExport(value: unknown, homeCountry: string): Re
     if (!read.success) throw new CliInputError(`--config: ${issueText(read.error, `config.${section}`)}`);
     Object.assign(config, { [section]: read.data });
   }
-  const rules = parsed.data.rules.map((rule, index): Rule => {
-    const read = exportedRuleSchema.safeParse(rule);
-    if (!read.success) throw new CliInputError(`--config: ${issueText(read.error, `rules.${index}`)}`);
-    return { ...read.data, createdAt: read.data.createdAt ?? 0, updatedAt: read.data.updatedAt ?? 0 };
+  const read = parsed.data.rules.map((rule, index) => {
+    const exported = exportedRuleSchema.safeParse(rule);
+    if (!exported.success) throw new CliInputError(`--config: ${issueText(exported.error, `rules.${index}`)}`);
+    const { published, ...fields } = exported.data;
+    return { published, rule: { ...fields, createdAt: fields.createdAt ?? 0, updatedAt: fields.updatedAt ?? 0 } satisfies Rule };
   });
+  const rules = read.filter(({ published }) => published || withUnpublished).map(({ rule }) => rule);
+  const unpublished = read.filter(({ published }) => !published).length;
   const roaming = new Map(
     parsed.data.roaming.map((entry): [string, RoamingAnswer] => [
       entry.tn,
       { status: entry.status, ...(entry.visitedCountry ? { visitedCountry: entry.visitedCountry } : {}), observedAt: entry.observedAt ? Date.parse(entry.observedAt) : null, source: TABLE_SOURCE },
     ]),
   );
-  return { config, rules, roaming };
+  return { config, rules, unpublished, roaming };
 }
 
 /**

@@ -88,10 +88,16 @@ function summaryTable(summary: ReplaySummary): string {
 async function replayerFrom(context: CommandContext, { config: verifierConfig, homeCountry }: ReturnType<typeof workerSettings>): Promise<CallReplayer> {
   const configPath = stringOption(context, "config");
   const exported = configPath ? await parseInputFile(configPath, (text) => JSON.parse(text) as unknown) : {};
+  const withUnpublished = booleanOption(context, "unpublished");
+  const configuration = readConfigurationExport(exported, homeCountry, { withUnpublished });
+  if (configuration.unpublished > 0) {
+    const judged = withUnpublished ? "judged with them too (--unpublished)" : "enforced by none of its isolates, so left out here too (--unpublished judges with them)";
+    context.warn(`${configuration.unpublished} rule(s) in --config are not published (an unfinished import): ${judged}`);
+  }
   return new CallReplayer({
     verifierConfig,
     homeCountry,
-    configuration: readConfigurationExport(exported, homeCountry),
+    configuration,
     trust: await directoryTrustSource(stringOption(context, "trust-dir"), listOption(context, "crl")),
     certificates: await directoryCertificateSource(stringOption(context, "certs")),
   });
@@ -106,6 +112,7 @@ export function callsReplayCommand(environment: Record<string, string | undefine
       input: { type: "string", valueName: "file", description: "calls: CSV (time,from,to,trunk,carrier,international,identity) or JSON Lines of /v1/verdict calls plus time (required)" },
       format: { type: "string", valueName: "csv|jsonl", description: "the input's format (default: from its extension)" },
       config: { type: "string", valueName: "file", description: "the configuration `config export` wrote (default: a fresh deployment's)" },
+      unpublished: { type: "boolean", description: "judge with the rules an unfinished import left unpublished too, as the deployment will once they are published" },
       at: { type: "string", valueName: "instant", description: "judge every call at this instant (ISO 8601 or epoch seconds) instead of its own time" },
       "trust-dir": { type: "string", valueName: "dir", description: "trust anchors for signed calls (default: none)" },
       crl: { type: "string", valueName: "file", description: "CRL file(s)", multiple: true },

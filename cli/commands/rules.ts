@@ -48,9 +48,13 @@ interface RuleView {
   author: string;
   expiresAt: string | null;
   criteria: Record<string, unknown>;
+  /** Absent from a deployment older than publishing, and from a rule just written (published by its write). */
+  published?: boolean;
 }
 
-const describeRule = (rule: RuleView) => `${rule.id}  ${rule.action.padEnd(8)} ${JSON.stringify(rule.criteria)}  expires ${rule.expiresAt ?? "never"}  by ${rule.author}: ${rule.reason}`;
+/** A rule on one line; one an unfinished import left unpublished says so first, as no isolate enforces it. */
+const describeRule = (rule: RuleView) =>
+  `${rule.id}  ${rule.action.padEnd(8)} ${rule.published === false ? "NOT PUBLISHED " : ""}${JSON.stringify(rule.criteria)}  expires ${rule.expiresAt ?? "never"}  by ${rule.author}: ${rule.reason}`;
 
 const DURATION = /^(\d+)([mhd])$/;
 const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -136,11 +140,13 @@ const list: CliCommand = {
     active: { type: "boolean", description: "only rules not yet expired" },
     cli: text("only rules whose CLI criterion mentions these digits", "digits"),
     limit: text("at most this many", "n"),
+    unpublished: { type: "boolean", description: "only the rules an unfinished import left unpublished (enforced nowhere until published)" },
     ...ADMIN_API_OPTIONS,
   },
   async run(context) {
     const query = new URLSearchParams();
     if (booleanOption(context, "active")) query.set("active", "true");
+    if (booleanOption(context, "unpublished")) query.set("published", "false");
     if (stringOption(context, "cli")) query.set("cli", stringOption(context, "cli")!);
     if (stringOption(context, "limit")) query.set("limit", stringOption(context, "limit")!);
     const { rules } = (await callAdminApi(context, "GET", `/v1/admin/rules?${query}`)) as { rules: RuleView[] };

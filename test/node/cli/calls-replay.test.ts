@@ -169,6 +169,35 @@ describe("each call is judged at its own time, or at --at", () => {
   });
 });
 
+describe("rules an unfinished import left unpublished", () => {
+  // The deployment enforces none of them until the origin version moves (src/rules/store.ts), so neither does the replay.
+  const config = exportFile({
+    rules: [
+      { ...presentRule(rule("imported", { criteria: { cli: { exact: "77273334444" } } })), published: false },
+      { ...presentRule(rule("in-force", { criteria: { cli: { exact: "77273335555" } } })), published: true },
+    ],
+  });
+  const input = csv("2026-11-27T12:00:00+05:00,+77273334444,+77012345678,kt-1,,false,", "2026-11-27T12:00:00+05:00,+77273335555,+77012345678,kt-1,,false,");
+
+  it("are left out, as the deployment leaves them out, and the replay says so", async () => {
+    const { lines, stderr } = await replay("--input", input, "--config", config);
+    expect(actions(lines)).toEqual([
+      [2, "allow"],
+      [3, "block"],
+    ]);
+    expect(stderr).toMatch(/1 rule\(s\) in --config are not published .*left out here too/);
+  });
+
+  it("--unpublished judges with them, as the deployment will once they are published", async () => {
+    const { lines, stderr } = await replay("--input", input, "--config", config, "--unpublished");
+    expect(actions(lines)).toEqual([
+      [2, "block"],
+      [3, "block"],
+    ]);
+    expect(stderr).toMatch(/judged with them too/);
+  });
+});
+
 describe("signed calls verify offline: the trust directory, and chains from --certs by the x5u's file name", () => {
   const IAT = 1_795_800_000;
   it("verified with the chain at hand; without it, the verifier's own fetch failure; a replayed PASSporT fails", async () => {

@@ -28,7 +28,7 @@ beforeAll(async () => {
       const answer = (status: number, body: unknown) => response.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
       if (request.headers.authorization !== "Bearer admin-secret") return answer(401, { error: { code: "ERR_UNAUTHENTICATED", message: "the bearer key is not accepted" } });
       if (request.method === "POST" && requestUrl.pathname === "/v1/admin/rules") return answer(201, { rule: { ...RULE, ...(JSON.parse(text) as object) } });
-      if (request.method === "GET" && requestUrl.pathname === "/v1/admin/rules") return answer(200, { rules: [RULE] });
+      if (request.method === "GET" && requestUrl.pathname === "/v1/admin/rules") return answer(200, { rules: requestUrl.searchParams.get("published") === "false" ? [{ ...RULE, published: false }] : [{ ...RULE, published: true }] });
       if (request.method === "POST" && requestUrl.pathname === `/v1/admin/rules/${RULE.id}/expire`) return answer(200, { rule: { ...RULE, expiresAt: "2026-11-27T12:00:00.000Z", version: 2 } });
       if (request.method === "GET" && requestUrl.pathname === "/v1/reports") return answer(200, { reports: [REPORT] });
       if (request.method === "POST" && requestUrl.pathname === "/v1/reports") {
@@ -63,6 +63,14 @@ describe("rules and reports from the command line (the operator API)", () => {
     expect(seen[0]).toMatchObject({ method: "GET", path: "/v1/admin/rules", query: { active: "true", cli: "7727", limit: "10" } });
     expect(run.stdout).toContain(RULE.id);
     expect(run.stdout).toContain("7727250");
+    expect(run.stdout).not.toContain("NOT PUBLISHED");
+  });
+
+  it("rules list --unpublished asks for the rules an unfinished import left, and says they are not published", async () => {
+    const run = await cli("rules", "list", "--unpublished", "--url", url, "--token", "admin-secret");
+    expect(run.code).toBe(0);
+    expect(seen[0]).toMatchObject({ method: "GET", path: "/v1/admin/rules", query: { published: "false" } });
+    expect(run.stdout).toMatch(new RegExp(`^${RULE.id}  block    NOT PUBLISHED \\{`));
   });
 
   it("rules expire expires one rule by id", async () => {
