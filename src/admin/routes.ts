@@ -12,6 +12,7 @@ import { CONFIG_SECTION_SCHEMAS, CONFIG_SECTIONS, isConfigSection, type ConfigSe
 import { getConfigSection, putConfigSection, type VersionedSection } from "../origin/config/store";
 import { homeCountryOf, type OriginEnv } from "../origin/deps";
 import { forgetCachedRoamingStatus } from "../origin/roaming/lookup";
+import { futureObservation } from "../origin/roaming/observation-age";
 import { camaraAllowedHosts, camaraHostRefusal, type RoamingSettings } from "../origin/roaming/settings";
 import { deleteRoamingEntry, getRoamingEntry, listRoamingEntries, putRoamingEntry, roamingEntrySchema, type RoamingWriteResult } from "../origin/roaming/table-lookup";
 import { markIsolateSnapshotsStale, saveConfigCopy } from "../origin/snapshot";
@@ -303,6 +304,9 @@ adminRoutes.put(
     if (typeof tn === "object") return tn.response;
     const body = await readValidBody(c, roamingEntrySchema);
     if ("response" in body) return body.response;
+    // Check 6 would judge such an entry unknown until its time came, with maxObservationAgeSeconds, and young for ever without.
+    const future = body.value.observedAt === undefined ? null : futureObservation(body.value.observedAt, clockOf(c).now());
+    if (future) return nativeError(400, "ERR_VALIDATION", `invalid request: observedAt: ${future}`, { fields: { observedAt: future } });
     const basedOn = basedOnVersion(c, body.value.version);
     if ("response" in basedOn) return basedOn.response;
     return roamingWriteResponse(c, await putRoamingEntry(c.env.DB, tn!, body.value, basedOn.version, actorOf(c, body.value.author), clockOf(c).now()));
