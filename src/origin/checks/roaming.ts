@@ -27,6 +27,7 @@ export async function checkRoaming(context: OriginContext, needed: boolean, look
     status: answer.status,
     // A source that says "roaming" without saying where is still believed; the evidence says so.
     visitedCountry: answer.visitedCountry ?? (roaming ? "unknown" : null),
+    ...(answer.visitedCountries ? { visitedCountries: answer.visitedCountries } : {}),
     ...(answer.visitedMcc ? { visitedMcc: answer.visitedMcc } : {}),
     observedAt: answer.observedAt === null ? null : new Date(answer.observedAt).toISOString(),
     source: answer.source,
@@ -38,6 +39,11 @@ export async function checkRoaming(context: OriginContext, needed: boolean, look
     // National roaming (on another home network) is not abroad: the number was not called from there.
     const reason = `national roaming in ${home}`;
     return { check: fail(id, `${reason}: ${DETAIL.home}`, { ...evidence, judgedAs: "home", reason }), policyKey: `${id}:home` };
+  }
+  // A network shared by the home country and others may be at home: abroad is not established.
+  if (answer.visitedCountries?.includes(home)) {
+    const reason = `the visited network is in one of ${answer.visitedCountries.join(", ")}, ${home} among them`;
+    return { check: fail(id, `${DETAIL.unknown}: ${reason}`, { ...evidence, judgedAs: "unknown", reason }), policyKey: `${id}:unknown` };
   }
   // An answer that does not say when it was observed is taken as observed when asked (the cache keeps it no longer than the limit).
   const { observedAt } = answer;

@@ -50,10 +50,12 @@ export function createCamaraRoamingLookup(options: CamaraClientOptions): Roaming
       if (!parsed.success) return unknownRoaming(CAMARA_SOURCE, "response is not a CAMARA roaming status");
       const { roaming, countryCode, countryName, lastStatusTime } = parsed.data;
       // countryCode is the visited network's MCC, not a country: check 6 compares it with the home MCCs.
+      // Several names: the MCC is shared by several countries (CAMARA), and the subscriber is in one of them.
       const visitedCountry = countryName?.[0];
       return {
         status: roaming ? "roaming" : "home",
         ...(roaming && visitedCountry ? { visitedCountry } : {}),
+        ...(roaming && countryName && countryName.length > 1 ? { visitedCountries: countryName } : {}),
         ...(roaming && countryCode !== undefined ? { visitedMcc: String(countryCode) } : {}),
         observedAt: lastStatusTime ? Date.parse(lastStatusTime) : null,
         source: CAMARA_SOURCE,

@@ -13,6 +13,8 @@ export interface RoamingAnswer {
   status: RoamingStatus;
   /** Where the subscriber is registered (ISO 3166 alpha-2), when roaming and the source says. */
   visitedCountry?: string;
+  /** Every country the source names when it names more than one (CAMARA: an MCC shared by several), `visitedCountry` first. */
+  visitedCountries?: string[];
   /** The visited network's mobile country code (ITU-T E.212), when roaming and the source gives it (CAMARA `countryCode`). */
   visitedMcc?: string;
   /** When the source observed this status (epoch ms); null when it did not say. */

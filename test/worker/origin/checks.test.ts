@@ -166,6 +166,18 @@ describe("check 6 — national roaming is not abroad", () => {
     expect((await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryCode: 402 }), config })).action).toBe("block");
     expect((await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryCode: 401 }), config })).action).toBe("allow");
   });
+  it("CAMARA naming several countries for the visited network, the home country among them, is unknown: withheld by default", async () => {
+    for (const countryName of [["RU", "KZ"], ["KZ", "RU"]]) {
+      const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryName }) });
+      expect(checkNamed(checks, "origin.roaming"), countryName.join()).toMatchObject({ result: "fail", evidence: { judgedAs: expect.stringMatching(/^(unknown|home)$/), visitedCountries: countryName } });
+      expect(action, countryName.join()).not.toBe("allow");
+    }
+    const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryName: ["RU", "KZ"] }) });
+    expect(checkNamed(checks, "origin.roaming")).toMatchObject({ evidence: { judgedAs: "unknown", reason: "the visited network is in one of RU, KZ, KZ among them" } });
+    expect(action).toBe("withhold");
+    // Several countries, none of them home: abroad.
+    expect((await assess({ cli: "+77012345678" }, { roaming: camaraAnswering({ roaming: true, countryName: ["GB", "IM"] }) })).action).toBe("allow");
+  });
   it("a roaming answer naming no visited country still passes, and says the country is unknown", async () => {
     const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: answering({}) });
     expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "pass", detail: expect.stringContaining("country unknown"), evidence: { visitedCountry: "unknown" } });
