@@ -37,6 +37,8 @@ export interface SignedCallSummary {
   verstat: Verstat;
   /** The service provider answering for the signed number (verify-identity.ts SignerDescription.provider); null when none or not verified. */
   provider: string | null;
+  /** The providers of the verified `div` PASSporTs (RFC 8946): who retargeted the call on the way here. */
+  diverters: (string | null)[];
 }
 
 /** A verified `A` attestation, the only one that may vouch for the number (see attestationVouching). */
@@ -44,13 +46,24 @@ export const vouchesForCli = (signed: SignedCallSummary | null): boolean => sign
 
 /**
  * Whether a verified `A` attestation waives checks 5–8: only when the provider answering for the number
- * is one the operator's `attestation` section lists (src/origin/config/attestation.ts). Null for a call
- * with no verified `A`.
+ * is one the operator's `attestation` section lists (src/origin/config/attestation.ts), and so is every
+ * provider whose `div` PASSporT retargeted the call. A diversion lets the `shaken` PASSporT's `dest` be
+ * the diverting number, so without that a provider anyone can sign a `div` with (a rogue one, or the
+ * holder of any valid leaf key) would carry a captured `A` to a callee of its choosing, from abroad.
+ * Null for a call with no verified `A`.
  */
 export function attestationVouching(signed: SignedCallSummary | null, config: AttestationConfig): AttestationVouching | null {
   if (!vouchesForCli(signed)) return null;
-  const listed = signed!.provider === null ? undefined : config.vouching.find(({ spc }) => spc === signed!.provider);
-  return { provider: signed!.provider, vouches: listed !== undefined, ...(listed?.name ? { providerName: listed.name } : {}) };
+  const listing = (provider: string | null) => (provider === null ? undefined : config.vouching.find(({ spc }) => spc === provider));
+  const listed = listing(signed!.provider);
+  const unlistedDiverters = signed!.diverters.filter((diverter) => listing(diverter) === undefined);
+  return {
+    provider: signed!.provider,
+    vouches: listed !== undefined && unlistedDiverters.length === 0,
+    ...(listed?.name ? { providerName: listed.name } : {}),
+    ...(signed!.diverters.length > 0 ? { diverters: signed!.diverters } : {}),
+    ...(unlistedDiverters.length > 0 ? { unlistedDiverters } : {}),
+  };
 }
 
 export interface OriginAssessment {

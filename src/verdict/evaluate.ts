@@ -38,7 +38,9 @@ function signedSummary(call: NormalizedCall, verification: CallVerification): Si
   const verified = verification.verstat === "TN-Validation-Passed";
   // The PASSporT the call's verstat and attestation come from (verify-call.ts: the first verified shaken).
   const signer = verified ? verification.identities.find((identity) => identity.ppt === "shaken" && identity.outcome === "verified")?.signer : undefined;
-  return { verified, attest: verification.attest, verstat: verification.verstat, provider: signer?.provider ?? null };
+  // Every verified div extended the numbers that PASSporT's dest may name (verify-call.ts): each diverter is weighed.
+  const diverters = verified ? verification.identities.filter((identity) => identity.ppt === "div" && identity.outcome === "verified").map((identity) => identity.signer?.provider ?? null) : [];
+  return { verified, attest: verification.attest, verstat: verification.verstat, provider: signer?.provider ?? null, diverters };
 }
 
 /**

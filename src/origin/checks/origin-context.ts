@@ -31,7 +31,11 @@ export interface AttestationVouching {
   provider: string | null;
   /** The operator's name for it, from the `attestation` section. */
   providerName?: string;
-  /** The provider is in the operator's `attestation` section, so checks 5–8 are waived. */
+  /** The providers of the verified `div` PASSporTs that retargeted the call, when it was. */
+  diverters?: (string | null)[];
+  /** Those of them the `attestation` section does not list: any one leaves the attestation vouching for nothing. */
+  unlistedDiverters?: (string | null)[];
+  /** The provider, and every provider that diverted the call, is in the operator's `attestation` section, so checks 5–8 are waived. */
   vouches: boolean;
 }
 
@@ -40,23 +44,30 @@ export const vouchedByAttestation = (context: OriginContext): boolean => context
 
 const providerText = (attestation: AttestationVouching) =>
   attestation.provider === null ? "a signer whose certificates name no service provider" : `${attestation.providerName ?? attestation.provider} (${attestation.provider})`;
+const diverterText = (diverters: (string | null)[]) => diverters.map((diverter) => diverter ?? "a signer naming no service provider").join(", ");
 
-/** Why check 5–8 skipped: the attestation that vouched, naming its provider. */
-export const vouchedDetail = (attestation: AttestationVouching): string => `a verified A attestation by ${providerText(attestation)} vouches for the number`;
+/** Why check 5–8 skipped: the attestation that vouched, naming its provider (and who diverted the call). */
+export const vouchedDetail = (attestation: AttestationVouching): string =>
+  `a verified A attestation by ${providerText(attestation)} vouches for the number${attestation.diverters ? `, diverted by ${diverterText(attestation.diverters)}` : ""}`;
 
 /**
  * What checks 5 and 7 add to their evidence when a verified `A` did not vouch: the attestation, so an
  * analyst sees why a signed call was judged as unsigned. Empty when there is no such attestation.
  */
-export function unvouchedEvidence(context: OriginContext): { attestation?: { attest: "A"; provider: string | null; vouches: false; note: string } } {
+export function unvouchedEvidence(context: OriginContext): { attestation?: { attest: "A"; provider: string | null; unlistedDiverters?: (string | null)[]; vouches: false; note: string } } {
   const { attestation } = context;
   if (!attestation || attestation.vouches) return {};
+  const { unlistedDiverters } = attestation;
+  const why = unlistedDiverters
+    ? `the call was diverted (RFC 8946) by ${diverterText(unlistedDiverters)}, which the attestation section's vouching list does not name`
+    : "its provider is not in the attestation section's vouching list";
   return {
     attestation: {
       attest: "A",
       provider: attestation.provider,
+      ...(unlistedDiverters ? { unlistedDiverters } : {}),
       vouches: false,
-      note: `the A attestation by ${providerText(attestation)} waives nothing: its provider is not in the attestation section's vouching list`,
+      note: `the A attestation by ${providerText(attestation)} waives nothing: ${why}`,
     },
   };
 }

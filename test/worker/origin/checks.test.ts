@@ -314,8 +314,8 @@ describe("check 9 — rules.operator", () => {
 });
 
 describe("signed calls (issue 4 point 10)", () => {
-  const gatewayC: SignedCallSummary = { verified: true, attest: "C", verstat: "TN-Validation-Passed", provider: "KZTEL1" };
-  const fullA: SignedCallSummary = { verified: true, attest: "A", verstat: "TN-Validation-Passed", provider: "KZTEL1" };
+  const gatewayC: SignedCallSummary = { verified: true, attest: "C", verstat: "TN-Validation-Passed", provider: "KZTEL1", diverters: [] };
+  const fullA: SignedCallSummary = { verified: true, attest: "A", verstat: "TN-Validation-Passed", provider: "KZTEL1", diverters: [] };
   const vouching = { attestation: { vouching: [{ spc: "KZTEL1", name: "Kazakhtelecom" }] } };
   it("a verified C attestation from an international gateway does not exempt a domestic fixed CLI from check 5", async () => {
     expect((await assess({ cli: "+77272501234" }, { signed: gatewayC, config: vouching })).action).toBe("block");
@@ -334,7 +334,7 @@ describe("signed calls (issue 4 point 10)", () => {
 });
 
 describe("an A attestation by a provider the operator does not list vouches for nothing (a leaf key of any provider under a trusted STI-CA signs A for any number)", () => {
-  const signedBy = (provider: string | null): SignedCallSummary => ({ verified: true, attest: "A", verstat: "TN-Validation-Passed", provider });
+  const signedBy = (provider: string | null): SignedCallSummary => ({ verified: true, attest: "A", verstat: "TN-Validation-Passed", provider, diverters: [] });
   const vouching = { attestation: { vouching: [{ spc: "KZTEL1" }] } };
   it.each([
     ["another provider", "ROGUE1", vouching],

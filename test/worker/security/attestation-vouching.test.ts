@@ -5,7 +5,7 @@ import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createDevelopmentCa } from "../../../src/pki";
 import { checkOf, verdictVia } from "../abuse/support";
 import { adminAuth, TEST_ACTOR } from "../support/auth";
-import { appAt, CALLER, installTrust, issueTestLeaf, register, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+import { appAt, CALLEE, CALLER, installTrust, issueTestLeaf, register, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 
 /**
  * An attacker who holds the leaf key of any service provider under a trusted STI-CA signs `A` for a
@@ -78,6 +78,39 @@ describe("a delegate certificate (RFC 9060) answers through the provider that de
     const verdict = await judged(await delegateOf("ROGUE1"));
     expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", decidedBy: "origin.national-on-international" });
     expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ evidence: { attestation: { provider: "ROGUE1", vouches: false } } });
+  });
+});
+
+describe("a captured A carried to another callee by a div PASSporT (RFC 8946)", () => {
+  // The listed provider 818H signed A for the bank's landline calling CALLEE; whoever captured it signs a
+  // div from CALLEE to a callee of their choosing with the leaf key of another provider (SPC-scoped, so it
+  // may sign a div for any number), and sends the call in from abroad. Both PASSporTs verify, and the div
+  // lets the shaken dest be CALLEE.
+  const RETARGETED_TO = "77015550777";
+  async function divertedBy(spc: string) {
+    const shaken = await signedIdentity();
+    const leaf = await issueTestLeaf({ deviations: { tnAuthList: [{ spc }] } });
+    const div = await signedIdentity({ ppt: "div", dest: [RETARGETED_TO], div: CALLEE, x5u: await serveChain(leaf.pem), key: leaf.keyPkcs8 });
+    const request = verdictRequest([shaken.identity, div.identity], { callId: crypto.randomUUID(), ingress: INTERNATIONAL, to: `<sip:+${CALLEE}@operator.example>`, ruri: `sip:+${RETARGETED_TO}@operator.example` });
+    return verdictVia(appAt(), request);
+  }
+
+  it("vouches for nothing when the diverting provider is not listed: check 5 blocks, naming it", async () => {
+    await vouchingFor("818H");
+    const verdict = await divertedBy("ROGUE2");
+    expect(verdict.identities.map((identity) => [identity.ppt, identity.outcome])).toEqual([["shaken", "verified"], ["div", "verified"]]);
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", attest: "A", decidedBy: "origin.national-on-international" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({
+      result: "fail",
+      evidence: { attestation: { provider: "818H", unlistedDiverters: ["ROGUE2"], vouches: false, note: expect.stringContaining("diverted (RFC 8946) by ROGUE2") } },
+    });
+  });
+
+  it("vouches when the diverting provider is listed too, check 5 naming both", async () => {
+    await vouchingFor("818H", "KZDIV1");
+    const verdict = await divertedBy("KZDIV1");
+    expect(verdict).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ result: "skip", detail: "a verified A attestation by Provider 818H (818H) vouches for the number, diverted by KZDIV1" });
   });
 });
 
