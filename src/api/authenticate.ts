@@ -126,10 +126,40 @@ async function identifyOperator(
   if (settings === null) return bearer;
   if ("response" in settings) return { refused: settings.response };
   const result = await access.verify(assertion, settings);
-  if ("operator" in result) return result;
+  if ("operator" in result) {
+    const crossSite = crossSiteWrite(c);
+    return crossSite === null ? result : { refused: nativeError(403, "ERR_CROSS_SITE", crossSite) };
+  }
   if ("roleless" in result) return { refused: nativeError(403, "ERR_FORBIDDEN", result.roleless) };
   if ("unavailable" in result) return { refused: nativeError(503, "ERR_AUTH_UNAVAILABLE", `cannot verify the Cloudflare Access assertion now: ${result.unavailable}; retry later`) };
   return { refused: nativeError(401, "ERR_UNAUTHENTICATED", `the Cloudflare Access assertion is not accepted: ${result.refused}`) };
+}
+
+/** Methods that change nothing (RFC 9110 §9.2.1): a page elsewhere may make the browser send them, and learns nothing it can read. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Why a write carrying the Access sign-in must be refused as another site's doing (cross-site request
+ * forgery), or null. Access signs in a browser with a cookie, and its edge adds the assertion to every
+ * request that cookie goes with: a page on another site could have an analyst's browser POST an
+ * allowing rule, or expire the rules that block a fraud wave, had the cookie gone with it (an Access
+ * application whose cookie is SameSite=None, or an older browser). A browser says where a request
+ * comes from (Sec-Fetch-Site; Origin on every POST, PUT and DELETE): only the deployment's own pages,
+ * and requests the person made themselves, may write. Clients that are not browsers (the CLI with an
+ * Access service token, automation) send neither header. Bearer tokens are not ambient: a page
+ * elsewhere cannot send one.
+ */
+function crossSiteWrite(c: Context<AppEnv>): string | null {
+  if (SAFE_METHODS.has(c.req.method)) return null;
+  const site = c.req.header("Sec-Fetch-Site");
+  if (site !== undefined && site !== "same-origin" && site !== "none") {
+    return `a ${c.req.method} signed in through Cloudflare Access must come from this deployment's own pages; the browser says it is ${JSON.stringify(site.slice(0, 32))} (Sec-Fetch-Site)`;
+  }
+  const origin = c.req.header("Origin");
+  if (origin !== undefined && origin !== new URL(c.req.url).origin) {
+    return `a ${c.req.method} signed in through Cloudflare Access must come from this deployment's own pages, not from ${JSON.stringify(origin.slice(0, 128))} (Origin)`;
+  }
+  return null;
 }
 
 /**

@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, SignJWT, base64url, type JWTPayload } from 
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
 import { fixedClock } from "../../../src/lib/clock";
+import { adminAuth } from "../support/auth";
 import { IAT } from "../support/stir";
 
 /**
@@ -138,3 +139,48 @@ describe("roles for people Access signs in (ACCESS_ROLES)", () => {
     expect(await response.json()).toMatchObject({ error: { code: "ERR_AUTH_UNAVAILABLE" } });
   });
 });
+
+/**
+ * Access signs a browser in with a cookie, and its edge adds the assertion to whatever that cookie goes
+ * with: a write another site's page makes the analyst's browser send is refused (cross-site request forgery).
+ */
+describe("a write signed in through Cloudflare Access, sent from another site", () => {
+  const rule = { criteria: { cli: { exact: "77272509998" } }, action: "allow", reason: "forged" };
+  const post = async (headers: Record<string, string>) => {
+    const { app } = accessApp();
+    return asAccess(app, await assertion(), "/v1/admin/rules", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(rule) });
+  };
+
+  it.each([
+    ["Sec-Fetch-Site: cross-site", { "Sec-Fetch-Site": "cross-site", Origin: "https://attacker.example" }],
+    ["Sec-Fetch-Site: same-site (a sibling subdomain)", { "Sec-Fetch-Site": "same-site" }],
+    ["an Origin of another site, without Sec-Fetch-Site", { Origin: "https://attacker.example" }],
+  ])("is refused with 403 ERR_CROSS_SITE when the browser says %s, and writes nothing", async (_what, headers) => {
+    const response = await post(headers);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: "ERR_CROSS_SITE" } });
+    const { app } = accessApp();
+    const listed = (await (await asAccess(app, await assertion(), "/v1/admin/rules?cli=77272509998")).json()) as { rules: unknown[] };
+    expect(listed.rules).toEqual([]);
+  });
+
+  it.each([
+    ["from the deployment's own page", { "Sec-Fetch-Site": "same-origin", Origin: "http://localhost" }],
+    ["typed by the person (Sec-Fetch-Site: none)", { "Sec-Fetch-Site": "none" }],
+    ["from a client that is no browser (neither header)", {}],
+  ])("is accepted %s", async (_what, headers) => {
+    expect((await post(headers)).status).toBe(201);
+  });
+
+  it("a read from another site is not refused: it changes nothing, and the browser keeps the answer from that site", async () => {
+    const { app } = accessApp();
+    expect((await asAccess(app, await assertion(), "/v1/admin/rules", { headers: { "Sec-Fetch-Site": "cross-site" } })).status).toBe(200);
+  });
+
+  it("a bearer token's write is not judged by where it comes from: no other site can send the token", async () => {
+    const { app } = accessApp();
+    const response = await app.request("/v1/admin/rules", { method: "POST", headers: { ...adminAuth, "Content-Type": "application/json", "Sec-Fetch-Site": "cross-site" }, body: JSON.stringify({ ...rule, criteria: { cli: { exact: "77272509997" } } }) }, accessEnv);
+    expect(response.status).toBe(201);
+  });
+});
+
