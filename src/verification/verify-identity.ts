@@ -6,6 +6,7 @@ import { pathValidAt, requirePassportSigner, type TrustedPath } from "../certifi
 import { lintCertificate, type LintFinding } from "../certificate/lint";
 import { brokenClaimConstraint, readClaimConstraints, type ClaimConstraintsReading } from "../certificate/claim-constraints";
 import { authorisationOf, entryNaming, readTnAuthList, type TnAuthListReading, type TnAuthorisation } from "../certificate/tnauthlist";
+import { isValidServiceProviderCode } from "../pki/profile";
 import { judgeRevocation, revocationStatus } from "../certificate/revocation";
 import type { TrustMaterial, TrustSource } from "../certificate/trust-store";
 import { checkX5uUrl, type X5uPolicy } from "../certificate/x5u-policy";
@@ -369,17 +370,27 @@ async function checkRevocation(path: TrustedPath, trust: TrustMaterial, options:
  * RFC 9060). An issuing CA that carries a TNAuthList bounds what it may delegate (RFC 9060 §4: a
  * delegate certificate's numbers are encompassed by its issuer's), so the number must be within its
  * list too; an issuer's SPC cannot be checked that way, as no verifier knows which numbers an SPC serves.
+ * A service provider code is checked, though: under an issuer authorised as a service provider, a
+ * certificate naming a code is encompassed only when the issuer names the same code (spcDelegatedBy).
+ * Under an issuer authorised for numbers only, it is bounded by those numbers, as any signer is, and
+ * answers for no provider (providerOf).
  */
 function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, vouched: VouchedNumber, steps: StepRecorder): void {
   if (reading.form === "absent") throw new VerificationError("TNAUTHLIST_MISSING", "signing certificate has no TNAuthList extension (RFC 8226 §9)");
   if (reading.form === "unparseable") throw new VerificationError("TNAUTHLIST_MISSING", `signing certificate's TNAuthList cannot be read: ${reading.error}`);
-  const evidence = vouchingFor(authorisationOf(reading), vouched, "the signing certificate");
+  const authorisation = authorisationOf(reading);
+  const evidence = vouchingFor(authorisation, vouched, "the signing certificate");
+  // The service provider code the certificates below an issuer answer with, and which of them names it.
+  let delegated = authorisation.scope === "service-provider" ? { spc: authorisation.spc, by: "the signing certificate" } : null;
   for (const issuer of path.certificates.slice(1)) {
     const issuerReading = memo(tnAuthLists, issuer, readTnAuthList);
     if (issuerReading.form === "absent") continue;
     const whose = `issuing CA '${issuer.subject}'`;
     if (issuerReading.form === "unparseable") throw new VerificationError("TNAUTHLIST_MISSING", `the TNAuthList of ${whose} cannot be read: ${issuerReading.error}`);
-    vouchingFor(authorisationOf(issuerReading), vouched, whose);
+    const issuerAuthorisation = authorisationOf(issuerReading);
+    if (delegated && issuerAuthorisation.scope === "service-provider") spcDelegatedBy(issuerReading.spcs, delegated, whose);
+    vouchingFor(issuerAuthorisation, vouched, whose);
+    delegated = issuerAuthorisation.scope === "service-provider" ? { spc: issuerAuthorisation.spc, by: whose } : null;
   }
   if (reading.form === "rfc8226") {
     steps.passed("certificate.tnauthlist", undefined, evidence);
@@ -390,16 +401,36 @@ function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, vouched:
 }
 
 /**
- * Who answers for the signed number (SignerDescription.provider): the first certificate of the path,
- * from the leaf up, whose TNAuthList names a valid service provider code. A delegate certificate names
- * numbers only; the provider that delegated them is its issuer (RFC 9060 §4).
+ * RFC 9060 §4: what a certificate is authorised for is encompassed by its issuer's TNAuthList, when the
+ * issuer carries one. A service provider code is encompassed only by the same code: an issuing CA
+ * authorised as one provider that names another provider's code in a certificate below it speaks for a
+ * provider it is not. Unchecked, a provider's own CA (RFC 9060
+ * delegation) could issue itself a certificate naming a national carrier's code, and its `A`
+ * attestations would be taken for that carrier's (SignerDescription.provider, the `attestation` section).
+ */
+function spcDelegatedBy(issuerSpcs: string[], delegated: { spc: string; by: string }, whose: string): void {
+  if (issuerSpcs.includes(delegated.spc)) return;
+  const named = issuerSpcs.filter(isValidServiceProviderCode).map((spc) => spc.slice(0, 64));
+  throw new VerificationError("ORIG_NOT_AUTHORISED", `the TNAuthList of ${whose} names the service provider code(s) ${named.join(", ")}, which do not encompass the code ${delegated.spc} of ${delegated.by} (RFC 9060 §4)`, {
+    spc: delegated.spc,
+    issuerSpcs: named,
+  });
+}
+
+/**
+ * Who answers for the signed number (SignerDescription.provider): the service provider code named
+ * highest in the path, nearest the trust anchor. A delegate certificate names numbers only; the provider
+ * that delegated them is its issuer (RFC 9060 §4). Below a provider's CA a code must be that provider's
+ * (spcDelegatedBy), so the highest is the one every certificate under it answers with. A code below an
+ * issuer authorised for numbers only was never a provider's to give: no provider answers through it.
  */
 function providerOf(path: TrustedPath): string | null {
-  for (const certificate of path.certificates) {
-    const reading = memo(tnAuthLists, certificate, readTnAuthList);
+  for (let index = path.certificates.length - 1; index >= 0; index--) {
+    const reading = memo(tnAuthLists, path.certificates[index]!, readTnAuthList);
     if (!("spcs" in reading)) continue;
     const authorisation = authorisationOf(reading);
     if (authorisation.scope === "service-provider") return authorisation.spc;
+    if (authorisation.scope === "numbers") return null;
   }
   return null;
 }

@@ -81,6 +81,33 @@ describe("a delegate certificate (RFC 9060) answers through the provider that de
   });
 });
 
+describe("a certificate naming a listed provider's code answers for it only when a CA of that provider issued it", () => {
+  const validity = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
+  /** A leaf naming SPC 818H (the listed one) under a CA whose intermediate's TNAuthList is `intermediateTnAuthList`. */
+  async function leafNaming818HUnder(intermediateTnAuthList: { spc: string }[] | { range: { start: string; count: number } }[]) {
+    const ca = await createDevelopmentCa({ organization: "Issuer", country: "KZ", ...validity, intermediateTnAuthList });
+    await installTrust({ anchors: [ca.root.certificate.toString("pem")] });
+    const leaf = await issueTestLeaf({ issuer: ca.intermediate });
+    const x5u = await register({ path: uniquePath("spc-under"), body: `${leaf.pem}${ca.intermediate.certificate.toString("pem")}` });
+    return (await signedIdentity({ x5u, key: leaf.keyPkcs8 })).identity;
+  }
+
+  it("a rogue provider's CA naming 818H in its own leaf: the certificate is refused, and check 5 blocks the call", async () => {
+    await vouchingFor("818H");
+    const verdict = await judged(await leafNaming818HUnder([{ spc: "ROGUE1" }]));
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Failed", decidedBy: "origin.national-on-international" });
+    expect(verdict.stir).toMatchObject({ failedCheck: "certificate.tnauthlist", reasoncode: 437 });
+  });
+
+  it("a CA authorised for numbers only naming 818H in a leaf: verified within its numbers, yet answering for no provider", async () => {
+    await vouchingFor("818H");
+    const verdict = await judged(await leafNaming818HUnder([{ range: { start: "77272501200", count: 100 } }]));
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", decidedBy: "origin.national-on-international" });
+    expect((verdict.identities[0] as { signer?: unknown }).signer).toMatchObject({ spc: "818H", provider: null });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ evidence: { attestation: { provider: null, vouches: false } } });
+  });
+});
+
 describe("a captured A carried to another callee by a div PASSporT (RFC 8946)", () => {
   // The listed provider 818H signed A for the bank's landline calling CALLEE; whoever captured it signs a
   // div from CALLEE to a callee of their choosing with the leaf key of another provider (SPC-scoped, so it

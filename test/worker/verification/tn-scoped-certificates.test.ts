@@ -127,6 +127,29 @@ describe("an issuing CA's TNAuthList bounds the numbers it delegates (RFC 9060 �
   });
 });
 
+describe("a provider's CA encompasses its own service provider code only (RFC 9060 §4)", () => {
+  /** A provider CA (trusted as an anchor here) whose intermediate's TNAuthList names `spc`: RFC 9060 delegation. */
+  async function providerCa(spc: string) {
+    const validity = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
+    const ca = await createDevelopmentCa({ organization: `Provider ${spc}`, country: "KZ", ...validity, intermediateTnAuthList: [{ spc }] });
+    await installTrust({ anchors: [ca.root.certificate.toString("pem")] });
+    return { authority: ca.intermediate, chain: ca.intermediate.certificate.toString("pem") };
+  }
+
+  it("a certificate naming the CA's own code passes", async () => {
+    const check = await expectPassed(await signerWith({ tnAuthList: [{ spc: "KZPRV1" }] }, await providerCa("KZPRV1")), CALLER);
+    expect(check).toMatchObject({ result: "pass", evidence: { spc: "KZPRV1" } });
+  });
+
+  it("a certificate naming another provider's code fails, naming both: the CA would speak for a provider it is not", async () => {
+    await expectRefused(
+      await signerWith({ tnAuthList: [{ spc: "KZTEL1" }] }, await providerCa("ROGUE1")),
+      CALLER,
+      /^the TNAuthList of issuing CA '.*Provider ROGUE1 SHAKEN Intermediate CA' names the service provider code\(s\) ROGUE1, which do not encompass the code KZTEL1 of the signing certificate \(RFC 9060 §4\)/,
+    );
+  });
+});
+
 describe("a TNAuthList that cannot be read vouches for nothing (RFC 8226 §9)", () => {
   /** DER that opens a SEQUENCE it does not hold: no reading of a TNAuthList accepts it. */
   const garbled = () => new Extension(TN_AUTH_LIST_OID, false, new Uint8Array([0x30, 0x05, 0x01]));
