@@ -419,20 +419,22 @@ function spcDelegatedBy(issuerSpcs: string[], delegated: { spc: string; by: stri
 
 /**
  * Who answers for the signed number (SignerDescription.provider): the service provider code named
- * highest in the path, nearest the trust anchor. A delegate certificate names numbers only; the provider
- * that delegated them is its issuer (RFC 9060 §4). Below a provider's CA a code must be that provider's
- * (spcDelegatedBy), so the highest is the one every certificate under it answers with. A code below an
- * issuer authorised for numbers only was never a provider's to give: no provider answers through it.
+ * lowest in the path, from the leaf up. A delegate certificate names numbers only; the provider that
+ * delegated them is its issuer (RFC 9060 §4). Every provider's CA above a code encompasses it
+ * (spcDelegatedBy), so a CA of several providers leaves the signer its own. A code below an issuer
+ * authorised for numbers only was never a provider's to give: the provider is the one above that issuer,
+ * if any.
  */
 function providerOf(path: TrustedPath): string | null {
-  for (let index = path.certificates.length - 1; index >= 0; index--) {
-    const reading = memo(tnAuthLists, path.certificates[index]!, readTnAuthList);
+  let provider: string | null = null;
+  for (const certificate of path.certificates) {
+    const reading = memo(tnAuthLists, certificate, readTnAuthList);
     if (!("spcs" in reading)) continue;
     const authorisation = authorisationOf(reading);
-    if (authorisation.scope === "service-provider") return authorisation.spc;
-    if (authorisation.scope === "numbers") return null;
+    if (authorisation.scope === "numbers") provider = null;
+    else if (authorisation.scope === "service-provider") provider ??= authorisation.spc;
   }
-  return null;
+  return provider;
 }
 
 /**

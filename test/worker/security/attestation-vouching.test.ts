@@ -99,6 +99,13 @@ describe("a certificate naming a listed provider's code answers for it only when
     expect(verdict.stir).toMatchObject({ failedCheck: "certificate.tnauthlist", reasoncode: 437 });
   });
 
+  it("a CA of two providers: the leaf answers for its own code, not the CA's first", async () => {
+    await vouchingFor("KZTEL2");
+    expect(await judged(await leafNaming818HUnder([{ spc: "KZTEL2" }, { spc: "818H" }]))).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", identities: [{ signer: { provider: "818H" } }] });
+    await vouchingFor("818H");
+    expect(await judged(await leafNaming818HUnder([{ spc: "KZTEL2" }, { spc: "818H" }]))).toMatchObject({ action: "allow", identities: [{ signer: { provider: "818H" } }] });
+  });
+
   it("a CA authorised for numbers only naming 818H in a leaf: verified within its numbers, yet answering for no provider", async () => {
     await vouchingFor("818H");
     const verdict = await judged(await leafNaming818HUnder([{ range: { start: "77272501200", count: 100 } }]));
