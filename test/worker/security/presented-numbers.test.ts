@@ -52,51 +52,35 @@ describe("From presenting another number than P-Asserted-Identity is judged too"
     const foreign = await verdictOf(app, invite([`From: <sip:+442071234567@carrier.example>;tag=1`, TO, `P-Asserted-Identity: <tel:+${BERLIN}>`]));
     expect(foreign).toMatchObject({ action: "allow", decidedBy: null });
   });
-
-  it("an operator rule and a Do-Not-Originate entry on From's number still block", async () => {
-    const bank = "77172590000";
-    await addRule({ criteria: { cli: { exact: bank } } } as Partial<RuleInput>);
-    const numbering = await getConfigSection(env.DB, "numbering", "KZ");
-    await putConfigSection(env.DB, "numbering", { ...numbering.document, doNotOriginate: [{ exact: bank }] }, numbering.version, TEST_ACTOR, Date.now(), "KZ");
-    const verdict = await verdictOf(freshApp(), invite([`From: <sip:+${bank}@carrier.example>;tag=1`, TO, `P-Asserted-Identity: <tel:+${BERLIN}>`]));
-    expect(verdict.action).toBe("block");
-    expect(checkOf(verdict, "cli.dno")).toMatchObject({ result: "fail", evidence: { presentedIn: "From" } });
-    expect(checkOf(verdict, "rules.operator")).toMatchObject({ result: "fail", evidence: { presentedIn: "From" } });
-  });
-
-  it("calls-per-cli counts From's number: a constant From behind a rotating P-Asserted-Identity reaches its limit", async () => {
-    const bindings = { ...env, VELOCITY_CALLS_PER_CLI: "2/60:block", VELOCITY_CLIS_PER_TRUNK: "off", VELOCITY_DESTINATIONS_PER_CLI: "off" };
-    const app = freshApp();
-    const actions = [];
-    for (let n = 0; n < 6; n++) {
-      const verdict = await verdictOf(app, invite([`From: <sip:+442071230000@carrier.example>;tag=${n}`, TO, `P-Asserted-Identity: <tel:+493012345670${n}>`]), bindings);
-      actions.push(verdict.action);
-    }
-    expect(actions.at(-1)).toBe("block");
-  });
 });
 
-describe("P-Asserted-Identity's other identity presenting another number is judged too", () => {
-  // RFC 3325 §9.1 allows a SIP and a tel identity, and the far end may present either.
-  it("an operator rule and a Do-Not-Originate entry on the tel identity's number block, the checks naming where it was presented", async () => {
-    const bank = "77172590001";
+/**
+ * The caller ID headers of a call whose caller ID is `cli` (P-Asserted-Identity) and which presents
+ * `other` too: in From, or as P-Asserted-Identity's second identity (RFC 3325 §9.1 allows a SIP and a
+ * tel one; the far end may present either).
+ */
+const PRESENTING = {
+  From: (cli: string, other: string, tag: number) => [`From: <sip:+${other}@carrier.example>;tag=${tag}`, `P-Asserted-Identity: <tel:+${cli}>`],
+  "P-Asserted-Identity": (cli: string, other: string, tag: number) => [`From: <sip:+${cli}@carrier.example>;tag=${tag}`, `P-Asserted-Identity: <sip:+${cli}@carrier.example;user=phone>, <tel:+${other}>`],
+};
+
+describe.each(Object.entries(PRESENTING))("another number presented in %s is judged too", (presentedIn, presenting) => {
+  it("an operator rule and a Do-Not-Originate entry on it block, the checks naming where it was presented", async () => {
+    const bank = presentedIn === "From" ? "77172590000" : "77172590001";
     await addRule({ criteria: { cli: { exact: bank } } } as Partial<RuleInput>);
     const numbering = await getConfigSection(env.DB, "numbering", "KZ");
     await putConfigSection(env.DB, "numbering", { ...numbering.document, doNotOriginate: [{ exact: bank }] }, numbering.version, TEST_ACTOR, Date.now(), "KZ");
-    const verdict = await verdictOf(freshApp(), invite([`From: <sip:+${BERLIN}@carrier.example>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example;user=phone>, <tel:+${bank}>`]));
+    const verdict = await verdictOf(freshApp(), invite([...presenting(BERLIN, bank, 1), TO]));
     expect(verdict).toMatchObject({ action: "block", cli: { tn: BERLIN, source: "pai" } });
-    expect(checkOf(verdict, "cli.dno")).toMatchObject({ result: "fail", evidence: { presentedIn: "P-Asserted-Identity" } });
-    expect(checkOf(verdict, "rules.operator")).toMatchObject({ result: "fail", evidence: { presentedIn: "P-Asserted-Identity" } });
+    expect(checkOf(verdict, "cli.dno")).toMatchObject({ result: "fail", evidence: { presentedIn } });
+    expect(checkOf(verdict, "rules.operator")).toMatchObject({ result: "fail", evidence: { presentedIn } });
   });
 
-  it("calls-per-cli counts the tel identity's number: a constant one behind a rotating first identity reaches its limit", async () => {
+  it("calls-per-cli counts it: a constant one behind a rotating caller ID reaches its limit", async () => {
     const bindings = { ...env, VELOCITY_CALLS_PER_CLI: "2/60:block", VELOCITY_CLIS_PER_TRUNK: "off", VELOCITY_DESTINATIONS_PER_CLI: "off" };
     const app = freshApp();
     const verdicts = [];
-    for (let n = 0; n < 6; n++) {
-      const rotating = `+493012345671${n}`;
-      verdicts.push(await verdictOf(app, invite([`From: <sip:${rotating}@carrier.example>;tag=${n}`, TO, `P-Asserted-Identity: <sip:${rotating}@carrier.example>, <tel:+442071230001>`]), bindings));
-    }
+    for (let n = 0; n < 6; n++) verdicts.push(await verdictOf(app, invite([...presenting(`493012345670${n}`, "442071230000", n), TO]), bindings));
     expect(verdicts.at(-1)).toMatchObject({ action: "block", decidedBy: "velocity.calls-per-cli" });
   });
 });
