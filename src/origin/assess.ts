@@ -39,6 +39,8 @@ export interface SignedCallSummary {
   provider: string | null;
   /** The providers of the verified `div` PASSporTs (RFC 8946): who retargeted the call on the way here. */
   diverters: (string | null)[];
+  /** The replay guard could not answer (slow or down): whether the PASSporT was presented before is not known. */
+  replayUnconfirmed?: boolean;
 }
 
 /** A verified `A` attestation, the only one that may vouch for the number (see attestationVouching). */
@@ -50,7 +52,8 @@ export const vouchesForCli = (signed: SignedCallSummary | null): boolean => sign
  * provider whose `div` PASSporT retargeted the call. A diversion lets the `shaken` PASSporT's `dest` be
  * the diverting number, so without that a provider anyone can sign a `div` with (a rogue one, or the
  * holder of any valid leaf key) would carry a captured `A` to a callee of its choosing, from abroad.
- * Null for a call with no verified `A`.
+ * Nor does an `A` the replay guard could not judge: a replayed one vouches for nothing, and whether
+ * this one is was not established. Null for a call with no verified `A`.
  */
 export function attestationVouching(signed: SignedCallSummary | null, config: AttestationConfig): AttestationVouching | null {
   if (!vouchesForCli(signed)) return null;
@@ -59,10 +62,12 @@ export function attestationVouching(signed: SignedCallSummary | null, config: At
   const unlistedDiverters = signed!.diverters.filter((diverter) => listing(diverter) === undefined);
   return {
     provider: signed!.provider,
-    vouches: listed !== undefined && unlistedDiverters.length === 0,
+    providerListed: listed !== undefined,
+    vouches: listed !== undefined && unlistedDiverters.length === 0 && signed!.replayUnconfirmed !== true,
     ...(listed?.name ? { providerName: listed.name } : {}),
     ...(signed!.diverters.length > 0 ? { diverters: signed!.diverters } : {}),
     ...(unlistedDiverters.length > 0 ? { unlistedDiverters } : {}),
+    ...(signed!.replayUnconfirmed ? { replayUnconfirmed: true as const } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { checkReplay, replayDepsOf } from "../abuse/replay";
+import { checkReplay, REPLAY_CHECK_ID, replayDepsOf } from "../abuse/replay";
 import { velocityDestinationOf } from "../abuse/velocity";
 import type { NormalizedCall } from "../call/call";
 import { calledNumbers, otherPresentedCallers } from "../call/normalize";
@@ -65,9 +65,12 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
     checkReplay(verified.identities, arrival, replayDepsOf(runtime, deadline)),
   ]);
   const verification = failReplays(verified, replay.replays);
-  // A replayed attestation vouches for nothing: the origin checks it waived run as for any unverified
-  // call. Judged again only then (an attack, rare), so no other call waits for the guard before them.
-  const callerAssessment = verification !== verified && vouchesForCli(signed) ? await assessOrigin(call, signedSummary(call, verification), deps.origin) : firstAssessment;
+  // A replayed attestation vouches for nothing, nor one the guard could not judge (slow or down): the
+  // origin checks it waived run as for any unverified call. Judged again only then (an attack, or an
+  // outage), so no other call waits for the guard before them.
+  const replayUnconfirmed = replay.checks.some((check) => check.id === REPLAY_CHECK_ID && check.result === "skip");
+  const judgedAgain = vouchesForCli(signed) && (verification !== verified || replayUnconfirmed);
+  const callerAssessment = judgedAgain ? await assessOrigin(call, { ...signedSummary(call, verification)!, replayUnconfirmed }, deps.origin) : firstAssessment;
   const assessment = otherAssessments.reduce((judged, other, index) => withOtherCaller(judged, other, others[index]!.presentedIn), callerAssessment);
   const velocity = runtime.velocity.assess(
     { cli: call.cli?.tn ?? null, otherClis: others.map(({ party }) => party.tn), destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk, carrier: assessment.ingress.carrier },

@@ -31,10 +31,14 @@ export interface AttestationVouching {
   provider: string | null;
   /** The operator's name for it, from the `attestation` section. */
   providerName?: string;
+  /** The provider is in the operator's `attestation` section. */
+  providerListed: boolean;
   /** The providers of the verified `div` PASSporTs that retargeted the call, when it was. */
   diverters?: (string | null)[];
   /** Those of them the `attestation` section does not list: any one leaves the attestation vouching for nothing. */
   unlistedDiverters?: (string | null)[];
+  /** The replay guard could not answer: the attestation vouches for nothing (a replayed one would not). */
+  replayUnconfirmed?: true;
   /** The provider, and every provider that diverted the call, is in the operator's `attestation` section, so checks 5–8 are waived. */
   vouches: boolean;
 }
@@ -54,18 +58,23 @@ export const vouchedDetail = (attestation: AttestationVouching): string =>
  * What checks 5 and 7 add to their evidence when a verified `A` did not vouch: the attestation, so an
  * analyst sees why a signed call was judged as unsigned. Empty when there is no such attestation.
  */
-export function unvouchedEvidence(context: OriginContext): { attestation?: { attest: "A"; provider: string | null; unlistedDiverters?: (string | null)[]; vouches: false; note: string } } {
+export function unvouchedEvidence(context: OriginContext): {
+  attestation?: { attest: "A"; provider: string | null; unlistedDiverters?: (string | null)[]; replayUnconfirmed?: true; vouches: false; note: string };
+} {
   const { attestation } = context;
   if (!attestation || attestation.vouches) return {};
-  const { unlistedDiverters } = attestation;
-  const why = unlistedDiverters
-    ? `the call was diverted (RFC 8946) by ${diverterText(unlistedDiverters)}, which the attestation section's vouching list does not name`
-    : "its provider is not in the attestation section's vouching list";
+  const { unlistedDiverters, replayUnconfirmed } = attestation;
+  const why = !attestation.providerListed
+    ? "its provider is not in the attestation section's vouching list"
+    : unlistedDiverters
+      ? `the call was diverted (RFC 8946) by ${diverterText(unlistedDiverters)}, which the attestation section's vouching list does not name`
+      : "the replay guard could not say whether the PASSporT was presented before (store.replay), and a replayed one vouches for nothing";
   return {
     attestation: {
       attest: "A",
       provider: attestation.provider,
       ...(unlistedDiverters ? { unlistedDiverters } : {}),
+      ...(replayUnconfirmed ? { replayUnconfirmed } : {}),
       vouches: false,
       note: `the A attestation by ${providerText(attestation)} waives nothing: ${why}`,
     },

@@ -148,6 +148,27 @@ describe("a captured A carried to another callee by a div PASSporT (RFC 8946)", 
   });
 });
 
+describe("an A the replay guard could not judge vouches for nothing (a replayed one would not)", () => {
+  const guardDown = { ...env, REPLAY: { getByName: () => ({ present: () => Promise.reject(new Error("Durable Object reset")) }) } };
+
+  it("with the guard down, a listed provider's A for a landline from abroad is judged by check 5, which says why", async () => {
+    await vouchingFor("818H");
+    const request = verdictRequest([(await signedIdentity()).identity], { callId: crypto.randomUUID(), ingress: INTERNATIONAL });
+    const verdict = await verdictVia(appAt(), request, guardDown, { settle: true });
+    expect(checkOf(verdict, "passport.replay")).toMatchObject({ result: "skip" });
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", attest: "A", decidedBy: "origin.national-on-international" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({
+      result: "fail",
+      evidence: { attestation: { provider: "818H", replayUnconfirmed: true, vouches: false, note: expect.stringContaining("the replay guard could not say") } },
+    });
+  });
+
+  it("with the guard up, the same call is vouched for", async () => {
+    await vouchingFor("818H");
+    expect(await judged((await signedIdentity()).identity)).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+  });
+});
+
 describe("the attestation section through the admin API", () => {
   const put = async (document: unknown) => {
     const { version } = await getConfigSection(env.DB, "attestation", "KZ");
