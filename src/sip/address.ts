@@ -83,13 +83,10 @@ export function readCommonAddress(value: string): SipAddress | null {
 
 /**
  * Reads an address header value through sip.js's grammar. A quoted display name is the grammar's
- * to skip: a URI written inside one is text, never the address. A P-Asserted-Identity list is read
- * to the end of its first identity (readAssertedIdentities reads the others).
+ * to skip: a URI written inside one is text, never the address. Of a P-Asserted-Identity list, the
+ * first identity is read (readAssertedIdentities reads them all).
  */
-export function readAddressByGrammar(value: string, source: AddressSource): AddressReading {
-  const { reading } = readFirstByGrammar(value, source);
-  return reading.raw === value || "problem" in reading ? reading : { raw: value, address: reading.address };
-}
+export const readAddressByGrammar = (value: string, source: AddressSource): AddressReading => readFirstByGrammar(value, source).reading;
 
 /**
  * The first address of a value through the grammar, and for P-Asserted-Identity whatever of its list
@@ -131,13 +128,12 @@ export const MAX_ASSERTED_IDENTITIES = 2;
 export function readAssertedIdentities(value: string): AddressReading[] {
   if (value.length > MAX_PARSED_LINE_CHARS) return [{ raw: value, problem: "too-long" }];
   const identities: AddressReading[] = [];
-  let rest: string | null = value;
   // An empty element after the last comma is no identity (RFC 3261 §7.3.1 has none); it is not read.
-  while (rest !== null && rest.trim() !== "" && identities.length <= MAX_ASSERTED_IDENTITIES) {
-    const common: SipAddress | null = readCommonAddress(rest.trim());
-    const next: { reading: AddressReading; rest: string | null } = common === null ? readFirstByGrammar(rest.trim(), "P-Asserted-Identity") : { reading: { raw: rest.trim(), address: common }, rest: null };
+  for (let rest: string | null = value.trim(); rest !== null && rest !== "" && identities.length <= MAX_ASSERTED_IDENTITIES; ) {
+    const common = readCommonAddress(rest);
+    const next: { reading: AddressReading; rest: string | null } = common === null ? readFirstByGrammar(rest, "P-Asserted-Identity") : { reading: { raw: rest, address: common }, rest: null };
     identities.push(next.reading);
-    rest = next.rest;
+    rest = next.rest?.trim() ?? null;
   }
   return identities;
 }

@@ -89,10 +89,13 @@ export function parseInvite(raw: string): InviteParts {
         parts[part] = first === null ? readAddress(value, source) : { raw: first.raw, problem: "repeated" };
         break;
       }
-      case "pai":
-        // Which identity the far end presents is its own choice (src/call/normalize.ts): every one is read.
-        if (parts.pai.length <= MAX_ASSERTED_IDENTITIES) parts.pai.push(...readAssertedIdentities(value).slice(0, MAX_ASSERTED_IDENTITIES + 1 - parts.pai.length));
+      case "pai": {
+        // Which identity the far end presents is its own choice (src/call/normalize.ts): every one is read,
+        // up to one more than the standard allows; the headers after that are not parsed at all.
+        const room = MAX_ASSERTED_IDENTITIES + 1 - parts.pai.length;
+        if (room > 0) parts.pai.push(...readAssertedIdentities(value).slice(0, room));
         break;
+      }
       case "callId":
         parts.callId ??= value; // the first Call-ID counts, as the first Date does
         break;
