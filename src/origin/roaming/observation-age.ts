@@ -1,13 +1,13 @@
 /** How far past the call's instant an observation may be stamped before it is a clock or data error rather than "now". */
-export const FUTURE_TOLERANCE_MS = 60_000;
+const FUTURE_TOLERANCE_MS = 60_000;
+
+const seconds = (ms: number) => Math.round(ms / 1000);
 
 /** Why an observation stamped at `observedAtMs` cannot be written at `nowMs` (the feed's clock or data is wrong), or null. */
 export function futureObservation(observedAtMs: number, nowMs: number): string | null {
   const aheadMs = observedAtMs - nowMs;
   return aheadMs > FUTURE_TOLERANCE_MS ? `is ${seconds(aheadMs)} s in the future: the feed's clock or data is wrong (at most ${seconds(FUTURE_TOLERANCE_MS)} s ahead is taken for now)` : null;
 }
-
-const seconds = (ms: number) => Math.round(ms / 1000);
 
 /**
  * Why a roaming observation made at `observedAtMs` cannot say where the subscriber is at `atMs`, or
