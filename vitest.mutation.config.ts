@@ -38,13 +38,21 @@ const WORKER_TESTS = {
     "test/worker/origin/{checks,snapshot}.test.ts",
     "test/worker/api/monitor-mode.test.ts",
   ],
+  // The unsigned-call trust decisions (checks 1–9, the policy table) and the verdict policy: the tests
+  // that ask for a verdict's action, SIP code, checks or evidence on a call the origin checks judge.
+  origin: [
+    "test/worker/origin/**/*.test.ts",
+    "test/worker/security/{attestation-vouching,caller-id-smuggling,presented-numbers,unreadable-request-uri,number-spellings,config-outage,camara-hosts,peer-controlled-invite,sip-free-text}.test.ts",
+    "test/worker/api/{monitor-mode,verdict-sip-treatment}.test.ts",
+    "test/worker/admin/{config-prefixes,ingress-config,roaming-config,roaming-table}.test.ts",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The trust core's unit tests that run in Node. */
 const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,lint-*,sign-passport}.test.ts", "test/node/cli/lint.test.ts", "test/node/realworld/{lint,paths}.test.ts"];
 
 /** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
-const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/abuse/{presentation-ledger,replay-check}.test.ts", "test/worker/certificate/{x5u-policy,path-validity,path-search,distinguished-name,revocation,pem-chain,trust-format,trust-source,crl-refresh-unit,fetch-bounded,certificate-cache}.test.ts"];
+const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/abuse/{presentation-ledger,replay-check}.test.ts", "test/worker/origin/checks.test.ts", "test/worker/certificate/{x5u-policy,path-validity,path-search,distinguished-name,revocation,pem-chain,trust-format,trust-source,crl-refresh-unit,fetch-bounded,certificate-cache}.test.ts"];
 
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];

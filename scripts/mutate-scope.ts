@@ -24,6 +24,7 @@ const SCOPES: Record<string, string> = {
   passport: "src/passport/**/*.ts",
   replay: "src/abuse/replay*.ts,src/abuse/presentation-ledger.ts",
   rules: "src/rules/**/*.ts",
+  origin: "src/origin/**/*.ts,src/verdict/evaluate.ts,src/verdict/policy.ts",
 };
 
 interface Position {
