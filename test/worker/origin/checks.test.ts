@@ -27,6 +27,17 @@ describe("check 1 — cli.format", () => {
     expect(checkNamed(checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem } });
     expect(findings).toContainEqual(expect.objectContaining({ checkId: "cli.format", action: "block", sipCode: 608 }));
   });
+  it("takes a caller ID of blanks for a missing one", async () => {
+    expect(checkNamed((await assess({ cli: "   " })).checks, "cli.format")).toMatchObject({ result: "fail", detail: "the call presents no caller ID", evidence: { problem: "missing" } });
+  });
+  it("names a caller ID of more than 15 digits too long, and one of 15 digits and a letter no number", async () => {
+    expect(checkNamed((await assess({ cli: "+7727250123456789" })).checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem: "too-long", presented: "+7727250123456789" } });
+    expect(checkNamed((await assess({ cli: "+772725012345678x" })).checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem: "not-a-number" } });
+  });
+  it("shows at most 256 characters of a caller ID that is no number", async () => {
+    const { checks } = await assess({ cli: "x".repeat(300) });
+    expect(checkNamed(checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem: "not-a-number", presented: "x".repeat(256) } });
+  });
 });
 
 describe("check 2 — cli.allocated", () => {
@@ -95,8 +106,9 @@ describe("check 5 — origin.national-on-international (Kazakh cases, internatio
   });
   it("a home number of unknown type (6xx zone) → withhold", async () => {
     const config = { policy: { outcomes: { "cli.allocated": { action: "allow" as const } } } };
-    const { result, action } = await assess({ cli: "+76001234567" }, { config });
+    const { checks, result, action } = await assess({ cli: "+76001234567" }, { config });
     expect([result("origin.national-on-international"), action]).toEqual(["fail", "withhold"]);
+    expect(checkNamed(checks, "origin.national-on-international").detail).toBe("a national caller ID on an international interconnect");
   });
   it.each(["+77272501234", "+77012345678", "+77501234567", "+74951234567"])("%s on domestic ingress → allow", async (cli) => {
     const roaming = roamingTable({});
@@ -123,6 +135,16 @@ describe("check 6 — origin.roaming", () => {
     const { checks, action } = await assess({ cli: "+77012345678" }, { roaming: failing });
     expect(checkNamed(checks, "origin.roaming")).toMatchObject({ result: "fail", evidence: { status: "unknown", error: expect.stringContaining("150 ms") } });
     expect(action).toBe("withhold");
+  });
+  it("says when the source observed its answer, and names a visited country only for a subscriber roaming", async () => {
+    const observedAt = NOW_SECONDS * 1000 - 60_000;
+    const home: RoamingLookup = { lookup: async () => ({ status: "home", observedAt, source: "fixture" }) };
+    expect(checkNamed((await assess({ cli: "+77012345678" }, { roaming: home })).checks, "origin.roaming")).toMatchObject({
+      result: "fail",
+      evidence: { status: "home", visitedCountry: null, observedAt: "2026-11-27T11:59:00.000Z", source: "fixture" },
+    });
+    const failing: RoamingLookup = { lookup: async () => ({ status: "unknown", observedAt: null, source: "fixture" }) };
+    expect(checkNamed((await assess({ cli: "+77012345678" }, { roaming: failing })).checks, "origin.roaming")).toMatchObject({ result: "fail", evidence: { status: "unknown", visitedCountry: null, observedAt: null } });
   });
   it("is not consulted for a foreign or a fixed CLI", async () => {
     const roaming = roamingTable({});
@@ -282,6 +304,16 @@ describe("check 7 — origin.own-number-off-net", () => {
     expect((await assess({ cli: "+77012345678", trunk: "core-1", carrier: null }, { config })).result("origin.own-number-off-net")).toBe("pass");
     expect((await assess({ cli: "+77019999999", trunk: "beeline-1", carrier: null }, { config })).result("origin.own-number-off-net")).toBe("pass");
   });
+  it("leaves our subscriber's number arriving from abroad to checks 5–6", async () => {
+    const { checks, result } = await assess({ cli: "+77012345678", trunk: "intl-1", carrier: null, international: true }, { config, roaming: roamingTable({ "77012345678": "roaming" }) });
+    expect(checkNamed(checks, "origin.own-number-off-net")).toMatchObject({ result: "pass", detail: "our own subscriber arriving from abroad: decided by checks 5–6" });
+    expect(result("origin.roaming")).toBe("pass");
+  });
+  it("exempts an enterprise breakout listed for our subscribers' range on another domestic carrier's trunk", async () => {
+    const listed = { ...config, "allow-list": { entries: [{ customer: "Halyk Contact Centre", cli: { prefix: "7701234" }, trunk: "beeline-1" }] } };
+    const { result, action } = await assess({ cli: "+77012345678", trunk: "beeline-1", carrier: null, international: null }, { config: listed });
+    expect([result("origin.authorised-use"), result("origin.own-number-off-net"), action]).toEqual(["pass", "skip", "allow"]);
+  });
 });
 
 describe("check 8 — origin.authorised-use", () => {
@@ -295,6 +327,13 @@ describe("check 8 — origin.authorised-use", () => {
   it("the same range on another international trunk is blocked", async () => {
     const { result, action } = await assess({ cli: "+77272501234", trunk: "intl-1" }, { config });
     expect([result("origin.authorised-use"), action]).toEqual(["skip", "block"]);
+  });
+  it("is not looked up for a call that names no trunk, and says so", async () => {
+    expect(checkNamed((await assess({ cli: "+77272501234", trunk: null }, { config })).checks, "origin.authorised-use")).toEqual({
+      id: "origin.authorised-use",
+      result: "skip",
+      detail: "needs a well-formed caller ID and an ingress trunk",
+    });
   });
   it("the listed trunk with a CLI outside the range is not exempt", async () => {
     expect((await assess({ cli: "+77172123456", trunk: "enterprise-de" }, { config })).action).toBe("block");
@@ -348,6 +387,12 @@ describe("an A attestation by a provider the operator does not list vouches for 
       evidence: { attestation: { attest: "A", provider, vouches: false, note: expect.stringContaining("not in the attestation section's vouching list") } },
     });
   });
+  it("names a signing path with no provider as such, not as a provider called null", async () => {
+    const { checks } = await assess({ cli: "+77272501234" }, { signed: signedBy(null), config: vouching });
+    expect((checkNamed(checks, "origin.national-on-international").evidence as any).attestation.note).toBe(
+      "the A attestation by a signer whose certificates name no service provider waives nothing: its provider is not in the attestation section's vouching list",
+    );
+  });
   it("sends a national mobile CLI to the roaming lookup, which decides", async () => {
     const roaming = roamingTable({});
     const { checks, action } = await assess({ cli: "+77012345678" }, { signed: signedBy("ROGUE1"), config: vouching, roaming });
@@ -382,9 +427,11 @@ describe("ingress classification", () => {
     const { ingress, result } = await assess({ cli: "+74951234567", carrier: "Nobody", international: false });
     expect(ingress).toMatchObject({ kind: "domestic", known: false, decidedBy: "declared" });
     expect(result("origin.ingress")).toBe("warn");
+    expect(checkNamed((await assess({ cli: "+74951234567", carrier: "Nobody", international: false })).checks, "origin.ingress").detail).toBe("unknown ingress, treated as domestic (as the SBC declared)");
   });
   it("an unknown ingress with no declaration takes the configured default", async () => {
-    const { ingress } = await assess({ cli: "+77272501234", carrier: "Nobody", international: null }, { config: { ingress: { unknownIngress: { kind: "domestic", trustDeclared: true } } } });
+    const { ingress, checks } = await assess({ cli: "+77272501234", carrier: "Nobody", international: null }, { config: { ingress: { unknownIngress: { kind: "domestic", trustDeclared: true } } } });
     expect(ingress).toMatchObject({ kind: "domestic", known: false, decidedBy: "default" });
+    expect(checkNamed(checks, "origin.ingress").detail).toBe("unknown ingress, treated as domestic (configured default)");
   });
 });
