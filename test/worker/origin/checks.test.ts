@@ -40,6 +40,15 @@ describe("check 1 — cli.format", () => {
   });
 });
 
+describe("the policy table", () => {
+  it("an entry in monitor mode gives a monitored finding; an allowing entry gives none", async () => {
+    const config = { numbering: { doNotOriginate: [{ exact: "77272587000" }] }, policy: { outcomes: { "cli.dno": { action: "block" as const, mode: "monitor" as const }, "cli.allocated": { action: "allow" as const } } } };
+    const { findings } = await assess({ cli: "+77272587000", ...domestic }, { config });
+    expect(findings).toEqual([{ checkId: "cli.dno", action: "block", reason: "the caller ID is on the Do-Not-Originate list", sipCode: 603, monitored: true }]);
+    expect((await assess({ cli: "+77092345678", ...domestic }, { config })).findings).toEqual([]);
+  });
+});
+
 describe("check 2 — cli.allocated", () => {
   it("passes an assigned number", async () => {
     expect((await assess({ cli: "+77272501234", ...domestic })).result("cli.allocated")).toBe("pass");
@@ -349,6 +358,39 @@ describe("check 9 — rules.operator", () => {
   });
   it("no matching rule passes", async () => {
     expect((await assess({ cli: "+79261234567" }, { rules: [rule] })).result("rules.operator")).toBe("pass");
+  });
+  it("a call no check holds anything against carries no finding at all, and says how many rules were loaded", async () => {
+    // An unknown ingress is only reported (origin.ingress:unknown allows by default).
+    const { checks, findings } = await assess({ cli: "+79261234567", carrier: "Nobody" }, { rules: [rule] });
+    expect(checkNamed(checks, "origin.ingress").result).toBe("warn");
+    expect(checkNamed(checks, "rules.operator")).toEqual({ id: "rules.operator", result: "pass", detail: "no operator rule matches", evidence: { rulesLoaded: 1 } });
+    expect(findings).toEqual([]);
+  });
+  it("an allowing rule is listed and costs the call nothing", async () => {
+    const allowing = ruleFixture({ criteria: { cli: { prefix: "7926" } }, action: "allow" });
+    const { checks, findings } = await assess({ cli: "+79261234567" }, { rules: [allowing] });
+    expect(checkNamed(checks, "rules.operator")).toMatchObject({ result: "pass", detail: "only allowing operator rules match", evidence: { matched: 1, rules: [{ id: allowing.id, action: "allow" }] } });
+    expect(findings).toEqual([]);
+  });
+  it("lists at most 20 matched rules in its evidence, counts them all, and each one weighs", async () => {
+    const rules = Array.from({ length: 21 }, () => ruleFixture({ criteria: { cli: { prefix: "7916" } }, action: "tag" }));
+    const { checks, findings } = await assess({ cli: "+79161234567" }, { rules });
+    const evidence = checkNamed(checks, "rules.operator").evidence as { matched: number; rules: unknown[] };
+    expect([evidence.matched, evidence.rules.length, findings.filter(({ checkId }) => checkId === "rules.operator").length]).toEqual([21, 20, 21]);
+  });
+  it("matches a caller ID that check 1 refuses by its digits", async () => {
+    const unassigned = ruleFixture({ criteria: { cli: { exact: "999123456789" } }, action: "block" });
+    const { result, findings } = await assess({ cli: "+999123456789", ...domestic }, { rules: [unassigned] });
+    expect([result("cli.format"), result("rules.operator")]).toEqual(["fail", "fail"]);
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "rules.operator", ruleId: unassigned.id, action: "block", sipCode: 603 }));
+  });
+  it("a rule in monitor mode gives a monitored finding; an enforced one does not", async () => {
+    const monitored = ruleFixture({ criteria: { cli: { prefix: "7916" } }, mode: "monitor" });
+    const { findings } = await assess({ cli: "+79161234567" }, { rules: [monitored, rule] });
+    expect(findings).toEqual([
+      expect.objectContaining({ ruleId: monitored.id, action: "block", monitored: true }),
+      expect.not.objectContaining({ monitored: true }),
+    ]);
   });
 });
 
