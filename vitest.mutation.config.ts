@@ -52,7 +52,7 @@ const WORKER_TESTS = {
 const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,lint-*,sign-passport}.test.ts", "test/node/cli/lint.test.ts", "test/node/realworld/{lint,paths}.test.ts"];
 
 /** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
-const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/abuse/{presentation-ledger,replay-check}.test.ts", "test/worker/origin/checks.test.ts", "test/worker/certificate/{x5u-policy,path-validity,path-search,distinguished-name,revocation,pem-chain,trust-format,trust-source,crl-refresh-unit,fetch-bounded,certificate-cache}.test.ts"];
+const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/abuse/{presentation-ledger,replay-check}.test.ts", "test/worker/origin/checks.test.ts", "test/worker/verdict/decide.test.ts", "test/worker/certificate/{x5u-policy,path-validity,path-search,distinguished-name,revocation,pem-chain,trust-format,trust-source,crl-refresh-unit,fetch-bounded,certificate-cache}.test.ts"];
 
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];
