@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { assessOrigin, type SignedCallSummary } from "../../../src/origin/assess";
+import { assessOrigin, withOtherCaller, type SignedCallSummary } from "../../../src/origin/assess";
+import { ruleHitsOf } from "../../../src/origin/checks/operator-rules";
+import { DEFAULT_POLICY } from "../../../src/origin/policy";
 import { checkNamed, clockAt, depsFor, NOW_SECONDS, mostSevereAction, roamingTable, ruleFixture, sketchCall, type CallSketch, type ConfigSketch } from "./support";
 import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
 import { withIsolateCache, type RoamingAnswer, type RoamingLookup } from "../../../src/origin/roaming/lookup";
@@ -33,6 +35,17 @@ describe("check 1 — cli.format", () => {
   it("names a caller ID of more than 15 digits too long, and one of 15 digits and a letter no number", async () => {
     expect(checkNamed((await assess({ cli: "+7727250123456789" })).checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem: "too-long", presented: "+7727250123456789" } });
     expect(checkNamed((await assess({ cli: "+772725012345678x" })).checks, "cli.format")).toMatchObject({ result: "fail", evidence: { problem: "not-a-number" } });
+  });
+  it("fails a caller ID the SIP grammar cannot read, showing at most 256 characters of it", async () => {
+    const unreadable = { raw: `<sip:${"7".repeat(300)}`, tn: null, unreadable: "the From header is not a name-addr" };
+    const { checks, findings } = await assessOrigin({ ...sketchCall({ cli: null }), from: unreadable, cli: unreadable, cliSource: "from" }, null, depsFor());
+    expect(checkNamed(checks, "cli.format")).toEqual({
+      id: "cli.format",
+      result: "fail",
+      detail: "the caller ID cannot be read: the From header is not a name-addr",
+      evidence: { problem: "unreadable", presented: unreadable.raw.slice(0, 256) },
+    });
+    expect(findings).toContainEqual(expect.objectContaining({ checkId: "cli.format", action: "block", sipCode: 608 }));
   });
   it("shows at most 256 characters of a caller ID that is no number", async () => {
     const { checks } = await assess({ cli: "x".repeat(300) });
@@ -475,5 +488,112 @@ describe("ingress classification", () => {
     const { ingress, checks } = await assess({ cli: "+77272501234", carrier: "Nobody", international: null }, { config: { ingress: { unknownIngress: { kind: "domestic", trustDeclared: true } } } });
     expect(ingress).toMatchObject({ kind: "domestic", known: false, decidedBy: "default" });
     expect(checkNamed(checks, "origin.ingress").detail).toBe("unknown ingress, treated as domestic (configured default)");
+  });
+});
+
+describe("a From presenting another number than the caller ID (withOtherCaller)", () => {
+  /** The caller ID's assessment and From's (judged as unsigned), merged as the verdict pipeline merges them. */
+  async function both(cli: string, from: string, options: { rules?: Rule[]; config?: ConfigSketch } = {}) {
+    const deps = depsFor(options);
+    return withOtherCaller(await assessOrigin(sketchCall({ cli }), null, deps), await assessOrigin(sketchCall({ cli: from }), null, deps));
+  }
+
+  it("keeps the check that says more against the call, From's marked as From's, and adds From's findings", async () => {
+    const { checks, findings } = await both("+74951234567", "+77272501234");
+    expect(checkNamed(checks, "origin.national-on-international")).toMatchObject({
+      result: "fail",
+      detail: "From: a national fixed caller ID on an international interconnect",
+      evidence: { tn: "77272501234", presentedIn: "From" },
+    });
+    // The caller ID's own pass stays where From says no more against the call.
+    expect(checkNamed(checks, "cli.format")).toMatchObject({ result: "pass", evidence: { tn: "74951234567" } });
+    expect(findings).toEqual([expect.objectContaining({ checkId: "origin.national-on-international", action: "block", reason: "From: a national fixed caller ID on an international interconnect" })]);
+  });
+  it("keeps the caller ID's check, and its finding once, where both numbers say the same", async () => {
+    const { checks, findings } = await both("+77272501234", "+77272509999");
+    expect(checkNamed(checks, "origin.national-on-international")).toMatchObject({ result: "fail", evidence: { tn: "77272501234" } });
+    expect(checkNamed(checks, "origin.national-on-international").evidence).not.toHaveProperty("presentedIn");
+    expect(findings.filter(({ checkId }) => checkId === "origin.national-on-international")).toEqual([expect.objectContaining({ reason: "a national fixed caller ID on an international interconnect" })]);
+    const rule = ruleFixture({ criteria: { cli: { prefix: "7727250" } } });
+    const ruled = await both("+77272501234", "+77272509999", { rules: [rule] });
+    expect(ruled.findings.filter(({ checkId }) => checkId === "rules.operator")).toEqual([expect.objectContaining({ ruleId: rule.id, reason: `operator rule ${rule.id}` })]);
+  });
+  it("names a From check with no detail by its result", async () => {
+    const own = { checks: [{ id: "x", result: "pass" as const }], findings: [], ingress: (await assessOrigin(sketchCall({ cli: null }), null, depsFor())).ingress, policy: DEFAULT_POLICY };
+    expect(withOtherCaller(own, { ...own, checks: [{ id: "x", result: "fail" }] }).checks).toEqual([{ id: "x", result: "fail", detail: "From: fail", evidence: { presentedIn: "From" } }]);
+  });
+  it("lists the rules each number matched, From's marked, and counts each rule once", async () => {
+    const onCaller = ruleFixture({ criteria: { cli: { prefix: "7495" } }, action: "tag" });
+    const onBoth = ruleFixture({ criteria: { cli: { prefix: "7" } }, action: "allow" });
+    const onFrom = ruleFixture({ criteria: { cli: { prefix: "7916" } }, action: "block" });
+    const { checks, findings } = await both("+74951234567", "+79161234567", { rules: [onCaller, onBoth, onFrom] });
+    const check = checkNamed(checks, "rules.operator");
+    expect(check).toMatchObject({ result: "fail", detail: "3 operator rule(s) match, on the caller ID or From" });
+    expect((check.evidence as { matched: number }).matched).toBe(3);
+    expect((check.evidence as { rules: { id: string; presentedIn?: string }[] }).rules.map(({ id, presentedIn }) => [id, presentedIn ?? null]).sort()).toEqual(
+      [
+        [onCaller.id, null],
+        [onBoth.id, null],
+        [onFrom.id, "From"],
+      ].sort(),
+    );
+    expect(findings.filter(({ checkId }) => checkId === "rules.operator").map(({ ruleId }) => ruleId)).toEqual([onCaller.id, onFrom.id]);
+  });
+  it("passes the rules' check when only allowing rules match either number", async () => {
+    const own = ruleFixture({ criteria: { cli: { prefix: "7495" } }, action: "allow" });
+    const fromRule = ruleFixture({ criteria: { cli: { prefix: "7916" } }, action: "allow" });
+    const check = checkNamed((await both("+74951234567", "+79161234567", { rules: [own, fromRule] })).checks, "rules.operator");
+    expect(check).toMatchObject({ result: "pass", detail: "only allowing operator rules match", evidence: { matched: 2 } });
+  });
+  it("keeps the check that matched rules when the other number matched none", async () => {
+    const fromRule = ruleFixture({ criteria: { cli: { prefix: "7916" } }, action: "block" });
+    const check = checkNamed((await both("+74951234567", "+79161234567", { rules: [fromRule] })).checks, "rules.operator");
+    expect(check).toMatchObject({ result: "fail", detail: "From: 1 operator rule(s) match", evidence: { matched: 1, presentedIn: "From" } });
+  });
+});
+
+describe("the hits a verdict's rules check counts (ruleHitsOf)", () => {
+  const rulesCheck = (...rules: { id: string; mode: "enforce" | "monitor" }[]) => [{ id: "cli.dno", result: "pass" as const }, { id: "rules.operator", result: "fail" as const, evidence: { matched: rules.length, rules } }];
+  it("one per listed rule, none for a rule whose details were not read, monitored by its mode, its finding or the whole policy", () => {
+    const checks = rulesCheck({ id: "r1", mode: "enforce" }, { id: "unread", mode: "enforce" }, { id: "r2", mode: "monitor" }, { id: "r3", mode: "enforce" });
+    expect(ruleHitsOf(checks, [{ by: "r3", action: "block", reason: "" }], false)).toEqual([
+      { ruleId: "r1", monitored: false },
+      { ruleId: "r2", monitored: true },
+      { ruleId: "r3", monitored: true },
+    ]);
+    expect(ruleHitsOf(checks, undefined, true).map(({ monitored }) => monitored)).toEqual([true, true, true]);
+    expect(ruleHitsOf(checks, undefined, false).map(({ monitored }) => monitored)).toEqual([false, true, false]);
+  });
+  it("none without a rules check, or one that lists no rules", () => {
+    expect(ruleHitsOf([], undefined, false)).toEqual([]);
+    expect(ruleHitsOf([{ id: "rules.operator", result: "pass", evidence: { rulesLoaded: 3 } }], undefined, false)).toEqual([]);
+  });
+});
+
+describe("without the operator's configuration (neither D1 nor a saved copy)", () => {
+  const unconfigured = { ...depsFor(), snapshot: async () => null };
+  it("skips every origin check, saying why, finds nothing, and weighs verification by the built-in policy", async () => {
+    const assessment = await assessOrigin(sketchCall({ cli: "+77272501234" }), null, unconfigured);
+    expect(assessment.checks.map(({ id, result }) => `${id}:${result}`)).toEqual([
+      "origin.ingress:skip",
+      "cli.format:skip",
+      "cli.allocated:skip",
+      "cli.type:skip",
+      "cli.dno:skip",
+      "origin.national-on-international:skip",
+      "origin.roaming:skip",
+      "origin.own-number-off-net:skip",
+      "origin.authorised-use:skip",
+      "rules.operator:skip",
+    ]);
+    expect(assessment.checks.every(({ detail }) => detail?.startsWith("needs the operator's configuration"))).toBe(true);
+    expect(assessment.findings).toEqual([]);
+    expect(assessment.policy).toBe(DEFAULT_POLICY);
+    expect(assessment.ingress).toMatchObject({ kind: "international", known: false, decidedBy: "declared" });
+  });
+  it("still reports a Request-URI that cannot be read", async () => {
+    const call = { ...sketchCall({ cli: "+77272501234" }), ruri: { raw: "sip:+7abc@x", tn: null, unreadable: "not a telephone number" } };
+    const { checks } = await assessOrigin(call, null, unconfigured);
+    expect(checks.at(-1)).toEqual({ id: "sip.ruri", result: "fail", detail: "not a telephone number", evidence: { presented: "sip:+7abc@x" } });
   });
 });
