@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { assessOrigin, withOtherCaller, type SignedCallSummary } from "../../../src/origin/assess";
 import { ruleHitsOf } from "../../../src/origin/checks/operator-rules";
 import { DEFAULT_POLICY } from "../../../src/origin/policy";
+import { compileOriginSnapshot } from "../../../src/origin/snapshot";
+import { configWith } from "./support";
 import { checkNamed, clockAt, depsFor, NOW_SECONDS, mostSevereAction, roamingTable, ruleFixture, sketchCall, type CallSketch, type ConfigSketch } from "./support";
 import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
 import { withIsolateCache, type RoamingAnswer, type RoamingLookup } from "../../../src/origin/roaming/lookup";
@@ -517,6 +519,29 @@ describe("a From presenting another number than the caller ID (withOtherCaller)"
     const rule = ruleFixture({ criteria: { cli: { prefix: "7727250" } } });
     const ruled = await both("+77272501234", "+77272509999", { rules: [rule] });
     expect(ruled.findings.filter(({ checkId }) => checkId === "rules.operator")).toEqual([expect.objectContaining({ ruleId: rule.id, reason: `operator rule ${rule.id}` })]);
+    expect(checkNamed(ruled.checks, "rules.operator")).toMatchObject({ result: "fail", detail: "1 operator rule(s) match", evidence: { matched: 1 } });
+  });
+  it("adds each finding of From's that the caller ID's do not have: another check, another rule, or the same check asking for more", async () => {
+    // Check 5 withholds the caller ID's VoIP number and blocks From's landline: From's block decides.
+    const voip = await both("+77501234567", "+77272501234");
+    expect(voip.findings).toEqual([
+      expect.objectContaining({ checkId: "origin.national-on-international", action: "withhold" }),
+      expect.objectContaining({ checkId: "origin.national-on-international", action: "block", reason: "From: a national fixed caller ID on an international interconnect" }),
+    ]);
+    expect(mostSevereAction(voip.findings)).toBe("block");
+    // From's toll-free number fails check 3 too, which the caller ID's landline does not.
+    expect((await both("+77272501234", "+78001234567")).findings).toContainEqual(expect.objectContaining({ checkId: "cli.type", action: "block", reason: "From: a toll-free number is not allowed as caller ID" }));
+    // Each number matched a blocking rule of its own: both rules decide.
+    const onCaller = ruleFixture({ criteria: { cli: { exact: "77272501234" } } });
+    const onFrom = ruleFixture({ criteria: { cli: { exact: "77272509999" } } });
+    const ruled = await both("+77272501234", "+77272509999", { rules: [onCaller, onFrom] });
+    expect(ruled.findings.filter(({ checkId }) => checkId === "rules.operator").map(({ ruleId }) => ruleId)).toEqual([onCaller.id, onFrom.id]);
+  });
+  it("lists at most 20 of the rules both numbers matched, counting them all", async () => {
+    const onCaller = Array.from({ length: 15 }, () => ruleFixture({ criteria: { cli: { exact: "77272501234" } }, action: "tag" }));
+    const onFrom = Array.from({ length: 10 }, () => ruleFixture({ criteria: { cli: { exact: "77272509999" } }, action: "tag" }));
+    const evidence = checkNamed((await both("+77272501234", "+77272509999", { rules: [...onCaller, ...onFrom] })).checks, "rules.operator").evidence as { matched: number; rules: unknown[] };
+    expect([evidence.matched, evidence.rules.length]).toEqual([25, 20]);
   });
   it("names a From check with no detail by its result", async () => {
     const own = { checks: [{ id: "x", result: "pass" as const }], findings: [], ingress: (await assessOrigin(sketchCall({ cli: null }), null, depsFor())).ingress, policy: DEFAULT_POLICY };
@@ -567,6 +592,32 @@ describe("the hits a verdict's rules check counts (ruleHitsOf)", () => {
   it("none without a rules check, or one that lists no rules", () => {
     expect(ruleHitsOf([], undefined, false)).toEqual([]);
     expect(ruleHitsOf([{ id: "rules.operator", result: "pass", evidence: { rulesLoaded: 3 } }], undefined, false)).toEqual([]);
+  });
+});
+
+describe("an unreadable Request-URI (sip.ruri), weighed by the ingress", () => {
+  const ruri = { raw: "sip:+7abc@x", tn: null, unreadable: "not a telephone number" };
+  it("blocks it from abroad and only reports it at home, by default", async () => {
+    const international = await assessOrigin({ ...sketchCall({ cli: "+79161234567" }), ruri }, null, depsFor());
+    expect(checkNamed(international.checks, "sip.ruri")).toEqual({ id: "sip.ruri", result: "fail", detail: "not a telephone number", evidence: { presented: "sip:+7abc@x", ingress: "international" } });
+    expect(international.findings).toEqual([expect.objectContaining({ checkId: "sip.ruri", action: "block", sipCode: 608 })]);
+    const home = await assessOrigin({ ...sketchCall({ cli: "+79161234567", ...domestic }), ruri }, null, depsFor());
+    expect(checkNamed(home.checks, "sip.ruri")).toMatchObject({ result: "fail", evidence: { ingress: "domestic" } });
+    expect(home.findings).toEqual([]);
+  });
+  it("is no check at all for a Request-URI that was read", async () => {
+    const { checks } = await assessOrigin({ ...sketchCall({ cli: "+79161234567" }), ruri: { raw: "tel:+77012345678", tn: "77012345678", unreadable: null } }, null, depsFor());
+    expect(checks.map(({ id }) => id)).not.toContain("sip.ruri");
+  });
+});
+
+describe("with the configuration but not the rules (store.rules)", () => {
+  it("skips the rules' check, saying why, with no finding, and still runs every other check", async () => {
+    const snapshot = compileOriginSnapshot(1, "KZ", configWith(), null);
+    const { checks, findings } = await assessOrigin(sketchCall({ cli: "+79161234567" }), null, { ...depsFor(), snapshot: async () => snapshot });
+    expect(checkNamed(checks, "rules.operator")).toEqual({ id: "rules.operator", result: "skip", detail: "the operator's rules could not be read (store.rules)" });
+    expect(checkNamed(checks, "cli.format").result).toBe("pass");
+    expect(findings).toEqual([]);
   });
 });
 
