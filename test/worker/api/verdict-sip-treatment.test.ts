@@ -48,6 +48,17 @@ describe("what the SBC is told to apply", () => {
     expect(verdict.headers).toEqual([{ name: "P-Asserted-Identity", value: "<tel:+77272501234;verstat=TN-Validation-Passed>" }]);
   });
 
+  it("a call presenting no caller ID at all is blocked by check 1 (608), with no P-Asserted-Identity to pass on", async () => {
+    const verdict = await verdictFor({ to: "+77012345678", ingress: INTERNATIONAL });
+    expect(verdict).toMatchObject({ action: "block", sip: { code: 608 }, decidedBy: "cli.format" });
+    expect(verdict.checks).toContainEqual(expect.objectContaining({ id: "cli.format", result: "fail", evidence: { problem: "missing" } }));
+  });
+
+  it("a call naming neither a callee nor a Request-URI is still judged", async () => {
+    const verdict = await verdictFor({ from: "+77272501234", ingress: INTERNATIONAL });
+    expect(verdict).toMatchObject({ action: "block", sip: { code: 608 }, decidedBy: "origin.national-on-international" });
+  });
+
   it("refuses a JWSCARD_URL that is not https as a configuration error", async () => {
     const response = await appAt().request("/v1/verdict", { method: "POST", headers: { ...sbcAuth, "Content-Type": "application/json" }, body: "{}" }, { ...env, JWSCARD_URL: "http://x" });
     expect(response.status).toBe(500);

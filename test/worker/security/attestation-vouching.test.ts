@@ -5,7 +5,7 @@ import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createDevelopmentCa } from "../../../src/pki";
 import { checkOf, verdictVia } from "../abuse/support";
 import { adminAuth, TEST_ACTOR } from "../support/auth";
-import { appAt, CALLEE, CALLER, installTrust, issueTestLeaf, register, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+import { appAt, CALLEE, CALLER, installTrust, issueTestLeaf, register, repositoryUrl, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 
 /**
  * An attacker who holds the leaf key of any service provider under a trusted STI-CA signs `A` for a
@@ -44,6 +44,15 @@ describe("the fixture provider (SPC 818H) signs A for a Kazakh landline arriving
   it("is allowed when the operator lists 818H, check 5 naming the provider that vouched", async () => {
     await vouchingFor("818H");
     const verdict = await judged((await signedIdentity()).identity);
+    expect(verdict).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed", attest: "A" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ result: "skip", detail: "a verified A attestation by Provider 818H (818H) vouches for the number" });
+  });
+
+  it("a call whose first PASSporT cannot be used is vouched for by the provider of the one that verified, not by the first", async () => {
+    await vouchingFor("818H");
+    // The first names a certificate the repository does not have: it fails with no signer at all.
+    const unusable = (await signedIdentity({ x5u: `${repositoryUrl}${uniquePath("absent")}` })).identity;
+    const verdict = await verdictVia(appAt(), verdictRequest([unusable, (await signedIdentity()).identity], { callId: crypto.randomUUID(), ingress: INTERNATIONAL }));
     expect(verdict).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed", attest: "A" });
     expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ result: "skip", detail: "a verified A attestation by Provider 818H (818H) vouches for the number" });
   });
