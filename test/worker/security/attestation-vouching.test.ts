@@ -5,7 +5,7 @@ import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { createDevelopmentCa } from "../../../src/pki";
 import { checkOf, verdictVia } from "../abuse/support";
 import { adminAuth, TEST_ACTOR } from "../support/auth";
-import { appAt, CALLEE, CALLER, installTrust, issueTestLeaf, register, repositoryUrl, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
+import { appAt, CALLEE, CALLER, installTrust, issueTestLeaf, pki, register, repositoryUrl, serveChain, signedIdentity, uniquePath, verdictRequest } from "../support/stir";
 
 /**
  * An attacker who holds the leaf key of any service provider under a trusted STI-CA signs `A` for a
@@ -175,6 +175,27 @@ describe("an A the replay guard could not judge vouches for nothing (a replayed 
   it("with the guard up, the same call is vouched for", async () => {
     await vouchingFor("818H");
     expect(await judged((await signedIdentity()).identity)).toMatchObject({ action: "allow", verstat: "TN-Validation-Passed" });
+  });
+});
+
+describe("a div PASSporT (RFC 8946) vouches for nothing about the caller", () => {
+  it("a div by a listed provider ahead of a shaken PASSporT by an unlisted one waives no origin check", async () => {
+    const validity = { notBefore: new Date("2025-01-01T00:00:00Z"), notAfter: new Date("2035-01-01T00:00:00Z") };
+    const ca = await createDevelopmentCa({ organization: "Provider KZDIV1", country: "KZ", ...validity, intermediateTnAuthList: [{ spc: "KZDIV1" }] });
+    await installTrust({ anchors: [pki.root, ca.root.certificate.toString("pem")] });
+    await vouchingFor("KZDIV1");
+    const leaf = await issueTestLeaf({ deviations: { tnAuthList: [{ tn: CALLER }] }, issuer: ca.intermediate });
+    const x5u = await register({ path: uniquePath("div-delegate"), body: `${leaf.pem}${ca.intermediate.certificate.toString("pem")}` });
+    // The retargeting provider signs the diversion from CALLER (its delegate names that number); the fixture provider (818H) signs the call.
+    const div = await signedIdentity({ x5u, key: leaf.keyPkcs8, ppt: "div", orig: CALLER, dest: [CALLEE], div: CALLER });
+    const shaken = await signedIdentity({ dest: [CALLER, CALLEE] });
+    const verdict = await verdictVia(appAt(), verdictRequest([div.identity, shaken.identity], { callId: crypto.randomUUID(), ingress: INTERNATIONAL }));
+    expect(verdict.identities.map((identity) => [identity.ppt, identity.outcome])).toEqual([
+      ["div", "verified"],
+      ["shaken", "verified"],
+    ]);
+    expect(verdict).toMatchObject({ action: "block", verstat: "TN-Validation-Passed", attest: "A", decidedBy: "origin.national-on-international" });
+    expect(checkOf(verdict, "origin.national-on-international")).toMatchObject({ evidence: { attestation: { provider: "818H", vouches: false } } });
   });
 });
 
