@@ -33,6 +33,17 @@ describe(`at most ${MAX_IDENTITY_HEADERS} Identity headers are judged`, () => {
   });
 });
 
+describe("which Identity header a verdict's check is about", () => {
+  it("is named in each identity's checks of a call with two headers, and in none of a call with one", async () => {
+    const one = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity]));
+    const signature = (verdict: typeof one) => verdict.checks.filter((check) => check.id === "passport.signature");
+    expect(signature(one)).toEqual([expect.objectContaining({ result: "pass" })]);
+    expect(signature(one)[0]!.evidence ?? {}).not.toHaveProperty("identity");
+    const two = await verdictVia(appAt(), verdictRequest([(await signedIdentity()).identity, (await signedIdentity()).identity]));
+    expect(signature(two).map((check) => check.evidence?.identity)).toEqual([0, 1]);
+  });
+});
+
 describe("a div PASSporT widens the shaken dest only when it verified (RFC 8946 §5)", () => {
   it("a div that fails (stale) does not retarget the call: the shaken PASSporT fails passport.dest", async () => {
     const shaken = await signedIdentity({ dest: [CALLEE] });
