@@ -497,7 +497,7 @@ describe("a From presenting another number than the caller ID (withOtherCaller)"
   /** The caller ID's assessment and From's (judged as unsigned), merged as the verdict pipeline merges them. */
   async function both(cli: string, from: string, options: { rules?: Rule[]; config?: ConfigSketch } = {}) {
     const deps = depsFor(options);
-    return withOtherCaller(await assessOrigin(sketchCall({ cli }), null, deps), await assessOrigin(sketchCall({ cli: from }), null, deps));
+    return withOtherCaller(await assessOrigin(sketchCall({ cli }), null, deps), await assessOrigin(sketchCall({ cli: from }), null, deps), "From");
   }
 
   it("keeps the check that says more against the call, From's marked as From's, and adds From's findings", async () => {
@@ -545,7 +545,7 @@ describe("a From presenting another number than the caller ID (withOtherCaller)"
   });
   it("names a From check with no detail by its result", async () => {
     const own = { checks: [{ id: "x", result: "pass" as const }], findings: [], ingress: (await assessOrigin(sketchCall({ cli: null }), null, depsFor())).ingress, policy: DEFAULT_POLICY };
-    expect(withOtherCaller(own, { ...own, checks: [{ id: "x", result: "fail" }] }).checks).toEqual([{ id: "x", result: "fail", detail: "From: fail", evidence: { presentedIn: "From" } }]);
+    expect(withOtherCaller(own, { ...own, checks: [{ id: "x", result: "fail" }] }, "From").checks).toEqual([{ id: "x", result: "fail", detail: "From: fail", evidence: { presentedIn: "From" } }]);
   });
   it("lists the rules each number matched, From's marked, and counts each rule once", async () => {
     const onCaller = ruleFixture({ criteria: { cli: { prefix: "7495" } }, action: "tag" });

@@ -15,7 +15,7 @@ import { OUTCOMES } from "../../../src/verification/outcomes";
 const CALLER = { raw: "+77272501234", tn: "77272501234", unreadable: null };
 
 function call(overrides: Partial<NormalizedCall> = {}): NormalizedCall {
-  return { identity: [], from: CALLER, pai: null, to: null, ruri: null, cli: CALLER, cliSource: "from", callId: null, date: null, ingress: { trunk: null, carrier: null, international: null }, privacy: [], ...overrides };
+  return { identity: [], from: CALLER, pai: null, paiOther: null, to: null, ruri: null, cli: CALLER, cliSource: "from", callId: null, date: null, ingress: { trunk: null, carrier: null, international: null }, privacy: [], ...overrides };
 }
 
 const unsigned: CallVerification = { verstat: "No-TN-Validation", attest: null, failure: { ...OUTCOMES.IDENTITY_MISSING, reasondesc: "no Identity header" }, identities: [], checks: [] };
