@@ -76,7 +76,7 @@ const keyOf = (file: string, { mutatorName, replacement, location: { start, end 
 const realworld = process.env.SHAKEN_REALWORLD_DIR ?? resolve("../shared/realworld");
 if (!existsSync(realworld)) console.warn(`mutate:scope: no real-world material at ${realworld} (set SHAKEN_REALWORLD_DIR): its tests will skip`);
 const patterns = (narrowed ?? SCOPES[scope]!).split(",");
-const unit = stryker("unit", patterns, { MUTATION_PASS: "unit", SHAKEN_REALWORLD_DIR: realworld });
+const unit = stryker("unit", patterns, { MUTATION_PASS: "unit", MUTATION_SCOPE: scope, SHAKEN_REALWORLD_DIR: realworld });
 // The report also carries what earlier runs left in the incremental file: only this run's files go on.
 for (const file of Object.keys(unit.files)) if (!patterns.some((pattern) => matchesGlob(file, pattern))) delete unit.files[file];
 // Stryker's range columns count from 0, the report's from 1.
@@ -84,7 +84,9 @@ const spans = new Set(Object.entries(unit.files).flatMap(([file, { mutants }]) =
 if (spans.size === 0) {
   writeFileSync(`${REPORTS}/${scope}.json`, JSON.stringify(unit));
 } else {
-  const full = stryker("full", [...spans], { MUTATION_SCOPE: scope, SHAKEN_REALWORLD_DIR: realworld });
+  // MUTATION_WORKER_SCOPE narrows the full pass to another of vitest.mutation.config.ts's test lists (e.g.
+  // origin-roaming for a run over src/origin/roaming alone).
+  const full = stryker("full", [...spans], { MUTATION_SCOPE: process.env.MUTATION_WORKER_SCOPE ?? scope, SHAKEN_REALWORLD_DIR: realworld });
   const verdicts = new Map(Object.entries(full.files).flatMap(([file, { mutants }]) => mutants.map((mutant) => [keyOf(file, mutant), mutant] as const)));
   // Test ids are per report: the merged report prefixes them with their pass.
   const prefixed = (ids: string[] | undefined, pass: string) => ids?.map((id) => `${pass}:${id}`);
