@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import { fixedClock } from "../../../src/lib/clock";
 import { isolateOriginSnapshots, originDepsFromEnv, roamingLookupFor } from "../../../src/origin/deps";
 import { createCamaraRoamingLookup } from "../../../src/origin/roaming/camara-lookup";
-import { withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "../../../src/origin/roaming/lookup";
-import { roamingSettingsSchema } from "../../../src/origin/roaming/settings";
-import { createTableRoamingLookup, putRoamingEntry } from "../../../src/origin/roaming/table-lookup";
+import { forgetCachedRoamingStatus, timerSleep, withIsolateCache, withTimeBudget, type RoamingLookup, type Sleep } from "../../../src/origin/roaming/lookup";
+import { futureObservation, observationAgeSeconds, observationTrouble } from "../../../src/origin/roaming/observation-age";
+import { camaraAllowedHosts, camaraHostRefusal, homeMccsOf, maxObservationAgeMsOf, roamingCacheScope, roamingSettingsSchema } from "../../../src/origin/roaming/settings";
+import { createTableRoamingLookup, deleteRoamingEntry, putRoamingEntry, roamingEntrySchema } from "../../../src/origin/roaming/table-lookup";
 import { TEST_ACTOR } from "../support/auth";
 
 const hints = { ingressCarrier: "TransitCo", ingressCountry: null };
@@ -147,5 +148,173 @@ describe("roaming table in D1", () => {
     const table = createTableRoamingLookup(env.DB);
     expect(await table.lookup("77011112233", 0, hints)).toEqual({ status: "roaming", visitedCountry: "AE", observedAt: 1_000, source: "table" });
     expect(await table.lookup("77019998877", 0, hints)).toMatchObject({ status: "unknown", error: "no entry in the roaming table" });
+  });
+});
+
+describe("time budget, with the real timer (timerSleep)", () => {
+  it("answers what the source said when it answers within the budget", async () => {
+    const quick: RoamingLookup = { lookup: async () => ({ status: "home", observedAt: null, source: "table" }) };
+    expect(await withTimeBudget(quick, "table", 2_000).lookup("77012345678", 0, hints)).toEqual({ status: "home", observedAt: null, source: "table" });
+  });
+  it("answers unknown once the budget is spent by the clock", async () => {
+    expect(await withTimeBudget(hanging, "camara", 10).lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", error: "no answer within the 10 ms budget" });
+  });
+  it("ends the wait at once when aborted", async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    const waited = timerSleep(60_000, abort.signal);
+    abort.abort();
+    await waited;
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+  it("names what a source threw that is not an Error", async () => {
+    const broken: RoamingLookup = { lookup: async () => Promise.reject("HLR said no") };
+    expect(await withTimeBudget(broken, "table", 150, () => new Promise(() => {})).lookup("77012345678", 0, hints)).toMatchObject({ status: "unknown", source: "table", error: "HLR said no" });
+  });
+});
+
+describe("per-isolate cache, a roaming answer's age", () => {
+  it("serves a roaming answer whose source gave no time while it was asked recently enough, and not after", async () => {
+    let now = 0;
+    const clock = { now: () => now };
+    let asked = 0;
+    const source: RoamingLookup = { lookup: async () => (asked++, { status: "roaming", visitedCountry: "TR", observedAt: null, source: "age-test" }) };
+    const cached = withIsolateCache(source, "age-test", 3_600_000, clock, 900_000);
+    await cached.lookup("77010000002", 0, hints);
+    now = 900_000;
+    expect(await cached.lookup("77010000002", 0, hints)).toMatchObject({ status: "roaming", source: "age-test+cache" });
+    expect(asked).toBe(1);
+    now = 900_001;
+    expect(await cached.lookup("77010000002", 0, hints)).toMatchObject({ status: "roaming", source: "age-test" });
+    expect(asked).toBe(2);
+  });
+  it("forgets one number's answer after an edit of the table, and keeps the others'", async () => {
+    let asked = 0;
+    const source: RoamingLookup = { lookup: async () => (asked++, { status: "home", observedAt: null, source: "forget-test" }) };
+    const cached = withIsolateCache(source, "forget-test", 300_000, fixedClock(0), null);
+    await cached.lookup("77010000003", 0, hints);
+    await cached.lookup("77010000004", 0, hints);
+    forgetCachedRoamingStatus("77010000003");
+    expect(await cached.lookup("77010000003", 0, hints)).toMatchObject({ source: "forget-test" });
+    expect(await cached.lookup("77010000004", 0, hints)).toMatchObject({ source: "forget-test+cache" });
+    expect(asked).toBe(3);
+  });
+});
+
+describe("CAMARA answers, in detail", () => {
+  const answering = (respond: () => Response, baseUrl = "https://camara.example") => {
+    const urls: string[] = [];
+    const fetch = (async (input: RequestInfo | URL) => (urls.push(String(input)), respond())) as typeof globalThis.fetch;
+    return { lookup: createCamaraRoamingLookup({ baseUrl, token: "secret-token", fetch }), urls };
+  };
+  it("names every country of a shared MCC, in upper case, and none for a subscriber at home", async () => {
+    expect(await answering(() => Response.json({ roaming: true, countryCode: 250, countryName: ["kz", "ru"] })).lookup.lookup("77012345678", 0, hints)).toEqual({
+      status: "roaming",
+      visitedCountry: "KZ",
+      visitedCountries: ["KZ", "RU"],
+      visitedMcc: "250",
+      observedAt: null,
+      source: "camara",
+    });
+    expect(await answering(() => Response.json({ roaming: false, countryCode: 401, countryName: ["KZ", "RU"] })).lookup.lookup("77012345678", 0, hints)).toEqual({ status: "home", observedAt: null, source: "camara" });
+  });
+  it("drops every trailing slash of the base URL", async () => {
+    const { lookup, urls } = answering(() => Response.json({ roaming: false }), "https://camara.example/api//");
+    await lookup.lookup("77012345678", 0, hints);
+    expect(urls).toEqual(["https://camara.example/api/device-roaming-status/v1/retrieve"]);
+  });
+  it.each([
+    ["a JSON null", () => new Response("null", { status: 404 }), "HTTP 404"],
+    ["a code that is not a string", () => Response.json({ code: 7 }, { status: 404 }), "HTTP 404"],
+    ["no JSON", () => new Response("<html>", { status: 503 }), "HTTP 503"],
+    ["a body past the bound", () => new Response("x".repeat(17_000), { status: 500 }), "HTTP 500"],
+  ])("names an HTTP error with %s as its status alone", async (_, respond, error) => {
+    expect(await answering(respond).lookup.lookup("77012345678", 0, hints)).toEqual({ status: "unknown", observedAt: null, source: "camara", error });
+  });
+});
+
+describe("observation age (observation-age.ts)", () => {
+  const NOW = 1_900_000_000_000;
+  it("takes a feed stamping up to a minute ahead for now, and names one further ahead", () => {
+    expect(futureObservation(NOW + 60_000, NOW)).toBeNull();
+    expect(futureObservation(NOW + 61_400, NOW)).toBe("is 61 s in the future: the feed's clock or data is wrong (at most 60 s ahead is taken for now)");
+  });
+  it("believes an observation exactly as old as allowed, or up to a minute ahead, and names one older or further ahead", () => {
+    expect(observationTrouble(NOW - 900_000, NOW, 900_000)).toBeNull();
+    expect(observationTrouble(NOW - 900_600, NOW, 900_000)).toBe("observed 901 s before the call, more than the 900 s allowed");
+    expect(observationTrouble(NOW + 60_000, NOW, 900_000)).toBeNull();
+    expect(observationTrouble(NOW + 60_001, NOW, 900_000)).toBe("observed 60 s after the call: the source's clock or data is wrong");
+    expect(observationTrouble(NOW - 86_400_000, NOW, null)).toBeNull();
+  });
+  it("gives the age in whole seconds, negative when stamped after the call", () => {
+    expect(observationAgeSeconds(NOW - 1_600, NOW)).toBe(2);
+    expect(observationAgeSeconds(NOW + 3_000, NOW)).toBe(-3);
+  });
+});
+
+describe("roaming settings, the rest", () => {
+  it.each([
+    ["a user name alone in camaraBaseUrl", { source: "camara", camaraBaseUrl: "https://user@camara.example/" }, /must not carry userinfo/],
+    ["a password alone in camaraBaseUrl", { source: "camara", camaraBaseUrl: "https://:secret@camara.example/" }, /must not carry userinfo/],
+    ["the camara source without camaraBaseUrl", { source: "camara" }, /the camara source needs camaraBaseUrl/],
+    ["an MCC of four digits", { homeMccs: ["4011"] }, /3-digit mobile country code/],
+    ["an MCC led by a letter", { homeMccs: ["x401"] }, /3-digit mobile country code/],
+    ["an MCC of letters", { homeMccs: ["abc"] }, /3-digit mobile country code/],
+  ])("refuses %s", (_, document, message) => {
+    const result = roamingSettingsSchema.safeParse(document);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.message).join("; ")).toMatch(message);
+  });
+  it("accepts three-digit MCCs", () => {
+    expect(roamingSettingsSchema.parse({ homeMccs: ["401", "250"] }).homeMccs).toEqual(["401", "250"]);
+  });
+  it("keeps each CAMARA server's answers apart from the table's", () => {
+    expect(roamingCacheScope(roamingSettingsSchema.parse({}))).toBe("table");
+    expect(roamingCacheScope(roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example" }))).toBe("camara https://camara.example");
+  });
+  it("gives the observation age limit in ms, or null without one", () => {
+    expect(maxObservationAgeMsOf(roamingSettingsSchema.parse({ maxObservationAgeSeconds: 900 }))).toBe(900_000);
+    expect(maxObservationAgeMsOf(roamingSettingsSchema.parse({ maxObservationAgeSeconds: null }))).toBeNull();
+    expect(maxObservationAgeMsOf(roamingSettingsSchema.parse({}))).toBeNull();
+  });
+  it("takes the operator's home MCCs, else the home country's, else none", () => {
+    expect(homeMccsOf(roamingSettingsSchema.parse({ homeMccs: ["250"] }), "KZ")).toEqual(["250"]);
+    expect(homeMccsOf(roamingSettingsSchema.parse({}), "KZ")).toEqual(["401"]);
+    expect(homeMccsOf(roamingSettingsSchema.parse({}), "UZ")).toEqual([]);
+  });
+  it("reads CAMARA_ALLOWED_HOSTS as a list, blanks and empty entries left out", () => {
+    expect(camaraAllowedHosts({ CAMARA_ALLOWED_HOSTS: " camara.example , ,.operator.example" })).toEqual(["camara.example", ".operator.example"]);
+    expect(camaraAllowedHosts({})).toEqual([]);
+  });
+  it("asks nothing of the table source, and refuses a camara host only when outside the list", () => {
+    expect(camaraHostRefusal(roamingSettingsSchema.parse({}), [])).toBeNull();
+    const camara = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example/api" });
+    expect(camaraHostRefusal(camara, ["camara.example"])).toBeNull();
+    expect(camaraHostRefusal(camara, ["other.example", ".example"])).toBeNull();
+    expect(camaraHostRefusal(camara, ["other.example"])).toBe("host camara.example is not in CAMARA_ALLOWED_HOSTS (other.example)");
+    expect(camaraHostRefusal(camara, [])).toBe("the camara source is refused: CAMARA_ALLOWED_HOSTS is not set in this deployment");
+  });
+});
+
+describe("roaming table entries", () => {
+  it.each([
+    ["a visited country for a subscriber at home", { status: "home", visitedCountry: "TR" }],
+    ["a visited country in lower case", { status: "roaming", visitedCountry: "tr" }],
+    ["a visited country of three letters", { status: "roaming", visitedCountry: "TUR" }],
+    ["a visited country led by another character", { status: "roaming", visitedCountry: "xTR" }],
+  ])("refuses %s", (_, entry) => {
+    expect(roamingEntrySchema.safeParse(entry).success).toBe(false);
+  });
+  it("accepts a roaming subscriber's country, and no country for one at home", () => {
+    expect(roamingEntrySchema.safeParse({ status: "roaming", visitedCountry: "TR" }).success).toBe(true);
+    expect(roamingEntrySchema.safeParse({ status: "home", visitedCountry: null }).success).toBe(true);
+  });
+  it("writes at the version named, and deletes at it; a missing entry is not found", async () => {
+    const tn = "77015550077";
+    expect(await putRoamingEntry(env.DB, tn, { status: "home" }, 0, TEST_ACTOR, 5_000)).toEqual({ entry: { tn, status: "home", observedAt: 5_000, source: "table", version: 1 } });
+    expect(await putRoamingEntry(env.DB, tn, { status: "roaming", visitedCountry: "TR" }, 1, TEST_ACTOR, 6_000)).toMatchObject({ entry: { status: "roaming", visitedCountry: "TR", version: 2 } });
+    expect(await deleteRoamingEntry(env.DB, tn, 1, TEST_ACTOR, 7_000)).toMatchObject({ error: "ERR_VERSION_CONFLICT", current: { version: 2 } });
+    expect(await deleteRoamingEntry(env.DB, tn, 2, TEST_ACTOR, 7_000)).toMatchObject({ entry: { version: 2 } });
+    expect(await deleteRoamingEntry(env.DB, tn, undefined, TEST_ACTOR, 8_000)).toEqual({ error: "ERR_NOT_FOUND" });
   });
 });
