@@ -188,6 +188,17 @@ describe("per-isolate cache, a roaming answer's age", () => {
     expect(await cached.lookup("77010000002", 0, hints)).toMatchObject({ status: "roaming", source: "age-test" });
     expect(asked).toBe(2);
   });
+  it("serves a home answer for the TTL however old its observation (check 6 judges the age, the cache only a roaming answer's)", async () => {
+    let now = 0;
+    const clock = { now: () => now };
+    let asked = 0;
+    const source: RoamingLookup = { lookup: async () => (asked++, { status: "home", observedAt: 0, source: "home-age-test" }) };
+    const cached = withIsolateCache(source, "home-age-test", 3_600_000, clock, 900_000);
+    await cached.lookup("77010000005", 0, hints);
+    now = 1_000_000;
+    expect(await cached.lookup("77010000005", 0, hints)).toMatchObject({ status: "home", source: "home-age-test+cache" });
+    expect(asked).toBe(1);
+  });
   it("forgets one number's answer after an edit of the table, and keeps the others'", async () => {
     let asked = 0;
     const source: RoamingLookup = { lookup: async () => (asked++, { status: "home", observedAt: null, source: "forget-test" }) };
@@ -217,6 +228,15 @@ describe("CAMARA answers, in detail", () => {
       source: "camara",
     });
     expect(await answering(() => Response.json({ roaming: false, countryCode: 401, countryName: ["KZ", "RU"] })).lookup.lookup("77012345678", 0, hints)).toEqual({ status: "home", observedAt: null, source: "camara" });
+  });
+  it("names no visited network when the source gives no countryCode", async () => {
+    const answer = await answering(() => Response.json({ roaming: true, countryName: ["TR"] })).lookup.lookup("77012345678", 0, hints);
+    expect(answer).toEqual({ status: "roaming", visitedCountry: "TR", observedAt: null, source: "camara" });
+    expect(answer).not.toHaveProperty("visitedMcc");
+  });
+  it("passes on a body that breaks off while read, rather than calling it too large", async () => {
+    const broken = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(new Error("connection reset")) });
+    await expect(answering(() => new Response(broken)).lookup.lookup("77012345678", 0, hints)).rejects.toThrow("connection reset");
   });
   it("drops every trailing slash of the base URL", async () => {
     const { lookup, urls } = answering(() => Response.json({ roaming: false }), "https://camara.example/api//");
@@ -288,6 +308,8 @@ describe("roaming settings, the rest", () => {
   });
   it("asks nothing of the table source, and refuses a camara host only when outside the list", () => {
     expect(camaraHostRefusal(roamingSettingsSchema.parse({}), [])).toBeNull();
+    // Back on the table, a camaraBaseUrl left in the document is not used: nothing to refuse.
+    expect(camaraHostRefusal(roamingSettingsSchema.parse({ source: "table", camaraBaseUrl: "https://camara.example" }), [])).toBeNull();
     const camara = roamingSettingsSchema.parse({ source: "camara", camaraBaseUrl: "https://camara.example/api" });
     expect(camaraHostRefusal(camara, ["camara.example"])).toBeNull();
     expect(camaraHostRefusal(camara, ["other.example", ".example"])).toBeNull();
@@ -316,5 +338,18 @@ describe("roaming table entries", () => {
     expect(await deleteRoamingEntry(env.DB, tn, 1, TEST_ACTOR, 7_000)).toMatchObject({ error: "ERR_VERSION_CONFLICT", current: { version: 2 } });
     expect(await deleteRoamingEntry(env.DB, tn, 2, TEST_ACTOR, 7_000)).toMatchObject({ entry: { version: 2 } });
     expect(await deleteRoamingEntry(env.DB, tn, undefined, TEST_ACTOR, 8_000)).toEqual({ error: "ERR_NOT_FOUND" });
+  });
+  it("without a version, writes and deletes the entry as it is", async () => {
+    const tn = "77015550078";
+    expect(await putRoamingEntry(env.DB, tn, { status: "home" }, undefined, TEST_ACTOR, 5_000)).toMatchObject({ entry: { version: 1 } });
+    expect(await deleteRoamingEntry(env.DB, tn, undefined, TEST_ACTOR, 6_000)).toMatchObject({ entry: { tn, version: 1 } });
+  });
+  it("leave the origin version alone: a roaming write publishes no draft rule and reloads no snapshot", async () => {
+    const originVersion = () => env.DB.prepare("SELECT version FROM origin_version WHERE id = 1").first<number>("version");
+    const before = await originVersion();
+    const tn = "77015550079";
+    await putRoamingEntry(env.DB, tn, { status: "home" }, undefined, TEST_ACTOR, 5_000);
+    await deleteRoamingEntry(env.DB, tn, undefined, TEST_ACTOR, 6_000);
+    expect(await originVersion()).toBe(before);
   });
 });
