@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { getConfigSection, putConfigSection } from "../../../src/origin/config/store";
+import { getConfigSection, loadOperatorConfig, putConfigSection, StoredConfigInvalidError } from "../../../src/origin/config/store";
 import { markIsolateSnapshotsStale } from "../../../src/origin/snapshot";
 import { NAMED, TEST_ACTOR } from "../support/auth";
 import { manualClock, operatorApp } from "./support";
@@ -53,5 +53,72 @@ describe("the ingress map names each ingress once", () => {
       { trunk: "kt-1", carrier: "TransitCo", kind: "domestic", carrierName: "Kazakhtelecom" },
     ]);
     expect(response.status).toBe(200);
+  });
+});
+
+describe("an interconnect names its ingress", () => {
+  it("refuses an entry with neither a trunk nor a carrier", async () => {
+    const response = await putIngress([{ kind: "international", carrierName: "Transit Co Ltd" }]);
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain("give a trunk, a carrier, or both");
+  });
+});
+
+describe("the configuration store (store.ts)", () => {
+  type AuditEntry = { operation: string; before: unknown; after: unknown };
+  const ENTRY = { customer: "Bank", cli: { prefix: "+7727250" }, trunk: "bank-sip" };
+  /** The entry as the store reads it back: the prefix canonical. */
+  const READ_BACK = { ...ENTRY, cli: { prefix: "7727250" } };
+  const originVersion = () => env.DB.prepare("SELECT version FROM origin_version WHERE id = 1").first<number>("version");
+  const forgetAllowList = async () => (await env.DB.prepare("DELETE FROM operator_config WHERE section = 'allow-list'").run(), markIsolateSnapshotsStale());
+
+  it("audits the first write as a creation from nothing and the next as an update from it, and bumps the origin version each time", async () => {
+    await forgetAllowList();
+    try {
+      const before = await originVersion();
+      expect(await putConfigSection(env.DB, "allow-list", { entries: [ENTRY] }, 0, TEST_ACTOR, Date.now(), "KZ")).toMatchObject({ section: { version: 1 } });
+      expect(await originVersion()).toBe(before! + 1);
+      expect(await putConfigSection(env.DB, "allow-list", { entries: [] }, 1, TEST_ACTOR, Date.now(), "KZ")).toMatchObject({ section: { version: 2 } });
+      expect(await originVersion()).toBe(before! + 2);
+      const { send } = operatorApp(manualClock(Date.now()));
+      const { entries } = (await (await send("GET", "/v1/admin/audit?entity=config&id=allow-list")).json()) as { entries: AuditEntry[] };
+      expect(entries.slice(0, 2)).toEqual([
+        expect.objectContaining({ operation: "update", before: { entries: [READ_BACK] }, after: { entries: [] } }),
+        expect.objectContaining({ operation: "create", before: null, after: { entries: [ENTRY] } }),
+      ]);
+    } finally {
+      await forgetAllowList();
+    }
+  });
+
+  it("refuses, as a conflict, a write based on a version that is not the current one", async () => {
+    await forgetAllowList();
+    try {
+      await putConfigSection(env.DB, "allow-list", { entries: [ENTRY] }, 0, TEST_ACTOR, Date.now(), "KZ");
+      expect(await putConfigSection(env.DB, "allow-list", { entries: [] }, 0, TEST_ACTOR, Date.now(), "KZ")).toMatchObject({ error: "ERR_VERSION_CONFLICT", current: { version: 1, document: { entries: [READ_BACK] } } });
+      expect(await putConfigSection(env.DB, "allow-list", { entries: [] }, 7, TEST_ACTOR, Date.now(), "KZ")).toMatchObject({ error: "ERR_VERSION_CONFLICT", current: { version: 1 } });
+    } finally {
+      await forgetAllowList();
+    }
+  });
+
+  it("surfaces a stored document that no longer validates, rather than guessing around it", async () => {
+    await forgetAllowList();
+    try {
+      await env.DB.prepare("INSERT INTO operator_config (section, document, version, updated_at, updated_by) VALUES ('allow-list', ?, 1, 0, 'test')").bind(JSON.stringify({ entries: "everyone" })).run();
+      await expect(getConfigSection(env.DB, "allow-list", "KZ")).rejects.toThrow(StoredConfigInvalidError);
+      await expect(loadOperatorConfig(env.DB, "KZ")).rejects.toThrow(/stored 'allow-list' configuration no longer validates/);
+    } finally {
+      await forgetAllowList();
+    }
+  });
+
+  it("leaves out a stored section this release does not know, as a deploy that dropped one", async () => {
+    await env.DB.prepare("INSERT INTO operator_config (section, document, version, updated_at, updated_by) VALUES ('retired-section', '{}', 1, 0, 'test')").run();
+    try {
+      expect(Object.keys(await loadOperatorConfig(env.DB, "KZ")).sort()).toEqual(["allow-list", "attestation", "ingress", "numbering", "policy", "roaming"]);
+    } finally {
+      await env.DB.prepare("DELETE FROM operator_config WHERE section = 'retired-section'").run();
+    }
   });
 });
