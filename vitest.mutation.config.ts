@@ -50,7 +50,7 @@ const WORKER_TESTS = {
   // full pass over src/origin/roaming alone runs these (MUTATION_WORKER_SCOPE=origin-roaming), a quarter of
   // the origin scope's files, which is what makes its ~225 mutants affordable on two cores.
   "origin-roaming": [
-    "test/worker/origin/{roaming,checks,verdict-kazakh}.test.ts",
+    "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",
     "test/worker/admin/{roaming-config,roaming-table}.test.ts",
   ],
