@@ -264,6 +264,9 @@ export interface ImportOutcome {
   publishedVersion: number | null;
 }
 
+/** The audit log's id for a publish: it changes no one rule, but the version every rule is published against. */
+const PUBLICATION_ENTITY_ID = "origin-version";
+
 /**
  * Writes a batch of an import in one transaction, each rule audited, with no version bump unless
  * `publish`: an import of many batches moves the origin version once, at its end, so isolates compile
@@ -293,9 +296,24 @@ export async function importRules(db: D1Database, importId: string, batch: { pos
       )
       .bind(rows),
   ];
-  if (publish) statements.push(db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 RETURNING version"));
+  if (publish) {
+    // Audited as a publish too, as POST /v1/admin/rules/publish is: it puts in force whatever the store
+    // holds unpublished, this batch's rules and any an abandoned import left, even with no rules of its own.
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO audit_log (at, actor, author, entity, entity_id, operation, before, after)
+           SELECT ?1, ?2, ?3, 'rule', ?4, 'publish',
+                  json_object('version', version, 'unpublished', (SELECT count(*) FROM rules WHERE changed_version > origin_version.version)),
+                  json_object('version', version + 1, 'unpublished', 0)
+             FROM origin_version WHERE id = 1`,
+        )
+        .bind(nowMs, who.actor, who.author, PUBLICATION_ENTITY_ID),
+      db.prepare("UPDATE origin_version SET version = version + 1 WHERE id = 1 RETURNING version"),
+    );
+  }
   const results = await db.batch<{ version: number }>(statements);
-  return { ids: rules.map((rule) => rule.id), created: results[1]!.meta.changes, publishedVersion: publish ? (results[2]!.results[0]?.version ?? null) : null };
+  return { ids: rules.map((rule) => rule.id), created: results[1]!.meta.changes, publishedVersion: publish ? (results[3]!.results[0]?.version ?? null) : null };
 }
 
 /** The origin version, and how many rules are stamped after it: those no isolate enforces yet. */
@@ -303,9 +321,6 @@ export interface Publication {
   version: number;
   unpublished: number;
 }
-
-/** The audit log's id for a publish: it changes no one rule, but the version every rule is published against. */
-const PUBLICATION_ENTITY_ID = "origin-version";
 
 /** Tries before a publish gives up on a version that other writes keep moving. */
 const PUBLISH_ATTEMPTS = 3;

@@ -54,6 +54,28 @@ describe("GET /v1/admin/rules says which rules are published", () => {
   });
 });
 
+describe("an import's publishing batch", () => {
+  it("is audited as a publish, naming who put in force what the store held unpublished, even with no rules of its own", async () => {
+    const { send } = operatorApp(manualClock(START));
+    await abandonedImport(send, ["77272508011", "77272508012"]);
+    const before = await readOriginVersion(env.DB);
+    const response = await send("POST", "/v1/admin/rules/import", { importId: crypto.randomUUID(), first: 0, rules: [], publish: true, author: "ops.aigerim" }, NAMED.analyst.headers);
+    expect(response.status).toBe(200);
+    expect(await readOriginVersion(env.DB)).toBe(before + 1);
+    const { entries } = (await (await send("GET", "/v1/admin/audit?entity=rule&limit=1")).json()) as { entries: unknown[] };
+    expect(entries).toMatchObject([{ actor: NAMED.analyst.name, author: "ops.aigerim", operation: "publish", before: { version: before, unpublished: 2 }, after: { version: before + 1, unpublished: 0 } }]);
+  });
+
+  it("counts its own rules among those it puts in force, and answers the version it published", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const before = await readOriginVersion(env.DB);
+    const response = await send("POST", "/v1/admin/rules/import", { importId: crypto.randomUUID(), first: 0, rules: [exactBlock("77272508013")], publish: true });
+    expect(await response.json()).toMatchObject({ created: 1, publishedVersion: before + 1 });
+    const { entries } = (await (await send("GET", "/v1/admin/audit?entity=rule&limit=1")).json()) as { entries: unknown[] };
+    expect(entries).toMatchObject([{ operation: "publish", before: { version: before, unpublished: 1 }, after: { version: before + 1, unpublished: 0 } }]);
+  });
+});
+
 describe("POST /v1/admin/rules/publish", () => {
   it("moves the origin version, so what an abandoned import left is published and enforced; the audit log names who did it", async () => {
     const clock = manualClock(START);
