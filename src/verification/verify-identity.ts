@@ -404,9 +404,9 @@ function checkTnAuthList(reading: TnAuthListReading, path: TrustedPath, vouched:
  * RFC 9060 §4: what a certificate is authorised for is encompassed by its issuer's TNAuthList, when the
  * issuer carries one. A service provider code is encompassed only by the same code: an issuing CA
  * authorised as one provider that names another provider's code in a certificate below it speaks for a
- * provider it is not. Unchecked, a provider's own CA (RFC 9060
- * delegation) could issue itself a certificate naming a national carrier's code, and its `A`
- * attestations would be taken for that carrier's (SignerDescription.provider, the `attestation` section).
+ * provider it is not. Unchecked, a provider's own CA (RFC 9060 delegation) could issue itself a
+ * certificate naming a national carrier's code, and its `A` attestations would be taken for that
+ * carrier's (SignerDescription.provider, the `attestation` section).
  */
 function spcDelegatedBy(issuerSpcs: string[], delegated: { spc: string; by: string }, whose: string): void {
   if (issuerSpcs.includes(delegated.spc)) return;
