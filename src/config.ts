@@ -1,6 +1,7 @@
 import { diallingPlanFor, type DiallingPlan } from "./numbers/telephone-number";
 import { VELOCITY_COUNTERS, type ReplayPolicy, type VelocityCounterName, type VelocityLimit } from "./abuse/settings";
 import { DEFAULT_DEPENDENCY_POLICY, DEFAULT_VERDICT_BUDGET_MS, DEPENDENCIES, type Dependency, type DependencyPolicy } from "./verdict/deadline";
+import { CALLER_NAME_MODES, type CallerNameMode } from "./verdict/caller-name";
 import { ACTIONS, ENFORCEMENT_MODES, type Action, type EnforcementMode } from "./verdict/verdict";
 
 /**
@@ -34,6 +35,8 @@ export interface VerifierConfig {
   dependencyPolicy: DependencyPolicy;
   /** POLICY_MODE: `monitor` lists and counts what the policy and the rules ask for, without enforcing it (issue 20). */
   policyMode: EnforcementMode;
+  /** CALLER_NAMES: when an allowed call keeps From's display name (src/verdict/caller-name.ts). */
+  callerNames: CallerNameMode;
   replay: ReplayPolicy;
   /** Counters whose limit is `off` are absent. */
   velocity: Partial<Record<VelocityCounterName, VelocityLimit>>;
@@ -143,6 +146,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     verdictBudgetMs: integer(vars, "VERDICT_BUDGET_MS", DEFAULT_VERDICT_BUDGET_MS, 20, 10_000),
     dependencyPolicy: dependencyPolicy(vars, "DEPENDENCY_FAILURE_POLICY"),
     policyMode: oneOf(vars, "POLICY_MODE", ENFORCEMENT_MODES, "enforce"),
+    callerNames: oneOf(vars, "CALLER_NAMES", CALLER_NAME_MODES, "vouched"),
     replay: {
       forkAction: action(vars, "REPLAY_FORK_ACTION", "allow"),
       forkWindowMs: integer(vars, "REPLAY_FORK_WINDOW_SECONDS", 5, 0, 60) * 1000,

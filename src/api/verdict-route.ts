@@ -72,7 +72,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
   const waitUntil = backgroundTasks(c);
   const deadline = new Deadline(runtime.config.verdictBudgetMs, waitUntil);
   const origin = originDepsFromEnv(c.env, runtime.snapshots, waitUntil, runtime.clock, deadline);
-  const { verdict, verification, origin: assessment } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
+  const { verdict, verification, origin: assessment, callerName } = await evaluateCall(call, runtime, { origin, deadline, background: waitUntil }, c.get("requestId"));
   const background = { waitUntil, timeoutMs: runtime.config.backgroundTimeoutMs };
   recordVerdictStats(
     { action: verdict.action, monitored: verdict.monitored, policyMonitored: runtime.config.policyMode === "monitor", decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
@@ -83,6 +83,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
     verdict: {
       ...verdict,
       cli: call.cli ? { value: call.cli.raw, tn: call.cli.tn, source: call.cliSource } : null,
+      callerName,
       ingress: assessment.ingress,
       // The budget the verdict was held to and the wall time it took (issue 5); which dependency was slow is in checks.
       deadline: { budgetMs: deadline.budgetMs, elapsedMs: deadline.elapsedMs() },

@@ -18,6 +18,8 @@ export interface CallParty {
   tn: string | null;
   /** Why the value could not be read at all (e.g. "more than one From header"); null when it could. */
   unreadable: string | null;
+  /** The display name written beside the number (src/sip/address.ts SipAddress.name); absent when none. */
+  name?: string;
 }
 
 export interface NormalizedCall {

@@ -130,7 +130,8 @@ function partyFrom(reading: AddressReading | null, source: AddressSource, plan: 
   if ("problem" in reading) return { raw: reading.raw, tn: null, unreadable: describeAddressProblem(source, reading.problem) };
   const number = telephoneNumberOf(reading.address, plan);
   if ("problem" in number) return { raw: reading.raw, tn: null, unreadable: `${source} ${number.problem}` };
-  return { raw: reading.raw, tn: number.tn, unreadable: null };
+  const { name } = reading.address;
+  return { raw: reading.raw, tn: number.tn, unreadable: null, ...(name === undefined ? {} : { name }) };
 }
 
 /**

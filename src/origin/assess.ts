@@ -71,10 +71,36 @@ export function attestationVouching(signed: SignedCallSummary | null, config: At
   };
 }
 
+/**
+ * What answers for the display name a caller presents beside its number (src/verdict/caller-name.ts):
+ * the peer chose it, so it is shown only when something answers for the caller ID it names.
+ */
+export interface NameVoucher {
+  by: "attestation" | "authorised-use" | "domestic-interconnect";
+  detail: string;
+}
+
+/**
+ * A verified `A` that vouches (the provider knows its customer and the number is theirs: RFC 8588 §4),
+ * the operator's own authorised-use list for this trunk and number, or a domestic interconnect
+ * presenting a national number (a national carrier answers for its subscribers' names, and a foreign
+ * number on it is transit, answered for by nobody here). Nothing else: on an international
+ * interconnect any name is the peer's word ("Halyk Bank" beside +49…).
+ */
+export function nameVoucherOf(context: Pick<OriginContext, "attestation" | "authorisedUse" | "ingress" | "cli">): NameVoucher | null {
+  const { attestation, ingress, cli } = context;
+  if (attestation?.vouches) return { by: "attestation", detail: `the caller ID is attested A by ${attestation.providerName ?? attestation.provider}, a provider the operator lists` };
+  if (context.authorisedUse) return { by: "authorised-use", detail: "the trunk and caller ID are on the operator's authorised-use list" };
+  if (ingress.kind === "domestic" && cli?.home === true) return { by: "domestic-interconnect", detail: "a national caller ID on a domestic interconnect" };
+  return null;
+}
+
 export interface OriginAssessment {
   checks: Check[];
   findings: Finding[];
   ingress: ClassifiedIngress;
+  /** What answers for the caller ID's display name; null when nothing does. */
+  nameVoucher: NameVoucher | null;
   /** The operator's policy table in force for this call (the verdict applies its `stir.*` entries too). */
   policy: PolicyTable;
 }
@@ -138,6 +164,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     checks: [...outcomes.map(({ check }) => check), rules.check],
     findings: [...findings, ...rules.findings],
     ingress,
+    nameVoucher: nameVoucherOf(context),
     policy: snapshot.policy,
   };
 }
@@ -181,6 +208,7 @@ function withoutConfiguration(call: NormalizedCall): OriginAssessment {
     checks: [...Object.values(ORIGIN_CHECK_IDS).map((id) => skip(id, UNCONFIGURED)), ...(requestUri ? [requestUri] : [])],
     findings: [],
     ingress: classifyIngress(call.ingress, NO_INGRESS_MAP),
+    nameVoucher: null,
     policy: DEFAULT_POLICY,
   };
 }

@@ -12,11 +12,17 @@ export const MAX_PARSED_LINE_CHARS = 1_024;
 /** Where an address comes from, by the name an analyst reads in a check's detail. */
 export type AddressSource = "From" | "To" | "P-Asserted-Identity" | "Request-URI";
 
-/** What the verdict reads of an address: the URI's scheme and its user part. */
+/** What the verdict reads of an address: the URI's scheme and its user part, and the display name beside them. */
 export interface SipAddress {
   scheme: "sip" | "sips" | "tel";
   /** A SIP URI's user part, or a tel URI's number, as the grammar decoded it; null when the URI has none. */
   user: string | null;
+  /**
+   * The display name (RFC 3261 §20.10): a quoted string's text with its quoted pairs undone, or the
+   * tokens written before `<`, trimmed; absent when there is none, or when it holds only white space.
+   * The callee may be shown it beside the number: the peer chose it.
+   */
+  name?: string;
 }
 
 /** Why an address could not be read. The peer wrote it: the checks judge it, the request stands. */
@@ -57,7 +63,7 @@ export function readAddress(value: string, source: AddressSource): AddressReadin
 const LABEL = "[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
 const HOST = `(?:${LABEL}\\.)*${LABEL}`;
 const URI_PARAMETERS = "(?:;(?:user=(?:phone|ip)|transport=(?:udp|tcp|tls|sctp)|lr))*";
-const BRACKETED = `(?:"[A-Za-z0-9 .-]*" ?)?<(?:(?<bracketedScheme>sips?):(?<bracketedUser>[A-Za-z0-9+.-]+)@${HOST}${URI_PARAMETERS}|tel:(?<bracketedTel>\\+?[0-9]+))>`;
+const BRACKETED = `(?:"(?<displayName>[A-Za-z0-9 .-]*)" ?)?<(?:(?<bracketedScheme>sips?):(?<bracketedUser>[A-Za-z0-9+.-]+)@${HOST}${URI_PARAMETERS}|tel:(?<bracketedTel>\\+?[0-9]+))>`;
 const BARE_SIP = `(?<scheme>sips?):(?<user>[A-Za-z0-9+.-]+)@${HOST}`;
 const BARE_TEL = `tel:(?<tel>\\+?[0-9]+)`;
 /**
@@ -77,9 +83,24 @@ export function readCommonAddress(value: string): SipAddress | null {
   const groups = COMMON_ADDRESS.exec(value)?.groups;
   if (groups === undefined) return null;
   const tel = groups.bracketedTel ?? groups.tel;
-  if (tel !== undefined) return { scheme: "tel", user: tel };
-  return { scheme: (groups.bracketedScheme ?? groups.scheme) as "sip" | "sips", user: (groups.bracketedUser ?? groups.user)! };
+  const address: SipAddress = tel !== undefined ? { scheme: "tel", user: tel } : { scheme: (groups.bracketedScheme ?? groups.scheme) as "sip" | "sips", user: (groups.bracketedUser ?? groups.user)! };
+  return withDisplayName(address, groups.displayName);
 }
+
+/** The address with its display name, when the name holds more than white space. */
+function withDisplayName(address: SipAddress, displayName: string | undefined): SipAddress {
+  const name = displayName?.trim();
+  return name ? { ...address, name } : address;
+}
+
+/**
+ * A display name as sip.js's grammar keeps it: a quoted string without its quotes but with its quoted
+ * pairs (`\"`) as written (RFC 3261 §25.1), or the tokens as written.
+ */
+const displayNameOf = (header: NameAddrHeader): string | undefined => {
+  const written = header.displayName;
+  return typeof written === "string" ? written.replace(/\\([\x00-\x09\x0b\x0c\x0e-\x7f])/g, "$1") : undefined;
+};
 
 /**
  * Reads an address header value through sip.js's grammar. A quoted display name is the grammar's
@@ -107,10 +128,10 @@ function readFirstByGrammar(value: string, source: AddressSource): { reading: Ad
     match = matchSipRule(text.slice(0, comma), rule);
     // A tel URI rewritten as a SIP one lengthened the text before the comma only: what follows it is the value's own.
     const cut = comma - (text.length - value.length);
-    if (match.matched) return { reading: { raw: value.slice(0, cut).trim(), address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) }, rest: value.slice(cut + 1) };
+    if (match.matched) return { reading: { raw: value.slice(0, cut).trim(), address: namedAddressOf(match.data as NameAddrHeader, telAsSip !== null) }, rest: value.slice(cut + 1) };
   }
   if (!match.matched) return { reading: { raw: value, problem: "unparseable" }, rest: null };
-  return { reading: { raw: value, address: addressOf((match.data as NameAddrHeader).uri, telAsSip !== null) }, rest: null };
+  return { reading: { raw: value, address: namedAddressOf(match.data as NameAddrHeader, telAsSip !== null) }, rest: null };
 }
 
 /**
@@ -149,6 +170,9 @@ export function addressOf(uri: URI, tel = false): SipAddress {
   const user = uri.user ? uri.user.split(":")[0]! : "";
   return { scheme: tel ? "tel" : (uri.scheme as "sip" | "sips"), user: user || null };
 }
+
+/** The address of a header the grammar read, with its display name. */
+const namedAddressOf = (header: NameAddrHeader, tel: boolean): SipAddress => withDisplayName(addressOf(header.uri, tel), displayNameOf(header));
 
 const TEL_HOST = "tel.invalid";
 /** A tel URI's number runs to its first parameter (RFC 3966 §3), or to the end of the URI. */

@@ -10,6 +10,7 @@ import type { IdentityResult } from "../verification/verify-identity";
 import type { Check } from "./check";
 import { boundVerifier, dependencyChecks, type BackgroundTasks, type Deadline } from "./deadline";
 import type { Finding } from "./finding";
+import { callerNameOf, type CallerName } from "./caller-name";
 import { decideVerdict, monitoredFindings, stirFinding } from "./policy";
 import type { Verdict } from "./verdict";
 
@@ -17,6 +18,8 @@ export interface Evaluation {
   verdict: Verdict & { label: string | null };
   verification: CallVerification;
   origin: OriginAssessment;
+  /** From's display name and whether the callee is shown it; null when From has none. */
+  callerName: CallerName | null;
 }
 
 /** Flattens every Identity header's checks into the verdict's list, saying which header each is about. */
@@ -87,5 +90,6 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const policyFindings = [...(stir ? [stir] : []), ...assessment.findings];
   const findings: Finding[] = [...(runtime.config.policyMode === "monitor" ? monitoredFindings(policyFindings) : policyFindings), ...replay.findings, ...velocity.findings, ...dependencies.findings];
   const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.config.jwscardUrl });
-  return { verdict, verification, origin: assessment };
+  const callerName = callerNameOf({ call, action: verdict.action, voucher: assessment.nameVoucher, others, mode: runtime.config.callerNames });
+  return { verdict, verification, origin: assessment, callerName };
 }

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_PARSED_LINE_CHARS, readAddress, readAddressByGrammar, readCommonAddress, type AddressSource } from "../../../src/sip/address";
+import { MAX_PARSED_LINE_CHARS, readAddress, readAddressByGrammar, readAssertedIdentities, readCommonAddress, type AddressSource } from "../../../src/sip/address";
 import { fuzzRuns, fuzzTimeoutMs, mutationOf } from "../fuzz/mutations";
 
 const addressOf = (value: string, source: AddressSource = "From") => {
@@ -11,7 +11,7 @@ const addressOf = (value: string, source: AddressSource = "From") => {
 
 describe("an address is what sip.js's grammar reads in the value", () => {
   it.each([
-    ['"Bank" <sip:+77272501234@gw.example;user=phone>;tag=abc', { scheme: "sip", user: "+77272501234" }],
+    ['"Bank" <sip:+77272501234@gw.example;user=phone>;tag=abc', { scheme: "sip", user: "+77272501234", name: "Bank" }],
     ["sip:87272501234@gw.example;tag=1", { scheme: "sip", user: "87272501234" }],
     ["<sips:+77272501234@gw.example>", { scheme: "sips", user: "+77272501234" }],
     ["<SIP:+77272501234@GW.example>", { scheme: "sip", user: "+77272501234" }],
@@ -53,11 +53,42 @@ describe("a display name is never the address (RFC 3261 §25.1)", () => {
   });
 });
 
+/**
+ * The display name is what the callee may be shown beside the number (src/verdict/caller-name.ts): read
+ * as the text a phone shows, so the verdict names what the peer presented.
+ */
+describe("the display name, read as the callee would be shown it (RFC 3261 §20.10, §25.1)", () => {
+  it.each([
+    ['"Halyk Bank" <sip:+4930123456789@gw.example>;tag=1', "Halyk Bank"],
+    // Tokens before `<`, with the white space between them, are a display name too.
+    ["Halyk  Bank <sip:+4930123456789@gw.example>;tag=1", "Halyk  Bank"],
+    // Quoted pairs undone: what is shown is the character, not its escape.
+    ['"Halyk \\"Bank\\" \\\\ 1" <sip:+4930123456789@gw.example>', 'Halyk "Bank" \\ 1'],
+    ['"  Halyk Bank " <tel:+4930123456789>', "Halyk Bank"],
+    ['"Халық Банк" <sip:+4930123456789@gw.example>', "Халық Банк"],
+    ['"Bank" <tel:+7-727-250-1234;phone-context=+7>', "Bank"],
+  ])("%s", (value, name) => {
+    expect(addressOf(value)).toMatchObject({ name });
+  });
+
+  it.each([['"" <sip:+4930123456789@gw.example>'], ['"   " <sip:+4930123456789@gw.example>'], ["<sip:+4930123456789@gw.example>"], ["sip:+4930123456789@gw.example"]])(
+    "%s has none",
+    (value) => {
+      expect(addressOf(value)).not.toHaveProperty("name");
+    },
+  );
+
+  it("of every P-Asserted-Identity identity, each its own", () => {
+    const identities = readAssertedIdentities('"Bank, Almaty" <sip:+77272501234@gw.example>, <tel:+77272501234>');
+    expect(identities.map((identity) => ("address" in identity ? identity.address.name : identity.problem))).toEqual(["Bank, Almaty", undefined]);
+  });
+});
+
 describe("tel URIs, which sip.js's grammar does not know, are read through it as RFC 3261 §19.1.6 maps them", () => {
   it.each([
     ["<tel:+77272501234>;tag=1", "+77272501234"],
     // Its parameters go in the user part, as a telephone-subscriber's do in a user=phone SIP URI (RFC 3261 §19.1.6).
-    ['"Bank" <tel:+7-727-250-1234;phone-context=+7>', "+7-727-250-1234;phone-context=+7"],
+    ["<tel:+7-727-250-1234;phone-context=+7>", "+7-727-250-1234;phone-context=+7"],
     ["<tel:4940545;phone-context=+7701>;tag=1", "4940545;phone-context=+7701"],
     ["Bank Co < tel:+77272501234 >", "unparseable"],
     ["tel:+77272501234;tag=1", "+77272501234"],
@@ -87,7 +118,7 @@ describe("P-Asserted-Identity: the first identity presents the caller (RFC 3325 
     ["<sip:+77272501234@carrier.example;user=phone>, <tel:+77272501234>", { scheme: "sip", user: "+77272501234" }],
     ["<tel:+77272501234>, <sip:+4930123456789@carrier.example>", { scheme: "tel", user: "+77272501234" }],
     ["tel:+77272501234, <sip:+4930123456789@carrier.example>", { scheme: "tel", user: "+77272501234" }],
-    ['"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example> , <tel:+4930123456789>', { scheme: "sip", user: "+77272501234" }],
+    ['"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example> , <tel:+4930123456789>', { scheme: "sip", user: "+77272501234", name: "x>, <sip:+4930123456789@x>" }],
     ["sip:+77272501234@carrier.example", { scheme: "sip", user: "+77272501234" }],
   ])("%s", (value, address) => {
     expect(addressOf(value, "P-Asserted-Identity")).toEqual(address);
@@ -130,7 +161,7 @@ describe("the common shapes are read without the grammar, as the grammar reads t
   it.each([
     ["<sip:+77015000001@transit.example;user=phone>;tag=1", { scheme: "sip", user: "+77015000001" }],
     ["sip:+77015000001@operator.example", { scheme: "sip", user: "+77015000001" }],
-    ['"Bank" <sips:+77272501234@gw.example;transport=tls;lr>;tag=a-1', { scheme: "sips", user: "+77272501234" }],
+    ['"Bank" <sips:+77272501234@gw.example;transport=tls;lr>;tag=a-1', { scheme: "sips", user: "+77272501234", name: "Bank" }],
     ["<tel:+77272501234>;tag=1", { scheme: "tel", user: "+77272501234" }],
     ["tel:87272501234", { scheme: "tel", user: "87272501234" }],
   ])("%s", (value, address) => {

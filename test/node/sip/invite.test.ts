@@ -3,6 +3,7 @@ import { LoggerFactory } from "sip.js/lib/core/log/logger-factory.js";
 import { IncomingRequestMessage } from "sip.js/lib/core/messages/incoming-request-message.js";
 import { Parser } from "sip.js/lib/core/messages/parser.js";
 import { describe, expect, it } from "vitest";
+import type { NameAddrHeader } from "sip.js/lib/grammar/name-addr-header.js";
 import type { URI } from "sip.js/lib/grammar/uri.js";
 import { MAX_PARSED_LINE_CHARS } from "../../../src/sip/address";
 import { parseInvite, SipMessageError } from "../../../src/sip/invite";
@@ -23,11 +24,17 @@ function readByWholeMessageParser(raw: string) {
   const message = Parser.parseMessage(text.includes("\r\n\r\n") ? text : `${text.replace(/(\r\n)*$/, "")}\r\n\r\n`, logger);
   if (!(message instanceof IncomingRequestMessage) || message.method !== "INVITE" || !message.ruri) return null;
   const single = (name: string) => (message.hasHeader(name) ? message.getHeader(name) ?? null : null);
-  const address = (raw: string | null, uri: URI | undefined) => (raw === null || uri === undefined ? null : { raw, address: { scheme: uri.scheme, user: userOf(uri) } });
+  // The display name as a phone shows it: quoted pairs undone (RFC 3261 §25.1), white space around it trimmed.
+  const nameOf = (header: NameAddrHeader | undefined) => header?.displayName?.replace(/\\(.)/gs, "$1").trim() || undefined;
+  const address = (raw: string | null, header: NameAddrHeader | undefined) => {
+    if (raw === null || header === undefined) return null;
+    const name = nameOf(header);
+    return { raw, address: { scheme: header.uri.scheme, user: userOf(header.uri), ...(name ? { name } : {}) } };
+  };
   return {
     ruri: { raw: raw.split(/\r?\n/)[0]!.split(" ")[1], address: { scheme: message.ruri.scheme, user: userOf(message.ruri) } },
-    from: address(single("From"), message.from?.uri),
-    to: address(single("To"), message.to?.uri),
+    from: address(single("From"), message.from),
+    to: address(single("To"), message.to),
     identity: message.getHeaders("Identity"),
     callId: single("Call-ID"),
     date: single("Date"),
@@ -43,7 +50,7 @@ describe("parseInvite reads only what the verdict needs", () => {
     const invite = `${seed.trimEnd()}\r\nIdentity: second;info=<https://b.example/x.pem>\r\nPrivacy: id\r\nPrivacy: user;critical\r\n\r\n`;
     expect(parseInvite(invite)).toEqual({
       ruri: { raw: "sip:+77012345678@operator.example;user=phone", address: sip("+77012345678") },
-      from: { raw: '"Caller" <sip:+77272501234@carrier.example;user=phone>;tag=1', address: sip("+77272501234") },
+      from: { raw: '"Caller" <sip:+77272501234@carrier.example;user=phone>;tag=1', address: { ...sip("+77272501234"), name: "Caller" } },
       to: { raw: "<sip:+77012345678@operator.example;user=phone>", address: sip("+77012345678") },
       pai: [
         { raw: "<sip:+77272501234@carrier.example;user=phone>", address: sip("+77272501234") },
@@ -70,7 +77,7 @@ describe("parseInvite reads only what the verdict needs", () => {
   it("reads every P-Asserted-Identity identity over its headers, whatever a quoted display name holds (RFC 3325 §9.1, RFC 3261 §7.3.1)", () => {
     const parts = parseInvite('INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\nP-Asserted-Identity: "x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>, <tel:+77272501234>\r\nP-Asserted-Identity: <tel:+4930123456789>\r\n\r\n');
     expect(parts.pai).toEqual([
-      { raw: '"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>', address: sip("+77272501234") },
+      { raw: '"x>, <sip:+4930123456789@x>" <sip:+77272501234@c.example>', address: { ...sip("+77272501234"), name: "x>, <sip:+4930123456789@x>" } },
       { raw: "<tel:+77272501234>", address: { scheme: "tel", user: "+77272501234" } },
       { raw: "<tel:+4930123456789>", address: { scheme: "tel", user: "+4930123456789" } },
     ]);
