@@ -1,3 +1,4 @@
+import type { CallerName } from "../../../src/verdict/caller-name";
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
@@ -16,6 +17,7 @@ export interface VerdictBody {
   headers: SipHeader[];
   decidedBy: string | null;
   label: string | null;
+  callerName: CallerName | null;
   checks: Check[];
   deadline: { budgetMs: number; elapsedMs: number };
   stir: { verstat: string; reasoncode: number | null; reasontext: string | null; reasondesc: string | null; failedCheck: string | null };
