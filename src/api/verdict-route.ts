@@ -28,7 +28,7 @@ const describeVerdict = describeRoute({
     "One call in — JSON parts (`from`, `to`, `pai`, `ruri`, `callId`, `identity[]`, `date`, `privacy`, `ingress{trunk,carrier,international}`; any other member is refused) or a raw INVITE as message/sip with the ingress as the query parameters `trunk`, `carrier`, `international` — one verdict out: action, verstat, SIP response or headers to apply, and every check with its evidence. What the calling peer wrote (an unreadable Date, From, To or P-Asserted-Identity, a From given twice) is judged by the checks, never refused.",
   requestBody: { required: true, content: { "application/json": { schema: resolver(callDescriptionSchema) }, "message/sip": {} } },
   responses: {
-    200: jsonResponse("`{verdict: {requestId, action, verstat, attest, sip, headers, decidedBy, monitored: [{by, action, reason}] (only when a monitored rule or policy entry would have acted), label, checks, cli, ingress, deadline, stir, identities}}`"),
+    200: jsonResponse("`{verdict: {requestId, action, verstat, attest, sip, headers, decidedBy, monitored: [{by, action, reason}] (only when a monitored rule or policy entry would have acted), label, checks, cli, callerName: {presented, presentation: shown|removed, reason, vouchedBy} | null, ingress, deadline, stir, identities}}`"),
     400: errorResponse("The SBC's request is invalid, naming the field: an unknown member, a wrong type, no ingress, a body that is no INVITE request"),
     413: errorResponse("The body is too large"),
     415: errorResponse("Content-Type is neither application/json nor message/sip"),
@@ -78,7 +78,7 @@ verdictRoutes.post("/", describeVerdict, async (c) => {
     { action: verdict.action, monitored: verdict.monitored, policyMonitored: runtime.config.policyMode === "monitor", decidedBy: verdict.decidedBy, checks: verdict.checks, ingress: assessment.ingress, cli: call.cli?.tn ?? null, atMs: runtime.clock.now() },
     { db: c.env.DB, ...background },
   );
-  observeVerdict({ call, verdict, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, ...background });
+  observeVerdict({ call, verdict, callerName, verification, ingress: assessment.ingress, atMs: runtime.clock.now(), elapsedMs: deadline.elapsedMs() }, { env: c.env, ...background });
   return respondJson({
     verdict: {
       ...verdict,

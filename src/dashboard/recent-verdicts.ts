@@ -1,3 +1,4 @@
+import type { CallerName } from "../verdict/caller-name";
 import { TimeoutError, type BackgroundWork } from "../lib/timeout";
 import { WriteBehind, type BoundedCall } from "../lib/write-behind";
 import { d1Rows } from "../lib/storage-rows";
@@ -24,6 +25,8 @@ export interface RecentVerdict {
   fromCli?: string;
   /** The same for P-Asserted-Identity's other identity (a tel URI beside a SIP one, RFC 3325 §9.1). */
   assertedCli?: string;
+  /** From's display name and what the verdict let the callee see of it (src/verdict/caller-name.ts); absent when From had none. */
+  callerName?: Pick<CallerName, "presented" | "presentation">;
   destination: string | null;
   action: Action;
   verstat: Verstat;

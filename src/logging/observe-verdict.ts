@@ -7,12 +7,15 @@ import { recordVerdictMetrics, recordVerificationMetrics } from "../metrics/reco
 import type { ClassifiedIngress } from "../origin/ingress";
 import { UNKNOWN_CARRIER } from "../stats/record";
 import type { CallVerification } from "../verification/verify-call";
+import type { CallerName } from "../verdict/caller-name";
 import type { Verdict } from "../verdict/verdict";
 import { logVerdict, type VerdictLogEnv } from "./verdict-log";
 
 export interface ObservedVerdict {
   call: NormalizedCall;
   verdict: Verdict;
+  /** From's display name and whether the callee is shown it; null when From has none. */
+  callerName?: CallerName | null;
   verification: CallVerification;
   ingress: ClassifiedIngress;
   atMs: number;
@@ -28,7 +31,7 @@ export interface ObserverDeps extends BackgroundWork {
  * its row among the dashboard's recent verdicts. Counting is in memory; every write runs after the
  * response, so none of it adds to the call's post-dial delay.
  */
-export function observeVerdict({ call, verdict, verification, ingress, atMs, elapsedMs }: ObservedVerdict, { env, waitUntil, timeoutMs }: ObserverDeps): void {
+export function observeVerdict({ call, verdict, callerName, verification, ingress, atMs, elapsedMs }: ObservedVerdict, { env, waitUntil, timeoutMs }: ObserverDeps): void {
   const cli = call.cli?.tn ?? null;
   const destination = calledNumber(call);
   const carrier = ingress.carrierName ?? ingress.carrier ?? UNKNOWN_CARRIER;
@@ -49,6 +52,8 @@ export function observeVerdict({ call, verdict, verification, ingress, atMs, ela
       cli,
       ...(fromCli ? { fromCli } : {}),
       ...(assertedCli ? { assertedCli } : {}),
+      // An analyst looks a reported "Halyk Bank" call up by what the callee was shown.
+      ...(callerName ? { callerName: { presented: callerName.presented, presentation: callerName.presentation } } : {}),
       destination,
       action: verdict.action,
       verstat: verdict.verstat,

@@ -515,6 +515,17 @@ async function main(): Promise<number> {
       delivered: { pai: "<tel:+77272501234;verstat=TN-Validation-Failed>", reason: /^SIP ;cause=438 /, from: /^"Unverified caller ID" <sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
     },
     {
+      // A bank's name beside a foreign number from abroad: the call is allowed (a foreign number may come
+      // from abroad), but nothing answers for the name, so the callee sees the number alone.
+      name: "foreign-number-bank-display-name", peer: INTERNATIONAL_PEER, from: "+4930123456789", fromDisplayName: "Halyk Bank", to: "+77012345678", identity: null, expectStatus: 200,
+      delivered: { pai: "<tel:+4930123456789;verstat=No-TN-Validation>", from: /^<sip:\+4930123456789@127\.0\.0\.3>;tag=[^;]+$/ },
+    },
+    {
+      // A national number on a domestic interconnect: its carrier answers for its subscriber's name, which stays.
+      name: "domestic-display-name-kept", peer: DOMESTIC_PEER, from: "+77272501234", fromDisplayName: "Almaty Office", to: "+77012345678", identity: null, expectStatus: 200,
+      delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>", from: /^"Almaty Office" <sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
+    },
+    {
       // A verified caller ID, and beside it a bank's logo and name card of the peer's own (RFC 9796 rich
       // call data): the verifier verifies no rcd PASSporT, so the callee would see them vouched for.
       name: "signed-with-rich-call-data", peer: DOMESTIC_PEER, from: "+77272501234", to: "+77012345678", identity: signedAgain, expectStatus: 200,

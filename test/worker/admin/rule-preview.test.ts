@@ -176,6 +176,17 @@ describe("a call whose From presents another number than P-Asserted-Identity", (
   });
 });
 
+describe("a call whose From carries a display name", () => {
+  const at = T0 + 25 * MINUTE;
+
+  it("is kept among the recent verdicts with the name presented and whether the callee was shown it", async () => {
+    const response = await postVerdictAndSettle(createApp({ clock: manualClock(at) }), { from: '"Halyk Bank" <sip:+4930123450007@gw.example>;tag=1', to: "+77012345678", ingress: INTERNATIONAL });
+    const { verdict } = (await response.json()) as { verdict: { requestId: string } };
+    const listed = await operatorApp(manualClock(at)).send("GET", "/v1/admin/verdicts?number=4930123450007", undefined, NAMED.viewer.headers);
+    expect(await listed.json()).toMatchObject({ verdicts: [{ requestId: verdict.requestId, callerName: { presented: "Halyk Bank", presentation: "removed" } }] });
+  });
+});
+
 describe("a call whose P-Asserted-Identity lists a tel identity of another number", () => {
   // The verdict judges that number too (src/call/normalize.ts otherPresentedCallers), as it does From's.
   const twoIdentities = { pai: "<sip:+77272509301@carrier.example;user=phone>, <tel:+77172580001>", from: "+77272509301", to: "+77012345678", ingress: DOMESTIC };
