@@ -1,3 +1,4 @@
+import { findPhoneNumbersInText, type CountryCode } from "libphonenumber-js/max";
 import type { NormalizedCall } from "../call/call";
 import type { OtherPresentedCaller } from "../call/normalize";
 import type { NameVoucher } from "../origin/assess";
@@ -30,12 +31,26 @@ export interface CallerName {
 const NAME_CHARS = 128;
 
 export interface CallerNameInput {
-  call: Pick<NormalizedCall, "from">;
+  call: Pick<NormalizedCall, "from" | "cli">;
   action: Action;
   voucher: NameVoucher | null;
   /** The numbers the call presents besides its caller ID (src/call/normalize.ts otherPresentedCallers). */
   others: readonly Pick<OtherPresentedCaller, "presentedIn">[];
   mode: CallerNameMode;
+  /** The home country, whose national format a number in the name may be written in. */
+  country: string;
+}
+
+/**
+ * A telephone number the name spells other than the caller ID (`"+7 727 250 12 34"`, `"Halyk Bank 8 727
+ * 250 12 34"`): a phone shows the name in place of the number, so the callee reads the bank's number
+ * beside a caller ID nothing ties to it. libphonenumber finds it, in any of the digit sets a phone
+ * shows and the home country's national format. Only a name with a decimal digit is searched.
+ */
+function otherNumberIn(name: string, callerTn: string | null, country: string): string | null {
+  if (!/\p{Nd}/u.test(name)) return null;
+  const found = findPhoneNumbersInText(name, country as CountryCode).find(({ number }) => number.number.slice(1) !== callerTn);
+  return found ? found.number.number : null;
 }
 
 /**
@@ -44,9 +59,10 @@ export interface CallerNameInput {
  * checks rightly allow: the callee would see the bank's name. So an allowed call keeps it only when
  * something answers for the caller ID, and only when From presents that caller ID (a From of another
  * number is the peer's alone); a tagged call shows the verdict's label instead, a withheld one an
- * anonymous From. Null when From has no display name.
+ * anonymous From. A name spelling another number than the caller ID is removed whatever answers for
+ * the caller ID. Null when From has no display name.
  */
-export function callerNameOf({ call, action, voucher, others, mode }: CallerNameInput): CallerName | null {
+export function callerNameOf({ call, action, voucher, others, mode, country }: CallerNameInput): CallerName | null {
   const name = call.from?.name;
   if (name === undefined) return null;
   const presented = name.slice(0, NAME_CHARS);
@@ -60,6 +76,8 @@ export function callerNameOf({ call, action, voucher, others, mode }: CallerName
       return removed("the verdict's label is shown in its place");
   }
   if (mode === "peer") return { presented, presentation: "shown", reason: "CALLER_NAMES=peer: an allowed call keeps the peer's name" };
+  const spelled = otherNumberIn(name, call.cli?.tn ?? null, country);
+  if (spelled !== null) return removed(`the name spells another number (${spelled}) than the caller ID: a phone would show it in place of the number`);
   if (others.some(({ presentedIn }) => presentedIn === "From")) return removed("From presents another number than the caller ID: nothing answers for a name beside it");
   if (voucher === null) {
     return removed("nothing answers for it: the caller ID is neither attested A by a provider the operator lists, nor on the authorised-use list, nor a national number on a domestic interconnect");

@@ -90,6 +90,6 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const policyFindings = [...(stir ? [stir] : []), ...assessment.findings];
   const findings: Finding[] = [...(runtime.config.policyMode === "monitor" ? monitoredFindings(policyFindings) : policyFindings), ...replay.findings, ...velocity.findings, ...dependencies.findings];
   const verdict = decideVerdict({ requestId, call, verification, findings, checks, jwscardUrl: runtime.config.jwscardUrl });
-  const callerName = callerNameOf({ call, action: verdict.action, voucher: assessment.nameVoucher, others, mode: runtime.config.callerNames });
+  const callerName = callerNameOf({ call, action: verdict.action, voucher: assessment.nameVoucher, others, mode: runtime.config.callerNames, country: runtime.config.plan.country });
   return { verdict, verification, origin: assessment, callerName };
 }

@@ -57,6 +57,23 @@ describe("a display name nothing answers for is removed from an allowed call", (
     expect(verdict.callerName?.reason).toMatch(/^From presents another number/);
   });
 
+  // A phone shows the name in place of the number: a name spelling the bank's number is the number the callee reads.
+  it.each([
+    ["+7 727 250 12 34", "+77272501234"],
+    ["Halyk Bank 8 (727) 250-12-34", "+77272501234"],
+    ["Халық ＋７７２７２５０１２３４", "+77272501234"],
+  ])("a name spelling another number (%s) is removed even on a domestic interconnect, naming it", async (name, spelled) => {
+    const verdict = await unsigned(named("77012345600", name), DOMESTIC);
+    expect(verdict).toMatchObject({ action: "allow", callerName: { presented: name, presentation: "removed" } });
+    expect(verdict.callerName?.reason).toBe(`the name spells another number (${spelled}) than the caller ID: a phone would show it in place of the number`);
+  });
+
+  it("a name spelling the caller ID itself, or digits that are no number, is judged as any other name", async () => {
+    for (const name of ["+7 727 250 12 34", "Office 2", "Almaty 2024"]) {
+      expect(await unsigned(named(CALLER, name), DOMESTIC), name).toMatchObject({ callerName: { presentation: "shown", vouchedBy: "domestic-interconnect" } });
+    }
+  });
+
   it("CALLER_NAMES=peer keeps the peer's name on an allowed call, as before the setting", async () => {
     const verdict = await unsigned(named(FOREIGN), INTERNATIONAL, {}, { ...env, CALLER_NAMES: "peer" });
     expect(verdict).toMatchObject({ action: "allow", callerName: { presented: BANK, presentation: "shown" } });
