@@ -53,19 +53,22 @@ export interface ReplaySummary {
   byMonitoredAction: Record<string, number>;
   byDecidedBy: Record<string, number>;
   byCarrier: Record<string, Record<string, number>>;
+  /** Of the calls whose From has a display name, how many the callee would be shown it (`shown`) and how many not (`removed`): what CALLER_NAMES would do. */
+  byCallerName: Record<string, number>;
 }
 
 const NOT_DECIDED = "none";
 const increment = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
 /** One judged call as `--json` prints it. */
-const verdictLine = (line: number, { verdict }: Evaluation) => ({
+const verdictLine = (line: number, { verdict, callerName }: Evaluation) => ({
   line,
   action: verdict.action,
   verstat: verdict.verstat,
   decidedBy: verdict.decidedBy,
   failed: verdict.checks.filter((check) => check.result === "fail").map((check) => check.id),
   monitored: verdict.monitored ?? [],
+  ...(callerName ? { callerName } : {}),
 });
 
 function summaryTable(summary: ReplaySummary): string {
@@ -81,6 +84,7 @@ function summaryTable(summary: ReplaySummary): string {
     ...rows("by action", summary.byAction),
     ...rows("would have (monitored)", summary.byMonitoredAction),
     ...rows("decided by", summary.byDecidedBy),
+    ...rows("display names (CALLER_NAMES)", summary.byCallerName),
     ...(carriers.length > 0 ? ["by carrier", ...carriers] : []),
   ].join("\n");
 }
@@ -129,7 +133,7 @@ export function callsReplayCommand(environment: Record<string, string | undefine
       const settings = workerSettings(environment);
       const replayer = await replayerFrom(context, settings);
       const { plan } = settings.config;
-      const summary: ReplaySummary = { calls: 0, invalid: 0, outOfOrder: 0, byAction: {}, byMonitoredAction: {}, byDecidedBy: {}, byCarrier: {} };
+      const summary: ReplaySummary = { calls: 0, invalid: 0, outOfOrder: 0, byAction: {}, byMonitoredAction: {}, byDecidedBy: {}, byCarrier: {}, byCallerName: {} };
       const size = (await stat(input).catch(() => null))?.size ?? 0;
       let latestMs = Number.NEGATIVE_INFINITY;
       let pending: string[] = [];
@@ -174,6 +178,7 @@ export function callsReplayCommand(environment: Record<string, string | undefine
         for (const monitored of verdict.monitored ?? []) increment(summary.byMonitoredAction, monitored.action);
         increment(summary.byDecidedBy, verdict.decidedBy ?? NOT_DECIDED);
         increment((summary.byCarrier[origin.ingress.carrierName ?? origin.ingress.carrier ?? UNKNOWN_CARRIER] ??= {}), verdict.action);
+        if (evaluation.callerName) increment(summary.byCallerName, evaluation.callerName.presentation);
         if (json) pending.push(JSON.stringify(verdictLine(record.line, evaluation)));
         if ((summary.calls & 0x3ff) === 0) context.progress(Math.min(record.read, size), size, `replayed ${summary.calls} calls; characters read`);
       }

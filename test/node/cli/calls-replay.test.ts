@@ -29,7 +29,7 @@ interface Line {
   decidedBy?: string | null;
   failed?: string[];
   invalid?: string;
-  summary?: { calls: number; invalid: number; outOfOrder: number; byAction: Record<string, number>; byDecidedBy: Record<string, number>; byCarrier: Record<string, Record<string, number>> };
+  summary?: { calls: number; invalid: number; outOfOrder: number; byAction: Record<string, number>; byDecidedBy: Record<string, number>; byCarrier: Record<string, Record<string, number>>; byCallerName: Record<string, number> };
 }
 
 async function replay(...args: string[]): Promise<{ code: number; lines: Line[]; stderr: string }> {
@@ -217,6 +217,37 @@ describe("signed calls verify offline: the trust directory, and chains from --ce
     ]);
     const unfetched = await replay("--input", csv(line), "--trust-dir", pki.trustDir);
     expect(unfetched.lines[0]).toMatchObject({ verstat: "No-TN-Validation", failed: expect.arrayContaining(["x5u.fetch"]) });
+  });
+});
+
+describe("display names: what CALLER_NAMES would let the callee see", () => {
+  afterEach(() => {
+    delete process.env.CALLER_NAMES;
+  });
+  const input = () =>
+    file(
+      [
+        // A bank's name beside a foreign number from abroad, a domestic caller's name, and a call with none.
+        '{"time":"2026-11-27T10:00:00+05:00","from":"\\"Halyk Bank\\" <sip:+4930123456789@gw.example>","to":"+77012345678","ingress":{"trunk":"intl-1","international":true}}',
+        '{"time":"2026-11-27T10:00:01+05:00","from":"\\"Almaty Office\\" <sip:+77272501234@gw.example>","to":"+77012345678","ingress":{"trunk":"kt-1","international":false}}',
+        '{"time":"2026-11-27T10:00:02+05:00","from":"+77272501234","to":"+77012345678","ingress":{"trunk":"kt-1","international":false}}',
+      ].join("\n"),
+      "jsonl",
+    );
+
+  it("each call's line says whether the name would be shown, and the summary counts both", async () => {
+    const { lines } = await replay("--input", input());
+    expect(lines.filter((line) => line.action).map((line) => [line.line, line.action, (line as { callerName?: { presentation: string } }).callerName?.presentation])).toEqual([
+      [1, "allow", "removed"],
+      [2, "allow", "shown"],
+      [3, "allow", undefined],
+    ]);
+    expect(summaryOf(lines)).toMatchObject({ byCallerName: { removed: 1, shown: 1 } });
+  });
+
+  it("reads CALLER_NAMES from the environment, as the Worker does", async () => {
+    process.env.CALLER_NAMES = "peer";
+    expect(summaryOf((await replay("--input", input())).lines)).toMatchObject({ byCallerName: { shown: 2 } });
   });
 });
 
