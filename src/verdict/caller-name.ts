@@ -29,6 +29,12 @@ export interface CallerName {
 
 /** As much of a display name as the verdict repeats: the whole From is at most 1 KiB. */
 const NAME_CHARS = 128;
+/**
+ * The longest name shown: more than a phone's screen holds (a US CNAM is 15), and what bounds the
+ * number search below (libphonenumber's finder costs ~20 ms on 1 000 hostile characters, well under a
+ * millisecond on this many).
+ */
+export const MAX_SHOWN_NAME_CHARS = 48;
 
 export interface CallerNameInput {
   call: Pick<NormalizedCall, "from" | "cli">;
@@ -76,6 +82,7 @@ export function callerNameOf({ call, action, voucher, others, mode, country }: C
       return removed("the verdict's label is shown in its place");
   }
   if (mode === "peer") return { presented, presentation: "shown", reason: "CALLER_NAMES=peer: an allowed call keeps the peer's name" };
+  if (name.length > MAX_SHOWN_NAME_CHARS) return removed(`longer than the ${MAX_SHOWN_NAME_CHARS} characters a name is shown with`);
   const spelled = otherNumberIn(name, call.cli?.tn ?? null, country);
   if (spelled !== null) return removed(`the name spells another number (${spelled}) than the caller ID: a phone would show it in place of the number`);
   if (others.some(({ presentedIn }) => presentedIn === "From")) return removed("From presents another number than the caller ID: nothing answers for a name beside it");

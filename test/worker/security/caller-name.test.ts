@@ -68,6 +68,12 @@ describe("a display name nothing answers for is removed from an allowed call", (
     expect(verdict.callerName?.reason).toBe(`the name spells another number (${spelled}) than the caller ID: a phone would show it in place of the number`);
   });
 
+  it("a name longer than 48 characters is removed even on a domestic interconnect: no phone shows it whole, and no number is searched for in it", async () => {
+    const long = `Almaty Office ${"x".repeat(35)}`;
+    expect(await unsigned(named(CALLER, long.slice(0, 48)), DOMESTIC)).toMatchObject({ callerName: { presentation: "shown" } });
+    expect(await unsigned(named(CALLER, long), DOMESTIC)).toMatchObject({ callerName: { presented: long, presentation: "removed", reason: "longer than the 48 characters a name is shown with" } });
+  });
+
   it("a name spelling the caller ID itself, or digits that are no number, is judged as any other name", async () => {
     for (const name of ["+7 727 250 12 34", "Office 2", "Almaty 2024"]) {
       expect(await unsigned(named(CALLER, name), DOMESTIC), name).toMatchObject({ callerName: { presentation: "shown", vouchedBy: "domestic-interconnect" } });
