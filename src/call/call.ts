@@ -33,6 +33,12 @@ export interface NormalizedCall {
    * allows a SIP and a tel URI): the far end may present either, so both are judged. Null otherwise.
    */
   paiOther: CallParty | null;
+  /**
+   * The numbers a raw INVITE's Remote-Party-ID and P-Preferred-Identity present (src/sip/invite.ts
+   * InviteParts.claimed), each read as a number; absent when it has none. The SBC removes those headers
+   * (README), but one that does not hands a core that reads them a number of the peer's choosing.
+   */
+  claimed?: { party: CallParty & { tn: string }; presentedIn: "Remote-Party-ID" | "P-Preferred-Identity" }[];
   to: CallParty | null;
   ruri: CallParty | null;
   /**

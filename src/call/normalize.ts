@@ -238,12 +238,26 @@ function inviteFrom(invite: InviteParts, plan: DiallingPlan): CallParty {
   return partyFrom(invite.from, "From", plan)!;
 }
 
+/**
+ * The numbers Remote-Party-ID and P-Preferred-Identity present. One that cannot be read, or names no
+ * number, is left out: those headers are the SBC's to remove (README), and a core that shows them is
+ * shown what they name; what names nothing the checks could judge is no number anyone is shown.
+ */
+function claimedNumbers(invite: InviteParts, plan: DiallingPlan): Pick<NormalizedCall, "claimed"> {
+  const claimed = invite.claimed.flatMap(({ header, reading }) => {
+    const party = "address" in reading ? partyFrom(reading, "P-Asserted-Identity", plan) : null;
+    return party?.tn ? [{ party: { ...party, tn: party.tn }, presentedIn: header }] : [];
+  });
+  return claimed.length > 0 ? { claimed } : {};
+}
+
 /** A raw INVITE (`message/sip`) with the ingress its SBC described. */
 export function callFromInvite(invite: InviteParts, ingress: Ingress, plan: DiallingPlan): NormalizedCall {
   return assemble({
     identity: invite.identity,
     from: inviteFrom(invite, plan),
     ...assertedIdentity(invite.pai, plan),
+    ...claimedNumbers(invite, plan),
     to: partyFrom(invite.to, "To", plan),
     ruri: partyFrom(invite.ruri, "Request-URI", plan),
     callId: callIdOf(invite.callId),
@@ -275,21 +289,27 @@ export function calledNumbers(call: NormalizedCall): string[] {
 /** A number the call presents besides its caller ID, and where it presents it. */
 export interface OtherPresentedCaller {
   party: CallParty & { tn: string };
-  presentedIn: "From" | "P-Asserted-Identity";
+  presentedIn: "From" | "P-Asserted-Identity" | "Remote-Party-ID" | "P-Preferred-Identity";
 }
 
 /**
  * The numbers the call presents besides its caller ID, when that is P-Asserted-Identity: From's, and
- * P-Asserted-Identity's other identity's (assertedIdentity), each when it is another number. The callee
- * may be shown any of them (a core, or ISUP interworking, can present From, or the tel URI), so the
- * origin checks and the per-CLI counters judge each: otherwise a foreign first identity would carry a
- * domestic From, or a domestic tel URI, past them.
+ * P-Asserted-Identity's other identity's (assertedIdentity), each when it is another number; and,
+ * whatever the caller ID, those Remote-Party-ID and P-Preferred-Identity present (claimedNumbers). The
+ * callee may be shown any of them (a core, or ISUP interworking, can present From, or the tel URI; an
+ * Asterisk core Remote-Party-ID), so the origin checks and the per-CLI counters judge each: otherwise a
+ * foreign first identity would carry a domestic From, or a domestic tel URI, past them.
  */
 export function otherPresentedCallers(call: NormalizedCall): OtherPresentedCaller[] {
-  const { from, paiOther, cli } = call;
-  if (call.cliSource !== "pai") return [];
+  const { from, paiOther, cli, claimed } = call;
   const others: OtherPresentedCaller[] = [];
-  if (from?.tn && from.tn !== cli?.tn) others.push({ party: { ...from, tn: from.tn }, presentedIn: "From" });
-  if (paiOther?.tn && paiOther.tn !== cli?.tn && paiOther.tn !== from?.tn) others.push({ party: { ...paiOther, tn: paiOther.tn }, presentedIn: "P-Asserted-Identity" });
+  if (call.cliSource === "pai") {
+    if (from?.tn && from.tn !== cli?.tn) others.push({ party: { ...from, tn: from.tn }, presentedIn: "From" });
+    if (paiOther?.tn && paiOther.tn !== cli?.tn && paiOther.tn !== from?.tn) others.push({ party: { ...paiOther, tn: paiOther.tn }, presentedIn: "P-Asserted-Identity" });
+  }
+  // Each number once: the caller ID and the numbers above are judged already.
+  for (const identity of claimed ?? []) {
+    if (identity.party.tn !== cli?.tn && identity.party.tn !== from?.tn && !others.some(({ party }) => party.tn === identity.party.tn)) others.push(identity);
+  }
   return others;
 }

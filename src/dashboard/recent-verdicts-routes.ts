@@ -44,7 +44,7 @@ recentVerdictsRoutes.get(
     security: ADMIN_SECURITY,
     responses: {
       200: jsonResponse(
-        `\`{verdicts: [{seq, requestId, at, cli, fromCli (when From presents another number), assertedCli (when P-Asserted-Identity's other identity does), callerName: {presented, presentation} (when From has a display name), destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks (unless fields=summary)}], next}\`: \`next\`, present when ${MAX_LISTED_CHARS / 1024 / 1024} MiB of verdicts' JSON cut the list short of \`limit\`, is the \`before\` of the next page`,
+        `\`{verdicts: [{seq, requestId, at, cli, fromCli (when From presents another number), assertedCli (when P-Asserted-Identity's other identity does), claimedClis (the numbers of Remote-Party-ID and P-Preferred-Identity besides those), callerName: {presented, presentation} (when From has a display name), destination, action, verstat, signed, attest, decidedBy, monitored (when not empty), failedChecks, carrier, ingress: {trunk, carrier, carrierName, international}, elapsedMs, checks (unless fields=summary)}], next}\`: \`next\`, present when ${MAX_LISTED_CHARS / 1024 / 1024} MiB of verdicts' JSON cut the list short of \`limit\`, is the \`before\` of the next page`,
       ),
       400: errorResponse("A query parameter is invalid"),
     },

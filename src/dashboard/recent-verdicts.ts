@@ -25,6 +25,8 @@ export interface RecentVerdict {
   fromCli?: string;
   /** The same for P-Asserted-Identity's other identity (a tel URI beside a SIP one, RFC 3325 §9.1). */
   assertedCli?: string;
+  /** The numbers Remote-Party-ID and P-Preferred-Identity presented besides those (src/call/normalize.ts claimedNumbers). */
+  claimedClis?: string[];
   /** From's display name and what the verdict let the callee see of it (src/verdict/caller-name.ts); absent when From had none. */
   callerName?: Pick<CallerName, "presented" | "presentation">;
   destination: string | null;
@@ -175,7 +177,7 @@ const failedCheckIds = (checks: Check[]) => [...new Set(checks.filter((check) =>
 
 function matches(verdict: RecentVerdict, failedChecks: string[], filter: RecentVerdictFilter): boolean {
   return (
-    (filter.number === undefined || verdict.cli === filter.number || verdict.fromCli === filter.number || verdict.assertedCli === filter.number || verdict.destination === filter.number) &&
+    (filter.number === undefined || verdict.cli === filter.number || verdict.fromCli === filter.number || verdict.assertedCli === filter.number || verdict.claimedClis?.includes(filter.number) === true || verdict.destination === filter.number) &&
     (filter.carrier === undefined || verdict.carrier === filter.carrier) &&
     (filter.check === undefined || failedChecks.includes(filter.check)) &&
     (filter.action === undefined || verdict.action === filter.action) &&

@@ -45,6 +45,7 @@ export function observeVerdict({ call, verdict, callerName, verification, ingres
   const others = otherPresentedCallers(call);
   const fromCli = others.find(({ presentedIn }) => presentedIn === "From")?.party.tn;
   const assertedCli = others.find(({ presentedIn }) => presentedIn === "P-Asserted-Identity")?.party.tn;
+  const claimedClis = others.filter(({ presentedIn }) => presentedIn === "Remote-Party-ID" || presentedIn === "P-Preferred-Identity").map(({ party }) => party.tn);
   keepRecentVerdict(
     {
       requestId: verdict.requestId,
@@ -52,6 +53,7 @@ export function observeVerdict({ call, verdict, callerName, verification, ingres
       cli,
       ...(fromCli ? { fromCli } : {}),
       ...(assertedCli ? { assertedCli } : {}),
+      ...(claimedClis.length > 0 ? { claimedClis } : {}),
       // An analyst looks a reported "Halyk Bank" call up by what the callee was shown.
       ...(callerName ? { callerName: { presented: callerName.presented, presentation: callerName.presentation } } : {}),
       destination,

@@ -33,7 +33,7 @@ const NO_KEYED_RULES = async () => [];
  * when they presented others, which the verdict judged too (src/verdict/evaluate.ts).
  */
 const subjectsOf = (verdict: RecentVerdict): RuleSubject[] =>
-  [verdict.cli, ...[verdict.fromCli, verdict.assertedCli].filter((cli): cli is string => cli !== undefined)].map((cli) => ruleSubjectFor(cli, verdict.destination, ingressOf(verdict), verdict.atMs));
+  [verdict.cli, ...[verdict.fromCli, verdict.assertedCli, ...(verdict.claimedClis ?? [])].filter((cli): cli is string => cli !== undefined)].map((cli) => ruleSubjectFor(cli, verdict.destination, ingressOf(verdict), verdict.atMs));
 
 /** Whether the rule set matches any of the verdict's subjects. */
 async function matchesAny(rules: RuleSet, subjects: RuleSubject[]): Promise<boolean> {

@@ -14,6 +14,12 @@ export interface InviteParts {
    * headers are one list); empty when there is none. At most one more than RFC 3325 §9.1 allows is read.
    */
   pai: AddressReading[];
+  /**
+   * The caller identities an INVITE from an interconnect should not carry, which some cores and gateways
+   * still show (Asterisk and FreeSWITCH read Remote-Party-ID; RFC 3325 §9.2 P-Preferred-Identity is a
+   * user agent's wish): each calling-party identity, in order, at most MAX_CLAIMED_IDENTITIES.
+   */
+  claimed: ClaimedIdentityReading[];
   to: AddressReading | null;
   identity: string[];
   callId: string | null;
@@ -27,6 +33,21 @@ export interface InviteParts {
    */
   cutShort: string | null;
 }
+
+export type ClaimedIn = "Remote-Party-ID" | "P-Preferred-Identity";
+export interface ClaimedIdentityReading {
+  header: ClaimedIn;
+  reading: AddressReading;
+}
+
+/** The Remote-Party-ID and P-Preferred-Identity identities read; the headers after them are not parsed. */
+export const MAX_CLAIMED_IDENTITIES = 4;
+
+/**
+ * A Remote-Party-ID naming the called party (`;party=called`, draft-ietf-sip-privacy-04 §6) presents
+ * no caller; one without `party` names the calling party.
+ */
+const CALLED_PARTY = /;\s*party\s*=\s*"?called"?\s*(?:;|$)/i;
 
 /** A body that is not an INVITE request at all: the SBC sent the wrong thing, whatever the peer did. */
 export class SipMessageError extends Error {
@@ -43,6 +64,8 @@ const READ_HEADERS: Readonly<Record<string, keyof Omit<InviteParts, "ruri">>> = 
   to: "to",
   t: "to",
   "p-asserted-identity": "pai",
+  "remote-party-id": "claimed",
+  "p-preferred-identity": "claimed",
   identity: "identity",
   y: "identity",
   date: "date",
@@ -67,7 +90,7 @@ const CONTENT_LENGTH = new Set(["content-length", "l"]);
 export function parseInvite(raw: string): InviteParts {
   if (raw.length > MAX_SIP_MESSAGE_BYTES) throw new SipMessageError(`SIP message is larger than ${MAX_SIP_MESSAGE_BYTES} bytes`);
   const { lines, body } = sections(raw);
-  const parts: InviteParts = { ruri: readRequestLine(lines[0]!), from: null, pai: [], to: null, identity: [], callId: null, date: null, privacy: [], cutShort: null };
+  const parts: InviteParts = { ruri: readRequestLine(lines[0]!), from: null, pai: [], claimed: [], to: null, identity: [], callId: null, date: null, privacy: [], cutShort: null };
   let contentLength: string | null = null;
   for (const { name, value } of headerFields(lines)) {
     const key = name.toLowerCase();
@@ -94,6 +117,14 @@ export function parseInvite(raw: string): InviteParts {
         // up to one more than the standard allows; the headers after that are not parsed at all.
         const room = MAX_ASSERTED_IDENTITIES + 1 - parts.pai.length;
         if (room > 0) parts.pai.push(...readAssertedIdentities(value).slice(0, room));
+        break;
+      }
+      case "claimed": {
+        const header: ClaimedIn = key === "remote-party-id" ? "Remote-Party-ID" : "P-Preferred-Identity";
+        const room = MAX_CLAIMED_IDENTITIES - parts.claimed.length;
+        if (room <= 0) break;
+        const readings = readAssertedIdentities(value).filter((reading) => header !== "Remote-Party-ID" || !CALLED_PARTY.test(reading.raw));
+        parts.claimed.push(...readings.slice(0, room).map((reading) => ({ header, reading })));
         break;
       }
       case "callId":

@@ -60,6 +60,7 @@ describe("parseInvite reads only what the verdict needs", () => {
       callId: "fuzz-1@192.0.2.10",
       date: "Fri, 28 Nov 2025 00:00:00 GMT",
       privacy: ["id", "user;critical"],
+      claimed: [],
       cutShort: null,
     });
   });
@@ -83,6 +84,26 @@ describe("parseInvite reads only what the verdict needs", () => {
     ]);
   });
 
+  it("reads the calling-party identities of Remote-Party-ID and P-Preferred-Identity, at most four, none naming the called party", () => {
+    const parts = parseInvite(
+      [
+        "INVITE sip:a@b.example SIP/2.0",
+        "Remote-Party-ID: <sip:+77272501230@c.example>;party=called;screen=no",
+        'Remote-Party-ID: "Bank" <sip:+77272501231@c.example>;party=calling;privacy=off, <sip:+77272501232@c.example>',
+        "P-Preferred-Identity: <tel:+77272501233>",
+        "P-Preferred-Identity: <tel:+77272501234>, <tel:+77272501235>",
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    expect(parts.claimed.map(({ header, reading }) => [header, "address" in reading ? reading.address.user : reading.problem])).toEqual([
+      ["Remote-Party-ID", "+77272501231"],
+      ["Remote-Party-ID", "+77272501232"],
+      ["P-Preferred-Identity", "+77272501233"],
+      ["P-Preferred-Identity", "+77272501234"],
+    ]);
+  });
+
   it("reads one identity more than RFC 3325 allows, and no further", () => {
     const identities = Array.from({ length: 6 }, (_, index) => `<tel:+7727250123${index}>`);
     const parts = parseInvite(`INVITE sip:a@b.example SIP/2.0\r\nP-Asserted-Identity: ${identities.slice(0, 2).join(", ")}\r\nP-Asserted-Identity: ${identities.slice(2).join(",")}\r\n\r\n`);
@@ -102,7 +123,7 @@ describe("parseInvite reads only what the verdict needs", () => {
 
   it("reads no header whose name is a property of every object", () => {
     const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\n__proto__: x\r\nconstructor: y\r\ntoString: z\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n");
-    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: [], identity: [], callId: null, date: null, privacy: [], cutShort: null });
+    expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: [], claimed: [], identity: [], callId: null, date: null, privacy: [], cutShort: null });
   });
 
   it(
@@ -125,7 +146,7 @@ describe("parseInvite reads only what the verdict needs", () => {
           const withinBounds = [head.split(/\r?\n/)[0]!, ...addresses.flat()].every((line) => line.length <= MAX_PARSED_LINE_CHARS);
           fc.pre(expected !== null && !/\n\s/.test(head) && !/\ny\s*:/i.test(head) && lines.every((line) => line.includes(":")) && addresses.every((found) => found.length <= 1) && callIds.length <= 1 && withinBounds);
           // The whole-message parser completes a header section without its empty line; cutShort says so here (below).
-          const { pai, cutShort: _cutShort, ...parts } = parseInvite(text);
+          const { pai, cutShort: _cutShort, claimed: _claimed, ...parts } = parseInvite(text);
           const { pai: paiValue, ...rest } = expected!;
           expect(parts).toEqual(rest);
           // sip.js keeps P-Asserted-Identity as text: its first header's value starts with the first identity read.

@@ -176,6 +176,35 @@ describe("a call whose From presents another number than P-Asserted-Identity", (
   });
 });
 
+describe("a raw INVITE whose Remote-Party-ID presents another number", () => {
+  // The verdict judges it too (src/call/normalize.ts claimedNumbers), as it does From's.
+  const at = T0 + 22 * MINUTE;
+  const invite = [
+    "INVITE sip:+77012345678@operator.example SIP/2.0",
+    "From: <sip:+77272509401@carrier.example;user=phone>;tag=1",
+    "To: <sip:+77012345678@operator.example>",
+    "Remote-Party-ID: <sip:+77172580002@carrier.example>;party=calling",
+    "Call-ID: rpid-preview@carrier.example",
+    "",
+    "",
+  ].join("\r\n");
+
+  it("is matched by a preview of a rule on that number, and found among the recent verdicts by it", async () => {
+    const context = createExecutionContext();
+    const response = await createApp({ clock: manualClock(at) }).request(
+      "/v1/verdict?trunk=domestic-1&international=false",
+      { method: "POST", headers: { ...sbcAuth, "Content-Type": "message/sip" }, body: invite },
+      env,
+      context,
+    );
+    await waitOnExecutionContext(context);
+    const { verdict } = (await response.json()) as { verdict: { requestId: string } };
+    expect(await (await preview(blocking({ cli: { exact: "+77172580002" } }))).json()).toMatchObject({ matched: 1, sample: [{ requestId: verdict.requestId, cli: "77272509401" }] });
+    const listed = await operatorApp(manualClock(at)).send("GET", "/v1/admin/verdicts?number=77172580002", undefined, NAMED.viewer.headers);
+    expect(await listed.json()).toMatchObject({ verdicts: [{ requestId: verdict.requestId, cli: "77272509401", claimedClis: ["77172580002"] }] });
+  });
+});
+
 describe("a call whose From carries a display name", () => {
   const at = T0 + 25 * MINUTE;
 

@@ -90,3 +90,42 @@ describe("P-Asserted-Identity read through the SIP grammar", () => {
     expect(verdict.checks.find((check: any) => check.id === "sip.pai")).toMatchObject({ result: "fail", detail: expect.stringMatching(detail) });
   });
 });
+
+/**
+ * Remote-Party-ID and P-Preferred-Identity should not arrive from an interconnect, and the SBC removes
+ * them (README), but an SBC that forwards them hands a core that reads them (Asterisk's trustrpid,
+ * FreeSWITCH) a number of the peer's choosing: each calling-party number they present is judged as
+ * From's is, whatever the caller ID.
+ */
+describe("a Kazakh number in Remote-Party-ID or P-Preferred-Identity, beside a foreign caller ID", () => {
+  const FOREIGN_FROM = `From: <sip:+${FOREIGN}@gw.example;user=phone>;tag=1`;
+  const judge = async (...headers: string[]) => ((await (await postInvite(inviteWith([FOREIGN_FROM, TO, ...headers]), INTERNATIONAL_QUERY)).json()) as any).verdict;
+
+  it.each([
+    ["Remote-Party-ID", `Remote-Party-ID: "Halyk" <sip:+${CALLER}@gw.example>;party=calling;screen=yes;privacy=off`],
+    ["Remote-Party-ID", `Remote-Party-ID: <sip:+${CALLER}@gw.example>`],
+    ["P-Preferred-Identity", `P-Preferred-Identity: <tel:+${CALLER}>`],
+    ["P-Preferred-Identity", `P-Preferred-Identity: <sip:+${FOREIGN}@gw.example>, <tel:+${CALLER}>`],
+  ])("%s (%s): the landline is judged, and blocks, naming where it was presented", async (header, line) => {
+    const verdict = await judge(line);
+    expect(verdict).toMatchObject({ action: "block", sip: { code: 608 }, decidedBy: "origin.national-on-international", cli: { tn: FOREIGN } });
+    const check = verdict.checks.find((candidate: any) => candidate.id === "origin.national-on-international");
+    expect(check).toMatchObject({ result: "fail", evidence: { presentedIn: header } });
+    expect(check.detail).toMatch(new RegExp(`^${header}: `));
+  });
+
+  it("beside a foreign P-Asserted-Identity too", async () => {
+    const verdict = await judge(`P-Asserted-Identity: <sip:+${FOREIGN}@gw.example>`, `Remote-Party-ID: <sip:+${CALLER}@gw.example>;party=calling`);
+    expect(verdict).toMatchObject({ action: "block", cli: { tn: FOREIGN, source: "pai" } });
+  });
+
+  it("a Remote-Party-ID naming the called party, one naming the caller ID itself, and one that cannot be read are no other caller", async () => {
+    for (const line of [
+      `Remote-Party-ID: <sip:+${CALLER}@gw.example>;party=called;screen=no`,
+      `Remote-Party-ID: <sip:+${FOREIGN}@gw.example>;party=calling`,
+      `Remote-Party-ID: <sip:+${CALLER}@gw.example;party=calling`,
+    ]) {
+      expect(await judge(line), line).toMatchObject({ action: "allow", cli: { tn: FOREIGN } });
+    }
+  });
+});
