@@ -503,10 +503,17 @@ async function main(): Promise<number> {
       delivered: { pai: "<tel:+77272501234;verstat=No-TN-Validation>", from: /^<sip:\+77272501234@127\.0\.0\.2>;tag=[^;]+$/ },
     },
     {
-      // The identity headers other than P-Asserted-Identity, screened as the peer would have the core believe.
+      // The identity headers other than P-Asserted-Identity, screened as the peer would have the core
+      // believe: the verifier judges their numbers (a foreign one here, allowed), the core sees none of them.
       name: "other-identity-headers", peer: INTERNATIONAL_PEER, from: "+77051234567", to: "+77012345678", identity: null, expectStatus: 200,
-      extraHeaders: ["P-Preferred-Identity: <sip:+77272501234@127.0.0.3>", "Remote-Party-ID: <sip:+77272501234@127.0.0.3>;party=calling;screen=yes;privacy=off"],
+      extraHeaders: ["P-Preferred-Identity: <sip:+4930123456789@127.0.0.3>", "Remote-Party-ID: <sip:+4930123456789@127.0.0.3>;party=calling;screen=yes;privacy=off"],
       delivered: { pai: "<tel:+77051234567;verstat=No-TN-Validation>" },
+    },
+    {
+      // An Almaty landline in Remote-Party-ID beside a foreign From, from abroad: a core that reads
+      // Remote-Party-ID would show the landline, so the verifier judges it, and the spoof is rejected.
+      name: "kz-fixed-in-remote-party-id", peer: INTERNATIONAL_PEER, from: "+4930123456789", to: "+77012345678", identity: null, expectStatus: 608,
+      extraHeaders: ["Remote-Party-ID: <sip:+77272501234@127.0.0.3>;party=calling;screen=yes;privacy=off"], delivered: null,
     },
     {
       // A bank's name as From's display name on a call whose PASSporT fails: the callee is shown the
