@@ -65,6 +65,7 @@ export function inviteSeed(identity: string): string {
     "Call-ID: fuzz-1@192.0.2.10",
     "CSeq: 1 INVITE",
     "P-Asserted-Identity: <sip:+77272501234@carrier.example;user=phone>, <tel:+77272501234>",
+    'Remote-Party-ID: "Caller" <sip:+77272501234@carrier.example>;party=calling;screen=yes;privacy=off',
     "Date: Fri, 28 Nov 2025 00:00:00 GMT",
     `Identity: ${identity}`,
     "Content-Length: 0",
