@@ -36,7 +36,7 @@ export function observeVerdict({ call, verdict, callerName, verification, ingres
   const destination = calledNumber(call);
   const carrier = ingress.carrierName ?? ingress.carrier ?? UNKNOWN_CARRIER;
 
-  recordVerdictMetrics({ action: verdict.action, monitored: verdict.monitored, checks: verdict.checks, elapsedMs });
+  recordVerdictMetrics({ action: verdict.action, monitored: verdict.monitored, checks: verdict.checks, elapsedMs, callerName: callerName?.presentation ?? null });
   recordVerificationMetrics("verdict", verification);
   scheduleMetricsFlush(env.DB, { waitUntil, timeoutMs });
 

@@ -19,6 +19,7 @@ const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 export const METRICS = {
   shaken_verdicts_total: { type: "counter", help: "Verdicts answered on /v1/verdict, by action." },
   shaken_verdicts_monitored_total: { type: "counter", help: "Verdicts whose monitored rules or policy entries would have acted, by the most severe action they would have taken (not enforced)." },
+  shaken_caller_names_total: { type: "counter", help: "Verdicts whose From had a display name, by whether the callee is shown it (shown) or not (removed): what CALLER_NAMES does." },
   shaken_verdict_failed_checks_total: { type: "counter", help: "Failed checks in verdicts, by check id (a verdict counts once per failed check)." },
   shaken_verdict_duration_seconds: { type: "histogram", help: "Wall time from request to verdict on /v1/verdict.", buckets: LATENCY_BUCKETS_SECONDS },
   shaken_verifications_total: { type: "counter", help: "STIR/SHAKEN verification outcomes, by endpoint, verstat and SIP reason code (none when verification passed)." },

@@ -25,10 +25,13 @@ export interface VerdictFigures {
   monitored?: MonitoredAction[];
   checks: Check[];
   elapsedMs: number;
+  /** What the callee is shown of From's display name, when it had one (src/verdict/caller-name.ts). */
+  callerName?: "shown" | "removed" | null;
 }
 
-export function recordVerdictMetrics({ action, monitored, checks, elapsedMs }: VerdictFigures): void {
+export function recordVerdictMetrics({ action, monitored, checks, elapsedMs, callerName }: VerdictFigures): void {
   incrementCounter("shaken_verdicts_total", { action });
+  if (callerName) incrementCounter("shaken_caller_names_total", { presentation: callerName });
   const wouldHave = wouldHaveAction(monitored);
   if (wouldHave) incrementCounter("shaken_verdicts_monitored_total", { action: wouldHave });
   observeHistogram("shaken_verdict_duration_seconds", elapsedMs / 1000);

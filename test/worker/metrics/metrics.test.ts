@@ -83,6 +83,16 @@ describe("verdicts and verifications", () => {
     expect(increase('shaken_verdicts_total{action="withhold"}')).toBe(6);
   });
 
+  it("counts the display names the callee is shown and those removed, and nothing for a call without one", async () => {
+    const increase = await growthDuring(async (app) => {
+      await postVerdictAndSettle(app, { from: '"Halyk Bank" <sip:+4930123456789@gw.example>;tag=1', to: "+77012345678", ingress: INTERNATIONAL });
+      await postVerdictAndSettle(app, { from: '"Almaty Office" <sip:+77272501234@gw.example>;tag=1', to: "+77012345678", ingress: { trunk: "domestic-1", international: false } });
+      await postVerdictAndSettle(app, unsignedCall("+4930123456789", INTERNATIONAL));
+    });
+    expect(increase('shaken_caller_names_total{presentation="removed"}')).toBe(1);
+    expect(increase('shaken_caller_names_total{presentation="shown"}')).toBe(1);
+  });
+
   it("counts a dependency cut off by the verdict budget as an overrun, and one that failed as an error", async () => {
     const increase = await growthDuring(async (app) => {
       recordVerdictMetrics({
