@@ -54,6 +54,16 @@ const WORKER_TESTS = {
     "test/worker/security/camara-hosts.test.ts",
     "test/worker/admin/{roaming-config,roaming-table}.test.ts",
   ],
+  // The tests that judge how the operator's configuration reaches a verdict (src/origin/snapshot.ts,
+  // saved-snapshot.ts, deps.ts, ingress.ts): the snapshot cache's reloads, the copy saved in KV, D1 slow
+  // or down, the keyed reads, the ingress map. A full pass over those files alone runs these
+  // (MUTATION_WORKER_SCOPE=origin-snapshot).
+  "origin-snapshot": [
+    "test/worker/origin/{snapshot,saved-snapshot,checks,roaming,verdict-kazakh}.test.ts",
+    "test/worker/security/{snapshot-recovery,stuck-stores,config-outage,dependency-faults,camara-hosts}.test.ts",
+    "test/worker/rules/keyed-reads.test.ts",
+    "test/worker/admin/ingress-config.test.ts",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The trust core's unit tests that run in Node. */
