@@ -40,11 +40,17 @@ export function classifyIngress(ingress: Ingress, map: IngressMap): ClassifiedIn
   // A trunk entry that also names a carrier only applies when the SBC reports that same carrier (or none).
   const trunkEntry = trunk !== null ? map.byTrunk.get(trunk) : undefined;
   const byTrunk = trunkEntry && (trunkEntry.carrier === undefined || carrier === null || trunkEntry.carrier === carrier) ? trunkEntry : undefined;
-  const byCarrier = carrier !== null ? map.byCarrier.get(carrier) : undefined;
+  // That guard only ever withholds trust: a trunk the operator mapped as international stays international
+  // whatever carrier the SBC reports on it. Neither a domestic carrier's entry nor the SBC's declaration
+  // makes a call on it domestic (nor on-net), which would waive checks 5 and 6.
+  const internationalTrunk = trunkEntry !== undefined && byTrunk === undefined && trunkEntry.kind === "international";
+  const carrierEntry = carrier !== null ? map.byCarrier.get(carrier) : undefined;
+  const byCarrier = internationalTrunk && carrierEntry?.kind !== "international" ? undefined : carrierEntry;
   const entry = byTrunk ?? byCarrier;
   if (entry) {
     return { trunk, carrier, kind: entry.kind, known: true, carrierName: entry.carrierName, country: entry.country, onNet: entry.onNet, decidedBy: byTrunk ? "trunk" : "carrier" };
   }
+  if (internationalTrunk) return { trunk, carrier, kind: "international", known: false, carrierName: carrier, country: null, onNet: false, decidedBy: "trunk" };
   const declared = map.unknownIngress.trustDeclared && ingress.international !== null;
   return {
     trunk,

@@ -8,5 +8,6 @@ export function checkIngress(ingress: ClassifiedIngress): CheckOutcome {
   const id = ORIGIN_CHECK_IDS.ingress;
   const evidence = { ...ingress };
   if (ingress.known) return { check: pass(id, `${ingress.kind} ingress from ${ingress.carrierName}`, evidence) };
-  return { check: warn(id, `unknown ingress, treated as ${ingress.kind} (${ingress.decidedBy === "declared" ? "as the SBC declared" : "configured default"})`, evidence), policyKey: `${id}:unknown` };
+  const why = ingress.decidedBy === "declared" ? "as the SBC declared" : ingress.decidedBy === "trunk" ? `its trunk is mapped international for another carrier than ${ingress.carrier}` : "configured default";
+  return { check: warn(id, `unknown ingress, treated as ${ingress.kind} (${why})`, evidence), policyKey: `${id}:unknown` };
 }

@@ -493,6 +493,44 @@ describe("ingress classification", () => {
   });
 });
 
+describe("a trunk entry that names its carrier", () => {
+  const config = {
+    ingress: {
+      interconnects: [
+        { trunk: "core-1", carrier: "Us", kind: "domestic" as const, carrierName: "Own core network", country: "KZ", onNet: true },
+        { trunk: "intl-1", carrier: "TransitCo", kind: "international" as const, carrierName: "Transit Co Ltd", country: "DE", onNet: false },
+        { trunk: "kt-1", kind: "domestic" as const, carrierName: "Kazakhtelecom", country: "KZ", onNet: false },
+        { carrier: "Beeline", kind: "domestic" as const, carrierName: "Beeline KZ", country: "KZ", onNet: false },
+      ],
+    },
+  };
+  it("applies when the SBC reports that carrier, or no carrier", async () => {
+    expect((await assess({ cli: "+74951234567", trunk: "core-1", carrier: "Us", international: null }, { config })).ingress).toMatchObject({ kind: "domestic", known: true, onNet: true, decidedBy: "trunk" });
+    expect((await assess({ cli: "+74951234567", trunk: "core-1", carrier: null, international: null }, { config })).ingress).toMatchObject({ kind: "domestic", known: true, onNet: true, decidedBy: "trunk" });
+  });
+  it("does not apply to another carrier reported on that trunk: our own network's entry exempts nobody else's calls", async () => {
+    const { ingress, result } = await assess({ cli: "+77012345678", trunk: "core-1", carrier: "Beeline", international: null }, { config: { ...config, numbering: { ownSubscribers: [{ prefix: "7701" }] } } });
+    expect(ingress).toMatchObject({ kind: "domestic", known: true, carrierName: "Beeline KZ", onNet: false, decidedBy: "carrier" });
+    expect(result("origin.own-number-off-net")).toBe("fail");
+    expect((await assess({ cli: "+74951234567", trunk: "core-1", carrier: "Nobody", international: null }, { config })).ingress).toMatchObject({ kind: "international", known: false, onNet: false, decidedBy: "default" });
+  });
+  it("another carrier on a trunk mapped international takes that carrier's entry only when it is international too", async () => {
+    const withIntlCarrier = { ingress: { interconnects: [...config.ingress.interconnects, { carrier: "GlobalTransit", kind: "international" as const, carrierName: "Global Transit AG", country: "CH", onNet: false }] } };
+    expect((await assess({ cli: "+74951234567", trunk: "intl-1", carrier: "GlobalTransit", international: null }, { config: withIntlCarrier })).ingress).toMatchObject({ kind: "international", known: true, carrierName: "Global Transit AG", country: "CH", decidedBy: "carrier" });
+  });
+  it("a trunk entry without a carrier applies whatever carrier the SBC reports", async () => {
+    expect((await assess({ cli: "+74951234567", trunk: "kt-1", carrier: "Beeline", international: true }, { config })).ingress).toMatchObject({ kind: "domestic", known: true, carrierName: "Kazakhtelecom", decidedBy: "trunk" });
+  });
+  it("a trunk mapped international stays international whatever carrier the SBC reports on it: a home landline on it is blocked by check 5", async () => {
+    for (const carrier of ["Beeline", "Nobody"]) {
+      const { ingress, checks, result, action } = await assess({ cli: "+77272501234", trunk: "intl-1", carrier, international: false }, { config });
+      expect(ingress).toMatchObject({ kind: "international", known: false, carrierName: carrier, country: null, onNet: false, decidedBy: "trunk" });
+      expect(checkNamed(checks, "origin.ingress")).toMatchObject({ result: "warn", detail: `unknown ingress, treated as international (its trunk is mapped international for another carrier than ${carrier})` });
+      expect([result("origin.national-on-international"), action]).toEqual(["fail", "block"]);
+    }
+  });
+});
+
 describe("a From presenting another number than the caller ID (withOtherCaller)", () => {
   /** The caller ID's assessment and From's (judged as unsigned), merged as the verdict pipeline merges them. */
   async function both(cli: string, from: string, options: { rules?: Rule[]; config?: ConfigSketch } = {}) {
