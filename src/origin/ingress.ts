@@ -43,7 +43,7 @@ export function classifyIngress(ingress: Ingress, map: IngressMap): ClassifiedIn
   // That guard only ever withholds trust: a trunk the operator mapped as international stays international
   // whatever carrier the SBC reports on it. Neither a domestic carrier's entry nor the SBC's declaration
   // makes a call on it domestic (nor on-net), which would waive checks 5 and 6.
-  const internationalTrunk = trunkEntry !== undefined && byTrunk === undefined && trunkEntry.kind === "international";
+  const internationalTrunk = trunkEntry?.kind === "international";
   const carrierEntry = carrier !== null ? map.byCarrier.get(carrier) : undefined;
   const byCarrier = internationalTrunk && carrierEntry?.kind !== "international" ? undefined : carrierEntry;
   const entry = byTrunk ?? byCarrier;
