@@ -2,7 +2,9 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadOperatorConfig } from "../../../src/origin/config/store";
 import { readSavedConfig, readSavedRuleBase, saveConfig, savedRuleBaseVersion, saveRuleBase } from "../../../src/origin/saved-snapshot";
+import { encodeRuleBase } from "../../../src/rules/base-encoding";
 import { ruleBaseOf } from "../../../src/rules/matcher";
+import { ruleFixture } from "./support";
 
 /**
  * The copies saved in KV for fresh isolates (src/origin/saved-snapshot.ts) are written by two writers
@@ -43,5 +45,68 @@ describe("a copy saved before a configuration section existed", () => {
 
     await saveConfig(env.ORIGIN_SNAPSHOTS, { version: 8, homeCountry: "KZ", savedAt: 2, config: { ...older, roaming: { source: "pigeon" } } as never });
     expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toBeNull();
+  });
+});
+
+describe("a saved configuration applies only where it was saved for", () => {
+  it("is not read by an isolate of another home country, nor in another format", async () => {
+    const config = await loadOperatorConfig(env.DB, "KZ");
+    await saveConfig(env.ORIGIN_SNAPSHOTS, { version: 5, homeCountry: "KZ", savedAt: 1, config });
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "UZ", wait)).toBeNull();
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toMatchObject({ version: 5, homeCountry: "KZ" });
+    await env.ORIGIN_SNAPSHOTS.put("origin/config", JSON.stringify({ format: 2, version: 5, homeCountry: "KZ", savedAt: 1, config }));
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toBeNull();
+  });
+
+  it("a copy in another format, however late its version, does not keep a save out", async () => {
+    const config = await loadOperatorConfig(env.DB, "KZ");
+    await env.ORIGIN_SNAPSHOTS.put("origin/config", JSON.stringify({ format: 2, version: 99, homeCountry: "KZ", savedAt: 1, config }));
+    await saveConfig(env.ORIGIN_SNAPSHOTS, { version: 5, homeCountry: "KZ", savedAt: 2, config });
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toMatchObject({ version: 5, savedAt: 2 });
+  });
+});
+
+describe("a saved rule base", () => {
+  const partKeys = async () => (await env.ORIGIN_SNAPSHOTS.list({ prefix: "origin/rule-base/" })).keys.map(({ name }) => name);
+
+  it("replaces an older one, whose parts are removed", async () => {
+    await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(4, []), 1);
+    await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(9, []), 2);
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, wait)).toBe(9);
+    expect(await partKeys()).toEqual(["origin/rule-base/9/0"]);
+  });
+
+  it("is read back from its parts in order, and not at all when a part is missing or the pointer is of another format", async () => {
+    const bytes = await encodeRuleBase(ruleBaseOf(12, [ruleFixture({ criteria: { cli: { prefix: "7727" } } })]));
+    const cut = Math.floor(bytes.length / 2);
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base/12/0", bytes.subarray(0, cut));
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base/12/1", bytes.subarray(cut));
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base", JSON.stringify({ format: 1, version: 12, parts: 2, bytes: bytes.length, savedAt: 1 }));
+    const read = await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, wait);
+    expect(read?.version).toBe(12);
+    expect(read?.wholeRules.map((rule) => rule.criteria)).toEqual([{ cli: { prefix: "7727" } }]);
+
+    await env.ORIGIN_SNAPSHOTS.delete("origin/rule-base/12/1");
+    expect(await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, wait)).toBeNull();
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base", JSON.stringify({ format: 2, version: 12, parts: 1, bytes: cut, savedAt: 1 }));
+    expect(await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, wait)).toBeNull();
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, wait)).toBeNull();
+  });
+
+  it("saved while a newer one is saved by another isolate takes its parts back and leaves the pointer to the newer", async () => {
+    const newer = ruleBaseOf(9, []);
+    // Another isolate saves base 9 while this one writes base 4's parts.
+    const racing = new Proxy(env.ORIGIN_SNAPSHOTS, {
+      get(target, property) {
+        if (property !== "put") return Reflect.get(target, property).bind(target);
+        return async (key: string, value: ArrayBuffer | string) => {
+          await target.put(key, value);
+          if (key === "origin/rule-base/4/0") await saveRuleBase(env.ORIGIN_SNAPSHOTS, newer, 2);
+        };
+      },
+    });
+    await saveRuleBase(racing, ruleBaseOf(4, []), 1);
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, wait)).toBe(9);
+    expect(await partKeys()).toEqual(["origin/rule-base/9/0"]);
   });
 });
