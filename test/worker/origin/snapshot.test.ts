@@ -4,7 +4,7 @@ import { systemClock } from "../../../src/lib/clock";
 import { TimeoutError } from "../../../src/lib/timeout";
 import { createSnapshotCache, readOriginVersion, type SnapshotCacheOptions, type SnapshotStores, type SnapshotTask } from "../../../src/origin/snapshot";
 import { defaultOperatorConfig } from "../../../src/origin/config/sections";
-import { readSavedRuleBase, saveConfig, savedRuleBaseVersion } from "../../../src/origin/saved-snapshot";
+import { readSavedConfig, readSavedRuleBase, saveConfig, savedRuleBaseVersion } from "../../../src/origin/saved-snapshot";
 import { RuleBaseEncodingError } from "../../../src/rules/base-encoding";
 import { numberKey, ruleIdHash } from "../../../src/rules/keyed-index";
 import type { RuleSubject } from "../../../src/rules/matcher";
@@ -73,6 +73,72 @@ describe("a change is read as a change: a rule added to many costs a reload one 
     expect(second.rules!.base.keyed.cli.size).toBe(1_000);
     expect(second.rules!.changes.rules).toEqual([]);
     expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, direct)).toBe(second.rules!.base.version);
+  });
+});
+
+describe("past 1 000 changes, one isolate compiles the next base (the lease of migrations/0012)", () => {
+  const leaseUntil = () => env.DB.prepare("SELECT base_build_until FROM origin_version WHERE id = 1").first<number>("base_build_until");
+  const holdLease = (until: number) => env.DB.prepare("UPDATE origin_version SET base_build_until = ?1 WHERE id = 1").bind(until).run();
+  const thousandChanges = () => importRules(env.DB, crypto.randomUUID(), Array.from({ length: 1_000 }, (_, position) => ({ position, input: block(String(77_272_700_000 + position)) })), { actor: "analyst", author: null }, NOW, true);
+
+  it("the isolate that compiled and saved a base frees the lease, and saves the configuration it read with it", async () => {
+    const isolate = freshIsolate();
+    const first = await isolate.load();
+    await isolate.settle();
+    expect(await leaseUntil()).toBe(0);
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, direct)).toBe(first.rules!.base.version);
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", direct)).toMatchObject({ version: first.version, homeCountry: "KZ", config: first.config });
+  });
+
+  it("an isolate that does not get the lease keeps its base and reads the changes since it, and saves nothing", async () => {
+    const isolate = freshIsolate();
+    const first = await isolate.load();
+    await isolate.settle();
+    await thousandChanges();
+    const held = Date.now() + 60_000;
+    await holdLease(held);
+    isolate.cache.markStale();
+    const second = await isolate.load();
+    await isolate.settle();
+    expect(second.rules!.base).toBe(first.rules!.base);
+    expect(second.rules!.changes.rules).toHaveLength(1_000);
+    expect(await leaseUntil()).toBe(held);
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, direct)).toBe(first.rules!.base.version);
+  });
+
+  it("a lease past its time is taken: an isolate evicted while compiling holds it no longer", async () => {
+    const isolate = freshIsolate();
+    const first = await isolate.load();
+    await isolate.settle();
+    await thousandChanges();
+    await holdLease(Date.now() - 1);
+    isolate.cache.markStale();
+    const second = await isolate.load();
+    await isolate.settle();
+    expect(second.rules!.base).not.toBe(first.rules!.base);
+    expect(second.rules!.changes.rules).toEqual([]);
+    expect(await leaseUntil()).toBe(0);
+  });
+
+  it("an isolate adopts the newer base another isolate saved rather than compiling one", async () => {
+    const behind = freshIsolate();
+    const first = await behind.load();
+    await behind.settle();
+    await thousandChanges();
+    const ahead = freshIsolate();
+    const compiled = await ahead.load();
+    await ahead.settle();
+    expect(compiled.rules!.base.version).toBeGreaterThan(first.rules!.base.version);
+
+    const watched = switchableD1(env.DB);
+    const adopting = freshIsolate(watched.db);
+    // The isolate that is behind, reading through the watched binding from now on.
+    behind.cache.markStale();
+    const second = await behind.cache.current(adopting.stores, adopting.background, NOW);
+    await adopting.settle();
+    expect(second.rules!.base.version).toBe(compiled.rules!.base.version);
+    expect(second.rules!.changes.rules).toEqual([]);
+    expect(watched.queries.filter((sql) => /ORDER BY cli_key|base_build_until = \?1 WHERE id = 1 AND/.test(sql))).toEqual([]);
   });
 });
 
