@@ -59,7 +59,7 @@ const WORKER_TESTS = {
   // or down, the keyed reads, the ingress map. A full pass over those files alone runs these
   // (MUTATION_WORKER_SCOPE=origin-snapshot).
   "origin-snapshot": [
-    "test/worker/origin/{snapshot,saved-snapshot,checks,roaming,verdict-kazakh}.test.ts",
+    "test/worker/origin/{snapshot,saved-snapshot,deps,checks,roaming,verdict-kazakh}.test.ts",
     "test/worker/security/{snapshot-recovery,stuck-stores,config-outage,dependency-faults,camara-hosts}.test.ts",
     "test/worker/rules/keyed-reads.test.ts",
     "test/worker/admin/ingress-config.test.ts",
