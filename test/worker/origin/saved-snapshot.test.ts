@@ -69,6 +69,18 @@ describe("a saved configuration applies only where it was saved for", () => {
 describe("a saved rule base", () => {
   const partKeys = async () => (await env.ORIGIN_SNAPSHOTS.list({ prefix: "origin/rule-base/" })).keys.map(({ name }) => name);
 
+  it("is none when nothing is saved", async () => {
+    expect(await savedRuleBaseVersion(env.ORIGIN_SNAPSHOTS, wait)).toBeNull();
+    expect(await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, wait)).toBeNull();
+  });
+
+  it("past 16 MiB is saved in parts under KV's value limit, and read back whole", async () => {
+    const reason = "x".repeat(17 * 1024 * 1024);
+    await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(15, [ruleFixture({ criteria: { cli: { prefix: "7727" } }, reason })]), 1);
+    expect(await partKeys()).toEqual(["origin/rule-base/15/0", "origin/rule-base/15/1"]);
+    expect((await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, wait))?.wholeRules.map((rule) => rule.reason.length)).toEqual([reason.length]);
+  });
+
   it("replaces an older one, whose parts are removed", async () => {
     await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(4, []), 1);
     await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(9, []), 2);
