@@ -120,6 +120,21 @@ describe("past 1 000 changes, one isolate compiles the next base (the lease of m
     expect(await leaseUntil()).toBe(0);
   });
 
+  it("a newer saved base that cannot be read (replaced while read) is passed over: the isolate compiles its own", async () => {
+    const isolate = freshIsolate();
+    const first = await isolate.load();
+    await isolate.settle();
+    await thousandChanges();
+    // The pointer names a newer base whose part is gone.
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base", JSON.stringify({ format: 1, version: 1_000_000, parts: 1, bytes: 8, savedAt: NOW }));
+    isolate.cache.markStale();
+    const second = await isolate.load();
+    await isolate.settle();
+    expect(second.rules!.base).not.toBe(first.rules!.base);
+    expect(second.rules!.base.keyed.cli.size).toBe(1_000);
+    expect(second.rules!.changes.rules).toEqual([]);
+  });
+
   it("an isolate adopts the newer base another isolate saved rather than compiling one", async () => {
     const behind = freshIsolate();
     const first = await behind.load();
