@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../../src/lib/clock";
 import { TimeoutError } from "../../../src/lib/timeout";
-import { createSnapshotCache, readOriginVersion, type SnapshotCacheOptions, type SnapshotStores, type SnapshotTask } from "../../../src/origin/snapshot";
+import { createSnapshotCache, isolateSnapshotCache, markIsolateSnapshotsStale, readOriginVersion, type SnapshotCacheOptions, type SnapshotStores, type SnapshotTask } from "../../../src/origin/snapshot";
 import { defaultOperatorConfig } from "../../../src/origin/config/sections";
 import { readSavedConfig, readSavedRuleBase, saveConfig, savedRuleBaseVersion } from "../../../src/origin/saved-snapshot";
 import { RuleBaseEncodingError } from "../../../src/rules/base-encoding";
@@ -233,5 +233,65 @@ describe("a store call that never returns cannot freeze the snapshot (issue 22 i
     await isolate.settle();
     const moved = isolate.cache.ready(isolate.stores, isolate.background, NOW)!;
     expect(moved.rules!.candidates(subject("77272507777")).rules.map((rule) => rule.id)).toEqual([added.id]);
+  });
+});
+
+describe("the version check's schedule", () => {
+  it("reads the version row once the refresh interval has passed since the last check, not before", async () => {
+    const watched = switchableD1(env.DB);
+    let nowMs = NOW;
+    const isolate = freshIsolate(watched.db, { clock: { now: () => nowMs }, refreshIntervalMs: 5_000 });
+    await isolate.load();
+    await isolate.settle();
+    const versionReads = () => watched.queries.filter((sql) => sql.startsWith("SELECT version FROM origin_version")).length;
+    const loaded = versionReads();
+    nowMs += 4_999;
+    expect(isolate.cache.ready(isolate.stores, isolate.background, nowMs)).not.toBeNull();
+    await isolate.settle();
+    expect(versionReads()).toBe(loaded);
+    nowMs += 1;
+    expect(isolate.cache.ready(isolate.stores, isolate.background, nowMs)).not.toBeNull();
+    await isolate.settle();
+    expect(versionReads()).toBe(loaded + 1);
+  });
+});
+
+describe("this isolate's snapshot caches", () => {
+  it("are one per home country, each marked stale by an admin write handled here", async () => {
+    const options = { homeCountry: "KZ", clock: systemClock };
+    const kz = isolateSnapshotCache(options);
+    expect(isolateSnapshotCache({ ...options })).toBe(kz);
+    expect(isolateSnapshotCache({ ...options, homeCountry: "UZ" })).not.toBe(kz);
+    const stores = { db: env.DB, saved: env.ORIGIN_SNAPSHOTS };
+    await kz.current(stores, () => {}, NOW);
+    expect(kz.ready(stores, () => {}, NOW)).not.toBeNull();
+    markIsolateSnapshotsStale();
+    expect(kz.ready(stores, () => {}, NOW)).toBeNull();
+  });
+});
+
+describe("a reload that fails", () => {
+  it("with D1's error, not a timeout, is not counted as one", async () => {
+    const store = switchableD1(env.DB);
+    const isolate = freshIsolate(store.db, { storeWaitMs: 5_000 });
+    await isolate.load();
+    await isolate.settle();
+    store.set("down");
+    isolate.cache.markStale();
+    await expect(isolate.load()).rejects.toThrow(/D1_ERROR/);
+    expect(isolate.timeouts).toEqual([]);
+  });
+
+  it("in a fresh isolate while D1 is down applies the saved configuration, though the saved base is of an older format, without saved rules", async () => {
+    const version = await readOriginVersion(env.DB);
+    const old = encodeFormat2Base(version, []);
+    await env.ORIGIN_SNAPSHOTS.put(`origin/rule-base/${version}/0`, old);
+    await env.ORIGIN_SNAPSHOTS.put("origin/rule-base", JSON.stringify({ format: 1, version, parts: 1, bytes: old.length, savedAt: NOW }));
+    await saveConfig(env.ORIGIN_SNAPSHOTS, { version, homeCountry: "KZ", savedAt: NOW, config: defaultOperatorConfig("KZ") });
+    const store = switchableD1(env.DB);
+    store.set("down");
+    const fresh = await freshIsolate(store.db).load();
+    expect(fresh.rules).toBeNull();
+    expect(fresh.degraded).toContain(`the configuration saved at version ${version} applies, and no saved rules`);
   });
 });
