@@ -49,6 +49,14 @@ const WORKER_TESTS = {
   // The origin scope's tests that judge the roaming sources (check 6, the roaming settings and table): a
   // full pass over src/origin/roaming alone runs these (MUTATION_WORKER_SCOPE=origin-roaming), a quarter of
   // the origin scope's files, which is what makes its ~225 mutants affordable on two cores.
+  // Which number a call presents, and whether the callee may see From's name: the SIP readers, the
+  // call's normalisation and the caller-name decision (src/sip, src/call, src/numbers, src/verdict/caller-name.ts),
+  // judged through the verdicts that read a hostile From, P-Asserted-Identity, Request-URI or INVITE.
+  call: [
+    "test/worker/security/{caller-id-smuggling,caller-name,presented-numbers,number-spellings,peer-controlled-invite,sip-free-text,unreadable-request-uri,peer-text-bounds}.test.ts",
+    "test/worker/api/{verdict-sip-treatment,verdict-privacy,verdict-request-errors,body}.test.ts",
+    "test/worker/verification/invite-and-div.test.ts",
+  ],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",
@@ -72,6 +80,14 @@ const NODE_TESTS = ["test/node/pki/{tnauthlist,lint,lint-*,sign-passport}.test.t
 /** The worker tests also able to run in Node: they import the trust core's pure modules and no binding. */
 const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-index,time-window,rule-schema}.test.ts", "test/worker/abuse/{presentation-ledger,replay-check}.test.ts", "test/worker/origin/checks.test.ts", "test/worker/verdict/decide.test.ts", "test/worker/certificate/{x5u-policy,path-validity,path-search,distinguished-name,revocation,pem-chain,trust-format,trust-source,crl-refresh-unit,fetch-bounded,certificate-cache}.test.ts"];
 
+/**
+ * The unit pass of a call run: the SIP readers' and the call's own Node tests (grammar cross-checks and
+ * fuzzing included), the telephone-number canonicalisation, and the real INVITEs. The trust core's other
+ * Node tests read no SIP; they would only lengthen the dry run. compiled-grammar.test.ts compares the
+ * generated grammar with its file byte for byte, which Stryker's sandbox changes (`// @ts-nocheck`).
+ */
+const CALL_UNIT_TESTS = ["test/node/sip/{address,invite,privacy}.test.ts", "test/node/call/**/*.test.ts", "test/node/verdict/**/*.test.ts", "test/node/fuzz/parsers.test.ts", "test/node/realworld/invites.test.ts", "test/worker/numbers/telephone-number.test.ts"];
+
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];
   if (!Object.hasOwn(WORKER_TESTS, scope)) throw new Error(`MUTATION_SCOPE=${scope}: expected one of ${Object.keys(WORKER_TESTS).join(", ")}`);
@@ -92,7 +108,8 @@ function limited(name: string, include: string[]): TestProjectInlineConfiguratio
  */
 const pureWorkerTests = process.env.MUTATION_SCOPE === "origin" ? PURE_WORKER_TESTS.filter((glob) => !glob.startsWith("test/worker/certificate/")) : PURE_WORKER_TESTS;
 
-const nodeOnly = defineConfig({ test: { include: [...NODE_TESTS, ...pureWorkerTests], environment: "node", testTimeout: 30_000 } });
+const unitTests = process.env.MUTATION_SCOPE === "call" ? CALL_UNIT_TESTS : [...NODE_TESTS, ...pureWorkerTests];
+const nodeOnly = defineConfig({ test: { include: unitTests, environment: "node", testTimeout: 30_000 } });
 
 export default process.env.MUTATION_PASS === "unit"
   ? nodeOnly
