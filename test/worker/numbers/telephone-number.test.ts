@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalizeTn, canonicalizeTnPreferringE164, diallingPlanFor } from "../../../src/numbers/telephone-number";
+import { canonicalizeTn, canonicalizeTnPreferringE164, diallingPlanFor, nationalReadingOfPrefix, telephoneNumberDigits } from "../../../src/numbers/telephone-number";
 
 const kz = diallingPlanFor("KZ");
 
@@ -45,5 +45,66 @@ describe("telephone-number canonicalization (RFC 8224 §8.3)", () => {
   it("follows the configured home country", () => {
     expect(canonicalizeTn("6468131424", diallingPlanFor("US"))).toBe("16468131424");
     expect(() => diallingPlanFor("XX")).toThrow(/HOME_COUNTRY 'XX'/);
+  });
+});
+
+describe("telephone-number canonicalization: the edges", () => {
+  it("reads a global number of ten digits as the international number it is, white space around it or not", () => {
+    // Ten digits are a Kazakh national significant number's length: only the `+` says this is +49 30 123456.
+    expect(canonicalizeTn("+4930123456", kz)).toBe("4930123456");
+    expect(canonicalizeTn(" +4930123456 ", kz)).toBe("4930123456");
+  });
+
+  it("takes 15 digits, the most E.164 allows, and no more", () => {
+    expect(canonicalizeTn("+123456789012345", kz)).toBe("123456789012345");
+    expect(telephoneNumberDigits("+123456789012345")).toBe("123456789012345");
+    expect(telephoneNumberDigits("+1234567890123456")).toBeNull();
+  });
+
+  it.each(["x77272501234", "tel 77272501234", "()", "+-", " . "])("%s, text before the digits or no digit at all, is no number", (value) => {
+    expect(canonicalizeTn(value, kz)).toBeNull();
+    expect(telephoneNumberDigits(value)).toBeNull();
+  });
+
+  it("reads a claim's digits with visual separators, never in the home plan", () => {
+    expect(telephoneNumberDigits(" +7 727 250-12-34 ")).toBe("77272501234");
+    expect(telephoneNumberDigits("87272501234")).toBe("87272501234");
+    expect(telephoneNumberDigits("alice")).toBeNull();
+  });
+
+  it.each([
+    // 810 then 7 digits is too short for an international number: a national number that starts 810.
+    ["810 1234567", "78101234567"],
+    ["810 12345678", "12345678"],
+    // Eleven digits that do not start with the trunk prefix are not a national number with one.
+    ["49301234567", "49301234567"],
+    // The trunk prefix before digits of no national number's length is not taken off.
+    ["8 123", "8123"],
+    ["8101", "8101"],
+  ])("national format: %s → %s", (value, canonical) => {
+    expect(canonicalizeTn(value, kz)).toBe(canonical);
+  });
+});
+
+describe("the national reading of a number's leading digits (nationalReadingOfPrefix)", () => {
+  it.each([
+    ["KZ", "8727", "7727"],
+    ["KZ", "81049", "49"],
+    // 810 alone is no international prefix followed by anything: the trunk prefix 8, then 10.
+    ["KZ", "810", "710"],
+    ["KZ", "8727810", "7727810"],
+    ["KZ", "7727", null],
+    ["KZ", "4938", null],
+    // The US trunk prefix 1 begins the country code itself: `1 212` is +1 212 either way.
+    ["US", "1212", null],
+    ["DE", "0301", "49301"],
+    // Egypt's country code 20 ends with its trunk prefix 0, and does not start with it.
+    ["EG", "0100", "20100"],
+  ])("%s: %s → %s", (country, digits, reading) => {
+    expect(nationalReadingOfPrefix(digits, diallingPlanFor(country))).toBe(reading);
+  });
+
+  it("is null in a plan without a trunk prefix", () => {
+    expect(nationalReadingOfPrefix("8727", { ...kz, nationalPrefix: null })).toBeNull();
   });
 });
