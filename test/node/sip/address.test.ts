@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_PARSED_LINE_CHARS, readAddress, readAddressByGrammar, readAssertedIdentities, readCommonAddress, type AddressSource } from "../../../src/sip/address";
+import { describeAddressProblem, MAX_PARSED_LINE_CHARS, readAddress, readAddressByGrammar, readAssertedIdentities, readCommonAddress, type AddressSource } from "../../../src/sip/address";
 import { fuzzRuns, fuzzTimeoutMs, mutationOf } from "../fuzz/mutations";
 
 const addressOf = (value: string, source: AddressSource = "From") => {
@@ -152,6 +152,52 @@ describe("the grammar's work is bounded", () => {
     expect(readAddress(longest, "From")).toMatchObject({ address: { user: "+77272501234" } });
     const value = `${longest};p=1`;
     expect(readAddress(value, "From")).toEqual({ raw: value, problem: "too-long" });
+  });
+});
+
+describe("the bound and the list, at their edges", () => {
+  /** `address` padded with URI-free header parameters to exactly `length` characters. */
+  const padded = (address: string, length: number) => `${address};p=${"1".repeat(length - address.length - 3)}`;
+
+  it(`reads a value of exactly ${MAX_PARSED_LINE_CHARS} characters, From or P-Asserted-Identity`, () => {
+    const value = padded("<sip:+77272501234@gw.example>", MAX_PARSED_LINE_CHARS);
+    expect(value).toHaveLength(MAX_PARSED_LINE_CHARS);
+    expect(readAddress(value, "From")).toMatchObject({ address: { user: "+77272501234" } });
+    expect(readAssertedIdentities(value)).toMatchObject([{ address: { user: "+77272501234" } }]);
+    expect(readAssertedIdentities(`${value}1`)).toEqual([{ raw: `${value}1`, problem: "too-long" }]);
+  });
+
+  it("reads at most one identity more than RFC 3325 allows", () => {
+    const identities = readAssertedIdentities("<tel:+4930123456789>, <sip:+4930123456789@gw.example>, <tel:+77272501234>, <tel:+77019999999>");
+    expect(identities.map((identity) => ("address" in identity ? identity.address.user : identity.problem))).toEqual(["+4930123456789", "+4930123456789", "+77272501234"]);
+  });
+
+  it("an empty element after the last comma is no identity", () => {
+    expect(readAssertedIdentities("<tel:+77272501234>, ")).toEqual([{ raw: "<tel:+77272501234>", address: { scheme: "tel", user: "+77272501234" } }]);
+  });
+
+  it("keeps each identity as written, without the white space around it", () => {
+    expect(readAssertedIdentities(" <sip:+77272501234@gw.example> ")).toEqual([{ raw: "<sip:+77272501234@gw.example>", address: { scheme: "sip", user: "+77272501234" } }]);
+    expect(readAssertedIdentities("<sip:+77272501234;npdi@gw.example> , <tel:+4930123456789>").map(({ raw }) => raw)).toEqual(["<sip:+77272501234;npdi@gw.example>", "<tel:+4930123456789>"]);
+    // A tel URI rewritten as a SIP one lengthens the text: the list is still cut at the value's own comma.
+    expect(readAssertedIdentities("<tel:+7-727-250-1234>,<sip:+4930123456789@gw.example>").map(({ raw }) => raw)).toEqual(["<tel:+7-727-250-1234>", "<sip:+4930123456789@gw.example>"]);
+  });
+
+  it("only a comma ends an identity: other text after one leaves the list unparseable", () => {
+    for (const value of ["<sip:+77272501234@gw.example> <sip:+4930123456789@x.example>", "<sip:+77272501234;npdi@gw.example>;x=1 <sip:+4930123456789@x.example>", "<tel:+7-727-250-1234> <tel:+4930123456789>"]) {
+      expect(readAssertedIdentities(value), value).toEqual([{ raw: value, problem: "unparseable" }]);
+    }
+  });
+
+  it.each(["<tel:;phone-context=+7>", '"Bank" <tel:;phone-context=+7>', "tel:;phone-context=+7", "<tel:,>"])("a tel URI without a number (%s) is unparseable", (value) => {
+    expect(readAddress(value, "From")).toEqual({ raw: value, problem: "unparseable" });
+    expect(readAddress(value, "Request-URI")).toEqual({ raw: value, problem: "unparseable" });
+  });
+
+  it("names each problem and where it was found", () => {
+    expect(describeAddressProblem("From", "repeated")).toBe("more than one From header");
+    expect(describeAddressProblem("P-Asserted-Identity", "too-long")).toBe(`P-Asserted-Identity longer than ${MAX_PARSED_LINE_CHARS} characters`);
+    expect(describeAddressProblem("Request-URI", "unparseable")).toBe("Request-URI unparseable");
   });
 });
 

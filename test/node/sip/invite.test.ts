@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { NameAddrHeader } from "sip.js/lib/grammar/name-addr-header.js";
 import type { URI } from "sip.js/lib/grammar/uri.js";
 import { MAX_PARSED_LINE_CHARS } from "../../../src/sip/address";
-import { parseInvite, SipMessageError } from "../../../src/sip/invite";
+import { MAX_SIP_MESSAGE_BYTES, parseInvite, SipMessageError } from "../../../src/sip/invite";
 import { fuzzRuns, fuzzTimeoutMs, inviteSeed, mutationOf } from "../fuzz/mutations";
 
 const RUNS = fuzzRuns(500);
@@ -126,6 +126,26 @@ describe("parseInvite reads only what the verdict needs", () => {
     expect(parts).toEqual({ ruri: { raw: "sip:a@b.example", address: sip("a") }, from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null, pai: [], claimed: [], identity: [], callId: null, date: null, privacy: [], cutShort: null });
   });
 
+  it("reads a header whose name is followed by white space before its colon (RFC 3261 §7.3.1 HCOLON)", () => {
+    expect(parseInvite("INVITE sip:a@b.example SIP/2.0\r\nFrom : <sip:+77272501234@c.example>;tag=1\r\nP-Asserted-Identity\t: <tel:+77272501234>\r\n\r\n")).toMatchObject({
+      from: { address: sip("+77272501234") },
+      pai: [{ address: { scheme: "tel", user: "+77272501234" } }],
+    });
+  });
+
+  it("skips a line that is no header field, even one whose text starts like a header name", () => {
+    const parts = parseInvite("INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\nfx\r\ntx\r\n\r\n");
+    expect(parts).toMatchObject({ from: { raw: "<sip:+77272501234@c.example>;tag=1", address: sip("+77272501234") }, to: null });
+  });
+
+  it(`reads a request line of exactly ${MAX_PARSED_LINE_CHARS} characters`, () => {
+    const shortest = "INVITE sip:+77012345678@operator.example;p= SIP/2.0";
+    const uri = `sip:+77012345678@operator.example;p=${"1".repeat(MAX_PARSED_LINE_CHARS - shortest.length)}`;
+    const line = `INVITE ${uri} SIP/2.0`;
+    expect(line).toHaveLength(MAX_PARSED_LINE_CHARS);
+    expect(parseInvite(`${line}\r\n\r\n`).ruri).toEqual({ raw: uri, address: sip("+77012345678") });
+  });
+
   it(
     "reads what sip.js's whole-message parser reads, for every mutated INVITE that parser accepts",
     () => {
@@ -196,6 +216,15 @@ describe("a message cut short is reported (an SBC that posts a C string stops at
     expect(parseInvite(raw).cutShort).toMatch(reason);
   });
 
+  it("quotes at most 32 characters of a Content-Length that is no length, and refuses digits followed by anything", () => {
+    expect(parseInvite(`${head}\r\nContent-Length: 10x\r\n\r\nv=0\r\n`).cutShort).toBe("the INVITE's Content-Length '10x' is not a length");
+    expect(parseInvite(`${head}\r\nContent-Length: ${"9".repeat(40)}\r\n\r\n`).cutShort).toBe(`the INVITE's Content-Length '${"9".repeat(32)}' is not a length`);
+  });
+
+  it("counts a bare-LF body of one line, shorter than its Content-Length, as cut short", () => {
+    expect(parseInvite("INVITE sip:a@b.example SIP/2.0\nFrom: <sip:+77272501234@c.example>;tag=1\nContent-Length: 10\n\nv=0").cutShort).toBe("the INVITE's body is 3 bytes where its Content-Length says 10: it was cut short");
+  });
+
   it.each([
     ["no body and no Content-Length", `${head}\r\n\r\n`],
     ["a body as long as its Content-Length", `${head}\r\nContent-Length: 5\r\n\r\nv=0\r\n`],
@@ -215,6 +244,21 @@ describe("what is no INVITE request is refused: the SBC sent the wrong thing", (
   ])("refuses %s with a SipMessageError", (_what, text, message) => {
     expect(() => parseInvite(text)).toThrow(SipMessageError);
     expect(() => parseInvite(text)).toThrow(message);
+  });
+
+  it("refuses a response whose reason phrase ends like a request line as a response", () => {
+    expect(() => parseInvite("SIP/2.0 200 OK SIP/2.0\r\n\r\n")).toThrow("body is not a SIP request (expected an INVITE request line)");
+  });
+
+  it("quotes at most 32 characters of another method", () => {
+    expect(() => parseInvite(`${"X".repeat(40)} sip:a@b.example SIP/2.0\r\n\r\n`)).toThrow(`SIP request is ${"X".repeat(32)}; only INVITE is evaluated`);
+  });
+
+  it(`refuses a message longer than ${MAX_SIP_MESSAGE_BYTES} characters, and reads one of exactly that length`, () => {
+    const head = "INVITE sip:a@b.example SIP/2.0\r\nFrom: <sip:+77272501234@c.example>;tag=1\r\n\r\n";
+    const whole = head + "v".repeat(MAX_SIP_MESSAGE_BYTES - head.length);
+    expect(parseInvite(whole)).toMatchObject({ from: { address: sip("+77272501234") }, cutShort: null });
+    expect(() => parseInvite(`${whole}v`)).toThrow(new SipMessageError(`SIP message is larger than ${MAX_SIP_MESSAGE_BYTES} bytes`));
   });
 
 });
