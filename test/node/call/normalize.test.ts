@@ -53,6 +53,12 @@ describe("the number an address presents", () => {
     expect(fromOf(from)).toMatchObject({ tn: null, unreadable: expect.stringMatching(/^From holds a local number whose phone-context is not the home country's/) });
   });
 
+  it("a tel URI without a number is an unreadable From, the caller ID whatever P-Asserted-Identity holds", () => {
+    // Rewritten as `sip:;phone-context=+7@tel.invalid`, the grammar would read it as a local number naming nothing.
+    const call = json({ from: "<tel:;phone-context=+7>", pai: `<sip:+${BERLIN}@gw.example>` });
+    expect(call).toMatchObject({ from: { tn: null, unreadable: "From unparseable" }, cliSource: "from", cli: { unreadable: "From unparseable" } });
+  });
+
   it.each([["<sip:+77272501234a@gw.example>"], ["<tel:+7727250123456789>"], ["+77272501234a"]])("%s, a global number that is no telephone number, is unreadable", (from) => {
     expect(fromOf(from)).toMatchObject({ tn: null, unreadable: expect.stringMatching(/^From holds a global number \(\+…\) that is no telephone number/) });
   });
