@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { DiallingPlan } from "../numbers/telephone-number";
-import { canonicalizeTn, telephoneNumberDigits } from "../numbers/telephone-number";
+import { canonicalizeTn, FULL_WIDTH_PLUS, telephoneNumberDigits } from "../numbers/telephone-number";
 import { describeAddressProblem, MAX_ASSERTED_IDENTITIES, readAddress, readAssertedIdentities, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";
 import type { InviteParts } from "../sip/invite";
 import { readPrivacy } from "../sip/privacy";
@@ -104,8 +104,9 @@ const PHONE_CONTEXT = "phone-context=";
  * parameter (RFC 3966 §3, RFC 4694 §4); null when the address names no number (`sip:anonymous@…`).
  * What presents a number the verifier cannot place is a problem, not "no number": the callee may be
  * shown that number, so it must not go unjudged beside a P-Asserted-Identity that holds another.
- * - A global number (`+…`, RFC 3966 §5.1.4) that is no telephone number (more than 15 digits, a
- *   letter): a phone matches it to a contact on its dialable digits, `+77272501234a` to the bank.
+ * - A global number (`+…`, RFC 3966 §5.1.4; or `＋…`, the full-width plus libphonenumber reads as `+`)
+ *   that is no telephone number (more than 15 digits, a letter): a phone matches it to a contact on its
+ *   dialable digits, `+77272501234a` to the bank.
  * - A local number, one without `+`, that names the context it is local to (RFC 3966 §5.1.5:
  *   `tel:4940545;phone-context=+7701`), other than the home country's (`phone-context=+7`, read in
  *   the home dialling plan): it is no number of the plan, nor the international number its digits
@@ -115,7 +116,7 @@ const PHONE_CONTEXT = "phone-context=";
 function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): { tn: string | null } | { problem: string } {
   if (address.user === null) return { tn: null };
   const [number, ...parameters] = address.user.split(";");
-  const global = number!.trim().startsWith("+");
+  const global = number!.trim().startsWith("+") || number!.trim().startsWith(FULL_WIDTH_PLUS);
   const context = parameters.find((parameter) => parameter.toLowerCase().startsWith(PHONE_CONTEXT))?.slice(PHONE_CONTEXT.length);
   if (!global && context !== undefined && !(context.trim().startsWith("+") && telephoneNumberDigits(context) === plan.countryCode)) {
     return { problem: "holds a local number whose phone-context is not the home country's: it names no international number (RFC 3966 §5.1.5)" };

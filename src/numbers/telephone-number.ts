@@ -48,12 +48,15 @@ const MAX_TN_LENGTH = 15;
 
 const NON_ASCII = /[^\x00-\x7f]/g;
 
+/** The full-width plus sign, which libphonenumber reads as `+` (its PLUS_CHARS). */
+export const FULL_WIDTH_PLUS = "\uFF0B";
+
 /**
- * Full-width and Arabic-Indic digits as the ASCII digits they are, by libphonenumber's own table: it
- * reads them so when it parses a number, as phones do, so `+７７２７…` presents +7727…. Any other
- * character stays, and makes the value no number.
+ * Full-width and Arabic-Indic digits as the ASCII digits they are, by libphonenumber's own table, and
+ * the full-width plus sign as `+`: it reads them so when it parses a number, as phones do, so
+ * `+７７２７…` and `＋7727…` present +7727…. Any other character stays, and makes the value no number.
  */
-const withAsciiDigits = (value: string): string => value.replace(NON_ASCII, (character) => parseDigits(character) || character);
+const withAsciiDigits = (value: string): string => value.replace(NON_ASCII, (character) => parseDigits(character) || (character === FULL_WIDTH_PLUS ? "+" : character));
 
 /**
  * Canonical form of a call's telephone number (a SIP From, P-Asserted-Identity or To): digits only

@@ -53,6 +53,18 @@ describe("the number an address presents", () => {
     expect(fromOf(from)).toMatchObject({ tn: null, unreadable: expect.stringMatching(/^From holds a local number whose phone-context is not the home country's/) });
   });
 
+  // libphonenumber (PLUS_CHARS) reads the full-width plus sign as `+`, as it reads full-width digits: a phone
+  // shows `＋77272501234` as the bank's number, so the verifier must judge that number, not pass over it.
+  it.each([["<sip:%EF%BC%8B77272501234@gw.example>;tag=1"], ["＋7 727 250 12 34"], ["＋７７２７２５０１２３４"]])("%s, a full-width plus, presents the number it spells, judged beside P-Asserted-Identity", (from) => {
+    const call = json({ from, pai: `<sip:+${BERLIN}@gw.example>` });
+    expect(call.from).toMatchObject({ tn: ALMATY, unreadable: null });
+    expect(otherPresentedCallers(call).map(({ party, presentedIn }) => [presentedIn, party.tn])).toEqual([["From", ALMATY]]);
+  });
+
+  it("a full-width plus before what is no telephone number is a global number that is no number: unreadable", () => {
+    expect(fromOf("<sip:%EF%BC%8B77272501234a@gw.example>")).toMatchObject({ tn: null, unreadable: expect.stringMatching(/^From holds a global number/) });
+  });
+
   it("a tel URI without a number is an unreadable From, the caller ID whatever P-Asserted-Identity holds", () => {
     // Rewritten as `sip:;phone-context=+7@tel.invalid`, the grammar would read it as a local number naming nothing.
     const call = json({ from: "<tel:;phone-context=+7>", pai: `<sip:+${BERLIN}@gw.example>` });

@@ -55,6 +55,11 @@ describe("telephone-number canonicalization: the edges", () => {
     expect(canonicalizeTn(" +4930123456 ", kz)).toBe("4930123456");
   });
 
+  it("reads the full-width plus sign as a plus, as libphonenumber does", () => {
+    expect(canonicalizeTn("＋4930123456", kz)).toBe("4930123456");
+    expect(canonicalizeTn("＋７ ７２７ ２５０ １２ ３４", kz)).toBe("77272501234");
+  });
+
   it("takes 15 digits, the most E.164 allows, and no more", () => {
     expect(canonicalizeTn("+123456789012345", kz)).toBe("123456789012345");
     expect(telephoneNumberDigits("+123456789012345")).toBe("123456789012345");

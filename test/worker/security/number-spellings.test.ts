@@ -43,6 +43,14 @@ describe("a password in the user part (RFC 3261 §19.1.1 userinfo) does not hide
   });
 });
 
+describe("the full-width plus sign (U+FF0B) is a plus, as libphonenumber and the phones built on it read it", () => {
+  it("From <sip:%EF%BC%8B7727…@…> behind a foreign P-Asserted-Identity is judged as the Almaty landline it presents", async () => {
+    const verdict = await verdictOf(invite([`From: <sip:%EF%BC%8B${ALMATY_FIXED}@carrier.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: BERLIN, source: "pai" } });
+    expect(verdict.checks.find((check: { id: string }) => check.id === "origin.national-on-international")).toMatchObject({ result: "fail", evidence: { presentedIn: "From" } });
+  });
+});
+
 describe("a local number (RFC 3966 §5.1.5) is never read as an international one", () => {
   // 494 05 45 in the context +7 701 is Kcell's +7 701 494 05 45 to a core that places it there, a local
   // number to the callee's phone; read as E.164 it was +49 40545, a Hamburg landline, allowed from abroad.
