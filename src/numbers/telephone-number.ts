@@ -66,16 +66,27 @@ const withAsciiDigits = (value: string): string => value.replace(NON_ASCII, (cha
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
   const trimmed = withAsciiDigits(value).trim();
-  const digits = dialledDigits(trimmed);
+  const digits = dialledDigits(trimmed, AS_DIALLED);
   if (digits === null) return null;
   // A national-format value may run past 15 digits before its international prefix is taken off.
   const international = trimmed.startsWith("+") ? digits : fromNationalFormat(digits, plan);
   return international.length <= MAX_TN_LENGTH ? international : null;
 }
 
-/** The digits (and `*`, `#`) of a trimmed value written as a number: an optional `+`, then digits with visual separators. */
-function dialledDigits(trimmed: string): string | null {
-  if (!/^\+?[0-9*#().\-\s]+$/.test(trimmed)) return null;
+/** A number written with RFC 8224 §8.3's usual visual separators: an optional `+`, then digits, `(`, `)`, `.`, `-`, white space. */
+const AS_WRITTEN = /^\+?[0-9*#().\-\s]+$/;
+/**
+ * A number as a phone reads one: those separators and every other punctuation libphonenumber takes as
+ * part of a number (its VALID_PUNCTUATION: the other dashes and the minus sign, slashes, full-width
+ * dots and brackets, tildes, the soft hyphen and the zero-width spaces). `8‐727‐250‐12‐34` with U+2010
+ * hyphens is an Almaty landline to the callee's phone and to its contact list: read so here, it is
+ * judged; read as no number, it went unjudged beside a foreign P-Asserted-Identity.
+ */
+const AS_DIALLED = /^\+?[0-9*#().\-\s\u2010-\u2015\u2212\u30FC\uFF0D\/\uFF0F\uFF0E\u00AD\u200B\u2060\uFF08\uFF09\uFF3B\uFF3D[\]~\u2053\u223C\uFF5E]+$/;
+
+/** The digits (and `*`, `#`) of a trimmed value written as a number: an optional `+`, then digits with separators. */
+function dialledDigits(trimmed: string, written: RegExp = AS_WRITTEN): string | null {
+  if (!written.test(trimmed)) return null;
   const digits = trimmed.replace(NON_TN_CHARACTERS, "");
   return digits.length > 0 ? digits : null;
 }

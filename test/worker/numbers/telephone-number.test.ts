@@ -60,6 +60,15 @@ describe("telephone-number canonicalization: the edges", () => {
     expect(canonicalizeTn("＋７ ７２７ ２５０ １２ ３４", kz)).toBe("77272501234");
   });
 
+  it("reads the punctuation libphonenumber reads inside a number as separators, in a call's number only", () => {
+    for (const spelled of ["8‐727‐250‐12‐34", "8\u200B727\u200B2501234", "8\u00AD727 2501234", "（727）2501234", "+7−727−250−12−34", "8／727／2501234", "8～727～2501234", "+7 [727] 2501234"]) {
+      expect(canonicalizeTn(spelled, kz), spelled).toBe("77272501234");
+    }
+    // Letters still make it no number, and a PASSporT's claim keeps RFC 8224's separators only.
+    expect(canonicalizeTn("8‐727‐250‐12‐34a", kz)).toBeNull();
+    expect(telephoneNumberDigits("7‐727‐250‐12‐34")).toBeNull();
+  });
+
   it("takes 15 digits, the most E.164 allows, and no more", () => {
     expect(canonicalizeTn("+123456789012345", kz)).toBe("123456789012345");
     expect(telephoneNumberDigits("+123456789012345")).toBe("123456789012345");

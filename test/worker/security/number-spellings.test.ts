@@ -51,6 +51,20 @@ describe("the full-width plus sign (U+FF0B) is a plus, as libphonenumber and the
   });
 });
 
+describe("punctuation libphonenumber reads inside a number (its VALID_PUNCTUATION) separates digits, as on the callee's phone", () => {
+  // 8‐727‐250‐12‐34 with U+2010 hyphens, with zero-width spaces, with full-width brackets: the callee's
+  // phone and its contact list read the Almaty landline; read as no number, it went unjudged.
+  it.each([
+    ["U+2010 hyphens", "8%E2%80%90727%E2%80%90250%E2%80%9012%E2%80%9034"],
+    ["zero-width spaces", "8%E2%80%8B727%E2%80%8B2501234"],
+    ["full-width brackets and a minus sign", "8%EF%BC%88727%EF%BC%89250%E2%88%921234"],
+  ])("From with %s behind a foreign P-Asserted-Identity is judged as the Almaty landline it presents", async (_spelling, user) => {
+    const verdict = await verdictOf(invite([`From: <sip:${user}@carrier.example;user=phone>;tag=1`, TO, `P-Asserted-Identity: <sip:+${BERLIN}@carrier.example>`]));
+    expect(verdict).toMatchObject({ action: "block", decidedBy: "origin.national-on-international", cli: { tn: BERLIN, source: "pai" } });
+    expect(verdict.checks.find((check: { id: string }) => check.id === "origin.national-on-international")).toMatchObject({ result: "fail", evidence: { presentedIn: "From" } });
+  });
+});
+
 describe("a local number (RFC 3966 §5.1.5) is never read as an international one", () => {
   // 494 05 45 in the context +7 701 is Kcell's +7 701 494 05 45 to a core that places it there, a local
   // number to the callee's phone; read as E.164 it was +49 40545, a Hamburg landline, allowed from abroad.
