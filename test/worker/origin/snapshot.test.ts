@@ -196,12 +196,18 @@ describe("a base saved in an older format", () => {
   });
 });
 
+/** An isolate over a D1 that can be switched up, down or hanging, its first load done. */
+async function loadedIsolate(options: Parameters<typeof freshIsolate>[1]) {
+  const store = switchableD1(env.DB);
+  const isolate = freshIsolate(store.db, options);
+  await isolate.load();
+  await isolate.settle();
+  return { store, isolate };
+}
+
 describe("a store call that never returns cannot freeze the snapshot (issue 22 item 5)", () => {
   it("a hung reload fails after its bound, is counted, frees its slot, and a rule added later is enforced", async () => {
-    const store = switchableD1(env.DB);
-    const isolate = freshIsolate(store.db, { storeWaitMs: 50 });
-    await isolate.load();
-    await isolate.settle();
+    const { store, isolate } = await loadedIsolate({ storeWaitMs: 50 });
 
     store.set("hanging");
     isolate.cache.markStale();
@@ -217,10 +223,7 @@ describe("a store call that never returns cannot freeze the snapshot (issue 22 i
 
   it("a hung version check is counted and frees the next interval's check", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    const store = switchableD1(env.DB);
-    const isolate = freshIsolate(store.db, { storeWaitMs: 50, refreshIntervalMs: 0 });
-    await isolate.load();
-    await isolate.settle();
+    const { store, isolate } = await loadedIsolate({ storeWaitMs: 50, refreshIntervalMs: 0 });
     store.set("hanging");
     expect(isolate.cache.ready(isolate.stores, isolate.background, NOW)).not.toBeNull(); // starts the background check
     await isolate.settle();
@@ -272,10 +275,7 @@ describe("this isolate's snapshot caches", () => {
 
 describe("a reload that fails", () => {
   it("with D1's error, not a timeout, is not counted as one", async () => {
-    const store = switchableD1(env.DB);
-    const isolate = freshIsolate(store.db, { storeWaitMs: 5_000 });
-    await isolate.load();
-    await isolate.settle();
+    const { store, isolate } = await loadedIsolate({ storeWaitMs: 5_000 });
     store.set("down");
     isolate.cache.markStale();
     await expect(isolate.load()).rejects.toThrow(/D1_ERROR/);
