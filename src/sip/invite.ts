@@ -44,7 +44,7 @@ export interface ClaimedIdentityReading {
 export const MAX_CLAIMED_IDENTITIES = 4;
 
 /**
- * A Remote-Party-ID naming the called party (`;party=called`, draft-ietf-sip-privacy-04 §6) presents
+ * A Remote-Party-ID naming the called party (`;party=called`, draft-ietf-sip-privacy-04, which defines the header) presents
  * no caller; one without `party` names the calling party.
  */
 const CALLED_PARTY = /;\s*party\s*=\s*"?called"?\s*(?:;|$)/i;
