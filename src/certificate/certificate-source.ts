@@ -9,7 +9,7 @@ import { VerificationError, type VerificationFailure } from "../verification/out
 import { buildTrustedPaths, type TrustedPath } from "./chain";
 import { comparableNamesOf } from "./distinguished-name";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
-import { HostFetchBudget } from "./host-fetch-budget";
+import { fetchBudgetDomain, HostFetchBudget } from "./host-fetch-budget";
 import { extensionCountOf, parsePemChain } from "./pem-chain";
 
 /** The credential behind one x5u: every certificate the repository served, parsed once. */
@@ -91,7 +91,7 @@ export interface CachingSourceOptions {
   observer?: CertificateSourceObserver;
   /** How long a repository's failure is answered from memory before the x5u is fetched again (X5U_FAILURE_CACHE_SECONDS); 0 or none: never. */
   failureTtlSeconds?: number;
-  /** New fetches a second one host may be asked for by this isolate (X5U_HOST_FETCHES_PER_SECOND); 0 or none: no bound. */
+  /** New fetches a second the hosts of one domain may be asked for by this isolate (X5U_HOST_FETCHES_PER_SECOND, fetchBudgetDomain); 0 or none: no bound. */
   hostFetchesPerSecond?: number;
 }
 
@@ -117,7 +117,7 @@ const DAY_SECONDS = 86_400;
  */
 const SHARED_CACHE_READ_TIMEOUT_MS = 100;
 
-/** A host's bucket holds this many seconds of its fetch rate: a burst of new certificates (an isolate's cold start) is fetched at once. */
+/** A domain's bucket holds this many seconds of its fetch rate: a burst of new certificates (an isolate's cold start) is fetched at once. */
 const HOST_BURST_SECONDS = 4;
 
 /**
@@ -127,7 +127,7 @@ const HOST_BURST_SECONDS = 4;
  *
  * The x5u is a stranger's URL, so what the repository is asked is bounded: a failed load is remembered
  * for a short while (a dead or slow repository is not asked again on every call that names it), a call
- * asks at most a few repositories (CallRepositories), and each host at most so many new fetches a
+ * asks at most a few repositories (CallRepositories), and each domain at most so many new fetches a
  * second (HostFetchBudget). Each refusal fails the identity at once, saying why.
  */
 export class CachingCertificateSource implements CertificateSource {
@@ -217,13 +217,14 @@ export class CachingCertificateSource implements CertificateSource {
       return credential;
     }
 
-    if (this.hostBudget && !this.hostBudget.take(x5u.host)) {
+    const domain = fetchBudgetDomain(x5u.hostname);
+    if (this.hostBudget && !this.hostBudget.take(domain)) {
       this.options.observer?.refused?.("host-budget");
-      throw new FetchRefused(
-        "host-budget",
-        `not fetched: the isolate asked ${shortened(x5u.host)} for more than ${this.hostBudget.perSecond} new certificates a second; its cached certificates still verify`,
-        { host: shortened(x5u.host) },
-      );
+      const asked = domain === x5u.hostname ? shortened(domain) : `${shortened(domain)} (the domain of ${shortened(x5u.hostname)})`;
+      throw new FetchRefused("host-budget", `not fetched: the isolate asked ${asked} for more than ${this.hostBudget.perSecond} new certificates a second; its cached certificates still verify`, {
+        host: shortened(x5u.host),
+        domain: shortened(domain),
+      });
     }
     const fetchChain = () => fetchCertificateChain(x5u, this.options.limits, this.options.fetcher);
     const fetched = await (this.options.observer ? this.options.observer.timeFetch(fetchChain) : fetchChain());

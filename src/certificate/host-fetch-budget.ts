@@ -1,17 +1,33 @@
 import { LRUCache } from "lru-cache";
+import { getDomain } from "tldts";
 import type { Clock } from "../lib/clock";
 
-/** Hosts whose buckets an isolate keeps; one evicted starts full again, so spraying many hosts is bounded per call instead (src/verification/verify-call.ts). */
-const HOSTS_KEPT = 1_000;
+/** Domains whose buckets an isolate keeps; one evicted starts full again, so spraying many domains is bounded per call instead (src/verification/verify-call.ts). */
+const DOMAINS_KEPT = 1_000;
 
 /**
- * A token bucket per repository host for the isolate's new (uncached) x5u fetches. The x5u is a
- * stranger's URL: with a random query string each call misses every cache, and without a bound the
- * verifier fetches from whatever host the stranger names as fast as calls arrive. A full bucket holds
- * `burst` fetches and refills at `perSecond`; a cached credential never takes from it.
+ * Whose bucket a repository host's fetches take from: its registrable domain, the public suffix and
+ * one label more (the Public Suffix List, its private section included, so each `*.github.io` site is
+ * its own). Names under one domain are one party's to mint, and one wildcard DNS record
+ * points them all at one web server: keyed by host, `a1.victim.example`, `a2.victim.example`, … would
+ * each get a fresh bucket, and a peer spraying random subdomains would have the verifier fetch from the
+ * victim as fast as calls arrive. An IP address, or a name with no registrable domain (a public suffix
+ * itself), is its own.
+ */
+export function fetchBudgetDomain(hostname: string): string {
+  // A URL's hostname is lower case already; tldts reads a trailing dot (`victim.example.`) as the same name.
+  return getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
+}
+
+/**
+ * A token bucket per repository domain (fetchBudgetDomain) for the isolate's new (uncached) x5u
+ * fetches. The x5u is a stranger's URL: with a random path or subdomain each call misses every cache,
+ * and without a bound the verifier fetches from whatever server the stranger names as fast as calls
+ * arrive. A full bucket holds `burst` fetches and refills at `perSecond`; a cached credential never
+ * takes from it.
  */
 export class HostFetchBudget {
-  private readonly buckets = new LRUCache<string, { tokens: number; atMs: number }>({ max: HOSTS_KEPT });
+  private readonly buckets = new LRUCache<string, { tokens: number; atMs: number }>({ max: DOMAINS_KEPT });
 
   constructor(
     readonly perSecond: number,
@@ -19,13 +35,13 @@ export class HostFetchBudget {
     private readonly clock: Clock,
   ) {}
 
-  /** Takes one fetch from the host's bucket: false when it is empty. */
-  take(host: string): boolean {
+  /** Takes one fetch from the bucket of `domain` (fetchBudgetDomain): false when it is empty. */
+  take(domain: string): boolean {
     const now = this.clock.now();
-    const bucket = this.buckets.get(host);
+    const bucket = this.buckets.get(domain);
     const tokens = bucket ? Math.min(this.burst, bucket.tokens + (Math.max(0, now - bucket.atMs) / 1000) * this.perSecond) : this.burst;
     const granted = tokens >= 1;
-    this.buckets.set(host, { tokens: granted ? tokens - 1 : tokens, atMs: now });
+    this.buckets.set(domain, { tokens: granted ? tokens - 1 : tokens, atMs: now });
     return granted;
   }
 }

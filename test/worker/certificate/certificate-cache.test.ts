@@ -377,4 +377,54 @@ describe("the caching certificate source", () => {
     }
     expect([calls.count, timed.count, puts.length, source.size]).toEqual([2, 2, 0, 0]);
   });
+
+  describe("asks the hosts of one domain at most hostFetchesPerSecond new certificates a second (X5U_HOST_FETCHES_PER_SECOND)", () => {
+    // 1 a second: a bucket of 4 (HOST_BURST_SECONDS). The fetcher records each host it is asked.
+    function budgeted() {
+      const asked: string[] = [];
+      const fetcher: Fetcher = async (request) => (asked.push(new URL(request.url).hostname), new Response(chainPem, { headers: { "Cache-Control": "max-age=100" } }));
+      const source = new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 65_536 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50, hostFetchesPerSecond: 1 });
+      const load = (x5u: string) => source.credential(new URL(x5u)).then(
+        () => "fetched",
+        (error: VerificationError) => error.message,
+      );
+      return { source, asked, load };
+    }
+
+    it("takes random subdomains from their domain's one bucket: a wildcard DNS record is no way past it", async () => {
+      const { asked, load } = budgeted();
+      const sprayed = ["r1", "r2", "r3", "r4", "r5"].map((label) => `https://${label}.victim.example/sp.pem`);
+      const outcomes = [];
+      for (const x5u of sprayed) outcomes.push(await load(x5u));
+      expect(outcomes).toEqual([
+        ...Array(4).fill("fetched"),
+        "not fetched: the isolate asked victim.example (the domain of r5.victim.example) for more than 1 new certificates a second; its cached certificates still verify",
+      ]);
+      // A deeper random label, a trailing dot or upper case are the same domain; another domain has its own bucket.
+      expect(await load("https://a.r6.victim.example/sp.pem")).toMatch(/^not fetched: the isolate asked victim\.example \(the domain of a\.r6\.victim\.example\)/);
+      expect(await load("https://R7.VICTIM.EXAMPLE./sp.pem")).toMatch(/^not fetched: the isolate asked victim\.example /);
+      expect(await load("https://cr.other.example/sp.pem")).toBe("fetched");
+      expect(asked).toEqual(["r1.victim.example", "r2.victim.example", "r3.victim.example", "r4.victim.example", "cr.other.example"]);
+
+      await advance(1_000);
+      expect(await load("https://r8.victim.example/sp.pem")).toBe("fetched");
+    });
+
+    it("keeps the sites of a public suffix apart, private ones included: alice.github.io's bucket is not bob.github.io's, nor a.co.uk's b.co.uk's", async () => {
+      const { asked, load } = budgeted();
+      for (const path of ["1", "2", "3", "4"]) expect(await load(`https://alice.github.io/${path}.pem`)).toBe("fetched");
+      expect(await load("https://alice.github.io/5.pem")).toBe("not fetched: the isolate asked alice.github.io for more than 1 new certificates a second; its cached certificates still verify");
+      expect(await load("https://bob.github.io/1.pem")).toBe("fetched");
+      for (const path of ["1", "2", "3", "4"]) expect(await load(`https://cr.a.co.uk/${path}.pem`)).toBe("fetched");
+      expect(await load("https://cr.b.co.uk/1.pem")).toBe("fetched");
+      expect(asked.filter((host) => host === "alice.github.io")).toHaveLength(4);
+    });
+
+    it("gives an address its own bucket, whatever its neighbours: 203.0.113.7 is not 203.0.113.8", async () => {
+      const { load } = budgeted();
+      for (const path of ["1", "2", "3", "4"]) expect(await load(`https://203.0.113.7/${path}.pem`)).toBe("fetched");
+      expect(await load("https://203.0.113.7/5.pem")).toBe("not fetched: the isolate asked 203.0.113.7 for more than 1 new certificates a second; its cached certificates still verify");
+      expect(await load("https://203.0.113.8/1.pem")).toBe("fetched");
+    });
+  });
 });
