@@ -67,7 +67,7 @@ const matcher = compileRuleMatcher(rules);
 console.log(`${"compileRuleMatcher, 10 000 rules".padEnd(48)} ${(performance.now() - started).toFixed(1).padStart(9)} ms`);
 const now = Date.now();
 await time("RuleMatcher.matching (10 000 rules)", 50_000, (i) =>
-  matcher.matching({ cli: S4_CALLERS[i % S4_CALLERS.length]!, destination: CALLEE, trunk: "intl-1", carriers: ["TransitCo"], atMs: now }),
+  matcher.matching({ cli: S4_CALLERS[i % S4_CALLERS.length]!, destination: CALLEE, trunk: "intl-1", carriers: ["TransitCo"], name: null, atMs: now }),
 );
 
 // The velocity counters (src/abuse/velocity-window.ts), in memory as a Durable Object holds them: one

@@ -46,7 +46,7 @@ const instantOrNull = z.iso.datetime({ offset: true }).transform((iso) => Date.p
 const exportedRuleSchema = z.object({
   id: z.string().min(1),
   criteria: z
-    .object({ cli: numberPatternSchema.optional(), destination: numberPatternSchema.optional(), carrier: z.string().optional(), trunk: z.string().optional(), timeWindow: timeWindowSchema.optional() })
+    .object({ cli: numberPatternSchema.optional(), destination: numberPatternSchema.optional(), carrier: z.string().optional(), trunk: z.string().optional(), name: z.string().optional(), timeWindow: timeWindowSchema.optional() })
     .strict(),
   action: z.enum(ACTIONS),
   mode: z.enum(ENFORCEMENT_MODES).default("enforce"),

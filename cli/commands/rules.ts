@@ -76,6 +76,7 @@ function criteriaFrom(context: CommandContext): Record<string, unknown> {
       destination: number("destination", "destination-prefix", "destination-from", "destination-to"),
       carrier: stringOption(context, "carrier"),
       trunk: stringOption(context, "trunk"),
+      name: stringOption(context, "name"),
       timeWindow: windowStart || windowEnd ? { start: windowStart, end: windowEnd } : undefined,
     }).filter(([, value]) => value !== undefined),
   );
@@ -107,6 +108,7 @@ const add: CliCommand = {
     "destination-to": text("called number range end", "tn"),
     carrier: text("ingress carrier", "name"),
     trunk: text("ingress trunk", "id"),
+    name: text("a phrase of the caller's display name (case, look-alike letters and punctuation ignored)", "phrase"),
     "window-start": text("daily window start, local time (UTC+5 unless the API is told otherwise)", "HH:MM"),
     "window-end": text("daily window end", "HH:MM"),
     action: { type: "string", description: "allow | tag | withhold | block", valueName: "action", default: "block" },

@@ -2,6 +2,7 @@ import { appendAll } from "../lib/arrays";
 import { patternCovers, type NumberPattern } from "../numbering/number-pattern";
 import { PatternIndexBuilder } from "../numbering/pattern-index";
 import { KeyedRuleIndexBuilder, ruleIdHash, type KeyedRuleIndex, type RuleHead } from "./keyed-index";
+import { nameContainsPhrase, presentedNameKey } from "./name-phrase";
 import { isRuleActive, type Rule } from "./rule";
 import { isWithinTimeWindow } from "./time-window";
 
@@ -12,6 +13,8 @@ export interface RuleSubject {
   trunk: string | null;
   /** The carrier as presented and as the ingress map names it; either may match. */
   carriers: string[];
+  /** The display name From presents (what the callee's phone shows beside the number); null when none. */
+  name: string | null;
   atMs: number;
 }
 
@@ -23,11 +26,12 @@ export interface RuleIngress {
 }
 
 /** What a call at `atMs` presents to the rules: the verdict's and a rule preview's one way of reading a call (src/rules/preview.ts). */
-export const ruleSubjectFor = (cli: string | null, destination: string | null, ingress: RuleIngress, atMs: number): RuleSubject => ({
+export const ruleSubjectFor = (cli: string | null, destination: string | null, ingress: RuleIngress, name: string | null, atMs: number): RuleSubject => ({
   cli,
   destination,
   trunk: ingress.trunk,
   carriers: [ingress.carrier, ingress.carrierName].filter((carrier): carrier is string => carrier !== null),
+  name,
   atMs,
 });
 
@@ -40,28 +44,31 @@ export interface RuleMatcher {
 
 /**
  * Each rule is indexed once, under its most selective criterion (CLI, else destination, else trunk,
- * else carrier), so a call only meets the rules that share that criterion with it — a trunk-only or
- * carrier-only rule is one hash lookup away, whatever the rule count; the remaining criteria, the
- * time window and the expiry are then checked on those few candidates, per call.
+ * else carrier, else name), so a call only meets the rules that share that criterion with it — a
+ * trunk-only or carrier-only rule is one hash lookup away, whatever the rule count; the remaining
+ * criteria, the time window and the expiry are then checked on those few candidates, per call. A phrase
+ * can be anywhere in a name, so the rules on a name alone are each met by every call that presents one.
  */
 export class RuleMatcherBuilder {
   private readonly byCli = new PatternIndexBuilder<Rule>();
   private readonly byDestination = new PatternIndexBuilder<Rule>();
   private readonly byTrunk = new Map<string, Rule[]>();
   private readonly byCarrier = new Map<string, Rule[]>();
+  private readonly onNames: Rule[] = [];
   private size = 0;
 
   add(rule: Rule): void {
-    const { cli, destination, trunk, carrier } = rule.criteria;
+    const { cli, destination, trunk, carrier, name } = rule.criteria;
     this.size++;
     if (cli) this.byCli.add(cli, rule);
     else if (destination) this.byDestination.add(destination, rule);
     else if (trunk) appendTo(this.byTrunk, trunk, rule);
     else if (carrier) appendTo(this.byCarrier, carrier, rule);
+    else if (name) this.onNames.push(rule);
   }
 
   build(): RuleMatcher {
-    const { byTrunk, byCarrier, size } = this;
+    const { byTrunk, byCarrier, onNames, size } = this;
     const byCli = this.byCli.build();
     const byDestination = this.byDestination.build();
     return {
@@ -73,6 +80,7 @@ export class RuleMatcherBuilder {
         if (subject.trunk !== null) appendAll(candidates, byTrunk.get(subject.trunk) ?? []);
         // The presented carrier and its map name may be one string: a carrier's rules are met once.
         for (const carrier of new Set(subject.carriers)) appendAll(candidates, byCarrier.get(carrier) ?? []);
+        if (subject.name !== null) appendAll(candidates, onNames);
         return candidates.filter((rule) => ruleHolds(rule, subject));
       },
     };
@@ -95,13 +103,14 @@ const patternHolds = (pattern: NumberPattern | undefined, tn: string | null) => 
 
 /** Every criterion of the rule holds for the subject, and the rule is in force at its instant. */
 export function ruleHolds(rule: Rule, subject: RuleSubject): boolean {
-  const { cli, destination, trunk, carrier, timeWindow } = rule.criteria;
+  const { cli, destination, trunk, carrier, name, timeWindow } = rule.criteria;
   return (
     isRuleActive(rule, subject.atMs) &&
     patternHolds(cli, subject.cli) &&
     patternHolds(destination, subject.destination) &&
     (trunk === undefined || trunk === subject.trunk) &&
     (carrier === undefined || subject.carriers.includes(carrier)) &&
+    (name === undefined || nameContainsPhrase(presentedNameKey(subject.name), name)) &&
     (timeWindow === undefined || isWithinTimeWindow(timeWindow, subject.atMs))
   );
 }

@@ -30,10 +30,13 @@ const NO_KEYED_RULES = async () => [];
 /**
  * The call as the rules read it when the verdict was made, at the verdict's instant (so time windows and
  * expiries judge it then): its caller ID, and From's and P-Asserted-Identity's other identity's numbers
- * when they presented others, which the verdict judged too (src/verdict/evaluate.ts).
+ * when they presented others, which the verdict judged too (src/verdict/evaluate.ts), each beside From's
+ * display name.
  */
 const subjectsOf = (verdict: RecentVerdict): RuleSubject[] =>
-  [verdict.cli, ...[verdict.fromCli, verdict.assertedCli, ...(verdict.claimedClis ?? [])].filter((cli): cli is string => cli !== undefined)].map((cli) => ruleSubjectFor(cli, verdict.destination, ingressOf(verdict), verdict.atMs));
+  [verdict.cli, ...[verdict.fromCli, verdict.assertedCli, ...(verdict.claimedClis ?? [])].filter((cli): cli is string => cli !== undefined)].map((cli) =>
+    ruleSubjectFor(cli, verdict.destination, ingressOf(verdict), verdict.callerName?.presented ?? null, verdict.atMs),
+  );
 
 /** Whether the rule set matches any of the verdict's subjects. */
 async function matchesAny(rules: RuleSet, subjects: RuleSubject[]): Promise<boolean> {

@@ -3,6 +3,7 @@ import { dialledNumberPatternSchema, type NumberPattern } from "../numbering/num
 import type { DiallingPlan } from "../numbers/telephone-number";
 import { sipLabelSchema } from "../verdict/sip-label";
 import { ACTIONS, ENFORCEMENT_MODES, type Action, type EnforcementMode } from "../verdict/verdict";
+import { MAX_PHRASE_CHARS, MIN_PHRASE_KEY_CHARS, namePhraseKey } from "./name-phrase";
 import { timeWindowSchema, type TimeWindow } from "./time-window";
 
 /**
@@ -15,6 +16,8 @@ export interface RuleCriteria {
   /** Ingress carrier as the SBC names it, or the carrier name the operator's ingress map gives. */
   carrier?: string;
   trunk?: string;
+  /** A phrase the caller's display name contains, as src/rules/name-phrase.ts reads both; kept as the analyst wrote it. */
+  name?: string;
   timeWindow?: TimeWindow;
 }
 
@@ -43,6 +46,16 @@ const identifier = z.string().trim().min(1).max(128);
 /** A rule's id: a UUID (random, or derived from an import's id and position). */
 export const RULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A display-name phrase: one that keeps too few letters or digits once read would match most names. */
+const namePhraseSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_PHRASE_CHARS)
+  .refine((phrase) => namePhraseKey(phrase).length >= MIN_PHRASE_KEY_CHARS, {
+    message: `a name phrase needs at least ${MIN_PHRASE_KEY_CHARS} letters or digits (case, look-alike characters and punctuation are ignored)`,
+  });
+
 /** Numbers are read as the verdict reads a caller ID, with the home plan, and kept in canonical form. */
 const criteriaSchema = (plan: DiallingPlan) =>
   z
@@ -51,13 +64,15 @@ const criteriaSchema = (plan: DiallingPlan) =>
       destination: dialledNumberPatternSchema(plan).optional(),
       carrier: identifier.optional(),
       trunk: identifier.optional(),
+      name: namePhraseSchema.optional(),
       timeWindow: timeWindowSchema.optional(),
     })
     .strict()
     // A time window alone would block every caller for hours: a rule must name whom it is about.
-    .refine((criteria) => criteria.cli || criteria.destination || criteria.carrier || criteria.trunk, {
-      message: "give at least one of cli, destination, carrier, trunk",
+    .refine((criteria) => criteria.cli || criteria.destination || criteria.carrier || criteria.trunk || criteria.name, {
+      message: "give at least one of cli, destination, carrier, trunk, name",
     });
+
 
 /** The latest expiry accepted: the end of year 9999, so every expiry has an ISO 8601 form (a rule that never expires has none). */
 const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");

@@ -258,8 +258,13 @@ function ruleFromForm(form) {
   const fields = new FormData(form);
   // As typed: the API reads a number with + as international, one without in the home plan.
   // Stripping the + made +81312345678 (Tokyo) the national 8 131 234 5678 (+7 131 234 5678).
-  const cli = String(fields.get("cli")).trim();
-  const rule = { criteria: { cli: { [fields.get("match")]: cli } }, action: fields.get("action"), mode: fields.get("mode"), reason: String(fields.get("reason")) };
+  const cli = String(fields.get("cli") ?? "").trim();
+  // A phrase of the caller's display name, alone or beside the number; the API says when neither is given.
+  const name = String(fields.get("name") ?? "").trim();
+  const criteria = {};
+  if (cli) criteria.cli = { [fields.get("match")]: cli };
+  if (name) criteria.name = name;
+  const rule = { criteria, action: fields.get("action"), mode: fields.get("mode"), reason: String(fields.get("reason")) };
   if (fields.get("label")) rule.label = String(fields.get("label"));
   if (fields.get("expiresAt")) rule.expiresAt = new Date(String(fields.get("expiresAt"))).toISOString();
   return rule;

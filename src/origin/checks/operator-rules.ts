@@ -11,9 +11,9 @@ import type { OriginContext } from "./origin-context";
 /** Analysts' rules are the 603 kind of block (cli-spoofing.md §4: network-decided, with a Reason header). */
 const RULE_BLOCK_SIP_CODE = 603;
 
-/** What the call presents to the operator's rules: its numbers, its ingress as presented and as mapped, and when. */
+/** What the call presents to the operator's rules: its numbers, its ingress as presented and as mapped, From's display name, and when. */
 export function ruleSubjectOf({ call, cli, ingress, atMs }: Pick<OriginContext, "call" | "cli" | "ingress" | "atMs">): RuleSubject {
-  return ruleSubjectFor(cli?.tn ?? call.cli?.tn ?? null, calledNumber(call), ingress, atMs);
+  return ruleSubjectFor(cli?.tn ?? call.cli?.tn ?? null, calledNumber(call), ingress, call.from?.name ?? null, atMs);
 }
 
 /** The most matched rules a check's evidence lists: every one of them still decides, but a response stays readable. */

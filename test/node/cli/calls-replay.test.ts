@@ -169,6 +169,29 @@ describe("each call is judged at its own time, or at --at", () => {
   });
 });
 
+describe("a rule on a phrase of the caller's display name", () => {
+  const config = exportFile({ rules: [presentRule(rule("bank-name", { criteria: { name: "Halyk Bank", trunk: "intl-1" } }))] });
+  const input = () =>
+    file(
+      [
+        // The name with a Cyrillic а, the same number without it, and the name on another trunk.
+        '{"time":"2026-11-27T10:00:00+05:00","from":"\\"H\u0430lyk Bank\\" <sip:+4930123456789@gw.example>","to":"+77012345678","ingress":{"trunk":"intl-1","international":true}}',
+        '{"time":"2026-11-27T10:00:01+05:00","from":"+4930123456789","to":"+77012345678","ingress":{"trunk":"intl-1","international":true}}',
+        '{"time":"2026-11-27T10:00:02+05:00","from":"\\"Halyk Bank\\" <sip:+4930123456789@gw.example>","to":"+77012345678","ingress":{"trunk":"intl-2","international":true}}',
+      ].join("\n"),
+      "jsonl",
+    );
+
+  it("is read from the export and judges the recorded calls' names as the Worker does", async () => {
+    const { lines } = await replay("--input", input(), "--config", config);
+    expect(actions(lines)).toEqual([
+      [1, "block"],
+      [2, "allow"],
+      [3, "allow"],
+    ]);
+  });
+});
+
 describe("rules an unfinished import left unpublished", () => {
   // The deployment enforces none of them until the origin version moves (src/rules/store.ts), so neither does the replay.
   const config = exportFile({

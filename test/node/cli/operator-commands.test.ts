@@ -57,6 +57,12 @@ describe("rules and reports from the command line (the operator API)", () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ id: RULE.id, criteria: { carrier: "TransitCo" } });
   });
 
+  it("rules add --name sends a phrase of the caller's display name, alone or beside other criteria", async () => {
+    const run = await cli("rules", "add", "--name", "Halyk Bank", "--trunk", "intl-1", "--reason", "bank name from abroad", "--url", url, "--token", "admin-secret", "--json");
+    expect(run.code).toBe(0);
+    expect(seen[0]!.body).toMatchObject({ criteria: { name: "Halyk Bank", trunk: "intl-1" }, action: "block" });
+  });
+
   it("rules list passes its filters and prints the rules", async () => {
     const run = await cli("rules", "list", "--active", "--cli", "7727", "--limit", "10", "--url", url, "--token", "admin-secret");
     expect(run.code).toBe(0);

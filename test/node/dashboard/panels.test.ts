@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 interface DashboardFunctions {
   isRepositoryFailure: (check: string) => boolean;
   /** Takes the form's fields as a Map here (FormData's `get`). */
-  ruleFromForm: (fields: Map<string, string>) => { criteria: { cli: Record<string, string> } };
+  ruleFromForm: (fields: Map<string, string>) => { criteria: { cli?: Record<string, string>; name?: string } };
   ruleSearchOf: (typed: string) => string;
   ruleModeText: (rule: { mode: string; published?: boolean }) => string;
 }
@@ -54,6 +54,12 @@ describe('the dashboard\'s "Add a rule" form and rule search', () => {
 
   it("sends a number typed without + as typed, for the API to read in the home plan", () => {
     expect(ruleFromForm(form("87172580000")).criteria.cli).toEqual({ exact: "87172580000" });
+  });
+
+  it("sends a display-name phrase beside the number, or alone when no number is typed", () => {
+    expect(ruleFromForm(new Map([...form("+77172580000"), ["name", " Halyk Bank "]])).criteria).toEqual({ cli: { exact: "+77172580000" }, name: "Halyk Bank" });
+    expect(ruleFromForm(new Map([...form(""), ["name", "Halyk Bank"]])).criteria).toEqual({ name: "Halyk Bank" });
+    expect(ruleFromForm(form("+77172580000")).criteria).toEqual({ cli: { exact: "+77172580000" } });
   });
 
   it("searches for a number typed with + in international form", () => {

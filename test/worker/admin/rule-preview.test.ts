@@ -214,6 +214,14 @@ describe("a call whose From carries a display name", () => {
     const listed = await operatorApp(manualClock(at)).send("GET", "/v1/admin/verdicts?number=4930123450007", undefined, NAMED.viewer.headers);
     expect(await listed.json()).toMatchObject({ verdicts: [{ requestId: verdict.requestId, callerName: { presented: "Halyk Bank", presentation: "removed" } }] });
   });
+
+  it("is matched by a preview of a rule on a phrase of that name, as the verdict matches it, and by no other phrase", async () => {
+    const response = await postVerdictAndSettle(createApp({ clock: manualClock(at) }), { from: '"Halyk Bank Support" <sip:+4930123450008@gw.example>;tag=1', to: "+77012345678", ingress: INTERNATIONAL });
+    const { verdict } = (await response.json()) as { verdict: { requestId: string; action: string } };
+    expect(verdict.action).toBe("allow");
+    expect(await (await preview(blocking({ name: "HALYK-BANK" }))).json()).toMatchObject({ matched: 1, otherwiseAllowed: 1, sample: [{ requestId: verdict.requestId, cli: "4930123450008" }] });
+    expect(await (await preview(blocking({ name: "Kaspi" }))).json()).toMatchObject({ matched: 0 });
+  });
 });
 
 describe("a call whose P-Asserted-Identity lists a tel identity of another number", () => {

@@ -73,7 +73,7 @@ describe("the operator's rules and configuration as the verdict gets them (origi
     watched.set("down", /WHERE cli_key = \?1/);
     const deadline = new Deadline(60_000, () => {});
     const deps = originDepsFromEnv({ ...env, DB: watched.db }, isolateOriginSnapshots(env), () => {}, systemClock, deadline);
-    const matched = await deps.operatorRules(snapshot.rules!, { cli, destination: null, trunk: null, carriers: [], atMs: Date.now() });
+    const matched = await deps.operatorRules(snapshot.rules!, { cli, destination: null, trunk: null, carriers: [], name: null, atMs: Date.now() });
     expect(matched).toEqual([expect.objectContaining({ id: UNREAD_RULE_ID, action: "block" })]);
     expect(deadline.troubles).toContainEqual(expect.objectContaining({ dependency: "rules", problem: "error" }));
   });

@@ -79,7 +79,7 @@ describe("a saved rule base", () => {
     await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(15, [ruleFixture({ criteria: { cli: { prefix: "7727" } }, reason })]), 1);
     expect(await partKeys()).toEqual(["origin/rule-base/15/0", "origin/rule-base/15/1"]);
     expect((await readSavedRuleBase(env.ORIGIN_SNAPSHOTS, wait))?.wholeRules.map((rule) => rule.reason.length)).toEqual([reason.length]);
-  });
+  }, 30_000); // 17 MiB encoded, written to and read from the local KV: seconds on a busy two-core machine
 
   it("replaces an older one, whose parts are removed", async () => {
     await saveRuleBase(env.ORIGIN_SNAPSHOTS, ruleBaseOf(4, []), 1);

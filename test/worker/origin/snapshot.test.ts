@@ -15,7 +15,7 @@ import { encodeFormat2Base } from "../support/format-2-rule-base";
 
 const NOW = Date.parse("2026-11-27T12:00:00Z");
 const block = (cli: string): RuleInput => ({ criteria: { cli: { exact: cli } }, action: "block", reason: "reported" });
-const subject = (cli: string): RuleSubject => ({ cli, destination: null, trunk: null, carriers: [], atMs: NOW });
+const subject = (cli: string): RuleSubject => ({ cli, destination: null, trunk: null, carriers: [], name: null, atMs: NOW });
 const direct = <T>(pending: Promise<T>) => pending;
 
 beforeEach(async () => {

@@ -9,7 +9,7 @@ import { ruleFixture } from "../origin/support";
  * beside the one a rule is indexed under (scripts/named-mutants.ts names the mutants they kill).
  */
 const FRIDAY_NOON_UTC = Date.parse("2026-11-27T12:00:00Z");
-const subject = (overrides: Partial<RuleSubject> = {}): RuleSubject => ({ cli: "77272501234", destination: "77012345678", trunk: "intl-1", carriers: ["TransitCo"], atMs: FRIDAY_NOON_UTC, ...overrides });
+const subject = (overrides: Partial<RuleSubject> = {}): RuleSubject => ({ cli: "77272501234", destination: "77012345678", trunk: "intl-1", carriers: ["TransitCo"], name: null, atMs: FRIDAY_NOON_UTC, ...overrides });
 const matchingIds = (criteria: Record<string, RuleCriteria>, call: RuleSubject) =>
   compileRuleMatcher(Object.entries(criteria).map(([id, rule]) => ruleFixture({ id, criteria: rule })))
     .matching(call)

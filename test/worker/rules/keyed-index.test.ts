@@ -86,7 +86,7 @@ describe("a rule base saved as bytes", () => {
   };
   const whole = [ruleFixture({ id: "prefix", criteria: { cli: { prefix: "7727" }, trunk: "intl-1" }, reason: "Üñíçødé reason\nacross lines" }), ruleFixture({ id: "carrier", criteria: { carrier: "TransitCo" } })];
   const base = ruleBaseOf(42, whole, { cli: keyed([["77272501234", "block", null], ["77272501235", "tag", AT]]), destination: keyed([["77012345678", "block", null]]) });
-  const subject: RuleSubject = { cli: "77272501234", destination: "77012345678", trunk: "intl-1", carriers: ["TransitCo"], atMs: AT - 1 };
+  const subject: RuleSubject = { cli: "77272501234", destination: "77012345678", trunk: "intl-1", carriers: ["TransitCo"], name: null, atMs: AT - 1 };
 
   it("decodes to the same rules, keyed (each with its id's hash) and whole", async () => {
     const decoded = await decodeRuleBase(await encodeRuleBase(base));

@@ -5,7 +5,7 @@ import type { Rule, RuleCriteria } from "../../../src/rules/rule";
 import { ruleFixture } from "../origin/support";
 
 const FRIDAY_NOON_UTC = Date.parse("2026-11-27T12:00:00Z"); // 17:00 in Almaty (UTC+5)
-const subject = (overrides: Partial<RuleSubject> = {}): RuleSubject => ({ cli: "77272501234", destination: "77012345678", trunk: "intl-1", carriers: ["TransitCo"], atMs: FRIDAY_NOON_UTC, ...overrides });
+const subject = (overrides: Partial<RuleSubject> = {}): RuleSubject => ({ cli: "77272501234", destination: "77012345678", trunk: "intl-1", carriers: ["TransitCo"], name: null, atMs: FRIDAY_NOON_UTC, ...overrides });
 
 describe("rule criteria", () => {
   it.each([

@@ -9,7 +9,7 @@ import { createRule, deleteRule, getRule, importRules, loadRuleBase, loadRuleCha
 
 const NOW = Date.parse("2026-11-27T12:00:00Z");
 const direct = <T>(pending: Promise<T>) => pending;
-const subject = (overrides: Partial<RuleSubject> = {}): RuleSubject => ({ cli: null, destination: null, trunk: null, carriers: [], atMs: NOW, ...overrides });
+const subject = (overrides: Partial<RuleSubject> = {}): RuleSubject => ({ cli: null, destination: null, trunk: null, carriers: [], name: null, atMs: NOW, ...overrides });
 const block = (criteria: RuleInput["criteria"], extra: Partial<RuleInput> = {}): RuleInput => ({ criteria, action: "block", reason: "reported", ...extra });
 
 beforeEach(async () => {
