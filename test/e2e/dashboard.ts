@@ -30,13 +30,14 @@ const ABROAD = { trunk: "intl-1", carrier: "TransitCo", international: true };
 const DOMESTIC = { trunk: "kt-1", carrier: "Kazakhtelecom", international: false };
 
 /**
- * A few verdicts for the chart and the rule preview: two spoofed domestic CLIs from abroad (blocked)
- * and a domestic call (allowed), all three under +7727250123.
+ * A few verdicts for the chart and the rule preview: two spoofed domestic CLIs from abroad (blocked),
+ * one with a bank's name, and a domestic call with its office's name (allowed), all three under
+ * +7727250123.
  */
 const SEEDED_CALLS = [
-  { from: "+77272501234", ingress: ABROAD },
+  { from: '"Halyk Bank" <sip:+77272501234@gw.example>', ingress: ABROAD },
   { from: "+77272501235", ingress: ABROAD },
-  { from: "+77272501236", ingress: DOMESTIC },
+  { from: '"Almaty Office" <sip:+77272501236@kt.example>', ingress: DOMESTIC },
 ];
 
 async function postVerdicts(baseUrl: string, calls: { from: string; ingress: object }[]): Promise<void> {
@@ -124,6 +125,15 @@ async function exerciseDashboard(browser: BrowserContext, baseUrl: string): Prom
   });
   await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rules.png"), fullPage: true });
 
+  // The recent verdicts show the name each call presented, struck through where the callee was not shown it.
+  await page.click('nav a[href="#verdicts"]');
+  await page.click('#verdict-filter button[type="submit"]');
+  const names = page.locator("#verdicts-table td.caller-name");
+  await names.first().waitFor();
+  const shown = await names.evaluateAll((cells) => cells.map((cell) => `${cell.textContent} ${cell.classList.contains("removed") ? "removed" : "shown"}`).sort());
+  if (JSON.stringify(shown) !== JSON.stringify(["Almaty Office shown", "Halyk Bank removed"])) throw new Error(`the recent verdicts show the names ${JSON.stringify(shown)}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-verdicts.png"), fullPage: true });
+
   await page.click("#logout");
   await page.waitForSelector("#login-form", { state: "visible" });
   await expectVisible(page, { "#nav": false, "#logout": false, "#rules": false });
@@ -162,7 +172,7 @@ async function main(): Promise<number> {
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
     await exerciseDashboard(browser, baseUrl);
-    console.log(`PASSED: dashboard logged in, charted the verdicts, previewed a rule in monitor mode (3 matched, 1 otherwise allowed), listed it with its hit. Screenshots: ${ARTIFACTS}/dashboard-overview.png, dashboard-rule-preview.png, dashboard-rules.png`);
+    console.log(`PASSED: dashboard logged in, charted the verdicts, previewed a rule in monitor mode (3 matched, 1 otherwise allowed), listed it with its hit, showed the recent verdicts' display names (one struck through). Screenshots: ${ARTIFACTS}/dashboard-overview.png, dashboard-rule-preview.png, dashboard-rules.png, dashboard-verdicts.png`);
     return 0;
   } catch (error) {
     console.error(`FAILED: ${error instanceof Error ? error.stack : String(error)}`);

@@ -354,6 +354,16 @@ async function loadReports() {
 
 // --- Recent verdicts ------------------------------------------------------------------------------
 
+/**
+ * The display name the call presented (the peer's text: shown as text, isolated from the row's
+ * direction), struck through when the verdict removed it from what the callee saw.
+ */
+function callerNameCell(callerName) {
+  if (!callerName) return el("td", { className: "muted", textContent: "—" });
+  const removed = callerName.presentation !== "shown";
+  return el("td", { className: removed ? "caller-name removed" : "caller-name", title: removed ? "removed: the callee was not shown it" : "shown to the callee", textContent: callerName.presented });
+}
+
 async function loadVerdicts() {
   const form = new FormData($("#verdict-filter"));
   const query = new URLSearchParams({ limit: "200" });
@@ -367,6 +377,7 @@ async function loadVerdicts() {
       { className: "expandable", title: "Show the checks and their evidence" },
       el("td", { textContent: verdict.at.slice(0, 19).replace("T", " ") }),
       el("td", { textContent: verdict.cli ? `+${verdict.cli}` : "—" }),
+      callerNameCell(verdict.callerName),
       el("td", { textContent: verdict.destination ? `+${verdict.destination}` : "—" }),
       el("td", { textContent: verdict.carrier }),
       el("td", {}, el("span", { className: `action ${verdict.action}`, textContent: verdict.action })),
@@ -379,16 +390,16 @@ async function loadVerdicts() {
       { className: "evidence", hidden: true },
       el(
         "td",
-        { colSpan: 8 },
+        { colSpan: 9 },
         el("ul", {}, ...verdict.checks.map((check) => el("li", { className: check.result }, el("code", { textContent: `${check.result} ${check.id}` }), ` ${check.detail ?? ""}`, check.evidence ? el("pre", { textContent: JSON.stringify(check.evidence, null, 2) }) : null))),
       ),
     );
     row.addEventListener("click", () => (evidence.hidden = !evidence.hidden));
     body.append(row, evidence);
   }
-  if (verdicts.length === 0) body.append(el("tr", {}, el("td", { colSpan: 8, className: "empty", textContent: "no verdicts match" })));
+  if (verdicts.length === 0) body.append(el("tr", {}, el("td", { colSpan: 9, className: "empty", textContent: "no verdicts match" })));
   // The API lists at most 4 MiB of verdicts per response; `next` says it stopped short of the limit.
-  if (next !== undefined) body.append(el("tr", {}, el("td", { colSpan: 8, className: "empty", textContent: `more verdicts match than one response holds (older than seq ${next}): narrow the filter` })));
+  if (next !== undefined) body.append(el("tr", {}, el("td", { colSpan: 9, className: "empty", textContent: `more verdicts match than one response holds (older than seq ${next}): narrow the filter` })));
 }
 $("#verdict-filter").addEventListener("submit", (event) => {
   event.preventDefault();
