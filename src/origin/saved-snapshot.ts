@@ -51,6 +51,9 @@ export async function saveConfig(kv: KVNamespace, saved: SavedConfig): Promise<v
 export async function readSavedConfig(kv: KVNamespace, homeCountry: string, wait: StoreWait): Promise<SavedConfig | null> {
   const saved = await wait(kv.get<SavedConfig & { format: number }>(CONFIG_KEY, "json"));
   if (!saved || saved.format !== FORMAT || saved.homeCountry !== homeCountry) return null;
+  // A record without its configuration (cut short, or written by something else) is no saved copy: read
+  // section by section it would be every default, nobody's configuration (issue 22 item 4).
+  if (typeof saved.config !== "object" || saved.config === null || Array.isArray(saved.config) || typeof saved.version !== "number") return null;
   const config = {} as Record<string, unknown>;
   for (const section of CONFIG_SECTIONS) {
     // A section added since the copy was saved takes its default, as one never written does.

@@ -58,6 +58,16 @@ describe("a saved configuration applies only where it was saved for", () => {
     expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toBeNull();
   });
 
+  it("a record without its configuration, or its version, is no copy: not every section's default", async () => {
+    const config = await loadOperatorConfig(env.DB, "KZ");
+    for (const record of [{ format: 1, version: 5, homeCountry: "KZ", savedAt: 1 }, { format: 1, version: 5, homeCountry: "KZ", savedAt: 1, config: null }, { format: 1, version: 5, homeCountry: "KZ", savedAt: 1, config: [] }, { format: 1, homeCountry: "KZ", savedAt: 1, config }]) {
+      await env.ORIGIN_SNAPSHOTS.put("origin/config", JSON.stringify(record));
+      expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait), JSON.stringify(record).slice(0, 80)).toBeNull();
+    }
+    await env.ORIGIN_SNAPSHOTS.put("origin/config", JSON.stringify({ format: 1, version: 5, homeCountry: "KZ", savedAt: 1, config }));
+    expect(await readSavedConfig(env.ORIGIN_SNAPSHOTS, "KZ", wait)).toMatchObject({ version: 5 });
+  });
+
   it("a copy in another format, however late its version, does not keep a save out", async () => {
     const config = await loadOperatorConfig(env.DB, "KZ");
     await env.ORIGIN_SNAPSHOTS.put("origin/config", JSON.stringify({ format: 2, version: 99, homeCountry: "KZ", savedAt: 1, config }));
