@@ -217,7 +217,7 @@ export class CachingCertificateSource implements CertificateSource {
       return credential;
     }
 
-    const domain = fetchBudgetDomain(x5u.hostname);
+    const domain = this.hostBudget ? await fetchBudgetDomain(x5u.hostname) : x5u.hostname;
     if (this.hostBudget && !this.hostBudget.take(domain)) {
       this.options.observer?.refused?.("host-budget");
       const asked = domain === x5u.hostname ? shortened(domain) : `${shortened(domain)} (the domain of ${shortened(x5u.hostname)})`;

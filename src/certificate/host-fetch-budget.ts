@@ -1,5 +1,4 @@
 import { LRUCache } from "lru-cache";
-import { getDomain } from "tldts";
 import type { Clock } from "../lib/clock";
 
 /** Domains whose buckets an isolate keeps; one evicted starts full again, so spraying many domains is bounded per call instead (src/verification/verify-call.ts). */
@@ -13,8 +12,13 @@ const DOMAINS_KEPT = 1_000;
  * each get a fresh bucket, and a peer spraying random subdomains would have the verifier fetch from the
  * victim as fast as calls arrive. An IP address, or a name with no registrable domain (a public suffix
  * itself), is its own.
+ *
+ * The list is loaded on the isolate's first uncached fetch, not at its start: its tables are about 2 MB
+ * of heap that an isolate answering from cached certificates never needs (BENCHMARKS.md "The half-rate
+ * tail": the live heap sets how long a full collection pauses).
  */
-export function fetchBudgetDomain(hostname: string): string {
+export async function fetchBudgetDomain(hostname: string): Promise<string> {
+  const { getDomain } = await import("tldts");
   // A URL's hostname is lower case already; tldts reads a trailing dot (`victim.example.`) as the same name.
   return getDomain(hostname, { allowPrivateDomains: true }) ?? hostname;
 }
