@@ -1,5 +1,6 @@
 import { findPhoneNumbersInText, type CountryCode } from "libphonenumber-js/max";
 import type { NormalizedCall } from "../call/call";
+import { hasControlCharacters } from "../lib/printable";
 import type { OtherPresentedCaller } from "../call/normalize";
 import type { NameVoucher } from "../origin/assess";
 import type { Action } from "./verdict";
@@ -65,8 +66,9 @@ function otherNumberIn(name: string, callerTn: string | null, country: string): 
  * checks rightly allow: the callee would see the bank's name. So an allowed call keeps it only when
  * something answers for the caller ID, and only when From presents that caller ID (a From of another
  * number is the peer's alone); a tagged call shows the verdict's label instead, a withheld one an
- * anonymous From. A name spelling another number than the caller ID is removed whatever answers for
- * the caller ID. Null when From has no display name.
+ * anonymous From. A name spelling another number than the caller ID, or holding characters that make a
+ * phone show it otherwise than it is written, is removed whatever answers for the caller ID. Null when
+ * From has no display name.
  */
 export function callerNameOf({ call, action, voucher, others, mode, country }: CallerNameInput): CallerName | null {
   const name = call.from?.name;
@@ -83,6 +85,11 @@ export function callerNameOf({ call, action, voucher, others, mode, country }: C
   }
   if (mode === "peer") return { presented, presentation: "shown", reason: "CALLER_NAMES=peer: an allowed call keeps the peer's name" };
   if (name.length > MAX_SHOWN_NAME_CHARS) return removed(`longer than the ${MAX_SHOWN_NAME_CHARS} characters a name is shown with`);
+  // `"\u202Eknab kylaH"` is shown as "Halyk bank", and a reversed number as the number: neither the
+  // number search below nor an operator rule's phrase (src/rules/name-phrase.ts) reads what the phone shows.
+  if (hasControlCharacters(name)) {
+    return removed("the name holds control or bidirectional formatting characters (U+202E and the like): a phone would show it otherwise than it is written");
+  }
   const spelled = otherNumberIn(name, call.cli?.tn ?? null, country);
   if (spelled !== null) return removed(`the name spells another number (${spelled}) than the caller ID: a phone would show it in place of the number`);
   if (others.some(({ presentedIn }) => presentedIn === "From")) return removed("From presents another number than the caller ID: nothing answers for a name beside it");

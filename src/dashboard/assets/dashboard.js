@@ -355,13 +355,19 @@ async function loadReports() {
 // --- Recent verdicts ------------------------------------------------------------------------------
 
 /**
- * The display name the call presented (the peer's text: shown as text, isolated from the row's
+ * A calling peer's text as the analyst must read it: each control or bidirectional formatting character
+ * (src/lib/printable.ts) as its `\u` escape, so that "\u202eknaB kylaH" is not shown as "Halyk Bank".
+ */
+const escapedText = (text) => text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * The display name the call presented (the peer's text: shown escaped, isolated from the row's
  * direction), struck through when the verdict removed it from what the callee saw.
  */
 function callerNameCell(callerName) {
   if (!callerName) return el("td", { className: "muted", textContent: "—" });
   const removed = callerName.presentation !== "shown";
-  return el("td", { className: removed ? "caller-name removed" : "caller-name", title: removed ? "removed: the callee was not shown it" : "shown to the callee", textContent: callerName.presented });
+  return el("td", { className: removed ? "caller-name removed" : "caller-name", title: removed ? `removed: ${callerName.reason ?? "the callee was not shown it"}` : "shown to the callee", textContent: escapedText(callerName.presented) });
 }
 
 async function loadVerdicts() {
@@ -391,7 +397,7 @@ async function loadVerdicts() {
       el(
         "td",
         { colSpan: 9 },
-        el("ul", {}, ...verdict.checks.map((check) => el("li", { className: check.result }, el("code", { textContent: `${check.result} ${check.id}` }), ` ${check.detail ?? ""}`, check.evidence ? el("pre", { textContent: JSON.stringify(check.evidence, null, 2) }) : null))),
+        el("ul", {}, ...verdict.checks.map((check) => el("li", { className: check.result }, el("code", { textContent: `${check.result} ${check.id}` }), ` ${check.detail ?? ""}`, check.evidence ? el("pre", { textContent: escapedText(JSON.stringify(check.evidence, null, 2)) }) : null))),
       ),
     );
     row.addEventListener("click", () => (evidence.hidden = !evidence.hidden));

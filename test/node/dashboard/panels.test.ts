@@ -13,6 +13,7 @@ interface DashboardFunctions {
   ruleFromForm: (fields: Map<string, string>) => { criteria: { cli?: Record<string, string>; name?: string } };
   ruleSearchOf: (typed: string) => string;
   ruleModeText: (rule: { mode: string; published?: boolean }) => string;
+  escapedText: (text: string) => string;
 }
 
 function loadDashboardScript(): DashboardFunctions {
@@ -26,7 +27,7 @@ function loadDashboardScript(): DashboardFunctions {
     }
   }
   const context: Record<string, unknown> = { document: anything, sessionStorage: anything, window: anything, location: anything, fetch: anything, uPlot: anything, FormData };
-  runInNewContext(`${script}\n;globalThis.exported = { isRepositoryFailure, ruleFromForm, ruleSearchOf, ruleModeText };`, context);
+  runInNewContext(`${script}\n;globalThis.exported = { isRepositoryFailure, ruleFromForm, ruleSearchOf, ruleModeText, escapedText };`, context);
   return context.exported as DashboardFunctions;
 }
 
@@ -77,5 +78,15 @@ describe("the dashboard's rules table", () => {
     expect(ruleModeText({ mode: "enforce", published: false })).toBe("enforce, not published");
     expect(ruleModeText({ mode: "enforce", published: true })).toBe("enforce");
     expect(ruleModeText({ mode: "monitor" })).toBe("monitor");
+  });
+});
+
+describe("a calling peer's text on the dashboard", () => {
+  const { escapedText } = loadDashboardScript();
+
+  it("shows each control or bidirectional formatting character escaped: a name written backwards reads as written", () => {
+    expect(escapedText("\u202eknaB kylaH")).toBe("\\u202eknaB kylaH");
+    expect(escapedText("Almaty \u2067Office\u2069\u0085\u001b[2J")).toBe("Almaty \\u2067Office\\u2069\\u0085\\u001b[2J");
+    expect(escapedText("Халық Банк 8 727")).toBe("Халық Банк 8 727");
   });
 });

@@ -68,6 +68,25 @@ describe("a display name nothing answers for is removed from an allowed call", (
     expect(verdict.callerName?.reason).toBe(`the name spells another number (${spelled}) than the caller ID: a phone would show it in place of the number`);
   });
 
+  // U+202E (right-to-left override) makes a phone show what follows backwards: "knaB kylaH" reads "Halyk Bank",
+  // a reversed number the number, where neither the number search nor a rule's phrase reads it so.
+  it.each([
+    ["\u202eknaB kylaH", "a bank's name written backwards behind a right-to-left override"],
+    ["\u202e43 21 052 727 8", "a number written backwards"],
+    ["Almaty \u2067Office\u2069", "an isolate"],
+    ["Almaty\u0085Office", "a C1 control character"],
+  ])("a name holding control or bidirectional formatting characters (%j: %s) is removed even on a domestic interconnect", async (name) => {
+    const verdict = await unsigned(named(CALLER, name), DOMESTIC);
+    expect(verdict).toMatchObject({ action: "allow", callerName: { presented: name, presentation: "removed" } });
+    expect(verdict.callerName?.reason).toMatch(/^the name holds control or bidirectional formatting characters/);
+  });
+
+  it("a bank's name written backwards behind a right-to-left override in a raw INVITE's From is removed", async () => {
+    const response = await postInvite(inviteWith([`From: ${named(CALLER, "\u202eknaB kylaH")}`, TO]), DOMESTIC_QUERY);
+    const { verdict } = (await response.json()) as any;
+    expect(verdict).toMatchObject({ action: "allow", callerName: { presented: "\u202eknaB kylaH", presentation: "removed" } });
+  });
+
   it("a name longer than 48 characters is removed even on a domestic interconnect: no phone shows it whole, and no number is searched for in it", async () => {
     const long = `Almaty Office ${"x".repeat(35)}`;
     expect(await unsigned(named(CALLER, long.slice(0, 48)), DOMESTIC)).toMatchObject({ callerName: { presentation: "shown" } });
