@@ -427,6 +427,8 @@ async function main(): Promise<number> {
   const { url, repositoryUrl, worker } = await startVerifier(join(workDir, "state"));
   log(`verifier ${url}, certificate repository ${repositoryUrl}`);
   await admin(url, "PUT", "/v1/admin/roaming/77051234567", { status: "roaming", visitedCountry: "TR", author: "test:sbc" });
+  // What an analyst adds after "Jusan Bank called me": a rule on the name, whatever number it comes with.
+  await admin(url, "POST", "/v1/admin/rules", { criteria: { name: "Jusan Bank" }, action: "block", reason: "bank name from abroad, test:sbc", author: "test:sbc" });
 
   const corePort = await freeUdpPort();
   const uasTraceFile = join(workDir, "core.messages.log");
@@ -526,6 +528,12 @@ async function main(): Promise<number> {
       // from abroad), but nothing answers for the name, so the callee sees the number alone.
       name: "foreign-number-bank-display-name", peer: INTERNATIONAL_PEER, from: "+4930123456789", fromDisplayName: "Halyk Bank", to: "+77012345678", identity: null, expectStatus: 200,
       delivered: { pai: "<tel:+4930123456789;verstat=No-TN-Validation>", from: /^<sip:\+4930123456789@127\.0\.0\.3>;tag=[^;]+$/ },
+    },
+    {
+      // The name an analyst's rule names, spelt otherwise (capitals, a hyphen), beside a foreign number:
+      // the rule blocks it with 603 and its Reason; the core receives nothing.
+      name: "bank-name-rule", peer: INTERNATIONAL_PEER, from: "+4930123456780", fromDisplayName: "JUSAN-BANK", to: "+77012345678", identity: null, expectStatus: 603,
+      delivered: null, rejectionHeaders: { Reason: /^SIP ;cause=603 / },
     },
     {
       // A national number on a domestic interconnect: its carrier answers for its subscriber's name, which stays.
