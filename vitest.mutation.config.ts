@@ -57,6 +57,20 @@ const WORKER_TESTS = {
     "test/worker/api/{verdict-sip-treatment,verdict-privacy,verdict-request-errors,body}.test.ts",
     "test/worker/verification/invite-and-div.test.ts",
   ],
+  // Between the SBC and the trust core (src/identity/identity-header.ts, src/api/{auth,authenticate,
+  // cloudflare-access,body,atis,verdict-route}.ts, src/verdict/{verdict,sip-label,finding,check,deadline}.ts):
+  // who may call which route, the ATIS-1000082 and /v1/verdict requests and responses, a dependency held
+  // to the verdict's budget.
+  edge: [
+    "test/worker/identity/identity-header.test.ts",
+    "test/worker/api/{atis-errors,atis-request,body,responses,verdict-request-errors,verdict-sip-treatment}.test.ts",
+    "test/worker/security/{auth-matrix,authentication-first,cloudflare-access,roles,dependency-faults,duplicate-members}.test.ts",
+    "test/worker/verification/outcomes.test.ts",
+  ],
+  // The edge scope's tests that judge who may call the API (src/api/{auth,authenticate,cloudflare-access}.ts):
+  // every request passes the authentication, so every test covers those mutants; a full pass over those
+  // files alone runs these (MUTATION_WORKER_SCOPE=edge-auth).
+  "edge-auth": ["test/worker/security/{auth-matrix,authentication-first,cloudflare-access,roles}.test.ts"],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",
@@ -88,6 +102,13 @@ const PURE_WORKER_TESTS = ["test/worker/rules/{matcher,criteria-combined,keyed-i
  */
 const CALL_UNIT_TESTS = ["test/node/sip/{address,invite,privacy}.test.ts", "test/node/call/**/*.test.ts", "test/node/verdict/**/*.test.ts", "test/node/fuzz/parsers.test.ts", "test/node/realworld/invites.test.ts", "test/worker/numbers/telephone-number.test.ts"];
 
+/**
+ * The unit pass of an edge run: the tests of the scope's pure modules (the Identity header's parser, the
+ * body reader, the verdict's decision and deadline) and the parser fuzzing. Bearer keys are compared with
+ * workerd's `crypto.subtle.timingSafeEqual`, which Node lacks: authentication is judged in the full pass.
+ */
+const EDGE_UNIT_TESTS = ["test/worker/identity/identity-header.test.ts", "test/node/fuzz/parsers.test.ts", "test/worker/verdict/decide.test.ts", "test/worker/api/body.test.ts"];
+
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];
   if (!Object.hasOwn(WORKER_TESTS, scope)) throw new Error(`MUTATION_SCOPE=${scope}: expected one of ${Object.keys(WORKER_TESTS).join(", ")}`);
@@ -108,7 +129,7 @@ function limited(name: string, include: string[]): TestProjectInlineConfiguratio
  */
 const pureWorkerTests = process.env.MUTATION_SCOPE === "origin" ? PURE_WORKER_TESTS.filter((glob) => !glob.startsWith("test/worker/certificate/")) : PURE_WORKER_TESTS;
 
-const unitTests = process.env.MUTATION_SCOPE === "call" ? CALL_UNIT_TESTS : [...NODE_TESTS, ...pureWorkerTests];
+const unitTests = process.env.MUTATION_SCOPE === "call" ? CALL_UNIT_TESTS : process.env.MUTATION_SCOPE === "edge" ? EDGE_UNIT_TESTS : [...NODE_TESTS, ...pureWorkerTests];
 const nodeOnly = defineConfig({ test: { include: unitTests, environment: "node", testTimeout: 30_000 } });
 
 export default process.env.MUTATION_PASS === "unit"

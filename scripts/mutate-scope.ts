@@ -27,6 +27,9 @@ const SCOPES: Record<string, string> = {
   origin: "src/origin/**/*.ts,src/verdict/evaluate.ts,src/verdict/policy.ts",
   // Not src/sip/grammar: generated from sip.js's grammar (test/node/sip/compiled-grammar.test.ts holds it to sip.js).
   call: "src/call/normalize.ts,src/call/reading-checks.ts,src/sip/address.ts,src/sip/invite.ts,src/sip/privacy.ts,src/numbers/telephone-number.ts,src/verdict/caller-name.ts",
+  // Between the SBC and the trust core: who may call the API, the Identity header as the INVITE gave it,
+  // the ATIS and /v1/verdict request and response, and the verdict's shared vocabulary and deadline.
+  edge: "src/identity/identity-header.ts,src/api/auth.ts,src/api/authenticate.ts,src/api/cloudflare-access.ts,src/api/body.ts,src/api/atis.ts,src/api/verdict-route.ts,src/verdict/verdict.ts,src/verdict/sip-label.ts,src/verdict/finding.ts,src/verdict/check.ts,src/verdict/deadline.ts",
 };
 
 interface Position {
