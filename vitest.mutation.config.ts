@@ -63,7 +63,7 @@ const WORKER_TESTS = {
   // to the verdict's budget.
   edge: [
     "test/worker/identity/identity-header.test.ts",
-    "test/worker/api/{atis-errors,atis-request,body,responses,verdict-request-errors,verdict-sip-treatment}.test.ts",
+    "test/worker/api/{atis-errors,atis-request,body,responses,verdict-request-errors,verdict-route,verdict-sip-treatment}.test.ts",
     "test/worker/security/{auth-matrix,authentication-first,cloudflare-access,roles,dependency-faults,duplicate-members}.test.ts",
     "test/worker/verification/outcomes.test.ts",
   ],
