@@ -64,13 +64,13 @@ const WORKER_TESTS = {
   edge: [
     "test/worker/identity/identity-header.test.ts",
     "test/worker/api/{atis-errors,atis-request,body,responses,verdict-request-errors,verdict-route,verdict-sip-treatment}.test.ts",
-    "test/worker/security/{auth-matrix,authentication-first,cloudflare-access,roles,dependency-faults,duplicate-members}.test.ts",
+    "test/worker/security/{auth-matrix,authentication-first,cloudflare-access,credentials,roles,dependency-faults,duplicate-members}.test.ts",
     "test/worker/verification/outcomes.test.ts",
   ],
   // The edge scope's tests that judge who may call the API (src/api/{auth,authenticate,cloudflare-access}.ts):
   // every request passes the authentication, so every test covers those mutants; a full pass over those
   // files alone runs these (MUTATION_WORKER_SCOPE=edge-auth).
-  "edge-auth": ["test/worker/security/{auth-matrix,authentication-first,cloudflare-access,roles}.test.ts"],
+  "edge-auth": ["test/worker/security/{auth-matrix,authentication-first,cloudflare-access,credentials,roles}.test.ts"],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",

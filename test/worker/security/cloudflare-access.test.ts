@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, base64url, type JWTPayload } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { fixedClock } from "../../../src/lib/clock";
 import { adminAuth } from "../support/auth";
@@ -184,3 +184,71 @@ describe("a write signed in through Cloudflare Access, sent from another site", 
   });
 });
 
+
+describe("what an Access assertion must hold", () => {
+  it.each([
+    ["no exp", { exp: undefined }],
+    ["no iat", { iat: undefined }],
+  ])("one with %s is refused: it would never expire, or says nothing of when it was issued", async (_what, claims) => {
+    const { app } = accessApp();
+    const response = await asAccess(app, await assertion(claims));
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/ERR_JWT_CLAIM_VALIDATION_FAILED/);
+  });
+
+  it("one naming an empty email is refused, whatever role `*` gives", async () => {
+    const { app } = accessApp();
+    const response = await asAccess(app, await assertion({ email: "" }), "/v1/stats");
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/names no email or service token/);
+  });
+
+  it("a service token (no email) is known by its client id, common_name", async () => {
+    const { app } = accessApp();
+    const bindings = { ...accessEnv, ACCESS_ROLES: "automation.access:admin" };
+    const response = await app.request("/v1/admin/config", { headers: { "Cf-Access-Jwt-Assertion": await assertion({ email: undefined, common_name: "automation.access" }) } }, bindings);
+    expect(response.status).toBe(200);
+  });
+
+  it("a malformed Authorization header beside a valid assertion is refused as malformed: one credential is judged, not the easier one", async () => {
+    const { app } = accessApp();
+    const response = await asAccess(app, await assertion(), "/v1/stats", { headers: { Authorization: "Bearer two words" } });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^the Authorization header must be 'Bearer <key>'/);
+  });
+
+  it("a key set whose fetch throws is a 503 to retry", async () => {
+    const app = createApp({
+      clock: fixedClock(IAT),
+      fetcher: async () => {
+        throw new TypeError("network connection lost");
+      },
+    });
+    const response = await app.request("/v1/stats", { headers: { "Cf-Access-Jwt-Assertion": await assertion() } }, accessEnv);
+    expect(response.status).toBe(503);
+  });
+});
+
+describe("the Access settings", () => {
+  it("read the team domain as a URL, in any case, with a trailing slash", async () => {
+    const { app } = accessApp();
+    const bindings = { ...accessEnv, ACCESS_TEAM_DOMAIN: " https://Shaken-Test.cloudflareaccess.com/ " };
+    expect((await app.request("/v1/stats", { headers: { "Cf-Access-Jwt-Assertion": await assertion() } }, bindings)).status).toBe(200);
+  });
+
+  it.each([
+    ["an ACCESS_ROLES entry without a who", { ACCESS_ROLES: ":admin" }],
+    ["an ACCESS_ROLES entry with an unknown role", { ACCESS_ROLES: "aigerim@operator.example:owner" }],
+    ["ACCESS_AUD without ACCESS_TEAM_DOMAIN", { ACCESS_TEAM_DOMAIN: " " }],
+    ["ACCESS_TEAM_DOMAIN without ACCESS_AUD", { ACCESS_AUD: "" }],
+    ["a team domain elsewhere", { ACCESS_TEAM_DOMAIN: "shaken-test.cloudflareaccess.com.evil.example" }],
+  ])("with %s are a deployment mistake: 500 naming nothing to the caller", async (_what, overrides) => {
+    const { app } = accessApp();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const response = await app.request("/v1/stats", { headers: { "Cf-Access-Jwt-Assertion": await assertion() } }, { ...accessEnv, ...overrides });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: { code: "ERR_INTERNAL", message: expect.not.stringMatching(/ACCESS_/) } });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/ACCESS_(ROLES|AUD|TEAM_DOMAIN)/));
+    logged.mockRestore();
+  });
+});
