@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Deadline, DEFAULT_DEPENDENCY_POLICY, dependencyChecks, describeError } from "../../../src/verdict/deadline";
+import type { CertificateSource, Credential } from "../../../src/certificate/certificate-source";
+import type { TrustMaterial, TrustSource } from "../../../src/certificate/trust-store";
+import { VerificationError } from "../../../src/verification/outcomes";
+import type { VerifierOptions } from "../../../src/verification/verify-identity";
+import { boundVerifier, Deadline, DEFAULT_DEPENDENCY_POLICY, dependencyChecks, describeError } from "../../../src/verdict/deadline";
 
 /**
  * One verdict's time budget (issue 5), on fake timers: the wall clock the budget is measured with
@@ -120,5 +124,61 @@ describe("dependencyChecks", () => {
       { checkId: "deadline.x5u", action: "tag", reason: "x5u: slow repository", label: "Caller ID checks incomplete" },
       { checkId: "store.rules", action: "block", reason: "rules: D1 down", sipCode: 603, label: "Caller ID checks incomplete" },
     ]);
+  });
+});
+
+describe("boundVerifier", () => {
+  const X5U = new URL("https://cr.example.net/sp.pem");
+  const credential = { chain: "the credential" } as unknown as Credential;
+  const material = (staleBecause: string | null): TrustMaterial => ({ version: "v7", anchors: [], crlSigners: [], crls: [], available: true, staleBecause });
+  const options = (certificates: CertificateSource, trust: TrustSource) => ({ certificates, trust }) as unknown as VerifierOptions;
+
+  it("answers a credential held in the isolate's cache without asking the repository", async () => {
+    const asked: string[] = [];
+    const bound = boundVerifier(options({ cached: () => credential, credential: async (x5u) => (asked.push(x5u.href), credential) }, { current: async () => material(null) }), new Deadline(100, () => {}));
+    expect(await bound.certificates.credential(X5U)).toBe(credential);
+    expect(asked).toEqual([]);
+  });
+
+  it("throws a repository's bad answer as it is (its own outcome), not as trouble with the dependency", async () => {
+    const deadline = new Deadline(100, () => {});
+    const refused = new VerificationError("X5U_FETCH_FAILED", "the repository answered 404");
+    const bound = boundVerifier(options({ credential: () => Promise.reject(refused) }, { current: async () => material(null) }), deadline);
+    await expect(bound.certificates.credential(X5U)).rejects.toBe(refused);
+    expect(deadline.troubles).toEqual([]);
+  });
+
+  it("makes a certificate source that fails, or answers too late, an x5u failure and the dependency's trouble", async () => {
+    const failing = new Deadline(100, () => {});
+    const broken = boundVerifier(options({ credential: () => Promise.reject(new Error("KV down")) }, { current: async () => material(null) }), failing);
+    await expect(broken.certificates.credential(X5U)).rejects.toMatchObject({ failure: "X5U_FETCH_FAILED", message: "certificate source failed: KV down" });
+    expect(failing.troubles).toEqual([expect.objectContaining({ dependency: "x5u", problem: "error" })]);
+
+    const slow = new Deadline(100, () => {});
+    const hung = boundVerifier(options({ credential: () => new Promise<Credential>(() => {}) }, { current: async () => material(null) }), slow);
+    const answer = expect(hung.certificates.credential(X5U)).rejects.toMatchObject({ failure: "X5U_FETCH_FAILED", message: "repository did not answer within the 100 ms verdict budget" });
+    await vi.advanceTimersByTimeAsync(100);
+    await answer;
+  });
+
+  it("takes fresh trust without a race, reports stale trust, and falls back on the last trust it saw, else none", async () => {
+    const deadline = new Deadline(100, () => {});
+    const fresh = material(null);
+    let down = false;
+    const source: TrustSource = { fresh: () => (down ? null : fresh), current: () => Promise.reject(new Error("KV down")) };
+    const bound = boundVerifier(options({ credential: async () => credential }, source), deadline);
+    expect(await bound.trust.current()).toBe(fresh);
+    expect(deadline.troubles).toEqual([]);
+    down = true;
+    expect(await bound.trust.current()).toBe(fresh);
+    expect(deadline.troubles).toEqual([expect.objectContaining({ dependency: "trust", problem: "error", detail: "KV down" })]);
+
+    const staleDeadline = new Deadline(100, () => {});
+    const stale = boundVerifier(options({ credential: async () => credential }, { current: async () => material("the last refresh failed") }), staleDeadline);
+    expect((await stale.trust.current()).staleBecause).toBe("the last refresh failed");
+    expect(staleDeadline.troubles).toEqual([{ dependency: "trust", problem: "error", detail: "the last refresh failed", evidence: { trustVersion: "v7" } }]);
+
+    const never = boundVerifier(options({ credential: async () => credential }, { current: () => Promise.reject(new Error("KV down")) }), new Deadline(100, () => {}));
+    expect(await never.trust.current()).toMatchObject({ available: false, version: "unavailable" });
   });
 });
