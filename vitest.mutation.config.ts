@@ -107,7 +107,7 @@ const CALL_UNIT_TESTS = ["test/node/sip/{address,invite,privacy}.test.ts", "test
  * body reader, the verdict's decision and deadline) and the parser fuzzing. Bearer keys are compared with
  * workerd's `crypto.subtle.timingSafeEqual`, which Node lacks: authentication is judged in the full pass.
  */
-const EDGE_UNIT_TESTS = ["test/worker/identity/identity-header.test.ts", "test/node/fuzz/parsers.test.ts", "test/worker/verdict/decide.test.ts", "test/worker/api/body.test.ts", "test/node/verdict/deadline.test.ts"];
+const EDGE_UNIT_TESTS = ["test/worker/identity/identity-header.test.ts", "test/node/fuzz/parsers.test.ts", "test/worker/verdict/decide.test.ts", "test/worker/api/body.test.ts", "test/node/verdict/{deadline,sip-label}.test.ts"];
 
 function workerTests(scope: string | undefined): string[] {
   if (scope === undefined || scope === "") return [...new Set(Object.values(WORKER_TESTS).flat())];
