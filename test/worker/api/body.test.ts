@@ -32,6 +32,32 @@ describe("readBoundedText", () => {
     expect(await readBoundedText(post(body, type), 65_536)).toBe(await post(body, type).text());
   });
 
+  it("reads a body of exactly the bound, declared or streamed", async () => {
+    const body = bytes("x".repeat(1_000));
+    expect(await readBoundedText(post(body, "application/json"), 1_000)).toHaveLength(1_000);
+    const streamed = new Request("https://verifier.example/v1/verdict", { method: "POST", body: new Blob([body]).stream(), duplex: "half" } as RequestInit);
+    expect(await readBoundedText(streamed, 1_000)).toHaveLength(1_000);
+  });
+
+  it("reads a request without a body as empty", async () => {
+    expect(await readBoundedText(new Request("https://verifier.example/v1/verdict", { method: "POST" }), 1_000)).toBe("");
+  });
+
+  it("refuses a body longer than the length it declared", async () => {
+    await expect(readBoundedText(post(bytes("x".repeat(2_000)), "application/json", { "Content-Length": "10" }), 1_000)).rejects.toThrow(/exceeds 1000 bytes/);
+  });
+
+  it("stops reading an endless body without a declared length at the bound, and cancels it", async () => {
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new Uint8Array(256)),
+      cancel: () => void (cancelled = true),
+    });
+    const request = new Request("https://verifier.example/v1/verdict", { method: "POST", body: endless, duplex: "half" } as RequestInit);
+    await expect(readBoundedText(request, 1_000)).rejects.toThrow(/exceeds 1000 bytes/);
+    expect(cancelled).toBe(true);
+  });
+
   it("refuses a body over the bound, whether declared or not", async () => {
     const body = bytes("x".repeat(2_000));
     await expect(readBoundedText(post(body, "message/sip"), 1_000)).rejects.toThrow(BodyTooLargeError);
