@@ -71,6 +71,9 @@ const WORKER_TESTS = {
   // every request passes the authentication, so every test covers those mutants; a full pass over those
   // files alone runs these (MUTATION_WORKER_SCOPE=edge-auth).
   "edge-auth": ["test/worker/security/{auth-matrix,authentication-first,cloudflare-access,credentials,roles}.test.ts"],
+  // The edge scope's tests that judge the ATIS-1000082 endpoint's reading of a request and its answer
+  // (src/api/atis.ts): a full pass over that file alone runs these (MUTATION_WORKER_SCOPE=edge-atis).
+  "edge-atis": ["test/worker/api/{atis-errors,atis-request}.test.ts", "test/worker/security/duplicate-members.test.ts"],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sbcAuth } from "../support/auth";
-import { appAt, atisRequest, CALLEE, CALLER, IAT, postAtis } from "../support/stir";
+import { appAt, atisRequest, CALLEE, CALLER, IAT, installTrust, postAtis, signedIdentity } from "../support/stir";
 
 /**
  * How /stir/v1/verification reads an SBC's request (ATIS-1000082 §6.2): which requests reach
@@ -119,5 +119,19 @@ describe("the verification request's members (ATIS-1000082 §6.2)", () => {
   it("quotes at most 64 characters of the value it refuses", async () => {
     const { variables } = await requestError(await postAtis(appAt(), atisRequest(IDENTITY, { identity: ["x".repeat(200)] })));
     expect(variables).toEqual(["identity", `["${"x".repeat(62)}`]);
+  });
+});
+
+describe("the verification response", () => {
+  it("of a PASSporT that verifies is its verstat alone", async () => {
+    await installTrust();
+    const { identity } = await signedIdentity({ attest: "A" });
+    const response = await postAtis(appAt(), atisRequest(identity));
+    expect(await response.json()).toEqual({ verificationResponse: { verstat: "TN-Validation-Passed" } });
+  });
+
+  it("of one that does not read names the failure: its SIP code, reason text and description", async () => {
+    const response = await postAtis(appAt(), atisRequest("not-a-passport;info=<https://cr.example.net/sp.pem>"));
+    expect(await response.json()).toEqual({ verificationResponse: { verstat: "No-TN-Validation", reasoncode: 438, reasontext: "Invalid Identity Header", reasondesc: expect.stringMatching(/3 dot-separated segments/) } });
   });
 });
