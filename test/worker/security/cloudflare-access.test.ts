@@ -229,10 +229,34 @@ describe("what an Access assertion must hold", () => {
   });
 });
 
-describe("the Access settings", () => {
-  it("read the team domain as a URL, in any case, with a trailing slash", async () => {
+describe("the Access settings, continued", () => {
+  it("without ACCESS_ROLES give nobody a role", async () => {
     const { app } = accessApp();
-    const bindings = { ...accessEnv, ACCESS_TEAM_DOMAIN: " https://Shaken-Test.cloudflareaccess.com/ " };
+    const response = await app.request("/v1/stats", { headers: { "Cf-Access-Jwt-Assertion": await assertion() } }, { ...accessEnv, ACCESS_ROLES: undefined });
+    expect(response.status).toBe(403);
+  });
+
+  it("an assertion naming neither an email nor a service token is refused", async () => {
+    const { app } = accessApp();
+    const response = await asAccess(app, await assertion({ email: undefined }), "/v1/stats");
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/names no email or service token/);
+  });
+
+  it("a cross-site write's refusal quotes at most 32 characters of Sec-Fetch-Site and 128 of Origin", async () => {
+    const { app } = accessApp();
+    const write = async (headers: Record<string, string>) =>
+      ((await (await asAccess(app, await assertion(), "/v1/admin/rules", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: "{}" })).json()) as { error: { message: string } }).error.message;
+    expect(await write({ "Sec-Fetch-Site": "s".repeat(100) })).toContain(`"${"s".repeat(32)}"`);
+    expect(await write({ Origin: `https://${"o".repeat(200)}.example` })).toContain(`"https://${"o".repeat(120)}"`);
+  });
+});
+
+describe("the Access settings", () => {
+  it("read the team domain as a URL, in any case, with a trailing slash, and the settings with white space around them", async () => {
+    const { app } = accessApp();
+    const bindings = { ...accessEnv, ACCESS_TEAM_DOMAIN: " https://Shaken-Test.cloudflareaccess.com/ ", ACCESS_AUD: ` ${AUDIENCE} `, ACCESS_ROLES: " aigerim@operator.example : analyst , , " };
+    expect((await app.request("/v1/admin/rules", { headers: { "Cf-Access-Jwt-Assertion": await assertion() } }, bindings)).status).toBe(200);
     expect((await app.request("/v1/stats", { headers: { "Cf-Access-Jwt-Assertion": await assertion() } }, bindings)).status).toBe(200);
   });
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
 import { sha256Hex } from "../../../src/lib/sha256";
-import { NAMED, sbcAuth } from "../support/auth";
+import { adminAuth, NAMED, sbcAuth, TEST_ADMIN_TOKEN } from "../support/auth";
 
 /**
  * How a bearer credential is read and matched against the configured digests (src/api/auth.ts), and
@@ -24,6 +24,10 @@ describe("an Authorization header", () => {
 
   it("holding token68 with its padding is read as a key", async () => {
     expect(await messageOf(await verdictWith(bearer("a2V5==")))).toMatch(/^the bearer key is not accepted here/);
+  });
+
+  it("of another scheme whose value ends like a bearer credential is malformed", async () => {
+    expect(await messageOf(await verdictWith({ Authorization: `Basic ${sbcAuth.Authorization}` }))).toMatch(/^the Authorization header must be 'Bearer <key>'/);
   });
 
   it("that is empty is a missing credential", async () => {
@@ -50,6 +54,7 @@ describe("the configured digests", () => {
     const digest = await sha256Hex("rotated-key");
     const before = { ...env, SBC_API_KEYS_SHA256: `${digest},${await sha256Hex("other-key")}` };
     const after = { ...env, SBC_API_KEYS_SHA256: await sha256Hex("other-key") };
+    expect((await verdictWith(bearer("rotated-key"), before, app)).status).toBe(200);
     expect((await verdictWith(bearer("rotated-key"), before, app)).status).toBe(200);
     expect((await verdictWith(bearer("rotated-key"), after, app)).status).toBe(401);
   });
@@ -83,6 +88,24 @@ describe("named operator tokens (ADMIN_TOKENS)", () => {
   ])("an entry with %s opens nothing", async (_what, entry) => {
     const bindings = { ...env, ADMIN_TOKENS: entry(await sha256Hex("entry-token")) };
     expect((await get("/v1/stats", bearer("entry-token"), bindings)).status).toBe(401);
+  });
+
+  it("read for one configuration open nothing under another, in the same isolate", async () => {
+    const app = createApp();
+    const before = { ...env, ADMIN_TOKENS: `dana:admin:${await sha256Hex("revoked-token")}`, ADMIN_TOKENS_SHA256: "" };
+    const after = { ...env, ADMIN_TOKENS: "", ADMIN_TOKENS_SHA256: "" };
+    expect((await get("/v1/stats", bearer("revoked-token"), before, app)).status).toBe(200);
+    expect((await get("/v1/stats", bearer("revoked-token"), after, app)).status).toBe(401);
+    const unnamedBefore = { ...env, ADMIN_TOKENS: "", ADMIN_TOKENS_SHA256: await sha256Hex("revoked-token") };
+    expect((await get("/v1/stats", bearer("revoked-token"), unnamedBefore, app)).status).toBe(200);
+    expect((await get("/v1/stats", bearer("revoked-token"), after, app)).status).toBe(401);
+  });
+
+  it("a digest-only token (ADMIN_TOKENS_SHA256) writes as admin-token: and its digest's first 12 hex digits", async () => {
+    const rule = { criteria: { cli: { exact: "77272509996" } }, action: "block", reason: "unnamed author" };
+    const created = await createApp().request("/v1/admin/rules", { method: "POST", headers: { ...adminAuth, "Content-Type": "application/json" }, body: JSON.stringify(rule) }, env);
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { rule: { author: string } }).rule.author).toBe(`admin-token:${(await sha256Hex(TEST_ADMIN_TOKEN)).slice(0, 12)}`);
   });
 
   it("an analyst's role covers the analyst routes", async () => {
