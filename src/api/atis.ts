@@ -27,10 +27,10 @@ class AtisRequestError extends Error {
 const missing = (name: string) => new AtisRequestError(atisError("SVC4001", [name]));
 const invalid = (name: string, value: unknown) => new AtisRequestError(atisError("SVC4005", [name, showJsonValue(value).slice(0, 64)]));
 
-/** Accept: absent, or naming application/json (or a wildcard that covers it). */
+/** Accept: absent, or naming application/json (or a wildcard that covers it) with a weight above 0 (RFC 9110 §12.4.2: `q=0` is "not acceptable"). */
 function acceptsJson(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === "") return true;
-  return accept.split(",").some((range) => /^\s*(application\/json|application\/\*|\*\/\*)\s*(;|$)/i.test(range));
+  return accept.split(",").some((range) => /^\s*(application\/json|application\/\*|\*\/\*)\s*(;|$)/i.test(range) && !/;\s*q\s*=\s*0(\.0{0,3})?\s*(;|$)/i.test(range));
 }
 
 /** Refuses the first member of `value` that `schema` does not define, naming it by its path in the body. */

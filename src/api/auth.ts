@@ -37,10 +37,13 @@ function parseDigests(configured: string | undefined): Uint8Array[] {
     .map(digestBytes);
 }
 
-/** Reads `Authorization: Bearer <key>`; only the token68 syntax of RFC 6750 §2.1 is accepted. */
+/**
+ * Reads `Authorization: Bearer <key>`; only the token68 syntax of RFC 6750 §2.1 is accepted. The scheme's
+ * name is case-insensitive (RFC 9110 §11.1): an SBC sending `bearer` is not refused for it.
+ */
 export function readBearer(header: string | undefined): { key: string } | { failure: AuthFailure } {
   if (header === undefined || header === "") return { failure: "missing" };
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]{1,512}=*)$/.exec(header);
+  const match = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]{1,512}=*)$/.exec(header);
   return match ? { key: match[1]! } : { failure: "malformed" };
 }
 

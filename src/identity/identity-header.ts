@@ -12,7 +12,7 @@ export interface IdentityHeader {
   ppt: string | null;
 }
 
-/** Headers longer than this are refused before any parsing (a SHAKEN header is ~600–900 bytes). */
+/** Headers longer than this (in characters, UTF-16 code units) are refused before any parsing (a SHAKEN header is ~600–900 ASCII characters). */
 export const MAX_IDENTITY_HEADER_LENGTH = 4096;
 
 const JWS_CHARS = /^[A-Za-z0-9_\-.]+$/;
@@ -27,7 +27,7 @@ const malformed = (description: string) => new VerificationError("IDENTITY_MALFO
  */
 export function parseIdentityHeader(value: string): IdentityHeader {
   if (value.length > MAX_IDENTITY_HEADER_LENGTH) {
-    throw malformed(`Identity header is ${value.length} bytes; at most ${MAX_IDENTITY_HEADER_LENGTH} are accepted`);
+    throw malformed(`Identity header is ${value.length} characters long; at most ${MAX_IDENTITY_HEADER_LENGTH} are accepted`);
   }
   const text = value.trim();
   const firstSemicolon = text.indexOf(";");

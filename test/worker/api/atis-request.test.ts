@@ -24,11 +24,11 @@ async function verstatOf(response: Response): Promise<string> {
 }
 
 describe("the verification request's Accept", () => {
-  it.each(["", " ", "*/*", "application/*", "APPLICATION/JSON", "text/html, application/json;q=0.9", "application/json ; q=1"])("%j is answered", async (accept) => {
+  it.each(["", " ", "*/*", "application/*", "APPLICATION/JSON", "text/html, application/json;q=0.9", "application/json ; q=1", "application/json;q=0.001", "application/json;q=0, */*;q=0.1"])("%j is answered", async (accept) => {
     expect(await verstatOf(await postAtis(appAt(), atisRequest(IDENTITY), { Accept: accept }))).toBe("No-TN-Validation");
   });
 
-  it.each(["text/*", "application/jsonp", "text/html, application/xml", "application/json-seq"])("%j is refused with 406 SVC4002, quoting it", async (accept) => {
+  it.each(["text/*", "application/jsonp", "text/html, application/xml", "application/json-seq", "application/json;q=0", "*/*; q=0.000", "text/html, application/json;q=0.0"])("%j is refused with 406 SVC4002, quoting it", async (accept) => {
     expect(await requestError(await postAtis(appAt(), atisRequest(IDENTITY), { Accept: accept }))).toEqual({ status: 406, messageId: "SVC4002", variables: [accept] });
   });
 

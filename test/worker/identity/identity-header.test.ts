@@ -69,7 +69,7 @@ describe("Identity header (RFC 8224 §4)", () => {
     const atBound = `${prefix}${"y".repeat(4096 - prefix.length)}`;
     expect(atBound).toHaveLength(4096);
     expect(parseIdentityHeader(atBound).info).toBe("https://a/b.pem");
-    expect(failure(`${atBound}y`)).toMatch(/IDENTITY_MALFORMED: Identity header is 4097 bytes; at most 4096/);
+    expect(failure(`${atBound}y`)).toMatch(/IDENTITY_MALFORMED: Identity header is 4097 characters long; at most 4096/);
   });
 
   it("reads white space (spaces and tabs) around ';' and '=' (RFC 3261 §25.1 SEMI, EQUAL) and a trailing CRLF", () => {

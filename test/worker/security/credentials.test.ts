@@ -30,6 +30,12 @@ describe("an Authorization header", () => {
     expect(await messageOf(await verdictWith({ Authorization: `Basic ${sbcAuth.Authorization}` }))).toMatch(/^the Authorization header must be 'Bearer <key>'/);
   });
 
+  it("names its scheme in any case (RFC 9110 §11.1), and the key stays case-sensitive", async () => {
+    const key = sbcAuth.Authorization.slice("Bearer ".length);
+    for (const scheme of ["bearer", "BEARER", "BeArEr"]) expect((await verdictWith({ Authorization: `${scheme} ${key}` })).status, scheme).toBe(200);
+    expect(await messageOf(await verdictWith(bearer(key.toUpperCase())))).toMatch(/^the bearer key is not accepted here/);
+  });
+
   it("that is empty is a missing credential", async () => {
     expect(await messageOf(await verdictWith({ Authorization: "" }))).toMatch(/^this route needs an SBC key: send Authorization: Bearer <key>/);
   });
