@@ -74,6 +74,17 @@ const WORKER_TESTS = {
   // The edge scope's tests that judge the ATIS-1000082 endpoint's reading of a request and its answer
   // (src/api/atis.ts): a full pass over that file alone runs these (MUTATION_WORKER_SCOPE=edge-atis).
   "edge-atis": ["test/worker/api/{atis-errors,atis-request}.test.ts", "test/worker/security/duplicate-members.test.ts"],
+  // The number patterns (src/numbering) and the velocity counters (src/abuse/velocity*): the pattern index
+  // and classification, the rules that match patterns, the plan's checks (format, type, DNO, spellings)
+  // and every velocity test but load.test.ts (a minute per run, and its counts are the ones velocity.test.ts pins).
+  numbering: [
+    "test/worker/numbering/**/*.test.ts",
+    "test/worker/abuse/{velocity,velocity-storage,saves-after-storage-faults}.test.ts",
+    "test/worker/rules/{matcher,criteria-combined,rule-schema}.test.ts",
+    "test/worker/origin/{checks,verdict-kazakh}.test.ts",
+    "test/worker/security/{number-spellings,presented-numbers}.test.ts",
+    "test/worker/admin/{number-spellings,config-prefixes}.test.ts",
+  ],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",
@@ -132,7 +143,14 @@ function limited(name: string, include: string[]): TestProjectInlineConfiguratio
  */
 const pureWorkerTests = process.env.MUTATION_SCOPE === "origin" ? PURE_WORKER_TESTS.filter((glob) => !glob.startsWith("test/worker/certificate/")) : PURE_WORKER_TESTS;
 
-const unitTests = process.env.MUTATION_SCOPE === "call" ? CALL_UNIT_TESTS : process.env.MUTATION_SCOPE === "edge" ? EDGE_UNIT_TESTS : [...NODE_TESTS, ...pureWorkerTests];
+/**
+ * The unit pass of a numbering run: the pure tests that read number patterns, classify numbers or count
+ * velocity (the PKI's Node tests read no number pattern; they would only lengthen the dry run).
+ */
+const NUMBERING_UNIT_TESTS = ["test/worker/numbering/**/*.test.ts", "test/worker/rules/{matcher,criteria-combined,rule-schema}.test.ts", "test/worker/origin/checks.test.ts", "test/node/abuse/**/*.test.ts"];
+
+const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS };
+const unitTests = UNIT_TESTS[process.env.MUTATION_SCOPE ?? ""] ?? [...NODE_TESTS, ...pureWorkerTests];
 const nodeOnly = defineConfig({ test: { include: unitTests, environment: "node", testTimeout: 30_000 } });
 
 export default process.env.MUTATION_PASS === "unit"

@@ -26,6 +26,8 @@ const SCOPES: Record<string, string> = {
   rules: "src/rules/**/*.ts",
   origin: "src/origin/**/*.ts,src/verdict/evaluate.ts,src/verdict/policy.ts",
   // Not src/sip/grammar: generated from sip.js's grammar (test/node/sip/compiled-grammar.test.ts holds it to sip.js).
+  // How a rule's or the plan's number pattern is read and what it covers; what a number is; the velocity counters.
+  numbering: "src/numbering/number-pattern.ts,src/numbering/pattern-index.ts,src/numbering/classify.ts,src/numbering/number-type.ts,src/numbering/home-plan.ts,src/abuse/velocity.ts,src/abuse/velocity-window.ts,src/abuse/velocity-counter.ts",
   call: "src/call/normalize.ts,src/call/reading-checks.ts,src/sip/address.ts,src/sip/invite.ts,src/sip/privacy.ts,src/numbers/telephone-number.ts,src/verdict/caller-name.ts",
   // Between the SBC and the trust core: who may call the API, the Identity header as the INVITE gave it,
   // the ATIS and /v1/verdict request and response, and the verdict's shared vocabulary and deadline.
