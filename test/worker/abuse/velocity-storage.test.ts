@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { chunksOf, SNAPSHOT_CHUNK_CHARS, VELOCITY_SAVE_EVERY_MS, VelocityCounter } from "../../../src/abuse/velocity-counter";
-import { LATE_OBSERVATION_MS, MAX_KEYS, REORDER_GRANULARITY_MS, SlidingCounts, type Observation } from "../../../src/abuse/velocity-window";
+import type { Observation } from "../../../src/abuse/velocity-window";
 
 const T0 = 1_800_000_000_000;
 
@@ -80,61 +80,5 @@ describe("velocity counters in memory: no row per call (issue 19)", () => {
     const cut = chunksOf(text, 3);
     expect(cut.join("")).toBe(text);
     expect(cut.every((chunk) => !/[\ud800-\udbff]$/.test(chunk) && !/^[\udc00-\udfff]/.test(chunk))).toBe(true);
-  });
-});
-
-describe("velocity counters in memory: bounded", () => {
-  it(`forgets a key once its window (and the allowance for a late batch) has passed, looking every ${REORDER_GRANULARITY_MS} ms`, () => {
-    const counts = new SlidingCounts();
-    counts.observe([event("calls-per-cli:old", T0), sighting("clis-per-trunk:old", "a", T0)]);
-    counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS)]);
-    expect(counts.size).toBe(3);
-    counts.observe([event("calls-per-cli:new", T0 + 60_000 + LATE_OBSERVATION_MS + REORDER_GRANULARITY_MS)]);
-    expect(counts.size).toBe(2); // the calls' key has gone; the sightings' window is 300 s
-    counts.observe([event("calls-per-cli:new", T0 + 300_000 + LATE_OBSERVATION_MS + 1)]);
-    expect(counts.size).toBe(1);
-  });
-
-  it(`holds at most ${MAX_KEYS} keys, forgetting the one observed least recently`, () => {
-    const counts = new SlidingCounts();
-    counts.observe([event("calls-per-cli:busy", T0)]);
-    counts.observe(Array.from({ length: MAX_KEYS - 1 }, (_, index) => event(`calls-per-cli:${index}`, T0)));
-    // Observed again a REORDER_GRANULARITY_MS later: now the most recent.
-    const again = T0 + REORDER_GRANULARITY_MS;
-    counts.observe([event("calls-per-cli:busy", again)]);
-    counts.observe([event("calls-per-cli:one-more", again + 1)]);
-    expect(counts.size).toBe(MAX_KEYS);
-    expect(counts.observe([event("calls-per-cli:busy", again + 2), event("calls-per-cli:0", again + 2)])).toEqual([
-      { key: "calls-per-cli:busy", atMs: again + 2, count: 3, capped: false },
-      { key: "calls-per-cli:0", atMs: again + 2, count: 1, capped: false }, // forgotten: counting again from this call
-    ]);
-  });
-
-  it("keeps at most half as many again as a distinct count's cap, and still counts up to the cap exactly", () => {
-    const counts = new SlidingCounts();
-    const observe = (from: number, to: number) =>
-      counts.observe(Array.from({ length: to - from }, (_, index) => sighting("clis-per-trunk:big", `cli-${from + index}`, T0 + from + index, 11)));
-    expect(observe(0, 5)[0]).toMatchObject({ count: 5, capped: false });
-    expect(observe(5, 5_000)[0]).toMatchObject({ count: 11, capped: true });
-    expect(JSON.parse(counts.save())[0][4].length / 2).toBeLessThanOrEqual(16);
-    // A count against a window that holds fewer than the cap is exact.
-    expect(counts.observe([{ ...sighting("clis-per-trunk:big", "cli-4999", T0 + 5_000, 11), windowMs: 4 }])[0]).toMatchObject({ count: 3, capped: false });
-  });
-
-  it("counts a late batch, within LATE_OBSERVATION_MS of the newest, over its own window's start", () => {
-    const counts = new SlidingCounts();
-    counts.observe(Array.from({ length: 151 }, (_, second) => event("calls-per-cli:7701", T0 + second * 1_000)));
-    // 50 s late: the window starts at second 40; seconds 41–150 and this call count, as the earlier tables counted them.
-    expect(counts.observe([event("calls-per-cli:7701", T0 + 100_000)])[0]).toMatchObject({ count: 111 });
-  });
-
-  it("saves and restores every count as it was", () => {
-    const counts = new SlidingCounts();
-    const batch = [event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 1_500), sighting("destinations-per-cli:7701", "7701", T0, 51), sighting("destinations-per-cli:7701", "7702", T0 + 10)];
-    counts.observe(batch);
-    const restored = SlidingCounts.restore(counts.save());
-    const later = [event("calls-per-cli:7701", T0 + 2_000), sighting("destinations-per-cli:7701", "7703", T0 + 2_000, 51)];
-    expect(restored.observe(later)).toEqual(counts.observe(later));
-    expect(restored.save()).toBe(counts.save());
   });
 });

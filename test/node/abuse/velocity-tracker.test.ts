@@ -1,0 +1,244 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MAX_PENDING_OBSERVATIONS, VelocityTracker, type VelocityCall, type VelocityStore } from "../../../src/abuse/velocity";
+import { SlidingCounts, type Count, type Observation } from "../../../src/abuse/velocity-window";
+import type { VelocityCounterName, VelocityLimit } from "../../../src/abuse/settings";
+import { Deadline } from "../../../src/verdict/deadline";
+
+/**
+ * The isolate's side of the velocity counters (src/abuse/velocity.ts), in Node, against a store that
+ * counts in memory as the Durable Object does, or one that answers what a test says. Timers are fake,
+ * so the write-behind's linger never fires: observations reach the store only at `settle()`, and a
+ * burst is judged on what the isolate holds unanswered. A count judged too low, or one judged stale
+ * when it is fresh, is a fraudster's burst passed.
+ */
+const T0 = 1_800_000_000_000;
+
+/** A store over one SlidingCounts per shard, recording each batch it was sent. */
+function countingStore() {
+  const shards = new Map<string, SlidingCounts>();
+  const batches: Observation[][] = [];
+  const store: VelocityStore = {
+    observe: async (shard, observations) => {
+      batches.push(observations);
+      if (!shards.has(shard)) shards.set(shard, new SlidingCounts());
+      return shards.get(shard)!.observe(observations);
+    },
+  };
+  return { store, batches, sent: () => batches.flat() };
+}
+
+const limit = (threshold: number, windowSeconds: number, action: VelocityLimit["action"] = "block"): VelocityLimit => ({ threshold, windowMs: windowSeconds * 1_000, action });
+
+function trackerOf(limits: Partial<Record<VelocityCounterName, VelocityLimit>>, store: VelocityStore = countingStore().store) {
+  const tracker = new VelocityTracker(store, limits, 5_000);
+  let deadline = new Deadline(250, () => {});
+  const assess = (call: Partial<VelocityCall>, atMs: number) => {
+    deadline = new Deadline(250, () => {});
+    return tracker.assess({ cli: "77272501234", destination: "77012345678", trunk: "trunk-1", ...call }, atMs, deadline, () => {});
+  };
+  return { tracker, assess, troubles: () => deadline.troubles };
+}
+
+const checkOf = (judged: { checks: { id: string }[] }, counter: VelocityCounterName) => judged.checks.find(({ id }) => id === `velocity.${counter}`);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("a count the counters answered", () => {
+  it("passes a count at the limit and fails one past it, with the limit's action as the finding", async () => {
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(2, 60) });
+    for (let second = 0; second < 2; second++) {
+      assess({}, T0 + second * 1_000);
+      await tracker.settle();
+    }
+    expect(checkOf(assess({}, T0 + 2_000), "calls-per-cli")).toMatchObject({ result: "pass", evidence: { count: 2, threshold: 2 } });
+    await tracker.settle();
+    const judged = assess({}, T0 + 3_000);
+    expect(checkOf(judged, "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3, threshold: 2, windowSeconds: 60, countCapped: false }, detail: "3 calls from this caller ID within 60 s (limit 2)" });
+    expect(judged.findings).toEqual([{ checkId: "velocity.calls-per-cli", action: "block", reason: "3 calls from this caller ID within 60 s (limit 2)", sipCode: 603, label: "High call velocity" }]);
+  });
+
+  it("judges on a count answered a whole window ago, and not on one older than that", async () => {
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(0, 60) });
+    assess({}, T0);
+    await tracker.settle();
+    expect(checkOf(assess({ cli: "77272509999" }, T0 + 60_000), "calls-per-cli")).toMatchObject({ result: "skip" }); // another number: nothing known of it
+    expect(checkOf(assess({}, T0 + 60_000), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 1, countedAt: new Date(T0).toISOString() } });
+    const { tracker: other, assess: assessOther } = trackerOf({ "calls-per-cli": limit(5, 60) });
+    assessOther({}, T0);
+    await other.settle();
+    expect(checkOf(assessOther({}, T0 + 60_001), "calls-per-cli")).toMatchObject({ result: "skip", detail: "no recent count for this subject yet" });
+  });
+
+  it("skips a count that stopped at an earlier, lower limit and says no more than that; fails one that stopped past the current limit", async () => {
+    const answering = (count: Count): VelocityStore => ({ observe: async (_shard, observations) => observations.map(({ key, atMs }) => ({ ...count, key, atMs })) });
+    const atMost = trackerOf({ "destinations-per-cli": limit(5, 300) }, answering({ key: "", atMs: 0, count: 3, capped: true }));
+    atMost.assess({}, T0);
+    await atMost.tracker.settle();
+    expect(checkOf(atMost.assess({ destination: "77012345678" }, T0 + 1), "destinations-per-cli")).toMatchObject({ result: "skip", detail: "no count against the current limit yet" });
+
+    const past = trackerOf({ "destinations-per-cli": limit(5, 300) }, answering({ key: "", atMs: 0, count: 6, capped: true }));
+    past.assess({}, T0);
+    await past.tracker.settle();
+    expect(checkOf(past.assess({ destination: "77012345678" }, T0 + 1), "destinations-per-cli")).toMatchObject({
+      result: "fail",
+      detail: "more than 5 distinct destinations called from this caller ID within 300 s (limit 5)",
+      evidence: { count: 6, countCapped: true },
+    });
+  });
+
+  it("asks the counter for a distinct count only up to one past the limit, and for calls counted in full", async () => {
+    const { store, sent } = countingStore();
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(100, 60), "destinations-per-cli": limit(7, 300), "clis-per-trunk": limit(9, 300) }, store);
+    assess({}, T0);
+    await tracker.settle();
+    expect(sent()).toEqual(
+      expect.arrayContaining([
+        { key: "calls-per-cli:77272501234", value: null, atMs: T0, windowMs: 60_000 },
+        { key: "destinations-per-cli:77272501234", value: "77012345678", atMs: T0, windowMs: 300_000, countUpTo: 8 },
+        { key: "clis-per-trunk:trunk-1", value: "77272501234", atMs: T0, windowMs: 300_000, countUpTo: 10 },
+      ]),
+    );
+    expect(sent()).toHaveLength(3);
+  });
+});
+
+describe("a burst the counters have not answered yet", () => {
+  it("adds this isolate's unanswered calls to the counters' last count", async () => {
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(3, 60) });
+    assess({}, T0);
+    await tracker.settle(); // the counter answers 1
+    assess({}, T0 + 1);
+    assess({}, T0 + 2);
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "pass", evidence: { count: 3 } });
+    expect(checkOf(assess({}, T0 + 4), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 4 } });
+  });
+
+  it("takes the larger of the counters' distinct count and this isolate's own distinct values, never their sum", async () => {
+    const { tracker, assess } = trackerOf({ "destinations-per-cli": limit(3, 300) });
+    for (const destination of ["77011111111", "77012222222"]) assess({ destination }, T0);
+    await tracker.settle(); // the counter answers 2
+    // Sent again, and one new: the isolate holds 2 distinct, the counter 2; 3 would be more than there are.
+    assess({ destination: "77011111111" }, T0 + 1);
+    expect(checkOf(assess({ destination: "77013333333" }, T0 + 2), "destinations-per-cli")).toMatchObject({ result: "pass", evidence: { count: 2 } });
+    // Now the isolate holds 3 distinct, more than the counter's 2.
+    assess({ destination: "77014444444" }, T0 + 3);
+    expect(checkOf(assess({ destination: "77015555555" }, T0 + 4), "destinations-per-cli")).toMatchObject({ result: "pass", evidence: { count: 3 } });
+    expect(checkOf(assess({ destination: "77016666666" }, T0 + 5), "destinations-per-cli")).toMatchObject({ result: "fail", evidence: { count: 4 } });
+    // The isolate holds distinct values only up to one past the limit, as the counter does: 4 decide as 5 would.
+    expect(checkOf(assess({}, T0 + 6), "destinations-per-cli")).toMatchObject({ result: "fail", evidence: { count: 4 } });
+  });
+
+  it("judges a first burst with no count yet on its own calls: skipped within the limit, failed past it", () => {
+    const { assess } = trackerOf({ "calls-per-cli": limit(2, 60) });
+    expect(checkOf(assess({}, T0), "calls-per-cli")).toMatchObject({ result: "skip" });
+    assess({}, T0 + 1);
+    expect(checkOf(assess({}, T0 + 2), "calls-per-cli")).toMatchObject({ result: "skip" });
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3, countedAt: new Date(T0 + 3).toISOString() } });
+  });
+
+  it("leaves out unanswered calls that began more than a window ago", () => {
+    const { assess } = trackerOf({ "calls-per-cli": limit(2, 60) });
+    for (let call = 0; call < 3; call++) assess({}, T0 + call);
+    expect(checkOf(assess({}, T0 + 60_000), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3 } });
+    expect(checkOf(assess({}, T0 + 60_001), "calls-per-cli")).toMatchObject({ result: "skip" });
+  });
+
+  it("counts the calls of a batch still being written as well as those queued since", async () => {
+    let answer: (counts: Count[]) => void = () => {};
+    const slow: VelocityStore = { observe: () => new Promise<Count[]>((resolve) => (answer = resolve)) };
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(3, 60) }, slow);
+    assess({}, T0);
+    assess({}, T0 + 1);
+    const writing = tracker.settle(); // two calls in flight
+    assess({}, T0 + 2);
+    // No count yet: the three (two in flight, one queued) are within the limit; the fourth crosses it.
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "skip" });
+    expect(checkOf(assess({}, T0 + 4), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 4 } });
+    answer([{ key: "calls-per-cli:77272501234", atMs: T0 + 1, count: 2, capped: false }]);
+    await writing;
+    // The counter's 2 holds the calls it was sent; the three queued since are added to it.
+    expect(checkOf(assess({}, T0 + 5), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 5 } });
+  });
+});
+
+describe("the numbers and interconnect a call is counted under", () => {
+  it("judges each number a call presents: a second number past its limit fails the check, though the caller ID passes", async () => {
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(1, 60) });
+    for (let call = 0; call < 2; call++) assess({ cli: "77019999999" }, T0 + call);
+    await tracker.settle();
+    const judged = assess({ cli: "77272501234", otherClis: ["77019999999"] }, T0 + 2);
+    expect(judged.checks).toEqual([expect.objectContaining({ id: "velocity.calls-per-cli", result: "fail", evidence: expect.objectContaining({ subject: "77019999999", count: 2 }) })]);
+    expect(judged.findings).toHaveLength(1);
+  });
+
+  it("counts both numbers of a call as two caller IDs on its trunk, judged once", async () => {
+    const { store, sent } = countingStore();
+    const { tracker, assess } = trackerOf({ "clis-per-trunk": limit(1, 300) }, store);
+    assess({ cli: "77272501234", otherClis: ["77019999999"] }, T0);
+    await tracker.settle();
+    expect(sent().map(({ key, value }) => `${key}=${value}`)).toEqual(["clis-per-trunk:trunk-1=77272501234", "clis-per-trunk:trunk-1=77019999999"]);
+    const judged = assess({ cli: "77272501234", otherClis: ["77019999999"] }, T0 + 1);
+    expect(judged.checks).toEqual([expect.objectContaining({ id: "velocity.clis-per-trunk", result: "fail", evidence: expect.objectContaining({ subject: "trunk-1", count: 2 }) })]);
+    expect(judged.findings).toHaveLength(1);
+  });
+
+  it("counts caller IDs per carrier when the SBC names no trunk, and per nothing when it names neither", async () => {
+    const { store, sent } = countingStore();
+    const { tracker, assess } = trackerOf({ "clis-per-trunk": limit(10, 300) }, store);
+    assess({ trunk: null, carrier: "SimCo" }, T0);
+    expect(assess({ trunk: null, carrier: null }, T0).checks).toEqual([]);
+    expect(assess({ trunk: null, carrier: "" }, T0).checks).toEqual([]);
+    await tracker.settle();
+    expect(sent().map(({ key }) => key)).toEqual(["clis-per-trunk:carrier:SimCo"]);
+  });
+
+  it("counts no destination for a call without one, and no caller ID for a call without one", async () => {
+    const { store, sent } = countingStore();
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(10, 60), "destinations-per-cli": limit(10, 300) }, store);
+    expect(assess({ destination: null }, T0).checks.map(({ id }) => id)).toEqual(["velocity.calls-per-cli"]);
+    expect(assess({ cli: null }, T0).checks).toEqual([]);
+    await tracker.settle();
+    expect(sent().map(({ key }) => key)).toEqual(["calls-per-cli:77272501234"]);
+  });
+});
+
+describe("a counter store that fails", () => {
+  it("reports the failure on the next verdicts, sends what it refused again, and stops reporting once a batch is written whole", async () => {
+    const counting = countingStore();
+    let refuse = true;
+    const flaky: VelocityStore = { observe: (shard, observations) => (refuse ? Promise.reject(new Error("Durable Object overloaded")) : counting.store.observe(shard, observations)) };
+    const { tracker, assess, troubles } = trackerOf({ "calls-per-cli": limit(10, 60) }, flaky);
+    assess({}, T0);
+    await tracker.settle();
+    assess({}, T0 + 1);
+    expect(troubles()).toEqual([{ dependency: "velocity", problem: "error", detail: "last counter update failed: Durable Object overloaded" }]);
+    refuse = false;
+    await tracker.settle();
+    expect(counting.sent().map(({ atMs }) => atMs)).toEqual([T0, T0 + 1]);
+    assess({}, T0 + 2);
+    expect(troubles()).toEqual([]);
+  });
+
+  it(`keeps the newest ${MAX_PENDING_OBSERVATIONS} observations waiting to be sent, dropping the oldest`, async () => {
+    const counting = countingStore();
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(1_000_000, 3_600) }, counting.store);
+    // A flood of distinct caller IDs queued before any batch is written (no microtask runs in between).
+    for (let call = 0; call < MAX_PENDING_OBSERVATIONS + 5; call++) assess({ cli: `7727${String(call).padStart(7, "0")}` }, T0 + call);
+    await tracker.settle();
+    const sent = counting.sent().map(({ atMs }) => atMs - T0).sort((a, b) => a - b);
+    expect(sent).toHaveLength(MAX_PENDING_OBSERVATIONS);
+    expect([sent[0], sent.at(-1)]).toEqual([5, MAX_PENDING_OBSERVATIONS + 4]);
+  });
+
+  it("sends nothing when nothing is pending", async () => {
+    const { store, batches } = countingStore();
+    const { tracker } = trackerOf({ "calls-per-cli": limit(10, 60) }, store);
+    await tracker.settle();
+    expect(batches).toEqual([]);
+  });
+});
