@@ -39,6 +39,17 @@ function homeReadingOfPrefix(value: string, digits: string, plan: DiallingPlan):
 }
 
 /**
+ * Why a prefix's digits `digits` hold `*` or `#`, or null. A caller ID may carry them (RFC 8224 §8.3), but
+ * a prefix written `+7727250*` is a wildcard meant: the verdicts and rule hits show a prefix so
+ * (describePattern), and kept as written it covered only numbers with a literal `*`, none of the calls meant.
+ */
+function wildcardIn(digits: string): string | null {
+  if (!/[*#]/.test(digits)) return null;
+  const meant = digits.replace(/[*#]+$/, "");
+  return /^[0-9]+$/.test(meant) ? `'*' and '#' are no wildcards: a prefix covers every number that starts with it; write +${meant}` : "'*' and '#' are no wildcards: a prefix is the leading digits of numbers";
+}
+
+/**
  * The leading digits of numbers, with the same separators allowed, in international form (`+7 727` →
  * 7727). A prefix is not a whole number, so its length cannot tell a national one from an international
  * one: written without `+` and starting with the home plan's trunk prefix (`8 701 555` in Kazakhstan),
@@ -54,8 +65,8 @@ const dialledPrefixSchema = (plan: DiallingPlan) =>
         ctx.addIssue({ code: "custom", message: `expected the leading 1–${MAX_TN_DIGITS} digits of numbers in international form, e.g. +7 727` });
         return;
       }
-      const ambiguity = homeReadingOfPrefix(value, digits, plan);
-      if (ambiguity !== null) ctx.addIssue({ code: "custom", message: ambiguity });
+      const problem = wildcardIn(digits) ?? homeReadingOfPrefix(value, digits, plan);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
     })
     .transform((value) => telephoneNumberDigits(value) ?? "");
 
@@ -73,6 +84,9 @@ const patternSchemaOf = (number: z.ZodType<string, string>, prefix: z.ZodType<st
       if (pattern.from === undefined && pattern.to === undefined) return;
       if (pattern.from === undefined || pattern.to === undefined) {
         ctx.addIssue({ code: "custom", path: [pattern.from === undefined ? "from" : "to"], message: "a range needs both from and to" });
+      } else if (!/^[0-9]+$/.test(pattern.from) || !/^[0-9]+$/.test(pattern.to)) {
+        // A range is compared as numbers (pattern-index.ts): `7727*` is none, and the index and the matcher disagreed on what it covered.
+        ctx.addIssue({ code: "custom", path: [/^[0-9]+$/.test(pattern.from) ? "to" : "from"], message: "a range's ends are numbers of digits only" });
       } else if (pattern.from.length !== pattern.to.length) {
         ctx.addIssue({ code: "custom", path: ["to"], message: "from and to must have the same number of digits" });
       } else if (pattern.from > pattern.to) {
