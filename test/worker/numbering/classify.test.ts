@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { describe, expect, it } from "vitest";
 import { classifyNumber } from "../../../src/numbering/classify";
-import { compileHomeNumberingPlan, defaultNumberingOverrides } from "../../../src/numbering/home-plan";
+import { compileHomeNumberingPlan, defaultNumberingOverrides, numberingOverridesSchema, UnsupportedHomeCountryError } from "../../../src/numbering/home-plan";
 
 const kazakhstan = compileHomeNumberingPlan("KZ", defaultNumberingOverrides("KZ"));
 
@@ -59,5 +59,43 @@ describe("one type lookup decides validity", () => {
     }
     expect(disagreements).toBe(0);
     expect(valid).toBeGreaterThan(300); // the sample covers valid numbers, not only invalid ones
+  });
+});
+
+describe("the edges of a caller ID's length", () => {
+  it("reads 6 digits as a short code and 7 as a number to look up", () => {
+    expect(classifyNumber("101010", kazakhstan)).toEqual({ facts: expect.objectContaining({ type: "short-code", home: true, assigned: true, typeSource: "short-code-table" }) });
+    expect(classifyNumber("1010101", kazakhstan)).not.toHaveProperty("facts.typeSource", "short-code-table");
+  });
+
+  it("looks a number of 15 digits up, and refuses 16 as too long", () => {
+    expect(classifyNumber("999123456789012", kazakhstan)).toEqual({ problem: "unknown-country-code" });
+    expect(classifyNumber("7712345678901234", kazakhstan)).toEqual({ problem: "too-long" });
+  });
+});
+
+describe("the operator's home ranges and type overrides", () => {
+  const withOverrides = (overrides: Record<string, unknown>) => compileHomeNumberingPlan("KZ", numberingOverridesSchema.parse(overrides));
+
+  it("places a number of a country code the metadata does not know in the home country when a home range lists it", () => {
+    const plan = withOverrides({ homeRanges: [{ prefix: "999" }] });
+    expect(classifyNumber("999123456789", plan)).toEqual({ facts: { tn: "999123456789", country: "KZ", home: true, type: "unknown", assigned: false, typeSource: "metadata" } });
+  });
+
+  it("takes the type of the most specific override: a longer prefix's over a shorter one's", () => {
+    const plan = withOverrides({ typeOverrides: [{ pattern: { prefix: "7727250" }, type: "premium" }, { pattern: { prefix: "7727" }, type: "voip" }] });
+    expect(classifyNumber("77272501234", plan)).toEqual({ facts: expect.objectContaining({ type: "premium", typeSource: "operator-override", assigned: true }) });
+    expect(classifyNumber("77271234567", plan)).toEqual({ facts: expect.objectContaining({ type: "voip", typeSource: "operator-override" }) });
+  });
+});
+
+describe("the home plan of a country", () => {
+  it("has no metadata gaps to fill outside Kazakhstan", () => {
+    expect(defaultNumberingOverrides("DE")).toEqual(numberingOverridesSchema.parse({}));
+  });
+
+  it("refuses a country libphonenumber does not know, with its code", () => {
+    expect(() => compileHomeNumberingPlan("XX", defaultNumberingOverrides("XX"))).toThrow(UnsupportedHomeCountryError);
+    expect(() => compileHomeNumberingPlan("XX", defaultNumberingOverrides("XX"))).toThrow("home country 'XX' is not a country libphonenumber knows");
   });
 });
