@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { patternCovers, type NumberPattern } from "../../../src/numbering/number-pattern";
+import { patternCovers } from "../../../src/numbering/number-pattern";
 import { buildPatternIndex } from "../../../src/numbering/pattern-index";
 
 /**
@@ -16,12 +16,12 @@ describe("the index finds exactly the patterns that cover a number", () => {
     };
     const BASE = 77_272_500_000;
     for (let round = 0; round < 40; round++) {
-      const patterns = Array.from({ length: 1 + random(30) }, (): NumberPattern => {
+      const patterns = Array.from({ length: 1 + random(30) }, () => {
         const low = BASE + random(1_000);
         return { from: String(low), to: String(low + random(200)) };
       });
       const index = buildPatternIndex(patterns.map((pattern, value) => ({ pattern, value })));
-      const points = [...new Set(patterns.flatMap(({ from, to }: { from: string; to: string }) => [Number(from) - 1, Number(from), Number(to), Number(to) + 1]).concat(Array.from({ length: 50 }, () => BASE + random(1_300))))];
+      const points = [...new Set(patterns.flatMap(({ from, to }) => [Number(from) - 1, Number(from), Number(to), Number(to) + 1]).concat(Array.from({ length: 50 }, () => BASE + random(1_300))))];
       for (const point of points) {
         const tn = String(point);
         const expected = patterns.flatMap((pattern, value) => (patternCovers(pattern, tn) ? [value] : []));
