@@ -167,7 +167,7 @@ describe("velocity counters in memory: memory a fraudster cannot grow", () => {
     const counts = new SlidingCounts();
     counts.observe([event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 1_000)]);
     counts.observe([event("calls-per-cli:7701", T0 + 1_000 + 60_000 + LATE_OBSERVATION_MS)]);
-    const [[, , , seconds]] = JSON.parse(counts.save()) as [string, number, number, number[]][];
+    const [[, , , seconds]] = JSON.parse(counts.save()) as [[string, number, number, number[]]];
     expect(seconds).toEqual([T0 / 1_000 + 1, 1, (T0 + 121_000) / 1_000, 1]);
   });
 
