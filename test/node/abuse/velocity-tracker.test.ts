@@ -164,6 +164,20 @@ describe("a burst the counters have not answered yet", () => {
     // The counter's 2 holds the calls it was sent; the three queued since are added to it.
     expect(checkOf(assess({}, T0 + 5), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 5 } });
   });
+  it("counts a destination both in flight and queued since once: calling the same two numbers again is no rotation", async () => {
+    const slow: VelocityStore = { observe: () => new Promise<Count[]>(() => {}) };
+    const { tracker, assess } = trackerOf({ "destinations-per-cli": limit(3, 300) }, slow);
+    assess({ destination: "77011111111" }, T0);
+    assess({ destination: "77012222222" }, T0 + 1);
+    void tracker.settle(); // both in flight, never answered
+    assess({ destination: "77011111111" }, T0 + 2);
+    assess({ destination: "77012222222" }, T0 + 3);
+    // Two distinct destinations, not four: within the limit, and no count yet to judge on.
+    expect(checkOf(assess({ destination: "77011111111" }, T0 + 4), "destinations-per-cli")).toMatchObject({ result: "skip" });
+    assess({ destination: "77013333333" }, T0 + 5);
+    assess({ destination: "77014444444" }, T0 + 6);
+    expect(checkOf(assess({}, T0 + 7), "destinations-per-cli")).toMatchObject({ result: "fail", evidence: { count: 4 } });
+  });
 });
 
 describe("the numbers and interconnect a call is counted under", () => {
