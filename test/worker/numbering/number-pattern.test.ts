@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describePattern, dialledNumberPatternSchema, numberPatternSchema, patternCovers, patternInPlan } from "../../../src/numbering/number-pattern";
+import { ambiguousPrefixes, describePattern, dialledNumberPatternSchema, numberPatternSchema, patternCovers, patternInPlan, withInternationalPrefixes } from "../../../src/numbering/number-pattern";
 import { diallingPlanFor } from "../../../src/numbers/telephone-number";
 
 /** How an analyst's rule pattern (dialledNumberPatternSchema) and a configuration's (numberPatternSchema) are read. */
@@ -22,6 +22,8 @@ describe("a rule's prefix is leading digits: '*' is no wildcard", () => {
 
   it("takes the prefix without it, and an exact number with '*' or '#' (a caller ID may carry them)", () => {
     expect(rulePattern({ prefix: "+7727250" }).data).toEqual({ prefix: "7727250" });
+    // Written with '+' after a blank: international digits, with no home reading to refuse.
+    expect(rulePattern({ prefix: " +8 727" }).data).toEqual({ prefix: "8727" });
     expect(rulePattern({ exact: "*100#" }).data).toEqual({ exact: "*100#" });
   });
 });
@@ -109,5 +111,29 @@ describe("a configured pattern read as the calls' numbers are (patternInPlan)", 
     expect(patternInPlan({ from: "4930123456", to: "7272500000" }, KZ)).toEqual({ from: "4930123456", to: "7272500000" });
     // 85221234567 is Hong Kong, kept; 87272500000 is Almaty read nationally, 77272500000: read, the ends would run backwards.
     expect(patternInPlan({ from: "85221234567", to: "87272500000" }, KZ)).toEqual({ from: "85221234567", to: "87272500000" });
+  });
+});
+
+describe("a configuration document's prefixes that may be dialled at home (ambiguousPrefixes)", () => {
+  it("names each one by where it is in the document, however deep, with both readings", () => {
+    const document = { entries: [{ cli: { prefix: "+7727" } }, { cli: { prefix: "8727" }, note: null, weight: 3 }], ownSubscribers: [{ prefix: "8 800" }] };
+    expect(ambiguousPrefixes(document, KZ)).toEqual([
+      { field: "document.entries.1.cli.prefix", message: "may be dialled at home: write +7727 for that, or +8727 for the international prefix" },
+      { field: "document.ownSubscribers.0.prefix", message: "may be dialled at home: write +7800 for that, or +8800 for the international prefix" },
+    ]);
+  });
+
+  it("passes a prefix written with '+', one no one dials at home, and a prefix that is no number or no text (the schema refuses those)", () => {
+    expect(ambiguousPrefixes([{ prefix: "+8727" }, { prefix: "7727" }, { prefix: "eight" }, { prefix: 8727 }, { prefix: { prefix: "8727" } }], KZ)).toEqual([
+      { field: "document.4.prefix.prefix", message: "may be dialled at home: write +7727 for that, or +8727 for the international prefix" },
+    ]);
+  });
+});
+
+describe("a configuration document as the admin API shows it (withInternationalPrefixes)", () => {
+  it("writes each prefix with '+', however deep, and leaves every other value as it is", () => {
+    const document = { entries: [{ cli: { prefix: "7727" }, exact: "7701" }, { cli: { prefix: "+7701" } }], weight: 3, note: null, prefix: 7727 };
+    expect(withInternationalPrefixes(document)).toEqual({ entries: [{ cli: { prefix: "+7727" }, exact: "7701" }, { cli: { prefix: "+7701" } }], weight: 3, note: null, prefix: 7727 });
+    expect(withInternationalPrefixes([{ prefix: "76" }])).toEqual([{ prefix: "+76" }]);
   });
 });
