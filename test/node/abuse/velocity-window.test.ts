@@ -92,7 +92,9 @@ describe("velocity counters in memory: the window's edges", () => {
 
   it("answers each key at its latest observation in the batch, whatever order the batch holds them in", () => {
     const counts = new SlidingCounts();
-    expect(counts.observe([event("calls-per-cli:7701", T0 + 5_000), event("calls-per-cli:7701", T0)])).toEqual([{ key: "calls-per-cli:7701", atMs: T0 + 5_000, count: 2, capped: false }]);
+    expect(counts.observe([event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 5_000), event("calls-per-cli:7701", T0 + 1_000)])).toEqual([
+      { key: "calls-per-cli:7701", atMs: T0 + 5_000, count: 3, capped: false },
+    ]);
   });
 
   it("counts a distinct value last seen after the window's start, not one seen at it", () => {
@@ -149,8 +151,8 @@ describe("velocity counters in memory: distinct counts stop at their cap", () =>
     expect(valuesHeld(counts, "clis-per-trunk:t1")).toEqual(["b", "c"]);
     // Raised to 10: "a" would count in this window, but is gone, so 3 is "at least 3".
     expect(counts.observe([sighting("clis-per-trunk:t1", "d", T0 + 3, 10)])[0]).toMatchObject({ count: 3, capped: true });
-    // The window after T0 + 1 ms no longer holds "a"'s sighting: exact again ("c", "d", "e").
-    expect(counts.observe([sighting("clis-per-trunk:t1", "e", T0 + 300_001, 10)])[0]).toMatchObject({ count: 3, capped: false });
+    // The window after T0 no longer holds "a"'s sighting (at T0): exact again ("b", "c", "d", "e").
+    expect(counts.observe([sighting("clis-per-trunk:t1", "e", T0 + 300_000, 10)])[0]).toMatchObject({ count: 4, capped: false });
   });
 });
 
@@ -161,6 +163,14 @@ describe("velocity counters in memory: memory a fraudster cannot grow", () => {
     // "b" is now older than the window and the late allowance; "a" is not.
     counts.observe([sighting("destinations-per-cli:7701", "c", T0 + 1 + 300_000 + LATE_OBSERVATION_MS + 1)]);
     expect(valuesHeld(counts, "destinations-per-cli:7701")).toEqual(["a", "c"]);
+  });
+
+  it("keeps one bucket per second, however many calls it holds", () => {
+    const counts = new SlidingCounts();
+    counts.observe([event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 10), event("calls-per-cli:7701", T0 + 999), event("calls-per-cli:7701", T0 + 1_000)]);
+    counts.observe([event("calls-per-cli:7701", T0 + 500)]); // late, into the first second
+    const [[, , , seconds]] = JSON.parse(counts.save()) as [[string, number, number, number[]]];
+    expect(seconds).toEqual([T0 / 1_000, 4, T0 / 1_000 + 1, 1]);
   });
 
   it("forgets the seconds of calls older than the window and the late allowance", () => {
