@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { MAX_PENDING_OBSERVATIONS, VelocityTracker, type VelocityCall, type VelocityStore } from "../../../src/abuse/velocity";
+import { MAX_PENDING_OBSERVATIONS, VelocityTracker, velocityDestinationOf, type VelocityCall, type VelocityStore } from "../../../src/abuse/velocity";
+import type { NormalizedCall } from "../../../src/call/call";
 import { SlidingCounts, type Count, type Observation } from "../../../src/abuse/velocity-window";
 import type { VelocityCounterName, VelocityLimit } from "../../../src/abuse/settings";
+import { WRITE_BEHIND_LINGER_MS } from "../../../src/lib/write-behind";
 import { Deadline } from "../../../src/verdict/deadline";
 
 /**
@@ -107,6 +109,15 @@ describe("a count the counters answered", () => {
   });
 });
 
+describe("the destination a call is counted under (velocityDestinationOf)", () => {
+  it("is the called number, or the first 128 characters of a Request-URI that cannot be read", () => {
+    const raw = (tail: string) => `sip:+7701555000${"1".repeat(120)}${tail}@operator.example`;
+    const unreadable = (tail: string) => ({ ruri: { unreadable: true, raw: raw(tail) } }) as unknown as NormalizedCall;
+    expect(velocityDestinationOf(unreadable("a"))).toBe(`unreadable:${raw("a").slice(0, 128)}`);
+    expect(velocityDestinationOf(unreadable("a"))).toBe(velocityDestinationOf(unreadable("b")));
+  });
+});
+
 describe("a burst the counters have not answered yet", () => {
   it("adds this isolate's unanswered calls to the counters' last count", async () => {
     const { tracker, assess } = trackerOf({ "calls-per-cli": limit(3, 60) });
@@ -125,6 +136,8 @@ describe("a burst the counters have not answered yet", () => {
     // Sent again, and one new: the isolate holds 2 distinct, the counter 2; 3 would be more than there are.
     assess({ destination: "77011111111" }, T0 + 1);
     expect(checkOf(assess({ destination: "77013333333" }, T0 + 2), "destinations-per-cli")).toMatchObject({ result: "pass", evidence: { count: 2 } });
+    // As many as the counter's: its count stands, counted when it answered.
+    expect(checkOf(assess({ destination: "77013333333" }, T0 + 2), "destinations-per-cli")).toMatchObject({ result: "pass", evidence: { count: 2, countedAt: new Date(T0).toISOString() } });
     // Now the isolate holds 3 distinct, more than the counter's 2.
     assess({ destination: "77014444444" }, T0 + 3);
     expect(checkOf(assess({ destination: "77015555555" }, T0 + 4), "destinations-per-cli")).toMatchObject({ result: "pass", evidence: { count: 3 } });
@@ -138,7 +151,7 @@ describe("a burst the counters have not answered yet", () => {
     expect(checkOf(assess({}, T0), "calls-per-cli")).toMatchObject({ result: "skip" });
     assess({}, T0 + 1);
     expect(checkOf(assess({}, T0 + 2), "calls-per-cli")).toMatchObject({ result: "skip" });
-    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3, countedAt: new Date(T0 + 3).toISOString() } });
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3, countCapped: false, countedAt: new Date(T0 + 3).toISOString() } });
   });
 
   it("leaves out unanswered calls that began more than a window ago", () => {
@@ -190,6 +203,15 @@ describe("the numbers and interconnect a call is counted under", () => {
     expect(judged.findings).toHaveLength(1);
   });
 
+  it("fails the check on the caller ID past its limit, though the second number it presents passes", async () => {
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(1, 60) });
+    for (let call = 0; call < 2; call++) assess({}, T0 + call);
+    assess({ cli: "77019999999" }, T0 + 2);
+    await tracker.settle();
+    const judged = assess({ cli: "77272501234", otherClis: ["77019999999"] }, T0 + 3);
+    expect(judged.checks).toEqual([expect.objectContaining({ result: "fail", evidence: expect.objectContaining({ subject: "77272501234", count: 2 }) })]);
+  });
+
   it("counts both numbers of a call as two caller IDs on its trunk, judged once", async () => {
     const { store, sent } = countingStore();
     const { tracker, assess } = trackerOf({ "clis-per-trunk": limit(1, 300) }, store);
@@ -218,6 +240,34 @@ describe("the numbers and interconnect a call is counted under", () => {
     expect(assess({ cli: null }, T0).checks).toEqual([]);
     await tracker.settle();
     expect(sent().map(({ key }) => key)).toEqual(["calls-per-cli:77272501234"]);
+  });
+});
+
+describe("the write in the background", () => {
+  it("writes a call's observations a linger after it, without settle", async () => {
+    const { store, sent } = countingStore();
+    const { assess } = trackerOf({ "calls-per-cli": limit(10, 60) }, store);
+    assess({}, T0);
+    expect(sent()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS);
+    expect(sent().map(({ atMs }) => atMs)).toEqual([T0]);
+  });
+
+  it("stops writing after a batch the store refused, until the next call", async () => {
+    let calls = 0;
+    const refusing: VelocityStore = { observe: () => (calls++, Promise.reject(new Error("down"))) };
+    const { assess } = trackerOf({ "calls-per-cli": limit(10, 60) }, refusing);
+    assess({}, T0);
+    await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS * 4);
+    expect(calls).toBe(1);
+  });
+
+  it(`holds the unanswered calls of at most ${MAX_PENDING_OBSERVATIONS} numbers: a flood of distinct caller IDs does not grow it`, () => {
+    const { assess } = trackerOf({ "calls-per-cli": limit(0, 60) });
+    for (let call = 0; call < MAX_PENDING_OBSERVATIONS; call++) assess({ cli: `7727${String(call).padStart(7, "0")}` }, T0);
+    assess({ cli: "77019999999" }, T0);
+    // The 10 001st number's first call is not held, so its second is judged on no count at all.
+    expect(checkOf(assess({ cli: "77019999999" }, T0 + 1), "calls-per-cli")).toMatchObject({ result: "skip" });
   });
 });
 

@@ -144,6 +144,19 @@ describe("velocity counters in memory: distinct counts stop at their cap", () =>
     expect(valuesHeld(counts, "clis-per-trunk:flooded").length).toBeLessThan(MAX_DISTINCT_VALUES * 1.5);
   });
 
+  it("keeps the newest sightings when it sheds, though a late batch put an older one last", () => {
+    const counts = new SlidingCounts();
+    // Kept to 2, shed at 3: "c" arrives last but was seen first, so it is the one dropped.
+    counts.observe([sighting("clis-per-trunk:t1", "a", T0 + 10, 2), sighting("clis-per-trunk:t1", "b", T0 + 20, 2), sighting("clis-per-trunk:t1", "c", T0 + 5, 2)]);
+    expect(valuesHeld(counts, "clis-per-trunk:t1")).toEqual(["a", "b"]);
+  });
+
+  it("counts up to MAX_DISTINCT_VALUES for an observation that names no cap, and calls that exact", () => {
+    const counts = new SlidingCounts();
+    const flood = Array.from({ length: MAX_DISTINCT_VALUES }, (_, index) => sighting("clis-per-trunk:old-isolate", `cli-${index}`, T0 + index));
+    expect(counts.observe(flood)[0]).toMatchObject({ count: MAX_DISTINCT_VALUES, capped: false });
+  });
+
   it("after a limit is raised, counts as a floor until the window has moved past what the lower cap dropped", () => {
     const counts = new SlidingCounts();
     // Kept to 2: the third sighting drops the oldest, "a" (last seen at T0).
@@ -169,8 +182,9 @@ describe("velocity counters in memory: memory a fraudster cannot grow", () => {
     const counts = new SlidingCounts();
     counts.observe([event("calls-per-cli:7701", T0), event("calls-per-cli:7701", T0 + 10), event("calls-per-cli:7701", T0 + 999), event("calls-per-cli:7701", T0 + 1_000)]);
     counts.observe([event("calls-per-cli:7701", T0 + 500)]); // late, into the first second
+    counts.observe([event("calls-per-cli:7701", T0 - 1_000)]); // late, into a second before the first
     const [[, , , seconds]] = JSON.parse(counts.save()) as [[string, number, number, number[]]];
-    expect(seconds).toEqual([T0 / 1_000, 4, T0 / 1_000 + 1, 1]);
+    expect(seconds).toEqual([T0 / 1_000 - 1, 1, T0 / 1_000, 4, T0 / 1_000 + 1, 1]);
   });
 
   it("forgets the seconds of calls older than the window and the late allowance", () => {
@@ -212,6 +226,7 @@ describe("velocity counters in memory: a snapshot read back", () => {
       ["clis-per-trunk:value", 300_000, T0, 5, [1, T0], null],
       ["clis-per-trunk:seen", 300_000, T0, 5, ["a", "T0"], null],
       ["clis-per-trunk:dropped-text", 300_000, T0, 5, ["a", T0], "T0"],
+      ["clis-per-trunk:seven", 300_000, T0, 5, ["a", T0], null, 0],
     ];
     const restored = SlidingCounts.restore(JSON.stringify([...valid, ...broken]));
     expect(restored.size).toBe(valid.length);

@@ -15,6 +15,10 @@ describe("a rule's prefix is leading digits: '*' is no wildcard", () => {
     expect(rulePattern({ prefix: "+7 727 250 **" }).error?.issues).toMatchObject([{ message: "'*' and '#' are no wildcards: a prefix covers every number that starts with it; write +7727250" }]);
   });
 
+  it("refuses a prefix that is no number, saying what a prefix is", () => {
+    expect(rulePattern({ prefix: "Almaty" }).error?.issues).toMatchObject([{ message: "expected the leading 1–15 digits of numbers in international form, e.g. +7 727" }]);
+  });
+
   it("refuses '*' or '#' anywhere in a prefix", () => {
     expect(rulePattern({ prefix: "+77*27" }).error?.issues).toMatchObject([{ message: "'*' and '#' are no wildcards: a prefix is the leading digits of numbers" }]);
     expect(rulePattern({ prefix: "#" }).error?.issues).toMatchObject([{ message: "'*' and '#' are no wildcards: a prefix is the leading digits of numbers" }]);
@@ -31,9 +35,11 @@ describe("a rule's prefix is leading digits: '*' is no wildcard", () => {
 describe("a range's ends are numbers of digits", () => {
   // A range is compared as numbers (src/numbering/pattern-index.ts): `7727*` is no number, and such an end
   // made a range the index returned for every number of its length.
-  it("refuses a range with '*' or '#' in either end, naming the end", () => {
+  it("refuses a range with '*' or '#' in either end, first or last, naming the end", () => {
     expect(rulePattern({ from: "+77272500000", to: "+7727250999*" }).error?.issues).toMatchObject([{ path: ["to"], message: "a range's ends are numbers of digits only" }]);
+    expect(rulePattern({ from: "+77272500000", to: "#7727250999" }).error?.issues).toMatchObject([{ path: ["to"], message: "a range's ends are numbers of digits only" }]);
     expect(rulePattern({ from: "#7727250000", to: "77272509999" }).error?.issues).toMatchObject([{ path: ["from"], message: "a range's ends are numbers of digits only" }]);
+    expect(rulePattern({ from: "+7727250000*", to: "+77272509999" }).error?.issues).toMatchObject([{ path: ["from"], message: "a range's ends are numbers of digits only" }]);
   });
 
   it("takes a range written in national format, read as the verdict reads a caller ID", () => {
