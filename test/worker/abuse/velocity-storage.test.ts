@@ -75,6 +75,12 @@ describe("velocity counters in memory: no row per call (issue 19)", () => {
     });
   });
 
+  it("cuts at the size, one character short where the size would split a pair, the highest and lowest high surrogates alike", () => {
+    // U+10000 is \ud800\udc00 and U+10FFFF \udbff\udfff: the two ends of the high-surrogate range.
+    expect(chunksOf("ab\u{10000}\u{10FFFF}cd", 3)).toEqual(["ab", "\u{10000}", "\u{10FFFF}c", "d"]);
+    expect(chunksOf("abcdefg", 3)).toEqual(["abc", "def", "g"]);
+  });
+
   it("never cuts a chunk between the two halves of a surrogate pair", () => {
     const text = `ab${"😀".repeat(3)}c`;
     const cut = chunksOf(text, 3);
