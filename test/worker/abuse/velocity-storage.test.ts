@@ -77,7 +77,9 @@ describe("velocity counters in memory: no row per call (issue 19)", () => {
 
   it("cuts at the size, one character short where the size would split a pair, the highest and lowest high surrogates alike", () => {
     // U+10000 is \ud800\udc00 and U+10FFFF \udbff\udfff: the two ends of the high-surrogate range.
-    expect(chunksOf("ab\u{10000}\u{10FFFF}cd", 3)).toEqual(["ab", "\u{10000}", "\u{10FFFF}c", "d"]);
+    // Compared by length: a failure printing a lone surrogate is no valid UTF-8 for the test pool's socket.
+    expect(chunksOf("ab\u{10000}\u{10FFFF}cd", 3).map((chunk) => chunk.length)).toEqual([2, 2, 3, 1]);
+    expect(chunksOf("a\u{10000}bc", 3).map((chunk) => chunk.length)).toEqual([3, 2]); // a whole pair ends the first: no cut short
     expect(chunksOf("abcdefg", 3)).toEqual(["abc", "def", "g"]);
   });
 
