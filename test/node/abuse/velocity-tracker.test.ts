@@ -83,6 +83,11 @@ describe("a count the counters answered", () => {
     await atMost.tracker.settle();
     expect(checkOf(atMost.assess({ destination: "77012345678" }, T0 + 1), "destinations-per-cli")).toMatchObject({ result: "skip", detail: "no count against the current limit yet" });
 
+    const atLimit = trackerOf({ "destinations-per-cli": limit(5, 300) }, answering({ key: "", atMs: 0, count: 5, capped: true }));
+    atLimit.assess({}, T0);
+    await atLimit.tracker.settle();
+    expect(checkOf(atLimit.assess({ destination: "77012345678" }, T0 + 1), "destinations-per-cli")).toMatchObject({ result: "skip", detail: "no count against the current limit yet" });
+
     const past = trackerOf({ "destinations-per-cli": limit(5, 300) }, answering({ key: "", atMs: 0, count: 6, capped: true }));
     past.assess({}, T0);
     await past.tracker.settle();
@@ -115,6 +120,7 @@ describe("the destination a call is counted under (velocityDestinationOf)", () =
     const unreadable = (tail: string) => ({ ruri: { unreadable: true, raw: raw(tail) } }) as unknown as NormalizedCall;
     expect(velocityDestinationOf(unreadable("a"))).toBe(`unreadable:${raw("a").slice(0, 128)}`);
     expect(velocityDestinationOf(unreadable("a"))).toBe(velocityDestinationOf(unreadable("b")));
+    expect(velocityDestinationOf({ ruri: null, to: { tn: "77012345678" } } as unknown as NormalizedCall)).toBe("77012345678");
   });
 });
 
@@ -251,6 +257,46 @@ describe("the write in the background", () => {
     expect(sent()).toEqual([]);
     await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS);
     expect(sent().map(({ atMs }) => atMs)).toEqual([T0]);
+  });
+
+  it("writes the calls queued while a batch was being written once it is answered, without another call", async () => {
+    const counting = countingStore();
+    let answer: () => void = () => {};
+    let first = true;
+    const slowOnce: VelocityStore = {
+      observe: (shard, observations) => {
+        if (!first) return counting.store.observe(shard, observations);
+        first = false;
+        return new Promise<Count[]>((resolve) => (answer = () => resolve([])));
+      },
+    };
+    const { assess } = trackerOf({ "calls-per-cli": limit(10, 60) }, slowOnce);
+    assess({}, T0);
+    await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS); // the first batch, in flight
+    assess({}, T0 + 1);
+    answer();
+    await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS);
+    expect(counting.sent().map(({ atMs }) => atMs)).toEqual([T0 + 1]);
+  });
+
+  it("drops, and never sends again, the shards of a batch that timed out (they may have counted it); sends the shards it never reached", async () => {
+    const counting = countingStore();
+    let hang = true;
+    const hung: Observation[][] = [];
+    const store: VelocityStore = { observe: (shard, observations) => (hang ? (hung.push(observations), new Promise<Count[]>(() => {})) : counting.store.observe(shard, observations)) };
+    const { tracker, assess, troubles } = trackerOf({ "calls-per-cli": limit(10, 60) }, store);
+    const clis = Array.from({ length: 64 }, (_, index) => `7727${String(index).padStart(7, "0")}`);
+    for (const cli of clis) assess({ cli }, T0);
+    await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS + 5_000); // the first 8 shards hang past the timeout
+    expect(hung).toHaveLength(8);
+    hang = false;
+    assess({ cli: "77019999999" }, T0 + 1);
+    expect(troubles()).toEqual([{ dependency: "velocity", problem: "error", detail: "last counter update failed: velocity-flush did not settle within 5000 ms" }]);
+    await tracker.settle();
+    const sentAgain = new Set(counting.sent().map(({ key }) => key));
+    const timedOut = hung.flat().map(({ key }) => key);
+    expect(timedOut.filter((key) => sentAgain.has(key))).toEqual([]);
+    expect(sentAgain.size).toBe(clis.length - timedOut.length + 1);
   });
 
   it("stops writing after a batch the store refused, until the next call", async () => {

@@ -122,7 +122,7 @@ describe("a configured pattern read as the calls' numbers are (patternInPlan)", 
 
 describe("a configuration document's prefixes that may be dialled at home (ambiguousPrefixes)", () => {
   it("names each one by where it is in the document, however deep, with both readings", () => {
-    const document = { entries: [{ cli: { prefix: "+7727" } }, { cli: { prefix: "8727" }, note: null, weight: 3 }], ownSubscribers: [{ prefix: "8 800" }] };
+    const document = { entries: [{ customer: "Halyk", cli: { prefix: "+7727" } }, { cli: { prefix: "8727" }, note: null, weight: 3 }], ownSubscribers: [{ prefix: "8 800" }], portedOut: [{ exact: "87272501234" }] };
     expect(ambiguousPrefixes(document, KZ)).toEqual([
       { field: "document.entries.1.cli.prefix", message: "may be dialled at home: write +7727 for that, or +8727 for the international prefix" },
       { field: "document.ownSubscribers.0.prefix", message: "may be dialled at home: write +7800 for that, or +8800 for the international prefix" },
