@@ -202,6 +202,10 @@ describe("velocity counters in memory: memory a fraudster cannot grow", () => {
     expect((JSON.parse(counts.save()) as [string][]).map(([key]) => key)).toEqual(["calls-per-cli:a", "calls-per-cli:b"]);
     counts.observe([event("calls-per-cli:a", T0 + REORDER_GRANULARITY_MS)]);
     expect((JSON.parse(counts.save()) as [string][]).map(([key]) => key)).toEqual(["calls-per-cli:b", "calls-per-cli:a"]);
+    // A distinct count's key alike: a busy trunk's must move, or a flood of quieter keys evicts it.
+    counts.observe([sighting("clis-per-trunk:a", "x", T0), sighting("clis-per-trunk:b", "x", T0)]);
+    counts.observe([sighting("clis-per-trunk:a", "y", T0 + REORDER_GRANULARITY_MS)]);
+    expect((JSON.parse(counts.save()) as [string][]).map(([key]) => key).filter((key) => key.startsWith("clis-per-trunk:"))).toEqual(["clis-per-trunk:b", "clis-per-trunk:a"]);
   });
 });
 
