@@ -73,7 +73,6 @@ const criteriaSchema = (plan: DiallingPlan) =>
       message: "give at least one of cli, destination, carrier, trunk, name",
     });
 
-
 /** The latest expiry accepted: the end of year 9999, so every expiry has an ISO 8601 form (a rule that never expires has none). */
 const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");
 const INSTANT_EXPECTED = "an ISO 8601 instant with an offset (e.g. 2027-01-31T00:00:00Z) or epoch milliseconds";

@@ -1,7 +1,7 @@
 import { findPhoneNumbersInText, type CountryCode } from "libphonenumber-js/max";
 import type { NormalizedCall } from "../call/call";
-import { hasControlCharacters } from "../lib/printable";
 import type { OtherPresentedCaller } from "../call/normalize";
+import { hasControlCharacters } from "../lib/printable";
 import type { NameVoucher } from "../origin/assess";
 import type { Action } from "./verdict";
 
