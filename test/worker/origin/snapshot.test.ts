@@ -15,6 +15,9 @@ import { encodeFormat2Base } from "../support/format-2-rule-base";
 
 const NOW = Date.parse("2026-11-27T12:00:00Z");
 const block = (cli: string): RuleInput => ({ criteria: { cli: { exact: cli } }, action: "block", reason: "reported" });
+/** 1 000 exact-number rules from `first` on, imported and published at once: past what an isolate reads as changes. */
+const thousandChanges = (first = 77_272_700_000) =>
+  importRules(env.DB, crypto.randomUUID(), Array.from({ length: 1_000 }, (_, position) => ({ position, input: block(String(first + position)) })), { actor: "analyst", author: null }, NOW, true);
 const subject = (cli: string): RuleSubject => ({ cli, destination: null, trunk: null, carriers: [], name: null, atMs: NOW });
 const direct = <T>(pending: Promise<T>) => pending;
 
@@ -64,8 +67,7 @@ describe("a change is read as a change: a rule added to many costs a reload one 
     const isolate = freshIsolate();
     const first = await isolate.load();
     await isolate.settle();
-    const batch = Array.from({ length: 1_000 }, (_, position) => ({ position, input: block(String(77_272_600_000 + position)) }));
-    await importRules(env.DB, crypto.randomUUID(), batch, { actor: "analyst", author: null }, NOW, true);
+    await thousandChanges(77_272_600_000);
     isolate.cache.markStale();
     const second = await isolate.load();
     await isolate.settle();
@@ -79,7 +81,6 @@ describe("a change is read as a change: a rule added to many costs a reload one 
 describe("past 1 000 changes, one isolate compiles the next base (the lease of migrations/0012)", () => {
   const leaseUntil = () => env.DB.prepare("SELECT base_build_until FROM origin_version WHERE id = 1").first<number>("base_build_until");
   const holdLease = (until: number) => env.DB.prepare("UPDATE origin_version SET base_build_until = ?1 WHERE id = 1").bind(until).run();
-  const thousandChanges = () => importRules(env.DB, crypto.randomUUID(), Array.from({ length: 1_000 }, (_, position) => ({ position, input: block(String(77_272_700_000 + position)) })), { actor: "analyst", author: null }, NOW, true);
 
   it("the isolate that compiled and saved a base frees the lease, and saves the configuration it read with it", async () => {
     const isolate = freshIsolate();
