@@ -102,6 +102,17 @@ function tally(tallies: Map<string, Unanswered>, { key, value, atMs, countUpTo }
   if (value !== null && held.values.size < (countUpTo ?? Number.POSITIVE_INFINITY)) held.values.add(value);
 }
 
+/** Refused observations per key, in the order they were made (a key's all go to one shard, in queue order). */
+function refusedByKey(observations: Observation[]): Map<string, Observation[]> {
+  const byKey = new Map<string, Observation[]>();
+  for (const observation of observations) {
+    const held = byKey.get(observation.key);
+    if (held) held.push(observation);
+    else byKey.set(observation.key, [observation]);
+  }
+  return byKey;
+}
+
 /**
  * The isolate's side of the counters. The verdict never waits for them: it is judged on the counts
  * the counters last answered plus what this isolate observed since (its calls not yet answered for),
@@ -123,7 +134,17 @@ export class VelocityTracker {
    */
   private unsent = new Map<string, Unanswered>();
   private sending = new Map<string, Unanswered>();
+  /**
+   * The observations the counters refused, back in the queue, per key in the order they were made: a
+   * burst during an outage is judged on every call of it the isolate holds, not only on those since the
+   * last attempt. Kept call by call rather than tallied, so an outage longer than the window still
+   * judges the calls within it (a tally is set aside whole once its first call leaves the window).
+   * Rebuilt by each flush from what it refused; at most the queue's MAX_PENDING_OBSERVATIONS.
+   */
+  private refused = new Map<string, Observation[]>();
   private readonly writer = new WriteBehind({ pending: () => this.pending.length, write: (bounded) => this.flush(bounded) }, 3_000, TASK, recordBackgroundTimeout);
+  /** The batch being written, if any: the next waits for it (see flush). */
+  private writing: Promise<void> | null = null;
   private failure: string | null = null;
 
   constructor(
@@ -204,6 +225,18 @@ export class VelocityTracker {
       events += held.events;
       values = Math.max(values, held.values.size);
     }
+    const refused = this.refused.get(key);
+    if (refused) {
+      const distinct = new Set<string>();
+      let within = 0;
+      for (let index = refused.length - 1; index >= 0 && atMs - refused[index]!.atMs <= limit.windowMs; index--) {
+        within++;
+        const { value } = refused[index]!;
+        if (value !== null && distinct.size <= limit.threshold) distinct.add(value);
+      }
+      events += within;
+      values = Math.max(values, distinct.size);
+    }
     const own = values > 0 ? values : events;
     if (own === 0) return fresh;
     if (!fresh) return own > limit.threshold ? { key, count: own, atMs, capped: false } : null;
@@ -215,10 +248,24 @@ export class VelocityTracker {
    * Writes what is pending, one request per shard, a few shards at a time; observations arriving
    * meanwhile join the next batch. What a shard refused goes back in front of the queue for the next
    * batch (an outage of a few seconds loses nothing), within MAX_PENDING_OBSERVATIONS, the oldest
-   * dropped first; the shards of a call that timed out may still have counted, so their observations
-   * are not sent again (a call is never counted twice) and are counted as dropped.
+   * dropped first, and the verdicts keep counting it (`refused`); the shards of a call that timed out
+   * may still have counted, so their observations are not sent again (a call is never counted twice)
+   * and are counted as dropped.
    */
-  private async flush(bounded: BoundedCall): Promise<boolean> {
+  private flush(bounded: BoundedCall): Promise<boolean> {
+    // One batch at a time: `settle()` beside the write-behind's batch would otherwise replace its
+    // `sending` and its refusals, and the calls in flight would stop counting. The write-behind's store
+    // calls are bounded by the background timeout, so a batch waits behind another at most that long.
+    const batch = this.writing ? this.writing.then(() => this.writeBatch(bounded)) : this.writeBatch(bounded);
+    const done = (): void => {
+      if (this.writing === written) this.writing = null;
+    };
+    const written: Promise<void> = batch.then(done, done);
+    this.writing = written;
+    return batch;
+  }
+
+  private async writeBatch(bounded: BoundedCall): Promise<boolean> {
     const byShard = new Map<string, Observation[]>();
     for (const observation of this.pending) {
       const shard = velocityShardOf(observation.key);
@@ -253,6 +300,7 @@ export class VelocityTracker {
           for (const count of answer.value) {
             this.known.set(count.key, count);
             this.sending.delete(count.key);
+            this.refused.delete(count.key);
           }
         }
         else {
@@ -262,7 +310,8 @@ export class VelocityTracker {
       }
     }
     this.requeue(refused.flat());
-    // What was not answered (refused, or lost to a timeout) is no longer held as unanswered: a lower bound.
+    // What was refused stays unanswered; what was lost to a timeout is no longer held: a lower bound.
+    this.refused = refusedByKey(refused.flat());
     this.sending = new Map();
     // The verdicts that follow say the counters are degraded until a batch is written whole again.
     this.failure = failure;

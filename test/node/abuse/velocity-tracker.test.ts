@@ -299,6 +299,30 @@ describe("the write in the background", () => {
     expect(sentAgain.size).toBe(clis.length - timedOut.length + 1);
   });
 
+  it("writes one batch at a time: settle() during a background write waits for it, and the calls in flight stay counted", async () => {
+    const answers: (() => void)[] = [];
+    const counting = countingStore();
+    const slow: VelocityStore = { observe: (shard, observations) => new Promise<Count[]>((resolve) => answers.push(() => resolve(counting.store.observe(shard, observations)))) };
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(2, 60) }, slow);
+    assess({}, T0);
+    assess({}, T0 + 1);
+    await vi.advanceTimersByTimeAsync(WRITE_BEHIND_LINGER_MS); // the background batch: two calls in flight
+    assess({}, T0 + 2);
+    const settled = tracker.settle();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(answers).toHaveLength(1); // the second batch waits for the first
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3 } });
+    answers.shift()!();
+    await vi.advanceTimersByTimeAsync(0);
+    answers.shift()!();
+    await settled;
+    expect(counting.sent().map(({ atMs }) => atMs - T0)).toEqual([0, 1, 2, 3]);
+    // With nothing being written, a batch goes out at once.
+    assess({}, T0 + 4);
+    void tracker.settle();
+    expect(answers).toHaveLength(1);
+  });
+
   it("stops writing after a batch the store refused, until the next call", async () => {
     let calls = 0;
     const refusing: VelocityStore = { observe: () => (calls++, Promise.reject(new Error("down"))) };
@@ -332,6 +356,70 @@ describe("a counter store that fails", () => {
     expect(counting.sent().map(({ atMs }) => atMs)).toEqual([T0, T0 + 1]);
     assess({}, T0 + 2);
     expect(troubles()).toEqual([]);
+  });
+
+  it("judges a burst across batches the store refused on every call of it, not only on those since the last attempt", async () => {
+    const refusing: VelocityStore = { observe: () => Promise.reject(new Error("Durable Object overloaded")) };
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(2, 60), "destinations-per-cli": limit(2, 300) }, refusing);
+    assess({ destination: "77011111111" }, T0);
+    assess({ destination: "77012222222" }, T0 + 1);
+    await tracker.settle(); // refused: both calls go back in the queue, still unanswered
+    assess({ destination: "77013333333" }, T0 + 2);
+    assess({ destination: "77014444444" }, T0 + 3);
+    await tracker.settle(); // refused again, all four
+    const judged = assess({ destination: "77015555555" }, T0 + 4);
+    expect(checkOf(judged, "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 4 } });
+    // Distinct values held up to one past the limit, as the counter holds them: 3 decide as 4 would.
+    expect(checkOf(judged, "destinations-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3 } });
+  });
+
+  it("judges the refused calls within the window, call by call: one older than it does not set the others aside", async () => {
+    const refusing: VelocityStore = { observe: () => Promise.reject(new Error("Durable Object overloaded")) };
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(2, 60) }, refusing);
+    assess({}, T0);
+    await tracker.settle();
+    for (let call = 0; call < 2; call++) assess({}, T0 + 50_000 + call);
+    await tracker.settle();
+    // The first call is 60.5 s old by now: outside the window. The two at 50 s and this one are within it.
+    assess({}, T0 + 60_500);
+    expect(checkOf(assess({}, T0 + 60_501), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3 } });
+  });
+
+  it("holds no refused call as unanswered once its shard has answered, while the batch's other shards are still being written", async () => {
+    const counting = countingStore();
+    let mode: "refuse" | "answer-first-group" = "refuse";
+    let answered = 0;
+    const store: VelocityStore = {
+      observe: (shard, observations) => {
+        if (mode === "refuse") return Promise.reject(new Error("down"));
+        // The first group of shards answers; the rest hang, so the batch is still being written.
+        return answered++ < 8 ? counting.store.observe(shard, observations) : new Promise<Count[]>(() => {});
+      },
+    };
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(2, 60) }, store);
+    for (let call = 0; call < 2; call++) assess({}, T0 + call); // the first key queued: its shard is in the first group
+    for (let other = 0; other < 64; other++) assess({ cli: `7701${String(other).padStart(7, "0")}` }, T0 + 2);
+    await tracker.settle();
+    mode = "answer-first-group";
+    void tracker.settle();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(answered).toBe(16); // 8 shards answered, 8 in flight
+    // The counter's 2 holds the two refused calls: 2, within the limit, not 4.
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "pass", evidence: { count: 2 } });
+  });
+
+  it("holds no refused call as unanswered once its shard has answered for it", async () => {
+    const counting = countingStore();
+    let refuse = true;
+    const flaky: VelocityStore = { observe: (shard, observations) => (refuse ? Promise.reject(new Error("down")) : counting.store.observe(shard, observations)) };
+    const { tracker, assess } = trackerOf({ "calls-per-cli": limit(2, 60) }, flaky);
+    for (let call = 0; call < 2; call++) assess({}, T0 + call);
+    await tracker.settle();
+    refuse = false;
+    await tracker.settle(); // the counter answers 2, the two calls the isolate held
+    // 2 answered and 1 since: 3, not the 5 of counting the refused calls once more.
+    assess({}, T0 + 2);
+    expect(checkOf(assess({}, T0 + 3), "calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 3 } });
   });
 
   it(`keeps the newest ${MAX_PENDING_OBSERVATIONS} observations waiting to be sent, dropping the oldest`, async () => {
