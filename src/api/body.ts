@@ -12,11 +12,14 @@ export class BodyTooLargeError extends Error {
  */
 const TEXT_TYPES = /^\s*(?:text\/|application\/(?:[\w.+-]*\+)?json\s*(?:;|$))/i;
 
+const DECIMAL = /^\d+$/;
+
 export async function readBoundedText(request: Request | Response, maxBytes: number): Promise<string> {
   const length = request.headers.get("Content-Length");
-  const declared = Number(length ?? "0");
-  if (declared > maxBytes) throw new BodyTooLargeError(`request body is ${declared} bytes; at most ${maxBytes} are accepted`);
-  if (length !== null) {
+  // Only a length in HTTP's own form (RFC 9110 §8.6: digits) frames the body; any other value says nothing, so the body is streamed.
+  const declared = length !== null && DECIMAL.test(length) ? Number(length) : null;
+  if (declared !== null && declared > maxBytes) throw new BodyTooLargeError(`request body is ${declared} bytes; at most ${maxBytes} are accepted`);
+  if (declared !== null) {
     // A declared length bounds what HTTP framing delivers, so the body is read in one go (the common case,
     // and cheaper than chunk by chunk); the size is checked again for a caller that declared less than it sent.
     const text = TEXT_TYPES.test(request.headers.get("Content-Type") ?? "") ? await request.text() : decodeUtf8(await request.arrayBuffer());

@@ -58,6 +58,17 @@ describe("readBoundedText", () => {
     expect(cancelled).toBe(true);
   });
 
+  it.each(["abc", "-1", "1e3", "", "0x10"])("stops reading an endless body at the bound when Content-Length is no length (%j), and cancels it", async (length) => {
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new Uint8Array(256)),
+      cancel: () => void (cancelled = true),
+    });
+    const request = new Request("https://verifier.example/v1/verdict", { method: "POST", body: endless, duplex: "half", headers: { "Content-Length": length, "Content-Type": "application/json" } } as RequestInit);
+    await expect(readBoundedText(request, 1_000)).rejects.toThrow(/exceeds 1000 bytes/);
+    expect(cancelled).toBe(true);
+  });
+
   it("refuses a body over the bound, whether declared or not", async () => {
     const body = bytes("x".repeat(2_000));
     await expect(readBoundedText(post(body, "message/sip"), 1_000)).rejects.toThrow(BodyTooLargeError);
