@@ -42,6 +42,12 @@ export default defineConfig({
                 LOG_VERDICTS: "false",
                 TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
               },
+              ratelimits: {
+                // The tests fetch hundreds of certificates from one loopback repository: the deployment's 50 in
+                // 10 s would refuse most. x5u-amplification.test.ts gives its apps the small one.
+                X5U_FETCH_LIMITER: { namespace_id: "5001", simple: { limit: 1_000_000, period: 10 } },
+                X5U_FETCH_LIMITER_OF_TWO: { namespace_id: "5002", simple: { limit: 2, period: 60 } },
+              },
             },
           })),
         ],

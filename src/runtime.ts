@@ -3,7 +3,8 @@ import { VelocityTracker, velocityStoreFrom } from "./abuse/velocity";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS } from "./certificate/certificate-source";
 import type { Fetcher } from "./certificate/fetch-chain";
 import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
-import { recordCacheReadTimeout, recordCacheWriteTimeout, recordCertificateCacheLookup, recordX5uFetchRefused, timeX5uFetch } from "./metrics/record";
+import { recordCacheReadTimeout, recordCacheWriteTimeout, recordCertificateCacheLookup, recordDependencyTrouble, recordX5uFetchRefused, timeX5uFetch } from "./metrics/record";
+import { locationFetchBudget } from "./certificate/host-fetch-budget";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { BackgroundWrites, type LocationCache } from "./lib/background-writes";
 import { systemClock, type Clock } from "./lib/clock";
@@ -58,6 +59,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Worke
   const writes = new BackgroundWrites(config.backgroundTimeoutMs, recordCacheWriteTimeout);
   const locationCache = (cache: Cache | null): LocationCache | null => (cache ? { cache, writes, onReadTimeout: recordCacheReadTimeout } : null);
   const trust = new KvTrustSource(env.TRUST, clock, config.trustRefreshSeconds * 1000, locationCache(overrides.trustCache !== undefined ? overrides.trustCache : defaultSharedCache()));
+  const limiter = (env as { X5U_FETCH_LIMITER?: RateLimit }).X5U_FETCH_LIMITER;
   const certificates = new CachingCertificateSource({
     fetcher: overrides.fetcher ?? ((request) => fetch(request)),
     limits: { timeoutMs: config.x5uFetchTimeoutMs, maxBytes: config.x5uMaxBytes },
@@ -67,6 +69,8 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Worke
     observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch, refused: recordX5uFetchRefused },
     failureTtlSeconds: config.x5uFailureCacheSeconds,
     hostFetchesPerSecond: config.x5uHostFetchesPerSecond,
+    // A deployment (or the benchmark's workerd) without the binding has the isolate's budget alone.
+    locationBudget: limiter ? locationFetchBudget(limiter, (problem) => recordDependencyTrouble("x5u-limiter", problem)) : null,
   });
   return {
     config,

@@ -9,7 +9,7 @@ import { VerificationError, type VerificationFailure } from "../verification/out
 import { buildTrustedPaths, type TrustedPath } from "./chain";
 import { comparableNamesOf } from "./distinguished-name";
 import { fetchCertificateChain, type Fetcher, type FetchLimits } from "./fetch-chain";
-import { fetchBudgetDomain, HostFetchBudget } from "./host-fetch-budget";
+import { fetchBudgetDomain, HostFetchBudget, type LocationFetchBudget } from "./host-fetch-budget";
 import { extensionCountOf, parsePemChain } from "./pem-chain";
 
 /** The credential behind one x5u: every certificate the repository served, parsed once. */
@@ -31,7 +31,7 @@ export interface CertificateSource {
 }
 
 /** Why a load of an x5u was refused without asking its repository (the `reason` label of shaken_x5u_fetches_refused_total). */
-export type FetchRefusal = "remembered-failure" | "per-call" | "host-budget";
+export type FetchRefusal = "remembered-failure" | "per-call" | "host-budget" | "location-budget";
 
 /**
  * A load refused before the repository was asked: the x5u.fetch outcome (or, for a remembered failure,
@@ -93,6 +93,8 @@ export interface CachingSourceOptions {
   failureTtlSeconds?: number;
   /** New fetches a second the hosts of one domain may be asked for by this isolate (X5U_HOST_FETCHES_PER_SECOND, fetchBudgetDomain); 0 or none: no bound. */
   hostFetchesPerSecond?: number;
+  /** New fetches from one domain that the location's isolates may make together (X5U_FETCH_LIMITER); none: no bound beyond the isolate's. */
+  locationBudget?: LocationFetchBudget | null;
 }
 
 export interface CertificateSourceObserver {
@@ -217,14 +219,18 @@ export class CachingCertificateSource implements CertificateSource {
       return credential;
     }
 
-    const domain = this.hostBudget ? await fetchBudgetDomain(x5u.hostname) : x5u.hostname;
+    const locationBudget = this.options.locationBudget ?? null;
+    const domain = this.hostBudget || locationBudget ? await fetchBudgetDomain(x5u.hostname) : x5u.hostname;
+    const asked = domain === x5u.hostname ? shortened(domain) : `${shortened(domain)} (the domain of ${shortened(x5u.hostname)})`;
+    const evidence = { host: shortened(x5u.host), domain: shortened(domain) };
+    // The isolate's budget first: a fetch it refuses takes nothing from the location's.
     if (this.hostBudget && !this.hostBudget.take(domain)) {
       this.options.observer?.refused?.("host-budget");
-      const asked = domain === x5u.hostname ? shortened(domain) : `${shortened(domain)} (the domain of ${shortened(x5u.hostname)})`;
-      throw new FetchRefused("host-budget", `not fetched: the isolate asked ${asked} for more than ${this.hostBudget.perSecond} new certificates a second; its cached certificates still verify`, {
-        host: shortened(x5u.host),
-        domain: shortened(domain),
-      });
+      throw new FetchRefused("host-budget", `not fetched: the isolate asked ${asked} for more than ${this.hostBudget.perSecond} new certificates a second; its cached certificates still verify`, evidence);
+    }
+    if (locationBudget && !(await locationBudget.take(domain))) {
+      this.options.observer?.refused?.("location-budget");
+      throw new FetchRefused("location-budget", `not fetched: this location asked ${asked} for more new certificates than X5U_FETCH_LIMITER allows; its cached certificates still verify`, evidence);
     }
     const fetchChain = () => fetchCertificateChain(x5u, this.options.limits, this.options.fetcher);
     const fetched = await (this.options.observer ? this.options.observer.timeFetch(fetchChain) : fetchChain());

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../lib/clock";
+import { TimeoutError, withTimeout } from "../lib/timeout";
 
 /** Domains whose buckets an isolate keeps; one evicted starts full again, so spraying many domains is bounded per call instead (src/verification/verify-call.ts). */
 const DOMAINS_KEPT = 1_000;
@@ -48,4 +49,37 @@ export class HostFetchBudget {
     this.buckets.set(domain, { tokens: granted ? tokens - 1 : tokens, atMs: now });
     return granted;
   }
+}
+
+/** The location's budget for new fetches from a domain (fetchBudgetDomain), shared by all its isolates. */
+export interface LocationFetchBudget {
+  /** Takes one fetch from the domain's budget: false when the location has spent it. */
+  take(domain: string): Promise<boolean>;
+}
+
+/**
+ * How long the location's limiter may take to answer. It answers from the location itself, in well under
+ * a millisecond when well; the fetch it guards has most of the verdict's budget to spend.
+ */
+export const LOCATION_LIMITER_TIMEOUT_MS = 50;
+
+/**
+ * The location's budget from Workers' rate-limiting binding (X5U_FETCH_LIMITER, keyed by domain): each
+ * isolate's HostFetchBudget bounds what one isolate asks, and a location runs many isolates, so a peer
+ * spreading calls over them multiplies the fetches a domain gets; the binding counts them all together.
+ * A limiter that fails or does not answer in time grants: the isolate's budget still bounds the fetch,
+ * and `onUnavailable` is told which it was.
+ */
+export function locationFetchBudget(limiter: Pick<RateLimit, "limit">, onUnavailable: (problem: "timeout" | "error") => void): LocationFetchBudget {
+  return {
+    async take(domain) {
+      try {
+        const { success } = await withTimeout(limiter.limit({ key: domain }), LOCATION_LIMITER_TIMEOUT_MS, "the x5u fetch limiter");
+        return success;
+      } catch (error) {
+        onUnavailable(error instanceof TimeoutError ? "timeout" : "error");
+        return true;
+      }
+    },
+  };
 }

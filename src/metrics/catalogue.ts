@@ -29,7 +29,7 @@ export const METRICS = {
   shaken_x5u_fetch_errors_total: { type: "counter", help: "Certificate repository fetches that failed: unreachable, timed out, HTTP error, redirect or oversize." },
   shaken_x5u_fetches_refused_total: {
     type: "counter",
-    help: "x5u loads refused without asking the repository, by reason (remembered-failure: it failed within X5U_FAILURE_CACHE_SECONDS; per-call: the call had asked 3 repositories; host-budget: X5U_HOST_FETCHES_PER_SECOND spent).",
+    help: "x5u loads refused without asking the repository, by reason (remembered-failure: it failed within X5U_FAILURE_CACHE_SECONDS; per-call: the call had asked 3 repositories; host-budget: X5U_HOST_FETCHES_PER_SECOND spent; location-budget: the location's X5U_FETCH_LIMITER spent).",
   },
   shaken_roaming_lookups_total: { type: "counter", help: "Roaming status lookups made for verdicts, by answer (unknown: the source failed or timed out)." },
   shaken_roaming_lookup_timeouts_total: { type: "counter", help: "Roaming lookups that ran out of their own time budget, by source." },

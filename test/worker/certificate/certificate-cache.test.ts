@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { type JsonName, X509Certificate } from "@peculiar/x509";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { CachingCertificateSource, type CertificateSourceObserver, parseCredential, staticCertificateSource, trustedPathsFor } from "../../../src/certificate/certificate-source";
+import { locationFetchBudget } from "../../../src/certificate/host-fetch-budget";
 import type { Fetcher } from "../../../src/certificate/fetch-chain";
 import { BackgroundWrites, type LocationCache } from "../../../src/lib/background-writes";
 import { generateKeyPair, issueCaCertificate, issueShakenCertificate, type KeyType, type SigningAuthority } from "../../../src/pki";
@@ -425,6 +426,74 @@ describe("the caching certificate source", () => {
       for (const path of ["1", "2", "3", "4"]) expect(await load(`https://203.0.113.7/${path}.pem`)).toBe("fetched");
       expect(await load("https://203.0.113.7/5.pem")).toBe("not fetched: the isolate asked 203.0.113.7 for more than 1 new certificates a second; its cached certificates still verify");
       expect(await load("https://203.0.113.8/1.pem")).toBe("fetched");
+    });
+  });
+
+  describe("asks the hosts of one domain at most what the location's limiter grants, all its isolates together (X5U_FETCH_LIMITER)", () => {
+    /** A location's limiter: `allowed` grants per key, then none; or one that fails, or never answers. */
+    function limiter(behaviour: { allowed: number } | "fails" | "hangs") {
+      const asked: string[] = [];
+      const granted = new Map<string, number>();
+      const budget = locationFetchBudget(
+        {
+          limit: async ({ key }) => {
+            asked.push(key);
+            if (behaviour === "fails") throw new Error("rate limiter unavailable");
+            if (behaviour === "hangs") return new Promise<never>(() => {});
+            const count = (granted.get(key) ?? 0) + 1;
+            granted.set(key, count);
+            return { success: count <= behaviour.allowed };
+          },
+        },
+        (problem) => unavailable.push(problem),
+      );
+      const unavailable: string[] = [];
+      return { budget, asked, unavailable };
+    }
+    function limited(budget: ReturnType<typeof limiter>["budget"], hostFetchesPerSecond = 0) {
+      const fetched: string[] = [];
+      const fetcher: Fetcher = async (request) => (fetched.push(request.url), new Response(chainPem, { headers: { "Cache-Control": "max-age=100" } }));
+      const source = new CachingCertificateSource({ fetcher, limits: { timeoutMs: 1_000, maxBytes: 65_536 }, clock: { now: () => t }, sharedCache: null, minimumTtlSeconds: 50, hostFetchesPerSecond, locationBudget: budget });
+      const load = (x5u: string) => source.credential(new URL(x5u)).then(
+        () => "fetched",
+        (error: VerificationError) => error.message,
+      );
+      return { fetched, load };
+    }
+
+    it("refuses a new fetch the limiter does not grant, naming the domain, across isolates: a second isolate gets no fresh allowance", async () => {
+      const { budget, asked } = limiter({ allowed: 2 });
+      const first = limited(budget);
+      const second = limited(budget);
+      expect(await first.load("https://r1.victim.example/a.pem")).toBe("fetched");
+      expect(await second.load("https://r2.victim.example/a.pem")).toBe("fetched");
+      expect(await second.load("https://r3.victim.example/a.pem")).toBe("not fetched: this location asked victim.example (the domain of r3.victim.example) for more new certificates than X5U_FETCH_LIMITER allows; its cached certificates still verify");
+      expect(await first.load("https://victim.example/b.pem")).toBe("not fetched: this location asked victim.example for more new certificates than X5U_FETCH_LIMITER allows; its cached certificates still verify");
+      expect(await first.load("https://cr.other.example/a.pem")).toBe("fetched");
+      expect(asked).toEqual(["victim.example", "victim.example", "victim.example", "victim.example", "other.example"]);
+      expect([...first.fetched, ...second.fetched]).toEqual(["https://r1.victim.example/a.pem", "https://cr.other.example/a.pem", "https://r2.victim.example/a.pem"]);
+      // A cached credential asks no one.
+      expect(await first.load("https://r1.victim.example/a.pem")).toBe("fetched");
+      expect(asked).toHaveLength(5);
+    });
+
+    it("is asked only after the isolate's own budget grants: a fetch the isolate refuses takes nothing from the location", async () => {
+      const { budget, asked } = limiter({ allowed: 100 });
+      const { load } = limited(budget, 1);
+      for (const path of ["1", "2", "3", "4", "5", "6"]) await load(`https://cr.victim.example/${path}.pem`);
+      expect(asked).toHaveLength(4);
+    });
+
+    it("leaves the isolate's budget alone in charge when the limiter fails or does not answer in time, and says so", async () => {
+      for (const behaviour of ["fails", "hangs"] as const) {
+        const { budget, unavailable } = limiter(behaviour);
+        const { load, fetched } = limited(budget, 1);
+        const outcomes = [];
+        for (const path of ["1", "2", "3", "4", "5"]) outcomes.push(await load(`https://cr.victim.example/${path}.pem`));
+        expect(outcomes).toEqual([...Array(4).fill("fetched"), "not fetched: the isolate asked victim.example (the domain of cr.victim.example) for more than 1 new certificates a second; its cached certificates still verify"]);
+        expect(fetched).toHaveLength(4);
+        expect(unavailable).toEqual(Array(4).fill(behaviour === "fails" ? "error" : "timeout"));
+      }
     });
   });
 });

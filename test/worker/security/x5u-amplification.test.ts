@@ -118,3 +118,31 @@ describe("the hosts of each domain are asked at most X5U_HOST_FETCHES_PER_SECOND
     expect(await Promise.all(sprayed.map(hits))).toEqual([1, 1, 1, 0, 0, 1]);
   });
 });
+
+describe("the hosts of each domain are asked at most what the location's X5U_FETCH_LIMITER grants, all its isolates together", () => {
+  it("refuses a second isolate's new fetch from a domain the location has spent; its cached certificate still verifies", async () => {
+    // The binding counts in fixed windows of 60 s by the wall clock: start well inside one.
+    const intoWindow = Date.now() % 60_000;
+    if (intoWindow > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoWindow));
+    // Its counts outlive a test (a rerun in the same process): each run counts under keys of its own.
+    const run = crypto.randomUUID();
+    const limiter: Pick<RateLimit, "limit"> = { limit: ({ key }) => env.X5U_FETCH_LIMITER_OF_TWO.limit({ key: `${run}:${key}` }) };
+    const bindings = { ...env, X5U_FETCH_LIMITER: limiter };
+    // Two isolates of one location: each its own runtime and isolate budget, one limiter.
+    const first = movableApp();
+    const second = movableApp();
+    const [one, two, three] = await Promise.all(Array.from({ length: 3 }, () => serveChain()));
+    const host = new URL(one!).hostname;
+    const increase = await growthDuring(async () => {
+      expect((await verdictVia(first.app, await callNaming(one!), bindings)).stir.reasoncode).toBeNull();
+      expect((await verdictVia(second.app, await callNaming(two!), bindings)).stir.reasoncode).toBeNull();
+      expect((await verdictVia(second.app, await callNaming(three!), bindings)).stir).toMatchObject({
+        reasoncode: 436,
+        reasondesc: `not fetched: this location asked ${host} for more new certificates than X5U_FETCH_LIMITER allows; its cached certificates still verify`,
+      });
+    });
+    expect(increase(refused("location-budget"))).toBe(1);
+    expect(await Promise.all([one!, two!, three!].map(hits))).toEqual([1, 1, 0]);
+    expect((await verdictVia(first.app, await callNaming(one!), bindings)).stir.reasoncode).toBeNull();
+  }, 30_000);
+});
