@@ -85,6 +85,12 @@ const WORKER_TESTS = {
     "test/worker/security/{number-spellings,presented-numbers}.test.ts",
     "test/worker/admin/{number-spellings,config-prefixes}.test.ts",
   ],
+  // What analysts write (src/admin/{routes,http,idempotency,audit-log,trust-audit}.ts, src/reports): each
+  // write validated, replayed under its Idempotency-Key, audited with its actor, paged, and conditioned on
+  // the version read. Only the admin routes' and reports' own tests: every admin test covers http.ts.
+  operator: [
+    "test/worker/admin/{idempotency,audit-identity,reports-and-stats,report-rules,rules-api,rules-paging,trust-audit,query-validation,roaming-table}.test.ts",
+  ],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",
     "test/worker/security/camara-hosts.test.ts",
@@ -149,7 +155,14 @@ const pureWorkerTests = process.env.MUTATION_SCOPE === "origin" ? PURE_WORKER_TE
  */
 const NUMBERING_UNIT_TESTS = ["test/worker/numbering/**/*.test.ts", "test/worker/rules/{matcher,criteria-combined,rule-schema}.test.ts", "test/worker/origin/checks.test.ts", "test/node/abuse/**/*.test.ts"];
 
-const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS };
+/**
+ * The unit pass of an operator run: every file of the scope reads or writes D1, so no Node test judges
+ * it; one small pure test keeps the pass running (Vitest refuses a run with no test file), and every
+ * mutant goes on to the full pass.
+ */
+const OPERATOR_UNIT_TESTS = ["test/node/verdict/sip-label.test.ts"];
+
+const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS };
 const unitTests = UNIT_TESTS[process.env.MUTATION_SCOPE ?? ""] ?? [...NODE_TESTS, ...pureWorkerTests];
 const nodeOnly = defineConfig({ test: { include: unitTests, environment: "node", testTimeout: 30_000 } });
 

@@ -31,6 +31,8 @@ const SCOPES: Record<string, string> = {
   call: "src/call/normalize.ts,src/call/reading-checks.ts,src/sip/address.ts,src/sip/invite.ts,src/sip/privacy.ts,src/numbers/telephone-number.ts,src/verdict/caller-name.ts",
   // Between the SBC and the trust core: who may call the API, the Identity header as the INVITE gave it,
   // the ATIS and /v1/verdict request and response, and the verdict's shared vocabulary and deadline.
+  // What analysts write: the admin API's routes, body validation, Idempotency-Key and audit log, and fraud reports.
+  operator: "src/admin/routes.ts,src/admin/http.ts,src/admin/idempotency.ts,src/admin/audit-log.ts,src/admin/trust-audit.ts,src/reports/report.ts,src/reports/routes.ts,src/reports/store.ts",
   edge: "src/identity/identity-header.ts,src/api/auth.ts,src/api/authenticate.ts,src/api/cloudflare-access.ts,src/api/body.ts,src/api/atis.ts,src/api/verdict-route.ts,src/verdict/verdict.ts,src/verdict/sip-label.ts,src/verdict/finding.ts,src/verdict/check.ts,src/verdict/deadline.ts",
 };
 
