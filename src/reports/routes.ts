@@ -67,7 +67,8 @@ const ruleFromReportSchema = z
 
 /**
  * `POST /v1/reports/{id}/rules`: blocks the presented CLI (by default exactly that number, action block)
- * and links the rule to the report. Body fields override the defaults and are validated like any rule.
+ * and links the rule to the report. Body fields override the defaults and are validated like any rule;
+ * `criteria` adds to the reported CLI (and replaces it only with a `cli` of its own).
  * The report's notes stay with the report: the rule's reason names the report, and its id leads there.
  */
 reportsRoutes.post(
@@ -75,7 +76,7 @@ reportsRoutes.post(
   describeRoute({
     ...REPORTS,
     summary: "Block the CLI a report names",
-    description: `Creates a rule (by default: block exactly the presented CLI) linked to the report; body fields override the defaults. ${IDEMPOTENCY_DOCUMENTATION.description}`,
+    description: `Creates a rule (by default: block exactly the presented CLI) linked to the report; body fields override the defaults, and \`criteria\` adds to the presented CLI (a \`cli\` of its own replaces it). ${IDEMPOTENCY_DOCUMENTATION.description}`,
     requestBody: jsonBody(ruleFromReportSchema),
     responses: { 201: jsonResponse("`{rule, report}`"), 400: errorResponse("The resulting rule is invalid"), 404: errorResponse("No such report"), ...IDEMPOTENCY_DOCUMENTATION.responses },
   }),
@@ -87,13 +88,16 @@ reportsRoutes.post(
     const overrides = await readValidBody(c, ruleFromReportSchema);
     if ("response" in overrides) return overrides.response;
     const now = clockOf(c).now();
+    const { criteria, ...fields } = overrides.value;
     const proposed = {
       // The report keeps canonical digits; a rule reads digits without `+` as a number typed at home, so
       // the Tokyo 81312345678 would be the Kazakh 8 131 234 5678. With `+` it names the number reported.
-      criteria: { cli: { exact: `+${report.presentedCli}` } },
+      // The analyst's criteria narrow the reported CLI's rule (a trunk, a time window) and replace the CLI
+      // only when they name one: `{criteria: {trunk}}` alone would block every call on the trunk.
+      criteria: { cli: { exact: `+${report.presentedCli}` }, ...criteria },
       action: "block",
       reason: `fraud report ${report.id} (${report.channel})`,
-      ...overrides.value,
+      ...fields,
       reportId: report.id,
     };
     const rule = ruleInputSchema(now, planOf(c)).safeParse(proposed);
