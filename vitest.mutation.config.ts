@@ -89,7 +89,7 @@ const WORKER_TESTS = {
   // write validated, replayed under its Idempotency-Key, audited with its actor, paged, and conditioned on
   // the version read. Only the admin routes' and reports' own tests: every admin test covers http.ts.
   operator: [
-    "test/worker/admin/{idempotency,audit-identity,reports-and-stats,report-rules,rules-api,rules-paging,trust-audit,query-validation,roaming-table}.test.ts",
+    "test/worker/admin/{idempotency,audit-identity,reports-and-stats,reports-api,conditional-writes,rules-api,rules-paging,trust-audit,query-validation,roaming-table}.test.ts",
   ],
   "origin-roaming": [
     "test/worker/origin/{roaming,roaming-timeouts,checks,verdict-kazakh}.test.ts",

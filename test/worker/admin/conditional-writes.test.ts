@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { manualClock, operatorApp } from "./support";
+
+/**
+ * Optimistic versioning on the admin API: a write conditioned on the version the analyst read (If-Match,
+ * or the body's `version`) applies only to that version, and a condition that cannot be read is refused,
+ * naming what was wrong, before anything is written or audited.
+ */
+const START = Date.parse("2026-11-27T12:00:00Z");
+const blockRule = { criteria: { cli: { exact: "+77272507000" } }, action: "block", reason: "conditional writes" };
+
+type Send = ReturnType<typeof operatorApp>["send"];
+async function created(send: Send): Promise<string> {
+  return ((await (await send("POST", "/v1/admin/rules", blockRule)).json()) as { rule: { id: string } }).rule.id;
+}
+const current = async (send: Send, id: string) => ((await (await send("GET", `/v1/admin/rules/${id}`)).json()) as { rule: { version: number; reason: string; expiresAt: string | null } }).rule;
+const auditOf = async (send: Send, id: string) => ((await (await send("GET", `/v1/admin/audit?entity=rule&id=${id}`)).json()) as { entries: { operation: string }[] }).entries.map(({ operation }) => operation);
+
+describe("If-Match on a rule's replacement", () => {
+  it.each([['"1"'], ['W/"1"'], ["1"], [' "1" ']])("reads %s as version 1", async (ifMatch) => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const replaced = await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "replaced" }, { "If-Match": ifMatch });
+    expect(replaced.status).toBe(200);
+    expect(replaced.headers.get("ETag")).toBe('"2"');
+    expect(await current(send, id)).toMatchObject({ version: 2, reason: "replaced" });
+  });
+
+  it.each([["*"], ['"one"'], ['"1", "2"'], ['"1234567890"'], ['""']])("refuses %s with a 400 naming If-Match, and writes nothing", async (ifMatch) => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const refused = await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "replaced" }, { "If-Match": ifMatch });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { "If-Match": expect.any(String) } } });
+    expect(await current(send, id)).toMatchObject({ version: 1, reason: blockRule.reason });
+    expect(await auditOf(send, id)).toEqual(["create"]);
+  });
+
+  it("refuses If-Match and a body version that disagree, naming version, and writes nothing", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const refused = await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "replaced", version: 2 }, { "If-Match": '"1"' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { version: expect.any(String) } } });
+    expect(await current(send, id)).toMatchObject({ version: 1, reason: blockRule.reason });
+  });
+
+  it("applies If-Match and a body version that agree", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    expect((await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "replaced", version: 1 }, { "If-Match": '"1"' })).status).toBe(200);
+  });
+
+  it("refuses a stale If-Match though the body's version is absent: 409 with the rule as it is, and no audit row", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    expect((await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "first" }, { "If-Match": '"1"' })).status).toBe(200);
+    const stale = await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "second" }, { "If-Match": '"1"' });
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toMatchObject({ error: { code: "ERR_VERSION_CONFLICT", current: { version: 2, reason: "first" } } });
+    expect(await current(send, id)).toMatchObject({ version: 2, reason: "first" });
+    expect(await auditOf(send, id)).toEqual(["update", "create"]);
+  });
+});
+
+describe("If-Match on a rule's expiry and deletion", () => {
+  it("a stale If-Match neither expires nor deletes the rule", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    expect((await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "changed meanwhile" }, { "If-Match": '"1"' })).status).toBe(200);
+    expect((await send("POST", `/v1/admin/rules/${id}/expire`, {}, { "If-Match": '"1"' })).status).toBe(409);
+    expect((await send("POST", `/v1/admin/rules/${id}/expire`, { version: 1 })).status).toBe(409);
+    expect((await send("DELETE", `/v1/admin/rules/${id}`, undefined, { "If-Match": '"1"' })).status).toBe(409);
+    expect(await current(send, id)).toMatchObject({ version: 2, expiresAt: null });
+    expect(await auditOf(send, id)).toEqual(["update", "create"]);
+  });
+
+  it("a current If-Match expires, then deletes, the rule", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const expired = await send("POST", `/v1/admin/rules/${id}/expire`, {}, { "If-Match": '"1"' });
+    expect(expired.status).toBe(200);
+    expect(expired.headers.get("ETag")).toBe('"2"');
+    expect((await send("DELETE", `/v1/admin/rules/${id}`, undefined, { "If-Match": '"2"' })).status).toBe(200);
+    expect((await send("GET", `/v1/admin/rules/${id}`)).status).toBe(404);
+    expect(await auditOf(send, id)).toEqual(["delete", "expire", "create"]);
+  });
+
+  it("refuses a deletion whose If-Match is no version, naming it, and keeps the rule", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const refused = await send("DELETE", `/v1/admin/rules/${id}`, undefined, { "If-Match": "*" });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { fields: { "If-Match": expect.any(String) } } });
+    expect((await send("GET", `/v1/admin/rules/${id}`)).status).toBe(200);
+  });
+});
