@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import * as z from "zod";
-import { actorOf, authorField, clockOf, DOCUMENTED_PLAN, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody, validationError } from "../admin/http";
+import { actorOf, authorField, clockOf, DOCUMENTED_PLAN, invalidQuery, notFound, numberQuery, pagingQuery, planOf, readNumberQuery, readValidBody, validationError } from "../admin/http";
 import { IDEMPOTENCY_DOCUMENTATION, idempotentCreate, idempotentResponse } from "../admin/idempotency";
 import type { AppEnv } from "../api/app-env";
 import { ADMIN_SECURITY, errorResponse, jsonBody, jsonResponse, validQuery } from "../openapi/shared";
 import { markIsolateSnapshotsStale } from "../origin/snapshot";
 import { presentRule, ruleInputSchema } from "../rules/rule";
-import { createRule } from "../rules/store";
+import { createRule, parseRuleCursor, ruleCursorOf } from "../rules/store";
 import { fraudReportInputSchema, presentReport } from "./report";
 import { createReport, getReport, listReports } from "./store";
 
@@ -22,6 +22,7 @@ const listReportsQuery = z.object({
   cli: numberQuery.optional().describe("The presented CLI, read as the verdict reads a caller ID"),
   since: z.iso.datetime({ offset: true }).optional().describe("Only reports received since"),
   ...pagingQuery,
+  after: z.string().max(160).optional().describe("Only reports after this place in the listing: the previous page's `next` (paging that stays exact while reports are filed)"),
 });
 
 const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -39,12 +40,17 @@ reportsRoutes.post(
   },
 );
 
-reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", responses: { 200: jsonResponse("`{reports: [...]}`"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listReportsQuery), async (c) => {
-  const { cli, since, limit, offset } = c.req.valid("query");
+reportsRoutes.get("/", describeRoute({ ...REPORTS, summary: "List fraud reports, newest first", responses: { 200: jsonResponse("`{reports: [...], next}`: `next` (null at the end) is the `after` of the next page"), 400: errorResponse("A query parameter is invalid") } }), validQuery(listReportsQuery), async (c) => {
+  const { cli, since, limit, offset, after } = c.req.valid("query");
   const presentedCli = readNumberQuery(c, "cli", cli);
   if (typeof presentedCli === "object") return presentedCli.response;
-  const reports = await listReports(c.env.DB, { presentedCli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset });
-  return c.json({ reports: reports.map(presentReport) });
+  // The rules listing's cursor: reports are ordered the same way, newest first and then by id.
+  const cursor = after === undefined ? undefined : parseRuleCursor(after);
+  if (cursor === null) return invalidQuery("after", "not a cursor this API gave as `next`");
+  if (cursor !== undefined && offset > 0) return invalidQuery("after", "give either after or offset, not both");
+  const reports = await listReports(c.env.DB, { presentedCli, sinceMs: since === undefined ? undefined : Date.parse(since), limit, offset, after: cursor });
+  // A report filed while an analyst pages would shift offset pages by one, showing a report twice.
+  return c.json({ reports: reports.map(presentReport), next: reports.length === limit ? ruleCursorOf(reports.at(-1)!) : null });
 });
 
 reportsRoutes.get("/:id", describeRoute({ ...REPORTS, summary: "Read a fraud report", responses: { 200: jsonResponse("`{report}`"), 404: errorResponse("No such report") } }), async (c) => {

@@ -1,4 +1,5 @@
 import { applyAudited, type AuditActor } from "../admin/audit-log";
+import type { RuleCursor } from "../rules/store";
 import type { FraudReport, FraudReportInput } from "./report";
 
 /** Fraud reports in D1 (migrations/0002). */
@@ -51,13 +52,15 @@ export async function getReport(db: D1Database, id: string): Promise<FraudReport
   return row ? fromRow(row) : null;
 }
 
-export async function listReports(db: D1Database, filter: { presentedCli?: string; sinceMs?: number; limit: number; offset: number }): Promise<FraudReport[]> {
+/** `after`: only the reports after this place in the listing's order (newest first, then by id), where the last page ended. */
+export async function listReports(db: D1Database, filter: { presentedCli?: string; sinceMs?: number; limit: number; offset: number; after?: RuleCursor }): Promise<FraudReport[]> {
   const { results } = await db
     .prepare(
       `SELECT * FROM fraud_reports WHERE (?1 IS NULL OR presented_cli = ?1) AND (?2 IS NULL OR created_at >= ?2)
+          AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id > ?6))
         ORDER BY created_at DESC, id LIMIT ?3 OFFSET ?4`,
     )
-    .bind(filter.presentedCli ?? null, filter.sinceMs ?? null, filter.limit, filter.offset)
+    .bind(filter.presentedCli ?? null, filter.sinceMs ?? null, filter.limit, filter.offset, filter.after?.createdAt ?? null, filter.after?.id ?? null)
     .all<ReportRow>();
   return results.map(fromRow);
 }

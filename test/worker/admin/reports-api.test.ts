@@ -79,8 +79,14 @@ describe("listing fraud reports", () => {
       if (index >= 2) clock.advance(60_000);
       ids.push(await file(send, cli));
     }
-    const list = async (query: string) => ((await (await send("GET", `/v1/reports?cli=${cli}&${query}`)).json()) as { reports: Report[] }).reports.map(({ id }) => id);
-    return { list, newestFirst: [ids[4]!, ids[3]!, ids[2]!, ...ids.slice(0, 2).sort()] };
+    const page = async (query: string) => {
+      const response = await send("GET", `/v1/reports?cli=${cli}&${query}`);
+      expect(response.status).toBe(200);
+      const { reports, next } = (await response.json()) as { reports: Report[]; next: string | null };
+      return { ids: reports.map(({ id }) => id), next };
+    };
+    const list = async (query: string) => (await page(query)).ids;
+    return { send, page, list, fileOne: () => file(send, cli), newestFirst: [ids[4]!, ids[3]!, ids[2]!, ...ids.slice(0, 2).sort()] };
   }
 
   it("lists newest first, reports filed at one instant in their ids' order, and pages by limit and offset without a gap or a repeat", async () => {
@@ -89,6 +95,45 @@ describe("listing fraud reports", () => {
     const pages = [await list("limit=2"), await list("limit=2&offset=2"), await list("limit=2&offset=4")];
     expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
     expect(pages.flat()).toEqual(newestFirst);
+  });
+
+  it("pages by the cursor each full page gives as next, null at the end: no report missed or repeated though one is filed between pages", async () => {
+    const { page, fileOne, newestFirst } = await fiveReports("77172586204");
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 5; pages++) {
+      const listed = await page(`limit=2${after === null ? "" : `&after=${encodeURIComponent(after)}`}`);
+      seen.push(...listed.ids);
+      after = listed.next;
+      if (after === null) break;
+      await fileOne();
+    }
+    expect(after).toBeNull();
+    expect(seen).toEqual(newestFirst);
+  });
+
+  it("with offset, a report filed between pages repeats one: why the listing gives next", async () => {
+    const { list, fileOne, newestFirst } = await fiveReports("77172586205");
+    const first = await list("limit=2&offset=0");
+    await fileOne();
+    const second = await list("limit=2&offset=2");
+    expect([...first, ...second]).toEqual([...newestFirst.slice(0, 2), newestFirst[1], newestFirst[2]]);
+  });
+
+  it.each([["not-a-cursor"], ["12_"], [`1795780800000_${"x".repeat(129)}`]])("refuses the cursor %s, naming after", async (after) => {
+    const { send } = operatorApp(manualClock(START));
+    const refused = await send("GET", `/v1/reports?after=${encodeURIComponent(after)}`);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { after: expect.any(String) } } });
+  });
+
+  it("refuses a cursor with an offset, naming after", async () => {
+    const { page } = await fiveReports("77172586206");
+    const { next } = await page("limit=2");
+    const { send } = operatorApp(manualClock(START));
+    const refused = await send("GET", `/v1/reports?after=${encodeURIComponent(next!)}&offset=2`);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { fields: { after: expect.any(String) } } });
   });
 
   it("lists only the reports received since the instant given, that instant included", async () => {
