@@ -57,3 +57,38 @@ describe("who changed what", () => {
     expect(await lastAudit(send, "rule", rule.id)).toMatchObject({ actor: rule.author, author: CLAIMED });
   });
 });
+
+describe("reading the audit log", () => {
+  type Entry = AuditEntry & { seq: number; at: string; before: unknown; after: unknown };
+  const read = async (send: ReturnType<typeof operatorApp>["send"], query: string) => {
+    const response = await send("GET", `/v1/admin/audit?${query}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { entries: Entry[] }).entries;
+  };
+
+  it("pages newest first by before: each page goes on below the last seq it showed, none missed or repeated", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const { rule } = (await (await send("POST", "/v1/admin/rules", { criteria: { cli: { exact: "77272503333" } }, action: "block", reason: "paging the audit log" })).json()) as { rule: { id: string } };
+    for (let version = 1; version <= 4; version++) {
+      clock.advance(1_000);
+      expect((await send("PUT", `/v1/admin/rules/${rule.id}`, { criteria: { cli: { exact: "77272503333" } }, action: "block", reason: `change ${version}`, version })).status).toBe(200);
+    }
+    const all = await read(send, `entity=rule&id=${rule.id}`);
+    expect(all.map(({ operation }) => operation)).toEqual(["update", "update", "update", "update", "create"]);
+    expect(all.map(({ at }) => at)).toEqual(["2026-11-27T12:00:04.000Z", "2026-11-27T12:00:03.000Z", "2026-11-27T12:00:02.000Z", "2026-11-27T12:00:01.000Z", "2026-11-27T12:00:00.000Z"]);
+    const first = await read(send, `entity=rule&id=${rule.id}&limit=2`);
+    const second = await read(send, `entity=rule&id=${rule.id}&limit=2&before=${first.at(-1)!.seq}`);
+    const third = await read(send, `entity=rule&id=${rule.id}&limit=2&before=${second.at(-1)!.seq}`);
+    expect([...first, ...second, ...third]).toEqual(all);
+    expect(await read(send, `entity=rule&id=${rule.id}&before=${all.at(-1)!.seq}`)).toEqual([]);
+  });
+
+  it("filters by entity and id: another entity's row under the same id is not listed", async () => {
+    const { send } = operatorApp(manualClock(START));
+    await send("PUT", "/v1/admin/roaming/77015558888", { status: "home" }, NAMED.admin.headers);
+    expect((await read(send, "entity=roaming&id=77015558888")).map(({ entity, entityId }) => [entity, entityId])).toEqual([["roaming", "77015558888"]]);
+    expect(await read(send, "entity=rule&id=77015558888")).toEqual([]);
+    expect((await read(send, "id=77015558888")).map(({ entity }) => entity)).toEqual(["roaming"]);
+  });
+});

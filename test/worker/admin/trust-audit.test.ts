@@ -41,6 +41,24 @@ describe("recording a trust-set push", () => {
     expect(JSON.stringify(anchorsRecord)).not.toContain("BEGIN CERTIFICATE");
   });
 
+  it("records a document removed from KV as its deletion, and one the verifier cannot read by its digest alone", async () => {
+    const { send } = operatorApp(manualClock(START));
+    await env.TRUST.put(CRLS_KEY, "{ not json");
+    await env.TRUST.delete(TRUST_ANCHORS_KEY);
+    const unreadable = await send("POST", "/v1/admin/trust/audit", {}, NAMED.admin.headers);
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("{ not json")))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    expect(await unreadable.json()).toMatchObject({ documents: { [CRLS_KEY]: { sha256: digest, document: null }, [TRUST_ANCHORS_KEY]: null } });
+    expect((await trustAudit(send, CRLS_KEY))[0]).toMatchObject({ actor: NAMED.admin.name, after: { sha256: digest, document: null } });
+
+    await env.TRUST.put(TRUST_ANCHORS_KEY, anchors("2026-11-29T11:00:00Z"));
+    expect(await (await send("POST", "/v1/admin/trust/audit", {}, NAMED.admin.headers)).json()).toMatchObject({ recorded: [TRUST_ANCHORS_KEY] });
+    await env.TRUST.delete(TRUST_ANCHORS_KEY);
+    expect(await (await send("POST", "/v1/admin/trust/audit", {}, NAMED.admin.headers)).json()).toMatchObject({ recorded: [TRUST_ANCHORS_KEY] });
+    const [deleted, written] = await trustAudit(send, TRUST_ANCHORS_KEY);
+    expect(deleted).toMatchObject({ operation: "delete", actor: NAMED.admin.name, before: written!.after, after: null });
+    expect(await (await send("POST", "/v1/admin/trust/audit", {}, NAMED.admin.headers)).json()).toMatchObject({ recorded: [] });
+  });
+
   it("is an admin's act: an analyst is refused", async () => {
     const { send } = operatorApp(manualClock(START));
     expect((await send("POST", "/v1/admin/trust/audit", {}, NAMED.analyst.headers)).status).toBe(403);
