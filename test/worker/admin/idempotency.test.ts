@@ -12,6 +12,9 @@ const DAY = 24 * 3_600_000;
 const rule = (cli: string) => ({ criteria: { cli: { exact: cli } }, action: "block", reason: "idempotency" });
 const report = { victim: "+77012345678", presentedCli: "+77172589999", time: "2026-11-27T11:40:00Z", channel: "call-centre", notes: "asked for the card's CVV" };
 
+/** The key's fingerprint of a body: its SHA-256, in hex. */
+const fingerprintOf = async (body: string) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+
 async function rulesFor(send: ReturnType<typeof operatorApp>["send"], cli: string) {
   return ((await (await send("GET", `/v1/admin/rules?cli=${cli}`)).json()) as { rules: { id: string }[] }).rules;
 }
@@ -43,7 +46,7 @@ describe("POST /v1/admin/rules with an Idempotency-Key", () => {
     const { send } = operatorApp(manualClock(START));
     const key = crypto.randomUUID();
     const body = JSON.stringify(rule("77272503004"));
-    const fingerprint = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    const fingerprint = await fingerprintOf(body);
     const scope = JSON.stringify([NAMED.analyst.name, "POST", "/v1/admin/rules", key]);
     await env.DB.prepare("INSERT INTO idempotency_keys (scope, fingerprint, claimed_at) VALUES (?, ?, ?)").bind(scope, fingerprint, START).run();
     const response = await send("POST", "/v1/admin/rules", body, { ...NAMED.analyst.headers, "Idempotency-Key": key });
@@ -79,6 +82,63 @@ describe("POST /v1/admin/rules with an Idempotency-Key", () => {
     expect(await rulesFor(send, "77272503007")).toHaveLength(3);
   });
 
+  it("reads a key sent as a Structured Fields string and the same key bare as one key", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const key = crypto.randomUUID();
+    const first = await send("POST", "/v1/admin/rules", rule("77272503010"), { "Idempotency-Key": `"${key}"` });
+    const retry = await send("POST", "/v1/admin/rules", rule("77272503010"), { "Idempotency-Key": ` ${key} ` });
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await retry.json()).toEqual(await first.json());
+    expect(await rulesFor(send, "77272503010")).toHaveLength(1);
+  });
+
+  it("accepts a key of 255 characters", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const key = { "Idempotency-Key": "k".repeat(254) + crypto.randomUUID().slice(0, 1) };
+    expect((await send("POST", "/v1/admin/rules", rule("77272503011"), key)).status).toBe(201);
+    expect((await send("POST", "/v1/admin/rules", rule("77272503011"), key)).headers.get("Idempotent-Replayed")).toBe("true");
+  });
+
+  it("keeps a key for exactly a day: a retry at the day's last instant is answered from it", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const key = { "Idempotency-Key": crypto.randomUUID() };
+    await send("POST", "/v1/admin/rules", rule("77272503012"), key);
+    clock.advance(DAY);
+    expect((await send("POST", "/v1/admin/rules", rule("77272503012"), key)).headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await rulesFor(send, "77272503012")).toHaveLength(1);
+  });
+
+  it("waits a minute before taking over a claim left without an answer: 409 at the minute, taken over just after", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const body = JSON.stringify(rule("77272503013"));
+    const scopeOf = (key: string) => JSON.stringify([NAMED.analyst.name, "POST", "/v1/admin/rules", key]);
+    const [young, old] = [crypto.randomUUID(), crypto.randomUUID()];
+    await env.DB.prepare("INSERT INTO idempotency_keys (scope, fingerprint, claimed_at) VALUES (?, ?, ?)").bind(scopeOf(young), await fingerprintOf(body), START - 60_000).run();
+    await env.DB.prepare("INSERT INTO idempotency_keys (scope, fingerprint, claimed_at) VALUES (?, ?, ?)").bind(scopeOf(old), await fingerprintOf(body), START - 60_001).run();
+    expect((await send("POST", "/v1/admin/rules", body, { ...NAMED.analyst.headers, "Idempotency-Key": young })).status).toBe(409);
+    expect((await send("POST", "/v1/admin/rules", body, { ...NAMED.analyst.headers, "Idempotency-Key": old })).status).toBe(201);
+    expect(await rulesFor(send, "77272503013")).toHaveLength(1);
+  });
+
+  it("forgets keys older than a day as new keys are claimed", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const scope = JSON.stringify([NAMED.analyst.name, "POST", "/v1/admin/rules", crypto.randomUUID()]);
+    await env.DB.prepare("INSERT INTO idempotency_keys (scope, fingerprint, claimed_at, status, body) VALUES (?, 'old', ?, 201, '{}')").bind(scope, START - DAY - 1).run();
+    await send("POST", "/v1/admin/rules", rule("77272503014"), { "Idempotency-Key": crypto.randomUUID() });
+    expect(await env.DB.prepare("SELECT scope FROM idempotency_keys WHERE scope = ?").bind(scope).first()).toBeNull();
+  });
+
+  it("is a key of one path: the same key on another create is another request", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const key = { "Idempotency-Key": crypto.randomUUID() };
+    expect((await send("POST", "/v1/admin/rules", rule("77272503015"), key)).status).toBe(201);
+    const filed = await send("POST", "/v1/reports", { ...report, presentedCli: "+77172589997" }, key);
+    expect(filed.status).toBe(201);
+    expect(filed.headers.get("Idempotent-Replayed")).toBeNull();
+    expect(await filed.json()).toMatchObject({ report: { presentedCli: "77172589997" } });
+  });
+
   it.each([
     ["empty", ""],
     ["too long", "x".repeat(256)],
@@ -97,6 +157,8 @@ describe("fraud reports and the rules made from them", () => {
     const key = { "Idempotency-Key": crypto.randomUUID() };
     const first = (await (await send("POST", "/v1/reports", report, key)).json()) as { report: { id: string } };
     const retry = await send("POST", "/v1/reports", report, key);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("ETag")).toBeNull();
     expect(((await retry.json()) as { report: { id: string } }).report.id).toBe(first.report.id);
     expect(((await (await send("GET", "/v1/reports?cli=77172589999")).json()) as { reports: unknown[] }).reports).toHaveLength(1);
   });
