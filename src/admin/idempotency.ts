@@ -97,13 +97,23 @@ export const idempotentCreate: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /**
- * The statement that stores a create's response under the request's Idempotency-Key, for the batch
+ * The statements that store a create's response under the request's Idempotency-Key, for the batch
  * that writes the entity; none when the request carries no key.
+ *
+ * The first fails the batch, the create with it, when the claim is no longer this request's: a create
+ * held up past ABANDONED_AFTER_MS may find a retry has taken the key over and created already, and
+ * committing it too would apply one request twice. SQLite raises only in triggers, so the failure is
+ * json() of text that is no JSON, evaluated only when the claim is gone. The request then fails (500)
+ * and its client's retry is answered from the key.
  */
 export function idempotentResponse(c: Context<AppEnv>, status: number, body: unknown, etag?: string): D1PreparedStatement[] {
   const claim = claims.get(c.req.raw);
   if (!claim) return [];
+  const db = c.env.DB;
   return [
-    c.env.DB.prepare("UPDATE idempotency_keys SET status = ?, body = ?, etag = ? WHERE scope = ? AND claimed_at = ?").bind(status, JSON.stringify(body), etag ?? null, claim.scope, claim.claimedAt),
+    db
+      .prepare("SELECT CASE WHEN EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = ? AND claimed_at = ? AND status IS NULL) THEN 1 ELSE json('idempotency claim taken over') END")
+      .bind(claim.scope, claim.claimedAt),
+    db.prepare("UPDATE idempotency_keys SET status = ?, body = ?, etag = ? WHERE scope = ? AND claimed_at = ?").bind(status, JSON.stringify(body), etag ?? null, claim.scope, claim.claimedAt),
   ];
 }

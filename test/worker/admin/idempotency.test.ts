@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app";
 import { NAMED } from "../support/auth";
+import { d1WithBatch, sqlOf } from "../support/d1";
 import { manualClock, operatorApp } from "./support";
 
 /**
@@ -119,6 +121,41 @@ describe("POST /v1/admin/rules with an Idempotency-Key", () => {
     expect((await send("POST", "/v1/admin/rules", body, { ...NAMED.analyst.headers, "Idempotency-Key": young })).status).toBe(409);
     expect((await send("POST", "/v1/admin/rules", body, { ...NAMED.analyst.headers, "Idempotency-Key": old })).status).toBe(201);
     expect(await rulesFor(send, "77272503013")).toHaveLength(1);
+  });
+
+  it("creates once when the first request's create commits after a retry took its claim over: the slow create is refused", async () => {
+    // The first request's create is held in D1 for more than a minute (D1 slow, say); its client gives
+    // up and retries with the key, which by then looks abandoned, and the retry creates the rule.
+    const clock = manualClock(START);
+    let hold: Promise<void> | undefined;
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const db = d1WithBatch(async (statements, real) => {
+      if (hold && statements.some((statement) => /^\s*INSERT INTO rules\b/.test(sqlOf(statement)))) {
+        const waiting = hold;
+        hold = undefined;
+        held();
+        await waiting;
+      }
+      return real(statements);
+    });
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const app = createApp({ clock });
+    const body = JSON.stringify(rule("77272503016"));
+    const key = crypto.randomUUID();
+    const post = () => app.request("/v1/admin/rules", { method: "POST", headers: { ...NAMED.analyst.headers, "Content-Type": "application/json", "Idempotency-Key": key }, body }, { ...env, DB: db });
+    const slow = post();
+    await holding;
+    clock.advance(60_001);
+    const retry = await post();
+    expect(retry.status).toBe(201);
+    release();
+    expect((await slow).status).not.toBe(201);
+    expect(await rulesFor(operatorApp(clock).send, "77272503016")).toHaveLength(1);
+    const again = await post();
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await again.json()).toEqual(await retry.json());
   });
 
   it("forgets keys older than a day as new keys are claimed", async () => {
