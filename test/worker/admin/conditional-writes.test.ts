@@ -1,4 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { assessOrigin } from "../../../src/origin/assess";
+import { isolateOriginSnapshots, originDepsFromEnv } from "../../../src/origin/deps";
+import { sketchCall } from "../origin/support";
 import { manualClock, operatorApp } from "./support";
 
 /**
@@ -45,6 +49,14 @@ describe("If-Match on a rule's replacement", () => {
     expect(await current(send, id)).toMatchObject({ version: 1, reason: blockRule.reason });
   });
 
+  it("reads a version of several digits: a stale one is a conflict, not a malformed If-Match", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const stale = await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, reason: "replaced" }, { "If-Match": '"12"' });
+    expect(stale.status).toBe(409);
+    expect(await current(send, id)).toMatchObject({ version: 1, reason: blockRule.reason });
+  });
+
   it("applies If-Match and a body version that agree", async () => {
     const { send } = operatorApp(manualClock(START));
     const id = await created(send);
@@ -86,6 +98,16 @@ describe("If-Match on a rule's expiry and deletion", () => {
     expect(await auditOf(send, id)).toEqual(["delete", "expire", "create"]);
   });
 
+  it("a rule deleted stops blocking at the next verdict, the snapshot already loaded", async () => {
+    const clock = manualClock(START);
+    const { send } = operatorApp(clock);
+    const id = ((await (await send("POST", "/v1/admin/rules", { ...blockRule, criteria: { cli: { exact: "+77272507001" } } })).json()) as { rule: { id: string } }).rule.id;
+    const ruleFindings = async () => (await assessOrigin(sketchCall({ cli: "+77272507001" }), null, originDepsFromEnv(env, isolateOriginSnapshots(env), () => {}, clock))).findings.filter((finding) => finding.checkId === "rules.operator");
+    expect(await ruleFindings()).toMatchObject([{ action: "block" }]);
+    expect((await send("DELETE", `/v1/admin/rules/${id}`, undefined, { "If-Match": '"1"' })).status).toBe(200);
+    expect(await ruleFindings()).toEqual([]);
+  });
+
   it("refuses a deletion whose If-Match is no version, naming it, and keeps the rule", async () => {
     const { send } = operatorApp(manualClock(START));
     const id = await created(send);
@@ -93,5 +115,28 @@ describe("If-Match on a rule's expiry and deletion", () => {
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: { fields: { "If-Match": expect.any(String) } } });
     expect((await send("GET", `/v1/admin/rules/${id}`)).status).toBe(200);
+  });
+});
+
+describe("a write's body", () => {
+  it("may be absent, or blank, where every field is optional: read as {}", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const [first, second] = [await created(send), await created(send)];
+    expect((await send("POST", `/v1/admin/rules/${first}/expire`)).status).toBe(200);
+    expect((await send("POST", `/v1/admin/rules/${second}/expire`, " \n")).status).toBe(200);
+    expect((await current(send, second)).expiresAt).toBe("2026-11-27T12:00:00.000Z");
+  });
+
+  it("that is no JSON is refused with ERR_JSON saying so, and one with a Content-Type not JSON with ERR_CONTENT_TYPE quoting at most 64 characters of it", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const notJson = await send("POST", `/v1/admin/rules/${id}/expire`, "{author:");
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ error: { code: "ERR_JSON", message: "request body is not valid JSON" } });
+    const longType = `text/plain; ${"x".repeat(200)}`;
+    const refused = await send("POST", `/v1/admin/rules/${id}/expire`, "{}", { "Content-Type": longType });
+    expect(refused.status).toBe(415);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(JSON.stringify(longType.slice(0, 64)));
+    expect(await current(send, id)).toMatchObject({ version: 1, expiresAt: null });
   });
 });

@@ -176,6 +176,15 @@ describe("POST /v1/admin/rules with an Idempotency-Key", () => {
     expect(await filed.json()).toMatchObject({ report: { presentedCli: "77172589997" } });
   });
 
+  it("answers 413 to a body over the limit, as without a key, and keeps no claim: the key stays free", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const key = { "Idempotency-Key": crypto.randomUUID() };
+    const oversized = await send("POST", "/v1/admin/rules", { ...rule("77272503017"), reason: "x".repeat(1_048_576) }, key);
+    expect(oversized.status).toBe(413);
+    expect(await oversized.json()).toMatchObject({ error: { code: "ERR_BODY_TOO_LARGE" } });
+    expect((await send("POST", "/v1/admin/rules", rule("77272503017"), key)).status).toBe(201);
+  });
+
   it.each([
     ["empty", ""],
     ["too long", "x".repeat(256)],

@@ -15,6 +15,7 @@ describe("list routes validate their query with the schema the OpenAPI document 
     ["/v1/admin/audit?before=-1", "before"],
     ["/v1/reports?since=yesterday", "since"],
     ["/v1/reports?offset=x", "offset"],
+    ["/v1/reports?cli=bank", "cli"],
     ["/v1/stats?top=501", "top"],
     ["/v1/admin/rules?limit=1&limit=2", "limit"],
     ["/v1/reports?cli=%2B7727&since=2026-01-01T00:00:00Z&cli=%2B7701", "cli"],

@@ -39,6 +39,24 @@ describe("filing a fraud report", () => {
     expect(await (await send("GET", `/v1/reports/${stored.id}`)).json()).toEqual({ report: expected });
   });
 
+  it("reads a call time given with any offset, and trims the channel, notes and reporter", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const filed = await send("POST", "/v1/reports", { ...report, time: "2026-11-27T16:40:00+05:00", channel: " national-bank ", notes: "  asked for the CVV  ", reporter: "  afm-centre  " });
+    expect(filed.status).toBe(201);
+    expect(await filed.json()).toMatchObject({ report: { callTime: "2026-11-27T11:40:00.000Z", channel: "national-bank", notes: "asked for the CVV", reporter: "afm-centre" } });
+  });
+
+  it("does not publish what an unfinished import left: filing a report moves no origin version", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const importId = crypto.randomUUID();
+    const batch = await send("POST", "/v1/admin/rules/import", { importId, first: 0, publish: false, rules: [{ criteria: { cli: { exact: "+77172586300" } }, action: "block", reason: "unfinished import" }] }, NAMED.admin.headers);
+    expect(batch.status).toBe(200);
+    const published = async () => ((await (await send("GET", "/v1/admin/rules?cli=77172586300")).json()) as { rules: { published: boolean }[] }).rules.map((rule) => rule.published);
+    expect(await published()).toEqual([false]);
+    expect((await send("POST", "/v1/reports", { ...report, presentedCli: "+77172586300" })).status).toBe(201);
+    expect(await published()).toEqual([false]);
+  });
+
   it("accepts a call up to five minutes ahead of the clock, and refuses one later, naming time", async () => {
     const { send } = operatorApp(manualClock(START));
     expect((await send("POST", "/v1/reports", { ...report, time: "2026-11-27T12:05:00Z" })).status).toBe(201);
@@ -49,16 +67,16 @@ describe("filing a fraud report", () => {
 
   it.each([
     ["an unknown member", { ...report, severity: "high" }, "(body)"],
-    ["a channel with capitals", { ...report, channel: "Call Centre" }, "channel"],
+    ["a channel of two words", { ...report, channel: "call centre" }, "channel"],
     ["an empty reporter", { ...report, reporter: "  " }, "reporter"],
     ["a time without an offset", { ...report, time: "2026-11-27T11:40:00" }, "time"],
     ["no victim", { presentedCli: report.presentedCli, time: report.time, channel: report.channel }, "victim"],
-  ])("refuses %s with a 400 naming %s, and files nothing", async (_, body, field) => {
+  ])("refuses %s with a 400 naming the field, and files nothing", async (_, body, field) => {
     const { send } = operatorApp(manualClock(START));
     const before = (await (await send("GET", "/v1/reports?cli=77172586000&limit=1000")).json()) as { reports: Report[] };
     const refused = await send("POST", "/v1/reports", body);
     expect(refused.status).toBe(400);
-    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { [field]: expect.any(String) } } });
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VALIDATION", message: expect.stringContaining(`${field}: `), fields: { [field]: expect.any(String) } } });
     expect(await (await send("GET", "/v1/reports?cli=77172586000&limit=1000")).json()).toEqual(before);
   });
 
