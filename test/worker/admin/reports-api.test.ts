@@ -120,7 +120,7 @@ describe("listing fraud reports", () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 5; pages++) {
-      const listed = await page(`limit=2${after === null ? "" : `&after=${encodeURIComponent(after)}`}`);
+      const listed = await page(`limit=3${after === null ? "" : `&after=${encodeURIComponent(after)}`}`);
       seen.push(...listed.ids);
       after = listed.next;
       if (after === null) break;

@@ -59,6 +59,13 @@ describe("recording a trust-set push", () => {
     expect(await (await send("POST", "/v1/admin/trust/audit", {}, NAMED.admin.headers)).json()).toMatchObject({ recorded: [] });
   });
 
+  it("keeps a document's null members in its record", async () => {
+    const { send } = operatorApp(manualClock(START));
+    await env.TRUST.put(CRLS_KEY, JSON.stringify({ version: 1, updated: null, crls: [] }));
+    const recorded = await send("POST", "/v1/admin/trust/audit", {}, NAMED.admin.headers);
+    expect(await recorded.json()).toMatchObject({ documents: { [CRLS_KEY]: { document: { version: 1, updated: null, crls: [] } } } });
+  });
+
   it("is an admin's act: an analyst is refused", async () => {
     const { send } = operatorApp(manualClock(START));
     expect((await send("POST", "/v1/admin/trust/audit", {}, NAMED.analyst.headers)).status).toBe(403);
