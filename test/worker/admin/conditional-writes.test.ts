@@ -140,3 +140,40 @@ describe("a write's body", () => {
     expect(await current(send, id)).toMatchObject({ version: 1, expiresAt: null });
   });
 });
+
+describe("a write to a rule that is not there, or with a body or If-Match that cannot be read", () => {
+  it("answers 404 for a replacement, an expiry or a deletion of an unknown id", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = crypto.randomUUID();
+    for (const response of [
+      await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, version: 1 }),
+      await send("POST", `/v1/admin/rules/${id}/expire`, {}),
+      await send("DELETE", `/v1/admin/rules/${id}`),
+    ]) {
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: "ERR_NOT_FOUND" } });
+    }
+  });
+
+  it("refuses an invalid replacement or expiry with a 400 naming the field, and writes nothing", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    const replacement = await send("PUT", `/v1/admin/rules/${id}`, { ...blockRule, action: "vaporise", version: 1 });
+    expect(replacement.status).toBe(400);
+    expect(await replacement.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { action: expect.any(String) } } });
+    const expiry = await send("POST", `/v1/admin/rules/${id}/expire`, { version: 0 });
+    expect(expiry.status).toBe(400);
+    expect(await expiry.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { version: expect.any(String) } } });
+    const ifMatch = await send("POST", `/v1/admin/rules/${id}/expire`, {}, { "If-Match": "*" });
+    expect(ifMatch.status).toBe(400);
+    expect(await ifMatch.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { "If-Match": expect.any(String) } } });
+    expect(await current(send, id)).toMatchObject({ version: 1, expiresAt: null });
+    expect(await auditOf(send, id)).toEqual(["create"]);
+  });
+
+  it("a rule read carries its version as its ETag", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const id = await created(send);
+    expect((await send("GET", `/v1/admin/rules/${id}`)).headers.get("ETag")).toBe('"1"');
+  });
+});

@@ -66,6 +66,13 @@ describe("recording a trust-set push", () => {
     expect(await recorded.json()).toMatchObject({ documents: { [CRLS_KEY]: { document: { version: 1, updated: null, crls: [] } } } });
   });
 
+  it("refuses a body with a member it does not take, naming it", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const refused = await send("POST", "/v1/admin/trust/audit", { author: "ci", key: TRUST_ANCHORS_KEY }, NAMED.admin.headers);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VALIDATION", fields: { "(body)": expect.stringContaining("key") } } });
+  });
+
   it("is an admin's act: an analyst is refused", async () => {
     const { send } = operatorApp(manualClock(START));
     expect((await send("POST", "/v1/admin/trust/audit", {}, NAMED.analyst.headers)).status).toBe(403);
