@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { assessOrigin } from "../../../src/origin/assess";
 import { isolateOriginSnapshots, originDepsFromEnv } from "../../../src/origin/deps";
 import { sketchCall } from "../origin/support";
+import { NAMED } from "../support/auth";
 import { manualClock, operatorApp } from "./support";
 
 /**
@@ -175,5 +176,25 @@ describe("a write to a rule that is not there, or with a body or If-Match that c
     const { send } = operatorApp(manualClock(START));
     const id = await created(send);
     expect((await send("GET", `/v1/admin/rules/${id}`)).headers.get("ETag")).toBe('"1"');
+  });
+});
+
+describe("a configuration section's replacement", () => {
+  it("without If-Match or a version is refused with 428, and the section is left as it was", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const before = (await (await send("GET", "/v1/admin/config/allow-list")).json()) as { version: number; document: unknown };
+    const refused = await send("PUT", "/v1/admin/config/allow-list", { document: { entries: [{ customer: "Enterprise 428", cli: { prefix: "+7727259" }, trunk: "intl-428" }] } }, NAMED.admin.headers);
+    expect(refused.status).toBe(428);
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_VERSION_REQUIRED", fields: { version: expect.any(String) } } });
+    expect(await (await send("GET", "/v1/admin/config/allow-list")).json()).toMatchObject({ version: before.version, document: before.document });
+  });
+});
+
+describe("a roaming entry that is not there", () => {
+  it("answers 404 to its deletion, not a conflict", async () => {
+    const { send } = operatorApp(manualClock(START));
+    const refused = await send("DELETE", "/v1/admin/roaming/77015557404", undefined, NAMED.admin.headers);
+    expect(refused.status).toBe(404);
+    expect(await refused.json()).toMatchObject({ error: { code: "ERR_NOT_FOUND" } });
   });
 });
