@@ -106,6 +106,19 @@ const WORKER_TESTS = {
     "test/worker/rules/keyed-reads.test.ts",
     "test/worker/admin/ingress-config.test.ts",
   ],
+  // The stores failing (src/lib/{write-behind,background-writes,durable-storage,timeout,storage-rows,
+  // strict-json}.ts, src/dashboard/recent-verdicts.ts, src/stats/{record,retention}.ts): D1 or a Durable
+  // Object refusing, slow or never answering, what is kept for the next flush and what is dropped and
+  // counted, the rows each store reports, the recent verdicts' pages and the statistics' retention.
+  stores: [
+    "test/worker/security/{stuck-stores,stuck-background,store-outage,peer-text-bounds}.test.ts",
+    "test/worker/metrics/{loss-bounds,store-rows}.test.ts",
+    "test/worker/dashboard/recent-verdicts-storage.test.ts",
+    "test/worker/admin/{stats-pages,stats-retention}.test.ts",
+    "test/worker/abuse/saves-after-storage-faults.test.ts",
+    "test/worker/lib/timeout.test.ts",
+    "test/worker/identity/strict-json.test.ts",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The trust core's unit tests that run in Node. */
@@ -162,7 +175,13 @@ const NUMBERING_UNIT_TESTS = ["test/worker/numbering/**/*.test.ts", "test/worker
  */
 const OPERATOR_UNIT_TESTS = ["test/node/verdict/sip-label.test.ts"];
 
-const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS };
+/**
+ * The unit pass of a stores run: the pure tests of the cache writes' bound, withTimeout, the strict JSON
+ * reader, and the velocity tracker's write-behind against a store that answers what a test says.
+ */
+const STORES_UNIT_TESTS = ["test/node/lib/background-writes.test.ts", "test/worker/lib/timeout.test.ts", "test/worker/identity/strict-json.test.ts", "test/node/abuse/velocity-tracker.test.ts"];
+
+const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS, stores: STORES_UNIT_TESTS };
 const unitTests = UNIT_TESTS[process.env.MUTATION_SCOPE ?? ""] ?? [...NODE_TESTS, ...pureWorkerTests];
 const nodeOnly = defineConfig({ test: { include: unitTests, environment: "node", testTimeout: 30_000 } });
 

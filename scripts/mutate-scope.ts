@@ -29,10 +29,14 @@ const SCOPES: Record<string, string> = {
   // How a rule's or the plan's number pattern is read and what it covers; what a number is; the velocity counters.
   numbering: "src/numbering/number-pattern.ts,src/numbering/pattern-index.ts,src/numbering/classify.ts,src/numbering/number-type.ts,src/numbering/home-plan.ts,src/abuse/velocity.ts,src/abuse/velocity-window.ts,src/abuse/velocity-counter.ts",
   call: "src/call/normalize.ts,src/call/reading-checks.ts,src/sip/address.ts,src/sip/invite.ts,src/sip/privacy.ts,src/numbers/telephone-number.ts,src/verdict/caller-name.ts",
-  // Between the SBC and the trust core: who may call the API, the Identity header as the INVITE gave it,
-  // the ATIS and /v1/verdict request and response, and the verdict's shared vocabulary and deadline.
   // What analysts write: the admin API's routes, body validation, Idempotency-Key and audit log, and fraud reports.
   operator: "src/admin/routes.ts,src/admin/http.ts,src/admin/idempotency.ts,src/admin/audit-log.ts,src/admin/trust-audit.ts,src/reports/report.ts,src/reports/routes.ts,src/reports/store.ts",
+  // What happens when the stores fail (issue 12): the write-behind and its bound, the cache writes no
+  // request waits for, a Durable Object's metered storage and saves, the recent verdicts and traceback
+  // statistics buffered for D1 and their retention, and the strict JSON reader the PASSporT decoder uses.
+  stores: "src/lib/write-behind.ts,src/lib/background-writes.ts,src/lib/durable-storage.ts,src/lib/timeout.ts,src/lib/storage-rows.ts,src/lib/strict-json.ts,src/dashboard/recent-verdicts.ts,src/stats/record.ts,src/stats/retention.ts",
+  // Between the SBC and the trust core: who may call the API, the Identity header as the INVITE gave it,
+  // the ATIS and /v1/verdict request and response, and the verdict's shared vocabulary and deadline.
   edge: "src/identity/identity-header.ts,src/api/auth.ts,src/api/authenticate.ts,src/api/cloudflare-access.ts,src/api/body.ts,src/api/atis.ts,src/api/verdict-route.ts,src/verdict/verdict.ts,src/verdict/sip-label.ts,src/verdict/finding.ts,src/verdict/check.ts,src/verdict/deadline.ts",
 };
 
