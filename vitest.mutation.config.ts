@@ -176,10 +176,10 @@ const NUMBERING_UNIT_TESTS = ["test/worker/numbering/**/*.test.ts", "test/worker
 const OPERATOR_UNIT_TESTS = ["test/node/verdict/sip-label.test.ts"];
 
 /**
- * The unit pass of a stores run: the pure tests of the cache writes' bound, withTimeout, the strict JSON
- * reader, and the velocity tracker's write-behind against a store that answers what a test says.
+ * The unit pass of a stores run: the pure tests of the write-behind, the cache writes' bound, withTimeout,
+ * the strict JSON reader, and the velocity tracker's write-behind against a store that answers what a test says.
  */
-const STORES_UNIT_TESTS = ["test/node/lib/background-writes.test.ts", "test/worker/lib/timeout.test.ts", "test/worker/identity/strict-json.test.ts", "test/node/abuse/velocity-tracker.test.ts"];
+const STORES_UNIT_TESTS = ["test/node/lib/{background-writes,write-behind}.test.ts", "test/worker/lib/timeout.test.ts", "test/worker/identity/strict-json.test.ts", "test/node/abuse/velocity-tracker.test.ts"];
 
 const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS, stores: STORES_UNIT_TESTS };
 const unitTests = UNIT_TESTS[process.env.MUTATION_SCOPE ?? ""] ?? [...NODE_TESTS, ...pureWorkerTests];
