@@ -74,4 +74,12 @@ describe("BackgroundWrites: a write whose own timer never fires", () => {
     expect(writes.settled()).toBeNull();
     expect(timeouts).toEqual(["cache-write:certificates"]);
   });
+
+  it("does not count a write the cache refused as timed out, and lets it go", async () => {
+    const write = writes.start(() => Promise.reject(new Error("cache put refused")), "cache-write:trust", "a put");
+    await expect(write).rejects.toThrow("cache put refused");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes.settled()).toBeNull();
+    expect(timeouts).toEqual([]);
+  });
 });

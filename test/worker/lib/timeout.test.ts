@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TimeoutError, withTimeout } from "../../../src/lib/timeout";
 
 describe("withTimeout: a background wait never holds its slot forever", () => {
@@ -12,5 +12,16 @@ describe("withTimeout: a background wait never holds its slot forever", () => {
     const outcome = withTimeout(never, 5, "snapshot reload");
     await expect(outcome).rejects.toBeInstanceOf(TimeoutError);
     await expect(outcome).rejects.toThrow("snapshot reload did not settle within 5 ms");
+  });
+
+  it("leaves no timer behind once the work settles: a busy isolate's store calls do not each hold one for the whole bound", async () => {
+    vi.useFakeTimers();
+    try {
+      await withTimeout(Promise.resolve(7), 5_000, "stats write");
+      await withTimeout(Promise.reject(new Error("D1 down")), 5_000, "stats write").catch(() => undefined);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
