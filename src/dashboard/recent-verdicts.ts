@@ -112,14 +112,18 @@ const WRITE_PAGE = `INSERT INTO recent_verdict_pages (first_seq, count, verdicts
 /** The pages whose every verdict is past the newest RECENT_VERDICTS_KEPT (after a large page, or while the table fills). */
 const PRUNE = `DELETE FROM recent_verdict_pages WHERE first_seq < ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT} AND first_seq + count <= ${NEXT_SEQ} - ${RECENT_VERDICTS_KEPT}`;
 
-/** The next pages of the buffer, up to VERDICTS_PER_BATCH verdicts: each at most PAGE_VERDICTS verdicts and PAGE_CHARS characters (or one verdict alone). */
-function takePages(): string[][] {
+/**
+ * The next pages of the buffer, up to VERDICTS_PER_BATCH verdicts and the first `available`: each at most
+ * PAGE_VERDICTS verdicts and PAGE_CHARS characters (or one verdict alone).
+ */
+function takePages(available: number): string[][] {
   const pages: string[][] = [];
+  const limit = Math.min(available, buffered.length, VERDICTS_PER_BATCH);
   let taken = 0;
-  while (taken < buffered.length && taken < VERDICTS_PER_BATCH) {
+  while (taken < limit) {
     const page: string[] = [];
     let chars = 0;
-    while (taken < buffered.length && taken < VERDICTS_PER_BATCH && page.length < PAGE_VERDICTS && (page.length === 0 || chars + buffered[taken]!.length < PAGE_CHARS)) {
+    while (taken < limit && page.length < PAGE_VERDICTS && (page.length === 0 || chars + buffered[taken]!.length < PAGE_CHARS)) {
       chars += buffered[taken]!.length + 1;
       page.push(buffered[taken++]!);
     }
@@ -130,16 +134,20 @@ function takePages(): string[][] {
 }
 
 /**
- * Writes the buffer a batch of pages at a time. A batch D1 refused goes back in front of the buffer
- * for the next flush; a batch whose call timed out may still land, so it is not written again (its
- * verdicts would be listed twice) and is counted as dropped.
+ * Writes what the buffer held when the write began, a batch of pages at a time. What arrives meanwhile
+ * waits for the write-behind's next batch: a verdict arrives during every write on a busy isolate, and a
+ * write that took it too would never end while traffic lasts, holding its flush past the span
+ * src/lib/write-behind.ts bounds it to. A batch D1 refused goes back in front of the buffer for the next
+ * flush; a batch whose call timed out may still land, so it is not written again (its verdicts would be
+ * listed twice) and is counted as dropped.
  */
 async function writeBuffered(database: D1Database, bounded: BoundedCall): Promise<boolean> {
-  while (buffered.length > 0) {
-    const pages = takePages();
+  for (let waiting = buffered.length; waiting > 0 && buffered.length > 0; ) {
+    const pages = takePages(waiting);
+    waiting -= pages.reduce((verdicts, page) => verdicts + page.length, 0);
     const statements = pages.map((page) => database.prepare(WRITE_PAGE).bind(page.length, `[${page.join(",")}]`));
-    // The prune rides on the flush's last batch.
-    if (buffered.length === 0) statements.push(database.prepare(PRUNE));
+    // The prune rides on the write's last batch.
+    if (waiting === 0 || buffered.length === 0) statements.push(database.prepare(PRUNE));
     try {
       recordStoreRows("recent-verdicts", d1Rows(await bounded(database.batch(statements))));
     } catch (error) {

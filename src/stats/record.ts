@@ -131,16 +131,20 @@ function batchStatements(database: D1Database, batch: [string, number][]): D1Pre
 }
 
 /**
- * Writes batch by batch. Counts D1 refused go back into the pending map, for the next flush; a batch
- * whose call timed out may still land, so it is not written again (a count is never added twice) and is
- * counted as dropped.
+ * Writes the counters that waited when the write began, batch by batch (the first in the map, which
+ * keeps them in the order they started). A counter started meanwhile waits for the write-behind's next
+ * batch: one verdict during each write on a busy isolate starts a few, and a write that took them too would
+ * never end while traffic lasts, holding its flush past the span src/lib/write-behind.ts bounds it to.
+ * Counts D1 refused go back into the pending map, for the next flush; a batch whose call timed out may
+ * still land, so it is not written again (a count is never added twice) and is counted as dropped.
  */
 async function flushPending(database: D1Database, bounded: BoundedCall): Promise<boolean> {
-  while (pending.size > 0) {
+  for (let waiting = pending.size; waiting > 0 && pending.size > 0; ) {
     const batch: [string, number][] = [];
     for (const entry of pending) {
-      if (batch.push(entry) === COUNTERS_PER_BATCH) break;
+      if (batch.push(entry) === Math.min(COUNTERS_PER_BATCH, waiting)) break;
     }
+    waiting -= batch.length;
     for (const [id] of batch) pending.delete(id);
     try {
       recordStoreRows("stats", d1Rows(await bounded(database.batch(batchStatements(database, batch)))));
