@@ -111,12 +111,12 @@ const WORKER_TESTS = {
   // Object refusing, slow or never answering, what is kept for the next flush and what is dropped and
   // counted, the rows each store reports, the recent verdicts' pages and the statistics' retention.
   stores: [
-    "test/worker/security/{stuck-stores,stuck-background,store-outage,peer-text-bounds}.test.ts",
+    "test/worker/security/{stuck-stores,stuck-background,busy-flush,store-outage,peer-text-bounds}.test.ts",
     "test/worker/metrics/{loss-bounds,store-rows}.test.ts",
     "test/worker/dashboard/recent-verdicts-storage.test.ts",
     "test/worker/admin/{stats-pages,stats-retention}.test.ts",
     "test/worker/abuse/saves-after-storage-faults.test.ts",
-    "test/worker/lib/timeout.test.ts",
+    "test/worker/lib/{timeout,durable-storage}.test.ts",
     "test/worker/identity/strict-json.test.ts",
   ],
 } as const satisfies Record<string, readonly string[]>;
