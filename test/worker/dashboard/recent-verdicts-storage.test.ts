@@ -178,3 +178,61 @@ describe("recent verdicts: the move from one row per verdict (migrations/0011)",
     }
   });
 });
+
+describe("recent verdicts: what an analyst looking up a reported call finds", () => {
+  const ids = (listed: { verdicts: { requestId: string }[] }) => listed.verdicts.map(({ requestId }) => requestId);
+  /** Five calls, oldest first: each presents its numbers in another header, on another carrier, with another outcome. */
+  const calls: RecentVerdict[] = [
+    { ...verdict(1), requestId: "by-cli", cli: "77272509111", carrier: "TransitCo", action: "block", signed: true, checks: [{ id: "passport.signature", result: "fail" }] },
+    { ...verdict(2), requestId: "by-from", cli: "77272509000", fromCli: "77272509111", action: "tag", checks: [{ id: "passport.signature", result: "pass" }] },
+    { ...verdict(3), requestId: "by-pai", cli: "77272509000", assertedCli: "77272509111", signed: true },
+    { ...verdict(4), requestId: "by-claim", cli: "77272509000", claimedClis: ["77272509999", "77272509111"] },
+    { ...verdict(5), requestId: "to-it", cli: "77272509000", destination: "77272509111", carrier: "TransitCo" },
+  ];
+
+  it("finds a number whichever header presented it, or as the called number, newest first", async () => {
+    await emptyPages();
+    await keep(env.DB, calls);
+    expect(ids(await listRecentVerdicts(env.DB, { number: "77272509111", limit: 10 }))).toEqual(["to-it", "by-claim", "by-pai", "by-from", "by-cli"]);
+    expect(ids(await listRecentVerdicts(env.DB, { number: "77272509999", limit: 10 }))).toEqual(["by-claim"]);
+    expect(ids(await listRecentVerdicts(env.DB, { number: "77272509222", limit: 10 }))).toEqual([]);
+  });
+
+  it("filters by carrier, by a check that failed (not one that passed), by action and by whether the call was signed", async () => {
+    await emptyPages();
+    await keep(env.DB, calls);
+    expect(ids(await listRecentVerdicts(env.DB, { carrier: "TransitCo", limit: 10 }))).toEqual(["to-it", "by-cli"]);
+    expect(ids(await listRecentVerdicts(env.DB, { check: "passport.signature", limit: 10 }))).toEqual(["by-cli"]);
+    expect(ids(await listRecentVerdicts(env.DB, { action: "tag", limit: 10 }))).toEqual(["by-from"]);
+    expect(ids(await listRecentVerdicts(env.DB, { signed: true, limit: 10 }))).toEqual(["by-pai", "by-cli"]);
+    expect(ids(await listRecentVerdicts(env.DB, { signed: false, limit: 10 }))).toEqual(["to-it", "by-claim", "by-from"]);
+    expect(ids(await listRecentVerdicts(env.DB, { carrier: "TransitCo", action: "allow", limit: 10 }))).toEqual(["to-it"]);
+  });
+
+  it("lists up to the limit, before a seq when asked, and the failed checks' ids without the checks for a summary", async () => {
+    await emptyPages();
+    await keep(env.DB, calls);
+    const newest = await listRecentVerdicts(env.DB, { limit: 2 });
+    expect(newest.verdicts.map(({ seq, requestId }) => ({ seq, requestId }))).toEqual([
+      { seq: 5, requestId: "to-it" },
+      { seq: 4, requestId: "by-claim" },
+    ]);
+    expect(newest.next).toBeNull();
+    expect(ids(await listRecentVerdicts(env.DB, { limit: 10, beforeSeq: 4 }))).toEqual(["by-pai", "by-from", "by-cli"]);
+    const [summary] = (await listRecentVerdicts(env.DB, { limit: 1, beforeSeq: 2, fields: "summary" })).verdicts;
+    expect(summary).toMatchObject({ requestId: "by-cli", failedChecks: ["passport.signature"], at: new Date(1_800_000_000_001).toISOString() });
+    expect(summary).not.toHaveProperty("checks");
+    expect(summary).not.toHaveProperty("atMs");
+  });
+
+  it("stops at maxChars characters, the first verdict listed whatever its size, and says where the next listing starts", async () => {
+    await emptyPages();
+    await keep(env.DB, calls);
+    // Each verdict listed costs its JSON and a comma.
+    const twoChars = (await listRecentVerdicts(env.DB, { limit: 2 })).verdicts.reduce((chars, listed) => chars + JSON.stringify(listed).length + 1, 0);
+    expect(await listRecentVerdicts(env.DB, { limit: 10, maxChars: 1 })).toMatchObject({ verdicts: [{ seq: 5 }], next: 5 });
+    const two = await listRecentVerdicts(env.DB, { limit: 10, maxChars: twoChars });
+    expect({ seqs: two.verdicts.map(({ seq }) => seq), next: two.next }).toEqual({ seqs: [5, 4], next: 4 });
+    expect((await listRecentVerdicts(env.DB, { limit: 10, maxChars: 1_000_000 })).next).toBeNull();
+  });
+});
