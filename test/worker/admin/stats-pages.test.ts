@@ -55,6 +55,59 @@ describe("statistics: a flush writes pages of counters, not a row per blocked CL
   });
 });
 
+describe("statistics: what a verdict counts in its hour", () => {
+  /** Every counter of `hour`'s pages, as `dimension key` → count. */
+  async function countersOf(hour: string) {
+    const { results } = await env.DB.prepare(
+      `SELECT dimension.key AS dimension, entry.key AS key, SUM(entry.value) AS count
+       FROM stats_pages, json_each(stats_pages.counts) AS dimension, json_each(dimension.value) AS entry WHERE hour = ? GROUP BY dimension.key, entry.key`,
+    )
+      .bind(hour)
+      .all<{ dimension: string; key: string; count: number }>();
+    return Object.fromEntries(results.map(({ dimension, key, count }) => [`${dimension} ${key}`, count]));
+  }
+  const rules = (...listed: { id: string; mode: string }[]) => ({ id: "rules.operator", result: "fail" as const, evidence: { matched: listed.length, rules: listed } });
+
+  it("counts each verdict once in total, by action, carrier and deciding check, each failed check once, and what monitoring would have done", async () => {
+    await recordFlush([
+      // Spoofed: a failed origin check, blocked, so its CLI is counted; the check failed twice is counted once.
+      { action: "block", policyMonitored: false, decidedBy: "cli.allocated", checks: [{ id: "cli.allocated", result: "fail" }, { id: "cli.allocated", result: "fail" }, { id: "identity.present", result: "pass" }], ingress: { carrier: "tc", carrierName: "TransitCo" }, cli: "77272500001", atMs: NOW },
+      // Failed, but no spoofing check: no spoofed count. Tagged, so no blocked CLI. Monitored rules would have blocked.
+      { action: "tag", policyMonitored: false, decidedBy: null, checks: [{ id: "passport.signature", result: "fail" }], ingress: { carrier: "tc", carrierName: null }, cli: "77272500002", atMs: NOW, monitored: [{ by: "r-1", action: "tag", reason: "" }, { by: "r-2", action: "block", reason: "" }] },
+      // Blocked without a CLI; no carrier known; monitoring that would have allowed is nothing to count.
+      { action: "block", policyMonitored: false, decidedBy: "stir.tn-validation-failed", checks: [], ingress: { carrier: null, carrierName: null }, cli: null, atMs: NOW, monitored: [{ by: "r-3", action: "allow", reason: "" }] },
+    ]);
+    expect(await countersOf("2026-12-01T00")).toEqual({
+      "total all": 3,
+      "action block": 2,
+      "action tag": 1,
+      "monitored block": 1,
+      "carrier TransitCo": 1,
+      "carrier tc": 1,
+      "carrier (unknown)": 1,
+      "decided-by cli.allocated": 1,
+      "decided-by stir.tn-validation-failed": 1,
+      "check cli.allocated": 1,
+      "check passport.signature": 1,
+      "carrier-spoofed TransitCo": 1,
+      "blocked-cli 77272500001": 1,
+    });
+  });
+
+  it("counts an operator rule's hits apart as enforced or monitored: by its own mode, by a monitored finding of it, or by POLICY_MODE=monitor", async () => {
+    await recordFlush([
+      { action: "block", policyMonitored: false, decidedBy: "rules.operator", checks: [rules({ id: "r-enforced", mode: "enforce" }, { id: "r-own-monitor", mode: "monitor" }, { id: "r-listed", mode: "enforce" })], monitored: [{ by: "r-listed", action: "block", reason: "" }], ingress: { carrier: "tc", carrierName: "TransitCo" }, cli: null, atMs: NOW },
+      { action: "allow", policyMonitored: true, decidedBy: null, checks: [rules({ id: "r-enforced", mode: "enforce" })], ingress: { carrier: "tc", carrierName: "TransitCo" }, cli: null, atMs: NOW },
+    ]);
+    expect(Object.fromEntries(Object.entries(await countersOf("2026-12-01T00")).filter(([counter]) => counter.startsWith("rule")))).toEqual({
+      "rule r-enforced": 1,
+      "rule-monitored r-enforced": 1,
+      "rule-monitored r-own-monitor": 1,
+      "rule-monitored r-listed": 1,
+    });
+  });
+});
+
 describe("migrations/0014: the counters kept before it", () => {
   /** The migration's statements after its CREATE TABLE: what it does with the rows it finds. */
   const conversion = migration0014
