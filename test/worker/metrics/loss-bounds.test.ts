@@ -121,6 +121,51 @@ describe("recent verdicts the calling peer made large, while D1 refuses writes",
   });
 });
 
+describe("a D1 write that never returns", () => {
+  /** env.DB whose writes never settle while `hanging` is set. */
+  function hangingDb() {
+    const state = { hanging: true };
+    const db = d1WithBatch((statements, real) => (state.hanging ? new Promise<never>(() => {}) : real(statements)));
+    return { db, state };
+  }
+  /** Background work as backgroundWork(), with a short BACKGROUND_TIMEOUT_MS. */
+  const shortBound = () => ({ ...backgroundWork(), timeoutMs: 50 });
+
+  it("statistics: each of its counters is counted as dropped, and none is written again once D1 answers (it may have landed)", async () => {
+    const { db, state } = hangingDb();
+    const background = shortBound();
+    const entry = (cli: string): VerdictStatsEntry => ({ action: "block", policyMonitored: false, decidedBy: null, checks: [], ingress: { carrier: "HangCo", carrierName: "HangCo" }, cli, atMs: Date.parse("2026-11-27T11:30:00Z") });
+    const growth = await growthDuring(async () => {
+      // total, action, carrier and the blocked CLI: four counters.
+      recordVerdictStats(entry("77272509401"), { db, ...background });
+      await background.settle();
+      state.hanging = false;
+      recordVerdictStats(entry("77272509402"), { db, ...background });
+      await background.settle();
+    });
+    expect(growth(DROPPED("write-behind:stats"))).toBe(4);
+    expect(growth('shaken_background_timeouts_total{task="write-behind:stats"}')).toBe(1);
+    const total = await env.DB.prepare("SELECT SUM(json_extract(counts, '$.total.all')) AS calls FROM stats_pages WHERE hour = '2026-11-27T11'").first("calls");
+    expect(total).toBe(1);
+  });
+
+  it("recent verdicts: each of its verdicts is counted as dropped, and none is listed twice once D1 answers (it may have landed)", async () => {
+    const { db, state } = hangingDb();
+    const background = shortBound();
+    const verdict = (index: number): RecentVerdict => ({ requestId: `hang-${index}`, atMs: 1_800_000_000_000 + index, cli: "77272509400", destination: "77012345678", action: "allow", verstat: "No-TN-Validation", signed: false, attest: null, decidedBy: null, carrier: "HangCo", elapsedMs: 1, checks: [] });
+    const growth = await growthDuring(async () => {
+      for (let index = 1; index <= 3; index++) keepRecentVerdict(verdict(index), { db, ...background });
+      await background.settle();
+      state.hanging = false;
+      keepRecentVerdict(verdict(4), { db, ...background });
+      await background.settle();
+    });
+    expect(growth(DROPPED("write-behind:recent-verdicts"))).toBe(3);
+    const kept = (await listRecentVerdicts(env.DB, { number: "77272509400", limit: 10 })).verdicts.map(({ requestId }) => requestId);
+    expect(kept).toEqual(["hang-4"]);
+  });
+});
+
 describe("velocity observations while the counters refuse them", () => {
   const limit = { threshold: 1_000, windowMs: 60_000, action: "tag" as const };
 
