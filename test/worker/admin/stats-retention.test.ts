@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
 import { MAX_TOP_BLOCKED_CLIS } from "../../../src/stats/read";
-import { MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
+import { applyRetention, MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
 import wranglerToml from "../../../wrangler.toml?raw";
 import { emptyRetainedTables, entriesOf, pagesOf, rowsIn, seedBlockedHour, statsAt } from "./support";
 
@@ -177,9 +177,52 @@ describe("retention: the audit log and fraud reports", () => {
   });
 });
 
+describe("retention over a long history", () => {
+  it("catches up over the following runs, a bounded share each: 31 days rolled up, 48 hours merged, 20 000 audit rows pruned, oldest first", { timeout: 60_000 }, async () => {
+    await env.DB.batch([
+      // 40 days before the hourly retention, a page each; 50 hours within it, two isolates' pages each.
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 39)
+         INSERT INTO stats_pages (hour, page, counts) SELECT date('2026-09-01', '+' || i || ' days') || 'T05', 'isolate:1', '{"total":{"all":1}}' FROM n`,
+      ),
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49), isolates(page) AS (VALUES ('isolate:1'), ('isolate:2'))
+         INSERT INTO stats_pages (hour, page, counts) SELECT strftime('%Y-%m-%dT%H', '2026-11-25', '+' || i || ' hours'), page, '{"total":{"all":1}}' FROM n, isolates`,
+      ),
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000)
+         INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) SELECT ?1 - 40 * ?2 - i, 'admin', 'rule', 'rule-' || i, 'create', NULL, '{}' FROM n`,
+      ).bind(NOW, DAY_MS),
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
+         INSERT INTO fraud_reports (id, victim, presented_cli, call_time, channel, notes, reporter, created_at)
+         SELECT 'report-' || i, '77012345678', '77272501234', ?1 - 40 * ?2, 'call-centre', NULL, 'analyst', ?1 - 40 * ?2 - i FROM n`,
+      ).bind(NOW, DAY_MS),
+    ]);
+    const days = (from: number, count: number) => Array.from({ length: count }, (_, index) => new Date(Date.parse("2026-09-01") + (from + index) * DAY_MS).toISOString().slice(0, 10));
+    const settings = { statsHourlyDays: 31, auditDays: 30, reportsDays: 30 };
+
+    expect(await applyRetention(env.DB, settings, NOW)).toEqual({ statsDaysRolledUp: days(0, 31), statsHoursMerged: 48, auditRowsPruned: 20_000, reportsPruned: 1_500 });
+    expect(await applyRetention(env.DB, settings, NOW)).toEqual({ statsDaysRolledUp: days(31, 9), statsHoursMerged: 2, auditRowsPruned: 5_000, reportsPruned: 0 });
+    expect(await applyRetention(env.DB, settings, NOW)).toEqual({ statsDaysRolledUp: [], statsHoursMerged: 0, auditRowsPruned: 0, reportsPruned: 0 });
+    // Every count kept: 40 days' and 100 pages' calls.
+    const stats = await statsFor("from=2026-09-01T00:00:00Z&to=2026-11-30T23:59:59Z");
+    expect(stats.total).toBe(140);
+    expect([await rowsIn("audit_log"), await rowsIn("fraud_reports")]).toEqual([0, 0]);
+  });
+});
+
 describe("the retention's schedule", () => {
   it("is the Cron Trigger wrangler.toml declares", () => {
     expect(wranglerToml).toMatch(new RegExp(`^crons = \\[.*"${RETENTION_CRON.replaceAll("*", "\\*")}".*\\]$`, "m"));
+  });
+
+  it("logs one line of what each run did, for the operator who set a retention to see it kept", async () => {
+    await env.DB.prepare("INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) VALUES (?, 'admin', 'rule', 'r', 'create', NULL, '{}')").bind(NOW - 10 * DAY_MS).run();
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    await runCron({ AUDIT_RETENTION_DAYS: "1" });
+    const lines = log.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+    expect(lines.filter(({ event }) => event === "retention")).toEqual([{ level: "info", event: "retention", statsDaysRolledUp: [], statsHoursMerged: 0, auditRowsPruned: 1, reportsPruned: 0 }]);
   });
 
   it("runs on its own schedule only", async () => {
