@@ -79,10 +79,14 @@ let db: D1Database | null = null;
 
 const writer = new WriteBehind({ pending: () => pending.size, write: (bounded) => flushPending(db!, bounded) }, 1_000, TASK, recordBackgroundTimeout);
 
-/** Adds to a waiting counter, or starts one while fewer than MAX_PENDING_COUNTERS wait; otherwise the increment is dropped and counted. */
+/**
+ * Adds to a waiting counter, or starts one while fewer than MAX_PENDING_COUNTERS wait; otherwise the
+ * increment is dropped and counted. Drops are counted in increments (README "Loss bounds"): a refused
+ * counter going back may carry many verdicts' counts.
+ */
 function keep(id: string, increment: number) {
   const current = pending.get(id);
-  if (current === undefined && pending.size >= MAX_PENDING_COUNTERS) recordBackgroundDrops(TASK, 1);
+  if (current === undefined && pending.size >= MAX_PENDING_COUNTERS) recordBackgroundDrops(TASK, increment);
   else pending.set(id, (current ?? 0) + increment);
 }
 
@@ -149,7 +153,7 @@ async function flushPending(database: D1Database, bounded: BoundedCall): Promise
     try {
       recordStoreRows("stats", d1Rows(await bounded(database.batch(batchStatements(database, batch)))));
     } catch (error) {
-      if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.length);
+      if (error instanceof TimeoutError) recordBackgroundDrops(TASK, batch.reduce((increments, [, increment]) => increments + increment, 0));
       else for (const [id, increment] of batch) keep(id, increment);
       console.error(JSON.stringify({ level: "error", event: "stats-write-failed", error: String(error), counters: batch.length, kept: !(error instanceof TimeoutError) }));
       return false;

@@ -72,6 +72,32 @@ describe("traceback statistics while D1 refuses writes", () => {
   });
 });
 
+describe("traceback statistics D1 refused, finding the counters full when they go back", () => {
+  it("count each increment of a counter that finds no room as dropped", async () => {
+    const atMs = Date.parse("2026-11-27T10:30:00Z");
+    const blocked = (cli: string): VerdictStatsEntry => ({ action: "block", policyMonitored: false, decidedBy: null, checks: [], ingress: { carrier: "FullCo", carrierName: "FullCo" }, cli, atMs });
+    const background = backgroundWork();
+    // The first write waits until the counters have filled, and is then refused.
+    let refuse!: () => void;
+    const db = d1WithBatch(() => new Promise<never>((_, reject) => (refuse = () => reject(new Error("D1_ERROR: Network connection lost.")))));
+    const growth = await growthDuring(async () => {
+      recordVerdictStats(blocked("77272509501"), { db, ...background });
+      recordVerdictStats(blocked("77272509501"), { db, ...background });
+      const flushed = background.settle();
+      await vi.waitUntil(() => refuse !== undefined);
+      // total, action and carrier again, and CLIs up to the cap: no room for 77272509501's counter when it goes back.
+      for (let index = 0; index < MAX_PENDING_COUNTERS - 3; index++) recordVerdictStats(blocked(`7728${String(index).padStart(7, "0")}`), { db, ...background });
+      refuse();
+      await flushed;
+    });
+    expect(growth(DROPPED("write-behind:stats"))).toBe(2);
+    // The counters kept go out once D1 answers (and leave nothing pending for the tests after).
+    recordVerdictStats({ ...blocked("77272509501"), cli: null }, { db: env.DB, ...background });
+    await background.settle();
+    expect(await env.DB.prepare("SELECT SUM(json_extract(counts, '$.total.all')) AS calls FROM stats_pages WHERE hour = '2026-11-27T10'").first("calls")).toBe(MAX_PENDING_COUNTERS - 3 + 3);
+  });
+});
+
 describe("recent verdicts while D1 refuses writes", () => {
   it(`keep the newest ${MAX_BUFFERED_VERDICTS}, count the older ones as dropped, and write them once D1 answers`, async () => {
     const { db, state } = refusingDb();
@@ -131,19 +157,21 @@ describe("a D1 write that never returns", () => {
   /** Background work as backgroundWork(), with a short BACKGROUND_TIMEOUT_MS. */
   const shortBound = () => ({ ...backgroundWork(), timeoutMs: 50 });
 
-  it("statistics: each of its counters is counted as dropped, and none is written again once D1 answers (it may have landed)", async () => {
+  it("statistics: each increment of its counters is counted as dropped, and none is written again once D1 answers (it may have landed)", async () => {
     const { db, state } = hangingDb();
     const background = shortBound();
     const entry = (cli: string): VerdictStatsEntry => ({ action: "block", policyMonitored: false, decidedBy: null, checks: [], ingress: { carrier: "HangCo", carrierName: "HangCo" }, cli, atMs: Date.parse("2026-11-27T11:30:00Z") });
     const growth = await growthDuring(async () => {
-      // total, action, carrier and the blocked CLI: four counters.
+      // total, action, carrier and the blocked CLI: four counters, of two increments each.
+      recordVerdictStats(entry("77272509401"), { db, ...background });
       recordVerdictStats(entry("77272509401"), { db, ...background });
       await background.settle();
       state.hanging = false;
       recordVerdictStats(entry("77272509402"), { db, ...background });
       await background.settle();
     });
-    expect(growth(DROPPED("write-behind:stats"))).toBe(4);
+    // The README's loss bounds count increments: the two verdicts' counts lost, not the four counters holding them.
+    expect(growth(DROPPED("write-behind:stats"))).toBe(8);
     expect(growth('shaken_background_timeouts_total{task="write-behind:stats"}')).toBe(1);
     const total = await env.DB.prepare("SELECT SUM(json_extract(counts, '$.total.all')) AS calls FROM stats_pages WHERE hour = '2026-11-27T11'").first("calls");
     expect(total).toBe(1);
