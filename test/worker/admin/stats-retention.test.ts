@@ -189,6 +189,8 @@ describe("retention over a long history", () => {
         `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49), isolates(page) AS (VALUES ('isolate:1'), ('isolate:2'))
          INSERT INTO stats_pages (hour, page, counts) SELECT strftime('%Y-%m-%dT%H', '2026-11-25', '+' || i || ' hours'), page, '{"total":{"all":1}}' FROM n, isolates`,
       ),
+      // The first hour of the first day kept hourly (31 days before NOW's day): it stays an hour.
+      env.DB.prepare(`INSERT INTO stats_pages (hour, page, counts) VALUES ('2026-10-31T00', 'isolate:1', '{"total":{"all":1}}')`),
       env.DB.prepare(
         `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000)
          INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) SELECT ?1 - 40 * ?2 - i, 'admin', 'rule', 'rule-' || i, 'create', NULL, '{}' FROM n`,
@@ -205,9 +207,10 @@ describe("retention over a long history", () => {
     expect(await applyRetention(env.DB, settings, NOW)).toEqual({ statsDaysRolledUp: days(0, 31), statsHoursMerged: 48, auditRowsPruned: 20_000, reportsPruned: 1_500 });
     expect(await applyRetention(env.DB, settings, NOW)).toEqual({ statsDaysRolledUp: days(31, 9), statsHoursMerged: 2, auditRowsPruned: 5_000, reportsPruned: 0 });
     expect(await applyRetention(env.DB, settings, NOW)).toEqual({ statsDaysRolledUp: [], statsHoursMerged: 0, auditRowsPruned: 0, reportsPruned: 0 });
-    // Every count kept: 40 days' and 100 pages' calls.
+    // Every count kept: 40 days', 100 pages' and the first hourly day's calls.
     const stats = await statsFor("from=2026-09-01T00:00:00Z&to=2026-11-30T23:59:59Z");
-    expect(stats.total).toBe(140);
+    expect(stats.total).toBe(141);
+    expect(await pagesOf("2026-10-31T00")).toEqual(["isolate:1"]);
     expect([await rowsIn("audit_log"), await rowsIn("fraud_reports")]).toEqual([0, 0]);
   });
 });

@@ -48,6 +48,21 @@ describe("recent verdicts: pages of many verdicts per row (issue 19)", () => {
     expect((await listedVerdicts()).length).toBe(PAGE_VERDICTS + 1);
   });
 
+  it("starts a new page before 256 KiB of verdicts, and gives a verdict larger than that a page alone", async () => {
+    await emptyPages();
+    const sized = (index: number, chars: number): RecentVerdict => ({ ...verdict(index), checks: [{ id: "identity.ppt", result: "fail", detail: "x".repeat(chars) }] });
+    // 100 KB, 100 KB, 100 KB (past 256 KiB with the first two), 300 KB, 1 KB.
+    await keep(env.DB, [sized(1, 100_000), sized(2, 100_000), sized(3, 100_000), sized(4, 300_000), sized(5, 1_000)]);
+    const pages = await env.DB.prepare("SELECT first_seq, count FROM recent_verdict_pages ORDER BY first_seq").all<{ first_seq: number; count: number }>();
+    expect(pages.results).toEqual([
+      { first_seq: 1, count: 2 },
+      { first_seq: 3, count: 1 },
+      { first_seq: 4, count: 1 },
+      { first_seq: 5, count: 1 },
+    ]);
+    expect((await listedVerdicts()).map(({ requestId }) => requestId)).toEqual(["storage-5", "storage-4", "storage-3", "storage-2", "storage-1"]);
+  });
+
   it("reads the pages newest first by their key", async () => {
     const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN SELECT first_seq, verdicts FROM recent_verdict_pages WHERE first_seq < ? ORDER BY first_seq DESC LIMIT 4`).bind(100).all<{ detail: string }>();
     expect(plan.results.map(({ detail }) => detail)).toEqual(["SEARCH recent_verdict_pages USING INTEGER PRIMARY KEY (rowid<?)"]);
