@@ -38,7 +38,13 @@ export async function startBaseline(worker: BuiltWorker, bindings: { BENCH_JWS: 
 export async function startProduct(built: BuiltWorker, pki: BenchPki, inspectorPort?: number, stores: { persistTo?: string; migrated?: boolean; migrations?: string } = {}): Promise<RunningWorker> {
   // The bundle's modules are listed explicitly (bench/lib/build.ts): wrangler's module rules do not apply.
   const { modulesRules: _rules, rootPath: _root, ...workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML).workerOptions;
-  const settings = { ...workerOptions, bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...BENCH_BINDINGS }, ...(stores.persistTo ? { resourcePersistencePath: stores.persistTo } : {}) };
+  const settings = {
+    ...workerOptions,
+    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...BENCH_BINDINGS },
+    // The location's x5u limiter as unbounded as the isolate's budget above, for the same reason.
+    ratelimits: { ...(workerOptions.ratelimits as Record<string, unknown> | undefined), X5U_FETCH_LIMITER: { namespace_id: "5001", simple: { limit: 1_000_000_000, period: 10 } } },
+    ...(stores.persistTo ? { resourcePersistencePath: stores.persistTo } : {}),
+  };
   const worker = await startWorker(built, settings, 0, inspectorPort);
   if (!stores.migrated) await applyMigrations(worker.miniflare, stores.migrations);
   await installTrust(worker.miniflare, pki);
