@@ -81,10 +81,20 @@ export const idempotentCreate: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
     if (c.res.status < 200 || c.res.status > 299) {
       await db.prepare("DELETE FROM idempotency_keys WHERE scope = ? AND claimed_at = ? AND status IS NULL").bind(scope, now).run();
+      // A create that failed because a retry took its claim over (idempotentResponse) answers what the
+      // key holds now, as the retry does: the one entity, or that it is still being created.
+      if (c.res.status >= 500) {
+        const current = await db.prepare("SELECT fingerprint, status, body, etag, claimed_at FROM idempotency_keys WHERE scope = ?").bind(scope).first<KeyRow & { claimed_at: number }>();
+        if (current && current.claimed_at !== now) c.res = answerFromKey(current, fingerprint);
+      }
     }
     return;
   }
-  const row = existing!.results[0]!;
+  return answerFromKey(existing!.results[0]!, fingerprint);
+};
+
+/** The answer to a request whose key another request of the same operator holds: that one's, once it has one. */
+function answerFromKey(row: KeyRow, fingerprint: string): Response {
   if (row.fingerprint !== fingerprint) {
     return nativeError(422, "ERR_IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used for a different request body: use a new key for a new request");
   }
@@ -94,7 +104,7 @@ export const idempotentCreate: MiddlewareHandler<AppEnv> = async (c, next) => {
     return response;
   }
   return new Response(row.body, { status: row.status, headers: { "Content-Type": "application/json", "Idempotent-Replayed": "true", ...(row.etag ? { ETag: row.etag } : {}) } });
-};
+}
 
 /**
  * The statements that store a create's response under the request's Idempotency-Key, for the batch
@@ -103,8 +113,8 @@ export const idempotentCreate: MiddlewareHandler<AppEnv> = async (c, next) => {
  * The first fails the batch, the create with it, when the claim is no longer this request's: a create
  * held up past ABANDONED_AFTER_MS may find a retry has taken the key over and created already, and
  * committing it too would apply one request twice. SQLite raises only in triggers, so the failure is
- * json() of text that is no JSON, evaluated only when the claim is gone. The request then fails (500)
- * and its client's retry is answered from the key.
+ * json() of text that is no JSON, evaluated only when the claim is gone. The request then answers what
+ * the key holds (idempotentCreate), as its client's retry is answered.
  */
 export function idempotentResponse(c: Context<AppEnv>, status: number, body: unknown, etag?: string): D1PreparedStatement[] {
   const claim = claims.get(c.req.raw);
