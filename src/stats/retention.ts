@@ -80,12 +80,29 @@ const dayOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
 
 /** Applies the retention settings as of `nowMs`. */
 export async function applyRetention(db: D1Database, { statsHourlyDays, auditDays, reportsDays }: RetentionSettings, nowMs: number): Promise<RetentionOutcome> {
-  return {
-    statsDaysRolledUp: await rollUpStatsBefore(db, dayOf(nowMs - statsHourlyDays * DAY_MS)),
-    statsHoursMerged: await mergePagesBefore(db, hourOf(nowMs)),
-    auditRowsPruned: auditDays === null ? 0 : await pruneInSteps((limit) => pruneAuditLog(db, nowMs - auditDays * DAY_MS, limit)),
-    reportsPruned: reportsDays === null ? 0 : await pruneInSteps((limit) => pruneReports(db, nowMs - reportsDays * DAY_MS, limit)),
+  // Each step runs whatever the others do: the audit log's and the reports' retention is the operator's
+  // data-protection promise, and must not wait on the statistics' housekeeping. A failed step fails the
+  // run afterwards, naming it and what the others did.
+  const failures: string[] = [];
+  const step = async <T>(name: string, run: () => Promise<T>, none: T): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      failures.push(`the ${name} failed (${String(error)})`);
+      return none;
+    }
   };
+  const outcome: RetentionOutcome = {
+    statsDaysRolledUp: await step("statistics roll-up", () => rollUpStatsBefore(db, dayOf(nowMs - statsHourlyDays * DAY_MS)), []),
+    statsHoursMerged: await step("statistics pages' merge", () => mergePagesBefore(db, hourOf(nowMs)), 0),
+    auditRowsPruned: auditDays === null ? 0 : await step("audit log's pruning", () => pruneInSteps((limit) => pruneAuditLog(db, nowMs - auditDays * DAY_MS, limit)), 0),
+    reportsPruned: reportsDays === null ? 0 : await step("reports' pruning", () => pruneInSteps((limit) => pruneReports(db, nowMs - reportsDays * DAY_MS, limit)), 0),
+  };
+  if (failures.length > 0) {
+    const done = `${outcome.statsDaysRolledUp.length} days rolled up, ${outcome.statsHoursMerged} hours merged, ${outcome.auditRowsPruned} audit rows and ${outcome.reportsPruned} reports pruned`;
+    throw new Error(`retention: ${failures.join("; ")}; done: ${done}`);
+  }
+  return outcome;
 }
 
 /** The Cron Trigger's work (src/index.ts): the settings from the Worker's variables, one log line with what was done. */

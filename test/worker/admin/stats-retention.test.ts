@@ -5,6 +5,7 @@ import worker from "../../../src/index";
 import { MAX_TOP_BLOCKED_CLIS } from "../../../src/stats/read";
 import { applyRetention, MERGED_PAGE_KEYS, RETENTION_CRON } from "../../../src/stats/retention";
 import wranglerToml from "../../../wrangler.toml?raw";
+import { d1WithBatch, sqlOf } from "../support/d1";
 import { emptyRetainedTables, entriesOf, pagesOf, rowsIn, seedBlockedHour, statsAt } from "./support";
 
 /**
@@ -174,6 +175,28 @@ describe("retention: the audit log and fraud reports", () => {
 
   it("refuses a retention that is no whole number of days, naming the variable", async () => {
     await expect(runCron({ AUDIT_RETENTION_DAYS: "forever" })).rejects.toThrow("AUDIT_RETENTION_DAYS must be an integer from 1 to 36500, got 'forever'");
+  });
+});
+
+describe("retention when one of its steps fails", () => {
+  it("still prunes the audit log and the reports when the statistics roll-up fails, then fails the run naming the step", async () => {
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO stats_pages (hour, page, counts) VALUES ('2026-09-01T05', 'isolate:1', '{"total":{"all":1}}')`),
+      env.DB.prepare(`INSERT INTO audit_log (at, actor, entity, entity_id, operation, before, after) VALUES (?1, 'admin', 'rule', 'rule-old', 'create', NULL, '{}')`).bind(NOW - 40 * DAY_MS),
+      env.DB.prepare(
+        `INSERT INTO fraud_reports (id, victim, presented_cli, call_time, channel, notes, reporter, created_at)
+         VALUES ('report-old', '77012345678', '77272501234', ?1, 'call-centre', NULL, 'analyst', ?1)`,
+      ).bind(NOW - 40 * DAY_MS),
+    ]);
+    const db = d1WithBatch(async (statements, real) => {
+      if (statements.some((statement) => /DELETE FROM stats_pages WHERE hour BETWEEN/.test(sqlOf(statement)))) throw new Error("D1_ERROR: roll-up refused");
+      return real(statements);
+    });
+    await expect(applyRetention(db, { statsHourlyDays: 31, auditDays: 30, reportsDays: 30 }, NOW)).rejects.toThrow(
+      "retention: the statistics roll-up failed (Error: D1_ERROR: roll-up refused); done: 0 days rolled up, 0 hours merged, 1 audit rows and 1 reports pruned",
+    );
+    expect([await rowsIn("audit_log"), await rowsIn("fraud_reports")]).toEqual([0, 0]);
+    expect(await pagesOf("2026-09-01T05")).toEqual(["isolate:1"]);
   });
 });
 
