@@ -111,7 +111,7 @@ const WORKER_TESTS = {
   // Object refusing, slow or never answering, what is kept for the next flush and what is dropped and
   // counted, the rows each store reports, the recent verdicts' pages and the statistics' retention.
   stores: [
-    "test/worker/security/{stuck-stores,stuck-background,busy-flush,store-outage,peer-text-bounds}.test.ts",
+    "test/worker/security/{stuck-stores,stuck-background,busy-flush,slow-stats-flush,store-outage,peer-text-bounds}.test.ts",
     "test/worker/metrics/{loss-bounds,store-rows}.test.ts",
     "test/worker/dashboard/recent-verdicts-storage.test.ts",
     "test/worker/admin/{stats-pages,stats-retention}.test.ts",

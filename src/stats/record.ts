@@ -73,6 +73,12 @@ const pending = new Map<string, number>();
 const SEPARATOR = "\u0000";
 /** Counters per D1 batch (one transaction): what a write that times out can take with it, and so the most a page holds. */
 export const COUNTERS_PER_BATCH = 250;
+/**
+ * Batches one write takes at most: the write-behind checks its 10 s span between writes, so with a D1 slow
+ * but inside BACKGROUND_TIMEOUT_MS a write of every waiting counter (up to 40 batches) would hold its flush,
+ * and the slot every later flush waits on, for minutes, past what the runtime lets a waitUntil run.
+ */
+const BATCHES_PER_WRITE = 4;
 /** Distinct counters waiting for D1 are capped (a D1 outage with many blocked CLIs cannot grow memory); the rest are counted as dropped. */
 export const MAX_PENDING_COUNTERS = 10_000;
 let db: D1Database | null = null;
@@ -135,7 +141,7 @@ function batchStatements(database: D1Database, batch: [string, number][]): D1Pre
 }
 
 /**
- * Writes the counters that waited when the write began, batch by batch (the first in the map, which
+ * Writes the counters that waited when the write began, at most BATCHES_PER_WRITE batches of them, batch by batch (the first in the map, which
  * keeps them in the order they started). A counter started meanwhile waits for the write-behind's next
  * batch: one verdict during each write on a busy isolate starts a few, and a write that took them too would
  * never end while traffic lasts, holding its flush past the span src/lib/write-behind.ts bounds it to.
@@ -143,7 +149,7 @@ function batchStatements(database: D1Database, batch: [string, number][]): D1Pre
  * still land, so it is not written again (a count is never added twice) and is counted as dropped.
  */
 async function flushPending(database: D1Database, bounded: BoundedCall): Promise<boolean> {
-  for (let waiting = pending.size; waiting > 0 && pending.size > 0; ) {
+  for (let waiting = Math.min(pending.size, COUNTERS_PER_BATCH * BATCHES_PER_WRITE); waiting > 0 && pending.size > 0; ) {
     const batch: [string, number][] = [];
     for (const entry of pending) {
       if (batch.push(entry) === Math.min(COUNTERS_PER_BATCH, waiting)) break;
