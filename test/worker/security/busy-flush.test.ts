@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { keepRecentVerdict, type RecentVerdict } from "../../../src/dashboard/recent-verdicts";
 import { WRITE_BEHIND_LINGER_MS } from "../../../src/lib/write-behind";
 import { recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
 import { d1WithBatch } from "../support/d1";
+import { withFakeTimeAndQuietErrors } from "../support/fake-time";
 
 /**
  * A flush runs in the waitUntil of the verdict that started it, and the runtime lets a waitUntil run for
@@ -17,14 +18,7 @@ const WRITE_MS = 1_000;
 const BUSY_WRITES = 200;
 const SPAN_MS = 10_000;
 
-beforeEach(() => {
-  vi.spyOn(console, "error").mockImplementation(() => {});
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+withFakeTimeAndQuietErrors();
 
 /**
  * A D1 whose every write takes WRITE_MS and meets a verdict arriving meanwhile (`arrive`), for BUSY_WRITES

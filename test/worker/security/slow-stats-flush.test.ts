@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { WRITE_BEHIND_LINGER_MS } from "../../../src/lib/write-behind";
 import { recordVerdictStats, type VerdictStatsEntry } from "../../../src/stats/record";
 import { d1WithBatch } from "../support/d1";
+import { withFakeTimeAndQuietErrors } from "../support/fake-time";
 
 /**
  * The statistics' write-behind against a D1 slow but inside BACKGROUND_TIMEOUT_MS: no call is abandoned,
@@ -11,14 +12,7 @@ import { d1WithBatch } from "../support/d1";
  */
 const SPAN_MS = 10_000;
 
-beforeEach(() => {
-  vi.spyOn(console, "error").mockImplementation(() => {});
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+withFakeTimeAndQuietErrors();
 
 const statsEntry = (atMs: number, carrier: string): VerdictStatsEntry => ({ action: "allow", policyMonitored: false, decidedBy: null, checks: [], ingress: { carrier, carrierName: carrier }, cli: "77272509300", atMs });
 
