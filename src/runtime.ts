@@ -2,9 +2,9 @@ import { replayStoreFrom, type ReplayStore } from "./abuse/replay";
 import { VelocityTracker, velocityStoreFrom } from "./abuse/velocity";
 import { CachingCertificateSource, DEFAULT_MINIMUM_TTL_SECONDS } from "./certificate/certificate-source";
 import type { Fetcher } from "./certificate/fetch-chain";
+import { locationFetchBudget } from "./certificate/host-fetch-budget";
 import { KvTrustSource, type TrustSource } from "./certificate/trust-store";
 import { recordCacheReadTimeout, recordCacheWriteTimeout, recordCertificateCacheLookup, recordDependencyTrouble, recordX5uFetchRefused, timeX5uFetch } from "./metrics/record";
-import { locationFetchBudget } from "./certificate/host-fetch-budget";
 import { readVerifierConfig, type VerifierConfig } from "./config";
 import { BackgroundWrites, type LocationCache } from "./lib/background-writes";
 import { systemClock, type Clock } from "./lib/clock";
@@ -69,7 +69,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Worke
     observer: { cacheLookup: recordCertificateCacheLookup, timeFetch: timeX5uFetch, refused: recordX5uFetchRefused },
     failureTtlSeconds: config.x5uFailureCacheSeconds,
     hostFetchesPerSecond: config.x5uHostFetchesPerSecond,
-    // A deployment (or the benchmark's workerd) without the binding has the isolate's budget alone.
+    // A deployment without the binding has the isolate's budget alone.
     locationBudget: limiter ? locationFetchBudget(limiter, (problem) => recordDependencyTrouble("x5u-limiter", problem)) : null,
   });
   return {

@@ -102,15 +102,16 @@ function tally(tallies: Map<string, Unanswered>, { key, value, atMs, countUpTo }
   if (value !== null && held.values.size < (countUpTo ?? Number.POSITIVE_INFINITY)) held.values.add(value);
 }
 
-/** Refused observations per key, in the order they were made (a key's all go to one shard, in queue order). */
-function refusedByKey(observations: Observation[]): Map<string, Observation[]> {
-  const byKey = new Map<string, Observation[]>();
+/** Observations grouped by `keyOf`, each group in queue order. */
+function groupBy(observations: readonly Observation[], keyOf: (observation: Observation) => string): Map<string, Observation[]> {
+  const groups = new Map<string, Observation[]>();
   for (const observation of observations) {
-    const held = byKey.get(observation.key);
-    if (held) held.push(observation);
-    else byKey.set(observation.key, [observation]);
+    const key = keyOf(observation);
+    const group = groups.get(key);
+    if (group) group.push(observation);
+    else groups.set(key, [observation]);
   }
-  return byKey;
+  return groups;
 }
 
 /**
@@ -266,13 +267,7 @@ export class VelocityTracker {
   }
 
   private async writeBatch(bounded: BoundedCall): Promise<boolean> {
-    const byShard = new Map<string, Observation[]>();
-    for (const observation of this.pending) {
-      const shard = velocityShardOf(observation.key);
-      const observations = byShard.get(shard);
-      if (observations) observations.push(observation);
-      else byShard.set(shard, [observation]);
-    }
+    const byShard = groupBy(this.pending, ({ key }) => velocityShardOf(key));
     this.pending = [];
     // What is sent now stays counted as unanswered until its shard answers with a count that holds it
     // (one flush runs at a time, and each ends with none held as sending).
@@ -311,7 +306,8 @@ export class VelocityTracker {
     }
     this.requeue(refused.flat());
     // What was refused stays unanswered; what was lost to a timeout is no longer held: a lower bound.
-    this.refused = refusedByKey(refused.flat());
+    // A key's observations all go to one shard, so each key's stay in the order they were made.
+    this.refused = groupBy(refused.flat(), ({ key }) => key);
     this.sending = new Map();
     // The verdicts that follow say the counters are degraded until a batch is written whole again.
     this.failure = failure;

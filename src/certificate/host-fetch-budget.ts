@@ -61,7 +61,7 @@ export interface LocationFetchBudget {
  * How long the location's limiter may take to answer. It answers from the location itself, in well under
  * a millisecond when well; the fetch it guards has most of the verdict's budget to spend.
  */
-export const LOCATION_LIMITER_TIMEOUT_MS = 50;
+const LOCATION_LIMITER_TIMEOUT_MS = 50;
 
 /**
  * The location's budget from Workers' rate-limiting binding (X5U_FETCH_LIMITER, keyed by domain): each
