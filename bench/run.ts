@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmark (issues 6 and 19). Builds the product and the baseline Worker with
  * wrangler's bundler, runs each on its own workerd process (no wrangler dev proxy), drives B0, B1, M1,
- * M4, S1–S5, the interleaved rounds and the half-rate latency runs over loopback, reads the product's
+ * M2, M4, S1–S5, the interleaved rounds and the half-rate latency runs over loopback, reads the product's
  * own store counters from GET /metrics around each of its windows (rows written and read, Durable
  * Object requests: what a verdict costs, bench/lib/cost.ts), and rewrites the results and targets
  * sections of BENCHMARKS.md. Exits non-zero only when the benchmark cannot run; no figure is ever a failure.
@@ -59,6 +59,12 @@ const verifies = (status: number, body: string) => status === 200 && body.includ
 
 /** M1 (bench/baseline-worker.ts) answers S1's own requests, in the same order, on the baseline Worker. */
 const onM1 = (s1: () => RequestSpec) => () => ({ ...s1(), path: "/m1" });
+
+/** M2 answers S2's own requests (the raw INVITE, the same headers) likewise. */
+const onM2 = (s2: () => RequestSpec) => () => ({ ...s2(), path: "/m2" });
+
+/** An S2 or M2 answer whose call verified and signs the INVITE's numbers. */
+const verdictVerifies = (status: number, body: string) => status === 200 && body.includes('"verstat":"TN-Validation-Passed"');
 
 /** M4's answer: the calling number classified, as a mobile of the home plan (S4's callers are). */
 const classifiesMobile = (status: number, body: string) => status === 200 && body.includes('"type":"MOBILE"');
@@ -161,7 +167,7 @@ async function paced<Label extends object>(worker: RunningWorker, source: () => 
 }
 
 /**
- * The targets' figures from interleaved short windows: B1, S1, S2, B1p, M1, B0, S4, S5, B0p, M4
+ * The targets' figures from interleaved short windows: B1, S1, S2, B1p, M1, M2, B0, S4, S5, B0p, M4
  * (ROUND_WINDOWS), then again, with both workers up. A single window of each measures the machine's
  * speed at two different moments as well as the code (this virtual machine's speed drifts by the hour),
  * so the targets are judged on the median round, and the spread says how far one window can be trusted.
@@ -170,7 +176,7 @@ async function ratioRounds(
   baseline: RunningWorker,
   product: RunningWorker,
   repositoryPid: number,
-  sources: { S1: () => Promise<() => RequestSpec>; S2: () => Promise<RequestSource>; S4: () => Promise<RequestSource>; S5: () => Promise<RequestSource>; M4: RequestSource } & Record<
+  sources: { S1: () => Promise<() => RequestSpec>; S2: () => Promise<() => RequestSpec>; S4: () => Promise<RequestSource>; S5: () => Promise<RequestSource>; M4: RequestSource } & Record<
     "B0" | "B0p" | "B1" | "B1p",
     RequestSpec
   >,
@@ -185,12 +191,17 @@ async function ratioRounds(
     await expectAnswer(product, s1(), verifies, `S1 round ${round}`);
     const m1 = onM1(s1);
     await expectAnswer(baseline, m1(), verifies, `M1 round ${round}`);
+    const s2 = await sources.S2();
+    await expectAnswer(product, s2(), verdictVerifies, `S2 round ${round}`);
+    const m2 = onM2(s2);
+    await expectAnswer(baseline, m2(), verdictVerifies, `M2 round ${round}`);
     const results: Record<keyof RoundResult, ScenarioResult> = {
       B1: await onBaseline(`B1 round ${round}`, sources.B1),
       S1: await onProduct(`S1 round ${round}`, s1),
-      S2: await onProduct(`S2 round ${round}`, await sources.S2()),
+      S2: await onProduct(`S2 round ${round}`, s2),
       B1p: await onBaseline(`B1p round ${round}`, sources.B1p),
       M1: await onBaseline(`M1 round ${round}`, m1),
+      M2: await onBaseline(`M2 round ${round}`, m2),
       B0: await onBaseline(`B0 round ${round}`, sources.B0),
       S4: await onProduct(`S4 round ${round}`, await sources.S4()),
       S5: await onProduct(`S5 round ${round}`, await sources.S5()),
@@ -238,6 +249,11 @@ async function main(): Promise<void> {
         await expectAnswer(baseline, m1(), verifies, "M1");
         report.scenarios.M1 = await measure("M1 least verification", baseline, [repository.pid], m1);
       }
+      if (wanted("M2")) {
+        const m2 = onM2(cycle(await signedPool(pki, warmX5u, POOL_SIZE, inviteRequest)));
+        await expectAnswer(baseline, m2(), verdictVerifies, "M2");
+        report.scenarios.M2 = await measure("M2 least INVITE verdict", baseline, [repository.pid], m2);
+      }
     } finally {
       await gcLedger.settle(baseline);
     }
@@ -258,7 +274,7 @@ async function main(): Promise<void> {
 
       if (wanted("S2")) {
         const s2 = await signedPool(pki, warmX5u, POOL_SIZE, inviteRequest);
-        await expectAnswer(product, s2[0]!, (status, body) => status === 200 && body.includes('"verstat":"TN-Validation-Passed"'), "S2");
+        await expectAnswer(product, s2[0]!, verdictVerifies, "S2");
         report.scenarios.S2 = await measure("S2 verdict INVITE signed", product, others, cycle(s2), { stores: true });
       }
 

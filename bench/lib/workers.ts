@@ -23,10 +23,13 @@ export const BENCH_BINDINGS = {
   ...(JSON.parse(process.env.BENCH_PRODUCT_VARS ?? "{}") as Record<string, string>),
 };
 
-/** The bench-only baseline Worker (B0, B1), on the same compatibility date and flags as the product. */
+/**
+ * The bench-only baseline Worker (B0, B1, M1, M2, M4), on the same compatibility date and flags as the
+ * product, with M2's replay guard a SQLite-backed Durable Object of its own, as the product's is.
+ */
 export async function startBaseline(worker: BuiltWorker, bindings: { BENCH_JWS: string; BENCH_JWK: string }): Promise<RunningWorker> {
   const { compatibilityDate, compatibilityFlags } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML).workerOptions;
-  return startWorker(worker, { compatibilityDate, compatibilityFlags, bindings }, 0);
+  return startWorker(worker, { compatibilityDate, compatibilityFlags, bindings, durableObjects: { LEAST_REPLAY: { className: "LeastReplayGuard", useSQLite: true } } }, 0);
 }
 
 /**
