@@ -76,12 +76,15 @@ function readVerificationRequest(body: unknown): VerificationRequest {
  * With ATIS_REPLAY_CHECK, a verified PASSporT is presented to the replay guard as on /v1/verdict, its leg
  * the request's callees and no Call-ID: so a repeat toward the same callees within the freshness window
  * fails as a replay (438), and one toward other callees within the fork window is a fork and stays
- * verified. A guard that is slow or down leaves the verification as it is (fail-open), counted in
- * `shaken_verdict_budget_overruns_total` or `shaken_dependency_errors_total{dependency="replay"}`.
+ * verified. The callees are a set (canonical, each once, in order): listed again in another order, or
+ * one twice (an SBC that sends To and the Request-URI when both name it), they are the same leg, else a
+ * replay toward the same callee would pass for a fork. A guard that is slow or down leaves the
+ * verification as it is (fail-open), counted in `shaken_verdict_budget_overruns_total` or
+ * `shaken_dependency_errors_total{dependency="replay"}`.
  */
 async function judgeReplays(verification: CallVerification, dest: string[], runtime: Runtime, deadline: Deadline): Promise<CallVerification> {
   if (!runtime.config.replay.atis) return verification;
-  const arrival = { leg: `tel:${dest.map((tn) => `+${tn}`).join(",")}`, callId: null };
+  const arrival = { leg: `tel:${[...new Set(dest)].sort().map((tn) => `+${tn}`).join(",")}`, callId: null };
   const { replays } = await checkReplay(verification.identities, arrival, replayDepsOf(runtime, deadline));
   return failReplays(verification, replays);
 }

@@ -344,6 +344,23 @@ describe("ATIS_REPLAY_CHECK: the ATIS endpoint asks the replay guard too", () =>
     });
   });
 
+  it("fails a repeat toward the same callees within the fork window, however the request lists them: the leg is the set of callees", async () => {
+    const OTHER = "77019876543";
+    const presented = async (first: string[], again: string[]) => {
+      const { identity } = await signedIdentity();
+      const answer = async (app: ReturnType<typeof appAt>, callees: string[]) =>
+        ((await (await postAtis(app, atisRequest(identity, { to: { tn: callees } }), {}, checking)).json()) as { verificationResponse: Record<string, unknown> }).verificationResponse;
+      expect(await answer(appAt(), first)).toEqual({ verstat: "TN-Validation-Passed" });
+      return answer(appAt(1), again);
+    };
+    const replayed = { verstat: "TN-Validation-Failed", reasoncode: 438, reasondesc: expect.stringMatching(/^PASSporT replayed: .* again on a leg already seen/) };
+    // An SBC that lists To and the Request-URI sends the callee twice when both name it, once when To names no number.
+    expect(await presented([CALLEE], [CALLEE, CALLEE])).toMatchObject(replayed);
+    expect(await presented([CALLEE, OTHER], [OTHER, `+${CALLEE}`])).toMatchObject(replayed);
+    // Toward another callee besides, within the fork window: a fork, which stays verified.
+    expect(await presented([CALLEE], [CALLEE, OTHER])).toEqual({ verstat: "TN-Validation-Passed" });
+  });
+
   it("fails an ATIS presentation of a PASSporT a /v1/verdict call already presented, and the reverse", async () => {
     const first = await signedIdentity();
     await verdictVia(appAt(), verdictRequest([first.identity], onCall("call-1")));
