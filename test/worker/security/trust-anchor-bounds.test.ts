@@ -8,8 +8,9 @@ import { appAt, CALLER, installTrust, issueTestLeaf, pki, verifyThroughBoth } fr
 /**
  * A trust anchor is trusted for what it says of itself, and no more (RFC 5280 §6.1.4(k), RFC 9060 §4).
  * An operator may trust a provider's own root (a delegation root), and a trust list may carry a
- * certificate that is no CA: what the anchor may issue, and for which numbers and provider, is bounded
- * by the anchor as by any issuing CA, through intermediates that carry no TNAuthList of their own.
+ * certificate that is no CA, or one past its validity: whether the anchor may issue, when, and for which
+ * numbers and provider, is bounded by the anchor as by any issuing CA, through intermediates that carry
+ * no TNAuthList of their own.
  */
 beforeEach(() => {
   vi.spyOn(console, "log").mockImplementation(() => {}); // the verdict log line of each call
@@ -44,6 +45,18 @@ describe("a trust anchor that is no CA anchors nothing (RFC 5280 §6.1.4(k))", (
     await installTrust({ anchors: [pki.root, pki.leaf] });
     const leafAsCa = await loadSigningAuthority(pki.leaf, pki.leafKeyPkcs8);
     await expectRefused(callWith(leafAsCa, [], CALLER, [{ spc: "KZTEL1" }]), "certificate.chain", /^trust anchor '.*SHAKEN 818H' is not a CA \(basicConstraints cA is not TRUE, RFC 5280 §6\.1\.4\(k\)\)$/);
+  });
+});
+
+describe("a trust anchor is trusted within its own validity, judged at iat as every certificate of the path is", () => {
+  it.each([
+    ["expired before iat (a decommissioned root a stale trust list still holds)", { notAfter: new Date("2025-06-01T00:00:00Z") }],
+    ["not yet valid at iat", { notBefore: new Date("2026-01-01T00:00:00Z") }],
+  ])("a root %s anchors nothing, though the intermediate and leaf below it are valid", async (_, validity) => {
+    const root = await issueTestCa("Bounded ROOT", { issuer: undefined, ...validity });
+    const intermediate = await issueTestCa("Under Bounded ROOT", { issuer: root, pathLength: 0 });
+    await installTrust({ anchors: [pemOf(root)] });
+    await expectRefused(callWith(intermediate, [pemOf(intermediate)], CALLER, [{ spc: "818H" }]), "certificate.validity", /^certificate '.*CN=Bounded ROOT' is not valid at iat 2025-11-28T00:00:00\.000Z/);
   });
 });
 
