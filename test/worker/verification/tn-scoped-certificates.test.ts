@@ -1,6 +1,6 @@
 import { Extension } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { TN_AUTH_LIST_OID } from "../../../src/certificate/tnauthlist";
+import { encodeTnAuthList, TN_AUTH_LIST_OID } from "../../../src/certificate/tnauthlist";
 import { issueTestCa, pemOf } from "../support/attack-pki";
 import type { TnAuthListEntry } from "../../../src/certificate/tnauthlist";
 import { createDevelopmentCa, type ProfileDeviations, type SigningAuthority } from "../../../src/pki";
@@ -156,6 +156,14 @@ describe("a TNAuthList that cannot be read vouches for nothing (RFC 8226 §9)", 
 
   it("fails a signing certificate whose TNAuthList is garbled", async () => {
     await expectRefused(await signerWith({ extensions: [garbled()] }), CALLER, /^signing certificate's TNAuthList cannot be read/);
+  });
+
+  it("fails a leaf under an issuing CA whose TNAuthList names no valid service provider code and no number: it delegates nothing", async () => {
+    const nothing = new Extension(TN_AUTH_LIST_OID, false, encodeTnAuthList([{ spc: "818h" }]));
+    const ca = await issueTestCa("No SPC CA", { pathLength: 0, deviations: { extensions: [nothing] } });
+    const leaf = await issueTestLeaf({ issuer: ca });
+    const signer = { x5u: await register({ path: uniquePath("no-spc-ca"), body: `${leaf.pem}${pemOf(ca)}` }), key: leaf.keyPkcs8 };
+    await expectRefused(signer, CALLER, /^the TNAuthList of issuing CA '.*CN=No SPC CA' names no valid service provider code and no telephone number: "818h" is no service provider code/);
   });
 
   it("fails a leaf under an issuing CA whose TNAuthList is garbled, naming the CA", async () => {
