@@ -77,7 +77,9 @@ function readRfc8226(value: ArrayBuffer): TnAuthListReading {
   return {
     form: "rfc8226",
     spcs: list.flatMap((entry) => (entry.spc === undefined ? [] : [entry.spc])),
-    ranges: list.flatMap((entry) => (entry.range ? [{ start: entry.range.start, count: entry.range.count }] : [])),
+    // asn1-schema reads an INTEGER of four bytes or more (a count from 2^23) as its decimal text, whatever the type says:
+    // a number here, so that no sum with it is a concatenation and the verdict reports it as the number it is.
+    ranges: list.flatMap((entry) => (entry.range ? [{ start: entry.range.start, count: Number(entry.range.count) }] : [])),
     tns: list.flatMap((entry) => (entry.one === undefined ? [] : [entry.one])),
   };
 }

@@ -69,6 +69,13 @@ describe("a TNAuthList of telephone numbers authorises exactly those numbers (RF
     });
   });
 
+  it("a `range` whose count takes four bytes or more (2^24 from 77272500000): its numbers pass, and the evidence names the count as a number", async () => {
+    const range = { start: "77272500000", count: 2 ** 24 };
+    const check = await expectPassed(await tnScoped({ range }), CALLER);
+    expect(check).toMatchObject({ result: "pass", evidence: { orig: CALLER, entry: { range } } });
+    await expectRefused(await tnScoped({ range }), "772725000000", /is not among the 0 numbers and 1 range /);
+  });
+
   it("several entries: a number named by any of them passes", async () => {
     const signer = await tnScoped({ tn: "77012345678" }, { range: { start: "77272501230", count: 10 } });
     await expectPassed(signer, CALLER);
