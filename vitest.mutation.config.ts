@@ -22,7 +22,7 @@ const WORKER_TESTS = {
     "test/worker/verification/**/*.test.ts",
     "test/worker/identity/**/*.test.ts",
     "test/worker/api/**/*.test.ts",
-    "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf}.test.ts",
+    "test/worker/security/{caller-id-smuggling,dependency-faults,peer-controlled-invite,repository-faults,ssrf,trust-anchor-bounds}.test.ts",
   ],
   passport: ["test/worker/verification/**/*.test.ts", "test/worker/identity/**/*.test.ts"],
   replay: ["test/worker/abuse/{replay*,presentation-ledger}.test.ts", "test/worker/verification/call-level.test.ts"],
@@ -30,7 +30,7 @@ const WORKER_TESTS = {
     "test/worker/certificate/**/*.test.ts",
     "test/worker/verification/{path-validation,trust-and-revocation,tn-scoped-certificates,certificate-repository,identity-reporting,e164-claims}.test.ts",
     "test/worker/admin/trust-audit.test.ts",
-    "test/worker/security/{dependency-faults,repository-faults,ssrf}.test.ts",
+    "test/worker/security/{dependency-faults,repository-faults,ssrf,trust-anchor-bounds}.test.ts",
   ],
   rules: [
     "test/worker/rules/**/*.test.ts",
