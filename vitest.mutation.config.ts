@@ -106,6 +106,19 @@ const WORKER_TESTS = {
     "test/worker/rules/keyed-reads.test.ts",
     "test/worker/admin/ingress-config.test.ts",
   ],
+  // The operator's configuration (src/config.ts, src/abuse/{settings,shard}.ts) and the wiring that hands
+  // it to the runtime (src/runtime.ts, src/api/request-id.ts): the tests that set a variable and read what
+  // it changes (freshness, x5u hosts and limits, CRL mode, strict profile, the trust refresh, replay,
+  // velocity, policy mode, caller names, the budget and dependency policy, retention), refuse an invalid
+  // one with ERR_CONFIG naming it, or read X-RequestID.
+  config: [
+    "test/worker/verification/{freshness,certificate-repository,trust-and-revocation,identity-reporting}.test.ts",
+    "test/worker/abuse/{replay,replay-judgement,velocity,shard}.test.ts",
+    "test/worker/api/{monitor-mode,verdict-sip-treatment,responses,atis-errors}.test.ts",
+    "test/worker/security/{caller-name,authentication-first,config-outage,ssrf,x5u-amplification,dependency-faults,stuck-background}.test.ts",
+    "test/worker/admin/stats-retention.test.ts",
+    "test/worker/certificate/crl-refresh.test.ts",
+  ],
   // The stores failing (src/lib/{write-behind,background-writes,durable-storage,timeout,storage-rows,
   // strict-json}.ts, src/dashboard/recent-verdicts.ts, src/stats/{record,retention}.ts): D1 or a Durable
   // Object refusing, slow or never answering, what is kept for the next flush and what is dropped and
@@ -181,7 +194,13 @@ const OPERATOR_UNIT_TESTS = ["test/node/verdict/sip-label.test.ts"];
  */
 const STORES_UNIT_TESTS = ["test/node/lib/{background-writes,write-behind}.test.ts", "test/worker/lib/timeout.test.ts", "test/worker/identity/strict-json.test.ts", "test/node/abuse/velocity-tracker.test.ts"];
 
-const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS, stores: STORES_UNIT_TESTS };
+/**
+ * The unit pass of a config run: the configuration's own Node tests (test/node/config), and the CLI's
+ * `calls replay` and `passport verify`, which read the same variables with readVerifierConfig in Node.
+ */
+const CONFIG_UNIT_TESTS = ["test/node/config/**/*.test.ts", "test/node/cli/{calls-replay,passport}.test.ts"];
+
+const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, config: CONFIG_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS, stores: STORES_UNIT_TESTS };
 const unitTests = UNIT_TESTS[process.env.MUTATION_SCOPE ?? ""] ?? [...NODE_TESTS, ...pureWorkerTests];
 const nodeOnly = defineConfig({ test: { include: unitTests, environment: "node", testTimeout: 30_000 } });
 
