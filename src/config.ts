@@ -98,8 +98,10 @@ const action = (vars: Vars, name: string, fallback: Action): Action => oneOf(var
 function dependencyPolicy(vars: Vars, name: string): DependencyPolicy {
   const policy = { ...DEFAULT_DEPENDENCY_POLICY };
   for (const entry of (text(vars, name) ?? "").split(",").map((item) => item.trim()).filter(Boolean)) {
-    const [dependency, chosen] = entry.split("=").map((part) => part.trim());
-    if (!DEPENDENCIES.includes(dependency as Dependency) || !ACTIONS.includes(chosen as Action)) {
+    const parts = entry.split("=").map((part) => part.trim());
+    const [dependency, chosen] = parts;
+    // `x5u=block=tag` has no one meaning: refused, not read as its first two parts.
+    if (parts.length !== 2 || !DEPENDENCIES.includes(dependency as Dependency) || !ACTIONS.includes(chosen as Action)) {
       throw new ConfigError(`${name} entries must be <${DEPENDENCIES.join("|")}>=<${ACTIONS.join("|")}>, got '${entry}'`);
     }
     policy[dependency as Dependency] = chosen as Action;

@@ -174,7 +174,7 @@ describe("DEPENDENCY_FAILURE_POLICY", () => {
     expect(readVerifierConfig({ DEPENDENCY_FAILURE_POLICY: " x5u = block , replay=tag,," }).dependencyPolicy).toEqual({ x5u: "block", roaming: "allow", trust: "allow", rules: "allow", replay: "tag", velocity: "allow" });
   });
 
-  it.each(["dns=block", "x5u=reject", "x5u", "=block"])("refuses the entry %j, naming the variable and the entry", (entry) => {
+  it.each(["dns=block", "x5u=reject", "x5u", "x5u=block=tag", "=block"])("refuses the entry %j, naming the variable and the entry", (entry) => {
     const error = refusal(() => readVerifierConfig({ DEPENDENCY_FAILURE_POLICY: `roaming=tag,${entry}` }));
     expect(error.message).toBe(`DEPENDENCY_FAILURE_POLICY entries must be <x5u|roaming|trust|rules|replay|velocity>=<allow|tag|withhold|block>, got '${entry}'`);
   });
