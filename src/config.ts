@@ -55,7 +55,12 @@ type Vars = Partial<Record<string, unknown>>;
 
 function text(vars: Vars, name: string): string | undefined {
   const value = vars[name];
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  if (value === undefined || value === null) return undefined;
+  // Wrangler hands a [vars] value written without quotes to the Worker as JSON: `STRICT_PROFILE = true`
+  // is the boolean true, `FRESHNESS_SECONDS = 300` the number 300. Read as their text, not as unset.
+  const written = typeof value === "number" || typeof value === "boolean" ? String(value) : value;
+  if (typeof written !== "string") throw new ConfigError(`${name} must be text, a number or true/false, got ${JSON.stringify(written).slice(0, 64)}`);
+  return written.trim() !== "" ? written.trim() : undefined;
 }
 
 function integer(vars: Vars, name: string, fallback: number, min: number, max: number): number {

@@ -194,3 +194,28 @@ describe("a velocity limit", () => {
     expect(refusal(() => readVerifierConfig({ VELOCITY_CLIS_PER_TRUNK: value })).message).toBe(`VELOCITY_CLIS_PER_TRUNK must be <count>/<seconds>:<allow|tag|withhold|block> (seconds ≤ 86400) or 'off', got '${value}'`);
   });
 });
+
+describe("a variable written without quotes in wrangler.toml", () => {
+  // Wrangler hands a [vars] value that is no string to the Worker as a JSON binding: `STRICT_PROFILE = true`
+  // arrives as the boolean true, `FRESHNESS_SECONDS = 300` as the number 300.
+  it("reads a number or a boolean as its text, never as unset", () => {
+    expect(readVerifierConfig({ STRICT_PROFILE: true, ATIS_REPLAY_CHECK: true, X5U_ALLOW_INSECURE_LOOPBACK: false, FRESHNESS_SECONDS: 300, VERDICT_BUDGET_MS: 500 })).toMatchObject({
+      strictProfile: true,
+      replay: expect.objectContaining({ atis: true }),
+      x5uAllowInsecureLoopback: false,
+      freshnessSeconds: 300,
+      futureSkewSeconds: 300,
+      verdictBudgetMs: 500,
+    });
+    expect(readRetentionSettings({ AUDIT_RETENTION_DAYS: 365 }).auditDays).toBe(365);
+  });
+
+  it("refuses one out of bounds as it refuses the text", () => {
+    expect(refusal(() => readVerifierConfig({ FRESHNESS_SECONDS: 0 })).message).toBe("FRESHNESS_SECONDS must be an integer from 1 to 3600, got '0'");
+  });
+
+  it("refuses a table or a list, naming the variable", () => {
+    expect(refusal(() => readVerifierConfig({ X5U_ALLOWED_HOSTS: ["cr.sti-ca.example"] })).message).toMatch(/^X5U_ALLOWED_HOSTS must be /);
+    expect(refusal(() => readVerifierConfig({ POLICY_MODE: { mode: "monitor" } })).message).toMatch(/^POLICY_MODE must be /);
+  });
+});
