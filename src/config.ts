@@ -1,4 +1,4 @@
-import { diallingPlanFor, type DiallingPlan } from "./numbers/telephone-number";
+import { diallingPlanFor, UnknownCountryError, type DiallingPlan } from "./numbers/telephone-number";
 import { VELOCITY_COUNTERS, type ReplayPolicy, type VelocityCounterName, type VelocityLimit } from "./abuse/settings";
 import { DEFAULT_DEPENDENCY_POLICY, DEFAULT_VERDICT_BUDGET_MS, DEPENDENCIES, type Dependency, type DependencyPolicy } from "./verdict/deadline";
 import { CALLER_NAME_MODES, type CallerNameMode } from "./verdict/caller-name";
@@ -97,6 +97,20 @@ function httpsUrl(vars: Vars, name: string): string | null {
   return raw;
 }
 
+/**
+ * HOME_COUNTRY's dialling plan, the code read in either case as the origin checks read it
+ * (src/origin/deps.ts homeCountryOf): `kz` is KZ, not a deployment whose every verdict fails.
+ */
+function homePlan(vars: Vars, name: string): DiallingPlan {
+  const raw = text(vars, name) ?? "KZ";
+  try {
+    return diallingPlanFor(raw.toUpperCase());
+  } catch (error) {
+    if (error instanceof UnknownCountryError) throw new ConfigError(`${name} must be an ISO 3166 alpha-2 country code, got '${raw}'`);
+    throw error;
+  }
+}
+
 const action = (vars: Vars, name: string, fallback: Action): Action => oneOf(vars, name, ACTIONS, fallback);
 
 /** `DEPENDENCY_FAILURE_POLICY="x5u=block,replay=tag"`: only the dependencies it names change. */
@@ -133,7 +147,7 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
   }
   const freshnessSeconds = integer(vars, "FRESHNESS_SECONDS", 60, 1, 3600);
   return {
-    plan: diallingPlanFor(text(vars, "HOME_COUNTRY") ?? "KZ"),
+    plan: homePlan(vars, "HOME_COUNTRY"),
     freshnessSeconds,
     futureSkewSeconds: integer(vars, "FUTURE_SKEW_SECONDS", freshnessSeconds, 0, 3600),
     x5uAllowInsecureLoopback: flag(vars, "X5U_ALLOW_INSECURE_LOOPBACK"),

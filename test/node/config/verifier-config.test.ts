@@ -219,3 +219,14 @@ describe("a variable written without quotes in wrangler.toml", () => {
     expect(refusal(() => readVerifierConfig({ POLICY_MODE: { mode: "monitor" } })).message).toMatch(/^POLICY_MODE must be /);
   });
 });
+
+describe("HOME_COUNTRY", () => {
+  it("reads an ISO 3166 code in either case, as the origin checks read it", () => {
+    expect(readVerifierConfig({ HOME_COUNTRY: "de" }).plan).toMatchObject({ country: "DE", countryCode: "49" });
+    expect(readVerifierConfig({ HOME_COUNTRY: " kz " }).plan).toMatchObject({ country: "KZ", countryCode: "7" });
+  });
+
+  it("refuses a code libphonenumber does not know with ERR_CONFIG, naming the variable", () => {
+    expect(refusal(() => readVerifierConfig({ HOME_COUNTRY: "XX" })).message).toBe("HOME_COUNTRY must be an ISO 3166 alpha-2 country code, got 'XX'");
+  });
+});
