@@ -195,10 +195,11 @@ const OPERATOR_UNIT_TESTS = ["test/node/verdict/sip-label.test.ts"];
 const STORES_UNIT_TESTS = ["test/node/lib/{background-writes,write-behind}.test.ts", "test/worker/lib/timeout.test.ts", "test/worker/identity/strict-json.test.ts", "test/node/abuse/velocity-tracker.test.ts"];
 
 /**
- * The unit pass of a config run: the configuration's own Node tests (test/node/config), and the CLI's
- * `calls replay` and `passport verify`, which read the same variables with readVerifierConfig in Node.
+ * The unit pass of a config run: the configuration's own Node tests (test/node/config), the shards' and
+ * X-RequestID's, and the CLI's `calls replay` and `passport verify`, which read the same variables with
+ * readVerifierConfig in Node. src/runtime.ts builds the Workers bindings' clients: judged in the full pass.
  */
-const CONFIG_UNIT_TESTS = ["test/node/config/**/*.test.ts", "test/node/cli/{calls-replay,passport}.test.ts"];
+const CONFIG_UNIT_TESTS = ["test/node/config/**/*.test.ts", "test/node/abuse/shard.test.ts", "test/node/api/request-id.test.ts", "test/node/cli/{calls-replay,passport}.test.ts"];
 
 const UNIT_TESTS: Record<string, string[]> = { call: CALL_UNIT_TESTS, config: CONFIG_UNIT_TESTS, edge: EDGE_UNIT_TESTS, numbering: NUMBERING_UNIT_TESTS, operator: OPERATOR_UNIT_TESTS, stores: STORES_UNIT_TESTS };
 const unitTests = UNIT_TESTS[process.env.MUTATION_SCOPE ?? ""] ?? [...NODE_TESTS, ...pureWorkerTests];
