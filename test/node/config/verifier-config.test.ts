@@ -170,8 +170,8 @@ describe("JWSCARD_URL", () => {
 });
 
 describe("DEPENDENCY_FAILURE_POLICY", () => {
-  it("changes only the dependencies it names, each entry trimmed", () => {
-    expect(readVerifierConfig({ DEPENDENCY_FAILURE_POLICY: " x5u = block , replay=tag,," }).dependencyPolicy).toEqual({ x5u: "block", roaming: "allow", trust: "allow", rules: "allow", replay: "tag", velocity: "allow" });
+  it("changes only the dependencies it names, each entry trimmed, empty and blank entries skipped", () => {
+    expect(readVerifierConfig({ DEPENDENCY_FAILURE_POLICY: " x5u = block , replay=tag,, ," }).dependencyPolicy).toEqual({ x5u: "block", roaming: "allow", trust: "allow", rules: "allow", replay: "tag", velocity: "allow" });
   });
 
   it.each(["dns=block", "x5u=reject", "x5u", "x5u=block=tag", "=block"])("refuses the entry %j, naming the variable and the entry", (entry) => {
@@ -190,7 +190,7 @@ describe("a velocity limit", () => {
     expect(Object.keys(readVerifierConfig({ VELOCITY_DESTINATIONS_PER_CLI: "off" }).velocity)).toEqual(["calls-per-cli", "clis-per-trunk"]);
   });
 
-  it.each(["0/60:tag", "10/0:tag", "10/86401:tag", "10/60:drop", "10/60", "1234567/60:tag", "10 / 60:tag", "x10/60:tag", "10/60:tagx"])("refuses %j, naming the variable", (value) => {
+  it.each(["0/60:tag", "10/0:tag", "10/86401:tag", "10/60:drop", "10/60", "10/60:tag,5/1:block", "1234567/60:tag", "10 / 60:tag", "x10/60:tag", "10/60:tagx"])("refuses %j, naming the variable", (value) => {
     expect(refusal(() => readVerifierConfig({ VELOCITY_CLIS_PER_TRUNK: value })).message).toBe(`VELOCITY_CLIS_PER_TRUNK must be <count>/<seconds>:<allow|tag|withhold|block> (seconds ≤ 86400) or 'off', got '${value}'`);
   });
 });
@@ -210,6 +210,10 @@ describe("a variable written without quotes in wrangler.toml", () => {
     expect(readRetentionSettings({ AUDIT_RETENTION_DAYS: 365 }).auditDays).toBe(365);
   });
 
+  it("reads null (wrangler.jsonc can write it) as unset", () => {
+    expect(readVerifierConfig({ FRESHNESS_SECONDS: null, STRICT_PROFILE: null })).toMatchObject({ freshnessSeconds: 60, strictProfile: false });
+  });
+
   it("refuses one out of bounds as it refuses the text", () => {
     expect(refusal(() => readVerifierConfig({ FRESHNESS_SECONDS: 0 })).message).toBe("FRESHNESS_SECONDS must be an integer from 1 to 3600, got '0'");
   });
@@ -217,6 +221,8 @@ describe("a variable written without quotes in wrangler.toml", () => {
   it("refuses a table or a list, naming the variable", () => {
     expect(refusal(() => readVerifierConfig({ X5U_ALLOWED_HOSTS: ["cr.sti-ca.example"] })).message).toMatch(/^X5U_ALLOWED_HOSTS must be /);
     expect(refusal(() => readVerifierConfig({ POLICY_MODE: { mode: "monitor" } })).message).toMatch(/^POLICY_MODE must be /);
+    // The value shown is kept short: a table pasted whole does not flood the error response.
+    expect(refusal(() => readVerifierConfig({ POLICY_MODE: { mode: "m".repeat(200) } })).message).toBe(`POLICY_MODE must be text, a number or true/false, got {"mode":"${"m".repeat(55)}`);
   });
 });
 
