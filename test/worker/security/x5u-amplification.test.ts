@@ -146,3 +146,15 @@ describe("the hosts of each domain are asked at most what the location's X5U_FET
     expect((await verdictVia(first.app, await callNaming(one!), bindings)).stir.reasoncode).toBeNull();
   }, 30_000);
 });
+
+describe("an X5U_FETCH_LIMITER that fails", () => {
+  it("lets the fetch go ahead on the isolate's budget, counted as the limiter's error", async () => {
+    const limiter: Pick<RateLimit, "limit"> = { limit: () => Promise.reject(new Error("rate limiter unavailable")) };
+    const x5u = await serveChain();
+    const increase = await growthDuring(async () => {
+      expect((await verdictVia(movableApp().app, await callNaming(x5u), { ...env, X5U_FETCH_LIMITER: limiter })).stir.reasoncode).toBeNull();
+    });
+    expect(increase('shaken_dependency_errors_total{dependency="x5u-limiter"}')).toBe(1);
+    expect(await hits(x5u)).toBe(1);
+  });
+});
