@@ -115,7 +115,7 @@ const WORKER_TESTS = {
     "test/worker/verification/{freshness,certificate-repository,trust-and-revocation,identity-reporting}.test.ts",
     "test/worker/abuse/{replay,replay-judgement,velocity,shard}.test.ts",
     "test/worker/api/{monitor-mode,verdict-sip-treatment,responses,atis-errors}.test.ts",
-    "test/worker/security/{caller-name,authentication-first,config-outage,ssrf,x5u-amplification,dependency-faults,stuck-background}.test.ts",
+    "test/worker/security/{caller-name,authentication-first,config-outage,ssrf,x5u-amplification,dependency-faults,stuck-background,shared-cache-keys}.test.ts",
     "test/worker/admin/stats-retention.test.ts",
     "test/worker/certificate/crl-refresh.test.ts",
   ],

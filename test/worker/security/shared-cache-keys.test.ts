@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { LAST_GOOD_KEY } from "../../../src/certificate/trust-store";
-import { appAt, atisRequest, craftIdentity, installTrust, pki, postAtis } from "../support/stir";
+import { verdictVia } from "../abuse/support";
+import { appAt, atisRequest, craftIdentity, hits, installTrust, pki, postAtis, serveChain, signedIdentity, verdictRequest } from "../support/stir";
 
 /**
  * Both the x5u layer and the trust store keep copies in the location's Workers cache (caches.default in
@@ -57,5 +59,24 @@ describe("an x5u that names the trust store's cache key", () => {
     await settle();
     expect(await cache.match(LAST_GOOD_KEY).then((response) => response?.text())).toBe(kept);
     expect(fetched.filter((url) => url === LAST_GOOD_KEY)).toEqual([]);
+  });
+});
+
+describe("an application given no cache of its own keeps its copies in caches.default (src/runtime.ts), as production does", () => {
+  it("the last good trust set: a fresh isolate that starts while KV is down verifies with it", async () => {
+    const { identity, x5u } = await signedIdentity();
+    expect((await verdictVia(appAt(0), verdictRequest([identity]))).verstat).toBe("TN-Validation-Passed");
+    const kvDown = { get: () => Promise.reject(new Error("KV unavailable")) };
+    const verdict = await verdictVia(appAt(0), verdictRequest([(await signedIdentity({ x5u })).identity]), { ...env, TRUST: kvDown });
+    expect(verdict.verstat).toBe("TN-Validation-Passed");
+  });
+
+  it("a fetched chain: a fresh isolate finds it there and asks the repository no more", async () => {
+    const x5u = await serveChain();
+    // appAt gives each application no shared cache; `undefined` asks for the runtime's default.
+    const isolate = () => appAt(0, { sharedCache: undefined });
+    expect((await verdictVia(isolate(), verdictRequest([(await signedIdentity({ x5u })).identity]))).verstat).toBe("TN-Validation-Passed");
+    expect((await verdictVia(isolate(), verdictRequest([(await signedIdentity({ x5u })).identity]))).verstat).toBe("TN-Validation-Passed");
+    expect(await hits(x5u)).toBe(1);
   });
 });
