@@ -39,7 +39,8 @@ const SCOPES: Record<string, string> = {
   // the ATIS and /v1/verdict request and response, and the verdict's shared vocabulary and deadline.
   // The operator's configuration as the Worker reads it (a value read wrongly is a trust decision gone
   // wrong) and the wiring that hands it to the runtime: the settings' vocabulary, the Durable Object
-  // shards, the request id. src/call/call.ts holds types only (no mutant); src/app.ts is left out.
+  // shards, the request id. src/call/call.ts holds types only (no mutant). src/app.ts is left out: every
+  // route's tests cover its middleware and error handler, so a full pass over it would run the suite per mutant.
   config: "src/config.ts,src/abuse/settings.ts,src/abuse/shard.ts,src/runtime.ts,src/api/request-id.ts,src/call/call.ts",
   edge: "src/identity/identity-header.ts,src/api/auth.ts,src/api/authenticate.ts,src/api/cloudflare-access.ts,src/api/body.ts,src/api/atis.ts,src/api/verdict-route.ts,src/verdict/verdict.ts,src/verdict/sip-label.ts,src/verdict/finding.ts,src/verdict/check.ts,src/verdict/deadline.ts",
 };
