@@ -53,7 +53,8 @@ export class ConfigError extends Error {
 
 type Vars = Partial<Record<string, unknown>>;
 
-function text(vars: Vars, name: string): string | undefined {
+/** A setting's text, trimmed; undefined when unset or blank. Exported for the settings read outside readVerifierConfig (LOG_VERDICTS). */
+export function settingText(vars: Vars, name: string): string | undefined {
   const value = vars[name];
   if (value === undefined || value === null) return undefined;
   // Wrangler hands a [vars] value written without quotes to the Worker as JSON: `STRICT_PROFILE = true`
@@ -64,7 +65,7 @@ function text(vars: Vars, name: string): string | undefined {
 }
 
 function integer(vars: Vars, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(vars, name);
+  const raw = settingText(vars, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
@@ -73,25 +74,25 @@ function integer(vars: Vars, name: string, fallback: number, min: number, max: n
 
 /** An integer setting whose absence means "not set" (no default applies). */
 function optionalInteger(vars: Vars, name: string, min: number, max: number): number | null {
-  return text(vars, name) === undefined ? null : integer(vars, name, 0, min, max);
+  return settingText(vars, name) === undefined ? null : integer(vars, name, 0, min, max);
 }
 
 function flag(vars: Vars, name: string): boolean {
-  const raw = text(vars, name);
+  const raw = settingText(vars, name);
   if (raw === undefined || raw === "false") return false;
   if (raw === "true") return true;
   throw new ConfigError(`${name} must be 'true' or 'false', got '${raw}'`);
 }
 
 function oneOf<T extends string>(vars: Vars, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = text(vars, name);
+  const raw = settingText(vars, name);
   if (raw === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got '${raw}'`);
   return raw as T;
 }
 
 function httpsUrl(vars: Vars, name: string): string | null {
-  const raw = text(vars, name);
+  const raw = settingText(vars, name);
   if (raw === undefined) return null;
   if (!URL.canParse(raw) || new URL(raw).protocol !== "https:" || /[<>\s]/.test(raw)) throw new ConfigError(`${name} must be an https URL, got '${raw}'`);
   return raw;
@@ -102,7 +103,7 @@ function httpsUrl(vars: Vars, name: string): string | null {
  * (src/origin/deps.ts homeCountryOf): `kz` is KZ, not a deployment whose every verdict fails.
  */
 function homePlan(vars: Vars, name: string): DiallingPlan {
-  const raw = text(vars, name) ?? "KZ";
+  const raw = settingText(vars, name) ?? "KZ";
   try {
     return diallingPlanFor(raw.toUpperCase());
   } catch (error) {
@@ -116,7 +117,7 @@ const action = (vars: Vars, name: string, fallback: Action): Action => oneOf(var
 /** `DEPENDENCY_FAILURE_POLICY="x5u=block,replay=tag"`: only the dependencies it names change. */
 function dependencyPolicy(vars: Vars, name: string): DependencyPolicy {
   const policy = { ...DEFAULT_DEPENDENCY_POLICY };
-  for (const entry of (text(vars, name) ?? "").split(",").map((item) => item.trim()).filter(Boolean)) {
+  for (const entry of (settingText(vars, name) ?? "").split(",").map((item) => item.trim()).filter(Boolean)) {
     const parts = entry.split("=").map((part) => part.trim());
     const [dependency, chosen] = parts;
     // `x5u=block=tag` has no one meaning: refused, not read as its first two parts.
@@ -130,7 +131,7 @@ function dependencyPolicy(vars: Vars, name: string): DependencyPolicy {
 
 /** `"30/60:tag"`: more than 30 in any 60 s → tag; `off` disables the counter. */
 function velocityLimit(vars: Vars, name: string, fallback: string): VelocityLimit | undefined {
-  const raw = text(vars, name) ?? fallback;
+  const raw = settingText(vars, name) ?? fallback;
   if (raw === "off") return undefined;
   const match = /^(\d{1,6})\/(\d{1,5}):([a-z]+)$/.exec(raw);
   const [threshold, windowSeconds, chosen] = match ? [Number(match[1]), Number(match[2]), match[3]!] : [0, 0, ""];
@@ -142,7 +143,7 @@ function velocityLimit(vars: Vars, name: string, fallback: string): VelocityLimi
 
 export function readVerifierConfig(vars: Vars): VerifierConfig {
   // A deployment that still sets it expects replays to take that action: refused, not silently dropped.
-  if (text(vars, "REPLAY_ACTION") !== undefined) {
+  if (settingText(vars, "REPLAY_ACTION") !== undefined) {
     throw new ConfigError("REPLAY_ACTION is retired: a replayed PASSporT fails verification and takes the policy's stir.tn-validation-failed action (PUT /v1/admin/config/policy); remove the variable");
   }
   const freshnessSeconds = integer(vars, "FRESHNESS_SECONDS", 60, 1, 3600);
@@ -151,14 +152,14 @@ export function readVerifierConfig(vars: Vars): VerifierConfig {
     freshnessSeconds,
     futureSkewSeconds: integer(vars, "FUTURE_SKEW_SECONDS", freshnessSeconds, 0, 3600),
     x5uAllowInsecureLoopback: flag(vars, "X5U_ALLOW_INSECURE_LOOPBACK"),
-    x5uAllowedHosts: (text(vars, "X5U_ALLOWED_HOSTS") ?? "").split(",").map((host) => host.trim()).filter(Boolean),
+    x5uAllowedHosts: (settingText(vars, "X5U_ALLOWED_HOSTS") ?? "").split(",").map((host) => host.trim()).filter(Boolean),
     x5uFetchTimeoutMs: integer(vars, "X5U_FETCH_TIMEOUT_MS", 2000, 50, 10_000),
     x5uMaxBytes: integer(vars, "X5U_MAX_BYTES", 32_768, 1024, 1_048_576),
     x5uFailureCacheSeconds: integer(vars, "X5U_FAILURE_CACHE_SECONDS", 30, 0, 600),
     x5uHostFetchesPerSecond: integer(vars, "X5U_HOST_FETCHES_PER_SECOND", 5, 0, 1000),
     crlMode: oneOf(vars, "CRL_MODE", ["soft", "hard"] as const, "soft"),
     // Each URL is judged by the x5u SSRF policy when it is fetched, and a refused one is counted then.
-    crlUrls: (text(vars, "CRL_URLS") ?? "").split(/[\s,]+/).filter(Boolean),
+    crlUrls: (settingText(vars, "CRL_URLS") ?? "").split(/[\s,]+/).filter(Boolean),
     crlFetchTimeoutMs: integer(vars, "CRL_FETCH_TIMEOUT_MS", 10_000, 100, 30_000),
     crlMaxBytes: integer(vars, "CRL_MAX_BYTES", 1_048_576, 1024, 10_485_760),
     strictProfile: flag(vars, "STRICT_PROFILE"),

@@ -1,15 +1,15 @@
-import { ConfigError } from "../config";
+import { ConfigError, settingText } from "../config";
 import type { Action, Attestation, MonitoredAction, Verstat } from "../verdict/verdict";
 import { numberRenderer, type NumberLoggingEnv } from "./numbers";
 
 export interface VerdictLogEnv extends NumberLoggingEnv {
-  /** `true` (the default) or `false`: whether each verdict writes its log line. */
-  LOG_VERDICTS?: string;
+  /** `true` (the default) or `false`: whether each verdict writes its log line. Written without quotes in wrangler.toml it is a boolean. */
+  LOG_VERDICTS?: string | boolean;
 }
 
 function verdictLoggingOn(env: VerdictLogEnv): boolean {
-  const setting = env.LOG_VERDICTS?.trim() || "true";
-  if (setting !== "true" && setting !== "false") throw new ConfigError(`LOG_VERDICTS must be 'true' or 'false', got '${env.LOG_VERDICTS}'`);
+  const setting = settingText(env as Record<string, unknown>, "LOG_VERDICTS") ?? "true";
+  if (setting !== "true" && setting !== "false") throw new ConfigError(`LOG_VERDICTS must be 'true' or 'false', got '${setting}'`);
   return setting === "true";
 }
 

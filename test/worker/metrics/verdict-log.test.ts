@@ -80,6 +80,13 @@ describe("LOG_VERDICTS", () => {
     expect(await verdictLogLines({ LOG_VERDICTS: "false" })).toEqual([]);
   });
 
+  it("written without quotes in wrangler.toml (a JSON boolean binding) is read as its text, as every setting is", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(await verdictLogLines({ LOG_VERDICTS: false })).toEqual([]);
+    expect(await verdictLogLines({ LOG_VERDICTS: true })).toHaveLength(1);
+    expect(error).not.toHaveBeenCalled();
+  });
+
   it("with another value: the call is still answered, and the error names the variable", async () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     expect(await verdictLogLines({ LOG_VERDICTS: "quiet" })).toEqual([]);
