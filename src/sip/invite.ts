@@ -17,7 +17,7 @@ export interface InviteParts {
   /**
    * The caller identities an INVITE from an interconnect should not carry, which some cores and gateways
    * still show (Asterisk and FreeSWITCH read Remote-Party-ID; RFC 3325 §9.2 P-Preferred-Identity is a
-   * user agent's wish): each calling-party identity, in order, at most MAX_CLAIMED_IDENTITIES.
+   * user agent's wish): each calling-party identity, in order, at most MAX_CLAIMED_IDENTITIES of each header.
    */
   claimed: ClaimedIdentityReading[];
   to: AddressReading | null;
@@ -40,7 +40,12 @@ export interface ClaimedIdentityReading {
   reading: AddressReading;
 }
 
-/** The Remote-Party-ID and P-Preferred-Identity identities read; the headers after them are not parsed. */
+/**
+ * The identities read of each of Remote-Party-ID and P-Preferred-Identity; the headers after them are
+ * not parsed. Each header's own: a core reads each by its name (FreeSWITCH the first
+ * P-Preferred-Identity, Asterisk the first Remote-Party-ID), and a bound shared by both let the peer
+ * spend it on one header to leave the other's number unjudged.
+ */
 export const MAX_CLAIMED_IDENTITIES = 4;
 
 /**
@@ -121,7 +126,7 @@ export function parseInvite(raw: string): InviteParts {
       }
       case "claimed": {
         const header: ClaimedIn = key === "remote-party-id" ? "Remote-Party-ID" : "P-Preferred-Identity";
-        const room = MAX_CLAIMED_IDENTITIES - parts.claimed.length;
+        const room = MAX_CLAIMED_IDENTITIES - parts.claimed.filter((claimed) => claimed.header === header).length;
         if (room <= 0) break;
         const readings = readAssertedIdentities(value).filter((reading) => header !== "Remote-Party-ID" || !CALLED_PARTY.test(reading.raw));
         parts.claimed.push(...readings.slice(0, room).map((reading) => ({ header, reading })));

@@ -84,7 +84,7 @@ describe("parseInvite reads only what the verdict needs", () => {
     ]);
   });
 
-  it("reads the calling-party identities of Remote-Party-ID and P-Preferred-Identity, at most four, none naming the called party", () => {
+  it("reads the calling-party identities of Remote-Party-ID and P-Preferred-Identity, at most four of each, none naming the called party", () => {
     const parts = parseInvite(
       [
         "INVITE sip:a@b.example SIP/2.0",
@@ -92,6 +92,8 @@ describe("parseInvite reads only what the verdict needs", () => {
         'Remote-Party-ID: "Bank" <sip:+77272501231@c.example>;party=calling;privacy=off, <sip:+77272501232@c.example>',
         "P-Preferred-Identity: <tel:+77272501233>",
         "P-Preferred-Identity: <tel:+77272501234>, <tel:+77272501235>",
+        "Remote-Party-ID: <sip:+77272501236@c.example>, <sip:+77272501237@c.example>, <sip:+77272501238@c.example>",
+        "P-Preferred-Identity: <tel:+77272501239>, <tel:+77272501240>",
         "",
         "",
       ].join("\r\n"),
@@ -101,6 +103,10 @@ describe("parseInvite reads only what the verdict needs", () => {
       ["Remote-Party-ID", "+77272501232"],
       ["P-Preferred-Identity", "+77272501233"],
       ["P-Preferred-Identity", "+77272501234"],
+      ["P-Preferred-Identity", "+77272501235"],
+      ["Remote-Party-ID", "+77272501236"],
+      ["Remote-Party-ID", "+77272501237"],
+      ["P-Preferred-Identity", "+77272501239"],
     ]);
   });
 
