@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { DiallingPlan } from "../numbers/telephone-number";
-import { canonicalizeTn, FULL_WIDTH_PLUS, telephoneNumberDigits } from "../numbers/telephone-number";
+import { canonicalizeTn, isGlobalNumber, telephoneNumberDigits } from "../numbers/telephone-number";
 import { describeAddressProblem, MAX_ASSERTED_IDENTITIES, readAddress, readAssertedIdentities, type AddressReading, type AddressSource, type SipAddress } from "../sip/address";
 import type { InviteParts } from "../sip/invite";
 import { readPrivacy } from "../sip/privacy";
@@ -116,7 +116,7 @@ const PHONE_CONTEXT = "phone-context=";
 function telephoneNumberOf(address: SipAddress, plan: DiallingPlan): { tn: string | null } | { problem: string } {
   if (address.user === null) return { tn: null };
   const [number, ...parameters] = address.user.split(";");
-  const global = number!.trim().startsWith("+") || number!.trim().startsWith(FULL_WIDTH_PLUS);
+  const global = isGlobalNumber(number!);
   const context = parameters.find((parameter) => parameter.toLowerCase().startsWith(PHONE_CONTEXT))?.slice(PHONE_CONTEXT.length);
   if (!global && context !== undefined && !(context.trim().startsWith("+") && telephoneNumberDigits(context) === plan.countryCode)) {
     return { problem: "holds a local number whose phone-context is not the home country's: it names no international number (RFC 3966 §5.1.5)" };

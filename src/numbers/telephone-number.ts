@@ -49,7 +49,7 @@ const MAX_TN_LENGTH = 15;
 const NON_ASCII = /[^\x00-\x7f]/g;
 
 /** The full-width plus sign, which libphonenumber reads as `+` (its PLUS_CHARS). */
-export const FULL_WIDTH_PLUS = "\uFF0B";
+const FULL_WIDTH_PLUS = "\uFF0B";
 
 /**
  * Full-width and Arabic-Indic digits as the ASCII digits they are, by libphonenumber's own table, and
@@ -65,7 +65,7 @@ const withAsciiDigits = (value: string): string => value.replace(NON_ASCII, (cha
  * which is E.164 digits as written (`telephoneNumberDigits`).
  */
 export function canonicalizeTn(value: string, plan: DiallingPlan): string | null {
-  const trimmed = withAsciiDigits(value).trim();
+  const trimmed = asDialled(value);
   const digits = dialledDigits(trimmed, AS_DIALLED);
   if (digits === null) return null;
   // A national-format value may run past 15 digits before its international prefix is taken off.
@@ -82,7 +82,20 @@ const AS_WRITTEN = /^\+?[0-9*#().\-\s]+$/;
  * hyphens is an Almaty landline to the callee's phone and to its contact list: read so here, it is
  * judged; read as no number, it went unjudged beside a foreign P-Asserted-Identity.
  */
-const AS_DIALLED = /^\+?[0-9*#().\-\s\u2010-\u2015\u2212\u30FC\uFF0D\/\uFF0F\uFF0E\u00AD\u200B\u2060\uFF08\uFF09\uFF3B\uFF3D[\]~\u2053\u223C\uFF5E]+$/;
+const DIALLED_SEPARATORS = "().\\-\\s\\u2010-\\u2015\\u2212\\u30FC\\uFF0D\\/\\uFF0F\\uFF0E\\u00AD\\u200B\\u2060\\uFF08\\uFF09\\uFF3B\\uFF3D[\\]~\\u2053\\u223C\\uFF5E";
+const AS_DIALLED = new RegExp(`^\\+?[0-9*#${DIALLED_SEPARATORS}]+$`);
+/**
+ * Separators before a global number's `+`: libphonenumber, and the phones built on it, read a number
+ * from its first `+` or digit, so `(+7) 727 250 12 34` is +7 727 250 12 34 to the callee. Read as a
+ * local number it was no number at all, and went unjudged beside a foreign P-Asserted-Identity.
+ */
+const BEFORE_GLOBAL_PLUS = new RegExp(`^[${DIALLED_SEPARATORS}]+(?=\\+)`);
+
+/** A call's number as a phone reads it: ASCII digits, trimmed, from its `+` when separators precede one. */
+const asDialled = (value: string): string => withAsciiDigits(value).trim().replace(BEFORE_GLOBAL_PLUS, "");
+
+/** Whether a call's number is a global one (RFC 3966 §5.1.4): it starts with `+` as a phone reads it (asDialled). */
+export const isGlobalNumber = (value: string): boolean => asDialled(value).startsWith("+");
 
 /** The digits (and `*`, `#`) of a trimmed value written as a number: an optional `+`, then digits with separators. */
 function dialledDigits(trimmed: string, written: RegExp = AS_WRITTEN): string | null {
