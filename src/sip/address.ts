@@ -23,6 +23,13 @@ export interface SipAddress {
    * The callee may be shown it beside the number: the peer chose it.
    */
   name?: string;
+  /**
+   * The header's `party` parameter, lower case and unquoted, when it has one: a Remote-Party-ID names
+   * the called party by it (draft-ietf-sip-privacy-04 §5). Only the grammar's reading of the header's
+   * own parameters counts: the same text in the URI, the display name or another parameter's quoted
+   * value is no such parameter.
+   */
+  party?: string;
 }
 
 /** Why an address could not be read. The peer wrote it: the checks judge it, the request stands. */
@@ -171,8 +178,12 @@ export function addressOf(uri: URI, tel = false): SipAddress {
   return { scheme: tel ? "tel" : (uri.scheme as "sip" | "sips"), user: user || null };
 }
 
-/** The address of a header the grammar read, with its display name. */
-const namedAddressOf = (header: NameAddrHeader, tel: boolean): SipAddress => withDisplayName(addressOf(header.uri, tel), displayNameOf(header));
+/** The address of a header the grammar read, with its display name and its `party` parameter. */
+function namedAddressOf(header: NameAddrHeader, tel: boolean): SipAddress {
+  const address = withDisplayName(addressOf(header.uri, tel), displayNameOf(header));
+  const party = header.getParam("party")?.replace(/^"(.*)"$/, "$1").toLowerCase();
+  return party === undefined ? address : { ...address, party };
+}
 
 const TEL_HOST = "tel.invalid";
 /** A tel URI's number runs to its first parameter (RFC 3966 §3), or to the end of the URI. */

@@ -49,10 +49,10 @@ export interface ClaimedIdentityReading {
 export const MAX_CLAIMED_IDENTITIES = 4;
 
 /**
- * A Remote-Party-ID naming the called party (`;party=called`, draft-ietf-sip-privacy-04, which defines the header) presents
- * no caller; one without `party` names the calling party.
+ * A Remote-Party-ID naming the called party (its `party` parameter `called`, draft-ietf-sip-privacy-04, which defines the
+ * header) presents no caller; one without `party` names the calling party.
  */
-const CALLED_PARTY = /;\s*party\s*=\s*"?called"?\s*(?:;|$)/i;
+const namesCalledParty = (reading: AddressReading): boolean => "address" in reading && reading.address.party === "called";
 
 /** A body that is not an INVITE request at all: the SBC sent the wrong thing, whatever the peer did. */
 export class SipMessageError extends Error {
@@ -128,7 +128,7 @@ export function parseInvite(raw: string): InviteParts {
         const header: ClaimedIn = key === "remote-party-id" ? "Remote-Party-ID" : "P-Preferred-Identity";
         const room = MAX_CLAIMED_IDENTITIES - parts.claimed.filter((claimed) => claimed.header === header).length;
         if (room <= 0) break;
-        const readings = readAssertedIdentities(value).filter((reading) => header !== "Remote-Party-ID" || !CALLED_PARTY.test(reading.raw));
+        const readings = readAssertedIdentities(value).filter((reading) => header !== "Remote-Party-ID" || !namesCalledParty(reading));
         parts.claimed.push(...readings.slice(0, room).map((reading) => ({ header, reading })));
         break;
       }

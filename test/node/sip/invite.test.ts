@@ -60,7 +60,7 @@ describe("parseInvite reads only what the verdict needs", () => {
       callId: "fuzz-1@192.0.2.10",
       date: "Fri, 28 Nov 2025 00:00:00 GMT",
       privacy: ["id", "user;critical"],
-      claimed: [{ header: "Remote-Party-ID", reading: { raw: '"Caller" <sip:+77272501234@carrier.example>;party=calling;screen=yes;privacy=off', address: { ...sip("+77272501234"), name: "Caller" } } }],
+      claimed: [{ header: "Remote-Party-ID", reading: { raw: '"Caller" <sip:+77272501234@carrier.example>;party=calling;screen=yes;privacy=off', address: { ...sip("+77272501234"), name: "Caller", party: "calling" } } }],
       cutShort: null,
     });
   });
