@@ -6,6 +6,12 @@ import { EMERGENCY_NUMBERS, MAX_SHORT_CODE_DIGITS, UNIVERSAL_EMERGENCY_NUMBERS, 
 export type FormatProblem = "non-digit" | "too-long" | "unknown-country-code" | "wrong-length";
 
 export interface NumberFacts {
+  /**
+   * The number as libphonenumber reads it, which the checks look up: a national trunk prefix written
+   * after the country code (`+7 8 701 …`, `+49 0 170 …`) dropped, as the callee's phone drops it to show
+   * and match the number. Looked up as written, +7 8 701 … escaped the roaming table, the rules and the
+   * Do-Not-Originate list that name +7 701 ….
+   */
   tn: string;
   /** ISO 3166 country, when the metadata (or the operator's home ranges) place the number. */
   country: string | null;
@@ -22,14 +28,15 @@ export type Classification = { facts: NumberFacts } | { problem: FormatProblem }
 const E164_MAX_DIGITS = 15;
 
 /** Classifies a canonical TN (RFC 8224 §8.3 form: digits, no `+`) against the home plan. */
-export function classifyNumber(tn: string, plan: HomeNumberingPlan): Classification {
-  if (!/^[0-9]+$/.test(tn)) return { problem: "non-digit" };
-  if (tn.length > E164_MAX_DIGITS) return { problem: "too-long" };
-  if (tn.length <= MAX_SHORT_CODE_DIGITS) return { facts: classifyShortCode(tn, plan) };
+export function classifyNumber(written: string, plan: HomeNumberingPlan): Classification {
+  if (!/^[0-9]+$/.test(written)) return { problem: "non-digit" };
+  if (written.length > E164_MAX_DIGITS) return { problem: "too-long" };
+  if (written.length <= MAX_SHORT_CODE_DIGITS) return { facts: classifyShortCode(written, plan) };
 
+  const parsed = parsePhoneNumberFromString(`+${written}`);
+  const tn = parsed?.number.slice(1) ?? written;
   const override = plan.typeOverrides.matching(tn).at(-1);
   const operatorHome = plan.homeRanges.matching(tn).length > 0;
-  const parsed = parsePhoneNumberFromString(`+${tn}`);
   if (!parsed && !override && !operatorHome) return { problem: "unknown-country-code" };
   if (parsed && !parsed.isPossible() && !override) return { problem: "wrong-length" };
 
