@@ -44,7 +44,7 @@ describe("separators written before a global number's + leave it the global numb
   });
 
   it("a local number in a foreign context is still no number, whatever precedes it", async () => {
-    const verdict = await judge(`From: <tel:(7)4940545;phone-context=+7701>;tag=1`, FOREIGN_PAI);
+    const verdict = await judge(`From: <tel:-4940545;phone-context=+7701>;tag=1`, FOREIGN_PAI);
     expect(verdict).toMatchObject({ action: "block", decidedBy: "cli.format" });
   });
 });
