@@ -101,6 +101,12 @@ export interface OriginAssessment {
   ingress: ClassifiedIngress;
   /** What answers for the caller ID's display name; null when nothing does. */
   nameVoucher: NameVoucher | null;
+  /**
+   * The caller ID as the checks looked it up (NumberFacts.tn: libphonenumber's reading, a trunk prefix
+   * after the country code dropped), else as written; null when the call presents no number. The
+   * velocity counters count it, so that one number spelt two ways is not two budgets.
+   */
+  cliNumber: string | null;
   /** The operator's policy table in force for this call (the verdict applies its `stir.*` entries too). */
   policy: PolicyTable;
 }
@@ -165,6 +171,7 @@ export async function assessOrigin(call: NormalizedCall, signed: SignedCallSumma
     findings: [...findings, ...rules.findings],
     ingress,
     nameVoucher: nameVoucherOf(context),
+    cliNumber: cli?.tn ?? call.cli?.tn ?? null,
     policy: snapshot.policy,
   };
 }
@@ -209,6 +216,7 @@ function withoutConfiguration(call: NormalizedCall): OriginAssessment {
     findings: [],
     ingress: classifyIngress(call.ingress, NO_INGRESS_MAP),
     nameVoucher: null,
+    cliNumber: call.cli?.tn ?? null,
     policy: DEFAULT_POLICY,
   };
 }

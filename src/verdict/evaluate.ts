@@ -76,7 +76,7 @@ export async function evaluateCall(call: NormalizedCall, runtime: Runtime, deps:
   const callerAssessment = judgedAgain ? await assessOrigin(call, { ...signedSummary(call, verification)!, replayUnconfirmed }, deps.origin) : firstAssessment;
   const assessment = otherAssessments.reduce((judged, other, index) => withOtherCaller(judged, other, others[index]!.presentedIn), callerAssessment);
   const velocity = runtime.velocity.assess(
-    { cli: call.cli?.tn ?? null, otherClis: others.map(({ party }) => party.tn), destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk, carrier: assessment.ingress.carrier },
+    { cli: callerAssessment.cliNumber, otherClis: otherAssessments.map(({ cliNumber }) => cliNumber).filter((tn) => tn !== null), destination: velocityDestinationOf(call), trunk: assessment.ingress.trunk, carrier: assessment.ingress.carrier },
     runtime.clock.now(),
     deadline,
     deps.background,

@@ -61,6 +61,20 @@ describe("velocity: calls per presented CLI", () => {
     expect(checkOf(await verdictVia(isolateB, call(cli), bindings), "velocity.calls-per-cli")?.result).toBe("skip");
     expect(checkOf(await verdictVia(isolateB, call(cli), bindings), "velocity.calls-per-cli")).toMatchObject({ result: "fail", evidence: { count: 5 } });
   });
+
+  it("counts a CLI however its trunk prefix is spelt: +7 8 727 … is the +7 727 … the checks read, not a second budget", async () => {
+    const { app, bindings, clock } = setup({ VELOCITY_CALLS_PER_CLI: "3/60:block" });
+    const cli = uniqueCli();
+    const spelt = `78${cli.slice(1)}`;
+    const results = [];
+    for (let index = 0; index < 5; index++) {
+      results.push(await verdictVia(app, call(index % 2 === 0 ? cli : spelt), bindings));
+      clock.advance(1_000);
+    }
+    expect(results.slice(1).map((verdict) => checkOf(verdict, "velocity.calls-per-cli")?.evidence?.count)).toEqual([1, 2, 3, 4]);
+    expect(results[4]).toMatchObject({ action: "block", decidedBy: "velocity.calls-per-cli" });
+    expect(checkOf(results[4]!, "velocity.calls-per-cli")).toMatchObject({ evidence: { subject: cli } });
+  });
 });
 
 describe("velocity: a burst answered before the counters are", () => {

@@ -582,7 +582,7 @@ describe("a From presenting another number than the caller ID (withOtherCaller)"
     expect([evidence.matched, evidence.rules.length]).toEqual([25, 20]);
   });
   it("names a From check with no detail by its result", async () => {
-    const own = { checks: [{ id: "x", result: "pass" as const }], findings: [], ingress: (await assessOrigin(sketchCall({ cli: null }), null, depsFor())).ingress, nameVoucher: null, policy: DEFAULT_POLICY };
+    const own = { checks: [{ id: "x", result: "pass" as const }], findings: [], ingress: (await assessOrigin(sketchCall({ cli: null }), null, depsFor())).ingress, nameVoucher: null, cliNumber: null, policy: DEFAULT_POLICY };
     expect(withOtherCaller(own, { ...own, checks: [{ id: "x", result: "fail" }] }, "From").checks).toEqual([{ id: "x", result: "fail", detail: "From: fail", evidence: { presentedIn: "From" } }]);
   });
   it("lists the rules each number matched, From's marked, and counts each rule once", async () => {
